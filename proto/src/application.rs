@@ -1,0 +1,96 @@
+//! Events of the application service: a household applies, the gemeente (or a mandated partner)
+//! decides.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+use crate::ids::{ChildRef, HouseholdRef, OrganisationId, ProvisionCode};
+use crate::schema::{contract_events, DateSchema};
+use crate::subjects::Service;
+
+contract_events!(
+    /// Everything the application service publishes.
+    ApplicationEvent,
+    Service::Application,
+    [ApplicationSubmitted, ApplicationGranted, ApplicationRejected, ApplicationWithdrawn]
+);
+
+/// A household applied for the Kindpakket or for separate provisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApplicationSubmitted {
+    pub application_id: Uuid,
+    pub household: HouseholdRef,
+    pub channel: Channel,
+    /// The intermediary that applied on the family's behalf, if any.
+    pub on_behalf_of: Option<OrganisationId>,
+    pub children: Vec<ApplicantChild>,
+    /// Household income as a percentage of the sociaal minimum.
+    pub income_percent: u16,
+    /// The provisions asked for; empty when the whole package is asked for.
+    pub requested_provisions: Vec<ProvisionCode>,
+    /// The signal this application follows from, if any.
+    pub signal_id: Option<Uuid>,
+    #[schemars(with = "DateSchema")]
+    pub submitted_on: Date,
+}
+
+/// How the application came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Loket,
+    Online,
+    Partner,
+    Wijkteam,
+    Cjg,
+}
+
+/// A child in an application: a pseudonym and the month of birth (enough for age bands, less
+/// identifying than a birth date).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApplicantChild {
+    pub child: ChildRef,
+    pub birth_year: i32,
+    pub birth_month: u8,
+}
+
+/// The application was granted: one entitlement per child and provision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApplicationGranted {
+    pub application_id: Uuid,
+    pub entitlements: Vec<GrantedEntitlement>,
+    #[schemars(with = "DateSchema")]
+    pub decided_on: Date,
+}
+
+/// One child's right to one provision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GrantedEntitlement {
+    pub entitlement_id: Uuid,
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub amount_cents: i64,
+    #[schemars(with = "DateSchema")]
+    pub valid_from: Date,
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+}
+
+/// The application was rejected, with the reason told to the family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApplicationRejected {
+    pub application_id: Uuid,
+    pub reason: String,
+    #[schemars(with = "DateSchema")]
+    pub decided_on: Date,
+}
+
+/// The family withdrew the application before a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApplicationWithdrawn {
+    pub application_id: Uuid,
+    #[schemars(with = "DateSchema")]
+    pub withdrawn_on: Date,
+}

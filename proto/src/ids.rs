@@ -1,0 +1,224 @@
+//! Validated identifiers. Each parses from a string at the edge and cannot hold an invalid value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Why an identifier was refused; the message is Dutch because people read it in API errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidId {
+    pub message: String,
+}
+
+impl fmt::Display for InvalidId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InvalidId {}
+
+/// A gemeente by its CBS code, `GM` followed by four digits (e.g. `GM0518` for 's-Gravenhage).
+/// It is the tenancy key: on every event and in every NATS subject.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GemeenteCode(String);
+
+impl GemeenteCode {
+    pub fn parse(value: &str) -> Result<Self, InvalidId> {
+        let bytes = value.as_bytes();
+        let valid = bytes.len() == 6 && value.starts_with("GM") && bytes[2..].iter().all(u8::is_ascii_digit);
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidId {
+                message: format!(
+                    "'{value}' is geen geldige gemeentecode: gebruik de CBS-code, GM gevolgd door vier cijfers (bijvoorbeeld GM0518)"
+                ),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for GemeenteCode {
+    type Error = InvalidId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<GemeenteCode> for String {
+    fn from(value: GemeenteCode) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for GemeenteCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl JsonSchema for GemeenteCode {
+    fn schema_name() -> Cow<'static, str> {
+        "GemeenteCode".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^GM[0-9]{4}$",
+            "description": "CBS code of the gemeente, e.g. GM0518"
+        })
+    }
+}
+
+/// Defines a short lowercase code (`a-z`, `0-9`, `-`, 2 to 64 characters), used for organisations and
+/// provisions so that the code reads well in URLs, subjects and reports.
+macro_rules! slug_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $example:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: &str) -> Result<Self, InvalidId> {
+                let valid_length = (2..=64).contains(&value.len());
+                let valid_chars = value
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                let valid_edges = !value.starts_with('-') && !value.ends_with('-');
+                if valid_length && valid_chars && valid_edges {
+                    Ok(Self(value.to_owned()))
+                } else {
+                    Err(InvalidId {
+                        message: format!(
+                            concat!("'{}' is geen geldige ", $what, ": gebruik 2 tot 64 kleine letters, cijfers of streepjes (bijvoorbeeld ", $example, ")"),
+                            value
+                        ),
+                    })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "pattern": "^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$",
+                    "description": concat!($what, ", e.g. ", $example)
+                })
+            }
+        }
+    };
+}
+
+slug_id!(
+    /// An organisation taking part: the gemeente's own departments, partners, signallers
+    /// (e.g. `leergeld-den-haag`, `wijkteam-centrum`).
+    OrganisationId,
+    "organisatiecode",
+    "leergeld-den-haag"
+);
+
+slug_id!(
+    /// A provision in a gemeente's catalogue (e.g. `sportcontributie`, `fiets-brugklas`).
+    ProvisionCode,
+    "voorzieningscode",
+    "sportcontributie"
+);
+
+/// Defines a pseudonymous reference: a random UUID that stands for a person or household without
+/// saying who it is. The link to a real identity lives only in the gemeente's identity store.
+macro_rules! pseudonym {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new_random() -> Self {
+                Self(Uuid::new_v4())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+pseudonym!(
+    /// A child, pseudonymously.
+    ChildRef
+);
+pseudonym!(
+    /// A household, pseudonymously.
+    HouseholdRef
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemeente_code_accepts_cbs_codes_only() {
+        assert!(GemeenteCode::parse("GM0518").is_ok());
+        for bad in ["gm0518", "GM518", "GM05180", "0518", "GMabcd", ""] {
+            let error = GemeenteCode::parse(bad).unwrap_err();
+            assert!(error.message.contains("geen geldige gemeentecode"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn organisation_codes_are_lowercase_slugs() {
+        assert!(OrganisationId::parse("leergeld-den-haag").is_ok());
+        for bad in ["Leergeld", "a", "-leergeld", "leergeld-", "leer geld", "leergeld_dh"] {
+            assert!(OrganisationId::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn identifiers_refuse_invalid_values_when_deserialised() {
+        let result: Result<GemeenteCode, _> = serde_json::from_str("\"GM12\"");
+        assert!(result.is_err());
+        let ok: GemeenteCode = serde_json::from_str("\"GM0014\"").unwrap();
+        assert_eq!(ok.as_str(), "GM0014");
+    }
+}

@@ -1,0 +1,125 @@
+//! Events of the regie service: the regeling (catalogue of provisions, income threshold) and the
+//! enrolment of partners.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+use crate::ids::{GemeenteCode, OrganisationId, ProvisionCode};
+use crate::schema::{contract_events, DateSchema};
+use crate::subjects::Service;
+
+contract_events!(
+    /// Everything the regie service publishes.
+    RegieEvent,
+    Service::Regie,
+    [RegelingPublished, PartnerEnrolled, PartnerEnrolmentEnded]
+);
+
+/// A regeling version came into force for one gemeente or a samenwerkingsverband of gemeenten.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RegelingPublished {
+    pub regeling_id: Uuid,
+    /// The gemeenten the regeling covers (more than one for a samenwerkingsverband).
+    pub gemeenten: Vec<GemeenteCode>,
+    pub year: i32,
+    #[schemars(with = "DateSchema")]
+    pub valid_from: Date,
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    pub income_threshold: IncomeThreshold,
+    pub provisions: Vec<Provision>,
+}
+
+/// Who qualifies by income.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IncomeThreshold {
+    /// Income up to this percentage of the sociaal minimum (110, 115, 120, 125 or 130).
+    PercentOfSocialMinimum { percent: u16 },
+    /// No fixed threshold: individual circumstances decide.
+    IndividualCircumstances,
+}
+
+/// One provision in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Provision {
+    pub code: ProvisionCode,
+    /// The provision's name as families read it, e.g. "Sportcontributie".
+    pub name: String,
+    pub provision_type: ProvisionType,
+    pub target_group: AgeBand,
+    /// Value or yearly budget per child, in euro cents.
+    pub value_cents: i64,
+    pub form: DeliveryForm,
+}
+
+/// The six types of provision of the study (schema 3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisionType {
+    /// Maatschappelijke participatie: sport, culture.
+    Participation,
+    /// School: supplies, laptop, school trip.
+    School,
+    /// Vervoer: bike, public transport.
+    Transport,
+    /// Levensonderhoud: clothes, shoes.
+    Subsistence,
+    /// Overig: birthday box, library pass, ID card.
+    Other,
+    /// Bijzondere omstandigheden.
+    SpecialCircumstances,
+}
+
+/// The ages a provision is meant for, both ends inclusive (0–17, 4–12, 12–17, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AgeBand {
+    pub min_age: u8,
+    pub max_age: u8,
+}
+
+/// How a provision reaches the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryForm {
+    /// In natura: the partner pays the club, school or shop directly.
+    InKind,
+    /// Korting at the provider.
+    Discount,
+    /// Tegoedbon or pas: Kinderpas, strippenkaart, fashioncheque.
+    Voucher,
+    /// Declaratie against a receipt.
+    Declaration,
+}
+
+/// What an enrolled partner may do for the provisions it is enrolled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerRole {
+    Signal,
+    TakeApplications,
+    Decide,
+    Deliver,
+}
+
+/// A partner organisation was enrolled in a gemeente's Kindpakket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PartnerEnrolled {
+    pub partner: OrganisationId,
+    /// The organisation's public name, e.g. "Stichting Leergeld Den Haag" (never a person's name).
+    pub name: String,
+    pub provisions: Vec<ProvisionCode>,
+    pub roles: Vec<PartnerRole>,
+    #[schemars(with = "DateSchema")]
+    pub enrolled_on: Date,
+}
+
+/// A partner's enrolment ended; it may no longer act for the gemeente.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PartnerEnrolmentEnded {
+    pub partner: OrganisationId,
+    #[schemars(with = "DateSchema")]
+    pub ended_on: Date,
+}

@@ -1,0 +1,474 @@
+//! The HTTP conventions every service follows (NL GOV REST API Design Rules): resource nouns, the
+//! version in the path, `application/problem+json` errors with a Dutch `detail`, strict JSON (unknown
+//! fields and wrong content types refused), the acting organisation and role per request, a
+//! correlation id that follows the case, and an OpenAPI 3 document per service.
+
+use std::fmt;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kindpakket_proto::{Actor, GemeenteCode, OrganisationId, Role};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::store::{CommandContext, CommandError};
+
+pub const HEADER_ORGANISATION: &str = "x-organisatie";
+pub const HEADER_ROLE: &str = "x-rol";
+pub const HEADER_CORRELATION_ID: &str = "x-correlation-id";
+pub const API_VERSION: &str = "1.0.0";
+
+/// An error as the caller reads it: a status, a short Dutch title and a Dutch explanation of what
+/// went wrong and what to do.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            title,
+            detail: detail.into(),
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Ongeldig verzoek", detail)
+    }
+    pub fn unprocessable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Verzoek niet uitvoerbaar", detail)
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Niet gevonden", detail)
+    }
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "Conflict", detail)
+    }
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Niet geïdentificeerd", detail)
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Geen toegang", detail)
+    }
+    /// A failure on our side. The cause goes to the log, never to the caller.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed on our side");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Interne fout",
+            "Er ging aan onze kant iets mis. Er is niets opgeslagen; probeer het later opnieuw.",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}
+
+impl From<kindpakket_proto::ids::InvalidId> for ApiError {
+    fn from(error: kindpakket_proto::ids::InvalidId) -> Self {
+        ApiError::bad_request(error.message)
+    }
+}
+
+/// How a domain refusal maps onto HTTP. Domain errors implement [`Rejection`]; their `Display` is the
+/// Dutch message for the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionKind {
+    /// The request breaks a rule (422).
+    Invalid,
+    /// The thing asked for does not exist (404).
+    NotFound,
+    /// The request conflicts with the current state, e.g. created twice (409).
+    Conflict,
+}
+
+pub trait Rejection: std::error::Error {
+    fn kind(&self) -> RejectionKind;
+}
+
+impl<E: Rejection> From<CommandError<E>> for ApiError {
+    fn from(error: CommandError<E>) -> Self {
+        match error {
+            CommandError::Rejected(rejection) => {
+                let detail = rejection.to_string();
+                match rejection.kind() {
+                    RejectionKind::Invalid => ApiError::unprocessable(detail),
+                    RejectionKind::NotFound => ApiError::not_found(detail),
+                    RejectionKind::Conflict => ApiError::conflict(detail),
+                }
+            }
+            CommandError::Conflict => ApiError::conflict(
+                "Iemand anders wijzigde dit op hetzelfde moment. Er is niets opgeslagen; probeer het opnieuw.",
+            ),
+            CommandError::Technical(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+/// A JSON body, refused unless the content type is JSON and every field is known and valid.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Verkeerd inhoudstype",
+                "Stuur de gegevens als JSON, met de kopregel Content-Type: application/json.",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Verzoek te groot",
+                    "Het verzoek is groter dan toegestaan; stuur minder gegevens per keer.",
+                )
+            } else {
+                ApiError::bad_request("Het verzoek kon niet worden gelezen.")
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|error| ApiError::bad_request(dutch_json_error(&error)))
+    }
+}
+
+/// Explains a JSON error in Dutch. Messages of our own validated types are Dutch already.
+pub fn dutch_json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!("(regel {}, kolom {})", error.line(), error.column());
+    let quoted = |text: &str| text.split('`').nth(1).unwrap_or("").to_owned();
+    let explanation = if message.starts_with("unknown field") {
+        format!("het veld '{}' is onbekend", quoted(&message))
+    } else if message.starts_with("missing field") {
+        format!("het verplichte veld '{}' ontbreekt", quoted(&message))
+    } else if message.starts_with("unknown variant") {
+        let allowed: Vec<&str> = message
+            .split("expected ")
+            .nth(1)
+            .unwrap_or("")
+            .split('`')
+            .enumerate()
+            .filter(|(index, _)| index % 2 == 1)
+            .map(|(_, value)| value)
+            .collect();
+        format!(
+            "de waarde '{}' is niet toegestaan; kies uit: {}",
+            quoted(&message),
+            allowed.join(", ")
+        )
+    } else if message.starts_with("invalid type") {
+        let detail = message.split(" at line").next().unwrap_or(&message);
+        format!("een veld heeft een verkeerd type ({detail})")
+    } else if message.starts_with("EOF") || message.starts_with("expected") || message.starts_with("trailing") {
+        "de tekst is geen geldige JSON".to_owned()
+    } else {
+        message.split(" at line").next().unwrap_or(&message).to_owned()
+    };
+    format!("De gegevens kloppen niet: {explanation} {position}.")
+}
+
+/// Who calls, and as part of which case. Until bearer tokens arrive (see the README), the caller
+/// names its organisation and role in the `X-Organisatie` and `X-Rol` headers.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub correlation_id: Uuid,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+        };
+        let (Some(organisation), Some(role)) = (header(HEADER_ORGANISATION), header(HEADER_ROLE)) else {
+            return Err(ApiError::unauthorized(
+                "Geef met de kopregels X-Organisatie en X-Rol aan namens welke organisatie en in welke rol u handelt.",
+            ));
+        };
+        let organisation = OrganisationId::parse(organisation).map_err(|error| ApiError::unauthorized(error.message))?;
+        let role = Role::parse(role)
+            .filter(|role| *role != Role::System)
+            .ok_or_else(|| {
+                ApiError::unauthorized(format!(
+                    "De rol '{role}' bestaat niet. Kies uit: regievoerder, signaller, partner, applicant, overleg_viewer, auditor."
+                ))
+            })?;
+        let correlation_id = parts
+            .extensions
+            .get::<CorrelationId>()
+            .map(|id| id.0)
+            .unwrap_or_else(Uuid::new_v4);
+        Ok(Caller {
+            actor: Actor { organisation, role },
+            correlation_id,
+        })
+    }
+}
+
+impl Caller {
+    /// Refuses the request unless the caller acts in one of `allowed`.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
+        if allowed.contains(&self.actor.role) {
+            return Ok(());
+        }
+        let names: Vec<&str> = allowed.iter().map(Role::dutch_name).collect();
+        Err(ApiError::forbidden(format!(
+            "Deze handeling is voorbehouden aan: {}. U handelt als {}.",
+            names.join(", "),
+            self.actor.role.dutch_name()
+        )))
+    }
+
+    /// The context written onto the events of a command this caller asks for.
+    pub fn command_context(&self, gemeente: &GemeenteCode) -> CommandContext {
+        CommandContext {
+            gemeente: gemeente.clone(),
+            actor: self.actor.clone(),
+            correlation_id: self.correlation_id,
+            causation_id: None,
+        }
+    }
+}
+
+/// Parses the `{gemeente}` path segment.
+pub fn gemeente_from_path(raw: &str) -> Result<GemeenteCode, ApiError> {
+    GemeenteCode::parse(raw).map_err(ApiError::from)
+}
+
+/// Parses an id path segment; an id that cannot exist is simply not found.
+pub fn id_from_path(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("{what} '{raw}' bestaat niet.")))
+}
+
+/// The correlation id of the current request.
+#[derive(Debug, Clone, Copy)]
+pub struct CorrelationId(pub Uuid);
+
+/// Takes the caller's `X-Correlation-ID` (or makes one), makes it available to handlers and logs, and
+/// returns it with the `API-Version` header on every response.
+pub async fn conventions_middleware(mut request: Request, next: Next) -> Response {
+    let correlation_id = request
+        .headers()
+        .get(HEADER_CORRELATION_ID)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| Uuid::parse_str(value.trim()).ok())
+        .unwrap_or_else(Uuid::new_v4);
+    request.extensions_mut().insert(CorrelationId(correlation_id));
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        correlation_id = %correlation_id,
+    );
+    let mut response = {
+        let _entered = span.enter();
+        tracing::debug!("request received");
+        drop(_entered);
+        tracing::Instrument::instrument(next.run(request), span.clone()).await
+    };
+    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "request handled"));
+    let headers = response.headers_mut();
+    headers.insert(HeaderName::from_static("api-version"), HeaderValue::from_static(API_VERSION));
+    if let Ok(value) = HeaderValue::from_str(&correlation_id.to_string()) {
+        headers.insert(HeaderName::from_static(HEADER_CORRELATION_ID), value);
+    }
+    response
+}
+
+/// The answer to a path no route knows.
+pub async fn not_found_fallback() -> ApiError {
+    ApiError::not_found("Deze URL bestaat niet. Zie /api/v1/openapi.json voor wat deze dienst aanbiedt.")
+}
+
+/// The answer to a known path with a method it does not take.
+pub async fn method_not_allowed_fallback() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Methode niet toegestaan",
+        "Deze URL bestaat, maar niet met deze HTTP-methode. Zie /api/v1/openapi.json.",
+    )
+}
+
+/// Builds a service's OpenAPI 3 document from its operations and request types.
+pub struct OpenApi {
+    title: String,
+    description: String,
+    generator: SchemaGenerator,
+    paths: Map<String, Value>,
+}
+
+/// One operation in the OpenAPI document.
+pub struct Operation<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub summary: &'a str,
+    /// Roles allowed; empty for a public read.
+    pub roles: &'a [Role],
+    /// The success status.
+    pub status: u16,
+}
+
+impl OpenApi {
+    pub fn new(title: &str, description: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            description: description.to_owned(),
+            generator: SchemaSettings::openapi3().into_generator(),
+            paths: Map::new(),
+        }
+    }
+
+    /// Adds an operation with a JSON request body of type `Body`.
+    pub fn with_body<Body: JsonSchema>(mut self, operation: Operation<'_>) -> Self {
+        let schema = self.generator.subschema_for::<Body>().to_value();
+        self.add(operation, Some(schema));
+        self
+    }
+
+    /// Adds an operation without a request body.
+    pub fn without_body(mut self, operation: Operation<'_>) -> Self {
+        self.add(operation, None);
+        self
+    }
+
+    fn add(&mut self, operation: Operation<'_>, body: Option<Value>) {
+        let mut parameters: Vec<Value> = operation
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if !operation.roles.is_empty() {
+            parameters.push(json!({"name": "X-Organisatie", "in": "header", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"}}));
+            let roles: Vec<&str> = Role::ALL.iter().filter(|r| **r != Role::System).map(Role::as_str).collect();
+            parameters.push(json!({"name": "X-Rol", "in": "header", "required": true, "schema": {"type": "string", "enum": roles}}));
+        }
+        parameters.push(json!({"name": "X-Correlation-ID", "in": "header", "required": false, "schema": {"type": "string", "format": "uuid"}}));
+        let problem = json!({"description": "Fout", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+        let mut responses = Map::new();
+        responses.insert(operation.status.to_string(), json!({"description": "Gelukt", "content": {"application/json": {}}}));
+        let mut failures = vec!["400", "404"];
+        if !operation.roles.is_empty() {
+            failures.extend(["401", "403", "409", "422"]);
+        }
+        if body.is_some() {
+            failures.extend(["413", "415"]);
+        }
+        for status in failures {
+            responses.insert(status.to_owned(), problem.clone());
+        }
+        let allowed: Vec<&str> = operation.roles.iter().map(Role::as_str).collect();
+        let mut entry = json!({
+            "summary": operation.summary,
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if !allowed.is_empty() {
+            entry["x-rollen"] = json!(allowed);
+        }
+        if let Some(schema) = body {
+            entry["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+        }
+        let path = self.paths.entry(operation.path.to_owned()).or_insert_with(|| json!({}));
+        path[operation.method.to_ascii_lowercase()] = entry;
+    }
+
+    pub fn document(mut self) -> Value {
+        let mut schemas: Map<String, Value> = self.generator.take_definitions(true).into_iter().collect();
+        schemas.insert(
+            "Problem".to_owned(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"}
+                },
+                "required": ["title", "status", "detail"]
+            }),
+        );
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": self.title, "description": self.description, "version": API_VERSION},
+            "servers": [{"url": "/"}],
+            "paths": self.paths,
+            "components": {"schemas": schemas},
+        })
+    }
+}
+
+/// Defines an API enum whose values are Dutch words, mapped one to one onto a `proto` enum:
+/// `dutch_enum!(ReasonDto <=> SignalReason { LowIncome = "laag_inkomen", Debts = "schulden" });`
+#[macro_export]
+macro_rules! dutch_enum {
+    ($(#[$doc:meta])* $dto:ident <=> $domain:path { $($variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+        pub enum $dto {
+            $(#[serde(rename = $word)] $variant),+
+        }
+
+        impl From<$dto> for $domain {
+            fn from(value: $dto) -> Self {
+                match value {
+                    $($dto::$variant => <$domain>::$variant),+
+                }
+            }
+        }
+
+        impl From<$domain> for $dto {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $(<$domain>::$variant => $dto::$variant),+
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,25 @@
+//! Plumbing shared by the Kindpakket services. Domain rules never live here.
+//!
+//! - [`config`]: the service configuration, read from the environment;
+//! - [`telemetry`]: structured logs with `tracing`;
+//! - [`db`]: connecting to a service's own database (created when missing) and running migrations;
+//! - [`store`]: the event store (postgres-es's events table plus a global position) and the
+//!   metadata every command writes onto its events;
+//! - [`relay`]: tails the event store in commit order and publishes every committed event to JetStream
+//!   with a stable message id; nothing a crash can skip;
+//! - [`nats`]: connecting to NATS and declaring the streams;
+//! - [`consume`]: durable JetStream consumers that apply each event exactly once per aggregate sequence,
+//!   with the offset in the same transaction as the change;
+//! - [`http`]: the HTTP conventions (NL GOV API design rules): problem+json errors in Dutch, strict JSON,
+//!   the acting organisation and role, correlation ids, OpenAPI documents, health.
+//! - [`service`]: starting a service: config, pool, NATS, relay and router, until stopped.
+
+pub mod config;
+pub mod consume;
+pub mod db;
+pub mod http;
+pub mod nats;
+pub mod relay;
+pub mod service;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,318 @@
+//! The relay: publishes every committed event of a service's store to JetStream, in commit order,
+//! exactly as stored, and never skips one.
+//!
+//! It tails the `events` table by `(tx_id, global_position)` and only reads rows of transactions older
+//! than every transaction still running (`tx_id < pg_snapshot_xmin(pg_current_snapshot())`): identity
+//! values become visible at commit, out of order, so reading by `global_position` alone would skip an
+//! event whose transaction committed late. Each message carries `Nats-Msg-Id =
+//! <service>:<aggregate_type>:<aggregate_id>:<sequence>`, the table's key, so a republish after a crash
+//! is dropped by the stream's duplicate window (and by the consumers' sequence check after it). The
+//! checkpoint moves only after JetStream acknowledged. One relay per service holds an advisory lock;
+//! others wait. A trigger's NOTIFY wakes it; it polls as a fallback.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
+use async_nats::HeaderMap;
+use kindpakket_proto::envelope::{event_id, headers, message_id};
+use kindpakket_proto::subjects::event_subject;
+use kindpakket_proto::{Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service};
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Row};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::store::metadata_keys;
+
+/// One row of the events table as the relay reads it.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub global_position: i64,
+    pub tx_id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: serde_json::Value,
+    pub metadata: HashMap<String, String>,
+}
+
+/// A stored event as the contract describes it.
+pub struct ContractPayload {
+    pub event_type: String,
+    pub schema_version: u32,
+    pub event: serde_json::Value,
+}
+
+/// Converts a service's stored event into its `proto` event. Each service provides one: its stored
+/// events are its own, the contract is shared.
+pub type Translator = Arc<dyn Fn(&StoredEvent) -> Result<ContractPayload> + Send + Sync>;
+
+/// Builds a [`Translator`] from a conversion of the service's own event type into its contract type.
+pub fn translator<Stored, Contract>(convert: fn(Stored) -> Contract) -> Translator
+where
+    Stored: serde::de::DeserializeOwned + 'static,
+    Contract: kindpakket_proto::ContractEvent + 'static,
+{
+    Arc::new(move |stored: &StoredEvent| {
+        let event: Stored = serde_json::from_value(stored.payload.clone()).with_context(|| {
+            format!(
+                "stored event {} {}:{} cannot be read as this service's event type",
+                stored.aggregate_type, stored.aggregate_id, stored.sequence
+            )
+        })?;
+        let contract = convert(event);
+        Ok(ContractPayload {
+            event_type: contract.event_type().to_owned(),
+            schema_version: contract.schema_version(),
+            event: serde_json::to_value(&contract)?,
+        })
+    })
+}
+
+/// Configuration of one relay.
+pub struct Relay {
+    pub service: Service,
+    pub pool: PgPool,
+    pub js: jetstream::Context,
+    pub translate: Translator,
+    pub batch_size: i64,
+    pub poll_interval: Duration,
+}
+
+impl Relay {
+    pub fn new(service: Service, pool: PgPool, js: jetstream::Context, translate: Translator) -> Self {
+        Self {
+            service,
+            pool,
+            js,
+            translate,
+            batch_size: 500,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        self.service.as_str()
+    }
+
+    /// Runs until `shutdown` turns true. Errors are logged and retried; the relay never gives up.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let result = tokio::select! {
+                result = self.lead() => result,
+                _ = shutdown.changed() => return,
+            };
+            if let Err(error) = result {
+                tracing::warn!(relay = self.name(), error = format!("{error:#}"), "relay interrupted, restarting");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// Takes the relay lock for this service, then publishes for as long as it holds.
+    async fn lead(&self) -> Result<()> {
+        let mut lock_connection = self.pool.acquire().await?;
+        let lock_key = format!("kindpakket-relay:{}", self.name());
+        loop {
+            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+                .bind(&lock_key)
+                .fetch_one(&mut *lock_connection)
+                .await?;
+            if locked {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        tracing::info!(relay = self.name(), "relay holds the publishing lock");
+        sqlx::query(
+            "INSERT INTO relay_checkpoints (relay, tx_id, global_position) VALUES ($1, '0'::xid8, 0)
+             ON CONFLICT (relay) DO NOTHING",
+        )
+        .bind(self.name())
+        .execute(&self.pool)
+        .await?;
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen("kindpakket_events").await?;
+        loop {
+            let published = self.publish_next_batch().await?;
+            if published as i64 >= self.batch_size {
+                continue;
+            }
+            // Wait for a commit notification, or poll: a notification can be missed while reconnecting.
+            match tokio::time::timeout(self.poll_interval, listener.recv()).await {
+                Ok(Ok(_)) | Err(_) => {}
+                Ok(Err(error)) => tracing::warn!(relay = self.name(), error = %error, "listen connection lost; polling"),
+            }
+            // Keep the lock connection alive and detect its loss.
+            sqlx::query("SELECT 1").execute(&mut *lock_connection).await?;
+        }
+    }
+
+    /// Publishes the next batch of committed events; returns how many were acknowledged.
+    pub async fn publish_next_batch(&self) -> Result<usize> {
+        let checkpoint = sqlx::query("SELECT tx_id::text AS tx_id, global_position FROM relay_checkpoints WHERE relay = $1")
+            .bind(self.name())
+            .fetch_one(&self.pool)
+            .await?;
+        let tx_id: String = checkpoint.get("tx_id");
+        let position: i64 = checkpoint.get("global_position");
+        let rows = sqlx::query(
+            "SELECT global_position, tx_id::text AS tx_id, aggregate_type, aggregate_id, sequence,
+                    event_type, event_version, payload, metadata
+             FROM events
+             WHERE (tx_id, global_position) > ($1::xid8, $2)
+               AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY tx_id, global_position
+             LIMIT $3",
+        )
+        .bind(&tx_id)
+        .bind(position)
+        .bind(self.batch_size)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            let metadata: serde_json::Value = row.get("metadata");
+            events.push(StoredEvent {
+                global_position: row.get("global_position"),
+                tx_id: row.get("tx_id"),
+                aggregate_type: row.get("aggregate_type"),
+                aggregate_id: row.get("aggregate_id"),
+                sequence: row.get("sequence"),
+                event_type: row.get("event_type"),
+                event_version: row.get("event_version"),
+                payload: row.get("payload"),
+                metadata: serde_json::from_value(metadata).context("event metadata is a string map")?,
+            });
+        }
+
+        // Publish the whole batch, then await the acknowledgements in order: pipelined, yet the
+        // checkpoint only ever covers a gap-free prefix of acknowledged events.
+        let mut pending: Vec<(usize, PublishAckFuture)> = Vec::with_capacity(events.len());
+        let mut failure = None;
+        for (index, stored) in events.iter().enumerate() {
+            let outcome = match self.message_for(stored) {
+                Ok((subject, message)) => self.js.send_publish(subject, message).await.map_err(anyhow::Error::from),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(ack) => pending.push((index, ack)),
+                Err(error) => {
+                    failure = Some(error.context(format!(
+                        "publishing {}:{}:{}",
+                        stored.aggregate_type, stored.aggregate_id, stored.sequence
+                    )));
+                    break;
+                }
+            }
+        }
+        let mut acknowledged: Option<usize> = None;
+        for (index, ack) in pending {
+            match ack.await {
+                Ok(ack) => {
+                    if ack.duplicate {
+                        tracing::debug!(relay = self.name(), stream_sequence = ack.sequence, "duplicate dropped by the stream");
+                    }
+                    acknowledged = Some(index);
+                }
+                Err(error) => {
+                    // An ack timeout means "unknown": the next round republishes with the same id.
+                    failure.get_or_insert_with(|| anyhow!(error).context("awaiting publish acknowledgement"));
+                    break;
+                }
+            }
+        }
+        let published = match acknowledged {
+            Some(last) => {
+                let last_event = &events[last];
+                sqlx::query(
+                    "UPDATE relay_checkpoints
+                     SET tx_id = $2::xid8, global_position = $3, published = published + $4, updated_at = now()
+                     WHERE relay = $1",
+                )
+                .bind(self.name())
+                .bind(&last_event.tx_id)
+                .bind(last_event.global_position)
+                .bind((last + 1) as i64)
+                .execute(&self.pool)
+                .await?;
+                tracing::debug!(relay = self.name(), count = last + 1, position = last_event.global_position, "published");
+                last + 1
+            }
+            None => 0,
+        };
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(published),
+        }
+    }
+
+    /// The subject and the NATS message for one stored event.
+    fn message_for(&self, stored: &StoredEvent) -> Result<(String, PublishMessage)> {
+        let contract = (self.translate)(stored)?;
+        let envelope = envelope_for(self.service, stored, &contract)?;
+        let subject = event_subject(&envelope.gemeente, self.service, &contract.event_type);
+        let body = serde_json::to_vec(&EventMessage {
+            envelope: envelope.clone(),
+            event: contract.event,
+        })?;
+        let mut header_map = HeaderMap::new();
+        let id = message_id(self.service, &stored.aggregate_type, &stored.aggregate_id, envelope.sequence);
+        header_map.insert(headers::MESSAGE_ID, id.as_str());
+        header_map.insert(headers::EVENT_TYPE, contract.event_type.as_str());
+        header_map.insert(headers::SCHEMA_VERSION, contract.schema_version.to_string().as_str());
+        header_map.insert(headers::GEMEENTE, envelope.gemeente.as_str());
+        header_map.insert(headers::STORE_POSITION, stored.global_position.to_string().as_str());
+        header_map.insert(headers::CORRELATION_ID, envelope.correlation_id.to_string().as_str());
+        Ok((subject, PublishMessage::build().payload(body.into()).headers(header_map)))
+    }
+}
+
+/// Builds the contract envelope from the stored row and the metadata its command wrote.
+pub fn envelope_for(service: Service, stored: &StoredEvent, contract: &ContractPayload) -> Result<EventEnvelope> {
+    use metadata_keys::*;
+    let field = |key: &str| {
+        stored.metadata.get(key).ok_or_else(|| {
+            anyhow!(
+                "event {}:{}:{} has no '{key}' in its metadata",
+                stored.aggregate_type,
+                stored.aggregate_id,
+                stored.sequence
+            )
+        })
+    };
+    let gemeente = GemeenteCode::parse(field(GEMEENTE)?)?;
+    let organisation = OrganisationId::parse(field(ACTOR_ORGANISATION)?)?;
+    let role = Role::parse(field(ACTOR_ROLE)?).ok_or_else(|| anyhow!("unknown actor role"))?;
+    let correlation_id = Uuid::parse_str(field(CORRELATION_ID)?)?;
+    let causation_id = stored.metadata.get(CAUSATION_ID).map(|id| Uuid::parse_str(id)).transpose()?;
+    let occurred_at = OffsetDateTime::parse(field(OCCURRED_AT)?, &time::format_description::well_known::Rfc3339)?;
+    let sequence = u64::try_from(stored.sequence)?;
+    Ok(EventEnvelope {
+        event_id: event_id(service, &stored.aggregate_type, &stored.aggregate_id, sequence),
+        gemeente,
+        service,
+        aggregate_type: stored.aggregate_type.clone(),
+        aggregate_id: stored.aggregate_id.clone(),
+        sequence,
+        store_position: stored.global_position,
+        event_type: contract.event_type.clone(),
+        schema_version: contract.schema_version,
+        occurred_at,
+        correlation_id,
+        causation_id,
+        actor: Actor { organisation, role },
+    })
+}

@@ -1,0 +1,150 @@
+//! Starting a service: database, NATS, its relay and consumers, and the HTTP server, until stopped.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use async_nats::jetstream;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use kindpakket_proto::Service;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::ServiceConfig;
+use crate::consume::{self, ConsumerConfig, EventHandler};
+use crate::db::{self, Migration};
+use crate::http;
+use crate::relay::{Relay, Translator};
+
+/// The largest request body any service accepts.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The running parts of one service.
+pub struct Infrastructure {
+    pub name: &'static str,
+    pub config: ServiceConfig,
+    pub pool: PgPool,
+    pub nats: async_nats::Client,
+    pub js: jetstream::Context,
+    shutdown_sender: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl Infrastructure {
+    /// Connects to the service's database (migrating it) and to NATS.
+    pub async fn start(name: &'static str, config: ServiceConfig, migrations: &[Migration]) -> Result<Self> {
+        let pool = db::connect(&config.database_url).await?;
+        db::migrate(&pool, migrations).await?;
+        let (nats, js) = crate::nats::connect(&config.nats_urls).await?;
+        let (shutdown_sender, _) = watch::channel(false);
+        tracing::info!(service = name, "connected to database and NATS");
+        Ok(Self {
+            name,
+            config,
+            pool,
+            nats,
+            js,
+            shutdown_sender,
+            tasks: JoinSet::new(),
+        })
+    }
+
+    /// Declares this service's stream and starts its relay.
+    pub async fn publish_events(&mut self, service: Service, translate: Translator) -> Result<()> {
+        crate::nats::ensure_stream(&self.js, service, self.config.stream_replicas).await?;
+        let relay = Relay::new(service, self.pool.clone(), self.js.clone(), translate);
+        let shutdown = self.shutdown_sender.subscribe();
+        self.tasks.spawn(relay.run(shutdown));
+        Ok(())
+    }
+
+    /// Starts a durable consumer of another service's stream.
+    pub fn consume<H: EventHandler>(&mut self, source: Service, handler: Arc<H>) {
+        let config = ConsumerConfig {
+            durable_name: format!("{}-{}", self.name, source.as_str()),
+            source,
+        };
+        let shutdown = self.shutdown_sender.subscribe();
+        self.tasks.spawn(consume::run(
+            self.js.clone(),
+            self.pool.clone(),
+            config,
+            handler,
+            shutdown,
+        ));
+    }
+
+    /// Serves the API (plus `/health`, the OpenAPI document and the conventions) until SIGINT or
+    /// SIGTERM, then stops the relay and consumers.
+    pub async fn serve(mut self, api: Router, openapi: Value) -> Result<()> {
+        let health_state = HealthState {
+            pool: self.pool.clone(),
+            nats: self.nats.clone(),
+        };
+        let openapi = Arc::new(openapi);
+        let app = api
+            .route(
+                "/api/v1/openapi.json",
+                get(move || {
+                    let document = openapi.clone();
+                    async move { Json(document.as_ref().clone()) }
+                }),
+            )
+            .route("/health", get(health).with_state(health_state))
+            .fallback(http::not_found_fallback)
+            .method_not_allowed_fallback(http::method_not_allowed_fallback)
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn(http::conventions_middleware));
+        let listener = tokio::net::TcpListener::bind(self.config.http_addr)
+            .await
+            .with_context(|| format!("binding {}", self.config.http_addr))?;
+        tracing::info!(service = self.name, address = %self.config.http_addr, "listening");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop_signal())
+            .await
+            .context("serving HTTP")?;
+        tracing::info!(service = self.name, "stopping");
+        let _ = self.shutdown_sender.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct HealthState {
+    pool: PgPool,
+    nats: async_nats::Client,
+}
+
+/// 200 when the database answers and NATS is connected, 503 otherwise.
+async fn health(State(state): State<HealthState>) -> (StatusCode, Json<Value>) {
+    let database = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
+    let status = if database && nats {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(json!({"status": if status == StatusCode::OK {"ok"} else {"niet gereed"}, "database": database, "nats": nats})))
+}
+
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,189 @@
+//! The event store: postgres-es's `events` table, extended with a global position in commit order,
+//! and the metadata every command writes onto its events.
+//!
+//! Only the events-only store (`postgres_cqrs`) is used: in cqrs-es 0.5.0 the snapshot and aggregate
+//! stores apply each event twice. Queries (`Query::dispatch`) are never used: they run after the
+//! commit and a crash skips them. Everything downstream goes through the [`crate::relay`].
+
+use std::collections::HashMap;
+use std::fmt;
+
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
+use kindpakket_proto::{Actor, GemeenteCode, OrganisationId, Role};
+use postgres_es::{PostgresCqrs, PostgresEventRepository};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::Migration;
+
+/// The events table of postgres-es with three extra columns. postgres-es names its seven columns
+/// on insert, so the defaults fill the rest: `global_position` (an identity, visible in commit
+/// order only together with `tx_id`), `tx_id` (the writing transaction) and `recorded_at`.
+/// A statement trigger wakes the relay.
+pub const EVENT_STORE_MIGRATION: Migration = Migration {
+    name: "0001_event_store",
+    sql: r#"
+        CREATE TABLE events (
+            aggregate_type  text   NOT NULL,
+            aggregate_id    text   NOT NULL,
+            sequence        bigint NOT NULL CHECK (sequence >= 0),
+            event_type      text   NOT NULL,
+            event_version   text   NOT NULL,
+            payload         json   NOT NULL,
+            metadata        json   NOT NULL,
+            global_position bigint GENERATED ALWAYS AS IDENTITY,
+            tx_id           xid8   NOT NULL DEFAULT pg_current_xact_id(),
+            recorded_at     timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (aggregate_type, aggregate_id, sequence)
+        );
+        CREATE UNIQUE INDEX events_commit_order ON events (tx_id, global_position);
+
+        CREATE TABLE relay_checkpoints (
+            relay           text   PRIMARY KEY,
+            tx_id           xid8   NOT NULL,
+            global_position bigint NOT NULL,
+            published       bigint NOT NULL DEFAULT 0,
+            updated_at      timestamptz NOT NULL DEFAULT now()
+        );
+
+        CREATE FUNCTION notify_events_committed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('kindpakket_events', '');
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER events_committed AFTER INSERT ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION notify_events_committed();
+    "#,
+};
+
+/// The keys under which [`CommandContext`] writes onto every event's metadata.
+pub mod metadata_keys {
+    pub const GEMEENTE: &str = "gemeente";
+    pub const ACTOR_ORGANISATION: &str = "actor_organisation";
+    pub const ACTOR_ROLE: &str = "actor_role";
+    pub const CORRELATION_ID: &str = "correlation_id";
+    pub const CAUSATION_ID: &str = "causation_id";
+    pub const OCCURRED_AT: &str = "occurred_at";
+}
+
+/// Who asks for a command, for which gemeente, as part of which case.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    pub gemeente: GemeenteCode,
+    pub actor: Actor,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+}
+
+impl CommandContext {
+    /// A service acting on another service's event: same case, caused by that event.
+    pub fn caused_by(envelope: &kindpakket_proto::EventEnvelope, service_name: &str) -> Self {
+        Self {
+            gemeente: envelope.gemeente.clone(),
+            actor: Actor {
+                organisation: OrganisationId::parse(service_name).expect("service names are valid codes"),
+                role: Role::System,
+            },
+            correlation_id: envelope.correlation_id,
+            causation_id: Some(envelope.event_id),
+        }
+    }
+
+    /// The metadata map written onto every event of the command.
+    pub fn metadata(&self) -> HashMap<String, String> {
+        use metadata_keys::*;
+        let occurred_at = OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("now formats as RFC 3339");
+        let mut metadata = HashMap::from([
+            (GEMEENTE.to_owned(), self.gemeente.to_string()),
+            (ACTOR_ORGANISATION.to_owned(), self.actor.organisation.to_string()),
+            (ACTOR_ROLE.to_owned(), self.actor.role.as_str().to_owned()),
+            (CORRELATION_ID.to_owned(), self.correlation_id.to_string()),
+            (OCCURRED_AT.to_owned(), occurred_at),
+        ]);
+        if let Some(causation_id) = self.causation_id {
+            metadata.insert(CAUSATION_ID.to_owned(), causation_id.to_string());
+        }
+        metadata
+    }
+}
+
+/// Why a command failed, as the HTTP layer needs to know it.
+#[derive(Debug)]
+pub enum CommandError<E> {
+    /// The domain refused the command (its message is Dutch and meant for the user).
+    Rejected(E),
+    /// Another command on the same aggregate won every retry.
+    Conflict,
+    /// Database or serialisation trouble; logged, not shown.
+    Technical(String),
+}
+
+impl<E: fmt::Display> fmt::Display for CommandError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::Rejected(error) => write!(f, "rejected: {error}"),
+            CommandError::Conflict => f.write_str("concurrent modification won every retry"),
+            CommandError::Technical(error) => write!(f, "technical error: {error}"),
+        }
+    }
+}
+
+/// An aggregate's command side plus a read of its current state.
+pub struct AggregateStore<A: Aggregate> {
+    cqrs: PostgresCqrs<A>,
+    store: PersistedEventStore<PostgresEventRepository, A>,
+}
+
+impl<A> AggregateStore<A>
+where
+    A: Aggregate,
+    A::Command: Clone,
+{
+    pub fn new(pool: PgPool, services: A::Services) -> Self {
+        let cqrs = postgres_es::postgres_cqrs(pool.clone(), Vec::new(), services);
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        Self { cqrs, store }
+    }
+
+    /// Executes a command. A lost optimistic-concurrency race (another command committed on the same
+    /// aggregate in between) is retried against the new state a few times: never a lost update.
+    pub async fn execute(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<(), CommandError<A::Error>> {
+        const ATTEMPTS: usize = 5;
+        for attempt in 1..=ATTEMPTS {
+            match self
+                .cqrs
+                .execute_with_metadata(aggregate_id, command.clone(), context.metadata())
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(AggregateError::UserError(error)) => return Err(CommandError::Rejected(error)),
+                Err(AggregateError::AggregateConflict) => {
+                    tracing::debug!(aggregate_id, attempt, "optimistic concurrency conflict, retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
+                }
+                Err(error) => return Err(CommandError::Technical(error.to_string())),
+            }
+        }
+        Err(CommandError::Conflict)
+    }
+
+    /// The current state of one aggregate (a fresh, default aggregate when it has no events).
+    pub async fn load(&self, aggregate_id: &str) -> Result<A, String> {
+        let mut context = self
+            .store
+            .load_aggregate(aggregate_id)
+            .await
+            .map_err(|error| error.to_string())?;
+        let aggregate = std::mem::take(context.aggregate());
+        Ok(aggregate)
+    }
+}

@@ -1,0 +1,4 @@
+//! The rules of regie. No I/O here.
+
+pub mod enrolment;
+pub mod regeling;

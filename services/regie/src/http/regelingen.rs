@@ -1,0 +1,196 @@
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use kindpakket_platform::dutch_enum;
+use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_proto::regie::{AgeBand, IncomeThreshold, Provision, RegelingPublished};
+use kindpakket_proto::{GemeenteCode, ProvisionCode, Role};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::Date;
+use uuid::Uuid;
+
+use super::AppState;
+use crate::domain::regeling::RegelingCommand;
+
+pub const READERS: &[Role] = &[Role::Regievoerder, Role::Partner, Role::Signaller, Role::Auditor];
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRegelingRequest {
+    #[serde(rename = "jaar")]
+    pub year: i32,
+    #[serde(rename = "geldigVanaf")]
+    #[schemars(with = "String")]
+    pub valid_from: Date,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "String")]
+    pub valid_until: Date,
+    /// For a samenwerkingsverband: every gemeente the regeling covers (the one in the path included).
+    #[serde(rename = "gemeenten", default)]
+    pub gemeenten: Vec<GemeenteCode>,
+    #[serde(rename = "inkomensgrens")]
+    pub income_threshold: ThresholdDto,
+    #[serde(rename = "voorzieningen")]
+    pub provisions: Vec<ProvisionDto>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "soort", deny_unknown_fields)]
+pub enum ThresholdDto {
+    /// Income up to this percentage of the sociaal minimum.
+    #[serde(rename = "percentage")]
+    Percentage { percentage: u16 },
+    /// Individual circumstances decide.
+    #[serde(rename = "individueel")]
+    Individual,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionDto {
+    pub code: ProvisionCode,
+    #[serde(rename = "naam")]
+    pub name: String,
+    #[serde(rename = "type")]
+    pub provision_type: ProvisionTypeDto,
+    #[serde(rename = "leeftijdVan")]
+    pub min_age: u8,
+    #[serde(rename = "leeftijdTot")]
+    pub max_age: u8,
+    #[serde(rename = "waardeCent")]
+    pub value_cents: i64,
+    #[serde(rename = "vorm")]
+    pub form: DeliveryFormDto,
+}
+
+dutch_enum!(
+    /// The six types of provision.
+    ProvisionTypeDto <=> kindpakket_proto::regie::ProvisionType {
+        Participation = "maatschappelijke_participatie",
+        School = "school",
+        Transport = "vervoer",
+        Subsistence = "levensonderhoud",
+        Other = "overig",
+        SpecialCircumstances = "bijzondere_omstandigheden",
+    }
+);
+
+dutch_enum!(
+    /// How a provision is delivered.
+    DeliveryFormDto <=> kindpakket_proto::regie::DeliveryForm {
+        InKind = "in_natura",
+        Discount = "korting",
+        Voucher = "tegoedbon",
+        Declaration = "declaratie",
+    }
+);
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+pub async fn publish(
+    State(state): State<AppState>,
+    Path(gemeente): Path<String>,
+    caller: Caller,
+    ApiJson(request): ApiJson<PublishRegelingRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Regievoerder])?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let mut gemeenten = request.gemeenten;
+    if gemeenten.is_empty() {
+        gemeenten.push(gemeente.clone());
+    }
+    if !gemeenten.contains(&gemeente) {
+        return Err(ApiError::unprocessable(format!(
+            "De gemeente {gemeente} uit de URL moet een van de gemeenten van de regeling zijn."
+        )));
+    }
+    gemeenten.sort();
+    gemeenten.dedup();
+    let regeling_id = Uuid::new_v4();
+    let regeling = RegelingPublished {
+        regeling_id,
+        gemeenten,
+        year: request.year,
+        valid_from: request.valid_from,
+        valid_until: request.valid_until,
+        income_threshold: match request.income_threshold {
+            ThresholdDto::Percentage { percentage } => IncomeThreshold::PercentOfSocialMinimum { percent: percentage },
+            ThresholdDto::Individual => IncomeThreshold::IndividualCircumstances,
+        },
+        provisions: request
+            .provisions
+            .into_iter()
+            .map(|provision| Provision {
+                code: provision.code,
+                name: provision.name,
+                provision_type: provision.provision_type.into(),
+                target_group: AgeBand {
+                    min_age: provision.min_age,
+                    max_age: provision.max_age,
+                },
+                value_cents: provision.value_cents,
+                form: provision.form.into(),
+            })
+            .collect(),
+    };
+    state
+        .regelingen
+        .execute(
+            &regeling_id.to_string(),
+            RegelingCommand::Publish(regeling),
+            &caller.command_context(&gemeente),
+        )
+        .await?;
+    let location = format!("/api/v1/gemeenten/{gemeente}/regelingen/{regeling_id}");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"id": regeling_id}))))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente, regeling_id = %id))]
+pub async fn get_regeling(
+    State(state): State<AppState>,
+    Path((gemeente, id)): Path<(String, String)>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(READERS)?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let regeling_id = id_from_path(&id, "Regeling")?;
+    let regeling = state
+        .regelingen
+        .load(&regeling_id.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    if !regeling.covers(&gemeente) {
+        return Err(ApiError::not_found(format!(
+            "Regeling '{regeling_id}' bestaat niet in deze gemeente."
+        )));
+    }
+    let published = regeling.published.expect("covers() implies published");
+    let threshold = match published.income_threshold {
+        IncomeThreshold::PercentOfSocialMinimum { percent } => ThresholdDto::Percentage { percentage: percent },
+        IncomeThreshold::IndividualCircumstances => ThresholdDto::Individual,
+    };
+    let provisions: Vec<ProvisionDto> = published
+        .provisions
+        .into_iter()
+        .map(|provision| ProvisionDto {
+            code: provision.code,
+            name: provision.name,
+            provision_type: provision.provision_type.into(),
+            min_age: provision.target_group.min_age,
+            max_age: provision.target_group.max_age,
+            value_cents: provision.value_cents,
+            form: provision.form.into(),
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": published.regeling_id,
+        "gemeenten": published.gemeenten,
+        "jaar": published.year,
+        "geldigVanaf": published.valid_from,
+        "geldigTot": published.valid_until,
+        "inkomensgrens": threshold,
+        "voorzieningen": provisions,
+    })))
+}

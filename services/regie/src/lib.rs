@@ -1,0 +1,12 @@
+//! The regie service: the gemeente (or its ISD, or Leergeld as regievoerder) publishes the regeling
+//! with its catalogue of provisions and enrols partners.
+//!
+//! - [`domain`]: the `Regeling` and `Enrolment` aggregates, pure rules without I/O;
+//! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/regelingen`, `/partners`);
+//! - [`publish`]: stored events to the `proto` contract, for the relay;
+//! - [`startup`]: wiring.
+
+pub mod domain;
+pub mod http;
+pub mod publish;
+pub mod startup;

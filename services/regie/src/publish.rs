@@ -1,0 +1,34 @@
+//! Stored regie events to the shared contract. Two aggregates, one stream: the translator picks the
+//! stored type by the row's aggregate type.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use kindpakket_platform::relay::{translator, StoredEvent, Translator};
+use kindpakket_proto::regie::RegieEvent;
+
+use crate::domain::enrolment::EnrolmentEvent;
+use crate::domain::regeling::RegelingEvent;
+
+pub fn regeling_to_contract(event: RegelingEvent) -> RegieEvent {
+    match event {
+        RegelingEvent::Published(event) => RegieEvent::RegelingPublished(event),
+    }
+}
+
+pub fn enrolment_to_contract(event: EnrolmentEvent) -> RegieEvent {
+    match event {
+        EnrolmentEvent::Enrolled { enrolment, .. } => RegieEvent::PartnerEnrolled(enrolment),
+        EnrolmentEvent::Ended(event) => RegieEvent::PartnerEnrolmentEnded(event),
+    }
+}
+
+pub fn contract_translator() -> Translator {
+    let regeling = translator(regeling_to_contract);
+    let enrolment = translator(enrolment_to_contract);
+    Arc::new(move |stored: &StoredEvent| match stored.aggregate_type.as_str() {
+        "regeling" => regeling(stored),
+        "enrolment" => enrolment(stored),
+        other => Err(anyhow::anyhow!("unknown aggregate type {other}")).context("regie relay"),
+    })
+}

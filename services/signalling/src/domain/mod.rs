@@ -1,0 +1,3 @@
+//! The rules of signalling. No I/O here.
+
+pub mod signal;

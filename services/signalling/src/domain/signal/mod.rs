@@ -1,0 +1,220 @@
+//! A signal: one child signalled by one organisation, with its referral and outcome.
+
+mod commands;
+mod error;
+mod events;
+
+pub use commands::SignalCommand;
+pub use error::SignalError;
+pub use events::SignalEvent;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use kindpakket_proto::signalling::{ChildSignalled, Referral, SignalOutcome, SignalOutcomeRecorded, SignalReason};
+use kindpakket_proto::{ChildRef, GemeenteCode, OrganisationId};
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Signal {
+    pub details: Option<SignalDetails>,
+    pub outcome: Option<SignalOutcome>,
+}
+
+/// What is known once a child was signalled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignalDetails {
+    pub signal_id: Uuid,
+    pub gemeente: GemeenteCode,
+    pub signaller: OrganisationId,
+    pub child: ChildRef,
+    pub reason: SignalReason,
+    pub referral: Referral,
+    pub signalled_on: Date,
+}
+
+impl Aggregate for Signal {
+    const TYPE: &'static str = "signal";
+    type Command = SignalCommand;
+    type Event = SignalEvent;
+    type Error = SignalError;
+    type Services = ();
+
+    async fn handle(&mut self, command: SignalCommand, _: &(), sink: &EventSink<Self>) -> Result<(), SignalError> {
+        match command {
+            SignalCommand::SignalChild {
+                gemeente,
+                signal_id,
+                signaller,
+                child,
+                household,
+                reason,
+                referral,
+                signalled_on,
+            } => {
+                if self.details.is_some() {
+                    return Err(SignalError::AlreadyExists);
+                }
+                let event = ChildSignalled {
+                    signal_id,
+                    signaller,
+                    child,
+                    household,
+                    reason,
+                    referral,
+                    signalled_on,
+                };
+                sink.write(SignalEvent::ChildSignalled { gemeente, event }, self).await;
+                Ok(())
+            }
+            SignalCommand::RecordOutcome {
+                gemeente,
+                outcome,
+                recorded_on,
+            } => {
+                let details = self.details.as_ref().ok_or(SignalError::NotFound)?;
+                if details.gemeente != gemeente {
+                    return Err(SignalError::NotFound);
+                }
+                if recorded_on < details.signalled_on {
+                    return Err(SignalError::OutcomeBeforeSignal);
+                }
+                if self.outcome == Some(outcome) {
+                    // Recording the same outcome again changes nothing.
+                    return Ok(());
+                }
+                let event = SignalOutcomeRecorded {
+                    signal_id: details.signal_id,
+                    outcome,
+                    recorded_on,
+                };
+                sink.write(SignalEvent::OutcomeRecorded(event), self).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn apply(&mut self, event: SignalEvent) {
+        match event {
+            SignalEvent::ChildSignalled { gemeente, event } => {
+                self.details = Some(SignalDetails {
+                    signal_id: event.signal_id,
+                    gemeente,
+                    signaller: event.signaller,
+                    child: event.child,
+                    reason: event.reason,
+                    referral: event.referral,
+                    signalled_on: event.signalled_on,
+                });
+            }
+            SignalEvent::OutcomeRecorded(event) => self.outcome = Some(event.outcome),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqrs_es::test::TestFramework;
+    use time::macros::date;
+
+    fn gemeente() -> GemeenteCode {
+        GemeenteCode::parse("GM0518").unwrap()
+    }
+
+    fn signalled() -> ChildSignalled {
+        ChildSignalled {
+            signal_id: Uuid::from_u128(1),
+            signaller: OrganisationId::parse("wijkteam-centrum").unwrap(),
+            child: ChildRef(Uuid::from_u128(2)),
+            household: None,
+            reason: SignalReason::Debts,
+            referral: Referral::Loket,
+            signalled_on: date!(2026 - 09 - 01),
+        }
+    }
+
+    fn signal_child() -> SignalCommand {
+        let event = signalled();
+        SignalCommand::SignalChild {
+            gemeente: gemeente(),
+            signal_id: event.signal_id,
+            signaller: event.signaller,
+            child: event.child,
+            household: None,
+            reason: event.reason,
+            referral: event.referral,
+            signalled_on: event.signalled_on,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_child_can_be_signalled_once() {
+        TestFramework::<Signal>::with(())
+            .given_no_previous_events()
+            .when_async(signal_child())
+            .await
+            .then_expect_events(vec![SignalEvent::ChildSignalled {
+                gemeente: gemeente(),
+                event: signalled(),
+            }]);
+        TestFramework::<Signal>::with(())
+            .given(vec![SignalEvent::ChildSignalled {
+                gemeente: gemeente(),
+                event: signalled(),
+            }])
+            .when_async(signal_child())
+            .await
+            .then_expect_error(SignalError::AlreadyExists);
+    }
+
+    #[tokio::test]
+    async fn an_outcome_needs_a_signal_in_the_same_gemeente() {
+        TestFramework::<Signal>::with(())
+            .given_no_previous_events()
+            .when_async(SignalCommand::RecordOutcome {
+                gemeente: gemeente(),
+                outcome: SignalOutcome::Applied,
+                recorded_on: date!(2026 - 09 - 02),
+            })
+            .await
+            .then_expect_error(SignalError::NotFound);
+        TestFramework::<Signal>::with(())
+            .given(vec![SignalEvent::ChildSignalled {
+                gemeente: gemeente(),
+                event: signalled(),
+            }])
+            .when_async(SignalCommand::RecordOutcome {
+                gemeente: GemeenteCode::parse("GM0363").unwrap(),
+                outcome: SignalOutcome::Applied,
+                recorded_on: date!(2026 - 09 - 02),
+            })
+            .await
+            .then_expect_error(SignalError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn the_same_outcome_twice_is_recorded_once() {
+        let recorded = SignalEvent::OutcomeRecorded(SignalOutcomeRecorded {
+            signal_id: Uuid::from_u128(1),
+            outcome: SignalOutcome::Contacted,
+            recorded_on: date!(2026 - 09 - 02),
+        });
+        TestFramework::<Signal>::with(())
+            .given(vec![
+                SignalEvent::ChildSignalled {
+                    gemeente: gemeente(),
+                    event: signalled(),
+                },
+                recorded,
+            ])
+            .when_async(SignalCommand::RecordOutcome {
+                gemeente: gemeente(),
+                outcome: SignalOutcome::Contacted,
+                recorded_on: date!(2026 - 09 - 03),
+            })
+            .await
+            .then_expect_events(vec![]);
+    }
+}
