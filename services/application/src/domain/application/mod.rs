@@ -1,0 +1,444 @@
+//! An application of one household, and its decision.
+
+use std::collections::HashSet;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use kindpakket_platform::http::{Rejection, RejectionKind};
+use kindpakket_proto::application::{
+    ApplicantChild, ApplicationGranted, ApplicationRejected, ApplicationSubmitted, ApplicationWithdrawn,
+    GrantedEntitlement,
+};
+use kindpakket_proto::{ChildRef, GemeenteCode, ProvisionCode};
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+/// Where an application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Submitted,
+    Granted,
+    Rejected,
+    Withdrawn,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Application {
+    pub gemeente: Option<GemeenteCode>,
+    pub submitted: Option<ApplicationSubmitted>,
+    pub status: Option<Status>,
+    pub entitlements: Vec<GrantedEntitlement>,
+    pub rejection_reason: Option<String>,
+    pub decided_on: Option<Date>,
+}
+
+/// One entitlement the decision-maker grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitlementToGrant {
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub amount_cents: i64,
+    pub valid_from: Date,
+    pub valid_until: Date,
+}
+
+#[derive(Debug, Clone)]
+pub enum ApplicationCommand {
+    Submit {
+        gemeente: GemeenteCode,
+        application: ApplicationSubmitted,
+    },
+    Grant {
+        gemeente: GemeenteCode,
+        entitlements: Vec<EntitlementToGrant>,
+        decided_on: Date,
+    },
+    Reject {
+        gemeente: GemeenteCode,
+        reason: String,
+        decided_on: Date,
+    },
+    Withdraw {
+        gemeente: GemeenteCode,
+        withdrawn_on: Date,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ApplicationEvent {
+    Submitted {
+        gemeente: GemeenteCode,
+        application: ApplicationSubmitted,
+    },
+    Granted(ApplicationGranted),
+    Rejected(ApplicationRejected),
+    Withdrawn(ApplicationWithdrawn),
+}
+
+impl DomainEvent for ApplicationEvent {
+    fn event_type(&self) -> String {
+        match self {
+            ApplicationEvent::Submitted { .. } => "Submitted",
+            ApplicationEvent::Granted(_) => "Granted",
+            ApplicationEvent::Rejected(_) => "Rejected",
+            ApplicationEvent::Withdrawn(_) => "Withdrawn",
+        }
+        .to_owned()
+    }
+    fn event_version(&self) -> String {
+        "1".to_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplicationError {
+    #[error("Deze aanvraag bestaat al.")]
+    AlreadyExists,
+    #[error("Deze aanvraag bestaat niet in deze gemeente.")]
+    NotFound,
+    #[error("Over deze aanvraag is al besloten, of zij is ingetrokken.")]
+    AlreadyDecided,
+    #[error("Een aanvraag noemt ten minste één kind.")]
+    NoChildren,
+    #[error("Hetzelfde kind staat twee keer in de aanvraag.")]
+    DuplicateChild,
+    #[error("De geboortemaand {0} bestaat niet: gebruik 1 tot en met 12.")]
+    InvalidBirthMonth(u8),
+    #[error("Een kind in de aanvraag is op de aanvraagdatum niet tussen 0 en 17 jaar oud.")]
+    ChildNotUnderEighteen,
+    #[error("Het inkomen als percentage van het sociaal minimum moet tussen 0 en 1000 liggen.")]
+    InvalidIncome,
+    #[error("Een toekenning bevat ten minste één recht.")]
+    NoEntitlements,
+    #[error("Het kind {0} staat niet in deze aanvraag.")]
+    UnknownChild(ChildRef),
+    #[error("De voorziening '{0}' is niet aangevraagd.")]
+    ProvisionNotRequested(ProvisionCode),
+    #[error("Het bedrag van een recht moet groter zijn dan 0 cent.")]
+    InvalidAmount,
+    #[error("De einddatum van een recht ligt vóór de begindatum.")]
+    InvalidPeriod,
+    #[error("Hetzelfde kind krijgt de voorziening '{0}' twee keer.")]
+    DuplicateEntitlement(ProvisionCode),
+    #[error("Geef de reden van de afwijzing; de familie leest haar.")]
+    MissingReason,
+}
+
+impl Rejection for ApplicationError {
+    fn kind(&self) -> RejectionKind {
+        match self {
+            ApplicationError::AlreadyExists | ApplicationError::AlreadyDecided => RejectionKind::Conflict,
+            ApplicationError::NotFound => RejectionKind::NotFound,
+            _ => RejectionKind::Invalid,
+        }
+    }
+}
+
+/// The namespace of entitlement ids: one child's right to one provision from one application.
+const ENTITLEMENT_NAMESPACE: Uuid = Uuid::from_u128(0x0e1c_55a1_7d4b_4c1e_9f20_6b69_6e64_7265);
+
+pub fn entitlement_id(application_id: Uuid, child: ChildRef, provision: &ProvisionCode) -> Uuid {
+    Uuid::new_v5(
+        &ENTITLEMENT_NAMESPACE,
+        format!("{application_id}:{child}:{provision}").as_bytes(),
+    )
+}
+
+/// A child's age in whole years on `on`, counting from the first day of the birth month.
+pub fn age_on(child: &ApplicantChild, on: Date) -> Option<i32> {
+    let month = time::Month::try_from(child.birth_month).ok()?;
+    let born = Date::from_calendar_date(child.birth_year, month, 1).ok()?;
+    let mut age = on.year() - born.year();
+    if (on.month() as u8, on.day()) < (born.month() as u8, born.day()) {
+        age -= 1;
+    }
+    Some(age)
+}
+
+fn validate_submission(application: &ApplicationSubmitted) -> Result<(), ApplicationError> {
+    if application.children.is_empty() {
+        return Err(ApplicationError::NoChildren);
+    }
+    let mut seen = HashSet::new();
+    for child in &application.children {
+        if !seen.insert(child.child) {
+            return Err(ApplicationError::DuplicateChild);
+        }
+        if !(1..=12).contains(&child.birth_month) {
+            return Err(ApplicationError::InvalidBirthMonth(child.birth_month));
+        }
+        match age_on(child, application.submitted_on) {
+            Some(age) if (0..=17).contains(&age) => {}
+            _ => return Err(ApplicationError::ChildNotUnderEighteen),
+        }
+    }
+    if application.income_percent > 1000 {
+        return Err(ApplicationError::InvalidIncome);
+    }
+    Ok(())
+}
+
+impl Application {
+    fn submitted_in(&self, gemeente: &GemeenteCode) -> Result<&ApplicationSubmitted, ApplicationError> {
+        match (&self.gemeente, &self.submitted) {
+            (Some(own), Some(submitted)) if own == gemeente => Ok(submitted),
+            _ => Err(ApplicationError::NotFound),
+        }
+    }
+
+    fn undecided_in(&self, gemeente: &GemeenteCode) -> Result<&ApplicationSubmitted, ApplicationError> {
+        let submitted = self.submitted_in(gemeente)?;
+        if self.status != Some(Status::Submitted) {
+            return Err(ApplicationError::AlreadyDecided);
+        }
+        Ok(submitted)
+    }
+}
+
+impl Aggregate for Application {
+    const TYPE: &'static str = "application";
+    type Command = ApplicationCommand;
+    type Event = ApplicationEvent;
+    type Error = ApplicationError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: ApplicationCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), ApplicationError> {
+        match command {
+            ApplicationCommand::Submit { gemeente, application } => {
+                if self.submitted.is_some() {
+                    return Err(ApplicationError::AlreadyExists);
+                }
+                validate_submission(&application)?;
+                sink.write(ApplicationEvent::Submitted { gemeente, application }, self).await;
+            }
+            ApplicationCommand::Grant {
+                gemeente,
+                entitlements,
+                decided_on,
+            } => {
+                let submitted = self.undecided_in(&gemeente)?;
+                if entitlements.is_empty() {
+                    return Err(ApplicationError::NoEntitlements);
+                }
+                let children: HashSet<ChildRef> = submitted.children.iter().map(|child| child.child).collect();
+                let mut granted = Vec::with_capacity(entitlements.len());
+                let mut seen = HashSet::new();
+                for entitlement in entitlements {
+                    if !children.contains(&entitlement.child) {
+                        return Err(ApplicationError::UnknownChild(entitlement.child));
+                    }
+                    let whole_package = submitted.requested_provisions.is_empty();
+                    if !whole_package && !submitted.requested_provisions.contains(&entitlement.provision) {
+                        return Err(ApplicationError::ProvisionNotRequested(entitlement.provision));
+                    }
+                    if entitlement.amount_cents <= 0 {
+                        return Err(ApplicationError::InvalidAmount);
+                    }
+                    if entitlement.valid_until < entitlement.valid_from {
+                        return Err(ApplicationError::InvalidPeriod);
+                    }
+                    if !seen.insert((entitlement.child, entitlement.provision.clone())) {
+                        return Err(ApplicationError::DuplicateEntitlement(entitlement.provision));
+                    }
+                    granted.push(GrantedEntitlement {
+                        entitlement_id: entitlement_id(submitted.application_id, entitlement.child, &entitlement.provision),
+                        child: entitlement.child,
+                        provision: entitlement.provision,
+                        amount_cents: entitlement.amount_cents,
+                        valid_from: entitlement.valid_from,
+                        valid_until: entitlement.valid_until,
+                    });
+                }
+                let event = ApplicationGranted {
+                    application_id: submitted.application_id,
+                    entitlements: granted,
+                    decided_on,
+                };
+                sink.write(ApplicationEvent::Granted(event), self).await;
+            }
+            ApplicationCommand::Reject {
+                gemeente,
+                reason,
+                decided_on,
+            } => {
+                let submitted = self.undecided_in(&gemeente)?;
+                let reason = reason.trim().to_owned();
+                if reason.is_empty() {
+                    return Err(ApplicationError::MissingReason);
+                }
+                let event = ApplicationRejected {
+                    application_id: submitted.application_id,
+                    reason,
+                    decided_on,
+                };
+                sink.write(ApplicationEvent::Rejected(event), self).await;
+            }
+            ApplicationCommand::Withdraw { gemeente, withdrawn_on } => {
+                let submitted = self.undecided_in(&gemeente)?;
+                let event = ApplicationWithdrawn {
+                    application_id: submitted.application_id,
+                    withdrawn_on,
+                };
+                sink.write(ApplicationEvent::Withdrawn(event), self).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: ApplicationEvent) {
+        match event {
+            ApplicationEvent::Submitted { gemeente, application } => {
+                self.gemeente = Some(gemeente);
+                self.submitted = Some(application);
+                self.status = Some(Status::Submitted);
+            }
+            ApplicationEvent::Granted(granted) => {
+                self.status = Some(Status::Granted);
+                self.entitlements = granted.entitlements;
+                self.decided_on = Some(granted.decided_on);
+            }
+            ApplicationEvent::Rejected(rejected) => {
+                self.status = Some(Status::Rejected);
+                self.rejection_reason = Some(rejected.reason);
+                self.decided_on = Some(rejected.decided_on);
+            }
+            ApplicationEvent::Withdrawn(withdrawn) => {
+                self.status = Some(Status::Withdrawn);
+                self.decided_on = Some(withdrawn.withdrawn_on);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqrs_es::test::TestFramework;
+    use kindpakket_proto::application::Channel;
+    use kindpakket_proto::HouseholdRef;
+    use time::macros::date;
+
+    fn gemeente() -> GemeenteCode {
+        GemeenteCode::parse("GM0518").unwrap()
+    }
+    fn child() -> ChildRef {
+        ChildRef(Uuid::from_u128(11))
+    }
+    fn sport() -> ProvisionCode {
+        ProvisionCode::parse("sportcontributie").unwrap()
+    }
+
+    fn submitted(birth_year: i32) -> ApplicationSubmitted {
+        ApplicationSubmitted {
+            application_id: Uuid::from_u128(5),
+            household: HouseholdRef(Uuid::from_u128(6)),
+            channel: Channel::Loket,
+            on_behalf_of: None,
+            children: vec![ApplicantChild {
+                child: child(),
+                birth_year,
+                birth_month: 5,
+            }],
+            income_percent: 115,
+            requested_provisions: vec![sport()],
+            signal_id: None,
+            submitted_on: date!(2026 - 09 - 01),
+        }
+    }
+
+    fn given_submitted() -> Vec<ApplicationEvent> {
+        vec![ApplicationEvent::Submitted {
+            gemeente: gemeente(),
+            application: submitted(2016),
+        }]
+    }
+
+    fn grant(provision: ProvisionCode, amount_cents: i64) -> ApplicationCommand {
+        ApplicationCommand::Grant {
+            gemeente: gemeente(),
+            entitlements: vec![EntitlementToGrant {
+                child: child(),
+                provision,
+                amount_cents,
+                valid_from: date!(2026 - 09 - 01),
+                valid_until: date!(2026 - 12 - 31),
+            }],
+            decided_on: date!(2026 - 09 - 10),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_child_of_eighteen_cannot_be_in_an_application() {
+        TestFramework::<Application>::with(())
+            .given_no_previous_events()
+            .when_async(ApplicationCommand::Submit {
+                gemeente: gemeente(),
+                application: submitted(2008),
+            })
+            .await
+            .then_expect_error(ApplicationError::ChildNotUnderEighteen);
+    }
+
+    #[tokio::test]
+    async fn a_grant_opens_one_entitlement_per_child_and_provision_with_a_stable_id() {
+        let expected = ApplicationGranted {
+            application_id: Uuid::from_u128(5),
+            entitlements: vec![GrantedEntitlement {
+                entitlement_id: entitlement_id(Uuid::from_u128(5), child(), &sport()),
+                child: child(),
+                provision: sport(),
+                amount_cents: 25_000,
+                valid_from: date!(2026 - 09 - 01),
+                valid_until: date!(2026 - 12 - 31),
+            }],
+            decided_on: date!(2026 - 09 - 10),
+        };
+        TestFramework::<Application>::with(())
+            .given(given_submitted())
+            .when_async(grant(sport(), 25_000))
+            .await
+            .then_expect_events(vec![ApplicationEvent::Granted(expected)]);
+    }
+
+    #[tokio::test]
+    async fn a_provision_that_was_not_asked_for_is_not_granted() {
+        let bike = ProvisionCode::parse("fiets").unwrap();
+        TestFramework::<Application>::with(())
+            .given(given_submitted())
+            .when_async(grant(bike.clone(), 10_000))
+            .await
+            .then_expect_error(ApplicationError::ProvisionNotRequested(bike));
+    }
+
+    #[tokio::test]
+    async fn a_decided_application_is_not_decided_again() {
+        let mut events = given_submitted();
+        events.push(ApplicationEvent::Rejected(ApplicationRejected {
+            application_id: Uuid::from_u128(5),
+            reason: "Inkomen boven de grens".to_owned(),
+            decided_on: date!(2026 - 09 - 10),
+        }));
+        TestFramework::<Application>::with(())
+            .given(events)
+            .when_async(grant(sport(), 25_000))
+            .await
+            .then_expect_error(ApplicationError::AlreadyDecided);
+    }
+
+    #[test]
+    fn age_counts_whole_years_from_the_birth_month() {
+        let child = ApplicantChild {
+            child: child(),
+            birth_year: 2014,
+            birth_month: 5,
+        };
+        assert_eq!(age_on(&child, date!(2026 - 04 - 30)), Some(11));
+        assert_eq!(age_on(&child, date!(2026 - 05 - 01)), Some(12));
+    }
+}

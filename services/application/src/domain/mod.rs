@@ -1,0 +1,3 @@
+//! The rules of applications. No I/O here.
+
+pub mod application;

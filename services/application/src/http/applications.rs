@@ -1,0 +1,303 @@
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use kindpakket_platform::dutch_enum;
+use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_proto::application::{ApplicantChild, ApplicationSubmitted};
+use kindpakket_proto::{ChildRef, HouseholdRef, OrganisationId, ProvisionCode, Role};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::AppState;
+use crate::domain::application::{ApplicationCommand, EntitlementToGrant, Status};
+
+pub const SUBMITTERS: &[Role] = &[Role::Applicant, Role::Partner, Role::Signaller, Role::Regievoerder];
+
+/// An application. Children and household appear by pseudonymous reference only: never send a
+/// name, BSN or address, nor income documents.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    #[serde(rename = "kanaal")]
+    pub channel: ChannelDto,
+    /// The organisation applying on the family's behalf, if any.
+    #[serde(rename = "namens", default)]
+    pub on_behalf_of: Option<OrganisationId>,
+    #[serde(rename = "huishouden")]
+    pub household: HouseholdRef,
+    #[serde(rename = "kinderen")]
+    pub children: Vec<ChildDto>,
+    /// Household income as a percentage of the sociaal minimum.
+    #[serde(rename = "inkomenPercentage")]
+    pub income_percent: u16,
+    /// The provisions asked for; leave out (or empty) for the whole package.
+    #[serde(rename = "voorzieningen", default)]
+    pub provisions: Vec<ProvisionCode>,
+    /// The signal this application follows from.
+    #[serde(rename = "signalering", default)]
+    pub signal_id: Option<Uuid>,
+    #[serde(rename = "datum", default)]
+    #[schemars(with = "Option<String>")]
+    pub date: Option<Date>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildDto {
+    #[serde(rename = "kind")]
+    pub child: ChildRef,
+    #[serde(rename = "geboortejaar")]
+    pub birth_year: i32,
+    #[serde(rename = "geboortemaand")]
+    pub birth_month: u8,
+}
+
+dutch_enum!(
+    /// How the application came in.
+    ChannelDto <=> kindpakket_proto::application::Channel {
+        Loket = "loket",
+        Online = "online",
+        Partner = "partner",
+        Wijkteam = "wijkteam",
+        Cjg = "cjg",
+    }
+);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    #[serde(rename = "rechten")]
+    pub entitlements: Vec<EntitlementDto>,
+    #[serde(rename = "datum", default)]
+    #[schemars(with = "Option<String>")]
+    pub date: Option<Date>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntitlementDto {
+    #[serde(rename = "kind")]
+    pub child: ChildRef,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: i64,
+    #[serde(rename = "geldigVanaf")]
+    #[schemars(with = "String")]
+    pub valid_from: Date,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "String")]
+    pub valid_until: Date,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// The reason, as the family will read it.
+    #[serde(rename = "reden")]
+    pub reason: String,
+    #[serde(rename = "datum", default)]
+    #[schemars(with = "Option<String>")]
+    pub date: Option<Date>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    #[serde(rename = "datum", default)]
+    #[schemars(with = "Option<String>")]
+    pub date: Option<Date>,
+}
+
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+pub async fn submit(
+    State(store): State<AppState>,
+    Path(gemeente): Path<String>,
+    caller: Caller,
+    ApiJson(request): ApiJson<SubmitRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(SUBMITTERS)?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let application_id = Uuid::new_v4();
+    let application = ApplicationSubmitted {
+        application_id,
+        household: request.household,
+        channel: request.channel.into(),
+        on_behalf_of: request.on_behalf_of,
+        children: request
+            .children
+            .into_iter()
+            .map(|child| ApplicantChild {
+                child: child.child,
+                birth_year: child.birth_year,
+                birth_month: child.birth_month,
+            })
+            .collect(),
+        income_percent: request.income_percent,
+        requested_provisions: request.provisions,
+        signal_id: request.signal_id,
+        submitted_on: request.date.unwrap_or_else(today),
+    };
+    store
+        .execute(
+            &application_id.to_string(),
+            ApplicationCommand::Submit {
+                gemeente: gemeente.clone(),
+                application,
+            },
+            &caller.command_context(&gemeente),
+        )
+        .await?;
+    let location = format!("/api/v1/gemeenten/{gemeente}/aanvragen/{application_id}");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"id": application_id}))))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
+pub async fn grant(
+    State(store): State<AppState>,
+    Path((gemeente, id)): Path<(String, String)>,
+    caller: Caller,
+    ApiJson(request): ApiJson<GrantRequest>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Regievoerder])?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let application_id = id_from_path(&id, "Aanvraag")?;
+    let entitlements = request
+        .entitlements
+        .into_iter()
+        .map(|entitlement| EntitlementToGrant {
+            child: entitlement.child,
+            provision: entitlement.provision,
+            amount_cents: entitlement.amount_cents,
+            valid_from: entitlement.valid_from,
+            valid_until: entitlement.valid_until,
+        })
+        .collect();
+    let command = ApplicationCommand::Grant {
+        gemeente: gemeente.clone(),
+        entitlements,
+        decided_on: request.date.unwrap_or_else(today),
+    };
+    store
+        .execute(&application_id.to_string(), command, &caller.command_context(&gemeente))
+        .await?;
+    describe(&store, &gemeente, application_id).await.map(Json)
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
+pub async fn reject(
+    State(store): State<AppState>,
+    Path((gemeente, id)): Path<(String, String)>,
+    caller: Caller,
+    ApiJson(request): ApiJson<RejectRequest>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Regievoerder])?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let application_id = id_from_path(&id, "Aanvraag")?;
+    let command = ApplicationCommand::Reject {
+        gemeente: gemeente.clone(),
+        reason: request.reason,
+        decided_on: request.date.unwrap_or_else(today),
+    };
+    store
+        .execute(&application_id.to_string(), command, &caller.command_context(&gemeente))
+        .await?;
+    describe(&store, &gemeente, application_id).await.map(Json)
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
+pub async fn withdraw(
+    State(store): State<AppState>,
+    Path((gemeente, id)): Path<(String, String)>,
+    caller: Caller,
+    ApiJson(request): ApiJson<WithdrawRequest>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(SUBMITTERS)?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let application_id = id_from_path(&id, "Aanvraag")?;
+    let command = ApplicationCommand::Withdraw {
+        gemeente: gemeente.clone(),
+        withdrawn_on: request.date.unwrap_or_else(today),
+    };
+    store
+        .execute(&application_id.to_string(), command, &caller.command_context(&gemeente))
+        .await?;
+    describe(&store, &gemeente, application_id).await.map(Json)
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
+pub async fn get_application(
+    State(store): State<AppState>,
+    Path((gemeente, id)): Path<(String, String)>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Regievoerder, Role::Applicant, Role::Partner])?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let application_id = id_from_path(&id, "Aanvraag")?;
+    describe(&store, &gemeente, application_id).await.map(Json)
+}
+
+async fn describe(
+    store: &AppState,
+    gemeente: &kindpakket_proto::GemeenteCode,
+    application_id: Uuid,
+) -> Result<Value, ApiError> {
+    let application = store
+        .load(&application_id.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let not_found = || ApiError::not_found(format!("Aanvraag '{application_id}' bestaat niet in deze gemeente."));
+    if application.gemeente.as_ref() != Some(gemeente) {
+        return Err(not_found());
+    }
+    let submitted = application.submitted.ok_or_else(not_found)?;
+    let status = match application.status {
+        Some(Status::Submitted) | None => "ingediend",
+        Some(Status::Granted) => "toegekend",
+        Some(Status::Rejected) => "afgewezen",
+        Some(Status::Withdrawn) => "ingetrokken",
+    };
+    let entitlements: Vec<Value> = application
+        .entitlements
+        .iter()
+        .map(|entitlement| {
+            json!({
+                "id": entitlement.entitlement_id,
+                "kind": entitlement.child,
+                "voorziening": entitlement.provision,
+                "bedragCent": entitlement.amount_cents,
+                "geldigVanaf": entitlement.valid_from,
+                "geldigTot": entitlement.valid_until,
+            })
+        })
+        .collect();
+    let children: Vec<Value> = submitted
+        .children
+        .iter()
+        .map(|child| json!({"kind": child.child, "geboortejaar": child.birth_year, "geboortemaand": child.birth_month}))
+        .collect();
+    Ok(json!({
+        "id": submitted.application_id,
+        "gemeente": gemeente,
+        "status": status,
+        "kanaal": ChannelDto::from(submitted.channel),
+        "namens": submitted.on_behalf_of,
+        "huishouden": submitted.household,
+        "kinderen": children,
+        "inkomenPercentage": submitted.income_percent,
+        "voorzieningen": submitted.requested_provisions,
+        "signalering": submitted.signal_id,
+        "ingediendOp": submitted.submitted_on,
+        "besluitOp": application.decided_on,
+        "redenAfwijzing": application.rejection_reason,
+        "rechten": entitlements,
+    }))
+}

@@ -1,0 +1,69 @@
+//! The application API.
+
+mod applications;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use kindpakket_platform::http::{OpenApi, Operation};
+use kindpakket_platform::store::AggregateStore;
+use kindpakket_proto::Role;
+use serde_json::Value;
+
+use crate::domain::application::Application;
+
+pub type AppState = Arc<AggregateStore<Application>>;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/gemeenten/{gemeente}/aanvragen", post(applications::submit))
+        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}", get(applications::get_application))
+        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning", post(applications::grant))
+        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing", post(applications::reject))
+        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking", post(applications::withdraw))
+        .with_state(state)
+}
+
+pub fn openapi() -> Value {
+    OpenApi::new(
+        "Kindpakket — aanvragen",
+        "Een huishouden vraagt het Kindpakket of losse voorzieningen aan; de gemeente kent toe of wijst af.",
+    )
+    .with_body::<applications::SubmitRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/aanvragen",
+        summary: "Een aanvraag indienen",
+        roles: applications::SUBMITTERS,
+        status: 201,
+    })
+    .without_body(Operation {
+        method: "GET",
+        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
+        summary: "Een aanvraag en het besluit",
+        roles: &[Role::Regievoerder, Role::Applicant, Role::Partner],
+        status: 200,
+    })
+    .with_body::<applications::GrantRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
+        summary: "Een aanvraag toekennen",
+        roles: &[Role::Regievoerder],
+        status: 200,
+    })
+    .with_body::<applications::RejectRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing",
+        summary: "Een aanvraag afwijzen",
+        roles: &[Role::Regievoerder],
+        status: 200,
+    })
+    .with_body::<applications::WithdrawRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
+        summary: "Een aanvraag intrekken",
+        roles: applications::SUBMITTERS,
+        status: 200,
+    })
+    .document()
+}

@@ -1,0 +1,3 @@
+//! The rules of provision. No I/O here.
+
+pub mod entitlement;
