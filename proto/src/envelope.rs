@@ -111,8 +111,16 @@ pub const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6b1d_2f3e_8c4a_4f0b_9a51_
 
 /// The key of an event in its store, `<service>:<aggregate_type>:<aggregate_id>:<sequence>`.
 /// It is the `Nats-Msg-Id` of the published message, so JetStream drops a republished copy.
-pub fn message_id(service: Service, aggregate_type: &str, aggregate_id: &str, sequence: u64) -> String {
-    format!("{}:{aggregate_type}:{aggregate_id}:{sequence}", service.as_str())
+pub fn message_id(
+    service: Service,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: u64,
+) -> String {
+    format!(
+        "{}:{aggregate_type}:{aggregate_id}:{sequence}",
+        service.as_str()
+    )
 }
 
 /// The stable event id derived from the store key.

@@ -30,7 +30,9 @@ pub struct GemeenteCode(String);
 impl GemeenteCode {
     pub fn parse(value: &str) -> Result<Self, InvalidId> {
         let bytes = value.as_bytes();
-        let valid = bytes.len() == 6 && value.starts_with("GM") && bytes[2..].iter().all(u8::is_ascii_digit);
+        let valid = bytes.len() == 6
+            && value.starts_with("GM")
+            && bytes[2..].iter().all(u8::is_ascii_digit);
         if valid {
             Ok(Self(value.to_owned()))
         } else {
@@ -202,15 +204,28 @@ mod tests {
         assert!(GemeenteCode::parse("GM0518").is_ok());
         for bad in ["gm0518", "GM518", "GM05180", "0518", "GMabcd", ""] {
             let error = GemeenteCode::parse(bad).unwrap_err();
-            assert!(error.message.contains("geen geldige gemeentecode"), "{bad}: {error}");
+            assert!(
+                error.message.contains("geen geldige gemeentecode"),
+                "{bad}: {error}"
+            );
         }
     }
 
     #[test]
     fn organisation_codes_are_lowercase_slugs() {
         assert!(OrganisationId::parse("leergeld-den-haag").is_ok());
-        for bad in ["Leergeld", "a", "-leergeld", "leergeld-", "leer geld", "leergeld_dh"] {
-            assert!(OrganisationId::parse(bad).is_err(), "{bad} should be refused");
+        for bad in [
+            "Leergeld",
+            "a",
+            "-leergeld",
+            "leergeld-",
+            "leer geld",
+            "leergeld_dh",
+        ] {
+            assert!(
+                OrganisationId::parse(bad).is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 

@@ -28,7 +28,9 @@ pub use ids::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCod
 pub use subjects::Service;
 
 /// An event type of one service: its name on the bus and its schema version.
-pub trait ContractEvent: serde::Serialize + serde::de::DeserializeOwned + schemars::JsonSchema {
+pub trait ContractEvent:
+    serde::Serialize + serde::de::DeserializeOwned + schemars::JsonSchema
+{
     /// The service that publishes this event.
     const SERVICE: Service;
     /// The event type names of every variant, for schema generation and subject filters.

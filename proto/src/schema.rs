@@ -26,13 +26,16 @@ impl JsonSchema for DateSchema {
     }
 }
 
+/// One service's message schema and the schema of each of its events.
+type ServiceSchemas = (Service, Schema, Vec<(&'static str, Schema)>);
+
 /// Every schema document with its path below `proto/schemas/`.
 pub fn all_schemas() -> Vec<(String, Value)> {
     let mut documents = vec![(
         "envelope.json".to_owned(),
         schemars::schema_for!(EventEnvelope).to_value(),
     )];
-    let per_service: [(Service, Schema, Vec<(&'static str, Schema)>); 4] = [
+    let per_service: [ServiceSchemas; 4] = [
         (
             Service::Regie,
             schemars::schema_for!(EventMessage<regie::RegieEvent>),
@@ -143,7 +146,11 @@ mod tests {
                 if path.is_dir() {
                     folders.push(path);
                 } else {
-                    let relative = path.strip_prefix(schemas_dir()).unwrap().to_string_lossy().to_string();
+                    let relative = path
+                        .strip_prefix(schemas_dir())
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_string();
                     if !expected.contains(&relative) {
                         stale.push(relative);
                     }
@@ -159,8 +166,14 @@ mod tests {
         let paths: Vec<String> = all_schemas().into_iter().map(|(path, _)| path).collect();
         let all_types = [
             (Service::Regie, regie::RegieEvent::EVENT_TYPES),
-            (Service::Signalling, signalling::SignallingEvent::EVENT_TYPES),
-            (Service::Application, application::ApplicationEvent::EVENT_TYPES),
+            (
+                Service::Signalling,
+                signalling::SignallingEvent::EVENT_TYPES,
+            ),
+            (
+                Service::Application,
+                application::ApplicationEvent::EVENT_TYPES,
+            ),
             (Service::Provision, provision::ProvisionEvent::EVENT_TYPES),
         ];
         for (service, types) in all_types {

@@ -37,7 +37,9 @@ impl Service {
     }
 
     pub fn parse(value: &str) -> Option<Service> {
-        Service::ALL.into_iter().find(|service| service.as_str() == value)
+        Service::ALL
+            .into_iter()
+            .find(|service| service.as_str() == value)
     }
 
     /// The stream holding this service's events.
@@ -45,7 +47,10 @@ impl Service {
         StreamDefinition {
             name: format!("KINDPAKKET_{}", self.as_str().to_uppercase()),
             subjects: vec![format!("kindpakket.*.{}.>", self.as_str())],
-            description: format!("Kindpakket: alle gebeurtenissen van de dienst {}", self.as_str()),
+            description: format!(
+                "Kindpakket: alle gebeurtenissen van de dienst {}",
+                self.as_str()
+            ),
         }
     }
 }
@@ -60,7 +65,11 @@ pub struct StreamDefinition {
 
 /// The subject one event is published on.
 pub fn event_subject(gemeente: &GemeenteCode, service: Service, event_type: &str) -> String {
-    format!("kindpakket.{}.{}.{event_type}", gemeente.as_str(), service.as_str())
+    format!(
+        "kindpakket.{}.{}.{event_type}",
+        gemeente.as_str(),
+        service.as_str()
+    )
 }
 
 /// All events of one service for one gemeente, for a consumer's filter.
@@ -84,12 +93,18 @@ mod tests {
         assert_eq!(subject, "kindpakket.GM0518.signalling.ChildSignalled");
         let stream = Service::Signalling.stream();
         assert_eq!(stream.name, "KINDPAKKET_SIGNALLING");
-        assert_eq!(stream.subjects, vec!["kindpakket.*.signalling.>".to_string()]);
+        assert_eq!(
+            stream.subjects,
+            vec!["kindpakket.*.signalling.>".to_string()]
+        );
     }
 
     #[test]
     fn streams_do_not_overlap() {
-        let subjects: Vec<String> = Service::ALL.iter().flat_map(|s| s.stream().subjects).collect();
+        let subjects: Vec<String> = Service::ALL
+            .iter()
+            .flat_map(|s| s.stream().subjects)
+            .collect();
         let unique: std::collections::HashSet<_> = subjects.iter().collect();
         assert_eq!(unique.len(), subjects.len());
     }

@@ -5,7 +5,7 @@
 //! - [`domain`]: the `Application` aggregate, pure rules without I/O;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/aanvragen`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
-//! - [`startup`]: wiring.
+//! - [`startup`] wires the parts together.
 //!
 //! Eligibility against the regeling in force (thresholds, sliding scales, age bands, mandates) is
 //! not assessed yet: the decision is the regievoerder's, recorded as given (see the README).

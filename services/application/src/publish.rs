@@ -7,7 +7,9 @@ use crate::domain::application::ApplicationEvent;
 
 pub fn to_contract(event: ApplicationEvent) -> Contract {
     match event {
-        ApplicationEvent::Submitted { application, .. } => Contract::ApplicationSubmitted(application),
+        ApplicationEvent::Submitted { application, .. } => {
+            Contract::ApplicationSubmitted(application)
+        }
         ApplicationEvent::Granted(event) => Contract::ApplicationGranted(event),
         ApplicationEvent::Rejected(event) => Contract::ApplicationRejected(event),
         ApplicationEvent::Withdrawn(event) => Contract::ApplicationWithdrawn(event),

@@ -10,10 +10,13 @@ use kindpakket_proto::Service;
 use crate::{http, publish};
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
-    let mut infrastructure = Infrastructure::start("application", config, &[EVENT_STORE_MIGRATION]).await?;
+    let mut infrastructure =
+        Infrastructure::start("application", config, &[EVENT_STORE_MIGRATION]).await?;
     infrastructure
         .publish_events(Service::Application, publish::contract_translator())
         .await?;
     let store = Arc::new(AggregateStore::new(infrastructure.pool.clone(), ()));
-    infrastructure.serve(http::router(store), http::openapi()).await
+    infrastructure
+        .serve(http::router(store), http::openapi())
+        .await
 }

@@ -186,10 +186,22 @@ enum Outcome {
     Parked,
 }
 
-async fn process<H: EventHandler>(pool: &PgPool, config: &ConsumerConfig, handler: &H, message: &jetstream::Message) {
-    let stream_sequence = message.info().map(|info| info.stream_sequence).unwrap_or_default();
-    let delivered = message.info().map(|info| info.delivered).unwrap_or_default();
-    let parsed: Result<EventMessage<serde_json::Value>, _> = serde_json::from_slice(&message.payload);
+async fn process<H: EventHandler>(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    handler: &H,
+    message: &jetstream::Message,
+) {
+    let stream_sequence = message
+        .info()
+        .map(|info| info.stream_sequence)
+        .unwrap_or_default();
+    let delivered = message
+        .info()
+        .map(|info| info.delivered)
+        .unwrap_or_default();
+    let parsed: Result<EventMessage<serde_json::Value>, _> =
+        serde_json::from_slice(&message.payload);
     let outcome = match parsed {
         Err(error) => {
             let reason = format!("not a Kindpakket event message: {error}");
@@ -222,9 +234,15 @@ async fn process<H: EventHandler>(pool: &PgPool, config: &ConsumerConfig, handle
             if delivered > 20 {
                 tracing::error!(consumer = %config.durable_name, stream_sequence, delivered, "event keeps arriving before its predecessor: a gap in the stream?");
             }
-            message.ack_with(AckKind::Nak(Some(Duration::from_millis(500)))).await
+            message
+                .ack_with(AckKind::Nak(Some(Duration::from_millis(500))))
+                .await
         }
-        Outcome::Retry => message.ack_with(AckKind::Nak(Some(Duration::from_secs(2)))).await,
+        Outcome::Retry => {
+            message
+                .ack_with(AckKind::Nak(Some(Duration::from_secs(2))))
+                .await
+        }
     };
     if let Err(error) = ack {
         // The message will be redelivered and recognised as a duplicate.
@@ -248,10 +266,23 @@ async fn apply<H: EventHandler>(
             outcome
         }
         Err(HandlerError::Transient(error)) => {
-            tracing::warn!(error = format!("{error:#}"), "could not apply event yet; will retry");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "could not apply event yet; will retry"
+            );
             Outcome::Retry
         }
-        Err(HandlerError::Poison(reason)) => park(pool, config, message, stream_sequence, &reason, Some(received)).await,
+        Err(HandlerError::Poison(reason)) => {
+            park(
+                pool,
+                config,
+                message,
+                stream_sequence,
+                &reason,
+                Some(received),
+            )
+            .await
+        }
     }
 }
 
@@ -313,7 +344,9 @@ async fn advance_offset(
     if moved == 1 {
         Ok(())
     } else {
-        Err(HandlerError::Transient(anyhow::anyhow!("offset moved concurrently")))
+        Err(HandlerError::Transient(anyhow::anyhow!(
+            "offset moved concurrently"
+        )))
     }
 }
 

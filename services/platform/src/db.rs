@@ -16,7 +16,8 @@ pub struct Migration {
 /// Connects to the database in `url`, creating the database first when it does not exist.
 /// Retries for a while, so a service may start before Postgres does.
 pub async fn connect(url: &str) -> Result<PgPool> {
-    let options = PgConnectOptions::from_str(url).context("KINDPAKKET_DATABASE_URL is not a postgres url")?;
+    let options =
+        PgConnectOptions::from_str(url).context("KINDPAKKET_DATABASE_URL is not a postgres url")?;
     let database = options
         .get_database()
         .context("KINDPAKKET_DATABASE_URL must name a database")?
@@ -45,10 +46,11 @@ pub async fn connect(url: &str) -> Result<PgPool> {
 async fn ensure_database(options: &PgConnectOptions, database: &str) -> Result<()> {
     let maintenance = options.clone().database("postgres");
     let mut connection = PgConnection::connect_with(&maintenance).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(database)
-        .fetch_one(&mut connection)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(database)
+            .fetch_one(&mut connection)
+            .await?;
     if !exists {
         let statement = format!("CREATE DATABASE \"{}\"", database.replace('"', ""));
         match sqlx::raw_sql(&statement).execute(&mut connection).await {
@@ -74,18 +76,23 @@ pub async fn migrate(pool: &PgPool, migrations: &[Migration]) -> Result<()> {
     )
     .execute(&mut *connection)
     .await?;
-    sqlx::query("SELECT pg_advisory_lock(7011)").execute(&mut *connection).await?;
+    sqlx::query("SELECT pg_advisory_lock(7011)")
+        .execute(&mut *connection)
+        .await?;
     let result = apply_missing(&mut connection, migrations).await;
-    sqlx::query("SELECT pg_advisory_unlock(7011)").execute(&mut *connection).await?;
+    sqlx::query("SELECT pg_advisory_unlock(7011)")
+        .execute(&mut *connection)
+        .await?;
     result
 }
 
 async fn apply_missing(connection: &mut PgConnection, migrations: &[Migration]) -> Result<()> {
     for migration in migrations {
-        let applied: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)")
-            .bind(migration.name)
-            .fetch_one(&mut *connection)
-            .await?;
+        let applied: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)")
+                .bind(migration.name)
+                .fetch_one(&mut *connection)
+                .await?;
         if applied {
             continue;
         }

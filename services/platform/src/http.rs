@@ -48,7 +48,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "Ongeldig verzoek", detail)
     }
     pub fn unprocessable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Verzoek niet uitvoerbaar", detail)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Verzoek niet uitvoerbaar",
+            detail,
+        )
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "Niet gevonden", detail)
@@ -82,9 +86,10 @@ impl IntoResponse for ApiError {
             "detail": self.detail,
         });
         let mut response = (self.status, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         response
     }
 }
@@ -144,7 +149,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|value| value.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
@@ -154,17 +160,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "Stuur de gegevens als JSON, met de kopregel Content-Type: application/json.",
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Verzoek te groot",
-                    "Het verzoek is groter dan toegestaan; stuur minder gegevens per keer.",
-                )
-            } else {
-                ApiError::bad_request("Het verzoek kon niet worden gelezen.")
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "Verzoek te groot",
+                        "Het verzoek is groter dan toegestaan; stuur minder gegevens per keer.",
+                    )
+                } else {
+                    ApiError::bad_request("Het verzoek kon niet worden gelezen.")
+                }
+            })?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|error| ApiError::bad_request(dutch_json_error(&error)))
@@ -198,10 +206,17 @@ pub fn dutch_json_error(error: &serde_json::Error) -> String {
     } else if message.starts_with("invalid type") {
         let detail = message.split(" at line").next().unwrap_or(&message);
         format!("een veld heeft een verkeerd type ({detail})")
-    } else if message.starts_with("EOF") || message.starts_with("expected") || message.starts_with("trailing") {
+    } else if message.starts_with("EOF")
+        || message.starts_with("expected")
+        || message.starts_with("trailing")
+    {
         "de tekst is geen geldige JSON".to_owned()
     } else {
-        message.split(" at line").next().unwrap_or(&message).to_owned()
+        message
+            .split(" at line")
+            .next()
+            .unwrap_or(&message)
+            .to_owned()
     };
     format!("De gegevens kloppen niet: {explanation} {position}.")
 }
@@ -226,12 +241,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 .map(str::trim)
                 .filter(|value| !value.is_empty())
         };
-        let (Some(organisation), Some(role)) = (header(HEADER_ORGANISATION), header(HEADER_ROLE)) else {
+        let (Some(organisation), Some(role)) = (header(HEADER_ORGANISATION), header(HEADER_ROLE))
+        else {
             return Err(ApiError::unauthorized(
                 "Geef met de kopregels X-Organisatie en X-Rol aan namens welke organisatie en in welke rol u handelt.",
             ));
         };
-        let organisation = OrganisationId::parse(organisation).map_err(|error| ApiError::unauthorized(error.message))?;
+        let organisation = OrganisationId::parse(organisation)
+            .map_err(|error| ApiError::unauthorized(error.message))?;
         let role = Role::parse(role)
             .filter(|role| *role != Role::System)
             .ok_or_else(|| {
@@ -299,7 +316,9 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
         .and_then(|value| value.to_str().ok())
         .and_then(|value| Uuid::parse_str(value.trim()).ok())
         .unwrap_or_else(Uuid::new_v4);
-    request.extensions_mut().insert(CorrelationId(correlation_id));
+    request
+        .extensions_mut()
+        .insert(CorrelationId(correlation_id));
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
@@ -314,7 +333,10 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
     };
     span.in_scope(|| tracing::info!(status = response.status().as_u16(), "request handled"));
     let headers = response.headers_mut();
-    headers.insert(HeaderName::from_static("api-version"), HeaderValue::from_static(API_VERSION));
+    headers.insert(
+        HeaderName::from_static("api-version"),
+        HeaderValue::from_static(API_VERSION),
+    );
     if let Ok(value) = HeaderValue::from_str(&correlation_id.to_string()) {
         headers.insert(HeaderName::from_static(HEADER_CORRELATION_ID), value);
     }
@@ -323,7 +345,9 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
 
 /// The answer to a path no route knows.
 pub async fn not_found_fallback() -> ApiError {
-    ApiError::not_found("Deze URL bestaat niet. Zie /api/v1/openapi.json voor wat deze dienst aanbiedt.")
+    ApiError::not_found(
+        "Deze URL bestaat niet. Zie /api/v1/openapi.json voor wat deze dienst aanbiedt.",
+    )
 }
 
 /// The answer to a known path with a method it does not take.
@@ -386,13 +410,20 @@ impl OpenApi {
             .collect();
         if !operation.roles.is_empty() {
             parameters.push(json!({"name": "X-Organisatie", "in": "header", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"}}));
-            let roles: Vec<&str> = Role::ALL.iter().filter(|r| **r != Role::System).map(Role::as_str).collect();
+            let roles: Vec<&str> = Role::ALL
+                .iter()
+                .filter(|r| **r != Role::System)
+                .map(Role::as_str)
+                .collect();
             parameters.push(json!({"name": "X-Rol", "in": "header", "required": true, "schema": {"type": "string", "enum": roles}}));
         }
         parameters.push(json!({"name": "X-Correlation-ID", "in": "header", "required": false, "schema": {"type": "string", "format": "uuid"}}));
         let problem = json!({"description": "Fout", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
         let mut responses = Map::new();
-        responses.insert(operation.status.to_string(), json!({"description": "Gelukt", "content": {"application/json": {}}}));
+        responses.insert(
+            operation.status.to_string(),
+            json!({"description": "Gelukt", "content": {"application/json": {}}}),
+        );
         let mut failures = vec!["400", "404"];
         if !operation.roles.is_empty() {
             failures.extend(["401", "403", "409", "422"]);
@@ -413,14 +444,19 @@ impl OpenApi {
             entry["x-rollen"] = json!(allowed);
         }
         if let Some(schema) = body {
-            entry["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            entry["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
-        let path = self.paths.entry(operation.path.to_owned()).or_insert_with(|| json!({}));
+        let path = self
+            .paths
+            .entry(operation.path.to_owned())
+            .or_insert_with(|| json!({}));
         path[operation.method.to_ascii_lowercase()] = entry;
     }
 
     pub fn document(mut self) -> Value {
-        let mut schemas: Map<String, Value> = self.generator.take_definitions(true).into_iter().collect();
+        let mut schemas: Map<String, Value> =
+            self.generator.take_definitions(true).into_iter().collect();
         schemas.insert(
             "Problem".to_owned(),
             json!({

@@ -16,7 +16,10 @@ pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(2 * 60 * 60);
 pub async fn connect(urls: &[String]) -> Result<(async_nats::Client, jetstream::Context)> {
     let addresses: Vec<ServerAddr> = urls
         .iter()
-        .map(|url| url.parse().with_context(|| format!("'{url}' is not a NATS url")))
+        .map(|url| {
+            url.parse()
+                .with_context(|| format!("'{url}' is not a NATS url"))
+        })
         .collect::<Result<_>>()?;
     let client = async_nats::ConnectOptions::new()
         .name("kindpakket")
@@ -38,7 +41,11 @@ pub async fn connect(urls: &[String]) -> Result<(async_nats::Client, jetstream::
 }
 
 /// Creates the stream of one service, or updates it to this configuration.
-pub async fn ensure_stream(js: &jetstream::Context, service: Service, replicas: usize) -> Result<stream::Stream> {
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    service: Service,
+    replicas: usize,
+) -> Result<stream::Stream> {
     let definition = service.stream();
     let config = stream::Config {
         name: definition.name.clone(),

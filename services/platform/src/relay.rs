@@ -19,7 +19,9 @@ use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMes
 use async_nats::HeaderMap;
 use kindpakket_proto::envelope::{event_id, headers, message_id};
 use kindpakket_proto::subjects::event_subject;
-use kindpakket_proto::{Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service};
+use kindpakket_proto::{
+    Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service,
+};
 use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
@@ -86,7 +88,12 @@ pub struct Relay {
 }
 
 impl Relay {
-    pub fn new(service: Service, pool: PgPool, js: jetstream::Context, translate: Translator) -> Self {
+    pub fn new(
+        service: Service,
+        pool: PgPool,
+        js: jetstream::Context,
+        translate: Translator,
+    ) -> Self {
         Self {
             service,
             pool,
@@ -109,7 +116,11 @@ impl Relay {
                 _ = shutdown.changed() => return,
             };
             if let Err(error) = result {
-                tracing::warn!(relay = self.name(), error = format!("{error:#}"), "relay interrupted, restarting");
+                tracing::warn!(
+                    relay = self.name(),
+                    error = format!("{error:#}"),
+                    "relay interrupted, restarting"
+                );
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -150,19 +161,25 @@ impl Relay {
             // Wait for a commit notification, or poll: a notification can be missed while reconnecting.
             match tokio::time::timeout(self.poll_interval, listener.recv()).await {
                 Ok(Ok(_)) | Err(_) => {}
-                Ok(Err(error)) => tracing::warn!(relay = self.name(), error = %error, "listen connection lost; polling"),
+                Ok(Err(error)) => {
+                    tracing::warn!(relay = self.name(), error = %error, "listen connection lost; polling")
+                }
             }
             // Keep the lock connection alive and detect its loss.
-            sqlx::query("SELECT 1").execute(&mut *lock_connection).await?;
+            sqlx::query("SELECT 1")
+                .execute(&mut *lock_connection)
+                .await?;
         }
     }
 
     /// Publishes the next batch of committed events; returns how many were acknowledged.
     pub async fn publish_next_batch(&self) -> Result<usize> {
-        let checkpoint = sqlx::query("SELECT tx_id::text AS tx_id, global_position FROM relay_checkpoints WHERE relay = $1")
-            .bind(self.name())
-            .fetch_one(&self.pool)
-            .await?;
+        let checkpoint = sqlx::query(
+            "SELECT tx_id::text AS tx_id, global_position FROM relay_checkpoints WHERE relay = $1",
+        )
+        .bind(self.name())
+        .fetch_one(&self.pool)
+        .await?;
         let tx_id: String = checkpoint.get("tx_id");
         let position: i64 = checkpoint.get("global_position");
         let rows = sqlx::query(
@@ -194,7 +211,8 @@ impl Relay {
                 event_type: row.get("event_type"),
                 event_version: row.get("event_version"),
                 payload: row.get("payload"),
-                metadata: serde_json::from_value(metadata).context("event metadata is a string map")?,
+                metadata: serde_json::from_value(metadata)
+                    .context("event metadata is a string map")?,
             });
         }
 
@@ -204,7 +222,11 @@ impl Relay {
         let mut failure = None;
         for (index, stored) in events.iter().enumerate() {
             let outcome = match self.message_for(stored) {
-                Ok((subject, message)) => self.js.send_publish(subject, message).await.map_err(anyhow::Error::from),
+                Ok((subject, message)) => self
+                    .js
+                    .send_publish(subject, message)
+                    .await
+                    .map_err(anyhow::Error::from),
                 Err(error) => Err(error),
             };
             match outcome {
@@ -223,13 +245,19 @@ impl Relay {
             match ack.await {
                 Ok(ack) => {
                     if ack.duplicate {
-                        tracing::debug!(relay = self.name(), stream_sequence = ack.sequence, "duplicate dropped by the stream");
+                        tracing::debug!(
+                            relay = self.name(),
+                            stream_sequence = ack.sequence,
+                            "duplicate dropped by the stream"
+                        );
                     }
                     acknowledged = Some(index);
                 }
                 Err(error) => {
                     // An ack timeout means "unknown": the next round republishes with the same id.
-                    failure.get_or_insert_with(|| anyhow!(error).context("awaiting publish acknowledgement"));
+                    failure.get_or_insert_with(|| {
+                        anyhow!(error).context("awaiting publish acknowledgement")
+                    });
                     break;
                 }
             }
@@ -248,7 +276,12 @@ impl Relay {
                 .bind((last + 1) as i64)
                 .execute(&self.pool)
                 .await?;
-                tracing::debug!(relay = self.name(), count = last + 1, position = last_event.global_position, "published");
+                tracing::debug!(
+                    relay = self.name(),
+                    count = last + 1,
+                    position = last_event.global_position,
+                    "published"
+                );
                 last + 1
             }
             None => 0,
@@ -269,19 +302,42 @@ impl Relay {
             event: contract.event,
         })?;
         let mut header_map = HeaderMap::new();
-        let id = message_id(self.service, &stored.aggregate_type, &stored.aggregate_id, envelope.sequence);
+        let id = message_id(
+            self.service,
+            &stored.aggregate_type,
+            &stored.aggregate_id,
+            envelope.sequence,
+        );
         header_map.insert(headers::MESSAGE_ID, id.as_str());
         header_map.insert(headers::EVENT_TYPE, contract.event_type.as_str());
-        header_map.insert(headers::SCHEMA_VERSION, contract.schema_version.to_string().as_str());
+        header_map.insert(
+            headers::SCHEMA_VERSION,
+            contract.schema_version.to_string().as_str(),
+        );
         header_map.insert(headers::GEMEENTE, envelope.gemeente.as_str());
-        header_map.insert(headers::STORE_POSITION, stored.global_position.to_string().as_str());
-        header_map.insert(headers::CORRELATION_ID, envelope.correlation_id.to_string().as_str());
-        Ok((subject, PublishMessage::build().payload(body.into()).headers(header_map)))
+        header_map.insert(
+            headers::STORE_POSITION,
+            stored.global_position.to_string().as_str(),
+        );
+        header_map.insert(
+            headers::CORRELATION_ID,
+            envelope.correlation_id.to_string().as_str(),
+        );
+        Ok((
+            subject,
+            PublishMessage::build()
+                .payload(body.into())
+                .headers(header_map),
+        ))
     }
 }
 
 /// Builds the contract envelope from the stored row and the metadata its command wrote.
-pub fn envelope_for(service: Service, stored: &StoredEvent, contract: &ContractPayload) -> Result<EventEnvelope> {
+pub fn envelope_for(
+    service: Service,
+    stored: &StoredEvent,
+    contract: &ContractPayload,
+) -> Result<EventEnvelope> {
     use metadata_keys::*;
     let field = |key: &str| {
         stored.metadata.get(key).ok_or_else(|| {
@@ -297,11 +353,23 @@ pub fn envelope_for(service: Service, stored: &StoredEvent, contract: &ContractP
     let organisation = OrganisationId::parse(field(ACTOR_ORGANISATION)?)?;
     let role = Role::parse(field(ACTOR_ROLE)?).ok_or_else(|| anyhow!("unknown actor role"))?;
     let correlation_id = Uuid::parse_str(field(CORRELATION_ID)?)?;
-    let causation_id = stored.metadata.get(CAUSATION_ID).map(|id| Uuid::parse_str(id)).transpose()?;
-    let occurred_at = OffsetDateTime::parse(field(OCCURRED_AT)?, &time::format_description::well_known::Rfc3339)?;
+    let causation_id = stored
+        .metadata
+        .get(CAUSATION_ID)
+        .map(|id| Uuid::parse_str(id))
+        .transpose()?;
+    let occurred_at = OffsetDateTime::parse(
+        field(OCCURRED_AT)?,
+        &time::format_description::well_known::Rfc3339,
+    )?;
     let sequence = u64::try_from(stored.sequence)?;
     Ok(EventEnvelope {
-        event_id: event_id(service, &stored.aggregate_type, &stored.aggregate_id, sequence),
+        event_id: event_id(
+            service,
+            &stored.aggregate_type,
+            &stored.aggregate_id,
+            sequence,
+        ),
         gemeente,
         service,
         aggregate_type: stored.aggregate_type.clone(),

@@ -36,7 +36,11 @@ pub struct Infrastructure {
 
 impl Infrastructure {
     /// Connects to the service's database (migrating it) and to NATS.
-    pub async fn start(name: &'static str, config: ServiceConfig, migrations: &[Migration]) -> Result<Self> {
+    pub async fn start(
+        name: &'static str,
+        config: ServiceConfig,
+        migrations: &[Migration],
+    ) -> Result<Self> {
         let pool = db::connect(&config.database_url).await?;
         db::migrate(&pool, migrations).await?;
         let (nats, js) = crate::nats::connect(&config.nats_urls).await?;
@@ -129,15 +133,21 @@ async fn health(State(state): State<HealthState>) -> (StatusCode, Json<Value>) {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({"status": if status == StatusCode::OK {"ok"} else {"niet gereed"}, "database": database, "nats": nats})))
+    (
+        status,
+        Json(
+            json!({"status": if status == StatusCode::OK {"ok"} else {"niet gereed"}, "database": database, "nats": nats}),
+        ),
+    )
 }
 
 async fn stop_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing the SIGTERM handler");
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

@@ -83,7 +83,8 @@ impl CommandContext {
         Self {
             gemeente: envelope.gemeente.clone(),
             actor: Actor {
-                organisation: OrganisationId::parse(service_name).expect("service names are valid codes"),
+                organisation: OrganisationId::parse(service_name)
+                    .expect("service names are valid codes"),
                 role: Role::System,
             },
             correlation_id: envelope.correlation_id,
@@ -99,7 +100,10 @@ impl CommandContext {
             .expect("now formats as RFC 3339");
         let mut metadata = HashMap::from([
             (GEMEENTE.to_owned(), self.gemeente.to_string()),
-            (ACTOR_ORGANISATION.to_owned(), self.actor.organisation.to_string()),
+            (
+                ACTOR_ORGANISATION.to_owned(),
+                self.actor.organisation.to_string(),
+            ),
             (ACTOR_ROLE.to_owned(), self.actor.role.as_str().to_owned()),
             (CORRELATION_ID.to_owned(), self.correlation_id.to_string()),
             (OCCURRED_AT.to_owned(), occurred_at),
@@ -167,7 +171,11 @@ where
                 Ok(()) => return Ok(()),
                 Err(AggregateError::UserError(error)) => return Err(CommandError::Rejected(error)),
                 Err(AggregateError::AggregateConflict) => {
-                    tracing::debug!(aggregate_id, attempt, "optimistic concurrency conflict, retrying");
+                    tracing::debug!(
+                        aggregate_id,
+                        attempt,
+                        "optimistic concurrency conflict, retrying"
+                    );
                     tokio::time::sleep(std::time::Duration::from_millis(5 * attempt as u64)).await;
                 }
                 Err(error) => return Err(CommandError::Technical(error.to_string())),

@@ -6,7 +6,7 @@
 //!   stream say which partner may deliver what;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/rechten`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
-//! - [`startup`]: wiring.
+//! - [`startup`] wires the parts together.
 
 pub mod consume;
 pub mod domain;

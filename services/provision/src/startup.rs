@@ -15,7 +15,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let mut infrastructure = Infrastructure::start(
         "provision",
         config,
-        &[EVENT_STORE_MIGRATION, CONSUMER_MIGRATION, ENROLMENTS_MIGRATION],
+        &[
+            EVENT_STORE_MIGRATION,
+            CONSUMER_MIGRATION,
+            ENROLMENTS_MIGRATION,
+        ],
     )
     .await?;
     infrastructure
@@ -33,5 +37,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         entitlements,
         pool: infrastructure.pool.clone(),
     };
-    infrastructure.serve(http::router(state), http::openapi()).await
+    infrastructure
+        .serve(http::router(state), http::openapi())
+        .await
 }

@@ -4,7 +4,7 @@
 //! - [`domain`]: the `Regeling` and `Enrolment` aggregates, pure rules without I/O;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/regelingen`, `/partners`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
-//! - [`startup`]: wiring.
+//! - [`startup`] wires the parts together.
 
 pub mod domain;
 pub mod http;

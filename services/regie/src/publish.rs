@@ -26,9 +26,11 @@ pub fn enrolment_to_contract(event: EnrolmentEvent) -> RegieEvent {
 pub fn contract_translator() -> Translator {
     let regeling = translator(regeling_to_contract);
     let enrolment = translator(enrolment_to_contract);
-    Arc::new(move |stored: &StoredEvent| match stored.aggregate_type.as_str() {
-        "regeling" => regeling(stored),
-        "enrolment" => enrolment(stored),
-        other => Err(anyhow::anyhow!("unknown aggregate type {other}")).context("regie relay"),
-    })
+    Arc::new(
+        move |stored: &StoredEvent| match stored.aggregate_type.as_str() {
+            "regeling" => regeling(stored),
+            "enrolment" => enrolment(stored),
+            other => Err(anyhow::anyhow!("unknown aggregate type {other}")).context("regie relay"),
+        },
+    )
 }

@@ -10,7 +10,8 @@ use kindpakket_proto::Service;
 use crate::{http, publish};
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
-    let mut infrastructure = Infrastructure::start("regie", config, &[EVENT_STORE_MIGRATION]).await?;
+    let mut infrastructure =
+        Infrastructure::start("regie", config, &[EVENT_STORE_MIGRATION]).await?;
     infrastructure
         .publish_events(Service::Regie, publish::contract_translator())
         .await?;
@@ -18,5 +19,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         regelingen: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
         enrolments: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
     };
-    infrastructure.serve(http::router(state), http::openapi()).await
+    infrastructure
+        .serve(http::router(state), http::openapi())
+        .await
 }

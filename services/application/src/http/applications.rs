@@ -15,7 +15,12 @@ use uuid::Uuid;
 use super::AppState;
 use crate::domain::application::{ApplicationCommand, EntitlementToGrant, Status};
 
-pub const SUBMITTERS: &[Role] = &[Role::Applicant, Role::Partner, Role::Signaller, Role::Regievoerder];
+pub const SUBMITTERS: &[Role] = &[
+    Role::Applicant,
+    Role::Partner,
+    Role::Signaller,
+    Role::Regievoerder,
+];
 
 /// An application. Children and household appear by pseudonymous reference only: never send a
 /// name, BSN or address, nor income documents.
@@ -157,7 +162,11 @@ pub async fn submit(
         )
         .await?;
     let location = format!("/api/v1/gemeenten/{gemeente}/aanvragen/{application_id}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"id": application_id}))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!({"id": application_id})),
+    ))
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
@@ -187,7 +196,11 @@ pub async fn grant(
         decided_on: request.date.unwrap_or_else(today),
     };
     store
-        .execute(&application_id.to_string(), command, &caller.command_context(&gemeente))
+        .execute(
+            &application_id.to_string(),
+            command,
+            &caller.command_context(&gemeente),
+        )
         .await?;
     describe(&store, &gemeente, application_id).await.map(Json)
 }
@@ -208,7 +221,11 @@ pub async fn reject(
         decided_on: request.date.unwrap_or_else(today),
     };
     store
-        .execute(&application_id.to_string(), command, &caller.command_context(&gemeente))
+        .execute(
+            &application_id.to_string(),
+            command,
+            &caller.command_context(&gemeente),
+        )
         .await?;
     describe(&store, &gemeente, application_id).await.map(Json)
 }
@@ -228,7 +245,11 @@ pub async fn withdraw(
         withdrawn_on: request.date.unwrap_or_else(today),
     };
     store
-        .execute(&application_id.to_string(), command, &caller.command_context(&gemeente))
+        .execute(
+            &application_id.to_string(),
+            command,
+            &caller.command_context(&gemeente),
+        )
         .await?;
     describe(&store, &gemeente, application_id).await.map(Json)
 }
@@ -254,7 +275,11 @@ async fn describe(
         .load(&application_id.to_string())
         .await
         .map_err(ApiError::internal)?;
-    let not_found = || ApiError::not_found(format!("Aanvraag '{application_id}' bestaat niet in deze gemeente."));
+    let not_found = || {
+        ApiError::not_found(format!(
+            "Aanvraag '{application_id}' bestaat niet in deze gemeente."
+        ))
+    };
     if application.gemeente.as_ref() != Some(gemeente) {
         return Err(not_found());
     }

@@ -17,11 +17,26 @@ pub type AppState = Arc<AggregateStore<Application>>;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/api/v1/gemeenten/{gemeente}/aanvragen", post(applications::submit))
-        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}", get(applications::get_application))
-        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning", post(applications::grant))
-        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing", post(applications::reject))
-        .route("/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking", post(applications::withdraw))
+        .route(
+            "/api/v1/gemeenten/{gemeente}/aanvragen",
+            post(applications::submit),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
+            get(applications::get_application),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
+            post(applications::grant),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing",
+            post(applications::reject),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
+            post(applications::withdraw),
+        )
         .with_state(state)
 }
 

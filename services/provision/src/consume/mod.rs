@@ -36,8 +36,13 @@ pub struct GrantsHandler {
 }
 
 impl EventHandler for GrantsHandler {
-    async fn handle(&self, _: &mut PgConnection, event: &ReceivedEvent) -> Result<(), HandlerError> {
-        let ApplicationEvent::ApplicationGranted(granted) = event.decode::<ApplicationEvent>()? else {
+    async fn handle(
+        &self,
+        _: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let ApplicationEvent::ApplicationGranted(granted) = event.decode::<ApplicationEvent>()?
+        else {
             return Ok(());
         };
         let context = CommandContext::caused_by(&event.envelope, "provision");
@@ -59,9 +64,13 @@ impl EventHandler for GrantsHandler {
                 .execute(&entitlement.entitlement_id.to_string(), command, &context)
                 .await
             {
-                Ok(()) => tracing::info!(entitlement_id = %entitlement.entitlement_id, "entitlement opened"),
+                Ok(()) => {
+                    tracing::info!(entitlement_id = %entitlement.entitlement_id, "entitlement opened")
+                }
                 Err(CommandError::Rejected(rejection)) => {
-                    return Err(HandlerError::Poison(format!("grant cannot open entitlement: {rejection}")))
+                    return Err(HandlerError::Poison(format!(
+                        "grant cannot open entitlement: {rejection}"
+                    )))
                 }
                 Err(error) => return Err(HandlerError::Transient(anyhow::anyhow!("{error}"))),
             }
@@ -74,7 +83,11 @@ impl EventHandler for GrantsHandler {
 pub struct EnrolmentsHandler;
 
 impl EventHandler for EnrolmentsHandler {
-    async fn handle(&self, connection: &mut PgConnection, event: &ReceivedEvent) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        connection: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
         let gemeente = event.envelope.gemeente.as_str();
         match event.decode::<RegieEvent>()? {
             RegieEvent::PartnerEnrolled(enrolled) => {

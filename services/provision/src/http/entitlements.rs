@@ -48,7 +48,11 @@ async fn visible_entitlement(
     gemeente: &GemeenteCode,
     entitlement_id: Uuid,
 ) -> Result<Entitlement, ApiError> {
-    let not_found = || ApiError::not_found(format!("Recht '{entitlement_id}' bestaat niet, of u mag het niet zien."));
+    let not_found = || {
+        ApiError::not_found(format!(
+            "Recht '{entitlement_id}' bestaat niet, of u mag het niet zien."
+        ))
+    };
     let entitlement = state
         .entitlements
         .load(&entitlement_id.to_string())
@@ -72,7 +76,10 @@ async fn visible_entitlement(
 }
 
 fn describe(entitlement: &Entitlement) -> Value {
-    let opened = entitlement.opened.as_ref().expect("visible entitlements are open");
+    let opened = entitlement
+        .opened
+        .as_ref()
+        .expect("visible entitlements are open");
     json!({
         "id": opened.entitlement_id,
         "aanvraag": opened.application_id,
@@ -116,7 +123,9 @@ pub async fn record_delivery(
         .await
         .map_err(ApiError::internal)?;
     let Some(opened) = entitlement.in_gemeente(&gemeente) else {
-        return Err(ApiError::not_found(format!("Recht '{entitlement_id}' bestaat niet in deze gemeente.")));
+        return Err(ApiError::not_found(format!(
+            "Recht '{entitlement_id}' bestaat niet in deze gemeente."
+        )));
     };
     let allowed = may_deliver(
         &state.pool,
@@ -139,11 +148,17 @@ pub async fn record_delivery(
         partner: caller.actor.organisation.clone(),
         form: request.form.into(),
         amount_cents: request.amount_cents,
-        delivered_on: request.date.unwrap_or_else(|| OffsetDateTime::now_utc().date()),
+        delivered_on: request
+            .date
+            .unwrap_or_else(|| OffsetDateTime::now_utc().date()),
     };
     state
         .entitlements
-        .execute(&entitlement_id.to_string(), command, &caller.command_context(&gemeente))
+        .execute(
+            &entitlement_id.to_string(),
+            command,
+            &caller.command_context(&gemeente),
+        )
         .await?;
     let entitlement = state
         .entitlements

@@ -22,7 +22,10 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/api/v1/gemeenten/{gemeente}/rechten/{id}", get(entitlements::get_entitlement))
+        .route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}",
+            get(entitlements::get_entitlement),
+        )
         .route(
             "/api/v1/gemeenten/{gemeente}/rechten/{id}/verstrekkingen",
             post(entitlements::record_delivery),

@@ -23,11 +23,26 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/api/v1/gemeenten/{gemeente}/regelingen", post(regelingen::publish))
-        .route("/api/v1/gemeenten/{gemeente}/regelingen/{id}", get(regelingen::get_regeling))
-        .route("/api/v1/gemeenten/{gemeente}/partners", post(partners::enrol))
-        .route("/api/v1/gemeenten/{gemeente}/partners/{partner}", get(partners::get_enrolment))
-        .route("/api/v1/gemeenten/{gemeente}/partners/{partner}/beeindiging", post(partners::end))
+        .route(
+            "/api/v1/gemeenten/{gemeente}/regelingen",
+            post(regelingen::publish),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/regelingen/{id}",
+            get(regelingen::get_regeling),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/partners",
+            post(partners::enrol),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/partners/{partner}",
+            get(partners::get_enrolment),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/partners/{partner}/beeindiging",
+            post(partners::end),
+        )
         .with_state(state)
 }
 

@@ -65,7 +65,9 @@ pub async fn enrol(
         name: request.name.trim().to_owned(),
         provisions: request.provisions,
         roles,
-        enrolled_on: request.date.unwrap_or_else(|| OffsetDateTime::now_utc().date()),
+        enrolled_on: request
+            .date
+            .unwrap_or_else(|| OffsetDateTime::now_utc().date()),
     };
     state
         .enrolments
@@ -79,7 +81,11 @@ pub async fn enrol(
         )
         .await?;
     let location = format!("/api/v1/gemeenten/{gemeente}/partners/{partner}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"partner": partner}))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!({"partner": partner})),
+    ))
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, partner = %partner))]
@@ -91,9 +97,14 @@ pub async fn end(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder])?;
     let gemeente = gemeente_from_path(&gemeente)?;
-    let partner = OrganisationId::parse(&partner)
-        .map_err(|_| ApiError::not_found(format!("Partner '{partner}' is niet ingeschreven in deze gemeente.")))?;
-    let ended_on = request.date.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    let partner = OrganisationId::parse(&partner).map_err(|_| {
+        ApiError::not_found(format!(
+            "Partner '{partner}' is niet ingeschreven in deze gemeente."
+        ))
+    })?;
+    let ended_on = request
+        .date
+        .unwrap_or_else(|| OffsetDateTime::now_utc().date());
     state
         .enrolments
         .execute(
@@ -113,7 +124,11 @@ pub async fn get_enrolment(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(super::regelingen::READERS)?;
     let gemeente = gemeente_from_path(&gemeente)?;
-    let not_found = || ApiError::not_found(format!("Partner '{partner}' is niet ingeschreven in deze gemeente."));
+    let not_found = || {
+        ApiError::not_found(format!(
+            "Partner '{partner}' is niet ingeschreven in deze gemeente."
+        ))
+    };
     let partner_id = OrganisationId::parse(&partner).map_err(|_| not_found())?;
     let enrolment = state
         .enrolments

@@ -15,7 +15,12 @@ use uuid::Uuid;
 use super::AppState;
 use crate::domain::regeling::RegelingCommand;
 
-pub const READERS: &[Role] = &[Role::Regievoerder, Role::Partner, Role::Signaller, Role::Auditor];
+pub const READERS: &[Role] = &[
+    Role::Regievoerder,
+    Role::Partner,
+    Role::Signaller,
+    Role::Auditor,
+];
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -116,7 +121,9 @@ pub async fn publish(
         valid_from: request.valid_from,
         valid_until: request.valid_until,
         income_threshold: match request.income_threshold {
-            ThresholdDto::Percentage { percentage } => IncomeThreshold::PercentOfSocialMinimum { percent: percentage },
+            ThresholdDto::Percentage { percentage } => IncomeThreshold::PercentOfSocialMinimum {
+                percent: percentage,
+            },
             ThresholdDto::Individual => IncomeThreshold::IndividualCircumstances,
         },
         provisions: request
@@ -144,7 +151,11 @@ pub async fn publish(
         )
         .await?;
     let location = format!("/api/v1/gemeenten/{gemeente}/regelingen/{regeling_id}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"id": regeling_id}))))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!({"id": regeling_id})),
+    ))
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, regeling_id = %id))]
@@ -168,7 +179,9 @@ pub async fn get_regeling(
     }
     let published = regeling.published.expect("covers() implies published");
     let threshold = match published.income_threshold {
-        IncomeThreshold::PercentOfSocialMinimum { percent } => ThresholdDto::Percentage { percentage: percent },
+        IncomeThreshold::PercentOfSocialMinimum { percent } => ThresholdDto::Percentage {
+            percentage: percent,
+        },
         IncomeThreshold::IndividualCircumstances => ThresholdDto::Individual,
     };
     let provisions: Vec<ProvisionDto> = published

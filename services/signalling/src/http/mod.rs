@@ -17,8 +17,14 @@ pub type AppState = Arc<AggregateStore<Signal>>;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/api/v1/gemeenten/{gemeente}/signaleringen", post(signals::signal_child))
-        .route("/api/v1/gemeenten/{gemeente}/signaleringen/{id}", get(signals::get_signal))
+        .route(
+            "/api/v1/gemeenten/{gemeente}/signaleringen",
+            post(signals::signal_child),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/signaleringen/{id}",
+            get(signals::get_signal),
+        )
         .route(
             "/api/v1/gemeenten/{gemeente}/signaleringen/{id}/uitkomst",
             post(signals::record_outcome),

@@ -152,7 +152,11 @@ pub async fn signal_child(
         signalled_on: request.date.unwrap_or_else(today),
     };
     store
-        .execute(&signal_id.to_string(), command, &caller.command_context(&gemeente))
+        .execute(
+            &signal_id.to_string(),
+            command,
+            &caller.command_context(&gemeente),
+        )
         .await?;
     let location = format!("/api/v1/gemeenten/{gemeente}/signaleringen/{signal_id}");
     Ok((
@@ -178,7 +182,11 @@ pub async fn record_outcome(
         recorded_on: request.date.unwrap_or_else(today),
     };
     store
-        .execute(&signal_id.to_string(), command, &caller.command_context(&gemeente))
+        .execute(
+            &signal_id.to_string(),
+            command,
+            &caller.command_context(&gemeente),
+        )
         .await?;
     Ok(Json(json!({"id": signal_id, "uitkomst": request.outcome})))
 }
@@ -192,8 +200,15 @@ pub async fn get_signal(
     caller.require(&[Role::Signaller, Role::Partner, Role::Regievoerder])?;
     let gemeente = gemeente_from_path(&gemeente)?;
     let signal_id = id_from_path(&id, "Signalering")?;
-    let signal: Signal = store.load(&signal_id.to_string()).await.map_err(ApiError::internal)?;
-    let not_found = || ApiError::not_found(format!("Signalering '{signal_id}' bestaat niet in deze gemeente."));
+    let signal: Signal = store
+        .load(&signal_id.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let not_found = || {
+        ApiError::not_found(format!(
+            "Signalering '{signal_id}' bestaat niet in deze gemeente."
+        ))
+    };
     let details = signal.details.as_ref().ok_or_else(not_found)?;
     if details.gemeente != gemeente {
         return Err(not_found());

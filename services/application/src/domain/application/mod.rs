@@ -6,8 +6,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use kindpakket_platform::http::{Rejection, RejectionKind};
 use kindpakket_proto::application::{
-    ApplicantChild, ApplicationGranted, ApplicationRejected, ApplicationSubmitted, ApplicationWithdrawn,
-    GrantedEntitlement,
+    ApplicantChild, ApplicationGranted, ApplicationRejected, ApplicationSubmitted,
+    ApplicationWithdrawn, GrantedEntitlement,
 };
 use kindpakket_proto::{ChildRef, GemeenteCode, ProvisionCode};
 use serde::{Deserialize, Serialize};
@@ -128,7 +128,9 @@ pub enum ApplicationError {
 impl Rejection for ApplicationError {
     fn kind(&self) -> RejectionKind {
         match self {
-            ApplicationError::AlreadyExists | ApplicationError::AlreadyDecided => RejectionKind::Conflict,
+            ApplicationError::AlreadyExists | ApplicationError::AlreadyDecided => {
+                RejectionKind::Conflict
+            }
             ApplicationError::NotFound => RejectionKind::NotFound,
             _ => RejectionKind::Invalid,
         }
@@ -180,14 +182,20 @@ fn validate_submission(application: &ApplicationSubmitted) -> Result<(), Applica
 }
 
 impl Application {
-    fn submitted_in(&self, gemeente: &GemeenteCode) -> Result<&ApplicationSubmitted, ApplicationError> {
+    fn submitted_in(
+        &self,
+        gemeente: &GemeenteCode,
+    ) -> Result<&ApplicationSubmitted, ApplicationError> {
         match (&self.gemeente, &self.submitted) {
             (Some(own), Some(submitted)) if own == gemeente => Ok(submitted),
             _ => Err(ApplicationError::NotFound),
         }
     }
 
-    fn undecided_in(&self, gemeente: &GemeenteCode) -> Result<&ApplicationSubmitted, ApplicationError> {
+    fn undecided_in(
+        &self,
+        gemeente: &GemeenteCode,
+    ) -> Result<&ApplicationSubmitted, ApplicationError> {
         let submitted = self.submitted_in(gemeente)?;
         if self.status != Some(Status::Submitted) {
             return Err(ApplicationError::AlreadyDecided);
@@ -210,12 +218,22 @@ impl Aggregate for Application {
         sink: &EventSink<Self>,
     ) -> Result<(), ApplicationError> {
         match command {
-            ApplicationCommand::Submit { gemeente, application } => {
+            ApplicationCommand::Submit {
+                gemeente,
+                application,
+            } => {
                 if self.submitted.is_some() {
                     return Err(ApplicationError::AlreadyExists);
                 }
                 validate_submission(&application)?;
-                sink.write(ApplicationEvent::Submitted { gemeente, application }, self).await;
+                sink.write(
+                    ApplicationEvent::Submitted {
+                        gemeente,
+                        application,
+                    },
+                    self,
+                )
+                .await;
             }
             ApplicationCommand::Grant {
                 gemeente,
@@ -226,7 +244,8 @@ impl Aggregate for Application {
                 if entitlements.is_empty() {
                     return Err(ApplicationError::NoEntitlements);
                 }
-                let children: HashSet<ChildRef> = submitted.children.iter().map(|child| child.child).collect();
+                let children: HashSet<ChildRef> =
+                    submitted.children.iter().map(|child| child.child).collect();
                 let mut granted = Vec::with_capacity(entitlements.len());
                 let mut seen = HashSet::new();
                 for entitlement in entitlements {
@@ -234,8 +253,14 @@ impl Aggregate for Application {
                         return Err(ApplicationError::UnknownChild(entitlement.child));
                     }
                     let whole_package = submitted.requested_provisions.is_empty();
-                    if !whole_package && !submitted.requested_provisions.contains(&entitlement.provision) {
-                        return Err(ApplicationError::ProvisionNotRequested(entitlement.provision));
+                    if !whole_package
+                        && !submitted
+                            .requested_provisions
+                            .contains(&entitlement.provision)
+                    {
+                        return Err(ApplicationError::ProvisionNotRequested(
+                            entitlement.provision,
+                        ));
                     }
                     if entitlement.amount_cents <= 0 {
                         return Err(ApplicationError::InvalidAmount);
@@ -244,10 +269,16 @@ impl Aggregate for Application {
                         return Err(ApplicationError::InvalidPeriod);
                     }
                     if !seen.insert((entitlement.child, entitlement.provision.clone())) {
-                        return Err(ApplicationError::DuplicateEntitlement(entitlement.provision));
+                        return Err(ApplicationError::DuplicateEntitlement(
+                            entitlement.provision,
+                        ));
                     }
                     granted.push(GrantedEntitlement {
-                        entitlement_id: entitlement_id(submitted.application_id, entitlement.child, &entitlement.provision),
+                        entitlement_id: entitlement_id(
+                            submitted.application_id,
+                            entitlement.child,
+                            &entitlement.provision,
+                        ),
                         child: entitlement.child,
                         provision: entitlement.provision,
                         amount_cents: entitlement.amount_cents,
@@ -279,7 +310,10 @@ impl Aggregate for Application {
                 };
                 sink.write(ApplicationEvent::Rejected(event), self).await;
             }
-            ApplicationCommand::Withdraw { gemeente, withdrawn_on } => {
+            ApplicationCommand::Withdraw {
+                gemeente,
+                withdrawn_on,
+            } => {
                 let submitted = self.undecided_in(&gemeente)?;
                 let event = ApplicationWithdrawn {
                     application_id: submitted.application_id,
@@ -293,7 +327,10 @@ impl Aggregate for Application {
 
     fn apply(&mut self, event: ApplicationEvent) {
         match event {
-            ApplicationEvent::Submitted { gemeente, application } => {
+            ApplicationEvent::Submitted {
+                gemeente,
+                application,
+            } => {
                 self.gemeente = Some(gemeente);
                 self.submitted = Some(application);
                 self.status = Some(Status::Submitted);

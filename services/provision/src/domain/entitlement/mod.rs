@@ -78,9 +78,9 @@ impl Rejection for EntitlementError {
     fn kind(&self) -> RejectionKind {
         match self {
             EntitlementError::NotFound => RejectionKind::NotFound,
-            EntitlementError::OpenedDifferently | EntitlementError::Overspent { .. } | EntitlementError::DeliveryIdReused => {
-                RejectionKind::Conflict
-            }
+            EntitlementError::OpenedDifferently
+            | EntitlementError::Overspent { .. }
+            | EntitlementError::DeliveryIdReused => RejectionKind::Conflict,
             _ => RejectionKind::Invalid,
         }
     }
@@ -88,7 +88,9 @@ impl Rejection for EntitlementError {
 
 impl Entitlement {
     pub fn remaining_cents(&self) -> i64 {
-        self.opened.as_ref().map_or(0, |opened| opened.amount_cents - self.spent_cents)
+        self.opened
+            .as_ref()
+            .map_or(0, |opened| opened.amount_cents - self.spent_cents)
     }
 
     pub fn in_gemeente(&self, gemeente: &GemeenteCode) -> Option<&EntitlementOpened> {
@@ -124,7 +126,8 @@ impl Aggregate for Entitlement {
                 if opened.amount_cents <= 0 {
                     return Err(EntitlementError::InvalidAmount);
                 }
-                sink.write(EntitlementEvent::Opened { gemeente, opened }, self).await;
+                sink.write(EntitlementEvent::Opened { gemeente, opened }, self)
+                    .await;
             }
             EntitlementCommand::RecordDelivery {
                 gemeente,
@@ -134,13 +137,24 @@ impl Aggregate for Entitlement {
                 amount_cents,
                 delivered_on,
             } => {
-                let opened = self.in_gemeente(&gemeente).ok_or(EntitlementError::NotFound)?.clone();
-                if let Some(existing) = self.deliveries.iter().find(|d| d.delivery_id == delivery_id) {
+                let opened = self
+                    .in_gemeente(&gemeente)
+                    .ok_or(EntitlementError::NotFound)?
+                    .clone();
+                if let Some(existing) = self
+                    .deliveries
+                    .iter()
+                    .find(|d| d.delivery_id == delivery_id)
+                {
                     // A retried request with the same delivery id is recorded once.
                     let same = existing.partner == partner
                         && existing.amount_cents == amount_cents
                         && existing.form == form;
-                    return if same { Ok(()) } else { Err(EntitlementError::DeliveryIdReused) };
+                    return if same {
+                        Ok(())
+                    } else {
+                        Err(EntitlementError::DeliveryIdReused)
+                    };
                 }
                 if amount_cents <= 0 {
                     return Err(EntitlementError::InvalidAmount);
@@ -270,7 +284,9 @@ mod tests {
             .given(events)
             .when_async(deliver(10, 5_001))
             .await
-            .then_expect_error(EntitlementError::Overspent { remaining_cents: 5_000 });
+            .then_expect_error(EntitlementError::Overspent {
+                remaining_cents: 5_000,
+            });
     }
 
     #[tokio::test]

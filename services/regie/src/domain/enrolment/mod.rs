@@ -22,13 +22,21 @@ pub struct Enrolment {
 
 #[derive(Debug, Clone)]
 pub enum EnrolmentCommand {
-    Enrol { gemeente: GemeenteCode, enrolment: PartnerEnrolled },
-    End { ended_on: Date },
+    Enrol {
+        gemeente: GemeenteCode,
+        enrolment: PartnerEnrolled,
+    },
+    End {
+        ended_on: Date,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EnrolmentEvent {
-    Enrolled { gemeente: GemeenteCode, enrolment: PartnerEnrolled },
+    Enrolled {
+        gemeente: GemeenteCode,
+        enrolment: PartnerEnrolled,
+    },
     Ended(PartnerEnrolmentEnded),
 }
 
@@ -64,7 +72,9 @@ pub enum EnrolmentError {
 impl Rejection for EnrolmentError {
     fn kind(&self) -> RejectionKind {
         match self {
-            EnrolmentError::AlreadyEnrolled | EnrolmentError::AlreadyEnded => RejectionKind::Conflict,
+            EnrolmentError::AlreadyEnrolled | EnrolmentError::AlreadyEnded => {
+                RejectionKind::Conflict
+            }
             EnrolmentError::NotEnrolled => RejectionKind::NotFound,
             _ => RejectionKind::Invalid,
         }
@@ -78,9 +88,17 @@ impl Aggregate for Enrolment {
     type Error = EnrolmentError;
     type Services = ();
 
-    async fn handle(&mut self, command: EnrolmentCommand, _: &(), sink: &EventSink<Self>) -> Result<(), EnrolmentError> {
+    async fn handle(
+        &mut self,
+        command: EnrolmentCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), EnrolmentError> {
         match command {
-            EnrolmentCommand::Enrol { gemeente, enrolment } => {
+            EnrolmentCommand::Enrol {
+                gemeente,
+                enrolment,
+            } => {
                 if self.enrolled.is_some() && self.ended_on.is_none() {
                     return Err(EnrolmentError::AlreadyEnrolled);
                 }
@@ -90,7 +108,14 @@ impl Aggregate for Enrolment {
                 if enrolment.name.trim().is_empty() {
                     return Err(EnrolmentError::MissingName);
                 }
-                sink.write(EnrolmentEvent::Enrolled { gemeente, enrolment }, self).await;
+                sink.write(
+                    EnrolmentEvent::Enrolled {
+                        gemeente,
+                        enrolment,
+                    },
+                    self,
+                )
+                .await;
                 Ok(())
             }
             EnrolmentCommand::End { ended_on } => {
@@ -113,7 +138,10 @@ impl Aggregate for Enrolment {
 
     fn apply(&mut self, event: EnrolmentEvent) {
         match event {
-            EnrolmentEvent::Enrolled { gemeente, enrolment } => {
+            EnrolmentEvent::Enrolled {
+                gemeente,
+                enrolment,
+            } => {
                 self.gemeente = Some(gemeente);
                 self.enrolled = Some(enrolment);
                 self.ended_on = None;

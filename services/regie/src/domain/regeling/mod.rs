@@ -83,7 +83,9 @@ pub fn validate(regeling: &RegelingPublished) -> Result<(), RegelingError> {
         return Err(RegelingError::EndsBeforeItStarts);
     }
     if regeling.valid_from.year() != regeling.year {
-        return Err(RegelingError::YearMismatch { year: regeling.year });
+        return Err(RegelingError::YearMismatch {
+            year: regeling.year,
+        });
     }
     if regeling.provisions.is_empty() {
         return Err(RegelingError::NoProvisions);
@@ -123,7 +125,12 @@ impl Aggregate for Regeling {
     type Error = RegelingError;
     type Services = ();
 
-    async fn handle(&mut self, command: RegelingCommand, _: &(), sink: &EventSink<Self>) -> Result<(), RegelingError> {
+    async fn handle(
+        &mut self,
+        command: RegelingCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), RegelingError> {
         match command {
             RegelingCommand::Publish(regeling) => {
                 if self.published.is_some() {
@@ -164,7 +171,10 @@ mod tests {
                 code: ProvisionCode::parse("verjaardagsbox").unwrap(),
                 name: "Verjaardagsbox".to_owned(),
                 provision_type: ProvisionType::Other,
-                target_group: AgeBand { min_age: 4, max_age: 12 },
+                target_group: AgeBand {
+                    min_age: 4,
+                    max_age: 12,
+                },
                 value_cents: 2500,
                 form: DeliveryForm::InKind,
             }],
@@ -192,9 +202,18 @@ mod tests {
     #[test]
     fn age_bands_must_lie_within_childhood() {
         let mut bad = regeling(120);
-        bad.provisions[0].target_group = AgeBand { min_age: 12, max_age: 18 };
-        assert_eq!(validate(&bad), Err(RegelingError::InvalidAgeBand("verjaardagsbox".to_owned())));
-        bad.provisions[0].target_group = AgeBand { min_age: 13, max_age: 12 };
+        bad.provisions[0].target_group = AgeBand {
+            min_age: 12,
+            max_age: 18,
+        };
+        assert_eq!(
+            validate(&bad),
+            Err(RegelingError::InvalidAgeBand("verjaardagsbox".to_owned()))
+        );
+        bad.provisions[0].target_group = AgeBand {
+            min_age: 13,
+            max_age: 12,
+        };
         assert!(validate(&bad).is_err());
     }
 
@@ -202,6 +221,11 @@ mod tests {
     fn a_provision_code_appears_once() {
         let mut bad = regeling(120);
         bad.provisions.push(bad.provisions[0].clone());
-        assert_eq!(validate(&bad), Err(RegelingError::DuplicateProvision("verjaardagsbox".to_owned())));
+        assert_eq!(
+            validate(&bad),
+            Err(RegelingError::DuplicateProvision(
+                "verjaardagsbox".to_owned()
+            ))
+        );
     }
 }

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 /// converts it into the shared contract.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SignalEvent {
-    ChildSignalled { gemeente: GemeenteCode, event: ChildSignalled },
+    ChildSignalled {
+        gemeente: GemeenteCode,
+        event: ChildSignalled,
+    },
     OutcomeRecorded(SignalOutcomeRecorded),
 }
 

@@ -10,7 +10,9 @@ pub use events::SignalEvent;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
-use kindpakket_proto::signalling::{ChildSignalled, Referral, SignalOutcome, SignalOutcomeRecorded, SignalReason};
+use kindpakket_proto::signalling::{
+    ChildSignalled, Referral, SignalOutcome, SignalOutcomeRecorded, SignalReason,
+};
 use kindpakket_proto::{ChildRef, GemeenteCode, OrganisationId};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -41,7 +43,12 @@ impl Aggregate for Signal {
     type Error = SignalError;
     type Services = ();
 
-    async fn handle(&mut self, command: SignalCommand, _: &(), sink: &EventSink<Self>) -> Result<(), SignalError> {
+    async fn handle(
+        &mut self,
+        command: SignalCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), SignalError> {
         match command {
             SignalCommand::SignalChild {
                 gemeente,
@@ -65,7 +72,8 @@ impl Aggregate for Signal {
                     referral,
                     signalled_on,
                 };
-                sink.write(SignalEvent::ChildSignalled { gemeente, event }, self).await;
+                sink.write(SignalEvent::ChildSignalled { gemeente, event }, self)
+                    .await;
                 Ok(())
             }
             SignalCommand::RecordOutcome {
