@@ -508,3 +508,98 @@ macro_rules! dutch_enum {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Example {
+        gemeente: GemeenteCode,
+        aantal: u32,
+        soort: Kind,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    enum Kind {
+        #[serde(rename = "loket")]
+        Loket,
+        #[serde(rename = "partner")]
+        Partner,
+    }
+
+    fn explain(json: &str) -> String {
+        dutch_json_error(&serde_json::from_str::<Example>(json).unwrap_err())
+    }
+
+    #[test]
+    fn json_errors_are_explained_in_dutch_with_the_field_named() {
+        assert!(
+            explain(r#"{"gemeente":"GM0518","aantal":1,"soort":"loket","naam":"Jan"}"#)
+                .contains("het veld 'naam' is onbekend")
+        );
+        assert!(explain(r#"{"gemeente":"GM0518","soort":"loket"}"#)
+            .contains("het verplichte veld 'aantal' ontbreekt"));
+        assert!(
+            explain(r#"{"gemeente":"GM0518","aantal":1,"soort":"balie"}"#)
+                .contains("de waarde 'balie' is niet toegestaan; kies uit: loket, partner")
+        );
+        assert!(
+            explain(r#"{"gemeente":"GM0518","aantal":"een","soort":"loket"}"#)
+                .contains("verkeerd type")
+        );
+        assert!(explain(r#"{"gemeente":"#).contains("geen geldige JSON"));
+    }
+
+    #[test]
+    fn our_own_validation_messages_pass_through_in_dutch() {
+        let explained = explain(r#"{"gemeente":"GM51","aantal":1,"soort":"loket"}"#);
+        assert!(
+            explained.contains("'GM51' is geen geldige gemeentecode"),
+            "{explained}"
+        );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("Er is nog maar 5 euro over.")]
+    struct Overspent;
+
+    impl Rejection for Overspent {
+        fn kind(&self) -> RejectionKind {
+            RejectionKind::Conflict
+        }
+    }
+
+    #[test]
+    fn domain_rejections_become_problems_with_their_dutch_message() {
+        let error = ApiError::from(CommandError::Rejected(Overspent));
+        assert_eq!(error.status, StatusCode::CONFLICT);
+        assert_eq!(error.detail, "Er is nog maar 5 euro over.");
+        let lost_race = ApiError::from(CommandError::<Overspent>::Conflict);
+        assert_eq!(lost_race.status, StatusCode::CONFLICT);
+        assert!(lost_race.detail.contains("probeer het opnieuw"));
+    }
+
+    #[test]
+    fn callers_outside_the_allowed_roles_are_refused_in_dutch() {
+        let caller = Caller {
+            actor: Actor {
+                organisation: OrganisationId::parse("wijkteam-centrum").unwrap(),
+                role: Role::Signaller,
+            },
+            correlation_id: Uuid::nil(),
+        };
+        assert!(caller
+            .require(&[Role::Signaller, Role::Regievoerder])
+            .is_ok());
+        let refused = caller.require(&[Role::Regievoerder]).unwrap_err();
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            refused.detail,
+            "Deze handeling is voorbehouden aan: regievoerder. U handelt als signaleerder."
+        );
+    }
+}
