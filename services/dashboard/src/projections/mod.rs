@@ -1,0 +1,328 @@
+//! The read model, fed by the durable consumers of all four streams. Each event is applied inside the
+//! transaction that moves the consumer's offset, and every write is an upsert keyed by the fact's own
+//! id, so that even a replay without offsets cannot count anything twice.
+
+use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
+use kindpakket_platform::db::Migration;
+use kindpakket_proto::application::ApplicationEvent;
+use kindpakket_proto::provision::ProvisionEvent;
+use kindpakket_proto::regie::RegieEvent;
+use kindpakket_proto::signalling::{Referral, SignallingEvent};
+use kindpakket_proto::Service;
+use serde::Serialize;
+use sqlx::PgConnection;
+
+pub const READ_MODEL_MIGRATION: Migration = Migration {
+    name: "0200_read_model",
+    sql: r#"
+        CREATE TABLE provisions (
+            gemeente       text NOT NULL,
+            code           text NOT NULL,
+            name           text NOT NULL,
+            provision_type text NOT NULL,
+            regeling_id    uuid NOT NULL,
+            PRIMARY KEY (gemeente, code, regeling_id)
+        );
+        CREATE TABLE partners (
+            gemeente  text NOT NULL,
+            partner   text NOT NULL,
+            name      text NOT NULL,
+            enrolled_on date NOT NULL,
+            ended_on  date,
+            PRIMARY KEY (gemeente, partner)
+        );
+        CREATE TABLE signals (
+            signal_id         uuid PRIMARY KEY,
+            gemeente          text NOT NULL,
+            child             uuid NOT NULL,
+            signaller         text NOT NULL,
+            reason            text NOT NULL,
+            referred_partner  text,
+            signalled_on      date NOT NULL,
+            outcome           text
+        );
+        CREATE TABLE applications (
+            application_id uuid PRIMARY KEY,
+            gemeente       text NOT NULL,
+            household      uuid NOT NULL,
+            channel        text NOT NULL,
+            signal_id      uuid,
+            submitted_on   date NOT NULL,
+            status         text NOT NULL,
+            decided_on     date
+        );
+        CREATE TABLE application_children (
+            application_id uuid NOT NULL,
+            child          uuid NOT NULL,
+            PRIMARY KEY (application_id, child)
+        );
+        CREATE TABLE entitlements (
+            entitlement_id uuid PRIMARY KEY,
+            gemeente       text NOT NULL,
+            application_id uuid NOT NULL,
+            child          uuid NOT NULL,
+            provision      text NOT NULL,
+            amount_cents   bigint NOT NULL,
+            granted_on     date,
+            opened         boolean NOT NULL DEFAULT false
+        );
+        CREATE TABLE deliveries (
+            delivery_id    uuid PRIMARY KEY,
+            gemeente       text NOT NULL,
+            entitlement_id uuid NOT NULL,
+            child          uuid NOT NULL,
+            provision      text NOT NULL,
+            partner        text NOT NULL,
+            form           text NOT NULL,
+            amount_cents   bigint NOT NULL,
+            delivered_on   date NOT NULL
+        );
+        CREATE INDEX signals_gemeente ON signals (gemeente);
+        CREATE INDEX applications_gemeente ON applications (gemeente);
+        CREATE INDEX entitlements_gemeente ON entitlements (gemeente);
+        CREATE INDEX deliveries_gemeente ON deliveries (gemeente, partner);
+    "#,
+};
+
+/// Applies every event of every stream to the read model.
+pub struct DashboardProjection;
+
+/// The JSON name of a serialisable enum value (e.g. `low_income`), as stored in the read model.
+fn word<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl EventHandler for DashboardProjection {
+    async fn handle(
+        &self,
+        connection: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let gemeente = event.envelope.gemeente.as_str();
+        match event.envelope.service {
+            Service::Regie => apply_regie(connection, gemeente, event.decode()?).await,
+            Service::Signalling => apply_signalling(connection, gemeente, event.decode()?).await,
+            Service::Application => apply_application(connection, gemeente, event.decode()?).await,
+            Service::Provision => apply_provision(connection, gemeente, event.decode()?).await,
+        }
+    }
+}
+
+async fn apply_regie(
+    connection: &mut PgConnection,
+    gemeente: &str,
+    event: RegieEvent,
+) -> Result<(), HandlerError> {
+    match event {
+        RegieEvent::RegelingPublished(regeling) => {
+            // A samenwerkingsverband's regeling holds for each of its gemeenten.
+            for member in &regeling.gemeenten {
+                for provision in &regeling.provisions {
+                    sqlx::query(
+                        "INSERT INTO provisions (gemeente, code, name, provision_type, regeling_id)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(member.as_str())
+                    .bind(provision.code.as_str())
+                    .bind(&provision.name)
+                    .bind(word(&provision.provision_type))
+                    .bind(regeling.regeling_id)
+                    .execute(&mut *connection)
+                    .await?;
+                }
+            }
+        }
+        RegieEvent::PartnerEnrolled(enrolled) => {
+            sqlx::query(
+                "INSERT INTO partners (gemeente, partner, name, enrolled_on) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (gemeente, partner) DO UPDATE SET name = EXCLUDED.name,
+                     enrolled_on = EXCLUDED.enrolled_on, ended_on = NULL",
+            )
+            .bind(gemeente)
+            .bind(enrolled.partner.as_str())
+            .bind(&enrolled.name)
+            .bind(enrolled.enrolled_on)
+            .execute(&mut *connection)
+            .await?;
+        }
+        RegieEvent::PartnerEnrolmentEnded(ended) => {
+            sqlx::query("UPDATE partners SET ended_on = $3 WHERE gemeente = $1 AND partner = $2")
+                .bind(gemeente)
+                .bind(ended.partner.as_str())
+                .bind(ended.ended_on)
+                .execute(&mut *connection)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn apply_signalling(
+    connection: &mut PgConnection,
+    gemeente: &str,
+    event: SignallingEvent,
+) -> Result<(), HandlerError> {
+    match event {
+        SignallingEvent::ChildSignalled(signal) => {
+            let referred_partner = match &signal.referral {
+                Referral::Loket => None,
+                Referral::Partner { partner } => Some(partner.as_str()),
+            };
+            sqlx::query(
+                "INSERT INTO signals (signal_id, gemeente, child, signaller, reason, referred_partner, signalled_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )
+            .bind(signal.signal_id)
+            .bind(gemeente)
+            .bind(signal.child.0)
+            .bind(signal.signaller.as_str())
+            .bind(word(&signal.reason))
+            .bind(referred_partner)
+            .bind(signal.signalled_on)
+            .execute(&mut *connection)
+            .await?;
+        }
+        SignallingEvent::SignalOutcomeRecorded(outcome) => {
+            sqlx::query("UPDATE signals SET outcome = $2 WHERE signal_id = $1")
+                .bind(outcome.signal_id)
+                .bind(word(&outcome.outcome))
+                .execute(&mut *connection)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn apply_application(
+    connection: &mut PgConnection,
+    gemeente: &str,
+    event: ApplicationEvent,
+) -> Result<(), HandlerError> {
+    match event {
+        ApplicationEvent::ApplicationSubmitted(application) => {
+            sqlx::query(
+                "INSERT INTO applications (application_id, gemeente, household, channel, signal_id, submitted_on, status)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'submitted') ON CONFLICT DO NOTHING",
+            )
+            .bind(application.application_id)
+            .bind(gemeente)
+            .bind(application.household.0)
+            .bind(word(&application.channel))
+            .bind(application.signal_id)
+            .bind(application.submitted_on)
+            .execute(&mut *connection)
+            .await?;
+            for child in &application.children {
+                sqlx::query("INSERT INTO application_children (application_id, child) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(application.application_id)
+                    .bind(child.child.0)
+                    .execute(&mut *connection)
+                    .await?;
+            }
+        }
+        ApplicationEvent::ApplicationGranted(granted) => {
+            decide(
+                connection,
+                granted.application_id,
+                "granted",
+                granted.decided_on,
+            )
+            .await?;
+            for entitlement in &granted.entitlements {
+                sqlx::query(
+                    "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, granted_on)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (entitlement_id) DO UPDATE SET granted_on = EXCLUDED.granted_on",
+                )
+                .bind(entitlement.entitlement_id)
+                .bind(gemeente)
+                .bind(granted.application_id)
+                .bind(entitlement.child.0)
+                .bind(entitlement.provision.as_str())
+                .bind(entitlement.amount_cents)
+                .bind(granted.decided_on)
+                .execute(&mut *connection)
+                .await?;
+            }
+        }
+        ApplicationEvent::ApplicationRejected(rejected) => {
+            decide(
+                connection,
+                rejected.application_id,
+                "rejected",
+                rejected.decided_on,
+            )
+            .await?;
+        }
+        ApplicationEvent::ApplicationWithdrawn(withdrawn) => {
+            decide(
+                connection,
+                withdrawn.application_id,
+                "withdrawn",
+                withdrawn.withdrawn_on,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn decide(
+    connection: &mut PgConnection,
+    application_id: uuid::Uuid,
+    status: &str,
+    on: time::Date,
+) -> Result<(), HandlerError> {
+    sqlx::query("UPDATE applications SET status = $2, decided_on = $3 WHERE application_id = $1")
+        .bind(application_id)
+        .bind(status)
+        .bind(on)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+async fn apply_provision(
+    connection: &mut PgConnection,
+    gemeente: &str,
+    event: ProvisionEvent,
+) -> Result<(), HandlerError> {
+    match event {
+        ProvisionEvent::EntitlementOpened(opened) => {
+            sqlx::query(
+                "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, opened)
+                 VALUES ($1, $2, $3, $4, $5, $6, true)
+                 ON CONFLICT (entitlement_id) DO UPDATE SET opened = true",
+            )
+            .bind(opened.entitlement_id)
+            .bind(gemeente)
+            .bind(opened.application_id)
+            .bind(opened.child.0)
+            .bind(opened.provision.as_str())
+            .bind(opened.amount_cents)
+            .execute(&mut *connection)
+            .await?;
+        }
+        ProvisionEvent::DeliveryRecorded(delivery) => {
+            sqlx::query(
+                "INSERT INTO deliveries (delivery_id, gemeente, entitlement_id, child, provision, partner, form, amount_cents, delivered_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            )
+            .bind(delivery.delivery_id)
+            .bind(gemeente)
+            .bind(delivery.entitlement_id)
+            .bind(delivery.child.0)
+            .bind(delivery.provision.as_str())
+            .bind(delivery.partner.as_str())
+            .bind(word(&delivery.form))
+            .bind(delivery.amount_cents)
+            .bind(delivery.delivered_on)
+            .execute(&mut *connection)
+            .await?;
+        }
+    }
+    Ok(())
+}

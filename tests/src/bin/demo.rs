@@ -1,0 +1,211 @@
+//! Loads a demo gemeente with some history into a running platform: a regeling, enrolled partners,
+//! signals from a wijkteam and a school, applications, decisions and deliveries. Running it again
+//! changes nothing (it checks whether the demo partner is already enrolled).
+//!
+//! `kindpakket-demo --regie URL --signalling URL --application URL --provision URL --dashboard URL`
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use kindpakket_tests::client::{provision, Endpoints, Kindpakket, REGIE};
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+const YEAR: i32 = 2026;
+
+struct Gemeente {
+    code: &'static str,
+    name: &'static str,
+    children: usize,
+}
+
+const GEMEENTEN: [Gemeente; 2] = [
+    Gemeente {
+        code: "GM0518",
+        name: "'s-Gravenhage",
+        children: 14,
+    },
+    Gemeente {
+        code: "GM0014",
+        name: "Groningen",
+        children: 7,
+    },
+];
+
+/// (partner code, name, provisions it delivers)
+const PARTNERS: [(&str, &str, &[&str]); 3] = [
+    (
+        "leergeld",
+        "Stichting Leergeld",
+        &["schoolspullen", "fiets-brugklas"],
+    ),
+    (
+        "jeugdfonds-sport-cultuur",
+        "Jeugdfonds Sport & Cultuur",
+        &["sportcontributie", "muziekles"],
+    ),
+    ("jarige-job", "Stichting Jarige Job", &["verjaardagsbox"]),
+];
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let endpoints = endpoints_from_args()?;
+    let platform = Kindpakket::new(endpoints);
+    for gemeente in &GEMEENTEN {
+        load(&platform, gemeente).await?;
+    }
+    println!("Demogegevens staan klaar.");
+    Ok(())
+}
+
+fn endpoints_from_args() -> Result<Endpoints> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str, default: &str| {
+        args.iter()
+            .position(|arg| arg == flag)
+            .and_then(|index| args.get(index + 1).cloned())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("kindpakket-demo --regie URL --signalling URL --application URL --provision URL --dashboard URL");
+        std::process::exit(0);
+    }
+    Ok(Endpoints {
+        regie: value("--regie", "http://127.0.0.1:8081"),
+        signalling: value("--signalling", "http://127.0.0.1:8082"),
+        application: value("--application", "http://127.0.0.1:8083"),
+        provision: value("--provision", "http://127.0.0.1:8084"),
+        dashboard: value("--dashboard", "http://127.0.0.1:8080"),
+    })
+}
+
+async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
+    let code = gemeente.code;
+    let already = platform
+        .get(&platform.regie_url(code, "partners/leergeld"), Some(REGIE))
+        .await?;
+    if already.status == StatusCode::OK {
+        println!("{} ({code}): demogegevens waren al geladen.", gemeente.name);
+        return Ok(());
+    }
+    platform
+        .publish_regeling(
+            code,
+            YEAR,
+            &[
+                provision(
+                    "sportcontributie",
+                    "Sportcontributie",
+                    "maatschappelijke_participatie",
+                    (4, 17),
+                    25_000,
+                    "in_natura",
+                ),
+                provision(
+                    "muziekles",
+                    "Muziekles",
+                    "maatschappelijke_participatie",
+                    (4, 17),
+                    30_000,
+                    "in_natura",
+                ),
+                provision(
+                    "schoolspullen",
+                    "Schoolspullen",
+                    "school",
+                    (4, 17),
+                    7_500,
+                    "tegoedbon",
+                ),
+                provision(
+                    "fiets-brugklas",
+                    "Fiets voor brugklassers",
+                    "vervoer",
+                    (11, 13),
+                    15_000,
+                    "in_natura",
+                ),
+                provision(
+                    "verjaardagsbox",
+                    "Verjaardagsbox",
+                    "overig",
+                    (4, 12),
+                    2_500,
+                    "in_natura",
+                ),
+            ],
+        )
+        .await
+        .context("publishing the demo regeling")?;
+    for (partner, name, provisions) in PARTNERS {
+        platform
+            .enrol_partner(code, partner, name, provisions)
+            .await?;
+    }
+
+    // A history: most signalled children apply, most applications are granted, and partners
+    // deliver part of what was granted, so the funnel narrows the way the study describes.
+    let signallers = ["wijkteam-centrum", "basisschool-de-regenboog", "cjg"];
+    let mut served = 0;
+    for index in 0..gemeente.children {
+        let child = Uuid::new_v4();
+        let month = 3 + (index % 8);
+        let date = format!("{YEAR}-{month:02}-10");
+        let signal = platform
+            .signal_child(code, signallers[index % signallers.len()], child, &date)
+            .await?;
+        if index % 5 == 4 {
+            continue; // signalled, not (yet) applied: the outreach list of the dashboard
+        }
+        let (provision_code, partner, amount) = match index % 3 {
+            0 => ("sportcontributie", "jeugdfonds-sport-cultuur", 25_000),
+            1 => ("schoolspullen", "leergeld", 7_500),
+            _ => ("verjaardagsbox", "jarige-job", 2_500),
+        };
+        let birth_year = YEAR - 6 - (index as i32 % 6);
+        let application = platform
+            .apply(
+                code,
+                child,
+                birth_year,
+                &[provision_code],
+                Some(signal),
+                &date,
+            )
+            .await?;
+        if index % 7 == 6 {
+            platform
+                .post(
+                    &platform.application_url(code, &format!("aanvragen/{application}/afwijzing")),
+                    REGIE,
+                    &serde_json::json!({"reden": "Het inkomen ligt boven 120% van het sociaal minimum.", "datum": date}),
+                )
+                .await?
+                .expect(StatusCode::OK)?;
+            continue;
+        }
+        let entitlement = platform
+            .grant(code, application, child, provision_code, amount, YEAR)
+            .await?;
+        if index % 4 == 3 {
+            continue; // granted, not yet used: non-use the overleg wants to see
+        }
+        platform
+            .wait_for_entitlement(code, partner, entitlement, Duration::from_secs(30))
+            .await?;
+        let answer = platform
+            .deliver(code, partner, entitlement, amount, &date)
+            .await?;
+        if answer.status != StatusCode::CREATED {
+            bail!("demo delivery refused: {}", answer.body);
+        }
+        served += 1;
+    }
+    println!(
+        "{} ({code}): regeling {YEAR}, {} partners, {} kinderen gesignaleerd, {served} bediend.",
+        gemeente.name,
+        PARTNERS.len(),
+        gemeente.children
+    );
+    Ok(())
+}

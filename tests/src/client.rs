@@ -1,0 +1,395 @@
+//! A small client of the platform's HTTP APIs, speaking as the organisations of the flow do.
+//! The end-to-end tests and the demo loader use it; it knows nothing the APIs don't say.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// Where each service listens.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub regie: String,
+    pub signalling: String,
+    pub application: String,
+    pub provision: String,
+    pub dashboard: String,
+}
+
+/// Who acts: an organisation in a role (sent as `X-Organisatie` and `X-Rol`).
+#[derive(Debug, Clone, Copy)]
+pub struct As<'a> {
+    pub organisation: &'a str,
+    pub role: &'a str,
+}
+
+pub const REGIE: As<'static> = As {
+    organisation: "gemeente-den-haag",
+    role: "regievoerder",
+};
+
+/// An answer: its status and JSON body (problem+json for errors).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Answer {
+    async fn from(response: Response) -> Result<Self> {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = response.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(Self {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    /// The body, when the status is the expected one; otherwise an error that shows the answer.
+    pub fn expect(self, status: StatusCode) -> Result<Value> {
+        if self.status != status {
+            bail!("expected {status}, got {}: {}", self.status, self.body);
+        }
+        Ok(self.body)
+    }
+
+    /// The `detail` of a problem+json answer.
+    pub fn detail(&self) -> &str {
+        self.body["detail"].as_str().unwrap_or("")
+    }
+}
+
+/// The platform, as its users reach it.
+#[derive(Debug, Clone)]
+pub struct Kindpakket {
+    pub http: Client,
+    pub endpoints: Endpoints,
+    /// Sent as `X-Correlation-ID` when set.
+    pub correlation_id: Option<Uuid>,
+}
+
+impl Kindpakket {
+    pub fn new(endpoints: Endpoints) -> Self {
+        let http = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client builds");
+        Self {
+            http,
+            endpoints,
+            correlation_id: None,
+        }
+    }
+
+    pub fn with_correlation(&self, correlation_id: Uuid) -> Self {
+        Self {
+            correlation_id: Some(correlation_id),
+            ..self.clone()
+        }
+    }
+
+    /// POSTs JSON as `who`.
+    pub async fn post(&self, url: &str, who: As<'_>, body: &Value) -> Result<Answer> {
+        let mut request = self
+            .http
+            .post(url)
+            .header("x-organisatie", who.organisation)
+            .header("x-rol", who.role)
+            .json(body);
+        if let Some(id) = self.correlation_id {
+            request = request.header("x-correlation-id", id.to_string());
+        }
+        Answer::from(
+            request
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?,
+        )
+        .await
+    }
+
+    /// GETs as `who` (or anonymously).
+    pub async fn get(&self, url: &str, who: Option<As<'_>>) -> Result<Answer> {
+        let mut request = self.http.get(url);
+        if let Some(who) = who {
+            request = request
+                .header("x-organisatie", who.organisation)
+                .header("x-rol", who.role);
+        }
+        Answer::from(request.send().await.with_context(|| format!("GET {url}"))?).await
+    }
+
+    pub fn regie_url(&self, gemeente: &str, path: &str) -> String {
+        format!(
+            "{}/api/v1/gemeenten/{gemeente}/{path}",
+            self.endpoints.regie
+        )
+    }
+    pub fn signalling_url(&self, gemeente: &str, path: &str) -> String {
+        format!(
+            "{}/api/v1/gemeenten/{gemeente}/{path}",
+            self.endpoints.signalling
+        )
+    }
+    pub fn application_url(&self, gemeente: &str, path: &str) -> String {
+        format!(
+            "{}/api/v1/gemeenten/{gemeente}/{path}",
+            self.endpoints.application
+        )
+    }
+    pub fn provision_url(&self, gemeente: &str, path: &str) -> String {
+        format!(
+            "{}/api/v1/gemeenten/{gemeente}/{path}",
+            self.endpoints.provision
+        )
+    }
+
+    /// Publishes a regeling for `year` with the given provisions (code, name, type, ages, value, form).
+    pub async fn publish_regeling(
+        &self,
+        gemeente: &str,
+        year: i32,
+        provisions: &[Value],
+    ) -> Result<Uuid> {
+        let body = json!({
+            "jaar": year,
+            "geldigVanaf": format!("{year}-01-01"),
+            "geldigTot": format!("{year}-12-31"),
+            "inkomensgrens": {"soort": "percentage", "percentage": 120},
+            "voorzieningen": provisions,
+        });
+        let created = self
+            .post(&self.regie_url(gemeente, "regelingen"), REGIE, &body)
+            .await?
+            .expect(StatusCode::CREATED)?;
+        id_of(&created)
+    }
+
+    /// Enrols a partner for provisions, in all four roles.
+    pub async fn enrol_partner(
+        &self,
+        gemeente: &str,
+        partner: &str,
+        name: &str,
+        provisions: &[&str],
+    ) -> Result<()> {
+        let body = json!({
+            "partner": partner,
+            "naam": name,
+            "voorzieningen": provisions,
+            "rollen": ["signaleren", "aanvragen_innemen", "verstrekken"],
+            "datum": "2026-01-01",
+        });
+        self.post(&self.regie_url(gemeente, "partners"), REGIE, &body)
+            .await?
+            .expect(StatusCode::CREATED)?;
+        Ok(())
+    }
+
+    /// A wijkteam signals a child and refers the family to the loket.
+    pub async fn signal_child(
+        &self,
+        gemeente: &str,
+        signaller: &str,
+        child: Uuid,
+        date: &str,
+    ) -> Result<Uuid> {
+        let body = json!({
+            "kind": child,
+            "reden": "laag_inkomen",
+            "verwezenNaar": {"soort": "loket"},
+            "datum": date,
+        });
+        let who = As {
+            organisation: signaller,
+            role: "signaller",
+        };
+        let created = self
+            .post(&self.signalling_url(gemeente, "signaleringen"), who, &body)
+            .await?
+            .expect(StatusCode::CREATED)?;
+        id_of(&created)
+    }
+
+    /// The parent applies for one child, citing a signal if there is one.
+    pub async fn apply(
+        &self,
+        gemeente: &str,
+        child: Uuid,
+        birth_year: i32,
+        provisions: &[&str],
+        signal: Option<Uuid>,
+        date: &str,
+    ) -> Result<Uuid> {
+        let body = json!({
+            "kanaal": "online",
+            "huishouden": Uuid::new_v4(),
+            "kinderen": [{"kind": child, "geboortejaar": birth_year, "geboortemaand": 3}],
+            "inkomenPercentage": 110,
+            "voorzieningen": provisions,
+            "signalering": signal,
+            "datum": date,
+        });
+        let who = As {
+            organisation: "ouder",
+            role: "applicant",
+        };
+        let created = self
+            .post(&self.application_url(gemeente, "aanvragen"), who, &body)
+            .await?
+            .expect(StatusCode::CREATED)?;
+        id_of(&created)
+    }
+
+    /// The gemeente grants one entitlement for `child` and `provision`; returns the entitlement id.
+    pub async fn grant(
+        &self,
+        gemeente: &str,
+        application: Uuid,
+        child: Uuid,
+        provision: &str,
+        amount_cents: i64,
+        year: i32,
+    ) -> Result<Uuid> {
+        let body = json!({
+            "rechten": [{
+                "kind": child,
+                "voorziening": provision,
+                "bedragCent": amount_cents,
+                "geldigVanaf": format!("{year}-01-01"),
+                "geldigTot": format!("{year}-12-31"),
+            }],
+        });
+        let granted = self
+            .post(
+                &self.application_url(gemeente, &format!("aanvragen/{application}/toekenning")),
+                REGIE,
+                &body,
+            )
+            .await?
+            .expect(StatusCode::OK)?;
+        let id = granted["rechten"][0]["id"]
+            .as_str()
+            .context("a granted application lists its entitlements")?;
+        Ok(Uuid::parse_str(id)?)
+    }
+
+    /// Waits until `partner` can see the entitlement (it was opened from the grant and the partner's
+    /// enrolment reached the provision service), as a partner's screen would poll.
+    pub async fn wait_for_entitlement(
+        &self,
+        gemeente: &str,
+        partner: &str,
+        entitlement: Uuid,
+        within: Duration,
+    ) -> Result<Value> {
+        let url = self.provision_url(gemeente, &format!("rechten/{entitlement}"));
+        let who = As {
+            organisation: partner,
+            role: "partner",
+        };
+        let deadline = Instant::now() + within;
+        loop {
+            let answer = self.get(&url, Some(who)).await?;
+            if answer.status == StatusCode::OK {
+                return Ok(answer.body);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "entitlement {entitlement} not visible to {partner} within {within:?}: {}",
+                    answer.body
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A partner records a delivery in kind against an entitlement.
+    pub async fn deliver(
+        &self,
+        gemeente: &str,
+        partner: &str,
+        entitlement: Uuid,
+        amount_cents: i64,
+        date: &str,
+    ) -> Result<Answer> {
+        let body = json!({"vorm": "in_natura", "bedragCent": amount_cents, "datum": date});
+        let who = As {
+            organisation: partner,
+            role: "partner",
+        };
+        self.post(
+            &self.provision_url(gemeente, &format!("rechten/{entitlement}/verstrekkingen")),
+            who,
+            &body,
+        )
+        .await
+    }
+
+    /// The dashboard's funnel for one gemeente.
+    pub async fn funnel(&self, gemeente: &str) -> Result<Value> {
+        let url = format!(
+            "{}/api/v1/gemeenten/{gemeente}/trechter",
+            self.endpoints.dashboard
+        );
+        self.get(&url, None).await?.expect(StatusCode::OK)
+    }
+
+    /// Polls the funnel until `done` holds for it, or fails with the last funnel seen.
+    pub async fn wait_for_funnel(
+        &self,
+        gemeente: &str,
+        within: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let funnel = self.funnel(gemeente).await?;
+            if done(&funnel) {
+                return Ok(funnel);
+            }
+            if Instant::now() > deadline {
+                bail!("the dashboard did not reach the expected figures within {within:?}; last seen: {funnel}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn id_of(body: &Value) -> Result<Uuid> {
+    let id = body["id"]
+        .as_str()
+        .with_context(|| format!("no id in {body}"))?;
+    Ok(Uuid::parse_str(id)?)
+}
+
+/// A provision of the catalogue as the regie API takes it.
+pub fn provision(
+    code: &str,
+    name: &str,
+    provision_type: &str,
+    ages: (u8, u8),
+    value_cents: i64,
+    form: &str,
+) -> Value {
+    json!({
+        "code": code,
+        "naam": name,
+        "type": provision_type,
+        "leeftijdVan": ages.0,
+        "leeftijdTot": ages.1,
+        "waardeCent": value_cents,
+        "vorm": form,
+    })
+}

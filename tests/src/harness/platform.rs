@@ -1,0 +1,252 @@
+//! The five services as child processes against a throw-away Postgres and nats-server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tempfile::TempDir;
+
+use super::{free_port, tail, Nats, Postgres};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServiceName {
+    Regie,
+    Signalling,
+    Application,
+    Provision,
+    Dashboard,
+}
+
+impl ServiceName {
+    pub const ALL: [ServiceName; 5] = [
+        ServiceName::Regie,
+        ServiceName::Signalling,
+        ServiceName::Application,
+        ServiceName::Provision,
+        ServiceName::Dashboard,
+    ];
+
+    pub fn binary(&self) -> &'static str {
+        match self {
+            ServiceName::Regie => "kindpakket-regie",
+            ServiceName::Signalling => "kindpakket-signalling",
+            ServiceName::Application => "kindpakket-application",
+            ServiceName::Provision => "kindpakket-provision",
+            ServiceName::Dashboard => "kindpakket-dashboard",
+        }
+    }
+
+    pub fn database(&self) -> &'static str {
+        match self {
+            ServiceName::Regie => "kindpakket_regie",
+            ServiceName::Signalling => "kindpakket_signalling",
+            ServiceName::Application => "kindpakket_application",
+            ServiceName::Provision => "kindpakket_provision",
+            ServiceName::Dashboard => "kindpakket_dashboard",
+        }
+    }
+}
+
+/// One running service binary.
+pub struct ServiceProcess {
+    name: ServiceName,
+    port: u16,
+    base_url: String,
+    environment: Vec<(String, String)>,
+    log_path: PathBuf,
+    child: Option<Child>,
+}
+
+impl ServiceProcess {
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// SIGKILL, as a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port with the same configuration, and waits until healthy.
+    pub async fn start_again(&mut self) -> Result<()> {
+        self.launch()?;
+        self.wait_healthy(Duration::from_secs(60)).await
+    }
+
+    fn launch(&mut self) -> Result<()> {
+        let binary = binary_dir()?.join(self.name.binary());
+        if !binary.exists() {
+            bail!(
+                "binary {} not found in {}: run `cargo build --workspace --bins` first",
+                self.name.binary(),
+                binary_dir()?.display()
+            );
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)?;
+        let child = Command::new(&binary)
+            .envs(
+                self.environment
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    async fn wait_healthy(&mut self, within: Duration) -> Result<()> {
+        let client = reqwest::Client::new();
+        let url = format!("{}/health", self.base_url);
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(response) = client.get(&url).send().await {
+                if response.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    bail!(
+                        "{} exited with {status}:\n{}",
+                        self.name.binary(),
+                        tail(&self.log_path, 40)
+                    );
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{} not healthy after {within:?}:\n{}",
+                    self.name.binary(),
+                    tail(&self.log_path, 40)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The whole platform: Postgres, NATS and the five services.
+pub struct Platform {
+    // Field order is drop order: the services stop before NATS and Postgres.
+    services: Vec<ServiceProcess>,
+    pub nats: Nats,
+    pub postgres: Postgres,
+    http: reqwest::Client,
+    logs: TempDir,
+}
+
+impl Platform {
+    pub async fn start() -> Result<Platform> {
+        let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start())?;
+        let logs = tempfile::Builder::new()
+            .prefix("kindpakket-logs-")
+            .tempdir()?;
+        let log_level = std::env::var("TEST_SERVICE_LOG").unwrap_or_else(|_| "info".to_owned());
+        let mut services = Vec::new();
+        for name in ServiceName::ALL {
+            let port = free_port();
+            let environment = vec![
+                (
+                    "KINDPAKKET_HTTP_ADDR".to_owned(),
+                    format!("127.0.0.1:{port}"),
+                ),
+                (
+                    "KINDPAKKET_DATABASE_URL".to_owned(),
+                    postgres.url(name.database()),
+                ),
+                ("KINDPAKKET_NATS_URL".to_owned(), nats.url()),
+                ("KINDPAKKET_LOG_FORMAT".to_owned(), "json".to_owned()),
+                ("RUST_LOG".to_owned(), log_level.clone()),
+            ];
+            let mut service = ServiceProcess {
+                name,
+                port,
+                base_url: format!("http://127.0.0.1:{port}"),
+                environment,
+                log_path: logs.path().join(format!("{}.log", name.binary())),
+                child: None,
+            };
+            service.launch()?;
+            services.push(service);
+        }
+        for service in &mut services {
+            service.wait_healthy(Duration::from_secs(60)).await?;
+        }
+        Ok(Platform {
+            services,
+            nats,
+            postgres,
+            http: reqwest::Client::new(),
+            logs,
+        })
+    }
+
+    pub fn service(&self, name: ServiceName) -> &ServiceProcess {
+        self.services
+            .iter()
+            .find(|service| service.name == name)
+            .expect("every service is started")
+    }
+
+    pub fn service_mut(&mut self, name: ServiceName) -> &mut ServiceProcess {
+        self.services
+            .iter_mut()
+            .find(|service| service.name == name)
+            .expect("every service is started")
+    }
+
+    pub fn url(&self, name: ServiceName, path: &str) -> String {
+        format!("{}{path}", self.service(name).base_url())
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn logs_dir(&self) -> &Path {
+        self.logs.path()
+    }
+}
+
+/// Where the service binaries are: `KINDPAKKET_BIN_DIR`, or next to the test executable's folder
+/// (`target/debug/deps/<test>` → `target/debug/`).
+fn binary_dir() -> Result<PathBuf> {
+    if let Ok(dir) = std::env::var("KINDPAKKET_BIN_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let executable = std::env::current_exe()?;
+    let deps = executable
+        .parent()
+        .context("the test executable has a folder")?;
+    let dir = if deps.ends_with("deps") {
+        deps.parent().context("target/debug")?
+    } else {
+        deps
+    };
+    Ok(dir.to_path_buf())
+}

@@ -1,0 +1,106 @@
+//! Looking behind the APIs, as an operator would: what each store holds and what each stream holds.
+//! The end-to-end tests compare the two to prove that nothing was lost or published twice.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use async_nats::jetstream::{self, consumer::pull, consumer::DeliverPolicy};
+use futures::StreamExt;
+use kindpakket_proto::{EventMessage, Service};
+use serde_json::Value;
+use sqlx::{Connection, PgConnection};
+
+/// The database of each publishing service.
+pub fn database_of(service: Service) -> &'static str {
+    match service {
+        Service::Regie => "kindpakket_regie",
+        Service::Signalling => "kindpakket_signalling",
+        Service::Application => "kindpakket_application",
+        Service::Provision => "kindpakket_provision",
+    }
+}
+
+/// How many events a service's store holds.
+pub async fn store_event_count(database_url: &str) -> Result<i64> {
+    let mut connection = PgConnection::connect(database_url)
+        .await
+        .with_context(|| format!("connecting to {database_url}"))?;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&mut connection)
+        .await?;
+    connection.close().await?;
+    Ok(count)
+}
+
+/// Every message of a service's stream, in stream order, with its `Nats-Msg-Id`.
+pub async fn stream_messages(
+    nats_url: &str,
+    service: Service,
+) -> Result<Vec<(String, EventMessage<Value>)>> {
+    let client = async_nats::connect(nats_url).await?;
+    let js = jetstream::new(client);
+    let mut stream = js.get_stream(service.stream().name).await?;
+    let total = stream.info().await?.state.messages;
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let consumer = stream
+        .create_consumer(pull::Config {
+            deliver_policy: DeliverPolicy::All,
+            ack_policy: jetstream::consumer::AckPolicy::None,
+            inactive_threshold: Duration::from_secs(30),
+            ..Default::default()
+        })
+        .await?;
+    let mut messages = consumer.messages().await?;
+    let mut read = Vec::new();
+    while (read.len() as u64) < total {
+        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .context("reading the stream timed out")?
+            .context("the stream ended")??;
+        let id = message
+            .headers
+            .as_ref()
+            .and_then(|headers| headers.get("Nats-Msg-Id"))
+            .map(|value| value.to_string())
+            .unwrap_or_default();
+        let parsed: EventMessage<Value> = serde_json::from_slice(&message.payload)?;
+        read.push((id, parsed));
+    }
+    Ok(read)
+}
+
+/// A comparison of one service's store with its stream.
+#[derive(Debug, PartialEq, Eq)]
+pub struct StoreVersusStream {
+    pub service: Service,
+    pub in_store: i64,
+    pub on_stream: usize,
+    pub distinct_on_stream: usize,
+}
+
+impl StoreVersusStream {
+    /// Every stored event is on the stream exactly once.
+    pub fn is_exact(&self) -> bool {
+        self.in_store as usize == self.on_stream && self.on_stream == self.distinct_on_stream
+    }
+}
+
+/// Compares a service's store with its stream.
+pub async fn compare(
+    service: Service,
+    database_url: &str,
+    nats_url: &str,
+) -> Result<StoreVersusStream> {
+    let in_store = store_event_count(database_url).await?;
+    let messages = stream_messages(nats_url, service).await?;
+    let distinct: HashSet<&str> = messages.iter().map(|(id, _)| id.as_str()).collect();
+    Ok(StoreVersusStream {
+        service,
+        in_store,
+        on_stream: messages.len(),
+        distinct_on_stream: distinct.len(),
+    })
+}
