@@ -205,10 +205,27 @@ impl Kindpakket {
         child: Uuid,
         date: &str,
     ) -> Result<Uuid> {
+        self.signal_child_referred(gemeente, signaller, child, None, date)
+            .await
+    }
+
+    /// A signaller signals a child and refers the family to a partner, or to the loket (`None`).
+    pub async fn signal_child_referred(
+        &self,
+        gemeente: &str,
+        signaller: &str,
+        child: Uuid,
+        partner: Option<&str>,
+        date: &str,
+    ) -> Result<Uuid> {
+        let referral = match partner {
+            Some(partner) => json!({"soort": "partner", "partner": partner}),
+            None => json!({"soort": "loket"}),
+        };
         let body = json!({
             "kind": child,
             "reden": "laag_inkomen",
-            "verwezenNaar": {"soort": "loket"},
+            "verwezenNaar": referral,
             "datum": date,
         });
         let who = As {

@@ -369,6 +369,21 @@ async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
     );
     assert_eq!(answer.content_type, "application/problem+json");
 
+    // A path no service knows, and a known path with the wrong method.
+    let answer = http
+        .get(kindpakket.signalling_url(GEMEENTE, "kinderen"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(answer, StatusCode::NOT_FOUND, "Deze URL bestaat niet").await;
+    let answer = http.delete(&signals).send().await.unwrap();
+    assert_problem(
+        answer,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "niet met deze HTTP-methode",
+    )
+    .await;
+
     // Nothing of the above was stored or published.
     let after = settled_comparison(&platform).await;
     assert_eq!(before, after);
@@ -393,4 +408,71 @@ async fn assert_problem(response: reqwest::Response, status: StatusCode, detail_
         "detail {detail:?} should mention {detail_contains:?}"
     );
     assert_eq!(body["status"], status.as_u16());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_service_serves_its_openapi_document_with_the_routes_it_answers() {
+    let platform = Platform::start().await.expect("platform starts");
+    let expectations = [
+        (
+            ServiceName::Regie,
+            "/api/v1/gemeenten/{gemeente}/regelingen",
+        ),
+        (
+            ServiceName::Signalling,
+            "/api/v1/gemeenten/{gemeente}/signaleringen",
+        ),
+        (
+            ServiceName::Application,
+            "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
+        ),
+        (
+            ServiceName::Provision,
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/verstrekkingen",
+        ),
+        (
+            ServiceName::Dashboard,
+            "/api/v1/gemeenten/{gemeente}/trechter",
+        ),
+    ];
+    for (service, path) in expectations {
+        let response = platform
+            .http()
+            .get(platform.url(service, "/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["api-version"], "1.0.0");
+        let document: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(document["openapi"], "3.0.3");
+        assert!(
+            document["paths"][path].is_object(),
+            "{service:?} documents {path}: {document}"
+        );
+    }
+    let signalling: serde_json::Value = platform
+        .http()
+        .get(platform.url(ServiceName::Signalling, "/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body =
+        &signalling["paths"]["/api/v1/gemeenten/{gemeente}/signaleringen"]["post"]["requestBody"];
+    let reference = body["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    let name = reference.rsplit('/').next().unwrap();
+    let schema = &signalling["components"]["schemas"][name];
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown fields are refused: {schema}"
+    );
+    assert!(schema["required"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("kind")));
 }

@@ -85,6 +85,8 @@ pub struct Relay {
     pub translate: Translator,
     pub batch_size: i64,
     pub poll_interval: Duration,
+    /// Replicas of the stream the relay declares (1 locally, 3 in production).
+    pub stream_replicas: usize,
 }
 
 impl Relay {
@@ -101,6 +103,7 @@ impl Relay {
             translate,
             batch_size: 500,
             poll_interval: Duration::from_millis(500),
+            stream_replicas: 1,
         }
     }
 
@@ -131,12 +134,14 @@ impl Relay {
 
     /// Takes the relay lock for this service, then publishes for as long as it holds.
     async fn lead(&self) -> Result<()> {
-        let mut lock_connection = self.pool.acquire().await?;
+        // A connection of its own, outside the pool: the lock lives as long as this session, and
+        // dropping it (on any error) closes the session and frees the lock for the next attempt.
+        let mut lock_connection = self.pool.acquire().await?.detach();
         let lock_key = format!("kindpakket-relay:{}", self.name());
         loop {
             let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
                 .bind(&lock_key)
-                .fetch_one(&mut *lock_connection)
+                .fetch_one(&mut lock_connection)
                 .await?;
             if locked {
                 break;
@@ -144,6 +149,9 @@ impl Relay {
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
         tracing::info!(relay = self.name(), "relay holds the publishing lock");
+        // Declared here, not at start-up: a service accepts commands while NATS is unreachable, and
+        // its relay publishes them once the stream can be reached.
+        crate::nats::ensure_stream(&self.js, self.service, self.stream_replicas).await?;
         sqlx::query(
             "INSERT INTO relay_checkpoints (relay, tx_id, global_position) VALUES ($1, '0'::xid8, 0)
              ON CONFLICT (relay) DO NOTHING",
@@ -167,7 +175,7 @@ impl Relay {
             }
             // Keep the lock connection alive and detect its loss.
             sqlx::query("SELECT 1")
-                .execute(&mut *lock_connection)
+                .execute(&mut lock_connection)
                 .await?;
         }
     }

@@ -151,8 +151,20 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         let child = Uuid::new_v4();
         let month = 3 + (index % 8);
         let date = format!("{YEAR}-{month:02}-10");
+        // Some families are referred to a partner directly, the rest to the gemeente's loket.
+        let referral = match index % 4 {
+            1 => Some("leergeld"),
+            2 => Some("jeugdfonds-sport-cultuur"),
+            _ => None,
+        };
         let signal = platform
-            .signal_child(code, signallers[index % signallers.len()], child, &date)
+            .signal_child_referred(
+                code,
+                signallers[index % signallers.len()],
+                child,
+                referral,
+                &date,
+            )
             .await?;
         if index % 5 == 4 {
             continue; // signalled, not (yet) applied: the outreach list of the dashboard
