@@ -34,6 +34,13 @@ pub struct ApplicationSubmitted {
     pub signal_id: Option<Uuid>,
     #[schemars(with = "DateSchema")]
     pub submitted_on: Date,
+    /// Adults in the household (for a disposable-income rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adults: Option<u8>,
+    /// Money left per week after fixed costs and debt repayments, in cents, when the family asks to
+    /// be assessed on it (families in debt restructuring).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub money_left_cents: Option<i64>,
 }
 
 /// How the application came in.
@@ -54,6 +61,20 @@ pub struct ApplicantChild {
     pub child: ChildRef,
     pub birth_year: i32,
     pub birth_month: u8,
+    /// The school the child attends, when a provision is meant for a specific group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<SchoolLevel>,
+}
+
+/// Where a child goes to school.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SchoolLevel {
+    None,
+    Primary,
+    Brugklas,
+    Secondary,
+    Mbo,
 }
 
 /// The application was granted: one entitlement per child and provision.
@@ -63,6 +84,36 @@ pub struct ApplicationGranted {
     pub entitlements: Vec<GrantedEntitlement>,
     #[schemars(with = "DateSchema")]
     pub decided_on: Date,
+    /// How the decision was reached, when it was assessed against the regeling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<Assessment>,
+}
+
+/// An eligibility assessment: the regeling version applied and the outcome per child and
+/// provision, enough to reproduce the decision and explain it to the family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Assessment {
+    pub regeling_id: Uuid,
+    pub income_percent: u16,
+    pub outcomes: Vec<Outcome>,
+    /// The written motivation when an authorised organisation granted outside the rules (maatwerk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_motivation: Option<String>,
+}
+
+/// One child and one provision: granted or not, how much, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Outcome {
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub granted: bool,
+    /// The share of the provision's value granted (100 in full, 50 for half on a sliding scale).
+    pub share_percent: u8,
+    pub amount_cents: i64,
+    /// A stable code for the reason (e.g. `within_threshold`, `above_threshold`, `outside_age_band`).
+    pub reason: String,
+    /// The reason in plain Dutch (B1), as the family reads it.
+    pub explanation: String,
 }
 
 /// One child's right to one provision.
@@ -85,6 +136,9 @@ pub struct ApplicationRejected {
     pub reason: String,
     #[schemars(with = "DateSchema")]
     pub decided_on: Date,
+    /// How the decision was reached, when it was assessed against the regeling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<Assessment>,
 }
 
 /// The family withdrew the application before a decision.

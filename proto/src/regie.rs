@@ -30,6 +30,41 @@ pub struct RegelingPublished {
     pub valid_until: Date,
     pub income_threshold: IncomeThreshold,
     pub provisions: Vec<Provision>,
+    /// Thresholds that differ per age band (Rotterdam: 110% for ages 4–11, 130% for 12–17). A child in
+    /// one of these bands is held to its percentage instead of `income_threshold`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds_by_age: Vec<AgeThreshold>,
+    /// Above the threshold, a share of the value up to a higher income (Overijssel: half up to 120%).
+    /// Bands in increasing order of `up_to_percent`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sliding_scale: Vec<ScaleBand>,
+    /// Families above the threshold whose money left after fixed costs and debt repayments is below
+    /// a margin per household member qualify too (Noordwest-Fryslân).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposable_income_rule: Option<DisposableIncomeRule>,
+}
+
+/// An income threshold for one age band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AgeThreshold {
+    pub ages: AgeBand,
+    pub percent: u16,
+}
+
+/// Up to `up_to_percent` of the sociaal minimum, `share_percent` of the value is granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ScaleBand {
+    pub up_to_percent: u16,
+    pub share_percent: u8,
+}
+
+/// The margin of money left (per week, after fixed costs and debt repayments) below which a family
+/// qualifies whatever its income: e.g. €180 for the first adult, €60 for a second, €50 per child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DisposableIncomeRule {
+    pub first_adult_cents: i64,
+    pub second_adult_cents: i64,
+    pub per_child_cents: i64,
 }
 
 /// Who qualifies by income.
@@ -53,6 +88,30 @@ pub struct Provision {
     /// Value or yearly budget per child, in euro cents.
     pub value_cents: i64,
     pub form: DeliveryForm,
+    /// A group within the age band, e.g. only brugklassers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specific_group: Option<SpecificGroup>,
+    /// Whether families may ask for this provision on its own, or only with the whole package.
+    #[serde(default = "requestable_separately_by_default")]
+    pub requestable_separately: bool,
+}
+
+fn requestable_separately_by_default() -> bool {
+    true
+}
+
+/// A target group narrower than an age band (study, schema 3.2: "specifieke doelgroep").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecificGroup {
+    /// First year of secondary school.
+    Brugklas,
+    /// Primary school pupils.
+    PrimarySchool,
+    /// Secondary school pupils.
+    SecondarySchool,
+    /// Mbo students under 18.
+    MboUnder18,
 }
 
 /// The six types of provision of the study (schema 3.2).

@@ -4,12 +4,15 @@
 //!
 //! - [`domain`]: the `Application` aggregate, pure rules without I/O;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/aanvragen`);
+//! - [`consume`]: the regie stream, kept as regeling versions per gemeente;
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
 //! - [`startup`] wires the parts together.
 //!
-//! Eligibility against the regeling in force (thresholds, sliding scales, age bands, mandates) is
-//! not assessed yet: the decision is the regievoerder's, recorded as given (see the README).
+//! A decision is either assessed against the regeling version in force (`/beoordeling`: thresholds,
+//! per-age thresholds, sliding scale, disposable income, age bands, target groups, maatwerk) or
+//! recorded as the regievoerder gives it (`/toekenning`). Mandates of partners are not checked yet.
 
+pub mod consume;
 pub mod domain;
 pub mod http;
 pub mod publish;

@@ -1,3 +1,4 @@
 //! The rules of applications. No I/O here.
 
 pub mod application;
+pub mod eligibility;

@@ -13,7 +13,9 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::AppState;
+use crate::consume::regeling_in_force;
 use crate::domain::application::{ApplicationCommand, EntitlementToGrant, Status};
+use crate::domain::eligibility::CustomDecision;
 
 pub const SUBMITTERS: &[Role] = &[
     Role::Applicant,
@@ -48,6 +50,12 @@ pub struct SubmitRequest {
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<String>")]
     pub date: Option<Date>,
+    /// Adults in the household (for the rule on money left after fixed costs).
+    #[serde(rename = "volwassenen", default)]
+    pub adults: Option<u8>,
+    /// Money left per week after fixed costs and debt repayments, in cents.
+    #[serde(rename = "leefgeldPerWeekCent", default)]
+    pub money_left_cents: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -59,6 +67,49 @@ pub struct ChildDto {
     pub birth_year: i32,
     #[serde(rename = "geboortemaand")]
     pub birth_month: u8,
+    #[serde(rename = "school", default)]
+    pub school: Option<SchoolDto>,
+}
+
+dutch_enum!(
+    /// Where the child goes to school.
+    SchoolDto <=> kindpakket_proto::application::SchoolLevel {
+        None = "geen",
+        Primary = "basisschool",
+        Brugklas = "brugklas",
+        Secondary = "voortgezet_onderwijs",
+        Mbo = "mbo",
+    }
+);
+
+/// Assess against the regeling in force; maatwerk grants what the rules refuse, with a motivation.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessRequest {
+    #[serde(rename = "maatwerk", default)]
+    pub custom: Option<CustomDto>,
+    #[serde(rename = "datum", default)]
+    #[schemars(with = "Option<String>")]
+    pub date: Option<Date>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDto {
+    /// Why the rules are set aside, in words the family and the auditor can read.
+    #[serde(rename = "motivatie")]
+    pub motivation: String,
+    #[serde(rename = "toekenningen")]
+    pub grants: Vec<CustomGrantDto>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomGrantDto {
+    #[serde(rename = "kind")]
+    pub child: ChildRef,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
 }
 
 dutch_enum!(
@@ -144,12 +195,15 @@ pub async fn submit(
                 child: child.child,
                 birth_year: child.birth_year,
                 birth_month: child.birth_month,
+                school: child.school.map(Into::into),
             })
             .collect(),
         income_percent: request.income_percent,
         requested_provisions: request.provisions,
         signal_id: request.signal_id,
         submitted_on: request.date.unwrap_or_else(today),
+        adults: request.adults,
+        money_left_cents: request.money_left_cents,
     };
     store
         .execute(
@@ -167,6 +221,62 @@ pub async fn submit(
         [(header::LOCATION, location)],
         Json(json!({"id": application_id})),
     ))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
+pub async fn assess(
+    State(store): State<AppState>,
+    Path((gemeente, id)): Path<(String, String)>,
+    caller: Caller,
+    ApiJson(request): ApiJson<AssessRequest>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Regievoerder])?;
+    let gemeente = gemeente_from_path(&gemeente)?;
+    let application_id = id_from_path(&id, "Aanvraag")?;
+    let application = store
+        .load(&application_id.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(submitted) = application
+        .submitted
+        .as_ref()
+        .filter(|_| application.gemeente.as_ref() == Some(&gemeente))
+    else {
+        return Err(ApiError::not_found(format!(
+            "Aanvraag '{application_id}' bestaat niet in deze gemeente."
+        )));
+    };
+    let regeling = regeling_in_force(&store.pool, gemeente.as_str(), submitted.submitted_on)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "Er is in gemeente {gemeente} geen regeling van kracht op de aanvraagdatum {}. Publiceer eerst de regeling voor dat jaar.",
+                submitted.submitted_on
+            ))
+        })?;
+    let custom = request.custom.map(|custom| CustomDecision {
+        motivation: custom.motivation,
+        grants: custom
+            .grants
+            .into_iter()
+            .map(|grant| (grant.child, grant.provision))
+            .collect(),
+    });
+    let command = ApplicationCommand::Assess {
+        gemeente: gemeente.clone(),
+        regeling: Box::new(regeling),
+        custom,
+        decided_on: request.date.unwrap_or_else(today),
+    };
+    store
+        .execute(
+            &application_id.to_string(),
+            command,
+            &caller.command_context(&gemeente),
+        )
+        .await?;
+    describe(&store, &gemeente, application_id).await.map(Json)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
@@ -324,5 +434,19 @@ async fn describe(
         "besluitOp": application.decided_on,
         "redenAfwijzing": application.rejection_reason,
         "rechten": entitlements,
+        "beoordeling": application.assessment.as_ref().map(|assessment| json!({
+            "regeling": assessment.regeling_id,
+            "inkomenPercentage": assessment.income_percent,
+            "maatwerkMotivatie": assessment.custom_motivation,
+            "uitkomsten": assessment.outcomes.iter().map(|outcome| json!({
+                "kind": outcome.child,
+                "voorziening": outcome.provision,
+                "toegekend": outcome.granted,
+                "aandeelPercentage": outcome.share_percent,
+                "bedragCent": outcome.amount_cents,
+                "reden": outcome.reason,
+                "uitleg": outcome.explanation,
+            })).collect::<Vec<_>>(),
+        })),
     }))
 }

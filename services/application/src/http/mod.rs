@@ -13,7 +13,19 @@ use serde_json::Value;
 
 use crate::domain::application::Application;
 
-pub type AppState = Arc<AggregateStore<Application>>;
+#[derive(Clone)]
+pub struct AppState {
+    pub applications: Arc<AggregateStore<Application>>,
+    /// For the regeling versions kept by [`crate::consume`].
+    pub pool: sqlx::PgPool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AggregateStore<Application>;
+    fn deref(&self) -> &Self::Target {
+        &self.applications
+    }
+}
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -24,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
             get(applications::get_application),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/beoordeling",
+            post(applications::assess),
         )
         .route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
@@ -57,6 +73,13 @@ pub fn openapi() -> Value {
         path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
         summary: "Een aanvraag en het besluit",
         roles: &[Role::Regievoerder, Role::Applicant, Role::Partner],
+        status: 200,
+    })
+    .with_body::<applications::AssessRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/beoordeling",
+        summary: "Een aanvraag beoordelen volgens de regeling (eventueel met maatwerk) en besluiten",
+        roles: &[Role::Regievoerder],
         status: 200,
     })
     .with_body::<applications::GrantRequest>(Operation {

@@ -4,7 +4,10 @@ use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
 use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::regie::{AgeBand, IncomeThreshold, Provision, RegelingPublished};
+use kindpakket_proto::regie::{
+    AgeBand, AgeThreshold, DisposableIncomeRule, IncomeThreshold, Provision, RegelingPublished,
+    ScaleBand,
+};
 use kindpakket_proto::{GemeenteCode, ProvisionCode, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -40,6 +43,45 @@ pub struct PublishRegelingRequest {
     pub income_threshold: ThresholdDto,
     #[serde(rename = "voorzieningen")]
     pub provisions: Vec<ProvisionDto>,
+    /// A threshold per age band (Rotterdam: 110% for 4–11, 130% for 12–17).
+    #[serde(rename = "inkomensgrensPerLeeftijd", default)]
+    pub thresholds_by_age: Vec<AgeThresholdDto>,
+    /// Above the threshold, part of the value up to a higher income (Overijssel: half up to 120%).
+    #[serde(rename = "glijdendeSchaal", default)]
+    pub sliding_scale: Vec<ScaleBandDto>,
+    /// Families whose money left per week after fixed costs is below this margin qualify too.
+    #[serde(rename = "besteedbaarInkomen", default)]
+    pub disposable_income_rule: Option<DisposableIncomeDto>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgeThresholdDto {
+    #[serde(rename = "leeftijdVan")]
+    pub min_age: u8,
+    #[serde(rename = "leeftijdTot")]
+    pub max_age: u8,
+    pub percentage: u16,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleBandDto {
+    #[serde(rename = "totPercentage")]
+    pub up_to_percent: u16,
+    #[serde(rename = "aandeelPercentage")]
+    pub share_percent: u8,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisposableIncomeDto {
+    #[serde(rename = "eersteVolwasseneCent")]
+    pub first_adult_cents: i64,
+    #[serde(rename = "tweedeVolwasseneCent")]
+    pub second_adult_cents: i64,
+    #[serde(rename = "perKindCent")]
+    pub per_child_cents: i64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
@@ -69,7 +111,27 @@ pub struct ProvisionDto {
     pub value_cents: i64,
     #[serde(rename = "vorm")]
     pub form: DeliveryFormDto,
+    /// A group narrower than the age band, e.g. only brugklassers.
+    #[serde(rename = "doelgroep", default, skip_serializing_if = "Option::is_none")]
+    pub specific_group: Option<SpecificGroupDto>,
+    /// Whether families may ask for it on its own (default) or only with the whole package.
+    #[serde(rename = "losAanTeVragen", default = "yes")]
+    pub requestable_separately: bool,
 }
+
+fn yes() -> bool {
+    true
+}
+
+dutch_enum!(
+    /// A target group narrower than an age band.
+    SpecificGroupDto <=> kindpakket_proto::regie::SpecificGroup {
+        Brugklas = "brugklas",
+        PrimarySchool = "basisschool",
+        SecondarySchool = "voortgezet_onderwijs",
+        MboUnder18 = "mbo_onder_18",
+    }
+);
 
 dutch_enum!(
     /// The six types of provision.
@@ -139,8 +201,36 @@ pub async fn publish(
                 },
                 value_cents: provision.value_cents,
                 form: provision.form.into(),
+                specific_group: provision.specific_group.map(Into::into),
+                requestable_separately: provision.requestable_separately,
             })
             .collect(),
+        thresholds_by_age: request
+            .thresholds_by_age
+            .iter()
+            .map(|threshold| AgeThreshold {
+                ages: AgeBand {
+                    min_age: threshold.min_age,
+                    max_age: threshold.max_age,
+                },
+                percent: threshold.percentage,
+            })
+            .collect(),
+        sliding_scale: request
+            .sliding_scale
+            .iter()
+            .map(|band| ScaleBand {
+                up_to_percent: band.up_to_percent,
+                share_percent: band.share_percent,
+            })
+            .collect(),
+        disposable_income_rule: request
+            .disposable_income_rule
+            .map(|rule| DisposableIncomeRule {
+                first_adult_cents: rule.first_adult_cents,
+                second_adult_cents: rule.second_adult_cents,
+                per_child_cents: rule.per_child_cents,
+            }),
     };
     state
         .regelingen
@@ -195,8 +285,34 @@ pub async fn get_regeling(
             max_age: provision.target_group.max_age,
             value_cents: provision.value_cents,
             form: provision.form.into(),
+            specific_group: provision.specific_group.map(Into::into),
+            requestable_separately: provision.requestable_separately,
         })
         .collect();
+    let thresholds_by_age: Vec<AgeThresholdDto> = published
+        .thresholds_by_age
+        .iter()
+        .map(|threshold| AgeThresholdDto {
+            min_age: threshold.ages.min_age,
+            max_age: threshold.ages.max_age,
+            percentage: threshold.percent,
+        })
+        .collect();
+    let sliding_scale: Vec<ScaleBandDto> = published
+        .sliding_scale
+        .iter()
+        .map(|band| ScaleBandDto {
+            up_to_percent: band.up_to_percent,
+            share_percent: band.share_percent,
+        })
+        .collect();
+    let disposable = published
+        .disposable_income_rule
+        .map(|rule| DisposableIncomeDto {
+            first_adult_cents: rule.first_adult_cents,
+            second_adult_cents: rule.second_adult_cents,
+            per_child_cents: rule.per_child_cents,
+        });
     Ok(Json(json!({
         "id": published.regeling_id,
         "gemeenten": published.gemeenten,
@@ -205,5 +321,8 @@ pub async fn get_regeling(
         "geldigTot": published.valid_until,
         "inkomensgrens": threshold,
         "voorzieningen": provisions,
+        "inkomensgrensPerLeeftijd": thresholds_by_age,
+        "glijdendeSchaal": sliding_scale,
+        "besteedbaarInkomen": disposable,
     })))
 }

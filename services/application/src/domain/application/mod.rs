@@ -7,9 +7,12 @@ use cqrs_es::{Aggregate, DomainEvent};
 use kindpakket_platform::http::{Rejection, RejectionKind};
 use kindpakket_proto::application::{
     ApplicantChild, ApplicationGranted, ApplicationRejected, ApplicationSubmitted,
-    ApplicationWithdrawn, GrantedEntitlement,
+    ApplicationWithdrawn, Assessment, GrantedEntitlement,
 };
+use kindpakket_proto::regie::RegelingPublished;
 use kindpakket_proto::{ChildRef, GemeenteCode, ProvisionCode};
+
+use super::eligibility::{self, AssessmentError, CustomDecision};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
@@ -31,6 +34,7 @@ pub struct Application {
     pub entitlements: Vec<GrantedEntitlement>,
     pub rejection_reason: Option<String>,
     pub decided_on: Option<Date>,
+    pub assessment: Option<Assessment>,
 }
 
 /// One entitlement the decision-maker grants.
@@ -57,6 +61,13 @@ pub enum ApplicationCommand {
     Reject {
         gemeente: GemeenteCode,
         reason: String,
+        decided_on: Date,
+    },
+    /// Decides by the regeling version in force on the application date, optionally with maatwerk.
+    Assess {
+        gemeente: GemeenteCode,
+        regeling: Box<RegelingPublished>,
+        custom: Option<CustomDecision>,
         decided_on: Date,
     },
     Withdraw {
@@ -123,6 +134,8 @@ pub enum ApplicationError {
     DuplicateEntitlement(ProvisionCode),
     #[error("Geef de reden van de afwijzing; de familie leest haar.")]
     MissingReason,
+    #[error("{0}")]
+    Assessment(#[from] AssessmentError),
 }
 
 impl Rejection for ApplicationError {
@@ -290,6 +303,7 @@ impl Aggregate for Application {
                     application_id: submitted.application_id,
                     entitlements: granted,
                     decided_on,
+                    assessment: None,
                 };
                 sink.write(ApplicationEvent::Granted(event), self).await;
             }
@@ -307,8 +321,51 @@ impl Aggregate for Application {
                     application_id: submitted.application_id,
                     reason,
                     decided_on,
+                    assessment: None,
                 };
                 sink.write(ApplicationEvent::Rejected(event), self).await;
+            }
+            ApplicationCommand::Assess {
+                gemeente,
+                regeling,
+                custom,
+                decided_on,
+            } => {
+                let submitted = self.undecided_in(&gemeente)?;
+                let assessment = eligibility::assess(&regeling, submitted, custom.as_ref())?;
+                let entitlements: Vec<GrantedEntitlement> = assessment
+                    .outcomes
+                    .iter()
+                    .filter(|outcome| outcome.granted && outcome.amount_cents > 0)
+                    .map(|outcome| GrantedEntitlement {
+                        entitlement_id: entitlement_id(
+                            submitted.application_id,
+                            outcome.child,
+                            &outcome.provision,
+                        ),
+                        child: outcome.child,
+                        provision: outcome.provision.clone(),
+                        amount_cents: outcome.amount_cents,
+                        valid_from: regeling.valid_from,
+                        valid_until: regeling.valid_until,
+                    })
+                    .collect();
+                let event = if entitlements.is_empty() {
+                    ApplicationEvent::Rejected(ApplicationRejected {
+                        application_id: submitted.application_id,
+                        reason: "Volgens de regeling krijgt u geen van de aangevraagde voorzieningen. De uitleg per kind en voorziening staat bij de beoordeling.".to_owned(),
+                        decided_on,
+                        assessment: Some(assessment),
+                    })
+                } else {
+                    ApplicationEvent::Granted(ApplicationGranted {
+                        application_id: submitted.application_id,
+                        entitlements,
+                        decided_on,
+                        assessment: Some(assessment),
+                    })
+                };
+                sink.write(event, self).await;
             }
             ApplicationCommand::Withdraw {
                 gemeente,
@@ -339,11 +396,13 @@ impl Aggregate for Application {
                 self.status = Some(Status::Granted);
                 self.entitlements = granted.entitlements;
                 self.decided_on = Some(granted.decided_on);
+                self.assessment = granted.assessment;
             }
             ApplicationEvent::Rejected(rejected) => {
                 self.status = Some(Status::Rejected);
                 self.rejection_reason = Some(rejected.reason);
                 self.decided_on = Some(rejected.decided_on);
+                self.assessment = rejected.assessment;
             }
             ApplicationEvent::Withdrawn(withdrawn) => {
                 self.status = Some(Status::Withdrawn);
@@ -381,11 +440,14 @@ mod tests {
                 child: child(),
                 birth_year,
                 birth_month: 5,
+                school: None,
             }],
             income_percent: 115,
             requested_provisions: vec![sport()],
             signal_id: None,
             submitted_on: date!(2026 - 09 - 01),
+            adults: None,
+            money_left_cents: None,
         }
     }
 
@@ -435,6 +497,7 @@ mod tests {
                 valid_until: date!(2026 - 12 - 31),
             }],
             decided_on: date!(2026 - 09 - 10),
+            assessment: None,
         };
         TestFramework::<Application>::with(())
             .given(given_submitted())
@@ -460,6 +523,7 @@ mod tests {
             application_id: Uuid::from_u128(5),
             reason: "Inkomen boven de grens".to_owned(),
             decided_on: date!(2026 - 09 - 10),
+            assessment: None,
         }));
         TestFramework::<Application>::with(())
             .given(events)
@@ -474,6 +538,7 @@ mod tests {
             child: child(),
             birth_year: 2014,
             birth_month: 5,
+            school: None,
         };
         assert_eq!(age_on(&child, date!(2026 - 04 - 30)), Some(11));
         assert_eq!(age_on(&child, date!(2026 - 05 - 01)), Some(12));

@@ -58,6 +58,12 @@ pub enum RegelingError {
     InvalidValue(String),
     #[error("De naam van '{0}' ontbreekt.")]
     MissingName(String),
+    #[error("De leeftijdsgroepen van de inkomensgrens per leeftijd kloppen niet: elke leeftijd tussen 0 en 17 hoort bij hoogstens één groep.")]
+    InvalidAgeThresholds,
+    #[error("Een glijdende schaal hoort bij een inkomensgrens in procenten: elke trede ligt boven de vorige (en boven de inkomensgrens) en vergoedt 1 tot 99 procent, niet meer dan de trede ervoor.")]
+    InvalidSlidingScale,
+    #[error("De bedragen van de regel voor besteedbaar inkomen mogen niet negatief zijn.")]
+    InvalidDisposableIncomeRule,
 }
 
 impl Rejection for RegelingError {
@@ -90,6 +96,7 @@ pub fn validate(regeling: &RegelingPublished) -> Result<(), RegelingError> {
     if regeling.provisions.is_empty() {
         return Err(RegelingError::NoProvisions);
     }
+    validate_income_rules(regeling)?;
     let mut codes = HashSet::new();
     for provision in &regeling.provisions {
         let code = provision.code.to_string();
@@ -105,6 +112,54 @@ pub fn validate(regeling: &RegelingPublished) -> Result<(), RegelingError> {
         }
         if provision.name.trim().is_empty() {
             return Err(RegelingError::MissingName(code));
+        }
+    }
+    Ok(())
+}
+
+fn validate_income_rules(regeling: &RegelingPublished) -> Result<(), RegelingError> {
+    let mut ages_taken = [false; 18];
+    for threshold in &regeling.thresholds_by_age {
+        if !ALLOWED_THRESHOLDS.contains(&threshold.percent) {
+            return Err(RegelingError::ThresholdNotAllowed(threshold.percent));
+        }
+        let band = threshold.ages;
+        if band.min_age > band.max_age || band.max_age > 17 {
+            return Err(RegelingError::InvalidAgeThresholds);
+        }
+        for age in band.min_age..=band.max_age {
+            if std::mem::replace(&mut ages_taken[age as usize], true) {
+                return Err(RegelingError::InvalidAgeThresholds);
+            }
+        }
+    }
+    if !regeling.sliding_scale.is_empty() {
+        let IncomeThreshold::PercentOfSocialMinimum { percent } = regeling.income_threshold else {
+            return Err(RegelingError::InvalidSlidingScale);
+        };
+        let highest_threshold = regeling
+            .thresholds_by_age
+            .iter()
+            .map(|threshold| threshold.percent)
+            .chain([percent])
+            .max()
+            .unwrap_or(percent);
+        let mut previous_limit = highest_threshold;
+        let mut previous_share = 100;
+        for band in &regeling.sliding_scale {
+            let valid = band.up_to_percent > previous_limit
+                && (1..=99).contains(&band.share_percent)
+                && band.share_percent <= previous_share;
+            if !valid {
+                return Err(RegelingError::InvalidSlidingScale);
+            }
+            previous_limit = band.up_to_percent;
+            previous_share = band.share_percent;
+        }
+    }
+    if let Some(rule) = regeling.disposable_income_rule {
+        if rule.first_adult_cents < 0 || rule.second_adult_cents < 0 || rule.per_child_cents < 0 {
+            return Err(RegelingError::InvalidDisposableIncomeRule);
         }
     }
     Ok(())
@@ -177,8 +232,83 @@ mod tests {
                 },
                 value_cents: 2500,
                 form: DeliveryForm::InKind,
+                specific_group: None,
+                requestable_separately: true,
             }],
+            thresholds_by_age: vec![],
+            sliding_scale: vec![],
+            disposable_income_rule: None,
         }
+    }
+
+    #[test]
+    fn age_bands_of_thresholds_may_not_overlap() {
+        let mut rotterdam = regeling(120);
+        rotterdam.thresholds_by_age = vec![
+            kindpakket_proto::regie::AgeThreshold {
+                ages: AgeBand {
+                    min_age: 4,
+                    max_age: 11,
+                },
+                percent: 110,
+            },
+            kindpakket_proto::regie::AgeThreshold {
+                ages: AgeBand {
+                    min_age: 12,
+                    max_age: 17,
+                },
+                percent: 130,
+            },
+        ];
+        assert_eq!(validate(&rotterdam), Ok(()));
+        rotterdam.thresholds_by_age[1].ages.min_age = 11;
+        assert_eq!(
+            validate(&rotterdam),
+            Err(RegelingError::InvalidAgeThresholds)
+        );
+    }
+
+    #[test]
+    fn a_sliding_scale_lies_above_the_threshold_and_pays_less_as_income_rises() {
+        use kindpakket_proto::regie::ScaleBand;
+        let mut overijssel = regeling(110);
+        overijssel.sliding_scale = vec![ScaleBand {
+            up_to_percent: 120,
+            share_percent: 50,
+        }];
+        assert_eq!(validate(&overijssel), Ok(()));
+        overijssel.sliding_scale = vec![ScaleBand {
+            up_to_percent: 105,
+            share_percent: 50,
+        }];
+        assert_eq!(
+            validate(&overijssel),
+            Err(RegelingError::InvalidSlidingScale)
+        );
+        overijssel.sliding_scale = vec![
+            ScaleBand {
+                up_to_percent: 120,
+                share_percent: 50,
+            },
+            ScaleBand {
+                up_to_percent: 130,
+                share_percent: 75,
+            },
+        ];
+        assert_eq!(
+            validate(&overijssel),
+            Err(RegelingError::InvalidSlidingScale)
+        );
+        let mut individual = regeling(110);
+        individual.income_threshold = IncomeThreshold::IndividualCircumstances;
+        individual.sliding_scale = vec![ScaleBand {
+            up_to_percent: 120,
+            share_percent: 50,
+        }];
+        assert_eq!(
+            validate(&individual),
+            Err(RegelingError::InvalidSlidingScale)
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,641 @@
+//! Eligibility: an application assessed against the regeling version in force, per child and
+//! provision, with the reason in plain Dutch (B1) so that the decision can be explained to the family
+//! and reproduced from the events (the assessment records the regeling version and every outcome).
+//! Pure: no I/O, no clock.
+
+use kindpakket_proto::application::{
+    ApplicantChild, ApplicationSubmitted, Assessment, Outcome, SchoolLevel,
+};
+use kindpakket_proto::regie::{IncomeThreshold, Provision, RegelingPublished, SpecificGroup};
+use kindpakket_proto::{ChildRef, ProvisionCode};
+use time::Date;
+
+use super::application::age_on;
+
+/// A grant outside the rules by an authorised organisation, with its written motivation (maatwerk).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDecision {
+    pub motivation: String,
+    /// The child and provision pairs granted in full whatever the rules say.
+    pub grants: Vec<(ChildRef, ProvisionCode)>,
+}
+
+/// Why an application cannot be assessed at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssessmentError {
+    #[error("De regeling geldt niet op de aanvraagdatum {0}.")]
+    RegelingNotInForce(Date),
+    #[error("De voorziening '{0}' staat niet in de regeling.")]
+    UnknownProvision(ProvisionCode),
+    #[error("De voorziening '{0}' kan alleen met het hele pakket worden aangevraagd.")]
+    OnlyAsPackage(ProvisionCode),
+    #[error("Maatwerk vraagt om een geschreven motivatie.")]
+    MissingMotivation,
+    #[error("Maatwerk noemt een kind of voorziening die niet in de aanvraag staat.")]
+    CustomGrantOutsideApplication,
+}
+
+/// Assesses every requested provision (all of them for the whole package) for every child.
+pub fn assess(
+    regeling: &RegelingPublished,
+    application: &ApplicationSubmitted,
+    custom: Option<&CustomDecision>,
+) -> Result<Assessment, AssessmentError> {
+    let on = application.submitted_on;
+    if on < regeling.valid_from || on > regeling.valid_until {
+        return Err(AssessmentError::RegelingNotInForce(on));
+    }
+    let provisions: Vec<&Provision> = if application.requested_provisions.is_empty() {
+        regeling.provisions.iter().collect()
+    } else {
+        let mut asked = Vec::new();
+        for code in &application.requested_provisions {
+            let provision = regeling
+                .provisions
+                .iter()
+                .find(|provision| &provision.code == code)
+                .ok_or_else(|| AssessmentError::UnknownProvision(code.clone()))?;
+            if !provision.requestable_separately {
+                return Err(AssessmentError::OnlyAsPackage(code.clone()));
+            }
+            asked.push(provision);
+        }
+        asked
+    };
+    if let Some(custom) = custom {
+        if custom.motivation.trim().is_empty() {
+            return Err(AssessmentError::MissingMotivation);
+        }
+        let known = custom.grants.iter().all(|(child, code)| {
+            application.children.iter().any(|c| &c.child == child)
+                && provisions.iter().any(|p| &p.code == code)
+        });
+        if !known {
+            return Err(AssessmentError::CustomGrantOutsideApplication);
+        }
+    }
+    let mut outcomes = Vec::new();
+    for child in &application.children {
+        for provision in &provisions {
+            let by_rules = assess_one(regeling, application, child, provision, on);
+            let overridden = custom.filter(|custom| {
+                !by_rules.granted
+                    && custom.grants.iter().any(|(granted_child, code)| {
+                        granted_child == &child.child && code == &provision.code
+                    })
+            });
+            outcomes.push(match overridden {
+                Some(custom) => Outcome {
+                    child: child.child,
+                    provision: provision.code.clone(),
+                    granted: true,
+                    share_percent: 100,
+                    amount_cents: provision.value_cents,
+                    reason: "custom_decision".to_owned(),
+                    explanation: format!(
+                        "Volgens de regels kon u {} niet krijgen. Een medewerker heeft besloten dat u het toch krijgt: {} U krijgt {}.",
+                        provision.name,
+                        custom.motivation.trim(),
+                        euro(provision.value_cents)
+                    ),
+                },
+                None => by_rules,
+            });
+        }
+    }
+    Ok(Assessment {
+        regeling_id: regeling.regeling_id,
+        income_percent: application.income_percent,
+        outcomes,
+        custom_motivation: custom.map(|custom| custom.motivation.trim().to_owned()),
+    })
+}
+
+fn assess_one(
+    regeling: &RegelingPublished,
+    application: &ApplicationSubmitted,
+    child: &ApplicantChild,
+    provision: &Provision,
+    on: Date,
+) -> Outcome {
+    let outcome = |granted: bool, share_percent: u8, reason: &str, explanation: String| Outcome {
+        child: child.child,
+        provision: provision.code.clone(),
+        granted,
+        share_percent,
+        amount_cents: if granted {
+            provision.value_cents * i64::from(share_percent) / 100
+        } else {
+            0
+        },
+        reason: reason.to_owned(),
+        explanation,
+    };
+    let name = &provision.name;
+    let age = age_on(child, on).unwrap_or(-1);
+    let band = provision.target_group;
+    if age < i32::from(band.min_age) || age > i32::from(band.max_age) {
+        return outcome(
+            false,
+            0,
+            "outside_age_band",
+            format!(
+                "{name} is voor kinderen van {} tot en met {} jaar. Uw kind is {age} jaar. Daarom kan uw kind dit niet krijgen.",
+                band.min_age, band.max_age
+            ),
+        );
+    }
+    if let Some(group) = provision.specific_group {
+        if !in_group(group, child.school) {
+            let explanation = match child.school {
+                None => format!(
+                    "{name} is alleen voor {}. Wij weten niet naar welke school uw kind gaat. Vertel het ons, dan kijken we opnieuw.",
+                    group_name(group)
+                ),
+                Some(_) => format!("{name} is alleen voor {}. Uw kind hoort daar niet bij.", group_name(group)),
+            };
+            return outcome(false, 0, "not_in_target_group", explanation);
+        }
+    }
+    let income = application.income_percent;
+    let threshold = regeling
+        .thresholds_by_age
+        .iter()
+        .find(|threshold| {
+            age >= i32::from(threshold.ages.min_age) && age <= i32::from(threshold.ages.max_age)
+        })
+        .map(|threshold| threshold.percent)
+        .or(match regeling.income_threshold {
+            IncomeThreshold::PercentOfSocialMinimum { percent } => Some(percent),
+            IncomeThreshold::IndividualCircumstances => None,
+        });
+    let Some(threshold) = threshold else {
+        return outcome(
+            false,
+            0,
+            "individual_assessment",
+            format!(
+                "In deze gemeente kijkt een medewerker naar uw situatie. Er is geen vaste inkomensgrens. Een medewerker beslist over {name}."
+            ),
+        );
+    };
+    if income <= threshold {
+        return outcome(
+            true,
+            100,
+            "within_threshold",
+            format!(
+                "Uw inkomen is {income}% van het sociaal minimum. De grens is {threshold}%. U krijgt {name} helemaal vergoed: {}.",
+                euro(provision.value_cents)
+            ),
+        );
+    }
+    if let Some(band) = regeling
+        .sliding_scale
+        .iter()
+        .find(|band| income <= band.up_to_percent)
+    {
+        let amount = provision.value_cents * i64::from(band.share_percent) / 100;
+        return outcome(
+            true,
+            band.share_percent,
+            "sliding_scale",
+            format!(
+                "Uw inkomen is {income}% van het sociaal minimum. Dat is meer dan de grens van {threshold}%, maar niet meer dan {}%. Daarom krijgt u {}% van {name} vergoed: {}.",
+                band.up_to_percent,
+                band.share_percent,
+                euro(amount)
+            ),
+        );
+    }
+    if let (Some(rule), Some(left), Some(adults)) = (
+        regeling.disposable_income_rule,
+        application.money_left_cents,
+        application.adults,
+    ) {
+        let extra_adults = i64::from(adults.saturating_sub(1));
+        let margin = rule.first_adult_cents
+            + rule.second_adult_cents * extra_adults
+            + rule.per_child_cents * application.children.len() as i64;
+        if adults >= 1 && left < margin {
+            return outcome(
+                true,
+                100,
+                "disposable_income",
+                format!(
+                    "Uw inkomen is hoger dan de grens van {threshold}%. Maar na vaste lasten en aflossingen houdt u {} per week over. Dat is minder dan {} voor uw gezin. Daarom krijgt u {name} toch helemaal vergoed: {}.",
+                    euro(left),
+                    euro(margin),
+                    euro(provision.value_cents)
+                ),
+            );
+        }
+    }
+    outcome(
+        false,
+        0,
+        "above_threshold",
+        format!(
+            "Uw inkomen is {income}% van het sociaal minimum. De grens is {threshold}%. Daarom kunt u {name} niet krijgen. Heeft u schulden of hoge vaste lasten? Vraag dan of maatwerk mogelijk is."
+        ),
+    )
+}
+
+fn in_group(group: SpecificGroup, school: Option<SchoolLevel>) -> bool {
+    matches!(
+        (group, school),
+        (SpecificGroup::Brugklas, Some(SchoolLevel::Brugklas))
+            | (SpecificGroup::PrimarySchool, Some(SchoolLevel::Primary))
+            | (
+                SpecificGroup::SecondarySchool,
+                Some(SchoolLevel::Brugklas | SchoolLevel::Secondary)
+            )
+            | (SpecificGroup::MboUnder18, Some(SchoolLevel::Mbo))
+    )
+}
+
+fn group_name(group: SpecificGroup) -> &'static str {
+    match group {
+        SpecificGroup::Brugklas => "kinderen in de brugklas",
+        SpecificGroup::PrimarySchool => "kinderen op de basisschool",
+        SpecificGroup::SecondarySchool => "kinderen op de middelbare school",
+        SpecificGroup::MboUnder18 => "jongeren op het mbo die jonger zijn dan 18",
+    }
+}
+
+/// An amount as families read it: `€ 12,50`.
+pub fn euro(cents: i64) -> String {
+    format!("€ {},{:02}", cents / 100, (cents % 100).abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindpakket_proto::application::Channel;
+    use kindpakket_proto::regie::{
+        AgeBand, AgeThreshold, DeliveryForm, DisposableIncomeRule, ProvisionType, ScaleBand,
+    };
+    use kindpakket_proto::{GemeenteCode, HouseholdRef};
+    use time::macros::date;
+    use uuid::Uuid;
+
+    const APPLIED_ON: Date = date!(2026 - 09 - 01);
+
+    fn provision(code: &str, name: &str, ages: (u8, u8), value_cents: i64) -> Provision {
+        Provision {
+            code: ProvisionCode::parse(code).unwrap(),
+            name: name.to_owned(),
+            provision_type: ProvisionType::Participation,
+            target_group: AgeBand {
+                min_age: ages.0,
+                max_age: ages.1,
+            },
+            value_cents,
+            form: DeliveryForm::InKind,
+            specific_group: None,
+            requestable_separately: true,
+        }
+    }
+
+    fn regeling(threshold: IncomeThreshold, provisions: Vec<Provision>) -> RegelingPublished {
+        RegelingPublished {
+            regeling_id: Uuid::from_u128(2026),
+            gemeenten: vec![GemeenteCode::parse("GM0518").unwrap()],
+            year: 2026,
+            valid_from: date!(2026 - 01 - 01),
+            valid_until: date!(2026 - 12 - 31),
+            income_threshold: threshold,
+            provisions,
+            thresholds_by_age: vec![],
+            sliding_scale: vec![],
+            disposable_income_rule: None,
+        }
+    }
+
+    fn percent(percent: u16) -> IncomeThreshold {
+        IncomeThreshold::PercentOfSocialMinimum { percent }
+    }
+
+    fn sport() -> Provision {
+        provision("sportcontributie", "Sportcontributie", (4, 17), 30_000)
+    }
+
+    /// A child who is `age` on the application date.
+    fn child(number: u128, age: i32, school: Option<SchoolLevel>) -> ApplicantChild {
+        ApplicantChild {
+            child: ChildRef(Uuid::from_u128(number)),
+            birth_year: APPLIED_ON.year() - age,
+            birth_month: 1,
+            school,
+        }
+    }
+
+    fn application(
+        income_percent: u16,
+        children: Vec<ApplicantChild>,
+        requested: &[&str],
+    ) -> ApplicationSubmitted {
+        ApplicationSubmitted {
+            application_id: Uuid::from_u128(77),
+            household: HouseholdRef(Uuid::from_u128(78)),
+            channel: Channel::Loket,
+            on_behalf_of: None,
+            children,
+            income_percent,
+            requested_provisions: requested
+                .iter()
+                .map(|code| ProvisionCode::parse(code).unwrap())
+                .collect(),
+            signal_id: None,
+            submitted_on: APPLIED_ON,
+            adults: None,
+            money_left_cents: None,
+        }
+    }
+
+    fn only(assessment: &Assessment) -> &Outcome {
+        assert_eq!(assessment.outcomes.len(), 1, "{assessment:?}");
+        &assessment.outcomes[0]
+    }
+
+    #[test]
+    fn each_threshold_of_schema_3_3_grants_up_to_and_refuses_above_it() {
+        for threshold in [110, 115, 120, 125, 130] {
+            let regeling = regeling(percent(threshold), vec![sport()]);
+            let at = assess(
+                &regeling,
+                &application(threshold, vec![child(1, 9, None)], &[]),
+                None,
+            )
+            .unwrap();
+            assert!(only(&at).granted, "{threshold}%: {at:?}");
+            assert_eq!(only(&at).amount_cents, 30_000);
+            assert_eq!(only(&at).reason, "within_threshold");
+            let above = assess(
+                &regeling,
+                &application(threshold + 1, vec![child(1, 9, None)], &[]),
+                None,
+            )
+            .unwrap();
+            assert!(!only(&above).granted, "{threshold}% + 1");
+            assert_eq!(only(&above).reason, "above_threshold");
+            assert!(only(&above)
+                .explanation
+                .contains(&format!("De grens is {threshold}%")));
+        }
+    }
+
+    #[test]
+    fn where_individual_circumstances_decide_the_rules_grant_nothing_and_maatwerk_does() {
+        let regeling = regeling(IncomeThreshold::IndividualCircumstances, vec![sport()]);
+        let family = application(100, vec![child(1, 9, None)], &[]);
+        let by_rules = assess(&regeling, &family, None).unwrap();
+        assert_eq!(only(&by_rules).reason, "individual_assessment");
+        let custom = CustomDecision {
+            motivation: "Keukentafelgesprek: het gezin kan de contributie niet betalen.".to_owned(),
+            grants: vec![(ChildRef(Uuid::from_u128(1)), sport().code)],
+        };
+        let decided = assess(&regeling, &family, Some(&custom)).unwrap();
+        assert!(only(&decided).granted);
+        assert_eq!(only(&decided).reason, "custom_decision");
+    }
+
+    #[test]
+    fn the_overijssel_strippenkaart_pays_in_full_up_to_110_and_half_up_to_120() {
+        let mut strippenkaart = regeling(
+            percent(110),
+            vec![provision("strippenkaart", "Strippenkaart", (0, 17), 20_000)],
+        );
+        strippenkaart.sliding_scale = vec![ScaleBand {
+            up_to_percent: 120,
+            share_percent: 50,
+        }];
+        let outcome_at = |income| {
+            let assessment = assess(
+                &strippenkaart,
+                &application(income, vec![child(1, 10, None)], &[]),
+                None,
+            )
+            .unwrap();
+            only(&assessment).clone()
+        };
+        assert_eq!(
+            (outcome_at(110).share_percent, outcome_at(110).amount_cents),
+            (100, 20_000)
+        );
+        let half = outcome_at(115);
+        assert_eq!(
+            (half.granted, half.share_percent, half.amount_cents),
+            (true, 50, 10_000)
+        );
+        assert_eq!(half.reason, "sliding_scale");
+        assert!(
+            half.explanation.contains("50% van Strippenkaart"),
+            "{}",
+            half.explanation
+        );
+        assert_eq!(outcome_at(120).share_percent, 50);
+        assert!(!outcome_at(121).granted);
+    }
+
+    #[test]
+    fn the_limburg_family_in_debt_restructuring_is_granted_by_maatwerk_through_leergeld() {
+        let regeling = regeling(
+            percent(120),
+            vec![
+                sport(),
+                provision("schoolspullen", "Schoolspullen", (4, 17), 7_500),
+            ],
+        );
+        let family = application(
+            135,
+            vec![child(1, 10, None), child(2, 14, None)],
+            &["sportcontributie"],
+        );
+        let by_rules = assess(&regeling, &family, None).unwrap();
+        assert!(by_rules.outcomes.iter().all(|outcome| !outcome.granted));
+        let maatwerk = CustomDecision {
+            motivation: "Gezin in schuldhulpverlening; het netto besteedbaar inkomen is te laag (Stichting Leergeld, huisbezoek).".to_owned(),
+            grants: vec![(ChildRef(Uuid::from_u128(1)), sport().code), (ChildRef(Uuid::from_u128(2)), sport().code)],
+        };
+        let decided = assess(&regeling, &family, Some(&maatwerk)).unwrap();
+        assert_eq!(
+            decided.outcomes.len(),
+            2,
+            "only the requested provision, for both children"
+        );
+        assert!(decided
+            .outcomes
+            .iter()
+            .all(|outcome| outcome.granted && outcome.reason == "custom_decision"));
+        assert_eq!(
+            decided.custom_motivation.as_deref(),
+            Some(maatwerk.motivation.as_str())
+        );
+        let without_motivation = CustomDecision {
+            motivation: "  ".to_owned(),
+            ..maatwerk
+        };
+        assert_eq!(
+            assess(&regeling, &family, Some(&without_motivation)),
+            Err(AssessmentError::MissingMotivation)
+        );
+    }
+
+    #[test]
+    fn the_age_bands_of_schema_3_2_are_applied_per_child() {
+        let mut library = provision("bibliotheekpas", "Bibliotheekpas", (16, 17), 4_000);
+        library.provision_type = ProvisionType::Other;
+        let mut bike = provision(
+            "fiets-brugklas",
+            "Fiets voor brugklassers",
+            (10, 15),
+            15_000,
+        );
+        bike.specific_group = Some(SpecificGroup::Brugklas);
+        let regeling = regeling(
+            percent(120),
+            vec![
+                provision("verjaardagsbox", "Verjaardagsbox", (4, 12), 2_500),
+                library,
+                bike,
+            ],
+        );
+        let granted = |age: i32, school: Option<SchoolLevel>, code: &str| {
+            let assessment = assess(
+                &regeling,
+                &application(100, vec![child(1, age, school)], &[code]),
+                None,
+            )
+            .unwrap();
+            only(&assessment).clone()
+        };
+        assert!(!granted(3, None, "verjaardagsbox").granted);
+        assert!(granted(4, None, "verjaardagsbox").granted);
+        assert!(granted(12, None, "verjaardagsbox").granted);
+        let thirteen = granted(13, None, "verjaardagsbox");
+        assert_eq!(thirteen.reason, "outside_age_band");
+        assert!(thirteen
+            .explanation
+            .contains("van 4 tot en met 12 jaar. Uw kind is 13 jaar"));
+        assert!(!granted(15, None, "bibliotheekpas").granted);
+        assert!(granted(16, None, "bibliotheekpas").granted);
+        assert!(granted(12, Some(SchoolLevel::Brugklas), "fiets-brugklas").granted);
+        assert_eq!(
+            granted(12, Some(SchoolLevel::Primary), "fiets-brugklas").reason,
+            "not_in_target_group"
+        );
+        assert!(granted(12, None, "fiets-brugklas")
+            .explanation
+            .contains("Vertel het ons"));
+    }
+
+    #[test]
+    fn rotterdam_holds_young_children_to_110_and_teenagers_to_130() {
+        let mut rotterdam = regeling(percent(120), vec![sport()]);
+        rotterdam.thresholds_by_age = vec![
+            AgeThreshold {
+                ages: AgeBand {
+                    min_age: 4,
+                    max_age: 11,
+                },
+                percent: 110,
+            },
+            AgeThreshold {
+                ages: AgeBand {
+                    min_age: 12,
+                    max_age: 17,
+                },
+                percent: 130,
+            },
+        ];
+        let family = application(125, vec![child(1, 8, None), child(2, 14, None)], &[]);
+        let assessment = assess(&rotterdam, &family, None).unwrap();
+        let young = &assessment.outcomes[0];
+        let teenager = &assessment.outcomes[1];
+        assert!(!young.granted && young.explanation.contains("De grens is 110%"));
+        assert!(teenager.granted && teenager.explanation.contains("De grens is 130%"));
+    }
+
+    #[test]
+    fn noordwest_fryslan_grants_when_too_little_is_left_after_fixed_costs() {
+        let mut regeling = regeling(percent(120), vec![sport()]);
+        regeling.disposable_income_rule = Some(DisposableIncomeRule {
+            first_adult_cents: 18_000,
+            second_adult_cents: 6_000,
+            per_child_cents: 5_000,
+        });
+        // Two adults and two children: a margin of €180 + €60 + 2 × €50 = €340 a week.
+        let family = |left: i64| ApplicationSubmitted {
+            adults: Some(2),
+            money_left_cents: Some(left),
+            ..application(135, vec![child(1, 6, None), child(2, 9, None)], &[])
+        };
+        let short = assess(&regeling, &family(30_000), None).unwrap();
+        assert!(short
+            .outcomes
+            .iter()
+            .all(|outcome| outcome.granted && outcome.reason == "disposable_income"));
+        assert!(
+            short.outcomes[0].explanation.contains("€ 340,00"),
+            "{}",
+            short.outcomes[0].explanation
+        );
+        let enough = assess(&regeling, &family(34_000), None).unwrap();
+        assert!(enough.outcomes.iter().all(|outcome| !outcome.granted));
+    }
+
+    #[test]
+    fn unknown_or_package_only_provisions_and_other_years_are_refused() {
+        let mut box_only_in_package = provision("verjaardagsbox", "Verjaardagsbox", (4, 12), 2_500);
+        box_only_in_package.requestable_separately = false;
+        let regeling = regeling(percent(120), vec![sport(), box_only_in_package]);
+        assert_eq!(
+            assess(
+                &regeling,
+                &application(100, vec![child(1, 9, None)], &["zwemles"]),
+                None
+            ),
+            Err(AssessmentError::UnknownProvision(
+                ProvisionCode::parse("zwemles").unwrap()
+            ))
+        );
+        assert!(matches!(
+            assess(
+                &regeling,
+                &application(100, vec![child(1, 9, None)], &["verjaardagsbox"]),
+                None
+            ),
+            Err(AssessmentError::OnlyAsPackage(_))
+        ));
+        let whole_package = assess(
+            &regeling,
+            &application(100, vec![child(1, 9, None)], &[]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(whole_package.outcomes.len(), 2);
+        let next_year = ApplicationSubmitted {
+            submitted_on: date!(2027 - 01 - 05),
+            ..application(100, vec![child(1, 9, None)], &[])
+        };
+        assert!(matches!(
+            assess(&regeling, &next_year, None),
+            Err(AssessmentError::RegelingNotInForce(_))
+        ));
+    }
+
+    #[test]
+    fn an_assessment_is_reproduced_exactly_from_the_same_regeling_and_application() {
+        let mut regeling = regeling(percent(110), vec![sport()]);
+        regeling.sliding_scale = vec![ScaleBand {
+            up_to_percent: 120,
+            share_percent: 50,
+        }];
+        let family = application(117, vec![child(1, 9, None), child(2, 3, None)], &[]);
+        assert_eq!(
+            assess(&regeling, &family, None),
+            assess(&regeling, &family, None)
+        );
+    }
+}
