@@ -354,6 +354,36 @@ impl Kindpakket {
         .await
     }
 
+    /// Asks the application service to assess an application against the regeling in force. The
+    /// service learns regelingen from the regie stream; until it has, it answers that none is in force,
+    /// so this retries that answer for a while (as a caseworker would try again).
+    pub async fn assess(&self, gemeente: &str, application: Uuid, body: &Value) -> Result<Answer> {
+        let url = self.application_url(gemeente, &format!("aanvragen/{application}/beoordeling"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = self.post(&url, REGIE, body).await?;
+            let waiting = answer.status == StatusCode::UNPROCESSABLE_ENTITY
+                && answer.detail().contains("geen regeling van kracht");
+            if !waiting || Instant::now() > deadline {
+                return Ok(answer);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Submits an application as given (all fields of the API available).
+    pub async fn submit(&self, gemeente: &str, body: &Value) -> Result<Uuid> {
+        let who = As {
+            organisation: "ouder",
+            role: "applicant",
+        };
+        let created = self
+            .post(&self.application_url(gemeente, "aanvragen"), who, body)
+            .await?
+            .expect(StatusCode::CREATED)?;
+        id_of(&created)
+    }
+
     /// The dashboard's funnel for one gemeente.
     pub async fn funnel(&self, gemeente: &str) -> Result<Value> {
         let url = format!(

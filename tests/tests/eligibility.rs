@@ -1,0 +1,259 @@
+//! Decisions by the regeling, across the real services: a samenwerkingsverband's regeling applies in
+//! each of its gemeenten, maatwerk grants what the rules refuse, bad requests change nothing, and a
+//! decision can be reproduced from the streams alone.
+
+use kindpakket_application::domain::eligibility;
+use kindpakket_proto::application::ApplicationEvent;
+use kindpakket_proto::regie::RegieEvent;
+use kindpakket_proto::Service;
+use kindpakket_tests::client::{provision, Endpoints, Kindpakket, REGIE};
+use kindpakket_tests::inspect::stream_messages;
+use kindpakket_tests::{Platform, ServiceName};
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Bedum, De Marne, Eemsmond and Winsum: one regeling for the four (study, §3.3).
+const GRONINGEN: [&str; 4] = ["GM0005", "GM1663", "GM1651", "GM0053"];
+
+fn client(platform: &Platform) -> Kindpakket {
+    Kindpakket::new(Endpoints {
+        regie: platform.url(ServiceName::Regie, ""),
+        signalling: platform.url(ServiceName::Signalling, ""),
+        application: platform.url(ServiceName::Application, ""),
+        provision: platform.url(ServiceName::Provision, ""),
+        dashboard: platform.url(ServiceName::Dashboard, ""),
+    })
+}
+
+fn family(income_percent: u16, child: Uuid, requested: &[&str]) -> serde_json::Value {
+    json!({
+        "kanaal": "loket",
+        "huishouden": Uuid::new_v4(),
+        "kinderen": [{"kind": child, "geboortejaar": 2016, "geboortemaand": 2}],
+        "inkomenPercentage": income_percent,
+        "voorzieningen": requested,
+        "datum": "2026-10-01",
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_reproducible_from_the_streams(
+) {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = client(&platform);
+    let fashioncheque = provision(
+        "fashioncheque",
+        "Fashioncheque",
+        "levensonderhoud",
+        (0, 17),
+        10_000,
+        "tegoedbon",
+    );
+    let published = kindpakket
+        .post(
+            &kindpakket.regie_url("GM0053", "regelingen"),
+            REGIE,
+            &json!({
+                "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+                "gemeenten": GRONINGEN,
+                "inkomensgrens": {"soort": "percentage", "percentage": 110},
+                "glijdendeSchaal": [{"totPercentage": 120, "aandeelPercentage": 50}],
+                "voorzieningen": [fashioncheque, provision("sportcontributie", "Sportcontributie", "maatschappelijke_participatie", (4, 17), 25_000, "in_natura")],
+            }),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let regeling_id = published["id"].as_str().unwrap().to_owned();
+
+    // A family in Winsum at 115%: half of the fashioncheque, by the sliding scale.
+    let child = Uuid::new_v4();
+    let winsum = kindpakket
+        .submit("GM0053", &family(115, child, &["fashioncheque"]))
+        .await
+        .unwrap();
+    let decided = kindpakket
+        .assess("GM0053", winsum, &json!({}))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(decided["status"], "toegekend", "{decided}");
+    assert_eq!(decided["rechten"][0]["bedragCent"], 5_000);
+    let outcome = &decided["beoordeling"]["uitkomsten"][0];
+    assert_eq!(outcome["reden"], "sliding_scale");
+    assert!(
+        outcome["uitleg"]
+            .as_str()
+            .unwrap()
+            .contains("50% van Fashioncheque"),
+        "{outcome}"
+    );
+    assert_eq!(decided["beoordeling"]["regeling"], regeling_id.as_str());
+
+    // The same regeling holds in De Marne; a family at 125% is above the scale and is told why.
+    let de_marne = kindpakket
+        .submit("GM1663", &family(125, Uuid::new_v4(), &["fashioncheque"]))
+        .await
+        .unwrap();
+    let refused = kindpakket
+        .assess("GM1663", de_marne, &json!({}))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(refused["status"], "afgewezen", "{refused}");
+    let explanation = refused["beoordeling"]["uitkomsten"][0]["uitleg"]
+        .as_str()
+        .unwrap();
+    assert!(
+        explanation.contains("Uw inkomen is 125% van het sociaal minimum. De grens is 110%."),
+        "{explanation}"
+    );
+
+    // Reproduce the Winsum decision from the streams alone: the regeling from the regie stream, the
+    // application from the application stream, the engine of today.
+    let regie = stream_messages(&platform.nats.url(), Service::Regie)
+        .await
+        .unwrap();
+    let regeling = regie
+        .iter()
+        .find_map(|(_, message)| {
+            match serde_json::from_value::<RegieEvent>(message.event.clone()) {
+                Ok(RegieEvent::RegelingPublished(regeling))
+                    if regeling.regeling_id.to_string() == regeling_id =>
+                {
+                    Some(regeling)
+                }
+                _ => None,
+            }
+        })
+        .expect("the regeling is on the regie stream");
+    let applications = stream_messages(&platform.nats.url(), Service::Application)
+        .await
+        .unwrap();
+    let events: Vec<ApplicationEvent> = applications
+        .iter()
+        .filter(|(_, message)| message.envelope.aggregate_id == winsum.to_string())
+        .map(|(_, message)| serde_json::from_value(message.event.clone()).unwrap())
+        .collect();
+    let [ApplicationEvent::ApplicationSubmitted(submitted), ApplicationEvent::ApplicationGranted(granted)] =
+        &events[..]
+    else {
+        panic!("expected a submission and a grant: {events:?}");
+    };
+    let reproduced = eligibility::assess(&regeling, submitted, None).unwrap();
+    assert_eq!(Some(&reproduced), granted.assessment.as_ref());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maatwerk_grants_what_the_rules_refuse_and_bad_assessments_change_nothing() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = client(&platform);
+    kindpakket
+        .publish_regeling(
+            "GM0935",
+            2026,
+            &[provision(
+                "sportcontributie",
+                "Sportcontributie",
+                "maatschappelijke_participatie",
+                (4, 17),
+                25_000,
+                "in_natura",
+            )],
+        )
+        .await
+        .unwrap();
+
+    // A family in debt restructuring at 135%: above the threshold of 120%.
+    let child = Uuid::new_v4();
+    let in_debt = kindpakket
+        .submit("GM0935", &family(135, child, &["sportcontributie"]))
+        .await
+        .unwrap();
+
+    // Asking for a provision that is not in the regeling: refused, nothing decided.
+    let unknown = kindpakket
+        .submit("GM0935", &family(100, Uuid::new_v4(), &["zwemles"]))
+        .await
+        .unwrap();
+    let answer = kindpakket
+        .assess("GM0935", unknown, &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        answer.body
+    );
+    assert!(
+        answer
+            .detail()
+            .contains("'zwemles' staat niet in de regeling"),
+        "{}",
+        answer.detail()
+    );
+
+    // Maatwerk without a motivation: refused.
+    let answer = kindpakket
+        .assess(
+            "GM0935",
+            in_debt,
+            &json!({"maatwerk": {"motivatie": " ", "toekenningen": [{"kind": child, "voorziening": "sportcontributie"}]}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer.detail().contains("motivatie"), "{}", answer.detail());
+
+    // Maatwerk by the gemeente, on Leergeld's advice after a home visit.
+    let motivation = "Schuldhulpverlening; het netto besteedbaar inkomen is te laag (advies Stichting Leergeld na huisbezoek).";
+    let decided = kindpakket
+        .assess(
+            "GM0935",
+            in_debt,
+            &json!({"maatwerk": {"motivatie": motivation, "toekenningen": [{"kind": child, "voorziening": "sportcontributie"}]}}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(decided["status"], "toegekend");
+    assert_eq!(decided["beoordeling"]["maatwerkMotivatie"], motivation);
+    assert_eq!(
+        decided["beoordeling"]["uitkomsten"][0]["reden"],
+        "custom_decision"
+    );
+    assert_eq!(decided["rechten"][0]["bedragCent"], 25_000);
+
+    // Deciding again is a conflict, and the unknown-provision application is still undecided.
+    let again = kindpakket
+        .assess("GM0935", in_debt, &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let still_open = kindpakket
+        .get(
+            &kindpakket.application_url("GM0935", &format!("aanvragen/{unknown}")),
+            Some(REGIE),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(still_open["status"], "ingediend");
+    assert!(still_open["beoordeling"].is_null());
+
+    // The entitlement was opened in the provision service, for the amount decided.
+    let funnel = kindpakket
+        .wait_for_funnel("GM0935", std::time::Duration::from_secs(15), |funnel| {
+            funnel["toegekend"] == 1
+        })
+        .await
+        .unwrap();
+    assert_eq!(funnel["aangevraagd"], 2);
+}
