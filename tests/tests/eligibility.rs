@@ -68,6 +68,44 @@ async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_
         .unwrap();
     let regeling_id = published["id"].as_str().unwrap().to_owned();
 
+    // Winsum alone cannot get a second regeling for the same days; a version for 2027 is fine.
+    let winsum_alone = |year: i32, from: &str, until: &str| {
+        json!({
+            "jaar": year, "geldigVanaf": from, "geldigTot": until,
+            "inkomensgrens": {"soort": "percentage", "percentage": 120},
+            "voorzieningen": [provision("fiets", "Fiets", "vervoer", (12, 17), 15_000, "in_natura")],
+        })
+    };
+    let overlapping = kindpakket
+        .post(
+            &kindpakket.regie_url("GM0053", "regelingen"),
+            REGIE,
+            &winsum_alone(2026, "2026-07-01", "2027-06-30"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overlapping.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        overlapping.body
+    );
+    assert!(
+        overlapping.detail().contains("overlapt in gemeente GM0053"),
+        "{}",
+        overlapping.detail()
+    );
+    kindpakket
+        .post(
+            &kindpakket.regie_url("GM0053", "regelingen"),
+            REGIE,
+            &winsum_alone(2027, "2027-01-01", "2027-12-31"),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+
     // A family in Winsum at 115%: half of the fashioncheque, by the sliding scale.
     let child = Uuid::new_v4();
     let winsum = kindpakket

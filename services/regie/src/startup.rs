@@ -16,6 +16,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         .publish_events(Service::Regie, publish::contract_translator())
         .await?;
     let state = http::AppState {
+        pool: infrastructure.pool.clone(),
         regelingen: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
         enrolments: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
     };

@@ -17,6 +17,7 @@ use crate::domain::regeling::Regeling;
 
 #[derive(Clone)]
 pub struct AppState {
+    pub pool: sqlx::PgPool,
     pub regelingen: Arc<AggregateStore<Regeling>>,
     pub enrolments: Arc<AggregateStore<Enrolment>>,
 }

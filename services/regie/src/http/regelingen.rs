@@ -16,6 +16,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::AppState;
+use crate::calendar;
 use crate::domain::regeling::RegelingCommand;
 
 pub const READERS: &[Role] = &[
@@ -232,6 +233,24 @@ pub async fn publish(
                 per_child_cents: rule.per_child_cents,
             }),
     };
+    // Checked and committed under one lock: no two versions of a gemeente overlap.
+    let _calendar = calendar::lock(&state.pool)
+        .await
+        .map_err(ApiError::internal)?;
+    let overlap = calendar::overlapping(
+        &state.pool,
+        &regeling.gemeenten,
+        regeling.valid_from,
+        regeling.valid_until,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    if let Some(overlap) = overlap {
+        return Err(ApiError::unprocessable(format!(
+            "Deze regeling overlapt in gemeente {} met regeling {}, die geldt van {} tot en met {}. Laat de nieuwe versie beginnen na het einde van de vorige.",
+            overlap.gemeente, overlap.regeling_id, overlap.valid_from, overlap.valid_until
+        )));
+    }
     state
         .regelingen
         .execute(
