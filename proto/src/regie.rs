@@ -173,6 +173,20 @@ pub struct PartnerEnrolled {
     pub roles: Vec<PartnerRole>,
     #[schemars(with = "DateSchema")]
     pub enrolled_on: Date,
+    /// The limits within which the partner may decide applications (with the `decide` role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandate: Option<Mandate>,
+}
+
+/// What a partner may decide on the gemeente's behalf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Mandate {
+    /// The provisions it may grant.
+    pub provisions: Vec<ProvisionCode>,
+    /// The largest amount it may grant for one child and provision, in cents.
+    pub max_amount_cents: i64,
+    /// Whether it may grant outside the rules (maatwerk).
+    pub custom_decisions: bool,
 }
 
 /// A partner's enrolment ended; it may no longer act for the gemeente.

@@ -295,3 +295,167 @@ async fn maatwerk_grants_what_the_rules_refuse_and_bad_assessments_change_nothin
         .unwrap();
     assert_eq!(funnel["aangevraagd"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = client(&platform);
+    kindpakket
+        .publish_regeling(
+            "GM0935",
+            2026,
+            &[
+                provision(
+                    "schoolspullen",
+                    "Schoolspullen",
+                    "school",
+                    (4, 17),
+                    7_500,
+                    "tegoedbon",
+                ),
+                provision(
+                    "sportcontributie",
+                    "Sportcontributie",
+                    "maatschappelijke_participatie",
+                    (4, 17),
+                    25_000,
+                    "in_natura",
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+    // Leergeld may decide on school supplies up to €100, without maatwerk.
+    kindpakket
+        .post(
+            &kindpakket.regie_url("GM0935", "partners"),
+            REGIE,
+            &json!({
+                "partner": "leergeld", "naam": "Stichting Leergeld Maastricht",
+                "voorzieningen": ["schoolspullen", "sportcontributie"],
+                "rollen": ["aanvragen_innemen", "besluiten", "verstrekken"],
+                "mandaat": {"voorzieningen": ["schoolspullen"], "maximumBedragCent": 10_000, "maatwerkToegestaan": false},
+            }),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    // A mandate without the role to decide is refused.
+    let refused = kindpakket
+        .post(
+            &kindpakket.regie_url("GM0935", "partners"),
+            REGIE,
+            &json!({
+                "partner": "jeugdfonds", "naam": "Jeugdfonds Sport & Cultuur", "voorzieningen": ["sportcontributie"],
+                "rollen": ["verstrekken"],
+                "mandaat": {"voorzieningen": ["sportcontributie"], "maximumBedragCent": 30_000, "maatwerkToegestaan": false},
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let leergeld = kindpakket_tests::client::As {
+        organisation: "leergeld",
+        role: "partner",
+    };
+    let decide_as_leergeld = |application: Uuid, body: serde_json::Value| {
+        let url =
+            kindpakket.application_url("GM0935", &format!("aanvragen/{application}/beoordeling"));
+        let kindpakket = kindpakket.clone();
+        async move {
+            // The mandate reaches the application service through the regie stream.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let answer = kindpakket.post(&url, leergeld, &body).await.unwrap();
+                let waiting = answer.detail().contains("geen mandaat")
+                    || answer.detail().contains("geen regeling van kracht");
+                if !waiting || std::time::Instant::now() > deadline {
+                    return answer;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    let school = kindpakket
+        .submit("GM0935", &family(100, Uuid::new_v4(), &["schoolspullen"]))
+        .await
+        .unwrap();
+    let decided = decide_as_leergeld(school, json!({})).await;
+    assert_eq!(decided.status, StatusCode::OK, "{:?}", decided.body);
+    assert_eq!(decided.body["status"], "toegekend");
+
+    let sport = kindpakket
+        .submit(
+            "GM0935",
+            &family(100, Uuid::new_v4(), &["sportcontributie"]),
+        )
+        .await
+        .unwrap();
+    let outside = decide_as_leergeld(sport, json!({})).await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN, "{:?}", outside.body);
+    assert!(
+        outside
+            .detail()
+            .contains("buiten uw mandaat: u mag 'sportcontributie' niet toekennen"),
+        "{}",
+        outside.detail()
+    );
+
+    let child = Uuid::new_v4();
+    let above = kindpakket
+        .submit("GM0935", &family(140, child, &["schoolspullen"]))
+        .await
+        .unwrap();
+    let maatwerk = decide_as_leergeld(
+        above,
+        json!({"maatwerk": {"motivatie": "Hoge schulden.", "toekenningen": [{"kind": child, "voorziening": "schoolspullen"}]}}),
+    )
+    .await;
+    assert_eq!(
+        maatwerk.status,
+        StatusCode::FORBIDDEN,
+        "{:?}",
+        maatwerk.body
+    );
+    assert!(
+        maatwerk.detail().contains("geen maatwerk"),
+        "{}",
+        maatwerk.detail()
+    );
+
+    // Nothing was decided outside the mandate.
+    for application in [sport, above] {
+        let open = kindpakket
+            .get(
+                &kindpakket.application_url("GM0935", &format!("aanvragen/{application}")),
+                Some(REGIE),
+            )
+            .await
+            .unwrap()
+            .expect(StatusCode::OK)
+            .unwrap();
+        assert_eq!(open["status"], "ingediend");
+    }
+    // A partner without any mandate may not decide at all.
+    let stranger = kindpakket_tests::client::As {
+        organisation: "kledingbank",
+        role: "partner",
+    };
+    let answer = kindpakket
+        .post(
+            &kindpakket.application_url("GM0935", &format!("aanvragen/{sport}/beoordeling")),
+            stranger,
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(
+        answer.detail().contains("geen mandaat"),
+        "{}",
+        answer.detail()
+    );
+}

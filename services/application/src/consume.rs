@@ -4,7 +4,7 @@
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
 use kindpakket_platform::db::Migration;
-use kindpakket_proto::regie::{RegelingPublished, RegieEvent};
+use kindpakket_proto::regie::{Mandate, RegelingPublished, RegieEvent};
 use sqlx::{PgConnection, PgPool};
 use time::Date;
 
@@ -19,6 +19,13 @@ pub const REGELINGEN_MIGRATION: Migration = Migration {
             document    jsonb NOT NULL,
             PRIMARY KEY (gemeente, regeling_id)
         );
+        CREATE TABLE partner_mandates (
+            gemeente text  NOT NULL,
+            partner  text  NOT NULL,
+            mandate  jsonb,
+            ended_on date,
+            PRIMARY KEY (gemeente, partner)
+        );
     "#,
 };
 
@@ -30,8 +37,35 @@ impl EventHandler for RegelingenHandler {
         connection: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
-        let RegieEvent::RegelingPublished(regeling) = event.decode::<RegieEvent>()? else {
-            return Ok(());
+        let regeling = match event.decode::<RegieEvent>()? {
+            RegieEvent::RegelingPublished(regeling) => regeling,
+            RegieEvent::PartnerEnrolled(enrolled) => {
+                let mandate = enrolled
+                    .mandate
+                    .as_ref()
+                    .map(serde_json::to_value)
+                    .transpose()
+                    .map_err(|error| HandlerError::Poison(error.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO partner_mandates (gemeente, partner, mandate, ended_on) VALUES ($1, $2, $3, NULL)
+                     ON CONFLICT (gemeente, partner) DO UPDATE SET mandate = EXCLUDED.mandate, ended_on = NULL",
+                )
+                .bind(event.envelope.gemeente.as_str())
+                .bind(enrolled.partner.as_str())
+                .bind(mandate)
+                .execute(&mut *connection)
+                .await?;
+                return Ok(());
+            }
+            RegieEvent::PartnerEnrolmentEnded(ended) => {
+                sqlx::query("UPDATE partner_mandates SET ended_on = $3 WHERE gemeente = $1 AND partner = $2")
+                    .bind(event.envelope.gemeente.as_str())
+                    .bind(ended.partner.as_str())
+                    .bind(ended.ended_on)
+                    .execute(&mut *connection)
+                    .await?;
+                return Ok(());
+            }
         };
         let document = serde_json::to_value(&regeling)
             .map_err(|error| HandlerError::Poison(error.to_string()))?;
@@ -68,4 +102,23 @@ pub async fn regeling_in_force(
     .fetch_optional(pool)
     .await?;
     Ok(document.map(serde_json::from_value).transpose()?)
+}
+
+/// The mandate of an enrolled partner in `gemeente`, if it has one and its enrolment has not ended.
+pub async fn mandate_of(
+    pool: &PgPool,
+    gemeente: &str,
+    partner: &str,
+    on: Date,
+) -> anyhow::Result<Option<Mandate>> {
+    let mandate: Option<Option<serde_json::Value>> = sqlx::query_scalar(
+        "SELECT mandate FROM partner_mandates
+         WHERE gemeente = $1 AND partner = $2 AND (ended_on IS NULL OR ended_on >= $3)",
+    )
+    .bind(gemeente)
+    .bind(partner)
+    .bind(on)
+    .fetch_optional(pool)
+    .await?;
+    Ok(mandate.flatten().map(serde_json::from_value).transpose()?)
 }

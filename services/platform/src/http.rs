@@ -110,6 +110,8 @@ pub enum RejectionKind {
     NotFound,
     /// The request conflicts with the current state, e.g. created twice (409).
     Conflict,
+    /// The caller may not do this, e.g. outside its mandate (403).
+    Forbidden,
 }
 
 pub trait Rejection: std::error::Error {
@@ -125,6 +127,7 @@ impl<E: Rejection> From<CommandError<E>> for ApiError {
                     RejectionKind::Invalid => ApiError::unprocessable(detail),
                     RejectionKind::NotFound => ApiError::not_found(detail),
                     RejectionKind::Conflict => ApiError::conflict(detail),
+                    RejectionKind::Forbidden => ApiError::forbidden(detail),
                 }
             }
             CommandError::Conflict => ApiError::conflict(

@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::AppState;
-use crate::consume::regeling_in_force;
+use crate::consume::{mandate_of, regeling_in_force};
 use crate::domain::application::{ApplicationCommand, EntitlementToGrant, Status};
 use crate::domain::eligibility::CustomDecision;
 
@@ -230,9 +230,28 @@ pub async fn assess(
     caller: Caller,
     ApiJson(request): ApiJson<AssessRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
+    caller.require(&[Role::Regievoerder, Role::Partner])?;
     let gemeente = gemeente_from_path(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
+    let mandate = if caller.actor.role == Role::Partner {
+        let today = today();
+        let mandate = mandate_of(
+            &store.pool,
+            gemeente.as_str(),
+            caller.actor.organisation.as_str(),
+            today,
+        )
+        .await
+        .map_err(ApiError::internal)?;
+        Some(mandate.ok_or_else(|| {
+            ApiError::forbidden(format!(
+                "{} heeft in gemeente {gemeente} geen mandaat om over aanvragen te besluiten.",
+                caller.actor.organisation
+            ))
+        })?)
+    } else {
+        None
+    };
     let application = store
         .load(&application_id.to_string())
         .await
@@ -267,6 +286,7 @@ pub async fn assess(
         gemeente: gemeente.clone(),
         regeling: Box::new(regeling),
         custom,
+        mandate,
         decided_on: request.date.unwrap_or_else(today),
     };
     store

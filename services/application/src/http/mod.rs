@@ -78,8 +78,8 @@ pub fn openapi() -> Value {
     .with_body::<applications::AssessRequest>(Operation {
         method: "POST",
         path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/beoordeling",
-        summary: "Een aanvraag beoordelen volgens de regeling (eventueel met maatwerk) en besluiten",
-        roles: &[Role::Regievoerder],
+        summary: "Een aanvraag beoordelen volgens de regeling (eventueel met maatwerk) en besluiten; een partner binnen zijn mandaat",
+        roles: &[Role::Regievoerder, Role::Partner],
         status: 200,
     })
     .with_body::<applications::GrantRequest>(Operation {

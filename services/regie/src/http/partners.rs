@@ -4,7 +4,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
 use kindpakket_platform::http::{gemeente_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::regie::PartnerEnrolled;
+use kindpakket_proto::regie::{Mandate, PartnerEnrolled};
 use kindpakket_proto::{OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -28,6 +28,20 @@ pub struct EnrolRequest {
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<String>")]
     pub date: Option<Date>,
+    /// Required with the role `besluiten`: what the partner may decide.
+    #[serde(rename = "mandaat", default)]
+    pub mandate: Option<MandateDto>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MandateDto {
+    #[serde(rename = "voorzieningen")]
+    pub provisions: Vec<ProvisionCode>,
+    #[serde(rename = "maximumBedragCent")]
+    pub max_amount_cents: i64,
+    #[serde(rename = "maatwerkToegestaan")]
+    pub custom_decisions: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -68,6 +82,11 @@ pub async fn enrol(
         enrolled_on: request
             .date
             .unwrap_or_else(|| OffsetDateTime::now_utc().date()),
+        mandate: request.mandate.map(|mandate| Mandate {
+            provisions: mandate.provisions,
+            max_amount_cents: mandate.max_amount_cents,
+            custom_decisions: mandate.custom_decisions,
+        }),
     };
     state
         .enrolments
@@ -143,6 +162,11 @@ pub async fn get_enrolment(
         "voorzieningen": enrolled.provisions,
         "rollen": roles,
         "ingeschrevenOp": enrolled.enrolled_on,
+        "mandaat": enrolled.mandate.as_ref().map(|mandate| MandateDto {
+            provisions: mandate.provisions.clone(),
+            max_amount_cents: mandate.max_amount_cents,
+            custom_decisions: mandate.custom_decisions,
+        }),
         "beeindigdOp": enrolment.ended_on,
     })))
 }

@@ -9,7 +9,7 @@ use kindpakket_proto::application::{
     ApplicantChild, ApplicationGranted, ApplicationRejected, ApplicationSubmitted,
     ApplicationWithdrawn, Assessment, GrantedEntitlement,
 };
-use kindpakket_proto::regie::RegelingPublished;
+use kindpakket_proto::regie::{Mandate, RegelingPublished};
 use kindpakket_proto::{ChildRef, GemeenteCode, ProvisionCode};
 
 use super::eligibility::{self, AssessmentError, CustomDecision};
@@ -68,6 +68,8 @@ pub enum ApplicationCommand {
         gemeente: GemeenteCode,
         regeling: Box<RegelingPublished>,
         custom: Option<CustomDecision>,
+        /// When a partner decides: its mandate, which the decision must stay within.
+        mandate: Option<Mandate>,
         decided_on: Date,
     },
     Withdraw {
@@ -136,6 +138,8 @@ pub enum ApplicationError {
     MissingReason,
     #[error("{0}")]
     Assessment(#[from] AssessmentError),
+    #[error("Dit besluit valt buiten uw mandaat: {0}. Leg de aanvraag voor aan de gemeente.")]
+    OutsideMandate(String),
 }
 
 impl Rejection for ApplicationError {
@@ -145,6 +149,7 @@ impl Rejection for ApplicationError {
                 RejectionKind::Conflict
             }
             ApplicationError::NotFound => RejectionKind::NotFound,
+            ApplicationError::OutsideMandate(_) => RejectionKind::Forbidden,
             _ => RejectionKind::Invalid,
         }
     }
@@ -190,6 +195,33 @@ fn validate_submission(application: &ApplicationSubmitted) -> Result<(), Applica
     }
     if application.income_percent > 1000 {
         return Err(ApplicationError::InvalidIncome);
+    }
+    Ok(())
+}
+
+/// A partner's decision stays within its mandate: its provisions, its maximum amount, and maatwerk
+/// only when allowed.
+fn within_mandate(assessment: &Assessment, mandate: &Mandate) -> Result<(), ApplicationError> {
+    if assessment.custom_motivation.is_some() && !mandate.custom_decisions {
+        return Err(ApplicationError::OutsideMandate(
+            "u mag geen maatwerk toekennen".to_owned(),
+        ));
+    }
+    for outcome in assessment.outcomes.iter().filter(|outcome| outcome.granted) {
+        if !mandate.provisions.contains(&outcome.provision) {
+            return Err(ApplicationError::OutsideMandate(format!(
+                "u mag '{}' niet toekennen",
+                outcome.provision
+            )));
+        }
+        if outcome.amount_cents > mandate.max_amount_cents {
+            return Err(ApplicationError::OutsideMandate(format!(
+                "'{}' kost {}, meer dan uw maximum van {}",
+                outcome.provision,
+                eligibility::euro(outcome.amount_cents),
+                eligibility::euro(mandate.max_amount_cents)
+            )));
+        }
     }
     Ok(())
 }
@@ -329,10 +361,14 @@ impl Aggregate for Application {
                 gemeente,
                 regeling,
                 custom,
+                mandate,
                 decided_on,
             } => {
                 let submitted = self.undecided_in(&gemeente)?;
                 let assessment = eligibility::assess(&regeling, submitted, custom.as_ref())?;
+                if let Some(mandate) = &mandate {
+                    within_mandate(&assessment, mandate)?;
+                }
                 let entitlements: Vec<GrantedEntitlement> = assessment
                     .outcomes
                     .iter()
@@ -530,6 +566,85 @@ mod tests {
             .when_async(grant(sport(), 25_000))
             .await
             .then_expect_error(ApplicationError::AlreadyDecided);
+    }
+
+    fn regeling_with_sport() -> RegelingPublished {
+        use kindpakket_proto::regie::{
+            AgeBand, DeliveryForm, IncomeThreshold, Provision, ProvisionType,
+        };
+        RegelingPublished {
+            regeling_id: Uuid::from_u128(2026),
+            gemeenten: vec![gemeente()],
+            year: 2026,
+            valid_from: date!(2026 - 01 - 01),
+            valid_until: date!(2026 - 12 - 31),
+            income_threshold: IncomeThreshold::PercentOfSocialMinimum { percent: 120 },
+            provisions: vec![Provision {
+                code: sport(),
+                name: "Sportcontributie".to_owned(),
+                provision_type: ProvisionType::Participation,
+                target_group: AgeBand {
+                    min_age: 4,
+                    max_age: 17,
+                },
+                value_cents: 25_000,
+                form: DeliveryForm::InKind,
+                specific_group: None,
+                requestable_separately: true,
+            }],
+            thresholds_by_age: vec![],
+            sliding_scale: vec![],
+            disposable_income_rule: None,
+        }
+    }
+
+    fn assess_under(mandate: Mandate) -> ApplicationCommand {
+        ApplicationCommand::Assess {
+            gemeente: gemeente(),
+            regeling: Box::new(regeling_with_sport()),
+            custom: None,
+            mandate: Some(mandate),
+            decided_on: date!(2026 - 09 - 10),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_partner_decides_only_within_its_mandate() {
+        let too_small = Mandate {
+            provisions: vec![sport()],
+            max_amount_cents: 10_000,
+            custom_decisions: false,
+        };
+        TestFramework::<Application>::with(())
+            .given(given_submitted())
+            .when_async(assess_under(too_small))
+            .await
+            .then_expect_error(ApplicationError::OutsideMandate(
+                "'sportcontributie' kost € 250,00, meer dan uw maximum van € 100,00".to_owned(),
+            ));
+        let other_provision = Mandate {
+            provisions: vec![ProvisionCode::parse("schoolspullen").unwrap()],
+            max_amount_cents: 100_000,
+            custom_decisions: false,
+        };
+        TestFramework::<Application>::with(())
+            .given(given_submitted())
+            .when_async(assess_under(other_provision))
+            .await
+            .then_expect_error(ApplicationError::OutsideMandate(
+                "u mag 'sportcontributie' niet toekennen".to_owned(),
+            ));
+        let enough = Mandate {
+            provisions: vec![sport()],
+            max_amount_cents: 25_000,
+            custom_decisions: false,
+        };
+        let granted = TestFramework::<Application>::with(())
+            .given(given_submitted())
+            .when_async(assess_under(enough))
+            .await
+            .inspect_result();
+        assert!(granted.is_ok(), "{granted:?}");
     }
 
     #[test]

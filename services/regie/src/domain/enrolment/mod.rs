@@ -3,7 +3,7 @@
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use kindpakket_platform::http::{Rejection, RejectionKind};
-use kindpakket_proto::regie::{PartnerEnrolled, PartnerEnrolmentEnded};
+use kindpakket_proto::regie::{PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole};
 use kindpakket_proto::GemeenteCode;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -67,6 +67,10 @@ pub enum EnrolmentError {
     MissingName,
     #[error("De einddatum ligt vóór de datum van inschrijving.")]
     EndsBeforeEnrolment,
+    #[error("Een partner die mag besluiten heeft een mandaat nodig, en een mandaat hoort bij de rol 'besluiten'.")]
+    MandateWithoutDecideRole,
+    #[error("Het mandaat mag alleen voorzieningen noemen waarvoor de partner is ingeschreven, en een maximumbedrag boven 0 cent.")]
+    InvalidMandate,
 }
 
 impl Rejection for EnrolmentError {
@@ -107,6 +111,22 @@ impl Aggregate for Enrolment {
                 }
                 if enrolment.name.trim().is_empty() {
                     return Err(EnrolmentError::MissingName);
+                }
+                let may_decide = enrolment.roles.contains(&PartnerRole::Decide);
+                match &enrolment.mandate {
+                    None if may_decide => return Err(EnrolmentError::MandateWithoutDecideRole),
+                    Some(_) if !may_decide => return Err(EnrolmentError::MandateWithoutDecideRole),
+                    Some(mandate)
+                        if mandate.max_amount_cents <= 0
+                            || mandate.provisions.is_empty()
+                            || !mandate
+                                .provisions
+                                .iter()
+                                .all(|code| enrolment.provisions.contains(code)) =>
+                    {
+                        return Err(EnrolmentError::InvalidMandate)
+                    }
+                    _ => {}
                 }
                 sink.write(
                     EnrolmentEvent::Enrolled {
@@ -155,7 +175,6 @@ impl Aggregate for Enrolment {
 mod tests {
     use super::*;
     use cqrs_es::test::TestFramework;
-    use kindpakket_proto::regie::PartnerRole;
     use kindpakket_proto::{OrganisationId, ProvisionCode};
     use time::macros::date;
 
@@ -166,7 +185,40 @@ mod tests {
             provisions: vec![ProvisionCode::parse("fiets-brugklas").unwrap()],
             roles: vec![PartnerRole::Deliver],
             enrolled_on: date!(2026 - 01 - 01),
+            mandate: None,
         }
+    }
+
+    #[tokio::test]
+    async fn deciding_needs_a_mandate_within_the_enrolled_provisions() {
+        let without_mandate = PartnerEnrolled {
+            roles: vec![PartnerRole::Decide],
+            ..enrolled()
+        };
+        TestFramework::<Enrolment>::with(())
+            .given_no_previous_events()
+            .when_async(EnrolmentCommand::Enrol {
+                gemeente: gemeente(),
+                enrolment: without_mandate.clone(),
+            })
+            .await
+            .then_expect_error(EnrolmentError::MandateWithoutDecideRole);
+        let too_wide = PartnerEnrolled {
+            mandate: Some(kindpakket_proto::regie::Mandate {
+                provisions: vec![ProvisionCode::parse("sportcontributie").unwrap()],
+                max_amount_cents: 10_000,
+                custom_decisions: false,
+            }),
+            ..without_mandate
+        };
+        TestFramework::<Enrolment>::with(())
+            .given_no_previous_events()
+            .when_async(EnrolmentCommand::Enrol {
+                gemeente: gemeente(),
+                enrolment: too_wide,
+            })
+            .await
+            .then_expect_error(EnrolmentError::InvalidMandate);
     }
 
     fn gemeente() -> GemeenteCode {
