@@ -7,6 +7,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::ids::{ChildRef, HouseholdRef, OrganisationId, ProvisionCode};
+use crate::regie::Funder;
 use crate::schema::{contract_events, DateSchema};
 use crate::subjects::Service;
 
@@ -114,6 +115,9 @@ pub struct Outcome {
     pub reason: String,
     /// The reason in plain Dutch (B1), as the family reads it.
     pub explanation: String,
+    /// Who pays, when granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder: Option<Funder>,
 }
 
 /// One child's right to one provision.
@@ -127,6 +131,9 @@ pub struct GrantedEntitlement {
     pub valid_from: Date,
     #[schemars(with = "DateSchema")]
     pub valid_until: Date,
+    /// Who pays for it (the regeling's order of precedence applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder: Option<Funder>,
 }
 
 /// The application was rejected, with the reason told to the family.

@@ -6,7 +6,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::ids::{ChildRef, OrganisationId, ProvisionCode};
-use crate::regie::DeliveryForm;
+use crate::regie::{DeliveryForm, Funder};
 use crate::schema::{contract_events, DateSchema};
 use crate::subjects::Service;
 
@@ -29,6 +29,9 @@ pub struct EntitlementOpened {
     pub valid_from: Date,
     #[schemars(with = "DateSchema")]
     pub valid_until: Date,
+    /// Who pays for it, as decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder: Option<Funder>,
 }
 
 /// A partner delivered against an entitlement.

@@ -42,6 +42,54 @@ pub struct RegelingPublished {
     /// a margin per household member qualify too (Noordwest-Fryslân).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposable_income_rule: Option<DisposableIncomeRule>,
+    /// The year's budgets per provision or type and funding source. A funder whose budget for a
+    /// provision is spent is passed over for the next one in the provision's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<Budget>,
+}
+
+/// Who pays for a provision, in the regeling's order of precedence (voorliggende voorziening first).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct Funder {
+    pub organisation: OrganisationId,
+    pub source: FundingSource,
+}
+
+/// Where the money comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FundingSource {
+    /// Rijksmiddelen (the cabinet's €85 million a year from 2017).
+    National,
+    /// Gemeentelijke fondsen.
+    Municipal,
+    /// Externe fondsen (Jeugdfonds Sport & Cultuur, Leergeld).
+    ExternalFunds,
+    /// Private partijen.
+    Private,
+}
+
+/// A year's budget for one provision, or for all provisions of one type, from one funding source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Budget {
+    /// The provision it is for; when absent, `provision_type` says which provisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<ProvisionCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision_type: Option<ProvisionType>,
+    pub source: FundingSource,
+    pub amount_cents: i64,
+}
+
+impl Budget {
+    /// Whether this budget pays for `provision`.
+    pub fn covers(&self, provision: &Provision) -> bool {
+        match (&self.provision, self.provision_type) {
+            (Some(code), _) => code == &provision.code,
+            (None, Some(provision_type)) => provision_type == provision.provision_type,
+            (None, None) => false,
+        }
+    }
 }
 
 /// An income threshold for one age band.
@@ -94,6 +142,9 @@ pub struct Provision {
     /// Whether families may ask for this provision on its own, or only with the whole package.
     #[serde(default = "requestable_separately_by_default")]
     pub requestable_separately: bool,
+    /// Who pays, first to last: the first whose budget has room funds a grant, and nobody else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub funders: Vec<Funder>,
 }
 
 fn requestable_separately_by_default() -> bool {

@@ -182,7 +182,8 @@ async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_
     else {
         panic!("expected a submission and a grant: {events:?}");
     };
-    let reproduced = eligibility::assess(&regeling, submitted, None).unwrap();
+    // No grant preceded it in these gemeenten (earlier grants are part of the input: budgets, never twice).
+    let reproduced = eligibility::assess(&regeling, submitted, None, &[]).unwrap();
     assert_eq!(Some(&reproduced), granted.assessment.as_ref());
 }
 
@@ -457,5 +458,168 @@ async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
         answer.detail().contains("geen mandaat"),
         "{}",
         answer.detail()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jeugdfonds_pays_first_until_its_budget_is_spent_and_no_child_is_funded_twice() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = client(&platform);
+    let mut sport = provision(
+        "sportcontributie",
+        "Sportcontributie",
+        "maatschappelijke_participatie",
+        (4, 17),
+        25_000,
+        "in_natura",
+    );
+    sport["financiers"] = json!([
+        {"organisatie": "jeugdfonds-sport-cultuur", "bron": "externe_fondsen"},
+        {"organisatie": "gemeente-heerlen", "bron": "gemeentelijke_fondsen"},
+    ]);
+    kindpakket
+        .post(
+            &kindpakket.regie_url("GM0917", "regelingen"),
+            REGIE,
+            &json!({
+                "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+                "inkomensgrens": {"soort": "percentage", "percentage": 120},
+                "voorzieningen": [sport],
+                "budgetten": [{"voorziening": "sportcontributie", "bron": "externe_fondsen", "bedragCent": 25_000}],
+            }),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    // A budget for a provision that is not in the regeling is refused.
+    let bad_budget = kindpakket
+        .post(
+            &kindpakket.regie_url("GM0917", "regelingen"),
+            REGIE,
+            &json!({
+                "jaar": 2027, "geldigVanaf": "2027-01-01", "geldigTot": "2027-12-31",
+                "inkomensgrens": {"soort": "percentage", "percentage": 120},
+                "voorzieningen": [provision("fiets", "Fiets", "vervoer", (12, 17), 15_000, "in_natura")],
+                "budgetten": [{"voorziening": "zwemles", "bron": "rijksmiddelen", "bedragCent": 100}],
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad_budget.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_budget.detail().contains("budget"),
+        "{}",
+        bad_budget.detail()
+    );
+
+    let funder_of =
+        |decided: &serde_json::Value| decided["beoordeling"]["uitkomsten"][0]["financier"].clone();
+    let first_child = Uuid::new_v4();
+    let first = kindpakket
+        .submit("GM0917", &family(100, first_child, &["sportcontributie"]))
+        .await
+        .unwrap();
+    let decided = kindpakket
+        .assess("GM0917", first, &json!({}))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        funder_of(&decided)["organisatie"],
+        "jeugdfonds-sport-cultuur",
+        "{decided}"
+    );
+
+    let second = kindpakket
+        .submit(
+            "GM0917",
+            &family(100, Uuid::new_v4(), &["sportcontributie"]),
+        )
+        .await
+        .unwrap();
+    let decided = kindpakket
+        .assess("GM0917", second, &json!({}))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        funder_of(&decided)["organisatie"],
+        "gemeente-heerlen",
+        "the fund's budget is spent: {decided}"
+    );
+
+    // The first child again, in a new application: refused, with the reason.
+    let again = kindpakket
+        .submit("GM0917", &family(100, first_child, &["sportcontributie"]))
+        .await
+        .unwrap();
+    let decided = kindpakket
+        .assess("GM0917", again, &json!({}))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(decided["status"], "afgewezen", "{decided}");
+    assert_eq!(
+        decided["beoordeling"]["uitkomsten"][0]["reden"],
+        "already_granted"
+    );
+    // And by hand: a conflict, nothing granted.
+    let by_hand = kindpakket
+        .submit("GM0917", &family(100, first_child, &["sportcontributie"]))
+        .await
+        .unwrap();
+    let answer = kindpakket
+        .post(
+            &kindpakket.application_url("GM0917", &format!("aanvragen/{by_hand}/toekenning")),
+            REGIE,
+            &json!({"rechten": [{"kind": first_child, "voorziening": "sportcontributie", "bedragCent": 25_000, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{:?}", answer.body);
+    assert!(
+        answer.detail().contains("niet twee keer vergoed"),
+        "{}",
+        answer.detail()
+    );
+
+    // The provision service knows who pays for each entitlement.
+    let funnel = kindpakket
+        .wait_for_funnel("GM0917", std::time::Duration::from_secs(15), |funnel| {
+            funnel["toegekend"] == 2
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        funnel["aangevraagd"], 2,
+        "two children applied (one of them three times)"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let funders = loop {
+        let opened: Vec<String> = stream_messages(&platform.nats.url(), Service::Provision)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(_, message)| message.envelope.event_type == "EntitlementOpened")
+            .map(|(_, message)| {
+                message.event["funder"]["organisation"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        if opened.len() == 2 || std::time::Instant::now() > deadline {
+            break opened;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(funders.len(), 2);
+    assert!(
+        funders.contains(&"jeugdfonds-sport-cultuur".to_owned())
+            && funders.contains(&"gemeente-heerlen".to_owned())
     );
 }

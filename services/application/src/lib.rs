@@ -3,6 +3,7 @@
 //! and provision, or rejected with a reason.
 //!
 //! - [`domain`]: the `Application` aggregate, pure rules without I/O;
+//! - [`grants`]: earlier grants from the own store, for budgets and to fund nothing twice;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/aanvragen`);
 //! - [`consume`]: the regie stream, kept as regeling versions per gemeente;
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
@@ -14,6 +15,7 @@
 
 pub mod consume;
 pub mod domain;
+pub mod grants;
 pub mod http;
 pub mod publish;
 pub mod startup;

@@ -6,9 +6,12 @@
 use kindpakket_proto::application::{
     ApplicantChild, ApplicationSubmitted, Assessment, Outcome, SchoolLevel,
 };
-use kindpakket_proto::regie::{IncomeThreshold, Provision, RegelingPublished, SpecificGroup};
+use kindpakket_proto::regie::{
+    Funder, IncomeThreshold, Provision, RegelingPublished, SpecificGroup,
+};
 use kindpakket_proto::{ChildRef, ProvisionCode};
 use time::Date;
+use uuid::Uuid;
 
 use super::application::age_on;
 
@@ -18,6 +21,19 @@ pub struct CustomDecision {
     pub motivation: String,
     /// The child and provision pairs granted in full whatever the rules say.
     pub grants: Vec<(ChildRef, ProvisionCode)>,
+}
+
+/// A grant made before (in any application of the regeling's gemeenten): it uses budget, and the
+/// same child is not funded twice for the same provision in the same period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorGrant {
+    pub application_id: Uuid,
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub valid_from: Date,
+    pub valid_until: Date,
+    pub amount_cents: i64,
+    pub funder: Option<Funder>,
 }
 
 /// Why an application cannot be assessed at all.
@@ -40,6 +56,7 @@ pub fn assess(
     regeling: &RegelingPublished,
     application: &ApplicationSubmitted,
     custom: Option<&CustomDecision>,
+    prior_grants: &[PriorGrant],
 ) -> Result<Assessment, AssessmentError> {
     let on = application.submitted_on;
     if on < regeling.valid_from || on > regeling.valid_until {
@@ -98,11 +115,13 @@ pub fn assess(
                         custom.motivation.trim(),
                         euro(provision.value_cents)
                     ),
+                    funder: None,
                 },
                 None => by_rules,
             });
         }
     }
+    fund(regeling, application, &mut outcomes, prior_grants);
     Ok(Assessment {
         regeling_id: regeling.regeling_id,
         income_percent: application.income_percent,
@@ -130,6 +149,7 @@ fn assess_one(
         },
         reason: reason.to_owned(),
         explanation,
+        funder: None,
     };
     let name = &provision.name;
     let age = age_on(child, on).unwrap_or(-1);
@@ -241,6 +261,113 @@ fn assess_one(
     )
 }
 
+/// Decides who pays for each granted outcome, and refuses what was funded before: the first funder in
+/// the provision's order whose budget (for this provision or its type, from its source) still has room
+/// after earlier grants and the outcomes before it in this assessment.
+fn fund(
+    regeling: &RegelingPublished,
+    application: &ApplicationSubmitted,
+    outcomes: &mut [Outcome],
+    prior_grants: &[PriorGrant],
+) {
+    let in_period = |grant: &PriorGrant| {
+        grant.valid_from <= regeling.valid_until && grant.valid_until >= regeling.valid_from
+    };
+    let provision_of = |code: &ProvisionCode| {
+        regeling
+            .provisions
+            .iter()
+            .find(|provision| &provision.code == code)
+    };
+    let mut committed: Vec<(Funder, ProvisionCode, i64)> = prior_grants
+        .iter()
+        .filter(|grant| in_period(grant))
+        .filter_map(|grant| {
+            Some((
+                grant.funder.clone()?,
+                grant.provision.clone(),
+                grant.amount_cents,
+            ))
+        })
+        .collect();
+    for outcome in outcomes.iter_mut().filter(|outcome| outcome.granted) {
+        let Some(provision) = provision_of(&outcome.provision) else {
+            continue;
+        };
+        let funded_before = prior_grants.iter().find(|grant| {
+            grant.application_id != application.application_id
+                && grant.child == outcome.child
+                && grant.provision == outcome.provision
+                && in_period(grant)
+        });
+        if funded_before.is_some() {
+            *outcome = Outcome {
+                granted: false,
+                share_percent: 0,
+                amount_cents: 0,
+                reason: "already_granted".to_owned(),
+                explanation: format!(
+                    "Uw kind heeft {} voor deze periode al gekregen. Dezelfde kosten vergoeden wij niet twee keer.",
+                    provision.name
+                ),
+                funder: None,
+                ..outcome.clone()
+            };
+            continue;
+        }
+        if provision.funders.is_empty() {
+            continue;
+        }
+        let has_room = |funder: &Funder, committed: &[(Funder, ProvisionCode, i64)]| {
+            let budget = regeling
+                .budgets
+                .iter()
+                .filter(|budget| budget.source == funder.source && budget.covers(provision))
+                .min_by_key(|budget| budget.provision.is_none());
+            let Some(budget) = budget else {
+                return true;
+            };
+            let used: i64 = committed
+                .iter()
+                .filter(|(earlier, code, _)| {
+                    earlier.source == budget.source
+                        && provision_of(code).is_some_and(|p| budget.covers(p))
+                })
+                .map(|(_, _, amount)| amount)
+                .sum();
+            used + outcome.amount_cents <= budget.amount_cents
+        };
+        match provision
+            .funders
+            .iter()
+            .find(|funder| has_room(funder, &committed))
+        {
+            Some(funder) => {
+                committed.push((
+                    funder.clone(),
+                    outcome.provision.clone(),
+                    outcome.amount_cents,
+                ));
+                outcome.funder = Some(funder.clone());
+            }
+            None => {
+                *outcome = Outcome {
+                    granted: false,
+                    share_percent: 0,
+                    amount_cents: 0,
+                    reason: "budget_spent".to_owned(),
+                    explanation: format!(
+                        "Het geld voor {} is dit jaar op. Vraag de gemeente of er een andere mogelijkheid is.",
+                        provision.name
+                    ),
+                    funder: None,
+                    ..outcome.clone()
+                };
+            }
+        }
+    }
+}
+
 fn in_group(group: SpecificGroup, school: Option<SchoolLevel>) -> bool {
     matches!(
         (group, school),
@@ -294,6 +421,7 @@ mod tests {
             form: DeliveryForm::InKind,
             specific_group: None,
             requestable_separately: true,
+            funders: vec![],
         }
     }
 
@@ -309,6 +437,7 @@ mod tests {
             thresholds_by_age: vec![],
             sliding_scale: vec![],
             disposable_income_rule: None,
+            budgets: vec![],
         }
     }
 
@@ -366,6 +495,7 @@ mod tests {
                 &regeling,
                 &application(threshold, vec![child(1, 9, None)], &[]),
                 None,
+                &[],
             )
             .unwrap();
             assert!(only(&at).granted, "{threshold}%: {at:?}");
@@ -375,6 +505,7 @@ mod tests {
                 &regeling,
                 &application(threshold + 1, vec![child(1, 9, None)], &[]),
                 None,
+                &[],
             )
             .unwrap();
             assert!(!only(&above).granted, "{threshold}% + 1");
@@ -389,13 +520,13 @@ mod tests {
     fn where_individual_circumstances_decide_the_rules_grant_nothing_and_maatwerk_does() {
         let regeling = regeling(IncomeThreshold::IndividualCircumstances, vec![sport()]);
         let family = application(100, vec![child(1, 9, None)], &[]);
-        let by_rules = assess(&regeling, &family, None).unwrap();
+        let by_rules = assess(&regeling, &family, None, &[]).unwrap();
         assert_eq!(only(&by_rules).reason, "individual_assessment");
         let custom = CustomDecision {
             motivation: "Keukentafelgesprek: het gezin kan de contributie niet betalen.".to_owned(),
             grants: vec![(ChildRef(Uuid::from_u128(1)), sport().code)],
         };
-        let decided = assess(&regeling, &family, Some(&custom)).unwrap();
+        let decided = assess(&regeling, &family, Some(&custom), &[]).unwrap();
         assert!(only(&decided).granted);
         assert_eq!(only(&decided).reason, "custom_decision");
     }
@@ -415,6 +546,7 @@ mod tests {
                 &strippenkaart,
                 &application(income, vec![child(1, 10, None)], &[]),
                 None,
+                &[],
             )
             .unwrap();
             only(&assessment).clone()
@@ -452,13 +584,13 @@ mod tests {
             vec![child(1, 10, None), child(2, 14, None)],
             &["sportcontributie"],
         );
-        let by_rules = assess(&regeling, &family, None).unwrap();
+        let by_rules = assess(&regeling, &family, None, &[]).unwrap();
         assert!(by_rules.outcomes.iter().all(|outcome| !outcome.granted));
         let maatwerk = CustomDecision {
             motivation: "Gezin in schuldhulpverlening; het netto besteedbaar inkomen is te laag (Stichting Leergeld, huisbezoek).".to_owned(),
             grants: vec![(ChildRef(Uuid::from_u128(1)), sport().code), (ChildRef(Uuid::from_u128(2)), sport().code)],
         };
-        let decided = assess(&regeling, &family, Some(&maatwerk)).unwrap();
+        let decided = assess(&regeling, &family, Some(&maatwerk), &[]).unwrap();
         assert_eq!(
             decided.outcomes.len(),
             2,
@@ -477,7 +609,7 @@ mod tests {
             ..maatwerk
         };
         assert_eq!(
-            assess(&regeling, &family, Some(&without_motivation)),
+            assess(&regeling, &family, Some(&without_motivation), &[]),
             Err(AssessmentError::MissingMotivation)
         );
     }
@@ -506,6 +638,7 @@ mod tests {
                 &regeling,
                 &application(100, vec![child(1, age, school)], &[code]),
                 None,
+                &[],
             )
             .unwrap();
             only(&assessment).clone()
@@ -550,7 +683,7 @@ mod tests {
             },
         ];
         let family = application(125, vec![child(1, 8, None), child(2, 14, None)], &[]);
-        let assessment = assess(&rotterdam, &family, None).unwrap();
+        let assessment = assess(&rotterdam, &family, None, &[]).unwrap();
         let young = &assessment.outcomes[0];
         let teenager = &assessment.outcomes[1];
         assert!(!young.granted && young.explanation.contains("De grens is 110%"));
@@ -571,7 +704,7 @@ mod tests {
             money_left_cents: Some(left),
             ..application(135, vec![child(1, 6, None), child(2, 9, None)], &[])
         };
-        let short = assess(&regeling, &family(30_000), None).unwrap();
+        let short = assess(&regeling, &family(30_000), None, &[]).unwrap();
         assert!(short
             .outcomes
             .iter()
@@ -581,7 +714,7 @@ mod tests {
             "{}",
             short.outcomes[0].explanation
         );
-        let enough = assess(&regeling, &family(34_000), None).unwrap();
+        let enough = assess(&regeling, &family(34_000), None, &[]).unwrap();
         assert!(enough.outcomes.iter().all(|outcome| !outcome.granted));
     }
 
@@ -594,7 +727,8 @@ mod tests {
             assess(
                 &regeling,
                 &application(100, vec![child(1, 9, None)], &["zwemles"]),
-                None
+                None,
+                &[]
             ),
             Err(AssessmentError::UnknownProvision(
                 ProvisionCode::parse("zwemles").unwrap()
@@ -604,7 +738,8 @@ mod tests {
             assess(
                 &regeling,
                 &application(100, vec![child(1, 9, None)], &["verjaardagsbox"]),
-                None
+                None,
+                &[]
             ),
             Err(AssessmentError::OnlyAsPackage(_))
         ));
@@ -612,6 +747,7 @@ mod tests {
             &regeling,
             &application(100, vec![child(1, 9, None)], &[]),
             None,
+            &[],
         )
         .unwrap();
         assert_eq!(whole_package.outcomes.len(), 2);
@@ -620,7 +756,7 @@ mod tests {
             ..application(100, vec![child(1, 9, None)], &[])
         };
         assert!(matches!(
-            assess(&regeling, &next_year, None),
+            assess(&regeling, &next_year, None, &[]),
             Err(AssessmentError::RegelingNotInForce(_))
         ));
     }
@@ -634,8 +770,119 @@ mod tests {
         }];
         let family = application(117, vec![child(1, 9, None), child(2, 3, None)], &[]);
         assert_eq!(
-            assess(&regeling, &family, None),
-            assess(&regeling, &family, None)
+            assess(&regeling, &family, None, &[]),
+            assess(&regeling, &family, None, &[])
         );
+    }
+
+    fn funder(organisation: &str, source: kindpakket_proto::regie::FundingSource) -> Funder {
+        Funder {
+            organisation: kindpakket_proto::OrganisationId::parse(organisation).unwrap(),
+            source,
+        }
+    }
+
+    fn prior(
+        application: u128,
+        child_number: u128,
+        year: i32,
+        funder: Option<Funder>,
+    ) -> PriorGrant {
+        PriorGrant {
+            application_id: Uuid::from_u128(application),
+            child: ChildRef(Uuid::from_u128(child_number)),
+            provision: sport().code,
+            valid_from: Date::from_calendar_date(year, time::Month::January, 1).unwrap(),
+            valid_until: Date::from_calendar_date(year, time::Month::December, 31).unwrap(),
+            amount_cents: 30_000,
+            funder,
+        }
+    }
+
+    #[test]
+    fn the_first_funder_with_budget_left_pays_and_nobody_else() {
+        use kindpakket_proto::regie::{Budget, FundingSource};
+        let jeugdfonds = funder("jeugdfonds-sport-cultuur", FundingSource::ExternalFunds);
+        let gemeente = funder("gemeente-maastricht", FundingSource::Municipal);
+        let mut sport_first_by_jeugdfonds = sport();
+        sport_first_by_jeugdfonds.funders = vec![jeugdfonds.clone(), gemeente.clone()];
+        let mut regeling = regeling(percent(120), vec![sport_first_by_jeugdfonds]);
+        // The Jeugdfonds pays for two children this year; one was granted already.
+        regeling.budgets = vec![Budget {
+            provision: Some(sport().code),
+            provision_type: None,
+            source: FundingSource::ExternalFunds,
+            amount_cents: 60_000,
+        }];
+        let earlier = [prior(1, 90, 2026, Some(jeugdfonds.clone()))];
+        let family = application(100, vec![child(1, 9, None), child(2, 11, None)], &[]);
+        let assessment = assess(&regeling, &family, None, &earlier).unwrap();
+        assert_eq!(
+            assessment.outcomes[0].funder,
+            Some(jeugdfonds),
+            "the voorliggende voorziening pays first"
+        );
+        assert_eq!(
+            assessment.outcomes[1].funder,
+            Some(gemeente),
+            "its budget is spent: the gemeente pays"
+        );
+        assert!(assessment.outcomes.iter().all(|outcome| outcome.granted));
+    }
+
+    #[test]
+    fn when_every_funder_has_spent_its_budget_nothing_is_granted_and_the_family_is_told() {
+        use kindpakket_proto::regie::{Budget, FundingSource};
+        let gemeente = funder("gemeente-maastricht", FundingSource::Municipal);
+        let mut funded = sport();
+        funded.funders = vec![gemeente.clone()];
+        let mut regeling = regeling(percent(120), vec![funded]);
+        regeling.budgets = vec![Budget {
+            provision: None,
+            provision_type: Some(kindpakket_proto::regie::ProvisionType::Participation),
+            source: FundingSource::Municipal,
+            amount_cents: 30_000,
+        }];
+        let earlier = [prior(1, 90, 2026, Some(gemeente.clone()))];
+        let outcome = assess(
+            &regeling,
+            &application(100, vec![child(1, 9, None)], &[]),
+            None,
+            &earlier,
+        )
+        .unwrap();
+        assert!(!only(&outcome).granted);
+        assert_eq!(only(&outcome).reason, "budget_spent");
+        // Last year's grants do not use this year's budget.
+        let last_year = [prior(1, 90, 2025, Some(gemeente))];
+        let outcome = assess(
+            &regeling,
+            &application(100, vec![child(1, 9, None)], &[]),
+            None,
+            &last_year,
+        )
+        .unwrap();
+        assert!(only(&outcome).granted);
+    }
+
+    #[test]
+    fn the_same_child_is_not_funded_twice_for_the_same_provision_in_the_same_year() {
+        let regeling = regeling(percent(120), vec![sport()]);
+        let family = application(100, vec![child(1, 9, None)], &[]);
+        let granted_elsewhere = [prior(5, 1, 2026, None)];
+        let outcome = assess(&regeling, &family, None, &granted_elsewhere).unwrap();
+        assert!(!only(&outcome).granted);
+        assert_eq!(only(&outcome).reason, "already_granted");
+        let custom = CustomDecision {
+            motivation: "Nogmaals, want de club is duurder.".to_owned(),
+            grants: vec![(ChildRef(Uuid::from_u128(1)), sport().code)],
+        };
+        let still = assess(&regeling, &family, Some(&custom), &granted_elsewhere).unwrap();
+        assert!(
+            !only(&still).granted,
+            "maatwerk does not fund the same cost twice either"
+        );
+        let granted_last_year = [prior(5, 1, 2025, None)];
+        assert!(only(&assess(&regeling, &family, None, &granted_last_year).unwrap()).granted);
     }
 }

@@ -16,6 +16,7 @@ use super::AppState;
 use crate::consume::{mandate_of, regeling_in_force};
 use crate::domain::application::{ApplicationCommand, EntitlementToGrant, Status};
 use crate::domain::eligibility::CustomDecision;
+use crate::grants;
 
 pub const SUBMITTERS: &[Role] = &[
     Role::Applicant,
@@ -282,12 +283,20 @@ pub async fn assess(
             .map(|grant| (grant.child, grant.provision))
             .collect(),
     });
+    // Budgets and "never twice" span applications: read the earlier grants and commit under one lock.
+    let _lock = grants::lock(&store.pool, &regeling.gemeenten)
+        .await
+        .map_err(ApiError::internal)?;
+    let prior_grants = grants::prior_grants(&store.pool, &regeling.gemeenten)
+        .await
+        .map_err(ApiError::internal)?;
     let command = ApplicationCommand::Assess {
         gemeente: gemeente.clone(),
         regeling: Box::new(regeling),
         custom,
         mandate,
         decided_on: request.date.unwrap_or_else(today),
+        prior_grants,
     };
     store
         .execute(
@@ -320,10 +329,18 @@ pub async fn grant(
             valid_until: entitlement.valid_until,
         })
         .collect();
+    let gemeenten = [gemeente.clone()];
+    let _lock = grants::lock(&store.pool, &gemeenten)
+        .await
+        .map_err(ApiError::internal)?;
+    let prior_grants = grants::prior_grants(&store.pool, &gemeenten)
+        .await
+        .map_err(ApiError::internal)?;
     let command = ApplicationCommand::Grant {
         gemeente: gemeente.clone(),
         entitlements,
         decided_on: request.date.unwrap_or_else(today),
+        prior_grants,
     };
     store
         .execute(
@@ -466,7 +483,22 @@ async fn describe(
                 "bedragCent": outcome.amount_cents,
                 "reden": outcome.reason,
                 "uitleg": outcome.explanation,
+                "financier": outcome.funder.as_ref().map(|funder| json!({
+                    "organisatie": funder.organisation,
+                    "bron": funding_source_in_dutch(funder.source),
+                })),
             })).collect::<Vec<_>>(),
         })),
     }))
+}
+
+/// A funding source as the regie API names it.
+fn funding_source_in_dutch(source: kindpakket_proto::regie::FundingSource) -> &'static str {
+    use kindpakket_proto::regie::FundingSource;
+    match source {
+        FundingSource::National => "rijksmiddelen",
+        FundingSource::Municipal => "gemeentelijke_fondsen",
+        FundingSource::ExternalFunds => "externe_fondsen",
+        FundingSource::Private => "private_partijen",
+    }
 }

@@ -57,6 +57,7 @@ impl EventHandler for GrantsHandler {
                     amount_cents: entitlement.amount_cents,
                     valid_from: entitlement.valid_from,
                     valid_until: entitlement.valid_until,
+                    funder: entitlement.funder,
                 },
             };
             match self

@@ -5,10 +5,10 @@ use axum::Json;
 use kindpakket_platform::dutch_enum;
 use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::regie::{
-    AgeBand, AgeThreshold, DisposableIncomeRule, IncomeThreshold, Provision, RegelingPublished,
-    ScaleBand,
+    AgeBand, AgeThreshold, Budget, DisposableIncomeRule, Funder, IncomeThreshold, Provision,
+    RegelingPublished, ScaleBand,
 };
-use kindpakket_proto::{GemeenteCode, ProvisionCode, Role};
+use kindpakket_proto::{GemeenteCode, OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -53,7 +53,47 @@ pub struct PublishRegelingRequest {
     /// Families whose money left per week after fixed costs is below this margin qualify too.
     #[serde(rename = "besteedbaarInkomen", default)]
     pub disposable_income_rule: Option<DisposableIncomeDto>,
+    /// The year's budgets per provision (or type) and funding source.
+    #[serde(rename = "budgetten", default)]
+    pub budgets: Vec<BudgetDto>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetDto {
+    #[serde(
+        rename = "voorziening",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub provision: Option<ProvisionCode>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub provision_type: Option<ProvisionTypeDto>,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: i64,
+}
+
+/// Who pays, in order: the first whose budget has room funds a grant.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunderDto {
+    #[serde(rename = "organisatie")]
+    pub organisation: OrganisationId,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+}
+
+dutch_enum!(
+    /// Where the money comes from.
+    FundingSourceDto <=> kindpakket_proto::regie::FundingSource {
+        National = "rijksmiddelen",
+        Municipal = "gemeentelijke_fondsen",
+        ExternalFunds = "externe_fondsen",
+        Private = "private_partijen",
+    }
+);
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +158,9 @@ pub struct ProvisionDto {
     /// Whether families may ask for it on its own (default) or only with the whole package.
     #[serde(rename = "losAanTeVragen", default = "yes")]
     pub requestable_separately: bool,
+    /// Who pays, first to last (voorliggende voorziening first).
+    #[serde(rename = "financiers", default, skip_serializing_if = "Vec::is_empty")]
+    pub funders: Vec<FunderDto>,
 }
 
 fn yes() -> bool {
@@ -204,6 +247,24 @@ pub async fn publish(
                 form: provision.form.into(),
                 specific_group: provision.specific_group.map(Into::into),
                 requestable_separately: provision.requestable_separately,
+                funders: provision
+                    .funders
+                    .into_iter()
+                    .map(|funder| Funder {
+                        organisation: funder.organisation,
+                        source: funder.source.into(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        budgets: request
+            .budgets
+            .into_iter()
+            .map(|budget| Budget {
+                provision: budget.provision,
+                provision_type: budget.provision_type.map(Into::into),
+                source: budget.source.into(),
+                amount_cents: budget.amount_cents,
             })
             .collect(),
         thresholds_by_age: request
@@ -306,6 +367,24 @@ pub async fn get_regeling(
             form: provision.form.into(),
             specific_group: provision.specific_group.map(Into::into),
             requestable_separately: provision.requestable_separately,
+            funders: provision
+                .funders
+                .iter()
+                .map(|funder| FunderDto {
+                    organisation: funder.organisation.clone(),
+                    source: funder.source.into(),
+                })
+                .collect(),
+        })
+        .collect();
+    let budgets: Vec<BudgetDto> = published
+        .budgets
+        .iter()
+        .map(|budget| BudgetDto {
+            provision: budget.provision.clone(),
+            provision_type: budget.provision_type.map(Into::into),
+            source: budget.source.into(),
+            amount_cents: budget.amount_cents,
         })
         .collect();
     let thresholds_by_age: Vec<AgeThresholdDto> = published
@@ -343,5 +422,6 @@ pub async fn get_regeling(
         "inkomensgrensPerLeeftijd": thresholds_by_age,
         "glijdendeSchaal": sliding_scale,
         "besteedbaarInkomen": disposable,
+        "budgetten": budgets,
     })))
 }

@@ -12,7 +12,7 @@ use kindpakket_proto::application::{
 use kindpakket_proto::regie::{Mandate, RegelingPublished};
 use kindpakket_proto::{ChildRef, GemeenteCode, ProvisionCode};
 
-use super::eligibility::{self, AssessmentError, CustomDecision};
+use super::eligibility::{self, AssessmentError, CustomDecision, PriorGrant};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
@@ -57,6 +57,8 @@ pub enum ApplicationCommand {
         gemeente: GemeenteCode,
         entitlements: Vec<EntitlementToGrant>,
         decided_on: Date,
+        /// Earlier grants in the gemeente: the same child is not funded twice.
+        prior_grants: Vec<PriorGrant>,
     },
     Reject {
         gemeente: GemeenteCode,
@@ -71,6 +73,8 @@ pub enum ApplicationCommand {
         /// When a partner decides: its mandate, which the decision must stay within.
         mandate: Option<Mandate>,
         decided_on: Date,
+        /// Earlier grants in the regeling's gemeenten: budgets used, and nothing funded twice.
+        prior_grants: Vec<PriorGrant>,
     },
     Withdraw {
         gemeente: GemeenteCode,
@@ -138,6 +142,8 @@ pub enum ApplicationError {
     MissingReason,
     #[error("{0}")]
     Assessment(#[from] AssessmentError),
+    #[error("Dit kind heeft '{0}' voor deze periode al gekregen; dezelfde kosten worden niet twee keer vergoed.")]
+    AlreadyGranted(ProvisionCode),
     #[error("Dit besluit valt buiten uw mandaat: {0}. Leg de aanvraag voor aan de gemeente.")]
     OutsideMandate(String),
 }
@@ -145,9 +151,9 @@ pub enum ApplicationError {
 impl Rejection for ApplicationError {
     fn kind(&self) -> RejectionKind {
         match self {
-            ApplicationError::AlreadyExists | ApplicationError::AlreadyDecided => {
-                RejectionKind::Conflict
-            }
+            ApplicationError::AlreadyExists
+            | ApplicationError::AlreadyDecided
+            | ApplicationError::AlreadyGranted(_) => RejectionKind::Conflict,
             ApplicationError::NotFound => RejectionKind::NotFound,
             ApplicationError::OutsideMandate(_) => RejectionKind::Forbidden,
             _ => RejectionKind::Invalid,
@@ -284,6 +290,7 @@ impl Aggregate for Application {
                 gemeente,
                 entitlements,
                 decided_on,
+                prior_grants,
             } => {
                 let submitted = self.undecided_in(&gemeente)?;
                 if entitlements.is_empty() {
@@ -318,6 +325,16 @@ impl Aggregate for Application {
                             entitlement.provision,
                         ));
                     }
+                    let funded_before = prior_grants.iter().any(|grant| {
+                        grant.application_id != submitted.application_id
+                            && grant.child == entitlement.child
+                            && grant.provision == entitlement.provision
+                            && grant.valid_from <= entitlement.valid_until
+                            && grant.valid_until >= entitlement.valid_from
+                    });
+                    if funded_before {
+                        return Err(ApplicationError::AlreadyGranted(entitlement.provision));
+                    }
                     granted.push(GrantedEntitlement {
                         entitlement_id: entitlement_id(
                             submitted.application_id,
@@ -329,6 +346,7 @@ impl Aggregate for Application {
                         amount_cents: entitlement.amount_cents,
                         valid_from: entitlement.valid_from,
                         valid_until: entitlement.valid_until,
+                        funder: None,
                     });
                 }
                 let event = ApplicationGranted {
@@ -363,9 +381,11 @@ impl Aggregate for Application {
                 custom,
                 mandate,
                 decided_on,
+                prior_grants,
             } => {
                 let submitted = self.undecided_in(&gemeente)?;
-                let assessment = eligibility::assess(&regeling, submitted, custom.as_ref())?;
+                let assessment =
+                    eligibility::assess(&regeling, submitted, custom.as_ref(), &prior_grants)?;
                 if let Some(mandate) = &mandate {
                     within_mandate(&assessment, mandate)?;
                 }
@@ -384,6 +404,7 @@ impl Aggregate for Application {
                         amount_cents: outcome.amount_cents,
                         valid_from: regeling.valid_from,
                         valid_until: regeling.valid_until,
+                        funder: outcome.funder.clone(),
                     })
                     .collect();
                 let event = if entitlements.is_empty() {
@@ -505,6 +526,7 @@ mod tests {
                 valid_until: date!(2026 - 12 - 31),
             }],
             decided_on: date!(2026 - 09 - 10),
+            prior_grants: vec![],
         }
     }
 
@@ -531,6 +553,7 @@ mod tests {
                 amount_cents: 25_000,
                 valid_from: date!(2026 - 09 - 01),
                 valid_until: date!(2026 - 12 - 31),
+                funder: None,
             }],
             decided_on: date!(2026 - 09 - 10),
             assessment: None,
@@ -591,10 +614,12 @@ mod tests {
                 form: DeliveryForm::InKind,
                 specific_group: None,
                 requestable_separately: true,
+                funders: vec![],
             }],
             thresholds_by_age: vec![],
             sliding_scale: vec![],
             disposable_income_rule: None,
+            budgets: vec![],
         }
     }
 
@@ -605,6 +630,7 @@ mod tests {
             custom: None,
             mandate: Some(mandate),
             decided_on: date!(2026 - 09 - 10),
+            prior_grants: vec![],
         }
     }
 

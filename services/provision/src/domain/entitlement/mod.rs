@@ -220,6 +220,7 @@ mod tests {
             amount_cents: 25_000,
             valid_from: date!(2026 - 01 - 01),
             valid_until: date!(2026 - 12 - 31),
+            funder: None,
         }
     }
 

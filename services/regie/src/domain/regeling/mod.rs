@@ -64,6 +64,10 @@ pub enum RegelingError {
     InvalidSlidingScale,
     #[error("De bedragen van de regel voor besteedbaar inkomen mogen niet negatief zijn.")]
     InvalidDisposableIncomeRule,
+    #[error("Een budget is voor één voorziening uit de regeling of voor één type voorziening, met een bedrag boven 0 cent.")]
+    InvalidBudget,
+    #[error("Een financier staat twee keer bij '{0}'.")]
+    DuplicateFunder(String),
 }
 
 impl Rejection for RegelingError {
@@ -157,6 +161,25 @@ fn validate_income_rules(regeling: &RegelingPublished) -> Result<(), RegelingErr
             previous_share = band.share_percent;
         }
     }
+    for budget in &regeling.budgets {
+        let names_a_provision = match (&budget.provision, budget.provision_type) {
+            (Some(code), None) => regeling
+                .provisions
+                .iter()
+                .any(|provision| &provision.code == code),
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if !names_a_provision || budget.amount_cents <= 0 {
+            return Err(RegelingError::InvalidBudget);
+        }
+    }
+    for provision in &regeling.provisions {
+        let mut seen = HashSet::new();
+        if !provision.funders.iter().all(|funder| seen.insert(funder)) {
+            return Err(RegelingError::DuplicateFunder(provision.code.to_string()));
+        }
+    }
     if let Some(rule) = regeling.disposable_income_rule {
         if rule.first_adult_cents < 0 || rule.second_adult_cents < 0 || rule.per_child_cents < 0 {
             return Err(RegelingError::InvalidDisposableIncomeRule);
@@ -234,10 +257,12 @@ mod tests {
                 form: DeliveryForm::InKind,
                 specific_group: None,
                 requestable_separately: true,
+                funders: vec![],
             }],
             thresholds_by_age: vec![],
             sliding_scale: vec![],
             disposable_income_rule: None,
+            budgets: vec![],
         }
     }
 
