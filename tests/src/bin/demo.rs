@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use kindpakket_tests::client::{provision, Endpoints, Kindpakket, REGIE};
 use reqwest::StatusCode;
+use serde_json::json;
 use uuid::Uuid;
 
 const YEAR: i32 = 2026;
@@ -88,54 +89,41 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         println!("{} ({code}): demogegevens waren al geladen.", gemeente.name);
         return Ok(());
     }
+    let mut sport = provision(
+        "sportcontributie",
+        "Sportcontributie",
+        "maatschappelijke_participatie",
+        (4, 17),
+        25_000,
+        "in_natura",
+    );
+    // The Jeugdfonds pays first, while its budget lasts; then the gemeente.
+    sport["financiers"] = json!([
+        {"organisatie": "jeugdfonds-sport-cultuur", "bron": "externe_fondsen"},
+        {"organisatie": "gemeente", "bron": "gemeentelijke_fondsen"},
+    ]);
     platform
-        .publish_regeling(
-            code,
-            YEAR,
-            &[
-                provision(
-                    "sportcontributie",
-                    "Sportcontributie",
-                    "maatschappelijke_participatie",
-                    (4, 17),
-                    25_000,
-                    "in_natura",
-                ),
-                provision(
-                    "muziekles",
-                    "Muziekles",
-                    "maatschappelijke_participatie",
-                    (4, 17),
-                    30_000,
-                    "in_natura",
-                ),
-                provision(
-                    "schoolspullen",
-                    "Schoolspullen",
-                    "school",
-                    (4, 17),
-                    7_500,
-                    "tegoedbon",
-                ),
-                provision(
-                    "fiets-brugklas",
-                    "Fiets voor brugklassers",
-                    "vervoer",
-                    (11, 13),
-                    15_000,
-                    "in_natura",
-                ),
-                provision(
-                    "verjaardagsbox",
-                    "Verjaardagsbox",
-                    "overig",
-                    (4, 12),
-                    2_500,
-                    "in_natura",
-                ),
-            ],
+        .post(
+            &platform.regie_url(code, "regelingen"),
+            REGIE,
+            &json!({
+                "jaar": YEAR,
+                "geldigVanaf": format!("{YEAR}-01-01"),
+                "geldigTot": format!("{YEAR}-12-31"),
+                "inkomensgrens": {"soort": "percentage", "percentage": 120},
+                "glijdendeSchaal": [{"totPercentage": 130, "aandeelPercentage": 50}],
+                "voorzieningen": [
+                    sport,
+                    provision("muziekles", "Muziekles", "maatschappelijke_participatie", (4, 17), 30_000, "in_natura"),
+                    provision("schoolspullen", "Schoolspullen", "school", (4, 17), 7_500, "tegoedbon"),
+                    provision("fiets-brugklas", "Fiets voor brugklassers", "vervoer", (11, 13), 15_000, "in_natura"),
+                    provision("verjaardagsbox", "Verjaardagsbox", "overig", (4, 12), 2_500, "in_natura"),
+                ],
+                "budgetten": [{"voorziening": "sportcontributie", "bron": "externe_fondsen", "bedragCent": 50_000}],
+            }),
         )
-        .await
+        .await?
+        .expect(StatusCode::CREATED)
         .context("publishing the demo regeling")?;
     for (partner, name, provisions) in PARTNERS {
         platform
@@ -169,39 +157,45 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         if index % 5 == 4 {
             continue; // signalled, not (yet) applied: the outreach list of the dashboard
         }
-        let (provision_code, partner, amount) = match index % 3 {
-            0 => ("sportcontributie", "jeugdfonds-sport-cultuur", 25_000),
-            1 => ("schoolspullen", "leergeld", 7_500),
-            _ => ("verjaardagsbox", "jarige-job", 2_500),
+        let (provision_code, partner) = match index % 3 {
+            0 => ("sportcontributie", "jeugdfonds-sport-cultuur"),
+            1 => ("schoolspullen", "leergeld"),
+            _ => ("verjaardagsbox", "jarige-job"),
         };
+        let channel = ["online", "loket", "wijkteam"][index % 3];
         let birth_year = YEAR - 6 - (index as i32 % 6);
+        // Incomes from 100% to 135% of the sociaal minimum: most are granted, some half (sliding
+        // scale up to 130%), a few refused.
+        let income = 100 + (index as u16 * 7) % 36;
         let application = platform
-            .apply(
+            .submit(
                 code,
-                child,
-                birth_year,
-                &[provision_code],
-                Some(signal),
-                &date,
+                &json!({
+                    "kanaal": channel,
+                    "huishouden": Uuid::new_v4(),
+                    "kinderen": [{"kind": child, "geboortejaar": birth_year, "geboortemaand": 3}],
+                    "inkomenPercentage": income,
+                    "voorzieningen": [provision_code],
+                    "signalering": signal,
+                    "datum": date,
+                }),
             )
             .await?;
-        if index % 7 == 6 {
-            platform
-                .post(
-                    &platform.application_url(code, &format!("aanvragen/{application}/afwijzing")),
-                    REGIE,
-                    &serde_json::json!({"reden": "Het inkomen ligt boven 120% van het sociaal minimum.", "datum": date}),
-                )
-                .await?
-                .expect(StatusCode::OK)?;
-            continue;
+        let decided = platform
+            .assess(code, application, &json!({"datum": date}))
+            .await?
+            .expect(StatusCode::OK)?;
+        if decided["status"] != "toegekend" || index % 4 == 3 {
+            continue; // refused, or granted and not yet used: non-use the overleg wants to see
         }
-        let entitlement = platform
-            .grant(code, application, child, provision_code, amount, YEAR)
-            .await?;
-        if index % 4 == 3 {
-            continue; // granted, not yet used: non-use the overleg wants to see
-        }
+        let entitlement = Uuid::parse_str(
+            decided["rechten"][0]["id"]
+                .as_str()
+                .context("an entitlement")?,
+        )?;
+        let amount = decided["rechten"][0]["bedragCent"]
+            .as_i64()
+            .context("an amount")?;
         platform
             .wait_for_entitlement(code, partner, entitlement, Duration::from_secs(30))
             .await?;

@@ -45,6 +45,12 @@ pub enum AssessmentError {
     UnknownProvision(ProvisionCode),
     #[error("De voorziening '{0}' kan alleen met het hele pakket worden aangevraagd.")]
     OnlyAsPackage(ProvisionCode),
+    #[error("De voorziening '{code}' is voor kinderen van {min_age} tot en met {max_age} jaar; geen kind in deze aanvraag is zo oud.")]
+    NoChildInAgeBand {
+        code: ProvisionCode,
+        min_age: u8,
+        max_age: u8,
+    },
     #[error("Maatwerk vraagt om een geschreven motivatie.")]
     MissingMotivation,
     #[error("Maatwerk noemt een kind of voorziening die niet in de aanvraag staat.")]
@@ -74,6 +80,19 @@ pub fn assess(
                 .ok_or_else(|| AssessmentError::UnknownProvision(code.clone()))?;
             if !provision.requestable_separately {
                 return Err(AssessmentError::OnlyAsPackage(code.clone()));
+            }
+            let band = provision.target_group;
+            let any_child_in_band = application.children.iter().any(|child| {
+                age_on(child, on).is_some_and(|age| {
+                    age >= i32::from(band.min_age) && age <= i32::from(band.max_age)
+                })
+            });
+            if !any_child_in_band {
+                return Err(AssessmentError::NoChildInAgeBand {
+                    code: code.clone(),
+                    min_age: band.min_age,
+                    max_age: band.max_age,
+                });
             }
             asked.push(provision);
         }
@@ -633,15 +652,21 @@ mod tests {
                 bike,
             ],
         );
+        // Asked as part of the whole package: a child outside a band is told why, per provision.
         let granted = |age: i32, school: Option<SchoolLevel>, code: &str| {
             let assessment = assess(
                 &regeling,
-                &application(100, vec![child(1, age, school)], &[code]),
+                &application(100, vec![child(1, age, school)], &[]),
                 None,
                 &[],
             )
             .unwrap();
-            only(&assessment).clone()
+            assessment
+                .outcomes
+                .iter()
+                .find(|outcome| outcome.provision.as_str() == code)
+                .unwrap()
+                .clone()
         };
         assert!(!granted(3, None, "verjaardagsbox").granted);
         assert!(granted(4, None, "verjaardagsbox").granted);
@@ -884,5 +909,24 @@ mod tests {
         );
         let granted_last_year = [prior(5, 1, 2025, None)];
         assert!(only(&assess(&regeling, &family, None, &granted_last_year).unwrap()).granted);
+    }
+
+    #[test]
+    fn asking_a_provision_for_which_no_child_has_the_age_is_refused_as_a_request() {
+        let regeling = regeling(
+            percent(120),
+            vec![provision(
+                "verjaardagsbox",
+                "Verjaardagsbox",
+                (4, 12),
+                2_500,
+            )],
+        );
+        let teenager = application(100, vec![child(1, 15, None)], &["verjaardagsbox"]);
+        let error = assess(&regeling, &teenager, None, &[]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "De voorziening 'verjaardagsbox' is voor kinderen van 4 tot en met 12 jaar; geen kind in deze aanvraag is zo oud."
+        );
     }
 }
