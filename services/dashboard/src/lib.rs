@@ -1,14 +1,14 @@
 //! The dashboard: projections of all four streams into read-model tables, and the funnel
 //! (gesignaleerd → aangevraagd → toegekend → bediend) per gemeente and per partner, as JSON and as a
-//! Dutch page for the kwartaaloverleg.
+//! Dutch page for the kwartaaloverleg. It shows flows, never lists of children.
 //!
 //! - [`projections`]: the event handler and its tables (facts, not counters, so they can be sliced
-//!   later and rebuilt from the streams);
-//! - [`funnel`]: the figures, counted in children;
-//! - [`http`]: the JSON API and the HTML page;
+//!   later and rebuilt from the streams), and [`projections::funnel`], the figures counted in
+//!   children;
+//! - [`http`]: the JSON API (`/api/v1/trechter`, `/api/v1/gemeenten/{gemeente}/trechter`) and the
+//!   HTML page (`/`);
 //! - [`startup`] wires the parts together.
 
-pub mod funnel;
 pub mod http;
 pub mod projections;
 pub mod startup;

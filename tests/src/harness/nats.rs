@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
 
-use super::{free_port, tail, wait_for_port, workspace_dir};
+use super::{file_len, free_port, log_since, tail, workspace_dir};
+
+/// How long a start may take, including JetStream recovering its store after [`Nats::kill`].
+const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A nats-server with JetStream on free loopback ports, storing in a temporary directory; killed
 /// and removed on drop.
@@ -53,52 +56,103 @@ impl Nats {
         }
     }
 
+    /// Starts it again on the same ports and store, after [`Nats::kill`] (when it still runs, it is
+    /// killed first).
     pub async fn start_again(&mut self) -> Result<()> {
+        self.kill();
         self.launch().await
     }
 
-    fn log_path(&self) -> PathBuf {
+    /// The JetStream store directory.
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("jetstream")
+    }
+
+    /// The server's log (all starts appended).
+    pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("nats.log")
     }
 
+    /// Starts nats-server and waits until its port accepts connections and JetStream is enabled. A
+    /// start that fails because its port is still taken is tried again until [`START_TIMEOUT`].
     async fn launch(&mut self) -> Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())?;
-        let child = Command::new(nats_server_binary())
-            .args(["-js", "-a", "127.0.0.1"])
-            .args(["-p", &self.port.to_string()])
-            .args(["-m", &self.monitor_port.to_string()])
-            .arg("-sd")
-            .arg(self.dir.path().join("jetstream"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .context(
-                "starting nats-server (run scripts/install-deps.sh, or set KINDPAKKET_NATS_SERVER)",
-            )?;
-        self.child = Some(child);
-        wait_for_port(self.port, Duration::from_secs(20))
-            .await
-            .with_context(|| {
-                format!("nats-server did not start:\n{}", tail(&self.log_path(), 30))
-            })?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
         let health = format!(
             "http://127.0.0.1:{}/healthz?js-enabled-only=true",
             self.monitor_port
         );
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let binary = nats_server_binary();
         loop {
-            if let Ok(response) = reqwest::get(&health).await {
-                if response.status().is_success() {
+            let log_path = self.log_path();
+            let offset = file_len(&log_path);
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)?;
+            let child = Command::new(&binary)
+                .args(["-js", "-a", "127.0.0.1"])
+                .args(["-p", &self.port.to_string()])
+                .args(["-m", &self.monitor_port.to_string()])
+                .arg("-sd")
+                .arg(self.store_dir())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .with_context(|| {
+                    format!(
+                        "starting {} (run scripts/install-deps.sh, or set KINDPAKKET_NATS_SERVER)",
+                        binary.display()
+                    )
+                })?;
+            self.child = Some(child);
+            let exited = loop {
+                if let Some(status) = self
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten())
+                {
+                    self.child = None;
+                    break status;
+                }
+                if self.is_ready(&client, &health).await {
                     return Ok(());
                 }
+                if Instant::now() > deadline {
+                    self.kill();
+                    bail!(
+                        "nats-server on port {} not ready (JetStream enabled) after {START_TIMEOUT:?}:\n{}",
+                        self.port,
+                        tail(&log_path, 30)
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            if !log_since(&log_path, offset).contains("already in use") || Instant::now() > deadline
+            {
+                bail!(
+                    "nats-server on port {} exited with {exited}:\n{}",
+                    self.port,
+                    tail(&log_path, 30)
+                );
             }
-            if Instant::now() > deadline {
-                bail!("JetStream is not ready:\n{}", tail(&self.log_path(), 30));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn is_ready(&self, client: &reqwest::Client, health: &str) -> bool {
+        if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        match client.get(health).send().await {
+            Ok(response) => response.status().is_success(),
+            Err(_) => false,
         }
     }
 }

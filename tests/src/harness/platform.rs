@@ -80,7 +80,9 @@ impl ServiceProcess {
     }
 
     /// Starts it again on the same port with the same configuration, and waits until healthy.
+    /// (When it still runs, it is killed first.)
     pub async fn start_again(&mut self) -> Result<()> {
+        self.kill();
         self.launch()?;
         self.wait_healthy(Duration::from_secs(60)).await
     }
@@ -114,7 +116,9 @@ impl ServiceProcess {
     }
 
     async fn wait_healthy(&mut self, within: Duration) -> Result<()> {
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
         let url = format!("{}/health", self.base_url);
         let deadline = Instant::now() + within;
         loop {
@@ -230,6 +234,33 @@ impl Platform {
 
     pub fn logs_dir(&self) -> &Path {
         self.logs.path()
+    }
+
+    /// Starts another instance of a service against the same database and NATS, on a port of its
+    /// own (two instances of one service, as in production). It stops when dropped.
+    pub async fn another_instance(&self, name: ServiceName) -> Result<ServiceProcess> {
+        let original = self.service(name);
+        let port = free_port();
+        let mut environment = original.environment.clone();
+        for (key, value) in &mut environment {
+            if key == "KINDPAKKET_HTTP_ADDR" {
+                *value = format!("127.0.0.1:{port}");
+            }
+        }
+        let mut instance = ServiceProcess {
+            name,
+            port,
+            base_url: format!("http://127.0.0.1:{port}"),
+            environment,
+            log_path: self
+                .logs
+                .path()
+                .join(format!("{}-{port}.log", name.binary())),
+            child: None,
+        };
+        instance.launch()?;
+        instance.wait_healthy(Duration::from_secs(60)).await?;
+        Ok(instance)
     }
 }
 

@@ -4,16 +4,24 @@ use std::os::unix::fs::{chown, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::Once;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use rustix::process::{
+    getpid, kill_process, set_child_subreaper, waitpid, Pid, Signal, WaitOptions,
+};
 use tempfile::TempDir;
 
-use super::{free_port, tail, wait_for_port};
+use super::{file_len, free_port, log_since, tail};
+
+/// How long a start may take, including crash recovery after [`Postgres::kill`].
+const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A PostgreSQL cluster in a temporary directory, listening on a free loopback port. Trust
-/// authentication on loopback; fsync off (the tests kill processes, not machines). Stopped and removed
-/// on drop.
+/// authentication on loopback; fsync off (the tests kill processes, not machines), but every
+/// acknowledged commit survives [`Postgres::kill`]. Stopped
+/// immediately and removed on drop.
 pub struct Postgres {
     port: u16,
     dir: TempDir,
@@ -23,7 +31,10 @@ pub struct Postgres {
 }
 
 impl Postgres {
+    /// initdb into a fresh temporary directory, then start on a free port and wait until it
+    /// answers.
     pub async fn start() -> Result<Postgres> {
+        become_subreaper();
         let bin = postgres_bin_dir()?;
         let dir = tempfile::Builder::new()
             .prefix("kindpakket-pg-")
@@ -38,25 +49,13 @@ impl Postgres {
             chown(dir.path(), Some(uid), Some(gid))?;
         }
         let data = dir.path().join("data");
-        let mut initdb = Command::new(bin.join("initdb"));
-        initdb
-            .args(["-D"])
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        as_owner(&mut initdb, owner);
-        let output = initdb.output().context("running initdb")?;
-        if !output.status.success() {
-            bail!("initdb failed: {}", String::from_utf8_lossy(&output.stderr));
+        let with_locale = initdb(&bin, &data, owner, "--locale=C.UTF-8");
+        if let Err(error) = with_locale {
+            // A system without the C.UTF-8 locale: no locale at all (UTF8 all the same).
+            let _ = std::fs::remove_dir_all(&data);
+            initdb(&bin, &data, owner, "--no-locale")
+                .with_context(|| format!("{error:#}"))
+                .context("initdb with --no-locale")?;
         }
         let mut postgres = Postgres {
             port: free_port(),
@@ -73,98 +72,235 @@ impl Postgres {
         self.port
     }
 
+    /// `postgres://postgres@127.0.0.1:{port}/{database}`.
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
-    /// Stops it the hard way (as a crash would) and starts it again on the same port and data.
-    pub async fn restart(&mut self) -> Result<()> {
-        self.kill();
-        self.start_again().await
+    /// The directory of the PostgreSQL binaries in use (`psql`, `pg_dump`, ... are there too).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
     }
 
-    /// SIGKILL to the postmaster; the data stays.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        // Orphaned backends would keep the shared memory; they exit when the postmaster is gone.
-        std::thread::sleep(Duration::from_millis(200));
+    /// The temporary directory holding the cluster (`data/`), its Unix socket and `postgres.log`.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
-    pub async fn start_again(&mut self) -> Result<()> {
-        self.launch().await
-    }
-
-    fn log_path(&self) -> PathBuf {
+    /// The server's log (all starts appended).
+    pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("postgres.log")
     }
 
-    async fn launch(&mut self) -> Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())?;
-        if let Some((uid, gid)) = self.owner {
-            chown(self.log_path(), Some(uid), Some(gid))?;
-        }
-        let mut command = Command::new(self.bin.join("postgres"));
-        command
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .args(["-p", &self.port.to_string()])
-            .args(["-c", "listen_addresses=127.0.0.1"])
-            .arg("-c")
-            .arg(format!(
-                "unix_socket_directories={}",
-                self.dir.path().display()
-            ))
-            .args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ])
-            .args(["-c", "max_connections=300", "-c", "shared_buffers=32MB"])
-            .stdout(Stdio::null())
-            .stderr(log);
-        as_owner(&mut command, self.owner);
-        self.child = Some(command.spawn().context("starting postgres")?);
-        wait_for_port(self.port, Duration::from_secs(30))
-            .await
-            .with_context(|| format!("postgres did not start:\n{}", tail(&self.log_path(), 30)))?;
-        // The port opens before recovery ends; wait until it answers.
-        for _ in 0..300 {
-            let ready = Command::new(self.bin.join("pg_isready"))
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "postgres",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .map(|status| status.success())
-                .unwrap_or(false);
-            if ready {
-                return Ok(());
+    /// `pg_ctl stop -m immediate` (no checkpoint: the next start recovers from the WAL, as after
+    /// a crash), then starts again on the same port and data.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop_immediately();
+        self.launch().await
+    }
+
+    /// SIGKILL to the postmaster and then to its processes (backends, WAL writer, ...), as when
+    /// the whole server dies; the data stays. Nothing is flushed or cleaned up: the next start
+    /// recovers from the WAL.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let processes = children_of(child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+            for process in processes {
+                let _ = kill_process(process, Signal::KILL);
+                // Orphaned, they are this process's to reap (see `become_subreaper`).
+                let _ = waitpid(Some(process), WaitOptions::empty());
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("postgres is not ready:\n{}", tail(&self.log_path(), 30))
+    }
+
+    /// Starts it again on the same port and data, after [`Postgres::kill`] (when it still runs, it
+    /// is stopped first).
+    pub async fn start_again(&mut self) -> Result<()> {
+        self.stop_immediately();
+        self.launch().await
+    }
+
+    /// The postmaster ends its backends and exits, without a checkpoint; SIGKILL when that fails.
+    fn stop_immediately(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Ok(None) = child.try_wait() {
+            let mut pg_ctl = Command::new(self.bin.join("pg_ctl"));
+            pg_ctl
+                .arg("stop")
+                .arg("-D")
+                .arg(self.dir.path().join("data"))
+                .args(["-m", "immediate", "-w", "-t", "10"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            as_owner(&mut pg_ctl, self.owner);
+            let stopped = pg_ctl.status().is_ok_and(|status| status.success());
+            if !stopped {
+                let _ = child.kill();
+            }
+        }
+        let _ = child.wait();
+    }
+
+    /// Starts the postmaster and waits until it accepts connections. A start that fails because
+    /// the previous, killed, server's backends still hold its shared memory (or its port) is
+    /// tried again until [`START_TIMEOUT`].
+    async fn launch(&mut self) -> Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let log_path = self.log_path();
+            let offset = file_len(&log_path);
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)?;
+            if let Some((uid, gid)) = self.owner {
+                chown(&log_path, Some(uid), Some(gid))?;
+            }
+            let mut command = Command::new(self.bin.join("postgres"));
+            command
+                .arg("-D")
+                .arg(self.dir.path().join("data"))
+                .args(["-p", &self.port.to_string()])
+                .args(["-c", "listen_addresses=127.0.0.1"])
+                .arg("-c")
+                .arg(format!(
+                    "unix_socket_directories={}",
+                    self.dir.path().display()
+                ))
+                // fsync and full_page_writes guard against the machine crashing, which no test
+                // does. synchronous_commit stays on: off, a commit is acknowledged before its WAL is
+                // even written, and a killed postmaster loses it.
+                .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
+                .args(["-c", "max_connections=300", "-c", "shared_buffers=32MB"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log);
+            as_owner(&mut command, self.owner);
+            self.child =
+                Some(command.spawn().with_context(|| {
+                    format!("starting {}", self.bin.join("postgres").display())
+                })?);
+            let exited = loop {
+                if let Some(status) = self
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten())
+                {
+                    self.child = None;
+                    break status;
+                }
+                if self.is_ready().await {
+                    return Ok(());
+                }
+                if Instant::now() > deadline {
+                    self.kill();
+                    bail!(
+                        "postgres on port {} not ready after {START_TIMEOUT:?}:\n{}",
+                        self.port,
+                        tail(&log_path, 30)
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            let output = log_since(&log_path, offset);
+            let transient = [
+                "pre-existing shared memory block",
+                "already exists",
+                "already in use",
+            ]
+            .iter()
+            .any(|cause| output.contains(cause));
+            if !transient || Instant::now() > deadline {
+                bail!(
+                    "postgres on port {} exited with {exited}:\n{}",
+                    self.port,
+                    tail(&log_path, 30)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// TCP connects and `pg_isready` agrees (the port opens before crash recovery ends).
+    async fn is_ready(&self) -> bool {
+        if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        tokio::process::Command::new(self.bin.join("pg_isready"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-t", "2"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .is_ok_and(|status| status.success())
     }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        self.kill();
+        self.stop_immediately();
     }
+}
+
+fn initdb(bin: &Path, data: &Path, owner: Option<(u32, u32)>, locale: &str) -> Result<()> {
+    let mut initdb = Command::new(bin.join("initdb"));
+    initdb
+        .arg("-D")
+        .arg(data)
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", locale])
+        .arg("--no-sync")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    as_owner(&mut initdb, owner);
+    let output = initdb
+        .output()
+        .with_context(|| format!("running {}", bin.join("initdb").display()))?;
+    if !output.status.success() {
+        bail!(
+            "initdb {locale} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// Makes this process the reaper of its orphaned descendants: the processes of a killed
+/// postmaster, which would otherwise stay zombies where PID 1 does not reap (as in some
+/// containers).
+fn become_subreaper() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = set_child_subreaper(Some(getpid()));
+    });
+}
+
+/// The processes whose parent is `parent` (read from `/proc/*/stat`).
+fn children_of(parent: u32) -> Vec<Pid> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid = Pid::from_raw(entry.file_name().to_str()?.parse().ok()?)?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // "pid (comm) state ppid ...", where comm may hold spaces and parentheses.
+            let after_comm = &stat[stat.rfind(')')? + 1..];
+            let ppid: u32 = after_comm.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
 
 fn as_owner(command: &mut Command, owner: Option<(u32, u32)>) {
@@ -180,7 +316,7 @@ fn is_root() -> bool {
             status
                 .lines()
                 .find(|line| line.starts_with("Uid:"))
-                .and_then(|line| line.split_whitespace().nth(1).map(|uid| uid == "0"))
+                .and_then(|line| line.split_whitespace().nth(2).map(|euid| euid == "0"))
         })
         .unwrap_or(false)
 }

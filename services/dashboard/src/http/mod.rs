@@ -1,5 +1,9 @@
-//! The dashboard's JSON API and its page. Reads are open for now: access by role and small-cell
-//! suppression for the overleg come with issue 6.
+//! The dashboard's JSON API and its page.
+//!
+//! Access control: these reads ask for no `X-Organisatie`/`X-Rol` yet and are open to anyone who
+//! can reach the service. Access by role (overleg viewer, regievoerder of the gemeente) and the
+//! suppression of small counts for the overleg (DESIGN.md §6) are a later issue. Nothing here
+//! exposes a child reference: only counts.
 
 mod api;
 mod page;
@@ -10,6 +14,7 @@ use kindpakket_platform::http::{OpenApi, Operation};
 use serde_json::Value;
 use sqlx::PgPool;
 
+/// The dashboard's routes; the platform adds `/health`, the OpenAPI document and the fallbacks.
 pub fn router(pool: PgPool) -> Router {
     Router::new()
         .route("/", get(page::dashboard))
@@ -21,6 +26,7 @@ pub fn router(pool: PgPool) -> Router {
         .with_state(pool)
 }
 
+/// The OpenAPI document of the JSON routes (the HTML page at `/` is for people, not an API).
 pub fn openapi() -> Value {
     OpenApi::new(
         "Kindpakket — dashboard",

@@ -1,4 +1,5 @@
-//! The dashboard page for the kwartaaloverleg: plain HTML, printable, in Dutch.
+//! The dashboard page for the kwartaaloverleg: plain server-rendered HTML with inline CSS, no
+//! script, in Dutch, readable on a screen and printable on paper.
 
 use std::fmt::Write;
 
@@ -6,10 +7,20 @@ use axum::extract::State;
 use axum::response::Html;
 use kindpakket_platform::http::ApiError;
 use sqlx::PgPool;
+use time::macros::format_description;
+use time::OffsetDateTime;
 
-use crate::funnel::{self, Funnel};
+use crate::projections::funnel::{self, Counts, Funnel, Overview};
 
-/// Escapes text for HTML, so that nothing a user typed (a partner's name) can become markup.
+/// `GET /`: the page, rendered from the read model at every request (it refreshes itself every
+/// 10 seconds).
+#[tracing::instrument(skip_all)]
+pub async fn dashboard(State(pool): State<PgPool>) -> Result<Html<String>, ApiError> {
+    let overview = funnel::overview(&pool).await.map_err(ApiError::internal)?;
+    Ok(Html(render(&overview, OffsetDateTime::now_utc())))
+}
+
+/// Escapes text for HTML, so that nothing from an event (a partner's name) can become markup.
 pub fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
@@ -25,8 +36,19 @@ pub fn escape_html(text: &str) -> String {
     escaped
 }
 
-fn euro(cents: i64) -> String {
-    format!("€ {},{:02}", cents / 100, (cents % 100).abs())
+/// An amount in cents the Dutch way: `€ 1.234,50`.
+pub fn euro(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    format!("€ {sign}{grouped},{:02}", cents % 100)
 }
 
 fn percentage(value: Option<i64>) -> String {
@@ -34,98 +56,175 @@ fn percentage(value: Option<i64>) -> String {
 }
 
 const STYLE: &str = r#"
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #1b1b1b; padding: 0 1rem; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid #154273; }
-p.lead { color: #444; }
-.funnel { display: flex; gap: .5rem; margin: 1rem 0; }
-.step { flex: 1; background: #e8f0f8; border-left: 6px solid #154273; padding: .6rem .8rem; }
-.step .count { font-size: 2rem; font-weight: 700; } .step .label { font-size: .9rem; }
-table { border-collapse: collapse; width: 100%; margin-top: .5rem; }
-th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ccc; } td.number, th.number { text-align: right; }
+:root { --rijksblauw: #154273; --licht: #e8f0f8; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.45; margin: 2rem auto; max-width: 64rem; padding: 0 1rem; color: #1b1b1b; }
+h1 { font-size: 1.7rem; margin: 0 0 .3rem; color: var(--rijksblauw); }
+h2 { font-size: 1.25rem; margin: 0 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid var(--rijksblauw); }
+h3 { font-size: 1rem; margin: 1.2rem 0 .3rem; }
+p.lead { margin: .3rem 0 1rem; color: #333; }
+p.stand { font-size: .85rem; color: #555; margin: 0; }
+section { margin: 2rem 0; }
+table { border-collapse: collapse; width: 100%; }
+caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+th, td { text-align: left; padding: .4rem .55rem; border-bottom: 1px solid #c8c8c8; vertical-align: bottom; }
+thead th { background: var(--licht); font-weight: 600; }
+.getal { text-align: right; font-variant-numeric: tabular-nums; }
+table.trechter td { font-size: 1.6rem; font-weight: 700; }
+table.trechter td.gebruik { color: var(--rijksblauw); }
+.balk { display: block; height: .45rem; margin-top: .25rem; background: var(--rijksblauw); print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+.toelichting { font-size: .9rem; color: #333; border-left: 4px solid var(--licht); padding-left: .8rem; }
 footer { margin-top: 3rem; font-size: .85rem; color: #555; }
-@media print { .step { border: 1px solid #999; } a { color: inherit; text-decoration: none; } meta { display: none; } }
+@media print {
+  @page { margin: 1.5cm; }
+  body { margin: 0; max-width: none; font-size: 10pt; color: #000; }
+  section { break-inside: avoid; page-break-inside: avoid; }
+  h2 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+  .alleen-scherm { display: none; }
+  thead th { background: #eee; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
 "#;
 
-pub fn render(funnels: &[Funnel]) -> String {
-    let totals = funnel::totals(funnels);
-    let mut html = String::new();
+/// The whole page. `now` is when the figures were read, shown on screen and on paper.
+pub fn render(overview: &Overview, now: OffsetDateTime) -> String {
+    let stand = now
+        .format(format_description!(
+            "[day]-[month]-[year] [hour]:[minute] UTC"
+        ))
+        .unwrap_or_default();
+    let mut html = String::with_capacity(8 * 1024);
     let _ = write!(
         html,
         r#"<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="10">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Kindpakket — dashboard kwartaaloverleg</title><style>{STYLE}</style></head>
+<title>Kindpakket — dashboard kwartaaloverleg</title>
+<style>{STYLE}</style>
+</head>
 <body>
+<header>
 <h1>Kindpakket — dashboard kwartaaloverleg</h1>
-<p class="lead">Hoeveel kinderen zijn gesignaleerd, aangevraagd, toegekend en bediend, en door welke partner.
-Alle aantallen zijn <strong>kinderen</strong>, geen aanvragen of verstrekkingen. Totaal over alle gemeenten:
-{} gesignaleerd, {} aangevraagd, {} toegekend, {} bediend (gebruik {}).</p>
-"#,
-        totals.gesignaleerd,
-        totals.aangevraagd,
-        totals.toegekend,
-        totals.bediend,
-        percentage(totals.gebruik_percentage)
+<p class="lead">Hoeveel kinderen zijn gesignaleerd, hoeveel kinderen staan in een aanvraag, hoeveel kregen een
+recht op een voorziening (toegekend) en hoeveel kregen er ook echt een (bediend) — per gemeente en per partner.</p>
+<p class="stand">Stand van {stand}. <span class="alleen-scherm">Deze pagina ververst zich elke 10 seconden.</span></p>
+</header>
+<main>
+<p class="toelichting">Alle aantallen in de trechter zijn <strong>kinderen</strong>: een kind telt één keer per stap, ook
+als het meerdere keren is gesignaleerd of meerdere voorzieningen kreeg. <strong>Gebruik</strong> is het aandeel van
+de toegekende kinderen dat al minstens één voorziening kreeg. Er staan hier geen namen en geen lijsten van kinderen,
+alleen aantallen.</p>
+"#
     );
-    if funnels.is_empty() {
-        html.push_str("<p>Er zijn nog geen gegevens. Zodra een regeling is gepubliceerd of een kind is gesignaleerd, verschijnen de cijfers hier.</p>");
-    }
-    for funnel in funnels {
-        let _ = write!(
-            html,
-            r#"<h2>Gemeente {gemeente}</h2>
-<div class="funnel">
-<div class="step"><div class="count">{signalled}</div><div class="label">gesignaleerd</div></div>
-<div class="step"><div class="count">{applied}</div><div class="label">aangevraagd</div></div>
-<div class="step"><div class="count">{granted}</div><div class="label">toegekend</div></div>
-<div class="step"><div class="count">{served}</div><div class="label">bediend</div></div>
-</div>
-<p>Gebruik (bediend als deel van toegekend): <strong>{usage}</strong></p>
-<table><thead><tr><th>Partner</th><th class="number">Doorverwezen</th><th class="number">Kinderen bediend</th><th class="number">Verstrekkingen</th><th class="number">Bedrag</th></tr></thead><tbody>
-"#,
-            gemeente = escape_html(&funnel.gemeente),
-            signalled = funnel.gesignaleerd,
-            applied = funnel.aangevraagd,
-            granted = funnel.toegekend,
-            served = funnel.bediend,
-            usage = percentage(funnel.gebruik_percentage),
+    render_totals(&mut html, &overview.totaal, overview.gemeenten.len());
+    if overview.gemeenten.is_empty() {
+        html.push_str(
+            "<p>Er zijn nog geen gegevens. Zodra een regeling is gepubliceerd of een kind is gesignaleerd, verschijnen de cijfers hier.</p>\n",
         );
-        if funnel.partners.is_empty() {
-            html.push_str(r#"<tr><td colspan="5">Nog geen partners ingeschreven.</td></tr>"#);
-        }
-        for partner in &funnel.partners {
-            let _ = write!(
-                html,
-                r#"<tr><td>{}</td><td class="number">{}</td><td class="number">{}</td><td class="number">{}</td><td class="number">{}</td></tr>"#,
-                escape_html(&partner.naam),
-                partner.doorverwezen,
-                partner.bediend,
-                partner.verstrekkingen,
-                euro(partner.bedrag_cent)
-            );
-        }
-        html.push_str("</tbody></table>\n");
+    }
+    for funnel in &overview.gemeenten {
+        render_gemeente(&mut html, funnel);
     }
     html.push_str(
-        r#"<footer>De cijfers komen uit de gebeurtenissen van de diensten signalering, aanvragen, regie en verstrekking,
-en kunnen altijd opnieuw uit die stromen worden opgebouwd. Er staan hier geen namen of lijsten van kinderen.
-De pagina ververst elke 10 seconden. Ook als JSON: <a href="/api/v1/trechter">/api/v1/trechter</a>.</footer>
-</body></html>
+        r#"</main>
+<footer>
+<p>De cijfers komen uit de gebeurtenissen die de diensten regie, signalering, aanvragen en verstrekking
+publiceren. Het dashboard bewaart ze als feiten en kan ze op elk moment opnieuw uit die gebeurtenisstromen
+opbouwen; een gebeurtenis die twee keer binnenkomt, telt één keer.</p>
+<p>Doorverwezen: het aantal signaleringen waarin een gezin naar deze partner is verwezen. Bedrag: de waarde van
+de verstrekkingen van deze partner.</p>
+<p class="alleen-scherm">Dezelfde cijfers als JSON: <a href="/api/v1/trechter">/api/v1/trechter</a>.</p>
+</footer>
+</body>
+</html>
 "#,
     );
     html
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn dashboard(State(pool): State<PgPool>) -> Result<Html<String>, ApiError> {
-    let funnels = funnel::for_all(&pool).await.map_err(ApiError::internal)?;
-    Ok(Html(render(&funnels)))
+fn render_totals(html: &mut String, totals: &Counts, gemeenten: usize) {
+    let caption = match gemeenten {
+        1 => "1 gemeente".to_owned(),
+        count => format!("{count} gemeenten"),
+    };
+    let _ = write!(
+        html,
+        "<section>\n<h2>Alle gemeenten samen</h2>\n<p>{caption}; een kind dat in twee gemeenten bekend is, telt hier één keer.</p>\n"
+    );
+    render_funnel_table(html, totals);
+    html.push_str("</section>\n");
+}
+
+fn render_gemeente(html: &mut String, funnel: &Funnel) {
+    let _ = writeln!(
+        html,
+        "<section>\n<h2>Gemeente {}</h2>",
+        escape_html(&funnel.gemeente)
+    );
+    render_funnel_table(html, &funnel.counts);
+    html.push_str(
+        r#"<h3>Per partner</h3>
+<table>
+<thead><tr><th scope="col">Partner</th><th scope="col" class="getal">Doorverwezen</th><th scope="col" class="getal">Kinderen bediend</th><th scope="col" class="getal">Verstrekkingen</th><th scope="col" class="getal">Bedrag</th></tr></thead>
+<tbody>
+"#,
+    );
+    if funnel.partners.is_empty() {
+        html.push_str("<tr><td colspan=\"5\">Nog geen partners.</td></tr>\n");
+    }
+    for partner in &funnel.partners {
+        let _ = writeln!(
+            html,
+            r#"<tr><td>{}</td><td class="getal">{}</td><td class="getal">{}</td><td class="getal">{}</td><td class="getal">{}</td></tr>"#,
+            escape_html(&partner.naam),
+            partner.doorverwezen,
+            partner.bediend,
+            partner.verstrekkingen,
+            euro(partner.bedrag_cent),
+        );
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// The four steps side by side, each with a bar relative to the largest step, and the usage.
+fn render_funnel_table(html: &mut String, counts: &Counts) {
+    let steps = [
+        counts.gesignaleerd,
+        counts.aangevraagd,
+        counts.toegekend,
+        counts.bediend,
+    ];
+    let largest = steps.iter().copied().max().unwrap_or(0).max(1);
+    html.push_str(
+        r#"<table class="trechter">
+<caption>Trechter, in kinderen</caption>
+<thead><tr><th scope="col">Gesignaleerd</th><th scope="col">→ Aangevraagd</th><th scope="col">→ Toegekend</th><th scope="col">→ Bediend</th><th scope="col">Gebruik (bediend van toegekend)</th></tr></thead>
+<tbody><tr>"#,
+    );
+    for count in steps {
+        let width = count * 100 / largest;
+        let _ = write!(
+            html,
+            r#"<td>{count}<span class="balk" style="width: {width}%"></span></td>"#
+        );
+    }
+    let _ = writeln!(
+        html,
+        r#"<td class="gebruik">{}</td></tr></tbody>
+</table>"#,
+        percentage(counts.gebruik_percentage)
+    );
 }
 
 #[cfg(test)]
 mod tests {
+    use time::macros::datetime;
+
     use super::*;
-    use crate::funnel::PartnerFigures;
+    use crate::projections::funnel::PartnerFigures;
 
     #[test]
     fn markup_in_names_is_escaped() {
@@ -133,30 +232,72 @@ mod tests {
             escape_html(r#"<script>alert("x")</script> & 'y'"#),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
         );
+        assert_eq!(
+            escape_html("Stichting Leergeld ’s-Gravenhage"),
+            "Stichting Leergeld ’s-Gravenhage"
+        );
+        assert_eq!(escape_html("&amp;"), "&amp;amp;", "escaped once more");
+    }
+
+    #[test]
+    fn amounts_read_the_dutch_way() {
+        assert_eq!(euro(0), "€ 0,00");
+        assert_eq!(euro(7_550), "€ 75,50");
+        assert_eq!(euro(123_456_789), "€ 1.234.567,89");
+        assert_eq!(euro(100_000), "€ 1.000,00");
+        assert_eq!(euro(-505), "€ -5,05");
+    }
+
+    fn overview() -> Overview {
+        Overview {
+            gemeenten: vec![Funnel {
+                gemeente: "GM0518".to_owned(),
+                counts: Counts::new(3, 2, 2, 1),
+                partners: vec![PartnerFigures {
+                    partner: "leergeld".to_owned(),
+                    naam: "Leergeld <b>".to_owned(),
+                    bediend: 1,
+                    verstrekkingen: 1,
+                    bedrag_cent: 7_550,
+                    doorverwezen: 0,
+                }],
+            }],
+            totaal: Counts::new(3, 2, 2, 1),
+        }
     }
 
     #[test]
     fn the_page_shows_each_gemeente_and_partner_without_raw_markup() {
-        let page = render(&[Funnel {
-            gemeente: "GM0518".to_owned(),
-            gesignaleerd: 3,
-            aangevraagd: 2,
-            toegekend: 2,
-            bediend: 1,
-            gebruik_percentage: Some(50),
-            partners: vec![PartnerFigures {
-                partner: "leergeld".to_owned(),
-                naam: "Leergeld <b>".to_owned(),
-                bediend: 1,
-                verstrekkingen: 1,
-                bedrag_cent: 7_550,
-                doorverwezen: 0,
-            }],
-        }]);
+        let page = render(&overview(), datetime!(2026-03-01 12:05 UTC));
+        assert!(page.contains("<title>Kindpakket — dashboard kwartaaloverleg</title>"));
+        assert!(page.contains(r#"<meta http-equiv="refresh" content="10">"#));
         assert!(page.contains("Gemeente GM0518"));
         assert!(page.contains("Leergeld &lt;b&gt;"));
         assert!(!page.contains("Leergeld <b>"));
         assert!(page.contains("€ 75,50"));
         assert!(page.contains("50%"));
+        assert!(page.contains("Stand van 01-03-2026 12:05 UTC"));
+        assert!(page.contains("@media print"));
+        assert!(!page.contains("<script"), "no script at all");
+    }
+
+    #[test]
+    fn the_bars_are_relative_to_the_largest_step() {
+        let page = render(&overview(), datetime!(2026-03-01 12:05 UTC));
+        assert!(page.contains(r#"3<span class="balk" style="width: 100%">"#));
+        assert!(page.contains(r#"2<span class="balk" style="width: 66%">"#));
+        assert!(page.contains(r#"1<span class="balk" style="width: 33%">"#));
+    }
+
+    #[test]
+    fn an_empty_dashboard_says_there_is_nothing_yet_and_shows_no_usage() {
+        let empty = Overview {
+            gemeenten: vec![],
+            totaal: Counts::default(),
+        };
+        let page = render(&empty, datetime!(2026-03-01 12:05 UTC));
+        assert!(page.contains("Er zijn nog geen gegevens"));
+        assert!(page.contains(r#"<td class="gebruik">—</td>"#));
+        assert!(page.contains(r#"0<span class="balk" style="width: 0%">"#));
     }
 }

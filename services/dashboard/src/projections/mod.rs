@@ -1,8 +1,15 @@
 //! The read model, fed by the durable consumers of all four streams. Each event is applied inside the
 //! transaction that moves the consumer's offset, and every write is an upsert keyed by the fact's own
 //! id, so that even a replay without offsets cannot count anything twice.
+//!
+//! The tables hold facts (one row per signal, application, entitlement, delivery), not counters, so
+//! that the figures can be sliced later (by quarter, channel, provision type) and the whole read
+//! model can be rebuilt from the streams: drop the database and the consumers start from the first
+//! event. [`funnel`] reads them.
 
-use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
+pub mod funnel;
+
+use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent, CONSUMER_MIGRATION};
 use kindpakket_platform::db::Migration;
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::provision::ProvisionEvent;
@@ -84,7 +91,23 @@ pub const READ_MODEL_MIGRATION: Migration = Migration {
     "#,
 };
 
-/// Applies every event of every stream to the read model.
+/// The organisation that acted for a signal (from the envelope), besides the signaller named in
+/// the event: they differ when, say, a partner records a signal on behalf of a school.
+pub const SIGNAL_ACTOR_MIGRATION: Migration = Migration {
+    name: "0201_signals_acting_organisation",
+    sql: "ALTER TABLE signals ADD COLUMN acting_organisation text;",
+};
+
+/// Every migration of the dashboard's database, in order.
+pub const MIGRATIONS: [Migration; 3] = [
+    CONSUMER_MIGRATION,
+    READ_MODEL_MIGRATION,
+    SIGNAL_ACTOR_MIGRATION,
+];
+
+/// Applies every event of every stream to the read model. An event type this version does not know
+/// (or a payload it cannot read) is poison: the consumer parks it in `dead_letters` and goes on.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct DashboardProjection;
 
 /// The JSON name of a serialisable enum value (e.g. `low_income`), as stored in the read model.
@@ -104,7 +127,10 @@ impl EventHandler for DashboardProjection {
         let gemeente = event.envelope.gemeente.as_str();
         match event.envelope.service {
             Service::Regie => apply_regie(connection, gemeente, event.decode()?).await,
-            Service::Signalling => apply_signalling(connection, gemeente, event.decode()?).await,
+            Service::Signalling => {
+                let acting = event.envelope.actor.organisation.as_str();
+                apply_signalling(connection, gemeente, acting, event.decode()?).await
+            }
             Service::Application => apply_application(connection, gemeente, event.decode()?).await,
             Service::Provision => apply_provision(connection, gemeente, event.decode()?).await,
         }
@@ -163,6 +189,7 @@ async fn apply_regie(
 async fn apply_signalling(
     connection: &mut PgConnection,
     gemeente: &str,
+    acting_organisation: &str,
     event: SignallingEvent,
 ) -> Result<(), HandlerError> {
     match event {
@@ -172,8 +199,9 @@ async fn apply_signalling(
                 Referral::Partner { partner } => Some(partner.as_str()),
             };
             sqlx::query(
-                "INSERT INTO signals (signal_id, gemeente, child, signaller, reason, referred_partner, signalled_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                "INSERT INTO signals (signal_id, gemeente, child, signaller, reason, referred_partner,
+                     signalled_on, acting_organisation)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             )
             .bind(signal.signal_id)
             .bind(gemeente)
@@ -182,6 +210,7 @@ async fn apply_signalling(
             .bind(word(&signal.reason))
             .bind(referred_partner)
             .bind(signal.signalled_on)
+            .bind(acting_organisation)
             .execute(&mut *connection)
             .await?;
         }

@@ -1,0 +1,252 @@
+//! The funnel: how many children were signalled, applied for, granted and served, per gemeente and
+//! per partner. Counted in distinct (pseudonymous) children, never listed: no query here returns a
+//! child reference.
+//!
+//! The steps, each a count of distinct children:
+//! - `gesignaleerd`: children in a signal;
+//! - `aangevraagd`: children in a submitted application, whatever became of it;
+//! - `toegekend`: children with at least one entitlement, whether the grant (application stream) or
+//!   the opened entitlement (provision stream) arrived first; both write the same row;
+//! - `bediend`: children with at least one delivery. A delivery is always against an entitlement
+//!   opened earlier on the same aggregate, so `bediend` never exceeds `toegekend`.
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+/// The four steps and the usage, counted in children.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub gesignaleerd: i64,
+    pub aangevraagd: i64,
+    pub toegekend: i64,
+    pub bediend: i64,
+    /// Served as a share of granted children, in whole percent; none when nobody was granted.
+    pub gebruik_percentage: Option<i64>,
+}
+
+impl Counts {
+    pub fn new(gesignaleerd: i64, aangevraagd: i64, toegekend: i64, bediend: i64) -> Self {
+        Self {
+            gesignaleerd,
+            aangevraagd,
+            toegekend,
+            bediend,
+            gebruik_percentage: usage_percentage(bediend, toegekend),
+        }
+    }
+}
+
+/// One gemeente's figures.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Funnel {
+    /// The CBS code, e.g. `GM0518`.
+    pub gemeente: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub partners: Vec<PartnerFigures>,
+}
+
+impl Funnel {
+    /// A gemeente where nothing happened yet.
+    pub fn empty(gemeente: &str) -> Self {
+        Self {
+            gemeente: gemeente.to_owned(),
+            counts: Counts::default(),
+            partners: Vec::new(),
+        }
+    }
+}
+
+/// One partner's figures in one gemeente.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerFigures {
+    /// The partner's organisation code, e.g. `leergeld-den-haag`.
+    pub partner: String,
+    /// The partner's public name; its code while its enrolment has not reached the dashboard yet.
+    pub naam: String,
+    /// Children served by this partner.
+    pub bediend: i64,
+    pub verstrekkingen: i64,
+    pub bedrag_cent: i64,
+    /// Signals that referred a family to this partner.
+    pub doorverwezen: i64,
+}
+
+/// Every gemeente's funnel, and the totals.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Overview {
+    pub gemeenten: Vec<Funnel>,
+    /// Across all gemeenten; a child known in two gemeenten counts once.
+    pub totaal: Counts,
+}
+
+/// Served as a whole percentage of granted, rounded half up; none when nobody was granted.
+pub fn usage_percentage(served: i64, granted: i64) -> Option<i64> {
+    (granted > 0).then(|| (served * 200 + granted) / (granted * 2))
+}
+
+/// One gemeente's funnel (all zeros when nothing happened there yet).
+pub async fn for_gemeente(pool: &PgPool, gemeente: &str) -> Result<Funnel, sqlx::Error> {
+    let mut funnels = for_gemeenten(pool, &[gemeente.to_owned()]).await?;
+    Ok(funnels.pop().unwrap_or_else(|| Funnel::empty(gemeente)))
+}
+
+/// The funnel of every gemeente the read model knows, by CBS code, and the totals.
+pub async fn overview(pool: &PgPool) -> Result<Overview, sqlx::Error> {
+    let gemeenten: Vec<String> = sqlx::query_scalar(
+        "SELECT gemeente FROM provisions UNION SELECT gemeente FROM partners
+         UNION SELECT gemeente FROM signals UNION SELECT gemeente FROM applications
+         UNION SELECT gemeente FROM entitlements UNION SELECT gemeente FROM deliveries",
+    )
+    .fetch_all(pool)
+    .await?;
+    let (gesignaleerd, aangevraagd, toegekend, bediend): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT
+            (SELECT count(DISTINCT child) FROM signals),
+            (SELECT count(DISTINCT child) FROM application_children),
+            (SELECT count(DISTINCT child) FROM entitlements),
+            (SELECT count(DISTINCT child) FROM deliveries)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Overview {
+        gemeenten: for_gemeenten(pool, &gemeenten).await?,
+        totaal: Counts::new(gesignaleerd, aangevraagd, toegekend, bediend),
+    })
+}
+
+/// The funnels of the given gemeenten, ordered by code; each gemeente has one, zeros included.
+async fn for_gemeenten(pool: &PgPool, gemeenten: &[String]) -> Result<Vec<Funnel>, sqlx::Error> {
+    let counts: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT g.gemeente,
+            (SELECT count(DISTINCT child) FROM signals s WHERE s.gemeente = g.gemeente),
+            (SELECT count(DISTINCT c.child) FROM application_children c
+                 JOIN applications a USING (application_id) WHERE a.gemeente = g.gemeente),
+            (SELECT count(DISTINCT child) FROM entitlements e WHERE e.gemeente = g.gemeente),
+            (SELECT count(DISTINCT child) FROM deliveries d WHERE d.gemeente = g.gemeente)
+         FROM (SELECT DISTINCT unnest($1::text[]) AS gemeente) g
+         ORDER BY g.gemeente",
+    )
+    .bind(gemeenten)
+    .fetch_all(pool)
+    .await?;
+    // Every partner that is enrolled, delivered or was referred to, so that a delivery by a partner
+    // whose enrolment has not arrived yet still counts.
+    let partners: Vec<(String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+        "WITH known AS (
+            SELECT gemeente, partner FROM partners WHERE gemeente = ANY($1)
+            UNION SELECT gemeente, partner FROM deliveries WHERE gemeente = ANY($1)
+            UNION SELECT gemeente, referred_partner FROM signals
+                WHERE gemeente = ANY($1) AND referred_partner IS NOT NULL
+         ), served AS (
+            SELECT gemeente, partner, count(DISTINCT child) AS children, count(*) AS deliveries,
+                   sum(amount_cents)::bigint AS amount_cents
+            FROM deliveries WHERE gemeente = ANY($1) GROUP BY gemeente, partner
+         ), referred AS (
+            SELECT gemeente, referred_partner AS partner, count(*) AS signals
+            FROM signals WHERE gemeente = ANY($1) AND referred_partner IS NOT NULL
+            GROUP BY gemeente, referred_partner
+         )
+         SELECT k.gemeente, k.partner, coalesce(p.name, k.partner),
+                coalesce(s.children, 0), coalesce(s.deliveries, 0), coalesce(s.amount_cents, 0),
+                coalesce(r.signals, 0)
+         FROM known k
+         LEFT JOIN partners p USING (gemeente, partner)
+         LEFT JOIN served s USING (gemeente, partner)
+         LEFT JOIN referred r USING (gemeente, partner)
+         ORDER BY k.gemeente, lower(coalesce(p.name, k.partner)), k.partner",
+    )
+    .bind(gemeenten)
+    .fetch_all(pool)
+    .await?;
+    let mut funnels: Vec<Funnel> = counts
+        .into_iter()
+        .map(
+            |(gemeente, gesignaleerd, aangevraagd, toegekend, bediend)| Funnel {
+                gemeente,
+                counts: Counts::new(gesignaleerd, aangevraagd, toegekend, bediend),
+                partners: Vec::new(),
+            },
+        )
+        .collect();
+    for (gemeente, partner, naam, bediend, verstrekkingen, bedrag_cent, doorverwezen) in partners {
+        if let Some(funnel) = funnels.iter_mut().find(|f| f.gemeente == gemeente) {
+            funnel.partners.push(PartnerFigures {
+                partner,
+                naam,
+                bediend,
+                verstrekkingen,
+                bedrag_cent,
+                doorverwezen,
+            });
+        }
+    }
+    Ok(funnels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_served_over_granted_rounded_half_up() {
+        assert_eq!(usage_percentage(1, 1), Some(100));
+        assert_eq!(usage_percentage(2, 3), Some(67));
+        assert_eq!(usage_percentage(1, 3), Some(33));
+        assert_eq!(usage_percentage(1, 8), Some(13), "12.5 rounds up");
+        assert_eq!(usage_percentage(1, 200), Some(1), "0.5 rounds up");
+        assert_eq!(usage_percentage(1, 201), Some(0));
+        assert_eq!(usage_percentage(0, 5), Some(0));
+    }
+
+    #[test]
+    fn usage_is_absent_when_nobody_was_granted() {
+        assert_eq!(usage_percentage(0, 0), None);
+        let counts = Counts::new(3, 2, 0, 0);
+        assert_eq!(counts.gebruik_percentage, None);
+        let json = serde_json::to_value(&counts).unwrap();
+        assert!(
+            json["gebruikPercentage"].is_null(),
+            "shown as null, not left out: {json}"
+        );
+    }
+
+    #[test]
+    fn a_funnel_reads_as_dutch_json_with_its_counts_beside_the_gemeente() {
+        let funnel = Funnel {
+            gemeente: "GM0518".to_owned(),
+            counts: Counts::new(4, 3, 2, 1),
+            partners: vec![PartnerFigures {
+                partner: "leergeld".to_owned(),
+                naam: "Stichting Leergeld".to_owned(),
+                bediend: 1,
+                verstrekkingen: 2,
+                bedrag_cent: 7_550,
+                doorverwezen: 1,
+            }],
+        };
+        let json = serde_json::to_value(&funnel).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "gemeente": "GM0518",
+                "gesignaleerd": 4, "aangevraagd": 3, "toegekend": 2, "bediend": 1,
+                "gebruikPercentage": 50,
+                "partners": [{"partner": "leergeld", "naam": "Stichting Leergeld", "bediend": 1,
+                              "verstrekkingen": 2, "bedragCent": 7_550, "doorverwezen": 1}]
+            })
+        );
+    }
+
+    #[test]
+    fn an_empty_gemeente_has_zeros_and_no_usage() {
+        let funnel = Funnel::empty("GM0014");
+        assert_eq!(funnel.counts.gesignaleerd, 0);
+        assert_eq!(funnel.counts.bediend, 0);
+        assert_eq!(funnel.counts.gebruik_percentage, None);
+        assert!(funnel.partners.is_empty());
+    }
+}
