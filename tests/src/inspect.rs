@@ -104,3 +104,55 @@ pub async fn compare(
         distinct_on_stream: distinct.len(),
     })
 }
+
+/// Aggregates whose last stored sequence differs from what a consumer has applied.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConsumerLag {
+    pub service: Service,
+    pub consumer: String,
+    /// Aggregates the consumer is behind on (or ahead of, which would mean a lost store event).
+    pub differing_aggregates: usize,
+    pub aggregates_in_store: usize,
+}
+
+/// Compares a service's store with what a consuming service (the dashboard, `dashboard-<service>`)
+/// has applied: per aggregate, the last stored sequence against the consumer's offset.
+pub async fn compare_consumer(
+    service: Service,
+    store_url: &str,
+    consumer_database_url: &str,
+    consumer: &str,
+) -> Result<ConsumerLag> {
+    let mut store = PgConnection::connect(store_url).await?;
+    let stored: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT aggregate_type, aggregate_id, max(sequence) FROM events GROUP BY aggregate_type, aggregate_id",
+    )
+    .fetch_all(&mut store)
+    .await?;
+    store.close().await?;
+    let mut consuming = PgConnection::connect(consumer_database_url).await?;
+    let applied: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT aggregate_type, aggregate_id, last_sequence FROM consumer_offsets WHERE consumer = $1",
+    )
+    .bind(consumer)
+    .fetch_all(&mut consuming)
+    .await?;
+    consuming.close().await?;
+    let applied: std::collections::HashMap<(String, String), i64> = applied
+        .into_iter()
+        .map(|(aggregate_type, aggregate_id, sequence)| ((aggregate_type, aggregate_id), sequence))
+        .collect();
+    let differing = stored
+        .iter()
+        .filter(|(aggregate_type, aggregate_id, sequence)| {
+            applied.get(&(aggregate_type.clone(), aggregate_id.clone())) != Some(sequence)
+        })
+        .count()
+        + applied.len().saturating_sub(stored.len());
+    Ok(ConsumerLag {
+        service,
+        consumer: consumer.to_owned(),
+        differing_aggregates: differing,
+        aggregates_in_store: stored.len(),
+    })
+}
