@@ -38,7 +38,11 @@ pub async fn stream_messages(
     nats_url: &str,
     service: Service,
 ) -> Result<Vec<(String, EventMessage<Value>)>> {
-    let client = async_nats::connect(nats_url).await?;
+    let servers: Vec<async_nats::ServerAddr> = nats_url
+        .split(',')
+        .map(|url| url.trim().parse())
+        .collect::<Result<_, _>>()?;
+    let client = async_nats::connect(servers).await?;
     let js = jetstream::new(client);
     let mut stream = js.get_stream(service.stream().name).await?;
     let total = stream.info().await?.state.messages;

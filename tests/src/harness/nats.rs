@@ -19,6 +19,8 @@ pub struct Nats {
     monitor_port: u16,
     dir: TempDir,
     child: Option<Child>,
+    /// For a node of a cluster: its name and configuration file.
+    node: Option<(String, PathBuf)>,
 }
 
 impl Nats {
@@ -31,9 +33,54 @@ impl Nats {
             monitor_port: free_port(),
             dir,
             child: None,
+            node: None,
         };
         nats.launch().await?;
         Ok(nats)
+    }
+
+    /// A JetStream cluster of `size` nodes on loopback, configured as production is: every node
+    /// `sync_interval: always`, routes to all. Streams get their replicas from the services.
+    pub async fn start_cluster(size: usize) -> Result<Vec<Nats>> {
+        let cluster_ports: Vec<u16> = (0..size).map(|_| free_port()).collect();
+        let routes: Vec<String> = cluster_ports
+            .iter()
+            .map(|port| format!("nats-route://127.0.0.1:{port}"))
+            .collect();
+        let mut nodes = Vec::with_capacity(size);
+        for (index, cluster_port) in cluster_ports.iter().enumerate() {
+            let dir = tempfile::Builder::new()
+                .prefix("kindpakket-nats-node-")
+                .tempdir()?;
+            let name = format!("kindpakket-node-{}", index + 1);
+            let (port, monitor_port) = (free_port(), free_port());
+            let config = dir.path().join("nats.conf");
+            std::fs::write(
+                &config,
+                format!(
+                    "server_name: {name}\nlisten: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n\
+                     jetstream {{\n  store_dir: \"{}\"\n  sync_interval: always\n}}\n\
+                     cluster {{\n  name: kindpakket\n  listen: 127.0.0.1:{cluster_port}\n  routes: [{}]\n}}\n",
+                    dir.path().join("jetstream").display(),
+                    routes.join(", ")
+                ),
+            )?;
+            nodes.push(Nats {
+                port,
+                monitor_port,
+                dir,
+                child: None,
+                node: Some((name, config)),
+            });
+        }
+        let launches = nodes.iter_mut().map(|node| node.launch());
+        futures::future::try_join_all(launches).await?;
+        Ok(nodes)
+    }
+
+    /// The server name of a cluster node (`kindpakket-node-N`), or none for a single server.
+    pub fn server_name(&self) -> Option<&str> {
+        self.node.as_ref().map(|(name, _)| name.as_str())
     }
 
     pub fn port(&self) -> u16 {
@@ -92,12 +139,21 @@ impl Nats {
                 .create(true)
                 .append(true)
                 .open(&log_path)?;
-            let child = Command::new(&binary)
-                .args(["-js", "-a", "127.0.0.1"])
-                .args(["-p", &self.port.to_string()])
-                .args(["-m", &self.monitor_port.to_string()])
-                .arg("-sd")
-                .arg(self.store_dir())
+            let mut command = Command::new(&binary);
+            match &self.node {
+                Some((_, config)) => {
+                    command.arg("-c").arg(config);
+                }
+                None => {
+                    command
+                        .args(["-js", "-a", "127.0.0.1"])
+                        .args(["-p", &self.port.to_string()])
+                        .args(["-m", &self.monitor_port.to_string()])
+                        .arg("-sd")
+                        .arg(self.store_dir());
+                }
+            }
+            let child = command
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log)

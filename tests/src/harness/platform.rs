@@ -158,7 +158,9 @@ impl Drop for ServiceProcess {
 pub struct Platform {
     // Field order is drop order: the services stop before NATS and Postgres.
     services: Vec<ServiceProcess>,
+    /// The NATS server (the first node of a cluster).
     pub nats: Nats,
+    other_nats_nodes: Vec<Nats>,
     pub postgres: Postgres,
     http: reqwest::Client,
     logs: TempDir,
@@ -167,6 +169,43 @@ pub struct Platform {
 impl Platform {
     pub async fn start() -> Result<Platform> {
         let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start())?;
+        Self::start_services(postgres, nats, Vec::new(), 1).await
+    }
+
+    /// The platform on a three-node JetStream cluster with R3 streams, as in production.
+    pub async fn start_clustered() -> Result<Platform> {
+        let (postgres, mut nodes) = tokio::try_join!(Postgres::start(), Nats::start_cluster(3))?;
+        let first = nodes.remove(0);
+        Self::start_services(postgres, first, nodes, 3).await
+    }
+
+    /// Every NATS server of the platform, comma-separated (one, or the cluster's three).
+    pub fn nats_urls(&self) -> String {
+        std::iter::once(&self.nats)
+            .chain(&self.other_nats_nodes)
+            .map(Nats::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Every node of the cluster (just the one server when not clustered).
+    pub fn nats_nodes_mut(&mut self) -> Vec<&mut Nats> {
+        std::iter::once(&mut self.nats)
+            .chain(self.other_nats_nodes.iter_mut())
+            .collect()
+    }
+
+    async fn start_services(
+        postgres: Postgres,
+        nats: Nats,
+        other_nats_nodes: Vec<Nats>,
+        replicas: usize,
+    ) -> Result<Platform> {
+        let nats_urls = std::iter::once(&nats)
+            .chain(&other_nats_nodes)
+            .map(Nats::url)
+            .collect::<Vec<_>>()
+            .join(",");
         let logs = tempfile::Builder::new()
             .prefix("kindpakket-logs-")
             .tempdir()?;
@@ -183,7 +222,11 @@ impl Platform {
                     "KINDPAKKET_DATABASE_URL".to_owned(),
                     postgres.url(name.database()),
                 ),
-                ("KINDPAKKET_NATS_URL".to_owned(), nats.url()),
+                ("KINDPAKKET_NATS_URL".to_owned(), nats_urls.clone()),
+                (
+                    "KINDPAKKET_STREAM_REPLICAS".to_owned(),
+                    replicas.to_string(),
+                ),
                 ("KINDPAKKET_LOG_FORMAT".to_owned(), "json".to_owned()),
                 ("RUST_LOG".to_owned(), log_level.clone()),
             ];
@@ -204,6 +247,7 @@ impl Platform {
         Ok(Platform {
             services,
             nats,
+            other_nats_nodes,
             postgres,
             http: reqwest::Client::new(),
             logs,

@@ -1,0 +1,173 @@
+//! The platform on a three-node JetStream cluster with R3 streams and `sync_interval: always`, as in
+//! production (deploy/nats/cluster/): the stream leader killed in the middle of a load, and all three
+//! nodes killed at once, lose nothing acknowledged and double nothing in the dashboard.
+
+use std::time::Duration;
+
+use kindpakket_proto::Service;
+use kindpakket_tests::client::{As, Endpoints, Kindpakket};
+use kindpakket_tests::inspect::{compare, database_of};
+use kindpakket_tests::{Platform, ServiceName};
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+const GEMEENTE: &str = "GM0518";
+
+fn client(platform: &Platform) -> Kindpakket {
+    Kindpakket::new(Endpoints {
+        regie: platform.url(ServiceName::Regie, ""),
+        signalling: platform.url(ServiceName::Signalling, ""),
+        application: platform.url(ServiceName::Application, ""),
+        provision: platform.url(ServiceName::Provision, ""),
+        dashboard: platform.url(ServiceName::Dashboard, ""),
+    })
+}
+
+/// The server name of the current leader of a service's stream.
+async fn stream_leader(platform: &Platform, service: Service) -> String {
+    let servers: Vec<async_nats::ServerAddr> = platform
+        .nats_urls()
+        .split(',')
+        .map(|url| url.parse().unwrap())
+        .collect();
+    let client = async_nats::connect(servers).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut stream) = js.get_stream(service.stream().name).await {
+            if let Ok(info) = stream.info().await {
+                let replicas = info.config.num_replicas;
+                if let Some(leader) = info
+                    .cluster
+                    .as_ref()
+                    .and_then(|cluster| cluster.leader.clone())
+                {
+                    assert_eq!(replicas, 3, "the services declare R3 streams on a cluster");
+                    return leader;
+                }
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no leader for {service:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn signal(kindpakket: &Kindpakket) -> StatusCode {
+    let body = serde_json::json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "loket"}, "datum": "2026-09-01"});
+    let who = As {
+        organisation: "wijkteam-centrum",
+        role: "signaller",
+    };
+    kindpakket
+        .post(
+            &kindpakket.signalling_url(GEMEENTE, "signaleringen"),
+            who,
+            &body,
+        )
+        .await
+        .map(|answer| answer.status)
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+}
+
+async fn assert_nothing_lost_or_doubled(
+    platform: &Platform,
+    kindpakket: &Kindpakket,
+    accepted: usize,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let database = platform.postgres.url(database_of(Service::Signalling));
+    loop {
+        let comparison = compare(Service::Signalling, &database, &platform.nats_urls()).await;
+        if let Ok(comparison) = &comparison {
+            if comparison.is_exact() && comparison.in_store as usize >= accepted {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "store and stream differ: {comparison:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let stored = kindpakket_tests::inspect::store_event_count(&database)
+        .await
+        .unwrap();
+    let funnel = kindpakket
+        .wait_for_funnel(GEMEENTE, Duration::from_secs(60), |funnel| {
+            funnel["gesignaleerd"] == stored
+        })
+        .await
+        .unwrap();
+    assert_eq!(funnel["gesignaleerd"], stored);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        kindpakket.funnel(GEMEENTE).await.unwrap()["gesignaleerd"],
+        stored,
+        "nothing doubled later"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_leader_killed_in_the_middle_of_a_load_loses_and_doubles_nothing() {
+    let mut platform = Platform::start_clustered()
+        .await
+        .expect("clustered platform starts");
+    let kindpakket = client(&platform);
+    let mut accepted = 0;
+    let mut killed = None;
+    for round in 0..60 {
+        if round == 20 {
+            let leader = stream_leader(&platform, Service::Signalling).await;
+            let mut nodes = platform.nats_nodes_mut();
+            let index = nodes
+                .iter()
+                .position(|node| node.server_name() == Some(leader.as_str()))
+                .unwrap();
+            nodes[index].kill();
+            killed = Some(index);
+        }
+        if round == 40 {
+            let index = killed.unwrap();
+            platform.nats_nodes_mut()[index]
+                .start_again()
+                .await
+                .unwrap();
+        }
+        if signal(&kindpakket).await == StatusCode::CREATED {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 60, "commands do not depend on NATS");
+    assert_nothing_lost_or_doubled(&platform, &kindpakket, accepted).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_three_nodes_killed_at_once_lose_nothing_acknowledged() {
+    let mut platform = Platform::start_clustered()
+        .await
+        .expect("clustered platform starts");
+    let kindpakket = client(&platform);
+    stream_leader(&platform, Service::Signalling).await;
+    let mut accepted = 0;
+    for round in 0..40 {
+        if round == 20 {
+            // A power cut: every node dies at the same moment, mid-load.
+            for node in platform.nats_nodes_mut() {
+                node.kill();
+            }
+            let restarts = platform
+                .nats_nodes_mut()
+                .into_iter()
+                .map(|node| node.start_again());
+            futures::future::try_join_all(restarts).await.unwrap();
+        }
+        if signal(&kindpakket).await == StatusCode::CREATED {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 40);
+    assert_nothing_lost_or_doubled(&platform, &kindpakket, accepted).await;
+}
