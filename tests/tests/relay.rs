@@ -58,9 +58,15 @@ async fn setup() -> (Postgres, Nats, PgPool, Relay) {
     let pool = kindpakket_platform::db::connect(&postgres.url("relay_test"))
         .await
         .unwrap();
-    kindpakket_platform::db::migrate(&pool, &[EVENT_STORE_MIGRATION])
-        .await
-        .unwrap();
+    kindpakket_platform::db::migrate(
+        &pool,
+        &[
+            EVENT_STORE_MIGRATION,
+            kindpakket_platform::relay::RELAY_MIGRATION,
+        ],
+    )
+    .await
+    .unwrap();
     let (_, js) = kindpakket_platform::nats::connect(&[nats.url()])
         .await
         .unwrap();

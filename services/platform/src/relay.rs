@@ -28,7 +28,15 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::db::Migration;
 use crate::store::metadata_keys;
+
+/// The relay remembers the stream sequence it was acknowledged up to, so that after a restart it can
+/// prove the stream still holds what it acknowledged.
+pub const RELAY_MIGRATION: Migration = Migration {
+    name: "0002_relay_stream_sequence",
+    sql: "ALTER TABLE relay_checkpoints ADD COLUMN stream_sequence bigint NOT NULL DEFAULT 0;",
+};
 
 /// One row of the events table as the relay reads it.
 #[derive(Debug, Clone)]
@@ -159,6 +167,7 @@ impl Relay {
         .bind(self.name())
         .execute(&self.pool)
         .await?;
+        self.repair_lost_stream().await?;
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen("kindpakket_events").await?;
         loop {
@@ -178,6 +187,38 @@ impl Relay {
                 .execute(&mut lock_connection)
                 .await?;
         }
+    }
+
+    /// Postgres is the source of truth. If the stream holds less than it acknowledged (storage lost
+    /// on a power cut, a node replaced with an empty disk, a stream deleted), everything is published
+    /// again from the store: the stream's duplicate window and the consumers' sequence checks drop
+    /// what it still had.
+    pub async fn repair_lost_stream(&self) -> Result<()> {
+        let mut stream = self.js.get_stream(self.service.stream().name).await?;
+        let last_sequence = stream.info().await?.state.last_sequence as i64;
+        let acknowledged: i64 =
+            sqlx::query_scalar("SELECT stream_sequence FROM relay_checkpoints WHERE relay = $1")
+                .bind(self.name())
+                .fetch_one(&self.pool)
+                .await?;
+        if last_sequence < acknowledged {
+            tracing::error!(
+                alert = "stream_lost_messages",
+                relay = self.name(),
+                stream_last_sequence = last_sequence,
+                acknowledged_up_to = acknowledged,
+                "the stream lost messages it had acknowledged; publishing everything again from the store"
+            );
+            sqlx::query(
+                "UPDATE relay_checkpoints SET tx_id = '0'::xid8, global_position = 0, stream_sequence = 0,
+                     updated_at = now()
+                 WHERE relay = $1",
+            )
+            .bind(self.name())
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Publishes the next batch of committed events; returns how many were acknowledged.
@@ -249,9 +290,11 @@ impl Relay {
             }
         }
         let mut acknowledged: Option<usize> = None;
+        let mut stream_sequence: u64 = 0;
         for (index, ack) in pending {
             match ack.await {
                 Ok(ack) => {
+                    stream_sequence = stream_sequence.max(ack.sequence);
                     if ack.duplicate {
                         tracing::debug!(
                             relay = self.name(),
@@ -275,13 +318,15 @@ impl Relay {
                 let last_event = &events[last];
                 sqlx::query(
                     "UPDATE relay_checkpoints
-                     SET tx_id = $2::xid8, global_position = $3, published = published + $4, updated_at = now()
+                     SET tx_id = $2::xid8, global_position = $3, published = published + $4,
+                         stream_sequence = GREATEST(stream_sequence, $5), updated_at = now()
                      WHERE relay = $1",
                 )
                 .bind(self.name())
                 .bind(&last_event.tx_id)
                 .bind(last_event.global_position)
                 .bind((last + 1) as i64)
+                .bind(stream_sequence as i64)
                 .execute(&self.pool)
                 .await?;
                 tracing::debug!(

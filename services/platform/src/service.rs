@@ -59,6 +59,7 @@ impl Infrastructure {
 
     /// Starts the relay that publishes this service's events (it declares the stream itself).
     pub async fn publish_events(&mut self, service: Service, translate: Translator) -> Result<()> {
+        db::migrate(&self.pool, &[crate::relay::RELAY_MIGRATION]).await?;
         let mut relay = Relay::new(service, self.pool.clone(), self.js.clone(), translate);
         relay.stream_replicas = self.config.stream_replicas;
         let shutdown = self.shutdown_sender.subscribe();
