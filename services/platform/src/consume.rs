@@ -153,6 +153,7 @@ async fn consume<H: EventHandler>(
         )
         .await
         .context("creating durable consumer")?;
+    replay_parked(pool, config, handler).await?;
     let mut messages = consumer.messages().await.context("pulling messages")?;
     tracing::info!(consumer = %config.durable_name, stream = %stream_name, "consuming");
     let mut consecutive_errors = 0;
@@ -317,6 +318,63 @@ async fn apply_in_transaction<H: EventHandler>(
     advance_offset(&mut transaction, config, envelope, sequence).await?;
     transaction.commit().await?;
     Ok(Outcome::Applied)
+}
+
+/// Tries the consumer's parked events again, oldest first, each in its own transaction: after a fix
+/// (a new version deployed, or a payload corrected by an operator) they are applied and marked
+/// replayed; one that still fails stays parked with the new error. Their offsets were moved past them
+/// when they were parked, so they are applied without the sequence check; handlers upsert.
+pub async fn replay_parked<H: EventHandler>(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    handler: &H,
+) -> Result<()> {
+    let parked: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, subject, payload FROM dead_letters
+         WHERE consumer = $1 AND replayed_at IS NULL ORDER BY id",
+    )
+    .bind(&config.durable_name)
+    .fetch_all(pool)
+    .await?;
+    for (id, subject, payload) in parked {
+        let outcome: Result<(), HandlerError> = async {
+            let message: EventMessage<serde_json::Value> =
+                serde_json::from_str(&payload).map_err(|error| {
+                    HandlerError::Poison(format!("not a Kindpakket event message: {error}"))
+                })?;
+            let received = ReceivedEvent {
+                subject: subject.clone(),
+                envelope: message.envelope,
+                event: message.event,
+            };
+            let mut transaction = pool.begin().await?;
+            handler.handle(&mut transaction, &received).await?;
+            sqlx::query("UPDATE dead_letters SET replayed_at = now() WHERE id = $1")
+                .bind(id)
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                tracing::info!(consumer = %config.durable_name, dead_letter = id, "parked event replayed")
+            }
+            Err(HandlerError::Poison(reason)) => {
+                sqlx::query("UPDATE dead_letters SET error = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(&reason)
+                    .execute(pool)
+                    .await?;
+                tracing::error!(alert = "dead_letter", consumer = %config.durable_name, dead_letter = id, reason, "parked event still cannot be applied");
+            }
+            Err(HandlerError::Transient(error)) => {
+                return Err(error.context("replaying parked events"))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Moves the offset from `sequence - 1` to `sequence`; refuses (conflict) when another instance got there first.
