@@ -69,8 +69,36 @@ where
     Stored: serde::de::DeserializeOwned + 'static,
     Contract: kindpakket_proto::ContractEvent + 'static,
 {
+    translator_with_upcasters(convert, Vec::new)
+}
+
+/// Like [`translator`], bringing older stored events to today's shape first, with the same upcasters
+/// the aggregate loads with: the stream carries what the aggregate sees.
+pub fn translator_with_upcasters<Stored, Contract>(
+    convert: fn(Stored) -> Contract,
+    upcasters: fn() -> Vec<Box<dyn cqrs_es::persist::EventUpcaster>>,
+) -> Translator
+where
+    Stored: serde::de::DeserializeOwned + 'static,
+    Contract: kindpakket_proto::ContractEvent + 'static,
+{
+    let upcasters = upcasters();
     Arc::new(move |stored: &StoredEvent| {
-        let event: Stored = serde_json::from_value(stored.payload.clone()).with_context(|| {
+        let mut serialized = cqrs_es::persist::SerializedEvent {
+            aggregate_id: stored.aggregate_id.clone(),
+            sequence: stored.sequence as usize,
+            aggregate_type: stored.aggregate_type.clone(),
+            event_type: stored.event_type.clone(),
+            event_version: stored.event_version.clone(),
+            payload: stored.payload.clone(),
+            metadata: serde_json::to_value(&stored.metadata)?,
+        };
+        for upcaster in &upcasters {
+            if upcaster.can_upcast(&serialized.event_type, &serialized.event_version) {
+                serialized = upcaster.upcast(serialized);
+            }
+        }
+        let event: Stored = serde_json::from_value(serialized.payload).with_context(|| {
             format!(
                 "stored event {} {}:{} cannot be read as this service's event type",
                 stored.aggregate_type, stored.aggregate_id, stored.sequence

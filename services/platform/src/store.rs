@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::persist::{EventUpcaster, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
 use kindpakket_proto::{Actor, GemeenteCode, OrganisationId, Role};
 use postgres_es::{PostgresCqrs, PostgresEventRepository};
@@ -148,8 +148,22 @@ where
     A::Command: Clone,
 {
     pub fn new(pool: PgPool, services: A::Services) -> Self {
-        let cqrs = postgres_es::postgres_cqrs(pool.clone(), Vec::new(), services);
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool));
+        Self::with_upcasters(pool, services, Vec::new)
+    }
+
+    /// A store that brings older stored events to today's shape on load (`upcasters` is called once
+    /// per internal store, as upcasters cannot be shared).
+    pub fn with_upcasters(
+        pool: PgPool,
+        services: A::Services,
+        upcasters: fn() -> Vec<Box<dyn EventUpcaster>>,
+    ) -> Self {
+        let command_store =
+            PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()))
+                .with_upcasters(upcasters());
+        let cqrs = cqrs_es::CqrsFramework::new(command_store, Vec::new(), services);
+        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool))
+            .with_upcasters(upcasters());
         Self { cqrs, store }
     }
 

@@ -1,9 +1,9 @@
 //! Stored signal events to the shared contract.
 
-use kindpakket_platform::relay::{translator, Translator};
+use kindpakket_platform::relay::{translator_with_upcasters, Translator};
 use kindpakket_proto::signalling::SignallingEvent;
 
-use crate::domain::signal::SignalEvent;
+use crate::domain::signal::{upcasters, SignalEvent};
 
 pub fn to_contract(event: SignalEvent) -> SignallingEvent {
     match event {
@@ -13,5 +13,5 @@ pub fn to_contract(event: SignalEvent) -> SignallingEvent {
 }
 
 pub fn contract_translator() -> Translator {
-    translator(to_contract)
+    translator_with_upcasters(to_contract, upcasters::upcasters)
 }

@@ -7,6 +7,7 @@ use kindpakket_platform::service::Infrastructure;
 use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
 
+use crate::domain::signal::upcasters;
 use crate::{http, publish};
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
@@ -15,7 +16,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     infrastructure
         .publish_events(Service::Signalling, publish::contract_translator())
         .await?;
-    let store = Arc::new(AggregateStore::new(infrastructure.pool.clone(), ()));
+    let store = Arc::new(AggregateStore::with_upcasters(
+        infrastructure.pool.clone(),
+        (),
+        upcasters::upcasters,
+    ));
     infrastructure
         .serve(http::router(store), http::openapi())
         .await

@@ -23,7 +23,12 @@ impl DomainEvent for SignalEvent {
         .to_owned()
     }
 
+    /// `ChildSignalled` is at version 2 (it names the signaller); see [`super::upcasters`].
     fn event_version(&self) -> String {
-        "1".to_owned()
+        match self {
+            SignalEvent::ChildSignalled { .. } => "2",
+            SignalEvent::OutcomeRecorded(_) => "1",
+        }
+        .to_owned()
     }
 }

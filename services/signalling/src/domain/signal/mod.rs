@@ -3,6 +3,7 @@
 mod commands;
 mod error;
 mod events;
+pub mod upcasters;
 
 pub use commands::SignalCommand;
 pub use error::SignalError;
