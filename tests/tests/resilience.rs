@@ -335,3 +335,78 @@ async fn a_stream_that_lost_its_messages_is_published_again_from_the_store() {
         "the relay raised the alert"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_killed_during_a_burst_of_publishes_loses_and_doubles_nothing() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = client(&platform);
+    // Forty signals at once, and the signalling service killed while they are committed and published.
+    let mut requests = Vec::new();
+    for _ in 0..40 {
+        let kindpakket = kindpakket.clone();
+        requests.push(tokio::spawn(async move {
+            kindpakket
+                .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+                .await
+                .is_ok()
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    platform.service_mut(ServiceName::Signalling).kill();
+    let mut accepted = 0;
+    for request in requests {
+        if request.await.unwrap() {
+            accepted += 1;
+        }
+    }
+    platform
+        .service_mut(ServiceName::Signalling)
+        .start_again()
+        .await
+        .unwrap();
+    let database = platform.postgres.url(database_of(Service::Signalling));
+    let stored = kindpakket_tests::inspect::store_event_count(&database)
+        .await
+        .unwrap();
+    assert!(
+        stored >= accepted,
+        "every accepted signal is stored ({stored} < {accepted})"
+    );
+    assert_every_store_equals_its_stream(&platform).await;
+    kindpakket
+        .wait_for_funnel(GEMEENTE, Duration::from_secs(30), |funnel| {
+            funnel["gesignaleerd"] == stored
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_unreachable_for_a_minute_while_commands_keep_arriving_delays_but_loses_nothing() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = client(&platform);
+    kindpakket
+        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .await
+        .unwrap();
+    platform.nats.kill();
+    let outage = std::time::Instant::now();
+    let mut accepted = 1;
+    while outage.elapsed() < Duration::from_secs(60) {
+        kindpakket
+            .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-02")
+            .await
+            .expect("accepted while NATS is away");
+        accepted += 1;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    platform.nats.start_again().await.unwrap();
+    assert_every_store_equals_its_stream(&platform).await;
+    let funnel = kindpakket
+        .wait_for_funnel(GEMEENTE, Duration::from_secs(60), |funnel| {
+            funnel["gesignaleerd"] == accepted
+        })
+        .await
+        .unwrap();
+    assert_eq!(funnel["gesignaleerd"], accepted);
+}
