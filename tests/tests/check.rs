@@ -8,7 +8,7 @@ use kindpakket_platform::store::CommandContext;
 use kindpakket_proto::signalling::{ChildSignalled, Referral, SignalReason};
 use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, Role};
 use kindpakket_signalling::domain::signal::SignalEvent;
-use kindpakket_tests::client::{Endpoints, Kindpakket};
+
 use kindpakket_tests::{Platform, ServiceName};
 use sqlx::Connection;
 use uuid::Uuid;
@@ -47,13 +47,7 @@ fn check_until_healthy(platform: &Platform) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_published() {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    });
+    let kindpakket = platform.client();
     kindpakket
         .signal_child("GM0518", "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
         .await

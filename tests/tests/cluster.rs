@@ -5,23 +5,13 @@
 use std::time::Duration;
 
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{As, Endpoints, Kindpakket};
+use kindpakket_tests::client::{As, Kindpakket};
 use kindpakket_tests::inspect::{compare, database_of};
-use kindpakket_tests::{Platform, ServiceName};
+use kindpakket_tests::Platform;
 use reqwest::StatusCode;
 use uuid::Uuid;
 
 const GEMEENTE: &str = "GM0518";
-
-fn client(platform: &Platform) -> Kindpakket {
-    Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    })
-}
 
 /// The server name of the current leader of a service's stream.
 async fn stream_leader(platform: &Platform, service: Service) -> String {
@@ -115,7 +105,7 @@ async fn the_stream_leader_killed_in_the_middle_of_a_load_loses_and_doubles_noth
     let mut platform = Platform::start_clustered()
         .await
         .expect("clustered platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     let mut accepted = 0;
     let mut killed = None;
     for round in 0..60 {
@@ -149,7 +139,7 @@ async fn all_three_nodes_killed_at_once_lose_nothing_acknowledged() {
     let mut platform = Platform::start_clustered()
         .await
         .expect("clustered platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     stream_leader(&platform, Service::Signalling).await;
     let mut accepted = 0;
     for round in 0..40 {

@@ -5,27 +5,17 @@
 use std::time::Duration;
 
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{Endpoints, Kindpakket};
+
 use kindpakket_tests::inspect::{compare, database_of};
 use kindpakket_tests::{Platform, ServiceName};
 
 const GEMEENTE: &str = "GM0518";
 
-fn client(platform: &Platform) -> Kindpakket {
-    Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_committed_while_nats_is_down_survive_a_service_crash_and_reach_the_dashboard_once()
 {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
 
     // Two signals go all the way through, so the stream and the dashboard's consumer exist.
     for _ in 0..2 {

@@ -6,25 +6,15 @@ use kindpakket_application::domain::eligibility;
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::regie::RegieEvent;
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{provision, Endpoints, Kindpakket, REGIE};
+use kindpakket_tests::client::{provision, REGIE};
 use kindpakket_tests::inspect::stream_messages;
-use kindpakket_tests::{Platform, ServiceName};
+use kindpakket_tests::Platform;
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
 /// Bedum, De Marne, Eemsmond and Winsum: one regeling for the four (study, §3.3).
 const GRONINGEN: [&str; 4] = ["GM0005", "GM1663", "GM1651", "GM0053"];
-
-fn client(platform: &Platform) -> Kindpakket {
-    Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    })
-}
 
 fn family(income_percent: u16, child: Uuid, requested: &[&str]) -> serde_json::Value {
     json!({
@@ -41,7 +31,7 @@ fn family(income_percent: u16, child: Uuid, requested: &[&str]) -> serde_json::V
 async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_reproducible_from_the_streams(
 ) {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     let fashioncheque = provision(
         "fashioncheque",
         "Fashioncheque",
@@ -190,7 +180,7 @@ async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maatwerk_grants_what_the_rules_refuse_and_bad_assessments_change_nothing() {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     kindpakket
         .publish_regeling(
             "GM0935",
@@ -300,7 +290,7 @@ async fn maatwerk_grants_what_the_rules_refuse_and_bad_assessments_change_nothin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     kindpakket
         .publish_regeling(
             "GM0935",
@@ -464,7 +454,7 @@ async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jeugdfonds_pays_first_until_its_budget_is_spent_and_no_child_is_funded_twice() {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     let mut sport = provision(
         "sportcontributie",
         "Sportcontributie",

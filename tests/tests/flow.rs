@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{provision, Endpoints, Kindpakket};
+use kindpakket_tests::client::{provision, Kindpakket};
 use kindpakket_tests::inspect::{compare, database_of, stream_messages, StoreVersusStream};
 use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
@@ -16,16 +16,6 @@ const GEMEENTE: &str = "GM0518";
 const PARTNER_A: &str = "jeugdfonds-sport-cultuur";
 const PARTNER_B: &str = "leergeld";
 const YEAR: i32 = 2026;
-
-fn client(platform: &Platform) -> Kindpakket {
-    Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    })
-}
 
 /// Regeling with two provisions, two partners enrolled, each for one of them.
 async fn regeling_with_two_partners(kindpakket: &Kindpakket) -> anyhow::Result<()> {
@@ -96,7 +86,7 @@ async fn settled_comparison(platform: &Platform) -> Vec<StoreVersusStream> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signalled_child_is_served_by_partner_a_and_the_dashboard_shows_the_whole_funnel() {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     regeling_with_two_partners(&kindpakket).await.unwrap();
 
     let child = Uuid::new_v4();
@@ -207,7 +197,7 @@ async fn a_signalled_child_is_served_by_partner_a_and_the_dashboard_shows_the_wh
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     regeling_with_two_partners(&kindpakket).await.unwrap();
     let child = Uuid::new_v4();
     let application = kindpakket

@@ -7,7 +7,7 @@ use kindpakket_proto::envelope::event_id;
 use kindpakket_proto::{
     Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service,
 };
-use kindpakket_tests::client::{Endpoints, Kindpakket};
+
 use kindpakket_tests::{Platform, ServiceName};
 use sqlx::Connection;
 use uuid::Uuid;
@@ -15,13 +15,7 @@ use uuid::Uuid;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_a_fix() {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    });
+    let kindpakket = platform.client();
     kindpakket
         .signal_child("GM0518", "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
         .await

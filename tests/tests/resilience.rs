@@ -4,23 +4,13 @@
 use std::time::Duration;
 
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{provision, As, Endpoints, Kindpakket};
+use kindpakket_tests::client::{provision, As};
 use kindpakket_tests::inspect::{compare, database_of, stream_messages};
 use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
 const GEMEENTE: &str = "GM0518";
-
-fn client(platform: &Platform) -> Kindpakket {
-    Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    })
-}
 
 async fn assert_every_store_equals_its_stream(platform: &Platform) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -44,7 +34,7 @@ async fn assert_every_store_equals_its_stream(platform: &Platform) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overspend_it() {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     kindpakket
         .publish_regeling(
             GEMEENTE,
@@ -170,7 +160,7 @@ async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overs
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_killed_in_the_middle_of_a_burst_counts_every_signal_once() {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     let burst = {
         let kindpakket = kindpakket.clone();
         tokio::spawn(async move {
@@ -216,7 +206,7 @@ async fn the_dashboard_killed_in_the_middle_of_a_burst_counts_every_signal_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_and_postgres_restarted_under_load_lose_nothing_and_double_nothing() {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     let mut accepted = 0;
     let mut refused = 0;
     for round in 0..90 {
@@ -287,7 +277,7 @@ async fn nats_and_postgres_restarted_under_load_lose_nothing_and_double_nothing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_that_lost_its_messages_is_published_again_from_the_store() {
     let platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     for _ in 0..5 {
         kindpakket
             .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
@@ -339,7 +329,7 @@ async fn a_stream_that_lost_its_messages_is_published_again_from_the_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_killed_during_a_burst_of_publishes_loses_and_doubles_nothing() {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     // Forty signals at once, and the signalling service killed while they are committed and published.
     let mut requests = Vec::new();
     for _ in 0..40 {
@@ -384,7 +374,7 @@ async fn a_service_killed_during_a_burst_of_publishes_loses_and_doubles_nothing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_unreachable_for_a_minute_while_commands_keep_arriving_delays_but_loses_nothing() {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = client(&platform);
+    let kindpakket = platform.client();
     kindpakket
         .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
         .await

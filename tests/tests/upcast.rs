@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{As, Endpoints, Kindpakket, REGIE};
+use kindpakket_tests::client::{As, REGIE};
 use kindpakket_tests::inspect::stream_messages;
 use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
@@ -25,13 +25,7 @@ fn metadata(organisation: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_1_signals_replay_into_todays_stream_projections_and_aggregates() {
     let mut platform = Platform::start().await.expect("platform starts");
-    let kindpakket = Kindpakket::new(Endpoints {
-        regie: platform.url(ServiceName::Regie, ""),
-        signalling: platform.url(ServiceName::Signalling, ""),
-        application: platform.url(ServiceName::Application, ""),
-        provision: platform.url(ServiceName::Provision, ""),
-        dashboard: platform.url(ServiceName::Dashboard, ""),
-    });
+    let kindpakket = platform.client();
 
     // The store as an older version left it: three signals in the version-1 shape, one with an outcome.
     platform.service_mut(ServiceName::Signalling).kill();

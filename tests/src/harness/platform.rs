@@ -272,6 +272,17 @@ impl Platform {
         format!("{}{path}", self.service(name).base_url())
     }
 
+    /// The platform's APIs, spoken as the organisations of the flow speak them.
+    pub fn client(&self) -> crate::client::Kindpakket {
+        crate::client::Kindpakket::new(crate::client::Endpoints {
+            regie: self.url(ServiceName::Regie, ""),
+            signalling: self.url(ServiceName::Signalling, ""),
+            application: self.url(ServiceName::Application, ""),
+            provision: self.url(ServiceName::Provision, ""),
+            dashboard: self.url(ServiceName::Dashboard, ""),
+        })
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
