@@ -135,9 +135,12 @@ async fn a_signalled_child_is_served_by_partner_a_and_the_dashboard_shows_the_wh
         "what is left after the delivery"
     );
 
+    // The dashboard reads four streams independently: wait for the whole funnel, not its last step.
     let funnel = kindpakket
         .wait_for_funnel(GEMEENTE, Duration::from_secs(15), |funnel| {
-            funnel["bediend"] == 1
+            ["gesignaleerd", "aangevraagd", "toegekend", "bediend"]
+                .iter()
+                .all(|step| funnel[*step] == 1)
         })
         .await
         .unwrap();
