@@ -280,11 +280,13 @@ async fn maatwerk_grants_what_the_rules_refuse_and_bad_assessments_change_nothin
     // The entitlement was opened in the provision service, for the amount decided.
     let funnel = kindpakket
         .wait_for_funnel("GM0935", std::time::Duration::from_secs(15), |funnel| {
-            funnel["toegekend"] == 1
+            funnel["toegekend"] == 1 && funnel["aangevraagd"] == 2
         })
-        .await
-        .unwrap();
-    assert_eq!(funnel["aangevraagd"], 2);
+        .await;
+    assert!(
+        funnel.is_ok(),
+        "one child granted of two that applied: {funnel:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -580,13 +582,12 @@ async fn the_jeugdfonds_pays_first_until_its_budget_is_spent_and_no_child_is_fun
     // The provision service knows who pays for each entitlement.
     let funnel = kindpakket
         .wait_for_funnel("GM0917", std::time::Duration::from_secs(15), |funnel| {
-            funnel["toegekend"] == 2
+            funnel["toegekend"] == 2 && funnel["aangevraagd"] == 2
         })
-        .await
-        .unwrap();
-    assert_eq!(
-        funnel["aangevraagd"], 2,
-        "two children applied (one of them three times)"
+        .await;
+    assert!(
+        funnel.is_ok(),
+        "two children applied (one of them three times), both granted once: {funnel:?}"
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     let funders = loop {
