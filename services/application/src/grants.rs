@@ -75,3 +75,14 @@ pub async fn prior_grants(
         )
         .collect()
 }
+
+/// Locks the gemeenten and reads their earlier grants: the lock must be held until the decision is
+/// committed, so it is returned with them.
+pub async fn locked_prior_grants(
+    pool: &PgPool,
+    gemeenten: &[GemeenteCode],
+) -> anyhow::Result<(GrantsLock, Vec<PriorGrant>)> {
+    let lock = lock(pool, gemeenten).await?;
+    let prior = prior_grants(pool, gemeenten).await?;
+    Ok((lock, prior))
+}

@@ -284,10 +284,7 @@ pub async fn assess(
             .collect(),
     });
     // Budgets and "never twice" span applications: read the earlier grants and commit under one lock.
-    let _lock = grants::lock(&store.pool, &regeling.gemeenten)
-        .await
-        .map_err(ApiError::internal)?;
-    let prior_grants = grants::prior_grants(&store.pool, &regeling.gemeenten)
+    let (_lock, prior_grants) = grants::locked_prior_grants(&store.pool, &regeling.gemeenten)
         .await
         .map_err(ApiError::internal)?;
     let command = ApplicationCommand::Assess {
@@ -298,14 +295,7 @@ pub async fn assess(
         decided_on: request.date.unwrap_or_else(today),
         prior_grants,
     };
-    store
-        .execute(
-            &application_id.to_string(),
-            command,
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    describe(&store, &gemeente, application_id).await.map(Json)
+    decide(&store, &caller, &gemeente, application_id, command).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
@@ -330,10 +320,7 @@ pub async fn grant(
         })
         .collect();
     let gemeenten = [gemeente.clone()];
-    let _lock = grants::lock(&store.pool, &gemeenten)
-        .await
-        .map_err(ApiError::internal)?;
-    let prior_grants = grants::prior_grants(&store.pool, &gemeenten)
+    let (_lock, prior_grants) = grants::locked_prior_grants(&store.pool, &gemeenten)
         .await
         .map_err(ApiError::internal)?;
     let command = ApplicationCommand::Grant {
@@ -342,14 +329,7 @@ pub async fn grant(
         decided_on: request.date.unwrap_or_else(today),
         prior_grants,
     };
-    store
-        .execute(
-            &application_id.to_string(),
-            command,
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    describe(&store, &gemeente, application_id).await.map(Json)
+    decide(&store, &caller, &gemeente, application_id, command).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
@@ -367,14 +347,7 @@ pub async fn reject(
         reason: request.reason,
         decided_on: request.date.unwrap_or_else(today),
     };
-    store
-        .execute(
-            &application_id.to_string(),
-            command,
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    describe(&store, &gemeente, application_id).await.map(Json)
+    decide(&store, &caller, &gemeente, application_id, command).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
@@ -391,14 +364,7 @@ pub async fn withdraw(
         gemeente: gemeente.clone(),
         withdrawn_on: request.date.unwrap_or_else(today),
     };
-    store
-        .execute(
-            &application_id.to_string(),
-            command,
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    describe(&store, &gemeente, application_id).await.map(Json)
+    decide(&store, &caller, &gemeente, application_id, command).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
@@ -411,6 +377,24 @@ pub async fn get_application(
     let gemeente = gemeente_from_path(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
     describe(&store, &gemeente, application_id).await.map(Json)
+}
+
+/// Executes a decision on an application and answers with the application as it now stands.
+async fn decide(
+    store: &AppState,
+    caller: &Caller,
+    gemeente: &kindpakket_proto::GemeenteCode,
+    application_id: Uuid,
+    command: ApplicationCommand,
+) -> Result<Json<Value>, ApiError> {
+    store
+        .execute(
+            &application_id.to_string(),
+            command,
+            &caller.command_context(gemeente),
+        )
+        .await?;
+    describe(store, gemeente, application_id).await.map(Json)
 }
 
 async fn describe(
