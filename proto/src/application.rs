@@ -7,7 +7,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::ids::{ChildRef, HouseholdRef, OrganisationId, ProvisionCode};
-use crate::regie::Funder;
+use crate::regie::{CoFinancing, DeliveryForm, Funder};
 use crate::schema::{contract_events, DateSchema};
 use crate::subjects::Service;
 
@@ -134,6 +134,12 @@ pub struct GrantedEntitlement {
     /// Who pays for it (the regeling's order of precedence applied).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funder: Option<Funder>,
+    /// A second funder paying a share of it, as the regeling sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co_financing: Option<CoFinancing>,
+    /// How it reaches the child, as the regeling sets (absent on a grant made by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<DeliveryForm>,
 }
 
 /// The application was rejected, with the reason told to the family.

@@ -46,6 +46,10 @@ pub struct RegelingPublished {
     /// provision is spent is passed over for the next one in the provision's order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub budgets: Vec<Budget>,
+    /// The share of declarations drawn for a sample check (steekproef), in percent (0–100). Without
+    /// it no sample can be drawn under this regeling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declaration_sample_percent: Option<u8>,
 }
 
 /// Who pays for a provision, in the regeling's order of precedence (voorliggende voorziening first).
@@ -145,6 +149,72 @@ pub struct Provision {
     /// Who pays, first to last: the first whose budget has room funds a grant, and nobody else.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub funders: Vec<Funder>,
+    /// A second funder that pays a fixed share of every euro spent on this provision, whoever funds
+    /// the rest (co-financing, e.g. Leergeld pays half of a laptop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co_financing: Option<CoFinancing>,
+}
+
+/// A funder paying a fixed share of a provision's cost.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct CoFinancing {
+    pub funder: Funder,
+    /// 1–99: the co-funder's share of every amount spent.
+    pub share_percent: u8,
+}
+
+impl CoFinancing {
+    /// The co-funder's part of `amount_cents`, rounded down to the cent: the main funder pays the
+    /// rest, so the two parts always add up to the amount exactly.
+    pub fn part_of(&self, amount_cents: i64) -> i64 {
+        amount_cents * i64::from(self.share_percent) / 100
+    }
+}
+
+/// One funder's part of an amount spent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FundingPart {
+    pub funder: Funder,
+    pub amount_cents: i64,
+}
+
+/// Splits an amount between the main funder and the co-funder, to the cent. Without a main funder
+/// the gemeente's general means pay ([`Funder::gemeente`]).
+pub fn split_funding(
+    amount_cents: i64,
+    funder: Option<&Funder>,
+    co_financing: Option<&CoFinancing>,
+) -> Vec<FundingPart> {
+    let main = funder.cloned().unwrap_or_else(Funder::gemeente);
+    match co_financing {
+        Some(co) if co.funder != main => {
+            let co_part = co.part_of(amount_cents);
+            vec![
+                FundingPart {
+                    funder: main,
+                    amount_cents: amount_cents - co_part,
+                },
+                FundingPart {
+                    funder: co.funder.clone(),
+                    amount_cents: co_part,
+                },
+            ]
+        }
+        _ => vec![FundingPart {
+            funder: main,
+            amount_cents,
+        }],
+    }
+}
+
+impl Funder {
+    /// The gemeente's general means: who pays when the regeling names no funder.
+    pub fn gemeente() -> Self {
+        Funder {
+            organisation: OrganisationId::parse("gemeente").expect("a valid organisation id"),
+            source: FundingSource::Municipal,
+        }
+    }
 }
 
 fn requestable_separately_by_default() -> bool {

@@ -3,7 +3,7 @@
 //! same provision in the same period. A decision reads them and commits under an advisory lock per
 //! gemeente, so two decisions in the same gemeente cannot both spend the last of a budget.
 
-use kindpakket_proto::regie::Funder;
+use kindpakket_proto::regie::{CoFinancing, Funder};
 use kindpakket_proto::{ChildRef, GemeenteCode, ProvisionCode};
 use sqlx::{PgConnection, PgPool};
 use time::Date;
@@ -48,10 +48,12 @@ pub async fn prior_grants(
         Date,
         i64,
         Option<serde_json::Value>,
+        Option<serde_json::Value>,
     )> = sqlx::query_as(
         "SELECT aggregate_id, (entitlement->>'child')::uuid, entitlement->>'provision',
                 (entitlement->>'valid_from')::date, (entitlement->>'valid_until')::date,
-                (entitlement->>'amount_cents')::bigint, (entitlement->'funder')::jsonb
+                (entitlement->>'amount_cents')::bigint, (entitlement->'funder')::jsonb,
+                (entitlement->'co_financing')::jsonb
          FROM events, json_array_elements(payload->'Granted'->'entitlements') AS entitlement
          WHERE aggregate_type = 'application' AND event_type = 'Granted'
            AND metadata->>'gemeente' = ANY($1)",
@@ -61,7 +63,16 @@ pub async fn prior_grants(
     .await?;
     rows.into_iter()
         .map(
-            |(application, child, provision, valid_from, valid_until, amount_cents, funder)| {
+            |(
+                application,
+                child,
+                provision,
+                valid_from,
+                valid_until,
+                amount_cents,
+                funder,
+                co_financing,
+            )| {
                 Ok(PriorGrant {
                     application_id: Uuid::parse_str(&application)?,
                     child: ChildRef(child),
@@ -70,6 +81,9 @@ pub async fn prior_grants(
                     valid_until,
                     amount_cents,
                     funder: funder.map(serde_json::from_value::<Funder>).transpose()?,
+                    co_financing: co_financing
+                        .map(serde_json::from_value::<CoFinancing>)
+                        .transpose()?,
                 })
             },
         )

@@ -72,6 +72,25 @@ where
     translator_with_upcasters(convert, Vec::new)
 }
 
+/// One [`Translator`] for a service with several aggregate types: each stored event goes to the
+/// translator of its aggregate type.
+pub fn by_aggregate_type(translators: Vec<(&'static str, Translator)>) -> Translator {
+    Arc::new(move |stored: &StoredEvent| {
+        let (_, translate) = translators
+            .iter()
+            .find(|(aggregate_type, _)| *aggregate_type == stored.aggregate_type)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no translator for aggregate type {} (event {}:{})",
+                    stored.aggregate_type,
+                    stored.aggregate_id,
+                    stored.sequence
+                )
+            })?;
+        translate(stored)
+    })
+}
+
 /// Like [`translator`], bringing older stored events to today's shape first, with the same upcasters
 /// the aggregate loads with: the stream carries what the aggregate sees.
 pub fn translator_with_upcasters<Stored, Contract>(

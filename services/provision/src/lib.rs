@@ -11,5 +11,7 @@
 pub mod consume;
 pub mod domain;
 pub mod http;
+pub mod ledger;
+pub mod locks;
 pub mod publish;
 pub mod startup;

@@ -7,7 +7,8 @@ use kindpakket_proto::application::{
     ApplicantChild, ApplicationSubmitted, Assessment, Outcome, SchoolLevel,
 };
 use kindpakket_proto::regie::{
-    Funder, IncomeThreshold, Provision, RegelingPublished, SpecificGroup,
+    split_funding, CoFinancing, Funder, IncomeThreshold, Provision, RegelingPublished,
+    SpecificGroup,
 };
 use kindpakket_proto::{ChildRef, ProvisionCode};
 use time::Date;
@@ -34,6 +35,7 @@ pub struct PriorGrant {
     pub valid_until: Date,
     pub amount_cents: i64,
     pub funder: Option<Funder>,
+    pub co_financing: Option<CoFinancing>,
 }
 
 /// Why an application cannot be assessed at all.
@@ -298,15 +300,19 @@ fn fund(
             .iter()
             .find(|provision| &provision.code == code)
     };
+    // What each funder has committed per provision: a co-financed grant commits each funder's part.
     let mut committed: Vec<(Funder, ProvisionCode, i64)> = prior_grants
         .iter()
         .filter(|grant| in_period(grant))
-        .filter_map(|grant| {
-            Some((
-                grant.funder.clone()?,
-                grant.provision.clone(),
+        .filter(|grant| grant.funder.is_some())
+        .flat_map(|grant| {
+            split_funding(
                 grant.amount_cents,
-            ))
+                grant.funder.as_ref(),
+                grant.co_financing.as_ref(),
+            )
+            .into_iter()
+            .map(|part| (part.funder, grant.provision.clone(), part.amount_cents))
         })
         .collect();
     for outcome in outcomes.iter_mut().filter(|outcome| outcome.granted) {
@@ -337,36 +343,54 @@ fn fund(
         if provision.funders.is_empty() {
             continue;
         }
-        let has_room = |funder: &Funder, committed: &[(Funder, ProvisionCode, i64)]| {
-            let budget = regeling
-                .budgets
-                .iter()
-                .filter(|budget| budget.source == funder.source && budget.covers(provision))
-                .min_by_key(|budget| budget.provision.is_none());
-            let Some(budget) = budget else {
-                return true;
+        let has_room =
+            |funder: &Funder, amount_cents: i64, committed: &[(Funder, ProvisionCode, i64)]| {
+                let budget = regeling
+                    .budgets
+                    .iter()
+                    .filter(|budget| budget.source == funder.source && budget.covers(provision))
+                    .min_by_key(|budget| budget.provision.is_none());
+                let Some(budget) = budget else {
+                    return true;
+                };
+                let used: i64 = committed
+                    .iter()
+                    .filter(|(earlier, code, _)| {
+                        earlier.source == budget.source
+                            && provision_of(code).is_some_and(|p| budget.covers(p))
+                    })
+                    .map(|(_, _, amount)| amount)
+                    .sum();
+                used + amount_cents <= budget.amount_cents
             };
-            let used: i64 = committed
-                .iter()
-                .filter(|(earlier, code, _)| {
-                    earlier.source == budget.source
-                        && provision_of(code).is_some_and(|p| budget.covers(p))
-                })
-                .map(|(_, _, amount)| amount)
-                .sum();
-            used + outcome.amount_cents <= budget.amount_cents
+        // The first funder with room for its part pays, when the co-funder (if any) has room for its
+        // part too.
+        let parts_with_room = |funder: &Funder| {
+            let parts = split_funding(
+                outcome.amount_cents,
+                Some(funder),
+                provision.co_financing.as_ref(),
+            );
+            let mut trial = committed.clone();
+            for part in &parts {
+                if !has_room(&part.funder, part.amount_cents, &trial) {
+                    return None;
+                }
+                trial.push((
+                    part.funder.clone(),
+                    outcome.provision.clone(),
+                    part.amount_cents,
+                ));
+            }
+            Some(trial)
         };
         match provision
             .funders
             .iter()
-            .find(|funder| has_room(funder, &committed))
+            .find_map(|funder| parts_with_room(funder).map(|trial| (funder, trial)))
         {
-            Some(funder) => {
-                committed.push((
-                    funder.clone(),
-                    outcome.provision.clone(),
-                    outcome.amount_cents,
-                ));
+            Some((funder, trial)) => {
+                committed = trial;
                 outcome.funder = Some(funder.clone());
             }
             None => {
@@ -441,6 +465,7 @@ mod tests {
             specific_group: None,
             requestable_separately: true,
             funders: vec![],
+            co_financing: None,
         }
     }
 
@@ -457,6 +482,7 @@ mod tests {
             sliding_scale: vec![],
             disposable_income_rule: None,
             budgets: vec![],
+            declaration_sample_percent: None,
         }
     }
 
@@ -821,6 +847,7 @@ mod tests {
             valid_until: Date::from_calendar_date(year, time::Month::December, 31).unwrap(),
             amount_cents: 30_000,
             funder,
+            co_financing: None,
         }
     }
 

@@ -186,7 +186,19 @@ fn render_gemeente(html: &mut String, funnel: &Funnel) {
             euro(partner.bedrag_cent),
         );
     }
-    html.push_str("</tbody>\n</table>\n</section>\n");
+    html.push_str("</tbody>\n</table>\n");
+    let non_use = &funnel.niet_gebruikt;
+    if non_use.vervallen_rechten > 0 {
+        let _ = writeln!(
+            html,
+            "<h3>Niet gebruikt</h3>\n<p>{} rechten zijn vervallen, waarvan {} zonder enig gebruik ({} kinderen); samen bleef {} ongebruikt. Deze kinderen verdienen aandacht vóór het nieuwe schooljaar.</p>",
+            non_use.vervallen_rechten,
+            non_use.rechten_zonder_gebruik,
+            non_use.kinderen_zonder_gebruik,
+            euro(non_use.ongebruikt_cent),
+        );
+    }
+    html.push_str("</section>\n");
 }
 
 /// The four steps side by side, each with a bar relative to the largest step, and the usage.
@@ -261,6 +273,7 @@ mod tests {
                     bedrag_cent: 7_550,
                     doorverwezen: 0,
                 }],
+                niet_gebruikt: Default::default(),
             }],
             totaal: Counts::new(3, 2, 2, 1),
         }

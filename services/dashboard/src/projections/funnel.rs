@@ -46,6 +46,20 @@ pub struct Funnel {
     #[serde(flatten)]
     pub counts: Counts,
     pub partners: Vec<PartnerFigures>,
+    /// What expired unused at the year end: the outreach list of the next year.
+    pub niet_gebruikt: NonUse,
+}
+
+/// Entitlements that expired, and what was left on them.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NonUse {
+    pub vervallen_rechten: i64,
+    /// Expired without anything spent on them.
+    pub rechten_zonder_gebruik: i64,
+    /// Children with at least one entitlement that expired unused.
+    pub kinderen_zonder_gebruik: i64,
+    pub ongebruikt_cent: i64,
 }
 
 impl Funnel {
@@ -55,6 +69,7 @@ impl Funnel {
             gemeente: gemeente.to_owned(),
             counts: Counts::default(),
             partners: Vec::new(),
+            niet_gebruikt: NonUse::default(),
         }
     }
 }
@@ -169,9 +184,28 @@ async fn for_gemeenten(pool: &PgPool, gemeenten: &[String]) -> Result<Vec<Funnel
                 gemeente,
                 counts: Counts::new(gesignaleerd, aangevraagd, toegekend, bediend),
                 partners: Vec::new(),
+                niet_gebruikt: NonUse::default(),
             },
         )
         .collect();
+    let non_use: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT gemeente, count(*), count(*) FILTER (WHERE used_cents = 0),
+                count(DISTINCT child) FILTER (WHERE used_cents = 0), coalesce(sum(unused_cents), 0)::bigint
+         FROM expirations WHERE gemeente = ANY($1) GROUP BY gemeente",
+    )
+    .bind(gemeenten)
+    .fetch_all(pool)
+    .await?;
+    for (gemeente, expired, unused_entitlements, children, cents) in non_use {
+        if let Some(funnel) = funnels.iter_mut().find(|f| f.gemeente == gemeente) {
+            funnel.niet_gebruikt = NonUse {
+                vervallen_rechten: expired,
+                rechten_zonder_gebruik: unused_entitlements,
+                kinderen_zonder_gebruik: children,
+                ongebruikt_cent: cents,
+            };
+        }
+    }
     for (gemeente, partner, naam, bediend, verstrekkingen, bedrag_cent, doorverwezen) in partners {
         if let Some(funnel) = funnels.iter_mut().find(|f| f.gemeente == gemeente) {
             funnel.partners.push(PartnerFigures {
@@ -227,6 +261,12 @@ mod tests {
                 bedrag_cent: 7_550,
                 doorverwezen: 1,
             }],
+            niet_gebruikt: NonUse {
+                vervallen_rechten: 2,
+                rechten_zonder_gebruik: 1,
+                kinderen_zonder_gebruik: 1,
+                ongebruikt_cent: 2_500,
+            },
         };
         let json = serde_json::to_value(&funnel).unwrap();
         assert_eq!(
@@ -236,7 +276,9 @@ mod tests {
                 "gesignaleerd": 4, "aangevraagd": 3, "toegekend": 2, "bediend": 1,
                 "gebruikPercentage": 50,
                 "partners": [{"partner": "leergeld", "naam": "Stichting Leergeld", "bediend": 1,
-                              "verstrekkingen": 2, "bedragCent": 7_550, "doorverwezen": 1}]
+                              "verstrekkingen": 2, "bedragCent": 7_550, "doorverwezen": 1}],
+                "nietGebruikt": {"vervallenRechten": 2, "rechtenZonderGebruik": 1,
+                                 "kinderenZonderGebruik": 1, "ongebruiktCent": 2_500}
             })
         );
     }

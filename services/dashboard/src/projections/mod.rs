@@ -98,11 +98,29 @@ pub const SIGNAL_ACTOR_MIGRATION: Migration = Migration {
     sql: "ALTER TABLE signals ADD COLUMN acting_organisation text;",
 };
 
+/// Entitlements that expired at the year end, with what was left unused: the non-use figures.
+pub const EXPIRATIONS_MIGRATION: Migration = Migration {
+    name: "0202_expirations",
+    sql: r#"
+        CREATE TABLE expirations (
+            entitlement_id uuid PRIMARY KEY,
+            gemeente       text   NOT NULL,
+            child          uuid   NOT NULL,
+            provision      text   NOT NULL,
+            amount_cents   bigint NOT NULL,
+            used_cents     bigint NOT NULL,
+            unused_cents   bigint NOT NULL,
+            expired_on     date   NOT NULL
+        );
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 3] = [
+pub const MIGRATIONS: [Migration; 4] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
+    EXPIRATIONS_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -336,22 +354,108 @@ async fn apply_provision(
             .await?;
         }
         ProvisionEvent::DeliveryRecorded(delivery) => {
+            let served = Served {
+                id: delivery.delivery_id,
+                entitlement_id: delivery.entitlement_id,
+                child: delivery.child.0,
+                provision: delivery.provision.as_str(),
+                partner: delivery.partner.as_str(),
+                form: word(&delivery.form),
+                amount_cents: delivery.amount_cents,
+                on: delivery.delivered_on,
+            };
+            served.record(connection, gemeente).await?;
+        }
+        // A redeemed pass and an approved declaration serve the child as a delivery does.
+        ProvisionEvent::PassRedeemed(redeemed) => {
+            let served = Served {
+                id: redeemed.redemption_id,
+                entitlement_id: redeemed.entitlement_id,
+                child: redeemed.child.0,
+                provision: redeemed.provision.as_str(),
+                partner: redeemed.partner.as_str(),
+                form: "voucher".to_owned(),
+                amount_cents: redeemed.amount_cents,
+                on: redeemed.redeemed_on,
+            };
+            served.record(connection, gemeente).await?;
+        }
+        ProvisionEvent::DeclarationDecided(decided) if decided.approved => {
+            let served = Served {
+                id: decided.declaration_id,
+                entitlement_id: decided.entitlement_id,
+                child: decided.child.0,
+                provision: decided.provision.as_str(),
+                partner: decided.submitted_by.as_str(),
+                form: "declaration".to_owned(),
+                amount_cents: decided.amount_cents,
+                on: decided.decided_on,
+            };
+            served.record(connection, gemeente).await?;
+        }
+        ProvisionEvent::EntitlementExpired(expired) => {
             sqlx::query(
-                "INSERT INTO deliveries (delivery_id, gemeente, entitlement_id, child, provision, partner, form, amount_cents, delivered_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                "INSERT INTO expirations (entitlement_id, gemeente, child, provision, amount_cents, used_cents, unused_cents, expired_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             )
-            .bind(delivery.delivery_id)
+            .bind(expired.entitlement_id)
             .bind(gemeente)
-            .bind(delivery.entitlement_id)
-            .bind(delivery.child.0)
-            .bind(delivery.provision.as_str())
-            .bind(delivery.partner.as_str())
-            .bind(word(&delivery.form))
-            .bind(delivery.amount_cents)
-            .bind(delivery.delivered_on)
+            .bind(expired.child.0)
+            .bind(expired.provision.as_str())
+            .bind(expired.amount_cents)
+            .bind(expired.used_cents)
+            .bind(expired.unused_cents)
+            .bind(expired.expired_on)
             .execute(&mut *connection)
             .await?;
         }
+        // Passes issued or blocked, pending declarations, invoices and samples do not change who was
+        // served; the money side is the provision service's ledger.
+        ProvisionEvent::PassIssued(_)
+        | ProvisionEvent::PassBlocked(_)
+        | ProvisionEvent::DeclarationSubmitted(_)
+        | ProvisionEvent::DeclarationDecided(_)
+        | ProvisionEvent::InvoiceSubmitted(_)
+        | ProvisionEvent::InvoiceSettled(_)
+        | ProvisionEvent::SampleDrawn(_)
+        | ProvisionEvent::SampleCheckRecorded(_) => {}
     }
     Ok(())
+}
+
+/// A child served against an entitlement: a delivery, a redemption or an approved declaration.
+struct Served<'a> {
+    id: uuid::Uuid,
+    entitlement_id: uuid::Uuid,
+    child: uuid::Uuid,
+    provision: &'a str,
+    partner: &'a str,
+    form: String,
+    amount_cents: i64,
+    on: time::Date,
+}
+
+impl Served<'_> {
+    async fn record(
+        &self,
+        connection: &mut PgConnection,
+        gemeente: &str,
+    ) -> Result<(), HandlerError> {
+        sqlx::query(
+            "INSERT INTO deliveries (delivery_id, gemeente, entitlement_id, child, provision, partner, form, amount_cents, delivered_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(self.id)
+        .bind(gemeente)
+        .bind(self.entitlement_id)
+        .bind(self.child)
+        .bind(self.provision)
+        .bind(self.partner)
+        .bind(&self.form)
+        .bind(self.amount_cents)
+        .bind(self.on)
+        .execute(&mut *connection)
+        .await?;
+        Ok(())
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! - application stream: every granted entitlement is opened here (idempotently: a redelivered grant
 //!   opens nothing twice);
-//! - regie stream: which partner is enrolled to deliver which provision in which gemeente.
+//! - regie stream: which partner is enrolled to deliver which provision in which gemeente, and the
+//!   regeling versions (budgets, sample rate).
 
 use std::sync::Arc;
 
@@ -11,10 +12,36 @@ use kindpakket_platform::db::Migration;
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::provision::EntitlementOpened;
-use kindpakket_proto::regie::{PartnerRole, RegieEvent};
-use sqlx::PgConnection;
+use kindpakket_proto::regie::{DeliveryForm, PartnerRole, RegelingPublished, RegieEvent};
+use kindpakket_proto::GemeenteCode;
+use sqlx::{PgConnection, PgPool};
+use time::Date;
+use uuid::Uuid;
 
-use crate::domain::entitlement::{Entitlement, EntitlementCommand};
+use crate::domain::entitlement::{code, Entitlement, EntitlementCommand, NewPass};
+
+pub const PROVISION_MIGRATION: Migration = Migration {
+    name: "0201_regelingen_pass_codes",
+    sql: r#"
+        -- The regeling versions, for budgets and the sample rate.
+        CREATE TABLE regelingen (
+            regeling_id uuid   PRIMARY KEY,
+            gemeenten   text[] NOT NULL,
+            valid_from  date   NOT NULL,
+            valid_until date   NOT NULL,
+            body        jsonb  NOT NULL
+        );
+        -- Which entitlement a pass code belongs to. A code is registered before the command that
+        -- issues it; a code whose command failed points at an entitlement without that pass and is
+        -- refused as unknown.
+        CREATE TABLE pass_codes (
+            code           text PRIMARY KEY,
+            gemeente       text NOT NULL,
+            entitlement_id uuid NOT NULL
+        );
+        CREATE INDEX events_by_gemeente ON events ((metadata->>'gemeente'), aggregate_type);
+    "#,
+};
 
 pub const ENROLMENTS_MIGRATION: Migration = Migration {
     name: "0200_partner_enrolments",
@@ -33,6 +60,48 @@ pub const ENROLMENTS_MIGRATION: Migration = Migration {
 /// Opens the entitlements of every grant.
 pub struct GrantsHandler {
     pub entitlements: Arc<AggregateStore<Entitlement>>,
+    pub pool: PgPool,
+}
+
+/// Registers a new pass code for an entitlement.
+pub async fn register_code(
+    pool: &PgPool,
+    code: &str,
+    gemeente: &GemeenteCode,
+    entitlement_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO pass_codes (code, gemeente, entitlement_id) VALUES ($1, $2, $3)")
+        .bind(code)
+        .bind(gemeente.as_str())
+        .bind(entitlement_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The gemeente and entitlement of a pass code.
+pub async fn find_code(pool: &PgPool, code: &str) -> Result<Option<(String, Uuid)>, sqlx::Error> {
+    sqlx::query_as("SELECT gemeente, entitlement_id FROM pass_codes WHERE code = $1")
+        .bind(code)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The regeling in force in `gemeente` on `date`.
+pub async fn regeling_in_force(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+    date: Date,
+) -> anyhow::Result<Option<RegelingPublished>> {
+    let body: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT body FROM regelingen
+         WHERE $1 = ANY(gemeenten) AND valid_from <= $2 AND valid_until >= $2",
+    )
+    .bind(gemeente.as_str())
+    .bind(date)
+    .fetch_optional(pool)
+    .await?;
+    Ok(body.map(serde_json::from_value).transpose()?)
 }
 
 impl EventHandler for GrantsHandler {
@@ -47,7 +116,28 @@ impl EventHandler for GrantsHandler {
         };
         let context = CommandContext::caused_by(&event.envelope, "provision");
         for entitlement in granted.entitlements {
+            // A voucher gets its pass when it opens; the pass id is stable, so a redelivered grant
+            // issues no second pass (its fresh code is registered, but never issued).
+            let pass = if entitlement.form == Some(DeliveryForm::Voucher) {
+                let pass = NewPass {
+                    pass_id: Uuid::new_v5(&entitlement.entitlement_id, b"pass-1"),
+                    code: code::generate(),
+                };
+                register_code(
+                    &self.pool,
+                    &pass.code,
+                    &event.envelope.gemeente,
+                    entitlement.entitlement_id,
+                )
+                .await
+                .map_err(|error| HandlerError::Transient(error.into()))?;
+                Some(pass)
+            } else {
+                None
+            };
             let command = EntitlementCommand::Open {
+                pass,
+                opened_on: granted.decided_on,
                 gemeente: event.envelope.gemeente.clone(),
                 opened: EntitlementOpened {
                     entitlement_id: entitlement.entitlement_id,
@@ -58,6 +148,8 @@ impl EventHandler for GrantsHandler {
                     valid_from: entitlement.valid_from,
                     valid_until: entitlement.valid_until,
                     funder: entitlement.funder,
+                    co_financing: entitlement.co_financing,
+                    form: entitlement.form,
                 },
             };
             match self
@@ -116,7 +208,21 @@ impl EventHandler for EnrolmentsHandler {
                     .execute(&mut *connection)
                     .await?;
             }
-            RegieEvent::RegelingPublished(_) => {}
+            RegieEvent::RegelingPublished(regeling) => {
+                let gemeenten: Vec<String> =
+                    regeling.gemeenten.iter().map(ToString::to_string).collect();
+                sqlx::query(
+                    "INSERT INTO regelingen (regeling_id, gemeenten, valid_from, valid_until, body)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (regeling_id) DO NOTHING",
+                )
+                .bind(regeling.regeling_id)
+                .bind(&gemeenten)
+                .bind(regeling.valid_from)
+                .bind(regeling.valid_until)
+                .bind(serde_json::to_value(&regeling).map_err(anyhow::Error::from)?)
+                .execute(&mut *connection)
+                .await?;
+            }
         }
         Ok(())
     }
@@ -139,4 +245,26 @@ pub async fn may_deliver(
     .bind(provision)
     .fetch_one(pool)
     .await
+}
+
+/// The regeling versions of `gemeente` that are in force during part of `year`.
+pub async fn regelingen_of_year(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+    year: i32,
+) -> anyhow::Result<Vec<RegelingPublished>> {
+    let bodies: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT body FROM regelingen
+         WHERE $1 = ANY(gemeenten)
+           AND EXTRACT(YEAR FROM valid_from) <= $2 AND EXTRACT(YEAR FROM valid_until) >= $2
+         ORDER BY valid_from",
+    )
+    .bind(gemeente.as_str())
+    .bind(year)
+    .fetch_all(pool)
+    .await?;
+    bodies
+        .into_iter()
+        .map(|body| Ok(serde_json::from_value(body)?))
+        .collect()
 }

@@ -1,3 +1,6 @@
-//! The rules of provision. No I/O here.
+//! The provision service's aggregates: entitlements (with their passes and declarations), invoices,
+//! and sample draws of declarations.
 
 pub mod entitlement;
+pub mod invoice;
+pub mod sample;

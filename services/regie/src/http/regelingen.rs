@@ -5,8 +5,8 @@ use axum::Json;
 use kindpakket_platform::dutch_enum;
 use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::regie::{
-    AgeBand, AgeThreshold, Budget, DisposableIncomeRule, Funder, IncomeThreshold, Provision,
-    RegelingPublished, ScaleBand,
+    AgeBand, AgeThreshold, Budget, CoFinancing, DisposableIncomeRule, Funder, IncomeThreshold,
+    Provision, RegelingPublished, ScaleBand,
 };
 use kindpakket_proto::{GemeenteCode, OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
@@ -56,6 +56,9 @@ pub struct PublishRegelingRequest {
     /// The year's budgets per provision (or type) and funding source.
     #[serde(rename = "budgetten", default)]
     pub budgets: Vec<BudgetDto>,
+    /// Percentage of declarations drawn for the sample check (steekproef), 0–100.
+    #[serde(rename = "steekproefPercentage", default)]
+    pub declaration_sample_percent: Option<u8>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -161,6 +164,25 @@ pub struct ProvisionDto {
     /// Who pays, first to last (voorliggende voorziening first).
     #[serde(rename = "financiers", default, skip_serializing_if = "Vec::is_empty")]
     pub funders: Vec<FunderDto>,
+    /// A second funder paying a fixed share of every euro spent.
+    #[serde(
+        rename = "medefinanciering",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub co_financing: Option<CoFinancingDto>,
+}
+
+/// A second funder and its share.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoFinancingDto {
+    #[serde(rename = "organisatie")]
+    pub organisation: OrganisationId,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+    #[serde(rename = "aandeelPercentage")]
+    pub share_percent: u8,
 }
 
 fn yes() -> bool {
@@ -255,8 +277,16 @@ pub async fn publish(
                         source: funder.source.into(),
                     })
                     .collect(),
+                co_financing: provision.co_financing.map(|co| CoFinancing {
+                    funder: Funder {
+                        organisation: co.organisation,
+                        source: co.source.into(),
+                    },
+                    share_percent: co.share_percent,
+                }),
             })
             .collect(),
+        declaration_sample_percent: request.declaration_sample_percent,
         budgets: request
             .budgets
             .into_iter()
@@ -375,6 +405,11 @@ pub async fn get_regeling(
                     source: funder.source.into(),
                 })
                 .collect(),
+            co_financing: provision.co_financing.as_ref().map(|co| CoFinancingDto {
+                organisation: co.funder.organisation.clone(),
+                source: co.funder.source.into(),
+                share_percent: co.share_percent,
+            }),
         })
         .collect();
     let budgets: Vec<BudgetDto> = published
@@ -423,5 +458,6 @@ pub async fn get_regeling(
         "glijdendeSchaal": sliding_scale,
         "besteedbaarInkomen": disposable,
         "budgetten": budgets,
+        "steekproefPercentage": published.declaration_sample_percent,
     })))
 }

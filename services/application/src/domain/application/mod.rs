@@ -347,6 +347,8 @@ impl Aggregate for Application {
                         valid_from: entitlement.valid_from,
                         valid_until: entitlement.valid_until,
                         funder: None,
+                        co_financing: None,
+                        form: None,
                     });
                 }
                 let event = ApplicationGranted {
@@ -405,6 +407,10 @@ impl Aggregate for Application {
                         valid_from: regeling.valid_from,
                         valid_until: regeling.valid_until,
                         funder: outcome.funder.clone(),
+                        co_financing: provision_of(&regeling, &outcome.provision)
+                            .and_then(|provision| provision.co_financing.clone()),
+                        form: provision_of(&regeling, &outcome.provision)
+                            .map(|provision| provision.form),
                     })
                     .collect();
                 let event = if entitlements.is_empty() {
@@ -467,6 +473,17 @@ impl Aggregate for Application {
             }
         }
     }
+}
+
+/// The provision of the regeling with this code.
+fn provision_of<'a>(
+    regeling: &'a kindpakket_proto::regie::RegelingPublished,
+    code: &kindpakket_proto::ProvisionCode,
+) -> Option<&'a kindpakket_proto::regie::Provision> {
+    regeling
+        .provisions
+        .iter()
+        .find(|provision| &provision.code == code)
 }
 
 #[cfg(test)]
@@ -554,6 +571,8 @@ mod tests {
                 valid_from: date!(2026 - 09 - 01),
                 valid_until: date!(2026 - 12 - 31),
                 funder: None,
+                co_financing: None,
+                form: None,
             }],
             decided_on: date!(2026 - 09 - 10),
             assessment: None,
@@ -615,11 +634,13 @@ mod tests {
                 specific_group: None,
                 requestable_separately: true,
                 funders: vec![],
+                co_financing: None,
             }],
             thresholds_by_age: vec![],
             sliding_scale: vec![],
             disposable_income_rule: None,
             budgets: vec![],
+            declaration_sample_percent: None,
         }
     }
 

@@ -68,6 +68,10 @@ pub enum RegelingError {
     InvalidBudget,
     #[error("Een financier staat twee keer bij '{0}'.")]
     DuplicateFunder(String),
+    #[error("De medefinanciering van '{0}' klopt niet: het aandeel ligt tussen 1 en 99 procent en de medefinancier is geen van de eerste financiers.")]
+    InvalidCoFinancing(String),
+    #[error("Het steekproefpercentage voor declaraties ligt tussen 0 en 100.")]
+    InvalidSamplePercent,
 }
 
 impl Rejection for RegelingError {
@@ -179,6 +183,19 @@ fn validate_income_rules(regeling: &RegelingPublished) -> Result<(), RegelingErr
         if !provision.funders.iter().all(|funder| seen.insert(funder)) {
             return Err(RegelingError::DuplicateFunder(provision.code.to_string()));
         }
+        if let Some(co) = &provision.co_financing {
+            if !(1..=99).contains(&co.share_percent) || provision.funders.contains(&co.funder) {
+                return Err(RegelingError::InvalidCoFinancing(
+                    provision.code.to_string(),
+                ));
+            }
+        }
+    }
+    if regeling
+        .declaration_sample_percent
+        .is_some_and(|percent| percent > 100)
+    {
+        return Err(RegelingError::InvalidSamplePercent);
     }
     if let Some(rule) = regeling.disposable_income_rule {
         if rule.first_adult_cents < 0 || rule.second_adult_cents < 0 || rule.per_child_cents < 0 {
@@ -258,11 +275,13 @@ mod tests {
                 specific_group: None,
                 requestable_separately: true,
                 funders: vec![],
+                co_financing: None,
             }],
             thresholds_by_age: vec![],
             sliding_scale: vec![],
             disposable_income_rule: None,
             budgets: vec![],
+            declaration_sample_percent: None,
         }
     }
 

@@ -1,0 +1,447 @@
+use super::*;
+use cqrs_es::test::TestFramework;
+use kindpakket_proto::regie::{CoFinancing, Funder, FundingPart, FundingSource};
+use kindpakket_proto::{ChildRef, ProvisionCode};
+use time::macros::date;
+
+fn gemeente() -> GemeenteCode {
+    GemeenteCode::parse("GM0518").unwrap()
+}
+
+fn partner() -> OrganisationId {
+    OrganisationId::parse("jeugdfonds-sport").unwrap()
+}
+
+fn opened() -> EntitlementOpened {
+    EntitlementOpened {
+        entitlement_id: Uuid::from_u128(1),
+        application_id: Uuid::from_u128(2),
+        child: ChildRef(Uuid::from_u128(3)),
+        provision: ProvisionCode::parse("sportcontributie").unwrap(),
+        amount_cents: 25_000,
+        valid_from: date!(2026 - 01 - 01),
+        valid_until: date!(2026 - 12 - 31),
+        funder: None,
+        co_financing: None,
+        form: None,
+    }
+}
+
+fn given_open() -> Vec<EntitlementEvent> {
+    vec![EntitlementEvent::Opened {
+        gemeente: gemeente(),
+        opened: opened(),
+    }]
+}
+
+fn pass(id: u128, code: &str) -> EntitlementEvent {
+    Entitlement::pass_issued(
+        &opened(),
+        NewPass {
+            pass_id: Uuid::from_u128(id),
+            code: code.to_owned(),
+        },
+        date!(2026 - 01 - 01),
+        None,
+    )
+}
+
+fn deliver(delivery: u128, amount_cents: i64) -> EntitlementCommand {
+    EntitlementCommand::RecordDelivery {
+        gemeente: gemeente(),
+        delivery_id: Uuid::from_u128(delivery),
+        partner: partner(),
+        form: DeliveryForm::InKind,
+        amount_cents,
+        full_price_cents: None,
+        delivered_on: date!(2026 - 09 - 15),
+    }
+}
+
+fn delivered(delivery: u128, amount_cents: i64, remaining_cents: i64) -> EntitlementEvent {
+    EntitlementEvent::Delivered(DeliveryRecorded {
+        entitlement_id: Uuid::from_u128(1),
+        delivery_id: Uuid::from_u128(delivery),
+        child: ChildRef(Uuid::from_u128(3)),
+        provision: ProvisionCode::parse("sportcontributie").unwrap(),
+        partner: partner(),
+        form: DeliveryForm::InKind,
+        amount_cents,
+        remaining_cents,
+        delivered_on: date!(2026 - 09 - 15),
+        full_price_cents: None,
+    })
+}
+
+fn redeem(redemption: u128, code: &str, amount_cents: i64, on: Date) -> EntitlementCommand {
+    EntitlementCommand::RedeemPass {
+        gemeente: gemeente(),
+        code: code.to_owned(),
+        redemption_id: Uuid::from_u128(redemption),
+        partner: partner(),
+        amount_cents,
+        redeemed_on: on,
+    }
+}
+
+fn submit(declaration: u128, amount_cents: i64, proof: &str) -> EntitlementCommand {
+    EntitlementCommand::SubmitDeclaration {
+        gemeente: gemeente(),
+        declaration_id: Uuid::from_u128(declaration),
+        submitted_by: partner(),
+        amount_cents,
+        proof_reference: proof.to_owned(),
+        submitted_on: date!(2026 - 03 - 01),
+    }
+}
+
+fn submitted(declaration: u128, amount_cents: i64) -> EntitlementEvent {
+    EntitlementEvent::DeclarationSubmitted(DeclarationSubmitted {
+        entitlement_id: Uuid::from_u128(1),
+        declaration_id: Uuid::from_u128(declaration),
+        child: ChildRef(Uuid::from_u128(3)),
+        provision: ProvisionCode::parse("sportcontributie").unwrap(),
+        submitted_by: partner(),
+        amount_cents,
+        proof_reference: "bon 17".to_owned(),
+        submitted_on: date!(2026 - 03 - 01),
+    })
+}
+
+fn decide(declaration: u128, approved: bool, reason: Option<&str>) -> EntitlementCommand {
+    EntitlementCommand::DecideDeclaration {
+        gemeente: gemeente(),
+        declaration_id: Uuid::from_u128(declaration),
+        approved,
+        reason: reason.map(str::to_owned),
+        decided_on: date!(2026 - 03 - 10),
+    }
+}
+
+fn state(events: Vec<EntitlementEvent>) -> Entitlement {
+    let mut entitlement = Entitlement::default();
+    for event in events {
+        entitlement.apply(event);
+    }
+    entitlement
+}
+
+#[tokio::test]
+async fn opening_again_with_the_same_terms_changes_nothing() {
+    TestFramework::<Entitlement>::with(())
+        .given(given_open())
+        .when_async(EntitlementCommand::Open {
+            gemeente: gemeente(),
+            opened: opened(),
+            pass: None,
+            opened_on: date!(2026 - 01 - 01),
+        })
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn a_delivery_within_the_remaining_amount_is_recorded() {
+    TestFramework::<Entitlement>::with(())
+        .given(given_open())
+        .when_async(deliver(9, 20_000))
+        .await
+        .then_expect_events(vec![delivered(9, 20_000, 5_000)]);
+}
+
+#[tokio::test]
+async fn an_entitlement_is_never_overspent() {
+    let mut events = given_open();
+    events.push(delivered(9, 20_000, 5_000));
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(deliver(10, 5_001))
+        .await
+        .then_expect_error(EntitlementError::Overspent {
+            remaining_cents: 5_000,
+        });
+}
+
+#[tokio::test]
+async fn a_retried_delivery_is_recorded_once() {
+    let mut events = given_open();
+    events.push(delivered(9, 20_000, 5_000));
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(deliver(9, 20_000))
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn a_delivery_in_another_gemeente_finds_no_entitlement() {
+    let EntitlementCommand::RecordDelivery {
+        delivery_id,
+        partner,
+        form,
+        amount_cents,
+        full_price_cents,
+        delivered_on,
+        ..
+    } = deliver(9, 100)
+    else {
+        unreachable!()
+    };
+    TestFramework::<Entitlement>::with(())
+        .given(given_open())
+        .when_async(EntitlementCommand::RecordDelivery {
+            gemeente: GemeenteCode::parse("GM0363").unwrap(),
+            delivery_id,
+            partner,
+            form,
+            amount_cents,
+            full_price_cents,
+            delivered_on,
+        })
+        .await
+        .then_expect_error(EntitlementError::NotFound);
+}
+
+#[tokio::test]
+async fn a_voucher_entitlement_opens_with_a_pass() {
+    let mut voucher = opened();
+    voucher.form = Some(DeliveryForm::Voucher);
+    let events = TestFramework::<Entitlement>::with(())
+        .given_no_previous_events()
+        .when_async(EntitlementCommand::Open {
+            gemeente: gemeente(),
+            opened: voucher.clone(),
+            pass: Some(NewPass {
+                pass_id: Uuid::from_u128(50),
+                code: "AAAA-BBBB-CCCC".to_owned(),
+            }),
+            opened_on: date!(2025 - 12 - 20),
+        })
+        .await
+        .inspect_result()
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    let EntitlementEvent::PassIssued { code, issued } = &events[1] else {
+        panic!("expected a pass, got {:?}", events[1]);
+    };
+    assert_eq!(code, "AAAA-BBBB-CCCC");
+    assert_eq!(issued.code_hint, "CCCC");
+    assert_eq!(
+        issued.issued_on,
+        date!(2026 - 01 - 01),
+        "valid from the entitlement's start"
+    );
+    assert_eq!(issued.valid_until, voucher.valid_until);
+}
+
+#[tokio::test]
+async fn a_pass_is_redeemed_in_parts_and_never_beyond_its_balance() {
+    let mut events = given_open();
+    events.push(pass(50, "AAAA-BBBB-CCCC"));
+    let entitlement = state(events.clone());
+    assert_eq!(entitlement.remaining_cents(), 25_000);
+    let first = TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(redeem(60, "AAAA-BBBB-CCCC", 10_000, date!(2026 - 05 - 01)))
+        .await
+        .inspect_result()
+        .unwrap();
+    let EntitlementEvent::PassRedeemed(redeemed) = &first[0] else {
+        panic!("expected a redemption");
+    };
+    assert_eq!(redeemed.remaining_cents, 15_000);
+    events.extend(first);
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(redeem(61, "AAAA-BBBB-CCCC", 15_001, date!(2026 - 05 - 02)))
+        .await
+        .then_expect_error(EntitlementError::Overspent {
+            remaining_cents: 15_000,
+        });
+}
+
+#[tokio::test]
+async fn a_blocked_pass_is_refused_and_its_replacement_carries_the_balance() {
+    let mut events = given_open();
+    events.push(pass(50, "AAAA-BBBB-CCCC"));
+    let blocked = TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(EntitlementCommand::BlockPass {
+            gemeente: gemeente(),
+            pass_id: Uuid::from_u128(50),
+            reason: "kwijt".to_owned(),
+            blocked_on: date!(2026 - 04 - 01),
+            replacement: Some(NewPass {
+                pass_id: Uuid::from_u128(51),
+                code: "DDDD-EEEE-FFFF".to_owned(),
+            }),
+        })
+        .await
+        .inspect_result()
+        .unwrap();
+    assert_eq!(blocked.len(), 2);
+    events.extend(blocked);
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(redeem(60, "AAAA-BBBB-CCCC", 100, date!(2026 - 05 - 01)))
+        .await
+        .then_expect_error(EntitlementError::PassBlocked("kwijt".to_owned()));
+    let redeemed = TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(redeem(60, "DDDD-EEEE-FFFF", 25_000, date!(2026 - 05 - 01)))
+        .await
+        .inspect_result()
+        .unwrap();
+    assert_eq!(redeemed.len(), 1, "the new pass has the whole balance");
+}
+
+#[tokio::test]
+async fn a_pass_cannot_be_redeemed_after_it_expired() {
+    let mut events = given_open();
+    events.push(pass(50, "AAAA-BBBB-CCCC"));
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(redeem(60, "AAAA-BBBB-CCCC", 100, date!(2027 - 01 - 01)))
+        .await
+        .then_expect_error(EntitlementError::PassExpired(date!(2026 - 12 - 31)));
+}
+
+#[tokio::test]
+async fn a_declaration_without_proof_is_refused() {
+    TestFramework::<Entitlement>::with(())
+        .given(given_open())
+        .when_async(submit(70, 1_000, "   "))
+        .await
+        .then_expect_error(EntitlementError::MissingProof);
+}
+
+#[tokio::test]
+async fn a_submitted_declaration_holds_its_amount_and_a_rejected_one_spends_nothing() {
+    let mut events = given_open();
+    events.push(submitted(70, 20_000));
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(deliver(9, 5_001))
+        .await
+        .then_expect_error(EntitlementError::Overspent {
+            remaining_cents: 5_000,
+        });
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(decide(70, false, None))
+        .await
+        .then_expect_error(EntitlementError::MissingRejectionReason);
+    let rejected = TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(decide(70, false, Some("bon is van een ander kind")))
+        .await
+        .inspect_result()
+        .unwrap();
+    events.extend(rejected);
+    let after = state(events);
+    assert_eq!(after.used_cents, 0);
+    assert_eq!(after.remaining_cents(), 25_000);
+}
+
+#[tokio::test]
+async fn an_approved_declaration_is_paid_by_its_funders_to_the_cent() {
+    let mut co_financed = opened();
+    co_financed.funder = Some(Funder {
+        organisation: OrganisationId::parse("gemeente-eindhoven").unwrap(),
+        source: FundingSource::Municipal,
+    });
+    let leergeld = Funder {
+        organisation: OrganisationId::parse("leergeld").unwrap(),
+        source: FundingSource::ExternalFunds,
+    };
+    co_financed.co_financing = Some(CoFinancing {
+        funder: leergeld.clone(),
+        share_percent: 33,
+    });
+    let events = vec![
+        EntitlementEvent::Opened {
+            gemeente: gemeente(),
+            opened: co_financed,
+        },
+        submitted(70, 10_001),
+    ];
+    let decided = TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(decide(70, true, None))
+        .await
+        .inspect_result()
+        .unwrap();
+    let EntitlementEvent::DeclarationDecided(decided) = &decided[0] else {
+        panic!("expected a decision");
+    };
+    assert_eq!(
+        decided.funding[1],
+        FundingPart {
+            funder: leergeld,
+            amount_cents: 3_300
+        }
+    );
+    assert_eq!(decided.funding[0].amount_cents, 6_701);
+}
+
+#[tokio::test]
+async fn at_the_year_end_the_unused_amount_is_recorded_and_nothing_is_spent_after() {
+    let mut events = given_open();
+    events.push(delivered(9, 20_000, 5_000));
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(EntitlementCommand::Expire {
+            gemeente: gemeente(),
+            on: date!(2026 - 12 - 31),
+        })
+        .await
+        .then_expect_error(EntitlementError::NotYetExpired(date!(2026 - 12 - 31)));
+    let expired = TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(EntitlementCommand::Expire {
+            gemeente: gemeente(),
+            on: date!(2027 - 01 - 01),
+        })
+        .await
+        .inspect_result()
+        .unwrap();
+    let EntitlementEvent::Expired(record) = &expired[0] else {
+        panic!("expected expiry");
+    };
+    assert_eq!((record.used_cents, record.unused_cents), (20_000, 5_000));
+    events.extend(expired);
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(deliver(10, 100))
+        .await
+        .then_expect_error(EntitlementError::Expired(date!(2027 - 01 - 01)));
+}
+
+#[tokio::test]
+async fn voucher_and_declaration_are_not_recorded_as_deliveries() {
+    let EntitlementCommand::RecordDelivery {
+        gemeente,
+        delivery_id,
+        partner,
+        amount_cents,
+        full_price_cents,
+        delivered_on,
+        ..
+    } = deliver(9, 100)
+    else {
+        unreachable!()
+    };
+    TestFramework::<Entitlement>::with(())
+        .given(given_open())
+        .when_async(EntitlementCommand::RecordDelivery {
+            gemeente,
+            delivery_id,
+            partner,
+            form: DeliveryForm::Voucher,
+            amount_cents,
+            full_price_cents,
+            delivered_on,
+        })
+        .await
+        .then_expect_error(EntitlementError::WrongRoute);
+}

@@ -1,0 +1,286 @@
+//! The gemeente's provision history, folded on demand from this service's own event table with the
+//! aggregates' own `apply`: invoiceable deliveries, the ledger across funders, budgets spent versus
+//! allocated, partner statements, the sample population and the entitlements due to expire.
+//!
+//! Reading the table (not a projection fed by the stream) makes these answers exact at the moment
+//! they are asked, which invoicing needs: a delivery must never land on two invoices. A gemeente's
+//! year is a few thousand entitlements; at a larger scale this becomes a projection table.
+
+use std::collections::BTreeMap;
+
+use cqrs_es::Aggregate;
+use kindpakket_proto::provision::{InvoiceLine, SampleMember};
+use kindpakket_proto::regie::{DeliveryForm, Funder, RegelingPublished};
+use kindpakket_proto::{ChildRef, GemeenteCode, OrganisationId, ProvisionCode};
+use serde::Serialize;
+use sqlx::PgPool;
+use time::Date;
+use uuid::Uuid;
+
+use crate::domain::entitlement::{Entitlement, EntitlementEvent};
+use crate::domain::invoice::{Invoice, InvoiceEvent};
+
+/// Every entitlement and invoice of one gemeente, as their aggregates see them.
+#[derive(Debug, Default)]
+pub struct History {
+    pub entitlements: BTreeMap<Uuid, Entitlement>,
+    pub invoices: BTreeMap<Uuid, Invoice>,
+}
+
+pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<History> {
+    let rows: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT aggregate_type, aggregate_id, payload::jsonb FROM events
+         WHERE metadata->>'gemeente' = $1 AND aggregate_type IN ('entitlement', 'invoice')
+         ORDER BY aggregate_type, aggregate_id, sequence",
+    )
+    .bind(gemeente.as_str())
+    .fetch_all(pool)
+    .await?;
+    let mut history = History::default();
+    for (aggregate_type, aggregate_id, payload) in rows {
+        let id = Uuid::parse_str(&aggregate_id)?;
+        match aggregate_type.as_str() {
+            "entitlement" => history
+                .entitlements
+                .entry(id)
+                .or_default()
+                .apply(serde_json::from_value::<EntitlementEvent>(payload)?),
+            _ => history
+                .invoices
+                .entry(id)
+                .or_default()
+                .apply(serde_json::from_value::<InvoiceEvent>(payload)?),
+        }
+    }
+    Ok(history)
+}
+
+/// One amount a funder paid: for an approved invoice line or an approved declaration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub entitlement_id: Uuid,
+    /// The partner invoiced it, or submitted the declaration.
+    pub partner: OrganisationId,
+    pub funder: Funder,
+    pub amount_cents: i64,
+    /// When it was spent: the delivery date of an invoice line, the decision date of a declaration.
+    pub date: Date,
+    /// The delivery, redemption or declaration it pays.
+    pub reference: Uuid,
+}
+
+impl History {
+    /// The deliveries and redemptions of `partner` in the period that are on no invoice yet.
+    pub fn invoiceable(
+        &self,
+        partner: &OrganisationId,
+        from: Date,
+        until: Date,
+    ) -> Vec<InvoiceLine> {
+        let invoiced: std::collections::HashSet<Uuid> = self
+            .invoices
+            .values()
+            .filter_map(|invoice| invoice.submitted.as_ref())
+            .flat_map(|invoice| invoice.lines.iter().map(|line| line.delivery_id))
+            .collect();
+        let in_period = |date: Date| from <= date && date <= until;
+        let mut lines = Vec::new();
+        for entitlement in self.entitlements.values() {
+            let Some(opened) = &entitlement.opened else {
+                continue;
+            };
+            for delivery in &entitlement.deliveries {
+                if &delivery.partner == partner
+                    && in_period(delivery.delivered_on)
+                    && !invoiced.contains(&delivery.delivery_id)
+                {
+                    lines.push(InvoiceLine {
+                        delivery_id: delivery.delivery_id,
+                        entitlement_id: opened.entitlement_id,
+                        child: opened.child,
+                        provision: opened.provision.clone(),
+                        form: delivery.form,
+                        amount_cents: delivery.amount_cents,
+                        delivered_on: delivery.delivered_on,
+                        funding: opened.funding_of(delivery.amount_cents),
+                    });
+                }
+            }
+            for redemption in &entitlement.redemptions {
+                if &redemption.partner == partner
+                    && in_period(redemption.redeemed_on)
+                    && !invoiced.contains(&redemption.redemption_id)
+                {
+                    lines.push(InvoiceLine {
+                        delivery_id: redemption.redemption_id,
+                        entitlement_id: opened.entitlement_id,
+                        child: opened.child,
+                        provision: opened.provision.clone(),
+                        form: DeliveryForm::Voucher,
+                        amount_cents: redemption.amount_cents,
+                        delivered_on: redemption.redeemed_on,
+                        funding: opened.funding_of(redemption.amount_cents),
+                    });
+                }
+            }
+        }
+        lines.sort_by_key(|line| (line.delivered_on, line.delivery_id));
+        lines
+    }
+
+    /// Every amount paid, per funder part.
+    pub fn ledger(&self) -> Vec<LedgerEntry> {
+        let mut entries = Vec::new();
+        for invoice in self.invoices.values() {
+            let Some(submitted) = &invoice.submitted else {
+                continue;
+            };
+            for line in invoice.decisions.values().filter(|line| line.approved) {
+                for part in &line.funding {
+                    entries.push(LedgerEntry {
+                        child: line.child,
+                        provision: line.provision.clone(),
+                        entitlement_id: line.entitlement_id,
+                        partner: submitted.partner.clone(),
+                        funder: part.funder.clone(),
+                        amount_cents: part.amount_cents,
+                        date: line.delivered_on,
+                        reference: line.delivery_id,
+                    });
+                }
+            }
+        }
+        for entitlement in self.entitlements.values() {
+            for declaration in &entitlement.declarations {
+                let Some(decided) = declaration.decided.as_ref().filter(|d| d.approved) else {
+                    continue;
+                };
+                for part in &decided.funding {
+                    entries.push(LedgerEntry {
+                        child: decided.child,
+                        provision: decided.provision.clone(),
+                        entitlement_id: decided.entitlement_id,
+                        partner: decided.submitted_by.clone(),
+                        funder: part.funder.clone(),
+                        amount_cents: part.amount_cents,
+                        date: decided.decided_on,
+                        reference: decided.declaration_id,
+                    });
+                }
+            }
+        }
+        entries.sort_by(|a, b| {
+            (a.date, a.reference, &a.funder.organisation).cmp(&(
+                b.date,
+                b.reference,
+                &b.funder.organisation,
+            ))
+        });
+        entries
+    }
+
+    /// The declarations submitted in the period: the population of a sample draw.
+    pub fn declarations_submitted(&self, from: Date, until: Date) -> Vec<SampleMember> {
+        let mut members: Vec<SampleMember> = self
+            .entitlements
+            .values()
+            .flat_map(|entitlement| &entitlement.declarations)
+            .map(|declaration| &declaration.submitted)
+            .filter(|submitted| from <= submitted.submitted_on && submitted.submitted_on <= until)
+            .map(|submitted| SampleMember {
+                declaration_id: submitted.declaration_id,
+                entitlement_id: submitted.entitlement_id,
+                submitted_by: submitted.submitted_by.clone(),
+                amount_cents: submitted.amount_cents,
+            })
+            .collect();
+        members.sort_by_key(|member| member.declaration_id);
+        members
+    }
+
+    /// Entitlements whose period ended before `on` and that have not expired yet.
+    pub fn due_to_expire(&self, on: Date) -> Vec<Uuid> {
+        self.entitlements
+            .iter()
+            .filter(|(_, entitlement)| entitlement.expired.is_none())
+            .filter(|(_, entitlement)| {
+                entitlement
+                    .opened
+                    .as_ref()
+                    .is_some_and(|opened| opened.valid_until < on)
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+/// One budget of the regeling: what was allocated, what grants committed, what was paid.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetUse {
+    pub budget: kindpakket_proto::regie::Budget,
+    pub committed_cents: i64,
+    pub spent_cents: i64,
+}
+
+/// Spent versus allocated per budget of the regeling. Grants commit a funder's part against the
+/// budget of its source for the provision (or its type); payments in the regeling's period spend it.
+pub fn budget_use(history: &History, regeling: &RegelingPublished) -> Vec<BudgetUse> {
+    let provision_of = |code: &ProvisionCode| {
+        regeling
+            .provisions
+            .iter()
+            .find(|provision| &provision.code == code)
+    };
+    // A funder's part belongs to the narrowest budget of its source that covers the provision.
+    let budget_index = |source, code: &ProvisionCode| {
+        let provision = provision_of(code)?;
+        regeling
+            .budgets
+            .iter()
+            .enumerate()
+            .filter(|(_, budget)| budget.source == source && budget.covers(provision))
+            .min_by_key(|(_, budget)| budget.provision.is_none())
+            .map(|(index, _)| index)
+    };
+    let mut uses: Vec<BudgetUse> = regeling
+        .budgets
+        .iter()
+        .map(|budget| BudgetUse {
+            budget: budget.clone(),
+            committed_cents: 0,
+            spent_cents: 0,
+        })
+        .collect();
+    let in_period = |date: Date| regeling.valid_from <= date && date <= regeling.valid_until;
+    for entitlement in history.entitlements.values() {
+        // Grants without a funder were not held to a budget when decided.
+        let Some(opened) = entitlement.opened.as_ref().filter(|o| o.funder.is_some()) else {
+            continue;
+        };
+        if !(opened.valid_from <= regeling.valid_until && opened.valid_until >= regeling.valid_from)
+        {
+            continue;
+        }
+        for part in opened.funding_of(opened.amount_cents) {
+            if let Some(index) = budget_index(part.funder.source, &opened.provision) {
+                uses[index].committed_cents += part.amount_cents;
+            }
+        }
+    }
+    for entry in history.ledger() {
+        if !in_period(entry.date) {
+            continue;
+        }
+        if let Some(index) = budget_index(entry.funder.source, &entry.provision) {
+            uses[index].spent_cents += entry.amount_cents;
+        }
+    }
+    uses
+}
+
+/// The quarter (1–4) a date falls in.
+pub fn quarter_of(date: Date) -> u8 {
+    (u8::from(date.month()) - 1) / 3 + 1
+}
