@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use time::Date;
 
 use super::entitlements::today;
-use super::AppState;
+use super::{AppState, FundingSourceDto, ProvisionTypeDto};
 use crate::domain::entitlement::EntitlementCommand;
 use crate::ledger::{self, quarter_of, LedgerEntry};
 
@@ -95,7 +95,7 @@ fn funder_totals(entries: &[&LedgerEntry]) -> Vec<Value> {
         *totals
             .entry((
                 entry.funder.organisation.to_string(),
-                serde_json::to_value(entry.funder.source)
+                serde_json::to_value(FundingSourceDto::from(entry.funder.source))
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
@@ -118,7 +118,7 @@ fn entry_json(entry: &LedgerEntry) -> Value {
         "recht": entry.entitlement_id,
         "partner": entry.partner,
         "financier": entry.funder.organisation,
-        "bron": entry.funder.source,
+        "bron": FundingSourceDto::from(entry.funder.source),
         "bedragCent": entry.amount_cents,
         "kenmerk": entry.reference,
     })
@@ -169,8 +169,8 @@ pub async fn get_budgets(
                 .map(|used| {
                     json!({
                         "voorziening": used.budget.provision,
-                        "type": used.budget.provision_type,
-                        "bron": used.budget.source,
+                        "type": used.budget.provision_type.map(ProvisionTypeDto::from),
+                        "bron": FundingSourceDto::from(used.budget.source),
                         "toegekendBudgetCent": used.budget.amount_cents,
                         "vastgelegdCent": used.committed_cents,
                         "besteedCent": used.spent_cents,

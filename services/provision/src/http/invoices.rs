@@ -14,7 +14,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::entitlements::today;
-use super::AppState;
+use super::{AppState, FundingSourceDto};
 use crate::domain::invoice::{Invoice, InvoiceCommand, LineDecision};
 use crate::{ledger, locks};
 
@@ -66,7 +66,7 @@ fn describe(invoice: &Invoice) -> Value {
                 "datum": line.delivered_on,
                 "financiering": line.funding.iter().map(|part| json!({
                     "organisatie": part.funder.organisation,
-                    "bron": part.funder.source,
+                    "bron": FundingSourceDto::from(part.funder.source),
                     "bedragCent": part.amount_cents,
                 })).collect::<Vec<_>>(),
                 "status": match decision {

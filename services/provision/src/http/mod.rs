@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::routing::{get, post};
 use axum::Router;
+use kindpakket_platform::dutch_enum;
 use kindpakket_platform::http::{OpenApi, Operation};
 use kindpakket_platform::store::AggregateStore;
 use kindpakket_proto::Role;
@@ -29,6 +30,28 @@ pub struct AppState {
     pub samples: Arc<AggregateStore<SampleDraw>>,
     pub pool: PgPool,
 }
+
+dutch_enum!(
+    /// Where the money comes from, as the regeling names it.
+    FundingSourceDto <=> kindpakket_proto::regie::FundingSource {
+        National = "rijksmiddelen",
+        Municipal = "gemeentelijke_fondsen",
+        ExternalFunds = "externe_fondsen",
+        Private = "private_partijen",
+    }
+);
+
+dutch_enum!(
+    /// The six types of provision.
+    ProvisionTypeDto <=> kindpakket_proto::regie::ProvisionType {
+        Participation = "maatschappelijke_participatie",
+        School = "school",
+        Transport = "vervoer",
+        Subsistence = "levensonderhoud",
+        Other = "overig",
+        SpecialCircumstances = "bijzondere_omstandigheden",
+    }
+);
 
 const G: &str = "/api/v1/gemeenten/{gemeente}";
 
