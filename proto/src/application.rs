@@ -140,6 +140,9 @@ pub struct GrantedEntitlement {
     /// How it reaches the child, as the regeling sets (absent on a grant made by hand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<DeliveryForm>,
+    /// For a count (strippenkaart): the value of one unit; the amount is spent in whole units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_value_cents: Option<i64>,
 }
 
 /// The application was rejected, with the reason told to the family.

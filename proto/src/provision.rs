@@ -56,6 +56,9 @@ pub struct EntitlementOpened {
     /// How it reaches the child; a voucher form gets a pass when it opens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<DeliveryForm>,
+    /// For a count (strippenkaart): the value of one unit; the amount is spent in whole units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_value_cents: Option<i64>,
 }
 
 impl EntitlementOpened {

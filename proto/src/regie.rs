@@ -153,6 +153,19 @@ pub struct Provision {
     /// the rest (co-financing, e.g. Leergeld pays half of a laptop).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub co_financing: Option<CoFinancing>,
+    /// A count instead of an amount (a strippenkaart of 10 swimming lessons): each unit is worth
+    /// `value_cents / units`, and is spent whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u32>,
+}
+
+impl Provision {
+    /// The value of one unit, for a provision granted as a count.
+    pub fn unit_value_cents(&self) -> Option<i64> {
+        self.units
+            .filter(|units| *units > 0)
+            .map(|units| self.value_cents / i64::from(units))
+    }
 }
 
 /// A funder paying a fixed share of a provision's cost.

@@ -121,16 +121,32 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     const G: &str = "GM0150";
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    let mut strippenkaart = provision(
+        "zwemles",
+        "Zwemles (strippenkaart)",
+        "maatschappelijke_participatie",
+        (4, 17),
+        5_000,
+        "tegoedbon",
+    );
+    strippenkaart["aantal"] = json!(10);
     publish(
         &kindpakket,
         G,
         json!({
             "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
-            "voorzieningen": [provision("fashioncheque", "Fashioncheque", "levensonderhoud", (0, 17), 10_000, "tegoedbon")],
+            "voorzieningen": [
+                provision("fashioncheque", "Fashioncheque", "levensonderhoud", (0, 17), 10_000, "tegoedbon"),
+                strippenkaart,
+            ],
         }),
     )
     .await;
+    kindpakket
+        .enrol_partner(G, "zwembad-de-scheg", "Zwembad De Scheg", &["zwemles"])
+        .await
+        .unwrap();
     for (shop, name) in [
         ("kledingwinkel-centrum", "Kledingwinkel Centrum"),
         ("kledingwinkel-noord", "Kledingwinkel Noord"),
@@ -323,6 +339,65 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     assert_eq!(partial.status, StatusCode::CREATED, "{partial:?}");
     assert_eq!(partial.body["saldoCent"], 3_000);
 
+    // A strippenkaart of ten swimming lessons: spent in whole strips.
+    let strips = granted(&kindpakket, G, &["zwemles"]).await["zwemles"];
+    let strips_opened = wait_opened(&kindpakket, G, strips).await;
+    assert_eq!(
+        (
+            strips_opened["stripwaardeCent"].as_i64(),
+            strips_opened["restAantal"].as_i64()
+        ),
+        (Some(500), Some(10))
+    );
+    let strip_code = strips_opened["passen"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let strip_url = kindpakket.provision_url(G, &format!("passen/{strip_code}/verzilveringen"));
+    let mut used = None;
+    for _ in 0..100 {
+        let answer = kindpakket
+            .post(
+                &strip_url,
+                partner("zwembad-de-scheg"),
+                &json!({"aantal": 3, "datum": "2026-03-05"}),
+            )
+            .await
+            .unwrap();
+        if answer.status != StatusCode::FORBIDDEN {
+            used = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await; // the enrolment travels on the regie stream
+    }
+    let used = used.expect("the pool is enrolled in time");
+    assert_eq!(used.status, StatusCode::CREATED, "{used:?}");
+    assert_eq!(used.body["saldoAantal"], 7);
+    assert_dutch_problem(
+        &kindpakket
+            .post(
+                &strip_url,
+                partner("zwembad-de-scheg"),
+                &json!({"bedragCent": 700, "datum": "2026-03-06"}),
+            )
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "per hele strip van 500 cent",
+    );
+    assert_dutch_problem(
+        &kindpakket
+            .post(
+                &strip_url,
+                partner("zwembad-de-scheg"),
+                &json!({"aantal": 8, "datum": "2026-03-06"}),
+            )
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+        "3500 cent",
+    );
+
     let state = entitlement(&kindpakket, G, right).await;
     assert_eq!(
         (state["besteedCent"].as_i64(), state["restCent"].as_i64()),
@@ -333,7 +408,8 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         "the refused redemptions spent nothing"
     );
 
-    // Year end: the entitlement expires with €30 unused; the dashboard shows it, and the child as served.
+    // Year end: both entitlements expire (€30 and seven strips unused); the dashboard shows it, and
+    // both children as served.
     let closed = kindpakket
         .post(
             &kindpakket.provision_url(G, "jaarafsluiting"),
@@ -344,7 +420,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         .unwrap()
         .expect(StatusCode::OK)
         .unwrap();
-    assert_eq!(closed["verlopenRechten"], 1, "{closed}");
+    assert_eq!(closed["verlopenRechten"], 2, "{closed}");
     assert_dutch_problem(
         &redeem(new_code, "kledingwinkel-centrum", 100, "2026-12-01").await,
         StatusCode::CONFLICT,
@@ -352,11 +428,15 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     );
     let funnel = kindpakket
         .wait_for_funnel(G, Duration::from_secs(20), |f| {
-            f["nietGebruikt"]["vervallenRechten"] == 1 && f["bediend"] == 1 && f["toegekend"] == 1
+            f["nietGebruikt"]["vervallenRechten"] == 2 && f["bediend"] == 2 && f["toegekend"] == 2
         })
         .await
         .unwrap();
-    assert_eq!(funnel["nietGebruikt"]["ongebruiktCent"], 3_000, "{funnel}");
+    assert_eq!(
+        funnel["nietGebruikt"]["ongebruiktCent"],
+        3_000 + 3_500,
+        "{funnel}"
+    );
     assert_eq!(funnel["nietGebruikt"]["rechtenZonderGebruik"], 0);
 
     // The stream never carries a pass code.
@@ -723,6 +803,32 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
         )
         .await
         .unwrap();
+
+    // A partner sees the entitlements it is enrolled to deliver, and nothing else.
+    let listed = kindpakket
+        .get(
+            &kindpakket.provision_url(G, "rechten"),
+            Some(partner("computerwinkel")),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let listed = listed["rechten"].as_array().unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert!(
+        listed.iter().all(|right| right["voorziening"] == "laptop"),
+        "{listed:?}"
+    );
+    let other_child = children[0]["sportcontributie"];
+    let hidden = kindpakket
+        .get(
+            &kindpakket.provision_url(G, &format!("rechten/{other_child}")),
+            Some(partner("computerwinkel")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 
     // Deliveries over three quarters, and one by a shop not enrolled for sport.
     let mut expected_total = 0;

@@ -466,6 +466,7 @@ mod tests {
             requestable_separately: true,
             funders: vec![],
             co_financing: None,
+            units: None,
         }
     }
 

@@ -150,6 +150,7 @@ impl EventHandler for GrantsHandler {
                     funder: entitlement.funder,
                     co_financing: entitlement.co_financing,
                     form: entitlement.form,
+                    unit_value_cents: entitlement.unit_value_cents,
                 },
             };
             match self

@@ -31,9 +31,12 @@ pub struct DeliveryRequest {
     pub id: Option<Uuid>,
     #[serde(rename = "vorm")]
     pub form: DeliveryFormDto,
-    /// In kind: what the partner paid. Discount: the discount given.
-    #[serde(rename = "bedragCent")]
-    pub amount_cents: i64,
+    /// In kind: what the partner paid. Discount: the discount given. Give this or `aantal`.
+    #[serde(rename = "bedragCent", default)]
+    pub amount_cents: Option<i64>,
+    /// For a strippenkaart: the number of strips used. Give this or `bedragCent`.
+    #[serde(rename = "aantal", default)]
+    pub units: Option<u32>,
     /// Discount only: the provider's full price.
     #[serde(rename = "volledigePrijsCent", default)]
     pub full_price_cents: Option<i64>,
@@ -92,6 +95,28 @@ pub struct DeclarationDecisionRequest {
     pub approved: bool,
     #[serde(rename = "reden", default)]
     pub reason: Option<String>,
+}
+
+/// The amount in cents of a request that gives either an amount or a number of units (strips).
+pub fn amount_or_units(
+    entitlement: &Entitlement,
+    amount_cents: Option<i64>,
+    units: Option<u32>,
+) -> Result<i64, ApiError> {
+    match (amount_cents, units) {
+        (Some(amount), None) => Ok(amount),
+        (None, Some(units)) => entitlement
+            .unit_value_cents()
+            .map(|unit| unit * i64::from(units))
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "Dit recht is geen strippenkaart: geef een bedrag in centen (bedragCent), geen aantal.",
+                )
+            }),
+        _ => Err(ApiError::unprocessable(
+            "Geef óf een bedrag in centen (bedragCent), óf een aantal strippen (aantal).",
+        )),
+    }
 }
 
 fn not_visible(entitlement_id: Uuid) -> ApiError {
@@ -193,6 +218,8 @@ pub fn describe(entitlement: &Entitlement, role: Role) -> Value {
         "voorziening": opened.provision,
         "vorm": opened.form.map(DeliveryFormDto::from),
         "bedragCent": opened.amount_cents,
+        "stripwaardeCent": entitlement.unit_value_cents(),
+        "restAantal": entitlement.unit_value_cents().map(|unit| entitlement.remaining_cents() / unit),
         "besteedCent": entitlement.used_cents,
         "gereserveerdCent": entitlement.held_cents,
         "restCent": entitlement.remaining_cents(),
@@ -338,12 +365,13 @@ pub async fn record_delivery(
     let entitlement = load_in_gemeente(&state, &gemeente, entitlement_id).await?;
     require_enrolled(&state, &caller, &gemeente, &entitlement).await?;
     let delivery_id = request.id.unwrap_or_else(Uuid::new_v4);
+    let amount_cents = amount_or_units(&entitlement, request.amount_cents, request.units)?;
     let command = EntitlementCommand::RecordDelivery {
         gemeente: gemeente.clone(),
         delivery_id,
         partner: caller.actor.organisation.clone(),
         form: request.form.into(),
-        amount_cents: request.amount_cents,
+        amount_cents,
         full_price_cents: request.full_price_cents,
         delivered_on: request.date.unwrap_or_else(today),
     };

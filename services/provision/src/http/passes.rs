@@ -23,8 +23,12 @@ pub struct RedemptionRequest {
     /// Optional id chosen by the till: a retried request is redeemed once.
     #[serde(default)]
     pub id: Option<Uuid>,
-    #[serde(rename = "bedragCent")]
-    pub amount_cents: i64,
+    /// The amount redeemed; give this or `aantal`.
+    #[serde(rename = "bedragCent", default)]
+    pub amount_cents: Option<i64>,
+    /// For a strippenkaart: the number of strips; give this or `bedragCent`.
+    #[serde(rename = "aantal", default)]
+    pub units: Option<u32>,
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<String>")]
     pub date: Option<Date>,
@@ -98,6 +102,7 @@ fn describe_pass(entitlement: &Entitlement, pass: &Pass) -> Value {
         "voorziening": opened.provision,
         "kind": opened.child,
         "saldoCent": entitlement.remaining_cents(),
+        "saldoAantal": entitlement.unit_value_cents().map(|unit| entitlement.remaining_cents() / unit),
         "geldigTot": pass.issued.valid_until,
         "status": status,
     })
@@ -129,14 +134,17 @@ pub async fn redeem(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Partner])?;
     let gemeente = gemeente_from_path(&gemeente)?;
-    let (code, entitlement_id, _) = entitlement_of_code(&state, &caller, &gemeente, &typed).await?;
+    let (code, entitlement_id, entitlement) =
+        entitlement_of_code(&state, &caller, &gemeente, &typed).await?;
+    let amount_cents =
+        super::entitlements::amount_or_units(&entitlement, request.amount_cents, request.units)?;
     let redemption_id = request.id.unwrap_or_else(Uuid::new_v4);
     let command = EntitlementCommand::RedeemPass {
         gemeente: gemeente.clone(),
         code: code.clone(),
         redemption_id,
         partner: caller.actor.organisation.clone(),
-        amount_cents: request.amount_cents,
+        amount_cents,
         redeemed_on: request.date.unwrap_or_else(today),
     };
     state

@@ -171,6 +171,9 @@ pub struct ProvisionDto {
         skip_serializing_if = "Option::is_none"
     )]
     pub co_financing: Option<CoFinancingDto>,
+    /// A count instead of an amount (strippenkaart): the value is divided over this many units.
+    #[serde(rename = "aantal", default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u32>,
 }
 
 /// A second funder and its share.
@@ -284,6 +287,7 @@ pub async fn publish(
                     },
                     share_percent: co.share_percent,
                 }),
+                units: provision.units,
             })
             .collect(),
         declaration_sample_percent: request.declaration_sample_percent,
@@ -410,6 +414,7 @@ pub async fn get_regeling(
                 source: co.funder.source.into(),
                 share_percent: co.share_percent,
             }),
+            units: provision.units,
         })
         .collect();
     let budgets: Vec<BudgetDto> = published

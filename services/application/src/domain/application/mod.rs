@@ -349,6 +349,7 @@ impl Aggregate for Application {
                         funder: None,
                         co_financing: None,
                         form: None,
+                        unit_value_cents: None,
                     });
                 }
                 let event = ApplicationGranted {
@@ -411,6 +412,8 @@ impl Aggregate for Application {
                             .and_then(|provision| provision.co_financing.clone()),
                         form: provision_of(&regeling, &outcome.provision)
                             .map(|provision| provision.form),
+                        unit_value_cents: provision_of(&regeling, &outcome.provision)
+                            .and_then(|provision| provision.unit_value_cents()),
                     })
                     .collect();
                 let event = if entitlements.is_empty() {
@@ -573,6 +576,7 @@ mod tests {
                 funder: None,
                 co_financing: None,
                 form: None,
+                unit_value_cents: None,
             }],
             decided_on: date!(2026 - 09 - 10),
             assessment: None,
@@ -635,6 +639,7 @@ mod tests {
                 requestable_separately: true,
                 funders: vec![],
                 co_financing: None,
+                units: None,
             }],
             thresholds_by_age: vec![],
             sliding_scale: vec![],

@@ -190,6 +190,8 @@ pub enum EntitlementError {
     MissingRejectionReason,
     #[error("Dit recht loopt nog tot en met {0}; het verloopt pas daarna.")]
     NotYetExpired(Date),
+    #[error("Dit recht is een strippenkaart: er wordt per hele strip van {0} cent afgeboekt. Er is niets afgeboekt.")]
+    NotWholeUnits(i64),
 }
 
 impl Rejection for EntitlementError {
@@ -227,6 +229,14 @@ impl Entitlement {
         }
     }
 
+    /// The value of one unit, when the entitlement is a count (strippenkaart).
+    pub fn unit_value_cents(&self) -> Option<i64> {
+        self.opened
+            .as_ref()
+            .and_then(|opened| opened.unit_value_cents)
+            .filter(|unit| *unit > 0)
+    }
+
     /// The pass that can be used now, if any.
     pub fn active_pass(&self) -> Option<&Pass> {
         self.passes.iter().find(|pass| pass.blocked.is_none())
@@ -256,6 +266,11 @@ impl Entitlement {
     fn check_amount(&self, amount_cents: i64) -> Result<(), EntitlementError> {
         if amount_cents <= 0 {
             return Err(EntitlementError::InvalidAmount);
+        }
+        if let Some(unit) = self.unit_value_cents() {
+            if amount_cents % unit != 0 {
+                return Err(EntitlementError::NotWholeUnits(unit));
+            }
         }
         let remaining_cents = self.remaining_cents();
         if amount_cents > remaining_cents {

@@ -24,6 +24,7 @@ fn opened() -> EntitlementOpened {
         funder: None,
         co_financing: None,
         form: None,
+        unit_value_cents: None,
     }
 }
 
@@ -444,4 +445,27 @@ async fn voucher_and_declaration_are_not_recorded_as_deliveries() {
         })
         .await
         .then_expect_error(EntitlementError::WrongRoute);
+}
+
+#[tokio::test]
+async fn a_strippenkaart_is_spent_in_whole_strips() {
+    let mut strips = opened();
+    strips.amount_cents = 5_000;
+    strips.unit_value_cents = Some(500);
+    let events = vec![EntitlementEvent::Opened {
+        gemeente: gemeente(),
+        opened: strips,
+    }];
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(deliver(9, 700))
+        .await
+        .then_expect_error(EntitlementError::NotWholeUnits(500));
+    let spent = TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(deliver(9, 1_500))
+        .await
+        .inspect_result()
+        .unwrap();
+    assert_eq!(spent.len(), 1);
 }

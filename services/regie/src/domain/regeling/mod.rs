@@ -72,6 +72,8 @@ pub enum RegelingError {
     InvalidCoFinancing(String),
     #[error("Het steekproefpercentage voor declaraties ligt tussen 0 en 100.")]
     InvalidSamplePercent,
+    #[error("Het aantal van '{0}' moet ten minste 1 zijn, en de waarde moet in hele centen over dat aantal te verdelen zijn.")]
+    InvalidUnits(String),
 }
 
 impl Rejection for RegelingError {
@@ -183,6 +185,11 @@ fn validate_income_rules(regeling: &RegelingPublished) -> Result<(), RegelingErr
         if !provision.funders.iter().all(|funder| seen.insert(funder)) {
             return Err(RegelingError::DuplicateFunder(provision.code.to_string()));
         }
+        if let Some(units) = provision.units {
+            if units == 0 || provision.value_cents % i64::from(units) != 0 {
+                return Err(RegelingError::InvalidUnits(provision.code.to_string()));
+            }
+        }
         if let Some(co) = &provision.co_financing {
             if !(1..=99).contains(&co.share_percent) || provision.funders.contains(&co.funder) {
                 return Err(RegelingError::InvalidCoFinancing(
@@ -276,6 +283,7 @@ mod tests {
                 requestable_separately: true,
                 funders: vec![],
                 co_financing: None,
+                units: None,
             }],
             thresholds_by_age: vec![],
             sliding_scale: vec![],
