@@ -1,5 +1,6 @@
 //! Loads a demo gemeente with some history into a running platform: a regeling, enrolled partners,
-//! signals from a wijkteam and a school, applications, decisions and deliveries. Running it again
+//! signals from a wijkteam and a school, applications, decisions, deliveries, redeemed vouchers and
+//! settled invoices. Running it again
 //! changes nothing (it checks whether the demo partner is already enrolled).
 //!
 //! `kindpakket-demo --regie URL --signalling URL --application URL --provision URL --dashboard URL`
@@ -7,7 +8,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use kindpakket_tests::client::{provision, Endpoints, Kindpakket, REGIE};
+use kindpakket_tests::client::{provision, As, Endpoints, Kindpakket, REGIE};
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
@@ -199,13 +200,69 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         platform
             .wait_for_entitlement(code, partner, entitlement, Duration::from_secs(30))
             .await?;
-        let answer = platform
-            .deliver(code, partner, entitlement, amount, &date)
-            .await?;
+        let answer = if provision_code == "schoolspullen" {
+            // A voucher: the gemeente hands the pass to the family, the shop redeems its code.
+            let right = platform
+                .get(
+                    &platform.provision_url(code, &format!("rechten/{entitlement}")),
+                    Some(REGIE),
+                )
+                .await?
+                .expect(StatusCode::OK)?;
+            let pass = right["passen"][0]["code"]
+                .as_str()
+                .context("a voucher has a pass")?;
+            platform
+                .post(
+                    &platform.provision_url(code, &format!("passen/{pass}/verzilveringen")),
+                    As {
+                        organisation: partner,
+                        role: "partner",
+                    },
+                    &json!({"bedragCent": amount, "datum": date}),
+                )
+                .await?
+        } else {
+            platform
+                .deliver(code, partner, entitlement, amount, &date)
+                .await?
+        };
         if answer.status != StatusCode::CREATED {
             bail!("demo delivery refused: {}", answer.body);
         }
         served += 1;
+    }
+    // Each partner invoices the year so far; regie approves every line: the ledger fills.
+    for (partner, _, _) in PARTNERS {
+        let who = As {
+            organisation: partner,
+            role: "partner",
+        };
+        let invoice = platform
+            .post(
+                &platform.provision_url(code, "facturen"),
+                who,
+                &json!({"vanaf": format!("{YEAR}-01-01"), "tot": format!("{YEAR}-12-31")}),
+            )
+            .await?;
+        if invoice.status != StatusCode::CREATED {
+            continue; // nothing delivered by this partner
+        }
+        let lines: Vec<_> = invoice.body["regels"]
+            .as_array()
+            .context("an invoice has lines")?
+            .iter()
+            .map(|line| json!({"verstrekking": line["verstrekking"], "goedgekeurd": true}))
+            .collect();
+        let id = invoice.body["id"].as_str().context("an invoice id")?;
+        platform
+            .post(
+                &platform.provision_url(code, &format!("facturen/{id}/beoordeling")),
+                REGIE,
+                &json!({ "regels": lines }),
+            )
+            .await?
+            .expect(StatusCode::OK)?;
     }
     println!(
         "{} ({code}): regeling {YEAR}, {} partners, {} kinderen gesignaleerd, {served} bediend.",
