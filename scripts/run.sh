@@ -101,6 +101,14 @@ stop_service() {
   fi
 }
 for entry in "${SERVICES[@]}"; do stop_service "${entry%%:*}"; done
+
+# The development identity provider: its keys under .data/issuer, tokens on 127.0.0.1:8079.
+stop_service issuer
+nohup target/debug/kindpakket-dev-issuer --dir "$DATA/issuer" --addr 127.0.0.1:8079 \
+  </dev/null >>"$LOGS/kindpakket-dev-issuer.log" 2>&1 &
+echo $! >"$PIDS/issuer.pid"
+for _ in $(seq 1 100); do [ -s "$DATA/issuer/jwks.json" ] && break; sleep 0.1; done
+
 for entry in "${SERVICES[@]}"; do
   name=${entry%%:*}
   port=${entry##*:}
@@ -108,6 +116,7 @@ for entry in "${SERVICES[@]}"; do
   KINDPAKKET_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/kindpakket_$name" \
   KINDPAKKET_NATS_URL="nats://127.0.0.1:$NATS_PORT" \
   KINDPAKKET_LOG_FORMAT=pretty \
+  KINDPAKKET_AUTH_JWKS="$DATA/issuer/jwks.json" \
   RUST_LOG="${RUST_LOG:-info}" \
     nohup "target/debug/kindpakket-$name" </dev/null >>"$LOGS/kindpakket-$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
@@ -129,7 +138,7 @@ for entry in "${SERVICES[@]}"; do
 done
 
 # --- Demo data ----------------------------------------------------------------------------------
-target/debug/kindpakket-demo \
+KINDPAKKET_DEV_ISSUER_DIR="$DATA/issuer" target/debug/kindpakket-demo \
   --regie http://127.0.0.1:8081 --signalling http://127.0.0.1:8082 \
   --application http://127.0.0.1:8083 --provision http://127.0.0.1:8084 \
   --dashboard http://127.0.0.1:8080
@@ -143,6 +152,8 @@ Het Kindpakket-platform draait. / The Kindpakket platform is running.
   Signalering:  http://127.0.0.1:8082/api/v1/openapi.json
   Aanvragen:    http://127.0.0.1:8083/api/v1/openapi.json
   Verstrekking: http://127.0.0.1:8084/api/v1/openapi.json
+  Token (ontwikkeling): curl -s -X POST http://127.0.0.1:8079/token -H Content-Type:application/json \
+                  -d '{"organisatie":"gemeente-den-haag","rol":"regievoerder","gemeenten":["GM0518"]}'
   Logs:         $LOGS/
   Stoppen:      scripts/stop.sh   (scripts/stop.sh --purge wist ook .data/)
 TEXT

@@ -18,12 +18,19 @@ pub struct Endpoints {
     pub dashboard: String,
 }
 
-/// Who acts: an organisation in a role (sent as `X-Organisatie` and `X-Rol`).
+/// Who acts: an organisation in a role. The client signs a token for it with the development
+/// issuer, valid for the gemeente of the URL it calls.
 #[derive(Debug, Clone, Copy)]
 pub struct As<'a> {
     pub organisation: &'a str,
     pub role: &'a str,
 }
+
+/// A member of the quarterly partner meeting: reads the dashboard.
+pub const OVERLEG: As<'static> = As {
+    organisation: "kwartaaloverleg",
+    role: "overleg_viewer",
+};
 
 pub const REGIE: As<'static> = As {
     organisation: "gemeente-den-haag",
@@ -74,19 +81,24 @@ impl Answer {
 #[derive(Debug, Clone)]
 pub struct Kindpakket {
     pub http: Client,
+    pub issuer: std::sync::Arc<kindpakket_platform::auth::DevIssuer>,
     pub endpoints: Endpoints,
     /// Sent as `X-Correlation-ID` when set.
     pub correlation_id: Option<Uuid>,
 }
 
 impl Kindpakket {
-    pub fn new(endpoints: Endpoints) -> Self {
+    pub fn new(
+        issuer: std::sync::Arc<kindpakket_platform::auth::DevIssuer>,
+        endpoints: Endpoints,
+    ) -> Self {
         let http = Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("an HTTP client builds");
         Self {
             http,
+            issuer,
             endpoints,
             correlation_id: None,
         }
@@ -99,13 +111,24 @@ impl Kindpakket {
         }
     }
 
+    /// A token for `who`, acting for the gemeente named in `url` (if any).
+    pub fn token(&self, url: &str, who: As<'_>) -> String {
+        let gemeente = url
+            .split("/gemeenten/")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .filter(|code| !code.is_empty());
+        let gemeenten: Vec<&str> = gemeente.into_iter().collect();
+        self.issuer
+            .mint(who.organisation, who.role, &gemeenten, 3600)
+    }
+
     /// POSTs JSON as `who`.
     pub async fn post(&self, url: &str, who: As<'_>, body: &Value) -> Result<Answer> {
         let mut request = self
             .http
             .post(url)
-            .header("x-organisatie", who.organisation)
-            .header("x-rol", who.role)
+            .bearer_auth(self.token(url, who))
             .json(body);
         if let Some(id) = self.correlation_id {
             request = request.header("x-correlation-id", id.to_string());
@@ -123,9 +146,7 @@ impl Kindpakket {
     pub async fn get(&self, url: &str, who: Option<As<'_>>) -> Result<Answer> {
         let mut request = self.http.get(url);
         if let Some(who) = who {
-            request = request
-                .header("x-organisatie", who.organisation)
-                .header("x-rol", who.role);
+            request = request.bearer_auth(self.token(url, who));
         }
         Answer::from(request.send().await.with_context(|| format!("GET {url}"))?).await
     }
@@ -390,7 +411,7 @@ impl Kindpakket {
             "{}/api/v1/gemeenten/{gemeente}/trechter",
             self.endpoints.dashboard
         );
-        self.get(&url, None).await?.expect(StatusCode::OK)
+        self.get(&url, Some(OVERLEG)).await?.expect(StatusCode::OK)
     }
 
     /// Polls the funnel until `done` holds for it, or fails with the last funnel seen.

@@ -236,11 +236,14 @@ async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
 
     let signals = kindpakket.signalling_url(GEMEENTE, "signaleringen");
     let http = &kindpakket.http;
-    let wijkteam = |request: reqwest::RequestBuilder| {
-        request
-            .header("x-organisatie", "wijkteam-centrum")
-            .header("x-rol", "signaller")
-    };
+    let wijkteam_token = kindpakket.token(
+        &signals,
+        kindpakket_tests::client::As {
+            organisation: "wijkteam-centrum",
+            role: "signaller",
+        },
+    );
+    let wijkteam = |request: reqwest::RequestBuilder| request.bearer_auth(&wijkteam_token);
 
     // Not JSON at all.
     let answer = wijkteam(http.post(&signals))
@@ -285,7 +288,42 @@ async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
         .send()
         .await
         .unwrap();
-    assert_problem(answer, StatusCode::UNAUTHORIZED, "X-Organisatie").await;
+    assert_problem(answer, StatusCode::UNAUTHORIZED, "Authorization: Bearer").await;
+
+    // An expired token, a token of another issuer, and a token for another gemeente.
+    let signal = serde_json::json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "loket"}});
+    let expired = platform
+        .issuer
+        .mint("wijkteam-centrum", "signaller", &[GEMEENTE], -300);
+    let answer = http
+        .post(&signals)
+        .bearer_auth(expired)
+        .json(&signal)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(answer, StatusCode::UNAUTHORIZED, "verlopen").await;
+    let stranger = kindpakket_platform::auth::DevIssuer::generate().unwrap();
+    let forged = stranger.mint("wijkteam-centrum", "signaller", &[GEMEENTE], 300);
+    let answer = http
+        .post(&signals)
+        .bearer_auth(forged)
+        .json(&signal)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(answer, StatusCode::UNAUTHORIZED, "niet geldig").await;
+    let elsewhere = platform
+        .issuer
+        .mint("wijkteam-centrum", "signaller", &["GM0363"], 300);
+    let answer = http
+        .post(&signals)
+        .bearer_auth(elsewhere)
+        .json(&signal)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(answer, StatusCode::FORBIDDEN, "niet namens gemeente").await;
 
     // An invalid gemeente code.
     let answer = wijkteam(http.post(kindpakket.signalling_url("GM99", "signaleringen")))

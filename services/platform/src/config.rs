@@ -17,6 +17,8 @@ pub struct ServiceConfig {
     pub stream_replicas: usize,
     /// `KINDPAKKET_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
+    /// `KINDPAKKET_AUTH_*`: the identity provider's keys, issuer and audience.
+    pub auth: crate::auth::AuthConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,7 @@ impl ServiceConfig {
             nats_urls,
             stream_replicas,
             log_format,
+            auth: crate::auth::AuthConfig::from_env()?,
         })
     }
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kindpakket_proto::{Actor, GemeenteCode, OrganisationId, Role};
+use kindpakket_proto::{Actor, GemeenteCode, Role};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::de::DeserializeOwned;
@@ -22,8 +22,6 @@ use uuid::Uuid;
 
 use crate::store::{CommandContext, CommandError};
 
-pub const HEADER_ORGANISATION: &str = "x-organisatie";
-pub const HEADER_ROLE: &str = "x-rol";
 pub const HEADER_CORRELATION_ID: &str = "x-correlation-id";
 pub const API_VERSION: &str = "1.0.0";
 
@@ -224,11 +222,13 @@ pub fn dutch_json_error(error: &serde_json::Error) -> String {
     format!("De gegevens kloppen niet: {explanation} {position}.")
 }
 
-/// Who calls, and as part of which case. Until bearer tokens arrive (see the README), the caller
-/// names its organisation and role in the `X-Organisatie` and `X-Rol` headers.
+/// Who calls, and as part of which case: the bearer token's organisation, role and gemeenten,
+/// verified by the [`crate::auth::Authenticator`] the service was started with.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub actor: Actor,
+    /// The gemeenten the caller acts for; every request is scoped to one of them.
+    pub gemeenten: Vec<GemeenteCode>,
     pub correlation_id: Uuid,
 }
 
@@ -236,36 +236,41 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::trim)
-                .filter(|value| !value.is_empty())
-        };
-        let (Some(organisation), Some(role)) = (header(HEADER_ORGANISATION), header(HEADER_ROLE))
-        else {
-            return Err(ApiError::unauthorized(
-                "Geef met de kopregels X-Organisatie en X-Rol aan namens welke organisatie en in welke rol u handelt.",
-            ));
-        };
-        let organisation = OrganisationId::parse(organisation)
-            .map_err(|error| ApiError::unauthorized(error.message))?;
-        let role = Role::parse(role)
-            .filter(|role| *role != Role::System)
+        let authenticator = parts
+            .extensions
+            .get::<std::sync::Arc<crate::auth::Authenticator>>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("no authenticator configured"))?;
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
             .ok_or_else(|| {
-                ApiError::unauthorized(format!(
-                    "De rol '{role}' bestaat niet. Kies uit: regievoerder, signaller, partner, applicant, overleg_viewer, auditor."
-                ))
+                ApiError::unauthorized(
+                    "Meld u aan: stuur een geldig token mee in de kopregel Authorization: Bearer <token>.",
+                )
             })?;
+        let identity = authenticator
+            .verify(token)
+            .map_err(|error| ApiError::unauthorized(error.to_string()))?;
         let correlation_id = parts
             .extensions
             .get::<CorrelationId>()
             .map(|id| id.0)
             .unwrap_or_else(Uuid::new_v4);
         Ok(Caller {
-            actor: Actor { organisation, role },
+            actor: Actor {
+                organisation: identity.organisation,
+                role: identity.role,
+            },
+            gemeenten: identity.gemeenten,
             correlation_id,
         })
     }
@@ -283,6 +288,18 @@ impl Caller {
             names.join(", "),
             self.actor.role.dutch_name()
         )))
+    }
+
+    /// The `{gemeente}` of the path, when the caller acts for it; otherwise 403 and nothing else.
+    pub fn gemeente(&self, raw: &str) -> Result<GemeenteCode, ApiError> {
+        let gemeente = gemeente_from_path(raw)?;
+        if self.gemeenten.contains(&gemeente) {
+            Ok(gemeente)
+        } else {
+            Err(ApiError::forbidden(format!(
+                "U handelt niet namens gemeente {gemeente}; uw aanmelding geldt niet voor deze gemeente."
+            )))
+        }
     }
 
     /// The context written onto the events of a command this caller asks for.
@@ -362,6 +379,84 @@ pub async fn method_not_allowed_fallback() -> ApiError {
     )
 }
 
+/// Who may call which operation, read from the service's OpenAPI document (`x-rollen`): one table
+/// for the documentation, the enforcement and the access matrix test.
+#[derive(Debug, Clone, Default)]
+pub struct AccessPolicy {
+    /// (METHOD, route template) → allowed roles.
+    rules: std::collections::HashMap<(String, String), Vec<Role>>,
+}
+
+impl AccessPolicy {
+    pub fn from_openapi(document: &Value) -> Self {
+        let mut rules = std::collections::HashMap::new();
+        if let Some(paths) = document["paths"].as_object() {
+            for (path, operations) in paths {
+                let Some(operations) = operations.as_object() else {
+                    continue;
+                };
+                for (method, operation) in operations {
+                    if let Some(roles) = operation["x-rollen"].as_array() {
+                        let roles = roles
+                            .iter()
+                            .filter_map(|role| role.as_str().and_then(Role::parse))
+                            .collect();
+                        rules.insert((method.to_ascii_uppercase(), path.clone()), roles);
+                    }
+                }
+            }
+        }
+        Self { rules }
+    }
+}
+
+/// Refuses, before anything of the request is read, a caller without a valid token (401), in a role
+/// the operation does not allow, or for a gemeente it does not act for (403). Handlers check again.
+pub async fn access_middleware(
+    axum::extract::State(policy): axum::extract::State<std::sync::Arc<AccessPolicy>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    let Some(route) = route else {
+        return next.run(request).await;
+    };
+    let Some(roles) = policy
+        .rules
+        .get(&(request.method().as_str().to_owned(), route.clone()))
+        .cloned()
+    else {
+        return next.run(request).await;
+    };
+    let (mut parts, body) = request.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &()).await {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(error) = caller.require(&roles) {
+        return error.into_response();
+    }
+    if route.contains("/gemeenten/{gemeente}") {
+        let raw = parts
+            .uri
+            .path()
+            .split("/gemeenten/")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("");
+        // An invalid code is the handler's 400; a valid one the caller does not act for is 403.
+        if GemeenteCode::parse(raw).is_ok() {
+            if let Err(error) = caller.gemeente(raw) {
+                return error.into_response();
+            }
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// Builds a service's OpenAPI 3 document from its operations and request types.
 pub struct OpenApi {
     title: String,
@@ -411,15 +506,6 @@ impl OpenApi {
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
-        if !operation.roles.is_empty() {
-            parameters.push(json!({"name": "X-Organisatie", "in": "header", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"}}));
-            let roles: Vec<&str> = Role::ALL
-                .iter()
-                .filter(|r| **r != Role::System)
-                .map(Role::as_str)
-                .collect();
-            parameters.push(json!({"name": "X-Rol", "in": "header", "required": true, "schema": {"type": "string", "enum": roles}}));
-        }
         parameters.push(json!({"name": "X-Correlation-ID", "in": "header", "required": false, "schema": {"type": "string", "format": "uuid"}}));
         let problem = json!({"description": "Fout", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
         let mut responses = Map::new();
@@ -445,6 +531,7 @@ impl OpenApi {
         });
         if !allowed.is_empty() {
             entry["x-rollen"] = json!(allowed);
+            entry["security"] = json!([{"bearer": []}]);
         }
         if let Some(schema) = body {
             entry["requestBody"] =
@@ -478,7 +565,7 @@ impl OpenApi {
             "info": {"title": self.title, "description": self.description, "version": API_VERSION},
             "servers": [{"url": "/"}],
             "paths": self.paths,
-            "components": {"schemas": schemas},
+            "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Een token van de identity provider van de gemeente (lokaal: de ontwikkeluitgever), met organisatie, rol en gemeenten."}}},
         })
     }
 }
@@ -590,11 +677,16 @@ mod tests {
     fn callers_outside_the_allowed_roles_are_refused_in_dutch() {
         let caller = Caller {
             actor: Actor {
-                organisation: OrganisationId::parse("wijkteam-centrum").unwrap(),
+                organisation: kindpakket_proto::OrganisationId::parse("wijkteam-centrum").unwrap(),
                 role: Role::Signaller,
             },
+            gemeenten: vec![GemeenteCode::parse("GM0518").unwrap()],
             correlation_id: Uuid::nil(),
         };
+        assert!(caller.gemeente("GM0518").is_ok());
+        let elsewhere = caller.gemeente("GM0363").unwrap_err();
+        assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
+        assert!(elsewhere.detail.contains("niet namens gemeente GM0363"));
         assert!(caller
             .require(&[Role::Signaller, Role::Regievoerder])
             .is_ok());

@@ -1,5 +1,6 @@
 //! Plumbing shared by the Kindpakket services. Domain rules never live here.
 //!
+//! - [`auth`]: bearer tokens (JWT) checked for signature, issuer, audience and expiry; the development issuer;
 //! - [`config`]: the service configuration, read from the environment;
 //! - [`telemetry`]: structured logs with `tracing`;
 //! - [`db`]: connecting to a service's own database (created when missing) and running migrations;
@@ -14,6 +15,7 @@
 //!   the acting organisation and role, correlation ids, OpenAPI documents, health.
 //! - [`service`]: starting a service: config, pool, NATS, relay and router, until stopped.
 
+pub mod auth;
 pub mod config;
 pub mod consume;
 pub mod db;

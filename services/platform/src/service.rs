@@ -91,7 +91,13 @@ impl Infrastructure {
             nats: self.nats.clone(),
         };
         let openapi = Arc::new(openapi);
+        let authenticator = crate::auth::Authenticator::load(&self.config.auth)?;
+        let policy = Arc::new(http::AccessPolicy::from_openapi(&openapi));
         let app = api
+            .route_layer(axum::middleware::from_fn_with_state(
+                policy,
+                http::access_middleware,
+            ))
             .route(
                 "/api/v1/openapi.json",
                 get(move || {
@@ -103,6 +109,7 @@ impl Infrastructure {
             .fallback(http::not_found_fallback)
             .method_not_allowed_fallback(http::method_not_allowed_fallback)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::Extension(authenticator))
             .layer(axum::middleware::from_fn(http::conventions_middleware));
         let listener = tokio::net::TcpListener::bind(self.config.http_addr)
             .await

@@ -164,6 +164,8 @@ pub struct Platform {
     pub postgres: Postgres,
     http: reqwest::Client,
     logs: TempDir,
+    /// The development issuer whose keys the services trust; tests sign their tokens with it.
+    pub issuer: std::sync::Arc<kindpakket_platform::auth::DevIssuer>,
 }
 
 impl Platform {
@@ -210,6 +212,10 @@ impl Platform {
             .prefix("kindpakket-logs-")
             .tempdir()?;
         let log_level = std::env::var("TEST_SERVICE_LOG").unwrap_or_else(|_| "info".to_owned());
+        let issuer = std::sync::Arc::new(kindpakket_platform::auth::DevIssuer::open(
+            &logs.path().join("issuer"),
+        )?);
+        let jwks = logs.path().join("issuer").join("jwks.json");
         let mut services = Vec::new();
         for name in ServiceName::ALL {
             let port = free_port();
@@ -228,6 +234,10 @@ impl Platform {
                     replicas.to_string(),
                 ),
                 ("KINDPAKKET_LOG_FORMAT".to_owned(), "json".to_owned()),
+                (
+                    "KINDPAKKET_AUTH_JWKS".to_owned(),
+                    jwks.display().to_string(),
+                ),
                 ("RUST_LOG".to_owned(), log_level.clone()),
             ];
             let mut service = ServiceProcess {
@@ -251,6 +261,7 @@ impl Platform {
             postgres,
             http: reqwest::Client::new(),
             logs,
+            issuer,
         })
     }
 
@@ -274,13 +285,16 @@ impl Platform {
 
     /// The platform's APIs, spoken as the organisations of the flow speak them.
     pub fn client(&self) -> crate::client::Kindpakket {
-        crate::client::Kindpakket::new(crate::client::Endpoints {
-            regie: self.url(ServiceName::Regie, ""),
-            signalling: self.url(ServiceName::Signalling, ""),
-            application: self.url(ServiceName::Application, ""),
-            provision: self.url(ServiceName::Provision, ""),
-            dashboard: self.url(ServiceName::Dashboard, ""),
-        })
+        crate::client::Kindpakket::new(
+            self.issuer.clone(),
+            crate::client::Endpoints {
+                regie: self.url(ServiceName::Regie, ""),
+                signalling: self.url(ServiceName::Signalling, ""),
+                application: self.url(ServiceName::Application, ""),
+                provision: self.url(ServiceName::Provision, ""),
+                dashboard: self.url(ServiceName::Dashboard, ""),
+            },
+        )
     }
 
     pub fn http(&self) -> &reqwest::Client {

@@ -3,7 +3,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::application::{ApplicantChild, ApplicationSubmitted};
 use kindpakket_proto::{ChildRef, HouseholdRef, OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
@@ -182,7 +182,7 @@ pub async fn submit(
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(SUBMITTERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let application_id = Uuid::new_v4();
     let application = ApplicationSubmitted {
         application_id,
@@ -232,7 +232,7 @@ pub async fn assess(
     ApiJson(request): ApiJson<AssessRequest>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder, Role::Partner])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
     let mandate = if caller.actor.role == Role::Partner {
         let today = today();
@@ -306,7 +306,7 @@ pub async fn grant(
     ApiJson(request): ApiJson<GrantRequest>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
     let entitlements = request
         .entitlements
@@ -340,7 +340,7 @@ pub async fn reject(
     ApiJson(request): ApiJson<RejectRequest>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
     let command = ApplicationCommand::Reject {
         gemeente: gemeente.clone(),
@@ -358,7 +358,7 @@ pub async fn withdraw(
     ApiJson(request): ApiJson<WithdrawRequest>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(SUBMITTERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
     let command = ApplicationCommand::Withdraw {
         gemeente: gemeente.clone(),
@@ -374,7 +374,7 @@ pub async fn get_application(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder, Role::Applicant, Role::Partner])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
     describe(&store, &gemeente, application_id).await.map(Json)
 }

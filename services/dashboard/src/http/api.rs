@@ -1,17 +1,33 @@
-//! The funnel as JSON.
+//! The funnel as JSON, for the overleg's viewers, regie and the auditor of the gemeenten they act for.
 
 use axum::extract::{Path, State};
 use axum::Json;
-use kindpakket_platform::http::{gemeente_from_path, ApiError};
+use kindpakket_platform::http::{ApiError, Caller};
+use kindpakket_proto::Role;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::projections::funnel::{self, Funnel, Overview};
+use crate::projections::funnel::{self, Funnel};
 
-/// `GET /api/v1/trechter`: every gemeente's funnel, and the totals.
+/// Who may read the funnel: aggregates only, never a child.
+pub const READERS: &[Role] = &[Role::OverlegViewer, Role::Regievoerder, Role::Auditor];
+
+/// `GET /api/v1/trechter`: the funnels of the gemeenten the caller acts for.
 #[tracing::instrument(skip_all)]
-pub async fn all_funnels(State(pool): State<PgPool>) -> Result<Json<Overview>, ApiError> {
-    let overview = funnel::overview(&pool).await.map_err(ApiError::internal)?;
-    Ok(Json(overview))
+pub async fn all_funnels(
+    State(pool): State<PgPool>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(READERS)?;
+    let mut funnels = Vec::new();
+    for gemeente in &caller.gemeenten {
+        funnels.push(
+            funnel::for_gemeente(&pool, gemeente.as_str())
+                .await
+                .map_err(ApiError::internal)?,
+        );
+    }
+    Ok(Json(json!({ "gemeenten": funnels })))
 }
 
 /// `GET /api/v1/gemeenten/{gemeente}/trechter`: one gemeente's funnel; zeros when nothing happened
@@ -20,8 +36,10 @@ pub async fn all_funnels(State(pool): State<PgPool>) -> Result<Json<Overview>, A
 pub async fn gemeente_funnel(
     State(pool): State<PgPool>,
     Path(gemeente): Path<String>,
+    caller: Caller,
 ) -> Result<Json<Funnel>, ApiError> {
-    let gemeente = gemeente_from_path(&gemeente)?;
+    caller.require(READERS)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let funnel = funnel::for_gemeente(&pool, gemeente.as_str())
         .await
         .map_err(ApiError::internal)?;

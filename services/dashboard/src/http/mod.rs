@@ -1,9 +1,10 @@
 //! The dashboard's JSON API and its page.
 //!
-//! Access control: these reads ask for no `X-Organisatie`/`X-Rol` yet and are open to anyone who
-//! can reach the service. Access by role (overleg viewer, regievoerder of the gemeente) and the
-//! suppression of small counts for the overleg (DESIGN.md §6) are a later issue. Nothing here
-//! exposes a child reference: only counts.
+//! Access control: the JSON API asks for a bearer token of an overleg viewer, regievoerder or auditor
+//! and answers for the gemeenten in it. The printable page at `/` is not behind a token yet (a
+//! browser login is not built): it shows counts only, never a child reference, and must stay on
+//! loopback or behind the gemeente's login proxy. Suppressing small counts (DESIGN.md §6) is not
+//! built.
 
 mod api;
 mod page;
@@ -35,15 +36,15 @@ pub fn openapi() -> Value {
     .without_body(Operation {
         method: "GET",
         path: "/api/v1/trechter",
-        summary: "De trechter van alle gemeenten, met totalen",
-        roles: &[],
+        summary: "De trechters van de gemeenten waarvoor u handelt",
+        roles: api::READERS,
         status: 200,
     })
     .without_body(Operation {
         method: "GET",
         path: "/api/v1/gemeenten/{gemeente}/trechter",
         summary: "De trechter van één gemeente, met de cijfers per partner",
-        roles: &[],
+        roles: api::READERS,
         status: 200,
     })
     .document()

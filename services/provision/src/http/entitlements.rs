@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::{GemeenteCode, Role};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -240,7 +240,7 @@ pub async fn list_entitlements(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let history = ledger::load(&state.pool, &gemeente)
         .await
         .map_err(ApiError::internal)?;
@@ -272,7 +272,7 @@ pub async fn get_entitlement(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let entitlement_id = id_from_path(&id, "Recht")?;
     let entitlement = visible_entitlement(&state, &caller, &gemeente, entitlement_id).await?;
     Ok(Json(describe(&entitlement, caller.actor.role)))
@@ -360,7 +360,7 @@ pub async fn record_delivery(
     ApiJson(request): ApiJson<DeliveryRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Partner])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let entitlement_id = id_from_path(&id, "Recht")?;
     let entitlement = load_in_gemeente(&state, &gemeente, entitlement_id).await?;
     require_enrolled(&state, &caller, &gemeente, &entitlement).await?;
@@ -389,7 +389,7 @@ pub async fn issue_pass(
     ApiJson(request): ApiJson<IssuePassRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let entitlement_id = id_from_path(&id, "Recht")?;
     load_in_gemeente(&state, &gemeente, entitlement_id).await?;
     let pass = NewPass {
@@ -419,7 +419,7 @@ pub async fn block_pass(
     ApiJson(request): ApiJson<BlockPassRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let entitlement_id = id_from_path(&id, "Recht")?;
     let pass_id = id_from_path(&pass, "Pas")?;
     load_in_gemeente(&state, &gemeente, entitlement_id).await?;
@@ -455,7 +455,7 @@ pub async fn submit_declaration(
 ) -> Result<impl IntoResponse, ApiError> {
     // A partner declares for what it paid; the gemeente's loket submits a parent's receipt.
     caller.require(&[Role::Partner, Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let entitlement_id = id_from_path(&id, "Recht")?;
     let entitlement = load_in_gemeente(&state, &gemeente, entitlement_id).await?;
     if caller.actor.role == Role::Partner {
@@ -484,7 +484,7 @@ pub async fn decide_declaration(
     ApiJson(request): ApiJson<DeclarationDecisionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let entitlement_id = id_from_path(&id, "Recht")?;
     let declaration_id = id_from_path(&declaration, "Declaratie")?;
     load_in_gemeente(&state, &gemeente, entitlement_id).await?;

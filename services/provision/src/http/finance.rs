@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use kindpakket_platform::http::{gemeente_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{ApiError, ApiJson, Caller};
 use kindpakket_proto::{GemeenteCode, OrganisationId, Role};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -70,7 +70,7 @@ pub async fn year_end(
     ApiJson(request): ApiJson<YearEndRequest>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let on = request.on.unwrap_or_else(today);
     let expired = close_year(&state, &caller.command_context(&gemeente), &gemeente, on).await?;
     let history = ledger::load(&state.pool, &gemeente)
@@ -131,7 +131,7 @@ pub async fn get_ledger(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder, Role::Auditor])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let year = parse_year(&year)?;
     let history = ledger::load(&state.pool, &gemeente)
         .await
@@ -153,7 +153,7 @@ pub async fn get_budgets(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder, Role::Auditor, Role::OverlegViewer])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let year = parse_year(&year)?;
     let regelingen = crate::consume::regelingen_of_year(&state.pool, &gemeente, year)
         .await
@@ -196,7 +196,7 @@ pub async fn get_statement(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let partner = OrganisationId::parse(&partner).map_err(|e| ApiError::bad_request(e.message))?;
     if caller.actor.role == Role::Partner && caller.actor.organisation != partner {
         return Err(ApiError::forbidden(

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::provision::InvoiceSubmitted;
 use kindpakket_proto::{GemeenteCode, Role};
 use schemars::JsonSchema;
@@ -104,7 +104,7 @@ pub async fn submit_invoice(
     ApiJson(request): ApiJson<InvoiceRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Partner])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     if request.until < request.from {
         return Err(ApiError::unprocessable(
             "De einddatum van de periode ligt vóór de begindatum.",
@@ -192,7 +192,7 @@ pub async fn get_invoice(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let invoice_id = id_from_path(&id, "Factuur")?;
     let invoice = visible(&state, &caller, &gemeente, invoice_id).await?;
     Ok(Json(describe(&invoice)))
@@ -206,7 +206,7 @@ pub async fn settle_invoice(
     ApiJson(request): ApiJson<SettlementRequest>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let invoice_id = id_from_path(&id, "Factuur")?;
     load(&state, &gemeente, invoice_id).await?;
     let lines = request

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use kindpakket_platform::http::{gemeente_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{ApiError, ApiJson, Caller};
 use kindpakket_proto::{GemeenteCode, Role};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -115,7 +115,7 @@ pub async fn get_pass(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Partner, Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let (code, _, entitlement) = entitlement_of_code(&state, &caller, &gemeente, &typed).await?;
     let pass = entitlement
         .passes
@@ -133,7 +133,7 @@ pub async fn redeem(
     ApiJson(request): ApiJson<RedemptionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Partner])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let (code, entitlement_id, entitlement) =
         entitlement_of_code(&state, &caller, &gemeente, &typed).await?;
     let amount_cents =

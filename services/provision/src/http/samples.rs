@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::provision::{draw_sample, SampleDrawn, SAMPLE_AMOUNT_BANDS_CENTS};
 use kindpakket_proto::{GemeenteCode, Role};
 use schemars::JsonSchema;
@@ -106,7 +106,7 @@ pub async fn draw(
     ApiJson(request): ApiJson<DrawRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(READERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     if request.until < request.from {
         return Err(ApiError::unprocessable(
             "De einddatum van de periode ligt vóór de begindatum.",
@@ -177,7 +177,7 @@ pub async fn get_sample(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let draw_id = id_from_path(&id, "Steekproef")?;
     Ok(Json(describe(&load(&state, &gemeente, draw_id).await?)))
 }
@@ -190,7 +190,7 @@ pub async fn record_check(
     ApiJson(request): ApiJson<CheckRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(READERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let draw_id = id_from_path(&id, "Steekproef")?;
     load(&state, &gemeente, draw_id).await?;
     state

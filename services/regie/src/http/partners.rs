@@ -3,7 +3,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{gemeente_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{ApiError, ApiJson, Caller};
 use kindpakket_proto::regie::{Mandate, PartnerEnrolled};
 use kindpakket_proto::{OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
@@ -70,7 +70,7 @@ pub async fn enrol(
     ApiJson(request): ApiJson<EnrolRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let partner = request.partner.clone();
     let mut roles: Vec<_> = request.roles.into_iter().map(Into::into).collect();
     roles.dedup();
@@ -115,7 +115,7 @@ pub async fn end(
     ApiJson(request): ApiJson<EndEnrolmentRequest>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let partner = OrganisationId::parse(&partner).map_err(|_| {
         ApiError::not_found(format!(
             "Partner '{partner}' is niet ingeschreven in deze gemeente."
@@ -142,7 +142,7 @@ pub async fn get_enrolment(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(super::regelingen::READERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let not_found = || {
         ApiError::not_found(format!(
             "Partner '{partner}' is niet ingeschreven in deze gemeente."

@@ -3,7 +3,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::regie::{
     AgeBand, AgeThreshold, Budget, CoFinancing, DisposableIncomeRule, Funder, IncomeThreshold,
     Provision, RegelingPublished, ScaleBand,
@@ -232,7 +232,7 @@ pub async fn publish(
     ApiJson(request): ApiJson<PublishRegelingRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let mut gemeenten = request.gemeenten;
     if gemeenten.is_empty() {
         gemeenten.push(gemeente.clone());
@@ -369,7 +369,7 @@ pub async fn get_regeling(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(READERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let regeling_id = id_from_path(&id, "Regeling")?;
     let regeling = state
         .regelingen

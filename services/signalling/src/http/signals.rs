@@ -2,7 +2,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use kindpakket_platform::http::{gemeente_from_path, id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
 use kindpakket_proto::signalling::{Referral, SignalOutcome, SignalReason};
 use kindpakket_proto::{ChildRef, HouseholdRef, OrganisationId, Role};
 use schemars::JsonSchema;
@@ -135,7 +135,7 @@ pub async fn signal_child(
     ApiJson(request): ApiJson<SignalChildRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(SIGNALLERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let signal_id = Uuid::new_v4();
     let referral = match request.referral {
         ReferralDto::Loket => Referral::Loket,
@@ -174,7 +174,7 @@ pub async fn record_outcome(
     ApiJson(request): ApiJson<RecordOutcomeRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(SIGNALLERS)?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let signal_id = id_from_path(&id, "Signalering")?;
     let command = SignalCommand::RecordOutcome {
         gemeente: gemeente.clone(),
@@ -198,7 +198,7 @@ pub async fn get_signal(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(&[Role::Signaller, Role::Partner, Role::Regievoerder])?;
-    let gemeente = gemeente_from_path(&gemeente)?;
+    let gemeente = caller.gemeente(&gemeente)?;
     let signal_id = id_from_path(&id, "Signalering")?;
     let signal: Signal = store
         .load(&signal_id.to_string())

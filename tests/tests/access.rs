@@ -1,0 +1,425 @@
+//! Who may do what (DESIGN.md §2), tried against the running services: every role against every
+//! endpoint, with real tokens of the development issuer. The table below is the authorisation
+//! matrix; each service's OpenAPI document must say the same (`x-rollen`), and the services must
+//! enforce it: the allowed cells get past authorisation, the refused ones get a 403 that leaks
+//! nothing, a token for another gemeente gets a 403, and no token a 401.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kindpakket_tests::{Platform, ServiceName};
+use reqwest::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+const RE: &str = "regievoerder";
+const SI: &str = "signaller";
+const PA: &str = "partner";
+const AP: &str = "applicant";
+const OV: &str = "overleg_viewer";
+const AU: &str = "auditor";
+const ROLES: [&str; 6] = [RE, SI, PA, AP, OV, AU];
+
+/// (service, method, path, roles allowed)
+const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
+    (
+        ServiceName::Regie,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/regelingen",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/regelingen/{id}",
+        &[RE, PA, SI, AU],
+    ),
+    (
+        ServiceName::Regie,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/partners",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/partners/{partner}",
+        &[RE, PA, SI, AU],
+    ),
+    (
+        ServiceName::Regie,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/partners/{partner}/beeindiging",
+        &[RE],
+    ),
+    (
+        ServiceName::Signalling,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/signaleringen",
+        &[SI, PA, RE],
+    ),
+    (
+        ServiceName::Signalling,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/signaleringen/{id}",
+        &[SI, PA, RE],
+    ),
+    (
+        ServiceName::Signalling,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/signaleringen/{id}/uitkomst",
+        &[SI, PA, RE],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/aanvragen",
+        &[AP, PA, SI, RE],
+    ),
+    (
+        ServiceName::Application,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
+        &[RE, AP, PA],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/beoordeling",
+        &[RE, PA],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
+        &[RE],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing",
+        &[RE],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
+        &[AP, PA, SI, RE],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/rechten",
+        &[PA, RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}",
+        &[PA, RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/verstrekkingen",
+        &[PA],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/passen",
+        &[RE],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/passen/{pas}/blokkering",
+        &[RE],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties",
+        &[PA, RE],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/beoordeling",
+        &[RE],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/passen/{code}",
+        &[PA, RE],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/passen/{code}/verzilveringen",
+        &[PA],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/facturen",
+        &[PA],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/facturen/{id}",
+        &[PA, RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/facturen/{id}/beoordeling",
+        &[RE],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/steekproeven",
+        &[RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/steekproeven/{id}",
+        &[RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/controles",
+        &[RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/jaarafsluiting",
+        &[RE],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/grootboek/{jaar}",
+        &[RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/budgetten/{jaar}",
+        &[RE, AU, OV],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
+        &[PA, RE, AU],
+    ),
+    (
+        ServiceName::Dashboard,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/trechter",
+        &[OV, RE, AU],
+    ),
+    (
+        ServiceName::Dashboard,
+        "GET",
+        "/api/v1/trechter",
+        &[OV, RE, AU],
+    ),
+];
+
+const GEMEENTE: &str = "GM0518";
+
+fn organisation(role: &str) -> &'static str {
+    match role {
+        RE => "gemeente-den-haag",
+        SI => "wijkteam-centrum",
+        PA => "leergeld",
+        AP => "ouder",
+        OV => "kwartaaloverleg",
+        _ => "gemeente-controller",
+    }
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{gemeente}", GEMEENTE)
+        .replace("{partner}", "leergeld")
+        .replace("{code}", "AAAA-BBBB-CCCC")
+        .replace("{jaar}", "2026")
+        .replace("{kwartaal}", "1")
+        .replace("{id}", &Uuid::new_v4().to_string())
+        .replace("{pas}", &Uuid::new_v4().to_string())
+        .replace("{declaratie}", &Uuid::new_v4().to_string())
+}
+
+async fn call(
+    platform: &Platform,
+    service: ServiceName,
+    method: &str,
+    path: &str,
+    token: Option<String>,
+) -> (StatusCode, Value) {
+    let url = platform.url(service, path);
+    let mut request = match method {
+        "GET" => platform.http().get(&url),
+        _ => platform.http().post(&url).json(&serde_json::json!({})),
+    };
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// A refusal says why, and nothing else: the four problem fields, no data.
+fn assert_bare_refusal(body: &Value, context: &str) {
+    let keys: BTreeSet<&str> = body
+        .as_object()
+        .expect(context)
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["detail", "status", "title", "type"]),
+        "{context}: {body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_against_every_endpoint_is_allowed_or_refused_as_the_matrix_says() {
+    let platform = Platform::start().await.expect("platform starts");
+
+    // The documents say what the matrix says, operation for operation.
+    let mut documented: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for service in ServiceName::ALL {
+        let document: Value = platform
+            .http()
+            .get(platform.url(service, "/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for (path, operations) in document["paths"].as_object().unwrap() {
+            for (method, operation) in operations.as_object().unwrap() {
+                let roles = operation["x-rollen"]
+                    .as_array()
+                    .map(|roles| {
+                        roles
+                            .iter()
+                            .map(|r| r.as_str().unwrap().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                documented.insert(
+                    (
+                        service.binary().to_owned(),
+                        method.to_uppercase(),
+                        path.clone(),
+                    ),
+                    roles,
+                );
+            }
+        }
+    }
+    let expected: BTreeMap<(String, String, String), BTreeSet<String>> = MATRIX
+        .iter()
+        .map(|(service, method, path, roles)| {
+            (
+                (
+                    service.binary().to_owned(),
+                    (*method).to_owned(),
+                    (*path).to_owned(),
+                ),
+                roles.iter().map(|r| (*r).to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        documented, expected,
+        "the OpenAPI documents and the matrix differ"
+    );
+
+    let mut cells = 0;
+    for (service, method, template, allowed) in MATRIX {
+        for role in ROLES {
+            let token = platform
+                .issuer
+                .mint(organisation(role), role, &[GEMEENTE], 300);
+            let (status, body) = call(
+                &platform,
+                *service,
+                method,
+                &concrete(template),
+                Some(token),
+            )
+            .await;
+            let context = format!("{role} {method} {template}");
+            if allowed.contains(&role) {
+                // Past the matrix; a rule of the domain may still say no (a partner without a mandate).
+                let detail = body["detail"].as_str().unwrap_or("");
+                let refused_by_matrix = status == StatusCode::FORBIDDEN
+                    && (detail.contains("voorbehouden aan")
+                        || detail.contains("niet namens gemeente"));
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && !refused_by_matrix,
+                    "{context} must be allowed, got {status}: {body}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{context} must be refused: {body}"
+                );
+                assert_bare_refusal(&body, &context);
+                assert!(
+                    body["detail"]
+                        .as_str()
+                        .unwrap()
+                        .contains("voorbehouden aan"),
+                    "{context}: {body}"
+                );
+            }
+            cells += 1;
+        }
+        // The right role for another gemeente is refused too, before anything is read.
+        if template.contains("{gemeente}") {
+            let role = allowed[0];
+            let token = platform
+                .issuer
+                .mint(organisation(role), role, &["GM0363"], 300);
+            let (status, body) = call(
+                &platform,
+                *service,
+                method,
+                &concrete(template),
+                Some(token),
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{role} of GM0363 {method} {template}: {body}"
+            );
+            assert_bare_refusal(&body, template);
+        }
+        // Without a token: 401, whatever the endpoint.
+        let (status, body) = call(&platform, *service, method, &concrete(template), None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {template} without a token: {body}"
+        );
+        assert_bare_refusal(&body, template);
+    }
+    assert_eq!(cells, MATRIX.len() * ROLES.len());
+}
