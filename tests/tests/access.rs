@@ -106,6 +106,36 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[AP, PA, SI, RE],
     ),
     (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/personen",
+        &[RE, AP],
+    ),
+    (
+        ServiceName::Application,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/personen/{id}",
+        &[RE],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/personen/{id}/verwijdering",
+        &[RE],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/bewaartermijnen",
+        &[RE],
+    ),
+    (
+        ServiceName::Application,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/auditlog",
+        &[AU],
+    ),
+    (
         ServiceName::Provision,
         "GET",
         "/api/v1/gemeenten/{gemeente}/rechten",

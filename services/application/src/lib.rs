@@ -19,3 +19,4 @@ pub mod grants;
 pub mod http;
 pub mod publish;
 pub mod startup;
+pub mod vault;

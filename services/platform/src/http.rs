@@ -227,6 +227,8 @@ pub fn dutch_json_error(error: &serde_json::Error) -> String {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub actor: Actor,
+    /// Who acts at the identity provider (the token's `sub`), for the audit log.
+    pub subject: String,
     /// The gemeenten the caller acts for; every request is scoped to one of them.
     pub gemeenten: Vec<GemeenteCode>,
     pub correlation_id: Uuid,
@@ -266,6 +268,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .map(|id| id.0)
             .unwrap_or_else(Uuid::new_v4);
         Ok(Caller {
+            subject: identity.subject,
             actor: Actor {
                 organisation: identity.organisation,
                 role: identity.role,
@@ -680,6 +683,7 @@ mod tests {
                 organisation: kindpakket_proto::OrganisationId::parse("wijkteam-centrum").unwrap(),
                 role: Role::Signaller,
             },
+            subject: "medewerker-1".to_owned(),
             gemeenten: vec![GemeenteCode::parse("GM0518").unwrap()],
             correlation_id: Uuid::nil(),
         };

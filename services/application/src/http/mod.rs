@@ -1,6 +1,7 @@
 //! The application API.
 
 mod applications;
+pub mod persons;
 
 use std::sync::Arc;
 
@@ -18,6 +19,10 @@ pub struct AppState {
     pub applications: Arc<AggregateStore<Application>>,
     /// For the regeling versions kept by [`crate::consume`].
     pub pool: sqlx::PgPool,
+    /// The personal data vault and its audit log.
+    pub vault: Arc<crate::vault::Vault>,
+    /// Per kind of record, the days it is kept.
+    pub retention: Vec<(String, i64)>,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,6 +57,26 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
             post(applications::withdraw),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/personen",
+            post(persons::register),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/personen/{id}",
+            get(persons::read),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/personen/{id}/verwijdering",
+            post(persons::erase),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/bewaartermijnen",
+            post(persons::retention),
+        )
+        .route(
+            "/api/v1/gemeenten/{gemeente}/auditlog",
+            get(persons::audit_log),
         )
         .with_state(state)
 }
@@ -101,6 +126,41 @@ pub fn openapi() -> Value {
         path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
         summary: "Een aanvraag intrekken",
         roles: applications::SUBMITTERS,
+        status: 200,
+    })
+    .with_body::<persons::PersonRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/personen",
+        summary: "Persoonsgegevens in de kluis bewaren en een pseudoniem krijgen (alleen de gemeente)",
+        roles: persons::WRITERS,
+        status: 201,
+    })
+    .without_body(Operation {
+        method: "GET",
+        path: "/api/v1/gemeenten/{gemeente}/personen/{id}",
+        summary: "Persoonsgegevens lezen, met het doel in de kopregel X-Doel",
+        roles: persons::READERS,
+        status: 200,
+    })
+    .with_body::<persons::ErasureRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/personen/{id}/verwijdering",
+        summary: "Een persoon vergeten: de sleutel wordt vernietigd",
+        roles: persons::READERS,
+        status: 200,
+    })
+    .with_body::<persons::RetentionRequest>(Operation {
+        method: "POST",
+        path: "/api/v1/gemeenten/{gemeente}/bewaartermijnen",
+        summary: "Bewaartermijnen toepassen op een peildatum",
+        roles: persons::READERS,
+        status: 200,
+    })
+    .without_body(Operation {
+        method: "GET",
+        path: "/api/v1/gemeenten/{gemeente}/auditlog",
+        summary: "Het auditlog van persoonsgegevens, met controle van de keten",
+        roles: &[Role::Auditor],
         status: 200,
     })
     .document()

@@ -1,0 +1,185 @@
+//! The audit log of personal data: every read and write (action, object, result, origin, actor,
+//! organisation, time, purpose — never the data itself), append-only and hash-chained: each row's
+//! hash covers its fields and the previous row's hash, so an edited, inserted or deleted row breaks
+//! the chain from there on.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+/// One entry, as it is written.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub gemeente: &'a str,
+    pub action: &'a str,
+    pub object: &'a str,
+    pub result: &'a str,
+    pub origin: &'a str,
+    pub actor: &'a str,
+    pub organisation: &'a str,
+    pub role: &'a str,
+    pub purpose: &'a str,
+}
+
+/// One entry, as it is read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub gemeente: String,
+    pub action: String,
+    pub object: String,
+    pub result: String,
+    pub origin: String,
+    pub actor: String,
+    pub organisation: String,
+    pub role: String,
+    pub purpose: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn hash_of(prev_hash: &str, seq: i64, at: OffsetDateTime, entry: &Entry<'_>) -> String {
+    let mut hasher = Sha256::new();
+    for field in [
+        prev_hash,
+        &seq.to_string(),
+        &at.unix_timestamp_nanos().to_string(),
+        entry.gemeente,
+        entry.action,
+        entry.object,
+        entry.result,
+        entry.origin,
+        entry.actor,
+        entry.organisation,
+        entry.role,
+        entry.purpose,
+    ] {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Appends an entry at the end of the chain (one writer at a time).
+pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    // Microseconds, as Postgres keeps them, so the hash can be recomputed from the row.
+    let now = OffsetDateTime::now_utc();
+    let at = now
+        .replace_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now);
+    let hash = hash_of(&prev_hash, seq, at, &entry);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(entry.gemeente)
+    .bind(entry.action)
+    .bind(entry.object)
+    .bind(entry.result)
+    .bind(entry.origin)
+    .bind(entry.actor)
+    .bind(entry.organisation)
+    .bind(entry.role)
+    .bind(entry.purpose)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Every row, in order.
+pub async fn rows(pool: &PgPool) -> Result<Vec<Row>, sqlx::Error> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, OffsetDateTime, String, String, String, String, String, String, String, String, String, String, String)> =
+        sqlx::query_as(
+            "SELECT seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash
+             FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                seq,
+                at,
+                gemeente,
+                action,
+                object,
+                result,
+                origin,
+                actor,
+                organisation,
+                role,
+                purpose,
+                prev_hash,
+                hash,
+            )| Row {
+                seq,
+                at,
+                gemeente,
+                action,
+                object,
+                result,
+                origin,
+                actor,
+                organisation,
+                role,
+                purpose,
+                prev_hash,
+                hash,
+            },
+        )
+        .collect())
+}
+
+/// The first row at which the chain is broken (edited, inserted or missing before it), if any.
+pub fn first_break(rows: &[Row]) -> Option<i64> {
+    let mut prev_hash = GENESIS.to_owned();
+    for (index, row) in rows.iter().enumerate() {
+        let expected_seq = index as i64 + 1;
+        let entry = Entry {
+            gemeente: &row.gemeente,
+            action: &row.action,
+            object: &row.object,
+            result: &row.result,
+            origin: &row.origin,
+            actor: &row.actor,
+            organisation: &row.organisation,
+            role: &row.role,
+            purpose: &row.purpose,
+        };
+        if row.seq != expected_seq
+            || row.prev_hash != prev_hash
+            || hash_of(&prev_hash, row.seq, row.at, &entry) != row.hash
+        {
+            return Some(expected_seq);
+        }
+        prev_hash = row.hash.clone();
+    }
+    None
+}
