@@ -108,6 +108,8 @@ nohup target/debug/kindpakket-dev-issuer --dir "$DATA/issuer" --addr 127.0.0.1:8
   </dev/null >>"$LOGS/kindpakket-dev-issuer.log" 2>&1 &
 echo $! >"$PIDS/issuer.pid"
 for _ in $(seq 1 100); do [ -s "$DATA/issuer/jwks.json" ] && break; sleep 0.1; done
+# The secret behind each partner's own pseudonym for a child: made once, kept with the data.
+[ -s "$DATA/issuer/pseudonym.key" ] || head -c 32 /dev/urandom | base64 >"$DATA/issuer/pseudonym.key"
 
 for entry in "${SERVICES[@]}"; do
   name=${entry%%:*}
@@ -117,6 +119,7 @@ for entry in "${SERVICES[@]}"; do
   KINDPAKKET_NATS_URL="nats://127.0.0.1:$NATS_PORT" \
   KINDPAKKET_LOG_FORMAT=pretty \
   KINDPAKKET_AUTH_JWKS="$DATA/issuer/jwks.json" \
+  KINDPAKKET_PSEUDONYM_KEY="$(cat "$DATA/issuer/pseudonym.key")" \
   RUST_LOG="${RUST_LOG:-info}" \
     nohup "target/debug/kindpakket-$name" </dev/null >>"$LOGS/kindpakket-$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"

@@ -830,6 +830,36 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
         .unwrap();
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 
+    // Each partner sees its own pseudonym for the same child, and no application id to join on.
+    let seen_by = |who: &'static str, right: Uuid| {
+        let kindpakket = kindpakket.clone();
+        async move {
+            kindpakket
+                .get(
+                    &kindpakket.provision_url(G, &format!("rechten/{right}")),
+                    Some(partner(who)),
+                )
+                .await
+                .unwrap()
+                .expect(StatusCode::OK)
+                .unwrap()
+        }
+    };
+    let by_shop = seen_by("computerwinkel", children[0]["laptop"]).await;
+    let by_club = seen_by("sportclub-psv", children[0]["sportcontributie"]).await;
+    let by_regie = entitlement(&kindpakket, G, children[0]["laptop"]).await;
+    assert_ne!(
+        by_shop["kind"], by_club["kind"],
+        "two partners cannot join on the child"
+    );
+    assert_ne!(by_shop["kind"], by_regie["kind"]);
+    assert!(by_shop["aanvraag"].is_null() && !by_regie["aanvraag"].is_null());
+    assert_eq!(
+        seen_by("computerwinkel", children[0]["laptop"]).await["kind"],
+        by_shop["kind"],
+        "stable"
+    );
+
     // Deliveries over three quarters, and one by a shop not enrolled for sport.
     let mut expected_total = 0;
     for (i, rights) in children.iter().enumerate() {

@@ -327,3 +327,59 @@ mod tests {
         ));
     }
 }
+
+/// A partner's own stable pseudonym for a child (or any reference): HMAC-SHA256 under the platform's
+/// pseudonym key over the organisation and the reference, as a UUID. Two partners get different
+/// pseudonyms for the same child and cannot join their data; only the gemeente can map them back.
+pub fn pseudonym(key: &[u8], organisation: &OrganisationId, reference: uuid::Uuid) -> uuid::Uuid {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(organisation.as_str().as_bytes());
+    mac.update(b"|");
+    mac.update(reference.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// `KINDPAKKET_PSEUDONYM_KEY`: the secret behind the partners' pseudonyms. Without it a random one is
+/// used, and pseudonyms change when the service restarts (fine for a trial, wrong in production).
+pub fn pseudonym_key_from_env() -> Vec<u8> {
+    match std::env::var("KINDPAKKET_PSEUDONYM_KEY") {
+        Ok(key) if key.len() >= 16 => key.into_bytes(),
+        _ => {
+            tracing::warn!("KINDPAKKET_PSEUDONYM_KEY is not set: partner pseudonyms are not stable across restarts");
+            let mut key = vec![0u8; 32];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+                .expect("randomness");
+            key
+        }
+    }
+}
+
+#[cfg(test)]
+mod pseudonym_tests {
+    use super::*;
+
+    #[test]
+    fn each_partner_has_its_own_stable_pseudonym_for_a_child() {
+        let child = uuid::Uuid::from_u128(42);
+        let leergeld = OrganisationId::parse("leergeld").unwrap();
+        let jeugdfonds = OrganisationId::parse("jeugdfonds").unwrap();
+        let key = b"a secret of at least sixteen bytes";
+        assert_eq!(
+            pseudonym(key, &leergeld, child),
+            pseudonym(key, &leergeld, child)
+        );
+        assert_ne!(
+            pseudonym(key, &leergeld, child),
+            pseudonym(key, &jeugdfonds, child)
+        );
+        assert_ne!(pseudonym(key, &leergeld, child), child);
+        assert_ne!(
+            pseudonym(b"another secret, also long enough", &leergeld, child),
+            pseudonym(key, &leergeld, child)
+        );
+    }
+}

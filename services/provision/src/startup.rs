@@ -43,6 +43,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         invoices: Arc::new(AggregateStore::new(pool.clone(), ())),
         samples: Arc::new(AggregateStore::new(pool.clone(), ())),
         pool,
+        pseudonym_key: Arc::new(kindpakket_platform::auth::pseudonym_key_from_env()),
     };
     tokio::spawn(expire_daily(state.clone()));
     infrastructure

@@ -216,6 +216,11 @@ impl Platform {
             &logs.path().join("issuer"),
         )?);
         let jwks = logs.path().join("issuer").join("jwks.json");
+        let pseudonym_key = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         let mut services = Vec::new();
         for name in ServiceName::ALL {
             let port = free_port();

@@ -171,7 +171,8 @@ async fn visible_entitlement(
 
 /// An entitlement as its readers see it. The pass code itself is shown to the gemeente only (it
 /// hands the pass to the family); a partner sees its last four characters.
-pub fn describe(entitlement: &Entitlement, role: Role) -> Value {
+pub fn describe(state: &AppState, caller: &Caller, entitlement: &Entitlement) -> Value {
+    let role = caller.actor.role;
     let opened = entitlement
         .opened
         .as_ref()
@@ -213,8 +214,9 @@ pub fn describe(entitlement: &Entitlement, role: Role) -> Value {
         .collect();
     json!({
         "id": opened.entitlement_id,
-        "aanvraag": opened.application_id,
-        "kind": opened.child,
+        // A partner sees its own pseudonym of the child and no application: nothing to join on.
+        "aanvraag": (role != Role::Partner).then_some(opened.application_id),
+        "kind": state.child_for(caller, opened.child),
         "voorziening": opened.provision,
         "vorm": opened.form.map(DeliveryFormDto::from),
         "bedragCent": opened.amount_cents,
@@ -253,7 +255,7 @@ pub async fn list_entitlements(
                 .expect("visible entitlements are open");
             visible.push(json!({
                 "id": opened.entitlement_id,
-                "kind": opened.child,
+                "kind": state.child_for(&caller, opened.child),
                 "voorziening": opened.provision,
                 "bedragCent": opened.amount_cents,
                 "restCent": entitlement.remaining_cents(),
@@ -275,7 +277,7 @@ pub async fn get_entitlement(
     let gemeente = caller.gemeente(&gemeente)?;
     let entitlement_id = id_from_path(&id, "Recht")?;
     let entitlement = visible_entitlement(&state, &caller, &gemeente, entitlement_id).await?;
-    Ok(Json(describe(&entitlement, caller.actor.role)))
+    Ok(Json(describe(&state, &caller, &entitlement)))
 }
 
 /// Refuses a partner that is not enrolled to deliver this entitlement's provision.
@@ -349,7 +351,7 @@ async fn execute_and_describe(
         .load(&entitlement_id.to_string())
         .await
         .map_err(ApiError::internal)?;
-    Ok(describe(&entitlement, caller.actor.role))
+    Ok(describe(state, caller, &entitlement))
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, entitlement_id = %id, partner = %caller.actor.organisation))]

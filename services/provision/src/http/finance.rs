@@ -110,10 +110,10 @@ fn funder_totals(entries: &[&LedgerEntry]) -> Vec<Value> {
         .collect()
 }
 
-fn entry_json(entry: &LedgerEntry) -> Value {
+fn entry_json(entry: &LedgerEntry, child: uuid::Uuid) -> Value {
     json!({
         "datum": entry.date,
-        "kind": entry.child,
+        "kind": child,
         "voorziening": entry.provision,
         "recht": entry.entitlement_id,
         "partner": entry.partner,
@@ -142,7 +142,7 @@ pub async fn get_ledger(
         "jaar": year,
         "totaalCent": entries.iter().map(|e| e.amount_cents).sum::<i64>(),
         "perFinancier": funder_totals(&entries),
-        "boekingen": entries.iter().map(|e| entry_json(e)).collect::<Vec<_>>(),
+        "boekingen": entries.iter().map(|e| entry_json(e, e.child.0)).collect::<Vec<_>>(),
     })))
 }
 
@@ -225,6 +225,6 @@ pub async fn get_statement(
         "kwartaal": quarter,
         "totaalCent": entries.iter().map(|e| e.amount_cents).sum::<i64>(),
         "perFinancier": funder_totals(&entries),
-        "regels": entries.iter().map(|e| entry_json(e)).collect::<Vec<_>>(),
+        "regels": entries.iter().map(|e| entry_json(e, state.child_for(&caller, e.child))).collect::<Vec<_>>(),
     })))
 }

@@ -47,7 +47,7 @@ pub struct LineDecisionDto {
     pub reason: Option<String>,
 }
 
-fn describe(invoice: &Invoice) -> Value {
+fn describe(state: &AppState, caller: &Caller, invoice: &Invoice) -> Value {
     let submitted = invoice
         .submitted
         .as_ref()
@@ -60,7 +60,7 @@ fn describe(invoice: &Invoice) -> Value {
             json!({
                 "verstrekking": line.delivery_id,
                 "recht": line.entitlement_id,
-                "kind": line.child,
+                "kind": state.child_for(caller, line.child),
                 "voorziening": line.provision,
                 "bedragCent": line.amount_cents,
                 "datum": line.delivered_on,
@@ -147,7 +147,7 @@ pub async fn submit_invoice(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(describe(&invoice)),
+        Json(describe(&state, &caller, &invoice)),
     ))
 }
 
@@ -195,7 +195,7 @@ pub async fn get_invoice(
     let gemeente = caller.gemeente(&gemeente)?;
     let invoice_id = id_from_path(&id, "Factuur")?;
     let invoice = visible(&state, &caller, &gemeente, invoice_id).await?;
-    Ok(Json(describe(&invoice)))
+    Ok(Json(describe(&state, &caller, &invoice)))
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, invoice_id = %id))]
@@ -231,5 +231,5 @@ pub async fn settle_invoice(
         )
         .await?;
     let invoice = load(&state, &gemeente, invoice_id).await?;
-    Ok(Json(describe(&invoice)))
+    Ok(Json(describe(&state, &caller, &invoice)))
 }

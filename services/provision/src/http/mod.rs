@@ -29,6 +29,28 @@ pub struct AppState {
     pub invoices: Arc<AggregateStore<Invoice>>,
     pub samples: Arc<AggregateStore<SampleDraw>>,
     pub pool: PgPool,
+    /// The secret behind each partner's own pseudonym for a child.
+    pub pseudonym_key: Arc<Vec<u8>>,
+}
+
+impl AppState {
+    /// The child as this caller may see it: a partner gets its own pseudonym, the gemeente the
+    /// reference itself.
+    pub fn child_for(
+        &self,
+        caller: &kindpakket_platform::http::Caller,
+        child: kindpakket_proto::ChildRef,
+    ) -> uuid::Uuid {
+        if caller.actor.role == Role::Partner {
+            kindpakket_platform::auth::pseudonym(
+                &self.pseudonym_key,
+                &caller.actor.organisation,
+                child.0,
+            )
+        } else {
+            child.0
+        }
+    }
 }
 
 dutch_enum!(

@@ -84,7 +84,12 @@ async fn entitlement_of_code(
     Ok((code, entitlement_id, entitlement))
 }
 
-fn describe_pass(entitlement: &Entitlement, pass: &Pass) -> Value {
+fn describe_pass(
+    state: &AppState,
+    caller: &Caller,
+    entitlement: &Entitlement,
+    pass: &Pass,
+) -> Value {
     let opened = entitlement
         .opened
         .as_ref()
@@ -100,7 +105,7 @@ fn describe_pass(entitlement: &Entitlement, pass: &Pass) -> Value {
         "pas": pass.issued.pass_id,
         "laatsteTekens": pass.issued.code_hint,
         "voorziening": opened.provision,
-        "kind": opened.child,
+        "kind": state.child_for(caller, opened.child),
         "saldoCent": entitlement.remaining_cents(),
         "saldoAantal": entitlement.unit_value_cents().map(|unit| entitlement.remaining_cents() / unit),
         "geldigTot": pass.issued.valid_until,
@@ -122,7 +127,7 @@ pub async fn get_pass(
         .iter()
         .find(|pass| pass.code == code)
         .expect("checked above");
-    Ok(Json(describe_pass(&entitlement, pass)))
+    Ok(Json(describe_pass(&state, &caller, &entitlement, pass)))
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente, partner = %caller.actor.organisation))]
@@ -165,7 +170,7 @@ pub async fn redeem(
         .iter()
         .find(|pass| pass.code == code)
         .expect("redeemed above");
-    let mut body = describe_pass(&entitlement, pass);
+    let mut body = describe_pass(&state, &caller, &entitlement, pass);
     body["verzilvering"] = json!(redemption_id);
     Ok((StatusCode::CREATED, Json(body)))
 }
