@@ -243,6 +243,7 @@ impl Platform {
                     "KINDPAKKET_AUTH_JWKS".to_owned(),
                     jwks.display().to_string(),
                 ),
+                ("KINDPAKKET_PSEUDONYM_KEY".to_owned(), pseudonym_key.clone()),
                 ("RUST_LOG".to_owned(), log_level.clone()),
             ];
             let mut service = ServiceProcess {
