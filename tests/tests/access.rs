@@ -453,3 +453,92 @@ async fn every_role_against_every_endpoint_is_allowed_or_refused_as_the_matrix_s
     }
     assert_eq!(cells, MATRIX.len() * ROLES.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_get_429_and_oversized_bodies_413_in_dutch_and_nothing_is_stored() {
+    let platform = Platform::start().await.expect("platform starts");
+    let token = platform
+        .issuer
+        .mint("gemeente-den-haag", RE, &[GEMEENTE], 300);
+    let url = platform.url(
+        ServiceName::Provision,
+        &format!("/api/v1/gemeenten/{GEMEENTE}/rechten"),
+    );
+    let mut requests = Vec::new();
+    for _ in 0..400 {
+        let request = platform.http().get(&url).bearer_auth(&token);
+        requests.push(tokio::spawn(async move { request.send().await.unwrap() }));
+    }
+    let mut limited = 0;
+    for request in requests {
+        let response = request.await.unwrap();
+        let status = response.status();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::TOO_MANY_REQUESTS,
+            "{status}"
+        );
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+            assert!(response.headers().get("retry-after").is_some());
+            let body: Value = response.json().await.unwrap();
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("te veel verzoeken"),
+                "{body}"
+            );
+        }
+    }
+    assert!(
+        limited > 0,
+        "400 requests at once from one caller are more than its burst of 200"
+    );
+    // Another caller is not held back by the flood.
+    let other = platform
+        .issuer
+        .mint("gemeente-den-haag-2", RE, &[GEMEENTE], 300);
+    let answer = platform
+        .http()
+        .get(&url)
+        .bearer_auth(other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+
+    // A body over 256 KiB is refused with 413 before it is read into any command.
+    let signals = platform.url(
+        ServiceName::Signalling,
+        &format!("/api/v1/gemeenten/{GEMEENTE}/signaleringen"),
+    );
+    let signaller = platform
+        .issuer
+        .mint("wijkteam-centrum", SI, &[GEMEENTE], 300);
+    let huge = serde_json::json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "loket"}, "toelichting": "x".repeat(300 * 1024)});
+    let answer = platform
+        .http()
+        .post(&signals)
+        .bearer_auth(signaller)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("groter dan toegestaan"),
+        "{body}"
+    );
+    let store = sqlx::PgPool::connect(&platform.postgres.url(ServiceName::Signalling.database()))
+        .await
+        .unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&store)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "nothing was stored");
+}

@@ -21,6 +21,7 @@ pub mod consume;
 pub mod db;
 pub mod http;
 pub mod nats;
+pub mod ratelimit;
 pub mod relay;
 pub mod service;
 pub mod store;

@@ -109,6 +109,10 @@ impl Infrastructure {
             .fallback(http::not_found_fallback)
             .method_not_allowed_fallback(http::method_not_allowed_fallback)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn_with_state(
+                crate::ratelimit::RateLimiter::from_env(),
+                crate::ratelimit::rate_limit_middleware,
+            ))
             .layer(axum::Extension(authenticator))
             .layer(axum::middleware::from_fn(http::conventions_middleware));
         let listener = tokio::net::TcpListener::bind(self.config.http_addr)
