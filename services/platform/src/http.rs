@@ -326,6 +326,20 @@ pub fn id_from_path(raw: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("{what} '{raw}' bestaat niet.")))
 }
 
+/// A UUID in its hyphenated form only, as OpenAPI's `format: uuid` says: `Uuid::parse_str` also takes
+/// the simple, braced and URN forms, which a schema-abiding client never sends.
+fn parse_hyphenated_uuid(raw: &str) -> Option<Uuid> {
+    let hyphens_in_place = raw.len() == 36
+        && raw
+            .char_indices()
+            .all(|(i, c)| matches!(i, 8 | 13 | 18 | 23) == (c == '-'));
+    if hyphens_in_place {
+        Uuid::parse_str(raw).ok()
+    } else {
+        None
+    }
+}
+
 /// The correlation id of the current request.
 #[derive(Debug, Clone, Copy)]
 pub struct CorrelationId(pub Uuid);
@@ -333,12 +347,21 @@ pub struct CorrelationId(pub Uuid);
 /// Takes the caller's `X-Correlation-ID` (or makes one), makes it available to handlers and logs, and
 /// returns it with the `API-Version` header on every response.
 pub async fn conventions_middleware(mut request: Request, next: Next) -> Response {
-    let correlation_id = request
-        .headers()
-        .get(HEADER_CORRELATION_ID)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| Uuid::parse_str(value.trim()).ok())
-        .unwrap_or_else(Uuid::new_v4);
+    // Absent: we make one. Present but not a UUID: refused, because a case whose correlation id was
+    // silently replaced can no longer be followed through the logs by the caller who sent it.
+    let correlation_id = match request.headers().get(HEADER_CORRELATION_ID) {
+        None => Uuid::new_v4(),
+        Some(value) => match value.to_str().ok().and_then(parse_hyphenated_uuid) {
+            Some(id) => id,
+            None => {
+                return ApiError::bad_request(
+                    "De header X-Correlation-ID moet een UUID zijn (bijvoorbeeld \
+                     3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f), of weggelaten worden.",
+                )
+                .into_response()
+            }
+        },
+    };
     request
         .extensions_mut()
         .insert(CorrelationId(correlation_id));
@@ -622,6 +645,23 @@ mod tests {
         Loket,
         #[serde(rename = "partner")]
         Partner,
+    }
+
+    #[test]
+    fn a_correlation_id_must_be_a_hyphenated_uuid() {
+        let id = "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f";
+        assert_eq!(parse_hyphenated_uuid(id), Uuid::parse_str(id).ok());
+        for refused in [
+            "3f2b8c1e5d4a4e6b9c7d1a2b3c4d5e6f",
+            "{3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f}",
+            "urn:uuid:3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f",
+            "3f2b8c1e-5d4a-4e6b-9c7d1-a2b3c4d5e6f",
+            " 3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6",
+            "zaak-42",
+            "",
+        ] {
+            assert_eq!(parse_hyphenated_uuid(refused), None, "{refused}");
+        }
     }
 
     fn explain(json: &str) -> String {
