@@ -414,3 +414,69 @@ async fn personal_data_stays_in_the_vault_is_forgotten_on_request_and_every_acce
         (Some("verwijderd"), Some("bewaartermijn verstreken"))
     );
 }
+
+/// The privilege a statement was refused for: Postgres' `insufficient_privilege`.
+async fn refused(pool: &sqlx::PgPool, statement: &str) -> bool {
+    match sqlx::raw_sql(statement).execute(pool).await {
+        Err(sqlx::Error::Database(error)) => error.code().as_deref() == Some("42501"),
+        _ => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_service_runs_as_its_own_role_that_may_append_events_but_never_change_them() {
+    let platform = Platform::start().await.expect("platform starts");
+    for (service, database, table) in [
+        (ServiceName::Regie, "kindpakket_regie", "events"),
+        (ServiceName::Signalling, "kindpakket_signalling", "events"),
+        (ServiceName::Application, "kindpakket_application", "events"),
+        (ServiceName::Provision, "kindpakket_provision", "events"),
+        (
+            ServiceName::Application,
+            "kindpakket_application_vault",
+            "audit_log",
+        ),
+    ] {
+        let pool = sqlx::PgPool::connect(&platform.postgres.url_as(service.role(), database))
+            .await
+            .unwrap();
+        let who: String = sqlx::query_scalar("SELECT current_user::text")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(who, service.role());
+        // It may read and append (inside a transaction we roll back)...
+        sqlx::raw_sql(&format!("SELECT count(*) FROM {table}"))
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{database}: {} cannot read {table}: {e}", service.role()));
+        if table == "events" {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                 VALUES ('proef', 'proef', 1, 'Proef', '1', '{}', '{}')",
+            )
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("{database}: cannot append an event: {e}"));
+            tx.rollback().await.unwrap();
+        }
+        // ...but never change, remove or empty what is there, nor change the schema.
+        let column = if table == "events" { "sequence" } else { "seq" };
+        for statement in [
+            format!("UPDATE {table} SET {column} = {column}"),
+            format!("DELETE FROM {table}"),
+            format!("TRUNCATE {table}"),
+            format!("ALTER TABLE {table} ADD COLUMN extra text"),
+            format!("DROP TABLE {table}"),
+            "CREATE TABLE shadow (x int)".to_owned(),
+        ] {
+            assert!(
+                refused(&pool, &statement).await,
+                "{database}: {} was allowed `{statement}`",
+                service.role()
+            );
+        }
+        pool.close().await;
+    }
+}

@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 /// One migration: a name that never changes and the SQL to run once.
+#[derive(Debug, Clone, Copy)]
 pub struct Migration {
     pub name: &'static str,
     pub sql: &'static str,
@@ -18,6 +19,10 @@ pub struct Migration {
 pub async fn connect(url: &str) -> Result<PgPool> {
     let options =
         PgConnectOptions::from_str(url).context("KINDPAKKET_DATABASE_URL is not a postgres url")?;
+    connect_with(options).await
+}
+
+async fn connect_with(options: PgConnectOptions) -> Result<PgPool> {
     let database = options
         .get_database()
         .context("KINDPAKKET_DATABASE_URL must name a database")?
@@ -61,6 +66,88 @@ async fn ensure_database(options: &PgConnectOptions, database: &str) -> Result<(
         }
     }
     connection.close().await?;
+    Ok(())
+}
+
+/// Tables a service may only append to and read: no UPDATE, DELETE or TRUNCATE, whatever else its
+/// role may do. The event log is the truth; the audit log is evidence.
+pub const APPEND_ONLY_TABLES: &[&str] = &["events", "audit_log"];
+
+/// Connects to the database in `url` as the service will run, after migrating it.
+///
+/// With `KINDPAKKET_MIGRATION_USER` (and `KINDPAKKET_MIGRATION_PASSWORD`) set, the database is
+/// created and migrated as that owner, who then grants the service's own role (the user in `url`)
+/// what it needs and no more: read and write on its working tables, only SELECT and INSERT on the
+/// append-only ones ([`APPEND_ONLY_TABLES`]), nothing on the schema. Without it the user in `url`
+/// migrates itself, as on a developer's machine.
+pub async fn open(url: &str, migrations: &[Migration]) -> Result<PgPool> {
+    prepare(url, migrations).await?;
+    connect(url).await
+}
+
+/// Creates and migrates the database in `url` as [`open`] does, without keeping a connection.
+pub async fn prepare(url: &str, migrations: &[Migration]) -> Result<()> {
+    let Ok(owner) = std::env::var("KINDPAKKET_MIGRATION_USER") else {
+        let pool = connect(url).await?;
+        migrate(&pool, migrations).await?;
+        pool.close().await;
+        return Ok(());
+    };
+    let runtime =
+        PgConnectOptions::from_str(url).context("KINDPAKKET_DATABASE_URL is not a postgres url")?;
+    let role = runtime.get_username().to_owned();
+    let mut owner_options = runtime.clone().username(&owner);
+    owner_options = match std::env::var("KINDPAKKET_MIGRATION_PASSWORD") {
+        Ok(password) => owner_options.password(&password),
+        Err(_) => owner_options,
+    };
+    let owner_pool = connect_with(owner_options).await?;
+    migrate(&owner_pool, migrations).await?;
+    if role != owner {
+        grant_least_privilege(&owner_pool, &role).await?;
+    }
+    owner_pool.close().await;
+    Ok(())
+}
+
+/// Run by the owner after every migration, so tables added later are covered too.
+async fn grant_least_privilege(owner: &PgPool, role: &str) -> Result<()> {
+    let append_only = APPEND_ONLY_TABLES
+        .iter()
+        .map(|table| format!("'{table}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let role = role.replace('\'', "''");
+    let statement = format!(
+        "DO $$
+         DECLARE t text;
+         BEGIN
+           EXECUTE format('REVOKE CREATE ON SCHEMA public FROM %I', '{role}');
+           EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', '{role}');
+           FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+             EXECUTE format('REVOKE ALL ON TABLE public.%I FROM %I', t, '{role}');
+             IF t = 'schema_migrations' THEN
+               EXECUTE format('GRANT SELECT ON TABLE public.%I TO %I', t, '{role}');
+             ELSIF t IN ({append_only}) THEN
+               EXECUTE format('GRANT SELECT, INSERT ON TABLE public.%I TO %I', t, '{role}');
+             ELSE
+               EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.%I TO %I', t, '{role}');
+             END IF;
+           END LOOP;
+           EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %I', '{role}');
+         END $$"
+    );
+    // Two instances granting at once would race on the catalog; the migration lock serialises them.
+    let mut connection = owner.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock(7011)")
+        .execute(&mut *connection)
+        .await?;
+    let result = sqlx::raw_sql(&statement).execute(&mut *connection).await;
+    sqlx::query("SELECT pg_advisory_unlock(7011)")
+        .execute(&mut *connection)
+        .await?;
+    result.with_context(|| format!("granting role {role} its privileges"))?;
+    tracing::info!(%role, "granted least privilege");
     Ok(())
 }
 

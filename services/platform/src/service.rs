@@ -41,8 +41,7 @@ impl Infrastructure {
         config: ServiceConfig,
         migrations: &[Migration],
     ) -> Result<Self> {
-        let pool = db::connect(&config.database_url).await?;
-        db::migrate(&pool, migrations).await?;
+        let pool = db::open(&config.database_url, migrations).await?;
         let (nats, js) = crate::nats::connect(&config.nats_urls).await?;
         let (shutdown_sender, _) = watch::channel(false);
         tracing::info!(service = name, "connected to database and NATS");
@@ -59,7 +58,7 @@ impl Infrastructure {
 
     /// Starts the relay that publishes this service's events (it declares the stream itself).
     pub async fn publish_events(&mut self, service: Service, translate: Translator) -> Result<()> {
-        db::migrate(&self.pool, &[crate::relay::RELAY_MIGRATION]).await?;
+        db::prepare(&self.config.database_url, &[crate::relay::RELAY_MIGRATION]).await?;
         let mut relay = Relay::new(service, self.pool.clone(), self.js.clone(), translate);
         relay.stream_replicas = self.config.stream_replicas;
         let shutdown = self.shutdown_sender.subscribe();

@@ -37,6 +37,12 @@ impl ServiceName {
         }
     }
 
+    /// The service's own Postgres role, which runs it with least privilege (the `postgres`
+    /// superuser only migrates and grants); named as its database.
+    pub fn role(&self) -> &'static str {
+        self.database()
+    }
+
     pub fn database(&self) -> &'static str {
         match self {
             ServiceName::Regie => "kindpakket_regie",
@@ -221,6 +227,7 @@ impl Platform {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
+        create_service_roles(&postgres).await?;
         let mut services = Vec::new();
         for name in ServiceName::ALL {
             let port = free_port();
@@ -231,7 +238,11 @@ impl Platform {
                 ),
                 (
                     "KINDPAKKET_DATABASE_URL".to_owned(),
-                    postgres.url(name.database()),
+                    postgres.url_as(name.role(), name.database()),
+                ),
+                (
+                    "KINDPAKKET_MIGRATION_USER".to_owned(),
+                    "postgres".to_owned(),
                 ),
                 ("KINDPAKKET_NATS_URL".to_owned(), nats_urls.clone()),
                 (
@@ -341,6 +352,26 @@ impl Platform {
 
 /// Where the service binaries are: `KINDPAKKET_BIN_DIR`, or next to the test executable's folder
 /// (`target/debug/deps/<test>` → `target/debug/`).
+/// One login role per service, without any privilege of its own: each service's migration (run as
+/// `postgres`) grants it what it needs, as in production (deploy/postgres/).
+async fn create_service_roles(postgres: &Postgres) -> Result<()> {
+    let pool = sqlx::PgPool::connect(&postgres.url("postgres")).await?;
+    for name in ServiceName::ALL {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+                .bind(name.role())
+                .fetch_one(&pool)
+                .await?;
+        if !exists {
+            sqlx::raw_sql(&format!("CREATE ROLE \"{}\" LOGIN", name.role()))
+                .execute(&pool)
+                .await?;
+        }
+    }
+    pool.close().await;
+    Ok(())
+}
+
 fn binary_dir() -> Result<PathBuf> {
     if let Ok(dir) = std::env::var("KINDPAKKET_BIN_DIR") {
         return Ok(PathBuf::from(dir));

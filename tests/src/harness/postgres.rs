@@ -77,6 +77,11 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// `postgres://{user}@127.0.0.1:{port}/{database}` (the harness trusts loopback logins).
+    pub fn url_as(&self, user: &str, database: &str) -> String {
+        format!("postgres://{user}@127.0.0.1:{}/{database}", self.port)
+    }
+
     /// The directory of the PostgreSQL binaries in use (`psql`, `pg_dump`, ... are there too).
     pub fn bin_dir(&self) -> &Path {
         &self.bin

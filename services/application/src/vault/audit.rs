@@ -72,7 +72,9 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// Appends an entry at the end of the chain (one writer at a time).
 pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+    // An advisory lock rather than LOCK TABLE: the service's role may only append to the audit
+    // log, and Postgres allows an EXCLUSIVE table lock only to roles that may change rows.
+    sqlx::query("SELECT pg_advisory_xact_lock(7012)")
         .execute(&mut *tx)
         .await?;
     let last: Option<(i64, String)> =

@@ -125,10 +125,8 @@ pub fn database_urls(service_url: &str) -> (String, String) {
 
 impl Vault {
     pub async fn open(data_url: &str, keys_url: &str) -> Result<Self> {
-        let data = db::connect(data_url).await?;
-        db::migrate(&data, &[VAULT_MIGRATION]).await?;
-        let keys = db::connect(keys_url).await?;
-        db::migrate(&keys, &[KEYS_MIGRATION]).await?;
+        let data = db::open(data_url, &[VAULT_MIGRATION]).await?;
+        let keys = db::open(keys_url, &[KEYS_MIGRATION]).await?;
         let random = SystemRandom::new();
         let mut fresh = vec![0u8; 32];
         random
