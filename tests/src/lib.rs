@@ -11,4 +11,4 @@ pub mod client;
 pub mod harness;
 pub mod inspect;
 
-pub use harness::{Nats, Platform, Postgres, ServiceName, ServiceProcess};
+pub use harness::{Nats, NatsUsers, Platform, Postgres, ServiceName, ServiceProcess};

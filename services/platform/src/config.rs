@@ -19,6 +19,8 @@ pub struct ServiceConfig {
     pub log_format: LogFormat,
     /// `KINDPAKKET_AUTH_*`: the identity provider's keys, issuer and audience.
     pub auth: crate::auth::AuthConfig,
+    /// `KINDPAKKET_NATS_USER`, `_PASSWORD`, `_CA`, `_CERT`, `_KEY`: who this service is to NATS.
+    pub nats_security: crate::nats::NatsSecurity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,7 @@ impl ServiceConfig {
             stream_replicas,
             log_format,
             auth: crate::auth::AuthConfig::from_env()?,
+            nats_security: crate::nats::NatsSecurity::from_env()?,
         })
     }
 }

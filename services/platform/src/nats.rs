@@ -1,5 +1,6 @@
 //! Connecting to NATS and declaring the JetStream streams.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -11,9 +12,52 @@ use kindpakket_proto::Service;
 /// for a while and republishes; consumers are idempotent beyond it.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(2 * 60 * 60);
 
+/// Who a service is to NATS, and how the connection is protected. Without a user the connection is
+/// anonymous (a developer's machine); production gives every service its own user, whose subject
+/// permissions are in `deploy/nats/users.conf`, and TLS.
+#[derive(Debug, Clone, Default)]
+pub struct NatsSecurity {
+    /// `KINDPAKKET_NATS_USER` and `KINDPAKKET_NATS_PASSWORD`.
+    pub user: Option<(String, String)>,
+    /// `KINDPAKKET_NATS_CA`: the CA that signed the servers' certificates; TLS is then required.
+    pub ca_file: Option<PathBuf>,
+    /// `KINDPAKKET_NATS_CERT` and `KINDPAKKET_NATS_KEY`: a client certificate, when the servers ask.
+    pub client_certificate: Option<(PathBuf, PathBuf)>,
+}
+
+impl NatsSecurity {
+    pub fn from_env() -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let user = match (var("KINDPAKKET_NATS_USER"), var("KINDPAKKET_NATS_PASSWORD")) {
+            (Some(user), Some(password)) => Some((user, password)),
+            (None, None) => None,
+            _ => anyhow::bail!("KINDPAKKET_NATS_USER and KINDPAKKET_NATS_PASSWORD go together"),
+        };
+        let client_certificate = match (var("KINDPAKKET_NATS_CERT"), var("KINDPAKKET_NATS_KEY")) {
+            (Some(cert), Some(key)) => Some((PathBuf::from(cert), PathBuf::from(key))),
+            (None, None) => None,
+            _ => anyhow::bail!("KINDPAKKET_NATS_CERT and KINDPAKKET_NATS_KEY go together"),
+        };
+        Ok(Self {
+            user,
+            ca_file: var("KINDPAKKET_NATS_CA").map(PathBuf::from),
+            client_certificate,
+        })
+    }
+}
+
 /// Connects to NATS (several servers allowed), retrying until a server answers. Requests and
 /// publish acknowledgements time out so that a hung server never blocks a caller forever.
 pub async fn connect(urls: &[String]) -> Result<(async_nats::Client, jetstream::Context)> {
+    connect_as(urls, &NatsSecurity::default()).await
+}
+
+/// [`connect`] as a given user, over TLS when a CA is configured. A user's replies come to its own
+/// inbox prefix (`_INBOX_<user>`), so that its subscribe permission cannot reach another's replies.
+pub async fn connect_as(
+    urls: &[String],
+    security: &NatsSecurity,
+) -> Result<(async_nats::Client, jetstream::Context)> {
     let addresses: Vec<ServerAddr> = urls
         .iter()
         .map(|url| {
@@ -21,7 +65,19 @@ pub async fn connect(urls: &[String]) -> Result<(async_nats::Client, jetstream::
                 .with_context(|| format!("'{url}' is not a NATS url"))
         })
         .collect::<Result<_>>()?;
-    let client = async_nats::ConnectOptions::new()
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some((user, password)) = &security.user {
+        options = options
+            .user_and_password(user.clone(), password.clone())
+            .custom_inbox_prefix(format!("_INBOX_{user}"));
+    }
+    if let Some(ca) = &security.ca_file {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    if let Some((cert, key)) = &security.client_certificate {
+        options = options.add_client_certificate(cert.clone(), key.clone());
+    }
+    let client = options
         .name("kindpakket")
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5))

@@ -42,7 +42,7 @@ impl Infrastructure {
         migrations: &[Migration],
     ) -> Result<Self> {
         let pool = db::open(&config.database_url, migrations).await?;
-        let (nats, js) = crate::nats::connect(&config.nats_urls).await?;
+        let (nats, js) = crate::nats::connect_as(&config.nats_urls, &config.nats_security).await?;
         let (shutdown_sender, _) = watch::channel(false);
         tracing::info!(service = name, "connected to database and NATS");
         Ok(Self {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub use nats::Nats;
+pub use nats::{Nats, NatsUsers};
 pub use platform::{Platform, ServiceName, ServiceProcess};
 pub use postgres::Postgres;
 

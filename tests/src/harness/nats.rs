@@ -21,6 +21,61 @@ pub struct Nats {
     child: Option<Child>,
     /// For a node of a cluster: its name and configuration file.
     node: Option<(String, PathBuf)>,
+    /// For a server with users: its configuration file and the passwords it reads from its
+    /// environment.
+    users: Option<(PathBuf, NatsUsers)>,
+}
+
+/// The users of `deploy/nats/users.conf` with the random passwords a server was started with.
+#[derive(Debug, Clone)]
+pub struct NatsUsers {
+    passwords: Vec<(String, String)>,
+}
+
+impl NatsUsers {
+    /// The users the file names: one per service and `operator`.
+    pub const NAMES: [&'static str; 6] = [
+        "regie",
+        "signalling",
+        "application",
+        "provision",
+        "dashboard",
+        "operator",
+    ];
+
+    fn generate() -> Self {
+        Self {
+            passwords: Self::NAMES
+                .iter()
+                .map(|name| {
+                    (
+                        (*name).to_owned(),
+                        uuid::Uuid::new_v4().simple().to_string(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    pub fn password(&self, user: &str) -> &str {
+        self.passwords
+            .iter()
+            .find(|(name, _)| name == user)
+            .map(|(_, password)| password.as_str())
+            .unwrap_or_else(|| panic!("deploy/nats/users.conf has no user {user}"))
+    }
+
+    fn environment(&self) -> Vec<(String, String)> {
+        self.passwords
+            .iter()
+            .map(|(name, password)| {
+                (
+                    format!("KINDPAKKET_NATS_{}_PASSWORD", name.to_uppercase()),
+                    password.clone(),
+                )
+            })
+            .collect()
+    }
 }
 
 impl Nats {
@@ -34,9 +89,48 @@ impl Nats {
             dir,
             child: None,
             node: None,
+            users: None,
         };
         nats.launch().await?;
         Ok(nats)
+    }
+
+    /// A server that admits only the users of `deploy/nats/users.conf`, with the subject
+    /// permissions that file gives them (the file is copied next to the configuration unchanged).
+    pub async fn start_with_users() -> Result<Nats> {
+        let dir = tempfile::Builder::new()
+            .prefix("kindpakket-nats-")
+            .tempdir()?;
+        let (port, monitor_port) = (free_port(), free_port());
+        std::fs::copy(
+            workspace_dir().join("deploy/nats/users.conf"),
+            dir.path().join("users.conf"),
+        )
+        .context("copying deploy/nats/users.conf")?;
+        let config = dir.path().join("nats.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n\
+                 jetstream {{\n  store_dir: \"{}\"\n}}\ninclude users.conf\n",
+                dir.path().join("jetstream").display(),
+            ),
+        )?;
+        let mut nats = Nats {
+            port,
+            monitor_port,
+            dir,
+            child: None,
+            node: None,
+            users: Some((config, NatsUsers::generate())),
+        };
+        nats.launch().await?;
+        Ok(nats)
+    }
+
+    /// The users and passwords, for a server started with [`Nats::start_with_users`].
+    pub fn users(&self) -> Option<&NatsUsers> {
+        self.users.as_ref().map(|(_, users)| users)
     }
 
     /// A JetStream cluster of `size` nodes on loopback, configured as production is: every node
@@ -71,6 +165,7 @@ impl Nats {
                 dir,
                 child: None,
                 node: Some((name, config)),
+                users: None,
             });
         }
         let launches = nodes.iter_mut().map(|node| node.launch());
@@ -140,11 +235,14 @@ impl Nats {
                 .append(true)
                 .open(&log_path)?;
             let mut command = Command::new(&binary);
-            match &self.node {
-                Some((_, config)) => {
+            match (&self.node, &self.users) {
+                (Some((_, config)), _) => {
                     command.arg("-c").arg(config);
                 }
-                None => {
+                (None, Some((config, users))) => {
+                    command.arg("-c").arg(config).envs(users.environment());
+                }
+                (None, None) => {
                     command
                         .args(["-js", "-a", "127.0.0.1"])
                         .args(["-p", &self.port.to_string()])

@@ -37,6 +37,17 @@ impl ServiceName {
         }
     }
 
+    /// The service's NATS user in `deploy/nats/users.conf`.
+    pub fn nats_user(&self) -> &'static str {
+        match self {
+            ServiceName::Regie => "regie",
+            ServiceName::Signalling => "signalling",
+            ServiceName::Application => "application",
+            ServiceName::Provision => "provision",
+            ServiceName::Dashboard => "dashboard",
+        }
+    }
+
     /// The service's own Postgres role, which runs it with least privilege (the `postgres`
     /// superuser only migrates and grants); named as its database.
     pub fn role(&self) -> &'static str {
@@ -180,6 +191,13 @@ impl Platform {
         Self::start_services(postgres, nats, Vec::new(), 1).await
     }
 
+    /// The platform on a NATS server that admits only the users of `deploy/nats/users.conf`:
+    /// every service connects as its own user, with only the subjects that file allows it.
+    pub async fn start_with_nats_users() -> Result<Platform> {
+        let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start_with_users())?;
+        Self::start_services(postgres, nats, Vec::new(), 1).await
+    }
+
     /// The platform on a three-node JetStream cluster with R3 streams, as in production.
     pub async fn start_clustered() -> Result<Platform> {
         let (postgres, mut nodes) = tokio::try_join!(Postgres::start(), Nats::start_cluster(3))?;
@@ -255,6 +273,11 @@ impl Platform {
                     jwks.display().to_string(),
                 ),
                 ("KINDPAKKET_PSEUDONYM_KEY".to_owned(), pseudonym_key.clone()),
+                ("KINDPAKKET_NATS_USER".to_owned(), nats_user(&nats, name).0),
+                (
+                    "KINDPAKKET_NATS_PASSWORD".to_owned(),
+                    nats_user(&nats, name).1,
+                ),
                 ("RUST_LOG".to_owned(), log_level.clone()),
             ];
             let mut service = ServiceProcess {
@@ -352,6 +375,17 @@ impl Platform {
 
 /// Where the service binaries are: `KINDPAKKET_BIN_DIR`, or next to the test executable's folder
 /// (`target/debug/deps/<test>` → `target/debug/`).
+/// The NATS user and password of a service: empty (anonymous) unless the server has users.
+fn nats_user(nats: &Nats, name: ServiceName) -> (String, String) {
+    match nats.users() {
+        Some(users) => (
+            name.nats_user().to_owned(),
+            users.password(name.nats_user()).to_owned(),
+        ),
+        None => (String::new(), String::new()),
+    }
+}
+
 /// One login role per service, without any privilege of its own: each service's migration (run as
 /// `postgres`) grants it what it needs, as in production (deploy/postgres/).
 async fn create_service_roles(postgres: &Postgres) -> Result<()> {
