@@ -3,6 +3,7 @@
 mod nats;
 mod platform;
 mod postgres;
+mod tls;
 
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher, RandomState};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 pub use nats::{Nats, NatsUsers};
 pub use platform::{Platform, ServiceName, ServiceProcess};
 pub use postgres::Postgres;
+pub use tls::TestCertificates;
 
 /// A port on 127.0.0.1 that was free a moment ago.
 ///

@@ -97,10 +97,29 @@ impl Nats {
 
     /// A server that admits only the users of `deploy/nats/users.conf`, with the subject
     /// permissions that file gives them (the file is copied next to the configuration unchanged).
-    pub async fn start_with_users() -> Result<Nats> {
+    ///
+    /// With certificates, clients must connect over TLS: the server certificate and key are
+    /// copied next to the configuration, and [`Nats::tls_ca`] gives the CA clients verify with.
+    pub async fn start_with_users(tls: Option<&super::TestCertificates>) -> Result<Nats> {
         let dir = tempfile::Builder::new()
             .prefix("kindpakket-nats-")
             .tempdir()?;
+        let tls_block = match tls {
+            Some(certificates) => {
+                std::fs::copy(
+                    certificates.server_certificate(),
+                    dir.path().join("server.pem"),
+                )?;
+                std::fs::copy(certificates.server_key(), dir.path().join("server.key"))?;
+                std::fs::copy(certificates.ca(), dir.path().join("ca.pem"))?;
+                format!(
+                    "tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n}}\n",
+                    dir.path().join("server.pem").display(),
+                    dir.path().join("server.key").display()
+                )
+            }
+            None => String::new(),
+        };
         let (port, monitor_port) = (free_port(), free_port());
         std::fs::copy(
             workspace_dir().join("deploy/nats/users.conf"),
@@ -112,7 +131,7 @@ impl Nats {
             &config,
             format!(
                 "listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n\
-                 jetstream {{\n  store_dir: \"{}\"\n}}\ninclude users.conf\n",
+                 jetstream {{\n  store_dir: \"{}\"\n}}\ninclude users.conf\n{tls_block}",
                 dir.path().join("jetstream").display(),
             ),
         )?;
@@ -126,6 +145,12 @@ impl Nats {
         };
         nats.launch().await?;
         Ok(nats)
+    }
+
+    /// The CA of the server's certificate, when it requires TLS.
+    pub fn tls_ca(&self) -> Option<PathBuf> {
+        let ca = self.dir.path().join("ca.pem");
+        ca.exists().then_some(ca)
     }
 
     /// The users and passwords, for a server started with [`Nats::start_with_users`].

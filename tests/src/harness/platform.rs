@@ -194,7 +194,20 @@ impl Platform {
     /// The platform on a NATS server that admits only the users of `deploy/nats/users.conf`:
     /// every service connects as its own user, with only the subjects that file allows it.
     pub async fn start_with_nats_users() -> Result<Platform> {
-        let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start_with_users())?;
+        let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start_with_users(None))?;
+        Self::start_services(postgres, nats, Vec::new(), 1).await
+    }
+
+    /// As production runs: NATS with the users of `deploy/nats/users.conf`, and both NATS and
+    /// Postgres accepting TLS connections only, with certificates of a throw-away CA that the
+    /// services are given to verify them.
+    pub async fn start_secured() -> Result<Platform> {
+        let certificates = super::TestCertificates::generate()?;
+        let (mut postgres, nats) = tokio::try_join!(
+            Postgres::start(),
+            Nats::start_with_users(Some(&certificates))
+        )?;
+        postgres.require_tls(&certificates).await?;
         Self::start_services(postgres, nats, Vec::new(), 1).await
     }
 
@@ -273,6 +286,12 @@ impl Platform {
                     jwks.display().to_string(),
                 ),
                 ("KINDPAKKET_PSEUDONYM_KEY".to_owned(), pseudonym_key.clone()),
+                (
+                    "KINDPAKKET_NATS_CA".to_owned(),
+                    nats.tls_ca()
+                        .map(|ca| ca.display().to_string())
+                        .unwrap_or_default(),
+                ),
                 ("KINDPAKKET_NATS_USER".to_owned(), nats_user(&nats, name).0),
                 (
                     "KINDPAKKET_NATS_PASSWORD".to_owned(),

@@ -28,6 +28,8 @@ pub struct Postgres {
     bin: PathBuf,
     owner: Option<(u32, u32)>,
     child: Option<Child>,
+    /// The CA clients verify the server with, once [`Postgres::require_tls`] was called.
+    tls_ca: Option<PathBuf>,
 }
 
 impl Postgres {
@@ -63,6 +65,7 @@ impl Postgres {
             bin,
             owner,
             child: None,
+            tls_ca: None,
         };
         postgres.launch().await?;
         Ok(postgres)
@@ -74,12 +77,49 @@ impl Postgres {
 
     /// `postgres://postgres@127.0.0.1:{port}/{database}`.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+        self.url_as("postgres", database)
     }
 
-    /// `postgres://{user}@127.0.0.1:{port}/{database}` (the harness trusts loopback logins).
+    /// `postgres://{user}@127.0.0.1:{port}/{database}` (the harness trusts loopback logins), with
+    /// `sslmode=verify-full` and the CA once TLS is required.
     pub fn url_as(&self, user: &str, database: &str) -> String {
-        format!("postgres://{user}@127.0.0.1:{}/{database}", self.port)
+        let url = format!("postgres://{user}@127.0.0.1:{}/{database}", self.port);
+        match &self.tls_ca {
+            Some(ca) => format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display()),
+            None => url,
+        }
+    }
+
+    /// From now on only TLS connections (`hostssl` in pg_hba.conf) with the given certificate:
+    /// restarts the server with `ssl = on`, refusing plain TCP connections.
+    pub async fn require_tls(&mut self, certificates: &super::TestCertificates) -> Result<()> {
+        let data = self.dir.path().join("data");
+        for (from, to) in [
+            (certificates.server_certificate(), "server.crt"),
+            (certificates.server_key(), "server.key"),
+        ] {
+            let target = data.join(to);
+            std::fs::copy(&from, &target)?;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600))?;
+            if let Some((uid, gid)) = self.owner {
+                chown(&target, Some(uid), Some(gid))?;
+            }
+        }
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))?;
+        std::io::Write::write_all(
+            &mut conf,
+            b"\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        )?;
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )?;
+        let ca = self.dir.path().join("ca.pem");
+        std::fs::copy(certificates.ca(), &ca)?;
+        self.tls_ca = Some(ca);
+        self.restart().await
     }
 
     /// The directory of the PostgreSQL binaries in use (`psql`, `pg_dump`, ... are there too).

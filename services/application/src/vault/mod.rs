@@ -103,18 +103,16 @@ pub struct Vault {
 /// The vault databases next to the service's own: `<db>_vault` and `<db>_vault_keys`, unless
 /// `KINDPAKKET_VAULT_DATABASE_URL` and `KINDPAKKET_VAULT_KEYS_DATABASE_URL` say otherwise.
 pub fn database_urls(service_url: &str) -> (String, String) {
-    let derive = |suffix: &str| match service_url.rsplit_once('/') {
-        Some((base, name)) => {
-            let (name, query) = name
-                .split_once('?')
-                .map_or((name, None), |(n, q)| (n, Some(q)));
-            let mut url = format!("{base}/{name}{suffix}");
-            if let Some(query) = query {
-                url = format!("{url}?{query}");
-            }
-            url
+    // The query may hold paths (`sslrootcert=/etc/...`): split it off before finding the name.
+    let (location, query) = service_url
+        .split_once('?')
+        .map_or((service_url, None), |(l, q)| (l, Some(q)));
+    let derive = |suffix: &str| {
+        let url = format!("{location}{suffix}");
+        match query {
+            Some(query) => format!("{url}?{query}"),
+            None => url,
         }
-        None => format!("{service_url}{suffix}"),
     };
     (
         std::env::var("KINDPAKKET_VAULT_DATABASE_URL").unwrap_or_else(|_| derive("_vault")),
@@ -359,4 +357,28 @@ pub fn retention_from_env() -> Vec<(String, i64)> {
 
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_urls;
+
+    #[test]
+    fn the_vault_databases_sit_next_to_the_service_database_with_the_same_options() {
+        let (data, keys) = database_urls(
+            "postgres://kindpakket_application@db:5432/kindpakket_application?sslmode=verify-full&sslrootcert=/etc/kindpakket/ca.pem",
+        );
+        assert_eq!(
+            data,
+            "postgres://kindpakket_application@db:5432/kindpakket_application_vault?sslmode=verify-full&sslrootcert=/etc/kindpakket/ca.pem"
+        );
+        assert_eq!(
+            keys,
+            "postgres://kindpakket_application@db:5432/kindpakket_application_vault_keys?sslmode=verify-full&sslrootcert=/etc/kindpakket/ca.pem"
+        );
+        assert_eq!(
+            database_urls("postgres://localhost/app").0,
+            "postgres://localhost/app_vault"
+        );
+    }
 }

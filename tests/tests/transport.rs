@@ -1,6 +1,8 @@
-//! NATS with the users of `deploy/nats/users.conf`: the whole flow works with every service connected
-//! as its own user, and a service cannot publish another's events, read a stream it has no consumer
-//! on, or delete a stream; anonymous and wrong-password connections are refused.
+//! Transport as production runs it: Postgres and NATS accept TLS connections only, NATS admits only
+//! the users of `deploy/nats/users.conf`. The whole flow works with every service connected as its
+//! own NATS user and as its own Postgres role over TLS; a service cannot publish another's events,
+//! read a stream it has no consumer on, or delete a stream; anonymous, wrong-password and plain-text
+//! connections are refused.
 
 use std::time::Duration;
 
@@ -19,6 +21,8 @@ async fn connect_as(platform: &Platform, user: &str) -> (async_nats::Client, jet
         user.to_owned(),
         users.password(user).to_owned(),
     )
+    .add_root_certificates(platform.nats.tls_ca().expect("NATS requires TLS"))
+    .require_tls(true)
     .custom_inbox_prefix(format!("_INBOX_{user}"))
     .request_timeout(Some(Duration::from_secs(2)))
     .connect(platform.nats.url())
@@ -52,10 +56,10 @@ async fn messages_in(js: &jetstream::Context, stream: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_service_works_as_its_own_nats_user_and_only_on_its_own_subjects() {
-    let platform = Platform::start_with_nats_users()
+async fn every_service_works_over_tls_as_its_own_user_and_only_on_its_own_subjects() {
+    let platform = Platform::start_secured()
         .await
-        .expect("platform starts on NATS with users");
+        .expect("platform starts on TLS-only Postgres and NATS with users");
     let kindpakket = platform.client();
 
     // The flow touches every publishing relay and every durable consumer of every service.
@@ -194,16 +198,75 @@ async fn every_service_works_as_its_own_nats_user_and_only_on_its_own_subjects()
         "the dashboard published a provision event"
     );
 
-    // Without a user, or with a wrong password, no connection at all.
+    // Every service's connections to Postgres are encrypted, and plain text is refused.
+    let pool = sqlx::PgPool::connect(&platform.postgres.url("postgres"))
+        .await
+        .unwrap();
+    let connections: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT a.usename::text, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+         WHERE a.usename LIKE 'kindpakket_%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    for service in ServiceName::ALL {
+        assert!(
+            connections.iter().any(|(role, _)| role == service.role()),
+            "{} has no connection: {connections:?}",
+            service.role()
+        );
+    }
     assert!(
-        async_nats::connect(platform.nats.url()).await.is_err(),
+        connections.iter().all(|(_, ssl)| *ssl),
+        "a connection without TLS: {connections:?}"
+    );
+    let plain = platform
+        .postgres
+        .url("postgres")
+        .replace("sslmode=verify-full", "sslmode=disable");
+    assert!(
+        sqlx::PgPool::connect(&plain).await.is_err(),
+        "Postgres admitted a connection without TLS"
+    );
+
+    // Without TLS, without a user, or with a wrong password: no NATS connection at all.
+    let users = platform.nats.users().unwrap();
+    assert!(
+        async_nats::ConnectOptions::with_user_and_password(
+            "regie".into(),
+            users.password("regie").into()
+        )
+        .connect(platform.nats.url())
+        .await
+        .is_err(),
+        "NATS admitted a connection without TLS"
+    );
+    let over_tls = |options: async_nats::ConnectOptions| {
+        options
+            .add_root_certificates(platform.nats.tls_ca().unwrap())
+            .require_tls(true)
+            .connect(platform.nats.url())
+    };
+    assert!(
+        over_tls(async_nats::ConnectOptions::new()).await.is_err(),
         "an anonymous client was admitted"
     );
     assert!(
-        async_nats::ConnectOptions::with_user_and_password("regie".into(), "geraden".into())
-            .connect(platform.nats.url())
-            .await
-            .is_err(),
+        over_tls(async_nats::ConnectOptions::with_user_and_password(
+            "regie".into(),
+            "geraden".into()
+        ))
+        .await
+        .is_err(),
         "a wrong password was admitted"
+    );
+    assert!(
+        over_tls(async_nats::ConnectOptions::with_user_and_password(
+            "regie".into(),
+            users.password("regie").into()
+        ))
+        .await
+        .is_ok(),
+        "the right password over TLS is admitted"
     );
 }
