@@ -111,11 +111,23 @@ for _ in $(seq 1 100); do [ -s "$DATA/issuer/jwks.json" ] && break; sleep 0.1; d
 # The secret behind each partner's own pseudonym for a child: made once, kept with the data.
 [ -s "$DATA/issuer/pseudonym.key" ] || head -c 32 /dev/urandom | base64 >"$DATA/issuer/pseudonym.key"
 
+# Each service runs as its own Postgres role, as in production: `postgres` migrates and grants it
+# what it needs, and never UPDATE, DELETE or TRUNCATE on its events (see deploy/postgres/).
+for entry in "${SERVICES[@]}"; do
+  name=${entry%%:*}
+  "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -c \
+    "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kindpakket_$name') THEN CREATE ROLE kindpakket_$name LOGIN; END IF; END \$\$" >/dev/null
+done
+
 for entry in "${SERVICES[@]}"; do
   name=${entry%%:*}
   port=${entry##*:}
+  login_url=""
+  [ "$name" = dashboard ] && login_url="http://127.0.0.1:8079/inloggen?terug=http://127.0.0.1:8080/inloggen&gemeenten=GM0518,GM0014"
   KINDPAKKET_HTTP_ADDR="127.0.0.1:$port" \
-  KINDPAKKET_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/kindpakket_$name" \
+  KINDPAKKET_DATABASE_URL="postgres://kindpakket_$name@127.0.0.1:$PG_PORT/kindpakket_$name" \
+  KINDPAKKET_MIGRATION_USER=postgres \
+  KINDPAKKET_LOGIN_URL="$login_url" \
   KINDPAKKET_NATS_URL="nats://127.0.0.1:$NATS_PORT" \
   KINDPAKKET_LOG_FORMAT=pretty \
   KINDPAKKET_AUTH_JWKS="$DATA/issuer/jwks.json" \
@@ -150,7 +162,7 @@ cat <<TEXT
 
 Het Kindpakket-platform draait. / The Kindpakket platform is running.
 
-  Dashboard:    http://127.0.0.1:8080/
+  Dashboard:    http://127.0.0.1:8080/   (inloggen: kies op die pagina "Inloggen via de inlogpagina")
   Regie:        http://127.0.0.1:8081/api/v1/openapi.json
   Signalering:  http://127.0.0.1:8082/api/v1/openapi.json
   Aanvragen:    http://127.0.0.1:8083/api/v1/openapi.json

@@ -542,3 +542,103 @@ async fn floods_get_429_and_oversized_bodies_413_in_dutch_and_nothing_is_stored(
         .unwrap();
     assert_eq!(stored, 0, "nothing was stored");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_page_asks_for_a_login_and_shows_only_the_readers_gemeenten() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    for gemeente in ["GM0518", "GM0014"] {
+        kindpakket
+            .signal_child(gemeente, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+            .await
+            .unwrap();
+        kindpakket
+            .wait_for_funnel(gemeente, std::time::Duration::from_secs(15), |f| {
+                f["gesignaleerd"] == 1
+            })
+            .await
+            .unwrap();
+    }
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = platform.url(ServiceName::Dashboard, "/");
+    let viewer = platform
+        .issuer
+        .mint("kwartaaloverleg", OV, &["GM0518"], 3600);
+
+    // Without a token: the login page, and no figures.
+    let anonymous = browser.get(&page).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let text = anonymous.text().await.unwrap();
+    assert!(text.contains("Inloggen"), "{text}");
+    assert!(!text.contains("Gemeente GM0518"), "{text}");
+
+    // A partner is no reader of the dashboard.
+    let partner = platform.issuer.mint("leergeld", PA, &["GM0518"], 3600);
+    let refused = browser
+        .get(&page)
+        .bearer_auth(&partner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(!refused.text().await.unwrap().contains("Gemeente GM0518"));
+
+    // The overleg of GM0518 sees GM0518 and not GM0014, with the token from a login proxy...
+    let shown = browser
+        .get(&page)
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.status(), StatusCode::OK);
+    let text = shown.text().await.unwrap();
+    assert!(text.contains("Gemeente GM0518"), "{text}");
+    assert!(!text.contains("GM0014"), "another gemeente shown: {text}");
+
+    // ...or after logging in on the page, with the token in a session cookie.
+    let login = browser
+        .post(platform.url(ServiceName::Dashboard, "/inloggen"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={viewer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .expect("a session cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let shown = browser
+        .get(&page)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.status(), StatusCode::OK);
+    assert!(shown.text().await.unwrap().contains("Gemeente GM0518"));
+
+    // A forged token does not log in.
+    let forged = browser
+        .post(platform.url(ServiceName::Dashboard, "/inloggen"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "token={}{}",
+            &viewer[..viewer.len() - 1],
+            if viewer.ends_with('A') { 'B' } else { 'A' }
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert!(forged.headers().get("set-cookie").is_none());
+}

@@ -1,13 +1,12 @@
 //! The dashboard's JSON API and its page.
 //!
-//! Access control: the JSON API asks for a bearer token of an overleg viewer, regievoerder or auditor
-//! and answers for the gemeenten in it. The printable page at `/` is not behind a token yet (a
-//! browser login is not built): it shows counts only, never a child reference, and must stay on
-//! loopback or behind the gemeente's login proxy. Suppressing small counts (DESIGN.md §6) is not
-//! built.
+//! Access control: the JSON API and the page ask for a bearer token of an overleg viewer,
+//! regievoerder or auditor and answer for the gemeenten in it. The page takes the token from the
+//! `Authorization` header (a login proxy) or from the cookie `/inloggen` sets. Suppressing small counts
+//! (DESIGN.md §6) is not built.
 
-mod api;
-mod page;
+pub mod api;
+pub mod page;
 
 use axum::routing::get;
 use axum::Router;
@@ -18,7 +17,12 @@ use sqlx::PgPool;
 /// The dashboard's routes; the platform adds `/health`, the OpenAPI document and the fallbacks.
 pub fn router(pool: PgPool) -> Router {
     Router::new()
-        .route("/", get(page::dashboard))
+        .route(
+            "/",
+            get(page::dashboard).layer(axum::middleware::from_fn(page::session_cookie_middleware)),
+        )
+        .route("/inloggen", get(page::login_form).post(page::login))
+        .route("/uitloggen", axum::routing::post(page::logout))
         .route("/api/v1/trechter", get(api::all_funnels))
         .route(
             "/api/v1/gemeenten/{gemeente}/trechter",

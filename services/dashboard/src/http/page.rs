@@ -1,23 +1,179 @@
 //! The dashboard page for the kwartaaloverleg: plain server-rendered HTML with inline CSS, no
-//! script, in Dutch, readable on a screen and printable on paper.
+//! script, in Dutch, readable on a screen and printable on paper; behind the same token check as the
+//! API, for the gemeenten the reader acts for.
 
 use std::fmt::Write;
 
-use axum::extract::State;
-use axum::response::Html;
-use kindpakket_platform::http::ApiError;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use kindpakket_platform::auth::Authenticator;
+use kindpakket_platform::http::{ApiError, Caller};
+use serde::Deserialize;
 use sqlx::PgPool;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
+use super::api::READERS;
 use crate::projections::funnel::{self, Counts, Funnel, Overview};
 
-/// `GET /`: the page, rendered from the read model at every request (it refreshes itself every
-/// 10 seconds).
+/// The cookie that carries a reader's token after logging in on the page.
+pub const SESSION_COOKIE: &str = "kindpakket_token";
+
+/// `GET /`: the page for the gemeenten the reader acts for, rendered from the read model at every
+/// request (it refreshes itself every 10 seconds). The token comes from the `Authorization` header
+/// (as the gemeente's login proxy sends it) or from the session cookie set by `/inloggen`; without
+/// one, the login page.
 #[tracing::instrument(skip_all)]
-pub async fn dashboard(State(pool): State<PgPool>) -> Result<Html<String>, ApiError> {
-    let overview = funnel::overview(&pool).await.map_err(ApiError::internal)?;
-    Ok(Html(render(&overview, OffsetDateTime::now_utc())))
+pub async fn dashboard(
+    State(pool): State<PgPool>,
+    caller: Result<Caller, ApiError>,
+) -> Result<Response, ApiError> {
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(error) => {
+            return Ok(login_page(StatusCode::UNAUTHORIZED, Some(&error.detail)));
+        }
+    };
+    if caller.require(READERS).is_err() {
+        return Ok(login_page(
+            StatusCode::FORBIDDEN,
+            Some("Dit dashboard is voor het kwartaaloverleg, de regievoerder en de auditor. Log in met een account met een van die rollen."),
+        ));
+    }
+    let gemeenten: Vec<String> = caller
+        .gemeenten
+        .iter()
+        .map(|g| g.as_str().to_owned())
+        .collect();
+    let overview = funnel::overview(&pool, &gemeenten)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Html(render(&overview, OffsetDateTime::now_utc())).into_response())
+}
+
+/// Puts the session cookie's token in the `Authorization` header when the request has none, so
+/// the page is checked exactly as the API is.
+pub async fn session_cookie_middleware(mut request: Request, next: Next) -> Response {
+    if !request.headers().contains_key(header::AUTHORIZATION) {
+        let token = request
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, token)| token.to_owned());
+        if let Some(Ok(value)) = token.map(|t| HeaderValue::from_str(&format!("Bearer {t}"))) {
+            request.headers_mut().insert(header::AUTHORIZATION, value);
+        }
+    }
+    next.run(request).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    token: String,
+}
+
+/// `POST /inloggen` (a form with `token`): checks the token as every request is checked and keeps it
+/// in an HttpOnly, SameSite=Strict cookie for this browser session.
+pub async fn login(
+    Extension(authenticator): Extension<Arc<Authenticator>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let token = form.token.trim();
+    match authenticator.verify(token) {
+        Ok(identity) if READERS.contains(&identity.role) => {
+            let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+            let mut response = Redirect::to("/").into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Ok(_) => login_page(
+            StatusCode::FORBIDDEN,
+            Some("Dit dashboard is voor het kwartaaloverleg, de regievoerder en de auditor; uw rol hoort daar niet bij."),
+        ),
+        Err(error) => login_page(StatusCode::UNAUTHORIZED, Some(&error.to_string())),
+    }
+}
+
+/// `GET /inloggen`: the login page.
+pub async fn login_form() -> Response {
+    login_page(StatusCode::OK, None)
+}
+
+/// `POST /uitloggen`: forgets the session cookie.
+pub async fn logout() -> Response {
+    let mut response = Redirect::to("/inloggen").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("kindpakket_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    response
+}
+
+/// Where people log in, when configured (`KINDPAKKET_LOGIN_URL`: the gemeente's login, or the
+/// development issuer's page on a developer's machine).
+fn login_url() -> Option<String> {
+    std::env::var("KINDPAKKET_LOGIN_URL")
+        .ok()
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
+}
+
+fn login_page(status: StatusCode, problem: Option<&str>) -> Response {
+    let mut html = String::with_capacity(2048);
+    let _ = write!(
+        html,
+        r#"<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kindpakket — inloggen</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header><h1>Kindpakket — dashboard kwartaaloverleg</h1></header>
+<main>
+<section>
+<h2>Inloggen</h2>
+"#
+    );
+    if let Some(problem) = problem {
+        let _ = writeln!(
+            html,
+            "<p class=\"toelichting\">{}</p>",
+            escape_html(problem)
+        );
+    }
+    if let Some(url) = login_url() {
+        let _ = writeln!(
+            html,
+            "<p><a href=\"{}\">Inloggen via de inlogpagina van uw organisatie</a></p>",
+            escape_html(&url)
+        );
+    }
+    html.push_str(
+        r#"<form method="post" action="/inloggen">
+<p><label for="token">Of plak hier uw toegangstoken:</label><br>
+<textarea id="token" name="token" rows="4" cols="70" required></textarea></p>
+<p><button type="submit">Inloggen</button></p>
+</form>
+</section>
+</main>
+</body>
+</html>
+"#,
+    );
+    (status, Html(html)).into_response()
 }
 
 /// Escapes text for HTML, so that nothing from an event (a partner's name) can become markup.

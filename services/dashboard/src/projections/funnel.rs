@@ -109,26 +109,21 @@ pub async fn for_gemeente(pool: &PgPool, gemeente: &str) -> Result<Funnel, sqlx:
     Ok(funnels.pop().unwrap_or_else(|| Funnel::empty(gemeente)))
 }
 
-/// The funnel of every gemeente the read model knows, by CBS code, and the totals.
-pub async fn overview(pool: &PgPool) -> Result<Overview, sqlx::Error> {
-    let gemeenten: Vec<String> = sqlx::query_scalar(
-        "SELECT gemeente FROM provisions UNION SELECT gemeente FROM partners
-         UNION SELECT gemeente FROM signals UNION SELECT gemeente FROM applications
-         UNION SELECT gemeente FROM entitlements UNION SELECT gemeente FROM deliveries",
-    )
-    .fetch_all(pool)
-    .await?;
+/// The funnels of the given gemeenten (the ones a reader acts for), by CBS code, and their totals.
+pub async fn overview(pool: &PgPool, gemeenten: &[String]) -> Result<Overview, sqlx::Error> {
     let (gesignaleerd, aangevraagd, toegekend, bediend): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT
-            (SELECT count(DISTINCT child) FROM signals),
-            (SELECT count(DISTINCT child) FROM application_children),
-            (SELECT count(DISTINCT child) FROM entitlements),
-            (SELECT count(DISTINCT child) FROM deliveries)",
+            (SELECT count(DISTINCT child) FROM signals WHERE gemeente = ANY($1)),
+            (SELECT count(DISTINCT c.child) FROM application_children c
+                 JOIN applications a USING (application_id) WHERE a.gemeente = ANY($1)),
+            (SELECT count(DISTINCT child) FROM entitlements WHERE gemeente = ANY($1)),
+            (SELECT count(DISTINCT child) FROM deliveries WHERE gemeente = ANY($1))",
     )
+    .bind(gemeenten)
     .fetch_one(pool)
     .await?;
     Ok(Overview {
-        gemeenten: for_gemeenten(pool, &gemeenten).await?,
+        gemeenten: for_gemeenten(pool, gemeenten).await?,
         totaal: Counts::new(gesignaleerd, aangevraagd, toegekend, bediend),
     })
 }

@@ -5,11 +5,14 @@
 //! `kindpakket-dev-issuer --dir .data/issuer --addr 127.0.0.1:8079`
 //! - `POST /token {"organisatie": "leergeld", "rol": "partner", "gemeenten": ["GM0518"]}` → `{"token": …}`
 //! - `GET /.well-known/jwks.json` → the public keys (also written to `<dir>/jwks.json`).
+//! - `GET /inloggen?terug=<dashboard>/inloggen&gemeenten=GM0518,GM0014` → a page that logs a browser in
+//!   on the dashboard as the kwartaaloverleg, the regievoerder or the auditor of those gemeenten.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::response::Html;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kindpakket_platform::auth::DevIssuer;
@@ -45,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let issuer = Arc::new(DevIssuer::open(&dir)?);
     let app = Router::new()
         .route("/token", post(token))
+        .route("/inloggen", get(login_page))
         .route(
             "/.well-known/jwks.json",
             get(|State(issuer): State<Arc<DevIssuer>>| async move { Json(issuer.jwks()) }),
@@ -71,4 +75,54 @@ async fn token(
         request.valid_seconds,
     );
     Json(json!({ "token": token }))
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    terug: String,
+    #[serde(default)]
+    gemeenten: String,
+}
+
+/// Buttons that post a freshly signed token to the dashboard's login, one per reading role. Only
+/// for a dashboard on this machine: `terug` must be a loopback address.
+async fn login_page(
+    State(issuer): State<Arc<DevIssuer>>,
+    Query(query): Query<LoginQuery>,
+) -> Result<Html<String>, (axum::http::StatusCode, &'static str)> {
+    let local = ["http://127.0.0.1:", "http://localhost:"]
+        .iter()
+        .any(|prefix| query.terug.starts_with(prefix));
+    if !local || query.terug.contains(['"', '<', '>', '\'']) {
+        return Err((
+            axum::http::StatusCode::BAD_REQUEST,
+            "terug moet een adres op deze machine zijn (http://127.0.0.1:…)",
+        ));
+    }
+    let gemeenten: Vec<&str> = query
+        .gemeenten
+        .split(',')
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .collect();
+    let mut html = String::from(
+        "<!doctype html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Inloggen (ontwikkelomgeving)</title></head>\n\
+         <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto\">\n\
+         <h1>Inloggen (ontwikkelomgeving)</h1>\n\
+         <p>Dit is de ontwikkel-inlog van het Kindpakket-platform: hij geeft iedereen toegang. Gebruik hem nooit met echte gegevens.</p>\n",
+    );
+    for (organisation, role, label) in [
+        ("kwartaaloverleg", "overleg_viewer", "als kwartaaloverleg"),
+        ("gemeente-den-haag", "regievoerder", "als regievoerder"),
+        ("gemeente-controller", "auditor", "als auditor"),
+    ] {
+        let token = issuer.mint(organisation, role, &gemeenten, 8 * 3600);
+        html.push_str(&format!(
+            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
+             <button type=\"submit\">Inloggen {label}</button></form>\n",
+            query.terug
+        ));
+    }
+    html.push_str("</body></html>\n");
+    Ok(Html(html))
 }
