@@ -197,6 +197,31 @@ impl Kindpakket {
         id_of(&created)
     }
 
+    /// The smallest regeling that serves a child: sportcontributie (€ 250, in kind, ages 4–17) in
+    /// `year`, with the Jeugdfonds Sport & Cultuur (`jeugdfonds-sport-cultuur`) enrolled to deliver it.
+    pub async fn sport_regeling(&self, gemeente: &str, year: i32) -> Result<()> {
+        self.publish_regeling(
+            gemeente,
+            year,
+            &[provision(
+                "sportcontributie",
+                "Sportcontributie",
+                "maatschappelijke_participatie",
+                (4, 17),
+                25_000,
+                "in_natura",
+            )],
+        )
+        .await?;
+        self.enrol_partner(
+            gemeente,
+            "jeugdfonds-sport-cultuur",
+            "Jeugdfonds Sport & Cultuur",
+            &["sportcontributie"],
+        )
+        .await
+    }
+
     /// Enrols a partner for provisions, in all four roles.
     pub async fn enrol_partner(
         &self,

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{provision, As, Kindpakket, REGIE};
+use kindpakket_tests::client::{As, Kindpakket, REGIE};
 use kindpakket_tests::inspect::stream_messages;
 use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
@@ -114,30 +114,7 @@ async fn all_tables(platform: &Platform) -> String {
 async fn personal_data_stays_in_the_vault_is_forgotten_on_request_and_every_access_is_on_record() {
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
-    kindpakket
-        .publish_regeling(
-            G,
-            2026,
-            &[provision(
-                "sportcontributie",
-                "Sportcontributie",
-                "maatschappelijke_participatie",
-                (4, 17),
-                25_000,
-                "in_natura",
-            )],
-        )
-        .await
-        .unwrap();
-    kindpakket
-        .enrol_partner(
-            G,
-            "jeugdfonds-sport-cultuur",
-            "Jeugdfonds Sport & Cultuur",
-            &["sportcontributie"],
-        )
-        .await
-        .unwrap();
+    kindpakket.sport_regeling(G, 2026).await.unwrap();
 
     // A BSN that fails the 11-proef is refused, and nothing of the person is kept.
     let refused = kindpakket

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use async_nats::jetstream;
-use kindpakket_tests::client::provision;
 use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
 use uuid::Uuid;
@@ -63,30 +62,7 @@ async fn every_service_works_over_tls_as_its_own_user_and_only_on_its_own_subjec
     let kindpakket = platform.client();
 
     // The flow touches every publishing relay and every durable consumer of every service.
-    kindpakket
-        .publish_regeling(
-            G,
-            2026,
-            &[provision(
-                "sportcontributie",
-                "Sportcontributie",
-                "maatschappelijke_participatie",
-                (4, 17),
-                25_000,
-                "in_natura",
-            )],
-        )
-        .await
-        .unwrap();
-    kindpakket
-        .enrol_partner(
-            G,
-            PARTNER,
-            "Jeugdfonds Sport & Cultuur",
-            &["sportcontributie"],
-        )
-        .await
-        .unwrap();
+    kindpakket.sport_regeling(G, 2026).await.unwrap();
     let child = Uuid::new_v4();
     let signal = kindpakket
         .signal_child(G, "wijkteam-centrum", child, "2026-09-01")
