@@ -430,13 +430,14 @@ impl Kindpakket {
         id_of(&created)
     }
 
-    /// The dashboard's funnel for one gemeente.
+    /// The dashboard's funnel for one gemeente, as regie reads it: exact (the overleg sees counts
+    /// of 1 to 4 as `null`).
     pub async fn funnel(&self, gemeente: &str) -> Result<Value> {
         let url = format!(
             "{}/api/v1/gemeenten/{gemeente}/trechter",
             self.endpoints.dashboard
         );
-        self.get(&url, Some(OVERLEG)).await?.expect(StatusCode::OK)
+        self.get(&url, Some(REGIE)).await?.expect(StatusCode::OK)
     }
 
     /// Polls the funnel until `done` holds for it, or fails with the last funnel seen.

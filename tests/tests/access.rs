@@ -544,7 +544,8 @@ async fn floods_get_429_and_oversized_bodies_413_in_dutch_and_nothing_is_stored(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_page_asks_for_a_login_and_shows_only_the_readers_gemeenten() {
+async fn the_dashboard_asks_for_a_login_shows_only_the_readers_gemeenten_and_hides_small_cells_from_the_overleg(
+) {
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     for gemeente in ["GM0518", "GM0014"] {
@@ -586,7 +587,8 @@ async fn the_dashboard_page_asks_for_a_login_and_shows_only_the_readers_gemeente
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(!refused.text().await.unwrap().contains("Gemeente GM0518"));
 
-    // The overleg of GM0518 sees GM0518 and not GM0014, with the token from a login proxy...
+    // The overleg of GM0518 sees GM0518 and not GM0014, with the token from a login proxy, and its
+    // one signalled child as "<5": the overleg sees no small cells...
     let shown = browser
         .get(&page)
         .bearer_auth(&viewer)
@@ -597,6 +599,39 @@ async fn the_dashboard_page_asks_for_a_login_and_shows_only_the_readers_gemeente
     let text = shown.text().await.unwrap();
     assert!(text.contains("Gemeente GM0518"), "{text}");
     assert!(!text.contains("GM0014"), "another gemeente shown: {text}");
+    assert!(text.contains(r#"<td>&lt;5<span class="balk""#), "{text}");
+    let json_url = platform.url(ServiceName::Dashboard, "/api/v1/gemeenten/GM0518/trechter");
+    let figures: Value = browser
+        .get(&json_url)
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures["gesignaleerd"], Value::Null, "{figures}");
+    assert_eq!(figures["aangevraagd"], 0, "{figures}");
+    // ...while regie sees the exact figures of its gemeente.
+    let regie = platform
+        .issuer
+        .mint("gemeente-den-haag", RE, &["GM0518"], 3600);
+    let exact: Value = browser
+        .get(&json_url)
+        .bearer_auth(&regie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(exact["gesignaleerd"], 1, "{exact}");
+    let page_for_regie = browser.get(&page).bearer_auth(&regie).send().await.unwrap();
+    assert!(page_for_regie
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"<td>1<span class="balk""#));
 
     // ...or after logging in on the page, with the token in a session cookie.
     let login = browser

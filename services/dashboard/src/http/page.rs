@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use kindpakket_platform::auth::Authenticator;
 use kindpakket_platform::http::{ApiError, Caller};
+use kindpakket_proto::Role;
 use serde::Deserialize;
 use sqlx::PgPool;
 use time::macros::format_description;
@@ -53,7 +54,8 @@ pub async fn dashboard(
     let overview = funnel::overview(&pool, &gemeenten)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Html(render(&overview, OffsetDateTime::now_utc())).into_response())
+    let suppress = caller.actor.role == Role::OverlegViewer;
+    Ok(Html(render(&overview, OffsetDateTime::now_utc(), suppress)).into_response())
 }
 
 /// Puts the session cookie's token in the `Authorization` header when the request has none, so
@@ -242,8 +244,18 @@ footer { margin-top: 3rem; font-size: .85rem; color: #555; }
 }
 "#;
 
-/// The whole page. `now` is when the figures were read, shown on screen and on paper.
-pub fn render(overview: &Overview, now: OffsetDateTime) -> String {
+/// A count as the reader may see it: `<5` for the overleg when it is small.
+fn count(value: i64, suppress: bool) -> String {
+    if suppress && funnel::is_small(value) {
+        format!("&lt;{}", funnel::SMALL_CELL_THRESHOLD)
+    } else {
+        value.to_string()
+    }
+}
+
+/// The whole page. `now` is when the figures were read, shown on screen and on paper; `suppress`
+/// hides small counts (for the overleg).
+pub fn render(overview: &Overview, now: OffsetDateTime, suppress: bool) -> String {
     let stand = now
         .format(format_description!(
             "[day]-[month]-[year] [hour]:[minute] UTC"
@@ -275,14 +287,27 @@ de toegekende kinderen dat al minstens één voorziening kreeg. Er staan hier ge
 alleen aantallen.</p>
 "#
     );
-    render_totals(&mut html, &overview.totaal, overview.gemeenten.len());
+    if suppress {
+        let _ = writeln!(
+            html,
+            "<p class=\"toelichting\">Aantallen van 1 tot {} kinderen staan hier als &lt;{}: zo klein kan een aantal naar een gezin wijzen.</p>",
+            funnel::SMALL_CELL_THRESHOLD - 1,
+            funnel::SMALL_CELL_THRESHOLD
+        );
+    }
+    render_totals(
+        &mut html,
+        &overview.totaal,
+        overview.gemeenten.len(),
+        suppress,
+    );
     if overview.gemeenten.is_empty() {
         html.push_str(
             "<p>Er zijn nog geen gegevens. Zodra een regeling is gepubliceerd of een kind is gesignaleerd, verschijnen de cijfers hier.</p>\n",
         );
     }
     for funnel in &overview.gemeenten {
-        render_gemeente(&mut html, funnel);
+        render_gemeente(&mut html, funnel, suppress);
     }
     html.push_str(
         r#"</main>
@@ -301,7 +326,7 @@ de verstrekkingen van deze partner.</p>
     html
 }
 
-fn render_totals(html: &mut String, totals: &Counts, gemeenten: usize) {
+fn render_totals(html: &mut String, totals: &Counts, gemeenten: usize, suppress: bool) {
     let caption = match gemeenten {
         1 => "1 gemeente".to_owned(),
         count => format!("{count} gemeenten"),
@@ -310,17 +335,17 @@ fn render_totals(html: &mut String, totals: &Counts, gemeenten: usize) {
         html,
         "<section>\n<h2>Alle gemeenten samen</h2>\n<p>{caption}; een kind dat in twee gemeenten bekend is, telt hier één keer.</p>\n"
     );
-    render_funnel_table(html, totals);
+    render_funnel_table(html, totals, suppress);
     html.push_str("</section>\n");
 }
 
-fn render_gemeente(html: &mut String, funnel: &Funnel) {
+fn render_gemeente(html: &mut String, funnel: &Funnel, suppress: bool) {
     let _ = writeln!(
         html,
         "<section>\n<h2>Gemeente {}</h2>",
         escape_html(&funnel.gemeente)
     );
-    render_funnel_table(html, &funnel.counts);
+    render_funnel_table(html, &funnel.counts, suppress);
     html.push_str(
         r#"<h3>Per partner</h3>
 <table>
@@ -336,10 +361,14 @@ fn render_gemeente(html: &mut String, funnel: &Funnel) {
             html,
             r#"<tr><td>{}</td><td class="getal">{}</td><td class="getal">{}</td><td class="getal">{}</td><td class="getal">{}</td></tr>"#,
             escape_html(&partner.naam),
-            partner.doorverwezen,
-            partner.bediend,
-            partner.verstrekkingen,
-            euro(partner.bedrag_cent),
+            count(partner.doorverwezen, suppress),
+            count(partner.bediend, suppress),
+            count(partner.verstrekkingen, suppress),
+            if suppress && funnel::is_small(partner.bediend) {
+                "—".to_owned()
+            } else {
+                euro(partner.bedrag_cent)
+            },
         );
     }
     html.push_str("</tbody>\n</table>\n");
@@ -348,42 +377,61 @@ fn render_gemeente(html: &mut String, funnel: &Funnel) {
         let _ = writeln!(
             html,
             "<h3>Niet gebruikt</h3>\n<p>{} rechten zijn vervallen, waarvan {} zonder enig gebruik ({} kinderen); samen bleef {} ongebruikt. Deze kinderen verdienen aandacht vóór het nieuwe schooljaar.</p>",
-            non_use.vervallen_rechten,
-            non_use.rechten_zonder_gebruik,
-            non_use.kinderen_zonder_gebruik,
-            euro(non_use.ongebruikt_cent),
+            count(non_use.vervallen_rechten, suppress),
+            count(non_use.rechten_zonder_gebruik, suppress),
+            count(non_use.kinderen_zonder_gebruik, suppress),
+            if suppress && funnel::is_small(non_use.kinderen_zonder_gebruik) {
+                "een klein bedrag".to_owned()
+            } else {
+                euro(non_use.ongebruikt_cent)
+            },
         );
     }
     html.push_str("</section>\n");
 }
 
 /// The four steps side by side, each with a bar relative to the largest step, and the usage.
-fn render_funnel_table(html: &mut String, counts: &Counts) {
+fn render_funnel_table(html: &mut String, counts: &Counts, suppress: bool) {
+    // A hidden count draws no bar either: its length would tell the number.
+    let shown = |value: i64| {
+        if suppress && funnel::is_small(value) {
+            0
+        } else {
+            value
+        }
+    };
     let steps = [
         counts.gesignaleerd,
         counts.aangevraagd,
         counts.toegekend,
         counts.bediend,
     ];
-    let largest = steps.iter().copied().max().unwrap_or(0).max(1);
+    let largest = steps.iter().copied().map(shown).max().unwrap_or(0).max(1);
     html.push_str(
         r#"<table class="trechter">
 <caption>Trechter, in kinderen</caption>
 <thead><tr><th scope="col">Gesignaleerd</th><th scope="col">→ Aangevraagd</th><th scope="col">→ Toegekend</th><th scope="col">→ Bediend</th><th scope="col">Gebruik (bediend van toegekend)</th></tr></thead>
 <tbody><tr>"#,
     );
-    for count in steps {
-        let width = count * 100 / largest;
+    for step in steps {
+        let width = shown(step) * 100 / largest;
         let _ = write!(
             html,
-            r#"<td>{count}<span class="balk" style="width: {width}%"></span></td>"#
+            r#"<td>{}<span class="balk" style="width: {width}%"></span></td>"#,
+            count(step, suppress)
         );
     }
+    let usage =
+        if suppress && (funnel::is_small(counts.toegekend) || funnel::is_small(counts.bediend)) {
+            None
+        } else {
+            counts.gebruik_percentage
+        };
     let _ = writeln!(
         html,
         r#"<td class="gebruik">{}</td></tr></tbody>
 </table>"#,
-        percentage(counts.gebruik_percentage)
+        percentage(usage)
     );
 }
 
@@ -437,7 +485,7 @@ mod tests {
 
     #[test]
     fn the_page_shows_each_gemeente_and_partner_without_raw_markup() {
-        let page = render(&overview(), datetime!(2026-03-01 12:05 UTC));
+        let page = render(&overview(), datetime!(2026-03-01 12:05 UTC), false);
         assert!(page.contains("<title>Kindpakket — dashboard kwartaaloverleg</title>"));
         assert!(page.contains(r#"<meta http-equiv="refresh" content="10">"#));
         assert!(page.contains("Gemeente GM0518"));
@@ -452,10 +500,22 @@ mod tests {
 
     #[test]
     fn the_bars_are_relative_to_the_largest_step() {
-        let page = render(&overview(), datetime!(2026-03-01 12:05 UTC));
+        let page = render(&overview(), datetime!(2026-03-01 12:05 UTC), false);
         assert!(page.contains(r#"3<span class="balk" style="width: 100%">"#));
         assert!(page.contains(r#"2<span class="balk" style="width: 66%">"#));
         assert!(page.contains(r#"1<span class="balk" style="width: 33%">"#));
+    }
+
+    #[test]
+    fn the_overleg_sees_small_counts_as_less_than_five_without_bars_or_amounts() {
+        let page = render(&overview(), datetime!(2026-03-01 12:05 UTC), true);
+        assert!(page.contains(r#"&lt;5<span class="balk" style="width: 0%">"#));
+        assert!(
+            !page.contains("€ 75,50"),
+            "the amount of one child's delivery"
+        );
+        assert!(!page.contains("50%"), "usage from hidden counts");
+        assert!(page.contains("Aantallen van 1 tot 4 kinderen"));
     }
 
     #[test]
@@ -464,7 +524,7 @@ mod tests {
             gemeenten: vec![],
             totaal: Counts::default(),
         };
-        let page = render(&empty, datetime!(2026-03-01 12:05 UTC));
+        let page = render(&empty, datetime!(2026-03-01 12:05 UTC), false);
         assert!(page.contains("Er zijn nog geen gegevens"));
         assert!(page.contains(r#"<td class="gebruik">—</td>"#));
         assert!(page.contains(r#"0<span class="balk" style="width: 0%">"#));

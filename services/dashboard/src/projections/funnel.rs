@@ -11,7 +11,68 @@
 //!   opened earlier on the same aggregate, so `bediend` never exceeds `toegekend`.
 
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::PgPool;
+
+/// The overleg sees aggregates only, with small cells suppressed (DESIGN.md §2): a count of 1 to 4
+/// children (or of what they received) could point at a family the members know.
+pub const SMALL_CELL_THRESHOLD: i64 = 5;
+
+/// Whether a count is too small to show to the overleg (zero is shown: it points at nobody).
+pub fn is_small(count: i64) -> bool {
+    (1..SMALL_CELL_THRESHOLD).contains(&count)
+}
+
+/// Counts of children, or of things a few children received, that are hidden when small.
+const SMALL_WHEN_SMALL: [&str; 9] = [
+    "gesignaleerd",
+    "aangevraagd",
+    "toegekend",
+    "bediend",
+    "doorverwezen",
+    "verstrekkingen",
+    "vervallenRechten",
+    "rechtenZonderGebruik",
+    "kinderenZonderGebruik",
+];
+
+/// The JSON of a funnel (or of several) as the overleg may see it: every small count in
+/// [`SMALL_WHEN_SMALL`] becomes `null`, and so does what could reveal it: the usage percentage when
+/// granted or served is hidden, a partner's amount when its served children are, the unused amount
+/// when the children without use are. Differences between shown totals and shown parts can still
+/// narrow a hidden cell down (no secondary suppression).
+pub fn suppress_small_cells(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for key in SMALL_WHEN_SMALL {
+                if let Some(count) = object.get(key).and_then(Value::as_i64) {
+                    if is_small(count) {
+                        object.insert(key.to_owned(), Value::Null);
+                    }
+                }
+            }
+            let hidden = |object: &serde_json::Map<String, Value>, key: &str| {
+                object.get(key).is_some_and(Value::is_null)
+            };
+            if hidden(object, "toegekend") || hidden(object, "bediend") {
+                if object.contains_key("gebruikPercentage") {
+                    object.insert("gebruikPercentage".to_owned(), Value::Null);
+                }
+            }
+            if hidden(object, "bediend") && object.contains_key("bedragCent") {
+                object.insert("bedragCent".to_owned(), Value::Null);
+            }
+            if hidden(object, "kinderenZonderGebruik") && object.contains_key("ongebruiktCent") {
+                object.insert("ongebruiktCent".to_owned(), Value::Null);
+            }
+            for child in object.values_mut() {
+                suppress_small_cells(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(suppress_small_cells),
+        _ => {}
+    }
+}
 
 /// The four steps and the usage, counted in children.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -285,5 +346,39 @@ mod tests {
         assert_eq!(funnel.counts.bediend, 0);
         assert_eq!(funnel.counts.gebruik_percentage, None);
         assert!(funnel.partners.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod small_cells {
+    use serde_json::json;
+
+    use super::suppress_small_cells;
+
+    #[test]
+    fn small_counts_and_what_would_reveal_them_are_hidden_and_the_rest_is_kept() {
+        let mut figures = json!({
+            "gemeente": "GM0518", "gesignaleerd": 12, "aangevraagd": 7, "toegekend": 6, "bediend": 3,
+            "gebruikPercentage": 50,
+            "partners": [
+                {"partner": "leergeld", "bediend": 2, "verstrekkingen": 2, "bedragCent": 7550, "doorverwezen": 0},
+                {"partner": "jeugdfonds", "bediend": 5, "verstrekkingen": 9, "bedragCent": 90000, "doorverwezen": 6}
+            ],
+            "nietGebruikt": {"vervallenRechten": 1, "rechtenZonderGebruik": 1, "kinderenZonderGebruik": 1, "ongebruiktCent": 2500}
+        });
+        suppress_small_cells(&mut figures);
+        assert_eq!(figures["gesignaleerd"], 12);
+        assert_eq!(figures["aangevraagd"], 7);
+        assert_eq!(figures["bediend"], json!(null));
+        assert_eq!(figures["gebruikPercentage"], json!(null));
+        assert_eq!(figures["partners"][0]["bediend"], json!(null));
+        assert_eq!(figures["partners"][0]["bedragCent"], json!(null));
+        assert_eq!(
+            figures["partners"][0]["doorverwezen"], 0,
+            "zero points at nobody"
+        );
+        assert_eq!(figures["partners"][1]["bediend"], 5);
+        assert_eq!(figures["partners"][1]["bedragCent"], 90000);
+        assert_eq!(figures["nietGebruikt"]["ongebruiktCent"], json!(null));
     }
 }
