@@ -54,10 +54,10 @@ pub fn suppress_small_cells(value: &mut Value) {
             let hidden = |object: &serde_json::Map<String, Value>, key: &str| {
                 object.get(key).is_some_and(Value::is_null)
             };
-            if hidden(object, "toegekend") || hidden(object, "bediend") {
-                if object.contains_key("gebruikPercentage") {
-                    object.insert("gebruikPercentage".to_owned(), Value::Null);
-                }
+            if (hidden(object, "toegekend") || hidden(object, "bediend"))
+                && object.contains_key("gebruikPercentage")
+            {
+                object.insert("gebruikPercentage".to_owned(), Value::Null);
             }
             if hidden(object, "bediend") && object.contains_key("bedragCent") {
                 object.insert("bedragCent".to_owned(), Value::Null);
