@@ -451,6 +451,14 @@ async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
         "{}",
         answer.detail()
     );
+    // Nor read an application it did not take: to it, the application does not exist; the
+    // mandated partner reads it.
+    let url = kindpakket.application_url("GM0935", &format!("aanvragen/{sport}"));
+    let hidden = kindpakket.get(&url, Some(stranger)).await.unwrap();
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{:?}", hidden.body);
+    assert!(hidden.body.get("kinderen").is_none());
+    let shown = kindpakket.get(&url, Some(leergeld)).await.unwrap();
+    assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

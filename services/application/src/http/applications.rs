@@ -376,6 +376,34 @@ pub async fn get_application(
     caller.require(&[Role::Regievoerder, Role::Applicant, Role::Partner])?;
     let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
+    // A partner sees the applications it took on a family's behalf, or all of its gemeente when it has
+    // a mandate to decide on them; another's is as unknown to it as one that does not exist.
+    if caller.actor.role == Role::Partner {
+        let application = store
+            .load(&application_id.to_string())
+            .await
+            .map_err(ApiError::internal)?;
+        let own = application
+            .submitted
+            .as_ref()
+            .and_then(|submitted| submitted.on_behalf_of.as_ref())
+            == Some(&caller.actor.organisation);
+        let mandated = !own
+            && mandate_of(
+                &store.pool,
+                gemeente.as_str(),
+                caller.actor.organisation.as_str(),
+                today(),
+            )
+            .await
+            .map_err(ApiError::internal)?
+            .is_some();
+        if !own && !mandated {
+            return Err(ApiError::not_found(format!(
+                "Aanvraag '{application_id}' bestaat niet in deze gemeente."
+            )));
+        }
+    }
     describe(&store, &gemeente, application_id).await.map(Json)
 }
 
