@@ -107,9 +107,9 @@ async fn record(
     result: &str,
     purpose: &str,
 ) -> Result<(), ApiError> {
-    audit::append(
-        &state.vault.data,
-        audit::Entry {
+    state
+        .vault
+        .audit(audit::Entry {
             gemeente: gemeente.as_str(),
             action,
             object,
@@ -119,10 +119,9 @@ async fn record(
             organisation: caller.actor.organisation.as_str(),
             role: caller.actor.role.as_str(),
             purpose,
-        },
-    )
-    .await
-    .map_err(ApiError::internal)
+        })
+        .await
+        .map_err(ApiError::internal)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
@@ -309,9 +308,9 @@ pub async fn apply_retention(
             .erase(gemeente.as_str(), *person_id, "bewaartermijn verstreken")
             .await
             .map_err(ApiError::internal)?;
-        audit::append(
-            &state.vault.data,
-            audit::Entry {
+        state
+            .vault
+            .audit(audit::Entry {
                 gemeente: gemeente.as_str(),
                 action: "verwijderen",
                 object: &person_id.to_string(),
@@ -321,10 +320,9 @@ pub async fn apply_retention(
                 organisation: actor.1,
                 role: actor.2,
                 purpose: "bewaartermijn verstreken",
-            },
-        )
-        .await
-        .map_err(ApiError::internal)?;
+            })
+            .await
+            .map_err(ApiError::internal)?;
     }
     Ok(due.len())
 }
@@ -363,10 +361,7 @@ pub async fn audit_log(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Auditor])?;
     let gemeente = caller.gemeente(&gemeente)?;
-    let rows = audit::rows(&state.vault.data)
-        .await
-        .map_err(ApiError::internal)?;
-    let broken = audit::first_break(&rows);
+    let (rows, broken) = state.vault.audit_log().await.map_err(ApiError::internal)?;
     let own: Vec<&audit::Row> = rows
         .iter()
         .filter(|row| row.gemeente == gemeente.as_str())

@@ -69,8 +69,9 @@ fn hex(bytes: &[u8]) -> String {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Appends an entry at the end of the chain (one writer at a time).
-pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+/// Appends an entry at the end of the chain (one writer at a time); answers its sequence number and
+/// hash, the new head.
+pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(i64, String), sqlx::Error> {
     let mut tx = pool.begin().await?;
     // An advisory lock rather than LOCK TABLE: the service's role may only append to the audit
     // log, and Postgres allows an EXCLUSIVE table lock only to roles that may change rows.
@@ -110,7 +111,31 @@ pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(), sqlx::Error> 
     .bind(&hash)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok((seq, hash))
+}
+
+/// Moves the head kept in the keys database forward (never back: appends may finish out of order).
+/// Written after the row is committed, so a crash in between leaves the head one row behind, which
+/// reads as intact, never as a false alarm.
+pub async fn advance_anchor(keys: &PgPool, seq: i64, hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_anchor (seq, hash) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash
+         WHERE audit_anchor.seq < EXCLUDED.seq",
+    )
+    .bind(seq)
+    .bind(hash)
+    .execute(keys)
+    .await?;
+    Ok(())
+}
+
+/// The head kept in the keys database: the last sequence number and hash, if anything was logged.
+pub async fn anchor(keys: &PgPool) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT seq, hash FROM audit_anchor")
+        .fetch_optional(keys)
+        .await
 }
 
 /// Every row, in order.
@@ -159,8 +184,9 @@ pub async fn rows(pool: &PgPool) -> Result<Vec<Row>, sqlx::Error> {
         .collect())
 }
 
-/// The first row at which the chain is broken (edited, inserted or missing before it), if any.
-pub fn first_break(rows: &[Row]) -> Option<i64> {
+/// The first row at which the chain is broken (edited, inserted or missing before it), if any; with
+/// the head kept apart, also rows cut off the end.
+pub fn first_break(rows: &[Row], anchor: Option<&(i64, String)>) -> Option<i64> {
     let mut prev_hash = GENESIS.to_owned();
     for (index, row) in rows.iter().enumerate() {
         let expected_seq = index as i64 + 1;
@@ -183,5 +209,14 @@ pub fn first_break(rows: &[Row]) -> Option<i64> {
         }
         prev_hash = row.hash.clone();
     }
-    None
+    let (seq, hash) = anchor?;
+    match usize::try_from(*seq - 1)
+        .ok()
+        .and_then(|index| rows.get(index))
+    {
+        Some(row) if row.hash == *hash => None,
+        Some(_) => Some(*seq),
+        // The head names a row that is gone: the end was cut off.
+        None => Some(rows.len() as i64 + 1),
+    }
 }

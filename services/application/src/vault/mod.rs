@@ -70,6 +70,20 @@ pub const KEYS_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The audit log's head (its last sequence number and hash), kept in the keys database, away from
+/// the log: cutting rows off the end of the log leaves a chain that is whole, but shorter than its
+/// head says.
+pub const AUDIT_ANCHOR_MIGRATION: Migration = Migration {
+    name: "0301_audit_anchor",
+    sql: r#"
+        CREATE TABLE audit_anchor (
+            id   boolean PRIMARY KEY DEFAULT true CHECK (id),
+            seq  bigint NOT NULL,
+            hash text NOT NULL
+        );
+    "#,
+};
+
 /// What the vault keeps of a person. Only the gemeente reads it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalData {
@@ -122,9 +136,23 @@ pub fn database_urls(service_url: &str) -> (String, String) {
 }
 
 impl Vault {
+    /// Appends to the audit log and moves its head forward.
+    pub async fn audit(&self, entry: audit::Entry<'_>) -> Result<(), sqlx::Error> {
+        let (seq, hash) = audit::append(&self.data, entry).await?;
+        audit::advance_anchor(&self.keys, seq, &hash).await
+    }
+
+    /// The audit log, and the first row at which it is broken, if any.
+    pub async fn audit_log(&self) -> Result<(Vec<audit::Row>, Option<i64>), sqlx::Error> {
+        let rows = audit::rows(&self.data).await?;
+        let anchor = audit::anchor(&self.keys).await?;
+        let broken = audit::first_break(&rows, anchor.as_ref());
+        Ok((rows, broken))
+    }
+
     pub async fn open(data_url: &str, keys_url: &str) -> Result<Self> {
         let data = db::open(data_url, &[VAULT_MIGRATION]).await?;
-        let keys = db::open(keys_url, &[KEYS_MIGRATION]).await?;
+        let keys = db::open(keys_url, &[KEYS_MIGRATION, AUDIT_ANCHOR_MIGRATION]).await?;
         let random = SystemRandom::new();
         let mut fresh = vec![0u8; 32];
         random
