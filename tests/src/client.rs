@@ -113,23 +113,23 @@ impl Kindpakket {
 
     /// A token for `who`, acting for the gemeente named in `url` (if any).
     pub fn token(&self, url: &str, who: As<'_>) -> String {
-        let gemeente = url
-            .split("/gemeenten/")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .filter(|code| !code.is_empty());
-        let gemeenten: Vec<&str> = gemeente.into_iter().collect();
+        let gemeenten: Vec<&str> = gemeente_of(url).into_iter().collect();
         self.issuer
             .mint(who.organisation, who.role, &gemeenten, 3600)
     }
 
-    /// POSTs JSON as `who`.
+    /// POSTs JSON as `who`. A parent (`applicant`) acts for the household the body names, as their
+    /// DigiD login at the gemeente would establish.
     pub async fn post(&self, url: &str, who: As<'_>, body: &Value) -> Result<Answer> {
-        let mut request = self
-            .http
-            .post(url)
-            .bearer_auth(self.token(url, who))
-            .json(body);
+        let token = match (who.role, body["huishouden"].as_str()) {
+            ("applicant", Some(household)) => {
+                let gemeenten: Vec<&str> = gemeente_of(url).into_iter().collect();
+                self.issuer
+                    .mint_for_household(who.organisation, &gemeenten, household, 3600)
+            }
+            _ => self.token(url, who),
+        };
+        let mut request = self.http.post(url).bearer_auth(token).json(body);
         if let Some(id) = self.correlation_id {
             request = request.header("x-correlation-id", id.to_string());
         }
@@ -459,6 +459,14 @@ impl Kindpakket {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// The gemeente a URL is about (`…/gemeenten/GM0518/…`), if any.
+fn gemeente_of(url: &str) -> Option<&str> {
+    url.split("/gemeenten/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .filter(|code| !code.is_empty())
 }
 
 fn id_of(body: &Value) -> Result<Uuid> {

@@ -677,3 +677,85 @@ async fn the_dashboard_asks_for_a_login_shows_only_the_readers_gemeenten_and_hid
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
     assert!(forged.headers().get("set-cookie").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_applies_for_and_reads_their_own_household_only() {
+    let platform = Platform::start().await.expect("platform starts");
+    let http = platform.http();
+    let (ours, theirs) = (Uuid::new_v4(), Uuid::new_v4());
+    let parent = |household: &Uuid| {
+        platform
+            .issuer
+            .mint_for_household("ouder", &[GEMEENTE], &household.to_string(), 3600)
+    };
+    let url = platform.url(
+        ServiceName::Application,
+        &format!("/api/v1/gemeenten/{GEMEENTE}/aanvragen"),
+    );
+    let body = |household: &Uuid| {
+        serde_json::json!({
+            "kanaal": "online",
+            "huishouden": household,
+            "kinderen": [{"kind": Uuid::new_v4(), "geboortejaar": 2015, "geboortemaand": 3}],
+            "inkomenPercentage": 110,
+            "datum": "2026-09-03",
+        })
+    };
+    let submit = |token: String, household: Uuid| {
+        http.post(&url)
+            .bearer_auth(token)
+            .json(&body(&household))
+            .send()
+    };
+
+    let created = submit(parent(&ours), ours).await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let application = format!("{url}/{id}");
+
+    // Another household's parent neither applies for ours nor sees or withdraws our application.
+    let foreign = submit(parent(&theirs), ours).await.unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let detail = foreign.json::<Value>().await.unwrap()["detail"].clone();
+    assert!(
+        detail.as_str().unwrap().contains("eigen huishouden"),
+        "{detail}"
+    );
+    let peek = http
+        .get(&application)
+        .bearer_auth(parent(&theirs))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(peek.status(), StatusCode::NOT_FOUND);
+    let body = peek.json::<Value>().await.unwrap();
+    assert!(body.get("kinderen").is_none(), "{body}");
+    let withdrawn = http
+        .post(format!("{application}/intrekking"))
+        .bearer_auth(parent(&theirs))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::NOT_FOUND);
+
+    // A login that names no household may not apply at all.
+    let anonymous_parent = platform.issuer.mint("ouder", AP, &[GEMEENTE], 3600);
+    let refused = submit(anonymous_parent, ours).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // The parent of the household reads it, still submitted.
+    let own: Value = http
+        .get(&application)
+        .bearer_auth(parent(&ours))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["status"], "ingediend", "{own}");
+}

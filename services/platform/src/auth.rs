@@ -60,6 +60,10 @@ pub struct Claims {
     pub rol: String,
     #[serde(default)]
     pub gemeenten: Vec<String>,
+    /// For a parent (role `applicant`): the pseudonymous id of the household they act for, as the
+    /// gemeente's login (DigiD) establishes it. An applicant without it may not apply or read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huishouden: Option<String>,
 }
 
 /// Who a verified token says acts.
@@ -69,6 +73,7 @@ pub struct Identity {
     pub organisation: OrganisationId,
     pub role: Role,
     pub gemeenten: Vec<GemeenteCode>,
+    pub household: Option<uuid::Uuid>,
 }
 
 /// Why a token was refused, in Dutch for the caller.
@@ -169,11 +174,21 @@ fn identity(claims: Claims) -> Result<Identity, TokenError> {
         .map(|code| GemeenteCode::parse(code))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| TokenError::BadClaims(error.message))?;
+    let household = claims
+        .huishouden
+        .as_deref()
+        .map(|raw| {
+            uuid::Uuid::parse_str(raw).map_err(|_| {
+                TokenError::BadClaims(format!("het huishouden '{raw}' is geen geldige verwijzing"))
+            })
+        })
+        .transpose()?;
     Ok(Identity {
         subject: claims.sub,
         organisation,
         role,
         gemeenten,
+        household,
     })
 }
 
@@ -245,6 +260,19 @@ impl DevIssuer {
         self.mint_claims(&self.claims(organisation, role, gemeenten, ttl_seconds))
     }
 
+    /// A parent's token: role `applicant`, acting for `household` alone.
+    pub fn mint_for_household(
+        &self,
+        organisation: &str,
+        gemeenten: &[&str],
+        household: &str,
+        ttl_seconds: i64,
+    ) -> String {
+        let mut claims = self.claims(organisation, "applicant", gemeenten, ttl_seconds);
+        claims.huishouden = Some(household.to_owned());
+        self.mint_claims(&claims)
+    }
+
     pub fn claims(
         &self,
         organisation: &str,
@@ -262,6 +290,7 @@ impl DevIssuer {
             organisatie: organisation.to_owned(),
             rol: role.to_owned(),
             gemeenten: gemeenten.iter().map(|g| (*g).to_owned()).collect(),
+            huishouden: None,
         }
     }
 

@@ -231,6 +231,8 @@ pub struct Caller {
     pub subject: String,
     /// The gemeenten the caller acts for; every request is scoped to one of them.
     pub gemeenten: Vec<GemeenteCode>,
+    /// For a parent: the household the login established; they act for it alone.
+    pub household: Option<Uuid>,
     pub correlation_id: Uuid,
 }
 
@@ -274,6 +276,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 role: identity.role,
             },
             gemeenten: identity.gemeenten,
+            household: identity.household,
             correlation_id,
         })
     }
@@ -725,6 +728,7 @@ mod tests {
             },
             subject: "medewerker-1".to_owned(),
             gemeenten: vec![GemeenteCode::parse("GM0518").unwrap()],
+            household: None,
             correlation_id: Uuid::nil(),
         };
         assert!(caller.gemeente("GM0518").is_ok());

@@ -174,6 +174,13 @@ fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
+/// A parent acts for the household their login established, and for no other: another household's
+/// application is as unknown to them as one that does not exist.
+fn own_household(caller: &Caller, household: Option<&HouseholdRef>) -> bool {
+    caller.actor.role != Role::Applicant
+        || matches!((caller.household, household), (Some(own), Some(theirs)) if own == theirs.0)
+}
+
 #[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
 pub async fn submit(
     State(store): State<AppState>,
@@ -183,6 +190,12 @@ pub async fn submit(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(SUBMITTERS)?;
     let gemeente = caller.gemeente(&gemeente)?;
+    if !own_household(&caller, Some(&request.household)) {
+        return Err(ApiError::forbidden(match caller.household {
+            Some(_) => "U kunt alleen een aanvraag doen voor uw eigen huishouden.",
+            None => "Uw inlog noemt geen huishouden: log in via de gemeente (DigiD) om een aanvraag te doen.",
+        }));
+    }
     let application_id = Uuid::new_v4();
     let application = ApplicationSubmitted {
         application_id,
@@ -360,6 +373,7 @@ pub async fn withdraw(
     caller.require(SUBMITTERS)?;
     let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
+    require_own_household(&store, &caller, application_id).await?;
     let command = ApplicationCommand::Withdraw {
         gemeente: gemeente.clone(),
         withdrawn_on: request.date.unwrap_or_else(today),
@@ -376,6 +390,7 @@ pub async fn get_application(
     caller.require(&[Role::Regievoerder, Role::Applicant, Role::Partner])?;
     let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
+    require_own_household(&store, &caller, application_id).await?;
     // A partner sees the applications it took on a family's behalf, or all of its gemeente when it has
     // a mandate to decide on them; another's is as unknown to it as one that does not exist.
     if caller.actor.role == Role::Partner {
@@ -405,6 +420,29 @@ pub async fn get_application(
         }
     }
     describe(&store, &gemeente, application_id).await.map(Json)
+}
+
+/// For a parent: 404 unless the application is their own household's.
+async fn require_own_household(
+    store: &AppState,
+    caller: &Caller,
+    application_id: Uuid,
+) -> Result<(), ApiError> {
+    if caller.actor.role != Role::Applicant {
+        return Ok(());
+    }
+    let application = store
+        .load(&application_id.to_string())
+        .await
+        .map_err(ApiError::internal)?;
+    let household = application.submitted.as_ref().map(|s| &s.household);
+    if own_household(caller, household) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "Aanvraag '{application_id}' bestaat niet in deze gemeente."
+        )))
+    }
 }
 
 /// Executes a decision on an application and answers with the application as it now stands.

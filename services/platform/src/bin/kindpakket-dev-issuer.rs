@@ -4,6 +4,7 @@
 //!
 //! `kindpakket-dev-issuer --dir .data/issuer --addr 127.0.0.1:8079`
 //! - `POST /token {"organisatie": "leergeld", "rol": "partner", "gemeenten": ["GM0518"]}` → `{"token": …}`
+//!   (a parent: `"rol": "applicant", "huishouden": "<uuid>"`)
 //! - `GET /.well-known/jwks.json` → the public keys (also written to `<dir>/jwks.json`).
 //! - `GET /inloggen?terug=<dashboard>/inloggen&gemeenten=GM0518,GM0014` → a page that logs a browser in
 //!   on the dashboard as the kwartaaloverleg, the regievoerder or the auditor of those gemeenten.
@@ -28,6 +29,9 @@ struct TokenRequest {
     gemeenten: Vec<String>,
     #[serde(rename = "geldigSeconden", default = "hour")]
     valid_seconds: i64,
+    /// For a parent (`rol: applicant`): the household they act for.
+    #[serde(default)]
+    huishouden: Option<String>,
 }
 
 fn hour() -> i64 {
@@ -68,12 +72,14 @@ async fn token(
     Json(request): Json<TokenRequest>,
 ) -> Json<Value> {
     let gemeenten: Vec<&str> = request.gemeenten.iter().map(String::as_str).collect();
-    let token = issuer.mint(
+    let mut claims = issuer.claims(
         &request.organisatie,
         &request.rol,
         &gemeenten,
         request.valid_seconds,
     );
+    claims.huishouden = request.huishouden;
+    let token = issuer.mint_claims(&claims);
     Json(json!({ "token": token }))
 }
 
