@@ -601,30 +601,18 @@ async fn the_dashboard_asks_for_a_login_shows_only_the_readers_gemeenten_and_hid
     assert!(!text.contains("GM0014"), "another gemeente shown: {text}");
     assert!(text.contains(r#"<td>&lt;5<span class="balk""#), "{text}");
     let json_url = platform.url(ServiceName::Dashboard, "/api/v1/gemeenten/GM0518/trechter");
-    let figures: Value = browser
-        .get(&json_url)
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let figures_for = |token: String| {
+        let request = browser.get(&json_url).bearer_auth(token);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let figures = figures_for(viewer.clone()).await;
     assert_eq!(figures["gesignaleerd"], Value::Null, "{figures}");
     assert_eq!(figures["aangevraagd"], 0, "{figures}");
     // ...while regie sees the exact figures of its gemeente.
     let regie = platform
         .issuer
         .mint("gemeente-den-haag", RE, &["GM0518"], 3600);
-    let exact: Value = browser
-        .get(&json_url)
-        .bearer_auth(&regie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let exact = figures_for(regie.clone()).await;
     assert_eq!(exact["gesignaleerd"], 1, "{exact}");
     let page_for_regie = browser.get(&page).bearer_auth(&regie).send().await.unwrap();
     assert!(page_for_regie

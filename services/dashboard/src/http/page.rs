@@ -253,6 +253,15 @@ fn count(value: i64, suppress: bool) -> String {
     }
 }
 
+/// An amount that went to `children`: hidden (as `hidden`) from the overleg when they are few.
+fn amount(cents: i64, children: i64, suppress: bool, hidden: &str) -> String {
+    if suppress && funnel::is_small(children) {
+        hidden.to_owned()
+    } else {
+        euro(cents)
+    }
+}
+
 /// The whole page. `now` is when the figures were read, shown on screen and on paper; `suppress`
 /// hides small counts (for the overleg).
 pub fn render(overview: &Overview, now: OffsetDateTime, suppress: bool) -> String {
@@ -364,11 +373,7 @@ fn render_gemeente(html: &mut String, funnel: &Funnel, suppress: bool) {
             count(partner.doorverwezen, suppress),
             count(partner.bediend, suppress),
             count(partner.verstrekkingen, suppress),
-            if suppress && funnel::is_small(partner.bediend) {
-                "—".to_owned()
-            } else {
-                euro(partner.bedrag_cent)
-            },
+            amount(partner.bedrag_cent, partner.bediend, suppress, "—"),
         );
     }
     html.push_str("</tbody>\n</table>\n");
@@ -380,11 +385,12 @@ fn render_gemeente(html: &mut String, funnel: &Funnel, suppress: bool) {
             count(non_use.vervallen_rechten, suppress),
             count(non_use.rechten_zonder_gebruik, suppress),
             count(non_use.kinderen_zonder_gebruik, suppress),
-            if suppress && funnel::is_small(non_use.kinderen_zonder_gebruik) {
-                "een klein bedrag".to_owned()
-            } else {
-                euro(non_use.ongebruikt_cent)
-            },
+            amount(
+                non_use.ongebruikt_cent,
+                non_use.kinderen_zonder_gebruik,
+                suppress,
+                "een klein bedrag"
+            ),
         );
     }
     html.push_str("</section>\n");
