@@ -650,6 +650,22 @@ async fn the_dashboard_asks_for_a_login_shows_only_the_readers_gemeenten_and_hid
     assert_eq!(shown.status(), StatusCode::OK);
     assert!(shown.text().await.unwrap().contains("Gemeente GM0518"));
 
+    // A login without a token is told so, in Dutch, and sets nothing.
+    let empty = browser
+        .post(platform.url(ServiceName::Dashboard, "/inloggen"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("naam=Jan")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    assert!(empty.headers().get("set-cookie").is_none());
+    assert!(empty
+        .text()
+        .await
+        .unwrap()
+        .contains("Vul een toegangstoken in"));
+
     // A forged token does not log in.
     let forged = browser
         .post(platform.url(ServiceName::Dashboard, "/inloggen"))

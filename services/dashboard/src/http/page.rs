@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use std::sync::Arc;
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -87,8 +88,14 @@ pub struct LoginForm {
 /// in an HttpOnly, SameSite=Strict cookie for this browser session.
 pub async fn login(
     Extension(authenticator): Extension<Arc<Authenticator>>,
-    Form(form): Form<LoginForm>,
+    form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
+    let Ok(Form(form)) = form else {
+        return login_page(
+            StatusCode::BAD_REQUEST,
+            Some("Vul een toegangstoken in (formulierveld token) en probeer het opnieuw."),
+        );
+    };
     let token = form.token.trim();
     match authenticator.verify(token) {
         Ok(identity) if READERS.contains(&identity.role) => {
