@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use crate::consume::{mandate_of, regeling_in_force};
-use crate::domain::application::{ApplicationCommand, EntitlementToGrant, Status};
+use crate::domain::application::{Application, ApplicationCommand, EntitlementToGrant, Status};
 use crate::domain::eligibility::CustomDecision;
 use crate::grants;
 
@@ -373,7 +373,13 @@ pub async fn withdraw(
     caller.require(SUBMITTERS)?;
     let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
-    require_own_household(&store, &caller, application_id).await?;
+    let application = load(&store, application_id).await?;
+    if !own_household(
+        &caller,
+        application.submitted.as_ref().map(|s| &s.household),
+    ) {
+        return Err(unknown(application_id));
+    }
     let command = ApplicationCommand::Withdraw {
         gemeente: gemeente.clone(),
         withdrawn_on: request.date.unwrap_or_else(today),
@@ -390,59 +396,53 @@ pub async fn get_application(
     caller.require(&[Role::Regievoerder, Role::Applicant, Role::Partner])?;
     let gemeente = caller.gemeente(&gemeente)?;
     let application_id = id_from_path(&id, "Aanvraag")?;
-    require_own_household(&store, &caller, application_id).await?;
-    // A partner sees the applications it took on a family's behalf, or all of its gemeente when it has
-    // a mandate to decide on them; another's is as unknown to it as one that does not exist.
-    if caller.actor.role == Role::Partner {
-        let application = store
-            .load(&application_id.to_string())
-            .await
-            .map_err(ApiError::internal)?;
-        let own = application
-            .submitted
-            .as_ref()
-            .and_then(|submitted| submitted.on_behalf_of.as_ref())
-            == Some(&caller.actor.organisation);
-        let mandated = !own
-            && mandate_of(
-                &store.pool,
-                gemeente.as_str(),
-                caller.actor.organisation.as_str(),
-                today(),
-            )
-            .await
-            .map_err(ApiError::internal)?
-            .is_some();
-        if !own && !mandated {
-            return Err(ApiError::not_found(format!(
-                "Aanvraag '{application_id}' bestaat niet in deze gemeente."
-            )));
-        }
+    let application = load(&store, application_id).await?;
+    if !may_see(&store, &caller, &gemeente, &application).await? {
+        return Err(unknown(application_id));
     }
-    describe(&store, &gemeente, application_id).await.map(Json)
+    describe_loaded(&gemeente, application_id, application).map(Json)
 }
 
-/// For a parent: 404 unless the application is their own household's.
-async fn require_own_household(
-    store: &AppState,
-    caller: &Caller,
-    application_id: Uuid,
-) -> Result<(), ApiError> {
-    if caller.actor.role != Role::Applicant {
-        return Ok(());
-    }
-    let application = store
+async fn load(store: &AppState, application_id: Uuid) -> Result<Application, ApiError> {
+    store
         .load(&application_id.to_string())
         .await
-        .map_err(ApiError::internal)?;
-    let household = application.submitted.as_ref().map(|s| &s.household);
-    if own_household(caller, household) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!(
-            "Aanvraag '{application_id}' bestaat niet in deze gemeente."
-        )))
+        .map_err(ApiError::internal)
+}
+
+/// What a caller who may not see an application is told: the same as for one that does not exist.
+fn unknown(application_id: Uuid) -> ApiError {
+    ApiError::not_found(format!(
+        "Aanvraag '{application_id}' bestaat niet in deze gemeente."
+    ))
+}
+
+/// A parent sees their own household's applications; a partner those it took on a family's behalf,
+/// or all of its gemeente when it has a mandate to decide on them; regie all.
+async fn may_see(
+    store: &AppState,
+    caller: &Caller,
+    gemeente: &kindpakket_proto::GemeenteCode,
+    application: &Application,
+) -> Result<bool, ApiError> {
+    let submitted = application.submitted.as_ref();
+    if !own_household(caller, submitted.map(|s| &s.household)) {
+        return Ok(false);
     }
+    if caller.actor.role != Role::Partner
+        || submitted.and_then(|s| s.on_behalf_of.as_ref()) == Some(&caller.actor.organisation)
+    {
+        return Ok(true);
+    }
+    let mandate = mandate_of(
+        &store.pool,
+        gemeente.as_str(),
+        caller.actor.organisation.as_str(),
+        today(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(mandate.is_some())
 }
 
 /// Executes a decision on an application and answers with the application as it now stands.
@@ -468,15 +468,16 @@ async fn describe(
     gemeente: &kindpakket_proto::GemeenteCode,
     application_id: Uuid,
 ) -> Result<Value, ApiError> {
-    let application = store
-        .load(&application_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let not_found = || {
-        ApiError::not_found(format!(
-            "Aanvraag '{application_id}' bestaat niet in deze gemeente."
-        ))
-    };
+    let application = load(store, application_id).await?;
+    describe_loaded(gemeente, application_id, application)
+}
+
+fn describe_loaded(
+    gemeente: &kindpakket_proto::GemeenteCode,
+    application_id: Uuid,
+    application: Application,
+) -> Result<Value, ApiError> {
+    let not_found = || unknown(application_id);
     if application.gemeente.as_ref() != Some(gemeente) {
         return Err(not_found());
     }
