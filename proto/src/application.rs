@@ -1,6 +1,7 @@
 //! Events of the application service: a household applies, the gemeente (or a mandated partner)
 //! decides.
 
+use crate::money::Cents;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -41,7 +42,7 @@ pub struct ApplicationSubmitted {
     /// Money left per week after fixed costs and debt repayments, in cents, when the family asks to
     /// be assessed on it (families in debt restructuring).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub money_left_cents: Option<i64>,
+    pub money_left_cents: Option<Cents>,
 }
 
 /// How the application came in.
@@ -110,7 +111,7 @@ pub struct Outcome {
     pub granted: bool,
     /// The share of the provision's value granted (100 in full, 50 for half on a sliding scale).
     pub share_percent: u8,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// A stable code for the reason (e.g. `within_threshold`, `above_threshold`, `outside_age_band`).
     pub reason: String,
     /// The reason in plain Dutch (B1), as the family reads it.
@@ -126,7 +127,7 @@ pub struct GrantedEntitlement {
     pub entitlement_id: Uuid,
     pub child: ChildRef,
     pub provision: ProvisionCode,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub valid_from: Date,
     #[schemars(with = "DateSchema")]
@@ -142,7 +143,7 @@ pub struct GrantedEntitlement {
     pub form: Option<DeliveryForm>,
     /// For a count (strippenkaart): the value of one unit; the amount is spent in whole units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit_value_cents: Option<i64>,
+    pub unit_value_cents: Option<Cents>,
 }
 
 /// The application was rejected, with the reason told to the family.

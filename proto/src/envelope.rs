@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::ids::{GemeenteCode, OrganisationId};
 use crate::subjects::Service;
 
-/// The role an organisation acts in (DESIGN.md §2). `System` is a service reacting to an event.
+/// The role an organisation acts in (the roles are in README.md). `System` is a service acting on its
+/// own: reacting to an event, or a job such as the year end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -67,6 +68,16 @@ impl Role {
 pub struct Actor {
     pub organisation: OrganisationId,
     pub role: Role,
+}
+
+impl Actor {
+    /// A service of the platform acting on its own: a job, or a command caused by another event.
+    pub fn system(service: Service) -> Self {
+        Self {
+            organisation: OrganisationId::of_service(service),
+            role: Role::System,
+        }
+    }
 }
 
 /// The metadata of one published event.

@@ -156,6 +156,18 @@ slug_id!(
     "leergeld-den-haag"
 );
 
+impl OrganisationId {
+    /// A service of the platform itself, acting on its own (a job, or a command caused by an event).
+    pub fn of_service(service: crate::Service) -> Self {
+        Self(service.as_str().to_owned())
+    }
+
+    /// The gemeente's own general means, as a funder: who pays when a regeling names nobody.
+    pub fn gemeente() -> Self {
+        Self("gemeente".to_owned())
+    }
+}
+
 slug_id!(
     /// A provision in a gemeente's catalogue (e.g. `sportcontributie`, `fiets-brugklas`).
     ProvisionCode,

@@ -5,6 +5,7 @@
 //! - [`envelope`]: the metadata every published event carries (event id, gemeente, aggregate, sequence,
 //!   times, schema version, correlation and causation ids, the acting organisation and role);
 //! - [`ids`]: validated identifiers (gemeente codes, pseudonymous child and household references, ...);
+//! - [`money`]: amounts in cents and periods of days;
 //! - [`regie`], [`signalling`], [`application`], [`provision`]: the domain events each service publishes;
 //! - [`subjects`]: the NATS subject scheme and the JetStream stream definitions;
 //! - [`schema`]: the JSON Schema documents generated from these types (kept in `proto/schemas/`).
@@ -17,6 +18,7 @@
 pub mod application;
 pub mod envelope;
 pub mod ids;
+pub mod money;
 pub mod provision;
 pub mod regie;
 pub mod schema;
@@ -25,6 +27,7 @@ pub mod subjects;
 
 pub use envelope::{Actor, EventEnvelope, EventMessage, Role};
 pub use ids::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode};
+pub use money::{Cents, Period};
 pub use subjects::Service;
 
 /// An event type of one service: its name on the bus and its schema version.

@@ -5,6 +5,7 @@
 //! Money is in integer euro cents everywhere. A pass code is a bearer credential: the stream carries
 //! only its last four characters, never the code itself.
 
+use crate::money::Cents;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -42,7 +43,7 @@ pub struct EntitlementOpened {
     pub application_id: Uuid,
     pub child: ChildRef,
     pub provision: ProvisionCode,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub valid_from: Date,
     #[schemars(with = "DateSchema")]
@@ -58,12 +59,12 @@ pub struct EntitlementOpened {
     pub form: Option<DeliveryForm>,
     /// For a count (strippenkaart): the value of one unit; the amount is spent in whole units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit_value_cents: Option<i64>,
+    pub unit_value_cents: Option<Cents>,
 }
 
 impl EntitlementOpened {
     /// Who pays `amount_cents` of this entitlement, to the cent.
-    pub fn funding_of(&self, amount_cents: i64) -> Vec<FundingPart> {
+    pub fn funding_of(&self, amount_cents: Cents) -> Vec<FundingPart> {
         crate::regie::split_funding(
             amount_cents,
             self.funder.as_ref(),
@@ -82,14 +83,14 @@ pub struct DeliveryRecorded {
     pub provision: ProvisionCode,
     pub partner: OrganisationId,
     pub form: DeliveryForm,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// What is left on the entitlement after this delivery.
-    pub remaining_cents: i64,
+    pub remaining_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub delivered_on: Date,
     /// For a discount: the provider's full price, of which `amount_cents` was given as discount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_price_cents: Option<i64>,
+    pub full_price_cents: Option<Cents>,
 }
 
 /// A pass or voucher was issued for an entitlement; the entitlement's remaining amount is its balance.
@@ -130,9 +131,9 @@ pub struct PassRedeemed {
     pub child: ChildRef,
     pub provision: ProvisionCode,
     pub partner: OrganisationId,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// The pass's balance after this redemption.
-    pub remaining_cents: i64,
+    pub remaining_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub redeemed_on: Date,
 }
@@ -147,7 +148,7 @@ pub struct DeclarationSubmitted {
     pub provision: ProvisionCode,
     /// The organisation that submitted it (a partner, or the gemeente's loket for a parent).
     pub submitted_by: OrganisationId,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// The proof's reference, e.g. a receipt or quote number (never a scan, never a name).
     pub proof_reference: String,
     #[schemars(with = "DateSchema")]
@@ -164,7 +165,7 @@ pub struct DeclarationDecided {
     pub provision: ProvisionCode,
     pub submitted_by: OrganisationId,
     pub approved: bool,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Who pays the approved amount (empty when rejected).
@@ -180,12 +181,12 @@ pub struct EntitlementExpired {
     pub entitlement_id: Uuid,
     pub child: ChildRef,
     pub provision: ProvisionCode,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// Delivered, redeemed and approved.
-    pub used_cents: i64,
+    pub used_cents: Cents,
     /// Held by declarations still undecided.
-    pub held_cents: i64,
-    pub unused_cents: i64,
+    pub held_cents: Cents,
+    pub unused_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub expired_on: Date,
 }
@@ -201,7 +202,7 @@ pub struct InvoiceSubmitted {
     #[schemars(with = "DateSchema")]
     pub period_until: Date,
     pub lines: Vec<InvoiceLine>,
-    pub total_cents: i64,
+    pub total_cents: Cents,
 }
 
 /// One delivery or redemption on an invoice.
@@ -213,7 +214,7 @@ pub struct InvoiceLine {
     pub child: ChildRef,
     pub provision: ProvisionCode,
     pub form: DeliveryForm,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub delivered_on: Date,
     /// Who pays it when approved, to the cent.
@@ -240,7 +241,7 @@ pub struct SettledLine {
     pub child: ChildRef,
     pub provision: ProvisionCode,
     pub approved: bool,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub delivered_on: Date,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -263,7 +264,7 @@ pub struct SampleDrawn {
     /// The seed of the draw (see `selection_key`).
     pub seed: u64,
     /// The amount bands' lower bounds in cents, e.g. `[0, 10000, 50000]`.
-    pub amount_bands_cents: Vec<i64>,
+    pub amount_bands_cents: Vec<Cents>,
     pub population: Vec<SampleMember>,
     /// The declarations drawn, in the order drawn.
     pub selected: Vec<Uuid>,
@@ -275,7 +276,7 @@ pub struct SampleMember {
     pub declaration_id: Uuid,
     pub entitlement_id: Uuid,
     pub submitted_by: OrganisationId,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
 }
 
 /// The outcome of checking one drawn declaration against its proof.
@@ -300,7 +301,7 @@ pub enum CheckOutcome {
 }
 
 /// The amount bands of a sample draw, by lower bound in cents: under €100, €100 to €500, €500 and up.
-pub const SAMPLE_AMOUNT_BANDS_CENTS: [i64; 3] = [0, 10_000, 50_000];
+pub const SAMPLE_AMOUNT_BANDS_CENTS: [Cents; 3] = [Cents(0), Cents(10_000), Cents(50_000)];
 
 /// The key that orders a declaration within its stratum: the first eight bytes, big-endian, of
 /// SHA-256 over the seed (8 bytes, big-endian) followed by the declaration id (16 bytes).
@@ -322,11 +323,11 @@ pub fn selection_key(seed: u64, declaration_id: Uuid) -> u64 {
 pub fn draw_sample(
     seed: u64,
     rate_percent: u8,
-    amount_bands_cents: &[i64],
+    amount_bands_cents: &[Cents],
     population: &[SampleMember],
 ) -> Vec<Uuid> {
     use std::collections::BTreeMap;
-    let band_of = |amount: i64| {
+    let band_of = |amount: Cents| {
         amount_bands_cents
             .iter()
             .rposition(|lower| amount >= *lower)
@@ -362,7 +363,7 @@ pub fn draw_sample(
 mod tests {
     use super::*;
 
-    fn member(id: u128, partner: &str, amount_cents: i64) -> SampleMember {
+    fn member(id: u128, partner: &str, amount_cents: Cents) -> SampleMember {
         SampleMember {
             declaration_id: Uuid::from_u128(id),
             entitlement_id: Uuid::from_u128(id + 1000),
@@ -375,13 +376,13 @@ mod tests {
     fn every_stratum_gets_its_share_rounded_up_and_the_draw_is_reproducible() {
         let mut population = Vec::new();
         for i in 0..20 {
-            population.push(member(i, "leergeld", 2_500)); // 20 small ones of one partner
+            population.push(member(i, "leergeld", Cents(2_500))); // 20 small ones of one partner
         }
         for i in 20..25 {
-            population.push(member(i, "leergeld", 60_000)); // 5 large ones
+            population.push(member(i, "leergeld", Cents(60_000))); // 5 large ones
         }
         for i in 25..28 {
-            population.push(member(i, "jeugdfonds", 2_500)); // 3 of another partner
+            population.push(member(i, "jeugdfonds", Cents(2_500))); // 3 of another partner
         }
         let first = draw_sample(42, 10, &SAMPLE_AMOUNT_BANDS_CENTS, &population);
         // 10% of 20 = 2, of 5 = 0.5 → 1, of 3 = 0.3 → 1.
@@ -411,7 +412,9 @@ mod tests {
 
     #[test]
     fn no_rate_draws_nothing_and_a_full_rate_draws_everything() {
-        let population: Vec<_> = (0..7).map(|i| member(i, "leergeld", 1_000)).collect();
+        let population: Vec<_> = (0..7)
+            .map(|i| member(i, "leergeld", Cents(1_000)))
+            .collect();
         assert!(draw_sample(1, 0, &SAMPLE_AMOUNT_BANDS_CENTS, &population).is_empty());
         assert_eq!(
             draw_sample(1, 100, &SAMPLE_AMOUNT_BANDS_CENTS, &population).len(),

@@ -1,6 +1,7 @@
 //! Events of the regie service: the regeling (catalogue of provisions, income threshold) and the
 //! enrolment of partners.
 
+use crate::money::Cents;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -82,7 +83,7 @@ pub struct Budget {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provision_type: Option<ProvisionType>,
     pub source: FundingSource,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
 }
 
 impl Budget {
@@ -114,9 +115,9 @@ pub struct ScaleBand {
 /// qualifies whatever its income: e.g. €180 for the first adult, €60 for a second, €50 per child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DisposableIncomeRule {
-    pub first_adult_cents: i64,
-    pub second_adult_cents: i64,
-    pub per_child_cents: i64,
+    pub first_adult_cents: Cents,
+    pub second_adult_cents: Cents,
+    pub per_child_cents: Cents,
 }
 
 /// Who qualifies by income.
@@ -138,7 +139,7 @@ pub struct Provision {
     pub provision_type: ProvisionType,
     pub target_group: AgeBand,
     /// Value or yearly budget per child, in euro cents.
-    pub value_cents: i64,
+    pub value_cents: Cents,
     pub form: DeliveryForm,
     /// A group within the age band, e.g. only brugklassers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,10 +162,10 @@ pub struct Provision {
 
 impl Provision {
     /// The value of one unit, for a provision granted as a count.
-    pub fn unit_value_cents(&self) -> Option<i64> {
+    pub fn unit_value_cents(&self) -> Option<Cents> {
         self.units
             .filter(|units| *units > 0)
-            .map(|units| self.value_cents / i64::from(units))
+            .map(|units| Cents(self.value_cents.get() / i64::from(units)))
     }
 }
 
@@ -179,8 +180,8 @@ pub struct CoFinancing {
 impl CoFinancing {
     /// The co-funder's part of `amount_cents`, rounded down to the cent: the main funder pays the
     /// rest, so the two parts always add up to the amount exactly.
-    pub fn part_of(&self, amount_cents: i64) -> i64 {
-        amount_cents * i64::from(self.share_percent) / 100
+    pub fn part_of(&self, amount_cents: Cents) -> Cents {
+        amount_cents.percent(u32::from(self.share_percent))
     }
 }
 
@@ -188,13 +189,13 @@ impl CoFinancing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FundingPart {
     pub funder: Funder,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
 }
 
 /// Splits an amount between the main funder and the co-funder, to the cent. Without a main funder
 /// the gemeente's general means pay ([`Funder::gemeente`]).
 pub fn split_funding(
-    amount_cents: i64,
+    amount_cents: Cents,
     funder: Option<&Funder>,
     co_financing: Option<&CoFinancing>,
 ) -> Vec<FundingPart> {
@@ -224,7 +225,7 @@ impl Funder {
     /// The gemeente's general means: who pays when the regeling names no funder.
     pub fn gemeente() -> Self {
         Funder {
-            organisation: OrganisationId::parse("gemeente").expect("a valid organisation id"),
+            organisation: OrganisationId::gemeente(),
             source: FundingSource::Municipal,
         }
     }
@@ -318,7 +319,7 @@ pub struct Mandate {
     /// The provisions it may grant.
     pub provisions: Vec<ProvisionCode>,
     /// The largest amount it may grant for one child and provision, in cents.
-    pub max_amount_cents: i64,
+    pub max_amount_cents: Cents,
     /// Whether it may grant outside the rules (maatwerk).
     pub custom_decisions: bool,
 }

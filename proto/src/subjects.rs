@@ -77,6 +77,18 @@ pub fn gemeente_filter(gemeente: &GemeenteCode, service: Service) -> String {
     format!("kindpakket.{}.{}.>", gemeente.as_str(), service.as_str())
 }
 
+/// The durable consumer through which `consumer` (a service's name, e.g. `dashboard`) reads the stream
+/// of `source`: `dashboard-signalling`. One per (consumer, source); its instances share it.
+pub fn durable_name(consumer: &str, source: Service) -> String {
+    format!("{consumer}-{}", source.as_str())
+}
+
+/// The prefix of the reply subjects of a NATS user (`_INBOX_<user>`): each service's user may
+/// subscribe to its own replies only, so it cannot read another's.
+pub fn inbox_prefix(user: &str) -> String {
+    format!("_INBOX_{user}")
+}
+
 /// One event type of one service in every gemeente, for a consumer's filter.
 pub fn event_type_filter(service: Service, event_type: &str) -> String {
     format!("kindpakket.*.{}.{event_type}", service.as_str())

@@ -18,7 +18,7 @@ use kindpakket_proto::{GemeenteCode, OrganisationId, Role};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
-/// Where the keys are and what a token must say of itself.
+/// Where the keys are and what a token must say of itself (read by [`crate::config`]).
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
     /// `KINDPAKKET_AUTH_JWKS`: path of the JWKS document with the issuer's public keys.
@@ -31,21 +31,6 @@ pub struct AuthConfig {
 
 pub const DEV_ISSUER: &str = "kindpakket-dev";
 pub const AUDIENCE: &str = "kindpakket";
-
-impl AuthConfig {
-    pub fn from_env() -> Result<Self> {
-        let jwks_path = std::env::var("KINDPAKKET_AUTH_JWKS").context(
-            "KINDPAKKET_AUTH_JWKS must name the JWKS file of the identity provider (scripts/run.sh uses the development issuer's)",
-        )?;
-        Ok(Self {
-            jwks_path: jwks_path.into(),
-            issuer: std::env::var("KINDPAKKET_AUTH_ISSUER")
-                .unwrap_or_else(|_| DEV_ISSUER.to_owned()),
-            audience: std::env::var("KINDPAKKET_AUTH_AUDIENCE")
-                .unwrap_or_else(|_| AUDIENCE.to_owned()),
-        })
-    }
-}
 
 /// What a token says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -294,6 +279,10 @@ impl DevIssuer {
         }
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "the key was made or checked by `from_pkcs8`; an Ed25519 key always signs"
+    )]
     pub fn mint_claims(&self, claims: &Claims) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
@@ -361,28 +350,32 @@ mod tests {
 /// pseudonym key over the organisation and the reference, as a UUID. Two partners get different
 /// pseudonyms for the same child and cannot join their data; only the gemeente can map them back.
 pub fn pseudonym(key: &[u8], organisation: &OrganisationId, reference: uuid::Uuid) -> uuid::Uuid {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(organisation.as_str().as_bytes());
-    mac.update(b"|");
-    mac.update(reference.as_bytes());
-    let digest = mac.finalize().into_bytes();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let mut context = ring::hmac::Context::with_key(&key);
+    context.update(organisation.as_str().as_bytes());
+    context.update(b"|");
+    context.update(reference.as_bytes());
+    let tag = context.sign();
+    let digest = tag.as_ref();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-/// `KINDPAKKET_PSEUDONYM_KEY`: the secret behind the partners' pseudonyms. Without it a random one is
-/// used, and pseudonyms change when the service restarts (fine for a trial, wrong in production).
-pub fn pseudonym_key_from_env() -> Vec<u8> {
-    match std::env::var("KINDPAKKET_PSEUDONYM_KEY") {
-        Ok(key) if key.len() >= 16 => key.into_bytes(),
-        _ => {
+/// The secret behind the partners' pseudonyms (`KINDPAKKET_PSEUDONYM_KEY`). Without one a random key
+/// is used, and pseudonyms change when the service restarts (fine for a trial, wrong in production).
+pub fn pseudonym_key(configured: Option<&str>) -> Result<Vec<u8>> {
+    match configured {
+        Some(key) if key.len() >= 16 => Ok(key.as_bytes().to_vec()),
+        Some(_) => bail!(
+            "KINDPAKKET_PSEUDONYM_KEY must be at least 16 characters (32 random bytes, base64)"
+        ),
+        None => {
             tracing::warn!("KINDPAKKET_PSEUDONYM_KEY is not set: partner pseudonyms are not stable across restarts");
             let mut key = vec![0u8; 32];
             ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
-                .expect("randomness");
-            key
+                .map_err(|_| anyhow::anyhow!("the system's random source failed"))?;
+            Ok(key)
         }
     }
 }

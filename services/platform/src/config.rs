@@ -1,67 +1,371 @@
-//! Service configuration from the environment (12-factor): one struct, read once at start.
+//! Service configuration: one layered scheme for every service, read once at start and checked then.
+//!
+//! Values come, in rising precedence, from
+//! 1. the defaults below,
+//! 2. a TOML file named by `KINDPAKKET_CONFIG` (keys as the variables below without the prefix, in
+//!    lowercase: `database_url = "postgres://…"`),
+//! 3. environment variables `KINDPAKKET_<KEY>` (`KINDPAKKET_DATABASE_URL`).
+//!
+//! Environment values are taken as written (a password of digits stays a string with its leading
+//! zeros); numbers and addresses are parsed from them; an empty variable counts as unset. A missing or malformed value stops the service
+//! at start with a message that names the variable.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
 
-use anyhow::{Context, Result};
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
-/// How a service is configured. Every field has an environment variable.
+/// The prefix of every environment variable the platform reads.
+pub const PREFIX: &str = "KINDPAKKET_";
+
+/// The configuration every service shares.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// `KINDPAKKET_HTTP_ADDR`, e.g. `127.0.0.1:8081`.
     pub http_addr: SocketAddr,
-    /// `KINDPAKKET_DATABASE_URL`: this service's own database; created when missing.
-    pub database_url: String,
+    /// `KINDPAKKET_DATABASE_URL` (and `KINDPAKKET_MIGRATION_USER`/`_PASSWORD`): this service's own
+    /// database; created when missing.
+    pub database: crate::db::DatabaseConfig,
     /// `KINDPAKKET_NATS_URL`: one or more servers, comma-separated.
     pub nats_urls: Vec<String>,
     /// `KINDPAKKET_STREAM_REPLICAS`: 1 on a developer machine, 3 in production.
     pub stream_replicas: usize,
     /// `KINDPAKKET_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
-    /// `KINDPAKKET_AUTH_*`: the identity provider's keys, issuer and audience.
+    /// `KINDPAKKET_AUTH_JWKS`, `_ISSUER`, `_AUDIENCE`: the identity provider's keys and claims.
     pub auth: crate::auth::AuthConfig,
     /// `KINDPAKKET_NATS_USER`, `_PASSWORD`, `_CA`, `_CERT`, `_KEY`: who this service is to NATS.
     pub nats_security: crate::nats::NatsSecurity,
+    /// `KINDPAKKET_RATE_PER_SECOND` and `KINDPAKKET_RATE_BURST`: requests a caller may make.
+    pub rate_limit: crate::ratelimit::RateLimit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Json,
     Pretty,
 }
 
+/// The keys as they are read, before they are put together.
+#[derive(Debug, Deserialize)]
+struct SharedKeys {
+    #[serde(default, deserialize_with = "parsed_option")]
+    http_addr: Option<SocketAddr>,
+    database_url: String,
+    #[serde(default)]
+    migration_user: Option<String>,
+    #[serde(default)]
+    migration_password: Option<String>,
+    #[serde(default = "default_nats_url")]
+    nats_url: String,
+    #[serde(default = "one", deserialize_with = "parsed")]
+    stream_replicas: usize,
+    #[serde(default = "json_logs")]
+    log_format: LogFormat,
+    auth_jwks: PathBuf,
+    #[serde(default = "default_issuer")]
+    auth_issuer: String,
+    #[serde(default = "default_audience")]
+    auth_audience: String,
+    #[serde(default)]
+    nats_user: Option<String>,
+    #[serde(default)]
+    nats_password: Option<String>,
+    #[serde(default)]
+    nats_ca: Option<PathBuf>,
+    #[serde(default)]
+    nats_cert: Option<PathBuf>,
+    #[serde(default)]
+    nats_key: Option<PathBuf>,
+    #[serde(default = "default_rate", deserialize_with = "parsed")]
+    rate_per_second: f64,
+    #[serde(default = "default_burst", deserialize_with = "parsed")]
+    rate_burst: f64,
+}
+
+fn default_nats_url() -> String {
+    "nats://127.0.0.1:4222".to_owned()
+}
+fn one() -> usize {
+    1
+}
+fn json_logs() -> LogFormat {
+    LogFormat::Json
+}
+fn default_issuer() -> String {
+    crate::auth::DEV_ISSUER.to_owned()
+}
+fn default_audience() -> String {
+    crate::auth::AUDIENCE.to_owned()
+}
+fn default_rate() -> f64 {
+    100.0
+}
+fn default_burst() -> f64 {
+    200.0
+}
+
 impl ServiceConfig {
-    /// Reads the configuration; `default_port` is used when `KINDPAKKET_HTTP_ADDR` is not set.
-    pub fn from_env(default_port: u16) -> Result<Self> {
-        let http_addr = std::env::var("KINDPAKKET_HTTP_ADDR")
-            .unwrap_or_else(|_| format!("127.0.0.1:{default_port}"))
-            .parse()
-            .context("KINDPAKKET_HTTP_ADDR must be host:port")?;
-        let database_url = std::env::var("KINDPAKKET_DATABASE_URL")
-            .context("KINDPAKKET_DATABASE_URL must name this service's database")?;
-        let nats_urls = std::env::var("KINDPAKKET_NATS_URL")
-            .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+    /// Reads the shared configuration; `default_port` is used when `KINDPAKKET_HTTP_ADDR` is not set.
+    pub fn load(default_port: u16) -> Result<Self, ConfigError> {
+        let keys: SharedKeys = load()?;
+        let pair = |first: Option<String>, second: Option<String>, names: (&str, &str)| match (
+            first, second,
+        ) {
+            (Some(first), Some(second)) => Ok(Some((first, second))),
+            (None, None) => Ok(None),
+            _ => Err(ConfigError::message(format!(
+                "{PREFIX}{} and {PREFIX}{} go together: set both or neither",
+                names.0, names.1
+            ))),
+        };
+        let user = pair(
+            keys.nats_user,
+            keys.nats_password,
+            ("NATS_USER", "NATS_PASSWORD"),
+        )?;
+        let client_certificate = match (keys.nats_cert, keys.nats_key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::message(format!(
+                    "{PREFIX}NATS_CERT and {PREFIX}NATS_KEY go together: set both or neither"
+                )))
+            }
+        };
+        let migration_owner = match (keys.migration_user, keys.migration_password) {
+            (Some(user), password) => Some(crate::db::MigrationOwner { user, password }),
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(ConfigError::message(format!(
+                    "{PREFIX}MIGRATION_PASSWORD is set without {PREFIX}MIGRATION_USER"
+                )))
+            }
+        };
+        let nats_urls: Vec<String> = keys
+            .nats_url
             .split(',')
             .map(|url| url.trim().to_owned())
             .filter(|url| !url.is_empty())
             .collect();
-        let stream_replicas = std::env::var("KINDPAKKET_STREAM_REPLICAS")
-            .ok()
-            .map(|value| value.parse())
-            .transpose()
-            .context("KINDPAKKET_STREAM_REPLICAS must be a number")?
-            .unwrap_or(1);
-        let log_format = match std::env::var("KINDPAKKET_LOG_FORMAT").as_deref() {
-            Ok("pretty") => LogFormat::Pretty,
-            _ => LogFormat::Json,
-        };
+        if nats_urls.is_empty() {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}NATS_URL names no server"
+            )));
+        }
+        if keys.stream_replicas == 0 {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}STREAM_REPLICAS must be at least 1"
+            )));
+        }
+        if !(keys.rate_per_second > 0.0 && keys.rate_burst >= 1.0) {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}RATE_PER_SECOND must be above 0 and {PREFIX}RATE_BURST at least 1"
+            )));
+        }
         Ok(Self {
-            http_addr,
-            database_url,
+            http_addr: keys
+                .http_addr
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port))),
+            database: crate::db::DatabaseConfig {
+                url: keys.database_url,
+                migration_owner,
+            },
             nats_urls,
-            stream_replicas,
-            log_format,
-            auth: crate::auth::AuthConfig::from_env()?,
-            nats_security: crate::nats::NatsSecurity::from_env()?,
+            stream_replicas: keys.stream_replicas,
+            log_format: keys.log_format,
+            auth: crate::auth::AuthConfig {
+                jwks_path: keys.auth_jwks,
+                issuer: keys.auth_issuer,
+                audience: keys.auth_audience,
+            },
+            nats_security: crate::nats::NatsSecurity {
+                user,
+                ca_file: keys.nats_ca,
+                client_certificate,
+            },
+            rate_limit: crate::ratelimit::RateLimit {
+                per_second: keys.rate_per_second,
+                burst: keys.rate_burst,
+            },
         })
+    }
+}
+
+/// Reads a service's own keys (any `Deserialize` struct whose fields are the lowercase keys) from
+/// the same layers as [`ServiceConfig`].
+pub fn load<T: DeserializeOwned>() -> Result<T, ConfigError> {
+    figment().extract().map_err(ConfigError::from)
+}
+
+/// The layers: the file named by `KINDPAKKET_CONFIG`, then the environment.
+pub fn figment() -> Figment {
+    let mut figment = Figment::new();
+    if let Ok(path) = std::env::var(format!("{PREFIX}CONFIG")) {
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    figment.merge(Environment)
+}
+
+/// Every `KINDPAKKET_*` variable as a string, exactly as written.
+struct Environment;
+
+impl Provider for Environment {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("environment variable")
+            .interpolater(|_, path| format!("{PREFIX}{}", path.join("_").to_ascii_uppercase()))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let dict: Dict = std::env::vars()
+            .filter_map(|(name, value)| {
+                let key = name.strip_prefix(PREFIX)?.to_ascii_lowercase();
+                // An empty variable is an unset one: deployment templates often set them all.
+                (key != "config" && !value.is_empty()).then(|| (key, Value::from(value)))
+            })
+            .collect();
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+/// A value parsed from text (environment) or taken as it is (a TOML number).
+fn parsed<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr + Deserialize<'de>,
+    T::Err: fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOr<T> {
+        Text(String),
+        Value(T),
+    }
+    match TextOr::<T>::deserialize(deserializer)? {
+        TextOr::Text(text) => text.trim().parse().map_err(serde::de::Error::custom),
+        TextOr::Value(value) => Ok(value),
+    }
+}
+
+fn parsed_option<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr + Deserialize<'de>,
+    T::Err: fmt::Display,
+{
+    parsed(deserializer).map(Some)
+}
+
+/// Why the configuration cannot be used; the message names the variable to set.
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    pub fn message(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<figment::Error> for ConfigError {
+    fn from(errors: figment::Error) -> Self {
+        let lines: Vec<String> = errors
+            .into_iter()
+            .map(|error| {
+                let key = error.path.join("_");
+                let variable = format!("{PREFIX}{}", key.to_ascii_uppercase());
+                match &error.kind {
+                    figment::error::Kind::MissingField(field) => {
+                        let variable = format!("{PREFIX}{}", field.to_ascii_uppercase());
+                        format!(
+                            "{variable} is not set (or `{field}` in the file of {PREFIX}CONFIG)"
+                        )
+                    }
+                    _ => format!("{variable}: {}", error.kind),
+                }
+            })
+            .collect();
+        Self(format!("configuration: {}", lines.join("; ")))
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::result_large_err,
+    reason = "figment's Jail takes closures that return its own error type"
+)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn variables_are_read_as_written_and_numbers_parsed() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KINDPAKKET_DATABASE_URL", "postgres://x@127.0.0.1/db");
+            jail.set_env("KINDPAKKET_AUTH_JWKS", "/tmp/jwks.json");
+            jail.set_env("KINDPAKKET_NATS_USER", "provision");
+            jail.set_env("KINDPAKKET_NATS_PASSWORD", "007");
+            jail.set_env("KINDPAKKET_STREAM_REPLICAS", "3");
+            jail.set_env("KINDPAKKET_NATS_URL", "nats://a:4222, nats://b:4222");
+            jail.set_env("KINDPAKKET_NATS_CA", "");
+            let config = ServiceConfig::load(8081).expect("valid");
+            assert_eq!(config.http_addr.port(), 8081);
+            assert_eq!(config.stream_replicas, 3);
+            assert_eq!(config.nats_urls, ["nats://a:4222", "nats://b:4222"]);
+            assert_eq!(
+                config.nats_security.user,
+                Some(("provision".to_owned(), "007".to_owned()))
+            );
+            assert_eq!(config.nats_security.ca_file, None, "empty is unset");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_or_malformed_value_names_the_variable() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KINDPAKKET_AUTH_JWKS", "/tmp/jwks.json");
+            let missing = ServiceConfig::load(8081).unwrap_err().to_string();
+            assert!(missing.contains("KINDPAKKET_DATABASE_URL"), "{missing}");
+            jail.set_env("KINDPAKKET_DATABASE_URL", "postgres://x@127.0.0.1/db");
+            jail.set_env("KINDPAKKET_STREAM_REPLICAS", "drie");
+            let malformed = ServiceConfig::load(8081).unwrap_err().to_string();
+            assert!(
+                malformed.contains("KINDPAKKET_STREAM_REPLICAS"),
+                "{malformed}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_file_is_read_and_the_environment_wins() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "provision.toml",
+                "database_url = \"postgres://file/db\"\nauth_jwks = \"/etc/jwks.json\"\nstream_replicas = 3\n",
+            )?;
+            jail.set_env("KINDPAKKET_CONFIG", "provision.toml");
+            jail.set_env("KINDPAKKET_DATABASE_URL", "postgres://env/db");
+            let config = ServiceConfig::load(8084).expect("valid");
+            assert_eq!(config.database.url, "postgres://env/db");
+            assert_eq!(config.stream_replicas, 3);
+            assert_eq!(config.auth.jwks_path, PathBuf::from("/etc/jwks.json"));
+            Ok(())
+        });
     }
 }

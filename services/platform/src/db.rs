@@ -73,37 +73,71 @@ async fn ensure_database(options: &PgConnectOptions, database: &str) -> Result<(
 /// role may do. The event log is the truth; the audit log is evidence.
 pub const APPEND_ONLY_TABLES: &[&str] = &["events", "audit_log"];
 
-/// Connects to the database in `url` as the service will run, after migrating it.
-///
-/// With `KINDPAKKET_MIGRATION_USER` (and `KINDPAKKET_MIGRATION_PASSWORD`) set, the database is
-/// created and migrated as that owner, who then grants the service's own role (the user in `url`)
-/// what it needs and no more: read and write on its working tables, only SELECT and INSERT on the
-/// append-only ones ([`APPEND_ONLY_TABLES`]), nothing on the schema. Without it the user in `url`
-/// migrates itself, as on a developer's machine.
-pub async fn open(url: &str, migrations: &[Migration]) -> Result<PgPool> {
-    prepare(url, migrations).await?;
-    connect(url).await
+/// Where a service's database is and who may change its schema.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// The service's own database, as the service's role connects (`KINDPAKKET_DATABASE_URL`).
+    pub url: String,
+    /// The owner who migrates it (`KINDPAKKET_MIGRATION_USER` and `_PASSWORD`), when the service's
+    /// role is not to change its own schema.
+    pub migration_owner: Option<MigrationOwner>,
 }
 
-/// Creates and migrates the database in `url` as [`open`] does, without keeping a connection.
-pub async fn prepare(url: &str, migrations: &[Migration]) -> Result<()> {
-    let Ok(owner) = std::env::var("KINDPAKKET_MIGRATION_USER") else {
-        let pool = connect(url).await?;
+impl DatabaseConfig {
+    /// Another database of the same service (the vault's), migrated by the same owner.
+    pub fn with_url(&self, url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            migration_owner: self.migration_owner.clone(),
+        }
+    }
+}
+
+/// The Postgres role that owns a service's tables and migrates them.
+#[derive(Clone)]
+pub struct MigrationOwner {
+    pub user: String,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for MigrationOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationOwner")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects to the database as the service will run, after migrating it.
+///
+/// With a [`MigrationOwner`] configured, the database is created and migrated as that owner, who
+/// then grants the service's own role (the user in the url) what it needs and no more: read and
+/// write on its working tables, only SELECT and INSERT on the append-only ones
+/// ([`APPEND_ONLY_TABLES`]), nothing on the schema. Without one the user in the url migrates
+/// itself, as on a developer's machine.
+pub async fn open(config: &DatabaseConfig, migrations: &[Migration]) -> Result<PgPool> {
+    prepare(config, migrations).await?;
+    connect(&config.url).await
+}
+
+/// Creates and migrates the database as [`open`] does, without keeping a connection.
+pub async fn prepare(config: &DatabaseConfig, migrations: &[Migration]) -> Result<()> {
+    let Some(owner) = &config.migration_owner else {
+        let pool = connect(&config.url).await?;
         migrate(&pool, migrations).await?;
         pool.close().await;
         return Ok(());
     };
-    let runtime =
-        PgConnectOptions::from_str(url).context("KINDPAKKET_DATABASE_URL is not a postgres url")?;
+    let runtime = PgConnectOptions::from_str(&config.url)
+        .context("KINDPAKKET_DATABASE_URL is not a postgres url")?;
     let role = runtime.get_username().to_owned();
-    let mut owner_options = runtime.clone().username(&owner);
-    owner_options = match std::env::var("KINDPAKKET_MIGRATION_PASSWORD") {
-        Ok(password) => owner_options.password(&password),
-        Err(_) => owner_options,
-    };
+    let mut owner_options = runtime.clone().username(&owner.user);
+    if let Some(password) = &owner.password {
+        owner_options = owner_options.password(password);
+    }
     let owner_pool = connect_with(owner_options).await?;
     migrate(&owner_pool, migrations).await?;
-    if role != owner {
+    if role != owner.user {
         grant_least_privilege(&owner_pool, &role).await?;
     }
     owner_pool.close().await;

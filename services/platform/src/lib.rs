@@ -1,7 +1,7 @@
 //! Plumbing shared by the Kindpakket services. Domain rules never live here.
 //!
 //! - [`auth`]: bearer tokens (JWT) checked for signature, issuer, audience and expiry; the development issuer;
-//! - [`config`]: the service configuration, read from the environment;
+//! - [`config`]: the service configuration: a TOML file and `KINDPAKKET_*` variables, checked at start;
 //! - [`telemetry`]: structured logs with `tracing`;
 //! - [`db`]: connecting to a service's own database (created when missing) and running migrations;
 //! - [`store`]: the event store (postgres-es's events table plus a global position) and the
@@ -13,15 +13,23 @@
 //!   with the offset in the same transaction as the change;
 //! - [`http`]: the HTTP conventions (NL GOV API design rules): problem+json errors in Dutch, strict JSON,
 //!   the acting organisation and role, correlation ids, OpenAPI documents, health.
-//! - [`service`]: starting a service: config, pool, NATS, relay and router, until stopped.
+//! - [`idempotency`]: the same command twice is a no-op, the same id with other data a refusal;
+//! - [`refusal`]: how the domain says no ([`refusal::Refusal`]), without knowing HTTP;
+//! - [`locks`]: advisory locks for invariants that span aggregates;
+//! - [`ratelimit`]: a request budget per caller;
+//! - [`service`]: starting a service: config, pool, NATS, relay, consumers, jobs and router, until
+//!   stopped.
 
 pub mod auth;
 pub mod config;
 pub mod consume;
 pub mod db;
 pub mod http;
+pub mod idempotency;
+pub mod locks;
 pub mod nats;
 pub mod ratelimit;
+pub mod refusal;
 pub mod relay;
 pub mod service;
 pub mod store;

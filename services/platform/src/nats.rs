@@ -25,27 +25,6 @@ pub struct NatsSecurity {
     pub client_certificate: Option<(PathBuf, PathBuf)>,
 }
 
-impl NatsSecurity {
-    pub fn from_env() -> Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let user = match (var("KINDPAKKET_NATS_USER"), var("KINDPAKKET_NATS_PASSWORD")) {
-            (Some(user), Some(password)) => Some((user, password)),
-            (None, None) => None,
-            _ => anyhow::bail!("KINDPAKKET_NATS_USER and KINDPAKKET_NATS_PASSWORD go together"),
-        };
-        let client_certificate = match (var("KINDPAKKET_NATS_CERT"), var("KINDPAKKET_NATS_KEY")) {
-            (Some(cert), Some(key)) => Some((PathBuf::from(cert), PathBuf::from(key))),
-            (None, None) => None,
-            _ => anyhow::bail!("KINDPAKKET_NATS_CERT and KINDPAKKET_NATS_KEY go together"),
-        };
-        Ok(Self {
-            user,
-            ca_file: var("KINDPAKKET_NATS_CA").map(PathBuf::from),
-            client_certificate,
-        })
-    }
-}
-
 /// Connects to NATS (several servers allowed), retrying until a server answers. Requests and
 /// publish acknowledgements time out so that a hung server never blocks a caller forever.
 pub async fn connect(urls: &[String]) -> Result<(async_nats::Client, jetstream::Context)> {
@@ -69,7 +48,7 @@ pub async fn connect_as(
     if let Some((user, password)) = &security.user {
         options = options
             .user_and_password(user.clone(), password.clone())
-            .custom_inbox_prefix(format!("_INBOX_{user}"));
+            .custom_inbox_prefix(kindpakket_proto::subjects::inbox_prefix(user));
     }
     if let Some(ca) = &security.ca_file {
         options = options.add_root_certificates(ca.clone()).require_tls(true);

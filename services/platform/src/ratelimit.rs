@@ -20,19 +20,16 @@ pub struct RateLimiter {
     buckets: Mutex<HashMap<u64, (f64, Instant)>>,
 }
 
+/// How many requests a caller may make: `per_second` on average, `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
 impl RateLimiter {
-    pub fn from_env() -> Arc<Self> {
-        let read = |name: &str, default: f64| {
-            std::env::var(name)
-                .ok()
-                .and_then(|value| value.parse::<f64>().ok())
-                .filter(|value| *value > 0.0)
-                .unwrap_or(default)
-        };
-        Arc::new(Self::new(
-            read("KINDPAKKET_RATE_PER_SECOND", 100.0),
-            read("KINDPAKKET_RATE_BURST", 200.0),
-        ))
+    pub fn from_config(limit: RateLimit) -> Arc<Self> {
+        Arc::new(Self::new(limit.per_second, limit.burst))
     }
 
     pub fn new(per_second: f64, burst: f64) -> Self {
@@ -48,7 +45,7 @@ impl RateLimiter {
         let mut buckets = self
             .buckets
             .lock()
-            .expect("the rate limiter's lock is never poisoned");
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() > 100_000 {
             // Forget the callers that have been quiet long enough to be full again.
             let full_after = self.burst / self.per_second;

@@ -29,6 +29,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::db::Migration;
+use crate::locks::AdvisoryLock;
 use crate::store::metadata_keys;
 
 /// The relay remembers the stream sequence it was acknowledged up to, so that after a restart it can
@@ -189,20 +190,15 @@ impl Relay {
 
     /// Takes the relay lock for this service, then publishes for as long as it holds.
     async fn lead(&self) -> Result<()> {
-        // A connection of its own, outside the pool: the lock lives as long as this session, and
-        // dropping it (on any error) closes the session and frees the lock for the next attempt.
-        let mut lock_connection = self.pool.acquire().await?.detach();
+        // The lock lives on a session of its own: dropping it (on any error) closes the session and
+        // frees the lock for the next attempt, here or in another instance.
         let lock_key = format!("kindpakket-relay:{}", self.name());
-        loop {
-            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-                .bind(&lock_key)
-                .fetch_one(&mut lock_connection)
-                .await?;
-            if locked {
-                break;
+        let mut lock = loop {
+            if let Some(lock) = AdvisoryLock::try_acquire(&self.pool, &lock_key).await? {
+                break lock;
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
-        }
+        };
         tracing::info!(relay = self.name(), "relay holds the publishing lock");
         // Declared here, not at start-up: a service accepts commands while NATS is unreachable, and
         // its relay publishes them once the stream can be reached.
@@ -230,9 +226,7 @@ impl Relay {
                 }
             }
             // Keep the lock connection alive and detect its loss.
-            sqlx::query("SELECT 1")
-                .execute(&mut lock_connection)
-                .await?;
+            lock.still_held().await?;
         }
     }
 

@@ -1,7 +1,12 @@
-//! Starting a service: database, NATS, its relay and consumers, and the HTTP server, until stopped.
+//! Starting a service: database, NATS, its relay, consumers and jobs, and the HTTP server, until
+//! stopped. On SIGTERM the server stops taking requests and finishes those in flight, then the relay,
+//! the consumers and the jobs are told to stop and are awaited.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use aide::openapi::OpenApi;
 use anyhow::{Context, Result};
 use async_nats::jetstream;
 use axum::extract::{DefaultBodyLimit, State};
@@ -41,7 +46,7 @@ impl Infrastructure {
         config: ServiceConfig,
         migrations: &[Migration],
     ) -> Result<Self> {
-        let pool = db::open(&config.database_url, migrations).await?;
+        let pool = db::open(&config.database, migrations).await?;
         let (nats, js) = crate::nats::connect_as(&config.nats_urls, &config.nats_security).await?;
         let (shutdown_sender, _) = watch::channel(false);
         tracing::info!(service = name, "connected to database and NATS");
@@ -58,7 +63,7 @@ impl Infrastructure {
 
     /// Starts the relay that publishes this service's events (it declares the stream itself).
     pub async fn publish_events(&mut self, service: Service, translate: Translator) -> Result<()> {
-        db::prepare(&self.config.database_url, &[crate::relay::RELAY_MIGRATION]).await?;
+        db::prepare(&self.config.database, &[crate::relay::RELAY_MIGRATION]).await?;
         let mut relay = Relay::new(service, self.pool.clone(), self.js.clone(), translate);
         relay.stream_replicas = self.config.stream_replicas;
         let shutdown = self.shutdown_sender.subscribe();
@@ -69,7 +74,7 @@ impl Infrastructure {
     /// Starts a durable consumer of another service's stream.
     pub fn consume<H: EventHandler>(&mut self, source: Service, handler: Arc<H>) {
         let config = ConsumerConfig {
-            durable_name: format!("{}-{}", self.name, source.as_str()),
+            durable_name: kindpakket_proto::subjects::durable_name(self.name, source),
             source,
         };
         let shutdown = self.shutdown_sender.subscribe();
@@ -82,25 +87,56 @@ impl Infrastructure {
         ));
     }
 
+    /// Runs `job` every `period` (the first time at once) until the service stops. A run that fails is
+    /// logged and the next one comes at its time; a run in progress at shutdown finishes first.
+    pub fn every<F, Fut>(&mut self, name: &'static str, period: Duration, job: F)
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<()>> + Send,
+    {
+        let mut shutdown = self.shutdown_sender.subscribe();
+        self.tasks.spawn(async move {
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = interval.tick() => {}
+                    _ = shutdown.changed() => return,
+                }
+                if let Err(error) = job().await {
+                    tracing::warn!(job = name, error = format!("{error:#}"), "job failed");
+                }
+            }
+        });
+    }
+
     /// Serves the API (plus `/health`, the OpenAPI document and the conventions) until SIGINT or
-    /// SIGTERM, then stops the relay and consumers.
-    pub async fn serve(mut self, api: Router, openapi: Value) -> Result<()> {
+    /// SIGTERM, then stops the relay, the consumers and the jobs and waits for them.
+    pub async fn serve(self, api: Router, document: OpenApi) -> Result<()> {
+        self.serve_with_pages(api, document, Router::new()).await
+    }
+
+    /// [`Self::serve`], with pages for people beside the API (the dashboard's): they follow the same
+    /// conventions, but are not part of the OpenAPI document.
+    pub async fn serve_with_pages(
+        mut self,
+        api: Router,
+        document: OpenApi,
+        pages: Router,
+    ) -> Result<()> {
         let health_state = HealthState {
             pool: self.pool.clone(),
             nats: self.nats.clone(),
         };
-        let openapi = Arc::new(openapi);
+        let document =
+            Arc::new(serde_json::to_value(&document).context("serialising the OpenAPI document")?);
         let authenticator = crate::auth::Authenticator::load(&self.config.auth)?;
-        let policy = Arc::new(http::AccessPolicy::from_openapi(&openapi));
         let app = api
-            .route_layer(axum::middleware::from_fn_with_state(
-                policy,
-                http::access_middleware,
-            ))
+            .merge(pages)
             .route(
                 "/api/v1/openapi.json",
                 get(move || {
-                    let document = openapi.clone();
+                    let document = document.clone();
                     async move { Json(document.as_ref().clone()) }
                 }),
             )
@@ -109,7 +145,7 @@ impl Infrastructure {
             .method_not_allowed_fallback(http::method_not_allowed_fallback)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn_with_state(
-                crate::ratelimit::RateLimiter::from_env(),
+                crate::ratelimit::RateLimiter::from_config(self.config.rate_limit),
                 crate::ratelimit::rate_limit_middleware,
             ))
             .layer(axum::Extension(authenticator))
@@ -152,16 +188,22 @@ async fn health(State(state): State<HealthState>) -> (StatusCode, Json<Value>) {
     )
 }
 
+/// Resolves on SIGINT or SIGTERM. Without a SIGTERM handler (it cannot be installed) only SIGINT.
 async fn stop_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("installing the SIGTERM handler");
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "no SIGTERM handler; stopping on SIGINT only");
+                let _ = interrupt.await;
+            }
         }
     }
     #[cfg(not(unix))]

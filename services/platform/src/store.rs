@@ -10,7 +10,7 @@ use std::fmt;
 
 use cqrs_es::persist::{EventUpcaster, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
-use kindpakket_proto::{Actor, GemeenteCode, OrganisationId, Role};
+use kindpakket_proto::{Actor, GemeenteCode, Service};
 use postgres_es::{PostgresCqrs, PostgresEventRepository};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -79,25 +79,33 @@ pub struct CommandContext {
 
 impl CommandContext {
     /// A service acting on another service's event: same case, caused by that event.
-    pub fn caused_by(envelope: &kindpakket_proto::EventEnvelope, service_name: &str) -> Self {
+    pub fn caused_by(envelope: &kindpakket_proto::EventEnvelope, service: Service) -> Self {
         Self {
             gemeente: envelope.gemeente.clone(),
-            actor: Actor {
-                organisation: OrganisationId::parse(service_name)
-                    .expect("service names are valid codes"),
-                role: Role::System,
-            },
+            actor: Actor::system(service),
             correlation_id: envelope.correlation_id,
             causation_id: Some(envelope.event_id),
+        }
+    }
+
+    /// A job of `service` acting on its own in `gemeente` (the year end, retention): a case of its own.
+    pub fn system(gemeente: &GemeenteCode, service: Service) -> Self {
+        Self {
+            gemeente: gemeente.clone(),
+            actor: Actor::system(service),
+            correlation_id: Uuid::new_v4(),
+            causation_id: None,
         }
     }
 
     /// The metadata map written onto every event of the command.
     pub fn metadata(&self) -> HashMap<String, String> {
         use metadata_keys::*;
+        // Every UTC time of this era formats as RFC 3339; should it ever not, the event still carries
+        // its commit time (`recorded_at`).
         let occurred_at = OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
-            .expect("now formats as RFC 3339");
+            .unwrap_or_default();
         let mut metadata = HashMap::from([
             (GEMEENTE.to_owned(), self.gemeente.to_string()),
             (
@@ -136,6 +144,27 @@ impl<E: fmt::Display> fmt::Display for CommandError<E> {
     }
 }
 
+/// An aggregate that lives in one gemeente: it is found only there.
+pub trait Tenanted: Aggregate {
+    /// What the caller reads when it is not there (or not in their gemeente), e.g. "Deze signalering
+    /// bestaat niet in deze gemeente."
+    const NOT_FOUND: &'static str;
+
+    /// The gemeente it belongs to; `None` before its first event.
+    fn gemeente(&self) -> Option<&GemeenteCode>;
+}
+
+/// Why an aggregate could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// It does not exist in this gemeente; the message is for the caller.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// Database or serialisation trouble; logged, not shown.
+    #[error("loading an aggregate failed: {0}")]
+    Technical(String),
+}
+
 /// An aggregate's command side plus a read of its current state.
 pub struct AggregateStore<A: Aggregate> {
     cqrs: PostgresCqrs<A>,
@@ -171,15 +200,16 @@ where
     /// aggregate in between) is retried against the new state a few times: never a lost update.
     pub async fn execute(
         &self,
-        aggregate_id: &str,
+        aggregate_id: impl fmt::Display,
         command: A::Command,
         context: &CommandContext,
     ) -> Result<(), CommandError<A::Error>> {
         const ATTEMPTS: usize = 5;
+        let aggregate_id = aggregate_id.to_string();
         for attempt in 1..=ATTEMPTS {
             match self
                 .cqrs
-                .execute_with_metadata(aggregate_id, command.clone(), context.metadata())
+                .execute_with_metadata(&aggregate_id, command.clone(), context.metadata())
                 .await
             {
                 Ok(()) => return Ok(()),
@@ -199,13 +229,37 @@ where
     }
 
     /// The current state of one aggregate (a fresh, default aggregate when it has no events).
-    pub async fn load(&self, aggregate_id: &str) -> Result<A, String> {
+    pub async fn load(&self, aggregate_id: impl fmt::Display) -> Result<A, String> {
         let mut context = self
             .store
-            .load_aggregate(aggregate_id)
+            .load_aggregate(&aggregate_id.to_string())
             .await
             .map_err(|error| error.to_string())?;
         let aggregate = std::mem::take(context.aggregate());
         Ok(aggregate)
+    }
+}
+
+impl<A> AggregateStore<A>
+where
+    A: Tenanted,
+    A::Command: Clone,
+{
+    /// The aggregate, if it exists in `gemeente`; one that exists elsewhere is as unknown as one
+    /// that does not exist at all.
+    pub async fn load_in(
+        &self,
+        gemeente: &GemeenteCode,
+        aggregate_id: impl fmt::Display,
+    ) -> Result<A, LoadError> {
+        let aggregate = self
+            .load(aggregate_id)
+            .await
+            .map_err(LoadError::Technical)?;
+        if aggregate.gemeente() == Some(gemeente) {
+            Ok(aggregate)
+        } else {
+            Err(LoadError::NotFound(A::NOT_FOUND))
+        }
     }
 }
