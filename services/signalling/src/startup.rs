@@ -11,6 +11,7 @@ use crate::domain::signal::upcasters;
 use crate::{http, publish};
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+    let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
     let mut infrastructure =
         Infrastructure::start("signalling", config, &[EVENT_STORE_MIGRATION]).await?;
     infrastructure
@@ -21,7 +22,5 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         (),
         upcasters::upcasters,
     ));
-    infrastructure
-        .serve(http::router(store), http::openapi())
-        .await
+    infrastructure.serve(api.with_state(store), document).await
 }

@@ -1,62 +1,60 @@
-//! The signalling API.
+//! The signalling API: every endpoint declared once, in [`routes`]; who may call it, what it takes
+//! and what it answers follow from its handler's types.
 
 mod signals;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
-use axum::Router;
-use kindpakket_platform::http::{OpenApi, Operation};
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::ApiRouter;
+use kindpakket_platform::http::ApiDescription;
+use kindpakket_platform::roles;
 use kindpakket_platform::store::AggregateStore;
-use kindpakket_proto::Role;
-use serde_json::Value;
 
 use crate::domain::signal::Signal;
 
 pub type AppState = Arc<AggregateStore<Signal>>;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
+roles!(
+    /// Who signals: wijkteams, schools, CJG's and partners, and the gemeente itself.
+    pub Signallers = [Signaller, Partner, Regievoerder]
+);
+
+pub const DESCRIPTION: ApiDescription = ApiDescription {
+    title: "Kindpakket — signalering",
+    description: "Wijkteams, scholen, CJG's en partners signaleren een kind, verwijzen het gezin door en leggen de uitkomst vast.",
+};
+
+pub fn routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/signaleringen",
-            post(signals::signal_child),
+            post_with(signals::signal_child, |op| {
+                op.summary("Een kind signaleren")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/signaleringen/{id}",
-            get(signals::get_signal),
+            get_with(signals::get_signal, |op| {
+                op.summary("Een signalering en haar uitkomst")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/signaleringen/{id}/uitkomst",
-            post(signals::record_outcome),
+            post_with(signals::record_outcome, |op| {
+                op.summary("De uitkomst van een signalering vastleggen")
+            }),
         )
-        .with_state(state)
 }
 
-pub fn openapi() -> Value {
-    OpenApi::new(
-        "Kindpakket — signalering",
-        "Wijkteams, scholen, CJG's en partners signaleren een kind, verwijzen het gezin door en leggen de uitkomst vast.",
-    )
-    .with_body::<signals::SignalChildRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/signaleringen",
-        summary: "Een kind signaleren",
-        roles: signals::SIGNALLERS,
-        status: 201,
-    })
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/gemeenten/{gemeente}/signaleringen/{id}",
-        summary: "Een signalering en haar uitkomst",
-        roles: &[Role::Signaller, Role::Partner, Role::Regievoerder],
-        status: 200,
-    })
-    .with_body::<signals::RecordOutcomeRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/signaleringen/{id}/uitkomst",
-        summary: "De uitkomst van een signalering vastleggen",
-        roles: signals::SIGNALLERS,
-        status: 200,
-    })
-    .document()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_says_who_may_call_it() {
+        let (_, document) =
+            kindpakket_platform::http::finish(routes(), DESCRIPTION).expect("a complete document");
+        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 3);
+    }
 }

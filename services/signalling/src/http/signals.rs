@@ -1,24 +1,24 @@
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+//! `/signaleringen`: signal a child, read a signal, record its outcome.
+
+use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::signalling::{Referral, SignalOutcome, SignalReason};
-use kindpakket_proto::{ChildRef, HouseholdRef, OrganisationId, Role};
+use kindpakket_platform::dutch_enum;
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente};
+use kindpakket_platform::store::Tenanted;
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::signalling::Referral;
+use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::AppState;
-use crate::domain::signal::{Signal, SignalCommand};
-
-pub const SIGNALLERS: &[Role] = &[Role::Signaller, Role::Partner, Role::Regievoerder];
+use super::{AppState, Signallers};
+use crate::domain::signal::{RecordOutcome, Signal, SignalChild, SignalCommand};
 
 /// A signal. Children are named only by their pseudonymous reference: never send a name or BSN.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct SignalChildRequest {
     /// Pseudonymous reference of the child (from the gemeente's identity register).
     #[serde(rename = "kind")]
@@ -32,22 +32,21 @@ pub struct SignalChildRequest {
     pub referral: ReferralDto,
     /// Date of the signal; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
-pub enum ReasonDto {
-    #[serde(rename = "laag_inkomen")]
-    LowIncome,
-    #[serde(rename = "schulden")]
-    Debts,
-    #[serde(rename = "vluchtelingengezin")]
-    RefugeeFamily,
-    #[serde(rename = "anders")]
-    Other,
-}
+dutch_enum!(
+    /// Why the child was signalled.
+    ReasonDto <=> kindpakket_proto::signalling::SignalReason {
+        LowIncome = "laag_inkomen",
+        Debts = "schulden",
+        RefugeeFamily = "vluchtelingengezin",
+        Other = "anders",
+    }
+);
 
+/// Where the family was referred to.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "soort", deny_unknown_fields)]
 pub enum ReferralDto {
@@ -57,178 +56,160 @@ pub enum ReferralDto {
     Partner { partner: OrganisationId },
 }
 
+impl From<ReferralDto> for Referral {
+    fn from(referral: ReferralDto) -> Self {
+        match referral {
+            ReferralDto::Loket => Referral::Loket,
+            ReferralDto::Partner { partner } => Referral::Partner { partner },
+        }
+    }
+}
+
+impl From<Referral> for ReferralDto {
+    fn from(referral: Referral) -> Self {
+        match referral {
+            Referral::Loket => ReferralDto::Loket,
+            Referral::Partner { partner } => ReferralDto::Partner { partner },
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordOutcomeRequest {
     #[serde(rename = "uitkomst")]
     pub outcome: OutcomeDto,
+    /// Date of the outcome; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum OutcomeDto {
-    #[serde(rename = "bereikt")]
-    Contacted,
-    #[serde(rename = "aangevraagd")]
-    Applied,
-    #[serde(rename = "afgeslagen")]
-    Declined,
-    #[serde(rename = "onbereikbaar")]
-    Unreachable,
+dutch_enum!(
+    /// What came of a signal.
+    OutcomeDto <=> kindpakket_proto::signalling::SignalOutcome {
+        Contacted = "bereikt",
+        Applied = "aangevraagd",
+        Declined = "afgeslagen",
+        Unreachable = "onbereikbaar",
+    }
+);
+
+/// The signal in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SignalPath {
+    /// The signal's id, as its creation answered.
+    pub id: Uuid,
 }
 
-impl From<ReasonDto> for SignalReason {
-    fn from(value: ReasonDto) -> Self {
-        match value {
-            ReasonDto::LowIncome => SignalReason::LowIncome,
-            ReasonDto::Debts => SignalReason::Debts,
-            ReasonDto::RefugeeFamily => SignalReason::RefugeeFamily,
-            ReasonDto::Other => SignalReason::Other,
-        }
-    }
+/// A signal was recorded.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SignalCreated {
+    pub id: Uuid,
 }
 
-impl From<SignalReason> for ReasonDto {
-    fn from(value: SignalReason) -> Self {
-        match value {
-            SignalReason::LowIncome => ReasonDto::LowIncome,
-            SignalReason::Debts => ReasonDto::Debts,
-            SignalReason::RefugeeFamily => ReasonDto::RefugeeFamily,
-            SignalReason::Other => ReasonDto::Other,
-        }
-    }
+/// A signal and what came of it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SignalView {
+    pub id: Uuid,
+    pub gemeente: GemeenteCode,
+    #[serde(rename = "signaleerder")]
+    pub signaller: OrganisationId,
+    #[serde(rename = "kind")]
+    pub child: ChildRef,
+    #[serde(rename = "reden")]
+    pub reason: ReasonDto,
+    #[serde(rename = "verwezenNaar")]
+    pub referral: ReferralDto,
+    #[serde(rename = "datum")]
+    #[schemars(with = "DateSchema")]
+    pub date: Date,
+    /// What came of it, once recorded.
+    #[serde(rename = "uitkomst")]
+    pub outcome: Option<OutcomeDto>,
 }
 
-impl From<OutcomeDto> for SignalOutcome {
-    fn from(value: OutcomeDto) -> Self {
-        match value {
-            OutcomeDto::Contacted => SignalOutcome::Contacted,
-            OutcomeDto::Applied => SignalOutcome::Applied,
-            OutcomeDto::Declined => SignalOutcome::Declined,
-            OutcomeDto::Unreachable => SignalOutcome::Unreachable,
-        }
-    }
-}
-
-impl From<SignalOutcome> for OutcomeDto {
-    fn from(value: SignalOutcome) -> Self {
-        match value {
-            SignalOutcome::Contacted => OutcomeDto::Contacted,
-            SignalOutcome::Applied => OutcomeDto::Applied,
-            SignalOutcome::Declined => OutcomeDto::Declined,
-            SignalOutcome::Unreachable => OutcomeDto::Unreachable,
-        }
-    }
+/// The outcome now recorded.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OutcomeRecorded {
+    pub id: Uuid,
+    #[serde(rename = "uitkomst")]
+    pub outcome: OutcomeDto,
 }
 
 fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, organisation = %caller.actor.organisation))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, organisation = %caller.actor.organisation))]
 pub async fn signal_child(
     State(store): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
+    caller: InGemeente<Signallers>,
     ApiJson(request): ApiJson<SignalChildRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(SIGNALLERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
+) -> Result<Created<SignalCreated>, ApiError> {
+    let gemeente = &caller.gemeente;
     let signal_id = Uuid::new_v4();
-    let referral = match request.referral {
-        ReferralDto::Loket => Referral::Loket,
-        ReferralDto::Partner { partner } => Referral::Partner { partner },
-    };
-    let command = SignalCommand::SignalChild {
+    let command = SignalCommand::SignalChild(SignalChild {
         gemeente: gemeente.clone(),
         signal_id,
         signaller: caller.actor.organisation.clone(),
         child: request.child,
         household: request.household,
         reason: request.reason.into(),
-        referral,
+        referral: request.referral.into(),
         signalled_on: request.date.unwrap_or_else(today),
-    };
+    });
     store
-        .execute(
-            &signal_id.to_string(),
-            command,
-            &caller.command_context(&gemeente),
-        )
+        .execute(signal_id, command, &caller.command_context(gemeente))
         .await?;
-    let location = format!("/api/v1/gemeenten/{gemeente}/signaleringen/{signal_id}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(json!({"id": signal_id})),
+    Ok(Created::at(
+        format!("/api/v1/gemeenten/{gemeente}/signaleringen/{signal_id}"),
+        SignalCreated { id: signal_id },
     ))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, signal_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, signal_id = %id))]
 pub async fn record_outcome(
     State(store): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Signallers>,
+    ApiPath(SignalPath { id }): ApiPath<SignalPath>,
     ApiJson(request): ApiJson<RecordOutcomeRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(SIGNALLERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let signal_id = id_from_path(&id, "Signalering")?;
-    let command = SignalCommand::RecordOutcome {
-        gemeente: gemeente.clone(),
+) -> Result<Json<OutcomeRecorded>, ApiError> {
+    let command = SignalCommand::RecordOutcome(RecordOutcome {
+        gemeente: caller.gemeente.clone(),
         outcome: request.outcome.into(),
         recorded_on: request.date.unwrap_or_else(today),
-    };
+    });
     store
-        .execute(
-            &signal_id.to_string(),
-            command,
-            &caller.command_context(&gemeente),
-        )
+        .execute(id, command, &caller.command_context(&caller.gemeente))
         .await?;
-    Ok(Json(json!({"id": signal_id, "uitkomst": request.outcome})))
+    Ok(Json(OutcomeRecorded {
+        id,
+        outcome: request.outcome,
+    }))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, signal_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, signal_id = %id))]
 pub async fn get_signal(
     State(store): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(&[Role::Signaller, Role::Partner, Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let signal_id = id_from_path(&id, "Signalering")?;
-    let signal: Signal = store
-        .load(&signal_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let not_found = || {
-        ApiError::not_found(format!(
-            "Signalering '{signal_id}' bestaat niet in deze gemeente."
-        ))
-    };
-    let details = signal.details.as_ref().ok_or_else(not_found)?;
-    if details.gemeente != gemeente {
-        return Err(not_found());
+    caller: InGemeente<Signallers>,
+    ApiPath(SignalPath { id }): ApiPath<SignalPath>,
+) -> Result<Json<SignalView>, ApiError> {
+    let unknown = || ApiError::not_found(Signal::NOT_FOUND);
+    let signal = store.load_in(&caller.gemeente, id).await?;
+    let details = signal.details.ok_or_else(unknown)?;
+    // A signaller sees its own signals only; the gemeente all of its gemeente.
+    if !caller.is(Role::Regievoerder) && caller.actor.organisation != details.signaller {
+        return Err(unknown());
     }
-    // A signaller sees its own signals only (DESIGN.md §2).
-    if caller.actor.role != Role::Regievoerder && caller.actor.organisation != details.signaller {
-        return Err(not_found());
-    }
-    let referral = match &details.referral {
-        Referral::Loket => json!({"soort": "loket"}),
-        Referral::Partner { partner } => json!({"soort": "partner", "partner": partner}),
-    };
-    Ok(Json(json!({
-        "id": details.signal_id,
-        "gemeente": details.gemeente,
-        "signaleerder": details.signaller,
-        "kind": details.child,
-        "reden": ReasonDto::from(details.reason),
-        "verwezenNaar": referral,
-        "datum": details.signalled_on,
-        "uitkomst": signal.outcome.map(OutcomeDto::from),
-    })))
+    Ok(Json(SignalView {
+        id: details.signal_id,
+        gemeente: details.gemeente,
+        signaller: details.signaller,
+        child: details.child,
+        reason: details.reason.into(),
+        referral: details.referral.into(),
+        date: details.signalled_on,
+        outcome: signal.outcome.map(OutcomeDto::from),
+    }))
 }

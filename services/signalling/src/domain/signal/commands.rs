@@ -1,3 +1,5 @@
+//! What may be asked of a signal.
+
 use kindpakket_proto::signalling::{Referral, SignalOutcome, SignalReason};
 use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId};
 use time::Date;
@@ -5,19 +7,27 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub enum SignalCommand {
-    SignalChild {
-        gemeente: GemeenteCode,
-        signal_id: Uuid,
-        signaller: OrganisationId,
-        child: ChildRef,
-        household: Option<HouseholdRef>,
-        reason: SignalReason,
-        referral: Referral,
-        signalled_on: Date,
-    },
-    RecordOutcome {
-        gemeente: GemeenteCode,
-        outcome: SignalOutcome,
-        recorded_on: Date,
-    },
+    SignalChild(SignalChild),
+    RecordOutcome(RecordOutcome),
+}
+
+/// A signaller records a child in need and refers the family.
+#[derive(Debug, Clone)]
+pub struct SignalChild {
+    pub gemeente: GemeenteCode,
+    pub signal_id: Uuid,
+    pub signaller: OrganisationId,
+    pub child: ChildRef,
+    pub household: Option<HouseholdRef>,
+    pub reason: SignalReason,
+    pub referral: Referral,
+    pub signalled_on: Date,
+}
+
+/// The signaller records what came of the signal.
+#[derive(Debug, Clone)]
+pub struct RecordOutcome {
+    pub gemeente: GemeenteCode,
+    pub outcome: SignalOutcome,
+    pub recorded_on: Date,
 }

@@ -1,4 +1,4 @@
-use kindpakket_platform::http::{Rejection, RejectionKind};
+use kindpakket_platform::refusal::{Refusal, RefusalKind};
 
 /// Why a signal command was refused. The messages are Dutch: the caller reads them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -11,12 +11,12 @@ pub enum SignalError {
     OutcomeBeforeSignal,
 }
 
-impl Rejection for SignalError {
-    fn kind(&self) -> RejectionKind {
+impl Refusal for SignalError {
+    fn kind(&self) -> RefusalKind {
         match self {
-            SignalError::AlreadyExists => RejectionKind::Conflict,
-            SignalError::NotFound => RejectionKind::NotFound,
-            SignalError::OutcomeBeforeSignal => RejectionKind::Invalid,
+            SignalError::AlreadyExists => RefusalKind::Conflict,
+            SignalError::NotFound => RefusalKind::NotFound,
+            SignalError::OutcomeBeforeSignal => RefusalKind::Invalid,
         }
     }
 }

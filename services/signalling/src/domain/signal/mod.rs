@@ -5,12 +5,13 @@ mod error;
 mod events;
 pub mod upcasters;
 
-pub use commands::SignalCommand;
+pub use commands::{RecordOutcome, SignalChild, SignalCommand};
 pub use error::SignalError;
 pub use events::SignalEvent;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::signalling::{
     ChildSignalled, Referral, SignalOutcome, SignalOutcomeRecorded, SignalReason,
 };
@@ -50,58 +51,14 @@ impl Aggregate for Signal {
         _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), SignalError> {
-        match command {
-            SignalCommand::SignalChild {
-                gemeente,
-                signal_id,
-                signaller,
-                child,
-                household,
-                reason,
-                referral,
-                signalled_on,
-            } => {
-                if self.details.is_some() {
-                    return Err(SignalError::AlreadyExists);
-                }
-                let event = ChildSignalled {
-                    signal_id,
-                    signaller,
-                    child,
-                    household,
-                    reason,
-                    referral,
-                    signalled_on,
-                };
-                sink.write(SignalEvent::ChildSignalled { gemeente, event }, self)
-                    .await;
-                Ok(())
-            }
-            SignalCommand::RecordOutcome {
-                gemeente,
-                outcome,
-                recorded_on,
-            } => {
-                let details = self.details.as_ref().ok_or(SignalError::NotFound)?;
-                if details.gemeente != gemeente {
-                    return Err(SignalError::NotFound);
-                }
-                if recorded_on < details.signalled_on {
-                    return Err(SignalError::OutcomeBeforeSignal);
-                }
-                if self.outcome == Some(outcome) {
-                    // Recording the same outcome again changes nothing.
-                    return Ok(());
-                }
-                let event = SignalOutcomeRecorded {
-                    signal_id: details.signal_id,
-                    outcome,
-                    recorded_on,
-                };
-                sink.write(SignalEvent::OutcomeRecorded(event), self).await;
-                Ok(())
-            }
+        let events = match command {
+            SignalCommand::SignalChild(command) => self.signal_child(command)?,
+            SignalCommand::RecordOutcome(command) => self.record_outcome(command)?,
+        };
+        for event in events {
+            sink.write(event, self).await;
         }
+        Ok(())
     }
 
     fn apply(&mut self, event: SignalEvent) {
@@ -119,6 +76,55 @@ impl Aggregate for Signal {
             }
             SignalEvent::OutcomeRecorded(event) => self.outcome = Some(event.outcome),
         }
+    }
+}
+
+impl Tenanted for Signal {
+    const NOT_FOUND: &'static str = "Deze signalering bestaat niet in deze gemeente.";
+
+    fn gemeente(&self) -> Option<&GemeenteCode> {
+        self.details.as_ref().map(|details| &details.gemeente)
+    }
+}
+
+impl Signal {
+    fn signal_child(&self, command: SignalChild) -> Result<Vec<SignalEvent>, SignalError> {
+        if self.details.is_some() {
+            return Err(SignalError::AlreadyExists);
+        }
+        let event = ChildSignalled {
+            signal_id: command.signal_id,
+            signaller: command.signaller,
+            child: command.child,
+            household: command.household,
+            reason: command.reason,
+            referral: command.referral,
+            signalled_on: command.signalled_on,
+        };
+        Ok(vec![SignalEvent::ChildSignalled {
+            gemeente: command.gemeente,
+            event,
+        }])
+    }
+
+    fn record_outcome(&self, command: RecordOutcome) -> Result<Vec<SignalEvent>, SignalError> {
+        let details = self
+            .details
+            .as_ref()
+            .filter(|details| details.gemeente == command.gemeente)
+            .ok_or(SignalError::NotFound)?;
+        if command.recorded_on < details.signalled_on {
+            return Err(SignalError::OutcomeBeforeSignal);
+        }
+        if self.outcome == Some(command.outcome) {
+            // Recording the same outcome again changes nothing.
+            return Ok(vec![]);
+        }
+        Ok(vec![SignalEvent::OutcomeRecorded(SignalOutcomeRecorded {
+            signal_id: details.signal_id,
+            outcome: command.outcome,
+            recorded_on: command.recorded_on,
+        })])
     }
 }
 
@@ -146,7 +152,7 @@ mod tests {
 
     fn signal_child() -> SignalCommand {
         let event = signalled();
-        SignalCommand::SignalChild {
+        SignalCommand::SignalChild(SignalChild {
             gemeente: gemeente(),
             signal_id: event.signal_id,
             signaller: event.signaller,
@@ -155,7 +161,7 @@ mod tests {
             reason: event.reason,
             referral: event.referral,
             signalled_on: event.signalled_on,
-        }
+        })
     }
 
     #[tokio::test]
@@ -182,11 +188,11 @@ mod tests {
     async fn an_outcome_needs_a_signal_in_the_same_gemeente() {
         TestFramework::<Signal>::with(())
             .given_no_previous_events()
-            .when_async(SignalCommand::RecordOutcome {
+            .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: gemeente(),
                 outcome: SignalOutcome::Applied,
                 recorded_on: date!(2026 - 09 - 02),
-            })
+            }))
             .await
             .then_expect_error(SignalError::NotFound);
         TestFramework::<Signal>::with(())
@@ -194,11 +200,11 @@ mod tests {
                 gemeente: gemeente(),
                 event: signalled(),
             }])
-            .when_async(SignalCommand::RecordOutcome {
+            .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: GemeenteCode::parse("GM0363").unwrap(),
                 outcome: SignalOutcome::Applied,
                 recorded_on: date!(2026 - 09 - 02),
-            })
+            }))
             .await
             .then_expect_error(SignalError::NotFound);
     }
@@ -218,11 +224,11 @@ mod tests {
                 },
                 recorded,
             ])
-            .when_async(SignalCommand::RecordOutcome {
+            .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: gemeente(),
                 outcome: SignalOutcome::Contacted,
                 recorded_on: date!(2026 - 09 - 03),
-            })
+            }))
             .await
             .then_expect_events(vec![]);
     }
