@@ -1,30 +1,26 @@
 //! No two regeling versions of one gemeente may be in force on the same day. Versions are separate
 //! aggregates (a samenwerkingsverband's version covers several gemeenten), so this invariant spans
 //! aggregates: it is checked against the committed events while holding an advisory lock that every
-//! publication takes, and the new version is committed under the same lock.
+//! publication takes, and the new version is committed under the same lock
+//! ([`crate::publication`]).
 
+use kindpakket_platform::locks::AdvisoryLock;
 use kindpakket_proto::GemeenteCode;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
 
-/// A session of its own holding the publication lock; dropping it closes the session and frees the lock.
-pub struct CalendarLock {
-    _connection: PgConnection,
-}
+/// The one lock every publication takes, in every gemeente: a samenwerkingsverband's version and a
+/// member's own version must not pass each other.
+const CALENDAR_LOCK: &str = "kindpakket-regeling-calendar";
 
-pub async fn lock(pool: &PgPool) -> Result<CalendarLock, sqlx::Error> {
-    let mut connection = pool.acquire().await?.detach();
-    sqlx::query("SELECT pg_advisory_lock(hashtext('kindpakket-regeling-calendar'))")
-        .execute(&mut connection)
-        .await?;
-    Ok(CalendarLock {
-        _connection: connection,
-    })
+/// Waits for the publication lock; it is held until the guard is dropped.
+pub async fn lock(pool: &PgPool) -> Result<AdvisoryLock, sqlx::Error> {
+    AdvisoryLock::acquire(pool, &[CALENDAR_LOCK]).await
 }
 
 /// A published version that shares a day with the given period in one of the given gemeenten.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Overlap {
     pub regeling_id: Uuid,
     pub gemeente: String,
@@ -32,15 +28,19 @@ pub struct Overlap {
     pub valid_until: Date,
 }
 
+/// The earliest published version that overlaps `valid_from..=valid_until` in one of `gemeenten`.
 pub async fn overlapping(
     pool: &PgPool,
     gemeenten: &[GemeenteCode],
     valid_from: Date,
     valid_until: Date,
 ) -> Result<Option<Overlap>, sqlx::Error> {
-    let codes: Vec<String> = gemeenten.iter().map(ToString::to_string).collect();
-    let row: Option<(Uuid, String, Date, Date)> = sqlx::query_as(
-        "SELECT (version->>'regeling_id')::uuid, member, (version->>'valid_from')::date, (version->>'valid_until')::date
+    let codes: Vec<&str> = gemeenten.iter().map(GemeenteCode::as_str).collect();
+    sqlx::query_as(
+        "SELECT (version->>'regeling_id')::uuid AS regeling_id,
+                member AS gemeente,
+                (version->>'valid_from')::date AS valid_from,
+                (version->>'valid_until')::date AS valid_until
          FROM (SELECT payload::jsonb->'Published' AS version FROM events
                WHERE aggregate_type = 'regeling' AND event_type = 'Published') published,
               jsonb_array_elements_text(version->'gemeenten') AS member
@@ -54,13 +54,5 @@ pub async fn overlapping(
     .bind(valid_from)
     .bind(valid_until)
     .fetch_optional(pool)
-    .await?;
-    Ok(
-        row.map(|(regeling_id, gemeente, valid_from, valid_until)| Overlap {
-            regeling_id,
-            gemeente,
-            valid_from,
-            valid_until,
-        }),
-    )
+    .await
 }

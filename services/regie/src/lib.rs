@@ -2,7 +2,9 @@
 //! with its catalogue of provisions and enrols partners.
 //!
 //! - [`domain`]: the `Regeling` and `Enrolment` aggregates, pure rules without I/O;
-//! - [`calendar`]: no two regeling versions of a gemeente overlap (an invariant across aggregates);
+//! - [`publication`]: publishing a regeling version, the use-case that spans versions;
+//! - [`calendar`]: the published versions that overlap a new one, and the lock every publication
+//!   holds, so that no two versions of a gemeente overlap;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/regelingen`, `/partners`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
 //! - [`startup`] wires the parts together.
@@ -10,5 +12,6 @@
 pub mod calendar;
 pub mod domain;
 pub mod http;
+pub mod publication;
 pub mod publish;
 pub mod startup;

@@ -10,6 +10,7 @@ use kindpakket_proto::Service;
 use crate::{http, publish};
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+    let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
     let mut infrastructure =
         Infrastructure::start("regie", config, &[EVENT_STORE_MIGRATION]).await?;
     infrastructure
@@ -20,7 +21,5 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         regelingen: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
         enrolments: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
     };
-    infrastructure
-        .serve(http::router(state), http::openapi())
-        .await
+    infrastructure.serve(api.with_state(state), document).await
 }

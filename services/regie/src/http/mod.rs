@@ -1,91 +1,109 @@
-//! The regie API.
+//! The regie API: every endpoint declared once, in [`routes`]; who may call it, what it takes and
+//! what it answers follow from its handler's types.
 
 mod partners;
 mod regelingen;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
-use axum::Router;
-use kindpakket_platform::http::{OpenApi, Operation};
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::ApiRouter;
+use kindpakket_platform::http::ApiDescription;
+use kindpakket_platform::roles;
 use kindpakket_platform::store::AggregateStore;
-use kindpakket_proto::Role;
-use serde_json::Value;
 
 use crate::domain::enrolment::Enrolment;
 use crate::domain::regeling::Regeling;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The service's own database: the calendar reads the published versions from its events.
     pub pool: sqlx::PgPool,
     pub regelingen: Arc<AggregateStore<Regeling>>,
     pub enrolments: Arc<AggregateStore<Enrolment>>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
+roles!(
+    /// Who publishes regelingen and enrols partners: the regievoerder alone.
+    pub Regie = [Regievoerder]
+);
+
+roles!(
+    /// Who reads regelingen and enrolments: the regievoerder, the partners and signallers who work
+    /// with them, and the auditor.
+    pub Readers = [Regievoerder, Partner, Signaller, Auditor]
+);
+
+pub const DESCRIPTION: ApiDescription = ApiDescription {
+    title: "Kindpakket — regie",
+    description: "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen) en schrijft partners in.",
+};
+
+pub fn routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/regelingen",
-            post(regelingen::publish),
+            post_with(regelingen::publish, |op| {
+                op.summary("Een regeling publiceren")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/regelingen/{id}",
-            get(regelingen::get_regeling),
+            get_with(regelingen::get_regeling, |op| op.summary("Een regeling")),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/partners",
-            post(partners::enrol),
+            post_with(partners::enrol, |op| op.summary("Een partner inschrijven")),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/partners/{partner}",
-            get(partners::get_enrolment),
+            get_with(partners::get_enrolment, |op| {
+                op.summary("De inschrijving van een partner")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/partners/{partner}/beeindiging",
-            post(partners::end),
+            post_with(partners::end, |op| {
+                op.summary("De inschrijving van een partner beëindigen")
+            }),
         )
-        .with_state(state)
 }
 
-pub fn openapi() -> Value {
-    OpenApi::new(
-        "Kindpakket — regie",
-        "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen) en schrijft partners in.",
-    )
-    .with_body::<regelingen::PublishRegelingRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/regelingen",
-        summary: "Een regeling publiceren",
-        roles: &[Role::Regievoerder],
-        status: 201,
-    })
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/gemeenten/{gemeente}/regelingen/{id}",
-        summary: "Een regeling",
-        roles: regelingen::READERS,
-        status: 200,
-    })
-    .with_body::<partners::EnrolRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/partners",
-        summary: "Een partner inschrijven",
-        roles: &[Role::Regievoerder],
-        status: 201,
-    })
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/gemeenten/{gemeente}/partners/{partner}",
-        summary: "De inschrijving van een partner",
-        roles: regelingen::READERS,
-        status: 200,
-    })
-    .with_body::<partners::EndEnrolmentRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/partners/{partner}/beeindiging",
-        summary: "De inschrijving van een partner beëindigen",
-        roles: &[Role::Regievoerder],
-        status: 200,
-    })
-    .document()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_says_who_may_call_it() {
+        let (_, document) =
+            kindpakket_platform::http::finish(routes(), DESCRIPTION).expect("a complete document");
+        let json = serde_json::to_value(&document).unwrap();
+        let roles = |path: &str, method: &str| json["paths"][path][method]["x-rollen"].clone();
+        let regie = serde_json::json!(["regievoerder"]);
+        let readers = serde_json::json!(["regievoerder", "partner", "signaller", "auditor"]);
+        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 5);
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/regelingen", "post"),
+            regie
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/regelingen/{id}", "get"),
+            readers
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/partners", "post"),
+            regie
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/partners/{partner}", "get"),
+            readers
+        );
+        assert_eq!(
+            roles(
+                "/api/v1/gemeenten/{gemeente}/partners/{partner}/beeindiging",
+                "post"
+            ),
+            regie
+        );
+    }
 }

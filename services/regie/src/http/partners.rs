@@ -1,18 +1,19 @@
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+//! `/partners`: enrol a partner, read its enrolment, end it.
+
+use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente};
+use kindpakket_platform::store::LoadError;
 use kindpakket_proto::regie::{Mandate, PartnerEnrolled};
-use kindpakket_proto::{OrganisationId, ProvisionCode, Role};
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{Cents, OrganisationId, ProvisionCode};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::AppState;
-use crate::domain::enrolment::{enrolment_id, EnrolmentCommand};
+use super::{AppState, Readers, Regie};
+use crate::domain::enrolment::{End, Enrol, EnrolmentCommand, EnrolmentId};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -25,21 +26,22 @@ pub struct EnrolRequest {
     pub provisions: Vec<ProvisionCode>,
     #[serde(rename = "rollen")]
     pub roles: Vec<PartnerRoleDto>,
+    /// Date of enrolment; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
     /// Required with the role `besluiten`: what the partner may decide.
     #[serde(rename = "mandaat", default)]
     pub mandate: Option<MandateDto>,
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MandateDto {
     #[serde(rename = "voorzieningen")]
     pub provisions: Vec<ProvisionCode>,
     #[serde(rename = "maximumBedragCent")]
-    pub max_amount_cents: i64,
+    pub max_amount_cents: Cents,
     #[serde(rename = "maatwerkToegestaan")]
     pub custom_decisions: bool,
 }
@@ -47,8 +49,9 @@ pub struct MandateDto {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndEnrolmentRequest {
+    /// Date the enrolment ends; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
@@ -62,111 +65,168 @@ dutch_enum!(
     }
 );
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
-pub async fn enrol(
-    State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-    ApiJson(request): ApiJson<EnrolRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let partner = request.partner.clone();
-    let mut roles: Vec<_> = request.roles.into_iter().map(Into::into).collect();
-    roles.dedup();
-    let enrolment = PartnerEnrolled {
-        partner: request.partner,
-        name: request.name.trim().to_owned(),
-        provisions: request.provisions,
-        roles,
-        enrolled_on: request
-            .date
-            .unwrap_or_else(|| OffsetDateTime::now_utc().date()),
-        mandate: request.mandate.map(|mandate| Mandate {
+/// The partner in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PartnerPath {
+    /// The partner's organisation code, e.g. `leergeld-den-haag`.
+    pub partner: OrganisationId,
+}
+
+/// A partner was enrolled.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PartnerCreated {
+    pub partner: OrganisationId,
+}
+
+/// A partner's enrolment, ended or not.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EnrolmentView {
+    pub partner: OrganisationId,
+    #[serde(rename = "naam")]
+    pub name: String,
+    #[serde(rename = "voorzieningen")]
+    pub provisions: Vec<ProvisionCode>,
+    #[serde(rename = "rollen")]
+    pub roles: Vec<PartnerRoleDto>,
+    #[serde(rename = "ingeschrevenOp")]
+    #[schemars(with = "DateSchema")]
+    pub enrolled_on: Date,
+    #[serde(rename = "mandaat")]
+    pub mandate: Option<MandateDto>,
+    /// When the enrolment ended, if it did.
+    #[serde(rename = "beeindigdOp")]
+    #[schemars(with = "Option<DateSchema>")]
+    pub ended_on: Option<Date>,
+}
+
+/// A partner's enrolment was ended.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EnrolmentEnded {
+    pub partner: OrganisationId,
+    #[serde(rename = "beeindigdOp")]
+    #[schemars(with = "DateSchema")]
+    pub ended_on: Date,
+}
+
+impl From<MandateDto> for Mandate {
+    fn from(mandate: MandateDto) -> Self {
+        Mandate {
             provisions: mandate.provisions,
             max_amount_cents: mandate.max_amount_cents,
             custom_decisions: mandate.custom_decisions,
-        }),
-    };
-    state
-        .enrolments
-        .execute(
-            &enrolment_id(&gemeente, &partner),
-            EnrolmentCommand::Enrol {
-                gemeente: gemeente.clone(),
-                enrolment,
-            },
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    let location = format!("/api/v1/gemeenten/{gemeente}/partners/{partner}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(json!({"partner": partner})),
+        }
+    }
+}
+
+impl From<Mandate> for MandateDto {
+    fn from(mandate: Mandate) -> Self {
+        MandateDto {
+            provisions: mandate.provisions,
+            max_amount_cents: mandate.max_amount_cents,
+            custom_decisions: mandate.custom_decisions,
+        }
+    }
+}
+
+impl EnrolRequest {
+    fn into_enrolment(self) -> PartnerEnrolled {
+        let mut roles: Vec<_> = self.roles.into_iter().map(Into::into).collect();
+        roles.dedup();
+        PartnerEnrolled {
+            partner: self.partner,
+            name: self.name.trim().to_owned(),
+            provisions: self.provisions,
+            roles,
+            enrolled_on: self.date.unwrap_or_else(today),
+            mandate: self.mandate.map(Into::into),
+        }
+    }
+}
+
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// What a caller reads of a partner that is not enrolled here.
+fn not_enrolled(partner: &OrganisationId) -> ApiError {
+    ApiError::not_found(format!(
+        "Partner '{partner}' is niet ingeschreven in deze gemeente."
     ))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, partner = %partner))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn enrol(
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiJson(request): ApiJson<EnrolRequest>,
+) -> Result<Created<PartnerCreated>, ApiError> {
+    let gemeente = &caller.gemeente;
+    let partner = request.partner.clone();
+    let command = EnrolmentCommand::Enrol(Enrol {
+        gemeente: gemeente.clone(),
+        enrolment: request.into_enrolment(),
+    });
+    let id = EnrolmentId {
+        gemeente,
+        partner: &partner,
+    };
+    state
+        .enrolments
+        .execute(id, command, &caller.command_context(gemeente))
+        .await?;
+    Ok(Created::at(
+        format!("/api/v1/gemeenten/{gemeente}/partners/{partner}"),
+        PartnerCreated { partner },
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %partner))]
 pub async fn end(
     State(state): State<AppState>,
-    Path((gemeente, partner)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Regie>,
+    ApiPath(PartnerPath { partner }): ApiPath<PartnerPath>,
     ApiJson(request): ApiJson<EndEnrolmentRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let partner = OrganisationId::parse(&partner).map_err(|_| {
-        ApiError::not_found(format!(
-            "Partner '{partner}' is niet ingeschreven in deze gemeente."
-        ))
-    })?;
-    let ended_on = request
-        .date
-        .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+) -> Result<Json<EnrolmentEnded>, ApiError> {
+    let gemeente = &caller.gemeente;
+    let ended_on = request.date.unwrap_or_else(today);
+    let id = EnrolmentId {
+        gemeente,
+        partner: &partner,
+    };
     state
         .enrolments
         .execute(
-            &enrolment_id(&gemeente, &partner),
-            EnrolmentCommand::End { ended_on },
-            &caller.command_context(&gemeente),
+            id,
+            EnrolmentCommand::End(End { ended_on }),
+            &caller.command_context(gemeente),
         )
         .await?;
-    Ok(Json(json!({"partner": partner, "beeindigdOp": ended_on})))
+    Ok(Json(EnrolmentEnded { partner, ended_on }))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, partner = %partner))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %partner))]
 pub async fn get_enrolment(
     State(state): State<AppState>,
-    Path((gemeente, partner)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(super::regelingen::READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let not_found = || {
-        ApiError::not_found(format!(
-            "Partner '{partner}' is niet ingeschreven in deze gemeente."
-        ))
+    caller: InGemeente<Readers>,
+    ApiPath(PartnerPath { partner }): ApiPath<PartnerPath>,
+) -> Result<Json<EnrolmentView>, ApiError> {
+    let id = EnrolmentId {
+        gemeente: &caller.gemeente,
+        partner: &partner,
     };
-    let partner_id = OrganisationId::parse(&partner).map_err(|_| not_found())?;
-    let enrolment = state
-        .enrolments
-        .load(&enrolment_id(&gemeente, &partner_id))
-        .await
-        .map_err(ApiError::internal)?;
-    let enrolled = enrolment.enrolled.ok_or_else(not_found)?;
-    let roles: Vec<PartnerRoleDto> = enrolled.roles.into_iter().map(Into::into).collect();
-    Ok(Json(json!({
-        "partner": enrolled.partner,
-        "naam": enrolled.name,
-        "voorzieningen": enrolled.provisions,
-        "rollen": roles,
-        "ingeschrevenOp": enrolled.enrolled_on,
-        "mandaat": enrolled.mandate.as_ref().map(|mandate| MandateDto {
-            provisions: mandate.provisions.clone(),
-            max_amount_cents: mandate.max_amount_cents,
-            custom_decisions: mandate.custom_decisions,
-        }),
-        "beeindigdOp": enrolment.ended_on,
-    })))
+    let enrolment = match state.enrolments.load_in(&caller.gemeente, id).await {
+        Ok(enrolment) => enrolment,
+        Err(LoadError::NotFound(_)) => return Err(not_enrolled(&partner)),
+        Err(error) => return Err(error.into()),
+    };
+    let enrolled = enrolment.enrolled.ok_or_else(|| not_enrolled(&partner))?;
+    Ok(Json(EnrolmentView {
+        partner: enrolled.partner,
+        name: enrolled.name,
+        provisions: enrolled.provisions,
+        roles: enrolled.roles.into_iter().map(Into::into).collect(),
+        enrolled_on: enrolled.enrolled_on,
+        mandate: enrolled.mandate.map(Into::into),
+        ended_on: enrolment.ended_on,
+    }))
 }

@@ -1,30 +1,22 @@
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+//! `/regelingen`: publish a regeling version, read one.
+
+use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente};
 use kindpakket_proto::regie::{
     AgeBand, AgeThreshold, Budget, CoFinancing, DisposableIncomeRule, Funder, IncomeThreshold,
     Provision, RegelingPublished, ScaleBand,
 };
-use kindpakket_proto::{GemeenteCode, OrganisationId, ProvisionCode, Role};
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{Cents, GemeenteCode, OrganisationId, ProvisionCode};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use time::Date;
 use uuid::Uuid;
 
-use super::AppState;
-use crate::calendar;
-use crate::domain::regeling::RegelingCommand;
-
-pub const READERS: &[Role] = &[
-    Role::Regievoerder,
-    Role::Partner,
-    Role::Signaller,
-    Role::Auditor,
-];
+use super::{AppState, Readers, Regie};
+use crate::publication::{self, PublicationError};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,10 +24,10 @@ pub struct PublishRegelingRequest {
     #[serde(rename = "jaar")]
     pub year: i32,
     #[serde(rename = "geldigVanaf")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub valid_from: Date,
     #[serde(rename = "geldigTot")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub valid_until: Date,
     /// For a samenwerkingsverband: every gemeente the regeling covers (the one in the path included).
     #[serde(rename = "gemeenten", default)]
@@ -61,6 +53,48 @@ pub struct PublishRegelingRequest {
     pub declaration_sample_percent: Option<u8>,
 }
 
+/// A regeling version as it is read back: what was published, with its id and gemeenten.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RegelingView {
+    pub id: Uuid,
+    pub gemeenten: Vec<GemeenteCode>,
+    #[serde(rename = "jaar")]
+    pub year: i32,
+    #[serde(rename = "geldigVanaf")]
+    #[schemars(with = "DateSchema")]
+    pub valid_from: Date,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    #[serde(rename = "inkomensgrens")]
+    pub income_threshold: ThresholdDto,
+    #[serde(rename = "voorzieningen")]
+    pub provisions: Vec<ProvisionDto>,
+    #[serde(rename = "inkomensgrensPerLeeftijd")]
+    pub thresholds_by_age: Vec<AgeThresholdDto>,
+    #[serde(rename = "glijdendeSchaal")]
+    pub sliding_scale: Vec<ScaleBandDto>,
+    #[serde(rename = "besteedbaarInkomen")]
+    pub disposable_income_rule: Option<DisposableIncomeDto>,
+    #[serde(rename = "budgetten")]
+    pub budgets: Vec<BudgetDto>,
+    #[serde(rename = "steekproefPercentage")]
+    pub declaration_sample_percent: Option<u8>,
+}
+
+/// A regeling version was published.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RegelingCreated {
+    pub id: Uuid,
+}
+
+/// The regeling version in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RegelingPath {
+    /// The version's id, as its publication answered.
+    pub id: Uuid,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetDto {
@@ -75,7 +109,7 @@ pub struct BudgetDto {
     #[serde(rename = "bron")]
     pub source: FundingSourceDto,
     #[serde(rename = "bedragCent")]
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
 }
 
 /// Who pays, in order: the first whose budget has room funds a grant.
@@ -121,11 +155,11 @@ pub struct ScaleBandDto {
 #[serde(deny_unknown_fields)]
 pub struct DisposableIncomeDto {
     #[serde(rename = "eersteVolwasseneCent")]
-    pub first_adult_cents: i64,
+    pub first_adult_cents: Cents,
     #[serde(rename = "tweedeVolwasseneCent")]
-    pub second_adult_cents: i64,
+    pub second_adult_cents: Cents,
     #[serde(rename = "perKindCent")]
-    pub per_child_cents: i64,
+    pub per_child_cents: Cents,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
@@ -152,7 +186,7 @@ pub struct ProvisionDto {
     #[serde(rename = "leeftijdTot")]
     pub max_age: u8,
     #[serde(rename = "waardeCent")]
-    pub value_cents: i64,
+    pub value_cents: Cents,
     #[serde(rename = "vorm")]
     pub form: DeliveryFormDto,
     /// A group narrower than the age band, e.g. only brugklassers.
@@ -224,174 +258,92 @@ dutch_enum!(
     }
 );
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
-pub async fn publish(
-    State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-    ApiJson(request): ApiJson<PublishRegelingRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let mut gemeenten = request.gemeenten;
-    if gemeenten.is_empty() {
-        gemeenten.push(gemeente.clone());
-    }
-    if !gemeenten.contains(&gemeente) {
-        return Err(ApiError::unprocessable(format!(
-            "De gemeente {gemeente} uit de URL moet een van de gemeenten van de regeling zijn."
-        )));
-    }
-    gemeenten.sort();
-    gemeenten.dedup();
-    let regeling_id = Uuid::new_v4();
-    let regeling = RegelingPublished {
-        regeling_id,
-        gemeenten,
-        year: request.year,
-        valid_from: request.valid_from,
-        valid_until: request.valid_until,
-        income_threshold: match request.income_threshold {
+impl From<ThresholdDto> for IncomeThreshold {
+    fn from(threshold: ThresholdDto) -> Self {
+        match threshold {
             ThresholdDto::Percentage { percentage } => IncomeThreshold::PercentOfSocialMinimum {
                 percent: percentage,
             },
             ThresholdDto::Individual => IncomeThreshold::IndividualCircumstances,
-        },
-        provisions: request
-            .provisions
-            .into_iter()
-            .map(|provision| Provision {
-                code: provision.code,
-                name: provision.name,
-                provision_type: provision.provision_type.into(),
-                target_group: AgeBand {
-                    min_age: provision.min_age,
-                    max_age: provision.max_age,
-                },
-                value_cents: provision.value_cents,
-                form: provision.form.into(),
-                specific_group: provision.specific_group.map(Into::into),
-                requestable_separately: provision.requestable_separately,
-                funders: provision
-                    .funders
-                    .into_iter()
-                    .map(|funder| Funder {
-                        organisation: funder.organisation,
-                        source: funder.source.into(),
-                    })
-                    .collect(),
-                co_financing: provision.co_financing.map(|co| CoFinancing {
-                    funder: Funder {
-                        organisation: co.organisation,
-                        source: co.source.into(),
-                    },
-                    share_percent: co.share_percent,
-                }),
-                units: provision.units,
-            })
-            .collect(),
-        declaration_sample_percent: request.declaration_sample_percent,
-        budgets: request
-            .budgets
-            .into_iter()
-            .map(|budget| Budget {
-                provision: budget.provision,
-                provision_type: budget.provision_type.map(Into::into),
-                source: budget.source.into(),
-                amount_cents: budget.amount_cents,
-            })
-            .collect(),
-        thresholds_by_age: request
-            .thresholds_by_age
-            .iter()
-            .map(|threshold| AgeThreshold {
-                ages: AgeBand {
-                    min_age: threshold.min_age,
-                    max_age: threshold.max_age,
-                },
-                percent: threshold.percentage,
-            })
-            .collect(),
-        sliding_scale: request
-            .sliding_scale
-            .iter()
-            .map(|band| ScaleBand {
-                up_to_percent: band.up_to_percent,
-                share_percent: band.share_percent,
-            })
-            .collect(),
-        disposable_income_rule: request
-            .disposable_income_rule
-            .map(|rule| DisposableIncomeRule {
-                first_adult_cents: rule.first_adult_cents,
-                second_adult_cents: rule.second_adult_cents,
-                per_child_cents: rule.per_child_cents,
-            }),
-    };
-    // Checked and committed under one lock: no two versions of a gemeente overlap.
-    let _calendar = calendar::lock(&state.pool)
-        .await
-        .map_err(ApiError::internal)?;
-    let overlap = calendar::overlapping(
-        &state.pool,
-        &regeling.gemeenten,
-        regeling.valid_from,
-        regeling.valid_until,
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    if let Some(overlap) = overlap {
-        return Err(ApiError::unprocessable(format!(
-            "Deze regeling overlapt in gemeente {} met regeling {}, die geldt van {} tot en met {}. Laat de nieuwe versie beginnen na het einde van de vorige.",
-            overlap.gemeente, overlap.regeling_id, overlap.valid_from, overlap.valid_until
-        )));
+        }
     }
-    state
-        .regelingen
-        .execute(
-            &regeling_id.to_string(),
-            RegelingCommand::Publish(regeling),
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    let location = format!("/api/v1/gemeenten/{gemeente}/regelingen/{regeling_id}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(json!({"id": regeling_id})),
-    ))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, regeling_id = %id))]
-pub async fn get_regeling(
-    State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let regeling_id = id_from_path(&id, "Regeling")?;
-    let regeling = state
-        .regelingen
-        .load(&regeling_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    if !regeling.covers(&gemeente) {
-        return Err(ApiError::not_found(format!(
-            "Regeling '{regeling_id}' bestaat niet in deze gemeente."
-        )));
+impl From<IncomeThreshold> for ThresholdDto {
+    fn from(threshold: IncomeThreshold) -> Self {
+        match threshold {
+            IncomeThreshold::PercentOfSocialMinimum { percent } => ThresholdDto::Percentage {
+                percentage: percent,
+            },
+            IncomeThreshold::IndividualCircumstances => ThresholdDto::Individual,
+        }
     }
-    let published = regeling.published.expect("covers() implies published");
-    let threshold = match published.income_threshold {
-        IncomeThreshold::PercentOfSocialMinimum { percent } => ThresholdDto::Percentage {
-            percentage: percent,
-        },
-        IncomeThreshold::IndividualCircumstances => ThresholdDto::Individual,
-    };
-    let provisions: Vec<ProvisionDto> = published
-        .provisions
-        .into_iter()
-        .map(|provision| ProvisionDto {
+}
+
+impl From<FunderDto> for Funder {
+    fn from(funder: FunderDto) -> Self {
+        Funder {
+            organisation: funder.organisation,
+            source: funder.source.into(),
+        }
+    }
+}
+
+impl From<Funder> for FunderDto {
+    fn from(funder: Funder) -> Self {
+        FunderDto {
+            organisation: funder.organisation,
+            source: funder.source.into(),
+        }
+    }
+}
+
+impl From<CoFinancingDto> for CoFinancing {
+    fn from(co: CoFinancingDto) -> Self {
+        CoFinancing {
+            funder: Funder {
+                organisation: co.organisation,
+                source: co.source.into(),
+            },
+            share_percent: co.share_percent,
+        }
+    }
+}
+
+impl From<CoFinancing> for CoFinancingDto {
+    fn from(co: CoFinancing) -> Self {
+        CoFinancingDto {
+            organisation: co.funder.organisation,
+            source: co.funder.source.into(),
+            share_percent: co.share_percent,
+        }
+    }
+}
+
+impl From<ProvisionDto> for Provision {
+    fn from(provision: ProvisionDto) -> Self {
+        Provision {
+            code: provision.code,
+            name: provision.name,
+            provision_type: provision.provision_type.into(),
+            target_group: AgeBand {
+                min_age: provision.min_age,
+                max_age: provision.max_age,
+            },
+            value_cents: provision.value_cents,
+            form: provision.form.into(),
+            specific_group: provision.specific_group.map(Into::into),
+            requestable_separately: provision.requestable_separately,
+            funders: provision.funders.into_iter().map(Into::into).collect(),
+            co_financing: provision.co_financing.map(Into::into),
+            units: provision.units,
+        }
+    }
+}
+
+impl From<Provision> for ProvisionDto {
+    fn from(provision: Provision) -> Self {
+        ProvisionDto {
             code: provision.code,
             name: provision.name,
             provision_type: provision.provision_type.into(),
@@ -401,68 +353,270 @@ pub async fn get_regeling(
             form: provision.form.into(),
             specific_group: provision.specific_group.map(Into::into),
             requestable_separately: provision.requestable_separately,
-            funders: provision
-                .funders
-                .iter()
-                .map(|funder| FunderDto {
-                    organisation: funder.organisation.clone(),
-                    source: funder.source.into(),
-                })
-                .collect(),
-            co_financing: provision.co_financing.as_ref().map(|co| CoFinancingDto {
-                organisation: co.funder.organisation.clone(),
-                source: co.funder.source.into(),
-                share_percent: co.share_percent,
-            }),
+            funders: provision.funders.into_iter().map(Into::into).collect(),
+            co_financing: provision.co_financing.map(Into::into),
             units: provision.units,
-        })
-        .collect();
-    let budgets: Vec<BudgetDto> = published
-        .budgets
-        .iter()
-        .map(|budget| BudgetDto {
-            provision: budget.provision.clone(),
+        }
+    }
+}
+
+impl From<BudgetDto> for Budget {
+    fn from(budget: BudgetDto) -> Self {
+        Budget {
+            provision: budget.provision,
             provision_type: budget.provision_type.map(Into::into),
             source: budget.source.into(),
             amount_cents: budget.amount_cents,
-        })
-        .collect();
-    let thresholds_by_age: Vec<AgeThresholdDto> = published
-        .thresholds_by_age
-        .iter()
-        .map(|threshold| AgeThresholdDto {
+        }
+    }
+}
+
+impl From<Budget> for BudgetDto {
+    fn from(budget: Budget) -> Self {
+        BudgetDto {
+            provision: budget.provision,
+            provision_type: budget.provision_type.map(Into::into),
+            source: budget.source.into(),
+            amount_cents: budget.amount_cents,
+        }
+    }
+}
+
+impl From<AgeThresholdDto> for AgeThreshold {
+    fn from(threshold: AgeThresholdDto) -> Self {
+        AgeThreshold {
+            ages: AgeBand {
+                min_age: threshold.min_age,
+                max_age: threshold.max_age,
+            },
+            percent: threshold.percentage,
+        }
+    }
+}
+
+impl From<AgeThreshold> for AgeThresholdDto {
+    fn from(threshold: AgeThreshold) -> Self {
+        AgeThresholdDto {
             min_age: threshold.ages.min_age,
             max_age: threshold.ages.max_age,
             percentage: threshold.percent,
-        })
-        .collect();
-    let sliding_scale: Vec<ScaleBandDto> = published
-        .sliding_scale
-        .iter()
-        .map(|band| ScaleBandDto {
+        }
+    }
+}
+
+impl From<ScaleBandDto> for ScaleBand {
+    fn from(band: ScaleBandDto) -> Self {
+        ScaleBand {
             up_to_percent: band.up_to_percent,
             share_percent: band.share_percent,
-        })
-        .collect();
-    let disposable = published
-        .disposable_income_rule
-        .map(|rule| DisposableIncomeDto {
+        }
+    }
+}
+
+impl From<ScaleBand> for ScaleBandDto {
+    fn from(band: ScaleBand) -> Self {
+        ScaleBandDto {
+            up_to_percent: band.up_to_percent,
+            share_percent: band.share_percent,
+        }
+    }
+}
+
+impl From<DisposableIncomeDto> for DisposableIncomeRule {
+    fn from(rule: DisposableIncomeDto) -> Self {
+        DisposableIncomeRule {
             first_adult_cents: rule.first_adult_cents,
             second_adult_cents: rule.second_adult_cents,
             per_child_cents: rule.per_child_cents,
-        });
-    Ok(Json(json!({
-        "id": published.regeling_id,
-        "gemeenten": published.gemeenten,
-        "jaar": published.year,
-        "geldigVanaf": published.valid_from,
-        "geldigTot": published.valid_until,
-        "inkomensgrens": threshold,
-        "voorzieningen": provisions,
-        "inkomensgrensPerLeeftijd": thresholds_by_age,
-        "glijdendeSchaal": sliding_scale,
-        "besteedbaarInkomen": disposable,
-        "budgetten": budgets,
-        "steekproefPercentage": published.declaration_sample_percent,
-    })))
+        }
+    }
+}
+
+impl From<DisposableIncomeRule> for DisposableIncomeDto {
+    fn from(rule: DisposableIncomeRule) -> Self {
+        DisposableIncomeDto {
+            first_adult_cents: rule.first_adult_cents,
+            second_adult_cents: rule.second_adult_cents,
+            per_child_cents: rule.per_child_cents,
+        }
+    }
+}
+
+impl PublishRegelingRequest {
+    /// The version as it will be published under `regeling_id`; its gemeenten as listed (the
+    /// publication settles them).
+    fn into_version(self, regeling_id: Uuid) -> RegelingPublished {
+        RegelingPublished {
+            regeling_id,
+            gemeenten: self.gemeenten,
+            year: self.year,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            income_threshold: self.income_threshold.into(),
+            provisions: self.provisions.into_iter().map(Into::into).collect(),
+            thresholds_by_age: self.thresholds_by_age.into_iter().map(Into::into).collect(),
+            sliding_scale: self.sliding_scale.into_iter().map(Into::into).collect(),
+            disposable_income_rule: self.disposable_income_rule.map(Into::into),
+            budgets: self.budgets.into_iter().map(Into::into).collect(),
+            declaration_sample_percent: self.declaration_sample_percent,
+        }
+    }
+}
+
+impl From<RegelingPublished> for RegelingView {
+    fn from(version: RegelingPublished) -> Self {
+        RegelingView {
+            id: version.regeling_id,
+            gemeenten: version.gemeenten,
+            year: version.year,
+            valid_from: version.valid_from,
+            valid_until: version.valid_until,
+            income_threshold: version.income_threshold.into(),
+            provisions: version.provisions.into_iter().map(Into::into).collect(),
+            thresholds_by_age: version
+                .thresholds_by_age
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            sliding_scale: version.sliding_scale.into_iter().map(Into::into).collect(),
+            disposable_income_rule: version.disposable_income_rule.map(Into::into),
+            budgets: version.budgets.into_iter().map(Into::into).collect(),
+            declaration_sample_percent: version.declaration_sample_percent,
+        }
+    }
+}
+
+impl From<PublicationError> for ApiError {
+    fn from(error: PublicationError) -> Self {
+        match error {
+            PublicationError::PublisherNotCovered(_) | PublicationError::Overlaps(_) => {
+                ApiError::unprocessable(error.to_string())
+            }
+            PublicationError::Refused(refused) => refused.into(),
+            PublicationError::Technical(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiJson(request): ApiJson<PublishRegelingRequest>,
+) -> Result<Created<RegelingCreated>, ApiError> {
+    let gemeente = &caller.gemeente;
+    let regeling_id = Uuid::new_v4();
+    publication::publish(
+        &state.pool,
+        &state.regelingen,
+        request.into_version(regeling_id),
+        &caller.command_context(gemeente),
+    )
+    .await?;
+    Ok(Created::at(
+        format!("/api/v1/gemeenten/{gemeente}/regelingen/{regeling_id}"),
+        RegelingCreated { id: regeling_id },
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, regeling_id = %id))]
+pub async fn get_regeling(
+    State(state): State<AppState>,
+    caller: InGemeente<Readers>,
+    ApiPath(RegelingPath { id }): ApiPath<RegelingPath>,
+) -> Result<Json<RegelingView>, ApiError> {
+    let regeling = state
+        .regelingen
+        .load(id)
+        .await
+        .map_err(ApiError::internal)?;
+    let version = regeling.published_in(&caller.gemeente).ok_or_else(|| {
+        ApiError::not_found(format!("Regeling '{id}' bestaat niet in deze gemeente."))
+    })?;
+    Ok(Json(version.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A request with every optional part, as the demo loader and the tests send it.
+    fn full_request() -> serde_json::Value {
+        json!({
+            "jaar": 2026,
+            "geldigVanaf": "2026-01-01",
+            "geldigTot": "2026-12-31",
+            "gemeenten": ["GM0518"],
+            "inkomensgrens": {"soort": "percentage", "percentage": 120},
+            "voorzieningen": [{
+                "code": "laptop",
+                "naam": "Laptop",
+                "type": "school",
+                "leeftijdVan": 12,
+                "leeftijdTot": 17,
+                "waardeCent": 45000,
+                "vorm": "in_natura",
+                "doelgroep": "voortgezet_onderwijs",
+                "losAanTeVragen": false,
+                "financiers": [{"organisatie": "jeugdfonds-sport-cultuur", "bron": "externe_fondsen"}],
+                "medefinanciering": {"organisatie": "leergeld-den-haag", "bron": "private_partijen", "aandeelPercentage": 50},
+                "aantal": 3
+            }, {
+                "code": "zwemles",
+                "naam": "Zwemles",
+                "type": "maatschappelijke_participatie",
+                "leeftijdVan": 4,
+                "leeftijdTot": 12,
+                "waardeCent": 30000,
+                "vorm": "declaratie",
+                "losAanTeVragen": true
+            }],
+            "inkomensgrensPerLeeftijd": [{"leeftijdVan": 4, "leeftijdTot": 11, "percentage": 110}],
+            "glijdendeSchaal": [{"totPercentage": 130, "aandeelPercentage": 50}],
+            "besteedbaarInkomen": {"eersteVolwasseneCent": 18000, "tweedeVolwasseneCent": 6000, "perKindCent": 5000},
+            "budgetten": [
+                {"voorziening": "laptop", "bron": "externe_fondsen", "bedragCent": 900000},
+                {"type": "school", "bron": "gemeentelijke_fondsen", "bedragCent": 100000}
+            ],
+            "steekproefPercentage": 10
+        })
+    }
+
+    #[test]
+    fn a_published_regeling_reads_back_as_it_was_sent() {
+        let request: PublishRegelingRequest = serde_json::from_value(full_request()).unwrap();
+        let id = Uuid::from_u128(7);
+        let view = RegelingView::from(request.into_version(id));
+        let mut expected = full_request();
+        expected["id"] = json!(id);
+        assert_eq!(serde_json::to_value(&view).unwrap(), expected);
+    }
+
+    #[test]
+    fn what_a_regeling_leaves_out_reads_back_as_empty_lists_and_nulls() {
+        let request: PublishRegelingRequest = serde_json::from_value(json!({
+            "jaar": 2026,
+            "geldigVanaf": "2026-01-01",
+            "geldigTot": "2026-12-31",
+            "inkomensgrens": {"soort": "individueel"},
+            "voorzieningen": [{
+                "code": "zwemles", "naam": "Zwemles", "type": "maatschappelijke_participatie",
+                "leeftijdVan": 4, "leeftijdTot": 12, "waardeCent": 30000, "vorm": "declaratie"
+            }]
+        }))
+        .unwrap();
+        let mut version = request.into_version(Uuid::from_u128(7));
+        version.gemeenten = vec![GemeenteCode::parse("GM0518").unwrap()];
+        let view = serde_json::to_value(RegelingView::from(version)).unwrap();
+        assert_eq!(view["inkomensgrens"], json!({"soort": "individueel"}));
+        assert_eq!(view["voorzieningen"][0]["losAanTeVragen"], json!(true));
+        assert!(view["voorzieningen"][0].get("financiers").is_none());
+        assert_eq!(view["inkomensgrensPerLeeftijd"], json!([]));
+        assert_eq!(view["glijdendeSchaal"], json!([]));
+        assert_eq!(view["budgetten"], json!([]));
+        assert_eq!(view["besteedbaarInkomen"], json!(null));
+        assert_eq!(view["steekproefPercentage"], json!(null));
+        assert_eq!(view["gemeenten"], json!(["GM0518"]));
+    }
 }

@@ -1,16 +1,36 @@
-//! A partner's enrolment in one gemeente's Kindpakket: the provisions it acts for and in which roles.
+//! A partner's enrolment in one gemeente's Kindpakket: the provisions it acts for, in which roles,
+//! and within which mandate when it may decide.
+
+mod commands;
+mod error;
+mod events;
+
+pub use commands::{End, Enrol, EnrolmentCommand};
+pub use error::EnrolmentError;
+pub use events::EnrolmentEvent;
+
+use std::fmt;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
-use kindpakket_platform::http::{Rejection, RejectionKind};
+use cqrs_es::Aggregate;
+use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::regie::{PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole};
-use kindpakket_proto::GemeenteCode;
+use kindpakket_proto::{GemeenteCode, OrganisationId};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-/// The aggregate id of a partner's enrolment in a gemeente.
-pub fn enrolment_id(gemeente: &GemeenteCode, partner: &kindpakket_proto::OrganisationId) -> String {
-    format!("{gemeente}:{partner}")
+/// The aggregate id of a partner's enrolment in a gemeente: `GM0518:leergeld-den-haag`. One
+/// enrolment per partner and gemeente, ended and enrolled again under the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentId<'a> {
+    pub gemeente: &'a GemeenteCode,
+    pub partner: &'a OrganisationId,
+}
+
+impl fmt::Display for EnrolmentId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.gemeente, self.partner)
+    }
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -18,71 +38,6 @@ pub struct Enrolment {
     pub gemeente: Option<GemeenteCode>,
     pub enrolled: Option<PartnerEnrolled>,
     pub ended_on: Option<Date>,
-}
-
-#[derive(Debug, Clone)]
-pub enum EnrolmentCommand {
-    Enrol {
-        gemeente: GemeenteCode,
-        enrolment: PartnerEnrolled,
-    },
-    End {
-        ended_on: Date,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum EnrolmentEvent {
-    Enrolled {
-        gemeente: GemeenteCode,
-        enrolment: PartnerEnrolled,
-    },
-    Ended(PartnerEnrolmentEnded),
-}
-
-impl DomainEvent for EnrolmentEvent {
-    fn event_type(&self) -> String {
-        match self {
-            EnrolmentEvent::Enrolled { .. } => "Enrolled",
-            EnrolmentEvent::Ended(_) => "Ended",
-        }
-        .to_owned()
-    }
-    fn event_version(&self) -> String {
-        "1".to_owned()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EnrolmentError {
-    #[error("Deze partner is al ingeschreven in deze gemeente.")]
-    AlreadyEnrolled,
-    #[error("Deze partner is niet ingeschreven in deze gemeente.")]
-    NotEnrolled,
-    #[error("De inschrijving van deze partner is al beëindigd.")]
-    AlreadyEnded,
-    #[error("Geef ten minste één voorziening en één rol op.")]
-    NothingToDo,
-    #[error("De naam van de partner ontbreekt.")]
-    MissingName,
-    #[error("De einddatum ligt vóór de datum van inschrijving.")]
-    EndsBeforeEnrolment,
-    #[error("Een partner die mag besluiten heeft een mandaat nodig, en een mandaat hoort bij de rol 'besluiten'.")]
-    MandateWithoutDecideRole,
-    #[error("Het mandaat mag alleen voorzieningen noemen waarvoor de partner is ingeschreven, en een maximumbedrag boven 0 cent.")]
-    InvalidMandate,
-}
-
-impl Rejection for EnrolmentError {
-    fn kind(&self) -> RejectionKind {
-        match self {
-            EnrolmentError::AlreadyEnrolled | EnrolmentError::AlreadyEnded => {
-                RejectionKind::Conflict
-            }
-            EnrolmentError::NotEnrolled => RejectionKind::NotFound,
-            _ => RejectionKind::Invalid,
-        }
-    }
 }
 
 impl Aggregate for Enrolment {
@@ -98,62 +53,14 @@ impl Aggregate for Enrolment {
         _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), EnrolmentError> {
-        match command {
-            EnrolmentCommand::Enrol {
-                gemeente,
-                enrolment,
-            } => {
-                if self.enrolled.is_some() && self.ended_on.is_none() {
-                    return Err(EnrolmentError::AlreadyEnrolled);
-                }
-                if enrolment.provisions.is_empty() || enrolment.roles.is_empty() {
-                    return Err(EnrolmentError::NothingToDo);
-                }
-                if enrolment.name.trim().is_empty() {
-                    return Err(EnrolmentError::MissingName);
-                }
-                let may_decide = enrolment.roles.contains(&PartnerRole::Decide);
-                match &enrolment.mandate {
-                    None if may_decide => return Err(EnrolmentError::MandateWithoutDecideRole),
-                    Some(_) if !may_decide => return Err(EnrolmentError::MandateWithoutDecideRole),
-                    Some(mandate)
-                        if mandate.max_amount_cents <= 0
-                            || mandate.provisions.is_empty()
-                            || !mandate
-                                .provisions
-                                .iter()
-                                .all(|code| enrolment.provisions.contains(code)) =>
-                    {
-                        return Err(EnrolmentError::InvalidMandate)
-                    }
-                    _ => {}
-                }
-                sink.write(
-                    EnrolmentEvent::Enrolled {
-                        gemeente,
-                        enrolment,
-                    },
-                    self,
-                )
-                .await;
-                Ok(())
-            }
-            EnrolmentCommand::End { ended_on } => {
-                let enrolled = self.enrolled.as_ref().ok_or(EnrolmentError::NotEnrolled)?;
-                if self.ended_on.is_some() {
-                    return Err(EnrolmentError::AlreadyEnded);
-                }
-                if ended_on < enrolled.enrolled_on {
-                    return Err(EnrolmentError::EndsBeforeEnrolment);
-                }
-                let event = PartnerEnrolmentEnded {
-                    partner: enrolled.partner.clone(),
-                    ended_on,
-                };
-                sink.write(EnrolmentEvent::Ended(event), self).await;
-                Ok(())
-            }
+        let events = match command {
+            EnrolmentCommand::Enrol(command) => self.enrol(command)?,
+            EnrolmentCommand::End(command) => self.end(command)?,
+        };
+        for event in events {
+            sink.write(event, self).await;
         }
+        Ok(())
     }
 
     fn apply(&mut self, event: EnrolmentEvent) {
@@ -171,12 +78,83 @@ impl Aggregate for Enrolment {
     }
 }
 
+impl Tenanted for Enrolment {
+    const NOT_FOUND: &'static str = "Deze partner is niet ingeschreven in deze gemeente.";
+
+    fn gemeente(&self) -> Option<&GemeenteCode> {
+        self.gemeente.as_ref()
+    }
+}
+
+impl Enrolment {
+    fn enrol(&self, command: Enrol) -> Result<Vec<EnrolmentEvent>, EnrolmentError> {
+        let Enrol {
+            gemeente,
+            enrolment,
+        } = command;
+        if self.enrolled.is_some() && self.ended_on.is_none() {
+            return Err(EnrolmentError::AlreadyEnrolled);
+        }
+        if enrolment.provisions.is_empty() || enrolment.roles.is_empty() {
+            return Err(EnrolmentError::NothingToDo);
+        }
+        if enrolment.name.trim().is_empty() {
+            return Err(EnrolmentError::MissingName);
+        }
+        check_mandate(&enrolment)?;
+        Ok(vec![EnrolmentEvent::Enrolled {
+            gemeente,
+            enrolment,
+        }])
+    }
+
+    fn end(&self, command: End) -> Result<Vec<EnrolmentEvent>, EnrolmentError> {
+        let enrolled = self.enrolled.as_ref().ok_or(EnrolmentError::NotEnrolled)?;
+        if self.ended_on.is_some() {
+            return Err(EnrolmentError::AlreadyEnded);
+        }
+        if command.ended_on < enrolled.enrolled_on {
+            return Err(EnrolmentError::EndsBeforeEnrolment);
+        }
+        Ok(vec![EnrolmentEvent::Ended(PartnerEnrolmentEnded {
+            partner: enrolled.partner.clone(),
+            ended_on: command.ended_on,
+        })])
+    }
+}
+
+/// A partner that may decide has a mandate, and only such a partner: for some of its own
+/// provisions, up to an amount above zero.
+fn check_mandate(enrolment: &PartnerEnrolled) -> Result<(), EnrolmentError> {
+    let may_decide = enrolment.roles.contains(&PartnerRole::Decide);
+    match &enrolment.mandate {
+        None if may_decide => Err(EnrolmentError::MandateWithoutDecideRole),
+        Some(_) if !may_decide => Err(EnrolmentError::MandateWithoutDecideRole),
+        Some(mandate)
+            if !mandate.max_amount_cents.is_positive()
+                || mandate.provisions.is_empty()
+                || !mandate
+                    .provisions
+                    .iter()
+                    .all(|code| enrolment.provisions.contains(code)) =>
+        {
+            Err(EnrolmentError::InvalidMandate)
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use cqrs_es::test::TestFramework;
-    use kindpakket_proto::{OrganisationId, ProvisionCode};
+    use kindpakket_proto::regie::Mandate;
+    use kindpakket_proto::{Cents, ProvisionCode};
     use time::macros::date;
+
+    fn gemeente() -> GemeenteCode {
+        GemeenteCode::parse("GM0518").unwrap()
+    }
 
     fn enrolled() -> PartnerEnrolled {
         PartnerEnrolled {
@@ -189,6 +167,27 @@ mod tests {
         }
     }
 
+    fn enrol(enrolment: PartnerEnrolled) -> EnrolmentCommand {
+        EnrolmentCommand::Enrol(Enrol {
+            gemeente: gemeente(),
+            enrolment,
+        })
+    }
+
+    fn end(ended_on: Date) -> EnrolmentCommand {
+        EnrolmentCommand::End(End { ended_on })
+    }
+
+    #[test]
+    fn the_id_names_the_gemeente_and_the_partner() {
+        let partner = enrolled().partner;
+        let id = EnrolmentId {
+            gemeente: &gemeente(),
+            partner: &partner,
+        };
+        assert_eq!(id.to_string(), "GM0518:leergeld-den-haag");
+    }
+
     #[tokio::test]
     async fn deciding_needs_a_mandate_within_the_enrolled_provisions() {
         let without_mandate = PartnerEnrolled {
@@ -197,32 +196,22 @@ mod tests {
         };
         TestFramework::<Enrolment>::with(())
             .given_no_previous_events()
-            .when_async(EnrolmentCommand::Enrol {
-                gemeente: gemeente(),
-                enrolment: without_mandate.clone(),
-            })
+            .when_async(enrol(without_mandate.clone()))
             .await
             .then_expect_error(EnrolmentError::MandateWithoutDecideRole);
         let too_wide = PartnerEnrolled {
-            mandate: Some(kindpakket_proto::regie::Mandate {
+            mandate: Some(Mandate {
                 provisions: vec![ProvisionCode::parse("sportcontributie").unwrap()],
-                max_amount_cents: 10_000,
+                max_amount_cents: Cents(10_000),
                 custom_decisions: false,
             }),
             ..without_mandate
         };
         TestFramework::<Enrolment>::with(())
             .given_no_previous_events()
-            .when_async(EnrolmentCommand::Enrol {
-                gemeente: gemeente(),
-                enrolment: too_wide,
-            })
+            .when_async(enrol(too_wide))
             .await
             .then_expect_error(EnrolmentError::InvalidMandate);
-    }
-
-    fn gemeente() -> GemeenteCode {
-        GemeenteCode::parse("GM0518").unwrap()
     }
 
     #[tokio::test]
@@ -232,10 +221,7 @@ mod tests {
                 gemeente: gemeente(),
                 enrolment: enrolled(),
             }])
-            .when_async(EnrolmentCommand::Enrol {
-                gemeente: gemeente(),
-                enrolment: enrolled(),
-            })
+            .when_async(enrol(enrolled()))
             .await
             .then_expect_error(EnrolmentError::AlreadyEnrolled);
     }
@@ -251,9 +237,7 @@ mod tests {
                 gemeente: gemeente(),
                 enrolment: enrolled(),
             }])
-            .when_async(EnrolmentCommand::End {
-                ended_on: date!(2026 - 06 - 30),
-            })
+            .when_async(end(date!(2026 - 06 - 30)))
             .await
             .then_expect_events(vec![EnrolmentEvent::Ended(ended.clone())]);
         TestFramework::<Enrolment>::with(())
@@ -264,10 +248,25 @@ mod tests {
                 },
                 EnrolmentEvent::Ended(ended),
             ])
-            .when_async(EnrolmentCommand::End {
-                ended_on: date!(2026 - 07 - 30),
-            })
+            .when_async(end(date!(2026 - 07 - 30)))
             .await
             .then_expect_error(EnrolmentError::AlreadyEnded);
+    }
+
+    #[tokio::test]
+    async fn only_an_enrolled_partner_is_ended_and_not_before_it_was_enrolled() {
+        TestFramework::<Enrolment>::with(())
+            .given_no_previous_events()
+            .when_async(end(date!(2026 - 06 - 30)))
+            .await
+            .then_expect_error(EnrolmentError::NotEnrolled);
+        TestFramework::<Enrolment>::with(())
+            .given(vec![EnrolmentEvent::Enrolled {
+                gemeente: gemeente(),
+                enrolment: enrolled(),
+            }])
+            .when_async(end(date!(2025 - 12 - 31)))
+            .await
+            .then_expect_error(EnrolmentError::EndsBeforeEnrolment);
     }
 }

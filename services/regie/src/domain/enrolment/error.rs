@@ -1,0 +1,32 @@
+use kindpakket_platform::refusal::{Refusal, RefusalKind};
+
+/// Why an enrolment command was refused. The messages are Dutch: the regievoerder reads them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnrolmentError {
+    #[error("Deze partner is al ingeschreven in deze gemeente.")]
+    AlreadyEnrolled,
+    #[error("Deze partner is niet ingeschreven in deze gemeente.")]
+    NotEnrolled,
+    #[error("De inschrijving van deze partner is al beëindigd.")]
+    AlreadyEnded,
+    #[error("Geef ten minste één voorziening en één rol op.")]
+    NothingToDo,
+    #[error("De naam van de partner ontbreekt.")]
+    MissingName,
+    #[error("De einddatum ligt vóór de datum van inschrijving.")]
+    EndsBeforeEnrolment,
+    #[error("Een partner die mag besluiten heeft een mandaat nodig, en een mandaat hoort bij de rol 'besluiten'.")]
+    MandateWithoutDecideRole,
+    #[error("Het mandaat mag alleen voorzieningen noemen waarvoor de partner is ingeschreven, en een maximumbedrag boven 0 cent.")]
+    InvalidMandate,
+}
+
+impl Refusal for EnrolmentError {
+    fn kind(&self) -> RefusalKind {
+        match self {
+            EnrolmentError::AlreadyEnrolled | EnrolmentError::AlreadyEnded => RefusalKind::Conflict,
+            EnrolmentError::NotEnrolled => RefusalKind::NotFound,
+            _ => RefusalKind::Invalid,
+        }
+    }
+}
