@@ -1,10 +1,15 @@
 //! The regie stream, kept as the versions of every gemeente's regeling, so that an application is
-//! assessed against the version in force on its date. A samenwerkingsverband's regeling is stored
-//! once per member gemeente.
+//! assessed against the version in force on its date (a samenwerkingsverband's regeling is stored
+//! once per member gemeente), and as the mandates of enrolled partners, so that a partner decides,
+//! and sees the applications of its gemeente, only while it has one.
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
 use kindpakket_platform::db::Migration;
-use kindpakket_proto::regie::{Mandate, RegelingPublished, RegieEvent};
+use kindpakket_proto::regie::{
+    Mandate, PartnerEnrolled, PartnerEnrolmentEnded, RegelingPublished, RegieEvent,
+};
+use kindpakket_proto::{GemeenteCode, OrganisationId};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use time::Date;
 
@@ -29,6 +34,7 @@ pub const REGELINGEN_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// Keeps the regie stream: regeling versions per gemeente, and the mandates of enrolled partners.
 pub struct RegelingenHandler;
 
 impl EventHandler for RegelingenHandler {
@@ -37,88 +43,130 @@ impl EventHandler for RegelingenHandler {
         connection: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
-        let regeling = match event.decode::<RegieEvent>()? {
-            RegieEvent::RegelingPublished(regeling) => regeling,
+        let gemeente = &event.envelope.gemeente;
+        match event.decode::<RegieEvent>()? {
+            RegieEvent::RegelingPublished(regeling) => keep_regeling(connection, &regeling).await,
             RegieEvent::PartnerEnrolled(enrolled) => {
-                let mandate = enrolled
-                    .mandate
-                    .as_ref()
-                    .map(serde_json::to_value)
-                    .transpose()
-                    .map_err(|error| HandlerError::Poison(error.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO partner_mandates (gemeente, partner, mandate, ended_on) VALUES ($1, $2, $3, NULL)
-                     ON CONFLICT (gemeente, partner) DO UPDATE SET mandate = EXCLUDED.mandate, ended_on = NULL",
-                )
-                .bind(event.envelope.gemeente.as_str())
-                .bind(enrolled.partner.as_str())
-                .bind(mandate)
-                .execute(&mut *connection)
-                .await?;
-                return Ok(());
+                keep_mandate(connection, gemeente, &enrolled).await
             }
             RegieEvent::PartnerEnrolmentEnded(ended) => {
-                sqlx::query("UPDATE partner_mandates SET ended_on = $3 WHERE gemeente = $1 AND partner = $2")
-                    .bind(event.envelope.gemeente.as_str())
-                    .bind(ended.partner.as_str())
-                    .bind(ended.ended_on)
-                    .execute(&mut *connection)
-                    .await?;
-                return Ok(());
+                end_mandate(connection, gemeente, &ended).await
             }
-        };
-        let document = serde_json::to_value(&regeling)
-            .map_err(|error| HandlerError::Poison(error.to_string()))?;
-        for gemeente in &regeling.gemeenten {
-            sqlx::query(
-                "INSERT INTO regeling_versions (gemeente, regeling_id, valid_from, valid_until, document)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(gemeente.as_str())
-            .bind(regeling.regeling_id)
-            .bind(regeling.valid_from)
-            .bind(regeling.valid_until)
-            .bind(&document)
-            .execute(&mut *connection)
-            .await?;
         }
-        Ok(())
     }
+}
+
+/// Keeps a version once for each gemeente it covers.
+async fn keep_regeling(
+    connection: &mut PgConnection,
+    regeling: &RegelingPublished,
+) -> Result<(), HandlerError> {
+    let document =
+        serde_json::to_value(regeling).map_err(|error| HandlerError::Poison(error.to_string()))?;
+    for gemeente in &regeling.gemeenten {
+        sqlx::query(
+            "INSERT INTO regeling_versions (gemeente, regeling_id, valid_from, valid_until, document)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(gemeente.as_str())
+        .bind(regeling.regeling_id)
+        .bind(regeling.valid_from)
+        .bind(regeling.valid_until)
+        .bind(&document)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Keeps a partner's mandate (none when it may not decide); enrolling again replaces it.
+async fn keep_mandate(
+    connection: &mut PgConnection,
+    gemeente: &GemeenteCode,
+    enrolled: &PartnerEnrolled,
+) -> Result<(), HandlerError> {
+    let mandate = enrolled
+        .mandate
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|error| HandlerError::Poison(error.to_string()))?;
+    sqlx::query(
+        "INSERT INTO partner_mandates (gemeente, partner, mandate, ended_on) VALUES ($1, $2, $3, NULL)
+         ON CONFLICT (gemeente, partner) DO UPDATE SET mandate = EXCLUDED.mandate, ended_on = NULL",
+    )
+    .bind(gemeente.as_str())
+    .bind(enrolled.partner.as_str())
+    .bind(mandate)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Records the day a partner's enrolment, and so its mandate, ended.
+async fn end_mandate(
+    connection: &mut PgConnection,
+    gemeente: &GemeenteCode,
+    ended: &PartnerEnrolmentEnded,
+) -> Result<(), HandlerError> {
+    sqlx::query("UPDATE partner_mandates SET ended_on = $3 WHERE gemeente = $1 AND partner = $2")
+        .bind(gemeente.as_str())
+        .bind(ended.partner.as_str())
+        .bind(ended.ended_on)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+/// A regeling version as it is kept per gemeente.
+#[derive(Debug, sqlx::FromRow)]
+struct RegelingVersionRow {
+    document: Json<RegelingPublished>,
+}
+
+/// A partner's mandate as it is kept per gemeente (none for a partner that may not decide).
+#[derive(Debug, sqlx::FromRow)]
+struct MandateRow {
+    mandate: Option<Json<Mandate>>,
 }
 
 /// The regeling version in force in `gemeente` on `on` (the latest published when versions overlap).
 pub async fn regeling_in_force(
     pool: &PgPool,
-    gemeente: &str,
+    gemeente: &GemeenteCode,
     on: Date,
 ) -> anyhow::Result<Option<RegelingPublished>> {
-    let document: Option<serde_json::Value> = sqlx::query_scalar(
+    let row: Option<RegelingVersionRow> = sqlx::query_as(
         "SELECT document FROM regeling_versions
          WHERE gemeente = $1 AND valid_from <= $2 AND valid_until >= $2
          ORDER BY valid_from DESC LIMIT 1",
     )
-    .bind(gemeente)
+    .bind(gemeente.as_str())
     .bind(on)
     .fetch_optional(pool)
     .await?;
-    Ok(document.map(serde_json::from_value).transpose()?)
+    Ok(row.map(
+        |RegelingVersionRow {
+             document: Json(regeling),
+         }| regeling,
+    ))
 }
 
 /// The mandate of an enrolled partner in `gemeente`, if it has one and its enrolment has not ended.
 pub async fn mandate_of(
     pool: &PgPool,
-    gemeente: &str,
-    partner: &str,
+    gemeente: &GemeenteCode,
+    partner: &OrganisationId,
     on: Date,
 ) -> anyhow::Result<Option<Mandate>> {
-    let mandate: Option<Option<serde_json::Value>> = sqlx::query_scalar(
+    let row: Option<MandateRow> = sqlx::query_as(
         "SELECT mandate FROM partner_mandates
          WHERE gemeente = $1 AND partner = $2 AND (ended_on IS NULL OR ended_on >= $3)",
     )
-    .bind(gemeente)
-    .bind(partner)
+    .bind(gemeente.as_str())
+    .bind(partner.as_str())
     .bind(on)
     .fetch_optional(pool)
     .await?;
-    Ok(mandate.flatten().map(serde_json::from_value).transpose()?)
+    Ok(row.and_then(|row| row.mandate).map(|Json(mandate)| mandate))
 }

@@ -3,34 +3,59 @@
 //! same provision in the same period. A decision reads them and commits under an advisory lock per
 //! gemeente, so two decisions in the same gemeente cannot both spend the last of a budget.
 
+use anyhow::Context;
+use kindpakket_platform::locks::AdvisoryLock;
 use kindpakket_proto::regie::{CoFinancing, Funder};
-use kindpakket_proto::{ChildRef, GemeenteCode, ProvisionCode};
-use sqlx::{PgConnection, PgPool};
+use kindpakket_proto::{Cents, ChildRef, GemeenteCode, Period, ProvisionCode};
+use sqlx::types::Json;
+use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
 
 use crate::domain::eligibility::PriorGrant;
 
-/// Sessions of its own holding the locks of the gemeenten; dropping it frees them.
-pub struct GrantsLock {
-    _connection: PgConnection,
+/// The lock of one gemeente's grants.
+fn lock_key(gemeente: &GemeenteCode) -> String {
+    format!("kindpakket-grants:{gemeente}")
 }
 
-/// Locks the gemeenten in a fixed order (no deadlock between a samenwerkingsverband and a member).
-pub async fn lock(pool: &PgPool, gemeenten: &[GemeenteCode]) -> Result<GrantsLock, sqlx::Error> {
-    let mut sorted: Vec<&GemeenteCode> = gemeenten.iter().collect();
-    sorted.sort();
-    sorted.dedup();
-    let mut connection = pool.acquire().await?.detach();
-    for gemeente in sorted {
-        sqlx::query("SELECT pg_advisory_lock(hashtext('kindpakket-grants:' || $1))")
-            .bind(gemeente.as_str())
-            .execute(&mut connection)
-            .await?;
+/// Locks the gemeenten (in a fixed order: no deadlock between a samenwerkingsverband and a member);
+/// they stay locked until the guard is dropped.
+pub async fn lock(pool: &PgPool, gemeenten: &[GemeenteCode]) -> Result<AdvisoryLock, sqlx::Error> {
+    let keys: Vec<String> = gemeenten.iter().map(lock_key).collect();
+    AdvisoryLock::acquire(pool, &keys).await
+}
+
+/// One entitlement of a committed grant, as the events table holds it.
+#[derive(Debug, sqlx::FromRow)]
+struct GrantedRow {
+    application_id: String,
+    child: Uuid,
+    provision: String,
+    valid_from: Date,
+    valid_until: Date,
+    amount_cents: i64,
+    funder: Option<Json<Funder>>,
+    co_financing: Option<Json<CoFinancing>>,
+}
+
+impl GrantedRow {
+    fn into_prior_grant(self) -> anyhow::Result<PriorGrant> {
+        Ok(PriorGrant {
+            application_id: Uuid::parse_str(&self.application_id)
+                .with_context(|| format!("application id {}", self.application_id))?,
+            child: ChildRef(self.child),
+            provision: ProvisionCode::parse(&self.provision)?,
+            // As committed: a grant's period was checked when it was decided.
+            period: Period {
+                from: self.valid_from,
+                until: self.valid_until,
+            },
+            amount_cents: Cents(self.amount_cents),
+            funder: self.funder.map(|Json(funder)| funder),
+            co_financing: self.co_financing.map(|Json(co)| co),
+        })
     }
-    Ok(GrantsLock {
-        _connection: connection,
-    })
 }
 
 /// Every entitlement granted so far in these gemeenten.
@@ -38,22 +63,16 @@ pub async fn prior_grants(
     pool: &PgPool,
     gemeenten: &[GemeenteCode],
 ) -> anyhow::Result<Vec<PriorGrant>> {
-    let codes: Vec<String> = gemeenten.iter().map(ToString::to_string).collect();
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        String,
-        Uuid,
-        String,
-        Date,
-        Date,
-        i64,
-        Option<serde_json::Value>,
-        Option<serde_json::Value>,
-    )> = sqlx::query_as(
-        "SELECT aggregate_id, (entitlement->>'child')::uuid, entitlement->>'provision',
-                (entitlement->>'valid_from')::date, (entitlement->>'valid_until')::date,
-                (entitlement->>'amount_cents')::bigint, (entitlement->'funder')::jsonb,
-                (entitlement->'co_financing')::jsonb
+    let codes: Vec<&str> = gemeenten.iter().map(GemeenteCode::as_str).collect();
+    let rows: Vec<GrantedRow> = sqlx::query_as(
+        "SELECT aggregate_id AS application_id,
+                (entitlement->>'child')::uuid AS child,
+                entitlement->>'provision' AS provision,
+                (entitlement->>'valid_from')::date AS valid_from,
+                (entitlement->>'valid_until')::date AS valid_until,
+                (entitlement->>'amount_cents')::bigint AS amount_cents,
+                (entitlement->'funder')::jsonb AS funder,
+                (entitlement->'co_financing')::jsonb AS co_financing
          FROM events, json_array_elements(payload->'Granted'->'entitlements') AS entitlement
          WHERE aggregate_type = 'application' AND event_type = 'Granted'
            AND metadata->>'gemeente' = ANY($1)",
@@ -61,33 +80,7 @@ pub async fn prior_grants(
     .bind(&codes)
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .map(
-            |(
-                application,
-                child,
-                provision,
-                valid_from,
-                valid_until,
-                amount_cents,
-                funder,
-                co_financing,
-            )| {
-                Ok(PriorGrant {
-                    application_id: Uuid::parse_str(&application)?,
-                    child: ChildRef(child),
-                    provision: ProvisionCode::parse(&provision)?,
-                    valid_from,
-                    valid_until,
-                    amount_cents,
-                    funder: funder.map(serde_json::from_value::<Funder>).transpose()?,
-                    co_financing: co_financing
-                        .map(serde_json::from_value::<CoFinancing>)
-                        .transpose()?,
-                })
-            },
-        )
-        .collect()
+    rows.into_iter().map(GrantedRow::into_prior_grant).collect()
 }
 
 /// Locks the gemeenten and reads their earlier grants: the lock must be held until the decision is
@@ -95,7 +88,7 @@ pub async fn prior_grants(
 pub async fn locked_prior_grants(
     pool: &PgPool,
     gemeenten: &[GemeenteCode],
-) -> anyhow::Result<(GrantsLock, Vec<PriorGrant>)> {
+) -> anyhow::Result<(AdvisoryLock, Vec<PriorGrant>)> {
     let lock = lock(pool, gemeenten).await?;
     let prior = prior_grants(pool, gemeenten).await?;
     Ok((lock, prior))

@@ -1,8 +1,10 @@
+use kindpakket_application::config::ApplicationConfig;
 use kindpakket_platform::{config::ServiceConfig, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ServiceConfig::from_env(8083)?;
+    let config = ServiceConfig::load(8083)?;
+    let application = ApplicationConfig::load()?;
     telemetry::init(config.log_format);
-    kindpakket_application::startup::run(config).await
+    kindpakket_application::startup::run(config, application).await
 }

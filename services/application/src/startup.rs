@@ -1,6 +1,7 @@
-//! Wiring: database, NATS, relay, the regie consumer and HTTP.
+//! Wiring: the vault, database, NATS, relay, the regie consumer, the hourly retention sweep and HTTP.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kindpakket_platform::config::ServiceConfig;
 use kindpakket_platform::consume::CONSUMER_MIGRATION;
@@ -8,12 +9,20 @@ use kindpakket_platform::service::Infrastructure;
 use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
 
+use crate::config::ApplicationConfig;
 use crate::consume::{RegelingenHandler, REGELINGEN_MIGRATION};
+use crate::vault::retention::{self, RetentionPeriods};
+use crate::vault::Vault;
 use crate::{http, publish};
 
-pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
-    let (vault_url, keys_url) = crate::vault::database_urls(&config.database_url);
-    let vault = Arc::new(crate::vault::Vault::open(&vault_url, &keys_url).await?);
+/// How often the service forgets whoever was kept past their retention period.
+const RETENTION_SWEEP: Duration = Duration::from_secs(3600);
+
+pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyhow::Result<()> {
+    let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
+    let (vault_database, keys_database) = application.vault_databases(&config.database);
+    let vault = Arc::new(Vault::open(&vault_database, &keys_database).await?);
+    let retention = Arc::new(RetentionPeriods::parse(application.retention.as_deref()));
     let mut infrastructure = Infrastructure::start(
         "application",
         config,
@@ -28,45 +37,16 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         .publish_events(Service::Application, publish::contract_translator())
         .await?;
     infrastructure.consume(Service::Regie, Arc::new(RegelingenHandler));
+    let (swept, periods) = (vault.clone(), retention.clone());
+    infrastructure.every("retention", RETENTION_SWEEP, move || {
+        let (vault, periods) = (swept.clone(), periods.clone());
+        async move { retention::sweep(&vault, &periods).await }
+    });
     let state = http::AppState {
         applications: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
         pool: infrastructure.pool.clone(),
         vault,
-        retention: crate::vault::retention_from_env(),
+        retention,
     };
-    tokio::spawn(retention_sweep(state.clone()));
-    infrastructure
-        .serve(http::router(state), http::openapi())
-        .await
-}
-
-/// Once an hour, forgets everyone whose retention period has passed, in every gemeente.
-async fn retention_sweep(state: http::AppState) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        interval.tick().await;
-        let gemeenten: Result<Vec<String>, _> =
-            sqlx::query_scalar("SELECT DISTINCT gemeente FROM persons")
-                .fetch_all(&state.vault.data)
-                .await;
-        let Ok(gemeenten) = gemeenten else { continue };
-        let today = time::OffsetDateTime::now_utc().date();
-        for gemeente in gemeenten {
-            let Ok(gemeente) = kindpakket_proto::GemeenteCode::parse(&gemeente) else {
-                continue;
-            };
-            match http::persons::apply_retention(
-                &state,
-                &gemeente,
-                today,
-                ("bewaartermijn", "application", "system"),
-            )
-            .await
-            {
-                Ok(0) => {}
-                Ok(erased) => tracing::info!(%gemeente, erased, "retention applied"),
-                Err(error) => tracing::warn!(%gemeente, ?error, "retention sweep failed"),
-            }
-        }
-    }
+    infrastructure.serve(api.with_state(state), document).await
 }

@@ -10,7 +10,7 @@ use kindpakket_proto::regie::{
     split_funding, CoFinancing, Funder, IncomeThreshold, Provision, RegelingPublished,
     SpecificGroup,
 };
-use kindpakket_proto::{ChildRef, ProvisionCode};
+use kindpakket_proto::{Cents, ChildRef, Period, ProvisionCode};
 use time::Date;
 use uuid::Uuid;
 
@@ -31,9 +31,9 @@ pub struct PriorGrant {
     pub application_id: Uuid,
     pub child: ChildRef,
     pub provision: ProvisionCode,
-    pub valid_from: Date,
-    pub valid_until: Date,
-    pub amount_cents: i64,
+    /// The days the grant is valid, both ends included.
+    pub period: Period,
+    pub amount_cents: Cents,
     pub funder: Option<Funder>,
     pub co_financing: Option<CoFinancing>,
 }
@@ -164,9 +164,9 @@ fn assess_one(
         granted,
         share_percent,
         amount_cents: if granted {
-            provision.value_cents * i64::from(share_percent) / 100
+            provision.value_cents.percent(u32::from(share_percent))
         } else {
-            0
+            Cents::ZERO
         },
         reason: reason.to_owned(),
         explanation,
@@ -236,7 +236,7 @@ fn assess_one(
         .iter()
         .find(|band| income <= band.up_to_percent)
     {
-        let amount = provision.value_cents * i64::from(band.share_percent) / 100;
+        let amount = provision.value_cents.percent(u32::from(band.share_percent));
         return outcome(
             true,
             band.share_percent,
@@ -256,8 +256,10 @@ fn assess_one(
     ) {
         let extra_adults = i64::from(adults.saturating_sub(1));
         let margin = rule.first_adult_cents
-            + rule.second_adult_cents * extra_adults
-            + rule.per_child_cents * application.children.len() as i64;
+            + rule.second_adult_cents.times(extra_adults)
+            + rule
+                .per_child_cents
+                .times(application.children.len() as i64);
         if adults >= 1 && left < margin {
             return outcome(
                 true,
@@ -291,9 +293,12 @@ fn fund(
     outcomes: &mut [Outcome],
     prior_grants: &[PriorGrant],
 ) {
-    let in_period = |grant: &PriorGrant| {
-        grant.valid_from <= regeling.valid_until && grant.valid_until >= regeling.valid_from
+    // The regeling's own period, as published (validated before publication).
+    let regeling_period = Period {
+        from: regeling.valid_from,
+        until: regeling.valid_until,
     };
+    let in_period = |grant: &PriorGrant| grant.period.overlaps(&regeling_period);
     let provision_of = |code: &ProvisionCode| {
         regeling
             .provisions
@@ -301,7 +306,7 @@ fn fund(
             .find(|provision| &provision.code == code)
     };
     // What each funder has committed per provision: a co-financed grant commits each funder's part.
-    let mut committed: Vec<(Funder, ProvisionCode, i64)> = prior_grants
+    let mut committed: Vec<(Funder, ProvisionCode, Cents)> = prior_grants
         .iter()
         .filter(|grant| in_period(grant))
         .filter(|grant| grant.funder.is_some())
@@ -329,7 +334,7 @@ fn fund(
             *outcome = Outcome {
                 granted: false,
                 share_percent: 0,
-                amount_cents: 0,
+                amount_cents: Cents::ZERO,
                 reason: "already_granted".to_owned(),
                 explanation: format!(
                     "Uw kind heeft {} voor deze periode al gekregen. Dezelfde kosten vergoeden wij niet twee keer.",
@@ -344,7 +349,7 @@ fn fund(
             continue;
         }
         let has_room =
-            |funder: &Funder, amount_cents: i64, committed: &[(Funder, ProvisionCode, i64)]| {
+            |funder: &Funder, amount_cents: Cents, committed: &[(Funder, ProvisionCode, Cents)]| {
                 let budget = regeling
                     .budgets
                     .iter()
@@ -353,7 +358,7 @@ fn fund(
                 let Some(budget) = budget else {
                     return true;
                 };
-                let used: i64 = committed
+                let used: Cents = committed
                     .iter()
                     .filter(|(earlier, code, _)| {
                         earlier.source == budget.source
@@ -397,7 +402,7 @@ fn fund(
                 *outcome = Outcome {
                     granted: false,
                     share_percent: 0,
-                    amount_cents: 0,
+                    amount_cents: Cents::ZERO,
                     reason: "budget_spent".to_owned(),
                     explanation: format!(
                         "Het geld voor {} is dit jaar op. Vraag de gemeente of er een andere mogelijkheid is.",
@@ -433,8 +438,11 @@ fn group_name(group: SpecificGroup) -> &'static str {
     }
 }
 
-/// An amount as families read it: `€ 12,50`.
-pub fn euro(cents: i64) -> String {
+/// An amount as families read it in an explanation: `€ 12,50`, `€ 1200,00`. Without the thousands
+/// separator of [`Cents::euro`]: explanations are recorded in the decision events and must read the
+/// same when a decision is reproduced.
+pub fn euro(amount: Cents) -> String {
+    let cents = amount.get();
     format!("€ {},{:02}", cents / 100, (cents % 100).abs())
 }
 
@@ -452,6 +460,7 @@ mod tests {
     const APPLIED_ON: Date = date!(2026 - 09 - 01);
 
     fn provision(code: &str, name: &str, ages: (u8, u8), value_cents: i64) -> Provision {
+        let value_cents = Cents(value_cents);
         Provision {
             code: ProvisionCode::parse(code).unwrap(),
             name: name.to_owned(),
@@ -534,7 +543,7 @@ mod tests {
     }
 
     #[test]
-    fn each_threshold_of_schema_3_3_grants_up_to_and_refuses_above_it() {
+    fn each_allowed_threshold_grants_up_to_and_refuses_above_it() {
         for threshold in [110, 115, 120, 125, 130] {
             let regeling = regeling(percent(threshold), vec![sport()]);
             let at = assess(
@@ -545,7 +554,7 @@ mod tests {
             )
             .unwrap();
             assert!(only(&at).granted, "{threshold}%: {at:?}");
-            assert_eq!(only(&at).amount_cents, 30_000);
+            assert_eq!(only(&at).amount_cents, Cents(30_000));
             assert_eq!(only(&at).reason, "within_threshold");
             let above = assess(
                 &regeling,
@@ -599,12 +608,12 @@ mod tests {
         };
         assert_eq!(
             (outcome_at(110).share_percent, outcome_at(110).amount_cents),
-            (100, 20_000)
+            (100, Cents(20_000))
         );
         let half = outcome_at(115);
         assert_eq!(
             (half.granted, half.share_percent, half.amount_cents),
-            (true, 50, 10_000)
+            (true, 50, Cents(10_000))
         );
         assert_eq!(half.reason, "sliding_scale");
         assert!(
@@ -661,7 +670,7 @@ mod tests {
     }
 
     #[test]
-    fn the_age_bands_of_schema_3_2_are_applied_per_child() {
+    fn the_age_bands_of_the_provisions_are_applied_per_child() {
         let mut library = provision("bibliotheekpas", "Bibliotheekpas", (16, 17), 4_000);
         library.provision_type = ProvisionType::Other;
         let mut bike = provision(
@@ -746,14 +755,14 @@ mod tests {
     fn noordwest_fryslan_grants_when_too_little_is_left_after_fixed_costs() {
         let mut regeling = regeling(percent(120), vec![sport()]);
         regeling.disposable_income_rule = Some(DisposableIncomeRule {
-            first_adult_cents: 18_000,
-            second_adult_cents: 6_000,
-            per_child_cents: 5_000,
+            first_adult_cents: Cents(18_000),
+            second_adult_cents: Cents(6_000),
+            per_child_cents: Cents(5_000),
         });
         // Two adults and two children: a margin of €180 + €60 + 2 × €50 = €340 a week.
         let family = |left: i64| ApplicationSubmitted {
             adults: Some(2),
-            money_left_cents: Some(left),
+            money_left_cents: Some(Cents(left)),
             ..application(135, vec![child(1, 6, None), child(2, 9, None)], &[])
         };
         let short = assess(&regeling, &family(30_000), None, &[]).unwrap();
@@ -844,9 +853,8 @@ mod tests {
             application_id: Uuid::from_u128(application),
             child: ChildRef(Uuid::from_u128(child_number)),
             provision: sport().code,
-            valid_from: Date::from_calendar_date(year, time::Month::January, 1).unwrap(),
-            valid_until: Date::from_calendar_date(year, time::Month::December, 31).unwrap(),
-            amount_cents: 30_000,
+            period: Period::year(year).unwrap(),
+            amount_cents: Cents(30_000),
             funder,
             co_financing: None,
         }
@@ -865,7 +873,7 @@ mod tests {
             provision: Some(sport().code),
             provision_type: None,
             source: FundingSource::ExternalFunds,
-            amount_cents: 60_000,
+            amount_cents: Cents(60_000),
         }];
         let earlier = [prior(1, 90, 2026, Some(jeugdfonds.clone()))];
         let family = application(100, vec![child(1, 9, None), child(2, 11, None)], &[]);
@@ -894,7 +902,7 @@ mod tests {
             provision: None,
             provision_type: Some(kindpakket_proto::regie::ProvisionType::Participation),
             source: FundingSource::Municipal,
-            amount_cents: 30_000,
+            amount_cents: Cents(30_000),
         }];
         let earlier = [prior(1, 90, 2026, Some(gemeente.clone()))];
         let outcome = assess(
@@ -937,6 +945,13 @@ mod tests {
         );
         let granted_last_year = [prior(5, 1, 2025, None)];
         assert!(only(&assess(&regeling, &family, None, &granted_last_year).unwrap()).granted);
+    }
+
+    #[test]
+    fn explanations_write_amounts_without_a_thousands_separator() {
+        assert_eq!(euro(Cents(1_250)), "€ 12,50");
+        assert_eq!(euro(Cents(120_000)), "€ 1200,00");
+        assert_eq!(euro(Cents(5)), "€ 0,05");
     }
 
     #[test]

@@ -1,29 +1,29 @@
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+//! `/aanvragen`: submit an application, read it, and decide on it (assess, grant, reject) or
+//! withdraw it. Every answer but the submission's is the application as it now stands.
+
+use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::application::{ApplicantChild, ApplicationSubmitted};
-use kindpakket_proto::{ChildRef, HouseholdRef, OrganisationId, ProvisionCode, Role};
+use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
+use kindpakket_platform::store::LoadError;
+use kindpakket_proto::application::{ApplicantChild, ApplicationSubmitted, Assessment, Outcome};
+use kindpakket_proto::regie::Funder;
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{
+    Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode, Role,
+};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::AppState;
-use crate::consume::{mandate_of, regeling_in_force};
-use crate::domain::application::{Application, ApplicationCommand, EntitlementToGrant, Status};
+use super::{AppState, ApplicationReaders, Assessors, Regie, Submitters};
+use crate::access::{self, Acting};
+use crate::decisions::DecisionError;
+use crate::domain::application::{
+    Application, ApplicationCommand, EntitlementToGrant, Status, Submit,
+};
 use crate::domain::eligibility::CustomDecision;
-use crate::grants;
-
-pub const SUBMITTERS: &[Role] = &[
-    Role::Applicant,
-    Role::Partner,
-    Role::Signaller,
-    Role::Regievoerder,
-];
 
 /// An application. Children and household appear by pseudonymous reference only: never send a
 /// name, BSN or address, nor income documents.
@@ -48,15 +48,16 @@ pub struct SubmitRequest {
     /// The signal this application follows from.
     #[serde(rename = "signalering", default)]
     pub signal_id: Option<Uuid>,
+    /// Date of the application; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
     /// Adults in the household (for the rule on money left after fixed costs).
     #[serde(rename = "volwassenen", default)]
     pub adults: Option<u8>,
     /// Money left per week after fixed costs and debt repayments, in cents.
     #[serde(rename = "leefgeldPerWeekCent", default)]
-    pub money_left_cents: Option<i64>,
+    pub money_left_cents: Option<Cents>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -83,14 +84,36 @@ dutch_enum!(
     }
 );
 
+dutch_enum!(
+    /// How the application came in.
+    ChannelDto <=> kindpakket_proto::application::Channel {
+        Loket = "loket",
+        Online = "online",
+        Partner = "partner",
+        Wijkteam = "wijkteam",
+        Cjg = "cjg",
+    }
+);
+
+dutch_enum!(
+    /// Where the money comes from, as the regie API names it.
+    FundingSourceDto <=> kindpakket_proto::regie::FundingSource {
+        National = "rijksmiddelen",
+        Municipal = "gemeentelijke_fondsen",
+        ExternalFunds = "externe_fondsen",
+        Private = "private_partijen",
+    }
+);
+
 /// Assess against the regeling in force; maatwerk grants what the rules refuse, with a motivation.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessRequest {
     #[serde(rename = "maatwerk", default)]
     pub custom: Option<CustomDto>,
+    /// Date of the decision; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
@@ -113,24 +136,14 @@ pub struct CustomGrantDto {
     pub provision: ProvisionCode,
 }
 
-dutch_enum!(
-    /// How the application came in.
-    ChannelDto <=> kindpakket_proto::application::Channel {
-        Loket = "loket",
-        Online = "online",
-        Partner = "partner",
-        Wijkteam = "wijkteam",
-        Cjg = "cjg",
-    }
-);
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
     #[serde(rename = "rechten")]
     pub entitlements: Vec<EntitlementDto>,
+    /// Date of the decision; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
@@ -142,12 +155,12 @@ pub struct EntitlementDto {
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     #[serde(rename = "geldigVanaf")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub valid_from: Date,
     #[serde(rename = "geldigTot")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub valid_until: Date,
 }
 
@@ -157,45 +170,314 @@ pub struct RejectRequest {
     /// The reason, as the family will read it.
     #[serde(rename = "reden")]
     pub reason: String,
+    /// Date of the decision; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawRequest {
+    /// Date of the withdrawal; today when left out.
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
+}
+
+/// The application in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ApplicationPath {
+    /// The application's id, as its submission answered.
+    pub id: Uuid,
+}
+
+/// An application was submitted.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ApplicationCreated {
+    pub id: Uuid,
+}
+
+/// Where an application stands.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum StatusDto {
+    #[serde(rename = "ingediend")]
+    Submitted,
+    #[serde(rename = "toegekend")]
+    Granted,
+    #[serde(rename = "afgewezen")]
+    Rejected,
+    #[serde(rename = "ingetrokken")]
+    Withdrawn,
+}
+
+/// An application and its decision.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ApplicationView {
+    pub id: Uuid,
+    pub gemeente: GemeenteCode,
+    pub status: StatusDto,
+    #[serde(rename = "kanaal")]
+    pub channel: ChannelDto,
+    #[serde(rename = "namens")]
+    pub on_behalf_of: Option<OrganisationId>,
+    #[serde(rename = "huishouden")]
+    pub household: HouseholdRef,
+    #[serde(rename = "kinderen")]
+    pub children: Vec<ChildView>,
+    #[serde(rename = "inkomenPercentage")]
+    pub income_percent: u16,
+    /// The provisions asked for; empty for the whole package.
+    #[serde(rename = "voorzieningen")]
+    pub provisions: Vec<ProvisionCode>,
+    #[serde(rename = "signalering")]
+    pub signal_id: Option<Uuid>,
+    #[serde(rename = "ingediendOp")]
+    #[schemars(with = "DateSchema")]
+    pub submitted_on: Date,
+    /// When it was decided or withdrawn.
+    #[serde(rename = "besluitOp")]
+    #[schemars(with = "Option<DateSchema>")]
+    pub decided_on: Option<Date>,
+    #[serde(rename = "redenAfwijzing")]
+    pub rejection_reason: Option<String>,
+    #[serde(rename = "rechten")]
+    pub entitlements: Vec<EntitlementView>,
+    /// How it was assessed by the regeling, when it was.
+    #[serde(rename = "beoordeling")]
+    pub assessment: Option<AssessmentView>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ChildView {
+    #[serde(rename = "kind")]
+    pub child: ChildRef,
+    #[serde(rename = "geboortejaar")]
+    pub birth_year: i32,
+    #[serde(rename = "geboortemaand")]
+    pub birth_month: u8,
+}
+
+/// One child's right to one provision.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EntitlementView {
+    pub id: Uuid,
+    #[serde(rename = "kind")]
+    pub child: ChildRef,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    #[serde(rename = "geldigVanaf")]
+    #[schemars(with = "DateSchema")]
+    pub valid_from: Date,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+}
+
+/// The regeling version applied and the outcome per child and provision.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AssessmentView {
+    pub regeling: Uuid,
+    #[serde(rename = "inkomenPercentage")]
+    pub income_percent: u16,
+    #[serde(rename = "maatwerkMotivatie")]
+    pub custom_motivation: Option<String>,
+    #[serde(rename = "uitkomsten")]
+    pub outcomes: Vec<OutcomeView>,
+}
+
+/// One child and one provision: granted or not, how much, and why.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OutcomeView {
+    #[serde(rename = "kind")]
+    pub child: ChildRef,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "toegekend")]
+    pub granted: bool,
+    #[serde(rename = "aandeelPercentage")]
+    pub share_percent: u8,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    /// A stable code for the reason (e.g. `within_threshold`).
+    #[serde(rename = "reden")]
+    pub reason: String,
+    /// The reason in plain Dutch, as the family reads it.
+    #[serde(rename = "uitleg")]
+    pub explanation: String,
+    /// Who pays, when granted.
+    #[serde(rename = "financier")]
+    pub funder: Option<FunderView>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FunderView {
+    #[serde(rename = "organisatie")]
+    pub organisation: OrganisationId,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+}
+
+impl From<Status> for StatusDto {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Submitted => StatusDto::Submitted,
+            Status::Granted => StatusDto::Granted,
+            Status::Rejected => StatusDto::Rejected,
+            Status::Withdrawn => StatusDto::Withdrawn,
+        }
+    }
+}
+
+impl From<Funder> for FunderView {
+    fn from(funder: Funder) -> Self {
+        FunderView {
+            organisation: funder.organisation,
+            source: funder.source.into(),
+        }
+    }
+}
+
+impl From<Outcome> for OutcomeView {
+    fn from(outcome: Outcome) -> Self {
+        OutcomeView {
+            child: outcome.child,
+            provision: outcome.provision,
+            granted: outcome.granted,
+            share_percent: outcome.share_percent,
+            amount_cents: outcome.amount_cents,
+            reason: outcome.reason,
+            explanation: outcome.explanation,
+            funder: outcome.funder.map(Into::into),
+        }
+    }
+}
+
+impl From<Assessment> for AssessmentView {
+    fn from(assessment: Assessment) -> Self {
+        AssessmentView {
+            regeling: assessment.regeling_id,
+            income_percent: assessment.income_percent,
+            custom_motivation: assessment.custom_motivation,
+            outcomes: assessment.outcomes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl ApplicationView {
+    /// The view of a submitted application of `gemeente`; `None` before it was submitted.
+    fn of(gemeente: GemeenteCode, application: Application) -> Option<Self> {
+        let submitted = application.submitted?;
+        Some(ApplicationView {
+            id: submitted.application_id,
+            gemeente,
+            status: application.status.unwrap_or(Status::Submitted).into(),
+            channel: submitted.channel.into(),
+            on_behalf_of: submitted.on_behalf_of,
+            household: submitted.household,
+            children: submitted
+                .children
+                .into_iter()
+                .map(|child| ChildView {
+                    child: child.child,
+                    birth_year: child.birth_year,
+                    birth_month: child.birth_month,
+                })
+                .collect(),
+            income_percent: submitted.income_percent,
+            provisions: submitted.requested_provisions,
+            signal_id: submitted.signal_id,
+            submitted_on: submitted.submitted_on,
+            decided_on: application.decided_on,
+            rejection_reason: application.rejection_reason,
+            entitlements: application
+                .entitlements
+                .into_iter()
+                .map(|entitlement| EntitlementView {
+                    id: entitlement.entitlement_id,
+                    child: entitlement.child,
+                    provision: entitlement.provision,
+                    amount_cents: entitlement.amount_cents,
+                    valid_from: entitlement.valid_from,
+                    valid_until: entitlement.valid_until,
+                })
+                .collect(),
+            assessment: application.assessment.map(Into::into),
+        })
+    }
+}
+
+impl From<DecisionError> for ApiError {
+    fn from(error: DecisionError) -> Self {
+        match error {
+            DecisionError::NoMandate { .. } => ApiError::forbidden(error.to_string()),
+            DecisionError::UnknownApplication(_) => ApiError::not_found(error.to_string()),
+            DecisionError::NoRegelingInForce { .. } => ApiError::unprocessable(error.to_string()),
+            DecisionError::Refused(refused) => refused.into(),
+            DecisionError::Technical(cause) => ApiError::internal(format!("{cause:#}")),
+        }
+    }
 }
 
 fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-/// A parent acts for the household their login established, and for no other: another household's
-/// application is as unknown to them as one that does not exist.
-fn own_household(caller: &Caller, household: Option<&HouseholdRef>) -> bool {
-    caller.actor.role != Role::Applicant
-        || matches!((caller.household, household), (Some(own), Some(theirs)) if own == theirs.0)
+/// Who calls, as far as applications care.
+fn acting(caller: &Caller) -> Acting {
+    match caller.actor.role {
+        Role::Applicant => Acting::Parent {
+            household: caller.household,
+        },
+        Role::Partner => Acting::Partner {
+            organisation: caller.actor.organisation.clone(),
+        },
+        _ => Acting::Other,
+    }
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
-pub async fn submit(
-    State(store): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-    ApiJson(request): ApiJson<SubmitRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(SUBMITTERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    if !own_household(&caller, Some(&request.household)) {
-        return Err(ApiError::forbidden(match caller.household {
-            Some(_) => "U kunt alleen een aanvraag doen voor uw eigen huishouden.",
-            None => "Uw inlog noemt geen huishouden: log in via de gemeente (DigiD) om een aanvraag te doen.",
-        }));
+/// What a caller who may not see an application is told: the same as for one that does not exist.
+fn unknown(application_id: Uuid) -> ApiError {
+    DecisionError::UnknownApplication(application_id).into()
+}
+
+/// The application of `gemeente`, or the same 404 as for one that does not exist.
+async fn load(
+    state: &AppState,
+    gemeente: &GemeenteCode,
+    application_id: Uuid,
+) -> Result<Application, ApiError> {
+    match state.applications.load_in(gemeente, application_id).await {
+        Ok(application) => Ok(application),
+        Err(LoadError::NotFound(_)) => Err(unknown(application_id)),
+        Err(error) => Err(error.into()),
     }
+}
+
+/// The application as it now stands, after a decision.
+async fn as_it_stands(
+    state: &AppState,
+    gemeente: &GemeenteCode,
+    application_id: Uuid,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let application = load(state, gemeente, application_id).await?;
+    ApplicationView::of(gemeente.clone(), application)
+        .map(Json)
+        .ok_or_else(|| unknown(application_id))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: InGemeente<Submitters>,
+    ApiJson(request): ApiJson<SubmitRequest>,
+) -> Result<Created<ApplicationCreated>, ApiError> {
+    let gemeente = &caller.gemeente;
+    acting(&caller)
+        .may_apply_for(&request.household)
+        .map_err(|refusal| refused(&refusal))?;
     let application_id = Uuid::new_v4();
     let application = ApplicationSubmitted {
         application_id,
@@ -219,75 +501,46 @@ pub async fn submit(
         adults: request.adults,
         money_left_cents: request.money_left_cents,
     };
-    store
-        .execute(
-            &application_id.to_string(),
-            ApplicationCommand::Submit {
-                gemeente: gemeente.clone(),
-                application,
-            },
-            &caller.command_context(&gemeente),
-        )
+    let command = ApplicationCommand::Submit(Submit {
+        gemeente: gemeente.clone(),
+        application,
+    });
+    state
+        .applications
+        .execute(application_id, command, &caller.command_context(gemeente))
         .await?;
-    let location = format!("/api/v1/gemeenten/{gemeente}/aanvragen/{application_id}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(json!({"id": application_id})),
+    Ok(Created::at(
+        format!("/api/v1/gemeenten/{gemeente}/aanvragen/{application_id}"),
+        ApplicationCreated { id: application_id },
     ))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
+pub async fn get_application(
+    State(state): State<AppState>,
+    caller: InGemeente<ApplicationReaders>,
+    ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let gemeente = &caller.gemeente;
+    let application = load(&state, gemeente, id).await?;
+    let visible = access::may_see(&state.pool, &acting(&caller), gemeente, &application)
+        .await
+        .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
+    if !visible {
+        return Err(unknown(id));
+    }
+    ApplicationView::of(gemeente.clone(), application)
+        .map(Json)
+        .ok_or_else(|| unknown(id))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
 pub async fn assess(
-    State(store): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    State(state): State<AppState>,
+    caller: InGemeente<Assessors>,
+    ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
     ApiJson(request): ApiJson<AssessRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder, Role::Partner])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let application_id = id_from_path(&id, "Aanvraag")?;
-    let mandate = if caller.actor.role == Role::Partner {
-        let today = today();
-        let mandate = mandate_of(
-            &store.pool,
-            gemeente.as_str(),
-            caller.actor.organisation.as_str(),
-            today,
-        )
-        .await
-        .map_err(ApiError::internal)?;
-        Some(mandate.ok_or_else(|| {
-            ApiError::forbidden(format!(
-                "{} heeft in gemeente {gemeente} geen mandaat om over aanvragen te besluiten.",
-                caller.actor.organisation
-            ))
-        })?)
-    } else {
-        None
-    };
-    let application = store
-        .load(&application_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(submitted) = application
-        .submitted
-        .as_ref()
-        .filter(|_| application.gemeente.as_ref() == Some(&gemeente))
-    else {
-        return Err(ApiError::not_found(format!(
-            "Aanvraag '{application_id}' bestaat niet in deze gemeente."
-        )));
-    };
-    let regeling = regeling_in_force(&store.pool, gemeente.as_str(), submitted.submitted_on)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::unprocessable(format!(
-                "Er is in gemeente {gemeente} geen regeling van kracht op de aanvraagdatum {}. Publiceer eerst de regeling voor dat jaar.",
-                submitted.submitted_on
-            ))
-        })?;
+) -> Result<Json<ApplicationView>, ApiError> {
     let custom = request.custom.map(|custom| CustomDecision {
         motivation: custom.motivation,
         grants: custom
@@ -296,31 +549,26 @@ pub async fn assess(
             .map(|grant| (grant.child, grant.provision))
             .collect(),
     });
-    // Budgets and "never twice" span applications: read the earlier grants and commit under one lock.
-    let (_lock, prior_grants) = grants::locked_prior_grants(&store.pool, &regeling.gemeenten)
-        .await
-        .map_err(ApiError::internal)?;
-    let command = ApplicationCommand::Assess {
-        gemeente: gemeente.clone(),
-        regeling: Box::new(regeling),
-        custom,
-        mandate,
-        decided_on: request.date.unwrap_or_else(today),
-        prior_grants,
-    };
-    decide(&store, &caller, &gemeente, application_id, command).await
+    let context = caller.command_context(&caller.gemeente);
+    state
+        .decisions(&context)
+        .assess(
+            &acting(&caller),
+            id,
+            custom,
+            request.date.unwrap_or_else(today),
+        )
+        .await?;
+    as_it_stands(&state, &caller.gemeente, id).await
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
 pub async fn grant(
-    State(store): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
     ApiJson(request): ApiJson<GrantRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let application_id = id_from_path(&id, "Aanvraag")?;
+) -> Result<Json<ApplicationView>, ApiError> {
     let entitlements = request
         .entitlements
         .into_iter()
@@ -332,224 +580,232 @@ pub async fn grant(
             valid_until: entitlement.valid_until,
         })
         .collect();
-    let gemeenten = [gemeente.clone()];
-    let (_lock, prior_grants) = grants::locked_prior_grants(&store.pool, &gemeenten)
-        .await
-        .map_err(ApiError::internal)?;
-    let command = ApplicationCommand::Grant {
-        gemeente: gemeente.clone(),
-        entitlements,
-        decided_on: request.date.unwrap_or_else(today),
-        prior_grants,
-    };
-    decide(&store, &caller, &gemeente, application_id, command).await
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
-pub async fn reject(
-    State(store): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-    ApiJson(request): ApiJson<RejectRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let application_id = id_from_path(&id, "Aanvraag")?;
-    let command = ApplicationCommand::Reject {
-        gemeente: gemeente.clone(),
-        reason: request.reason,
-        decided_on: request.date.unwrap_or_else(today),
-    };
-    decide(&store, &caller, &gemeente, application_id, command).await
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
-pub async fn withdraw(
-    State(store): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-    ApiJson(request): ApiJson<WithdrawRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(SUBMITTERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let application_id = id_from_path(&id, "Aanvraag")?;
-    let application = load(&store, application_id).await?;
-    if !own_household(
-        &caller,
-        application.submitted.as_ref().map(|s| &s.household),
-    ) {
-        return Err(unknown(application_id));
-    }
-    let command = ApplicationCommand::Withdraw {
-        gemeente: gemeente.clone(),
-        withdrawn_on: request.date.unwrap_or_else(today),
-    };
-    decide(&store, &caller, &gemeente, application_id, command).await
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, application_id = %id))]
-pub async fn get_application(
-    State(store): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder, Role::Applicant, Role::Partner])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let application_id = id_from_path(&id, "Aanvraag")?;
-    let application = load(&store, application_id).await?;
-    if !may_see(&store, &caller, &gemeente, &application).await? {
-        return Err(unknown(application_id));
-    }
-    describe_loaded(&gemeente, application_id, application).map(Json)
-}
-
-async fn load(store: &AppState, application_id: Uuid) -> Result<Application, ApiError> {
-    store
-        .load(&application_id.to_string())
-        .await
-        .map_err(ApiError::internal)
-}
-
-/// What a caller who may not see an application is told: the same as for one that does not exist.
-fn unknown(application_id: Uuid) -> ApiError {
-    ApiError::not_found(format!(
-        "Aanvraag '{application_id}' bestaat niet in deze gemeente."
-    ))
-}
-
-/// A parent sees their own household's applications; a partner those it took on a family's behalf,
-/// or all of its gemeente when it has a mandate to decide on them; regie all.
-async fn may_see(
-    store: &AppState,
-    caller: &Caller,
-    gemeente: &kindpakket_proto::GemeenteCode,
-    application: &Application,
-) -> Result<bool, ApiError> {
-    let submitted = application.submitted.as_ref();
-    if !own_household(caller, submitted.map(|s| &s.household)) {
-        return Ok(false);
-    }
-    if caller.actor.role != Role::Partner
-        || submitted.and_then(|s| s.on_behalf_of.as_ref()) == Some(&caller.actor.organisation)
-    {
-        return Ok(true);
-    }
-    let mandate = mandate_of(
-        &store.pool,
-        gemeente.as_str(),
-        caller.actor.organisation.as_str(),
-        today(),
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    Ok(mandate.is_some())
-}
-
-/// Executes a decision on an application and answers with the application as it now stands.
-async fn decide(
-    store: &AppState,
-    caller: &Caller,
-    gemeente: &kindpakket_proto::GemeenteCode,
-    application_id: Uuid,
-    command: ApplicationCommand,
-) -> Result<Json<Value>, ApiError> {
-    store
-        .execute(
-            &application_id.to_string(),
-            command,
-            &caller.command_context(gemeente),
-        )
+    let context = caller.command_context(&caller.gemeente);
+    state
+        .decisions(&context)
+        .grant(id, entitlements, request.date.unwrap_or_else(today))
         .await?;
-    describe(store, gemeente, application_id).await.map(Json)
+    as_it_stands(&state, &caller.gemeente, id).await
 }
 
-async fn describe(
-    store: &AppState,
-    gemeente: &kindpakket_proto::GemeenteCode,
-    application_id: Uuid,
-) -> Result<Value, ApiError> {
-    let application = load(store, application_id).await?;
-    describe_loaded(gemeente, application_id, application)
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
+pub async fn reject(
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+    ApiJson(request): ApiJson<RejectRequest>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let context = caller.command_context(&caller.gemeente);
+    state
+        .decisions(&context)
+        .reject(id, request.reason, request.date.unwrap_or_else(today))
+        .await?;
+    as_it_stands(&state, &caller.gemeente, id).await
 }
 
-fn describe_loaded(
-    gemeente: &kindpakket_proto::GemeenteCode,
-    application_id: Uuid,
-    application: Application,
-) -> Result<Value, ApiError> {
-    let not_found = || unknown(application_id);
-    if application.gemeente.as_ref() != Some(gemeente) {
-        return Err(not_found());
-    }
-    let submitted = application.submitted.ok_or_else(not_found)?;
-    let status = match application.status {
-        Some(Status::Submitted) | None => "ingediend",
-        Some(Status::Granted) => "toegekend",
-        Some(Status::Rejected) => "afgewezen",
-        Some(Status::Withdrawn) => "ingetrokken",
-    };
-    let entitlements: Vec<Value> = application
-        .entitlements
-        .iter()
-        .map(|entitlement| {
-            json!({
-                "id": entitlement.entitlement_id,
-                "kind": entitlement.child,
-                "voorziening": entitlement.provision,
-                "bedragCent": entitlement.amount_cents,
-                "geldigVanaf": entitlement.valid_from,
-                "geldigTot": entitlement.valid_until,
-            })
-        })
-        .collect();
-    let children: Vec<Value> = submitted
-        .children
-        .iter()
-        .map(|child| json!({"kind": child.child, "geboortejaar": child.birth_year, "geboortemaand": child.birth_month}))
-        .collect();
-    Ok(json!({
-        "id": submitted.application_id,
-        "gemeente": gemeente,
-        "status": status,
-        "kanaal": ChannelDto::from(submitted.channel),
-        "namens": submitted.on_behalf_of,
-        "huishouden": submitted.household,
-        "kinderen": children,
-        "inkomenPercentage": submitted.income_percent,
-        "voorzieningen": submitted.requested_provisions,
-        "signalering": submitted.signal_id,
-        "ingediendOp": submitted.submitted_on,
-        "besluitOp": application.decided_on,
-        "redenAfwijzing": application.rejection_reason,
-        "rechten": entitlements,
-        "beoordeling": application.assessment.as_ref().map(|assessment| json!({
-            "regeling": assessment.regeling_id,
-            "inkomenPercentage": assessment.income_percent,
-            "maatwerkMotivatie": assessment.custom_motivation,
-            "uitkomsten": assessment.outcomes.iter().map(|outcome| json!({
-                "kind": outcome.child,
-                "voorziening": outcome.provision,
-                "toegekend": outcome.granted,
-                "aandeelPercentage": outcome.share_percent,
-                "bedragCent": outcome.amount_cents,
-                "reden": outcome.reason,
-                "uitleg": outcome.explanation,
-                "financier": outcome.funder.as_ref().map(|funder| json!({
-                    "organisatie": funder.organisation,
-                    "bron": funding_source_in_dutch(funder.source),
-                })),
-            })).collect::<Vec<_>>(),
-        })),
-    }))
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: InGemeente<Submitters>,
+    ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+    ApiJson(request): ApiJson<WithdrawRequest>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let context = caller.command_context(&caller.gemeente);
+    state
+        .decisions(&context)
+        .withdraw(&acting(&caller), id, request.date.unwrap_or_else(today))
+        .await?;
+    as_it_stands(&state, &caller.gemeente, id).await
 }
 
-/// A funding source as the regie API names it.
-fn funding_source_in_dutch(source: kindpakket_proto::regie::FundingSource) -> &'static str {
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindpakket_proto::application::{Channel, GrantedEntitlement};
     use kindpakket_proto::regie::FundingSource;
-    match source {
-        FundingSource::National => "rijksmiddelen",
-        FundingSource::Municipal => "gemeentelijke_fondsen",
-        FundingSource::ExternalFunds => "externe_fondsen",
-        FundingSource::Private => "private_partijen",
+    use serde_json::json;
+    use time::macros::date;
+
+    fn decided() -> Application {
+        let child = ChildRef(Uuid::from_u128(11));
+        let sport = ProvisionCode::parse("sportcontributie").unwrap();
+        let funder = Funder {
+            organisation: OrganisationId::parse("jeugdfonds-sport-cultuur").unwrap(),
+            source: FundingSource::ExternalFunds,
+        };
+        Application {
+            gemeente: Some(GemeenteCode::parse("GM0518").unwrap()),
+            submitted: Some(ApplicationSubmitted {
+                application_id: Uuid::from_u128(5),
+                household: HouseholdRef(Uuid::from_u128(6)),
+                channel: Channel::Partner,
+                on_behalf_of: Some(OrganisationId::parse("leergeld-den-haag").unwrap()),
+                children: vec![ApplicantChild {
+                    child,
+                    birth_year: 2016,
+                    birth_month: 5,
+                    school: Some(kindpakket_proto::application::SchoolLevel::Primary),
+                }],
+                income_percent: 115,
+                requested_provisions: vec![sport.clone()],
+                signal_id: None,
+                submitted_on: date!(2026 - 09 - 01),
+                adults: Some(2),
+                money_left_cents: Some(Cents(30_000)),
+            }),
+            status: Some(Status::Granted),
+            entitlements: vec![GrantedEntitlement {
+                entitlement_id: Uuid::from_u128(9),
+                child,
+                provision: sport.clone(),
+                amount_cents: Cents(25_000),
+                valid_from: date!(2026 - 01 - 01),
+                valid_until: date!(2026 - 12 - 31),
+                funder: Some(funder.clone()),
+                co_financing: None,
+                form: None,
+                unit_value_cents: None,
+            }],
+            rejection_reason: None,
+            decided_on: Some(date!(2026 - 09 - 10)),
+            assessment: Some(Assessment {
+                regeling_id: Uuid::from_u128(2026),
+                income_percent: 115,
+                outcomes: vec![
+                    Outcome {
+                        child,
+                        provision: sport.clone(),
+                        granted: true,
+                        share_percent: 100,
+                        amount_cents: Cents(25_000),
+                        reason: "within_threshold".to_owned(),
+                        explanation: "U krijgt het.".to_owned(),
+                        funder: Some(funder),
+                    },
+                    Outcome {
+                        child,
+                        provision: ProvisionCode::parse("zwemles").unwrap(),
+                        granted: false,
+                        share_percent: 0,
+                        amount_cents: Cents::ZERO,
+                        reason: "outside_age_band".to_owned(),
+                        explanation: "Te oud.".to_owned(),
+                        funder: None,
+                    },
+                ],
+                custom_motivation: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn an_application_reads_as_it_always_did() {
+        let gemeente = GemeenteCode::parse("GM0518").unwrap();
+        let view = ApplicationView::of(gemeente, decided()).unwrap();
+        assert_eq!(
+            serde_json::to_value(view).unwrap(),
+            json!({
+                "id": Uuid::from_u128(5),
+                "gemeente": "GM0518",
+                "status": "toegekend",
+                "kanaal": "partner",
+                "namens": "leergeld-den-haag",
+                "huishouden": Uuid::from_u128(6),
+                "kinderen": [{"kind": Uuid::from_u128(11), "geboortejaar": 2016, "geboortemaand": 5}],
+                "inkomenPercentage": 115,
+                "voorzieningen": ["sportcontributie"],
+                "signalering": null,
+                "ingediendOp": "2026-09-01",
+                "besluitOp": "2026-09-10",
+                "redenAfwijzing": null,
+                "rechten": [{
+                    "id": Uuid::from_u128(9),
+                    "kind": Uuid::from_u128(11),
+                    "voorziening": "sportcontributie",
+                    "bedragCent": 25000,
+                    "geldigVanaf": "2026-01-01",
+                    "geldigTot": "2026-12-31",
+                }],
+                "beoordeling": {
+                    "regeling": Uuid::from_u128(2026),
+                    "inkomenPercentage": 115,
+                    "maatwerkMotivatie": null,
+                    "uitkomsten": [{
+                        "kind": Uuid::from_u128(11),
+                        "voorziening": "sportcontributie",
+                        "toegekend": true,
+                        "aandeelPercentage": 100,
+                        "bedragCent": 25000,
+                        "reden": "within_threshold",
+                        "uitleg": "U krijgt het.",
+                        "financier": {"organisatie": "jeugdfonds-sport-cultuur", "bron": "externe_fondsen"},
+                    }, {
+                        "kind": Uuid::from_u128(11),
+                        "voorziening": "zwemles",
+                        "toegekend": false,
+                        "aandeelPercentage": 0,
+                        "bedragCent": 0,
+                        "reden": "outside_age_band",
+                        "uitleg": "Te oud.",
+                        "financier": null,
+                    }],
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn an_undecided_application_has_nulls_where_the_decision_goes() {
+        let application = Application {
+            status: Some(Status::Submitted),
+            entitlements: vec![],
+            decided_on: None,
+            assessment: None,
+            ..decided()
+        };
+        let gemeente = GemeenteCode::parse("GM0518").unwrap();
+        let view =
+            serde_json::to_value(ApplicationView::of(gemeente, application).unwrap()).unwrap();
+        assert_eq!(view["status"], "ingediend");
+        assert_eq!(view["besluitOp"], json!(null));
+        assert_eq!(view["beoordeling"], json!(null));
+        assert_eq!(view["rechten"], json!([]));
+        assert!(ApplicationView::of(
+            GemeenteCode::parse("GM0518").unwrap(),
+            Application::default()
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn who_calls_decides_what_they_see() {
+        let mut caller = Caller {
+            actor: kindpakket_proto::Actor {
+                organisation: OrganisationId::parse("leergeld-den-haag").unwrap(),
+                role: Role::Partner,
+            },
+            subject: "medewerker".to_owned(),
+            gemeenten: vec![GemeenteCode::parse("GM0518").unwrap()],
+            household: None,
+            correlation_id: Uuid::nil(),
+        };
+        assert_eq!(
+            acting(&caller),
+            Acting::Partner {
+                organisation: OrganisationId::parse("leergeld-den-haag").unwrap()
+            }
+        );
+        caller.actor.role = Role::Applicant;
+        caller.household = Some(Uuid::from_u128(6));
+        assert_eq!(
+            acting(&caller),
+            Acting::Parent {
+                household: Some(Uuid::from_u128(6))
+            }
+        );
+        for role in [Role::Regievoerder, Role::Signaller] {
+            caller.actor.role = role;
+            assert_eq!(acting(&caller), Acting::Other);
+        }
     }
 }

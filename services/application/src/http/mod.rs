@@ -1,167 +1,190 @@
-//! The application API.
+//! The application API: every endpoint declared once, in [`routes`]; who may call it, what it takes
+//! and what it answers follow from its handler's types.
 
 mod applications;
-pub mod persons;
+mod persons;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
-use axum::Router;
-use kindpakket_platform::http::{OpenApi, Operation};
-use kindpakket_platform::store::AggregateStore;
-use kindpakket_proto::Role;
-use serde_json::Value;
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::ApiRouter;
+use kindpakket_platform::http::ApiDescription;
+use kindpakket_platform::roles;
+use kindpakket_platform::store::{AggregateStore, CommandContext};
 
+use crate::decisions::Decisions;
 use crate::domain::application::Application;
+use crate::vault::retention::RetentionPeriods;
+use crate::vault::Vault;
 
 #[derive(Clone)]
 pub struct AppState {
     pub applications: Arc<AggregateStore<Application>>,
-    /// For the regeling versions kept by [`crate::consume`].
+    /// The service's own database: regeling versions and mandates kept by [`crate::consume`], and
+    /// the earlier grants of [`crate::grants`].
     pub pool: sqlx::PgPool,
     /// The personal data vault and its audit log.
-    pub vault: Arc<crate::vault::Vault>,
+    pub vault: Arc<Vault>,
     /// Per kind of record, the days it is kept.
-    pub retention: Vec<(String, i64)>,
+    pub retention: Arc<RetentionPeriods>,
 }
 
-impl std::ops::Deref for AppState {
-    type Target = AggregateStore<Application>;
-    fn deref(&self) -> &Self::Target {
-        &self.applications
+impl AppState {
+    /// The decisions as the caller of `context` takes them.
+    pub fn decisions<'a>(&'a self, context: &'a CommandContext) -> Decisions<'a> {
+        Decisions {
+            applications: &self.applications,
+            pool: &self.pool,
+            context,
+        }
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
+roles!(
+    /// Who applies, and withdraws: parents, partners and signallers on a family's behalf, the loket.
+    pub Submitters = [Applicant, Partner, Signaller, Regievoerder]
+);
+
+roles!(
+    /// Who reads an application: the gemeente, the parent, the partner (each as far as it may see).
+    pub ApplicationReaders = [Regievoerder, Applicant, Partner]
+);
+
+roles!(
+    /// Who assesses by the regeling: the gemeente, and a partner within its mandate.
+    pub Assessors = [Regievoerder, Partner]
+);
+
+roles!(
+    /// The gemeente alone: grants and rejections by hand, reading and forgetting persons, retention.
+    pub Regie = [Regievoerder]
+);
+
+roles!(
+    /// Who keeps a person in the vault: the gemeente, and a parent entering their own household.
+    pub PersonWriters = [Regievoerder, Applicant]
+);
+
+roles!(
+    /// Who reads the audit log of personal data.
+    pub Auditors = [Auditor]
+);
+
+pub const DESCRIPTION: ApiDescription = ApiDescription {
+    title: "Kindpakket — aanvragen",
+    description: "Een huishouden vraagt het Kindpakket of losse voorzieningen aan; de gemeente kent toe of wijst af.",
+};
+
+pub fn routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen",
-            post(applications::submit),
+            post_with(applications::submit, |op| op.summary("Een aanvraag indienen")),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
-            get(applications::get_application),
+            get_with(applications::get_application, |op| {
+                op.summary("Een aanvraag en het besluit")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/beoordeling",
-            post(applications::assess),
+            post_with(applications::assess, |op| {
+                op.summary("Een aanvraag beoordelen volgens de regeling (eventueel met maatwerk) en besluiten; een partner binnen zijn mandaat")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
-            post(applications::grant),
+            post_with(applications::grant, |op| op.summary("Een aanvraag toekennen")),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing",
-            post(applications::reject),
+            post_with(applications::reject, |op| op.summary("Een aanvraag afwijzen")),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
-            post(applications::withdraw),
+            post_with(applications::withdraw, |op| op.summary("Een aanvraag intrekken")),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/personen",
-            post(persons::register),
+            post_with(persons::register, |op| {
+                op.summary("Persoonsgegevens in de kluis bewaren en een pseudoniem krijgen (alleen de gemeente)")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/personen/{id}",
-            get(persons::read),
+            get_with(persons::read, |op| {
+                op.summary("Persoonsgegevens lezen, met het doel in de kopregel X-Doel")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/personen/{id}/verwijdering",
-            post(persons::erase),
+            post_with(persons::erase, |op| {
+                op.summary("Een persoon vergeten: de sleutel wordt vernietigd")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/bewaartermijnen",
-            post(persons::retention),
+            post_with(persons::retention, |op| {
+                op.summary("Bewaartermijnen toepassen op een peildatum")
+            }),
         )
-        .route(
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/auditlog",
-            get(persons::audit_log),
+            get_with(persons::audit_log, |op| {
+                op.summary("Het auditlog van persoonsgegevens, met controle van de keten")
+            }),
         )
-        .with_state(state)
 }
 
-pub fn openapi() -> Value {
-    OpenApi::new(
-        "Kindpakket — aanvragen",
-        "Een huishouden vraagt het Kindpakket of losse voorzieningen aan; de gemeente kent toe of wijst af.",
-    )
-    .with_body::<applications::SubmitRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/aanvragen",
-        summary: "Een aanvraag indienen",
-        roles: applications::SUBMITTERS,
-        status: 201,
-    })
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
-        summary: "Een aanvraag en het besluit",
-        roles: &[Role::Regievoerder, Role::Applicant, Role::Partner],
-        status: 200,
-    })
-    .with_body::<applications::AssessRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/beoordeling",
-        summary: "Een aanvraag beoordelen volgens de regeling (eventueel met maatwerk) en besluiten; een partner binnen zijn mandaat",
-        roles: &[Role::Regievoerder, Role::Partner],
-        status: 200,
-    })
-    .with_body::<applications::GrantRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
-        summary: "Een aanvraag toekennen",
-        roles: &[Role::Regievoerder],
-        status: 200,
-    })
-    .with_body::<applications::RejectRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing",
-        summary: "Een aanvraag afwijzen",
-        roles: &[Role::Regievoerder],
-        status: 200,
-    })
-    .with_body::<applications::WithdrawRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
-        summary: "Een aanvraag intrekken",
-        roles: applications::SUBMITTERS,
-        status: 200,
-    })
-    .with_body::<persons::PersonRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/personen",
-        summary: "Persoonsgegevens in de kluis bewaren en een pseudoniem krijgen (alleen de gemeente)",
-        roles: persons::WRITERS,
-        status: 201,
-    })
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/gemeenten/{gemeente}/personen/{id}",
-        summary: "Persoonsgegevens lezen, met het doel in de kopregel X-Doel",
-        roles: persons::READERS,
-        status: 200,
-    })
-    .with_body::<persons::ErasureRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/personen/{id}/verwijdering",
-        summary: "Een persoon vergeten: de sleutel wordt vernietigd",
-        roles: persons::READERS,
-        status: 200,
-    })
-    .with_body::<persons::RetentionRequest>(Operation {
-        method: "POST",
-        path: "/api/v1/gemeenten/{gemeente}/bewaartermijnen",
-        summary: "Bewaartermijnen toepassen op een peildatum",
-        roles: persons::READERS,
-        status: 200,
-    })
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/gemeenten/{gemeente}/auditlog",
-        summary: "Het auditlog van persoonsgegevens, met controle van de keten",
-        roles: &[Role::Auditor],
-        status: 200,
-    })
-    .document()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn every_endpoint_says_who_may_call_it() {
+        let (_, document) =
+            kindpakket_platform::http::finish(routes(), DESCRIPTION).expect("a complete document");
+        let json = serde_json::to_value(&document).unwrap();
+        let roles = |path: &str, method: &str| -> Value {
+            json["paths"][format!("/api/v1/gemeenten/{{gemeente}}{path}")][method]["x-rollen"]
+                .clone()
+        };
+        let submitters = json!(["applicant", "partner", "signaller", "regievoerder"]);
+        let regie = json!(["regievoerder"]);
+        assert_eq!(
+            document.paths.as_ref().map_or(0, |paths| paths.paths.len()),
+            11
+        );
+        assert_eq!(roles("/aanvragen", "post"), submitters);
+        assert_eq!(
+            roles("/aanvragen/{id}", "get"),
+            json!(["regievoerder", "applicant", "partner"])
+        );
+        assert_eq!(
+            roles("/aanvragen/{id}/beoordeling", "post"),
+            json!(["regievoerder", "partner"])
+        );
+        assert_eq!(roles("/aanvragen/{id}/toekenning", "post"), regie);
+        assert_eq!(roles("/aanvragen/{id}/afwijzing", "post"), regie);
+        assert_eq!(roles("/aanvragen/{id}/intrekking", "post"), submitters);
+        assert_eq!(
+            roles("/personen", "post"),
+            json!(["regievoerder", "applicant"])
+        );
+        assert_eq!(roles("/personen/{id}", "get"), regie);
+        assert_eq!(roles("/personen/{id}/verwijdering", "post"), regie);
+        assert_eq!(roles("/bewaartermijnen", "post"), regie);
+        assert_eq!(roles("/auditlog", "get"), json!(["auditor"]));
+        let read = &json["paths"]["/api/v1/gemeenten/{gemeente}/personen/{id}"]["get"];
+        assert!(
+            read["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|parameter| parameter["name"] == "X-Doel" && parameter["in"] == "header"),
+            "{read}"
+        );
+    }
 }

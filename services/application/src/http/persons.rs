@@ -1,25 +1,31 @@
-//! The personal data vault's API (gemeente only): keep a person and get their pseudonymous
-//! reference, read them back for a stated purpose, forget them, apply the retention periods, and
-//! the auditor's view of the hash-chained audit log.
+//! The personal data vault's API: the gemeente keeps a person (a parent may enter their own
+//! household) and gets their pseudonymous reference, reads them back for a stated purpose
+//! (`X-Doel`), forgets them, applies the retention periods; the auditor reads the hash-chained audit
+//! log. The use-cases are [`crate::vault::persons`] and [`crate::vault::retention`].
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use aide::generate::GenContext;
+use aide::openapi::{
+    HeaderStyle, Operation, Parameter, ParameterData, ParameterSchemaOrContent, ReferenceOr,
+    Response, SchemaObject, StatusCode as DocumentedStatus,
+};
+use aide::{OperationInput, OperationOutput};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::{GemeenteCode, Role};
+use indexmap::IndexMap;
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, InGemeente};
+use kindpakket_proto::schema::DateSchema;
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use time::Date;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use super::AppState;
-use crate::vault::{audit, bsn, Person, PersonalData};
-
-/// Only the gemeente may process a BSN; a parent may enter their own household at the loket.
-pub const WRITERS: &[Role] = &[Role::Regievoerder, Role::Applicant];
-pub const READERS: &[Role] = &[Role::Regievoerder];
+use super::{AppState, Auditors, PersonWriters, Regie};
+use crate::vault::audit::{self, Actor};
+use crate::vault::persons::{self, Registration, VaultError};
+use crate::vault::{retention, Person, PersonalData};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +47,8 @@ pub struct PersonRequest {
     pub income_evidence: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+/// A child or a parent.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 pub enum PersonKindDto {
     #[serde(rename = "kind")]
     Child,
@@ -70,308 +77,457 @@ pub struct ErasureRequest {
 pub struct RetentionRequest {
     /// The day to apply the retention periods on (defaults to today).
     #[serde(rename = "peildatum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub on: Option<Date>,
 }
 
-fn origin(headers: &HeaderMap) -> String {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|value| value.to_str().ok())
-        .map(|value| format!("http {value}"))
-        .unwrap_or_else(|| "http".to_owned())
+/// The person in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PersonPath {
+    /// The person's pseudonymous reference, as their registration answered.
+    pub id: Uuid,
 }
 
-fn purpose(headers: &HeaderMap) -> Result<String, ApiError> {
-    headers
-        .get("x-doel")
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .map(|value| value.chars().take(200).collect())
-        .ok_or_else(|| {
+/// A person kept in the vault: the reference to use from now on.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PersonRegistered {
+    pub id: Uuid,
+    #[serde(rename = "soort")]
+    pub kind: PersonKindDto,
+}
+
+/// A person as the vault answers: present with their data, or forgotten.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "status")]
+pub enum PersonView {
+    #[serde(rename = "verwijderd")]
+    Erased {
+        id: Uuid,
+        /// `kind` or `ouder`.
+        soort: String,
+        /// Why they were forgotten.
+        reden: String,
+    },
+    #[serde(rename = "aanwezig")]
+    Present {
+        id: Uuid,
+        /// `kind` or `ouder`.
+        soort: String,
+        bsn: String,
+        naam: String,
+        adres: Option<String>,
+        geboortedatum: Option<String>,
+        iban: Option<String>,
+        inkomensbewijs: Option<String>,
+    },
+}
+
+/// What became of a person.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum ErasedStatus {
+    #[serde(rename = "verwijderd")]
+    Erased,
+}
+
+/// A person was forgotten: their key is destroyed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PersonErased {
+    pub id: Uuid,
+    pub status: ErasedStatus,
+}
+
+/// The retention periods were applied.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RetentionApplied {
+    #[serde(rename = "peildatum")]
+    #[schemars(with = "DateSchema")]
+    pub on: Date,
+    /// How many people were forgotten.
+    #[serde(rename = "verwijderd")]
+    pub erased: usize,
+}
+
+/// Whether the audit log's chain is whole.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum ChainState {
+    #[serde(rename = "in orde")]
+    Whole,
+    #[serde(rename = "verbroken")]
+    Broken,
+}
+
+/// The audit log of the gemeente's personal data, and whether its chain (over all gemeenten) holds.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditLogView {
+    #[serde(rename = "keten")]
+    pub chain: ChainState,
+    /// The first row at which the chain is broken.
+    #[serde(rename = "verbrokenVanafRegel")]
+    pub broken_from: Option<i64>,
+    #[serde(rename = "regels")]
+    pub rows: Vec<audit::Row>,
+}
+
+/// `201 Created` for a person new to the vault, `200 OK` for one it knew (their data replaced); the
+/// body is the same.
+#[derive(Debug)]
+pub struct Registered<T> {
+    pub created: bool,
+    pub body: T,
+}
+
+impl<T: Serialize> IntoResponse for Registered<T> {
+    fn into_response(self) -> axum::response::Response {
+        let status = if self.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        (status, Json(self.body)).into_response()
+    }
+}
+
+impl<T: JsonSchema> OperationOutput for Registered<T> {
+    type Inner = T;
+
+    fn operation_response(ctx: &mut GenContext, operation: &mut Operation) -> Option<Response> {
+        Json::<T>::operation_response(ctx, operation)
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<DocumentedStatus>, Response)> {
+        let Some(response) = Self::operation_response(ctx, operation) else {
+            return Vec::new();
+        };
+        let described = |description: &str| Response {
+            description: description.to_owned(),
+            ..response.clone()
+        };
+        vec![
+            (
+                Some(DocumentedStatus::Code(201)),
+                described("Bewaard: een nieuwe persoon"),
+            ),
+            (
+                Some(DocumentedStatus::Code(200)),
+                described("Bijgewerkt: deze persoon was al bekend"),
+            ),
+        ]
+    }
+}
+
+/// The `X-Doel` header: what the caller needs the personal data for (doelbinding), as far as sent.
+#[derive(Debug, Clone)]
+pub struct Purpose(Option<String>);
+
+impl Purpose {
+    /// The stated purpose, or 400 when none was stated.
+    fn required(self) -> Result<String, ApiError> {
+        self.0.ok_or_else(|| {
             ApiError::bad_request(
                 "Geef in de kopregel X-Doel op waarvoor u deze persoonsgegevens nodig hebt (doelbinding).",
             )
         })
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    state: &AppState,
-    caller: &Caller,
-    gemeente: &GemeenteCode,
-    headers: &HeaderMap,
-    action: &str,
-    object: &str,
-    result: &str,
-    purpose: &str,
-) -> Result<(), ApiError> {
-    state
-        .vault
-        .audit(audit::Entry {
-            gemeente: gemeente.as_str(),
-            action,
-            object,
-            result,
-            origin: &origin(headers),
-            actor: &caller.subject,
-            organisation: caller.actor.organisation.as_str(),
-            role: caller.actor.role.as_str(),
-            purpose,
-        })
-        .await
-        .map_err(ApiError::internal)
+impl<S: Send + Sync> FromRequestParts<S> for Purpose {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Purpose(
+            parts
+                .headers
+                .get("x-doel")
+                .and_then(|value| value.to_str().ok())
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(|value| value.chars().take(200).collect()),
+        ))
+    }
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+impl OperationInput for Purpose {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        let json_schema = ctx.schema.subschema_for::<String>();
+        operation.parameters.push(ReferenceOr::Item(Parameter::Header {
+            parameter_data: ParameterData {
+                name: "X-Doel".to_owned(),
+                description: Some(
+                    "Waarvoor u de persoonsgegevens nodig hebt (doelbinding); verplicht bij lezen, vastgelegd in het auditlog.".to_owned(),
+                ),
+                required: false,
+                format: ParameterSchemaOrContent::Schema(SchemaObject {
+                    json_schema,
+                    example: None,
+                    external_docs: None,
+                }),
+                extensions: IndexMap::default(),
+                deprecated: None,
+                example: None,
+                examples: IndexMap::default(),
+                explode: None,
+            },
+            style: HeaderStyle::Simple,
+        }));
+    }
+}
+
+/// Where a request came from, for the audit log: `http`, or `http <X-Forwarded-For>`.
+#[derive(Debug, Clone)]
+pub struct Origin(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Origin(
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|value| value.to_str().ok())
+                .map(|value| format!("http {value}"))
+                .unwrap_or_else(|| "http".to_owned()),
+        ))
+    }
+}
+
+/// Set by the proxy in front of the service, not by the caller: not part of the API.
+impl OperationInput for Origin {}
+
+/// The caller, as the audit log names them, acting from `origin`.
+fn actor<'a>(caller: &'a Caller, origin: &'a str) -> Actor<'a> {
+    Actor {
+        subject: &caller.subject,
+        organisation: caller.actor.organisation.as_str(),
+        role: caller.actor.role.as_str(),
+        origin,
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::InvalidBsn | VaultError::MissingName | VaultError::MissingReason => {
+                ApiError::unprocessable(error.to_string())
+            }
+            VaultError::Unknown(_) => ApiError::not_found(error.to_string()),
+            VaultError::Technical(cause) => ApiError::internal(format!("{cause:#}")),
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn register(
     State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-    headers: HeaderMap,
+    caller: InGemeente<PersonWriters>,
+    Origin(origin): Origin,
+    Purpose(purpose): Purpose,
     ApiJson(request): ApiJson<PersonRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(WRITERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let purpose = purpose(&headers).unwrap_or_else(|_| "aanvraag Kindpakket".to_owned());
-    let bsn = request.bsn.trim().to_owned();
-    if !bsn::is_valid(&bsn) {
-        record(
-            &state,
-            &caller,
-            &gemeente,
-            &headers,
-            "registreren",
-            "-",
-            "geweigerd: BSN voldoet niet aan de 11-proef",
-            &purpose,
-        )
-        .await?;
-        return Err(ApiError::unprocessable(
-            "Dit BSN klopt niet: een burgerservicenummer heeft 9 cijfers en voldoet aan de 11-proef. Controleer het nummer; er is niets opgeslagen.",
-        ));
-    }
-    if request.name.trim().is_empty() {
-        return Err(ApiError::unprocessable(
-            "De naam ontbreekt; er is niets opgeslagen.",
-        ));
-    }
-    let data = PersonalData {
-        bsn,
-        name: request.name.trim().to_owned(),
-        address: request.address,
-        birth_date: request.birth_date,
-        iban: request.iban,
-        income_evidence: request.income_evidence,
+) -> Result<Registered<PersonRegistered>, ApiError> {
+    let purpose = purpose.unwrap_or_else(|| "aanvraag Kindpakket".to_owned());
+    let registration = Registration {
+        kind: request.kind.as_str(),
+        data: PersonalData {
+            bsn: request.bsn,
+            name: request.name,
+            address: request.address,
+            birth_date: request.birth_date,
+            iban: request.iban,
+            income_evidence: request.income_evidence,
+        },
     };
-    let (person_id, created) = state
-        .vault
-        .register(
-            gemeente.as_str(),
-            request.kind.as_str(),
-            &data,
-            time::OffsetDateTime::now_utc().date(),
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    record(
-        &state,
-        &caller,
-        &gemeente,
-        &headers,
-        if created { "registreren" } else { "bijwerken" },
-        &person_id.to_string(),
-        "gelukt",
+    let registered = persons::register(
+        &state.vault,
+        &caller.gemeente,
+        registration,
+        actor(&caller, &origin),
         &purpose,
     )
     .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(json!({ "id": person_id, "soort": request.kind.as_str() })),
-    ))
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
-pub async fn read(
-    State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let person_id = id_from_path(&id, "Persoon")?;
-    let purpose = purpose(&headers)?;
-    let person = state
-        .vault
-        .read(gemeente.as_str(), person_id)
-        .await
-        .map_err(ApiError::internal)?;
-    let (result, body) = match person {
-        None => ("niet gevonden", None),
-        Some(Person::Erased { kind, why }) => (
-            "verwijderd",
-            Some(json!({"id": person_id, "soort": kind, "status": "verwijderd", "reden": why})),
-        ),
-        Some(Person::Readable { kind, data }) => (
-            "gelezen",
-            Some(json!({
-                "id": person_id, "soort": kind, "status": "aanwezig",
-                "bsn": data.bsn, "naam": data.name, "adres": data.address,
-                "geboortedatum": data.birth_date, "iban": data.iban,
-                "inkomensbewijs": data.income_evidence,
-            })),
-        ),
-    };
-    record(
-        &state,
-        &caller,
-        &gemeente,
-        &headers,
-        "lezen",
-        &person_id.to_string(),
-        result,
-        &purpose,
-    )
-    .await?;
-    body.map(Json).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "Persoon '{person_id}' is niet bekend in deze gemeente."
-        ))
+    Ok(Registered {
+        created: registered.created,
+        body: PersonRegistered {
+            id: registered.person_id,
+            kind: request.kind,
+        },
     })
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn read(
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiPath(PersonPath { id }): ApiPath<PersonPath>,
+    Origin(origin): Origin,
+    purpose: Purpose,
+) -> Result<Json<PersonView>, ApiError> {
+    let purpose = purpose.required()?;
+    let person = persons::read(
+        &state.vault,
+        &caller.gemeente,
+        id,
+        actor(&caller, &origin),
+        &purpose,
+    )
+    .await?;
+    Ok(Json(match person {
+        Person::Erased { kind, why } => PersonView::Erased {
+            id,
+            soort: kind,
+            reden: why,
+        },
+        Person::Readable { kind, data } => PersonView::Present {
+            id,
+            soort: kind,
+            bsn: data.bsn,
+            naam: data.name,
+            adres: data.address,
+            geboortedatum: data.birth_date,
+            iban: data.iban,
+            inkomensbewijs: data.income_evidence,
+        },
+    }))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn erase(
     State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-    headers: HeaderMap,
+    caller: InGemeente<Regie>,
+    ApiPath(PersonPath { id }): ApiPath<PersonPath>,
+    Origin(origin): Origin,
     ApiJson(request): ApiJson<ErasureRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let person_id = id_from_path(&id, "Persoon")?;
-    let reason = request.reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(ApiError::unprocessable("Geef de reden van het verwijderen op (bijvoorbeeld: verzoek van betrokkene, AVG art. 17)."));
-    }
-    let erased = state
-        .vault
-        .erase(gemeente.as_str(), person_id, &reason)
-        .await
-        .map_err(ApiError::internal)?;
-    record(
-        &state,
-        &caller,
-        &gemeente,
-        &headers,
-        "verwijderen",
-        &person_id.to_string(),
-        if erased {
-            "sleutel vernietigd"
-        } else {
-            "niet gevonden"
-        },
-        &reason,
+) -> Result<Json<PersonErased>, ApiError> {
+    persons::erase(
+        &state.vault,
+        &caller.gemeente,
+        id,
+        &request.reason,
+        actor(&caller, &origin),
     )
     .await?;
-    if !erased {
-        return Err(ApiError::not_found(format!(
-            "Persoon '{person_id}' is niet bekend in deze gemeente."
-        )));
-    }
-    Ok(Json(json!({"id": person_id, "status": "verwijderd"})))
+    Ok(Json(PersonErased {
+        id,
+        status: ErasedStatus::Erased,
+    }))
 }
 
-/// Forgets everyone of the gemeente whose retention period has passed on the given day.
-pub async fn apply_retention(
-    state: &AppState,
-    gemeente: &GemeenteCode,
-    on: Date,
-    actor: (&str, &str, &str),
-) -> Result<usize, ApiError> {
-    let due = state
-        .vault
-        .past_retention(gemeente.as_str(), &state.retention, on)
-        .await
-        .map_err(ApiError::internal)?;
-    for person_id in &due {
-        state
-            .vault
-            .erase(gemeente.as_str(), *person_id, "bewaartermijn verstreken")
-            .await
-            .map_err(ApiError::internal)?;
-        state
-            .vault
-            .audit(audit::Entry {
-                gemeente: gemeente.as_str(),
-                action: "verwijderen",
-                object: &person_id.to_string(),
-                result: "sleutel vernietigd",
-                origin: "bewaartermijn",
-                actor: actor.0,
-                organisation: actor.1,
-                role: actor.2,
-                purpose: "bewaartermijn verstreken",
-            })
-            .await
-            .map_err(ApiError::internal)?;
-    }
-    Ok(due.len())
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn retention(
     State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
+    caller: InGemeente<Regie>,
     ApiJson(request): ApiJson<RetentionRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
+) -> Result<Json<RetentionApplied>, ApiError> {
     let on = request
         .on
-        .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-    let erased = apply_retention(
-        &state,
-        &gemeente,
+        .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    let erased = retention::apply(
+        &state.vault,
+        &state.retention,
+        &caller.gemeente,
         on,
-        (
-            &caller.subject,
-            caller.actor.organisation.as_str(),
-            caller.actor.role.as_str(),
-        ),
+        actor(&caller, retention::ORIGIN),
     )
-    .await?;
-    Ok(Json(json!({"peildatum": on, "verwijderd": erased})))
+    .await
+    .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
+    Ok(Json(RetentionApplied { on, erased }))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn audit_log(
     State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Auditor])?;
-    let gemeente = caller.gemeente(&gemeente)?;
+    caller: InGemeente<Auditors>,
+) -> Result<Json<AuditLogView>, ApiError> {
     let (rows, broken) = state.vault.audit_log().await.map_err(ApiError::internal)?;
-    let own: Vec<&audit::Row> = rows
-        .iter()
-        .filter(|row| row.gemeente == gemeente.as_str())
+    let own = rows
+        .into_iter()
+        .filter(|row| row.gemeente == caller.gemeente.as_str())
         .collect();
-    Ok(Json(json!({
-        "keten": if broken.is_none() { "in orde" } else { "verbroken" },
-        "verbrokenVanafRegel": broken,
-        "regels": own,
-    })))
+    Ok(Json(AuditLogView {
+        chain: if broken.is_none() {
+            ChainState::Whole
+        } else {
+            ChainState::Broken
+        },
+        broken_from: broken,
+        rows: own,
+    }))
 }
 
-/// A reference for person ids in paths (kept for the OpenAPI document).
-pub type PersonId = Uuid;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_person_reads_as_present_with_nulls_or_as_forgotten() {
+        let id = Uuid::from_u128(1);
+        let present = PersonView::Present {
+            id,
+            soort: "ouder".to_owned(),
+            bsn: "111222333".to_owned(),
+            naam: "J. Jansen".to_owned(),
+            adres: None,
+            geboortedatum: Some("1990-01-01".to_owned()),
+            iban: None,
+            inkomensbewijs: None,
+        };
+        assert_eq!(
+            serde_json::to_value(present).unwrap(),
+            json!({
+                "id": id, "soort": "ouder", "status": "aanwezig",
+                "bsn": "111222333", "naam": "J. Jansen", "adres": null,
+                "geboortedatum": "1990-01-01", "iban": null, "inkomensbewijs": null,
+            })
+        );
+        let erased = PersonView::Erased {
+            id,
+            soort: "kind".to_owned(),
+            reden: "bewaartermijn verstreken".to_owned(),
+        };
+        assert_eq!(
+            serde_json::to_value(erased).unwrap(),
+            json!({"id": id, "soort": "kind", "status": "verwijderd", "reden": "bewaartermijn verstreken"})
+        );
+    }
+
+    #[test]
+    fn the_small_answers_read_as_before() {
+        let id = Uuid::from_u128(1);
+        assert_eq!(
+            serde_json::to_value(PersonRegistered {
+                id,
+                kind: PersonKindDto::Child
+            })
+            .unwrap(),
+            json!({"id": id, "soort": "kind"})
+        );
+        assert_eq!(
+            serde_json::to_value(PersonErased {
+                id,
+                status: ErasedStatus::Erased
+            })
+            .unwrap(),
+            json!({"id": id, "status": "verwijderd"})
+        );
+        assert_eq!(
+            serde_json::to_value(RetentionApplied {
+                on: time::macros::date!(2033 - 01 - 01),
+                erased: 2
+            })
+            .unwrap(),
+            json!({"peildatum": "2033-01-01", "verwijderd": 2})
+        );
+        assert_eq!(
+            serde_json::to_value(AuditLogView {
+                chain: ChainState::Whole,
+                broken_from: None,
+                rows: vec![],
+            })
+            .unwrap(),
+            json!({"keten": "in orde", "verbrokenVanafRegel": null, "regels": []})
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! hash covers its fields and the previous row's hash, so an edited, inserted or deleted row breaks
 //! the chain from there on.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -22,11 +23,47 @@ pub struct Entry<'a> {
     pub purpose: &'a str,
 }
 
-/// One entry, as it is read back.
-#[derive(Debug, Clone, Serialize)]
+/// Who acts on personal data, and from where, as the audit log names them.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// The person or system acting (the token's subject; never a BSN).
+    pub subject: &'a str,
+    pub organisation: &'a str,
+    pub role: &'a str,
+    /// Where the request came from (`http`, `http <forwarded-for>`) or what started it.
+    pub origin: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    /// The entry that records this actor doing `action` on `object` in `gemeente`.
+    pub fn entry(
+        &self,
+        gemeente: &'a str,
+        action: &'a str,
+        object: &'a str,
+        result: &'a str,
+        purpose: &'a str,
+    ) -> Entry<'a> {
+        Entry {
+            gemeente,
+            action,
+            object,
+            result,
+            origin: self.origin,
+            actor: self.subject,
+            organisation: self.organisation,
+            role: self.role,
+            purpose,
+        }
+    }
+}
+
+/// One entry, as it is read back (and as the auditor reads it).
+#[derive(Debug, Clone, Serialize, JsonSchema, sqlx::FromRow)]
 pub struct Row {
     pub seq: i64,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub at: OffsetDateTime,
     pub gemeente: String,
     pub action: String,
@@ -67,6 +104,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The head of the chain: the last sequence number and its hash.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Appends an entry at the end of the chain (one writer at a time); answers its sequence number and
@@ -78,12 +122,12 @@ pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(i64, String), sq
     sqlx::query("SELECT pg_advisory_xact_lock(7012)")
         .execute(&mut *tx)
         .await?;
-    let last: Option<(i64, String)> =
+    let last: Option<Head> =
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
     let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
+        Some(Head { seq, hash }) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
     // Microseconds, as Postgres keeps them, so the hash can be recomputed from the row.
@@ -132,7 +176,7 @@ pub async fn advance_anchor(keys: &PgPool, seq: i64, hash: &str) -> Result<(), s
 }
 
 /// The head kept in the keys database: the last sequence number and hash, if anything was logged.
-pub async fn anchor(keys: &PgPool) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub async fn anchor(keys: &PgPool) -> Result<Option<Head>, sqlx::Error> {
     sqlx::query_as("SELECT seq, hash FROM audit_anchor")
         .fetch_optional(keys)
         .await
@@ -140,53 +184,17 @@ pub async fn anchor(keys: &PgPool) -> Result<Option<(i64, String)>, sqlx::Error>
 
 /// Every row, in order.
 pub async fn rows(pool: &PgPool) -> Result<Vec<Row>, sqlx::Error> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, OffsetDateTime, String, String, String, String, String, String, String, String, String, String, String)> =
-        sqlx::query_as(
-            "SELECT seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash
-             FROM audit_log ORDER BY seq",
-        )
-        .fetch_all(pool)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                seq,
-                at,
-                gemeente,
-                action,
-                object,
-                result,
-                origin,
-                actor,
-                organisation,
-                role,
-                purpose,
-                prev_hash,
-                hash,
-            )| Row {
-                seq,
-                at,
-                gemeente,
-                action,
-                object,
-                result,
-                origin,
-                actor,
-                organisation,
-                role,
-                purpose,
-                prev_hash,
-                hash,
-            },
-        )
-        .collect())
+    sqlx::query_as(
+        "SELECT seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash
+         FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// The first row at which the chain is broken (edited, inserted or missing before it), if any; with
 /// the head kept apart, also rows cut off the end.
-pub fn first_break(rows: &[Row], anchor: Option<&(i64, String)>) -> Option<i64> {
+pub fn first_break(rows: &[Row], anchor: Option<&Head>) -> Option<i64> {
     let mut prev_hash = GENESIS.to_owned();
     for (index, row) in rows.iter().enumerate() {
         let expected_seq = index as i64 + 1;
@@ -209,7 +217,7 @@ pub fn first_break(rows: &[Row], anchor: Option<&(i64, String)>) -> Option<i64> 
         }
         prev_hash = row.hash.clone();
     }
-    let (seq, hash) = anchor?;
+    let Head { seq, hash } = anchor?;
     match usize::try_from(*seq - 1)
         .ok()
         .and_then(|index| rows.get(index))
@@ -218,5 +226,61 @@ pub fn first_break(rows: &[Row], anchor: Option<&(i64, String)>) -> Option<i64> 
         Some(_) => Some(*seq),
         // The head names a row that is gone: the end was cut off.
         None => Some(rows.len() as i64 + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(length: i64) -> Vec<Row> {
+        let mut prev_hash = GENESIS.to_owned();
+        (1..=length)
+            .map(|seq| {
+                let at = OffsetDateTime::UNIX_EPOCH;
+                let actor = Actor {
+                    subject: "medewerker",
+                    organisation: "gemeente-den-haag",
+                    role: "regievoerder",
+                    origin: "http",
+                };
+                let entry = actor.entry("GM0518", "lezen", "-", "gelezen", "controle");
+                let hash = hash_of(&prev_hash, seq, at, &entry);
+                Row {
+                    seq,
+                    at,
+                    gemeente: entry.gemeente.to_owned(),
+                    action: entry.action.to_owned(),
+                    object: entry.object.to_owned(),
+                    result: entry.result.to_owned(),
+                    origin: entry.origin.to_owned(),
+                    actor: entry.actor.to_owned(),
+                    organisation: entry.organisation.to_owned(),
+                    role: entry.role.to_owned(),
+                    purpose: entry.purpose.to_owned(),
+                    prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                    hash,
+                }
+            })
+            .collect()
+    }
+
+    fn head(rows: &[Row]) -> Head {
+        let last = rows.last().unwrap();
+        Head {
+            seq: last.seq,
+            hash: last.hash.clone(),
+        }
+    }
+
+    #[test]
+    fn an_edited_row_or_a_cut_off_end_breaks_the_chain() {
+        let rows = chain(3);
+        assert_eq!(first_break(&rows, Some(&head(&rows))), None);
+        assert_eq!(first_break(&[], None), None);
+        let mut edited = rows.clone();
+        edited[1].purpose = "iets anders".to_owned();
+        assert_eq!(first_break(&edited, Some(&head(&rows))), Some(2));
+        assert_eq!(first_break(&rows[..2], Some(&head(&rows))), Some(3));
     }
 }

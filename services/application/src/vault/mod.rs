@@ -4,18 +4,26 @@
 //!
 //! Forgetting a person destroys their key: what is left is ciphertext nobody can read, so no replay
 //! of any stream or backup of the vault brings them back. Every read and write is on the audit log.
+//!
+//! - [`Vault`]: the two databases and what they keep;
+//! - [`persons`]: keeping, reading and forgetting a person, each recorded on the audit log;
+//! - [`retention`]: forgetting whoever was kept longer than their retention period;
+//! - [`audit`]: the hash-chained audit log;
+//! - [`bsn`]: the 11-proef.
 
 pub mod audit;
 pub mod bsn;
+pub mod persons;
+pub mod retention;
 
 use anyhow::{anyhow, Context, Result};
-use kindpakket_platform::db::{self, Migration};
+use kindpakket_platform::db::{self, DatabaseConfig, Migration};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 
 pub const VAULT_MIGRATION: Migration = Migration {
@@ -107,32 +115,22 @@ pub enum Person {
     Erased { kind: String, why: String },
 }
 
+/// A person's sealed record, as the vault database keeps it.
+#[derive(Debug, sqlx::FromRow)]
+struct SealedRow {
+    kind: String,
+    nonce: Vec<u8>,
+    ciphertext: Vec<u8>,
+    erased_why: Option<String>,
+}
+
+/// The vault's two databases: the sealed records with the BSN index and the audit log, and apart
+/// from them the keys, with the audit log's head.
 pub struct Vault {
-    pub data: PgPool,
+    data: PgPool,
     keys: PgPool,
     index_key: Vec<u8>,
     random: SystemRandom,
-}
-
-/// The vault databases next to the service's own: `<db>_vault` and `<db>_vault_keys`, unless
-/// `KINDPAKKET_VAULT_DATABASE_URL` and `KINDPAKKET_VAULT_KEYS_DATABASE_URL` say otherwise.
-pub fn database_urls(service_url: &str) -> (String, String) {
-    // The query may hold paths (`sslrootcert=/etc/...`): split it off before finding the name.
-    let (location, query) = service_url
-        .split_once('?')
-        .map_or((service_url, None), |(l, q)| (l, Some(q)));
-    let derive = |suffix: &str| {
-        let url = format!("{location}{suffix}");
-        match query {
-            Some(query) => format!("{url}?{query}"),
-            None => url,
-        }
-    };
-    (
-        std::env::var("KINDPAKKET_VAULT_DATABASE_URL").unwrap_or_else(|_| derive("_vault")),
-        std::env::var("KINDPAKKET_VAULT_KEYS_DATABASE_URL")
-            .unwrap_or_else(|_| derive("_vault_keys")),
-    )
 }
 
 impl Vault {
@@ -150,9 +148,10 @@ impl Vault {
         Ok((rows, broken))
     }
 
-    pub async fn open(data_url: &str, keys_url: &str) -> Result<Self> {
-        let data = db::open(data_url, &[VAULT_MIGRATION]).await?;
-        let keys = db::open(keys_url, &[KEYS_MIGRATION, AUDIT_ANCHOR_MIGRATION]).await?;
+    /// Connects to (and migrates) the vault's database and its keys database.
+    pub async fn open(data: &DatabaseConfig, keys: &DatabaseConfig) -> Result<Self> {
+        let data = db::open(data, &[VAULT_MIGRATION]).await?;
+        let keys = db::open(keys, &[KEYS_MIGRATION, AUDIT_ANCHOR_MIGRATION]).await?;
         let random = SystemRandom::new();
         let mut fresh = vec![0u8; 32];
         random
@@ -278,15 +277,20 @@ impl Vault {
 
     /// A person of `gemeente`, or `None` when there is none.
     pub async fn read(&self, gemeente: &str, person_id: Uuid) -> Result<Option<Person>> {
-        type Sealed = (String, Vec<u8>, Vec<u8>, Option<String>);
-        let row: Option<Sealed> = sqlx::query_as(
+        let row: Option<SealedRow> = sqlx::query_as(
             "SELECT kind, nonce, ciphertext, erased_why FROM persons WHERE person_id = $1 AND gemeente = $2",
         )
         .bind(person_id)
         .bind(gemeente)
         .fetch_optional(&self.data)
         .await?;
-        let Some((kind, nonce, mut ciphertext, erased_why)) = row else {
+        let Some(SealedRow {
+            kind,
+            nonce,
+            mut ciphertext,
+            erased_why,
+        }) = row
+        else {
             return Ok(None);
         };
         let Some(key) = self.key_of(person_id).await? else {
@@ -338,6 +342,13 @@ impl Vault {
         Ok(true)
     }
 
+    /// The gemeenten that have anyone in the vault.
+    pub async fn gemeenten(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT gemeente FROM persons")
+            .fetch_all(&self.data)
+            .await?)
+    }
+
     /// The people of `gemeente` whose retention period has passed on `today`: per kind, the number
     /// of days after registration they are kept.
     pub async fn past_retention(
@@ -361,52 +372,5 @@ impl Vault {
             due.extend(ids);
         }
         Ok(due)
-    }
-}
-
-/// `KINDPAKKET_RETENTION`: per kind of record, the days it is kept, e.g. `kind=2555,ouder=2555`
-/// (seven years, the Archiefwet's usual term for social-domain files). Default: seven years each.
-pub fn retention_from_env() -> Vec<(String, i64)> {
-    let configured = std::env::var("KINDPAKKET_RETENTION").unwrap_or_default();
-    let mut periods: Vec<(String, i64)> = configured
-        .split(',')
-        .filter_map(|pair| {
-            let (kind, days) = pair.split_once('=')?;
-            Some((kind.trim().to_owned(), days.trim().parse().ok()?))
-        })
-        .collect();
-    for kind in ["kind", "ouder"] {
-        if !periods.iter().any(|(k, _)| k == kind) {
-            periods.push((kind.to_owned(), 2555));
-        }
-    }
-    periods
-}
-
-pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::database_urls;
-
-    #[test]
-    fn the_vault_databases_sit_next_to_the_service_database_with_the_same_options() {
-        let (data, keys) = database_urls(
-            "postgres://kindpakket_application@db:5432/kindpakket_application?sslmode=verify-full&sslrootcert=/etc/kindpakket/ca.pem",
-        );
-        assert_eq!(
-            data,
-            "postgres://kindpakket_application@db:5432/kindpakket_application_vault?sslmode=verify-full&sslrootcert=/etc/kindpakket/ca.pem"
-        );
-        assert_eq!(
-            keys,
-            "postgres://kindpakket_application@db:5432/kindpakket_application_vault_keys?sslmode=verify-full&sslrootcert=/etc/kindpakket/ca.pem"
-        );
-        assert_eq!(
-            database_urls("postgres://localhost/app").0,
-            "postgres://localhost/app_vault"
-        );
     }
 }

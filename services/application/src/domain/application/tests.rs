@@ -1,0 +1,375 @@
+use cqrs_es::test::TestFramework;
+use kindpakket_proto::application::Channel;
+use kindpakket_proto::regie::{AgeBand, DeliveryForm, IncomeThreshold, Provision, ProvisionType};
+use kindpakket_proto::{Cents, HouseholdRef};
+use time::macros::date;
+
+use super::*;
+use crate::domain::eligibility::PriorGrant;
+
+fn gemeente() -> GemeenteCode {
+    GemeenteCode::parse("GM0518").unwrap()
+}
+fn child() -> ChildRef {
+    ChildRef(Uuid::from_u128(11))
+}
+fn sport() -> ProvisionCode {
+    ProvisionCode::parse("sportcontributie").unwrap()
+}
+
+fn submitted(birth_year: i32) -> ApplicationSubmitted {
+    ApplicationSubmitted {
+        application_id: Uuid::from_u128(5),
+        household: HouseholdRef(Uuid::from_u128(6)),
+        channel: Channel::Loket,
+        on_behalf_of: None,
+        children: vec![ApplicantChild {
+            child: child(),
+            birth_year,
+            birth_month: 5,
+            school: None,
+        }],
+        income_percent: 115,
+        requested_provisions: vec![sport()],
+        signal_id: None,
+        submitted_on: date!(2026 - 09 - 01),
+        adults: None,
+        money_left_cents: None,
+    }
+}
+
+fn given_submitted() -> Vec<ApplicationEvent> {
+    vec![ApplicationEvent::Submitted {
+        gemeente: gemeente(),
+        application: submitted(2016),
+    }]
+}
+
+fn entitlement(provision: ProvisionCode, amount_cents: i64) -> EntitlementToGrant {
+    EntitlementToGrant {
+        child: child(),
+        provision,
+        amount_cents: Cents(amount_cents),
+        valid_from: date!(2026 - 09 - 01),
+        valid_until: date!(2026 - 12 - 31),
+    }
+}
+
+fn grant_all(
+    entitlements: Vec<EntitlementToGrant>,
+    prior_grants: Vec<PriorGrant>,
+) -> ApplicationCommand {
+    ApplicationCommand::Grant(Grant {
+        gemeente: gemeente(),
+        entitlements,
+        decided_on: date!(2026 - 09 - 10),
+        prior_grants,
+    })
+}
+
+fn grant(provision: ProvisionCode, amount_cents: i64) -> ApplicationCommand {
+    grant_all(vec![entitlement(provision, amount_cents)], vec![])
+}
+
+#[tokio::test]
+async fn a_child_of_eighteen_cannot_be_in_an_application() {
+    TestFramework::<Application>::with(())
+        .given_no_previous_events()
+        .when_async(ApplicationCommand::Submit(Submit {
+            gemeente: gemeente(),
+            application: submitted(2008),
+        }))
+        .await
+        .then_expect_error(ApplicationError::ChildNotUnderEighteen);
+}
+
+#[tokio::test]
+async fn an_application_is_submitted_once() {
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(ApplicationCommand::Submit(Submit {
+            gemeente: gemeente(),
+            application: submitted(2016),
+        }))
+        .await
+        .then_expect_error(ApplicationError::AlreadyExists);
+}
+
+#[tokio::test]
+async fn a_grant_opens_one_entitlement_per_child_and_provision_with_a_stable_id() {
+    let expected = ApplicationGranted {
+        application_id: Uuid::from_u128(5),
+        entitlements: vec![GrantedEntitlement {
+            entitlement_id: entitlement_id(Uuid::from_u128(5), child(), &sport()),
+            child: child(),
+            provision: sport(),
+            amount_cents: Cents(25_000),
+            valid_from: date!(2026 - 09 - 01),
+            valid_until: date!(2026 - 12 - 31),
+            funder: None,
+            co_financing: None,
+            form: None,
+            unit_value_cents: None,
+        }],
+        decided_on: date!(2026 - 09 - 10),
+        assessment: None,
+    };
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant(sport(), 25_000))
+        .await
+        .then_expect_events(vec![ApplicationEvent::Granted(expected)]);
+}
+
+#[tokio::test]
+async fn a_provision_that_was_not_asked_for_is_not_granted() {
+    let bike = ProvisionCode::parse("fiets").unwrap();
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant(bike.clone(), 10_000))
+        .await
+        .then_expect_error(ApplicationError::ProvisionNotRequested(bike));
+}
+
+#[tokio::test]
+async fn an_entitlement_granted_by_hand_has_an_amount_and_a_period_and_is_granted_once() {
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant(sport(), 0))
+        .await
+        .then_expect_error(ApplicationError::InvalidAmount);
+    let backwards = EntitlementToGrant {
+        valid_until: date!(2026 - 08 - 31),
+        ..entitlement(sport(), 25_000)
+    };
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_all(vec![backwards], vec![]))
+        .await
+        .then_expect_error(ApplicationError::InvalidPeriod);
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_all(
+            vec![entitlement(sport(), 25_000), entitlement(sport(), 100)],
+            vec![],
+        ))
+        .await
+        .then_expect_error(ApplicationError::DuplicateEntitlement(sport()));
+}
+
+#[tokio::test]
+async fn the_same_child_is_not_granted_the_same_provision_twice_by_hand() {
+    let elsewhere = PriorGrant {
+        application_id: Uuid::from_u128(99),
+        child: child(),
+        provision: sport(),
+        period: Period::year(2026).unwrap(),
+        amount_cents: Cents(25_000),
+        funder: None,
+        co_financing: None,
+    };
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_all(
+            vec![entitlement(sport(), 25_000)],
+            vec![elsewhere.clone()],
+        ))
+        .await
+        .then_expect_error(ApplicationError::AlreadyGranted(sport()));
+    let last_year = PriorGrant {
+        period: Period::year(2025).unwrap(),
+        ..elsewhere
+    };
+    let granted = TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_all(
+            vec![entitlement(sport(), 25_000)],
+            vec![last_year],
+        ))
+        .await
+        .inspect_result();
+    assert!(granted.is_ok(), "{granted:?}");
+}
+
+#[tokio::test]
+async fn a_decided_application_is_not_decided_again() {
+    let mut events = given_submitted();
+    events.push(ApplicationEvent::Rejected(ApplicationRejected {
+        application_id: Uuid::from_u128(5),
+        reason: "Inkomen boven de grens".to_owned(),
+        decided_on: date!(2026 - 09 - 10),
+        assessment: None,
+    }));
+    TestFramework::<Application>::with(())
+        .given(events)
+        .when_async(grant(sport(), 25_000))
+        .await
+        .then_expect_error(ApplicationError::AlreadyDecided);
+}
+
+#[tokio::test]
+async fn an_application_is_decided_only_in_its_own_gemeente() {
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(ApplicationCommand::Withdraw(Withdraw {
+            gemeente: GemeenteCode::parse("GM0363").unwrap(),
+            withdrawn_on: date!(2026 - 09 - 02),
+        }))
+        .await
+        .then_expect_error(ApplicationError::NotFound);
+}
+
+#[tokio::test]
+async fn a_rejection_gives_its_reason() {
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(ApplicationCommand::Reject(Reject {
+            gemeente: gemeente(),
+            reason: "  ".to_owned(),
+            decided_on: date!(2026 - 09 - 10),
+        }))
+        .await
+        .then_expect_error(ApplicationError::MissingReason);
+}
+
+fn regeling_with_sport() -> RegelingPublished {
+    RegelingPublished {
+        regeling_id: Uuid::from_u128(2026),
+        gemeenten: vec![gemeente()],
+        year: 2026,
+        valid_from: date!(2026 - 01 - 01),
+        valid_until: date!(2026 - 12 - 31),
+        income_threshold: IncomeThreshold::PercentOfSocialMinimum { percent: 120 },
+        provisions: vec![Provision {
+            code: sport(),
+            name: "Sportcontributie".to_owned(),
+            provision_type: ProvisionType::Participation,
+            target_group: AgeBand {
+                min_age: 4,
+                max_age: 17,
+            },
+            value_cents: Cents(25_000),
+            form: DeliveryForm::InKind,
+            specific_group: None,
+            requestable_separately: true,
+            funders: vec![],
+            co_financing: None,
+            units: None,
+        }],
+        thresholds_by_age: vec![],
+        sliding_scale: vec![],
+        disposable_income_rule: None,
+        budgets: vec![],
+        declaration_sample_percent: None,
+    }
+}
+
+fn assess_under(mandate: Option<Mandate>) -> ApplicationCommand {
+    ApplicationCommand::Assess(Assess {
+        gemeente: gemeente(),
+        regeling: Box::new(regeling_with_sport()),
+        custom: None,
+        mandate,
+        decided_on: date!(2026 - 09 - 10),
+        prior_grants: vec![],
+    })
+}
+
+#[tokio::test]
+async fn an_assessment_grants_for_the_regelings_period_and_records_how() {
+    let events = TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(assess_under(None))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Granted(granted)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(granted.entitlements.len(), 1);
+    let entitlement = &granted.entitlements[0];
+    assert_eq!(entitlement.amount_cents, Cents(25_000));
+    assert_eq!(entitlement.valid_from, date!(2026 - 01 - 01));
+    assert_eq!(entitlement.valid_until, date!(2026 - 12 - 31));
+    assert_eq!(entitlement.form, Some(DeliveryForm::InKind));
+    assert_eq!(
+        granted
+            .assessment
+            .as_ref()
+            .map(|assessment| assessment.regeling_id),
+        Some(Uuid::from_u128(2026))
+    );
+}
+
+#[tokio::test]
+async fn an_assessment_that_grants_nothing_rejects_with_the_explanation_attached() {
+    let above = ApplicationSubmitted {
+        income_percent: 150,
+        ..submitted(2016)
+    };
+    let events = TestFramework::<Application>::with(())
+        .given(vec![ApplicationEvent::Submitted {
+            gemeente: gemeente(),
+            application: above,
+        }])
+        .when_async(assess_under(None))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Rejected(rejected)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(rejected.reason, NOTHING_GRANTED);
+    assert!(rejected.assessment.is_some());
+}
+
+#[tokio::test]
+async fn a_partner_decides_only_within_its_mandate() {
+    let too_small = Mandate {
+        provisions: vec![sport()],
+        max_amount_cents: Cents(10_000),
+        custom_decisions: false,
+    };
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(assess_under(Some(too_small)))
+        .await
+        .then_expect_error(ApplicationError::OutsideMandate(
+            "'sportcontributie' kost € 250,00, meer dan uw maximum van € 100,00".to_owned(),
+        ));
+    let other_provision = Mandate {
+        provisions: vec![ProvisionCode::parse("schoolspullen").unwrap()],
+        max_amount_cents: Cents(100_000),
+        custom_decisions: false,
+    };
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(assess_under(Some(other_provision)))
+        .await
+        .then_expect_error(ApplicationError::OutsideMandate(
+            "u mag 'sportcontributie' niet toekennen".to_owned(),
+        ));
+    let enough = Mandate {
+        provisions: vec![sport()],
+        max_amount_cents: Cents(25_000),
+        custom_decisions: false,
+    };
+    let granted = TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(assess_under(Some(enough)))
+        .await
+        .inspect_result();
+    assert!(granted.is_ok(), "{granted:?}");
+}
+
+#[test]
+fn age_counts_whole_years_from_the_birth_month() {
+    let child = ApplicantChild {
+        child: child(),
+        birth_year: 2014,
+        birth_month: 5,
+        school: None,
+    };
+    assert_eq!(age_on(&child, date!(2026 - 04 - 30)), Some(11));
+    assert_eq!(age_on(&child, date!(2026 - 05 - 01)), Some(12));
+}
