@@ -1,18 +1,17 @@
 //! The gemeente's provision history, folded on demand from this service's own event table with the
 //! aggregates' own `apply`: invoiceable deliveries, the ledger across funders, budgets spent versus
-//! allocated, partner statements, the sample population and the entitlements due to expire.
+//! allocated, the sample population and the entitlements due to expire.
 //!
 //! Reading the table (not a projection fed by the stream) makes these answers exact at the moment
 //! they are asked, which invoicing needs: a delivery must never land on two invoices. A gemeente's
 //! year is a few thousand entitlements; at a larger scale this becomes a projection table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use cqrs_es::Aggregate;
 use kindpakket_proto::provision::{InvoiceLine, SampleMember};
-use kindpakket_proto::regie::{DeliveryForm, Funder, RegelingPublished};
-use kindpakket_proto::{ChildRef, GemeenteCode, OrganisationId, ProvisionCode};
-use serde::Serialize;
+use kindpakket_proto::regie::{Budget, DeliveryForm, Funder, RegelingPublished};
+use kindpakket_proto::{Cents, ChildRef, GemeenteCode, OrganisationId, Period, ProvisionCode};
 use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
@@ -27,9 +26,18 @@ pub struct History {
     pub invoices: BTreeMap<Uuid, Invoice>,
 }
 
+/// One stored event of an entitlement or an invoice.
+#[derive(Debug, sqlx::FromRow)]
+struct StoredEvent {
+    aggregate_type: String,
+    aggregate_id: String,
+    payload: serde_json::Value,
+}
+
+/// The history of `gemeente`, from its committed events.
 pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<History> {
-    let rows: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
-        "SELECT aggregate_type, aggregate_id, payload::jsonb FROM events
+    let events: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT aggregate_type, aggregate_id, payload::jsonb AS payload FROM events
          WHERE metadata->>'gemeente' = $1 AND aggregate_type IN ('entitlement', 'invoice')
          ORDER BY aggregate_type, aggregate_id, sequence",
     )
@@ -37,26 +45,27 @@ pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<Hist
     .fetch_all(pool)
     .await?;
     let mut history = History::default();
-    for (aggregate_type, aggregate_id, payload) in rows {
-        let id = Uuid::parse_str(&aggregate_id)?;
-        match aggregate_type.as_str() {
-            "entitlement" => history
+    for event in events {
+        let id = Uuid::parse_str(&event.aggregate_id)?;
+        if event.aggregate_type == Entitlement::TYPE {
+            history
                 .entitlements
                 .entry(id)
                 .or_default()
-                .apply(serde_json::from_value::<EntitlementEvent>(payload)?),
-            _ => history
+                .apply(serde_json::from_value::<EntitlementEvent>(event.payload)?);
+        } else {
+            history
                 .invoices
                 .entry(id)
                 .or_default()
-                .apply(serde_json::from_value::<InvoiceEvent>(payload)?),
+                .apply(serde_json::from_value::<InvoiceEvent>(event.payload)?);
         }
     }
     Ok(history)
 }
 
 /// One amount a funder paid: for an approved invoice line or an approved declaration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub child: ChildRef,
     pub provision: ProvisionCode,
@@ -64,7 +73,7 @@ pub struct LedgerEntry {
     /// The partner invoiced it, or submitted the declaration.
     pub partner: OrganisationId,
     pub funder: Funder,
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// When it was spent: the delivery date of an invoice line, the decision date of a declaration.
     pub date: Date,
     /// The delivery, redemption or declaration it pays.
@@ -72,20 +81,14 @@ pub struct LedgerEntry {
 }
 
 impl History {
-    /// The deliveries and redemptions of `partner` in the period that are on no invoice yet.
-    pub fn invoiceable(
-        &self,
-        partner: &OrganisationId,
-        from: Date,
-        until: Date,
-    ) -> Vec<InvoiceLine> {
-        let invoiced: std::collections::HashSet<Uuid> = self
+    /// The deliveries and redemptions of `partner` in the period that are on no invoice yet, by date.
+    pub fn invoiceable(&self, partner: &OrganisationId, period: Period) -> Vec<InvoiceLine> {
+        let invoiced: HashSet<Uuid> = self
             .invoices
             .values()
             .filter_map(|invoice| invoice.submitted.as_ref())
             .flat_map(|invoice| invoice.lines.iter().map(|line| line.delivery_id))
             .collect();
-        let in_period = |date: Date| from <= date && date <= until;
         let mut lines = Vec::new();
         for entitlement in self.entitlements.values() {
             let Some(opened) = &entitlement.opened else {
@@ -93,7 +96,7 @@ impl History {
             };
             for delivery in &entitlement.deliveries {
                 if &delivery.partner == partner
-                    && in_period(delivery.delivered_on)
+                    && period.contains(delivery.delivered_on)
                     && !invoiced.contains(&delivery.delivery_id)
                 {
                     lines.push(InvoiceLine {
@@ -110,7 +113,7 @@ impl History {
             }
             for redemption in &entitlement.redemptions {
                 if &redemption.partner == partner
-                    && in_period(redemption.redeemed_on)
+                    && period.contains(redemption.redeemed_on)
                     && !invoiced.contains(&redemption.redemption_id)
                 {
                     lines.push(InvoiceLine {
@@ -130,7 +133,7 @@ impl History {
         lines
     }
 
-    /// Every amount paid, per funder part.
+    /// Every amount paid, per funder part, by date.
     pub fn ledger(&self) -> Vec<LedgerEntry> {
         let mut entries = Vec::new();
         for invoice in self.invoices.values() {
@@ -182,13 +185,13 @@ impl History {
     }
 
     /// The declarations submitted in the period: the population of a sample draw.
-    pub fn declarations_submitted(&self, from: Date, until: Date) -> Vec<SampleMember> {
+    pub fn declarations_submitted(&self, period: Period) -> Vec<SampleMember> {
         let mut members: Vec<SampleMember> = self
             .entitlements
             .values()
             .flat_map(|entitlement| &entitlement.declarations)
             .map(|declaration| &declaration.submitted)
-            .filter(|submitted| from <= submitted.submitted_on && submitted.submitted_on <= until)
+            .filter(|submitted| period.contains(submitted.submitted_on))
             .map(|submitted| SampleMember {
                 declaration_id: submitted.declaration_id,
                 entitlement_id: submitted.entitlement_id,
@@ -214,14 +217,23 @@ impl History {
             .map(|(id, _)| *id)
             .collect()
     }
+
+    /// What was left unused on every entitlement that expired so far.
+    pub fn unused_at_expiry(&self) -> Cents {
+        self.entitlements
+            .values()
+            .filter_map(|entitlement| entitlement.expired.as_ref())
+            .map(|expired| expired.unused_cents)
+            .sum()
+    }
 }
 
 /// One budget of the regeling: what was allocated, what grants committed, what was paid.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct BudgetUse {
-    pub budget: kindpakket_proto::regie::Budget,
-    pub committed_cents: i64,
-    pub spent_cents: i64,
+    pub budget: Budget,
+    pub committed_cents: Cents,
+    pub spent_cents: Cents,
 }
 
 /// Spent versus allocated per budget of the regeling. Grants commit a funder's part against the
@@ -249,18 +261,24 @@ pub fn budget_use(history: &History, regeling: &RegelingPublished) -> Vec<Budget
         .iter()
         .map(|budget| BudgetUse {
             budget: budget.clone(),
-            committed_cents: 0,
-            spent_cents: 0,
+            committed_cents: Cents::ZERO,
+            spent_cents: Cents::ZERO,
         })
         .collect();
-    let in_period = |date: Date| regeling.valid_from <= date && date <= regeling.valid_until;
+    let in_force = Period {
+        from: regeling.valid_from,
+        until: regeling.valid_until,
+    };
     for entitlement in history.entitlements.values() {
         // Grants without a funder were not held to a budget when decided.
         let Some(opened) = entitlement.opened.as_ref().filter(|o| o.funder.is_some()) else {
             continue;
         };
-        if !(opened.valid_from <= regeling.valid_until && opened.valid_until >= regeling.valid_from)
-        {
+        let valid = Period {
+            from: opened.valid_from,
+            until: opened.valid_until,
+        };
+        if !valid.overlaps(&in_force) {
             continue;
         }
         for part in opened.funding_of(opened.amount_cents) {
@@ -270,7 +288,7 @@ pub fn budget_use(history: &History, regeling: &RegelingPublished) -> Vec<Budget
         }
     }
     for entry in history.ledger() {
-        if !in_period(entry.date) {
+        if !in_force.contains(entry.date) {
             continue;
         }
         if let Some(index) = budget_index(entry.funder.source, &entry.provision) {
@@ -278,9 +296,4 @@ pub fn budget_use(history: &History, regeling: &RegelingPublished) -> Vec<Budget
         }
     }
     uses
-}
-
-/// The quarter (1–4) a date falls in.
-pub fn quarter_of(date: Date) -> u8 {
-    (u8::from(date.month()) - 1) / 3 + 1
 }

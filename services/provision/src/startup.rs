@@ -1,4 +1,4 @@
-//! Wiring: database, NATS, relay, consumers, the daily year-end sweep and HTTP.
+//! Wiring: configuration, database, NATS, relay, consumers, the hourly year end and HTTP.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,14 +6,31 @@ use std::time::Duration;
 use kindpakket_platform::config::ServiceConfig;
 use kindpakket_platform::consume::CONSUMER_MIGRATION;
 use kindpakket_platform::service::Infrastructure;
-use kindpakket_platform::store::{AggregateStore, CommandContext, EVENT_STORE_MIGRATION};
-use kindpakket_proto::{Actor, GemeenteCode, OrganisationId, Role, Service};
-use uuid::Uuid;
+use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
+use kindpakket_proto::Service;
 
-use crate::consume::{EnrolmentsHandler, GrantsHandler, ENROLMENTS_MIGRATION, PROVISION_MIGRATION};
-use crate::{http, publish};
+use crate::access::Pseudonyms;
+use crate::consume::{GrantsHandler, RegieHandler};
+use crate::migrations::{ENROLMENTS_MIGRATION, PROVISION_MIGRATION};
+use crate::{http, publish, year_end};
+
+/// The keys of this service beside the shared ones.
+#[derive(Debug, serde::Deserialize)]
+pub struct ProvisionConfig {
+    /// `KINDPAKKET_PSEUDONYM_KEY`: the secret behind each partner's own pseudonym for a child.
+    #[serde(default)]
+    pub pseudonym_key: Option<String>,
+}
+
+/// How often the year end looks for entitlements whose period has ended.
+const YEAR_END_EVERY: Duration = Duration::from_secs(3600);
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+    let own = kindpakket_platform::config::load::<ProvisionConfig>()?;
+    let pseudonyms = Pseudonyms::new(kindpakket_platform::auth::pseudonym_key(
+        own.pseudonym_key.as_deref(),
+    )?);
+    let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
     let mut infrastructure = Infrastructure::start(
         "provision",
         config,
@@ -37,53 +54,22 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             pool: pool.clone(),
         }),
     );
-    infrastructure.consume(Service::Regie, Arc::new(EnrolmentsHandler));
+    infrastructure.consume(Service::Regie, Arc::new(RegieHandler));
+    {
+        let pool = pool.clone();
+        let entitlements = entitlements.clone();
+        infrastructure.every("year_end", YEAR_END_EVERY, move || {
+            let pool = pool.clone();
+            let entitlements = entitlements.clone();
+            async move { year_end::expire_everywhere(&pool, &entitlements).await }
+        });
+    }
     let state = http::AppState {
         entitlements,
         invoices: Arc::new(AggregateStore::new(pool.clone(), ())),
         samples: Arc::new(AggregateStore::new(pool.clone(), ())),
         pool,
-        pseudonym_key: Arc::new(kindpakket_platform::auth::pseudonym_key_from_env()),
+        pseudonyms,
     };
-    tokio::spawn(expire_daily(state.clone()));
-    infrastructure
-        .serve(http::router(state.clone()), http::openapi())
-        .await
-}
-
-/// Once an hour, expires every entitlement whose period has ended, in every gemeente: the year end
-/// happens without anyone pressing a button (regie can also close a year by hand).
-async fn expire_daily(state: http::AppState) {
-    let mut interval = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        interval.tick().await;
-        let gemeenten: Result<Vec<String>, _> = sqlx::query_scalar(
-            "SELECT DISTINCT metadata->>'gemeente' FROM events WHERE aggregate_type = 'entitlement'",
-        )
-        .fetch_all(&state.pool)
-        .await;
-        let Ok(gemeenten) = gemeenten else {
-            continue;
-        };
-        let today = time::OffsetDateTime::now_utc().date();
-        for gemeente in gemeenten {
-            let Ok(gemeente) = GemeenteCode::parse(&gemeente) else {
-                continue;
-            };
-            let context = CommandContext {
-                gemeente: gemeente.clone(),
-                actor: Actor {
-                    organisation: OrganisationId::parse("provision").expect("valid"),
-                    role: Role::System,
-                },
-                correlation_id: Uuid::new_v4(),
-                causation_id: None,
-            };
-            match http::close_year(&state, &context, &gemeente, today).await {
-                Ok(0) => {}
-                Ok(expired) => tracing::info!(%gemeente, expired, "entitlements expired"),
-                Err(error) => tracing::warn!(%gemeente, ?error, "year-end sweep failed"),
-            }
-        }
-    }
+    infrastructure.serve(api.with_state(state), document).await
 }

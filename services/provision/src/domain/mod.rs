@@ -1,4 +1,4 @@
-//! The provision service's aggregates: entitlements (with their passes and declarations), invoices,
+//! The rules of provision, without I/O: entitlements (with their passes and declarations), invoices,
 //! and sample draws of declarations.
 
 pub mod entitlement;

@@ -1,27 +1,23 @@
-//! Entitlements: listing and reading them, deliveries in kind and as a discount, passes issued and
-//! blocked, declarations submitted and decided.
+//! `/rechten`: listing and reading entitlements, deliveries in kind and as a discount, passes issued
+//! and blocked, declarations submitted and decided.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::{GemeenteCode, Role};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, InGemeente, Recorded};
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{Cents, OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use time::{Date, OffsetDateTime};
+use serde::{Deserialize, Serialize};
+use time::Date;
 use uuid::Uuid;
 
-use super::AppState;
-use crate::consume::{may_deliver, register_code};
-use crate::domain::entitlement::{code, Entitlement, EntitlementCommand, NewPass};
-use crate::ledger;
-
-pub fn today() -> Date {
-    OffsetDateTime::now_utc().date()
-}
+use super::{load_in, today, AppState, Declarants, DeliveryFormDto, Partners, Readers, Regie};
+use crate::access::{self, Pseudonyms};
+use crate::domain::entitlement::{
+    BlockPass, DecideDeclaration, Declaration, Entitlement, EntitlementCommand, IssuePass, Pass,
+    RecordDelivery, SubmitDeclaration,
+};
+use crate::{ledger, pass_codes};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,27 +29,17 @@ pub struct DeliveryRequest {
     pub form: DeliveryFormDto,
     /// In kind: what the partner paid. Discount: the discount given. Give this or `aantal`.
     #[serde(rename = "bedragCent", default)]
-    pub amount_cents: Option<i64>,
+    pub amount_cents: Option<Cents>,
     /// For a strippenkaart: the number of strips used. Give this or `bedragCent`.
     #[serde(rename = "aantal", default)]
     pub units: Option<u32>,
     /// Discount only: the provider's full price.
     #[serde(rename = "volledigePrijsCent", default)]
-    pub full_price_cents: Option<i64>,
+    pub full_price_cents: Option<Cents>,
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
-
-dutch_enum!(
-    /// How the provision was delivered.
-    DeliveryFormDto <=> kindpakket_proto::regie::DeliveryForm {
-        InKind = "in_natura",
-        Discount = "korting",
-        Voucher = "tegoedbon",
-        Declaration = "declaratie",
-    }
-);
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,15 +62,16 @@ pub struct BlockPassRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationRequest {
+    /// Optional id chosen by the submitter: a retried request with the same id is recorded once.
     #[serde(default)]
     pub id: Option<Uuid>,
     #[serde(rename = "bedragCent")]
-    pub amount_cents: i64,
+    pub amount_cents: Cents,
     /// The number or reference of the receipt, invoice or quote.
     #[serde(rename = "bewijs", default)]
     pub proof_reference: String,
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
@@ -97,17 +84,301 @@ pub struct DeclarationDecisionRequest {
     pub reason: Option<String>,
 }
 
-/// The amount in cents of a request that gives either an amount or a number of units (strips).
-pub fn amount_or_units(
+/// The entitlement in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct EntitlementPath {
+    /// The entitlement's id.
+    pub id: Uuid,
+}
+
+/// A pass of the entitlement in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PassPath {
+    /// The entitlement's id.
+    pub id: Uuid,
+    /// The pass's id.
+    #[serde(rename = "pas")]
+    pub pass_id: Uuid,
+}
+
+/// A declaration on the entitlement in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DeclarationPath {
+    /// The entitlement's id.
+    pub id: Uuid,
+    /// The declaration's id.
+    #[serde(rename = "declaratie")]
+    pub declaration_id: Uuid,
+}
+
+/// The entitlements the caller may see.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EntitlementList {
+    #[serde(rename = "rechten")]
+    pub entitlements: Vec<EntitlementSummary>,
+}
+
+/// An entitlement in a list.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EntitlementSummary {
+    pub id: Uuid,
+    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    #[serde(rename = "kind")]
+    pub child: Uuid,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    #[serde(rename = "restCent")]
+    pub remaining_cents: Cents,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    #[serde(rename = "verlopen")]
+    pub expired: bool,
+}
+
+/// An entitlement and everything spent on it. A partner sees its own pseudonym of the child and no
+/// application, nothing to join on; the pass code itself is shown to regie only (it hands the pass
+/// to the family).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EntitlementView {
+    pub id: Uuid,
+    /// The application it was granted on; `null` for a partner.
+    #[serde(rename = "aanvraag")]
+    pub application: Option<Uuid>,
+    #[serde(rename = "kind")]
+    pub child: Uuid,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "vorm")]
+    pub form: Option<DeliveryFormDto>,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    /// For a strippenkaart: the value of one strip.
+    #[serde(rename = "stripwaardeCent")]
+    pub unit_value_cents: Option<Cents>,
+    /// For a strippenkaart: the strips left.
+    #[serde(rename = "restAantal")]
+    pub remaining_units: Option<i64>,
+    #[serde(rename = "besteedCent")]
+    pub used_cents: Cents,
+    /// Held by declarations not yet decided.
+    #[serde(rename = "gereserveerdCent")]
+    pub held_cents: Cents,
+    #[serde(rename = "restCent")]
+    pub remaining_cents: Cents,
+    #[serde(rename = "geldigVanaf")]
+    #[schemars(with = "DateSchema")]
+    pub valid_from: Date,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    #[serde(rename = "verlopen")]
+    pub expired: Option<ExpiryView>,
+    /// How many deliveries were recorded.
+    #[serde(rename = "verstrekkingen")]
+    pub deliveries: usize,
+    /// How many redemptions were recorded.
+    #[serde(rename = "verzilveringen")]
+    pub redemptions: usize,
+    #[serde(rename = "passen")]
+    pub passes: Vec<PassView>,
+    #[serde(rename = "declaraties")]
+    pub declarations: Vec<DeclarationView>,
+}
+
+/// The year end of an entitlement.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ExpiryView {
+    #[serde(rename = "op")]
+    #[schemars(with = "DateSchema")]
+    pub on: Date,
+    #[serde(rename = "ongebruiktCent")]
+    pub unused_cents: Cents,
+}
+
+/// A pass or voucher of an entitlement.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PassView {
+    pub id: Uuid,
+    /// The code itself, for regie; `null` for everyone else.
+    pub code: Option<String>,
+    #[serde(rename = "laatsteTekens")]
+    pub code_hint: String,
+    #[serde(rename = "uitgegevenOp")]
+    #[schemars(with = "DateSchema")]
+    pub issued_on: Date,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    /// The pass it replaces.
+    #[serde(rename = "vervangt")]
+    pub replaces: Option<Uuid>,
+    #[serde(rename = "geblokkeerd")]
+    pub blocked: Option<BlockView>,
+}
+
+/// Why and when a pass was blocked.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BlockView {
+    #[serde(rename = "op")]
+    #[schemars(with = "DateSchema")]
+    pub on: Date,
+    #[serde(rename = "reden")]
+    pub reason: String,
+}
+
+/// A declaration on an entitlement.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeclarationView {
+    pub id: Uuid,
+    #[serde(rename = "ingediendDoor")]
+    pub submitted_by: OrganisationId,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    #[serde(rename = "bewijs")]
+    pub proof_reference: String,
+    #[serde(rename = "ingediendOp")]
+    #[schemars(with = "DateSchema")]
+    pub submitted_on: Date,
+    pub status: DeclarationStatus,
+    /// The reason given with the decision.
+    #[serde(rename = "reden")]
+    pub reason: Option<String>,
+}
+
+/// Where a declaration stands.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum DeclarationStatus {
+    #[serde(rename = "ingediend")]
+    Submitted,
+    #[serde(rename = "goedgekeurd")]
+    Approved,
+    #[serde(rename = "afgewezen")]
+    Rejected,
+}
+
+/// The entitlement after a delivery, with the delivery's id.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeliveryRecordedView {
+    #[serde(flatten)]
+    pub entitlement: EntitlementView,
+    #[serde(rename = "verstrekking")]
+    pub delivery_id: Uuid,
+}
+
+/// The entitlement after a pass was issued, with the pass's id.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PassIssuedView {
+    #[serde(flatten)]
+    pub entitlement: EntitlementView,
+    #[serde(rename = "pas")]
+    pub pass_id: Uuid,
+}
+
+/// The entitlement after a declaration, with the declaration's id.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeclarationSubmittedView {
+    #[serde(flatten)]
+    pub entitlement: EntitlementView,
+    #[serde(rename = "declaratie")]
+    pub declaration_id: Uuid,
+}
+
+impl EntitlementView {
+    /// The entitlement as `caller` may see it; `None` before it was opened.
+    pub(super) fn of(
+        pseudonyms: &Pseudonyms,
+        caller: &Caller,
+        entitlement: &Entitlement,
+    ) -> Option<Self> {
+        let role = caller.actor.role;
+        let opened = entitlement.opened.as_ref()?;
+        Some(Self {
+            id: opened.entitlement_id,
+            application: (role != Role::Partner).then_some(opened.application_id),
+            child: pseudonyms.child_for(&caller.actor, opened.child),
+            provision: opened.provision.clone(),
+            form: opened.form.map(DeliveryFormDto::from),
+            amount_cents: opened.amount_cents,
+            unit_value_cents: entitlement.unit_value_cents(),
+            remaining_units: entitlement.remaining_units(),
+            used_cents: entitlement.used_cents,
+            held_cents: entitlement.held_cents,
+            remaining_cents: entitlement.remaining_cents(),
+            valid_from: opened.valid_from,
+            valid_until: opened.valid_until,
+            expired: entitlement.expired.as_ref().map(|expired| ExpiryView {
+                on: expired.expired_on,
+                unused_cents: expired.unused_cents,
+            }),
+            deliveries: entitlement.deliveries.len(),
+            redemptions: entitlement.redemptions.len(),
+            passes: entitlement
+                .passes
+                .iter()
+                .map(|pass| PassView::of(role, pass))
+                .collect(),
+            declarations: entitlement
+                .declarations
+                .iter()
+                .map(DeclarationView::of)
+                .collect(),
+        })
+    }
+}
+
+impl PassView {
+    pub(super) fn of(role: Role, pass: &Pass) -> Self {
+        Self {
+            id: pass.issued.pass_id,
+            code: (role == Role::Regievoerder).then(|| pass.code.clone()),
+            code_hint: pass.issued.code_hint.clone(),
+            issued_on: pass.issued.issued_on,
+            valid_until: pass.issued.valid_until,
+            replaces: pass.issued.replaces,
+            blocked: pass.blocked.as_ref().map(|blocked| BlockView {
+                on: blocked.blocked_on,
+                reason: blocked.reason.clone(),
+            }),
+        }
+    }
+}
+
+impl DeclarationView {
+    pub(super) fn of(declaration: &Declaration) -> Self {
+        let submitted = &declaration.submitted;
+        Self {
+            id: submitted.declaration_id,
+            submitted_by: submitted.submitted_by.clone(),
+            amount_cents: submitted.amount_cents,
+            proof_reference: submitted.proof_reference.clone(),
+            submitted_on: submitted.submitted_on,
+            status: match &declaration.decided {
+                None => DeclarationStatus::Submitted,
+                Some(decided) if decided.approved => DeclarationStatus::Approved,
+                Some(_) => DeclarationStatus::Rejected,
+            },
+            reason: declaration
+                .decided
+                .as_ref()
+                .and_then(|decided| decided.reason.clone()),
+        }
+    }
+}
+
+/// The amount of a request that gives either an amount or a number of units (strips).
+pub(super) fn amount_or_units(
     entitlement: &Entitlement,
-    amount_cents: Option<i64>,
+    amount_cents: Option<Cents>,
     units: Option<u32>,
-) -> Result<i64, ApiError> {
+) -> Result<Cents, ApiError> {
     match (amount_cents, units) {
         (Some(amount), None) => Ok(amount),
         (None, Some(units)) => entitlement
             .unit_value_cents()
-            .map(|unit| unit * i64::from(units))
+            .map(|unit| unit.times(i64::from(units)))
             .ok_or_else(|| {
                 ApiError::unprocessable(
                     "Dit recht is geen strippenkaart: geef een bedrag in centen (bedragCent), geen aantal.",
@@ -119,384 +390,248 @@ pub fn amount_or_units(
     }
 }
 
+/// An entitlement that does not exist, or that the caller may not see: the same answer, so nothing
+/// leaks.
 fn not_visible(entitlement_id: Uuid) -> ApiError {
     ApiError::not_found(format!(
         "Recht '{entitlement_id}' bestaat niet, of u mag het niet zien."
     ))
 }
 
-/// Whether the caller may see this entitlement: the regievoerder and the auditor see all of their
-/// gemeente, a partner only those it is enrolled to deliver.
-pub async fn may_see(
-    state: &AppState,
-    caller: &Caller,
-    gemeente: &GemeenteCode,
-    entitlement: &Entitlement,
-) -> Result<bool, ApiError> {
-    let Some(opened) = entitlement.in_gemeente(gemeente) else {
-        return Ok(false);
-    };
-    match caller.actor.role {
-        Role::Regievoerder | Role::Auditor => Ok(true),
-        Role::Partner => may_deliver(
-            &state.pool,
-            gemeente.as_str(),
-            caller.actor.organisation.as_str(),
-            opened.provision.as_str(),
-        )
-        .await
-        .map_err(ApiError::internal),
-        _ => Ok(false),
-    }
+fn not_in_gemeente(entitlement_id: Uuid) -> ApiError {
+    ApiError::not_found(format!(
+        "Recht '{entitlement_id}' bestaat niet in deze gemeente."
+    ))
 }
 
-/// Loads an entitlement the caller may see; anything else is "not found", so nothing leaks.
-async fn visible_entitlement(
+/// The entitlement to act on, when it exists in the caller's gemeente.
+async fn entitlement_in<R>(
     state: &AppState,
-    caller: &Caller,
-    gemeente: &GemeenteCode,
+    caller: &InGemeente<R>,
     entitlement_id: Uuid,
 ) -> Result<Entitlement, ApiError> {
-    let entitlement = state
-        .entitlements
-        .load(&entitlement_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    if may_see(state, caller, gemeente, &entitlement).await? {
-        Ok(entitlement)
-    } else {
-        Err(not_visible(entitlement_id))
-    }
-}
-
-/// An entitlement as its readers see it. The pass code itself is shown to the gemeente only (it
-/// hands the pass to the family); a partner sees its last four characters.
-pub fn describe(state: &AppState, caller: &Caller, entitlement: &Entitlement) -> Value {
-    let role = caller.actor.role;
-    let opened = entitlement
-        .opened
-        .as_ref()
-        .expect("visible entitlements are open");
-    let passes: Vec<Value> = entitlement
-        .passes
-        .iter()
-        .map(|pass| {
-            json!({
-                "id": pass.issued.pass_id,
-                "code": (role == Role::Regievoerder).then_some(&pass.code),
-                "laatsteTekens": pass.issued.code_hint,
-                "uitgegevenOp": pass.issued.issued_on,
-                "geldigTot": pass.issued.valid_until,
-                "vervangt": pass.issued.replaces,
-                "geblokkeerd": pass.blocked.as_ref().map(|b| json!({"op": b.blocked_on, "reden": b.reason})),
-            })
-        })
-        .collect();
-    let declarations: Vec<Value> = entitlement
-        .declarations
-        .iter()
-        .map(|declaration| {
-            let submitted = &declaration.submitted;
-            json!({
-                "id": submitted.declaration_id,
-                "ingediendDoor": submitted.submitted_by,
-                "bedragCent": submitted.amount_cents,
-                "bewijs": submitted.proof_reference,
-                "ingediendOp": submitted.submitted_on,
-                "status": match &declaration.decided {
-                    None => "ingediend",
-                    Some(decided) if decided.approved => "goedgekeurd",
-                    Some(_) => "afgewezen",
-                },
-                "reden": declaration.decided.as_ref().and_then(|d| d.reason.clone()),
-            })
-        })
-        .collect();
-    json!({
-        "id": opened.entitlement_id,
-        // A partner sees its own pseudonym of the child and no application: nothing to join on.
-        "aanvraag": (role != Role::Partner).then_some(opened.application_id),
-        "kind": state.child_for(caller, opened.child),
-        "voorziening": opened.provision,
-        "vorm": opened.form.map(DeliveryFormDto::from),
-        "bedragCent": opened.amount_cents,
-        "stripwaardeCent": entitlement.unit_value_cents(),
-        "restAantal": entitlement.unit_value_cents().map(|unit| entitlement.remaining_cents() / unit),
-        "besteedCent": entitlement.used_cents,
-        "gereserveerdCent": entitlement.held_cents,
-        "restCent": entitlement.remaining_cents(),
-        "geldigVanaf": opened.valid_from,
-        "geldigTot": opened.valid_until,
-        "verlopen": entitlement.expired.as_ref().map(|e| json!({"op": e.expired_on, "ongebruiktCent": e.unused_cents})),
-        "verstrekkingen": entitlement.deliveries.len(),
-        "verzilveringen": entitlement.redemptions.len(),
-        "passen": passes,
-        "declaraties": declarations,
-    })
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
-pub async fn list_entitlements(
-    State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let history = ledger::load(&state.pool, &gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut visible = Vec::new();
-    for entitlement in history.entitlements.values() {
-        if may_see(&state, &caller, &gemeente, entitlement).await? {
-            let opened = entitlement
-                .opened
-                .as_ref()
-                .expect("visible entitlements are open");
-            visible.push(json!({
-                "id": opened.entitlement_id,
-                "kind": state.child_for(&caller, opened.child),
-                "voorziening": opened.provision,
-                "bedragCent": opened.amount_cents,
-                "restCent": entitlement.remaining_cents(),
-                "geldigTot": opened.valid_until,
-                "verlopen": entitlement.expired.is_some(),
-            }));
-        }
-    }
-    Ok(Json(json!({ "rechten": visible })))
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, entitlement_id = %id))]
-pub async fn get_entitlement(
-    State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let entitlement_id = id_from_path(&id, "Recht")?;
-    let entitlement = visible_entitlement(&state, &caller, &gemeente, entitlement_id).await?;
-    Ok(Json(describe(&state, &caller, &entitlement)))
+    load_in(
+        &state.entitlements,
+        &caller.gemeente,
+        entitlement_id,
+        not_in_gemeente,
+    )
+    .await
 }
 
 /// Refuses a partner that is not enrolled to deliver this entitlement's provision.
-async fn require_enrolled(
+async fn require_enrolled<R>(
     state: &AppState,
-    caller: &Caller,
-    gemeente: &GemeenteCode,
+    caller: &InGemeente<R>,
     entitlement: &Entitlement,
 ) -> Result<(), ApiError> {
-    let opened = entitlement.in_gemeente(gemeente).ok_or_else(|| {
-        not_visible(
-            entitlement
-                .opened
-                .as_ref()
-                .map_or(Uuid::nil(), |o| o.entitlement_id),
-        )
-    })?;
-    let allowed = may_deliver(
-        &state.pool,
-        gemeente.as_str(),
-        caller.actor.organisation.as_str(),
-        opened.provision.as_str(),
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    if allowed {
+    let Some(opened) = &entitlement.opened else {
+        return Err(not_visible(Uuid::nil()));
+    };
+    let partner = &caller.actor.organisation;
+    let enrolled = access::is_enrolled(&state.pool, &caller.gemeente, partner, &opened.provision)
+        .await
+        .map_err(ApiError::internal)?;
+    if enrolled {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
-            "{} is in deze gemeente niet ingeschreven om '{}' te verstrekken. Er is niets afgeboekt.",
-            caller.actor.organisation, opened.provision
+            "{partner} is in deze gemeente niet ingeschreven om '{}' te verstrekken. Er is niets afgeboekt.",
+            opened.provision
         )))
     }
 }
 
-async fn load_in_gemeente(
+/// Executes a command on the entitlement and answers with the entitlement as it is now.
+async fn execute_and_view<R>(
     state: &AppState,
-    gemeente: &GemeenteCode,
-    entitlement_id: Uuid,
-) -> Result<Entitlement, ApiError> {
-    let entitlement = state
-        .entitlements
-        .load(&entitlement_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    if entitlement.in_gemeente(gemeente).is_none() {
-        return Err(ApiError::not_found(format!(
-            "Recht '{entitlement_id}' bestaat niet in deze gemeente."
-        )));
-    }
-    Ok(entitlement)
-}
-
-async fn execute_and_describe(
-    state: &AppState,
-    caller: &Caller,
-    gemeente: &GemeenteCode,
+    caller: &InGemeente<R>,
     entitlement_id: Uuid,
     command: EntitlementCommand,
-) -> Result<Value, ApiError> {
+) -> Result<EntitlementView, ApiError> {
     state
         .entitlements
         .execute(
-            &entitlement_id.to_string(),
+            entitlement_id,
             command,
-            &caller.command_context(gemeente),
+            &caller.command_context(&caller.gemeente),
         )
         .await?;
-    let entitlement = state
-        .entitlements
-        .load(&entitlement_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(describe(state, caller, &entitlement))
+    let entitlement = entitlement_in(state, caller, entitlement_id).await?;
+    EntitlementView::of(&state.pseudonyms, caller, &entitlement)
+        .ok_or_else(|| not_in_gemeente(entitlement_id))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, entitlement_id = %id, partner = %caller.actor.organisation))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn list_entitlements(
+    State(state): State<AppState>,
+    caller: InGemeente<Readers>,
+) -> Result<Json<EntitlementList>, ApiError> {
+    let history = ledger::load(&state.pool, &caller.gemeente)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut entitlements = Vec::new();
+    for entitlement in history.entitlements.values() {
+        let visible = access::may_see(&state.pool, &caller.actor, &caller.gemeente, entitlement)
+            .await
+            .map_err(ApiError::internal)?;
+        let Some(opened) = entitlement.opened.as_ref().filter(|_| visible) else {
+            continue;
+        };
+        entitlements.push(EntitlementSummary {
+            id: opened.entitlement_id,
+            child: state.pseudonyms.child_for(&caller.actor, opened.child),
+            provision: opened.provision.clone(),
+            amount_cents: opened.amount_cents,
+            remaining_cents: entitlement.remaining_cents(),
+            valid_until: opened.valid_until,
+            expired: entitlement.expired.is_some(),
+        });
+    }
+    Ok(Json(EntitlementList { entitlements }))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id))]
+pub async fn get_entitlement(
+    State(state): State<AppState>,
+    caller: InGemeente<Readers>,
+    ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
+) -> Result<Json<EntitlementView>, ApiError> {
+    let entitlement = load_in(&state.entitlements, &caller.gemeente, id, not_visible).await?;
+    let visible = access::may_see(&state.pool, &caller.actor, &caller.gemeente, &entitlement)
+        .await
+        .map_err(ApiError::internal)?;
+    if !visible {
+        return Err(not_visible(id));
+    }
+    EntitlementView::of(&state.pseudonyms, &caller, &entitlement)
+        .map(Json)
+        .ok_or_else(|| not_visible(id))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, partner = %caller.actor.organisation))]
 pub async fn record_delivery(
     State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Partners>,
+    ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<DeliveryRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Partner])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let entitlement_id = id_from_path(&id, "Recht")?;
-    let entitlement = load_in_gemeente(&state, &gemeente, entitlement_id).await?;
-    require_enrolled(&state, &caller, &gemeente, &entitlement).await?;
+) -> Result<Recorded<DeliveryRecordedView>, ApiError> {
+    let entitlement = entitlement_in(&state, &caller, id).await?;
+    require_enrolled(&state, &caller, &entitlement).await?;
     let delivery_id = request.id.unwrap_or_else(Uuid::new_v4);
     let amount_cents = amount_or_units(&entitlement, request.amount_cents, request.units)?;
-    let command = EntitlementCommand::RecordDelivery {
-        gemeente: gemeente.clone(),
+    let command = EntitlementCommand::RecordDelivery(RecordDelivery {
+        gemeente: caller.gemeente.clone(),
         delivery_id,
         partner: caller.actor.organisation.clone(),
         form: request.form.into(),
         amount_cents,
         full_price_cents: request.full_price_cents,
         delivered_on: request.date.unwrap_or_else(today),
-    };
-    let mut body =
-        execute_and_describe(&state, &caller, &gemeente, entitlement_id, command).await?;
-    body["verstrekking"] = json!(delivery_id);
-    Ok((StatusCode::CREATED, Json(body)))
+    });
+    let entitlement = execute_and_view(&state, &caller, id, command).await?;
+    Ok(Recorded(DeliveryRecordedView {
+        entitlement,
+        delivery_id,
+    }))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, entitlement_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id))]
 pub async fn issue_pass(
     State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Regie>,
+    ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<IssuePassRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let entitlement_id = id_from_path(&id, "Recht")?;
-    load_in_gemeente(&state, &gemeente, entitlement_id).await?;
-    let pass = NewPass {
-        pass_id: request.id.unwrap_or_else(Uuid::new_v4),
-        code: code::generate(),
-    };
-    register_code(&state.pool, &pass.code, &gemeente, entitlement_id)
+) -> Result<Recorded<PassIssuedView>, ApiError> {
+    entitlement_in(&state, &caller, id).await?;
+    let pass_id = request.id.unwrap_or_else(Uuid::new_v4);
+    let pass = pass_codes::new_pass(&state.pool, pass_id, &caller.gemeente, id)
         .await
         .map_err(ApiError::internal)?;
-    let pass_id = pass.pass_id;
-    let command = EntitlementCommand::IssuePass {
-        gemeente: gemeente.clone(),
+    let command = EntitlementCommand::IssuePass(IssuePass {
+        gemeente: caller.gemeente.clone(),
         pass,
         issued_on: today(),
-    };
-    let mut body =
-        execute_and_describe(&state, &caller, &gemeente, entitlement_id, command).await?;
-    body["pas"] = json!(pass_id);
-    Ok((StatusCode::CREATED, Json(body)))
+    });
+    let entitlement = execute_and_view(&state, &caller, id, command).await?;
+    Ok(Recorded(PassIssuedView {
+        entitlement,
+        pass_id,
+    }))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, entitlement_id = %id, pass_id = %pass))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, pass_id = %pass_id))]
 pub async fn block_pass(
     State(state): State<AppState>,
-    Path((gemeente, id, pass)): Path<(String, String, String)>,
-    caller: Caller,
+    caller: InGemeente<Regie>,
+    ApiPath(PassPath { id, pass_id }): ApiPath<PassPath>,
     ApiJson(request): ApiJson<BlockPassRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let entitlement_id = id_from_path(&id, "Recht")?;
-    let pass_id = id_from_path(&pass, "Pas")?;
-    load_in_gemeente(&state, &gemeente, entitlement_id).await?;
+) -> Result<Json<EntitlementView>, ApiError> {
+    entitlement_in(&state, &caller, id).await?;
     let replacement = if request.replace {
-        let pass = NewPass {
-            pass_id: Uuid::new_v5(&pass_id, b"replacement"),
-            code: code::generate(),
-        };
-        register_code(&state.pool, &pass.code, &gemeente, entitlement_id)
+        let replacement_id = Uuid::new_v5(&pass_id, b"replacement");
+        let pass = pass_codes::new_pass(&state.pool, replacement_id, &caller.gemeente, id)
             .await
             .map_err(ApiError::internal)?;
         Some(pass)
     } else {
         None
     };
-    let command = EntitlementCommand::BlockPass {
-        gemeente: gemeente.clone(),
+    let command = EntitlementCommand::BlockPass(BlockPass {
+        gemeente: caller.gemeente.clone(),
         pass_id,
         reason: request.reason,
         blocked_on: today(),
         replacement,
-    };
-    let body = execute_and_describe(&state, &caller, &gemeente, entitlement_id, command).await?;
-    Ok((StatusCode::OK, Json(body)))
+    });
+    execute_and_view(&state, &caller, id, command)
+        .await
+        .map(Json)
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, entitlement_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id))]
 pub async fn submit_declaration(
     State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Declarants>,
+    ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<DeclarationRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    // A partner declares for what it paid; the gemeente's loket submits a parent's receipt.
-    caller.require(&[Role::Partner, Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let entitlement_id = id_from_path(&id, "Recht")?;
-    let entitlement = load_in_gemeente(&state, &gemeente, entitlement_id).await?;
-    if caller.actor.role == Role::Partner {
-        require_enrolled(&state, &caller, &gemeente, &entitlement).await?;
+) -> Result<Recorded<DeclarationSubmittedView>, ApiError> {
+    let entitlement = entitlement_in(&state, &caller, id).await?;
+    if caller.is(Role::Partner) {
+        require_enrolled(&state, &caller, &entitlement).await?;
     }
     let declaration_id = request.id.unwrap_or_else(Uuid::new_v4);
-    let command = EntitlementCommand::SubmitDeclaration {
-        gemeente: gemeente.clone(),
+    let command = EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
+        gemeente: caller.gemeente.clone(),
         declaration_id,
         submitted_by: caller.actor.organisation.clone(),
         amount_cents: request.amount_cents,
         proof_reference: request.proof_reference,
         submitted_on: request.date.unwrap_or_else(today),
-    };
-    let mut body =
-        execute_and_describe(&state, &caller, &gemeente, entitlement_id, command).await?;
-    body["declaratie"] = json!(declaration_id);
-    Ok((StatusCode::CREATED, Json(body)))
+    });
+    let entitlement = execute_and_view(&state, &caller, id, command).await?;
+    Ok(Recorded(DeclarationSubmittedView {
+        entitlement,
+        declaration_id,
+    }))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, entitlement_id = %id, declaration_id = %declaration))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, declaration_id = %declaration_id))]
 pub async fn decide_declaration(
     State(state): State<AppState>,
-    Path((gemeente, id, declaration)): Path<(String, String, String)>,
-    caller: Caller,
+    caller: InGemeente<Regie>,
+    ApiPath(DeclarationPath { id, declaration_id }): ApiPath<DeclarationPath>,
     ApiJson(request): ApiJson<DeclarationDecisionRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let entitlement_id = id_from_path(&id, "Recht")?;
-    let declaration_id = id_from_path(&declaration, "Declaratie")?;
-    load_in_gemeente(&state, &gemeente, entitlement_id).await?;
-    let command = EntitlementCommand::DecideDeclaration {
-        gemeente: gemeente.clone(),
+) -> Result<Json<EntitlementView>, ApiError> {
+    entitlement_in(&state, &caller, id).await?;
+    let command = EntitlementCommand::DecideDeclaration(DecideDeclaration {
+        gemeente: caller.gemeente.clone(),
         declaration_id,
         approved: request.approved,
         reason: request.reason,
         decided_on: today(),
-    };
-    let body = execute_and_describe(&state, &caller, &gemeente, entitlement_id, command).await?;
-    Ok((StatusCode::OK, Json(body)))
+    });
+    execute_and_view(&state, &caller, id, command)
+        .await
+        .map(Json)
 }

@@ -3,228 +3,366 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{ApiError, ApiJson, Caller};
-use kindpakket_proto::{GemeenteCode, OrganisationId, Role};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, InGemeente};
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{Cents, OrganisationId, Period, ProvisionCode, Role};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use time::Date;
+use uuid::Uuid;
 
-use super::entitlements::today;
-use super::{AppState, FundingSourceDto, ProvisionTypeDto};
-use crate::domain::entitlement::EntitlementCommand;
-use crate::ledger::{self, quarter_of, LedgerEntry};
+use super::{
+    today, AppState, BudgetReaders, Control, FundingSourceDto, ProvisionTypeDto, Readers, Regie,
+};
+use crate::ledger::{self, BudgetUse, LedgerEntry};
+use crate::read_models::regelingen;
+use crate::year_end;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct YearEndRequest {
     /// The day the year is closed on; every entitlement that ended before it expires. Defaults to today.
     #[serde(rename = "peildatum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub on: Option<Date>,
 }
 
-fn parse_year(raw: &str) -> Result<i32, ApiError> {
+/// The year in the path, e.g. 2026.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct YearPath {
+    /// A year from 2000 to 2100.
+    pub jaar: String,
+}
+
+/// A partner's statement in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct StatementPath {
+    /// The partner's organisation code.
+    pub partner: String,
+    /// A year from 2000 to 2100.
+    pub jaar: String,
+    /// The quarter: 1, 2, 3 or 4.
+    pub kwartaal: String,
+}
+
+/// What the year end did.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct YearClosed {
+    #[serde(rename = "peildatum")]
+    #[schemars(with = "DateSchema")]
+    pub on: Date,
+    /// How many entitlements expired now.
+    #[serde(rename = "verlopenRechten")]
+    pub expired: usize,
+    /// What was left unused on every entitlement of the gemeente that expired so far.
+    #[serde(rename = "ongebruiktCentTotaal")]
+    pub unused_cents: Cents,
+}
+
+/// Every amount paid in a year, across funders.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LedgerView {
+    #[serde(rename = "jaar")]
+    pub year: i32,
+    #[serde(rename = "totaalCent")]
+    pub total_cents: Cents,
+    #[serde(rename = "perFinancier")]
+    pub per_funder: Vec<FunderTotal>,
+    #[serde(rename = "boekingen")]
+    pub entries: Vec<EntryView>,
+}
+
+/// What a partner was paid in a quarter, across funders.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatementView {
+    pub partner: OrganisationId,
+    #[serde(rename = "jaar")]
+    pub year: i32,
+    #[serde(rename = "kwartaal")]
+    pub quarter: u8,
+    #[serde(rename = "totaalCent")]
+    pub total_cents: Cents,
+    #[serde(rename = "perFinancier")]
+    pub per_funder: Vec<FunderTotal>,
+    #[serde(rename = "regels")]
+    pub lines: Vec<EntryView>,
+}
+
+/// What one funder paid from one source.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FunderTotal {
+    #[serde(rename = "organisatie")]
+    pub organisation: String,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+}
+
+/// One amount a funder paid.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EntryView {
+    #[serde(rename = "datum")]
+    #[schemars(with = "DateSchema")]
+    pub date: Date,
+    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    #[serde(rename = "kind")]
+    pub child: Uuid,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "recht")]
+    pub entitlement_id: Uuid,
+    pub partner: OrganisationId,
+    #[serde(rename = "financier")]
+    pub funder: OrganisationId,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    /// The delivery, redemption or declaration it pays.
+    #[serde(rename = "kenmerk")]
+    pub reference: Uuid,
+}
+
+/// The budgets of every regeling version in force during part of a year.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BudgetsView {
+    #[serde(rename = "jaar")]
+    pub year: i32,
+    #[serde(rename = "regelingen")]
+    pub regelingen: Vec<RegelingBudgets>,
+}
+
+/// The budgets of one regeling version.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RegelingBudgets {
+    #[serde(rename = "regeling")]
+    pub regeling_id: Uuid,
+    #[serde(rename = "geldigVanaf")]
+    #[schemars(with = "DateSchema")]
+    pub valid_from: Date,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    #[serde(rename = "budgetten")]
+    pub budgets: Vec<BudgetView>,
+}
+
+/// One budget: allocated, committed by grants, spent by payments, and what is over.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BudgetView {
+    /// The provision it is for; `null` for a budget of a provision type.
+    #[serde(rename = "voorziening")]
+    pub provision: Option<ProvisionCode>,
+    /// The provision type it is for; `null` for a budget of one provision.
+    #[serde(rename = "type")]
+    pub provision_type: Option<ProvisionTypeDto>,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+    #[serde(rename = "toegekendBudgetCent")]
+    pub allocated_cents: Cents,
+    #[serde(rename = "vastgelegdCent")]
+    pub committed_cents: Cents,
+    #[serde(rename = "besteedCent")]
+    pub spent_cents: Cents,
+    /// Allocated minus spent.
+    #[serde(rename = "over")]
+    pub left_cents: Cents,
+}
+
+impl EntryView {
+    pub(super) fn of(entry: &LedgerEntry, child: Uuid) -> Self {
+        Self {
+            date: entry.date,
+            child,
+            provision: entry.provision.clone(),
+            entitlement_id: entry.entitlement_id,
+            partner: entry.partner.clone(),
+            funder: entry.funder.organisation.clone(),
+            source: entry.funder.source.into(),
+            amount_cents: entry.amount_cents,
+            reference: entry.reference,
+        }
+    }
+}
+
+impl BudgetView {
+    pub(super) fn of(used: BudgetUse) -> Self {
+        Self {
+            provision: used.budget.provision,
+            provision_type: used.budget.provision_type.map(ProvisionTypeDto::from),
+            source: used.budget.source.into(),
+            allocated_cents: used.budget.amount_cents,
+            committed_cents: used.committed_cents,
+            spent_cents: used.spent_cents,
+            left_cents: used.budget.amount_cents - used.spent_cents,
+        }
+    }
+}
+
+/// The Dutch word of a funding source, as the totals are ordered by it.
+fn word(source: FundingSourceDto) -> String {
+    serde_json::to_value(source)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// What each funder paid of `entries`, per source, by organisation and then source.
+pub(super) fn funder_totals(entries: &[&LedgerEntry]) -> Vec<FunderTotal> {
+    let mut totals: BTreeMap<(String, String), (FundingSourceDto, Cents)> = BTreeMap::new();
+    for entry in entries {
+        let source = FundingSourceDto::from(entry.funder.source);
+        let key = (entry.funder.organisation.to_string(), word(source));
+        totals.entry(key).or_insert((source, Cents::ZERO)).1 += entry.amount_cents;
+    }
+    totals
+        .into_iter()
+        .map(|((organisation, _), (source, amount_cents))| FunderTotal {
+            organisation,
+            source,
+            amount_cents,
+        })
+        .collect()
+}
+
+/// A year in the path, from 2000 to 2100.
+fn parse_year(raw: &str) -> Result<(i32, Period), ApiError> {
     raw.parse::<i32>()
         .ok()
         .filter(|year| (2000..=2100).contains(year))
+        .and_then(|year| Some((year, Period::year(year)?)))
         .ok_or_else(|| {
             ApiError::bad_request(format!("'{raw}' is geen jaartal (bijvoorbeeld 2026)."))
         })
 }
 
-/// Expires every entitlement of the gemeente that ended before `on`. Returns how many expired.
-pub async fn close_year(
-    state: &AppState,
-    caller_context: &kindpakket_platform::store::CommandContext,
-    gemeente: &GemeenteCode,
-    on: Date,
-) -> Result<usize, ApiError> {
-    let history = ledger::load(&state.pool, gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let due = history.due_to_expire(on);
-    for entitlement_id in &due {
-        state
-            .entitlements
-            .execute(
-                &entitlement_id.to_string(),
-                EntitlementCommand::Expire {
-                    gemeente: gemeente.clone(),
-                    on,
-                },
-                caller_context,
-            )
-            .await?;
-    }
-    Ok(due.len())
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn year_end(
     State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
+    caller: InGemeente<Regie>,
     ApiJson(request): ApiJson<YearEndRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
+) -> Result<Json<YearClosed>, ApiError> {
+    let gemeente = &caller.gemeente;
     let on = request.on.unwrap_or_else(today);
-    let expired = close_year(&state, &caller.command_context(&gemeente), &gemeente, on).await?;
-    let history = ledger::load(&state.pool, &gemeente)
+    let expired = year_end::close_year(
+        &state.pool,
+        &state.entitlements,
+        &caller.command_context(gemeente),
+        gemeente,
+        on,
+    )
+    .await?;
+    let unused_cents = year_end::unused_so_far(&state.pool, gemeente)
         .await
         .map_err(ApiError::internal)?;
-    let unused: i64 = history
-        .entitlements
-        .values()
-        .filter_map(|entitlement| entitlement.expired.as_ref())
-        .map(|expired| expired.unused_cents)
-        .sum();
-    Ok(Json(json!({
-        "peildatum": on,
-        "verlopenRechten": expired,
-        "ongebruiktCentTotaal": unused,
-    })))
+    Ok(Json(YearClosed {
+        on,
+        expired,
+        unused_cents,
+    }))
 }
 
-fn funder_totals(entries: &[&LedgerEntry]) -> Vec<Value> {
-    let mut totals: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for entry in entries {
-        *totals
-            .entry((
-                entry.funder.organisation.to_string(),
-                serde_json::to_value(FundingSourceDto::from(entry.funder.source))
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-            ))
-            .or_default() += entry.amount_cents;
-    }
-    totals
-        .into_iter()
-        .map(|((organisation, source), cents)| {
-            json!({"organisatie": organisation, "bron": source, "bedragCent": cents})
-        })
-        .collect()
-}
-
-fn entry_json(entry: &LedgerEntry, child: uuid::Uuid) -> Value {
-    json!({
-        "datum": entry.date,
-        "kind": child,
-        "voorziening": entry.provision,
-        "recht": entry.entitlement_id,
-        "partner": entry.partner,
-        "financier": entry.funder.organisation,
-        "bron": FundingSourceDto::from(entry.funder.source),
-        "bedragCent": entry.amount_cents,
-        "kenmerk": entry.reference,
-    })
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, year = %year))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, year = %jaar))]
 pub async fn get_ledger(
     State(state): State<AppState>,
-    Path((gemeente, year)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder, Role::Auditor])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let year = parse_year(&year)?;
-    let history = ledger::load(&state.pool, &gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let ledger = history.ledger();
-    let entries: Vec<&LedgerEntry> = ledger.iter().filter(|e| e.date.year() == year).collect();
-    Ok(Json(json!({
-        "jaar": year,
-        "totaalCent": entries.iter().map(|e| e.amount_cents).sum::<i64>(),
-        "perFinancier": funder_totals(&entries),
-        "boekingen": entries.iter().map(|e| entry_json(e, e.child.0)).collect::<Vec<_>>(),
-    })))
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, year = %year))]
-pub async fn get_budgets(
-    State(state): State<AppState>,
-    Path((gemeente, year)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder, Role::Auditor, Role::OverlegViewer])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let year = parse_year(&year)?;
-    let regelingen = crate::consume::regelingen_of_year(&state.pool, &gemeente, year)
-        .await
-        .map_err(ApiError::internal)?;
-    let history = ledger::load(&state.pool, &gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let per_regeling: Vec<Value> = regelingen
-        .iter()
-        .map(|regeling| {
-            let budgets: Vec<Value> = ledger::budget_use(&history, regeling)
-                .into_iter()
-                .map(|used| {
-                    json!({
-                        "voorziening": used.budget.provision,
-                        "type": used.budget.provision_type.map(ProvisionTypeDto::from),
-                        "bron": FundingSourceDto::from(used.budget.source),
-                        "toegekendBudgetCent": used.budget.amount_cents,
-                        "vastgelegdCent": used.committed_cents,
-                        "besteedCent": used.spent_cents,
-                        "over": used.budget.amount_cents - used.spent_cents,
-                    })
-                })
-                .collect();
-            json!({
-                "regeling": regeling.regeling_id,
-                "geldigVanaf": regeling.valid_from,
-                "geldigTot": regeling.valid_until,
-                "budgetten": budgets,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "jaar": year, "regelingen": per_regeling })))
-}
-
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, partner = %partner))]
-pub async fn get_statement(
-    State(state): State<AppState>,
-    Path((gemeente, partner, year, quarter)): Path<(String, String, String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let partner = OrganisationId::parse(&partner).map_err(|e| ApiError::bad_request(e.message))?;
-    if caller.actor.role == Role::Partner && caller.actor.organisation != partner {
-        return Err(ApiError::forbidden(
-            "Een partner ziet alleen zijn eigen afrekening.",
-        ));
-    }
-    let year = parse_year(&year)?;
-    let quarter: u8 = quarter
-        .parse()
-        .ok()
-        .filter(|q| (1..=4).contains(q))
-        .ok_or_else(|| {
-            ApiError::bad_request(format!("'{quarter}' is geen kwartaal: kies 1, 2, 3 of 4."))
-        })?;
-    let history = ledger::load(&state.pool, &gemeente)
+    caller: InGemeente<Control>,
+    ApiPath(YearPath { jaar }): ApiPath<YearPath>,
+) -> Result<Json<LedgerView>, ApiError> {
+    let (year, period) = parse_year(&jaar)?;
+    let history = ledger::load(&state.pool, &caller.gemeente)
         .await
         .map_err(ApiError::internal)?;
     let ledger = history.ledger();
     let entries: Vec<&LedgerEntry> = ledger
         .iter()
-        .filter(|e| e.partner == partner && e.date.year() == year && quarter_of(e.date) == quarter)
+        .filter(|entry| period.contains(entry.date))
         .collect();
-    Ok(Json(json!({
-        "partner": partner,
-        "jaar": year,
-        "kwartaal": quarter,
-        "totaalCent": entries.iter().map(|e| e.amount_cents).sum::<i64>(),
-        "perFinancier": funder_totals(&entries),
-        "regels": entries.iter().map(|e| entry_json(e, state.child_for(&caller, e.child))).collect::<Vec<_>>(),
-    })))
+    Ok(Json(LedgerView {
+        year,
+        total_cents: entries.iter().map(|entry| entry.amount_cents).sum(),
+        per_funder: funder_totals(&entries),
+        entries: entries
+            .iter()
+            .map(|entry| EntryView::of(entry, entry.child.0))
+            .collect(),
+    }))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, year = %jaar))]
+pub async fn get_budgets(
+    State(state): State<AppState>,
+    caller: InGemeente<BudgetReaders>,
+    ApiPath(YearPath { jaar }): ApiPath<YearPath>,
+) -> Result<Json<BudgetsView>, ApiError> {
+    let (year, _) = parse_year(&jaar)?;
+    let regelingen = regelingen::of_year(&state.pool, &caller.gemeente, year)
+        .await
+        .map_err(ApiError::internal)?;
+    let history = ledger::load(&state.pool, &caller.gemeente)
+        .await
+        .map_err(ApiError::internal)?;
+    let regelingen = regelingen
+        .iter()
+        .map(|regeling| RegelingBudgets {
+            regeling_id: regeling.regeling_id,
+            valid_from: regeling.valid_from,
+            valid_until: regeling.valid_until,
+            budgets: ledger::budget_use(&history, regeling)
+                .into_iter()
+                .map(BudgetView::of)
+                .collect(),
+        })
+        .collect();
+    Ok(Json(BudgetsView { year, regelingen }))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %partner))]
+pub async fn get_statement(
+    State(state): State<AppState>,
+    caller: InGemeente<Readers>,
+    ApiPath(StatementPath {
+        partner,
+        jaar,
+        kwartaal,
+    }): ApiPath<StatementPath>,
+) -> Result<Json<StatementView>, ApiError> {
+    let partner = OrganisationId::parse(&partner)?;
+    if caller.is(Role::Partner) && caller.actor.organisation != partner {
+        return Err(ApiError::forbidden(
+            "Een partner ziet alleen zijn eigen afrekening.",
+        ));
+    }
+    let (year, _) = parse_year(&jaar)?;
+    let (quarter, period) = kwartaal
+        .parse::<u8>()
+        .ok()
+        .and_then(|quarter| Some((quarter, Period::quarter(year, quarter)?)))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("'{kwartaal}' is geen kwartaal: kies 1, 2, 3 of 4."))
+        })?;
+    let history = ledger::load(&state.pool, &caller.gemeente)
+        .await
+        .map_err(ApiError::internal)?;
+    let ledger = history.ledger();
+    let entries: Vec<&LedgerEntry> = ledger
+        .iter()
+        .filter(|entry| entry.partner == partner && period.contains(entry.date))
+        .collect();
+    Ok(Json(StatementView {
+        total_cents: entries.iter().map(|entry| entry.amount_cents).sum(),
+        per_funder: funder_totals(&entries),
+        lines: entries
+            .iter()
+            .map(|entry| {
+                let child = state.pseudonyms.child_for(&caller.actor, entry.child);
+                EntryView::of(entry, child)
+            })
+            .collect(),
+        partner,
+        year,
+        quarter,
+    }))
 }

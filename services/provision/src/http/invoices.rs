@@ -1,31 +1,31 @@
-//! Invoices: a partner invoices a period, regie approves or rejects its lines.
+//! `/facturen`: a partner invoices a period, regie approves or rejects its lines.
 
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::provision::InvoiceSubmitted;
-use kindpakket_proto::{GemeenteCode, Role};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
+use kindpakket_proto::regie::FundingPart;
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{Cents, OrganisationId, Period, ProvisionCode, Role};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::entitlements::today;
-use super::{AppState, FundingSourceDto};
-use crate::domain::invoice::{Invoice, InvoiceCommand, LineDecision};
-use crate::{ledger, locks};
+use super::{load_in, today, AppState, FundingSourceDto, Partners, Readers, Regie};
+use crate::access::Pseudonyms;
+use crate::domain::invoice::{Invoice, InvoiceCommand, LineDecision, SettleInvoice};
+use crate::invoicing;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceRequest {
+    /// The first day of the period.
     #[serde(rename = "vanaf")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub from: Date,
+    /// The last day of the period.
     #[serde(rename = "tot")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub until: Date,
 }
 
@@ -43,172 +43,203 @@ pub struct LineDecisionDto {
     pub delivery_id: Uuid,
     #[serde(rename = "goedgekeurd")]
     pub approved: bool,
+    /// Why a line is rejected; the partner reads it.
     #[serde(rename = "reden", default)]
     pub reason: Option<String>,
 }
 
-fn describe(state: &AppState, caller: &Caller, invoice: &Invoice) -> Value {
-    let submitted = invoice
-        .submitted
-        .as_ref()
-        .expect("visible invoices are submitted");
-    let lines: Vec<Value> = submitted
-        .lines
-        .iter()
-        .map(|line| {
-            let decision = invoice.decisions.get(&line.delivery_id);
-            json!({
-                "verstrekking": line.delivery_id,
-                "recht": line.entitlement_id,
-                "kind": state.child_for(caller, line.child),
-                "voorziening": line.provision,
-                "bedragCent": line.amount_cents,
-                "datum": line.delivered_on,
-                "financiering": line.funding.iter().map(|part| json!({
-                    "organisatie": part.funder.organisation,
-                    "bron": FundingSourceDto::from(part.funder.source),
-                    "bedragCent": part.amount_cents,
-                })).collect::<Vec<_>>(),
-                "status": match decision {
-                    None => "open",
-                    Some(line) if line.approved => "goedgekeurd",
-                    Some(_) => "afgekeurd",
-                },
-                "reden": decision.and_then(|line| line.reason.clone()),
-            })
-        })
-        .collect();
-    let approved: i64 = invoice
-        .decisions
-        .values()
-        .filter(|line| line.approved)
-        .map(|line| line.amount_cents)
-        .sum();
-    json!({
-        "id": submitted.invoice_id,
-        "partner": submitted.partner,
-        "vanaf": submitted.period_from,
-        "tot": submitted.period_until,
-        "totaalCent": submitted.total_cents,
-        "goedgekeurdCent": approved,
-        "afgehandeld": invoice.decisions.len() == submitted.lines.len(),
-        "regels": lines,
-    })
+/// The invoice in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct InvoicePath {
+    /// The invoice's id.
+    pub id: Uuid,
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, partner = %caller.actor.organisation))]
-pub async fn submit_invoice(
-    State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-    ApiJson(request): ApiJson<InvoiceRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Partner])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    if request.until < request.from {
-        return Err(ApiError::unprocessable(
-            "De einddatum van de periode ligt vóór de begindatum.",
-        ));
+/// An invoice with its lines and their decisions.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InvoiceView {
+    pub id: Uuid,
+    pub partner: OrganisationId,
+    #[serde(rename = "vanaf")]
+    #[schemars(with = "DateSchema")]
+    pub from: Date,
+    #[serde(rename = "tot")]
+    #[schemars(with = "DateSchema")]
+    pub until: Date,
+    #[serde(rename = "totaalCent")]
+    pub total_cents: Cents,
+    #[serde(rename = "goedgekeurdCent")]
+    pub approved_cents: Cents,
+    /// Whether every line is decided.
+    #[serde(rename = "afgehandeld")]
+    pub settled: bool,
+    #[serde(rename = "regels")]
+    pub lines: Vec<InvoiceLineView>,
+}
+
+/// One delivery or redemption on an invoice.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InvoiceLineView {
+    #[serde(rename = "verstrekking")]
+    pub delivery_id: Uuid,
+    #[serde(rename = "recht")]
+    pub entitlement_id: Uuid,
+    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    #[serde(rename = "kind")]
+    pub child: Uuid,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    #[serde(rename = "datum")]
+    #[schemars(with = "DateSchema")]
+    pub date: Date,
+    /// Who pays it when approved, to the cent.
+    #[serde(rename = "financiering")]
+    pub funding: Vec<FundingView>,
+    pub status: LineStatus,
+    /// Why it was rejected.
+    #[serde(rename = "reden")]
+    pub reason: Option<String>,
+}
+
+/// One funder's part of an amount.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FundingView {
+    #[serde(rename = "organisatie")]
+    pub organisation: OrganisationId,
+    #[serde(rename = "bron")]
+    pub source: FundingSourceDto,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+}
+
+/// Where an invoice line stands.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum LineStatus {
+    #[serde(rename = "open")]
+    Open,
+    #[serde(rename = "goedgekeurd")]
+    Approved,
+    #[serde(rename = "afgekeurd")]
+    Rejected,
+}
+
+impl InvoiceView {
+    /// The invoice as `caller` may see it; `None` before it was submitted.
+    pub(super) fn of(pseudonyms: &Pseudonyms, caller: &Caller, invoice: &Invoice) -> Option<Self> {
+        let submitted = invoice.submitted.as_ref()?;
+        let lines = submitted
+            .lines
+            .iter()
+            .map(|line| {
+                let decision = invoice.decisions.get(&line.delivery_id);
+                InvoiceLineView {
+                    delivery_id: line.delivery_id,
+                    entitlement_id: line.entitlement_id,
+                    child: pseudonyms.child_for(&caller.actor, line.child),
+                    provision: line.provision.clone(),
+                    amount_cents: line.amount_cents,
+                    date: line.delivered_on,
+                    funding: line.funding.iter().map(FundingView::of).collect(),
+                    status: match decision {
+                        None => LineStatus::Open,
+                        Some(decided) if decided.approved => LineStatus::Approved,
+                        Some(_) => LineStatus::Rejected,
+                    },
+                    reason: decision.and_then(|decided| decided.reason.clone()),
+                }
+            })
+            .collect();
+        Some(Self {
+            id: submitted.invoice_id,
+            partner: submitted.partner.clone(),
+            from: submitted.period_from,
+            until: submitted.period_until,
+            total_cents: submitted.total_cents,
+            approved_cents: invoice.approved_cents(),
+            settled: invoice.is_settled(),
+            lines,
+        })
     }
-    let partner = caller.actor.organisation.clone();
-    // One invoice at a time per partner: what it lists is on no other invoice.
-    let _lock = locks::lock(
-        &state.pool,
-        &format!("kindpakket-invoice:{gemeente}:{partner}"),
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    let history = ledger::load(&state.pool, &gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let lines = history.invoiceable(&partner, request.from, request.until);
-    let invoice_id = Uuid::new_v4();
-    let invoice = InvoiceSubmitted {
-        invoice_id,
-        partner,
-        period_from: request.from,
-        period_until: request.until,
-        total_cents: lines.iter().map(|line| line.amount_cents).sum(),
-        lines,
-    };
-    state
-        .invoices
-        .execute(
-            &invoice_id.to_string(),
-            InvoiceCommand::Submit {
-                gemeente: gemeente.clone(),
-                invoice,
-            },
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    let invoice = load(&state, &gemeente, invoice_id).await?;
-    let location = format!("/api/v1/gemeenten/{gemeente}/facturen/{invoice_id}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(describe(&state, &caller, &invoice)),
+}
+
+impl FundingView {
+    pub(super) fn of(part: &FundingPart) -> Self {
+        Self {
+            organisation: part.funder.organisation.clone(),
+            source: part.funder.source.into(),
+            amount_cents: part.amount_cents,
+        }
+    }
+}
+
+/// An invoice that does not exist in this gemeente, or that the caller may not see.
+fn not_visible(invoice_id: Uuid) -> ApiError {
+    ApiError::not_found(format!(
+        "Factuur '{invoice_id}' bestaat niet, of u mag haar niet zien."
     ))
 }
 
-async fn load(
+/// The invoice as `caller` sees it, loaded in its gemeente.
+async fn view<R>(
     state: &AppState,
-    gemeente: &GemeenteCode,
+    caller: &InGemeente<R>,
     invoice_id: Uuid,
-) -> Result<Invoice, ApiError> {
-    let invoice = state
-        .invoices
-        .load(&invoice_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    if invoice.in_gemeente(gemeente).is_none() {
-        return Err(ApiError::not_found(format!(
-            "Factuur '{invoice_id}' bestaat niet, of u mag haar niet zien."
-        )));
-    }
-    Ok(invoice)
+) -> Result<InvoiceView, ApiError> {
+    let invoice = load_in(&state.invoices, &caller.gemeente, invoice_id, not_visible).await?;
+    InvoiceView::of(&state.pseudonyms, caller, &invoice).ok_or_else(|| not_visible(invoice_id))
 }
 
-/// A partner sees its own invoices only; regie and the auditor all of the gemeente.
-async fn visible(
-    state: &AppState,
-    caller: &Caller,
-    gemeente: &GemeenteCode,
-    invoice_id: Uuid,
-) -> Result<Invoice, ApiError> {
-    let invoice = load(state, gemeente, invoice_id).await?;
-    if caller.actor.role == Role::Partner && invoice.partner() != Some(&caller.actor.organisation) {
-        return Err(ApiError::not_found(format!(
-            "Factuur '{invoice_id}' bestaat niet, of u mag haar niet zien."
-        )));
-    }
-    Ok(invoice)
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %caller.actor.organisation))]
+pub async fn submit_invoice(
+    State(state): State<AppState>,
+    caller: InGemeente<Partners>,
+    ApiJson(request): ApiJson<InvoiceRequest>,
+) -> Result<Created<InvoiceView>, ApiError> {
+    let period = Period::new(request.from, request.until).ok_or_else(|| {
+        ApiError::unprocessable("De einddatum van de periode ligt vóór de begindatum.")
+    })?;
+    let gemeente = &caller.gemeente;
+    let invoice_id = invoicing::submit(
+        &state.pool,
+        &state.invoices,
+        &caller.command_context(gemeente),
+        gemeente,
+        &caller.actor.organisation,
+        period,
+    )
+    .await?;
+    Ok(Created::at(
+        format!("/api/v1/gemeenten/{gemeente}/facturen/{invoice_id}"),
+        view(&state, &caller, invoice_id).await?,
+    ))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, invoice_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, invoice_id = %id))]
 pub async fn get_invoice(
     State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Partner, Role::Regievoerder, Role::Auditor])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let invoice_id = id_from_path(&id, "Factuur")?;
-    let invoice = visible(&state, &caller, &gemeente, invoice_id).await?;
-    Ok(Json(describe(&state, &caller, &invoice)))
+    caller: InGemeente<Readers>,
+    ApiPath(InvoicePath { id }): ApiPath<InvoicePath>,
+) -> Result<Json<InvoiceView>, ApiError> {
+    let invoice = load_in(&state.invoices, &caller.gemeente, id, not_visible).await?;
+    // A partner sees its own invoices only; regie and the auditor all of the gemeente.
+    if caller.is(Role::Partner) && invoice.partner() != Some(&caller.actor.organisation) {
+        return Err(not_visible(id));
+    }
+    InvoiceView::of(&state.pseudonyms, &caller, &invoice)
+        .map(Json)
+        .ok_or_else(|| not_visible(id))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, invoice_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, invoice_id = %id))]
 pub async fn settle_invoice(
     State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Regie>,
+    ApiPath(InvoicePath { id }): ApiPath<InvoicePath>,
     ApiJson(request): ApiJson<SettlementRequest>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let invoice_id = id_from_path(&id, "Factuur")?;
-    load(&state, &gemeente, invoice_id).await?;
+) -> Result<Json<InvoiceView>, ApiError> {
+    load_in(&state.invoices, &caller.gemeente, id, not_visible).await?;
     let lines = request
         .lines
         .into_iter()
@@ -218,18 +249,14 @@ pub async fn settle_invoice(
             reason: line.reason,
         })
         .collect();
+    let command = InvoiceCommand::Settle(SettleInvoice {
+        gemeente: caller.gemeente.clone(),
+        lines,
+        settled_on: today(),
+    });
     state
         .invoices
-        .execute(
-            &invoice_id.to_string(),
-            InvoiceCommand::Settle {
-                gemeente: gemeente.clone(),
-                lines,
-                settled_on: today(),
-            },
-            &caller.command_context(&gemeente),
-        )
+        .execute(id, command, &caller.command_context(&caller.gemeente))
         .await?;
-    let invoice = load(&state, &gemeente, invoice_id).await?;
-    Ok(Json(describe(&state, &caller, &invoice)))
+    view(&state, &caller, id).await.map(Json)
 }

@@ -1,4 +1,7 @@
-//! The provision API.
+//! The provision API: every endpoint declared once, in [`routes`]; who may call it, what it takes
+//! and what it answers follow from its handler's types. Handlers map a request onto a command or a
+//! use-case ([`crate::invoicing`], [`crate::sampling`], [`crate::year_end`]) and its result onto an
+//! answer; what a partner may see is [`crate::access`]'s.
 
 mod entitlements;
 mod finance;
@@ -6,51 +9,185 @@ mod invoices;
 mod passes;
 mod samples;
 
-pub use finance::close_year;
-
 use std::sync::Arc;
 
-use axum::routing::{get, post};
-use axum::Router;
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::ApiRouter;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{OpenApi, Operation};
-use kindpakket_platform::store::AggregateStore;
-use kindpakket_proto::Role;
-use serde_json::Value;
+use kindpakket_platform::http::{ApiDescription, ApiError};
+use kindpakket_platform::roles;
+use kindpakket_platform::store::{AggregateStore, LoadError, Tenanted};
+use kindpakket_proto::GemeenteCode;
 use sqlx::PgPool;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
+use crate::access::Pseudonyms;
 use crate::domain::entitlement::Entitlement;
 use crate::domain::invoice::Invoice;
 use crate::domain::sample::SampleDraw;
 
+/// What the handlers work with: the three aggregates' stores, the database for the read models and
+/// the history, and the partners' pseudonyms.
 #[derive(Clone)]
 pub struct AppState {
     pub entitlements: Arc<AggregateStore<Entitlement>>,
     pub invoices: Arc<AggregateStore<Invoice>>,
     pub samples: Arc<AggregateStore<SampleDraw>>,
     pub pool: PgPool,
-    /// The secret behind each partner's own pseudonym for a child.
-    pub pseudonym_key: Arc<Vec<u8>>,
+    pub pseudonyms: Pseudonyms,
 }
 
-impl AppState {
-    /// The child as this caller may see it: a partner gets its own pseudonym, the gemeente the
-    /// reference itself.
-    pub fn child_for(
-        &self,
-        caller: &kindpakket_platform::http::Caller,
-        child: kindpakket_proto::ChildRef,
-    ) -> uuid::Uuid {
-        if caller.actor.role == Role::Partner {
-            kindpakket_platform::auth::pseudonym(
-                &self.pseudonym_key,
-                &caller.actor.organisation,
-                child.0,
-            )
-        } else {
-            child.0
-        }
-    }
+roles!(
+    /// Who reads entitlements, invoices and statements (a partner only its own share of them).
+    pub Readers = [Partner, Regievoerder, Auditor]
+);
+roles!(
+    /// Who delivers, redeems passes and invoices: the partners.
+    pub Partners = [Partner]
+);
+roles!(
+    /// What only the gemeente's regie does: passes, decisions, settlements, the year end.
+    pub Regie = [Regievoerder]
+);
+roles!(
+    /// Who declares: a partner for what it paid, the gemeente's loket for a parent's receipt.
+    pub Declarants = [Partner, Regievoerder]
+);
+roles!(
+    /// Who looks up a pass by its code: the provider at the till, and regie.
+    pub PassReaders = [Partner, Regievoerder]
+);
+roles!(
+    /// Who controls the money: regie and the auditor (samples, the ledger).
+    pub Control = [Regievoerder, Auditor]
+);
+roles!(
+    /// Who reads the budgets: regie, the auditor and the overleg.
+    pub BudgetReaders = [Regievoerder, Auditor, OverlegViewer]
+);
+
+pub const DESCRIPTION: ApiDescription = ApiDescription {
+    title: "Kindpakket — verstrekking en afrekening",
+    description: "Rechten, verstrekkingen, passen en tegoedbonnen, declaraties met steekproef, facturen, grootboek en budgetten.",
+};
+
+pub fn routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten",
+            get_with(entitlements::list_entitlements, |op| {
+                op.summary("De rechten die u mag zien")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}",
+            get_with(entitlements::get_entitlement, |op| {
+                op.summary("Een recht, met wat er nog over is")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/verstrekkingen",
+            post_with(entitlements::record_delivery, |op| {
+                op.summary("Een verstrekking in natura of een korting vastleggen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/passen",
+            post_with(entitlements::issue_pass, |op| {
+                op.summary("Een pas of tegoedbon uitgeven")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/passen/{pas}/blokkering",
+            post_with(entitlements::block_pass, |op| {
+                op.summary("Een pas blokkeren, eventueel met een nieuwe pas")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties",
+            post_with(entitlements::submit_declaration, |op| {
+                op.summary("Een declaratie met bewijs indienen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/beoordeling",
+            post_with(entitlements::decide_declaration, |op| {
+                op.summary("Een declaratie goedkeuren of afwijzen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/passen/{code}",
+            get_with(passes::get_pass, |op| {
+                op.summary("Saldo en status van een pas")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/passen/{code}/verzilveringen",
+            post_with(passes::redeem, |op| {
+                op.summary("Een pas of tegoedbon (deels) verzilveren")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/facturen",
+            post_with(invoices::submit_invoice, |op| {
+                op.summary("Een periode factureren")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/facturen/{id}",
+            get_with(invoices::get_invoice, |op| {
+                op.summary("Een factuur met haar regels")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/facturen/{id}/beoordeling",
+            post_with(invoices::settle_invoice, |op| {
+                op.summary("Regels van een factuur goed- of afkeuren")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/steekproeven",
+            post_with(samples::draw, |op| {
+                op.summary("Een steekproef van declaraties trekken")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/steekproeven/{id}",
+            get_with(samples::get_sample, |op| {
+                op.summary("Een steekproef, reproduceerbaar")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/controles",
+            post_with(samples::record_check, |op| {
+                op.summary("De uitkomst van een controle vastleggen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/jaarafsluiting",
+            post_with(finance::year_end, |op| {
+                op.summary("Het jaar afsluiten: afgelopen rechten vervallen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/grootboek/{jaar}",
+            get_with(finance::get_ledger, |op| {
+                op.summary("Het grootboek over alle financiers")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/budgetten/{jaar}",
+            get_with(finance::get_budgets, |op| {
+                op.summary("Budgetten: toegekend, vastgelegd en besteed")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
+            get_with(finance::get_statement, |op| {
+                op.summary("De afrekening van een partner over een kwartaal")
+            }),
+        )
 }
 
 dutch_enum!(
@@ -75,91 +212,39 @@ dutch_enum!(
     }
 );
 
-const G: &str = "/api/v1/gemeenten/{gemeente}";
+dutch_enum!(
+    /// How a provision is delivered.
+    DeliveryFormDto <=> kindpakket_proto::regie::DeliveryForm {
+        InKind = "in_natura",
+        Discount = "korting",
+        Voucher = "tegoedbon",
+        Declaration = "declaratie",
+    }
+);
 
-pub fn router(state: AppState) -> Router {
-    let path = |tail: &str| format!("{G}{tail}");
-    Router::new()
-        .route(&path("/rechten"), get(entitlements::list_entitlements))
-        .route(&path("/rechten/{id}"), get(entitlements::get_entitlement))
-        .route(
-            &path("/rechten/{id}/verstrekkingen"),
-            post(entitlements::record_delivery),
-        )
-        .route(
-            &path("/rechten/{id}/passen"),
-            post(entitlements::issue_pass),
-        )
-        .route(
-            &path("/rechten/{id}/passen/{pas}/blokkering"),
-            post(entitlements::block_pass),
-        )
-        .route(
-            &path("/rechten/{id}/declaraties"),
-            post(entitlements::submit_declaration),
-        )
-        .route(
-            &path("/rechten/{id}/declaraties/{declaratie}/beoordeling"),
-            post(entitlements::decide_declaration),
-        )
-        .route(&path("/passen/{code}"), get(passes::get_pass))
-        .route(&path("/passen/{code}/verzilveringen"), post(passes::redeem))
-        .route(&path("/facturen"), post(invoices::submit_invoice))
-        .route(&path("/facturen/{id}"), get(invoices::get_invoice))
-        .route(
-            &path("/facturen/{id}/beoordeling"),
-            post(invoices::settle_invoice),
-        )
-        .route(&path("/steekproeven"), post(samples::draw))
-        .route(&path("/steekproeven/{id}"), get(samples::get_sample))
-        .route(
-            &path("/steekproeven/{id}/controles"),
-            post(samples::record_check),
-        )
-        .route(&path("/jaarafsluiting"), post(finance::year_end))
-        .route(&path("/grootboek/{jaar}"), get(finance::get_ledger))
-        .route(&path("/budgetten/{jaar}"), get(finance::get_budgets))
-        .route(
-            &path("/partners/{partner}/afrekeningen/{jaar}/{kwartaal}"),
-            get(finance::get_statement),
-        )
-        .with_state(state)
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
 }
 
-pub fn openapi() -> Value {
-    const READ_ENTITLEMENT: &[Role] = &[Role::Partner, Role::Regievoerder, Role::Auditor];
-    const REGIE: &[Role] = &[Role::Regievoerder];
-    const PARTNER: &[Role] = &[Role::Partner];
-    const CONTROL: &[Role] = &[Role::Regievoerder, Role::Auditor];
-    let op = |method, path, summary, roles, status| Operation {
-        method,
-        path,
-        summary,
-        roles,
-        status,
-    };
-    OpenApi::new(
-        "Kindpakket — verstrekking en afrekening",
-        "Rechten, verstrekkingen, passen en tegoedbonnen, declaraties met steekproef, facturen, grootboek en budgetten.",
-    )
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/rechten", "De rechten die u mag zien", READ_ENTITLEMENT, 200))
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/rechten/{id}", "Een recht, met wat er nog over is", READ_ENTITLEMENT, 200))
-    .with_body::<entitlements::DeliveryRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/rechten/{id}/verstrekkingen", "Een verstrekking in natura of een korting vastleggen", PARTNER, 201))
-    .with_body::<entitlements::IssuePassRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/rechten/{id}/passen", "Een pas of tegoedbon uitgeven", REGIE, 201))
-    .with_body::<entitlements::BlockPassRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/rechten/{id}/passen/{pas}/blokkering", "Een pas blokkeren, eventueel met een nieuwe pas", REGIE, 200))
-    .with_body::<entitlements::DeclarationRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties", "Een declaratie met bewijs indienen", &[Role::Partner, Role::Regievoerder], 201))
-    .with_body::<entitlements::DeclarationDecisionRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/beoordeling", "Een declaratie goedkeuren of afwijzen", REGIE, 200))
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/passen/{code}", "Saldo en status van een pas", &[Role::Partner, Role::Regievoerder], 200))
-    .with_body::<passes::RedemptionRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/passen/{code}/verzilveringen", "Een pas of tegoedbon (deels) verzilveren", PARTNER, 201))
-    .with_body::<invoices::InvoiceRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/facturen", "Een periode factureren", PARTNER, 201))
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/facturen/{id}", "Een factuur met haar regels", READ_ENTITLEMENT, 200))
-    .with_body::<invoices::SettlementRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/facturen/{id}/beoordeling", "Regels van een factuur goed- of afkeuren", REGIE, 200))
-    .with_body::<samples::DrawRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/steekproeven", "Een steekproef van declaraties trekken", CONTROL, 201))
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/steekproeven/{id}", "Een steekproef, reproduceerbaar", CONTROL, 200))
-    .with_body::<samples::CheckRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/controles", "De uitkomst van een controle vastleggen", CONTROL, 201))
-    .with_body::<finance::YearEndRequest>(op("POST", "/api/v1/gemeenten/{gemeente}/jaarafsluiting", "Het jaar afsluiten: afgelopen rechten vervallen", REGIE, 200))
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/grootboek/{jaar}", "Het grootboek over alle financiers", CONTROL, 200))
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/budgetten/{jaar}", "Budgetten: toegekend, vastgelegd en besteed", &[Role::Regievoerder, Role::Auditor, Role::OverlegViewer], 200))
-    .without_body(op("GET", "/api/v1/gemeenten/{gemeente}/partners/{partner}/afrekeningen/{jaar}/{kwartaal}", "De afrekening van een partner over een kwartaal", READ_ENTITLEMENT, 200))
-    .document()
+/// [`AggregateStore::load_in`], answering "not found" in this API's own words, which name the id.
+async fn load_in<A>(
+    store: &AggregateStore<A>,
+    gemeente: &GemeenteCode,
+    id: Uuid,
+    unknown: fn(Uuid) -> ApiError,
+) -> Result<A, ApiError>
+where
+    A: Tenanted,
+    A::Command: Clone,
+{
+    store
+        .load_in(gemeente, id)
+        .await
+        .map_err(|error| match error {
+            LoadError::NotFound(_) => unknown(id),
+            technical @ LoadError::Technical(_) => ApiError::from(technical),
+        })
 }
+
+#[cfg(test)]
+mod tests;

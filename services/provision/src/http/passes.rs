@@ -1,21 +1,21 @@
-//! Passes and vouchers at the provider's till: the balance of a code, and redeeming it.
+//! `/passen/{code}`: passes and vouchers at the provider's till: the balance of a code, and redeeming
+//! it.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{ApiError, ApiJson, Caller};
-use kindpakket_proto::{GemeenteCode, Role};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, InGemeente, Recorded};
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{Cents, ProvisionCode, Role};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::entitlements::today;
-use super::AppState;
-use crate::consume::{find_code, may_deliver};
-use crate::domain::entitlement::{code, Entitlement, EntitlementCommand, Pass};
+use super::entitlements::amount_or_units;
+use super::{load_in, today, AppState, Partners, PassReaders};
+use crate::access::{self, Pseudonyms};
+use crate::domain::entitlement::{Entitlement, EntitlementCommand, Pass, RedeemPass};
+use crate::pass_codes::{self, FoundPass, Lookup};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -25,152 +25,193 @@ pub struct RedemptionRequest {
     pub id: Option<Uuid>,
     /// The amount redeemed; give this or `aantal`.
     #[serde(rename = "bedragCent", default)]
-    pub amount_cents: Option<i64>,
+    pub amount_cents: Option<Cents>,
     /// For a strippenkaart: the number of strips; give this or `bedragCent`.
     #[serde(rename = "aantal", default)]
     pub units: Option<u32>,
     #[serde(rename = "datum", default)]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
 }
 
-/// The entitlement behind a code, for an enrolled provider of its provision in this gemeente.
-async fn entitlement_of_code(
-    state: &AppState,
-    caller: &Caller,
-    gemeente: &GemeenteCode,
-    typed: &str,
-) -> Result<(String, Uuid, Entitlement), ApiError> {
-    let unknown = || {
-        ApiError::not_found("Deze pascode is onbekend. Controleer de code; er is niets afgeboekt.")
-    };
-    let code = code::normalise(typed).ok_or_else(unknown)?;
-    let (code_gemeente, entitlement_id) = find_code(&state.pool, &code)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(unknown)?;
-    if code_gemeente != gemeente.as_str() {
-        return Err(ApiError::unprocessable(format!(
-            "Deze pas is niet uitgegeven door gemeente {gemeente} en kan hier niet worden verzilverd. Er is niets afgeboekt."
-        )));
-    }
-    let entitlement = state
-        .entitlements
-        .load(&entitlement_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(opened) = entitlement.in_gemeente(gemeente) else {
-        return Err(unknown());
-    };
-    if !entitlement.passes.iter().any(|pass| pass.code == code) {
-        return Err(unknown());
-    }
-    if caller.actor.role == Role::Partner {
-        let allowed = may_deliver(
-            &state.pool,
-            gemeente.as_str(),
-            caller.actor.organisation.as_str(),
-            opened.provision.as_str(),
-        )
-        .await
-        .map_err(ApiError::internal)?;
-        if !allowed {
-            return Err(ApiError::forbidden(format!(
-                "{} is in deze gemeente niet ingeschreven om '{}' te verstrekken; deze pas kan hier niet worden verzilverd. Er is niets afgeboekt.",
-                caller.actor.organisation, opened.provision
-            )));
-        }
-    }
-    Ok((code, entitlement_id, entitlement))
+/// The pass in the path, by its code as typed (case, spaces and dashes do not matter).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CodePath {
+    /// The pass code, e.g. 7KQ2-M9XD-4H1T.
+    pub code: String,
 }
 
-fn describe_pass(
+/// A pass's balance and status, as the till sees it: never the code itself.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PassBalance {
+    #[serde(rename = "pas")]
+    pub pass_id: Uuid,
+    #[serde(rename = "laatsteTekens")]
+    pub code_hint: String,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    #[serde(rename = "kind")]
+    pub child: Uuid,
+    #[serde(rename = "saldoCent")]
+    pub balance_cents: Cents,
+    /// For a strippenkaart: the strips left.
+    #[serde(rename = "saldoAantal")]
+    pub balance_units: Option<i64>,
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    pub status: PassStatus,
+}
+
+/// Whether a pass can be used.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum PassStatus {
+    #[serde(rename = "geldig")]
+    Valid,
+    #[serde(rename = "geblokkeerd")]
+    Blocked,
+    #[serde(rename = "verlopen")]
+    Expired,
+}
+
+/// The pass after a redemption, with the redemption's id.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RedemptionView {
+    #[serde(flatten)]
+    pub pass: PassBalance,
+    #[serde(rename = "verzilvering")]
+    pub redemption_id: Uuid,
+}
+
+impl PassBalance {
+    pub(super) fn of(
+        pseudonyms: &Pseudonyms,
+        caller: &Caller,
+        entitlement: &Entitlement,
+        pass: &Pass,
+    ) -> Option<Self> {
+        let opened = entitlement.opened.as_ref()?;
+        let status = if pass.blocked.is_some() {
+            PassStatus::Blocked
+        } else if entitlement.expired.is_some() || today() > pass.issued.valid_until {
+            PassStatus::Expired
+        } else {
+            PassStatus::Valid
+        };
+        Some(Self {
+            pass_id: pass.issued.pass_id,
+            code_hint: pass.issued.code_hint.clone(),
+            provision: opened.provision.clone(),
+            child: pseudonyms.child_for(&caller.actor, opened.child),
+            balance_cents: entitlement.remaining_cents(),
+            balance_units: entitlement.remaining_units(),
+            valid_until: pass.issued.valid_until,
+            status,
+        })
+    }
+}
+
+fn unknown_code() -> ApiError {
+    ApiError::not_found("Deze pascode is onbekend. Controleer de code; er is niets afgeboekt.")
+}
+
+/// The balance of the pass with `code` in `entitlement`.
+fn balance(
     state: &AppState,
     caller: &Caller,
     entitlement: &Entitlement,
-    pass: &Pass,
-) -> Value {
-    let opened = entitlement
-        .opened
-        .as_ref()
-        .expect("a pass belongs to an open entitlement");
-    let status = if pass.blocked.is_some() {
-        "geblokkeerd"
-    } else if entitlement.expired.is_some() || today() > pass.issued.valid_until {
-        "verlopen"
-    } else {
-        "geldig"
-    };
-    json!({
-        "pas": pass.issued.pass_id,
-        "laatsteTekens": pass.issued.code_hint,
-        "voorziening": opened.provision,
-        "kind": state.child_for(caller, opened.child),
-        "saldoCent": entitlement.remaining_cents(),
-        "saldoAantal": entitlement.unit_value_cents().map(|unit| entitlement.remaining_cents() / unit),
-        "geldigTot": pass.issued.valid_until,
-        "status": status,
-    })
+    code: &str,
+) -> Result<PassBalance, ApiError> {
+    entitlement
+        .pass_with_code(code)
+        .and_then(|pass| PassBalance::of(&state.pseudonyms, caller, entitlement, pass))
+        .ok_or_else(unknown_code)
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
+/// The pass behind a typed code, for regie or for a provider enrolled to deliver its provision.
+async fn find_pass<R>(
+    state: &AppState,
+    caller: &InGemeente<R>,
+    typed: &str,
+) -> Result<Box<FoundPass>, ApiError> {
+    let gemeente = &caller.gemeente;
+    let found = match pass_codes::look_up(&state.pool, &state.entitlements, gemeente, typed)
+        .await
+        .map_err(|error| ApiError::internal(format!("{error:#}")))?
+    {
+        Lookup::Found(found) => found,
+        Lookup::Unknown => return Err(unknown_code()),
+        Lookup::OtherGemeente => {
+            return Err(ApiError::unprocessable(format!(
+                "Deze pas is niet uitgegeven door gemeente {gemeente} en kan hier niet worden verzilverd. Er is niets afgeboekt."
+            )))
+        }
+    };
+    if caller.is(Role::Partner) {
+        let Some(opened) = &found.entitlement.opened else {
+            return Err(unknown_code());
+        };
+        let partner = &caller.actor.organisation;
+        let enrolled = access::is_enrolled(&state.pool, gemeente, partner, &opened.provision)
+            .await
+            .map_err(ApiError::internal)?;
+        if !enrolled {
+            return Err(ApiError::forbidden(format!(
+                "{partner} is in deze gemeente niet ingeschreven om '{}' te verstrekken; deze pas kan hier niet worden verzilverd. Er is niets afgeboekt.",
+                opened.provision
+            )));
+        }
+    }
+    Ok(found)
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn get_pass(
     State(state): State<AppState>,
-    Path((gemeente, typed)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Partner, Role::Regievoerder])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let (code, _, entitlement) = entitlement_of_code(&state, &caller, &gemeente, &typed).await?;
-    let pass = entitlement
-        .passes
-        .iter()
-        .find(|pass| pass.code == code)
-        .expect("checked above");
-    Ok(Json(describe_pass(&state, &caller, &entitlement, pass)))
+    caller: InGemeente<PassReaders>,
+    ApiPath(CodePath { code }): ApiPath<CodePath>,
+) -> Result<Json<PassBalance>, ApiError> {
+    let found = find_pass(&state, &caller, &code).await?;
+    balance(&state, &caller, &found.entitlement, &found.code).map(Json)
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, partner = %caller.actor.organisation))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %caller.actor.organisation))]
 pub async fn redeem(
     State(state): State<AppState>,
-    Path((gemeente, typed)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Partners>,
+    ApiPath(CodePath { code }): ApiPath<CodePath>,
     ApiJson(request): ApiJson<RedemptionRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Partner])?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let (code, entitlement_id, entitlement) =
-        entitlement_of_code(&state, &caller, &gemeente, &typed).await?;
-    let amount_cents =
-        super::entitlements::amount_or_units(&entitlement, request.amount_cents, request.units)?;
+) -> Result<Recorded<RedemptionView>, ApiError> {
+    let found = find_pass(&state, &caller, &code).await?;
+    let amount_cents = amount_or_units(&found.entitlement, request.amount_cents, request.units)?;
     let redemption_id = request.id.unwrap_or_else(Uuid::new_v4);
-    let command = EntitlementCommand::RedeemPass {
-        gemeente: gemeente.clone(),
-        code: code.clone(),
+    let command = EntitlementCommand::RedeemPass(RedeemPass {
+        gemeente: caller.gemeente.clone(),
+        code: found.code.clone(),
         redemption_id,
         partner: caller.actor.organisation.clone(),
         amount_cents,
         redeemed_on: request.date.unwrap_or_else(today),
-    };
+    });
     state
         .entitlements
         .execute(
-            &entitlement_id.to_string(),
+            found.entitlement_id,
             command,
-            &caller.command_context(&gemeente),
+            &caller.command_context(&caller.gemeente),
         )
         .await?;
-    let entitlement = state
-        .entitlements
-        .load(&entitlement_id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    let pass = entitlement
-        .passes
-        .iter()
-        .find(|pass| pass.code == code)
-        .expect("redeemed above");
-    let mut body = describe_pass(&state, &caller, &entitlement, pass);
-    body["verzilvering"] = json!(redemption_id);
-    Ok((StatusCode::CREATED, Json(body)))
+    let entitlement = load_in(
+        &state.entitlements,
+        &caller.gemeente,
+        found.entitlement_id,
+        |_| unknown_code(),
+    )
+    .await?;
+    let pass = balance(&state, &caller, &entitlement, &found.code)?;
+    Ok(Recorded(RedemptionView {
+        pass,
+        redemption_id,
+    }))
 }

@@ -1,34 +1,30 @@
-//! The sample check of declarations: drawn by regie or the auditor, checked by the auditor.
+//! `/steekproeven`: the sample check of declarations, drawn and checked by regie or the auditor.
 
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{id_from_path, ApiError, ApiJson, Caller};
-use kindpakket_proto::provision::{draw_sample, SampleDrawn, SAMPLE_AMOUNT_BANDS_CENTS};
-use kindpakket_proto::{GemeenteCode, Role};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente, Recorded};
+use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::{Cents, OrganisationId, Period};
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::entitlements::today;
-use super::AppState;
-use crate::consume::regeling_in_force;
-use crate::domain::sample::{SampleCommand, SampleDraw};
-use crate::ledger;
+use super::{load_in, today, AppState, Control};
+use crate::domain::sample::{RecordCheck, SampleCommand, SampleDraw};
+use crate::sampling;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DrawRequest {
     /// First day of the period whose declarations are the population.
     #[serde(rename = "vanaf")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub from: Date,
+    /// Last day of the period; the regeling in force on it sets the rate.
     #[serde(rename = "tot")]
-    #[schemars(with = "String")]
+    #[schemars(with = "DateSchema")]
     pub until: Date,
     /// The seed; when absent one is chosen at random. It is recorded either way.
     #[serde(rename = "zaad", default)]
@@ -42,6 +38,7 @@ pub struct CheckRequest {
     pub declaration_id: Uuid,
     #[serde(rename = "uitkomst")]
     pub outcome: CheckOutcomeDto,
+    /// What was not in order; required when it was not.
     #[serde(rename = "toelichting", default)]
     pub note: String,
 }
@@ -54,159 +51,175 @@ dutch_enum!(
     }
 );
 
-const READERS: &[Role] = &[Role::Regievoerder, Role::Auditor];
-
-fn describe(sample: &SampleDraw) -> Value {
-    let drawn = sample.drawn.as_ref().expect("visible samples are drawn");
-    json!({
-        "id": drawn.draw_id,
-        "vanaf": drawn.period_from,
-        "tot": drawn.period_until,
-        "percentage": drawn.rate_percent,
-        "zaad": drawn.seed,
-        "bedragklassenCent": drawn.amount_bands_cents,
-        "populatie": drawn.population.iter().map(|member| json!({
-            "declaratie": member.declaration_id,
-            "recht": member.entitlement_id,
-            "ingediendDoor": member.submitted_by,
-            "bedragCent": member.amount_cents,
-        })).collect::<Vec<_>>(),
-        "getrokken": drawn.selected.iter().map(|id| {
-            let check = sample.checks.get(id);
-            json!({
-                "declaratie": id,
-                "uitkomst": check.map(|c| CheckOutcomeDto::from(c.outcome)),
-                "toelichting": check.map(|c| c.note.clone()),
-                "gecontroleerdOp": check.map(|c| c.checked_on),
-            })
-        }).collect::<Vec<_>>(),
-        "methode": "Per partner en bedragklasse wordt afgerond naar boven het percentage getrokken: de declaraties met de laagste SHA-256(zaad als 8 bytes big-endian ‖ declaratie-id als 16 bytes), eerste 8 bytes als getal.",
-    })
+/// The sample in the path.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SamplePath {
+    /// The draw's id.
+    pub id: Uuid,
 }
 
-async fn load(state: &AppState, gemeente: &GemeenteCode, id: Uuid) -> Result<SampleDraw, ApiError> {
-    let sample = state
-        .samples
-        .load(&id.to_string())
-        .await
-        .map_err(ApiError::internal)?;
-    if sample.in_gemeente(gemeente).is_none() {
-        return Err(ApiError::not_found(format!(
-            "Steekproef '{id}' bestaat niet in deze gemeente."
-        )));
-    }
-    Ok(sample)
+/// How the sample is drawn, so that anyone can draw it again from the recorded seed and population.
+const METHOD: &str = "Per partner en bedragklasse wordt afgerond naar boven het percentage getrokken: de declaraties met de laagste SHA-256(zaad als 8 bytes big-endian ‖ declaratie-id als 16 bytes), eerste 8 bytes als getal.";
+
+/// A sample draw: its period, rate, seed, population and selection, and the checks so far.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SampleView {
+    pub id: Uuid,
+    #[serde(rename = "vanaf")]
+    #[schemars(with = "DateSchema")]
+    pub from: Date,
+    #[serde(rename = "tot")]
+    #[schemars(with = "DateSchema")]
+    pub until: Date,
+    #[serde(rename = "percentage")]
+    pub rate_percent: u8,
+    #[serde(rename = "zaad")]
+    pub seed: u64,
+    /// The amount bands' lower bounds.
+    #[serde(rename = "bedragklassenCent")]
+    pub amount_bands_cents: Vec<Cents>,
+    #[serde(rename = "populatie")]
+    pub population: Vec<MemberView>,
+    #[serde(rename = "getrokken")]
+    pub selected: Vec<SelectedView>,
+    #[serde(rename = "methode")]
+    pub method: &'static str,
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente))]
-pub async fn draw(
-    State(state): State<AppState>,
-    Path(gemeente): Path<String>,
-    caller: Caller,
-    ApiJson(request): ApiJson<DrawRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    if request.until < request.from {
-        return Err(ApiError::unprocessable(
-            "De einddatum van de periode ligt vóór de begindatum.",
-        ));
+/// A declaration of the population.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MemberView {
+    #[serde(rename = "declaratie")]
+    pub declaration_id: Uuid,
+    #[serde(rename = "recht")]
+    pub entitlement_id: Uuid,
+    #[serde(rename = "ingediendDoor")]
+    pub submitted_by: OrganisationId,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+}
+
+/// A drawn declaration and its check, once recorded.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SelectedView {
+    #[serde(rename = "declaratie")]
+    pub declaration_id: Uuid,
+    #[serde(rename = "uitkomst")]
+    pub outcome: Option<CheckOutcomeDto>,
+    #[serde(rename = "toelichting")]
+    pub note: Option<String>,
+    #[serde(rename = "gecontroleerdOp")]
+    #[schemars(with = "Option<DateSchema>")]
+    pub checked_on: Option<Date>,
+}
+
+impl SampleView {
+    /// The sample; `None` before it was drawn.
+    pub(super) fn of(sample: &SampleDraw) -> Option<Self> {
+        let drawn = sample.drawn.as_ref()?;
+        Some(Self {
+            id: drawn.draw_id,
+            from: drawn.period_from,
+            until: drawn.period_until,
+            rate_percent: drawn.rate_percent,
+            seed: drawn.seed,
+            amount_bands_cents: drawn.amount_bands_cents.clone(),
+            population: drawn
+                .population
+                .iter()
+                .map(|member| MemberView {
+                    declaration_id: member.declaration_id,
+                    entitlement_id: member.entitlement_id,
+                    submitted_by: member.submitted_by.clone(),
+                    amount_cents: member.amount_cents,
+                })
+                .collect(),
+            selected: drawn
+                .selected
+                .iter()
+                .map(|declaration_id| {
+                    let check = sample.checks.get(declaration_id);
+                    SelectedView {
+                        declaration_id: *declaration_id,
+                        outcome: check.map(|check| check.outcome.into()),
+                        note: check.map(|check| check.note.clone()),
+                        checked_on: check.map(|check| check.checked_on),
+                    }
+                })
+                .collect(),
+            method: METHOD,
+        })
     }
-    let regeling = regeling_in_force(&state.pool, &gemeente, request.until)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::unprocessable(format!(
-                "Op {} geldt in deze gemeente geen regeling; die bepaalt het steekproefpercentage.",
-                request.until
-            ))
-        })?;
-    let rate_percent = regeling.declaration_sample_percent.ok_or_else(|| {
-        ApiError::unprocessable(
-            "De regeling stelt geen steekproefpercentage voor declaraties vast. Leg dat eerst vast in een nieuwe versie van de regeling.",
-        )
-    })?;
-    let history = ledger::load(&state.pool, &gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let population = history.declarations_submitted(request.from, request.until);
-    if population.is_empty() {
-        return Err(ApiError::unprocessable(
-            "Er zijn in deze periode geen declaraties ingediend; er valt niets te trekken.",
-        ));
-    }
-    let seed = request
-        .seed
-        .unwrap_or_else(|| Uuid::new_v4().as_u64_pair().0);
-    let selected = draw_sample(seed, rate_percent, &SAMPLE_AMOUNT_BANDS_CENTS, &population);
-    let draw_id = Uuid::new_v4();
-    let drawn = SampleDrawn {
-        draw_id,
-        period_from: request.from,
-        period_until: request.until,
-        rate_percent,
-        seed,
-        amount_bands_cents: SAMPLE_AMOUNT_BANDS_CENTS.to_vec(),
-        population,
-        selected,
-    };
-    state
-        .samples
-        .execute(
-            &draw_id.to_string(),
-            SampleCommand::Draw {
-                gemeente: gemeente.clone(),
-                drawn,
-            },
-            &caller.command_context(&gemeente),
-        )
-        .await?;
-    let sample = load(&state, &gemeente, draw_id).await?;
-    let location = format!("/api/v1/gemeenten/{gemeente}/steekproeven/{draw_id}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(describe(&sample)),
+}
+
+fn not_in_gemeente(draw_id: Uuid) -> ApiError {
+    ApiError::not_found(format!(
+        "Steekproef '{draw_id}' bestaat niet in deze gemeente."
     ))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, draw_id = %id))]
-pub async fn get_sample(
-    State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let draw_id = id_from_path(&id, "Steekproef")?;
-    Ok(Json(describe(&load(&state, &gemeente, draw_id).await?)))
+/// The sample as it is now, loaded in the caller's gemeente.
+async fn view(
+    state: &AppState,
+    caller: &InGemeente<Control>,
+    draw_id: Uuid,
+) -> Result<SampleView, ApiError> {
+    let sample = load_in(&state.samples, &caller.gemeente, draw_id, not_in_gemeente).await?;
+    SampleView::of(&sample).ok_or_else(|| not_in_gemeente(draw_id))
 }
 
-#[tracing::instrument(skip_all, fields(gemeente = %gemeente, draw_id = %id))]
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn draw(
+    State(state): State<AppState>,
+    caller: InGemeente<Control>,
+    ApiJson(request): ApiJson<DrawRequest>,
+) -> Result<Created<SampleView>, ApiError> {
+    let period = Period::new(request.from, request.until).ok_or_else(|| {
+        ApiError::unprocessable("De einddatum van de periode ligt vóór de begindatum.")
+    })?;
+    let gemeente = &caller.gemeente;
+    let draw_id = sampling::draw(
+        &state.pool,
+        &state.samples,
+        &caller.command_context(gemeente),
+        gemeente,
+        period,
+        request.seed,
+    )
+    .await?;
+    Ok(Created::at(
+        format!("/api/v1/gemeenten/{gemeente}/steekproeven/{draw_id}"),
+        view(&state, &caller, draw_id).await?,
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, draw_id = %id))]
+pub async fn get_sample(
+    State(state): State<AppState>,
+    caller: InGemeente<Control>,
+    ApiPath(SamplePath { id }): ApiPath<SamplePath>,
+) -> Result<Json<SampleView>, ApiError> {
+    view(&state, &caller, id).await.map(Json)
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, draw_id = %id))]
 pub async fn record_check(
     State(state): State<AppState>,
-    Path((gemeente, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: InGemeente<Control>,
+    ApiPath(SamplePath { id }): ApiPath<SamplePath>,
     ApiJson(request): ApiJson<CheckRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    caller.require(READERS)?;
-    let gemeente = caller.gemeente(&gemeente)?;
-    let draw_id = id_from_path(&id, "Steekproef")?;
-    load(&state, &gemeente, draw_id).await?;
+) -> Result<Recorded<SampleView>, ApiError> {
+    load_in(&state.samples, &caller.gemeente, id, not_in_gemeente).await?;
+    let command = SampleCommand::RecordCheck(RecordCheck {
+        gemeente: caller.gemeente.clone(),
+        declaration_id: request.declaration_id,
+        outcome: request.outcome.into(),
+        note: request.note,
+        checked_on: today(),
+    });
     state
         .samples
-        .execute(
-            &draw_id.to_string(),
-            SampleCommand::RecordCheck {
-                gemeente: gemeente.clone(),
-                declaration_id: request.declaration_id,
-                outcome: request.outcome.into(),
-                note: request.note,
-                checked_on: today(),
-            },
-            &caller.command_context(&gemeente),
-        )
+        .execute(id, command, &caller.command_context(&caller.gemeente))
         .await?;
-    let sample = load(&state, &gemeente, draw_id).await?;
-    Ok((StatusCode::CREATED, Json(describe(&sample))))
+    view(&state, &caller, id).await.map(Recorded)
 }

@@ -1,7 +1,7 @@
 use super::*;
 use cqrs_es::test::TestFramework;
 use kindpakket_proto::regie::{CoFinancing, Funder, FundingPart, FundingSource};
-use kindpakket_proto::{ChildRef, ProvisionCode};
+use kindpakket_proto::{ChildRef, OrganisationId, ProvisionCode};
 use time::macros::date;
 
 fn gemeente() -> GemeenteCode {
@@ -18,7 +18,7 @@ fn opened() -> EntitlementOpened {
         application_id: Uuid::from_u128(2),
         child: ChildRef(Uuid::from_u128(3)),
         provision: ProvisionCode::parse("sportcontributie").unwrap(),
-        amount_cents: 25_000,
+        amount_cents: Cents(25_000),
         valid_from: date!(2026 - 01 - 01),
         valid_until: date!(2026 - 12 - 31),
         funder: None,
@@ -47,16 +47,20 @@ fn pass(id: u128, code: &str) -> EntitlementEvent {
     )
 }
 
-fn deliver(delivery: u128, amount_cents: i64) -> EntitlementCommand {
-    EntitlementCommand::RecordDelivery {
+fn delivery(delivery: u128, amount_cents: i64) -> RecordDelivery {
+    RecordDelivery {
         gemeente: gemeente(),
         delivery_id: Uuid::from_u128(delivery),
         partner: partner(),
         form: DeliveryForm::InKind,
-        amount_cents,
+        amount_cents: Cents(amount_cents),
         full_price_cents: None,
         delivered_on: date!(2026 - 09 - 15),
     }
+}
+
+fn deliver(id: u128, amount_cents: i64) -> EntitlementCommand {
+    EntitlementCommand::RecordDelivery(delivery(id, amount_cents))
 }
 
 fn delivered(delivery: u128, amount_cents: i64, remaining_cents: i64) -> EntitlementEvent {
@@ -67,33 +71,33 @@ fn delivered(delivery: u128, amount_cents: i64, remaining_cents: i64) -> Entitle
         provision: ProvisionCode::parse("sportcontributie").unwrap(),
         partner: partner(),
         form: DeliveryForm::InKind,
-        amount_cents,
-        remaining_cents,
+        amount_cents: Cents(amount_cents),
+        remaining_cents: Cents(remaining_cents),
         delivered_on: date!(2026 - 09 - 15),
         full_price_cents: None,
     })
 }
 
 fn redeem(redemption: u128, code: &str, amount_cents: i64, on: Date) -> EntitlementCommand {
-    EntitlementCommand::RedeemPass {
+    EntitlementCommand::RedeemPass(RedeemPass {
         gemeente: gemeente(),
         code: code.to_owned(),
         redemption_id: Uuid::from_u128(redemption),
         partner: partner(),
-        amount_cents,
+        amount_cents: Cents(amount_cents),
         redeemed_on: on,
-    }
+    })
 }
 
 fn submit(declaration: u128, amount_cents: i64, proof: &str) -> EntitlementCommand {
-    EntitlementCommand::SubmitDeclaration {
+    EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
         gemeente: gemeente(),
         declaration_id: Uuid::from_u128(declaration),
         submitted_by: partner(),
-        amount_cents,
+        amount_cents: Cents(amount_cents),
         proof_reference: proof.to_owned(),
         submitted_on: date!(2026 - 03 - 01),
-    }
+    })
 }
 
 fn submitted(declaration: u128, amount_cents: i64) -> EntitlementEvent {
@@ -103,20 +107,20 @@ fn submitted(declaration: u128, amount_cents: i64) -> EntitlementEvent {
         child: ChildRef(Uuid::from_u128(3)),
         provision: ProvisionCode::parse("sportcontributie").unwrap(),
         submitted_by: partner(),
-        amount_cents,
+        amount_cents: Cents(amount_cents),
         proof_reference: "bon 17".to_owned(),
         submitted_on: date!(2026 - 03 - 01),
     })
 }
 
 fn decide(declaration: u128, approved: bool, reason: Option<&str>) -> EntitlementCommand {
-    EntitlementCommand::DecideDeclaration {
+    EntitlementCommand::DecideDeclaration(DecideDeclaration {
         gemeente: gemeente(),
         declaration_id: Uuid::from_u128(declaration),
         approved,
         reason: reason.map(str::to_owned),
         decided_on: date!(2026 - 03 - 10),
-    }
+    })
 }
 
 fn state(events: Vec<EntitlementEvent>) -> Entitlement {
@@ -131,12 +135,12 @@ fn state(events: Vec<EntitlementEvent>) -> Entitlement {
 async fn opening_again_with_the_same_terms_changes_nothing() {
     TestFramework::<Entitlement>::with(())
         .given(given_open())
-        .when_async(EntitlementCommand::Open {
+        .when_async(EntitlementCommand::Open(Open {
             gemeente: gemeente(),
             opened: opened(),
             pass: None,
             opened_on: date!(2026 - 01 - 01),
-        })
+        }))
         .await
         .then_expect_events(vec![]);
 }
@@ -159,7 +163,7 @@ async fn an_entitlement_is_never_overspent() {
         .when_async(deliver(10, 5_001))
         .await
         .then_expect_error(EntitlementError::Overspent {
-            remaining_cents: 5_000,
+            remaining_cents: Cents(5_000),
         });
 }
 
@@ -176,29 +180,12 @@ async fn a_retried_delivery_is_recorded_once() {
 
 #[tokio::test]
 async fn a_delivery_in_another_gemeente_finds_no_entitlement() {
-    let EntitlementCommand::RecordDelivery {
-        delivery_id,
-        partner,
-        form,
-        amount_cents,
-        full_price_cents,
-        delivered_on,
-        ..
-    } = deliver(9, 100)
-    else {
-        unreachable!()
-    };
     TestFramework::<Entitlement>::with(())
         .given(given_open())
-        .when_async(EntitlementCommand::RecordDelivery {
+        .when_async(EntitlementCommand::RecordDelivery(RecordDelivery {
             gemeente: GemeenteCode::parse("GM0363").unwrap(),
-            delivery_id,
-            partner,
-            form,
-            amount_cents,
-            full_price_cents,
-            delivered_on,
-        })
+            ..delivery(9, 100)
+        }))
         .await
         .then_expect_error(EntitlementError::NotFound);
 }
@@ -209,7 +196,7 @@ async fn a_voucher_entitlement_opens_with_a_pass() {
     voucher.form = Some(DeliveryForm::Voucher);
     let events = TestFramework::<Entitlement>::with(())
         .given_no_previous_events()
-        .when_async(EntitlementCommand::Open {
+        .when_async(EntitlementCommand::Open(Open {
             gemeente: gemeente(),
             opened: voucher.clone(),
             pass: Some(NewPass {
@@ -217,7 +204,7 @@ async fn a_voucher_entitlement_opens_with_a_pass() {
                 code: "AAAA-BBBB-CCCC".to_owned(),
             }),
             opened_on: date!(2025 - 12 - 20),
-        })
+        }))
         .await
         .inspect_result()
         .unwrap();
@@ -240,7 +227,7 @@ async fn a_pass_is_redeemed_in_parts_and_never_beyond_its_balance() {
     let mut events = given_open();
     events.push(pass(50, "AAAA-BBBB-CCCC"));
     let entitlement = state(events.clone());
-    assert_eq!(entitlement.remaining_cents(), 25_000);
+    assert_eq!(entitlement.remaining_cents(), Cents(25_000));
     let first = TestFramework::<Entitlement>::with(())
         .given(events.clone())
         .when_async(redeem(60, "AAAA-BBBB-CCCC", 10_000, date!(2026 - 05 - 01)))
@@ -250,14 +237,14 @@ async fn a_pass_is_redeemed_in_parts_and_never_beyond_its_balance() {
     let EntitlementEvent::PassRedeemed(redeemed) = &first[0] else {
         panic!("expected a redemption");
     };
-    assert_eq!(redeemed.remaining_cents, 15_000);
+    assert_eq!(redeemed.remaining_cents, Cents(15_000));
     events.extend(first);
     TestFramework::<Entitlement>::with(())
         .given(events)
         .when_async(redeem(61, "AAAA-BBBB-CCCC", 15_001, date!(2026 - 05 - 02)))
         .await
         .then_expect_error(EntitlementError::Overspent {
-            remaining_cents: 15_000,
+            remaining_cents: Cents(15_000),
         });
 }
 
@@ -267,7 +254,7 @@ async fn a_blocked_pass_is_refused_and_its_replacement_carries_the_balance() {
     events.push(pass(50, "AAAA-BBBB-CCCC"));
     let blocked = TestFramework::<Entitlement>::with(())
         .given(events.clone())
-        .when_async(EntitlementCommand::BlockPass {
+        .when_async(EntitlementCommand::BlockPass(BlockPass {
             gemeente: gemeente(),
             pass_id: Uuid::from_u128(50),
             reason: "kwijt".to_owned(),
@@ -276,7 +263,7 @@ async fn a_blocked_pass_is_refused_and_its_replacement_carries_the_balance() {
                 pass_id: Uuid::from_u128(51),
                 code: "DDDD-EEEE-FFFF".to_owned(),
             }),
-        })
+        }))
         .await
         .inspect_result()
         .unwrap();
@@ -325,7 +312,7 @@ async fn a_submitted_declaration_holds_its_amount_and_a_rejected_one_spends_noth
         .when_async(deliver(9, 5_001))
         .await
         .then_expect_error(EntitlementError::Overspent {
-            remaining_cents: 5_000,
+            remaining_cents: Cents(5_000),
         });
     TestFramework::<Entitlement>::with(())
         .given(events.clone())
@@ -340,8 +327,8 @@ async fn a_submitted_declaration_holds_its_amount_and_a_rejected_one_spends_noth
         .unwrap();
     events.extend(rejected);
     let after = state(events);
-    assert_eq!(after.used_cents, 0);
-    assert_eq!(after.remaining_cents(), 25_000);
+    assert_eq!(after.used_cents, Cents::ZERO);
+    assert_eq!(after.remaining_cents(), Cents(25_000));
 }
 
 #[tokio::test]
@@ -379,10 +366,10 @@ async fn an_approved_declaration_is_paid_by_its_funders_to_the_cent() {
         decided.funding[1],
         FundingPart {
             funder: leergeld,
-            amount_cents: 3_300
+            amount_cents: Cents(3_300)
         }
     );
-    assert_eq!(decided.funding[0].amount_cents, 6_701);
+    assert_eq!(decided.funding[0].amount_cents, Cents(6_701));
 }
 
 #[tokio::test]
@@ -391,25 +378,28 @@ async fn at_the_year_end_the_unused_amount_is_recorded_and_nothing_is_spent_afte
     events.push(delivered(9, 20_000, 5_000));
     TestFramework::<Entitlement>::with(())
         .given(events.clone())
-        .when_async(EntitlementCommand::Expire {
+        .when_async(EntitlementCommand::Expire(Expire {
             gemeente: gemeente(),
             on: date!(2026 - 12 - 31),
-        })
+        }))
         .await
         .then_expect_error(EntitlementError::NotYetExpired(date!(2026 - 12 - 31)));
     let expired = TestFramework::<Entitlement>::with(())
         .given(events.clone())
-        .when_async(EntitlementCommand::Expire {
+        .when_async(EntitlementCommand::Expire(Expire {
             gemeente: gemeente(),
             on: date!(2027 - 01 - 01),
-        })
+        }))
         .await
         .inspect_result()
         .unwrap();
     let EntitlementEvent::Expired(record) = &expired[0] else {
         panic!("expected expiry");
     };
-    assert_eq!((record.used_cents, record.unused_cents), (20_000, 5_000));
+    assert_eq!(
+        (record.used_cents, record.unused_cents),
+        (Cents(20_000), Cents(5_000))
+    );
     events.extend(expired);
     TestFramework::<Entitlement>::with(())
         .given(events)
@@ -420,29 +410,12 @@ async fn at_the_year_end_the_unused_amount_is_recorded_and_nothing_is_spent_afte
 
 #[tokio::test]
 async fn voucher_and_declaration_are_not_recorded_as_deliveries() {
-    let EntitlementCommand::RecordDelivery {
-        gemeente,
-        delivery_id,
-        partner,
-        amount_cents,
-        full_price_cents,
-        delivered_on,
-        ..
-    } = deliver(9, 100)
-    else {
-        unreachable!()
-    };
     TestFramework::<Entitlement>::with(())
         .given(given_open())
-        .when_async(EntitlementCommand::RecordDelivery {
-            gemeente,
-            delivery_id,
-            partner,
+        .when_async(EntitlementCommand::RecordDelivery(RecordDelivery {
             form: DeliveryForm::Voucher,
-            amount_cents,
-            full_price_cents,
-            delivered_on,
-        })
+            ..delivery(9, 100)
+        }))
         .await
         .then_expect_error(EntitlementError::WrongRoute);
 }
@@ -450,8 +423,8 @@ async fn voucher_and_declaration_are_not_recorded_as_deliveries() {
 #[tokio::test]
 async fn a_strippenkaart_is_spent_in_whole_strips() {
     let mut strips = opened();
-    strips.amount_cents = 5_000;
-    strips.unit_value_cents = Some(500);
+    strips.amount_cents = Cents(5_000);
+    strips.unit_value_cents = Some(Cents(500));
     let events = vec![EntitlementEvent::Opened {
         gemeente: gemeente(),
         opened: strips,
@@ -460,7 +433,7 @@ async fn a_strippenkaart_is_spent_in_whole_strips() {
         .given(events.clone())
         .when_async(deliver(9, 700))
         .await
-        .then_expect_error(EntitlementError::NotWholeUnits(500));
+        .then_expect_error(EntitlementError::NotWholeUnits(Cents(500)));
     let spent = TestFramework::<Entitlement>::with(())
         .given(events)
         .when_async(deliver(9, 1_500))
@@ -468,4 +441,104 @@ async fn a_strippenkaart_is_spent_in_whole_strips() {
         .inspect_result()
         .unwrap();
     assert_eq!(spent.len(), 1);
+}
+
+#[tokio::test]
+async fn an_id_used_again_with_other_data_is_refused() {
+    let mut events = given_open();
+    events.push(delivered(9, 20_000, 5_000));
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(deliver(9, 1_000))
+        .await
+        .then_expect_error(EntitlementError::IdReused);
+    let mut events = given_open();
+    events.push(pass(50, "AAAA-BBBB-CCCC"));
+    let redeemed = TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(redeem(60, "AAAA-BBBB-CCCC", 1_000, date!(2026 - 05 - 01)))
+        .await
+        .inspect_result()
+        .unwrap();
+    events.extend(redeemed);
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(redeem(60, "AAAA-BBBB-CCCC", 1_000, date!(2026 - 05 - 02)))
+        .await
+        .then_expect_events(vec![]);
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(redeem(60, "AAAA-BBBB-CCCC", 2_000, date!(2026 - 05 - 01)))
+        .await
+        .then_expect_error(EntitlementError::IdReused);
+    let mut events = given_open();
+    events.push(submitted(70, 1_000));
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(submit(70, 1_000, "  bon 17 "))
+        .await
+        .then_expect_events(vec![]);
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(submit(70, 1_000, "bon 18"))
+        .await
+        .then_expect_error(EntitlementError::IdReused);
+}
+
+#[tokio::test]
+async fn a_decision_is_taken_once_and_a_grant_opens_once_on_its_terms() {
+    let mut events = given_open();
+    events.push(submitted(70, 1_000));
+    let approved = TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(decide(70, true, None))
+        .await
+        .inspect_result()
+        .unwrap();
+    events.extend(approved);
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(decide(70, true, None))
+        .await
+        .then_expect_events(vec![]);
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(decide(70, false, Some("toch niet")))
+        .await
+        .then_expect_error(EntitlementError::DeclarationAlreadyDecided);
+    let mut other_terms = opened();
+    other_terms.amount_cents = Cents(30_000);
+    TestFramework::<Entitlement>::with(())
+        .given(given_open())
+        .when_async(EntitlementCommand::Open(Open {
+            gemeente: gemeente(),
+            opened: other_terms,
+            pass: None,
+            opened_on: date!(2026 - 01 - 01),
+        }))
+        .await
+        .then_expect_error(EntitlementError::OpenedDifferently);
+}
+
+#[test]
+fn amounts_in_refusals_read_in_cents_as_before() {
+    assert_eq!(
+        EntitlementError::Overspent {
+            remaining_cents: Cents(5_000)
+        }
+        .to_string(),
+        "Het bedrag is hoger dan wat er op dit recht over is (5000 cent). Er is niets afgeboekt."
+    );
+    assert_eq!(
+        EntitlementError::NotWholeUnits(Cents(500)).to_string(),
+        "Dit recht is een strippenkaart: er wordt per hele strip van 500 cent afgeboekt. Er is niets afgeboekt."
+    );
+    assert_eq!(
+        EntitlementError::OutsidePeriod(Period {
+            from: date!(2026 - 01 - 01),
+            until: date!(2026 - 12 - 31)
+        })
+        .to_string(),
+        "De datum valt buiten de geldigheid van het recht (2026-01-01 tot en met 2026-12-31). Er is niets afgeboekt."
+    );
 }

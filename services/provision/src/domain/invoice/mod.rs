@@ -1,15 +1,24 @@
 //! An invoice: a partner's deliveries and redemptions of one period, and regie's decision per line.
-//! Which deliveries an invoice lists is decided under a lock per partner (see `ledger::invoiceable`),
-//! so no delivery is ever on two invoices.
+//! Which deliveries an invoice lists is decided under a lock per partner ([`crate::invoicing`]), so no
+//! delivery is ever on two invoices.
+
+mod commands;
+mod error;
+mod events;
+
+pub use commands::{InvoiceCommand, LineDecision, SettleInvoice, SubmitInvoice};
+pub use error::InvoiceError;
+pub use events::InvoiceEvent;
+
+use std::collections::{HashMap, HashSet};
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
-use kindpakket_platform::http::{Rejection, RejectionKind};
+use cqrs_es::Aggregate;
+use kindpakket_platform::idempotency::{repeat_of, Repeat};
+use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::provision::{InvoiceSettled, InvoiceSubmitted, SettledLine};
-use kindpakket_proto::{GemeenteCode, OrganisationId};
+use kindpakket_proto::{Cents, GemeenteCode, OrganisationId};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
-use time::Date;
 use uuid::Uuid;
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -18,97 +27,6 @@ pub struct Invoice {
     pub submitted: Option<InvoiceSubmitted>,
     /// The decision per line: approved or not, with the reason of a rejection.
     pub decisions: HashMap<Uuid, SettledLine>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LineDecision {
-    pub delivery_id: Uuid,
-    pub approved: bool,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub enum InvoiceCommand {
-    Submit {
-        gemeente: GemeenteCode,
-        invoice: InvoiceSubmitted,
-    },
-    Settle {
-        gemeente: GemeenteCode,
-        lines: Vec<LineDecision>,
-        settled_on: Date,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum InvoiceEvent {
-    InvoiceSubmitted {
-        gemeente: GemeenteCode,
-        invoice: InvoiceSubmitted,
-    },
-    InvoiceSettled(InvoiceSettled),
-}
-
-impl DomainEvent for InvoiceEvent {
-    fn event_type(&self) -> String {
-        match self {
-            InvoiceEvent::InvoiceSubmitted { .. } => "InvoiceSubmitted",
-            InvoiceEvent::InvoiceSettled(_) => "InvoiceSettled",
-        }
-        .to_owned()
-    }
-    fn event_version(&self) -> String {
-        "1".to_owned()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvoiceError {
-    #[error("Deze factuur bestaat niet in deze gemeente.")]
-    NotFound,
-    #[error("Deze factuur bestaat al.")]
-    AlreadySubmitted,
-    #[error("Er is in deze periode niets te factureren: alle verstrekkingen en verzilveringen staan al op een factuur, of er zijn er geen.")]
-    NothingToInvoice,
-    #[error("De einddatum van de periode ligt vóór de begindatum.")]
-    InvalidPeriod,
-    #[error("Verstrekking '{0}' staat niet op deze factuur.")]
-    UnknownLine(Uuid),
-    #[error("Over verstrekking '{0}' op deze factuur is al anders besloten.")]
-    LineAlreadyDecided(Uuid),
-    #[error("Verstrekking '{0}' staat twee keer in dit besluit.")]
-    DuplicateLine(Uuid),
-    #[error(
-        "Geef bij elke afgekeurde regel de reden op; de partner leest die (verstrekking '{0}')."
-    )]
-    MissingReason(Uuid),
-    #[error("Geef ten minste één regel op.")]
-    NoLines,
-}
-
-impl Rejection for InvoiceError {
-    fn kind(&self) -> RejectionKind {
-        match self {
-            InvoiceError::NotFound => RejectionKind::NotFound,
-            InvoiceError::AlreadySubmitted | InvoiceError::LineAlreadyDecided(_) => {
-                RejectionKind::Conflict
-            }
-            _ => RejectionKind::Invalid,
-        }
-    }
-}
-
-impl Invoice {
-    pub fn in_gemeente(&self, gemeente: &GemeenteCode) -> Option<&InvoiceSubmitted> {
-        match (&self.gemeente, &self.submitted) {
-            (Some(own), Some(submitted)) if own == gemeente => Some(submitted),
-            _ => None,
-        }
-    }
-
-    pub fn partner(&self) -> Option<&OrganisationId> {
-        self.submitted.as_ref().map(|invoice| &invoice.partner)
-    }
 }
 
 impl Aggregate for Invoice {
@@ -124,89 +42,12 @@ impl Aggregate for Invoice {
         _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), InvoiceError> {
-        match command {
-            InvoiceCommand::Submit { gemeente, invoice } => {
-                if self.submitted.is_some() {
-                    return Err(InvoiceError::AlreadySubmitted);
-                }
-                if invoice.period_until < invoice.period_from {
-                    return Err(InvoiceError::InvalidPeriod);
-                }
-                if invoice.lines.is_empty() {
-                    return Err(InvoiceError::NothingToInvoice);
-                }
-                sink.write(InvoiceEvent::InvoiceSubmitted { gemeente, invoice }, self)
-                    .await;
-            }
-            InvoiceCommand::Settle {
-                gemeente,
-                lines,
-                settled_on,
-            } => {
-                let invoice = self
-                    .in_gemeente(&gemeente)
-                    .ok_or(InvoiceError::NotFound)?
-                    .clone();
-                if lines.is_empty() {
-                    return Err(InvoiceError::NoLines);
-                }
-                let mut seen = HashSet::new();
-                let mut settled = Vec::new();
-                for decision in lines {
-                    if !seen.insert(decision.delivery_id) {
-                        return Err(InvoiceError::DuplicateLine(decision.delivery_id));
-                    }
-                    let line = invoice
-                        .lines
-                        .iter()
-                        .find(|line| line.delivery_id == decision.delivery_id)
-                        .ok_or(InvoiceError::UnknownLine(decision.delivery_id))?;
-                    let reason = decision
-                        .reason
-                        .map(|reason| reason.trim().to_owned())
-                        .filter(|reason| !reason.is_empty());
-                    if let Some(earlier) = self.decisions.get(&decision.delivery_id) {
-                        if earlier.approved != decision.approved {
-                            return Err(InvoiceError::LineAlreadyDecided(decision.delivery_id));
-                        }
-                        // The same decision again (a retried request) changes nothing.
-                        continue;
-                    }
-                    if !decision.approved && reason.is_none() {
-                        return Err(InvoiceError::MissingReason(decision.delivery_id));
-                    }
-                    settled.push(SettledLine {
-                        delivery_id: line.delivery_id,
-                        entitlement_id: line.entitlement_id,
-                        child: line.child,
-                        provision: line.provision.clone(),
-                        approved: decision.approved,
-                        amount_cents: line.amount_cents,
-                        delivered_on: line.delivered_on,
-                        reason,
-                        funding: if decision.approved {
-                            line.funding.clone()
-                        } else {
-                            vec![]
-                        },
-                    });
-                }
-                if settled.is_empty() {
-                    return Ok(());
-                }
-                let complete = self.decisions.len() + settled.len() == invoice.lines.len();
-                sink.write(
-                    InvoiceEvent::InvoiceSettled(InvoiceSettled {
-                        invoice_id: invoice.invoice_id,
-                        partner: invoice.partner.clone(),
-                        lines: settled,
-                        complete,
-                        settled_on,
-                    }),
-                    self,
-                )
-                .await;
-            }
+        let events = match command {
+            InvoiceCommand::Submit(command) => self.submit(command)?,
+            InvoiceCommand::Settle(command) => self.settle(command)?,
+        };
+        for event in events {
+            sink.write(event, self).await;
         }
         Ok(())
     }
@@ -226,17 +67,145 @@ impl Aggregate for Invoice {
     }
 }
 
+impl Tenanted for Invoice {
+    const NOT_FOUND: &'static str = "Deze factuur bestaat niet in deze gemeente.";
+
+    fn gemeente(&self) -> Option<&GemeenteCode> {
+        self.gemeente.as_ref()
+    }
+}
+
+impl Invoice {
+    fn submit(&self, command: SubmitInvoice) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        if self.submitted.is_some() {
+            return Err(InvoiceError::AlreadySubmitted);
+        }
+        if command.lines.is_empty() {
+            return Err(InvoiceError::NothingToInvoice);
+        }
+        let invoice = InvoiceSubmitted {
+            invoice_id: command.invoice_id,
+            partner: command.partner,
+            period_from: command.period.from,
+            period_until: command.period.until,
+            total_cents: command.lines.iter().map(|line| line.amount_cents).sum(),
+            lines: command.lines,
+        };
+        Ok(vec![InvoiceEvent::InvoiceSubmitted {
+            gemeente: command.gemeente,
+            invoice,
+        }])
+    }
+
+    fn settle(&self, command: SettleInvoice) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        let invoice = self.in_gemeente(&command.gemeente)?;
+        if command.lines.is_empty() {
+            return Err(InvoiceError::NoLines);
+        }
+        let mut seen = HashSet::new();
+        let mut settled = Vec::new();
+        for decision in command.lines {
+            if !seen.insert(decision.delivery_id) {
+                return Err(InvoiceError::DuplicateLine(decision.delivery_id));
+            }
+            let line = invoice
+                .lines
+                .iter()
+                .find(|line| line.delivery_id == decision.delivery_id)
+                .ok_or(InvoiceError::UnknownLine(decision.delivery_id))?;
+            let reason = decision
+                .reason
+                .map(|reason| reason.trim().to_owned())
+                .filter(|reason| !reason.is_empty());
+            // The same decision again (a retried request) changes nothing; the other is refused.
+            let earlier = self.decisions.get(&decision.delivery_id);
+            let same = |earlier: &SettledLine| earlier.approved == decision.approved;
+            let reused = InvoiceError::LineAlreadyDecided(decision.delivery_id);
+            if repeat_of(earlier, same, reused)? == Repeat::Again {
+                continue;
+            }
+            if !decision.approved && reason.is_none() {
+                return Err(InvoiceError::MissingReason(decision.delivery_id));
+            }
+            settled.push(SettledLine {
+                delivery_id: line.delivery_id,
+                entitlement_id: line.entitlement_id,
+                child: line.child,
+                provision: line.provision.clone(),
+                approved: decision.approved,
+                amount_cents: line.amount_cents,
+                delivered_on: line.delivered_on,
+                reason,
+                funding: if decision.approved {
+                    line.funding.clone()
+                } else {
+                    vec![]
+                },
+            });
+        }
+        if settled.is_empty() {
+            return Ok(vec![]);
+        }
+        let complete = self.decisions.len() + settled.len() == invoice.lines.len();
+        Ok(vec![InvoiceEvent::InvoiceSettled(InvoiceSettled {
+            invoice_id: invoice.invoice_id,
+            partner: invoice.partner.clone(),
+            lines: settled,
+            complete,
+            settled_on: command.settled_on,
+        })])
+    }
+
+    /// The invoice as submitted, when it was submitted in `gemeente`.
+    fn in_gemeente(&self, gemeente: &GemeenteCode) -> Result<&InvoiceSubmitted, InvoiceError> {
+        match (&self.gemeente, &self.submitted) {
+            (Some(own), Some(submitted)) if own == gemeente => Ok(submitted),
+            _ => Err(InvoiceError::NotFound),
+        }
+    }
+
+    /// The partner that submitted it.
+    pub fn partner(&self) -> Option<&OrganisationId> {
+        self.submitted.as_ref().map(|invoice| &invoice.partner)
+    }
+
+    /// What regie approved so far.
+    pub fn approved_cents(&self) -> Cents {
+        self.decisions
+            .values()
+            .filter(|line| line.approved)
+            .map(|line| line.amount_cents)
+            .sum()
+    }
+
+    /// Whether every line is decided.
+    pub fn is_settled(&self) -> bool {
+        self.submitted
+            .as_ref()
+            .is_some_and(|invoice| self.decisions.len() == invoice.lines.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use cqrs_es::test::TestFramework;
     use kindpakket_proto::provision::InvoiceLine;
     use kindpakket_proto::regie::{split_funding, DeliveryForm};
-    use kindpakket_proto::{ChildRef, ProvisionCode};
+    use kindpakket_proto::{ChildRef, Period, ProvisionCode};
     use time::macros::date;
+    use time::Date;
 
     fn gemeente() -> GemeenteCode {
         GemeenteCode::parse("GM0518").unwrap()
+    }
+
+    fn leergeld() -> OrganisationId {
+        OrganisationId::parse("leergeld").unwrap()
+    }
+
+    fn first_quarter() -> Period {
+        Period::new(date!(2026 - 01 - 01), date!(2026 - 03 - 31)).unwrap()
     }
 
     fn line(id: u128, amount_cents: i64) -> InvoiceLine {
@@ -246,9 +215,9 @@ mod tests {
             child: ChildRef(Uuid::from_u128(id + 200)),
             provision: ProvisionCode::parse("sportcontributie").unwrap(),
             form: DeliveryForm::InKind,
-            amount_cents,
+            amount_cents: Cents(amount_cents),
             delivered_on: date!(2026 - 02 - 01),
-            funding: split_funding(amount_cents, None, None),
+            funding: split_funding(Cents(amount_cents), None, None),
         }
     }
 
@@ -257,11 +226,11 @@ mod tests {
             gemeente: gemeente(),
             invoice: InvoiceSubmitted {
                 invoice_id: Uuid::from_u128(1),
-                partner: OrganisationId::parse("leergeld").unwrap(),
+                partner: leergeld(),
                 period_from: date!(2026 - 01 - 01),
                 period_until: date!(2026 - 03 - 31),
                 lines: vec![line(1, 1_000), line(2, 2_000)],
-                total_cents: 3_000,
+                total_cents: Cents(3_000),
             },
         }]
     }
@@ -274,15 +243,45 @@ mod tests {
         }
     }
 
+    fn settle(lines: Vec<LineDecision>, settled_on: Date) -> InvoiceCommand {
+        InvoiceCommand::Settle(SettleInvoice {
+            gemeente: gemeente(),
+            lines,
+            settled_on,
+        })
+    }
+
+    #[tokio::test]
+    async fn an_invoice_totals_its_lines_and_an_empty_one_is_refused() {
+        let submit = |lines| {
+            InvoiceCommand::Submit(SubmitInvoice {
+                gemeente: gemeente(),
+                invoice_id: Uuid::from_u128(1),
+                partner: leergeld(),
+                period: first_quarter(),
+                lines,
+            })
+        };
+        TestFramework::<Invoice>::with(())
+            .given_no_previous_events()
+            .when_async(submit(vec![line(1, 1_000), line(2, 2_000)]))
+            .await
+            .then_expect_events(submitted());
+        TestFramework::<Invoice>::with(())
+            .given_no_previous_events()
+            .when_async(submit(vec![]))
+            .await
+            .then_expect_error(InvoiceError::NothingToInvoice);
+    }
+
     #[tokio::test]
     async fn approved_lines_carry_their_funding_and_rejected_ones_none() {
         let events = TestFramework::<Invoice>::with(())
             .given(submitted())
-            .when_async(InvoiceCommand::Settle {
-                gemeente: gemeente(),
-                lines: vec![decision(1, true, None), decision(2, false, Some("dubbel"))],
-                settled_on: date!(2026 - 04 - 10),
-            })
+            .when_async(settle(
+                vec![decision(1, true, None), decision(2, false, Some("dubbel"))],
+                date!(2026 - 04 - 10),
+            ))
             .await
             .inspect_result()
             .unwrap();
@@ -290,7 +289,7 @@ mod tests {
             panic!("expected settlement");
         };
         assert!(settled.complete);
-        assert_eq!(settled.lines[0].funding[0].amount_cents, 1_000);
+        assert_eq!(settled.lines[0].funding[0].amount_cents, Cents(1_000));
         assert!(settled.lines[1].funding.is_empty());
     }
 
@@ -298,33 +297,32 @@ mod tests {
     async fn a_line_is_decided_once_and_a_rejection_needs_a_reason() {
         TestFramework::<Invoice>::with(())
             .given(submitted())
-            .when_async(InvoiceCommand::Settle {
-                gemeente: gemeente(),
-                lines: vec![decision(2, false, None)],
-                settled_on: date!(2026 - 04 - 10),
-            })
+            .when_async(settle(
+                vec![decision(2, false, None)],
+                date!(2026 - 04 - 10),
+            ))
             .await
             .then_expect_error(InvoiceError::MissingReason(Uuid::from_u128(2)));
         let mut events = submitted();
         events.extend(
             TestFramework::<Invoice>::with(())
                 .given(submitted())
-                .when_async(InvoiceCommand::Settle {
-                    gemeente: gemeente(),
-                    lines: vec![decision(1, true, None)],
-                    settled_on: date!(2026 - 04 - 10),
-                })
+                .when_async(settle(vec![decision(1, true, None)], date!(2026 - 04 - 10)))
                 .await
                 .inspect_result()
                 .unwrap(),
         );
         TestFramework::<Invoice>::with(())
+            .given(events.clone())
+            .when_async(settle(vec![decision(1, true, None)], date!(2026 - 04 - 11)))
+            .await
+            .then_expect_events(vec![]);
+        TestFramework::<Invoice>::with(())
             .given(events)
-            .when_async(InvoiceCommand::Settle {
-                gemeente: gemeente(),
-                lines: vec![decision(1, false, Some("toch niet"))],
-                settled_on: date!(2026 - 04 - 11),
-            })
+            .when_async(settle(
+                vec![decision(1, false, Some("toch niet"))],
+                date!(2026 - 04 - 11),
+            ))
             .await
             .then_expect_error(InvoiceError::LineAlreadyDecided(Uuid::from_u128(1)));
     }
@@ -333,11 +331,7 @@ mod tests {
     async fn a_line_not_on_the_invoice_is_refused() {
         TestFramework::<Invoice>::with(())
             .given(submitted())
-            .when_async(InvoiceCommand::Settle {
-                gemeente: gemeente(),
-                lines: vec![decision(9, true, None)],
-                settled_on: date!(2026 - 04 - 10),
-            })
+            .when_async(settle(vec![decision(9, true, None)], date!(2026 - 04 - 10)))
             .await
             .then_expect_error(InvoiceError::UnknownLine(Uuid::from_u128(9)));
     }

@@ -2,15 +2,22 @@
 //! with its seed and population recorded so an auditor can draw it again; then one recorded outcome
 //! per drawn declaration.
 
+mod commands;
+mod error;
+mod events;
+
+pub use commands::{DrawSample, RecordCheck, SampleCommand};
+pub use error::SampleError;
+pub use events::SampleEvent;
+
 use std::collections::HashMap;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
-use kindpakket_platform::http::{Rejection, RejectionKind};
-use kindpakket_proto::provision::{CheckOutcome, SampleCheckRecorded, SampleDrawn};
+use cqrs_es::Aggregate;
+use kindpakket_platform::store::Tenanted;
+use kindpakket_proto::provision::{draw_sample, CheckOutcome, SampleCheckRecorded, SampleDrawn};
 use kindpakket_proto::GemeenteCode;
 use serde::{Deserialize, Serialize};
-use time::Date;
 use uuid::Uuid;
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -18,78 +25,6 @@ pub struct SampleDraw {
     pub gemeente: Option<GemeenteCode>,
     pub drawn: Option<SampleDrawn>,
     pub checks: HashMap<Uuid, SampleCheckRecorded>,
-}
-
-#[derive(Debug, Clone)]
-pub enum SampleCommand {
-    Draw {
-        gemeente: GemeenteCode,
-        drawn: SampleDrawn,
-    },
-    RecordCheck {
-        gemeente: GemeenteCode,
-        declaration_id: Uuid,
-        outcome: CheckOutcome,
-        note: String,
-        checked_on: Date,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum SampleEvent {
-    SampleDrawn {
-        gemeente: GemeenteCode,
-        drawn: SampleDrawn,
-    },
-    SampleCheckRecorded(SampleCheckRecorded),
-}
-
-impl DomainEvent for SampleEvent {
-    fn event_type(&self) -> String {
-        match self {
-            SampleEvent::SampleDrawn { .. } => "SampleDrawn",
-            SampleEvent::SampleCheckRecorded(_) => "SampleCheckRecorded",
-        }
-        .to_owned()
-    }
-    fn event_version(&self) -> String {
-        "1".to_owned()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SampleError {
-    #[error("Deze steekproef bestaat niet in deze gemeente.")]
-    NotFound,
-    #[error("Deze steekproef is al getrokken.")]
-    AlreadyDrawn,
-    #[error("De trekking klopt niet met haar zaad en populatie.")]
-    NotReproducible,
-    #[error("Declaratie '{0}' is niet getrokken in deze steekproef.")]
-    NotSelected(Uuid),
-    #[error("De uitkomst van de controle van declaratie '{0}' is al vastgelegd.")]
-    AlreadyChecked(Uuid),
-    #[error("Beschrijf wat er bij de controle niet in orde was.")]
-    MissingNote,
-}
-
-impl Rejection for SampleError {
-    fn kind(&self) -> RejectionKind {
-        match self {
-            SampleError::NotFound => RejectionKind::NotFound,
-            SampleError::AlreadyDrawn | SampleError::AlreadyChecked(_) => RejectionKind::Conflict,
-            _ => RejectionKind::Invalid,
-        }
-    }
-}
-
-impl SampleDraw {
-    pub fn in_gemeente(&self, gemeente: &GemeenteCode) -> Option<&SampleDrawn> {
-        match (&self.gemeente, &self.drawn) {
-            (Some(own), Some(drawn)) if own == gemeente => Some(drawn),
-            _ => None,
-        }
-    }
 }
 
 impl Aggregate for SampleDraw {
@@ -105,51 +40,12 @@ impl Aggregate for SampleDraw {
         _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), SampleError> {
-        match command {
-            SampleCommand::Draw { gemeente, drawn } => {
-                if self.drawn.is_some() {
-                    return Err(SampleError::AlreadyDrawn);
-                }
-                let again = kindpakket_proto::provision::draw_sample(
-                    drawn.seed,
-                    drawn.rate_percent,
-                    &drawn.amount_bands_cents,
-                    &drawn.population,
-                );
-                if again != drawn.selected {
-                    return Err(SampleError::NotReproducible);
-                }
-                sink.write(SampleEvent::SampleDrawn { gemeente, drawn }, self)
-                    .await;
-            }
-            SampleCommand::RecordCheck {
-                gemeente,
-                declaration_id,
-                outcome,
-                note,
-                checked_on,
-            } => {
-                let drawn = self.in_gemeente(&gemeente).ok_or(SampleError::NotFound)?;
-                if !drawn.selected.contains(&declaration_id) {
-                    return Err(SampleError::NotSelected(declaration_id));
-                }
-                if self.checks.contains_key(&declaration_id) {
-                    return Err(SampleError::AlreadyChecked(declaration_id));
-                }
-                let note = note.trim().to_owned();
-                if outcome == CheckOutcome::NotInOrder && note.is_empty() {
-                    return Err(SampleError::MissingNote);
-                }
-                let event = SampleCheckRecorded {
-                    draw_id: drawn.draw_id,
-                    declaration_id,
-                    outcome,
-                    note,
-                    checked_on,
-                };
-                sink.write(SampleEvent::SampleCheckRecorded(event), self)
-                    .await;
-            }
+        let events = match command {
+            SampleCommand::Draw(command) => self.draw(command)?,
+            SampleCommand::RecordCheck(command) => self.record_check(command)?,
+        };
+        for event in events {
+            sink.write(event, self).await;
         }
         Ok(())
     }
@@ -164,5 +60,167 @@ impl Aggregate for SampleDraw {
                 self.checks.insert(check.declaration_id, check);
             }
         }
+    }
+}
+
+impl Tenanted for SampleDraw {
+    const NOT_FOUND: &'static str = "Deze steekproef bestaat niet in deze gemeente.";
+
+    fn gemeente(&self) -> Option<&GemeenteCode> {
+        self.gemeente.as_ref()
+    }
+}
+
+impl SampleDraw {
+    fn draw(&self, command: DrawSample) -> Result<Vec<SampleEvent>, SampleError> {
+        if self.drawn.is_some() {
+            return Err(SampleError::AlreadyDrawn);
+        }
+        let drawn = command.drawn;
+        let again = draw_sample(
+            drawn.seed,
+            drawn.rate_percent,
+            &drawn.amount_bands_cents,
+            &drawn.population,
+        );
+        if again != drawn.selected {
+            return Err(SampleError::NotReproducible);
+        }
+        Ok(vec![SampleEvent::SampleDrawn {
+            gemeente: command.gemeente,
+            drawn,
+        }])
+    }
+
+    fn record_check(&self, command: RecordCheck) -> Result<Vec<SampleEvent>, SampleError> {
+        let drawn = self.in_gemeente(&command.gemeente)?;
+        if !drawn.selected.contains(&command.declaration_id) {
+            return Err(SampleError::NotSelected(command.declaration_id));
+        }
+        // An outcome is recorded once; even the same outcome again is refused.
+        if self.checks.contains_key(&command.declaration_id) {
+            return Err(SampleError::AlreadyChecked(command.declaration_id));
+        }
+        let note = command.note.trim().to_owned();
+        if command.outcome == CheckOutcome::NotInOrder && note.is_empty() {
+            return Err(SampleError::MissingNote);
+        }
+        Ok(vec![SampleEvent::SampleCheckRecorded(
+            SampleCheckRecorded {
+                draw_id: drawn.draw_id,
+                declaration_id: command.declaration_id,
+                outcome: command.outcome,
+                note,
+                checked_on: command.checked_on,
+            },
+        )])
+    }
+
+    /// The draw, when it was made in `gemeente`.
+    fn in_gemeente(&self, gemeente: &GemeenteCode) -> Result<&SampleDrawn, SampleError> {
+        match (&self.gemeente, &self.drawn) {
+            (Some(own), Some(drawn)) if own == gemeente => Ok(drawn),
+            _ => Err(SampleError::NotFound),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqrs_es::test::TestFramework;
+    use kindpakket_proto::provision::{SampleMember, SAMPLE_AMOUNT_BANDS_CENTS};
+    use kindpakket_proto::{Cents, OrganisationId};
+    use time::macros::date;
+
+    fn gemeente() -> GemeenteCode {
+        GemeenteCode::parse("GM0518").unwrap()
+    }
+
+    fn drawn() -> SampleDrawn {
+        let population: Vec<SampleMember> = (1..=10)
+            .map(|id| SampleMember {
+                declaration_id: Uuid::from_u128(id),
+                entitlement_id: Uuid::from_u128(id + 100),
+                submitted_by: OrganisationId::parse("leergeld").unwrap(),
+                amount_cents: Cents(2_500),
+            })
+            .collect();
+        let selected = draw_sample(42, 20, &SAMPLE_AMOUNT_BANDS_CENTS, &population);
+        SampleDrawn {
+            draw_id: Uuid::from_u128(1),
+            period_from: date!(2026 - 01 - 01),
+            period_until: date!(2026 - 03 - 31),
+            rate_percent: 20,
+            seed: 42,
+            amount_bands_cents: SAMPLE_AMOUNT_BANDS_CENTS.to_vec(),
+            population,
+            selected,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_draw_is_recorded_only_when_it_can_be_drawn_again() {
+        TestFramework::<SampleDraw>::with(())
+            .given_no_previous_events()
+            .when_async(SampleCommand::Draw(DrawSample {
+                gemeente: gemeente(),
+                drawn: drawn(),
+            }))
+            .await
+            .then_expect_events(vec![SampleEvent::SampleDrawn {
+                gemeente: gemeente(),
+                drawn: drawn(),
+            }]);
+        let mut forged = drawn();
+        forged.selected = vec![Uuid::from_u128(99)];
+        TestFramework::<SampleDraw>::with(())
+            .given_no_previous_events()
+            .when_async(SampleCommand::Draw(DrawSample {
+                gemeente: gemeente(),
+                drawn: forged,
+            }))
+            .await
+            .then_expect_error(SampleError::NotReproducible);
+    }
+
+    #[tokio::test]
+    async fn a_drawn_declaration_is_checked_once_and_a_finding_needs_a_note() {
+        let given = vec![SampleEvent::SampleDrawn {
+            gemeente: gemeente(),
+            drawn: drawn(),
+        }];
+        let chosen = drawn().selected[0];
+        let check = |outcome, note: &str| {
+            SampleCommand::RecordCheck(RecordCheck {
+                gemeente: gemeente(),
+                declaration_id: chosen,
+                outcome,
+                note: note.to_owned(),
+                checked_on: date!(2026 - 04 - 02),
+            })
+        };
+        TestFramework::<SampleDraw>::with(())
+            .given(given.clone())
+            .when_async(check(CheckOutcome::NotInOrder, "  "))
+            .await
+            .then_expect_error(SampleError::MissingNote);
+        let recorded = SampleEvent::SampleCheckRecorded(SampleCheckRecorded {
+            draw_id: Uuid::from_u128(1),
+            declaration_id: chosen,
+            outcome: CheckOutcome::InOrder,
+            note: String::new(),
+            checked_on: date!(2026 - 04 - 02),
+        });
+        TestFramework::<SampleDraw>::with(())
+            .given(given.clone())
+            .when_async(check(CheckOutcome::InOrder, ""))
+            .await
+            .then_expect_events(vec![recorded.clone()]);
+        TestFramework::<SampleDraw>::with(())
+            .given(given.into_iter().chain([recorded]).collect())
+            .when_async(check(CheckOutcome::InOrder, ""))
+            .await
+            .then_expect_error(SampleError::AlreadyChecked(chosen));
     }
 }

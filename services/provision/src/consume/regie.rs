@@ -1,0 +1,34 @@
+//! The regie stream: enrolments say which partner may deliver what, regeling versions hold the
+//! budgets and the sample rate. Both are kept in [`crate::read_models`], in the consumer's
+//! transaction.
+
+use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
+use kindpakket_proto::regie::RegieEvent;
+use sqlx::PgConnection;
+
+use crate::read_models::{enrolments, regelingen};
+
+/// Keeps the enrolled partners and the regeling versions.
+pub struct RegieHandler;
+
+impl EventHandler for RegieHandler {
+    async fn handle(
+        &self,
+        connection: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let gemeente = &event.envelope.gemeente;
+        match event.decode::<RegieEvent>()? {
+            RegieEvent::PartnerEnrolled(enrolled) => {
+                enrolments::record_enrolment(connection, gemeente, &enrolled).await?;
+            }
+            RegieEvent::PartnerEnrolmentEnded(ended) => {
+                enrolments::record_end(connection, gemeente, &ended).await?;
+            }
+            RegieEvent::RegelingPublished(regeling) => {
+                regelingen::record(connection, &regeling).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,39 @@
+//! What may be asked of an invoice.
+
+use kindpakket_proto::provision::InvoiceLine;
+use kindpakket_proto::{GemeenteCode, OrganisationId, Period};
+use time::Date;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub enum InvoiceCommand {
+    Submit(SubmitInvoice),
+    Settle(SettleInvoice),
+}
+
+/// A partner invoices a period: the lines are what it delivered and redeemed in the period that is
+/// on no other invoice (chosen under a lock per partner, see [`crate::invoicing`]).
+#[derive(Debug, Clone)]
+pub struct SubmitInvoice {
+    pub gemeente: GemeenteCode,
+    pub invoice_id: Uuid,
+    pub partner: OrganisationId,
+    pub period: Period,
+    pub lines: Vec<InvoiceLine>,
+}
+
+/// Regie decides lines of the invoice.
+#[derive(Debug, Clone)]
+pub struct SettleInvoice {
+    pub gemeente: GemeenteCode,
+    pub lines: Vec<LineDecision>,
+    pub settled_on: Date,
+}
+
+/// The decision on one line, named by its delivery's (or redemption's) id.
+#[derive(Debug, Clone)]
+pub struct LineDecision {
+    pub delivery_id: Uuid,
+    pub approved: bool,
+    pub reason: Option<String>,
+}
