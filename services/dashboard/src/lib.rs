@@ -4,10 +4,12 @@
 //!
 //! - [`projections`]: the event handler and its tables (facts, not counters, so they can be sliced
 //!   later and rebuilt from the streams), and [`projections::funnel`], the figures counted in
-//!   children;
-//! - [`http`]: the JSON API (`/api/v1/trechter`, `/api/v1/gemeenten/{gemeente}/trechter`) and the
-//!   HTML page (`/`);
-//! - [`startup`] wires the parts together.
+//!   children, built under a disclosure policy ([`projections::funnel::disclosure`]: exact, or
+//!   without small counts for the overleg);
+//! - [`http`]: the JSON API (`/api/v1/trechter`, `/api/v1/gemeenten/{gemeente}/trechter`, in
+//!   [`http::api`]) and the page with its login (`/`, `/inloggen`, `/uitloggen`, in [`http::page`];
+//!   its askama templates are in `templates/`);
+//! - [`startup`] reads the dashboard's own configuration and wires the parts together.
 
 pub mod http;
 pub mod projections;

@@ -1,18 +1,42 @@
 //! Wiring: the dashboard's database (migrated), NATS, one durable consumer per service stream, and
-//! HTTP, until stopped.
+//! HTTP (the API and the pages), until stopped.
 
 use std::sync::Arc;
 
 use kindpakket_platform::config::ServiceConfig;
 use kindpakket_platform::service::Infrastructure;
 use kindpakket_proto::Service;
+use serde::Deserialize;
 
 use crate::http;
+use crate::http::page::PageState;
 use crate::projections::{DashboardProjection, MIGRATIONS};
+
+/// The dashboard's own configuration.
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardConfig {
+    /// `KINDPAKKET_LOGIN_URL`: where people log in (the gemeente's login, or the development
+    /// issuer's page on a developer's machine), linked from the login page. Only an `http://` or
+    /// `https://` address is linked.
+    #[serde(default)]
+    pub login_url: Option<String>,
+}
+
+impl DashboardConfig {
+    /// The login address to link, when it is a web address.
+    pub fn login_url(&self) -> Option<Arc<str>> {
+        self.login_url
+            .as_deref()
+            .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
+            .map(Arc::from)
+    }
+}
 
 /// Runs the dashboard until SIGINT or SIGTERM. The consumers wait (and retry) until the streams
 /// exist, so the dashboard may start before the services that publish.
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+    let own: DashboardConfig = kindpakket_platform::config::load()?;
+    let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
     let mut infrastructure = Infrastructure::start("dashboard", config, &MIGRATIONS).await?;
     let projection = Arc::new(DashboardProjection);
     for source in [
@@ -24,7 +48,29 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         infrastructure.consume(source, projection.clone());
     }
     let pool = infrastructure.pool.clone();
+    let pages = http::pages(PageState {
+        pool: pool.clone(),
+        login_url: own.login_url(),
+    });
     infrastructure
-        .serve(http::router(pool), http::openapi())
+        .serve_with_pages(api.with_state(pool), document, pages)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_web_address_is_linked_as_the_login() {
+        let with = |url: &str| DashboardConfig {
+            login_url: Some(url.to_owned()),
+        };
+        assert_eq!(
+            with("https://login.example.nl/").login_url().as_deref(),
+            Some("https://login.example.nl/")
+        );
+        assert_eq!(with("javascript:alert(1)").login_url(), None);
+        assert_eq!(DashboardConfig::default().login_url(), None);
+    }
 }

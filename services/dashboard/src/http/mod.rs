@@ -1,55 +1,86 @@
-//! The dashboard's JSON API and its page.
+//! The dashboard over HTTP: the JSON API ([`api`], every endpoint declared once in [`routes`] and
+//! described in the OpenAPI document) and the page for people ([`page`], served by [`pages`] beside
+//! the API, not in the document).
 //!
-//! Access control: the JSON API and the page ask for a bearer token of an overleg viewer,
-//! regievoerder or auditor and answer for the gemeenten in it. The page takes the token from the
-//! `Authorization` header (a login proxy) or from the cookie `/inloggen` sets. Suppressing small counts
-//! (DESIGN.md §6) is not built.
+//! Both are for the [`Readers`]: an overleg viewer, the regievoerder or the auditor, for the
+//! gemeenten their token lists. Regie and the auditor see every figure exactly; the overleg sees
+//! them with small counts suppressed (see [`crate::projections::funnel::disclosure`]). The page takes
+//! the token from the `Authorization` header (a login proxy) or from the cookie `/inloggen` sets.
 
 pub mod api;
 pub mod page;
 
-use axum::routing::get;
+use aide::axum::routing::get_with;
+use aide::axum::ApiRouter;
+use axum::routing::{get, post};
 use axum::Router;
-use kindpakket_platform::http::{OpenApi, Operation};
-use serde_json::Value;
+use kindpakket_platform::http::{ApiDescription, Caller};
+use kindpakket_platform::roles;
+use kindpakket_proto::Role;
 use sqlx::PgPool;
 
-/// The dashboard's routes; the platform adds `/health`, the OpenAPI document and the fallbacks.
-pub fn router(pool: PgPool) -> Router {
+roles!(
+    /// Who may read the funnel: aggregates only, never a child.
+    pub Readers = [OverlegViewer, Regievoerder, Auditor]
+);
+
+/// Whether the figures are for the kwartaaloverleg, which sees no small counts.
+fn for_the_overleg(reader: &Caller) -> bool {
+    reader.is(Role::OverlegViewer)
+}
+
+pub const DESCRIPTION: ApiDescription = ApiDescription {
+    title: "Kindpakket — dashboard",
+    description: "Bereik en gebruik van het Kindpakket: gesignaleerd, aangevraagd, toegekend en bediend, per gemeente en per partner, geteld in kinderen.",
+};
+
+/// The JSON API; the platform adds `/health`, the OpenAPI document and the fallbacks.
+pub fn routes() -> ApiRouter<PgPool> {
+    ApiRouter::new()
+        .api_route(
+            "/api/v1/trechter",
+            get_with(api::all_funnels, |op| {
+                op.summary("De trechters van de gemeenten waarvoor u handelt")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/trechter",
+            get_with(api::gemeente_funnel, |op| {
+                op.summary("De trechter van één gemeente, met de cijfers per partner")
+            }),
+        )
+}
+
+/// The page and its login, for people: not part of the OpenAPI document. Only `/` reads the
+/// session cookie.
+pub fn pages(state: page::PageState) -> Router {
     Router::new()
         .route(
             "/",
             get(page::dashboard).layer(axum::middleware::from_fn(page::session_cookie_middleware)),
         )
         .route("/inloggen", get(page::login_form).post(page::login))
-        .route("/uitloggen", axum::routing::post(page::logout))
-        .route("/api/v1/trechter", get(api::all_funnels))
-        .route(
-            "/api/v1/gemeenten/{gemeente}/trechter",
-            get(api::gemeente_funnel),
-        )
-        .with_state(pool)
+        .route("/uitloggen", post(page::logout))
+        .with_state(state)
 }
 
-/// The OpenAPI document of the JSON routes (the HTML page at `/` is for people, not an API).
-pub fn openapi() -> Value {
-    OpenApi::new(
-        "Kindpakket — dashboard",
-        "Bereik en gebruik van het Kindpakket: gesignaleerd, aangevraagd, toegekend en bediend, per gemeente en per partner, geteld in kinderen.",
-    )
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/trechter",
-        summary: "De trechters van de gemeenten waarvoor u handelt",
-        roles: api::READERS,
-        status: 200,
-    })
-    .without_body(Operation {
-        method: "GET",
-        path: "/api/v1/gemeenten/{gemeente}/trechter",
-        summary: "De trechter van één gemeente, met de cijfers per partner",
-        roles: api::READERS,
-        status: 200,
-    })
-    .document()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_says_who_may_call_it() {
+        let (_, document) =
+            kindpakket_platform::http::finish(routes(), DESCRIPTION).expect("a complete document");
+        let json = serde_json::to_value(&document).unwrap();
+        let paths = json["paths"].as_object().unwrap();
+        assert_eq!(paths.len(), 2);
+        for path in ["/api/v1/trechter", "/api/v1/gemeenten/{gemeente}/trechter"] {
+            assert_eq!(
+                paths[path]["get"]["x-rollen"],
+                serde_json::json!(["overleg_viewer", "regievoerder", "auditor"]),
+                "{path}"
+            );
+        }
+    }
 }

@@ -15,7 +15,7 @@ use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::provision::ProvisionEvent;
 use kindpakket_proto::regie::RegieEvent;
 use kindpakket_proto::signalling::{Referral, SignallingEvent};
-use kindpakket_proto::Service;
+use kindpakket_proto::{Cents, Service};
 use serde::Serialize;
 use sqlx::PgConnection;
 
@@ -289,7 +289,7 @@ async fn apply_application(
                 .bind(granted.application_id)
                 .bind(entitlement.child.0)
                 .bind(entitlement.provision.as_str())
-                .bind(entitlement.amount_cents)
+                .bind(entitlement.amount_cents.get())
                 .bind(granted.decided_on)
                 .execute(&mut *connection)
                 .await?;
@@ -349,7 +349,7 @@ async fn apply_provision(
             .bind(opened.application_id)
             .bind(opened.child.0)
             .bind(opened.provision.as_str())
-            .bind(opened.amount_cents)
+            .bind(opened.amount_cents.get())
             .execute(&mut *connection)
             .await?;
         }
@@ -361,7 +361,7 @@ async fn apply_provision(
                 provision: delivery.provision.as_str(),
                 partner: delivery.partner.as_str(),
                 form: word(&delivery.form),
-                amount_cents: delivery.amount_cents,
+                amount: delivery.amount_cents,
                 on: delivery.delivered_on,
             };
             served.record(connection, gemeente).await?;
@@ -375,7 +375,7 @@ async fn apply_provision(
                 provision: redeemed.provision.as_str(),
                 partner: redeemed.partner.as_str(),
                 form: "voucher".to_owned(),
-                amount_cents: redeemed.amount_cents,
+                amount: redeemed.amount_cents,
                 on: redeemed.redeemed_on,
             };
             served.record(connection, gemeente).await?;
@@ -388,7 +388,7 @@ async fn apply_provision(
                 provision: decided.provision.as_str(),
                 partner: decided.submitted_by.as_str(),
                 form: "declaration".to_owned(),
-                amount_cents: decided.amount_cents,
+                amount: decided.amount_cents,
                 on: decided.decided_on,
             };
             served.record(connection, gemeente).await?;
@@ -402,9 +402,9 @@ async fn apply_provision(
             .bind(gemeente)
             .bind(expired.child.0)
             .bind(expired.provision.as_str())
-            .bind(expired.amount_cents)
-            .bind(expired.used_cents)
-            .bind(expired.unused_cents)
+            .bind(expired.amount_cents.get())
+            .bind(expired.used_cents.get())
+            .bind(expired.unused_cents.get())
             .bind(expired.expired_on)
             .execute(&mut *connection)
             .await?;
@@ -431,7 +431,7 @@ struct Served<'a> {
     provision: &'a str,
     partner: &'a str,
     form: String,
-    amount_cents: i64,
+    amount: Cents,
     on: time::Date,
 }
 
@@ -452,7 +452,7 @@ impl Served<'_> {
         .bind(self.provision)
         .bind(self.partner)
         .bind(&self.form)
-        .bind(self.amount_cents)
+        .bind(self.amount.get())
         .bind(self.on)
         .execute(&mut *connection)
         .await?;

@@ -1,0 +1,156 @@
+//! Reading the read model into funnels: each query counts into tallies, which become figures under
+//! the reader's [`Disclosure`].
+
+use kindpakket_proto::GemeenteCode;
+use sqlx::PgPool;
+
+use super::{
+    Counts, Disclosure, Funnel, NonUse, NonUseTally, Overview, PartnerFigures, PartnerTally,
+    StepTally,
+};
+
+/// The steps of one gemeente.
+#[derive(Debug, sqlx::FromRow)]
+struct GemeenteSteps {
+    gemeente: String,
+    #[sqlx(flatten)]
+    steps: StepTally,
+}
+
+/// One partner in one gemeente.
+#[derive(Debug, sqlx::FromRow)]
+struct GemeentePartner {
+    gemeente: String,
+    #[sqlx(flatten)]
+    tally: PartnerTally,
+}
+
+/// The expired entitlements of one gemeente.
+#[derive(Debug, sqlx::FromRow)]
+struct GemeenteNonUse {
+    gemeente: String,
+    #[sqlx(flatten)]
+    tally: NonUseTally,
+}
+
+/// One gemeente's funnel (all zeros when nothing happened there yet).
+pub async fn for_gemeente<D: Disclosure>(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+) -> Result<Funnel<D>, sqlx::Error> {
+    let mut funnels = for_gemeenten(pool, std::slice::from_ref(gemeente)).await?;
+    Ok(funnels
+        .pop()
+        .unwrap_or_else(|| Funnel::empty(gemeente.clone())))
+}
+
+/// The funnels of the given gemeenten (the ones a reader acts for), by CBS code, and their totals.
+pub async fn overview<D: Disclosure>(
+    pool: &PgPool,
+    gemeenten: &[GemeenteCode],
+) -> Result<Overview<D>, sqlx::Error> {
+    let total: StepTally = sqlx::query_as(
+        "SELECT
+            (SELECT count(DISTINCT child) FROM signals WHERE gemeente = ANY($1)) AS signalled,
+            (SELECT count(DISTINCT c.child) FROM application_children c
+                 JOIN applications a USING (application_id) WHERE a.gemeente = ANY($1)) AS applied,
+            (SELECT count(DISTINCT child) FROM entitlements WHERE gemeente = ANY($1)) AS granted,
+            (SELECT count(DISTINCT child) FROM deliveries WHERE gemeente = ANY($1)) AS served",
+    )
+    .bind(codes(gemeenten))
+    .fetch_one(pool)
+    .await?;
+    Ok(Overview {
+        gemeenten: for_gemeenten(pool, gemeenten).await?,
+        total: Counts::disclose(total),
+    })
+}
+
+fn codes(gemeenten: &[GemeenteCode]) -> Vec<&str> {
+    gemeenten.iter().map(GemeenteCode::as_str).collect()
+}
+
+/// The funnels of the given gemeenten, ordered by code; each gemeente has one, zeros included.
+async fn for_gemeenten<D: Disclosure>(
+    pool: &PgPool,
+    gemeenten: &[GemeenteCode],
+) -> Result<Vec<Funnel<D>>, sqlx::Error> {
+    let codes = codes(gemeenten);
+    let steps: Vec<GemeenteSteps> = sqlx::query_as(
+        "SELECT g.gemeente,
+            (SELECT count(DISTINCT child) FROM signals s WHERE s.gemeente = g.gemeente) AS signalled,
+            (SELECT count(DISTINCT c.child) FROM application_children c
+                 JOIN applications a USING (application_id) WHERE a.gemeente = g.gemeente) AS applied,
+            (SELECT count(DISTINCT child) FROM entitlements e WHERE e.gemeente = g.gemeente) AS granted,
+            (SELECT count(DISTINCT child) FROM deliveries d WHERE d.gemeente = g.gemeente) AS served
+         FROM (SELECT DISTINCT unnest($1::text[]) AS gemeente) g
+         ORDER BY g.gemeente",
+    )
+    .bind(&codes)
+    .fetch_all(pool)
+    .await?;
+    // Every partner that is enrolled, delivered or was referred to, so that a delivery by a partner
+    // whose enrolment has not arrived yet still counts.
+    let partners: Vec<GemeentePartner> = sqlx::query_as(
+        "WITH known AS (
+            SELECT gemeente, partner FROM partners WHERE gemeente = ANY($1)
+            UNION SELECT gemeente, partner FROM deliveries WHERE gemeente = ANY($1)
+            UNION SELECT gemeente, referred_partner FROM signals
+                WHERE gemeente = ANY($1) AND referred_partner IS NOT NULL
+         ), served AS (
+            SELECT gemeente, partner, count(DISTINCT child) AS children, count(*) AS deliveries,
+                   sum(amount_cents)::bigint AS amount_cents
+            FROM deliveries WHERE gemeente = ANY($1) GROUP BY gemeente, partner
+         ), referred AS (
+            SELECT gemeente, referred_partner AS partner, count(*) AS signals
+            FROM signals WHERE gemeente = ANY($1) AND referred_partner IS NOT NULL
+            GROUP BY gemeente, referred_partner
+         )
+         SELECT k.gemeente, k.partner, coalesce(p.name, k.partner) AS name,
+                coalesce(s.children, 0) AS children_served, coalesce(s.deliveries, 0) AS deliveries,
+                coalesce(s.amount_cents, 0) AS amount_cents, coalesce(r.signals, 0) AS referrals
+         FROM known k
+         LEFT JOIN partners p USING (gemeente, partner)
+         LEFT JOIN served s USING (gemeente, partner)
+         LEFT JOIN referred r USING (gemeente, partner)
+         ORDER BY k.gemeente, lower(coalesce(p.name, k.partner)), k.partner",
+    )
+    .bind(&codes)
+    .fetch_all(pool)
+    .await?;
+    let mut funnels = Vec::with_capacity(steps.len());
+    for row in steps {
+        let gemeente = GemeenteCode::parse(&row.gemeente)
+            .map_err(|invalid| sqlx::Error::Decode(Box::new(invalid)))?;
+        funnels.push(Funnel::<D> {
+            counts: Counts::disclose(row.steps),
+            ..Funnel::empty(gemeente)
+        });
+    }
+    let non_use: Vec<GemeenteNonUse> = sqlx::query_as(
+        "SELECT gemeente, count(*) AS expired, count(*) FILTER (WHERE used_cents = 0) AS expired_unused,
+                count(DISTINCT child) FILTER (WHERE used_cents = 0) AS children_unused,
+                coalesce(sum(unused_cents), 0)::bigint AS unused_cents
+         FROM expirations WHERE gemeente = ANY($1) GROUP BY gemeente",
+    )
+    .bind(&codes)
+    .fetch_all(pool)
+    .await?;
+    for row in non_use {
+        if let Some(funnel) = funnels
+            .iter_mut()
+            .find(|f| f.gemeente.as_str() == row.gemeente)
+        {
+            funnel.non_use = NonUse::disclose(row.tally);
+        }
+    }
+    for row in partners {
+        if let Some(funnel) = funnels
+            .iter_mut()
+            .find(|f| f.gemeente.as_str() == row.gemeente)
+        {
+            funnel.partners.push(PartnerFigures::disclose(row.tally));
+        }
+    }
+    Ok(funnels)
+}
