@@ -1,12 +1,14 @@
 //! A small client of the platform's HTTP APIs, speaking as the organisations of the flow do.
 //! The end-to-end tests and the demo loader use it; it knows nothing the APIs don't say.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
+
+use crate::wait::{wait_until, when};
 
 /// Where each service listens.
 #[derive(Debug, Clone)]
@@ -362,20 +364,12 @@ impl Kindpakket {
             organisation: partner,
             role: "partner",
         };
-        let deadline = Instant::now() + within;
-        loop {
+        let what = format!("entitlement {entitlement} visible to {partner}");
+        wait_until(&what, within, || async {
             let answer = self.get(&url, Some(who)).await?;
-            if answer.status == StatusCode::OK {
-                return Ok(answer.body);
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "entitlement {entitlement} not visible to {partner} within {within:?}: {}",
-                    answer.body
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            when(answer.status == StatusCode::OK, answer.body)
+        })
+        .await
     }
 
     /// A partner records a delivery in kind against an entitlement.
@@ -405,16 +399,17 @@ impl Kindpakket {
     /// so this retries that answer for a while (as a caseworker would try again).
     pub async fn assess(&self, gemeente: &str, application: Uuid, body: &Value) -> Result<Answer> {
         let url = self.application_url(gemeente, &format!("aanvragen/{application}/beoordeling"));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        let what = format!("application {application} assessed");
+        wait_until(&what, Duration::from_secs(20), || async {
             let answer = self.post(&url, REGIE, body).await?;
             let waiting = answer.status == StatusCode::UNPROCESSABLE_ENTITY
                 && answer.detail().contains("geen regeling van kracht");
-            if !waiting || Instant::now() > deadline {
-                return Ok(answer);
+            if waiting {
+                bail!("no regeling in force yet: {}", answer.body);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            Ok(Some(answer))
+        })
+        .await
     }
 
     /// Submits an application as given (all fields of the API available).
@@ -447,17 +442,16 @@ impl Kindpakket {
         within: Duration,
         done: impl Fn(&Value) -> bool,
     ) -> Result<Value> {
-        let deadline = Instant::now() + within;
-        loop {
+        let what = format!("the dashboard's figures of {gemeente}");
+        wait_until(&what, within, || async {
             let funnel = self.funnel(gemeente).await?;
             if done(&funnel) {
-                return Ok(funnel);
+                Ok(Some(funnel))
+            } else {
+                bail!("{funnel}")
             }
-            if Instant::now() > deadline {
-                bail!("the dashboard did not reach the expected figures within {within:?}; last seen: {funnel}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        })
+        .await
     }
 }
 

@@ -3,12 +3,23 @@
 //! - [`harness`]: throw-away PostgreSQL clusters and nats-servers on free loopback ports, and the
 //!   service binaries started as child processes against them; everything is killed and removed on drop;
 //! - [`client`]: the platform's HTTP APIs, spoken as the organisations of the flow speak them;
-//! - [`inspect`]: what each store and each stream holds, to prove that nothing was lost or doubled.
+//! - [`inspect`]: what each store and each stream holds, to prove that nothing was lost or doubled;
+//! - [`wait`]: waiting until what a test expects is there, failing with what it saw last.
 //!
 //! The `kindpakket-demo` binary uses [`client`] to load a demo gemeente into a running platform.
+
+// Test support: a harness that cannot start a server, or a probe that cannot read a stream, ends
+// the test at once with the reason.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support fails the test with its reason"
+)]
 
 pub mod client;
 pub mod harness;
 pub mod inspect;
+pub mod wait;
 
 pub use harness::{Nats, NatsUsers, Platform, Postgres, ServiceName, ServiceProcess};
+pub use wait::{wait_until, when};

@@ -37,7 +37,7 @@ async fn main() -> Result<()> {
             database_of(service)
         );
         let stream = compare(service, &store, &nats).await?;
-        let consumer = format!("dashboard-{}", service.as_str());
+        let consumer = kindpakket_proto::subjects::durable_name("dashboard", service);
         let dashboard = compare_consumer(service, &store, &dashboard_database, &consumer).await?;
         let ok = stream.is_exact() && dashboard.differing_aggregates == 0;
         healthy &= ok;

@@ -10,7 +10,7 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use nats::{Nats, NatsUsers};
 pub use platform::{Platform, ServiceName, ServiceProcess};
@@ -68,19 +68,14 @@ pub fn workspace_dir() -> PathBuf {
 
 /// Waits until `port` on loopback accepts a TCP connection.
 pub async fn wait_for_port(port: u16, within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+    let what = format!("something listening on 127.0.0.1:{port}");
+    crate::wait::wait_until(&what, within, || async {
+        Ok(tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!("nothing listens on 127.0.0.1:{port} after {within:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            .ok()
+            .map(drop))
+    })
+    .await
 }
 
 /// The last `lines` lines of a log file, for error messages.

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::wait::GiveUp;
 
 use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
@@ -137,31 +139,24 @@ impl ServiceProcess {
             .timeout(Duration::from_secs(2))
             .build()?;
         let url = format!("{}/health", self.base_url);
-        let deadline = Instant::now() + within;
-        loop {
-            if let Ok(response) = client.get(&url).send().await {
-                if response.status().is_success() {
-                    return Ok(());
+        let binary = self.name.binary();
+        let log_path = self.log_path.clone();
+        let child = &mut self.child;
+        let healthy = crate::wait::wait_until(&format!("{binary} healthy"), within, || {
+            let exited = child
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            let request = client.get(&url).send();
+            async move {
+                if let Some(status) = exited {
+                    return Err(GiveUp(format!("exited with {status}")).into());
                 }
+                let response = request.await?;
+                Ok(response.status().is_success().then_some(()))
             }
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    bail!(
-                        "{} exited with {status}:\n{}",
-                        self.name.binary(),
-                        tail(&self.log_path, 40)
-                    );
-                }
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "{} not healthy after {within:?}:\n{}",
-                    self.name.binary(),
-                    tail(&self.log_path, 40)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
+        healthy.map_err(|error| anyhow::anyhow!("{error:#}:\n{}", tail(&log_path, 40)))
     }
 }
 
@@ -245,8 +240,10 @@ impl Platform {
             .map(Nats::url)
             .collect::<Vec<_>>()
             .join(",");
+        // With KINDPAKKET_KEEP_LOGS set, the services' logs stay after the test, for reading.
         let logs = tempfile::Builder::new()
             .prefix("kindpakket-logs-")
+            .disable_cleanup(std::env::var_os("KINDPAKKET_KEEP_LOGS").is_some())
             .tempdir()?;
         let log_level = std::env::var("TEST_SERVICE_LOG").unwrap_or_else(|_| "info".to_owned());
         let issuer = std::sync::Arc::new(kindpakket_platform::auth::DevIssuer::open(

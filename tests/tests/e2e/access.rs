@@ -1,4 +1,4 @@
-//! Who may do what (DESIGN.md §2), tried against the running services: every role against every
+//! Who may do what (the roles in README.md), tried against the running services: every role against every
 //! endpoint, with real tokens of the development issuer. The table below is the authorisation
 //! matrix; each service's OpenAPI document must say the same (`x-rollen`), and the services must
 //! enforce it: the allowed cells get past authorisation, the refused ones get a 403 that leaks

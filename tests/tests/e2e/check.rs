@@ -2,14 +2,14 @@
 //! all is well once the relay has published it.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kindpakket_platform::store::CommandContext;
 use kindpakket_proto::signalling::{ChildSignalled, Referral, SignalReason};
 use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, Role};
 use kindpakket_signalling::domain::signal::SignalEvent;
 
-use kindpakket_tests::{Platform, ServiceName};
+use kindpakket_tests::{wait_until, Platform, ServiceName};
 use sqlx::Connection;
 use uuid::Uuid;
 
@@ -32,16 +32,21 @@ fn check(platform: &Platform) -> (bool, String) {
     )
 }
 
-fn check_until_healthy(platform: &Platform) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (healthy, report) = check(platform);
-        if healthy {
-            return report;
-        }
-        assert!(Instant::now() < deadline, "never healthy:\n{report}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+async fn check_until_healthy(platform: &Platform) -> String {
+    wait_until(
+        "kindpakket-check reports all in order",
+        Duration::from_secs(20),
+        || async {
+            let (healthy, report) = check(platform);
+            if healthy {
+                Ok(Some(report))
+            } else {
+                anyhow::bail!("{report}")
+            }
+        },
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +57,7 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
         .signal_child("GM0518", "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
         .await
         .unwrap();
-    let report = check_until_healthy(&platform);
+    let report = check_until_healthy(&platform).await;
     assert!(report.contains("Alles in orde"), "{report}");
 
     // The signalling service is down, and an event is in its store that no relay published.
@@ -109,7 +114,7 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
         .start_again()
         .await
         .unwrap();
-    let report = check_until_healthy(&platform);
+    let report = check_until_healthy(&platform).await;
     assert!(report.contains("Alles in orde"), "{report}");
     let funnel = kindpakket.funnel("GM0518").await.unwrap();
     assert_eq!(funnel["gesignaleerd"], 2);

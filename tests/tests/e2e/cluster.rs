@@ -7,7 +7,7 @@ use std::time::Duration;
 use kindpakket_proto::Service;
 use kindpakket_tests::client::{As, Kindpakket};
 use kindpakket_tests::inspect::{compare, database_of};
-use kindpakket_tests::Platform;
+use kindpakket_tests::{wait_until, when, Platform};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
@@ -22,27 +22,24 @@ async fn stream_leader(platform: &Platform, service: Service) -> String {
         .collect();
     let client = async_nats::connect(servers).await.unwrap();
     let js = async_nats::jetstream::new(client);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(mut stream) = js.get_stream(service.stream().name).await {
-            if let Ok(info) = stream.info().await {
-                let replicas = info.config.num_replicas;
-                if let Some(leader) = info
-                    .cluster
-                    .as_ref()
-                    .and_then(|cluster| cluster.leader.clone())
-                {
-                    assert_eq!(replicas, 3, "the services declare R3 streams on a cluster");
-                    return leader;
-                }
-            }
+    let what = format!("a leader for the stream of {service:?}");
+    wait_until(&what, Duration::from_secs(30), || async {
+        let mut stream = js.get_stream(service.stream().name).await?;
+        let info = stream.info().await?;
+        let leader = info
+            .cluster
+            .as_ref()
+            .and_then(|cluster| cluster.leader.clone());
+        if leader.is_some() {
+            assert_eq!(
+                info.config.num_replicas, 3,
+                "the services declare R3 streams on a cluster"
+            );
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no leader for {service:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        Ok(leader)
+    })
+    .await
+    .unwrap()
 }
 
 async fn signal(kindpakket: &Kindpakket) -> StatusCode {
@@ -67,21 +64,18 @@ async fn assert_nothing_lost_or_doubled(
     kindpakket: &Kindpakket,
     accepted: usize,
 ) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let database = platform.postgres.url(database_of(Service::Signalling));
-    loop {
-        let comparison = compare(Service::Signalling, &database, &platform.nats_urls()).await;
-        if let Ok(comparison) = &comparison {
-            if comparison.is_exact() && comparison.in_store as usize >= accepted {
-                break;
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "store and stream differ: {comparison:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    wait_until(
+        "the signalling store and stream hold the same",
+        Duration::from_secs(60),
+        || async {
+            let comparison = compare(Service::Signalling, &database, &platform.nats_urls()).await?;
+            let done = comparison.is_exact() && comparison.in_store as usize >= accepted;
+            when(done, comparison)
+        },
+    )
+    .await
+    .unwrap();
     let stored = kindpakket_tests::inspect::store_event_count(&database)
         .await
         .unwrap();

@@ -2,13 +2,15 @@
 //! each of its gemeenten, maatwerk grants what the rules refuse, bad requests change nothing, and a
 //! decision can be reproduced from the streams alone.
 
+use std::time::Duration;
+
 use kindpakket_application::domain::eligibility;
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::regie::RegieEvent;
 use kindpakket_proto::Service;
 use kindpakket_tests::client::{provision, REGIE};
 use kindpakket_tests::inspect::stream_messages;
-use kindpakket_tests::Platform;
+use kindpakket_tests::{wait_until, when, Platform};
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
@@ -359,16 +361,21 @@ async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
         let kindpakket = kindpakket.clone();
         async move {
             // The mandate reaches the application service through the regie stream.
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-            loop {
-                let answer = kindpakket.post(&url, leergeld, &body).await.unwrap();
-                let waiting = answer.detail().contains("geen mandaat")
-                    || answer.detail().contains("geen regeling van kracht");
-                if !waiting || std::time::Instant::now() > deadline {
-                    return answer;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
+            wait_until(
+                "Leergeld's mandate known",
+                Duration::from_secs(20),
+                || async {
+                    let answer = kindpakket.post(&url, leergeld, &body).await?;
+                    let waiting = answer.detail().contains("geen mandaat")
+                        || answer.detail().contains("geen regeling van kracht");
+                    if waiting {
+                        anyhow::bail!("{}", answer.body)
+                    }
+                    Ok(Some(answer))
+                },
+            )
+            .await
+            .unwrap()
         }
     };
 
@@ -597,25 +604,26 @@ async fn the_jeugdfonds_pays_first_until_its_budget_is_spent_and_no_child_is_fun
         funnel.is_ok(),
         "two children applied (one of them three times), both granted once: {funnel:?}"
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let funders = loop {
-        let opened: Vec<String> = stream_messages(&platform.nats.url(), Service::Provision)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|(_, message)| message.envelope.event_type == "EntitlementOpened")
-            .map(|(_, message)| {
-                message.event["funder"]["organisation"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned()
-            })
-            .collect();
-        if opened.len() == 2 || std::time::Instant::now() > deadline {
-            break opened;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let funders = wait_until(
+        "two entitlements opened on the stream",
+        Duration::from_secs(15),
+        || async {
+            let opened: Vec<String> = stream_messages(&platform.nats.url(), Service::Provision)
+                .await?
+                .into_iter()
+                .filter(|(_, message)| message.envelope.event_type == "EntitlementOpened")
+                .map(|(_, message)| {
+                    message.event["funder"]["organisation"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .collect();
+            when(opened.len() == 2, opened)
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(funders.len(), 2);
     assert!(
         funders.contains(&"jeugdfonds-sport-cultuur".to_owned())

@@ -8,8 +8,7 @@ use kindpakket_proto::{
     Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service,
 };
 
-use kindpakket_tests::{Platform, ServiceName};
-use sqlx::Connection;
+use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,20 +71,17 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
         .await
         .unwrap();
     let dashboard_database = platform.postgres.url("kindpakket_dashboard");
-    let mut connection = sqlx::PgConnection::connect(&dashboard_database)
+    let dashboard = sqlx::PgPool::connect(&dashboard_database).await.unwrap();
+    let parked: Vec<(i64, String)> =
+        wait_until("an event parked", Duration::from_secs(10), || async {
+            let parked: Vec<(i64, String)> =
+                sqlx::query_as("SELECT id, error FROM dead_letters WHERE replayed_at IS NULL")
+                    .fetch_all(&dashboard)
+                    .await?;
+            when(!parked.is_empty(), parked)
+        })
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let parked: Vec<(i64, String)> = loop {
-        let parked = sqlx::query_as("SELECT id, error FROM dead_letters WHERE replayed_at IS NULL")
-            .fetch_all(&mut connection)
-            .await
-            .unwrap();
-        if !parked.is_empty() || std::time::Instant::now() > deadline {
-            break parked;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
     assert_eq!(parked.len(), 1, "{parked:?}");
     assert!(
         parked[0].1.contains("schuld"),
@@ -101,7 +97,7 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
     // The fix: an operator corrects the parked payload; the dashboard restarts and replays it.
     sqlx::query("UPDATE dead_letters SET payload = replace(payload, '\"schuld\"', '\"debts\"') WHERE id = $1")
         .bind(parked[0].0)
-        .execute(&mut connection)
+        .execute(&dashboard)
         .await
         .unwrap();
     platform.service_mut(ServiceName::Dashboard).kill();
@@ -118,7 +114,7 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
         .unwrap();
     let still_parked: i64 =
         sqlx::query_scalar("SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL")
-            .fetch_one(&mut connection)
+            .fetch_one(&dashboard)
             .await
             .unwrap();
     assert_eq!(still_parked, 0);

@@ -6,28 +6,26 @@ use std::time::Duration;
 use kindpakket_proto::Service;
 use kindpakket_tests::client::{provision, As};
 use kindpakket_tests::inspect::{compare, database_of, stream_messages};
-use kindpakket_tests::{Platform, ServiceName};
+use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
 const GEMEENTE: &str = "GM0518";
 
 async fn assert_every_store_equals_its_stream(platform: &Platform) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     for service in Service::ALL {
-        loop {
-            let database = platform.postgres.url(database_of(service));
-            // A stream may be missing for a moment (being recreated): keep looking until the deadline.
-            let comparison = compare(service, &database, &platform.nats.url()).await;
-            if comparison
-                .as_ref()
-                .is_ok_and(|comparison| comparison.is_exact())
-            {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{comparison:?}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let database = platform.postgres.url(database_of(service));
+        // A stream may be missing for a moment (being recreated): keep looking until the deadline.
+        wait_until(
+            &format!("the store of {service:?} equal to its stream"),
+            Duration::from_secs(30),
+            || async {
+                let comparison = compare(service, &database, &platform.nats.url()).await?;
+                when(comparison.is_exact(), comparison)
+            },
+        )
+        .await
+        .unwrap();
     }
 }
 

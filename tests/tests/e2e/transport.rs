@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream;
+use kindpakket_proto::Service;
 use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
 use uuid::Uuid;
@@ -22,7 +23,7 @@ async fn connect_as(platform: &Platform, user: &str) -> (async_nats::Client, jet
     )
     .add_root_certificates(platform.nats.tls_ca().expect("NATS requires TLS"))
     .require_tls(true)
-    .custom_inbox_prefix(format!("_INBOX_{user}"))
+    .custom_inbox_prefix(kindpakket_proto::subjects::inbox_prefix(user))
     .request_timeout(Some(Duration::from_secs(2)))
     .connect(platform.nats.url())
     .await
@@ -143,7 +144,11 @@ async fn every_service_works_over_tls_as_its_own_user_and_only_on_its_own_subjec
     // Posing as the dashboard's consumer: refused.
     let pull = signalling_client
         .request(
-            "$JS.API.CONSUMER.MSG.NEXT.KINDPAKKET_REGIE.dashboard-regie",
+            format!(
+                "$JS.API.CONSUMER.MSG.NEXT.{}.{}",
+                Service::Regie.stream().name,
+                kindpakket_proto::subjects::durable_name("dashboard", Service::Regie)
+            ),
             "1".into(),
         )
         .await;

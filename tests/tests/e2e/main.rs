@@ -1,0 +1,38 @@
+//! The end-to-end tests: the services as real processes against real PostgreSQL and nats-server,
+//! started on free ports by the harness (`kindpakket_tests`) and removed afterwards. One binary with
+//! a module per area, so it links once.
+//!
+//! - [`harness`]: the throw-away servers themselves;
+//! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
+//! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
+//! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
+//! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
+//! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
+//!   the bus;
+//! - [`transport`]: TLS and per-service users for Postgres and NATS;
+//! - [`fuzz`]: schemathesis against every OpenAPI document;
+//! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
+//!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
+//!   old event versions, and the operator's check command says so.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test that cannot go on fails with the reason"
+)]
+
+mod access;
+mod check;
+mod cluster;
+mod crash;
+mod eligibility;
+mod flow;
+mod fuzz;
+mod harness;
+mod poison;
+mod privacy;
+mod relay;
+mod resilience;
+mod settlement;
+mod transport;
+mod upcast;
