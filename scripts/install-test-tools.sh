@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the tools the test suite needs besides PostgreSQL and nats-server, pinned, into .tools/:
+#   - schemathesis from PyPI (tests/tests/e2e/fuzz.rs runs it against every OpenAPI document);
+#   - cargo-deny from crates.io (scripts/deny.sh checks licences, bans, sources and advisories).
+# Idempotent and quiet when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCHEMATHESIS_VERSION="4.32.5"
+if ! .tools/fuzz/bin/st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "install-test-tools: installing schemathesis $SCHEMATHESIS_VERSION from PyPI into .tools/fuzz"
+  rm -rf .tools/fuzz
+  python3 -m venv .tools/fuzz
+  .tools/fuzz/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+CARGO_DENY_VERSION="0.20.2"
+if ! .tools/cargo-deny/bin/cargo-deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+  echo "install-test-tools: building cargo-deny $CARGO_DENY_VERSION from crates.io into .tools/cargo-deny (a few minutes, once)"
+  cargo install --quiet --locked "cargo-deny@$CARGO_DENY_VERSION" --root .tools/cargo-deny
+fi
