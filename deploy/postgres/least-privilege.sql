@@ -9,7 +9,7 @@
 --     delete or truncate an event or an audit row (services/platform/src/db.rs, APPEND_ONLY_TABLES);
 --   - SELECT on schema_migrations; no CREATE on the schema.
 -- The test suite runs every service this way (tests/src/harness/platform.rs) and checks the refusals
--- (tests/tests/privacy.rs).
+-- (tests/tests/e2e/privacy.rs).
 
 CREATE ROLE kindpakket_owner LOGIN CREATEDB PASSWORD 'change-me-owner';
 
