@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
+use kindpakket_platform::http::vocabulary::FundingSourceDto;
 use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
 use kindpakket_platform::store::LoadError;
 use kindpakket_proto::application::{ApplicantChild, ApplicationSubmitted, Assessment, Outcome};
@@ -92,16 +93,6 @@ dutch_enum!(
         Partner = "partner",
         Wijkteam = "wijkteam",
         Cjg = "cjg",
-    }
-);
-
-dutch_enum!(
-    /// Where the money comes from, as the regie API names it.
-    FundingSourceDto <=> kindpakket_proto::regie::FundingSource {
-        National = "rijksmiddelen",
-        Municipal = "gemeentelijke_fondsen",
-        ExternalFunds = "externe_fondsen",
-        Private = "private_partijen",
     }
 );
 

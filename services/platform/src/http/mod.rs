@@ -9,6 +9,7 @@
 //! - [`respond`]: typed answers ([`Created`], [`Recorded`]; `axum::Json` for 200);
 //! - [`problem`]: [`ApiError`] and the domain's refusals as problems;
 //! - [`conventions`]: correlation id, `API-Version`, fallbacks;
+//! - [`vocabulary`]: the Dutch words of contract enums several APIs share;
 //! - [`document`]: routes plus the OpenAPI document, refusing an operation that declares no roles.
 
 pub mod caller;
@@ -18,6 +19,7 @@ mod dutch_enum;
 pub mod extract;
 pub mod problem;
 pub mod respond;
+pub mod vocabulary;
 
 pub use caller::{Authorized, Caller, InGemeente, Roles};
 pub use conventions::{

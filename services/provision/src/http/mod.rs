@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use aide::axum::routing::{get_with, post_with};
 use aide::axum::ApiRouter;
-use kindpakket_platform::dutch_enum;
+pub use kindpakket_platform::http::vocabulary::{
+    DeliveryFormDto, FundingSourceDto, ProvisionTypeDto,
+};
 use kindpakket_platform::http::{ApiDescription, ApiError};
 use kindpakket_platform::roles;
 use kindpakket_platform::store::{AggregateStore, LoadError, Tenanted};
@@ -189,38 +191,6 @@ pub fn routes() -> ApiRouter<AppState> {
             }),
         )
 }
-
-dutch_enum!(
-    /// Where the money comes from, as the regeling names it.
-    FundingSourceDto <=> kindpakket_proto::regie::FundingSource {
-        National = "rijksmiddelen",
-        Municipal = "gemeentelijke_fondsen",
-        ExternalFunds = "externe_fondsen",
-        Private = "private_partijen",
-    }
-);
-
-dutch_enum!(
-    /// The six types of provision.
-    ProvisionTypeDto <=> kindpakket_proto::regie::ProvisionType {
-        Participation = "maatschappelijke_participatie",
-        School = "school",
-        Transport = "vervoer",
-        Subsistence = "levensonderhoud",
-        Other = "overig",
-        SpecialCircumstances = "bijzondere_omstandigheden",
-    }
-);
-
-dutch_enum!(
-    /// How a provision is delivered.
-    DeliveryFormDto <=> kindpakket_proto::regie::DeliveryForm {
-        InKind = "in_natura",
-        Discount = "korting",
-        Voucher = "tegoedbon",
-        Declaration = "declaratie",
-    }
-);
 
 fn today() -> Date {
     OffsetDateTime::now_utc().date()

@@ -3,6 +3,9 @@
 use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
+pub use kindpakket_platform::http::vocabulary::{
+    DeliveryFormDto, FundingSourceDto, ProvisionTypeDto,
+};
 use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente};
 use kindpakket_proto::regie::{
     AgeBand, AgeThreshold, Budget, CoFinancing, DisposableIncomeRule, Funder, IncomeThreshold,
@@ -122,16 +125,6 @@ pub struct FunderDto {
     pub source: FundingSourceDto,
 }
 
-dutch_enum!(
-    /// Where the money comes from.
-    FundingSourceDto <=> kindpakket_proto::regie::FundingSource {
-        National = "rijksmiddelen",
-        Municipal = "gemeentelijke_fondsen",
-        ExternalFunds = "externe_fondsen",
-        Private = "private_partijen",
-    }
-);
-
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgeThresholdDto {
@@ -233,28 +226,6 @@ dutch_enum!(
         PrimarySchool = "basisschool",
         SecondarySchool = "voortgezet_onderwijs",
         MboUnder18 = "mbo_onder_18",
-    }
-);
-
-dutch_enum!(
-    /// The six types of provision.
-    ProvisionTypeDto <=> kindpakket_proto::regie::ProvisionType {
-        Participation = "maatschappelijke_participatie",
-        School = "school",
-        Transport = "vervoer",
-        Subsistence = "levensonderhoud",
-        Other = "overig",
-        SpecialCircumstances = "bijzondere_omstandigheden",
-    }
-);
-
-dutch_enum!(
-    /// How a provision is delivered.
-    DeliveryFormDto <=> kindpakket_proto::regie::DeliveryForm {
-        InKind = "in_natura",
-        Discount = "korting",
-        Voucher = "tegoedbon",
-        Declaration = "declaratie",
     }
 );
 
