@@ -154,10 +154,13 @@ impl Infrastructure {
             .await
             .with_context(|| format!("binding {}", self.config.http_addr))?;
         tracing::info!(service = self.name, address = %self.config.http_addr, "listening");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop_signal())
-            .await
-            .context("serving HTTP")?;
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop_signal())
+        .await
+        .context("serving HTTP")?;
         tracing::info!(service = self.name, "stopping");
         let _ = self.shutdown_sender.send(true);
         while self.tasks.join_next().await.is_some() {}
