@@ -38,7 +38,8 @@ pub struct ServiceConfig {
     pub stream_replicas: usize,
     /// `KINDPAKKET_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
-    /// `KINDPAKKET_AUTH_JWKS`, `_ISSUER`, `_AUDIENCE`: the identity provider's keys and claims.
+    /// `KINDPAKKET_AUTH_JWKS`, `_ISSUER`, `_AUDIENCE`, `_MAX_TOKEN_SECONDS`: the identity provider's
+    /// keys and the claims its tokens must carry.
     pub auth: crate::auth::AuthConfig,
     /// `KINDPAKKET_NATS_USER`, `_PASSWORD`, `_CA`, `_CERT`, `_KEY`: who this service is to NATS.
     pub nats_security: crate::nats::NatsSecurity,
@@ -74,6 +75,8 @@ struct SharedKeys {
     auth_issuer: String,
     #[serde(default = "default_audience")]
     auth_audience: String,
+    #[serde(default = "twelve_hours", deserialize_with = "parsed")]
+    auth_max_token_seconds: u64,
     #[serde(default)]
     nats_user: Option<String>,
     #[serde(default)]
@@ -105,6 +108,9 @@ fn default_issuer() -> String {
 fn default_audience() -> String {
     crate::auth::AUDIENCE.to_owned()
 }
+fn twelve_hours() -> u64 {
+    12 * 3600
+}
 fn default_rate() -> f64 {
     100.0
 }
@@ -116,6 +122,7 @@ impl ServiceConfig {
     /// Reads the shared configuration; `default_port` is used when `KINDPAKKET_HTTP_ADDR` is not set.
     pub fn load(default_port: u16) -> Result<Self, ConfigError> {
         let keys: SharedKeys = load()?;
+        refuse_known_default_passwords(&keys)?;
         let pair = |first: Option<String>, second: Option<String>, names: (&str, &str)| match (
             first, second,
         ) {
@@ -185,6 +192,7 @@ impl ServiceConfig {
                 jwks_path: keys.auth_jwks,
                 issuer: keys.auth_issuer,
                 audience: keys.auth_audience,
+                max_token_seconds: keys.auth_max_token_seconds,
             },
             nats_security: crate::nats::NatsSecurity {
                 user,
@@ -197,6 +205,49 @@ impl ServiceConfig {
             },
         })
     }
+}
+
+/// Passwords that ship in examples and images. A service configured with one is exposed to anyone
+/// who read the same example, so it refuses to start.
+const KNOWN_DEFAULT_PASSWORDS: &[&str] = &[
+    "change-me",
+    "changeme",
+    "change_me",
+    "password",
+    "postgres",
+    "kindpakket",
+    "secret",
+    "admin",
+    "nats",
+];
+
+fn refuse_known_default_passwords(keys: &SharedKeys) -> Result<(), ConfigError> {
+    // The user information of a postgres URL: `postgres://user:password@host/…`.
+    let database_password = keys
+        .database_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.rsplit_once('@'))
+        .and_then(|(authority, _)| authority.split_once(':'))
+        .map(|(_, password)| password.to_owned());
+    let passwords = [
+        ("DATABASE_URL", database_password),
+        ("MIGRATION_PASSWORD", keys.migration_password.clone()),
+        ("NATS_PASSWORD", keys.nats_password.clone()),
+    ];
+    for (variable, password) in passwords {
+        let Some(password) = password else { continue };
+        let lowered = password.to_ascii_lowercase();
+        let placeholder = ["change-me", "changeme", "change_me", "verander"]
+            .iter()
+            .any(|prefix| lowered.starts_with(prefix));
+        if placeholder || KNOWN_DEFAULT_PASSWORDS.contains(&lowered.as_str()) {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}{variable} uses a known default password: set a secret of your own"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a service's own keys (any `Deserialize` struct whose fields are the lowercase keys) from
@@ -348,6 +399,31 @@ mod tests {
                 malformed.contains("KINDPAKKET_STREAM_REPLICAS"),
                 "{malformed}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_known_default_password_stops_the_service() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KINDPAKKET_AUTH_JWKS", "/tmp/jwks.json");
+            jail.set_env(
+                "KINDPAKKET_DATABASE_URL",
+                "postgres://regie:change-me@db:5432/kindpakket_regie?sslmode=verify-full",
+            );
+            let refused = ServiceConfig::load(8081).unwrap_err().to_string();
+            assert!(refused.contains("KINDPAKKET_DATABASE_URL"), "{refused}");
+            assert!(!refused.contains("change-me"), "{refused}");
+            jail.set_env(
+                "KINDPAKKET_DATABASE_URL",
+                "postgres://regie:s3cr3t-of-our-own@db:5432/kindpakket_regie",
+            );
+            jail.set_env("KINDPAKKET_NATS_USER", "regie");
+            jail.set_env("KINDPAKKET_NATS_PASSWORD", "Change-Me-Regie");
+            let refused = ServiceConfig::load(8081).unwrap_err().to_string();
+            assert!(refused.contains("KINDPAKKET_NATS_PASSWORD"), "{refused}");
+            jail.set_env("KINDPAKKET_NATS_PASSWORD", "another-secret");
+            assert!(ServiceConfig::load(8081).is_ok());
             Ok(())
         });
     }
