@@ -11,6 +11,7 @@
 //!   the bus;
 //! - [`transport`]: TLS and per-service users for Postgres and NATS;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
+//! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
 //!   old event versions, and the operator's check command says so.
@@ -33,6 +34,7 @@ mod poison;
 mod privacy;
 mod relay;
 mod resilience;
+mod security_platform;
 mod settlement;
 mod transport;
 mod upcast;
