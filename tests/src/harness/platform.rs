@@ -104,6 +104,38 @@ impl ServiceProcess {
         self.environment.push((key.to_owned(), value.to_owned()));
     }
 
+    /// Removes one environment variable of the service for its next start.
+    pub fn remove_environment(&mut self, key: &str) {
+        self.environment.retain(|(existing, _)| existing != key);
+    }
+
+    /// Runs the service's binary with `args` and its environment (changed by `changes`: a `None`
+    /// value removes the variable), waits for it to exit, and gives its exit status and output.
+    pub fn run_once(
+        &self,
+        args: &[&str],
+        changes: &[(&str, Option<&str>)],
+    ) -> Result<(std::process::ExitStatus, String)> {
+        let mut environment = self.environment.clone();
+        for (key, value) in changes {
+            environment.retain(|(existing, _)| existing != key);
+            if let Some(value) = value {
+                environment.push(((*key).to_owned(), (*value).to_owned()));
+            }
+        }
+        let output = Command::new(binary_dir()?.join(self.name.binary()))
+            .args(args)
+            .env_clear()
+            .envs(environment)
+            .output()?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok((output.status, text))
+    }
+
     /// Starts it again on the same port with the same configuration, and waits until healthy.
     /// (When it still runs, it is killed first.)
     pub async fn start_again(&mut self) -> Result<()> {

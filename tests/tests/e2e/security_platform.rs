@@ -291,3 +291,52 @@ async fn the_dashboard_session_cookie_is_no_api_token_and_dies_with_logout() {
         .unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_is_a_step_of_its_own_and_a_service_runs_without_the_owners_secret() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    // `migrate` without an owner says what is missing and does nothing.
+    let regie = platform.service(ServiceName::Regie);
+    let (status, output) = regie
+        .run_once(&["migrate"], &[("KINDPAKKET_MIGRATION_USER", None)])
+        .unwrap();
+    assert!(!status.success());
+    assert!(output.contains("KINDPAKKET_MIGRATION_USER"), "{output}");
+    // `migrate` as the owner prepares a database from nothing, grants the service's role, and exits.
+    let fresh = platform
+        .postgres
+        .url_as("kindpakket_regie", "kindpakket_regie_fresh");
+    let (status, output) = regie
+        .run_once(&["migrate"], &[("KINDPAKKET_DATABASE_URL", Some(&fresh))])
+        .unwrap();
+    assert!(status.success(), "{output}");
+    // The service, given only its own role (which may not change the schema), starts on the
+    // migrated database and serves.
+    let service = platform.service_mut(ServiceName::Regie);
+    service.set_environment("KINDPAKKET_DATABASE_URL", &fresh);
+    service.remove_environment("KINDPAKKET_MIGRATION_USER");
+    service
+        .start_again()
+        .await
+        .expect("starts without migration rights");
+    let token = platform
+        .issuer
+        .mint("gemeente-den-haag", "regievoerder", &[GEMEENTE], 300);
+    let answer = platform
+        .http()
+        .get(platform.url(
+            ServiceName::Regie,
+            &format!("/api/v1/gemeenten/{GEMEENTE}/regelingen/{}", Uuid::new_v4()),
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    // An unknown command is refused.
+    let (status, _) = platform
+        .service(ServiceName::Regie)
+        .run_once(&["drop-everything"], &[])
+        .unwrap();
+    assert!(!status.success());
+}
