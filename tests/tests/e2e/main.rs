@@ -26,6 +26,7 @@ mod access;
 mod check;
 mod cluster;
 mod crash;
+mod deployment;
 mod eligibility;
 mod flow;
 mod fuzz;
