@@ -152,6 +152,7 @@ impl Infrastructure {
         let authenticator = crate::auth::Authenticator::load(&self.config.auth)?;
         let app = api
             .merge(pages)
+            .route_layer(axum::middleware::from_fn(http::record_route))
             .route(
                 "/api/v1/openapi.json",
                 get(move || {
