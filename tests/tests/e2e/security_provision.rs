@@ -564,7 +564,7 @@ async fn a_pass_code_travels_in_the_body_and_never_into_a_url_a_log_line_or_an_a
         )
         .await
         .unwrap();
-    assert_eq!(old.status, StatusCode::NOT_FOUND);
+    assert_refused(&old, StatusCode::NOT_FOUND, "Deze URL bestaat niet", &[]);
 
     // And no line of the provision service's log carries it, hyphenated or not, in any case.
     let log_path = platform.service(ServiceName::Provision).log_path();
