@@ -87,6 +87,10 @@ pub struct Kindpakket {
     pub endpoints: Endpoints,
     /// Sent as `X-Correlation-ID` when set.
     pub correlation_id: Option<Uuid>,
+    /// The provision service's `KINDPAKKET_PSEUDONYM_KEY`, standing in for each partner's own
+    /// administration: a partner knows an entitlement only under its own id (its referral carries
+    /// it), and [`Kindpakket::partner_entitlement`] computes that id from the gemeente's.
+    pub pseudonym_key: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 impl Kindpakket {
@@ -103,7 +107,32 @@ impl Kindpakket {
             issuer,
             endpoints,
             correlation_id: None,
+            pseudonym_key: None,
         }
+    }
+
+    /// With the provision service's pseudonym key, so that partners' own ids can be known.
+    pub fn with_pseudonym_key(self, key: &[u8]) -> Self {
+        Self {
+            pseudonym_key: Some(std::sync::Arc::new(key.to_vec())),
+            ..self
+        }
+    }
+
+    /// `partner`'s own id of the entitlement the gemeente knows as `entitlement`: the only id under
+    /// which the provision API shows it to that partner and takes it from that partner.
+    pub fn partner_entitlement(&self, partner: &str, entitlement: Uuid) -> Result<Uuid> {
+        let key = self
+            .pseudonym_key
+            .as_ref()
+            .context("a partner's own ids need the pseudonym key: with_pseudonym_key")?;
+        let partner = kindpakket_proto::OrganisationId::parse(partner)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        Ok(kindpakket_provision::access::entitlement_pseudonym(
+            key,
+            &partner,
+            entitlement,
+        ))
     }
 
     pub fn with_correlation(&self, correlation_id: Uuid) -> Self {
@@ -351,7 +380,8 @@ impl Kindpakket {
     }
 
     /// Waits until `partner` can see the entitlement (it was opened from the grant and the partner's
-    /// enrolment reached the provision service), as a partner's screen would poll.
+    /// enrolment reached the provision service), as a partner's screen would poll. `entitlement` is
+    /// the gemeente's id; the partner asks for it under its own ([`Self::partner_entitlement`]).
     pub async fn wait_for_entitlement(
         &self,
         gemeente: &str,
@@ -359,7 +389,8 @@ impl Kindpakket {
         entitlement: Uuid,
         within: Duration,
     ) -> Result<Value> {
-        let url = self.provision_url(gemeente, &format!("rechten/{entitlement}"));
+        let own = self.partner_entitlement(partner, entitlement)?;
+        let url = self.provision_url(gemeente, &format!("rechten/{own}"));
         let who = As {
             organisation: partner,
             role: "partner",
@@ -372,7 +403,8 @@ impl Kindpakket {
         .await
     }
 
-    /// A partner records a delivery in kind against an entitlement.
+    /// A partner records a delivery in kind against an entitlement (the gemeente's id; the partner
+    /// names it by its own).
     pub async fn deliver(
         &self,
         gemeente: &str,
@@ -386,12 +418,43 @@ impl Kindpakket {
             organisation: partner,
             role: "partner",
         };
+        let own = self.partner_entitlement(partner, entitlement)?;
         self.post(
-            &self.provision_url(gemeente, &format!("rechten/{entitlement}/verstrekkingen")),
+            &self.provision_url(gemeente, &format!("rechten/{own}/verstrekkingen")),
             who,
             &body,
         )
         .await
+    }
+
+    /// The balance and status of a pass, asked at the till by its code (in the body, never in the
+    /// URL).
+    pub async fn pass_balance(&self, gemeente: &str, who: As<'_>, code: &str) -> Result<Answer> {
+        self.post(
+            &self.provision_url(gemeente, "passen/opvragen"),
+            who,
+            &json!({"code": code}),
+        )
+        .await
+    }
+
+    /// A partner redeems (part of) a pass by its code: `redemption` gives `bedragCent` or `aantal`,
+    /// and optionally `datum` and `id`; the code is added to it.
+    pub async fn redeem(
+        &self,
+        gemeente: &str,
+        partner: &str,
+        code: &str,
+        redemption: &Value,
+    ) -> Result<Answer> {
+        let mut body = redemption.clone();
+        body["code"] = json!(code);
+        let who = As {
+            organisation: partner,
+            role: "partner",
+        };
+        self.post(&self.provision_url(gemeente, "verzilveringen"), who, &body)
+            .await
     }
 
     /// Asks the application service to assess an application against the regeling in force. The

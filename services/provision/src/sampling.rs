@@ -7,7 +7,6 @@ use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
 use kindpakket_proto::provision::{draw_sample, SampleDrawn, SAMPLE_AMOUNT_BANDS_CENTS};
 use kindpakket_proto::{GemeenteCode, Period};
 use sqlx::PgPool;
-use time::Date;
 use uuid::Uuid;
 
 use crate::domain::sample::{DrawSample, SampleCommand, SampleDraw, SampleError};
@@ -17,8 +16,8 @@ use crate::read_models::regelingen;
 /// Why no sample was drawn. The messages are Dutch: the caller reads them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DrawRefused {
-    #[error("Op {0} geldt in deze gemeente geen regeling; die bepaalt het steekproefpercentage.")]
-    NoRegeling(Date),
+    #[error("Op de einddatum van de periode (tot) geldt in deze gemeente geen regeling; die bepaalt het steekproefpercentage.")]
+    NoRegeling,
     #[error("De regeling stelt geen steekproefpercentage voor declaraties vast. Leg dat eerst vast in een nieuwe versie van de regeling.")]
     NoSampleRate,
     #[error("Er zijn in deze periode geen declaraties ingediend; er valt niets te trekken.")]
@@ -31,9 +30,9 @@ impl Refusal for DrawRefused {
     fn kind(&self) -> RefusalKind {
         match self {
             DrawRefused::Sample(refusal) => refusal.kind(),
-            DrawRefused::NoRegeling(_)
-            | DrawRefused::NoSampleRate
-            | DrawRefused::NoDeclarations => RefusalKind::Invalid,
+            DrawRefused::NoRegeling | DrawRefused::NoSampleRate | DrawRefused::NoDeclarations => {
+                RefusalKind::Invalid
+            }
         }
     }
 }
@@ -51,9 +50,7 @@ pub async fn draw(
     let regeling = regelingen::in_force(pool, gemeente, period.until)
         .await
         .map_err(technical)?
-        .ok_or(CommandError::Rejected(DrawRefused::NoRegeling(
-            period.until,
-        )))?;
+        .ok_or(CommandError::Rejected(DrawRefused::NoRegeling))?;
     let rate_percent = regeling
         .declaration_sample_percent
         .ok_or(CommandError::Rejected(DrawRefused::NoSampleRate))?;

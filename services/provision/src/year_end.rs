@@ -1,8 +1,9 @@
 //! The year end: every entitlement whose period has ended expires, and what was left unused is
 //! recorded (the dashboard's non-use figure). It happens without anyone pressing a button, once an
 //! hour in every gemeente ([`expire_everywhere`]); regie can also close a year by hand, on a day of
-//! its choosing.
+//! its choosing up to today (a day to come would end entitlements that can still be used).
 
+use kindpakket_platform::refusal::{Refusal, RefusalKind};
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
 use kindpakket_proto::{Cents, GemeenteCode, Service};
 use sqlx::PgPool;
@@ -11,14 +12,38 @@ use time::{Date, OffsetDateTime};
 use crate::domain::entitlement::{Entitlement, EntitlementCommand, EntitlementError, Expire};
 use crate::ledger;
 
-/// Expires every entitlement of `gemeente` that ended before `on`. Returns how many expired.
+/// Why the year was not closed. The messages are Dutch: the caller reads them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum YearEndRefused {
+    /// A day to come would expire entitlements that can still be used today.
+    #[error("De peildatum ligt na vandaag: een jaar wordt afgesloten op vandaag of een eerdere datum (JJJJ-MM-DD). Er is niets vervallen.")]
+    InTheFuture,
+    #[error(transparent)]
+    Entitlement(#[from] EntitlementError),
+}
+
+impl Refusal for YearEndRefused {
+    fn kind(&self) -> RefusalKind {
+        match self {
+            YearEndRefused::InTheFuture => RefusalKind::Invalid,
+            YearEndRefused::Entitlement(refusal) => refusal.kind(),
+        }
+    }
+}
+
+/// Expires every entitlement of `gemeente` that ended before `on`, a day no later than `today`.
+/// Returns how many expired.
 pub async fn close_year(
     pool: &PgPool,
     entitlements: &AggregateStore<Entitlement>,
     context: &CommandContext,
     gemeente: &GemeenteCode,
     on: Date,
-) -> Result<usize, CommandError<EntitlementError>> {
+    today: Date,
+) -> Result<usize, CommandError<YearEndRefused>> {
+    if on > today {
+        return Err(CommandError::Rejected(YearEndRefused::InTheFuture));
+    }
     let history = ledger::load(pool, gemeente)
         .await
         .map_err(|error| CommandError::Technical(format!("{error:#}")))?;
@@ -30,7 +55,14 @@ pub async fn close_year(
         });
         entitlements
             .execute(entitlement_id, command, context)
-            .await?;
+            .await
+            .map_err(|error| match error {
+                CommandError::Rejected(refusal) => {
+                    CommandError::Rejected(YearEndRefused::from(refusal))
+                }
+                CommandError::Conflict => CommandError::Conflict,
+                CommandError::Technical(cause) => CommandError::Technical(cause),
+            })?;
     }
     Ok(due.len())
 }
@@ -57,7 +89,7 @@ pub async fn expire_everywhere(
             continue;
         };
         let context = CommandContext::system(&gemeente, Service::Provision);
-        match close_year(pool, entitlements, &context, &gemeente, today).await {
+        match close_year(pool, entitlements, &context, &gemeente, today, today).await {
             Ok(0) => {}
             Ok(expired) => tracing::info!(%gemeente, expired, "entitlements expired"),
             Err(error) => tracing::warn!(%gemeente, %error, "year-end sweep failed"),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use kindpakket_tests::client::{provision, As, Endpoints, Kindpakket, REGIE};
+use kindpakket_tests::wait_until;
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
@@ -57,7 +58,17 @@ async fn main() -> Result<()> {
         std::env::var("KINDPAKKET_DEV_ISSUER_DIR").unwrap_or_else(|_| ".data/issuer".to_owned());
     let issuer =
         kindpakket_platform::dev_issuer::DevIssuer::open(std::path::Path::new(&issuer_dir))?;
-    let platform = Kindpakket::new(std::sync::Arc::new(issuer), endpoints);
+    // The partners' own ids of entitlements stand in for their referrals: computed with the key the
+    // provision service runs with (scripts/run.sh keeps it beside the issuer).
+    let pseudonym_key = match std::env::var("KINDPAKKET_PSEUDONYM_KEY") {
+        Ok(key) => key,
+        Err(_) => std::fs::read_to_string(std::path::Path::new(&issuer_dir).join("pseudonym.key"))
+            .context("the provision service's pseudonym key: set KINDPAKKET_PSEUDONYM_KEY")?
+            .trim()
+            .to_owned(),
+    };
+    let platform = Kindpakket::new(std::sync::Arc::new(issuer), endpoints)
+        .with_pseudonym_key(pseudonym_key.as_bytes());
     for gemeente in &GEMEENTEN {
         load(&platform, gemeente).await?;
     }
@@ -202,32 +213,29 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         let amount = decided["rechten"][0]["bedragCent"]
             .as_i64()
             .context("an amount")?;
-        platform
-            .wait_for_entitlement(code, partner, entitlement, Duration::from_secs(30))
-            .await?;
         let answer = if provision_code == "schoolspullen" {
-            // A voucher: the gemeente hands the pass to the family, the shop redeems its code.
-            let right = platform
-                .get(
-                    &platform.provision_url(code, &format!("rechten/{entitlement}")),
-                    Some(REGIE),
-                )
-                .await?
-                .expect(StatusCode::OK)?;
+            // A voucher: the gemeente hands the pass to the family, the shop redeems its code (and
+            // never sees the entitlement: it finds the pass by the code the family shows).
+            let url = platform.provision_url(code, &format!("rechten/{entitlement}"));
+            let right = wait_until("the voucher opened", Duration::from_secs(30), || async {
+                let answer = platform.get(&url, Some(REGIE)).await?;
+                Ok((answer.status == StatusCode::OK).then_some(answer.body))
+            })
+            .await?;
             let pass = right["passen"][0]["code"]
                 .as_str()
                 .context("a voucher has a pass")?;
-            platform
-                .post(
-                    &platform.provision_url(code, &format!("passen/{pass}/verzilveringen")),
-                    As {
-                        organisation: partner,
-                        role: "partner",
-                    },
-                    &json!({"bedragCent": amount, "datum": date}),
-                )
-                .await?
+            let redemption = json!({"bedragCent": amount, "datum": date});
+            // The shop's enrolment may still be on its way to the provision service.
+            wait_until("the voucher redeemed", Duration::from_secs(30), || async {
+                let answer = platform.redeem(code, partner, pass, &redemption).await?;
+                Ok((answer.status != StatusCode::FORBIDDEN).then_some(answer))
+            })
+            .await?
         } else {
+            platform
+                .wait_for_entitlement(code, partner, entitlement, Duration::from_secs(30))
+                .await?;
             platform
                 .deliver(code, partner, entitlement, amount, &date)
                 .await?

@@ -216,6 +216,8 @@ pub struct Platform {
     logs: TempDir,
     /// The development issuer whose keys the services trust; tests sign their tokens with it.
     pub issuer: std::sync::Arc<kindpakket_platform::dev_issuer::DevIssuer>,
+    /// The provision service's `KINDPAKKET_PSEUDONYM_KEY`, behind the partners' own ids.
+    pub pseudonym_key: String,
 }
 
 impl Platform {
@@ -356,6 +358,7 @@ impl Platform {
             http: reqwest::Client::new(),
             logs,
             issuer,
+            pseudonym_key,
         })
     }
 
@@ -389,6 +392,7 @@ impl Platform {
                 dashboard: self.url(ServiceName::Dashboard, ""),
             },
         )
+        .with_pseudonym_key(self.pseudonym_key.as_bytes())
     }
 
     pub fn http(&self) -> &reqwest::Client {

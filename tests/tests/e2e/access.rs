@@ -179,14 +179,14 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
     ),
     (
         ServiceName::Provision,
-        "GET",
-        "/api/v1/gemeenten/{gemeente}/passen/{code}",
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/passen/opvragen",
         &[PA, RE],
     ),
     (
         ServiceName::Provision,
         "POST",
-        "/api/v1/gemeenten/{gemeente}/passen/{code}/verzilveringen",
+        "/api/v1/gemeenten/{gemeente}/verzilveringen",
         &[PA],
     ),
     (
@@ -279,7 +279,6 @@ fn organisation(role: &str) -> &'static str {
 fn concrete(path: &str) -> String {
     path.replace("{gemeente}", GEMEENTE)
         .replace("{partner}", "leergeld")
-        .replace("{code}", "AAAA-BBBB-CCCC")
         .replace("{jaar}", "2026")
         .replace("{kwartaal}", "1")
         .replace("{id}", &Uuid::new_v4().to_string())

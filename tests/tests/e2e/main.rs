@@ -9,6 +9,9 @@
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
+//! - [`security_provision`]: the provision service closed to other organisations: partners' own ids,
+//!   no browsing of vouchers, pass codes never in a URL or log, no year end in the future, refusals
+//!   that repeat nothing the caller sent;
 //! - [`transport`]: TLS and per-service users for Postgres and NATS;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
@@ -36,6 +39,7 @@ mod privacy;
 mod relay;
 mod resilience;
 mod security_platform;
+mod security_provision;
 mod settlement;
 mod transport;
 mod upcast;

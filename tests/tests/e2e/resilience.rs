@@ -95,11 +95,15 @@ async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overs
     ];
     let mut requests = Vec::new();
     for attempt in 0..8 {
+        let partner = ["jeugdfonds-sport-cultuur", "sportclub-duindorp"][attempt % 2];
+        // Each partner names the entitlement by its own id.
+        let own = kindpakket
+            .partner_entitlement(partner, entitlement)
+            .unwrap();
         let url = format!(
-            "{}/api/v1/gemeenten/{GEMEENTE}/rechten/{entitlement}/verstrekkingen",
+            "{}/api/v1/gemeenten/{GEMEENTE}/rechten/{own}/verstrekkingen",
             urls[attempt % 2]
         );
-        let partner = ["jeugdfonds-sport-cultuur", "sportclub-duindorp"][attempt % 2];
         let kindpakket = kindpakket.clone();
         requests.push(tokio::spawn(async move {
             let who = As {

@@ -182,27 +182,21 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         .unwrap()
         .to_owned();
 
-    // The shop checks the balance at the till, typing the code carelessly; it never sees the full code.
-    let pass_url = |code: &str| kindpakket.provision_url(G, &format!("passen/{code}"));
+    // The shop checks the balance at the till, typing the code carelessly (in the body, never in the
+    // URL); it never sees the full code. Its enrolment travels on the regie stream.
     let typed = code.to_lowercase().replace('-', "");
-    for _ in 0..100 {
-        if kindpakket
-            .get(&pass_url(&typed), Some(partner("kledingwinkel-centrum")))
-            .await
-            .unwrap()
-            .status
-            == StatusCode::OK
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await; // the enrolment travels on the regie stream
-    }
-    let balance = kindpakket
-        .get(&pass_url(&typed), Some(partner("kledingwinkel-centrum")))
-        .await
-        .unwrap()
-        .expect(StatusCode::OK)
-        .unwrap();
+    let balance = kindpakket_tests::wait_until(
+        "the shop finds the pass",
+        Duration::from_secs(20),
+        || async {
+            let answer = kindpakket
+                .pass_balance(G, partner("kledingwinkel-centrum"), &typed)
+                .await?;
+            kindpakket_tests::when(answer.status == StatusCode::OK, answer.body)
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (balance["saldoCent"].as_i64(), balance["status"].as_str()),
         (Some(10_000), Some("geldig"))
@@ -223,21 +217,12 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     ];
     let mut requests = Vec::new();
     for attempt in 0..6 {
-        let url = format!(
-            "{}/api/v1/gemeenten/{G}/passen/{code}/verzilveringen",
-            bases[attempt % 2]
-        );
+        let url = format!("{}/api/v1/gemeenten/{G}/verzilveringen", bases[attempt % 2]);
         let shop = ["kledingwinkel-centrum", "kledingwinkel-noord"][attempt % 2];
         let kindpakket = kindpakket.clone();
+        let body = json!({"code": code, "bedragCent": 6_000, "datum": "2026-03-02"});
         requests.push(tokio::spawn(async move {
-            kindpakket
-                .post(
-                    &url,
-                    partner(shop),
-                    &json!({"bedragCent": 6_000, "datum": "2026-03-02"}),
-                )
-                .await
-                .unwrap()
+            kindpakket.post(&url, partner(shop), &body).await.unwrap()
         }));
     }
     let mut answers = Vec::new();
@@ -263,11 +248,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         let kindpakket = kindpakket.clone();
         async move {
             kindpakket
-                .post(
-                    &kindpakket.provision_url(G, &format!("passen/{code}/verzilveringen")),
-                    partner(shop),
-                    &json!({"bedragCent": cents, "datum": date}),
-                )
+                .redeem(G, shop, &code, &json!({"bedragCent": cents, "datum": date}))
                 .await
                 .unwrap()
         }
@@ -292,7 +273,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "niet uitgegeven door gemeente GM0150",
+        "niet uitgegeven door deze gemeente",
     );
     assert_dutch_problem(
         &redeem(code.clone(), "boekhandel", 100, "2026-03-03").await,
@@ -353,17 +334,19 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         .as_str()
         .unwrap()
         .to_owned();
-    let strip_url = kindpakket.provision_url(G, &format!("passen/{strip_code}/verzilveringen"));
+    let strips_redeemed = |body: Value| {
+        let kindpakket = kindpakket.clone();
+        let strip_code = strip_code.clone();
+        async move {
+            kindpakket
+                .redeem(G, "zwembad-de-scheg", &strip_code, &body)
+                .await
+                .unwrap()
+        }
+    };
     let mut used = None;
     for _ in 0..100 {
-        let answer = kindpakket
-            .post(
-                &strip_url,
-                partner("zwembad-de-scheg"),
-                &json!({"aantal": 3, "datum": "2026-03-05"}),
-            )
-            .await
-            .unwrap();
+        let answer = strips_redeemed(json!({"aantal": 3, "datum": "2026-03-05"})).await;
         if answer.status != StatusCode::FORBIDDEN {
             used = Some(answer);
             break;
@@ -374,26 +357,12 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     assert_eq!(used.status, StatusCode::CREATED, "{used:?}");
     assert_eq!(used.body["saldoAantal"], 7);
     assert_dutch_problem(
-        &kindpakket
-            .post(
-                &strip_url,
-                partner("zwembad-de-scheg"),
-                &json!({"bedragCent": 700, "datum": "2026-03-06"}),
-            )
-            .await
-            .unwrap(),
+        &strips_redeemed(json!({"bedragCent": 700, "datum": "2026-03-06"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "per hele strip van 500 cent",
     );
     assert_dutch_problem(
-        &kindpakket
-            .post(
-                &strip_url,
-                partner("zwembad-de-scheg"),
-                &json!({"aantal": 8, "datum": "2026-03-06"}),
-            )
-            .await
-            .unwrap(),
+        &strips_redeemed(json!({"aantal": 8, "datum": "2026-03-06"})).await,
         StatusCode::CONFLICT,
         "3500 cent",
     );
@@ -408,36 +377,14 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         "the refused redemptions spent nothing"
     );
 
-    // Year end: both entitlements expire (€30 and seven strips unused); the dashboard shows it, and
-    // both children as served.
-    let closed = kindpakket
-        .post(
-            &kindpakket.provision_url(G, "jaarafsluiting"),
-            REGIE,
-            &json!({"peildatum": "2027-01-01"}),
-        )
-        .await
-        .unwrap()
-        .expect(StatusCode::OK)
-        .unwrap();
-    assert_eq!(closed["verlopenRechten"], 2, "{closed}");
-    assert_dutch_problem(
-        &redeem(new_code, "kledingwinkel-centrum", 100, "2026-12-01").await,
-        StatusCode::CONFLICT,
-        "verlopen",
-    );
-    let funnel = kindpakket
+    // Both children show as served on the dashboard. (Their year end runs after 2026-12-31; a year
+    // end on a day to come is refused: security_provision.rs, which also checks the non-use figures.)
+    kindpakket
         .wait_for_funnel(G, Duration::from_secs(20), |f| {
-            f["nietGebruikt"]["vervallenRechten"] == 2 && f["bediend"] == 2 && f["toegekend"] == 2
+            f["bediend"] == 2 && f["toegekend"] == 2
         })
         .await
         .unwrap();
-    assert_eq!(
-        funnel["nietGebruikt"]["ongebruiktCent"],
-        3_000 + 3_500,
-        "{funnel}"
-    );
-    assert_eq!(funnel["nietGebruikt"]["rechtenZonderGebruik"], 0);
 
     // The stream never carries a pass code.
     let stream = stream_messages(&platform.nats.url(), Service::Provision)
@@ -490,6 +437,14 @@ async fn declarations_hold_their_amount_and_the_sample_check_can_be_drawn_again_
     let declare = |who: As<'static>, right: Uuid, cents: i64, proof: &'static str| {
         let kindpakket = kindpakket.clone();
         async move {
+            // A partner names the entitlement by its own id; the gemeente's loket by the real one.
+            let right = if who.role == "partner" {
+                kindpakket
+                    .partner_entitlement(who.organisation, right)
+                    .unwrap()
+            } else {
+                right
+            };
             kindpakket
                 .post(
                     &kindpakket.provision_url(G, &format!("rechten/{right}/declaraties")),
@@ -820,10 +775,12 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
         listed.iter().all(|right| right["voorziening"] == "laptop"),
         "{listed:?}"
     );
-    let other_child = children[0]["sportcontributie"];
+    let sport_as_shop = kindpakket
+        .partner_entitlement("computerwinkel", children[0]["sportcontributie"])
+        .unwrap();
     let hidden = kindpakket
         .get(
-            &kindpakket.provision_url(G, &format!("rechten/{other_child}")),
+            &kindpakket.provision_url(G, &format!("rechten/{sport_as_shop}")),
             Some(partner("computerwinkel")),
         )
         .await
@@ -834,9 +791,10 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
     let seen_by = |who: &'static str, right: Uuid| {
         let kindpakket = kindpakket.clone();
         async move {
+            let own = kindpakket.partner_entitlement(who, right).unwrap();
             kindpakket
                 .get(
-                    &kindpakket.provision_url(G, &format!("rechten/{right}")),
+                    &kindpakket.provision_url(G, &format!("rechten/{own}")),
                     Some(partner(who)),
                 )
                 .await

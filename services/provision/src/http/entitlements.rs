@@ -87,7 +87,7 @@ pub struct DeclarationDecisionRequest {
 /// The entitlement in the path.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct EntitlementPath {
-    /// The entitlement's id.
+    /// The entitlement's id: for a partner its own pseudonym, as its list shows it.
     pub id: Uuid,
 }
 
@@ -121,6 +121,7 @@ pub struct EntitlementList {
 /// An entitlement in a list.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EntitlementSummary {
+    /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
     pub id: Uuid,
     /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
     #[serde(rename = "kind")]
@@ -138,11 +139,12 @@ pub struct EntitlementSummary {
     pub expired: bool,
 }
 
-/// An entitlement and everything spent on it. A partner sees its own pseudonym of the child and no
-/// application, nothing to join on; the pass code itself is shown to regie only (it hands the pass
-/// to the family).
+/// An entitlement and everything spent on it. A partner sees its own pseudonyms of the entitlement and
+/// the child, no application, no passes and only its own declarations: nothing to join on. The pass
+/// code itself is shown to regie only (it hands the pass to the family).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EntitlementView {
+    /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
     pub id: Uuid,
     /// The application it was granted on; `null` for a partner.
     #[serde(rename = "aanvraag")]
@@ -182,8 +184,10 @@ pub struct EntitlementView {
     /// How many redemptions were recorded.
     #[serde(rename = "verzilveringen")]
     pub redemptions: usize,
+    /// The passes; empty for a partner (a pass is served at the till, by its code).
     #[serde(rename = "passen")]
     pub passes: Vec<PassView>,
+    /// The declarations; for a partner only its own.
     #[serde(rename = "declaraties")]
     pub declarations: Vec<DeclarationView>,
 }
@@ -294,9 +298,10 @@ impl EntitlementView {
         entitlement: &Entitlement,
     ) -> Option<Self> {
         let role = caller.actor.role;
+        let partner = role == Role::Partner;
         let opened = entitlement.opened.as_ref()?;
         Some(Self {
-            id: opened.entitlement_id,
+            id: pseudonyms.entitlement_for(&caller.actor, opened.entitlement_id),
             application: (role != Role::Partner).then_some(opened.application_id),
             child: pseudonyms.child_for(&caller.actor, opened.child),
             provision: opened.provision.clone(),
@@ -318,11 +323,15 @@ impl EntitlementView {
             passes: entitlement
                 .passes
                 .iter()
+                .filter(|_| !partner)
                 .map(|pass| PassView::of(role, pass))
                 .collect(),
             declarations: entitlement
                 .declarations
                 .iter()
+                .filter(|declaration| {
+                    !partner || declaration.submitted.submitted_by == caller.actor.organisation
+                })
                 .map(DeclarationView::of)
                 .collect(),
         })
@@ -391,42 +400,44 @@ pub(super) fn amount_or_units(
 }
 
 /// An entitlement that does not exist, or that the caller may not see: the same answer, so nothing
-/// leaks.
-fn not_visible(entitlement_id: Uuid) -> ApiError {
-    ApiError::not_found(format!(
-        "Recht '{entitlement_id}' bestaat niet, of u mag het niet zien."
-    ))
+/// leaks, and without the id the caller sent.
+fn not_visible() -> ApiError {
+    ApiError::not_found("Dit recht bestaat niet, of u mag het niet zien.")
 }
 
-fn not_in_gemeente(entitlement_id: Uuid) -> ApiError {
-    ApiError::not_found(format!(
-        "Recht '{entitlement_id}' bestaat niet in deze gemeente."
-    ))
-}
-
-/// The entitlement to act on, when it exists in the caller's gemeente.
+/// The entitlement an id in the caller's path names, when it exists in the caller's gemeente: its
+/// own id and its state. A partner names an entitlement by its own pseudonym; anything else it
+/// sends (another partner's pseudonym, the gemeente's id) names nothing.
 async fn entitlement_in<R>(
     state: &AppState,
     caller: &InGemeente<R>,
-    entitlement_id: Uuid,
-) -> Result<Entitlement, ApiError> {
-    load_in(
+    shown_id: Uuid,
+) -> Result<(Uuid, Entitlement), ApiError> {
+    let entitlement_id = state.pseudonyms.entitlement_from(&caller.actor, shown_id);
+    let entitlement = load_in(
         &state.entitlements,
         &caller.gemeente,
         entitlement_id,
-        not_in_gemeente,
+        not_visible,
     )
-    .await
+    .await?;
+    Ok((entitlement_id, entitlement))
 }
 
-/// Refuses a partner that is not enrolled to deliver this entitlement's provision.
-async fn require_enrolled<R>(
+/// Refuses a partner what it does not serve by recording: an entitlement served at the till is as
+/// unknown to it as one that does not exist; one of a provision it is not enrolled to deliver is
+/// forbidden.
+async fn require_served_by<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     entitlement: &Entitlement,
 ) -> Result<(), ApiError> {
-    let Some(opened) = &entitlement.opened else {
-        return Err(not_visible(Uuid::nil()));
+    let Some(opened) = entitlement
+        .opened
+        .as_ref()
+        .filter(|opened| access::served_by_recording(opened))
+    else {
+        return Err(not_visible());
     };
     let partner = &caller.actor.organisation;
     let enrolled = access::is_enrolled(&state.pool, &caller.gemeente, partner, &opened.provision)
@@ -436,7 +447,7 @@ async fn require_enrolled<R>(
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
-            "{partner} is in deze gemeente niet ingeschreven om '{}' te verstrekken. Er is niets afgeboekt.",
+            "U bent in deze gemeente niet ingeschreven om '{}' te verstrekken. Er is niets afgeboekt.",
             opened.provision
         )))
     }
@@ -457,9 +468,14 @@ async fn execute_and_view<R>(
             &caller.command_context(&caller.gemeente),
         )
         .await?;
-    let entitlement = entitlement_in(state, caller, entitlement_id).await?;
-    EntitlementView::of(&state.pseudonyms, caller, &entitlement)
-        .ok_or_else(|| not_in_gemeente(entitlement_id))
+    let entitlement = load_in(
+        &state.entitlements,
+        &caller.gemeente,
+        entitlement_id,
+        not_visible,
+    )
+    .await?;
+    EntitlementView::of(&state.pseudonyms, caller, &entitlement).ok_or_else(not_visible)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
@@ -479,7 +495,9 @@ pub async fn list_entitlements(
             continue;
         };
         entitlements.push(EntitlementSummary {
-            id: opened.entitlement_id,
+            id: state
+                .pseudonyms
+                .entitlement_for(&caller.actor, opened.entitlement_id),
             child: state.pseudonyms.child_for(&caller.actor, opened.child),
             provision: opened.provision.clone(),
             amount_cents: opened.amount_cents,
@@ -497,16 +515,16 @@ pub async fn get_entitlement(
     caller: InGemeente<Readers>,
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
 ) -> Result<Json<EntitlementView>, ApiError> {
-    let entitlement = load_in(&state.entitlements, &caller.gemeente, id, not_visible).await?;
+    let (_, entitlement) = entitlement_in(&state, &caller, id).await?;
     let visible = access::may_see(&state.pool, &caller.actor, &caller.gemeente, &entitlement)
         .await
         .map_err(ApiError::internal)?;
     if !visible {
-        return Err(not_visible(id));
+        return Err(not_visible());
     }
     EntitlementView::of(&state.pseudonyms, &caller, &entitlement)
         .map(Json)
-        .ok_or_else(|| not_visible(id))
+        .ok_or_else(not_visible)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, partner = %caller.actor.organisation))]
@@ -516,8 +534,8 @@ pub async fn record_delivery(
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<DeliveryRequest>,
 ) -> Result<Recorded<DeliveryRecordedView>, ApiError> {
-    let entitlement = entitlement_in(&state, &caller, id).await?;
-    require_enrolled(&state, &caller, &entitlement).await?;
+    let (id, entitlement) = entitlement_in(&state, &caller, id).await?;
+    require_served_by(&state, &caller, &entitlement).await?;
     let delivery_id = request.id.unwrap_or_else(Uuid::new_v4);
     let amount_cents = amount_or_units(&entitlement, request.amount_cents, request.units)?;
     let command = EntitlementCommand::RecordDelivery(RecordDelivery {
@@ -543,7 +561,7 @@ pub async fn issue_pass(
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<IssuePassRequest>,
 ) -> Result<Recorded<PassIssuedView>, ApiError> {
-    entitlement_in(&state, &caller, id).await?;
+    let (id, _) = entitlement_in(&state, &caller, id).await?;
     let pass_id = request.id.unwrap_or_else(Uuid::new_v4);
     let pass = pass_codes::new_pass(&state.pool, pass_id, &caller.gemeente, id)
         .await
@@ -567,7 +585,7 @@ pub async fn block_pass(
     ApiPath(PassPath { id, pass_id }): ApiPath<PassPath>,
     ApiJson(request): ApiJson<BlockPassRequest>,
 ) -> Result<Json<EntitlementView>, ApiError> {
-    entitlement_in(&state, &caller, id).await?;
+    let (id, _) = entitlement_in(&state, &caller, id).await?;
     let replacement = if request.replace {
         let replacement_id = Uuid::new_v5(&pass_id, b"replacement");
         let pass = pass_codes::new_pass(&state.pool, replacement_id, &caller.gemeente, id)
@@ -596,9 +614,9 @@ pub async fn submit_declaration(
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<DeclarationRequest>,
 ) -> Result<Recorded<DeclarationSubmittedView>, ApiError> {
-    let entitlement = entitlement_in(&state, &caller, id).await?;
+    let (id, entitlement) = entitlement_in(&state, &caller, id).await?;
     if caller.is(Role::Partner) {
-        require_enrolled(&state, &caller, &entitlement).await?;
+        require_served_by(&state, &caller, &entitlement).await?;
     }
     let declaration_id = request.id.unwrap_or_else(Uuid::new_v4);
     let command = EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
@@ -623,7 +641,7 @@ pub async fn decide_declaration(
     ApiPath(DeclarationPath { id, declaration_id }): ApiPath<DeclarationPath>,
     ApiJson(request): ApiJson<DeclarationDecisionRequest>,
 ) -> Result<Json<EntitlementView>, ApiError> {
-    entitlement_in(&state, &caller, id).await?;
+    let (id, _) = entitlement_in(&state, &caller, id).await?;
     let command = EntitlementCommand::DecideDeclaration(DecideDeclaration {
         gemeente: caller.gemeente.clone(),
         declaration_id,

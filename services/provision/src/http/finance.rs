@@ -23,7 +23,8 @@ use crate::year_end;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct YearEndRequest {
-    /// The day the year is closed on; every entitlement that ended before it expires. Defaults to today.
+    /// The day the year is closed on; every entitlement that ended before it expires. Defaults to
+    /// today, and may not lie after today.
     #[serde(rename = "peildatum", default)]
     #[schemars(with = "Option<DateSchema>")]
     pub on: Option<Date>,
@@ -112,6 +113,7 @@ pub struct EntryView {
     pub child: Uuid,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
+    /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
     #[serde(rename = "recht")]
     pub entitlement_id: Uuid,
     pub partner: OrganisationId,
@@ -173,12 +175,13 @@ pub struct BudgetView {
 }
 
 impl EntryView {
-    pub(super) fn of(entry: &LedgerEntry, child: Uuid) -> Self {
+    /// The entry under the ids the reader may see: the child's and the entitlement's.
+    pub(super) fn of(entry: &LedgerEntry, child: Uuid, entitlement_id: Uuid) -> Self {
         Self {
             date: entry.date,
             child,
             provision: entry.provision.clone(),
-            entitlement_id: entry.entitlement_id,
+            entitlement_id,
             partner: entry.partner.clone(),
             funder: entry.funder.organisation.clone(),
             source: entry.funder.source.into(),
@@ -235,7 +238,9 @@ fn parse_year(raw: &str) -> Result<(i32, Period), ApiError> {
         .filter(|year| (2000..=2100).contains(year))
         .and_then(|year| Some((year, Period::year(year)?)))
         .ok_or_else(|| {
-            ApiError::bad_request(format!("'{raw}' is geen jaartal (bijvoorbeeld 2026)."))
+            ApiError::bad_request(
+                "Het jaar in de URL is geen jaartal van 2000 tot en met 2100 (bijvoorbeeld 2026).",
+            )
         })
 }
 
@@ -246,13 +251,15 @@ pub async fn year_end(
     ApiJson(request): ApiJson<YearEndRequest>,
 ) -> Result<Json<YearClosed>, ApiError> {
     let gemeente = &caller.gemeente;
-    let on = request.on.unwrap_or_else(today);
+    let today = today();
+    let on = request.on.unwrap_or(today);
     let expired = year_end::close_year(
         &state.pool,
         &state.entitlements,
         &caller.command_context(gemeente),
         gemeente,
         on,
+        today,
     )
     .await?;
     let unused_cents = year_end::unused_so_far(&state.pool, gemeente)
@@ -286,7 +293,7 @@ pub async fn get_ledger(
         per_funder: funder_totals(&entries),
         entries: entries
             .iter()
-            .map(|entry| EntryView::of(entry, entry.child.0))
+            .map(|entry| EntryView::of(entry, entry.child.0, entry.entitlement_id))
             .collect(),
     }))
 }
@@ -341,7 +348,7 @@ pub async fn get_statement(
         .ok()
         .and_then(|quarter| Some((quarter, Period::quarter(year, quarter)?)))
         .ok_or_else(|| {
-            ApiError::bad_request(format!("'{kwartaal}' is geen kwartaal: kies 1, 2, 3 of 4."))
+            ApiError::bad_request("Het kwartaal in de URL is geen kwartaal: kies 1, 2, 3 of 4.")
         })?;
     let history = ledger::load(&state.pool, &caller.gemeente)
         .await
@@ -358,7 +365,10 @@ pub async fn get_statement(
             .iter()
             .map(|entry| {
                 let child = state.pseudonyms.child_for(&caller.actor, entry.child);
-                EntryView::of(entry, child)
+                let entitlement_id = state
+                    .pseudonyms
+                    .entitlement_for(&caller.actor, entry.entitlement_id);
+                EntryView::of(entry, child, entitlement_id)
             })
             .collect(),
         partner,

@@ -82,6 +82,7 @@ pub struct InvoiceView {
 pub struct InvoiceLineView {
     #[serde(rename = "verstrekking")]
     pub delivery_id: Uuid,
+    /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
     #[serde(rename = "recht")]
     pub entitlement_id: Uuid,
     /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
@@ -136,7 +137,7 @@ impl InvoiceView {
                 let decision = invoice.decisions.get(&line.delivery_id);
                 InvoiceLineView {
                     delivery_id: line.delivery_id,
-                    entitlement_id: line.entitlement_id,
+                    entitlement_id: pseudonyms.entitlement_for(&caller.actor, line.entitlement_id),
                     child: pseudonyms.child_for(&caller.actor, line.child),
                     provision: line.provision.clone(),
                     amount_cents: line.amount_cents,
@@ -174,11 +175,10 @@ impl FundingView {
     }
 }
 
-/// An invoice that does not exist in this gemeente, or that the caller may not see.
-fn not_visible(invoice_id: Uuid) -> ApiError {
-    ApiError::not_found(format!(
-        "Factuur '{invoice_id}' bestaat niet, of u mag haar niet zien."
-    ))
+/// An invoice that does not exist in this gemeente, or that the caller may not see (without the id
+/// the caller sent).
+fn not_visible() -> ApiError {
+    ApiError::not_found("Deze factuur bestaat niet, of u mag haar niet zien.")
 }
 
 /// The invoice as `caller` sees it, loaded in its gemeente.
@@ -188,7 +188,7 @@ async fn view<R>(
     invoice_id: Uuid,
 ) -> Result<InvoiceView, ApiError> {
     let invoice = load_in(&state.invoices, &caller.gemeente, invoice_id, not_visible).await?;
-    InvoiceView::of(&state.pseudonyms, caller, &invoice).ok_or_else(|| not_visible(invoice_id))
+    InvoiceView::of(&state.pseudonyms, caller, &invoice).ok_or_else(not_visible)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %caller.actor.organisation))]
@@ -225,11 +225,11 @@ pub async fn get_invoice(
     let invoice = load_in(&state.invoices, &caller.gemeente, id, not_visible).await?;
     // A partner sees its own invoices only; regie and the auditor all of the gemeente.
     if caller.is(Role::Partner) && invoice.partner() != Some(&caller.actor.organisation) {
-        return Err(not_visible(id));
+        return Err(not_visible());
     }
     InvoiceView::of(&state.pseudonyms, &caller, &invoice)
         .map(Json)
-        .ok_or_else(|| not_visible(id))
+        .ok_or_else(not_visible)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, invoice_id = %id))]

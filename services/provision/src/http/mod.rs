@@ -119,15 +119,15 @@ pub fn routes() -> ApiRouter<AppState> {
             }),
         )
         .api_route(
-            "/api/v1/gemeenten/{gemeente}/passen/{code}",
-            get_with(passes::get_pass, |op| {
-                op.summary("Saldo en status van een pas")
+            "/api/v1/gemeenten/{gemeente}/passen/opvragen",
+            post_with(passes::look_up_pass, |op| {
+                op.summary("Saldo en status van een pas, met de code in de body")
             }),
         )
         .api_route(
-            "/api/v1/gemeenten/{gemeente}/passen/{code}/verzilveringen",
+            "/api/v1/gemeenten/{gemeente}/verzilveringen",
             post_with(passes::redeem, |op| {
-                op.summary("Een pas of tegoedbon (deels) verzilveren")
+                op.summary("Een pas of tegoedbon (deels) verzilveren, met de code in de body")
             }),
         )
         .api_route(
@@ -196,12 +196,13 @@ fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-/// [`AggregateStore::load_in`], answering "not found" in this API's own words, which name the id.
+/// [`AggregateStore::load_in`], answering "not found" in this API's own words (which never repeat the
+/// id the caller sent).
 async fn load_in<A>(
     store: &AggregateStore<A>,
     gemeente: &GemeenteCode,
     id: Uuid,
-    unknown: fn(Uuid) -> ApiError,
+    unknown: fn() -> ApiError,
 ) -> Result<A, ApiError>
 where
     A: Tenanted,
@@ -211,7 +212,7 @@ where
         .load_in(gemeente, id)
         .await
         .map_err(|error| match error {
-            LoadError::NotFound(_) => unknown(id),
+            LoadError::NotFound(_) => unknown(),
             technical @ LoadError::Technical(_) => ApiError::from(technical),
         })
 }

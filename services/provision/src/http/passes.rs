@@ -1,9 +1,10 @@
-//! `/passen/{code}`: passes and vouchers at the provider's till: the balance of a code, and redeeming
-//! it.
+//! Passes and vouchers at the provider's till: the balance of a code (`/passen/opvragen`), and
+//! redeeming it (`/verzilveringen`). The code travels in the body only, never in a URL (which proxies,
+//! browsers and access logs keep), and no log line or refusal repeats it.
 
 use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, InGemeente, Recorded};
+use kindpakket_platform::http::{ApiError, ApiJson, Caller, InGemeente, Recorded};
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::{Cents, ProvisionCode, Role};
 use schemars::JsonSchema;
@@ -17,12 +18,37 @@ use crate::access::{self, Pseudonyms};
 use crate::domain::entitlement::{Entitlement, EntitlementCommand, Pass, RedeemPass};
 use crate::pass_codes::{self, FoundPass, Lookup};
 
+/// A pass code as typed at the till (case, spaces and dashes do not matter). It never shows in a log:
+/// its `Debug` says only that a code was given.
+#[derive(Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct TypedCode(
+    /// The pass code, e.g. 7KQ2-M9XD-4H1T.
+    pub String,
+);
+
+impl std::fmt::Debug for TypedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TypedCode(<geheim>)")
+    }
+}
+
+/// Which pass: its code, as the family shows it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassLookupRequest {
+    /// The pass code, e.g. 7KQ2-M9XD-4H1T (case, spaces and dashes do not matter).
+    pub code: TypedCode,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedemptionRequest {
     /// Optional id chosen by the till: a retried request is redeemed once.
     #[serde(default)]
     pub id: Option<Uuid>,
+    /// The pass code, e.g. 7KQ2-M9XD-4H1T (case, spaces and dashes do not matter).
+    pub code: TypedCode,
     /// The amount redeemed; give this or `aantal`.
     #[serde(rename = "bedragCent", default)]
     pub amount_cents: Option<Cents>,
@@ -32,13 +58,6 @@ pub struct RedemptionRequest {
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
-}
-
-/// The pass in the path, by its code as typed (case, spaces and dashes do not matter).
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct CodePath {
-    /// The pass code, e.g. 7KQ2-M9XD-4H1T.
-    pub code: String,
 }
 
 /// A pass's balance and status, as the till sees it: never the code itself.
@@ -133,19 +152,19 @@ fn balance(
 async fn find_pass<R>(
     state: &AppState,
     caller: &InGemeente<R>,
-    typed: &str,
+    typed: &TypedCode,
 ) -> Result<Box<FoundPass>, ApiError> {
     let gemeente = &caller.gemeente;
-    let found = match pass_codes::look_up(&state.pool, &state.entitlements, gemeente, typed)
+    let found = match pass_codes::look_up(&state.pool, &state.entitlements, gemeente, &typed.0)
         .await
         .map_err(|error| ApiError::internal(format!("{error:#}")))?
     {
         Lookup::Found(found) => found,
         Lookup::Unknown => return Err(unknown_code()),
         Lookup::OtherGemeente => {
-            return Err(ApiError::unprocessable(format!(
-                "Deze pas is niet uitgegeven door gemeente {gemeente} en kan hier niet worden verzilverd. Er is niets afgeboekt."
-            )))
+            return Err(ApiError::unprocessable(
+                "Deze pas is niet uitgegeven door deze gemeente en kan hier niet worden verzilverd. Er is niets afgeboekt.",
+            ))
         }
     };
     if caller.is(Role::Partner) {
@@ -158,7 +177,7 @@ async fn find_pass<R>(
             .map_err(ApiError::internal)?;
         if !enrolled {
             return Err(ApiError::forbidden(format!(
-                "{partner} is in deze gemeente niet ingeschreven om '{}' te verstrekken; deze pas kan hier niet worden verzilverd. Er is niets afgeboekt.",
+                "U bent in deze gemeente niet ingeschreven om '{}' te verstrekken; deze pas kan hier niet worden verzilverd. Er is niets afgeboekt.",
                 opened.provision
             )));
         }
@@ -167,12 +186,12 @@ async fn find_pass<R>(
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
-pub async fn get_pass(
+pub async fn look_up_pass(
     State(state): State<AppState>,
     caller: InGemeente<PassReaders>,
-    ApiPath(CodePath { code }): ApiPath<CodePath>,
+    ApiJson(request): ApiJson<PassLookupRequest>,
 ) -> Result<Json<PassBalance>, ApiError> {
-    let found = find_pass(&state, &caller, &code).await?;
+    let found = find_pass(&state, &caller, &request.code).await?;
     balance(&state, &caller, &found.entitlement, &found.code).map(Json)
 }
 
@@ -180,10 +199,9 @@ pub async fn get_pass(
 pub async fn redeem(
     State(state): State<AppState>,
     caller: InGemeente<Partners>,
-    ApiPath(CodePath { code }): ApiPath<CodePath>,
     ApiJson(request): ApiJson<RedemptionRequest>,
 ) -> Result<Recorded<RedemptionView>, ApiError> {
-    let found = find_pass(&state, &caller, &code).await?;
+    let found = find_pass(&state, &caller, &request.code).await?;
     let amount_cents = amount_or_units(&found.entitlement, request.amount_cents, request.units)?;
     let redemption_id = request.id.unwrap_or_else(Uuid::new_v4);
     let command = EntitlementCommand::RedeemPass(RedeemPass {
@@ -206,7 +224,7 @@ pub async fn redeem(
         &state.entitlements,
         &caller.gemeente,
         found.entitlement_id,
-        |_| unknown_code(),
+        unknown_code,
     )
     .await?;
     let pass = balance(&state, &caller, &entitlement, &found.code)?;

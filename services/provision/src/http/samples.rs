@@ -152,10 +152,9 @@ impl SampleView {
     }
 }
 
-fn not_in_gemeente(draw_id: Uuid) -> ApiError {
-    ApiError::not_found(format!(
-        "Steekproef '{draw_id}' bestaat niet in deze gemeente."
-    ))
+/// A draw that does not exist in this gemeente (without the id the caller sent).
+fn not_in_gemeente() -> ApiError {
+    ApiError::not_found("Deze steekproef bestaat niet in deze gemeente.")
 }
 
 /// The sample as it is now, loaded in the caller's gemeente.
@@ -165,7 +164,7 @@ async fn view(
     draw_id: Uuid,
 ) -> Result<SampleView, ApiError> {
     let sample = load_in(&state.samples, &caller.gemeente, draw_id, not_in_gemeente).await?;
-    SampleView::of(&sample).ok_or_else(|| not_in_gemeente(draw_id))
+    SampleView::of(&sample).ok_or_else(not_in_gemeente)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]

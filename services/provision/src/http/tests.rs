@@ -54,8 +54,8 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
         "/rechten/{id}/declaraties/{declaratie}/beoordeling",
         &["regievoerder"],
     ),
-    ("get", "/passen/{code}", &["partner", "regievoerder"]),
-    ("post", "/passen/{code}/verzilveringen", &["partner"]),
+    ("post", "/passen/opvragen", &["partner", "regievoerder"]),
+    ("post", "/verzilveringen", &["partner"]),
     ("post", "/facturen", &["partner"]),
     (
         "get",
@@ -297,7 +297,8 @@ fn everything(form: Option<DeliveryForm>, unit_value_cents: Option<Cents>) -> En
     entitlement
 }
 
-/// The answer as it was built before.
+/// The answer as it was built before, narrowed for a partner (issue 12): its own pseudonym of the
+/// entitlement, no passes, only its own declarations.
 fn old_entitlement_json(
     pseudonyms: &Pseudonyms,
     caller: &Caller,
@@ -308,6 +309,7 @@ fn old_entitlement_json(
     let passes: Vec<Value> = entitlement
         .passes
         .iter()
+        .filter(|_| role != Role::Partner)
         .map(|pass| {
             json!({
                 "id": pass.issued.pass_id,
@@ -323,6 +325,9 @@ fn old_entitlement_json(
     let declarations: Vec<Value> = entitlement
         .declarations
         .iter()
+        .filter(|declaration| {
+            role != Role::Partner || declaration.submitted.submitted_by == caller.actor.organisation
+        })
         .map(|declaration| {
             let submitted = &declaration.submitted;
             json!({
@@ -342,7 +347,7 @@ fn old_entitlement_json(
         .collect();
     let unit = opened.unit_value_cents.filter(|unit| unit.get() > 0);
     json!({
-        "id": opened.entitlement_id,
+        "id": pseudonyms.entitlement_for(&caller.actor, opened.entitlement_id),
         "aanvraag": (role != Role::Partner).then_some(opened.application_id),
         "kind": pseudonyms.child_for(&caller.actor, opened.child),
         "voorziening": opened.provision,
@@ -397,12 +402,34 @@ fn an_entitlement_reads_as_before_for_every_reader() {
         Value::Null,
         "a partner sees no application"
     );
-    assert_eq!(new["passen"][0]["code"], Value::Null, "nor a pass code");
+    assert_eq!(new["passen"], json!([]), "nor a pass");
     assert_ne!(
         new["kind"],
         json!(child().0),
         "and the child under its own pseudonym"
     );
+    assert_ne!(
+        new["id"],
+        json!(Uuid::from_u128(1)),
+        "and the entitlement under its own pseudonym"
+    );
+    let mut with_another = everything(None, None);
+    with_another.apply(EntitlementEvent::DeclarationSubmitted(
+        DeclarationSubmitted {
+            declaration_id: Uuid::from_u128(73),
+            submitted_by: OrganisationId::parse("jeugdfonds").unwrap(),
+            ..submitted(73, 500)
+        },
+    ));
+    let view = EntitlementView::of(&pseudonyms, &partner, &with_another).unwrap();
+    assert!(
+        view.declarations
+            .iter()
+            .all(|declaration| declaration.submitted_by == leergeld()),
+        "a partner sees its own declarations only"
+    );
+    let regie = EntitlementView::of(&pseudonyms, &caller(Role::Regievoerder), &with_another);
+    assert_eq!(regie.unwrap().declarations.len(), 4);
 }
 
 #[test]
@@ -550,7 +577,7 @@ fn old_invoice_json(pseudonyms: &Pseudonyms, caller: &Caller, invoice: &Invoice)
             let decision = invoice.decisions.get(&line.delivery_id);
             json!({
                 "verstrekking": line.delivery_id,
-                "recht": line.entitlement_id,
+                "recht": pseudonyms.entitlement_for(&caller.actor, line.entitlement_id),
                 "kind": pseudonyms.child_for(&caller.actor, line.child),
                 "voorziening": line.provision,
                 "bedragCent": line.amount_cents,
@@ -722,7 +749,7 @@ fn ledger_lines_totals_and_budgets_read_as_before() {
         "kenmerk": entries[0].reference,
     });
     assert_eq!(
-        serde_json::to_value(EntryView::of(entries[0], child)).unwrap(),
+        serde_json::to_value(EntryView::of(entries[0], child, entries[0].entitlement_id)).unwrap(),
         old_entry
     );
     for budget in [

@@ -1,7 +1,8 @@
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
-use uuid::Uuid;
 
-/// Why an invoice command was refused. The messages are Dutch: the caller reads them.
+/// Why an invoice command was refused. The messages are Dutch: the caller reads them. A line of a
+/// decision is named by its place in the request (1 for the first of `regels`), never by the id the
+/// caller sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvoiceError {
     #[error("Deze factuur bestaat niet in deze gemeente.")]
@@ -10,16 +11,16 @@ pub enum InvoiceError {
     AlreadySubmitted,
     #[error("Er is in deze periode niets te factureren: alle verstrekkingen en verzilveringen staan al op een factuur, of er zijn er geen.")]
     NothingToInvoice,
-    #[error("Verstrekking '{0}' staat niet op deze factuur.")]
-    UnknownLine(Uuid),
-    #[error("Over verstrekking '{0}' op deze factuur is al anders besloten.")]
-    LineAlreadyDecided(Uuid),
-    #[error("Verstrekking '{0}' staat twee keer in dit besluit.")]
-    DuplicateLine(Uuid),
+    #[error("Regel {0} van het besluit noemt een verstrekking die niet op deze factuur staat.")]
+    UnknownLine(usize),
+    #[error("Over de verstrekking van regel {0} van het besluit is al anders besloten.")]
+    LineAlreadyDecided(usize),
     #[error(
-        "Geef bij elke afgekeurde regel de reden op; de partner leest die (verstrekking '{0}')."
+        "Regel {0} van het besluit noemt een verstrekking die al eerder in dit besluit staat."
     )]
-    MissingReason(Uuid),
+    DuplicateLine(usize),
+    #[error("Geef bij elke afgekeurde regel de reden op; de partner leest die (regel {0} van het besluit).")]
+    MissingReason(usize),
     #[error("Geef ten minste één regel op.")]
     NoLines,
 }

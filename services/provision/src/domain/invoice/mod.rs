@@ -104,15 +104,17 @@ impl Invoice {
         }
         let mut seen = HashSet::new();
         let mut settled = Vec::new();
-        for decision in command.lines {
+        for (index, decision) in command.lines.into_iter().enumerate() {
+            // Named by its place in the request: a refusal never repeats the id the caller sent.
+            let place = index + 1;
             if !seen.insert(decision.delivery_id) {
-                return Err(InvoiceError::DuplicateLine(decision.delivery_id));
+                return Err(InvoiceError::DuplicateLine(place));
             }
             let line = invoice
                 .lines
                 .iter()
                 .find(|line| line.delivery_id == decision.delivery_id)
-                .ok_or(InvoiceError::UnknownLine(decision.delivery_id))?;
+                .ok_or(InvoiceError::UnknownLine(place))?;
             let reason = decision
                 .reason
                 .map(|reason| reason.trim().to_owned())
@@ -120,12 +122,12 @@ impl Invoice {
             // The same decision again (a retried request) changes nothing; the other is refused.
             let earlier = self.decisions.get(&decision.delivery_id);
             let same = |earlier: &SettledLine| earlier.approved == decision.approved;
-            let reused = InvoiceError::LineAlreadyDecided(decision.delivery_id);
+            let reused = InvoiceError::LineAlreadyDecided(place);
             if repeat_of(earlier, same, reused)? == Repeat::Again {
                 continue;
             }
             if !decision.approved && reason.is_none() {
-                return Err(InvoiceError::MissingReason(decision.delivery_id));
+                return Err(InvoiceError::MissingReason(place));
             }
             settled.push(SettledLine {
                 delivery_id: line.delivery_id,
@@ -302,7 +304,7 @@ mod tests {
                 date!(2026 - 04 - 10),
             ))
             .await
-            .then_expect_error(InvoiceError::MissingReason(Uuid::from_u128(2)));
+            .then_expect_error(InvoiceError::MissingReason(1));
         let mut events = submitted();
         events.extend(
             TestFramework::<Invoice>::with(())
@@ -324,7 +326,7 @@ mod tests {
                 date!(2026 - 04 - 11),
             ))
             .await
-            .then_expect_error(InvoiceError::LineAlreadyDecided(Uuid::from_u128(1)));
+            .then_expect_error(InvoiceError::LineAlreadyDecided(1));
     }
 
     #[tokio::test]
@@ -333,6 +335,6 @@ mod tests {
             .given(submitted())
             .when_async(settle(vec![decision(9, true, None)], date!(2026 - 04 - 10)))
             .await
-            .then_expect_error(InvoiceError::UnknownLine(Uuid::from_u128(9)));
+            .then_expect_error(InvoiceError::UnknownLine(1));
     }
 }

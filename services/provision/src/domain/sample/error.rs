@@ -1,5 +1,4 @@
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
-use uuid::Uuid;
 
 /// Why a sample command was refused. The messages are Dutch: the caller reads them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,10 +9,10 @@ pub enum SampleError {
     AlreadyDrawn,
     #[error("De trekking klopt niet met haar zaad en populatie.")]
     NotReproducible,
-    #[error("Declaratie '{0}' is niet getrokken in deze steekproef.")]
-    NotSelected(Uuid),
-    #[error("De uitkomst van de controle van declaratie '{0}' is al vastgelegd.")]
-    AlreadyChecked(Uuid),
+    #[error("Deze declaratie (declaratie) is niet getrokken in deze steekproef.")]
+    NotSelected,
+    #[error("De uitkomst van de controle van deze declaratie is al vastgelegd.")]
+    AlreadyChecked,
     #[error("Beschrijf wat er bij de controle niet in orde was.")]
     MissingNote,
 }
@@ -22,10 +21,10 @@ impl Refusal for SampleError {
     fn kind(&self) -> RefusalKind {
         match self {
             SampleError::NotFound => RefusalKind::NotFound,
-            SampleError::AlreadyDrawn | SampleError::AlreadyChecked(_) => RefusalKind::Conflict,
-            SampleError::NotReproducible
-            | SampleError::NotSelected(_)
-            | SampleError::MissingNote => RefusalKind::Invalid,
+            SampleError::AlreadyDrawn | SampleError::AlreadyChecked => RefusalKind::Conflict,
+            SampleError::NotReproducible | SampleError::NotSelected | SampleError::MissingNote => {
+                RefusalKind::Invalid
+            }
         }
     }
 }
