@@ -66,7 +66,9 @@ pub enum AssessmentError {
     NoEntitlements,
     #[error("Recht {0}: dit kind staat niet in de aanvraag.")]
     UnknownChild(usize),
-    #[error("Recht {0}: deze voorziening staat niet in de regeling die op de aanvraagdatum geldt.")]
+    #[error(
+        "Recht {0}: deze voorziening staat niet in de regeling die op de aanvraagdatum geldt."
+    )]
     NotInRegeling(usize),
     #[error("Recht {0}: deze voorziening is niet aangevraagd.")]
     NotRequested(usize),
@@ -169,7 +171,10 @@ pub fn grant_by_hand(
         if !grant.amount_cents.is_positive() {
             return Err(AssessmentError::InvalidAmount(number));
         }
-        if let Some(unit) = provision.unit_value_cents().filter(|unit| unit.is_positive()) {
+        if let Some(unit) = provision
+            .unit_value_cents()
+            .filter(|unit| unit.is_positive())
+        {
             if grant.amount_cents.get() % unit.get() != 0 {
                 return Err(AssessmentError::NotWholeUnits(number));
             }
@@ -1239,16 +1244,33 @@ mod tests {
             refused(&[by_hand(1, "sportcontributie", 10_001)], &spent, &regeling),
             AssessmentError::NoBudgetRoom(1)
         );
-        assert!(grant_by_hand(&regeling, &family, &[by_hand(1, "sportcontributie", 10_000)], &spent).is_ok());
+        assert!(grant_by_hand(
+            &regeling,
+            &family,
+            &[by_hand(1, "sportcontributie", 10_000)],
+            &spent
+        )
+        .is_ok());
         let mut strippenkaart = provision("strippenkaart", "Strippenkaart", (0, 17), 20_000);
         strippenkaart.units = Some(10);
         let regeling = self::regeling(percent(120), vec![strippenkaart]);
         let whole = application(100, vec![child(1, 9, None)], &[]);
         assert_eq!(
-            grant_by_hand(&regeling, &whole, &[by_hand(1, "strippenkaart", 3_000)], &[]),
+            grant_by_hand(
+                &regeling,
+                &whole,
+                &[by_hand(1, "strippenkaart", 3_000)],
+                &[]
+            ),
             Err(AssessmentError::NotWholeUnits(1))
         );
-        assert!(grant_by_hand(&regeling, &whole, &[by_hand(1, "strippenkaart", 4_000)], &[]).is_ok());
+        assert!(grant_by_hand(
+            &regeling,
+            &whole,
+            &[by_hand(1, "strippenkaart", 4_000)],
+            &[]
+        )
+        .is_ok());
         for error in [
             AssessmentError::NotInRegeling(1),
             AssessmentError::UnknownChild(1),

@@ -152,7 +152,10 @@ async fn a_grant_by_hand_opens_one_entitlement_per_child_and_provision_as_the_re
         unit_value_cents: None,
     };
     assert_eq!(granted.entitlements, vec![expected]);
-    let assessment = granted.assessment.as_ref().expect("the decision records how");
+    let assessment = granted
+        .assessment
+        .as_ref()
+        .expect("the decision records how");
     assert_eq!(assessment.regeling_id, Uuid::from_u128(2026));
     assert!(eligibility::given_by_hand(assessment), "{assessment:?}");
     assert_eq!(assessment.outcomes[0].amount_cents, Cents(20_000));
@@ -228,11 +231,15 @@ async fn a_provision_that_was_not_asked_for_or_is_not_in_the_regeling_is_not_gra
     with_bike.provisions.push(bike_provision);
     TestFramework::<Application>::with(())
         .given(given_submitted())
-        .when_async(grant_under(with_bike, vec![entitlement(bike, 10_000)], vec![]))
+        .when_async(grant_under(
+            with_bike,
+            vec![entitlement(bike, 10_000)],
+            vec![],
+        ))
         .await
-        .then_expect_error(ApplicationError::Assessment(
-            AssessmentError::NotRequested(1),
-        ));
+        .then_expect_error(ApplicationError::Assessment(AssessmentError::NotRequested(
+            1,
+        )));
 }
 
 #[tokio::test]
