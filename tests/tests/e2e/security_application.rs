@@ -853,7 +853,11 @@ async fn a_grant_by_hand_goes_through_the_regeling_and_bad_input_future_retentio
             assert!(!answer.detail().contains(&echoed), "{}", answer.detail());
         }
     }
-    assert_eq!(store_event_count(&store).await.unwrap(), before, "nothing stored");
+    assert_eq!(
+        store_event_count(&store).await.unwrap(),
+        before,
+        "nothing stored"
+    );
     // The same child twice: the second child's sport again, in a new application.
     let twice = kindpakket
         .submit(
