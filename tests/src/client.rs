@@ -173,6 +173,47 @@ impl Kindpakket {
         .await
     }
 
+    /// POSTs JSON as a parent whose login names `household`, for a body that names none (the people
+    /// of their household, registered in the vault).
+    pub async fn post_as_parent(&self, url: &str, household: Uuid, body: &Value) -> Result<Answer> {
+        let gemeenten: Vec<&str> = gemeente_of(url).into_iter().collect();
+        let token =
+            self.issuer
+                .mint_for_household("ouder", &gemeenten, &household.to_string(), 3600);
+        let request = self.http.post(url).bearer_auth(token).json(body);
+        Answer::from(
+            request
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?,
+        )
+        .await
+    }
+
+    /// POSTs JSON as `who` with the purpose of the processing in `X-Doel` (doelbinding), as the
+    /// vault asks of the gemeente when it registers or corrects a person.
+    pub async fn post_for_purpose(
+        &self,
+        url: &str,
+        who: As<'_>,
+        purpose: &str,
+        body: &Value,
+    ) -> Result<Answer> {
+        let request = self
+            .http
+            .post(url)
+            .bearer_auth(self.token(url, who))
+            .header("x-doel", purpose)
+            .json(body);
+        Answer::from(
+            request
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?,
+        )
+        .await
+    }
+
     /// GETs as `who` (or anonymously).
     pub async fn get(&self, url: &str, who: Option<As<'_>>) -> Result<Answer> {
         let mut request = self.http.get(url);
@@ -365,14 +406,21 @@ impl Kindpakket {
                 "geldigTot": format!("{year}-12-31"),
             }],
         });
-        let granted = self
-            .post(
-                &self.application_url(gemeente, &format!("aanvragen/{application}/toekenning")),
-                REGIE,
-                &body,
-            )
-            .await?
-            .expect(StatusCode::OK)?;
+        // Granted by the regeling in force, which reaches the service through the regie stream.
+        let url = self.application_url(gemeente, &format!("aanvragen/{application}/toekenning"));
+        let granted = wait_until(
+            &format!("application {application} granted"),
+            Duration::from_secs(20),
+            || async {
+                let answer = self.post(&url, REGIE, &body).await?;
+                if answer.detail().contains("geen regeling van kracht") {
+                    bail!("no regeling in force yet: {}", answer.body);
+                }
+                Ok(Some(answer))
+            },
+        )
+        .await?
+        .expect(StatusCode::OK)?;
         let id = granted["rechten"][0]["id"]
             .as_str()
             .context("a granted application lists its entitlements")?;
@@ -486,6 +534,25 @@ impl Kindpakket {
             .await?
             .expect(StatusCode::CREATED)?;
         id_of(&created)
+    }
+
+    /// Submits an application as `who`, a partner or signaller applying on a family's behalf. The
+    /// service learns from the regie stream that `who` is enrolled to take in applications; until it
+    /// has, it says so, so this retries that answer for a while.
+    pub async fn submit_as(&self, gemeente: &str, who: As<'_>, body: &Value) -> Result<Answer> {
+        let url = self.application_url(gemeente, "aanvragen");
+        let what = format!("{} taking in an application", who.organisation);
+        wait_until(&what, Duration::from_secs(20), || async {
+            let answer = self.post(&url, who, body).await?;
+            if answer
+                .detail()
+                .contains("niet ingeschreven om aanvragen in te nemen")
+            {
+                bail!("enrolment not known yet: {}", answer.body);
+            }
+            Ok(Some(answer))
+        })
+        .await
     }
 
     /// The dashboard's funnel for one gemeente, as regie reads it: exact (the overleg sees counts

@@ -1,6 +1,7 @@
 //! Who may see and act on which application. A parent acts for the household their login
 //! established and for no other: another household's application is as unknown to them as one that
-//! does not exist. A partner sees the applications it took on a family's behalf, and all of its
+//! does not exist. A partner sees the applications it took on a family's behalf (as the recorded
+//! `namens`, which [`crate::intake`] sets to the submitter's own organisation), and all of its
 //! gemeente while it has a mandate to decide on them. The gemeente's own roles see all of theirs.
 
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
@@ -10,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::consume::mandate_of;
-use crate::domain::application::Application;
+use crate::domain::application::{Application, Withdrawer};
 
 /// Who acts, as far as applications care.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +20,10 @@ pub enum Acting {
     Parent { household: Option<Uuid> },
     /// A partner organisation.
     Partner { organisation: OrganisationId },
-    /// The gemeente's own roles and the signallers: no household or partner limits.
-    Other,
+    /// A signalling organisation (wijkteam, CJG, school).
+    Signaller { organisation: OrganisationId },
+    /// The gemeente's regievoerder: no household or partner limits.
+    Gemeente,
 }
 
 /// Why a parent may not apply for a household.
@@ -47,7 +50,30 @@ impl Acting {
             Acting::Parent { household: own } => {
                 matches!((own, household), (Some(own), Some(theirs)) if *own == theirs.0)
             }
-            Acting::Partner { .. } | Acting::Other => true,
+            Acting::Partner { .. } | Acting::Signaller { .. } | Acting::Gemeente => true,
+        }
+    }
+
+    /// The organisation that takes in applications, for a partner or a signaller.
+    pub fn organisation(&self) -> Option<&OrganisationId> {
+        match self {
+            Acting::Partner { organisation } | Acting::Signaller { organisation } => {
+                Some(organisation)
+            }
+            Acting::Parent { .. } | Acting::Gemeente => None,
+        }
+    }
+
+    /// Who withdraws, as the application decides whether they may.
+    pub fn withdrawer(&self) -> Withdrawer {
+        match self {
+            Acting::Parent { household } => Withdrawer::Parent {
+                household: *household,
+            },
+            Acting::Partner { organisation } | Acting::Signaller { organisation } => {
+                Withdrawer::Organisation(organisation.clone())
+            }
+            Acting::Gemeente => Withdrawer::Gemeente,
         }
     }
 
@@ -64,8 +90,8 @@ impl Acting {
 }
 
 /// Whether `acting` may see `application` of `gemeente`: a parent their own household's; a partner
-/// those it took on a family's behalf, or all of the gemeente when it has a mandate to decide today;
-/// the others all.
+/// (or signaller) those it took on a family's behalf, a partner all of the gemeente when it has a
+/// mandate to decide today; the regievoerder all.
 pub async fn may_see(
     pool: &PgPool,
     acting: &Acting,
@@ -76,11 +102,14 @@ pub async fn may_see(
     if !acting.acts_for(submitted.map(|submitted| &submitted.household)) {
         return Ok(false);
     }
-    let Acting::Partner { organisation } = acting else {
+    let Some(organisation) = acting.organisation() else {
         return Ok(true);
     };
     if submitted.and_then(|submitted| submitted.on_behalf_of.as_ref()) == Some(organisation) {
         return Ok(true);
+    }
+    if !matches!(acting, Acting::Partner { .. }) {
+        return Ok(false);
     }
     let today = OffsetDateTime::now_utc().date();
     Ok(mandate_of(pool, gemeente, organisation, today)
@@ -114,6 +143,17 @@ mod tests {
             organisation: OrganisationId::parse("leergeld-den-haag").unwrap(),
         };
         assert!(partner.acts_for(Some(&other)) && partner.acts_for(None));
-        assert!(Acting::Other.acts_for(None));
+        assert!(Acting::Gemeente.acts_for(None));
+        assert_eq!(
+            partner.withdrawer(),
+            Withdrawer::Organisation(OrganisationId::parse("leergeld-den-haag").unwrap())
+        );
+        assert_eq!(Acting::Gemeente.withdrawer(), Withdrawer::Gemeente);
+        assert_eq!(
+            parent.withdrawer(),
+            Withdrawer::Parent {
+                household: Some(own.0)
+            }
+        );
     }
 }

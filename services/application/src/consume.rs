@@ -1,12 +1,13 @@
 //! The regie stream, kept as the versions of every gemeente's regeling, so that an application is
 //! assessed against the version in force on its date (a samenwerkingsverband's regeling is stored
-//! once per member gemeente), and as the mandates of enrolled partners, so that a partner decides,
-//! and sees the applications of its gemeente, only while it has one.
+//! once per member gemeente), and as the enrolments of partners: their mandates, so that a partner
+//! decides, and sees the applications of its gemeente, only while it has one; and their roles, so
+//! that an organisation takes in applications on a family's behalf only while it is enrolled to.
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
 use kindpakket_platform::db::Migration;
 use kindpakket_proto::regie::{
-    Mandate, PartnerEnrolled, PartnerEnrolmentEnded, RegelingPublished, RegieEvent,
+    Mandate, PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole, RegelingPublished, RegieEvent,
 };
 use kindpakket_proto::{GemeenteCode, OrganisationId};
 use sqlx::types::Json;
@@ -34,7 +35,17 @@ pub const REGELINGEN_MIGRATION: Migration = Migration {
     "#,
 };
 
-/// Keeps the regie stream: regeling versions per gemeente, and the mandates of enrolled partners.
+/// The roles of an enrolled partner, beside its mandate. Enrolments applied before this migration
+/// keep no roles (`NULL`): such a partner takes in no applications until it is enrolled again.
+pub const PARTNER_ROLES_MIGRATION: Migration = Migration {
+    name: "0201_partner_roles",
+    sql: r#"
+        ALTER TABLE partner_mandates ADD COLUMN roles jsonb;
+    "#,
+};
+
+/// Keeps the regie stream: regeling versions per gemeente, and the mandates and roles of enrolled
+/// partners.
 pub struct RegelingenHandler;
 
 impl EventHandler for RegelingenHandler {
@@ -79,7 +90,8 @@ async fn keep_regeling(
     Ok(())
 }
 
-/// Keeps a partner's mandate (none when it may not decide); enrolling again replaces it.
+/// Keeps a partner's mandate (none when it may not decide) and roles; enrolling again replaces
+/// them.
 async fn keep_mandate(
     connection: &mut PgConnection,
     gemeente: &GemeenteCode,
@@ -92,12 +104,15 @@ async fn keep_mandate(
         .transpose()
         .map_err(|error| HandlerError::Poison(error.to_string()))?;
     sqlx::query(
-        "INSERT INTO partner_mandates (gemeente, partner, mandate, ended_on) VALUES ($1, $2, $3, NULL)
-         ON CONFLICT (gemeente, partner) DO UPDATE SET mandate = EXCLUDED.mandate, ended_on = NULL",
+        "INSERT INTO partner_mandates (gemeente, partner, mandate, roles, ended_on)
+         VALUES ($1, $2, $3, $4, NULL)
+         ON CONFLICT (gemeente, partner)
+         DO UPDATE SET mandate = EXCLUDED.mandate, roles = EXCLUDED.roles, ended_on = NULL",
     )
     .bind(gemeente.as_str())
     .bind(enrolled.partner.as_str())
     .bind(mandate)
+    .bind(Json(&enrolled.roles))
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -169,4 +184,25 @@ pub async fn mandate_of(
     .fetch_optional(pool)
     .await?;
     Ok(row.and_then(|row| row.mandate).map(|Json(mandate)| mandate))
+}
+
+/// Whether `organisation` is enrolled in `gemeente` on `on` to take in applications on a family's
+/// behalf (the partner role `aanvragen_innemen`).
+pub async fn takes_applications(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+    organisation: &OrganisationId,
+    on: Date,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM partner_mandates
+                        WHERE gemeente = $1 AND partner = $2 AND roles @> $3
+                          AND (ended_on IS NULL OR ended_on >= $4))",
+    )
+    .bind(gemeente.as_str())
+    .bind(organisation.as_str())
+    .bind(Json([PartnerRole::TakeApplications]))
+    .bind(on)
+    .fetch_one(pool)
+    .await?)
 }

@@ -1,11 +1,11 @@
 //! Deciding on an application, the use-cases behind `/beoordeling`, `/toekenning`, `/afwijzing` and
-//! `/intrekking`. An assessment finds the regeling in force on the application date and, for a
-//! partner, its mandate; an assessment and a grant by hand read the earlier grants and commit under
-//! the gemeenten's grants lock ([`crate::grants`]), so budgets and "never funded twice" hold across
-//! applications.
+//! `/intrekking`. An assessment and a grant by hand find the regeling in force on the application
+//! date (an assessment by a partner also its mandate), read the earlier grants and commit under the
+//! regeling's gemeenten's grants lock ([`crate::grants`]), so budgets and "never funded twice" hold
+//! across applications.
 
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError, LoadError};
-use kindpakket_proto::regie::Mandate;
+use kindpakket_proto::regie::{Mandate, RegelingPublished};
 use kindpakket_proto::{GemeenteCode, OrganisationId};
 use sqlx::PgPool;
 use time::{Date, OffsetDateTime};
@@ -20,8 +20,9 @@ use crate::domain::application::{
 use crate::domain::eligibility::CustomDecision;
 use crate::grants;
 
-/// Why a decision was not taken. The first three are for the caller (Dutch, as they read it); a
-/// refusal of the aggregate keeps its own message; a technical failure is logged.
+/// Why a decision was not taken. The first three are for the caller (Dutch, as they read it, never
+/// echoing an id they sent); a refusal of the aggregate keeps its own message; a technical failure
+/// is logged.
 #[derive(Debug, thiserror::Error)]
 pub enum DecisionError {
     #[error("{partner} heeft in gemeente {gemeente} geen mandaat om over aanvragen te besluiten.")]
@@ -29,8 +30,8 @@ pub enum DecisionError {
         partner: OrganisationId,
         gemeente: GemeenteCode,
     },
-    #[error("Aanvraag '{0}' bestaat niet in deze gemeente.")]
-    UnknownApplication(Uuid),
+    #[error("Deze aanvraag bestaat niet in deze gemeente.")]
+    UnknownApplication,
     #[error("Er is in gemeente {gemeente} geen regeling van kracht op de aanvraagdatum {on}. Publiceer eerst de regeling voor dat jaar.")]
     NoRegelingInForce { gemeente: GemeenteCode, on: Date },
     #[error("{0}")]
@@ -74,19 +75,12 @@ impl Decisions<'_> {
         custom: Option<CustomDecision>,
         decided_on: Date,
     ) -> Result<(), DecisionError> {
-        let gemeente = self.gemeente();
         let mandate = self.mandate_of(acting).await?;
-        let submitted_on = self.submitted_on(application_id).await?;
-        let regeling = regeling_in_force(self.pool, gemeente, submitted_on)
-            .await?
-            .ok_or_else(|| DecisionError::NoRegelingInForce {
-                gemeente: gemeente.clone(),
-                on: submitted_on,
-            })?;
+        let regeling = self.regeling_for(application_id).await?;
         let (_lock, prior_grants) =
             grants::locked_prior_grants(self.pool, &regeling.gemeenten).await?;
         let command = ApplicationCommand::Assess(Assess {
-            gemeente: gemeente.clone(),
+            gemeente: self.gemeente().clone(),
             regeling: Box::new(regeling),
             custom,
             mandate,
@@ -96,17 +90,21 @@ impl Decisions<'_> {
         self.execute(application_id, command).await
     }
 
-    /// Grants what the regievoerder decides, outside an assessment.
+    /// Grants what the regievoerder chooses, by hand, through the regeling version in force on the
+    /// application date: its catalogue, who pays first, budgets and "never funded twice", under the
+    /// same lock as an assessment.
     pub async fn grant(
         &self,
         application_id: Uuid,
         entitlements: Vec<EntitlementToGrant>,
         decided_on: Date,
     ) -> Result<(), DecisionError> {
-        let gemeenten = [self.gemeente().clone()];
-        let (_lock, prior_grants) = grants::locked_prior_grants(self.pool, &gemeenten).await?;
+        let regeling = self.regeling_for(application_id).await?;
+        let (_lock, prior_grants) =
+            grants::locked_prior_grants(self.pool, &regeling.gemeenten).await?;
         let command = ApplicationCommand::Grant(Grant {
             gemeente: self.gemeente().clone(),
+            regeling: Box::new(regeling),
             entitlements,
             decided_on,
             prior_grants,
@@ -129,28 +127,18 @@ impl Decisions<'_> {
         self.execute(application_id, command).await
     }
 
-    /// Withdraws the application before a decision; a parent only their own household's.
+    /// Withdraws the application before a decision: the parent of its household, the organisation
+    /// that applied on the family's behalf, or the regievoerder (the application decides who).
     pub async fn withdraw(
         &self,
         acting: &Acting,
         application_id: Uuid,
         withdrawn_on: Date,
     ) -> Result<(), DecisionError> {
-        let application = self
-            .applications
-            .load(application_id)
-            .await
-            .map_err(|cause| DecisionError::Technical(anyhow::anyhow!(cause)))?;
-        let household = application
-            .submitted
-            .as_ref()
-            .map(|submitted| &submitted.household);
-        if !acting.acts_for(household) {
-            return Err(DecisionError::UnknownApplication(application_id));
-        }
         let command = ApplicationCommand::Withdraw(Withdraw {
             gemeente: self.gemeente().clone(),
             withdrawn_on,
+            by: acting.withdrawer(),
         });
         self.execute(application_id, command).await
     }
@@ -171,18 +159,31 @@ impl Decisions<'_> {
         }
     }
 
+    /// The regeling version in force in this gemeente on the date the application was submitted.
+    async fn regeling_for(&self, application_id: Uuid) -> Result<RegelingPublished, DecisionError> {
+        let gemeente = self.gemeente();
+        let submitted_on = self.submitted_on(application_id).await?;
+        regeling_in_force(self.pool, gemeente, submitted_on)
+            .await?
+            .ok_or_else(|| DecisionError::NoRegelingInForce {
+                gemeente: gemeente.clone(),
+                on: submitted_on,
+            })
+    }
+
     /// The date an application of this gemeente was submitted on: the regeling in force then decides.
     async fn submitted_on(&self, application_id: Uuid) -> Result<Date, DecisionError> {
-        let unknown = || DecisionError::UnknownApplication(application_id);
         let application = self
             .applications
             .load_in(self.gemeente(), application_id)
             .await
             .map_err(|error| match error {
-                LoadError::NotFound(_) => unknown(),
+                LoadError::NotFound(_) => DecisionError::UnknownApplication,
                 LoadError::Technical(cause) => DecisionError::Technical(anyhow::anyhow!(cause)),
             })?;
-        let submitted = application.submitted.ok_or_else(unknown)?;
+        let submitted = application
+            .submitted
+            .ok_or(DecisionError::UnknownApplication)?;
         Ok(submitted.submitted_on)
     }
 

@@ -10,7 +10,7 @@ use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
 
 use crate::config::ApplicationConfig;
-use crate::consume::{RegelingenHandler, REGELINGEN_MIGRATION};
+use crate::consume::{RegelingenHandler, PARTNER_ROLES_MIGRATION, REGELINGEN_MIGRATION};
 use crate::vault::retention::{self, RetentionPeriods};
 use crate::vault::Vault;
 use crate::{http, publish};
@@ -30,6 +30,7 @@ pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyho
             EVENT_STORE_MIGRATION,
             CONSUMER_MIGRATION,
             REGELINGEN_MIGRATION,
+            PARTNER_ROLES_MIGRATION,
         ],
     )
     .await?;

@@ -126,6 +126,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
     (
         ServiceName::Application,
         "POST",
+        "/api/v1/gemeenten/{gemeente}/personen/{id}/rectificatie",
+        &[RE],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
         "/api/v1/gemeenten/{gemeente}/bewaartermijnen",
         &[RE],
     ),

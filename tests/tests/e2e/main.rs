@@ -12,6 +12,8 @@
 //! - [`security_provision`]: the provision service closed to other organisations: partners' own ids,
 //!   no browsing of vouchers, pass codes never in a URL or log, no year end in the future, refusals
 //!   that repeat nothing the caller sent;
+//! - [`security_application`]: attacks on the application service (the vault as an oracle, other
+//!   organisations' applications, grants by hand around the regeling, retention in the future);
 //! - [`transport`]: TLS and per-service users for Postgres and NATS;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
@@ -38,6 +40,7 @@ mod poison;
 mod privacy;
 mod relay;
 mod resilience;
+mod security_application;
 mod security_platform;
 mod security_provision;
 mod settlement;

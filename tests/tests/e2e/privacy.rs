@@ -34,7 +34,12 @@ const SECRETS: [&str; 8] = [
 
 async fn register(kindpakket: &Kindpakket, body: Value) -> Uuid {
     let created = kindpakket
-        .post(&kindpakket.application_url(G, "personen"), REGIE, &body)
+        .post_for_purpose(
+            &kindpakket.application_url(G, "personen"),
+            REGIE,
+            "aanvraag Kindpakket",
+            &body,
+        )
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
@@ -118,9 +123,10 @@ async fn personal_data_stays_in_the_vault_is_forgotten_on_request_and_every_acce
 
     // A BSN that fails the 11-proef is refused, and nothing of the person is kept.
     let refused = kindpakket
-        .post(
+        .post_for_purpose(
             &kindpakket.application_url(G, "personen"),
             REGIE,
+            "aanvraag Kindpakket",
             &json!({"soort": "ouder", "bsn": "111222336", "naam": "Fatima El Amrani"}),
         )
         .await
@@ -380,23 +386,29 @@ async fn personal_data_stays_in_the_vault_is_forgotten_on_request_and_every_acce
         (Some("verbroken"), Some(2))
     );
 
-    // Retention: moved seven years ahead, the child's record is forgotten by itself.
+    // Retention: nothing is due today; with the child's record seven years old (its registration
+    // moved back, as a peildatum in the future is refused), it is forgotten by itself.
     let kept = kindpakket
         .post(
             &kindpakket.application_url(G, "bewaartermijnen"),
             REGIE,
-            &json!({"peildatum": "2027-01-01"}),
+            &json!({}),
         )
         .await
         .unwrap()
         .expect(StatusCode::OK)
         .unwrap();
-    assert_eq!(kept["verwijderd"], 0, "nothing is due after a few months");
+    assert_eq!(kept["verwijderd"], 0, "nothing is due yet");
+    sqlx::query("UPDATE persons SET created_on = created_on - 2556 WHERE person_id = $1")
+        .bind(child)
+        .execute(&vault)
+        .await
+        .unwrap();
     let later = kindpakket
         .post(
             &kindpakket.application_url(G, "bewaartermijnen"),
             REGIE,
-            &json!({"peildatum": "2034-01-01"}),
+            &json!({}),
         )
         .await
         .unwrap()

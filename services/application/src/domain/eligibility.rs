@@ -1,6 +1,9 @@
 //! Eligibility: an application assessed against the regeling version in force, per child and
 //! provision, with the reason in plain Dutch (B1) so that the decision can be explained to the family
 //! and reproduced from the events (the assessment records the regeling version and every outcome).
+//! A grant by hand ([`grant_by_hand`]) takes the same path: the regeling version in force, its
+//! catalogue, who pays first and "never funded twice", with the amounts the regievoerder chose
+//! recorded as outcomes marked [`GRANTED_BY_HAND`].
 //! Pure: no I/O, no clock.
 
 use kindpakket_proto::application::{
@@ -10,6 +13,8 @@ use kindpakket_proto::regie::{
     split_funding, CoFinancing, Funder, IncomeThreshold, Provision, RegelingPublished,
     SpecificGroup,
 };
+use std::collections::HashSet;
+
 use kindpakket_proto::{Cents, ChildRef, Period, ProvisionCode};
 use time::Date;
 use uuid::Uuid;
@@ -57,6 +62,165 @@ pub enum AssessmentError {
     MissingMotivation,
     #[error("Maatwerk noemt een kind of voorziening die niet in de aanvraag staat.")]
     CustomGrantOutsideApplication,
+    #[error("Een toekenning bevat ten minste één recht.")]
+    NoEntitlements,
+    #[error("Recht {0}: dit kind staat niet in de aanvraag.")]
+    UnknownChild(usize),
+    #[error(
+        "Recht {0}: deze voorziening staat niet in de regeling die op de aanvraagdatum geldt."
+    )]
+    NotInRegeling(usize),
+    #[error("Recht {0}: deze voorziening is niet aangevraagd.")]
+    NotRequested(usize),
+    #[error("Recht {0}: het bedrag moet groter zijn dan 0 cent.")]
+    InvalidAmount(usize),
+    #[error("Recht {0}: deze voorziening is een aantal (strippen); het bedrag moet een geheel aantal keer de waarde van één strip zijn.")]
+    NotWholeUnits(usize),
+    #[error("Recht {0}: hetzelfde kind krijgt deze voorziening al eerder in deze toekenning.")]
+    DuplicateEntitlement(usize),
+    #[error("Recht {0}: dit kind heeft deze voorziening voor deze periode al gekregen; dezelfde kosten worden niet twee keer vergoed.")]
+    AlreadyGranted(usize),
+    #[error("Recht {0}: geen financier van deze voorziening heeft nog budget voor dit bedrag.")]
+    NoBudgetRoom(usize),
+}
+
+impl AssessmentError {
+    /// Whether the refusal follows from earlier decisions (funded before, budget spent) rather than
+    /// from what was asked.
+    pub fn conflicts_with_earlier_grants(&self) -> bool {
+        matches!(
+            self,
+            AssessmentError::AlreadyGranted(_) | AssessmentError::NoBudgetRoom(_)
+        )
+    }
+}
+
+/// The reason code of an outcome the regievoerder granted by hand.
+pub const GRANTED_BY_HAND: &str = "granted_by_hand";
+
+/// One entitlement the regievoerder grants by hand: a child, a provision and the amount chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandGrant {
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub amount_cents: Cents,
+}
+
+/// Whether an assessment records a decision given by hand ([`grant_by_hand`]).
+pub fn given_by_hand(assessment: &Assessment) -> bool {
+    !assessment.outcomes.is_empty()
+        && assessment
+            .outcomes
+            .iter()
+            .all(|outcome| outcome.reason == GRANTED_BY_HAND)
+}
+
+/// The choices a decision by hand recorded, in their order: with the regeling version, the
+/// application and the earlier grants they reproduce it through [`grant_by_hand`].
+pub fn hand_grants_of(assessment: &Assessment) -> Vec<HandGrant> {
+    assessment
+        .outcomes
+        .iter()
+        .map(|outcome| HandGrant {
+            child: outcome.child,
+            provision: outcome.provision.clone(),
+            amount_cents: outcome.amount_cents,
+        })
+        .collect()
+}
+
+/// A decision the regievoerder gives by hand, taken through the same path as an assessment: the
+/// regeling version must be in force on the application date, every provision must be in its
+/// catalogue (and asked for, unless the whole package was), every child in the application, every
+/// amount above zero (in whole units for a count); then who pays is decided as for an assessment
+/// (the first funder with budget room) and nothing is funded twice. Any chosen entitlement that
+/// cannot be funded refuses the whole decision: a grant by hand is all or nothing.
+pub fn grant_by_hand(
+    regeling: &RegelingPublished,
+    application: &ApplicationSubmitted,
+    chosen: &[HandGrant],
+    prior_grants: &[PriorGrant],
+) -> Result<Assessment, AssessmentError> {
+    let on = application.submitted_on;
+    if on < regeling.valid_from || on > regeling.valid_until {
+        return Err(AssessmentError::RegelingNotInForce(on));
+    }
+    if chosen.is_empty() {
+        return Err(AssessmentError::NoEntitlements);
+    }
+    let mut seen = HashSet::new();
+    let mut outcomes = Vec::with_capacity(chosen.len());
+    for (index, grant) in chosen.iter().enumerate() {
+        let number = index + 1;
+        if !application
+            .children
+            .iter()
+            .any(|child| child.child == grant.child)
+        {
+            return Err(AssessmentError::UnknownChild(number));
+        }
+        let provision = regeling
+            .provisions
+            .iter()
+            .find(|provision| provision.code == grant.provision)
+            .ok_or(AssessmentError::NotInRegeling(number))?;
+        let whole_package = application.requested_provisions.is_empty();
+        if !whole_package && !application.requested_provisions.contains(&grant.provision) {
+            return Err(AssessmentError::NotRequested(number));
+        }
+        if !grant.amount_cents.is_positive() {
+            return Err(AssessmentError::InvalidAmount(number));
+        }
+        if let Some(unit) = provision
+            .unit_value_cents()
+            .filter(|unit| unit.is_positive())
+        {
+            if grant.amount_cents.get() % unit.get() != 0 {
+                return Err(AssessmentError::NotWholeUnits(number));
+            }
+        }
+        if !seen.insert((grant.child, grant.provision.clone())) {
+            return Err(AssessmentError::DuplicateEntitlement(number));
+        }
+        outcomes.push(Outcome {
+            child: grant.child,
+            provision: provision.code.clone(),
+            granted: true,
+            share_percent: share_of(grant.amount_cents, provision.value_cents),
+            amount_cents: grant.amount_cents,
+            reason: GRANTED_BY_HAND.to_owned(),
+            explanation: format!(
+                "Een medewerker van de gemeente heeft besloten dat u {} krijgt: {}.",
+                provision.name,
+                euro(grant.amount_cents)
+            ),
+            funder: None,
+        });
+    }
+    fund(regeling, application, &mut outcomes, prior_grants);
+    if let Some(index) = outcomes.iter().position(|outcome| !outcome.granted) {
+        let number = index + 1;
+        return Err(if outcomes[index].reason == "already_granted" {
+            AssessmentError::AlreadyGranted(number)
+        } else {
+            AssessmentError::NoBudgetRoom(number)
+        });
+    }
+    Ok(Assessment {
+        regeling_id: regeling.regeling_id,
+        income_percent: application.income_percent,
+        outcomes,
+        custom_motivation: None,
+    })
+}
+
+/// The share of a provision's value an amount is, in whole percents, at most 100.
+fn share_of(amount: Cents, value: Cents) -> u8 {
+    if !value.is_positive() {
+        return 100;
+    }
+    let percent = (i128::from(amount.get()) * 100 / i128::from(value.get())).clamp(0, 100);
+    u8::try_from(percent).unwrap_or(100)
 }
 
 /// Assesses every requested provision (all of them for the whole package) for every child.
@@ -971,5 +1135,152 @@ mod tests {
             error.to_string(),
             "De voorziening 'verjaardagsbox' is voor kinderen van 4 tot en met 12 jaar; geen kind in deze aanvraag is zo oud."
         );
+    }
+
+    fn by_hand(child_number: u128, code: &str, amount_cents: i64) -> HandGrant {
+        HandGrant {
+            child: ChildRef(Uuid::from_u128(child_number)),
+            provision: ProvisionCode::parse(code).unwrap(),
+            amount_cents: Cents(amount_cents),
+        }
+    }
+
+    #[test]
+    fn a_grant_by_hand_is_funded_as_an_assessment_is_and_records_the_amounts_chosen() {
+        use kindpakket_proto::regie::{Budget, FundingSource};
+        let jeugdfonds = funder("jeugdfonds-sport-cultuur", FundingSource::ExternalFunds);
+        let gemeente = funder("gemeente-maastricht", FundingSource::Municipal);
+        let mut funded = sport();
+        funded.funders = vec![jeugdfonds.clone(), gemeente.clone()];
+        let mut regeling = regeling(percent(120), vec![funded]);
+        regeling.budgets = vec![Budget {
+            provision: Some(sport().code),
+            provision_type: None,
+            source: FundingSource::ExternalFunds,
+            amount_cents: Cents(40_000),
+        }];
+        // Above the threshold: the rules grant nothing, the regievoerder grants by hand.
+        let family = application(200, vec![child(1, 9, None), child(2, 11, None)], &[]);
+        let chosen = [
+            by_hand(1, "sportcontributie", 20_000),
+            by_hand(2, "sportcontributie", 30_000),
+        ];
+        let assessment = grant_by_hand(&regeling, &family, &chosen, &[]).unwrap();
+        assert!(given_by_hand(&assessment), "{assessment:?}");
+        assert_eq!(assessment.regeling_id, regeling.regeling_id);
+        assert_eq!(assessment.outcomes[0].amount_cents, Cents(20_000));
+        assert_eq!(assessment.outcomes[0].share_percent, 66);
+        assert_eq!(assessment.outcomes[0].funder, Some(jeugdfonds));
+        assert_eq!(
+            assessment.outcomes[1].funder,
+            Some(gemeente),
+            "the fund has €200 left, not €300: the next funder pays"
+        );
+        assert_eq!(hand_grants_of(&assessment), chosen);
+        assert_eq!(
+            grant_by_hand(&regeling, &family, &hand_grants_of(&assessment), &[]),
+            Ok(assessment),
+            "reproduced from what the decision recorded"
+        );
+        assert!(!given_by_hand(
+            &assess(&regeling, &family, None, &[]).unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_grant_by_hand_outside_the_catalogue_the_budgets_or_twice_is_refused_as_a_whole() {
+        use kindpakket_proto::regie::{Budget, FundingSource};
+        let gemeente = funder("gemeente-maastricht", FundingSource::Municipal);
+        let mut funded = sport();
+        funded.funders = vec![gemeente.clone()];
+        let mut regeling = regeling(percent(120), vec![funded]);
+        let family = application(100, vec![child(1, 9, None)], &["sportcontributie"]);
+        let refused = |chosen: &[HandGrant], prior: &[PriorGrant], regeling: &RegelingPublished| {
+            grant_by_hand(regeling, &family, chosen, prior).unwrap_err()
+        };
+        assert_eq!(
+            refused(&[], &[], &regeling),
+            AssessmentError::NoEntitlements
+        );
+        assert_eq!(
+            refused(&[by_hand(1, "zwemles", 100)], &[], &regeling),
+            AssessmentError::NotInRegeling(1)
+        );
+        assert_eq!(
+            refused(&[by_hand(2, "sportcontributie", 100)], &[], &regeling),
+            AssessmentError::UnknownChild(1)
+        );
+        assert_eq!(
+            refused(&[by_hand(1, "sportcontributie", 0)], &[], &regeling),
+            AssessmentError::InvalidAmount(1)
+        );
+        assert_eq!(
+            refused(
+                &[
+                    by_hand(1, "sportcontributie", 100),
+                    by_hand(1, "sportcontributie", 200)
+                ],
+                &[],
+                &regeling
+            ),
+            AssessmentError::DuplicateEntitlement(2)
+        );
+        assert_eq!(
+            refused(
+                &[by_hand(1, "sportcontributie", 100)],
+                &[prior(5, 1, 2026, None)],
+                &regeling
+            ),
+            AssessmentError::AlreadyGranted(1)
+        );
+        regeling.budgets = vec![Budget {
+            provision: None,
+            provision_type: Some(kindpakket_proto::regie::ProvisionType::Participation),
+            source: FundingSource::Municipal,
+            amount_cents: Cents(40_000),
+        }];
+        let spent = [prior(5, 90, 2026, Some(gemeente))];
+        assert_eq!(
+            refused(&[by_hand(1, "sportcontributie", 10_001)], &spent, &regeling),
+            AssessmentError::NoBudgetRoom(1)
+        );
+        assert!(grant_by_hand(
+            &regeling,
+            &family,
+            &[by_hand(1, "sportcontributie", 10_000)],
+            &spent
+        )
+        .is_ok());
+        let mut strippenkaart = provision("strippenkaart", "Strippenkaart", (0, 17), 20_000);
+        strippenkaart.units = Some(10);
+        let regeling = self::regeling(percent(120), vec![strippenkaart]);
+        let whole = application(100, vec![child(1, 9, None)], &[]);
+        assert_eq!(
+            grant_by_hand(
+                &regeling,
+                &whole,
+                &[by_hand(1, "strippenkaart", 3_000)],
+                &[]
+            ),
+            Err(AssessmentError::NotWholeUnits(1))
+        );
+        assert!(grant_by_hand(
+            &regeling,
+            &whole,
+            &[by_hand(1, "strippenkaart", 4_000)],
+            &[]
+        )
+        .is_ok());
+        for error in [
+            AssessmentError::NotInRegeling(1),
+            AssessmentError::UnknownChild(1),
+            AssessmentError::AlreadyGranted(1),
+        ] {
+            let message = error.to_string();
+            assert!(
+                !message.contains("zwemles") && !message.contains("sportcontributie"),
+                "{message}"
+            );
+        }
     }
 }

@@ -21,10 +21,9 @@ use uuid::Uuid;
 use super::{AppState, ApplicationReaders, Assessors, Regie, Submitters};
 use crate::access::{self, Acting};
 use crate::decisions::DecisionError;
-use crate::domain::application::{
-    Application, ApplicationCommand, EntitlementToGrant, Status, Submit,
-};
-use crate::domain::eligibility::CustomDecision;
+use crate::domain::application::{Application, EntitlementToGrant, Status};
+use crate::domain::eligibility::{self, CustomDecision};
+use crate::intake::{self, IntakeError};
 
 /// An application. Children and household appear by pseudonymous reference only: never send a
 /// name, BSN or address, nor income documents.
@@ -33,7 +32,9 @@ use crate::domain::eligibility::CustomDecision;
 pub struct SubmitRequest {
     #[serde(rename = "kanaal")]
     pub channel: ChannelDto,
-    /// The organisation applying on the family's behalf, if any.
+    /// The organisation applying on the family's behalf: for a partner or signaller its own
+    /// organisation (filled in when left out; another is refused), which must be enrolled in the
+    /// gemeente to take in applications (`aanvragen_innemen`). A parent leaves it out.
     #[serde(rename = "namens", default)]
     pub on_behalf_of: Option<OrganisationId>,
     #[serde(rename = "huishouden")]
@@ -127,6 +128,8 @@ pub struct CustomGrantDto {
     pub provision: ProvisionCode,
 }
 
+/// A grant by hand: the amounts the regievoerder chooses, through the regeling version in force on
+/// the application date (its catalogue, funders and budgets, never the same cost twice).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
@@ -147,12 +150,14 @@ pub struct EntitlementDto {
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]
     pub amount_cents: Cents,
-    #[serde(rename = "geldigVanaf")]
-    #[schemars(with = "DateSchema")]
-    pub valid_from: Date,
-    #[serde(rename = "geldigTot")]
-    #[schemars(with = "DateSchema")]
-    pub valid_until: Date,
+    /// First day; the regeling's first day when left out. Within the regeling's period.
+    #[serde(rename = "geldigVanaf", default)]
+    #[schemars(with = "Option<DateSchema>")]
+    pub valid_from: Option<Date>,
+    /// Last day; the regeling's last day when left out. Within the regeling's period.
+    #[serde(rename = "geldigTot", default)]
+    #[schemars(with = "Option<DateSchema>")]
+    pub valid_until: Option<Date>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -271,6 +276,10 @@ pub struct EntitlementView {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AssessmentView {
     pub regeling: Uuid,
+    /// Whether the regievoerder granted by hand (`/toekenning`): the amounts are its choice, each
+    /// outcome's reason is `granted_by_hand`.
+    #[serde(rename = "handmatig")]
+    pub by_hand: bool,
     #[serde(rename = "inkomenPercentage")]
     pub income_percent: u16,
     #[serde(rename = "maatwerkMotivatie")]
@@ -350,6 +359,7 @@ impl From<Assessment> for AssessmentView {
     fn from(assessment: Assessment) -> Self {
         AssessmentView {
             regeling: assessment.regeling_id,
+            by_hand: eligibility::given_by_hand(&assessment),
             income_percent: assessment.income_percent,
             custom_motivation: assessment.custom_motivation,
             outcomes: assessment.outcomes.into_iter().map(Into::into).collect(),
@@ -404,10 +414,20 @@ impl From<DecisionError> for ApiError {
     fn from(error: DecisionError) -> Self {
         match error {
             DecisionError::NoMandate { .. } => ApiError::forbidden(error.to_string()),
-            DecisionError::UnknownApplication(_) => ApiError::not_found(error.to_string()),
+            DecisionError::UnknownApplication => ApiError::not_found(error.to_string()),
             DecisionError::NoRegelingInForce { .. } => ApiError::unprocessable(error.to_string()),
             DecisionError::Refused(refused) => refused.into(),
             DecisionError::Technical(cause) => ApiError::internal(format!("{cause:#}")),
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(error: IntakeError) -> Self {
+        match error {
+            IntakeError::Refused(refusal) => refused(&refusal),
+            IntakeError::Rejected(rejected) => rejected.into(),
+            IntakeError::Technical(cause) => ApiError::internal(format!("{cause:#}")),
         }
     }
 }
@@ -416,22 +436,24 @@ fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-/// Who calls, as far as applications care.
+/// Who calls, as far as applications care. A role none of these endpoints admits acts as a parent
+/// without a household: for nobody.
 fn acting(caller: &Caller) -> Acting {
+    let organisation = caller.actor.organisation.clone();
     match caller.actor.role {
+        Role::Regievoerder => Acting::Gemeente,
+        Role::Partner => Acting::Partner { organisation },
+        Role::Signaller => Acting::Signaller { organisation },
         Role::Applicant => Acting::Parent {
             household: caller.household,
         },
-        Role::Partner => Acting::Partner {
-            organisation: caller.actor.organisation.clone(),
-        },
-        _ => Acting::Other,
+        Role::OverlegViewer | Role::Auditor | Role::System => Acting::Parent { household: None },
     }
 }
 
 /// What a caller who may not see an application is told: the same as for one that does not exist.
-fn unknown(application_id: Uuid) -> ApiError {
-    DecisionError::UnknownApplication(application_id).into()
+fn unknown() -> ApiError {
+    DecisionError::UnknownApplication.into()
 }
 
 /// The application of `gemeente`, or the same 404 as for one that does not exist.
@@ -442,7 +464,7 @@ async fn load(
 ) -> Result<Application, ApiError> {
     match state.applications.load_in(gemeente, application_id).await {
         Ok(application) => Ok(application),
-        Err(LoadError::NotFound(_)) => Err(unknown(application_id)),
+        Err(LoadError::NotFound(_)) => Err(unknown()),
         Err(error) => Err(error.into()),
     }
 }
@@ -456,7 +478,7 @@ async fn as_it_stands(
     let application = load(state, gemeente, application_id).await?;
     ApplicationView::of(gemeente.clone(), application)
         .map(Json)
-        .ok_or_else(|| unknown(application_id))
+        .ok_or_else(unknown)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
@@ -466,9 +488,6 @@ pub async fn submit(
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<Created<ApplicationCreated>, ApiError> {
     let gemeente = &caller.gemeente;
-    acting(&caller)
-        .may_apply_for(&request.household)
-        .map_err(|refusal| refused(&refusal))?;
     let application_id = Uuid::new_v4();
     let application = ApplicationSubmitted {
         application_id,
@@ -492,14 +511,14 @@ pub async fn submit(
         adults: request.adults,
         money_left_cents: request.money_left_cents,
     };
-    let command = ApplicationCommand::Submit(Submit {
-        gemeente: gemeente.clone(),
+    intake::submit(
+        &state.applications,
+        &state.pool,
+        &caller.command_context(gemeente),
+        &acting(&caller),
         application,
-    });
-    state
-        .applications
-        .execute(application_id, command, &caller.command_context(gemeente))
-        .await?;
+    )
+    .await?;
     Ok(Created::at(
         format!("/api/v1/gemeenten/{gemeente}/aanvragen/{application_id}"),
         ApplicationCreated { id: application_id },
@@ -518,11 +537,11 @@ pub async fn get_application(
         .await
         .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
     if !visible {
-        return Err(unknown(id));
+        return Err(unknown());
     }
     ApplicationView::of(gemeente.clone(), application)
         .map(Json)
-        .ok_or_else(|| unknown(id))
+        .ok_or_else(unknown)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
@@ -719,6 +738,7 @@ mod tests {
                 }],
                 "beoordeling": {
                     "regeling": Uuid::from_u128(2026),
+                    "handmatig": false,
                     "inkomenPercentage": 115,
                     "maatwerkMotivatie": null,
                     "uitkomsten": [{
@@ -794,9 +814,16 @@ mod tests {
                 household: Some(Uuid::from_u128(6))
             }
         );
-        for role in [Role::Regievoerder, Role::Signaller] {
-            caller.actor.role = role;
-            assert_eq!(acting(&caller), Acting::Other);
-        }
+        caller.actor.role = Role::Regievoerder;
+        assert_eq!(acting(&caller), Acting::Gemeente);
+        caller.actor.role = Role::Signaller;
+        assert_eq!(
+            acting(&caller),
+            Acting::Signaller {
+                organisation: OrganisationId::parse("leergeld-den-haag").unwrap()
+            }
+        );
+        caller.actor.role = Role::Auditor;
+        assert_eq!(acting(&caller), Acting::Parent { household: None });
     }
 }

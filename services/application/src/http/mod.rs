@@ -41,7 +41,9 @@ impl AppState {
 }
 
 roles!(
-    /// Who applies, and withdraws: parents, partners and signallers on a family's behalf, the loket.
+    /// Who applies, and withdraws: parents for their own household, partners and signallers on a
+    /// family's behalf as themselves, the loket. Who may withdraw which application, the
+    /// application itself decides.
     pub Submitters = [Applicant, Partner, Signaller, Regievoerder]
 );
 
@@ -61,7 +63,8 @@ roles!(
 );
 
 roles!(
-    /// Who keeps a person in the vault: the gemeente, and a parent entering their own household.
+    /// Who keeps a person in the vault: the gemeente, and a parent entering the people of the
+    /// household their login names.
     pub PersonWriters = [Regievoerder, Applicant]
 );
 
@@ -79,7 +82,9 @@ pub fn routes() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen",
-            post_with(applications::submit, |op| op.summary("Een aanvraag indienen")),
+            post_with(applications::submit, |op| {
+                op.summary("Een aanvraag indienen: een ouder voor het eigen huishouden, een partner of signaleerder namens de eigen organisatie (ingeschreven voor aanvragen_innemen)")
+            }),
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
@@ -95,7 +100,9 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/toekenning",
-            post_with(applications::grant, |op| op.summary("Een aanvraag toekennen")),
+            post_with(applications::grant, |op| {
+                op.summary("Een aanvraag met de hand toekennen (gekozen bedragen), volgens de regeling van kracht: catalogus, financiers, budgetten, nooit twee keer")
+            }),
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/afwijzing",
@@ -103,18 +110,26 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/aanvragen/{id}/intrekking",
-            post_with(applications::withdraw, |op| op.summary("Een aanvraag intrekken")),
+            post_with(applications::withdraw, |op| {
+                op.summary("Een aanvraag intrekken: de ouder van het huishouden, de organisatie die haar indiende, of de gemeente")
+            }),
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/personen",
             post_with(persons::register, |op| {
-                op.summary("Persoonsgegevens in de kluis bewaren en een pseudoniem krijgen (alleen de gemeente)")
+                op.summary("Persoonsgegevens in de kluis bewaren en een pseudoniem krijgen: een ouder voor het eigen huishouden, de gemeente met X-Doel; bewaarde gegevens worden nooit overschreven")
             }),
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/personen/{id}",
             get_with(persons::read, |op| {
-                op.summary("Persoonsgegevens lezen, met het doel in de kopregel X-Doel")
+                op.summary("Persoonsgegevens lezen, met het doel in de kopregel X-Doel, met wie ze registreerde en mogelijke dubbelen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/personen/{id}/rectificatie",
+            post_with(persons::rectify, |op| {
+                op.summary("Persoonsgegevens corrigeren (rectificatie), met het doel in X-Doel; de vorige versie blijft versleuteld bewaard")
             }),
         )
         .api_route(
@@ -126,7 +141,7 @@ pub fn routes() -> ApiRouter<AppState> {
         .api_route(
             "/api/v1/gemeenten/{gemeente}/bewaartermijnen",
             post_with(persons::retention, |op| {
-                op.summary("Bewaartermijnen toepassen op een peildatum")
+                op.summary("Bewaartermijnen toepassen op een peildatum (vandaag of eerder, nooit in de toekomst)")
             }),
         )
         .api_route(
@@ -155,7 +170,7 @@ mod tests {
         let regie = json!(["regievoerder"]);
         assert_eq!(
             document.paths.as_ref().map_or(0, |paths| paths.paths.len()),
-            11
+            12
         );
         assert_eq!(roles("/aanvragen", "post"), submitters);
         assert_eq!(
@@ -175,6 +190,7 @@ mod tests {
         );
         assert_eq!(roles("/personen/{id}", "get"), regie);
         assert_eq!(roles("/personen/{id}/verwijdering", "post"), regie);
+        assert_eq!(roles("/personen/{id}/rectificatie", "post"), regie);
         assert_eq!(roles("/bewaartermijnen", "post"), regie);
         assert_eq!(roles("/auditlog", "get"), json!(["auditor"]));
         let read = &json["paths"]["/api/v1/gemeenten/{gemeente}/personen/{id}"]["get"];

@@ -1,7 +1,8 @@
-//! The personal data vault's API: the gemeente keeps a person (a parent may enter their own
-//! household) and gets their pseudonymous reference, reads them back for a stated purpose
-//! (`X-Doel`), forgets them, applies the retention periods; the auditor reads the hash-chained audit
-//! log. The use-cases are [`crate::vault::persons`] and [`crate::vault::retention`].
+//! The personal data vault's API: the gemeente keeps a person (a parent enters the people of the
+//! household their login names) and gets their pseudonymous reference; the regievoerder reads them
+//! back, registers and corrects (rectification) for a stated purpose (`X-Doel`), forgets them and
+//! applies the retention periods; the auditor reads the hash-chained audit log. The use-cases are
+//! [`crate::vault::persons`] and [`crate::vault::retention`].
 
 use aide::generate::GenContext;
 use aide::openapi::{
@@ -17,6 +18,7 @@ use axum::Json;
 use indexmap::IndexMap;
 use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, InGemeente};
 use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -24,8 +26,9 @@ use uuid::Uuid;
 
 use super::{AppState, Auditors, PersonWriters, Regie};
 use crate::vault::audit::{self, Actor};
-use crate::vault::persons::{self, Registration, VaultError};
-use crate::vault::{retention, Person, PersonalData};
+use crate::vault::persons::{self, Registrant, Registration, VaultError};
+use crate::vault::retention::{self, RetentionError};
+use crate::vault::{Correction, PersonState, PersonalData};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +68,25 @@ impl PersonKindDto {
     }
 }
 
+/// Corrected data of a person (rectification): they replace the current version as a whole; the
+/// earlier version is kept, sealed, and read by nobody. The BSN is not corrected: a wrong BSN is
+/// another person (register them, and forget this one).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RectificationRequest {
+    #[serde(rename = "naam")]
+    pub name: String,
+    #[serde(rename = "adres", default)]
+    pub address: Option<String>,
+    #[serde(rename = "geboortedatum", default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub iban: Option<String>,
+    /// What the income evidence is (e.g. "loonstrook juni 2026"), never the document itself.
+    #[serde(rename = "inkomensbewijs", default)]
+    pub income_evidence: Option<String>,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErasureRequest {
@@ -96,7 +118,8 @@ pub struct PersonRegistered {
     pub kind: PersonKindDto,
 }
 
-/// A person as the vault answers: present with their data, or forgotten.
+/// A person as the vault answers the regievoerder: present with their data (the current version),
+/// or forgotten; who registered them and which records may be the same person.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(tag = "status")]
 pub enum PersonView {
@@ -107,12 +130,30 @@ pub enum PersonView {
         soort: String,
         /// Why they were forgotten.
         reden: String,
+        /// The household of the parent who registered them, if a parent did.
+        huishouden: Option<Uuid>,
+        /// The record the vault already kept under the same BSN when a household registered them.
+        #[serde(rename = "mogelijkDubbelVan")]
+        mogelijk_dubbel_van: Option<Uuid>,
+        /// Records households registered later under the same BSN.
+        #[serde(rename = "mogelijkeDubbelen")]
+        mogelijke_dubbelen: Vec<Uuid>,
     },
     #[serde(rename = "aanwezig")]
     Present {
         id: Uuid,
         /// `kind` or `ouder`.
         soort: String,
+        /// The household of the parent who registered them, if a parent did.
+        huishouden: Option<Uuid>,
+        /// The record the vault already kept under the same BSN when a household registered them.
+        #[serde(rename = "mogelijkDubbelVan")]
+        mogelijk_dubbel_van: Option<Uuid>,
+        /// Records households registered later under the same BSN.
+        #[serde(rename = "mogelijkeDubbelen")]
+        mogelijke_dubbelen: Vec<Uuid>,
+        /// The version of the data: 1, and one more for every rectification.
+        versie: i32,
         bsn: String,
         naam: String,
         adres: Option<String>,
@@ -127,6 +168,23 @@ pub enum PersonView {
 pub enum ErasedStatus {
     #[serde(rename = "verwijderd")]
     Erased,
+}
+
+/// What became of a person's data.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum RectifiedStatus {
+    #[serde(rename = "gerectificeerd")]
+    Rectified,
+}
+
+/// A person's data were corrected: the corrected data are version `versie`, the earlier version is
+/// kept, sealed under the person's key.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PersonRectified {
+    pub id: Uuid,
+    pub status: RectifiedStatus,
+    #[serde(rename = "versie")]
+    pub version: i32,
 }
 
 /// A person was forgotten: their key is destroyed.
@@ -168,8 +226,9 @@ pub struct AuditLogView {
     pub rows: Vec<audit::Row>,
 }
 
-/// `201 Created` for a person new to the vault, `200 OK` for one it knew (their data replaced); the
-/// body is the same.
+/// `201 Created` for a person new to the vault, and always for a parent (whatever the vault knew);
+/// `200 OK` for the regievoerder when the vault knew the BSN (nothing replaced). The body is the
+/// same.
 #[derive(Debug)]
 pub struct Registered<T> {
     pub created: bool,
@@ -208,11 +267,13 @@ impl<T: JsonSchema> OperationOutput for Registered<T> {
         vec![
             (
                 Some(DocumentedStatus::Code(201)),
-                described("Bewaard: een nieuwe persoon"),
+                described("Bewaard; een ouder krijgt altijd dit antwoord"),
             ),
             (
                 Some(DocumentedStatus::Code(200)),
-                described("Bijgewerkt: deze persoon was al bekend"),
+                described(
+                    "Alleen voor de gemeente: deze persoon was al bekend; er is niets gewijzigd",
+                ),
             ),
         ]
     }
@@ -256,7 +317,7 @@ impl OperationInput for Purpose {
             parameter_data: ParameterData {
                 name: "X-Doel".to_owned(),
                 description: Some(
-                    "Waarvoor u de persoonsgegevens nodig hebt (doelbinding); verplicht bij lezen, vastgelegd in het auditlog.".to_owned(),
+                    "Waarvoor u de persoonsgegevens nodig hebt (doelbinding); verplicht voor de gemeente bij lezen, registreren en rectificeren, vastgelegd in het auditlog.".to_owned(),
                 ),
                 required: false,
                 format: ParameterSchemaOrContent::Schema(SchemaObject {
@@ -313,7 +374,9 @@ impl From<VaultError> for ApiError {
             VaultError::InvalidBsn | VaultError::MissingName | VaultError::MissingReason => {
                 ApiError::unprocessable(error.to_string())
             }
-            VaultError::Unknown(_) => ApiError::not_found(error.to_string()),
+            VaultError::NoHousehold => ApiError::forbidden(error.to_string()),
+            VaultError::Unknown => ApiError::not_found(error.to_string()),
+            VaultError::Erased => ApiError::conflict(error.to_string()),
             VaultError::Technical(cause) => ApiError::internal(format!("{cause:#}")),
         }
     }
@@ -324,10 +387,21 @@ pub async fn register(
     State(state): State<AppState>,
     caller: InGemeente<PersonWriters>,
     Origin(origin): Origin,
-    Purpose(purpose): Purpose,
+    purpose: Purpose,
     ApiJson(request): ApiJson<PersonRequest>,
 ) -> Result<Registered<PersonRegistered>, ApiError> {
-    let purpose = purpose.unwrap_or_else(|| "aanvraag Kindpakket".to_owned());
+    // A parent for the household their login names; the regievoerder for a stated purpose.
+    let (registrant, purpose) = match caller.actor.role {
+        Role::Regievoerder => (Registrant::Gemeente, purpose.required()?),
+        _ => (
+            Registrant::Parent {
+                household: caller.household,
+            },
+            purpose
+                .0
+                .unwrap_or_else(|| "aanvraag Kindpakket".to_owned()),
+        ),
+    };
     let registration = Registration {
         kind: request.kind.as_str(),
         data: PersonalData {
@@ -343,6 +417,7 @@ pub async fn register(
         &state.vault,
         &caller.gemeente,
         registration,
+        registrant,
         actor(&caller, &origin),
         &purpose,
     )
@@ -373,15 +448,28 @@ pub async fn read(
         &purpose,
     )
     .await?;
-    Ok(Json(match person {
-        Person::Erased { kind, why } => PersonView::Erased {
+    let (soort, huishouden, mogelijk_dubbel_van, mogelijke_dubbelen) = (
+        person.kind,
+        person.household,
+        person.possible_duplicate_of,
+        person.possible_duplicates,
+    );
+    Ok(Json(match person.state {
+        PersonState::Erased { why } => PersonView::Erased {
             id,
-            soort: kind,
+            soort,
             reden: why,
+            huishouden,
+            mogelijk_dubbel_van,
+            mogelijke_dubbelen,
         },
-        Person::Readable { kind, data } => PersonView::Present {
+        PersonState::Readable { data, version } => PersonView::Present {
             id,
-            soort: kind,
+            soort,
+            huishouden,
+            mogelijk_dubbel_van,
+            mogelijke_dubbelen,
+            versie: version,
             bsn: data.bsn,
             naam: data.name,
             adres: data.address,
@@ -389,6 +477,39 @@ pub async fn read(
             iban: data.iban,
             inkomensbewijs: data.income_evidence,
         },
+    }))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn rectify(
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiPath(PersonPath { id }): ApiPath<PersonPath>,
+    Origin(origin): Origin,
+    purpose: Purpose,
+    ApiJson(request): ApiJson<RectificationRequest>,
+) -> Result<Json<PersonRectified>, ApiError> {
+    let purpose = purpose.required()?;
+    let correction = Correction {
+        name: request.name,
+        address: request.address,
+        birth_date: request.birth_date,
+        iban: request.iban,
+        income_evidence: request.income_evidence,
+    };
+    let version = persons::rectify(
+        &state.vault,
+        &caller.gemeente,
+        id,
+        correction,
+        actor(&caller, &origin),
+        &purpose,
+    )
+    .await?;
+    Ok(Json(PersonRectified {
+        id,
+        status: RectifiedStatus::Rectified,
+        version,
     }))
 }
 
@@ -431,7 +552,10 @@ pub async fn retention(
         actor(&caller, retention::ORIGIN),
     )
     .await
-    .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
+    .map_err(|error| match error {
+        RetentionError::InTheFuture => ApiError::unprocessable(error.to_string()),
+        RetentionError::Technical(cause) => ApiError::internal(format!("{cause:#}")),
+    })?;
     Ok(Json(RetentionApplied { on, erased }))
 }
 
@@ -467,6 +591,10 @@ mod tests {
         let present = PersonView::Present {
             id,
             soort: "ouder".to_owned(),
+            huishouden: Some(Uuid::from_u128(6)),
+            mogelijk_dubbel_van: Some(Uuid::from_u128(2)),
+            mogelijke_dubbelen: vec![],
+            versie: 2,
             bsn: "111222333".to_owned(),
             naam: "J. Jansen".to_owned(),
             adres: None,
@@ -478,6 +606,8 @@ mod tests {
             serde_json::to_value(present).unwrap(),
             json!({
                 "id": id, "soort": "ouder", "status": "aanwezig",
+                "huishouden": Uuid::from_u128(6), "mogelijkDubbelVan": Uuid::from_u128(2),
+                "mogelijkeDubbelen": [], "versie": 2,
                 "bsn": "111222333", "naam": "J. Jansen", "adres": null,
                 "geboortedatum": "1990-01-01", "iban": null, "inkomensbewijs": null,
             })
@@ -486,10 +616,14 @@ mod tests {
             id,
             soort: "kind".to_owned(),
             reden: "bewaartermijn verstreken".to_owned(),
+            huishouden: None,
+            mogelijk_dubbel_van: None,
+            mogelijke_dubbelen: vec![Uuid::from_u128(3)],
         };
         assert_eq!(
             serde_json::to_value(erased).unwrap(),
-            json!({"id": id, "soort": "kind", "status": "verwijderd", "reden": "bewaartermijn verstreken"})
+            json!({"id": id, "soort": "kind", "status": "verwijderd", "reden": "bewaartermijn verstreken",
+                   "huishouden": null, "mogelijkDubbelVan": null, "mogelijkeDubbelen": [Uuid::from_u128(3)]})
         );
     }
 
@@ -503,6 +637,15 @@ mod tests {
             })
             .unwrap(),
             json!({"id": id, "soort": "kind"})
+        );
+        assert_eq!(
+            serde_json::to_value(PersonRectified {
+                id,
+                status: RectifiedStatus::Rectified,
+                version: 2
+            })
+            .unwrap(),
+            json!({"id": id, "status": "gerectificeerd", "versie": 2})
         );
         assert_eq!(
             serde_json::to_value(PersonErased {

@@ -5,6 +5,13 @@
 //! Forgetting a person destroys their key: what is left is ciphertext nobody can read, so no replay
 //! of any stream or backup of the vault brings them back. Every read and write is on the audit log.
 //!
+//! No registration ever replaces what is kept of a person: a parent registers people of their own
+//! household only (a BSN the vault knows from elsewhere becomes a new record of that household,
+//! marked for the regievoerder as possibly the same person), and the gemeente registering a known
+//! BSN gets the person it knows. Only a rectification by the regievoerder records corrected data,
+//! and it keeps the earlier version, sealed under the same key: forgetting the person makes every
+//! version unreadable.
+//!
 //! - [`Vault`]: the two databases and what they keep;
 //! - [`persons`]: keeping, reading and forgetting a person, each recorded on the audit log;
 //! - [`retention`]: forgetting whoever was kept longer than their retention period;
@@ -16,7 +23,7 @@ pub mod bsn;
 pub mod persons;
 pub mod retention;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use kindpakket_platform::db::{self, DatabaseConfig, Migration};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -78,6 +85,36 @@ pub const KEYS_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// Who registered a person (a parent's household), whether the vault knew their BSN from another
+/// record (possibly the same person), and the earlier versions a rectification kept.
+pub const HOUSEHOLDS_MIGRATION: Migration = Migration {
+    name: "0302_vault_households_and_versions",
+    sql: r#"
+        ALTER TABLE persons
+            ADD COLUMN household    uuid,
+            ADD COLUMN duplicate_of uuid,
+            ADD COLUMN version      integer NOT NULL DEFAULT 1;
+        CREATE INDEX persons_duplicate_of ON persons (duplicate_of) WHERE duplicate_of IS NOT NULL;
+        -- Finds a person a household registered, by the keyed hash of their BSN.
+        CREATE TABLE household_bsn_index (
+            gemeente  text NOT NULL,
+            household uuid NOT NULL,
+            bsn_hash  text NOT NULL,
+            person_id uuid NOT NULL,
+            PRIMARY KEY (gemeente, household, bsn_hash)
+        );
+        -- Versions a rectification replaced, sealed under the person's own key.
+        CREATE TABLE person_versions (
+            person_id   uuid NOT NULL,
+            version     integer NOT NULL,
+            nonce       bytea NOT NULL,
+            ciphertext  bytea NOT NULL,
+            replaced_at timestamptz NOT NULL,
+            PRIMARY KEY (person_id, version)
+        );
+    "#,
+};
+
 /// The audit log's head (its last sequence number and hash), kept in the keys database, away from
 /// the log: cutting rows off the end of the log leaves a chain that is whole, but shorter than its
 /// head says.
@@ -108,11 +145,69 @@ pub struct PersonalData {
     pub income_evidence: Option<String>,
 }
 
-/// A person as the vault answers: readable, or forgotten.
+/// What may be corrected of a person: everything but the BSN (a wrong BSN is another person).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Person {
-    Readable { kind: String, data: PersonalData },
-    Erased { kind: String, why: String },
+pub struct Correction {
+    pub name: String,
+    pub address: Option<String>,
+    pub birth_date: Option<String>,
+    pub iban: Option<String>,
+    pub income_evidence: Option<String>,
+}
+
+/// A person as the vault answers (to the regievoerder): who registered them, whether they may be
+/// the same person as another record, and their data or why they were forgotten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// `kind` or `ouder`.
+    pub kind: String,
+    /// The household of the parent who registered them, if a parent did.
+    pub household: Option<Uuid>,
+    /// The record the vault already kept under the same BSN when a household registered them.
+    pub possible_duplicate_of: Option<Uuid>,
+    /// Records households registered later under the same BSN.
+    pub possible_duplicates: Vec<Uuid>,
+    pub state: PersonState,
+}
+
+/// Readable (in its current version), or forgotten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonState {
+    Readable { data: PersonalData, version: i32 },
+    Erased { why: String },
+}
+
+/// For whom a person is registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisteredFor {
+    /// A parent, for the household their login names.
+    Household(Uuid),
+    /// The gemeente itself (the regievoerder).
+    Gemeente,
+}
+
+/// What came of a registration. Nothing kept is ever replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// A person new to the vault.
+    New(Uuid),
+    /// The person the vault already kept: for a household, registered by that household; for the
+    /// gemeente, under this BSN.
+    Known(Uuid),
+    /// A new record for a household, whose BSN the vault already kept for someone else: possibly
+    /// the same person as `of`.
+    PossibleDuplicate { person_id: Uuid, of: Uuid },
+}
+
+/// What came of a rectification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rectified {
+    /// The corrected data are the current version; the earlier one is kept, sealed.
+    Corrected {
+        version: i32,
+    },
+    Unknown,
+    Erased,
 }
 
 /// A person's sealed record, as the vault database keeps it.
@@ -122,6 +217,9 @@ struct SealedRow {
     nonce: Vec<u8>,
     ciphertext: Vec<u8>,
     erased_why: Option<String>,
+    household: Option<Uuid>,
+    duplicate_of: Option<Uuid>,
+    version: i32,
 }
 
 /// The vault's two databases: the sealed records with the BSN index and the audit log, and apart
@@ -150,7 +248,7 @@ impl Vault {
 
     /// Connects to (and migrates) the vault's database and its keys database.
     pub async fn open(data: &DatabaseConfig, keys: &DatabaseConfig) -> Result<Self> {
-        let data = db::open(data, &[VAULT_MIGRATION]).await?;
+        let data = db::open(data, &[VAULT_MIGRATION, HOUSEHOLDS_MIGRATION]).await?;
         let keys = db::open(keys, &[KEYS_MIGRATION, AUDIT_ANCHOR_MIGRATION]).await?;
         let random = SystemRandom::new();
         let mut fresh = vec![0u8; 32];
@@ -185,48 +283,67 @@ impl Vault {
             .collect()
     }
 
-    /// Keeps a person and returns their pseudonymous reference; the same BSN in the same gemeente
-    /// gets the same reference (and its data are replaced).
+    /// Keeps a person `for` a household or the gemeente, and returns what came of it. Nothing the
+    /// vault kept is replaced: a household that registers a BSN again gets the person it registered;
+    /// a household that registers a BSN the vault kept for someone else gets a new record of its
+    /// own, marked as possibly the same person; the gemeente gets the person it knows by the BSN.
     pub async fn register(
         &self,
         gemeente: &str,
         kind: &str,
         data: &PersonalData,
+        registered_for: RegisteredFor,
         today: Date,
-    ) -> Result<(Uuid, bool)> {
+    ) -> Result<Kept> {
         let bsn_hash = self.bsn_hash(gemeente, &data.bsn);
-        let existing: Option<Uuid> = sqlx::query_scalar(
+        let mut tx = self.data.begin().await?;
+        // One registration of a BSN at a time, so that two at once cannot both be new.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7013))")
+            .bind(format!("{gemeente}:{bsn_hash}"))
+            .execute(&mut *tx)
+            .await?;
+        let household = match registered_for {
+            RegisteredFor::Household(household) => Some(household),
+            RegisteredFor::Gemeente => None,
+        };
+        if let Some(household) = household {
+            let own: Option<Uuid> = sqlx::query_scalar(
+                "SELECT person_id FROM household_bsn_index
+                 WHERE gemeente = $1 AND household = $2 AND bsn_hash = $3",
+            )
+            .bind(gemeente)
+            .bind(household)
+            .bind(&bsn_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(person_id) = own {
+                return Ok(Kept::Known(person_id));
+            }
+        }
+        let known: Option<Uuid> = sqlx::query_scalar(
             "SELECT person_id FROM bsn_index WHERE gemeente = $1 AND bsn_hash = $2",
         )
         .bind(gemeente)
         .bind(&bsn_hash)
-        .fetch_optional(&self.data)
+        .fetch_optional(&mut *tx)
         .await?;
-        let (person_id, created) = match existing {
-            Some(id) => (id, false),
-            None => (Uuid::new_v4(), true),
-        };
+        if let (RegisteredFor::Gemeente, Some(person_id)) = (registered_for, known) {
+            return Ok(Kept::Known(person_id));
+        }
+        let person_id = Uuid::new_v4();
         let mut key = vec![0u8; 32];
         self.random
             .fill(&mut key)
             .map_err(|_| anyhow!("no randomness"))?;
-        if created {
-            sqlx::query("INSERT INTO person_keys (person_id, key) VALUES ($1, $2)")
-                .bind(person_id)
-                .bind(&key)
-                .execute(&self.keys)
-                .await?;
-        } else {
-            key = self
-                .key_of(person_id)
-                .await?
-                .context("a registered person has a key")?;
-        }
+        sqlx::query("INSERT INTO person_keys (person_id, key) VALUES ($1, $2)")
+            .bind(person_id)
+            .bind(&key)
+            .execute(&self.keys)
+            .await?;
         let (nonce, ciphertext) = self.seal(&key, &serde_json::to_vec(data)?)?;
         sqlx::query(
-            "INSERT INTO persons (person_id, gemeente, kind, nonce, ciphertext, created_on)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (person_id) DO UPDATE SET nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext",
+            "INSERT INTO persons (person_id, gemeente, kind, nonce, ciphertext, created_on, household, duplicate_of)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(person_id)
         .bind(gemeente)
@@ -234,19 +351,97 @@ impl Vault {
         .bind(&nonce)
         .bind(&ciphertext)
         .bind(today)
-        .execute(&self.data)
+        .bind(household)
+        .bind(known)
+        .execute(&mut *tx)
         .await?;
-        if created {
+        if known.is_none() {
             sqlx::query(
                 "INSERT INTO bsn_index (gemeente, bsn_hash, person_id) VALUES ($1, $2, $3)",
             )
             .bind(gemeente)
             .bind(&bsn_hash)
             .bind(person_id)
-            .execute(&self.data)
+            .execute(&mut *tx)
             .await?;
         }
-        Ok((person_id, created))
+        if let Some(household) = household {
+            sqlx::query(
+                "INSERT INTO household_bsn_index (gemeente, household, bsn_hash, person_id)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(gemeente)
+            .bind(household)
+            .bind(&bsn_hash)
+            .bind(person_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(match known {
+            None => Kept::New(person_id),
+            Some(of) => Kept::PossibleDuplicate { person_id, of },
+        })
+    }
+
+    /// Records corrected data of a person of `gemeente` as their current version. The version it
+    /// replaces is kept, sealed under the same key, and read by nobody; the BSN stays as it was.
+    pub async fn rectify(
+        &self,
+        gemeente: &str,
+        person_id: Uuid,
+        correction: &Correction,
+    ) -> Result<Rectified> {
+        let mut tx = self.data.begin().await?;
+        let row: Option<SealedRow> = sqlx::query_as(
+            "SELECT kind, nonce, ciphertext, erased_why, household, duplicate_of, version
+             FROM persons WHERE person_id = $1 AND gemeente = $2 FOR UPDATE",
+        )
+        .bind(person_id)
+        .bind(gemeente)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Rectified::Unknown);
+        };
+        if row.erased_why.is_some() {
+            return Ok(Rectified::Erased);
+        }
+        let Some(key) = self.key_of(person_id).await? else {
+            return Ok(Rectified::Erased);
+        };
+        let current = self.unseal(&key, &row.nonce, row.ciphertext.clone())?;
+        let corrected = PersonalData {
+            bsn: current.bsn,
+            name: correction.name.clone(),
+            address: correction.address.clone(),
+            birth_date: correction.birth_date.clone(),
+            iban: correction.iban.clone(),
+            income_evidence: correction.income_evidence.clone(),
+        };
+        sqlx::query(
+            "INSERT INTO person_versions (person_id, version, nonce, ciphertext, replaced_at)
+             VALUES ($1, $2, $3, $4, now())",
+        )
+        .bind(person_id)
+        .bind(row.version)
+        .bind(&row.nonce)
+        .bind(&row.ciphertext)
+        .execute(&mut *tx)
+        .await?;
+        let (nonce, ciphertext) = self.seal(&key, &serde_json::to_vec(&corrected)?)?;
+        let version = row.version + 1;
+        sqlx::query(
+            "UPDATE persons SET nonce = $2, ciphertext = $3, version = $4 WHERE person_id = $1",
+        )
+        .bind(person_id)
+        .bind(&nonce)
+        .bind(&ciphertext)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Rectified::Corrected { version })
     }
 
     async fn key_of(&self, person_id: Uuid) -> Result<Option<Vec<u8>>> {
@@ -275,43 +470,60 @@ impl Vault {
         Ok((nonce.to_vec(), sealed))
     }
 
-    /// A person of `gemeente`, or `None` when there is none.
+    /// Opens a sealed record with its person's key.
+    fn unseal(&self, key: &[u8], nonce: &[u8], mut ciphertext: Vec<u8>) -> Result<PersonalData> {
+        let key =
+            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| anyhow!("bad key"))?);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| anyhow!("bad nonce"))?;
+        let plaintext = key
+            .open_in_place(nonce, Aad::empty(), &mut ciphertext)
+            .map_err(|_| anyhow!("the record does not decrypt with its key"))?;
+        Ok(serde_json::from_slice(plaintext)?)
+    }
+
+    /// A person of `gemeente` in their current version, or `None` when there is none.
     pub async fn read(&self, gemeente: &str, person_id: Uuid) -> Result<Option<Person>> {
         let row: Option<SealedRow> = sqlx::query_as(
-            "SELECT kind, nonce, ciphertext, erased_why FROM persons WHERE person_id = $1 AND gemeente = $2",
+            "SELECT kind, nonce, ciphertext, erased_why, household, duplicate_of, version
+             FROM persons WHERE person_id = $1 AND gemeente = $2",
         )
         .bind(person_id)
         .bind(gemeente)
         .fetch_optional(&self.data)
         .await?;
-        let Some(SealedRow {
-            kind,
-            nonce,
-            mut ciphertext,
-            erased_why,
-        }) = row
-        else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        let Some(key) = self.key_of(person_id).await? else {
-            return Ok(Some(Person::Erased {
-                kind,
-                why: erased_why.unwrap_or_else(|| "sleutel vernietigd".to_owned()),
-            }));
+        let possible_duplicates: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT person_id FROM persons WHERE duplicate_of = $1 AND gemeente = $2
+             ORDER BY created_on, person_id",
+        )
+        .bind(person_id)
+        .bind(gemeente)
+        .fetch_all(&self.data)
+        .await?;
+        let state = match self.key_of(person_id).await? {
+            None => PersonState::Erased {
+                why: row
+                    .erased_why
+                    .unwrap_or_else(|| "sleutel vernietigd".to_owned()),
+            },
+            Some(key) => PersonState::Readable {
+                data: self.unseal(&key, &row.nonce, row.ciphertext)?,
+                version: row.version,
+            },
         };
-        let key =
-            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).map_err(|_| anyhow!("bad key"))?);
-        let nonce = Nonce::try_assume_unique_for_key(&nonce).map_err(|_| anyhow!("bad nonce"))?;
-        let plaintext = key
-            .open_in_place(nonce, Aad::empty(), &mut ciphertext)
-            .map_err(|_| anyhow!("the record does not decrypt with its key"))?;
-        Ok(Some(Person::Readable {
-            kind,
-            data: serde_json::from_slice(plaintext)?,
+        Ok(Some(Person {
+            kind: row.kind,
+            household: row.household,
+            possible_duplicate_of: row.duplicate_of,
+            possible_duplicates,
+            state,
         }))
     }
 
-    /// Forgets a person: their key is destroyed and their BSN no longer finds them. Returns whether
+    /// Forgets a person: their key is destroyed (every version of their data, current and earlier,
+    /// is sealed under it) and their BSN no longer finds them. Returns whether
     /// there was anything to forget.
     pub async fn erase(&self, gemeente: &str, person_id: Uuid, why: &str) -> Result<bool> {
         let known: Option<Uuid> = sqlx::query_scalar(
@@ -329,6 +541,10 @@ impl Vault {
             .execute(&self.keys)
             .await?;
         sqlx::query("DELETE FROM bsn_index WHERE person_id = $1")
+            .bind(person_id)
+            .execute(&self.data)
+            .await?;
+        sqlx::query("DELETE FROM household_bsn_index WHERE person_id = $1")
             .bind(person_id)
             .execute(&self.data)
             .await?;

@@ -1,15 +1,23 @@
-//! Keeping, reading and forgetting a person, as the gemeente asks it: each recorded on the audit log
-//! with who asked, from where, why, and what came of it (never the data itself).
+//! Keeping, reading, correcting and forgetting a person: each recorded on the audit log with who
+//! asked, from where, why, and what came of it (never the data itself).
+//!
+//! A parent keeps the people of the household their login names, and learns nothing of anyone
+//! else: whether the vault knew the BSN or not, they get the same answer (a new pseudonymous id, or
+//! the one their household already had). Only the regievoerder, registering with a stated purpose,
+//! gets the person the vault knows by a BSN, and sees in its read which records may be the same
+//! person.
 
 use kindpakket_proto::GemeenteCode;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::audit::Actor;
-use super::{bsn, Person, PersonalData, Vault};
+use super::{
+    bsn, Correction, Kept, Person, PersonState, PersonalData, Rectified, RegisteredFor, Vault,
+};
 
-/// Why the vault did not do what was asked. The first four are for the caller (Dutch, as they read
-/// it); a technical failure is logged.
+/// Why the vault did not do what was asked. All but the last are for the caller (Dutch, as they
+/// read it, never echoing what they sent); a technical failure is logged.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     #[error("Dit BSN klopt niet: een burgerservicenummer heeft 9 cijfers en voldoet aan de 11-proef. Controleer het nummer; er is niets opgeslagen.")]
@@ -20,8 +28,12 @@ pub enum VaultError {
         "Geef de reden van het verwijderen op (bijvoorbeeld: verzoek van betrokkene, AVG art. 17)."
     )]
     MissingReason,
-    #[error("Persoon '{0}' is niet bekend in deze gemeente.")]
-    Unknown(Uuid),
+    #[error("Uw inlog noemt geen huishouden: log in via de gemeente (DigiD) om de gegevens van uw gezin op te geven. Er is niets opgeslagen.")]
+    NoHousehold,
+    #[error("Deze persoon is niet bekend in deze gemeente.")]
+    Unknown,
+    #[error("Deze persoon is vergeten: er is niets meer te corrigeren.")]
+    Erased,
     #[error("{0:#}")]
     Technical(anyhow::Error),
 }
@@ -46,50 +58,119 @@ pub struct Registration {
     pub data: PersonalData,
 }
 
-/// A person kept: their pseudonymous reference, and whether they were new (or their data replaced).
+/// Who registers a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registrant {
+    /// A parent, for the household their login names (if it names one).
+    Parent { household: Option<Uuid> },
+    /// The regievoerder, for a stated purpose.
+    Gemeente,
+}
+
+/// A person kept: their pseudonymous reference, and whether the caller is told they are new. A
+/// parent is always told so, whatever the vault knew; the regievoerder learns whether the BSN was
+/// known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registered {
     pub person_id: Uuid,
     pub created: bool,
 }
 
-/// Keeps a person of `gemeente` and hands out their reference; the same BSN again gets the same
-/// reference. A BSN that fails the 11-proef is refused, and the refusal is on the audit log too.
+/// Keeps a person of `gemeente` and hands out their reference (see [`Vault::register`]: nothing
+/// kept is replaced). A BSN that fails the 11-proef is refused, and so is a parent whose login
+/// names no household; both refusals are on the audit log too.
 pub async fn register(
     vault: &Vault,
     gemeente: &GemeenteCode,
     registration: Registration,
+    registrant: Registrant,
     by: Actor<'_>,
     purpose: &str,
 ) -> Result<Registered, VaultError> {
     let Registration { kind, mut data } = registration;
+    let refuse = |result: &'static str, error: VaultError| async move {
+        vault
+            .audit(by.entry(gemeente.as_str(), "registreren", "-", result, purpose))
+            .await?;
+        Err::<Registered, VaultError>(error)
+    };
+    let registered_for = match registrant {
+        Registrant::Parent {
+            household: Some(household),
+        } => RegisteredFor::Household(household),
+        Registrant::Parent { household: None } => {
+            return refuse(
+                "geweigerd: inlog noemt geen huishouden",
+                VaultError::NoHousehold,
+            )
+            .await;
+        }
+        Registrant::Gemeente => RegisteredFor::Gemeente,
+    };
     data.bsn = data.bsn.trim().to_owned();
     if !bsn::is_valid(&data.bsn) {
-        vault
-            .audit(by.entry(
-                gemeente.as_str(),
-                "registreren",
-                "-",
-                "geweigerd: BSN voldoet niet aan de 11-proef",
-                purpose,
-            ))
-            .await?;
-        return Err(VaultError::InvalidBsn);
+        return refuse(
+            "geweigerd: BSN voldoet niet aan de 11-proef",
+            VaultError::InvalidBsn,
+        )
+        .await;
     }
     data.name = data.name.trim().to_owned();
     if data.name.is_empty() {
         return Err(VaultError::MissingName);
     }
     let today = OffsetDateTime::now_utc().date();
-    let (person_id, created) = vault
-        .register(gemeente.as_str(), kind, &data, today)
+    let kept = vault
+        .register(gemeente.as_str(), kind, &data, registered_for, today)
         .await?;
+    // What the audit log says is what the caller may learn: a parent's registration is a
+    // registration, whatever the vault knew (the regievoerder reads the mark on the record).
+    let (person_id, action, result, created) = match (registrant, kept) {
+        (Registrant::Gemeente, Kept::Known(person_id)) => (person_id, "opzoeken", "bekend", false),
+        (_, Kept::New(person_id) | Kept::Known(person_id))
+        | (_, Kept::PossibleDuplicate { person_id, .. }) => {
+            (person_id, "registreren", "gelukt", true)
+        }
+    };
     let object = person_id.to_string();
-    let action = if created { "registreren" } else { "bijwerken" };
     vault
-        .audit(by.entry(gemeente.as_str(), action, &object, "gelukt", purpose))
+        .audit(by.entry(gemeente.as_str(), action, &object, result, purpose))
         .await?;
     Ok(Registered { person_id, created })
+}
+
+/// Records corrected data of a person of `gemeente` for `purpose` (the regievoerder's rectification,
+/// AVG art. 16): the corrected data become the current version, the earlier one stays sealed under
+/// the person's key. Also an unknown or forgotten person's rectification is on the audit log.
+pub async fn rectify(
+    vault: &Vault,
+    gemeente: &GemeenteCode,
+    person_id: Uuid,
+    mut correction: Correction,
+    by: Actor<'_>,
+    purpose: &str,
+) -> Result<i32, VaultError> {
+    correction.name = correction.name.trim().to_owned();
+    if correction.name.is_empty() {
+        return Err(VaultError::MissingName);
+    }
+    let rectified = vault
+        .rectify(gemeente.as_str(), person_id, &correction)
+        .await?;
+    let result = match rectified {
+        Rectified::Corrected { .. } => "gecorrigeerd; vorige versie bewaard",
+        Rectified::Unknown => "niet gevonden",
+        Rectified::Erased => "verwijderd",
+    };
+    let object = person_id.to_string();
+    vault
+        .audit(by.entry(gemeente.as_str(), "rectificeren", &object, result, purpose))
+        .await?;
+    match rectified {
+        Rectified::Corrected { version } => Ok(version),
+        Rectified::Unknown => Err(VaultError::Unknown),
+        Rectified::Erased => Err(VaultError::Erased),
+    }
 }
 
 /// Reads a person of `gemeente` for `purpose`: readable, or forgotten. Also an unknown person's
@@ -102,16 +183,16 @@ pub async fn read(
     purpose: &str,
 ) -> Result<Person, VaultError> {
     let person = vault.read(gemeente.as_str(), person_id).await?;
-    let result = match &person {
+    let result = match person.as_ref().map(|person| &person.state) {
         None => "niet gevonden",
-        Some(Person::Erased { .. }) => "verwijderd",
-        Some(Person::Readable { .. }) => "gelezen",
+        Some(PersonState::Erased { .. }) => "verwijderd",
+        Some(PersonState::Readable { .. }) => "gelezen",
     };
     let object = person_id.to_string();
     vault
         .audit(by.entry(gemeente.as_str(), "lezen", &object, result, purpose))
         .await?;
-    person.ok_or(VaultError::Unknown(person_id))
+    person.ok_or(VaultError::Unknown)
 }
 
 /// Forgets a person of `gemeente` for `reason`: their key is destroyed. Also an unknown person's
@@ -140,6 +221,6 @@ pub async fn erase(
     if erased {
         Ok(())
     } else {
-        Err(VaultError::Unknown(person_id))
+        Err(VaultError::Unknown)
     }
 }

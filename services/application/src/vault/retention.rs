@@ -1,6 +1,7 @@
 //! Retention: whoever was kept longer than the period for their kind of record is forgotten (their
 //! key destroyed), and each is recorded on the audit log. Asked for one gemeente and day through
-//! `/bewaartermijnen`, and for every gemeente once an hour by the service itself.
+//! `/bewaartermijnen`, and for every gemeente once an hour by the service itself. Never on a day
+//! still to come: that would forget people whose term has not passed.
 
 use kindpakket_proto::{GemeenteCode, Role, Service};
 use time::{Date, OffsetDateTime};
@@ -55,15 +56,35 @@ fn the_service() -> Actor<'static> {
     }
 }
 
-/// Forgets everyone of `gemeente` whose retention period has passed on `on`, each recorded on the
-/// audit log as erased by `by` (whose origin is [`ORIGIN`]); answers how many.
+/// Why retention was not applied. The first is for the caller (Dutch); a technical failure is
+/// logged.
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionError {
+    #[error("De peildatum ligt in de toekomst: bewaartermijnen gelden op vandaag of op een dag die voorbij is. Laat de peildatum weg voor vandaag; er is niets verwijderd.")]
+    InTheFuture,
+    #[error("{0:#}")]
+    Technical(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for RetentionError {
+    fn from(error: sqlx::Error) -> Self {
+        RetentionError::Technical(error.into())
+    }
+}
+
+/// Forgets everyone of `gemeente` whose retention period has passed on `on` (today or a day gone
+/// by, never a day to come), each recorded on the audit log as erased by `by` (whose origin is
+/// [`ORIGIN`]); answers how many.
 pub async fn apply(
     vault: &Vault,
     periods: &RetentionPeriods,
     gemeente: &GemeenteCode,
     on: Date,
     by: Actor<'_>,
-) -> anyhow::Result<usize> {
+) -> Result<usize, RetentionError> {
+    if on > OffsetDateTime::now_utc().date() {
+        return Err(RetentionError::InTheFuture);
+    }
     let due = vault
         .past_retention(gemeente.as_str(), periods.as_slice(), on)
         .await?;

@@ -2,8 +2,9 @@
 
 use kindpakket_proto::application::ApplicationSubmitted;
 use kindpakket_proto::regie::{Mandate, RegelingPublished};
-use kindpakket_proto::{Cents, ChildRef, GemeenteCode, ProvisionCode};
+use kindpakket_proto::{Cents, ChildRef, GemeenteCode, OrganisationId, ProvisionCode};
 use time::Date;
+use uuid::Uuid;
 
 use crate::domain::eligibility::{CustomDecision, PriorGrant};
 
@@ -36,25 +37,28 @@ pub struct Assess {
     pub prior_grants: Vec<PriorGrant>,
 }
 
-/// The regievoerder grants what it decides, outside an assessment.
+/// The regievoerder grants by hand what it chooses, through the regeling version in force on the
+/// application date as an assessment does: its catalogue, funders, budgets and "never funded twice".
 #[derive(Debug, Clone)]
 pub struct Grant {
     pub gemeente: GemeenteCode,
+    pub regeling: Box<RegelingPublished>,
     pub entitlements: Vec<EntitlementToGrant>,
     pub decided_on: Date,
-    /// Earlier grants in the gemeente: the same child is not funded twice.
+    /// Earlier grants in the regeling's gemeenten: budgets used, and nothing funded twice.
     pub prior_grants: Vec<PriorGrant>,
 }
 
-/// One entitlement the decision-maker grants. Its period is checked by the aggregate, in its turn
-/// among the other rules, so it travels as the two dates it was given.
+/// One entitlement the regievoerder grants by hand. Its period is checked by the aggregate, in its
+/// turn among the other rules, so it travels as the dates it was given (the regeling's when left
+/// out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntitlementToGrant {
     pub child: ChildRef,
     pub provision: ProvisionCode,
     pub amount_cents: Cents,
-    pub valid_from: Date,
-    pub valid_until: Date,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
 }
 
 /// The regievoerder rejects, with a reason the family reads.
@@ -65,9 +69,22 @@ pub struct Reject {
     pub decided_on: Date,
 }
 
-/// The family (or whoever applied for it) withdraws the application before a decision.
+/// The family, the organisation that applied on its behalf, or the regievoerder withdraws the
+/// application before a decision.
 #[derive(Debug, Clone)]
 pub struct Withdraw {
     pub gemeente: GemeenteCode,
     pub withdrawn_on: Date,
+    pub by: Withdrawer,
+}
+
+/// Who asks to withdraw: whether they may follows from the application itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withdrawer {
+    /// A parent, for the household their login names (if it names one).
+    Parent { household: Option<Uuid> },
+    /// An organisation that takes in applications on a family's behalf (partner, signaller).
+    Organisation(OrganisationId),
+    /// The gemeente's regievoerder.
+    Gemeente,
 }

@@ -1,10 +1,10 @@
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
-use kindpakket_proto::{ChildRef, ProvisionCode};
 
 use crate::domain::eligibility::AssessmentError;
 
 /// Why an application command was refused. The messages are Dutch: the family, the loket or the
-/// partner reads them.
+/// partner reads them. They name a child or an entitlement by its place in the request, never by
+/// what the caller sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApplicationError {
     #[error("Deze aanvraag bestaat al.")]
@@ -17,30 +17,20 @@ pub enum ApplicationError {
     NoChildren,
     #[error("Hetzelfde kind staat twee keer in de aanvraag.")]
     DuplicateChild,
-    #[error("De geboortemaand {0} bestaat niet: gebruik 1 tot en met 12.")]
-    InvalidBirthMonth(u8),
+    #[error("Kind {0}: deze geboortemaand bestaat niet; gebruik 1 tot en met 12.")]
+    InvalidBirthMonth(usize),
     #[error("Een kind in de aanvraag is op de aanvraagdatum niet tussen 0 en 17 jaar oud.")]
     ChildNotUnderEighteen,
     #[error("Het inkomen als percentage van het sociaal minimum moet tussen 0 en 1000 liggen.")]
     InvalidIncome,
-    #[error("Een toekenning bevat ten minste één recht.")]
-    NoEntitlements,
-    #[error("Het kind {0} staat niet in deze aanvraag.")]
-    UnknownChild(ChildRef),
-    #[error("De voorziening '{0}' is niet aangevraagd.")]
-    ProvisionNotRequested(ProvisionCode),
-    #[error("Het bedrag van een recht moet groter zijn dan 0 cent.")]
-    InvalidAmount,
-    #[error("De einddatum van een recht ligt vóór de begindatum.")]
-    InvalidPeriod,
-    #[error("Hetzelfde kind krijgt de voorziening '{0}' twee keer.")]
-    DuplicateEntitlement(ProvisionCode),
+    #[error("Recht {0}: de einddatum ligt vóór de begindatum.")]
+    InvalidPeriod(usize),
+    #[error("Recht {0}: de geldigheid valt buiten de periode van de regeling die op de aanvraagdatum geldt.")]
+    PeriodOutsideRegeling(usize),
     #[error("Geef de reden van de afwijzing; de familie leest haar.")]
     MissingReason,
     #[error("{0}")]
     Assessment(#[from] AssessmentError),
-    #[error("Dit kind heeft '{0}' voor deze periode al gekregen; dezelfde kosten worden niet twee keer vergoed.")]
-    AlreadyGranted(ProvisionCode),
     #[error("Dit besluit valt buiten uw mandaat: {0}. Leg de aanvraag voor aan de gemeente.")]
     OutsideMandate(String),
 }
@@ -48,9 +38,12 @@ pub enum ApplicationError {
 impl Refusal for ApplicationError {
     fn kind(&self) -> RefusalKind {
         match self {
-            ApplicationError::AlreadyExists
-            | ApplicationError::AlreadyDecided
-            | ApplicationError::AlreadyGranted(_) => RefusalKind::Conflict,
+            ApplicationError::AlreadyExists | ApplicationError::AlreadyDecided => {
+                RefusalKind::Conflict
+            }
+            ApplicationError::Assessment(refusal) if refusal.conflicts_with_earlier_grants() => {
+                RefusalKind::Conflict
+            }
             ApplicationError::NotFound => RefusalKind::NotFound,
             ApplicationError::OutsideMandate(_) => RefusalKind::Forbidden,
             _ => RefusalKind::Invalid,

@@ -8,7 +8,7 @@ mod events;
 mod tests;
 
 pub use commands::{
-    ApplicationCommand, Assess, EntitlementToGrant, Grant, Reject, Submit, Withdraw,
+    ApplicationCommand, Assess, EntitlementToGrant, Grant, Reject, Submit, Withdraw, Withdrawer,
 };
 pub use error::ApplicationError;
 pub use events::ApplicationEvent;
@@ -20,7 +20,7 @@ use cqrs_es::Aggregate;
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::application::{
     ApplicantChild, ApplicationGranted, ApplicationRejected, ApplicationSubmitted,
-    ApplicationWithdrawn, Assessment, GrantedEntitlement,
+    ApplicationWithdrawn, Assessment, GrantedEntitlement, Outcome,
 };
 use kindpakket_proto::regie::{Mandate, Provision, RegelingPublished};
 use kindpakket_proto::{ChildRef, GemeenteCode, Period, ProvisionCode};
@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::eligibility;
+use super::eligibility::{self, HandGrant};
 
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,38 +162,51 @@ impl Application {
 
     fn grant(&self, command: Grant) -> Result<Vec<ApplicationEvent>, ApplicationError> {
         let submitted = self.undecided_in(&command.gemeente)?;
-        if command.entitlements.is_empty() {
-            return Err(ApplicationError::NoEntitlements);
-        }
-        let mut granted = Vec::with_capacity(command.entitlements.len());
-        let mut seen = HashSet::new();
-        for entitlement in command.entitlements {
-            let period = check_entitlement(submitted, &entitlement)?;
-            if !seen.insert((entitlement.child, entitlement.provision.clone())) {
-                return Err(ApplicationError::DuplicateEntitlement(
-                    entitlement.provision,
-                ));
+        let regeling = &command.regeling;
+        let chosen: Vec<HandGrant> = command
+            .entitlements
+            .iter()
+            .map(|entitlement| HandGrant {
+                child: entitlement.child,
+                provision: entitlement.provision.clone(),
+                amount_cents: entitlement.amount_cents,
+            })
+            .collect();
+        let assessment =
+            eligibility::grant_by_hand(regeling, submitted, &chosen, &command.prior_grants)?;
+        let regeling_period = Period {
+            from: regeling.valid_from,
+            until: regeling.valid_until,
+        };
+        let mut entitlements = Vec::with_capacity(assessment.outcomes.len());
+        // One outcome per chosen entitlement, in its order: a grant by hand is all or nothing.
+        for (index, (outcome, chosen)) in assessment
+            .outcomes
+            .iter()
+            .zip(&command.entitlements)
+            .enumerate()
+        {
+            let number = index + 1;
+            let period = Period::new(
+                chosen.valid_from.unwrap_or(regeling_period.from),
+                chosen.valid_until.unwrap_or(regeling_period.until),
+            )
+            .ok_or(ApplicationError::InvalidPeriod(number))?;
+            if !regeling_period.contains(period.from) || !regeling_period.contains(period.until) {
+                return Err(ApplicationError::PeriodOutsideRegeling(number));
             }
-            let funded_before = command.prior_grants.iter().any(|grant| {
-                grant.application_id != submitted.application_id
-                    && grant.child == entitlement.child
-                    && grant.provision == entitlement.provision
-                    && grant.period.overlaps(&period)
-            });
-            if funded_before {
-                return Err(ApplicationError::AlreadyGranted(entitlement.provision));
-            }
-            granted.push(granted_by_hand(
+            entitlements.push(entitlement_of(
                 submitted.application_id,
-                entitlement,
+                regeling,
+                outcome,
                 period,
             ));
         }
         Ok(vec![ApplicationEvent::Granted(ApplicationGranted {
             application_id: submitted.application_id,
-            entitlements: granted,
+            entitlements,
             decided_on: command.decided_on,
-            assessment: None,
+            assessment: Some(assessment),
         })])
     }
 
@@ -212,6 +225,11 @@ impl Application {
     }
 
     fn withdraw(&self, command: Withdraw) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        let submitted = self.submitted_in(&command.gemeente)?;
+        // Whoever may not withdraw it learns nothing of it, not even whether it was decided.
+        if !may_withdraw(submitted, &command.by) {
+            return Err(ApplicationError::NotFound);
+        }
         let submitted = self.undecided_in(&command.gemeente)?;
         Ok(vec![ApplicationEvent::Withdrawn(ApplicationWithdrawn {
             application_id: submitted.application_id,
@@ -219,15 +237,23 @@ impl Application {
         })])
     }
 
+    /// The application, when it was submitted in `gemeente`.
+    fn submitted_in(
+        &self,
+        gemeente: &GemeenteCode,
+    ) -> Result<&ApplicationSubmitted, ApplicationError> {
+        match (&self.gemeente, &self.submitted) {
+            (Some(own), Some(submitted)) if own == gemeente => Ok(submitted),
+            _ => Err(ApplicationError::NotFound),
+        }
+    }
+
     /// The application, when it was submitted in `gemeente` and nothing was decided yet.
     fn undecided_in(
         &self,
         gemeente: &GemeenteCode,
     ) -> Result<&ApplicationSubmitted, ApplicationError> {
-        let submitted = match (&self.gemeente, &self.submitted) {
-            (Some(own), Some(submitted)) if own == gemeente => submitted,
-            _ => return Err(ApplicationError::NotFound),
-        };
+        let submitted = self.submitted_in(gemeente)?;
         if self.status != Some(Status::Submitted) {
             return Err(ApplicationError::AlreadyDecided);
         }
@@ -258,17 +284,29 @@ pub fn age_on(child: &ApplicantChild, on: Date) -> Option<i32> {
     Some(age)
 }
 
+/// Who may withdraw an application: the parent of its household, the organisation that applied on
+/// the family's behalf, and the regievoerder.
+fn may_withdraw(submitted: &ApplicationSubmitted, by: &Withdrawer) -> bool {
+    match by {
+        Withdrawer::Parent { household } => *household == Some(submitted.household.0),
+        Withdrawer::Organisation(organisation) => {
+            submitted.on_behalf_of.as_ref() == Some(organisation)
+        }
+        Withdrawer::Gemeente => true,
+    }
+}
+
 fn validate_submission(application: &ApplicationSubmitted) -> Result<(), ApplicationError> {
     if application.children.is_empty() {
         return Err(ApplicationError::NoChildren);
     }
     let mut seen = HashSet::new();
-    for child in &application.children {
+    for (index, child) in application.children.iter().enumerate() {
         if !seen.insert(child.child) {
             return Err(ApplicationError::DuplicateChild);
         }
         if !(1..=12).contains(&child.birth_month) {
-            return Err(ApplicationError::InvalidBirthMonth(child.birth_month));
+            return Err(ApplicationError::InvalidBirthMonth(index + 1));
         }
         match age_on(child, application.submitted_on) {
             Some(age) if (0..=17).contains(&age) => {}
@@ -279,57 +317,6 @@ fn validate_submission(application: &ApplicationSubmitted) -> Result<(), Applica
         return Err(ApplicationError::InvalidIncome);
     }
     Ok(())
-}
-
-/// The rules of one entitlement granted by hand: a child of the application, a provision asked for
-/// (any, for the whole package), an amount above zero and a period that does not end before it
-/// starts. Answers that period.
-fn check_entitlement(
-    submitted: &ApplicationSubmitted,
-    entitlement: &EntitlementToGrant,
-) -> Result<Period, ApplicationError> {
-    if !submitted
-        .children
-        .iter()
-        .any(|child| child.child == entitlement.child)
-    {
-        return Err(ApplicationError::UnknownChild(entitlement.child));
-    }
-    let whole_package = submitted.requested_provisions.is_empty();
-    if !whole_package
-        && !submitted
-            .requested_provisions
-            .contains(&entitlement.provision)
-    {
-        return Err(ApplicationError::ProvisionNotRequested(
-            entitlement.provision.clone(),
-        ));
-    }
-    if !entitlement.amount_cents.is_positive() {
-        return Err(ApplicationError::InvalidAmount);
-    }
-    Period::new(entitlement.valid_from, entitlement.valid_until)
-        .ok_or(ApplicationError::InvalidPeriod)
-}
-
-/// An entitlement as the regievoerder grants it: what it says, with no funder, form or units.
-fn granted_by_hand(
-    application_id: Uuid,
-    entitlement: EntitlementToGrant,
-    period: Period,
-) -> GrantedEntitlement {
-    GrantedEntitlement {
-        entitlement_id: entitlement_id(application_id, entitlement.child, &entitlement.provision),
-        child: entitlement.child,
-        provision: entitlement.provision,
-        amount_cents: entitlement.amount_cents,
-        valid_from: period.from,
-        valid_until: period.until,
-        funder: None,
-        co_financing: None,
-        form: None,
-        unit_value_cents: None,
-    }
 }
 
 /// A partner's decision stays within its mandate: its provisions, its maximum amount, and maatwerk
@@ -366,26 +353,39 @@ fn entitlements_assessed(
     regeling: &RegelingPublished,
     assessment: &Assessment,
 ) -> Vec<GrantedEntitlement> {
+    let period = Period {
+        from: regeling.valid_from,
+        until: regeling.valid_until,
+    };
     assessment
         .outcomes
         .iter()
         .filter(|outcome| outcome.granted && outcome.amount_cents.is_positive())
-        .map(|outcome| {
-            let provision = provision_of(regeling, &outcome.provision);
-            GrantedEntitlement {
-                entitlement_id: entitlement_id(application_id, outcome.child, &outcome.provision),
-                child: outcome.child,
-                provision: outcome.provision.clone(),
-                amount_cents: outcome.amount_cents,
-                valid_from: regeling.valid_from,
-                valid_until: regeling.valid_until,
-                funder: outcome.funder.clone(),
-                co_financing: provision.and_then(|provision| provision.co_financing.clone()),
-                form: provision.map(|provision| provision.form),
-                unit_value_cents: provision.and_then(Provision::unit_value_cents),
-            }
-        })
+        .map(|outcome| entitlement_of(application_id, regeling, outcome, period))
         .collect()
+}
+
+/// The entitlement a granted outcome opens for `period`: funded by the outcome's funder, with the
+/// co-financing, form and unit value of the regeling's provision.
+fn entitlement_of(
+    application_id: Uuid,
+    regeling: &RegelingPublished,
+    outcome: &Outcome,
+    period: Period,
+) -> GrantedEntitlement {
+    let provision = provision_of(regeling, &outcome.provision);
+    GrantedEntitlement {
+        entitlement_id: entitlement_id(application_id, outcome.child, &outcome.provision),
+        child: outcome.child,
+        provision: outcome.provision.clone(),
+        amount_cents: outcome.amount_cents,
+        valid_from: period.from,
+        valid_until: period.until,
+        funder: outcome.funder.clone(),
+        co_financing: provision.and_then(|provision| provision.co_financing.clone()),
+        form: provision.map(|provision| provision.form),
+        unit_value_cents: provision.and_then(Provision::unit_value_cents),
+    }
 }
 
 /// The provision of the regeling with this code.

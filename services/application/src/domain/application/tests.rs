@@ -5,7 +5,7 @@ use kindpakket_proto::{Cents, HouseholdRef};
 use time::macros::date;
 
 use super::*;
-use crate::domain::eligibility::PriorGrant;
+use crate::domain::eligibility::{AssessmentError, PriorGrant};
 
 fn gemeente() -> GemeenteCode {
     GemeenteCode::parse("GM0518").unwrap()
@@ -50,8 +50,8 @@ fn entitlement(provision: ProvisionCode, amount_cents: i64) -> EntitlementToGran
         child: child(),
         provision,
         amount_cents: Cents(amount_cents),
-        valid_from: date!(2026 - 09 - 01),
-        valid_until: date!(2026 - 12 - 31),
+        valid_from: Some(date!(2026 - 09 - 01)),
+        valid_until: Some(date!(2026 - 12 - 31)),
     }
 }
 
@@ -59,11 +59,28 @@ fn grant_all(
     entitlements: Vec<EntitlementToGrant>,
     prior_grants: Vec<PriorGrant>,
 ) -> ApplicationCommand {
+    grant_under(regeling_with_sport(), entitlements, prior_grants)
+}
+
+fn grant_under(
+    regeling: RegelingPublished,
+    entitlements: Vec<EntitlementToGrant>,
+    prior_grants: Vec<PriorGrant>,
+) -> ApplicationCommand {
     ApplicationCommand::Grant(Grant {
         gemeente: gemeente(),
+        regeling: Box::new(regeling),
         entitlements,
         decided_on: date!(2026 - 09 - 10),
         prior_grants,
+    })
+}
+
+fn withdraw_by(by: Withdrawer) -> ApplicationCommand {
+    ApplicationCommand::Withdraw(Withdraw {
+        gemeente: gemeente(),
+        withdrawn_on: date!(2026 - 09 - 02),
+        by,
     })
 }
 
@@ -84,6 +101,22 @@ async fn a_child_of_eighteen_cannot_be_in_an_application() {
 }
 
 #[tokio::test]
+async fn a_refused_birth_month_names_the_child_by_its_place_not_the_value() {
+    let mut application = submitted(2016);
+    application.children[0].birth_month = 13;
+    TestFramework::<Application>::with(())
+        .given_no_previous_events()
+        .when_async(ApplicationCommand::Submit(Submit {
+            gemeente: gemeente(),
+            application,
+        }))
+        .await
+        .then_expect_error(ApplicationError::InvalidBirthMonth(1));
+    let message = ApplicationError::InvalidBirthMonth(1).to_string();
+    assert!(!message.contains("13"), "{message}");
+}
+
+#[tokio::test]
 async fn an_application_is_submitted_once() {
     TestFramework::<Application>::with(())
         .given(given_submitted())
@@ -96,57 +129,147 @@ async fn an_application_is_submitted_once() {
 }
 
 #[tokio::test]
-async fn a_grant_opens_one_entitlement_per_child_and_provision_with_a_stable_id() {
-    let expected = ApplicationGranted {
-        application_id: Uuid::from_u128(5),
-        entitlements: vec![GrantedEntitlement {
-            entitlement_id: entitlement_id(Uuid::from_u128(5), child(), &sport()),
-            child: child(),
-            provision: sport(),
-            amount_cents: Cents(25_000),
-            valid_from: date!(2026 - 09 - 01),
-            valid_until: date!(2026 - 12 - 31),
-            funder: None,
-            co_financing: None,
-            form: None,
-            unit_value_cents: None,
-        }],
-        decided_on: date!(2026 - 09 - 10),
-        assessment: None,
-    };
-    TestFramework::<Application>::with(())
+async fn a_grant_by_hand_opens_one_entitlement_per_child_and_provision_as_the_regeling_says() {
+    let events = TestFramework::<Application>::with(())
         .given(given_submitted())
-        .when_async(grant(sport(), 25_000))
+        .when_async(grant(sport(), 20_000))
         .await
-        .then_expect_events(vec![ApplicationEvent::Granted(expected)]);
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Granted(granted)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    let expected = GrantedEntitlement {
+        entitlement_id: entitlement_id(Uuid::from_u128(5), child(), &sport()),
+        child: child(),
+        provision: sport(),
+        amount_cents: Cents(20_000),
+        valid_from: date!(2026 - 09 - 01),
+        valid_until: date!(2026 - 12 - 31),
+        funder: None,
+        co_financing: None,
+        form: Some(DeliveryForm::InKind),
+        unit_value_cents: None,
+    };
+    assert_eq!(granted.entitlements, vec![expected]);
+    let assessment = granted
+        .assessment
+        .as_ref()
+        .expect("the decision records how");
+    assert_eq!(assessment.regeling_id, Uuid::from_u128(2026));
+    assert!(eligibility::given_by_hand(assessment), "{assessment:?}");
+    assert_eq!(assessment.outcomes[0].amount_cents, Cents(20_000));
+    // Without dates: the regeling's period.
+    let events = TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_all(
+            vec![EntitlementToGrant {
+                valid_from: None,
+                valid_until: None,
+                ..entitlement(sport(), 25_000)
+            }],
+            vec![],
+        ))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Granted(granted)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        (
+            granted.entitlements[0].valid_from,
+            granted.entitlements[0].valid_until
+        ),
+        (date!(2026 - 01 - 01), date!(2026 - 12 - 31))
+    );
 }
 
 #[tokio::test]
-async fn a_provision_that_was_not_asked_for_is_not_granted() {
+async fn a_voucher_granted_by_hand_carries_its_form_funder_and_unit_value() {
+    use kindpakket_proto::regie::{Funder, FundingSource};
+    let mut regeling = regeling_with_sport();
+    let funder = Funder {
+        organisation: kindpakket_proto::OrganisationId::parse("gemeente-den-haag").unwrap(),
+        source: FundingSource::Municipal,
+    };
+    regeling.provisions[0].form = DeliveryForm::Voucher;
+    regeling.provisions[0].units = Some(10);
+    regeling.provisions[0].funders = vec![funder.clone()];
+    let events = TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_under(
+            regeling,
+            vec![entitlement(sport(), 5_000)],
+            vec![],
+        ))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Granted(granted)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    let entitlement = &granted.entitlements[0];
+    assert_eq!(entitlement.form, Some(DeliveryForm::Voucher));
+    assert_eq!(entitlement.funder, Some(funder));
+    assert_eq!(entitlement.unit_value_cents, Some(Cents(2_500)));
+}
+
+#[tokio::test]
+async fn a_provision_that_was_not_asked_for_or_is_not_in_the_regeling_is_not_granted() {
     let bike = ProvisionCode::parse("fiets").unwrap();
     TestFramework::<Application>::with(())
         .given(given_submitted())
         .when_async(grant(bike.clone(), 10_000))
         .await
-        .then_expect_error(ApplicationError::ProvisionNotRequested(bike));
+        .then_expect_error(ApplicationError::Assessment(
+            AssessmentError::NotInRegeling(1),
+        ));
+    let mut with_bike = regeling_with_sport();
+    let mut bike_provision = with_bike.provisions[0].clone();
+    bike_provision.code = bike.clone();
+    with_bike.provisions.push(bike_provision);
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_under(
+            with_bike,
+            vec![entitlement(bike, 10_000)],
+            vec![],
+        ))
+        .await
+        .then_expect_error(ApplicationError::Assessment(AssessmentError::NotRequested(
+            1,
+        )));
 }
 
 #[tokio::test]
-async fn an_entitlement_granted_by_hand_has_an_amount_and_a_period_and_is_granted_once() {
+async fn an_entitlement_granted_by_hand_has_an_amount_and_a_period_within_the_regeling_and_is_granted_once(
+) {
     TestFramework::<Application>::with(())
         .given(given_submitted())
         .when_async(grant(sport(), 0))
         .await
-        .then_expect_error(ApplicationError::InvalidAmount);
+        .then_expect_error(ApplicationError::Assessment(
+            AssessmentError::InvalidAmount(1),
+        ));
     let backwards = EntitlementToGrant {
-        valid_until: date!(2026 - 08 - 31),
+        valid_until: Some(date!(2026 - 08 - 31)),
         ..entitlement(sport(), 25_000)
     };
     TestFramework::<Application>::with(())
         .given(given_submitted())
         .when_async(grant_all(vec![backwards], vec![]))
         .await
-        .then_expect_error(ApplicationError::InvalidPeriod);
+        .then_expect_error(ApplicationError::InvalidPeriod(1));
+    let next_year = EntitlementToGrant {
+        valid_until: Some(date!(2027 - 08 - 31)),
+        ..entitlement(sport(), 25_000)
+    };
+    TestFramework::<Application>::with(())
+        .given(given_submitted())
+        .when_async(grant_all(vec![next_year], vec![]))
+        .await
+        .then_expect_error(ApplicationError::PeriodOutsideRegeling(1));
     TestFramework::<Application>::with(())
         .given(given_submitted())
         .when_async(grant_all(
@@ -154,7 +277,9 @@ async fn an_entitlement_granted_by_hand_has_an_amount_and_a_period_and_is_grante
             vec![],
         ))
         .await
-        .then_expect_error(ApplicationError::DuplicateEntitlement(sport()));
+        .then_expect_error(ApplicationError::Assessment(
+            AssessmentError::DuplicateEntitlement(2),
+        ));
 }
 
 #[tokio::test]
@@ -168,6 +293,11 @@ async fn the_same_child_is_not_granted_the_same_provision_twice_by_hand() {
         funder: None,
         co_financing: None,
     };
+    let refusal = ApplicationError::Assessment(AssessmentError::AlreadyGranted(1));
+    assert_eq!(
+        kindpakket_platform::refusal::Refusal::kind(&refusal),
+        kindpakket_platform::refusal::RefusalKind::Conflict
+    );
     TestFramework::<Application>::with(())
         .given(given_submitted())
         .when_async(grant_all(
@@ -175,7 +305,7 @@ async fn the_same_child_is_not_granted_the_same_provision_twice_by_hand() {
             vec![elsewhere.clone()],
         ))
         .await
-        .then_expect_error(ApplicationError::AlreadyGranted(sport()));
+        .then_expect_error(refusal);
     let last_year = PriorGrant {
         period: Period::year(2025).unwrap(),
         ..elsewhere
@@ -189,6 +319,58 @@ async fn the_same_child_is_not_granted_the_same_provision_twice_by_hand() {
         .await
         .inspect_result();
     assert!(granted.is_ok(), "{granted:?}");
+}
+
+#[tokio::test]
+async fn only_the_household_the_organisation_that_applied_or_the_gemeente_withdraws() {
+    let leergeld = kindpakket_proto::OrganisationId::parse("leergeld").unwrap();
+    let on_behalf = vec![ApplicationEvent::Submitted {
+        gemeente: gemeente(),
+        application: ApplicationSubmitted {
+            on_behalf_of: Some(leergeld.clone()),
+            ..submitted(2016)
+        },
+    }];
+    for stranger in [
+        Withdrawer::Parent {
+            household: Some(Uuid::from_u128(7)),
+        },
+        Withdrawer::Parent { household: None },
+        Withdrawer::Organisation(kindpakket_proto::OrganisationId::parse("kledingbank").unwrap()),
+    ] {
+        TestFramework::<Application>::with(())
+            .given(on_behalf.clone())
+            .when_async(withdraw_by(stranger))
+            .await
+            .then_expect_error(ApplicationError::NotFound);
+    }
+    // Not even whether it was decided: a stranger gets the same answer after a decision.
+    let mut decided = on_behalf.clone();
+    decided.push(ApplicationEvent::Withdrawn(ApplicationWithdrawn {
+        application_id: Uuid::from_u128(5),
+        withdrawn_on: date!(2026 - 09 - 02),
+    }));
+    TestFramework::<Application>::with(())
+        .given(decided)
+        .when_async(withdraw_by(Withdrawer::Organisation(
+            kindpakket_proto::OrganisationId::parse("kledingbank").unwrap(),
+        )))
+        .await
+        .then_expect_error(ApplicationError::NotFound);
+    for allowed in [
+        Withdrawer::Parent {
+            household: Some(Uuid::from_u128(6)),
+        },
+        Withdrawer::Organisation(leergeld.clone()),
+        Withdrawer::Gemeente,
+    ] {
+        let withdrawn = TestFramework::<Application>::with(())
+            .given(on_behalf.clone())
+            .when_async(withdraw_by(allowed))
+            .await
+            .inspect_result();
+        assert!(withdrawn.is_ok(), "{withdrawn:?}");
+    }
 }
 
 #[tokio::test]
@@ -214,6 +396,7 @@ async fn an_application_is_decided_only_in_its_own_gemeente() {
         .when_async(ApplicationCommand::Withdraw(Withdraw {
             gemeente: GemeenteCode::parse("GM0363").unwrap(),
             withdrawn_on: date!(2026 - 09 - 02),
+            by: Withdrawer::Gemeente,
         }))
         .await
         .then_expect_error(ApplicationError::NotFound);
