@@ -550,6 +550,10 @@ async fn the_dashboard_asks_for_a_login_shows_only_the_readers_gemeenten_and_hid
     let kindpakket = platform.client();
     for gemeente in ["GM0518", "GM0014"] {
         kindpakket
+            .enrol_signaller(gemeente, "wijkteam-centrum", "Wijkteam Centrum")
+            .await
+            .unwrap();
+        kindpakket
             .signal_child(gemeente, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
             .await
             .unwrap();
