@@ -11,18 +11,25 @@
 -- The test suite runs every service this way (tests/src/harness/platform.rs) and checks the refusals
 -- (tests/tests/e2e/privacy.rs).
 
-CREATE ROLE kindpakket_owner LOGIN CREATEDB PASSWORD 'change-me-owner';
+-- The passwords are psql variables, never written here: run it as
+--   psql -v ON_ERROR_STOP=1 -v owner_password=… -v regie_password=… -v signalling_password=… \
+--        -v application_password=… -v provision_password=… -v dashboard_password=… -f least-privilege.sql
+-- (deploy/postgres/init-roles.sh does so from the environment). The services refuse to start with a
+-- known placeholder password such as change-me.
 
-CREATE ROLE kindpakket_regie       LOGIN PASSWORD 'change-me-regie';
-CREATE ROLE kindpakket_signalling  LOGIN PASSWORD 'change-me-signalling';
-CREATE ROLE kindpakket_application LOGIN PASSWORD 'change-me-application';  -- also its _vault and _vault_keys
-CREATE ROLE kindpakket_provision   LOGIN PASSWORD 'change-me-provision';
-CREATE ROLE kindpakket_dashboard   LOGIN PASSWORD 'change-me-dashboard';
+CREATE ROLE kindpakket_owner LOGIN CREATEDB PASSWORD :'owner_password';
 
--- Then, for each service, e.g. signalling:
+CREATE ROLE kindpakket_regie       LOGIN PASSWORD :'regie_password';
+CREATE ROLE kindpakket_signalling  LOGIN PASSWORD :'signalling_password';
+CREATE ROLE kindpakket_application LOGIN PASSWORD :'application_password';  -- also its _vault and _vault_keys
+CREATE ROLE kindpakket_provision   LOGIN PASSWORD :'provision_password';
+CREATE ROLE kindpakket_dashboard   LOGIN PASSWORD :'dashboard_password';
+
+-- Then, for each service, e.g. signalling, a migration step (job, init container) with the owner:
+--   kindpakket-signalling migrate   with KINDPAKKET_MIGRATION_USER=kindpakket_owner,
+--                                   KINDPAKKET_MIGRATION_PASSWORD=… and the service's database URL
+-- and the service itself without the owner's secret:
 --   KINDPAKKET_DATABASE_URL=postgres://kindpakket_signalling:…@db:5432/kindpakket_signalling?sslmode=verify-full&sslrootcert=/etc/kindpakket/tls/ca.crt
---   KINDPAKKET_MIGRATION_USER=kindpakket_owner
---   KINDPAKKET_MIGRATION_PASSWORD=…
 --
 -- To check by hand, as the service's role:
 --   UPDATE events SET sequence = sequence;   -- ERROR: permission denied for table events

@@ -7,7 +7,9 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Why an identifier was refused; the message is Dutch because people read it in API errors.
+/// Why an identifier was refused; the message is Dutch because people read it in API errors. It
+/// completes a sentence that names the field ("het veld 'gemeente' is geen geldige gemeentecode: …")
+/// and never repeats the refused value, which may be anything a caller typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidId {
     pub message: String,
@@ -37,9 +39,7 @@ impl GemeenteCode {
             Ok(Self(value.to_owned()))
         } else {
             Err(InvalidId {
-                message: format!(
-                    "'{value}' is geen geldige gemeentecode: gebruik de CBS-code, GM gevolgd door vier cijfers (bijvoorbeeld GM0518)"
-                ),
+                message: "is geen geldige gemeentecode: gebruik de CBS-code, GM gevolgd door vier cijfers (bijvoorbeeld GM0518)".to_owned(),
             })
         }
     }
@@ -101,10 +101,7 @@ macro_rules! slug_id {
                     Ok(Self(value.to_owned()))
                 } else {
                     Err(InvalidId {
-                        message: format!(
-                            concat!("'{}' is geen geldige ", $what, ": gebruik 2 tot 64 kleine letters, cijfers of streepjes (bijvoorbeeld ", $example, ")"),
-                            value
-                        ),
+                        message: concat!("is geen geldige ", $what, ": gebruik 2 tot 64 kleine letters, cijfers of streepjes (bijvoorbeeld ", $example, ")").to_owned(),
                     })
                 }
             }

@@ -83,7 +83,7 @@ impl Answer {
 #[derive(Debug, Clone)]
 pub struct Kindpakket {
     pub http: Client,
-    pub issuer: std::sync::Arc<kindpakket_platform::auth::DevIssuer>,
+    pub issuer: std::sync::Arc<kindpakket_platform::dev_issuer::DevIssuer>,
     pub endpoints: Endpoints,
     /// Sent as `X-Correlation-ID` when set.
     pub correlation_id: Option<Uuid>,
@@ -91,7 +91,7 @@ pub struct Kindpakket {
 
 impl Kindpakket {
     pub fn new(
-        issuer: std::sync::Arc<kindpakket_platform::auth::DevIssuer>,
+        issuer: std::sync::Arc<kindpakket_platform::dev_issuer::DevIssuer>,
         endpoints: Endpoints,
     ) -> Self {
         let http = Client::builder()

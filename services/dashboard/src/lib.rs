@@ -9,8 +9,10 @@
 //! - [`http`]: the JSON API (`/api/v1/trechter`, `/api/v1/gemeenten/{gemeente}/trechter`, in
 //!   [`http::api`]) and the page with its login (`/`, `/inloggen`, `/uitloggen`, in [`http::page`];
 //!   its askama templates are in `templates/`);
+//! - [`sessions`]: the page's own server-side sessions (the cookie holds a random id, never a token);
 //! - [`startup`] reads the dashboard's own configuration and wires the parts together.
 
 pub mod http;
 pub mod projections;
+pub mod sessions;
 pub mod startup;

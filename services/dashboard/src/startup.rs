@@ -2,6 +2,7 @@
 //! HTTP (the API and the pages), until stopped.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kindpakket_platform::config::ServiceConfig;
 use kindpakket_platform::service::Infrastructure;
@@ -20,10 +21,20 @@ pub struct DashboardConfig {
     /// `https://` address is linked.
     #[serde(default)]
     pub login_url: Option<String>,
+    /// `KINDPAKKET_SECURE_COOKIES`: `true` when the page is served over HTTPS (in production), so the
+    /// session cookie is never sent over plain HTTP. A proxy's `X-Forwarded-Proto: https` does too.
+    #[serde(default)]
+    pub secure_cookies: Option<String>,
 }
 
 impl DashboardConfig {
     /// The login address to link, when it is a web address.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+            .as_deref()
+            .is_some_and(|value| matches!(value.trim(), "true" | "1" | "ja"))
+    }
+
     pub fn login_url(&self) -> Option<Arc<str>> {
         self.login_url
             .as_deref()
@@ -48,9 +59,19 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         infrastructure.consume(source, projection.clone());
     }
     let pool = infrastructure.pool.clone();
+    let sessions = pool.clone();
+    infrastructure.every(
+        "forget_expired_sessions",
+        Duration::from_secs(600),
+        move || {
+            let sessions = sessions.clone();
+            async move { crate::sessions::forget_expired(&sessions).await }
+        },
+    );
     let pages = http::pages(PageState {
         pool: pool.clone(),
         login_url: own.login_url(),
+        secure_cookies: own.secure_cookies(),
     });
     infrastructure
         .serve_with_pages(api.with_state(pool), document, pages)
@@ -65,6 +86,7 @@ mod tests {
     fn only_a_web_address_is_linked_as_the_login() {
         let with = |url: &str| DashboardConfig {
             login_url: Some(url.to_owned()),
+            ..DashboardConfig::default()
         };
         assert_eq!(
             with("https://login.example.nl/").login_url().as_deref(),

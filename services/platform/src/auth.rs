@@ -4,18 +4,16 @@
 //!
 //! Keys come from a JWKS document (`KINDPAKKET_AUTH_JWKS`, a file: in production the gemeente's
 //! identity provider's key set, fetched by the deployment). Local runs and tests use the
-//! [`DevIssuer`], which makes an Ed25519 key, writes its JWKS and signs tokens.
+//! development issuer (`crate::dev_issuer`, feature `dev-issuer`), which makes an Ed25519 key, writes
+//! its JWKS and signs tokens.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use kindpakket_proto::{GemeenteCode, OrganisationId, Role};
-use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
 /// Where the keys are and what a token must say of itself (read by [`crate::config`]).
@@ -27,6 +25,9 @@ pub struct AuthConfig {
     pub issuer: String,
     /// `KINDPAKKET_AUTH_AUDIENCE` (default `kindpakket`): the `aud` every token must carry.
     pub audience: String,
+    /// `KINDPAKKET_AUTH_MAX_TOKEN_SECONDS` (default 12 hours): a token valid for longer (from `iat`,
+    /// or `nbf` when later, to `exp`) is refused, so a token that leaks cannot be used for long.
+    pub max_token_seconds: u64,
 }
 
 pub const DEV_ISSUER: &str = "kindpakket-dev";
@@ -36,11 +37,15 @@ pub const AUDIENCE: &str = "kindpakket";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,
-    pub aud: String,
+    /// One audience or several; the platform's must be among them.
+    pub aud: Audience,
     /// The person or system acting (an identifier at the identity provider, never a BSN).
     pub sub: String,
     pub exp: u64,
     pub iat: u64,
+    /// Not valid before this time, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     pub organisatie: String,
     pub rol: String,
     #[serde(default)]
@@ -51,6 +56,14 @@ pub struct Claims {
     pub huishouden: Option<String>,
 }
 
+/// The `aud` claim: a single audience or a list (both are allowed by RFC 7519).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
 /// Who a verified token says acts.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -59,6 +72,8 @@ pub struct Identity {
     pub role: Role,
     pub gemeenten: Vec<GemeenteCode>,
     pub household: Option<uuid::Uuid>,
+    /// When the token stops being valid (`exp`, seconds since the epoch).
+    pub expires: u64,
 }
 
 /// Why a token was refused, in Dutch for the caller.
@@ -68,8 +83,10 @@ pub enum TokenError {
     Expired,
     #[error("Dit token is niet geldig voor het Kindpakket (verkeerde uitgever, doelgroep of handtekening).")]
     Invalid,
+    #[error("Dit token is te lang geldig: vraag een token aan dat korter geldt.")]
+    TooLongValid,
     #[error("Het token noemt geen geldige organisatie, rol of gemeente: {0}")]
-    BadClaims(String),
+    BadClaims(&'static str),
 }
 
 struct Key {
@@ -83,16 +100,18 @@ pub struct Authenticator {
     keys: Vec<Key>,
     issuer: String,
     audience: String,
+    max_token_seconds: u64,
 }
 
 impl Authenticator {
     pub fn load(config: &AuthConfig) -> Result<Arc<Self>> {
         let text = std::fs::read_to_string(&config.jwks_path)
             .with_context(|| format!("reading the JWKS {}", config.jwks_path.display()))?;
-        Self::from_jwks(&text, &config.issuer, &config.audience)
+        Self::from_jwks(&text, config)
     }
 
-    pub fn from_jwks(jwks: &str, issuer: &str, audience: &str) -> Result<Arc<Self>> {
+    /// An authenticator for the keys of `jwks` (a JWKS document) and the claims `config` demands.
+    pub fn from_jwks(jwks: &str, config: &AuthConfig) -> Result<Arc<Self>> {
         let set: JwkSet = serde_json::from_str(jwks).context("the JWKS is not valid")?;
         let mut keys = Vec::new();
         for jwk in &set.keys {
@@ -101,7 +120,8 @@ impl Authenticator {
                 AlgorithmParameters::OctetKeyPair(_) => Algorithm::EdDSA,
                 AlgorithmParameters::RSA(_) => Algorithm::RS256,
                 AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
-                AlgorithmParameters::OctetKey(_) => continue, // shared secrets are not accepted
+                // Shared secrets are not accepted, nor key types this version does not know.
+                _ => continue,
             };
             keys.push(Key {
                 kid: jwk.common.key_id.clone(),
@@ -114,8 +134,9 @@ impl Authenticator {
         }
         Ok(Arc::new(Self {
             keys,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            max_token_seconds: config.max_token_seconds,
         }))
     }
 
@@ -132,9 +153,13 @@ impl Authenticator {
             validation.set_issuer(&[&self.issuer]);
             validation.set_audience(&[&self.audience]);
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-            validation.leeway = 30;
+            validation.validate_nbf = true;
+            validation.leeway = LEEWAY_SECONDS;
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
-                Ok(data) => return identity(data.claims),
+                Ok(data) => {
+                    self.within_lifetime(&data.claims)?;
+                    return identity(data.claims);
+                }
                 Err(error) => {
                     last = match error.kind() {
                         jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -147,28 +172,47 @@ impl Authenticator {
     }
 }
 
+/// How far clocks may differ between the identity provider and the services.
+const LEEWAY_SECONDS: u64 = 30;
+
+impl Authenticator {
+    /// A token may be valid for at most the configured time, counted from when it was issued (or
+    /// from `nbf`, when later); one issued in the future is refused.
+    fn within_lifetime(&self, claims: &Claims) -> Result<(), TokenError> {
+        let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
+        if claims.iat > now + LEEWAY_SECONDS {
+            return Err(TokenError::Invalid);
+        }
+        let from = claims.nbf.map_or(claims.iat, |nbf| nbf.max(claims.iat));
+        if claims.exp.saturating_sub(from) > self.max_token_seconds {
+            return Err(TokenError::TooLongValid);
+        }
+        Ok(())
+    }
+}
+
 fn identity(claims: Claims) -> Result<Identity, TokenError> {
     let organisation = OrganisationId::parse(&claims.organisatie)
-        .map_err(|error| TokenError::BadClaims(error.message))?;
+        .map_err(|_| TokenError::BadClaims("de organisatie is geen geldige organisatiecode"))?;
     let role = Role::parse(&claims.rol)
         .filter(|role| *role != Role::System)
-        .ok_or_else(|| TokenError::BadClaims(format!("de rol '{}' bestaat niet", claims.rol)))?;
+        .ok_or(TokenError::BadClaims("de rol bestaat niet"))?;
     let gemeenten = claims
         .gemeenten
         .iter()
         .map(|code| GemeenteCode::parse(code))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| TokenError::BadClaims(error.message))?;
+        .map_err(|_| TokenError::BadClaims("een gemeente is geen CBS-code"))?;
     let household = claims
         .huishouden
         .as_deref()
         .map(|raw| {
-            uuid::Uuid::parse_str(raw).map_err(|_| {
-                TokenError::BadClaims(format!("het huishouden '{raw}' is geen geldige verwijzing"))
-            })
+            uuid::Uuid::parse_str(raw)
+                .map_err(|_| TokenError::BadClaims("het huishouden is geen geldige verwijzing"))
         })
         .transpose()?;
     Ok(Identity {
+        expires: claims.exp,
         subject: claims.sub,
         organisation,
         role,
@@ -177,126 +221,24 @@ fn identity(claims: Claims) -> Result<Identity, TokenError> {
     })
 }
 
-/// The development issuer: an Ed25519 key of its own, its JWKS, and tokens signed with it. Never for
-/// production: whoever holds its key file can act as anyone.
-pub struct DevIssuer {
-    pkcs8: Vec<u8>,
-    public: Vec<u8>,
-    kid: String,
-}
-
-impl std::fmt::Debug for DevIssuer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevIssuer")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
-    }
-}
-
-impl DevIssuer {
-    pub fn generate() -> Result<Self> {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
-            .map_err(|_| anyhow::anyhow!("cannot generate an Ed25519 key"))?;
-        Self::from_pkcs8(pkcs8.as_ref().to_vec())
-    }
-
-    pub fn from_pkcs8(pkcs8: Vec<u8>) -> Result<Self> {
-        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
-            .map_err(|_| anyhow::anyhow!("not an Ed25519 PKCS#8 key"))?;
-        let public = pair.public_key().as_ref().to_vec();
-        let kid = URL_SAFE_NO_PAD.encode(&public[..8]);
-        Ok(Self { pkcs8, public, kid })
-    }
-
-    /// Loads the key of `dir`, or makes one there: `issuer.key` (PKCS#8) and `jwks.json`.
-    pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let key_path = dir.join("issuer.key");
-        let issuer = match std::fs::read(&key_path) {
-            Ok(pkcs8) => Self::from_pkcs8(pkcs8)?,
-            Err(_) => {
-                let issuer = Self::generate()?;
-                std::fs::write(&key_path, &issuer.pkcs8)?;
-                issuer
-            }
-        };
-        std::fs::write(dir.join("jwks.json"), issuer.jwks().to_string())?;
-        Ok(issuer)
-    }
-
-    /// The public key set services verify with.
-    pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({"keys": [{
-            "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
-            "kid": self.kid,
-            "x": URL_SAFE_NO_PAD.encode(&self.public),
-        }]})
-    }
-
-    /// A token for `organisation` in `role` acting for `gemeenten`, valid for `ttl_seconds`.
-    pub fn mint(
-        &self,
-        organisation: &str,
-        role: &str,
-        gemeenten: &[&str],
-        ttl_seconds: i64,
-    ) -> String {
-        self.mint_claims(&self.claims(organisation, role, gemeenten, ttl_seconds))
-    }
-
-    /// A parent's token: role `applicant`, acting for `household` alone.
-    pub fn mint_for_household(
-        &self,
-        organisation: &str,
-        gemeenten: &[&str],
-        household: &str,
-        ttl_seconds: i64,
-    ) -> String {
-        let mut claims = self.claims(organisation, "applicant", gemeenten, ttl_seconds);
-        claims.huishouden = Some(household.to_owned());
-        self.mint_claims(&claims)
-    }
-
-    pub fn claims(
-        &self,
-        organisation: &str,
-        role: &str,
-        gemeenten: &[&str],
-        ttl_seconds: i64,
-    ) -> Claims {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        Claims {
-            iss: DEV_ISSUER.to_owned(),
-            aud: AUDIENCE.to_owned(),
-            sub: format!("{organisation}/{role}"),
-            exp: (now + ttl_seconds).max(0) as u64,
-            iat: now.max(0) as u64,
-            organisatie: organisation.to_owned(),
-            rol: role.to_owned(),
-            gemeenten: gemeenten.iter().map(|g| (*g).to_owned()).collect(),
-            huishouden: None,
-        }
-    }
-
-    #[allow(
-        clippy::expect_used,
-        reason = "the key was made or checked by `from_pkcs8`; an Ed25519 key always signs"
-    )]
-    pub fn mint_claims(&self, claims: &Claims) -> String {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&self.pkcs8))
-            .expect("an Ed25519 key signs")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dev_issuer::DevIssuer;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    fn config() -> AuthConfig {
+        AuthConfig {
+            jwks_path: PathBuf::new(),
+            issuer: DEV_ISSUER.to_owned(),
+            audience: AUDIENCE.to_owned(),
+            max_token_seconds: 12 * 3600,
+        }
+    }
 
     fn authenticator(issuer: &DevIssuer) -> Arc<Authenticator> {
-        Authenticator::from_jwks(&issuer.jwks().to_string(), DEV_ISSUER, AUDIENCE).unwrap()
+        Authenticator::from_jwks(&issuer.jwks().to_string(), &config()).unwrap()
     }
 
     #[test]
@@ -327,7 +269,7 @@ mod tests {
             TokenError::Invalid
         );
         let mut claims = issuer.claims("leergeld", "partner", &[], 300);
-        claims.aud = "another-app".to_owned();
+        claims.aud = Audience::One("another-app".to_owned());
         assert_eq!(
             check.verify(&issuer.mint_claims(&claims)).unwrap_err(),
             TokenError::Invalid
@@ -343,6 +285,58 @@ mod tests {
             check.verify(&issuer.mint("leergeld", "system", &[], 300)),
             Err(TokenError::BadClaims(_))
         ));
+    }
+    #[test]
+    fn a_token_not_yet_valid_or_valid_for_too_long_is_refused() {
+        let issuer = DevIssuer::generate().unwrap();
+        let check = authenticator(&issuer);
+        let mut early = issuer.claims("leergeld", "partner", &["GM0518"], 3600);
+        early.nbf = Some(early.iat + 600);
+        assert_eq!(
+            check.verify(&issuer.mint_claims(&early)).unwrap_err(),
+            TokenError::Invalid
+        );
+        let long = issuer.claims("leergeld", "partner", &["GM0518"], 13 * 3600);
+        assert_eq!(
+            check.verify(&issuer.mint_claims(&long)).unwrap_err(),
+            TokenError::TooLongValid
+        );
+        let mut from_the_future = issuer.claims("leergeld", "partner", &["GM0518"], 3600);
+        from_the_future.iat += 3600;
+        from_the_future.exp += 3600;
+        assert_eq!(
+            check
+                .verify(&issuer.mint_claims(&from_the_future))
+                .unwrap_err(),
+            TokenError::Invalid
+        );
+    }
+
+    #[test]
+    fn an_audience_list_that_names_the_platform_is_accepted_and_one_that_does_not_is_refused() {
+        let issuer = DevIssuer::generate().unwrap();
+        let check = authenticator(&issuer);
+        let mut claims = issuer.claims("leergeld", "partner", &["GM0518"], 300);
+        claims.aud = Audience::Many(vec!["portal".to_owned(), AUDIENCE.to_owned()]);
+        assert!(check.verify(&issuer.mint_claims(&claims)).is_ok());
+        claims.aud = Audience::Many(vec!["portal".to_owned(), "archive".to_owned()]);
+        assert_eq!(
+            check.verify(&issuer.mint_claims(&claims)).unwrap_err(),
+            TokenError::Invalid
+        );
+    }
+
+    #[test]
+    fn a_not_before_of_the_wrong_type_does_not_skip_the_check() {
+        // The type confusion of jsonwebtoken before 10.3 (CVE-2026-25537): an `nbf` sent as a string
+        // was treated as absent. Signed by the issuer itself, so only the claim check can refuse it.
+        let issuer = DevIssuer::generate().unwrap();
+        let check = authenticator(&issuer);
+        let claims = issuer.claims("leergeld", "partner", &["GM0518"], 300);
+        let mut raw = serde_json::to_value(&claims).unwrap();
+        raw["nbf"] = serde_json::json!((claims.iat + 99_999).to_string());
+        let token = issuer.mint_value(&raw);
+        assert_eq!(check.verify(&token).unwrap_err(), TokenError::Invalid);
     }
 }
 

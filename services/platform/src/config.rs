@@ -24,9 +24,36 @@ use serde::{Deserialize, Deserializer};
 /// The prefix of every environment variable the platform reads.
 pub const PREFIX: &str = "KINDPAKKET_";
 
+/// What the process is started to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Run the service (no arguments).
+    Serve,
+    /// `migrate`: create and migrate the service's databases as the migration owner, grant the
+    /// service's role its privileges, and exit. Production runs this as a separate step (a job or
+    /// an init container) with the owner's secret, and the service itself without it.
+    Migrate,
+}
+
+impl Mode {
+    /// The mode the command line asks for.
+    pub fn from_args(mut args: impl Iterator<Item = String>) -> Result<Self, ConfigError> {
+        let _program = args.next();
+        match (args.next().as_deref(), args.next()) {
+            (None, _) => Ok(Mode::Serve),
+            (Some("migrate"), None) => Ok(Mode::Migrate),
+            _ => Err(ConfigError::message(
+                "usage: run without arguments to serve, or with `migrate` to migrate and exit",
+            )),
+        }
+    }
+}
+
 /// The configuration every service shares.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
+    /// Serve, or only migrate (from the command line).
+    pub mode: Mode,
     /// `KINDPAKKET_HTTP_ADDR`, e.g. `127.0.0.1:8081`.
     pub http_addr: SocketAddr,
     /// `KINDPAKKET_DATABASE_URL` (and `KINDPAKKET_MIGRATION_USER`/`_PASSWORD`): this service's own
@@ -38,7 +65,8 @@ pub struct ServiceConfig {
     pub stream_replicas: usize,
     /// `KINDPAKKET_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
-    /// `KINDPAKKET_AUTH_JWKS`, `_ISSUER`, `_AUDIENCE`: the identity provider's keys and claims.
+    /// `KINDPAKKET_AUTH_JWKS`, `_ISSUER`, `_AUDIENCE`, `_MAX_TOKEN_SECONDS`: the identity provider's
+    /// keys and the claims its tokens must carry.
     pub auth: crate::auth::AuthConfig,
     /// `KINDPAKKET_NATS_USER`, `_PASSWORD`, `_CA`, `_CERT`, `_KEY`: who this service is to NATS.
     pub nats_security: crate::nats::NatsSecurity,
@@ -74,6 +102,8 @@ struct SharedKeys {
     auth_issuer: String,
     #[serde(default = "default_audience")]
     auth_audience: String,
+    #[serde(default = "twelve_hours", deserialize_with = "parsed")]
+    auth_max_token_seconds: u64,
     #[serde(default)]
     nats_user: Option<String>,
     #[serde(default)]
@@ -105,6 +135,9 @@ fn default_issuer() -> String {
 fn default_audience() -> String {
     crate::auth::AUDIENCE.to_owned()
 }
+fn twelve_hours() -> u64 {
+    12 * 3600
+}
 fn default_rate() -> f64 {
     100.0
 }
@@ -113,9 +146,15 @@ fn default_burst() -> f64 {
 }
 
 impl ServiceConfig {
+    /// The mode from the command line (`migrate`, or nothing to serve) and the configuration.
+    pub fn from_command_line(default_port: u16) -> Result<Self, ConfigError> {
+        Self::load(default_port, Mode::from_args(std::env::args())?)
+    }
+
     /// Reads the shared configuration; `default_port` is used when `KINDPAKKET_HTTP_ADDR` is not set.
-    pub fn load(default_port: u16) -> Result<Self, ConfigError> {
+    pub fn load(default_port: u16, mode: Mode) -> Result<Self, ConfigError> {
         let keys: SharedKeys = load()?;
+        refuse_known_default_passwords(&keys)?;
         let pair = |first: Option<String>, second: Option<String>, names: (&str, &str)| match (
             first, second,
         ) {
@@ -170,7 +209,13 @@ impl ServiceConfig {
                 "{PREFIX}RATE_PER_SECOND must be above 0 and {PREFIX}RATE_BURST at least 1"
             )));
         }
+        if mode == Mode::Migrate && migration_owner.is_none() {
+            return Err(ConfigError::message(format!(
+                "migrate needs the owner that migrates: set {PREFIX}MIGRATION_USER (and {PREFIX}MIGRATION_PASSWORD)"
+            )));
+        }
         Ok(Self {
+            mode,
             http_addr: keys
                 .http_addr
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port))),
@@ -185,6 +230,7 @@ impl ServiceConfig {
                 jwks_path: keys.auth_jwks,
                 issuer: keys.auth_issuer,
                 audience: keys.auth_audience,
+                max_token_seconds: keys.auth_max_token_seconds,
             },
             nats_security: crate::nats::NatsSecurity {
                 user,
@@ -197,6 +243,49 @@ impl ServiceConfig {
             },
         })
     }
+}
+
+/// Passwords that ship in examples and images. A service configured with one is exposed to anyone
+/// who read the same example, so it refuses to start.
+const KNOWN_DEFAULT_PASSWORDS: &[&str] = &[
+    "change-me",
+    "changeme",
+    "change_me",
+    "password",
+    "postgres",
+    "kindpakket",
+    "secret",
+    "admin",
+    "nats",
+];
+
+fn refuse_known_default_passwords(keys: &SharedKeys) -> Result<(), ConfigError> {
+    // The user information of a postgres URL: `postgres://user:password@host/…`.
+    let database_password = keys
+        .database_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.rsplit_once('@'))
+        .and_then(|(authority, _)| authority.split_once(':'))
+        .map(|(_, password)| password.to_owned());
+    let passwords = [
+        ("DATABASE_URL", database_password),
+        ("MIGRATION_PASSWORD", keys.migration_password.clone()),
+        ("NATS_PASSWORD", keys.nats_password.clone()),
+    ];
+    for (variable, password) in passwords {
+        let Some(password) = password else { continue };
+        let lowered = password.to_ascii_lowercase();
+        let placeholder = ["change-me", "changeme", "change_me", "verander"]
+            .iter()
+            .any(|prefix| lowered.starts_with(prefix));
+        if placeholder || KNOWN_DEFAULT_PASSWORDS.contains(&lowered.as_str()) {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}{variable} uses a known default password: set a secret of your own"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a service's own keys (any `Deserialize` struct whose fields are the lowercase keys) from
@@ -322,7 +411,7 @@ mod tests {
             jail.set_env("KINDPAKKET_STREAM_REPLICAS", "3");
             jail.set_env("KINDPAKKET_NATS_URL", "nats://a:4222, nats://b:4222");
             jail.set_env("KINDPAKKET_NATS_CA", "");
-            let config = ServiceConfig::load(8081).expect("valid");
+            let config = ServiceConfig::load(8081, Mode::Serve).expect("valid");
             assert_eq!(config.http_addr.port(), 8081);
             assert_eq!(config.stream_replicas, 3);
             assert_eq!(config.nats_urls, ["nats://a:4222", "nats://b:4222"]);
@@ -339,15 +428,63 @@ mod tests {
     fn a_missing_or_malformed_value_names_the_variable() {
         Jail::expect_with(|jail| {
             jail.set_env("KINDPAKKET_AUTH_JWKS", "/tmp/jwks.json");
-            let missing = ServiceConfig::load(8081).unwrap_err().to_string();
+            let missing = ServiceConfig::load(8081, Mode::Serve)
+                .unwrap_err()
+                .to_string();
             assert!(missing.contains("KINDPAKKET_DATABASE_URL"), "{missing}");
             jail.set_env("KINDPAKKET_DATABASE_URL", "postgres://x@127.0.0.1/db");
             jail.set_env("KINDPAKKET_STREAM_REPLICAS", "drie");
-            let malformed = ServiceConfig::load(8081).unwrap_err().to_string();
+            let malformed = ServiceConfig::load(8081, Mode::Serve)
+                .unwrap_err()
+                .to_string();
             assert!(
                 malformed.contains("KINDPAKKET_STREAM_REPLICAS"),
                 "{malformed}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_command_line_says_serve_or_migrate_and_nothing_else() {
+        let args = |list: &[&str]| list.iter().map(|arg| (*arg).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            Mode::from_args(args(&["kindpakket-regie"]).into_iter()).unwrap(),
+            Mode::Serve
+        );
+        assert_eq!(
+            Mode::from_args(args(&["kindpakket-regie", "migrate"]).into_iter()).unwrap(),
+            Mode::Migrate
+        );
+        assert!(Mode::from_args(args(&["kindpakket-regie", "drop"]).into_iter()).is_err());
+        assert!(Mode::from_args(args(&["kindpakket-regie", "migrate", "x"]).into_iter()).is_err());
+    }
+
+    #[test]
+    fn a_known_default_password_stops_the_service() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KINDPAKKET_AUTH_JWKS", "/tmp/jwks.json");
+            jail.set_env(
+                "KINDPAKKET_DATABASE_URL",
+                "postgres://regie:change-me@db:5432/kindpakket_regie?sslmode=verify-full",
+            );
+            let refused = ServiceConfig::load(8081, Mode::Serve)
+                .unwrap_err()
+                .to_string();
+            assert!(refused.contains("KINDPAKKET_DATABASE_URL"), "{refused}");
+            assert!(!refused.contains("change-me"), "{refused}");
+            jail.set_env(
+                "KINDPAKKET_DATABASE_URL",
+                "postgres://regie:s3cr3t-of-our-own@db:5432/kindpakket_regie",
+            );
+            jail.set_env("KINDPAKKET_NATS_USER", "regie");
+            jail.set_env("KINDPAKKET_NATS_PASSWORD", "Change-Me-Regie");
+            let refused = ServiceConfig::load(8081, Mode::Serve)
+                .unwrap_err()
+                .to_string();
+            assert!(refused.contains("KINDPAKKET_NATS_PASSWORD"), "{refused}");
+            jail.set_env("KINDPAKKET_NATS_PASSWORD", "another-secret");
+            assert!(ServiceConfig::load(8081, Mode::Serve).is_ok());
             Ok(())
         });
     }
@@ -361,7 +498,7 @@ mod tests {
             )?;
             jail.set_env("KINDPAKKET_CONFIG", "provision.toml");
             jail.set_env("KINDPAKKET_DATABASE_URL", "postgres://env/db");
-            let config = ServiceConfig::load(8084).expect("valid");
+            let config = ServiceConfig::load(8084, Mode::Serve).expect("valid");
             assert_eq!(config.database.url, "postgres://env/db");
             assert_eq!(config.stream_replicas, 3);
             assert_eq!(config.auth.jwks_path, PathBuf::from("/etc/jwks.json"));

@@ -1,6 +1,7 @@
 //! Plumbing shared by the Kindpakket services. Domain rules never live here.
 //!
-//! - [`auth`]: bearer tokens (JWT) checked for signature, issuer, audience and expiry; the development issuer;
+//! - [`auth`]: bearer tokens (JWT) checked for signature, issuer, audience, validity and lifetime;
+//! - `dev_issuer` (feature `dev-issuer`, never in production): signs test tokens;
 //! - [`config`]: the service configuration: a TOML file and `KINDPAKKET_*` variables, checked at start;
 //! - [`telemetry`]: structured logs with `tracing`;
 //! - [`db`]: connecting to a service's own database (created when missing) and running migrations;
@@ -24,6 +25,8 @@ pub mod auth;
 pub mod config;
 pub mod consume;
 pub mod db;
+#[cfg(any(test, feature = "dev-issuer"))]
+pub mod dev_issuer;
 pub mod http;
 pub mod idempotency;
 pub mod locks;

@@ -1,24 +1,26 @@
-//! Floods get a 429: a token bucket per caller (per bearer token; one shared bucket for requests
-//! without one), refilled at `KINDPAKKET_RATE_PER_SECOND` (default 100) up to `KINDPAKKET_RATE_BURST`
-//! (default 200). One instance counts its own requests; behind a load balancer each instance does.
+//! Floods get a 429: a request budget per caller, refilled at `KINDPAKKET_RATE_PER_SECOND` (default
+//! 100) up to `KINDPAKKET_RATE_BURST` (default 200), counted by governor (GCRA).
+//!
+//! The caller is who the verified token says (organisation and subject): another spelling of the
+//! same token (extra spaces after `Bearer`) is the same caller, and a token that does not verify
+//! counts as anonymous. Anonymous requests are counted per client address, so one flood cannot
+//! starve everyone else. `/health` is never limited. Callers quiet long enough to have a full budget
+//! again are forgotten, so memory stays bounded. One instance counts its own requests; behind a load
+//! balancer each instance does.
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::http::ApiError;
-
-pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<u64, (f64, Instant)>>,
-}
+use crate::http::{ApiError, Caller};
 
 /// How many requests a caller may make: `per_second` on average, `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,40 +29,62 @@ pub struct RateLimit {
     pub burst: f64,
 }
 
+/// Whose budget a request counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Requester {
+    /// A verified token: its organisation and subject.
+    Identified {
+        organisation: String,
+        subject: String,
+    },
+    /// No token, or one that does not verify: the client's address.
+    Anonymous(IpAddr),
+}
+
+/// When the table of callers holds more than this, the quiet ones are forgotten.
+const FORGET_ABOVE: usize = 10_000;
+
+pub struct RateLimiter {
+    limiter: DefaultKeyedRateLimiter<Requester>,
+    clock: DefaultClock,
+}
+
 impl RateLimiter {
     pub fn from_config(limit: RateLimit) -> Arc<Self> {
-        Arc::new(Self::new(limit.per_second, limit.burst))
+        Arc::new(Self::new(limit))
     }
 
-    pub fn new(per_second: f64, burst: f64) -> Self {
+    pub fn new(limit: RateLimit) -> Self {
+        let period = Duration::from_secs_f64(1.0 / limit.per_second.max(f64::MIN_POSITIVE));
+        let burst = NonZeroU32::new(limit.burst.clamp(1.0, f64::from(u32::MAX)) as u32)
+            .unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
         Self {
-            per_second,
-            burst,
-            buckets: Mutex::new(HashMap::new()),
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            clock: DefaultClock::default(),
         }
     }
 
-    /// Takes one request from the caller's bucket; `Err(seconds)` until one is available again.
-    pub fn take(&self, caller: u64, now: Instant) -> Result<(), u64> {
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() > 100_000 {
-            // Forget the callers that have been quiet long enough to be full again.
-            let full_after = self.burst / self.per_second;
-            buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs_f64() < full_after);
+    /// Takes one request from the requester's budget; `Err(seconds)` to wait when it is spent.
+    pub fn take(&self, requester: &Requester) -> Result<(), u64> {
+        if self.limiter.len() > FORGET_ABOVE {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
         }
-        let (tokens, at) = buckets.entry(caller).or_insert((self.burst, now));
-        *tokens =
-            (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) / self.per_second).ceil().max(1.0) as u64)
-        }
+        self.limiter.check_key(requester).map_err(|not_until| {
+            not_until
+                .wait_time_from(self.clock.now())
+                .as_secs_f64()
+                .ceil()
+                .max(1.0) as u64
+        })
+    }
+
+    /// How many requesters are remembered now.
+    pub fn remembered(&self) -> usize {
+        self.limiter.len()
     }
 }
 
@@ -69,14 +93,24 @@ pub async fn rate_limit_middleware(
     request: Request,
     next: Next,
 ) -> Response {
-    let mut hasher = DefaultHasher::new();
-    request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes)
-        .hash(&mut hasher);
-    match limiter.take(hasher.finish(), Instant::now()) {
-        Ok(()) => next.run(request).await,
+    if request.uri().path() == "/health" {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let requester = match Caller::of(&mut parts).await {
+        Ok(caller) => Requester::Identified {
+            organisation: caller.actor.organisation.to_string(),
+            subject: caller.subject,
+        },
+        Err(_) => Requester::Anonymous(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip()),
+        ),
+    };
+    match limiter.take(&requester) {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
         Err(wait) => {
             let mut response = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -95,23 +129,48 @@ pub async fn rate_limit_middleware(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    fn caller(organisation: &str) -> Requester {
+        Requester::Identified {
+            organisation: organisation.to_owned(),
+            subject: "medewerker".to_owned(),
+        }
+    }
 
     #[test]
-    fn a_burst_is_allowed_then_refused_until_the_bucket_refills() {
-        let limiter = RateLimiter::new(10.0, 5.0);
-        let start = Instant::now();
+    fn a_burst_is_allowed_then_refused_and_every_caller_has_a_budget_of_its_own() {
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 1.0,
+            burst: 5.0,
+        });
         for _ in 0..5 {
-            assert!(limiter.take(1, start).is_ok());
+            assert!(limiter.take(&caller("leergeld")).is_ok());
         }
-        assert_eq!(limiter.take(1, start), Err(1));
+        assert!(limiter.take(&caller("leergeld")).is_err());
         assert!(
-            limiter.take(2, start).is_ok(),
-            "another caller has a bucket of its own"
+            limiter.take(&caller("jeugdfonds")).is_ok(),
+            "another caller has a budget of its own"
         );
+        let anonymous = Requester::Anonymous(IpAddr::from([10, 0, 0, 1]));
+        assert!(limiter.take(&anonymous).is_ok());
+    }
+
+    #[test]
+    fn quiet_callers_are_forgotten_so_memory_stays_bounded() {
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 1_000_000.0,
+            burst: 1.0,
+        });
+        for address in 0..(FORGET_ABOVE as u32 + 50) {
+            let requester = Requester::Anonymous(IpAddr::from(address.to_be_bytes()));
+            let _ = limiter.take(&requester);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        let _ = limiter.take(&Requester::Anonymous(IpAddr::from([1, 1, 1, 1])));
         assert!(
-            limiter.take(1, start + Duration::from_millis(150)).is_ok(),
-            "refilled"
+            limiter.remembered() <= FORGET_ABOVE,
+            "{} remembered",
+            limiter.remembered()
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Starting a service: database, NATS, its relay, consumers and jobs, and the HTTP server, until
-//! stopped. On SIGTERM the server stops taking requests and finishes those in flight, then the relay,
+//! stopped. Started with `migrate`, the same wiring only prepares the databases (as the migration
+//! owner) and exits: which migrations a service has is said in one place. On SIGTERM the server stops taking requests and finishes those in flight, then the relay,
 //! the consumers and the jobs are told to stop and are awaited.
 
 use std::future::Future;
@@ -19,7 +20,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::config::ServiceConfig;
+use crate::config::{Mode, ServiceConfig};
 use crate::consume::{self, ConsumerConfig, EventHandler};
 use crate::db::{self, Migration};
 use crate::http;
@@ -61,9 +62,17 @@ impl Infrastructure {
         })
     }
 
+    /// Whether this process only migrates (then nothing is started, only databases prepared).
+    pub fn migrating(&self) -> bool {
+        self.config.mode == Mode::Migrate
+    }
+
     /// Starts the relay that publishes this service's events (it declares the stream itself).
     pub async fn publish_events(&mut self, service: Service, translate: Translator) -> Result<()> {
         db::prepare(&self.config.database, &[crate::relay::RELAY_MIGRATION]).await?;
+        if self.migrating() {
+            return Ok(());
+        }
         let mut relay = Relay::new(service, self.pool.clone(), self.js.clone(), translate);
         relay.stream_replicas = self.config.stream_replicas;
         let shutdown = self.shutdown_sender.subscribe();
@@ -73,6 +82,9 @@ impl Infrastructure {
 
     /// Starts a durable consumer of another service's stream.
     pub fn consume<H: EventHandler>(&mut self, source: Service, handler: Arc<H>) {
+        if self.migrating() {
+            return;
+        }
         let config = ConsumerConfig {
             durable_name: kindpakket_proto::subjects::durable_name(self.name, source),
             source,
@@ -94,6 +106,9 @@ impl Infrastructure {
         F: Fn() -> Fut + Send + 'static,
         Fut: Future<Output = Result<()>> + Send,
     {
+        if self.migrating() {
+            return;
+        }
         let mut shutdown = self.shutdown_sender.subscribe();
         self.tasks.spawn(async move {
             let mut interval = tokio::time::interval(period);
@@ -124,6 +139,10 @@ impl Infrastructure {
         document: OpenApi,
         pages: Router,
     ) -> Result<()> {
+        if self.migrating() {
+            tracing::info!(service = self.name, "migrated; exiting");
+            return Ok(());
+        }
         let health_state = HealthState {
             pool: self.pool.clone(),
             nats: self.nats.clone(),
@@ -133,6 +152,7 @@ impl Infrastructure {
         let authenticator = crate::auth::Authenticator::load(&self.config.auth)?;
         let app = api
             .merge(pages)
+            .route_layer(axum::middleware::from_fn(http::record_route))
             .route(
                 "/api/v1/openapi.json",
                 get(move || {
@@ -154,10 +174,13 @@ impl Infrastructure {
             .await
             .with_context(|| format!("binding {}", self.config.http_addr))?;
         tracing::info!(service = self.name, address = %self.config.http_addr, "listening");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop_signal())
-            .await
-            .context("serving HTTP")?;
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop_signal())
+        .await
+        .context("serving HTTP")?;
         tracing::info!(service = self.name, "stopping");
         let _ = self.shutdown_sender.send(true);
         while self.tasks.join_next().await.is_some() {}

@@ -2,7 +2,7 @@ use kindpakket_platform::{config::ServiceConfig, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ServiceConfig::load(8082)?;
+    let config = ServiceConfig::from_command_line(8082)?;
     telemetry::init(config.log_format);
     kindpakket_signalling::startup::run(config).await
 }

@@ -62,7 +62,8 @@ async fn main() -> Result<()> {
     // The demo signs its tokens with the development issuer whose keys the services trust.
     let issuer_dir =
         std::env::var("KINDPAKKET_DEV_ISSUER_DIR").unwrap_or_else(|_| ".data/issuer".to_owned());
-    let issuer = kindpakket_platform::auth::DevIssuer::open(std::path::Path::new(&issuer_dir))?;
+    let issuer =
+        kindpakket_platform::dev_issuer::DevIssuer::open(std::path::Path::new(&issuer_dir))?;
     let platform = Kindpakket::new(std::sync::Arc::new(issuer), endpoints);
     for gemeente in &GEMEENTEN {
         load(&platform, gemeente).await?;

@@ -98,6 +98,44 @@ impl ServiceProcess {
         }
     }
 
+    /// Sets (or replaces) one environment variable of the service for its next start.
+    pub fn set_environment(&mut self, key: &str, value: &str) {
+        self.environment.retain(|(existing, _)| existing != key);
+        self.environment.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Removes one environment variable of the service for its next start.
+    pub fn remove_environment(&mut self, key: &str) {
+        self.environment.retain(|(existing, _)| existing != key);
+    }
+
+    /// Runs the service's binary with `args` and its environment (changed by `changes`: a `None`
+    /// value removes the variable), waits for it to exit, and gives its exit status and output.
+    pub fn run_once(
+        &self,
+        args: &[&str],
+        changes: &[(&str, Option<&str>)],
+    ) -> Result<(std::process::ExitStatus, String)> {
+        let mut environment = self.environment.clone();
+        for (key, value) in changes {
+            environment.retain(|(existing, _)| existing != key);
+            if let Some(value) = value {
+                environment.push(((*key).to_owned(), (*value).to_owned()));
+            }
+        }
+        let output = Command::new(binary_dir()?.join(self.name.binary()))
+            .args(args)
+            .env_clear()
+            .envs(environment)
+            .output()?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok((output.status, text))
+    }
+
     /// Starts it again on the same port with the same configuration, and waits until healthy.
     /// (When it still runs, it is killed first.)
     pub async fn start_again(&mut self) -> Result<()> {
@@ -177,7 +215,7 @@ pub struct Platform {
     http: reqwest::Client,
     logs: TempDir,
     /// The development issuer whose keys the services trust; tests sign their tokens with it.
-    pub issuer: std::sync::Arc<kindpakket_platform::auth::DevIssuer>,
+    pub issuer: std::sync::Arc<kindpakket_platform::dev_issuer::DevIssuer>,
 }
 
 impl Platform {
@@ -246,7 +284,7 @@ impl Platform {
             .disable_cleanup(std::env::var_os("KINDPAKKET_KEEP_LOGS").is_some())
             .tempdir()?;
         let log_level = std::env::var("TEST_SERVICE_LOG").unwrap_or_else(|_| "info".to_owned());
-        let issuer = std::sync::Arc::new(kindpakket_platform::auth::DevIssuer::open(
+        let issuer = std::sync::Arc::new(kindpakket_platform::dev_issuer::DevIssuer::open(
             &logs.path().join("issuer"),
         )?);
         let jwks = logs.path().join("issuer").join("jwks.json");

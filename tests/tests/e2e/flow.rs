@@ -305,7 +305,7 @@ async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
         .await
         .unwrap();
     assert_problem(answer, StatusCode::UNAUTHORIZED, "verlopen").await;
-    let stranger = kindpakket_platform::auth::DevIssuer::generate().unwrap();
+    let stranger = kindpakket_platform::dev_issuer::DevIssuer::generate().unwrap();
     let forged = stranger.mint("wijkteam-centrum", "signaller", &[GEMEENTE], 300);
     let answer = http
         .post(&signals)

@@ -13,6 +13,7 @@
 //!   enrolment to signal, outcomes by the signaller only, refusals that repeat nothing;
 //! - [`transport`]: TLS and per-service users for Postgres and NATS;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
+//! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
 //!   old event versions, and the operator's check command says so.
@@ -27,6 +28,7 @@ mod access;
 mod check;
 mod cluster;
 mod crash;
+mod deployment;
 mod eligibility;
 mod flow;
 mod fuzz;
@@ -35,6 +37,7 @@ mod poison;
 mod privacy;
 mod relay;
 mod resilience;
+mod security_platform;
 mod security_signalling;
 mod settlement;
 mod transport;

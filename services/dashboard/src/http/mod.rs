@@ -57,7 +57,10 @@ pub fn pages(state: page::PageState) -> Router {
     Router::new()
         .route(
             "/",
-            get(page::dashboard).layer(axum::middleware::from_fn(page::session_cookie_middleware)),
+            get(page::dashboard).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                page::session_middleware,
+            )),
         )
         .route("/inloggen", get(page::login_form).post(page::login))
         .route("/uitloggen", post(page::logout))

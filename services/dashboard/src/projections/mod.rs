@@ -116,11 +116,12 @@ pub const EXPIRATIONS_MIGRATION: Migration = Migration {
 };
 
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 4] = [
+pub const MIGRATIONS: [Migration; 5] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
     EXPIRATIONS_MIGRATION,
+    crate::sessions::SESSIONS_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know

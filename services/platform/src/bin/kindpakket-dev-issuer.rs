@@ -16,7 +16,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kindpakket_platform::auth::DevIssuer;
+use kindpakket_platform::dev_issuer::DevIssuer;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -96,15 +96,12 @@ async fn login_page(
     State(issuer): State<Arc<DevIssuer>>,
     Query(query): Query<LoginQuery>,
 ) -> Result<Html<String>, (axum::http::StatusCode, &'static str)> {
-    let local = ["http://127.0.0.1:", "http://localhost:"]
-        .iter()
-        .any(|prefix| query.terug.starts_with(prefix));
-    if !local || query.terug.contains(['"', '<', '>', '\'']) {
+    let Some(terug) = loopback_address(&query.terug) else {
         return Err((
             axum::http::StatusCode::BAD_REQUEST,
             "terug moet een adres op deze machine zijn (http://127.0.0.1:…)",
         ));
-    }
+    };
     let gemeenten: Vec<&str> = query
         .gemeenten
         .split(',')
@@ -126,9 +123,46 @@ async fn login_page(
         html.push_str(&format!(
             "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
              <button type=\"submit\">Inloggen {label}</button></form>\n",
-            query.terug
+            terug
         ));
     }
     html.push_str("</body></html>\n");
     Ok(Html(html))
+}
+
+/// `raw` as a URL, if it is an http address on this machine and nothing else: parsed, so that
+/// `http://127.0.0.1:1@elsewhere/` (a user name `127.0.0.1`, a password `1`, the host `elsewhere`)
+/// is refused, and serialised again so that no quote or angle bracket reaches the page.
+fn loopback_address(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw).ok()?;
+    let loopback = match url.host()? {
+        url::Host::Domain(name) => name == "localhost",
+        url::Host::Ipv4(address) => address.is_loopback(),
+        url::Host::Ipv6(address) => address.is_loopback(),
+    };
+    let plain = url.scheme() == "http" && url.username().is_empty() && url.password().is_none();
+    let serialised = url.to_string();
+    (loopback && plain && !serialised.contains(['"', '<', '>', '\''])).then_some(serialised)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_address;
+
+    #[test]
+    fn only_plain_http_addresses_on_this_machine_are_taken_back_to() {
+        assert!(loopback_address("http://127.0.0.1:8080/inloggen").is_some());
+        assert!(loopback_address("http://localhost:8080/inloggen").is_some());
+        for refused in [
+            "http://127.0.0.1:1@elsewhere.example/inloggen",
+            "http://127.0.0.1:8080@elsewhere.example/",
+            "http://elsewhere.example/?http://127.0.0.1:8080",
+            "https://evil.example/127.0.0.1",
+            "javascript:alert(1)",
+            "http://127.0.0.1.evil.example/",
+            "//127.0.0.1:8080/",
+        ] {
+            assert_eq!(loopback_address(refused), None, "{refused}");
+        }
+    }
 }

@@ -57,10 +57,12 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
     request
         .extensions_mut()
         .insert(CorrelationId(correlation_id));
+    // The route template (`/api/v1/gemeenten/{gemeente}/rechten/{id}`) is logged, never the path
+    // itself: a path can carry what a caller typed (an old URL with a pass code, a BSN by mistake).
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        route = tracing::field::Empty,
         correlation_id = %correlation_id,
     );
     let mut response = {
@@ -79,6 +81,14 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
         headers.insert(HeaderName::from_static(HEADER_CORRELATION_ID), value);
     }
     response
+}
+
+/// Records the matched route template in the request's span (a `route_layer`: only matched routes).
+pub async fn record_route(request: Request, next: Next) -> Response {
+    if let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() {
+        tracing::Span::current().record("route", route.as_str());
+    }
+    next.run(request).await
 }
 
 /// The answer to a path no route knows.

@@ -53,9 +53,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     ApiError::bad_request("Het verzoek kon niet worden gelezen.")
                 }
             })?;
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|error| ApiError::bad_request(dutch_json_error(&error)))
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            ApiError::bad_request(dutch_json_error(error.inner(), &path))
+        })?;
+        // Trailing characters after the JSON value.
+        deserializer
+            .end()
+            .map_err(|error| ApiError::bad_request(dutch_json_error(&error, "")))?;
+        Ok(ApiJson(value))
     }
 }
 
@@ -79,46 +86,103 @@ impl<T: JsonSchema> OperationInput for ApiJson<T> {
     }
 }
 
-/// Explains a JSON error in Dutch. Messages of our own validated types are Dutch already.
-pub fn dutch_json_error(error: &serde_json::Error) -> String {
+/// Explains a JSON error in Dutch: which field (`path`, as `kinderen[0].geboortemaand`) and what
+/// form it must have. Never repeats what the caller sent: a refused value can be anything, a BSN or
+/// markup included. Messages of our own validated types are Dutch already and name no value.
+pub fn dutch_json_error(error: &serde_json::Error, path: &str) -> String {
     let message = error.to_string();
     let position = format!("(regel {}, kolom {})", error.line(), error.column());
-    let quoted = |text: &str| text.split('`').nth(1).unwrap_or("").to_owned();
+    let field = match path {
+        "" | "." => String::from("het verzoek"),
+        path => format!("het veld '{}'", plain(path)),
+    };
+    let quoted = |text: &str| plain(text.split('`').nth(1).unwrap_or(""));
     let explanation = if message.starts_with("unknown field") {
-        format!("het veld '{}' is onbekend", quoted(&message))
+        let known: Vec<String> = expected_words(&message);
+        let mut text = format!("{field} bevat het onbekende veld '{}'", quoted(&message));
+        if !known.is_empty() {
+            text.push_str(&format!("; bekende velden: {}", known.join(", ")));
+        }
+        text
     } else if message.starts_with("missing field") {
-        format!("het verplichte veld '{}' ontbreekt", quoted(&message))
+        let missing = quoted(&message);
+        match path {
+            "" | "." => format!("het verplichte veld '{missing}' ontbreekt"),
+            path => format!("het verplichte veld '{}.{missing}' ontbreekt", plain(path)),
+        }
     } else if message.starts_with("unknown variant") {
-        let allowed: Vec<&str> = message
-            .split("expected ")
-            .nth(1)
-            .unwrap_or("")
-            .split('`')
-            .enumerate()
-            .filter(|(index, _)| index % 2 == 1)
-            .map(|(_, value)| value)
-            .collect();
         format!(
-            "de waarde '{}' is niet toegestaan; kies uit: {}",
-            quoted(&message),
-            allowed.join(", ")
+            "{field} heeft een waarde die niet is toegestaan; kies uit: {}",
+            expected_words(&message).join(", ")
         )
-    } else if message.starts_with("invalid type") {
-        let detail = message.split(" at line").next().unwrap_or(&message);
-        format!("een veld heeft een verkeerd type ({detail})")
-    } else if message.starts_with("EOF")
-        || message.starts_with("expected")
-        || message.starts_with("trailing")
-    {
+    } else if error.is_syntax() || error.is_eof() {
         "de tekst is geen geldige JSON".to_owned()
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        format!("{field} moet {} zijn", expected_form(&message))
+    } else if message.starts_with("is geen geldige") {
+        // One of our own validated types (a gemeentecode, an organisation code, ...).
+        format!(
+            "{field} {}",
+            message.split(" at line").next().unwrap_or(&message)
+        )
+    } else if message.contains("UUID") {
+        format!("{field} moet {} zijn", FORM_UUID)
+    } else if message.contains("Date") || message.contains("component") {
+        format!("{field} moet {} zijn", FORM_DATE)
     } else {
-        message
-            .split(" at line")
-            .next()
-            .unwrap_or(&message)
-            .to_owned()
+        format!("{field} heeft niet de verwachte vorm")
     };
     format!("De gegevens kloppen niet: {explanation} {position}.")
+}
+
+const FORM_UUID: &str = "een UUID (zoals 3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f)";
+const FORM_DATE: &str = "een datum als JJJJ-MM-DD";
+
+/// What a field must be, from serde's "expected …" in English.
+fn expected_form(message: &str) -> &'static str {
+    let expected = message.rsplit("expected ").next().unwrap_or("");
+    let expected = expected.split(" at line").next().unwrap_or(expected);
+    match expected.trim_matches('`') {
+        "u8" => "een geheel getal van 0 tot en met 255",
+        "u16" => "een geheel getal van 0 tot en met 65535",
+        "u32" | "u64" | "usize" => "een geheel getal van 0 of meer",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "een geheel getal",
+        "f32" | "f64" => "een getal",
+        "a string" | "a borrowed string" => "tekst",
+        "a boolean" => "true of false",
+        "a sequence" => "een lijst",
+        form if form.contains("Date") => FORM_DATE,
+        form if form.contains("UUID") || form.contains("Uuid") => FORM_UUID,
+        form if form.starts_with("struct")
+            || form.starts_with("a map")
+            || form.contains("enum") =>
+        {
+            "een object"
+        }
+        _ => "in de juiste vorm",
+    }
+}
+
+/// The names between backquotes after "expected" in serde's message: the allowed values or fields.
+fn expected_words(message: &str) -> Vec<String> {
+    message
+        .split("expected ")
+        .nth(1)
+        .unwrap_or("")
+        .split('`')
+        .enumerate()
+        .filter(|(index, _)| index % 2 == 1)
+        .map(|(_, word)| plain(word))
+        .collect()
+}
+
+/// A field name or path as the caller may read it back: only letters, digits and `._[]`, at most 60
+/// characters (a name the caller invented is shown, but never markup or a long value).
+fn plain(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '[' | ']' | '-'))
+        .take(60)
+        .collect()
 }
 
 /// The path parameters of an operation as a struct (`{id}` → a field `id`). A parameter that cannot
@@ -213,34 +277,86 @@ mod tests {
     }
 
     fn explain(json: &str) -> String {
-        dutch_json_error(&serde_json::from_str::<Example>(json).unwrap_err())
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let error = serde_path_to_error::deserialize::<_, Example>(&mut deserializer).unwrap_err();
+        let path = error.path().to_string();
+        dutch_json_error(error.inner(), &path)
     }
 
     #[test]
-    fn json_errors_are_explained_in_dutch_with_the_field_named() {
-        assert!(
-            explain(r#"{"gemeente":"GM0518","aantal":1,"soort":"loket","naam":"Jan"}"#)
-                .contains("het veld 'naam' is onbekend")
-        );
+    fn json_errors_are_explained_in_dutch_with_the_field_named_and_no_value_repeated() {
+        let unknown = explain(r#"{"gemeente":"GM0518","aantal":1,"soort":"loket","naam":"Jan"}"#);
+        assert!(unknown.contains("het onbekende veld 'naam'"), "{unknown}");
+        assert!(!unknown.contains("Jan"), "{unknown}");
         assert!(explain(r#"{"gemeente":"GM0518","soort":"loket"}"#)
             .contains("het verplichte veld 'aantal' ontbreekt"));
+        let variant = explain(r#"{"gemeente":"GM0518","aantal":1,"soort":"balie"}"#);
         assert!(
-            explain(r#"{"gemeente":"GM0518","aantal":1,"soort":"balie"}"#)
-                .contains("de waarde 'balie' is niet toegestaan; kies uit: loket, partner")
+            variant.contains("het veld 'soort' heeft een waarde die niet is toegestaan; kies uit: loket, partner"),
+            "{variant}"
         );
+        assert!(!variant.contains("balie"), "{variant}");
+        let wrong_type = explain(r#"{"gemeente":"GM0518","aantal":"123456789","soort":"loket"}"#);
         assert!(
-            explain(r#"{"gemeente":"GM0518","aantal":"een","soort":"loket"}"#)
-                .contains("verkeerd type")
+            wrong_type.contains("het veld 'aantal' moet een geheel getal van 0 of meer zijn"),
+            "{wrong_type}"
         );
+        assert!(!wrong_type.contains("123456789"), "{wrong_type}");
+        let out_of_range = explain(r#"{"gemeente":"GM0518","aantal":-7,"soort":"loket"}"#);
+        assert!(!out_of_range.contains("-7"), "{out_of_range}");
         assert!(explain(r#"{"gemeente":"#).contains("geen geldige JSON"));
+        let markup = explain(r#"{"gemeente":"GM0518","aantal":1,"soort":"loket","<script>":1}"#);
+        assert!(!markup.contains('<'), "{markup}");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Dated {
+        datum: time::Date,
+        kind: uuid::Uuid,
+        kinderen: Vec<Child>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Child {
+        geboortemaand: u8,
+    }
+
+    fn explain_dated(json: &str) -> String {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let error = serde_path_to_error::deserialize::<_, Dated>(&mut deserializer).unwrap_err();
+        let path = error.path().to_string();
+        dutch_json_error(error.inner(), &path)
     }
 
     #[test]
-    fn our_own_validation_messages_pass_through_in_dutch() {
+    fn dates_ids_and_nested_fields_are_named_with_their_form() {
+        let ok_rest = r#""kind":"3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f","kinderen":[]"#;
+        let date = explain_dated(&format!(r#"{{"datum":"1-2-3",{ok_rest}}}"#));
+        assert!(
+            date.contains("het veld 'datum' moet een datum als JJJJ-MM-DD zijn"),
+            "{date}"
+        );
+        let id = explain_dated(r#"{"datum":"2026-01-01","kind":"123456782","kinderen":[]}"#);
+        assert!(id.contains("het veld 'kind' moet een UUID"), "{id}");
+        assert!(!id.contains("123456782"), "{id}");
+        let nested = explain_dated(
+            r#"{"datum":"2026-01-01","kind":"3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f","kinderen":[{"geboortemaand":300}]}"#,
+        );
+        assert!(
+            nested.contains("het veld 'kinderen[0].geboortemaand' moet een geheel getal van 0 tot en met 255 zijn"),
+            "{nested}"
+        );
+    }
+
+    #[test]
+    fn our_own_validation_messages_pass_through_in_dutch_without_the_value() {
         let explained = explain(r#"{"gemeente":"GM51","aantal":1,"soort":"loket"}"#);
         assert!(
-            explained.contains("'GM51' is geen geldige gemeentecode"),
+            explained.contains("het veld 'gemeente' is geen geldige gemeentecode"),
             "{explained}"
         );
+        assert!(!explained.contains("GM51"), "{explained}");
     }
 }

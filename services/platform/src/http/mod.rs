@@ -23,8 +23,8 @@ pub mod vocabulary;
 
 pub use caller::{Authorized, Caller, InGemeente, Roles};
 pub use conventions::{
-    conventions_middleware, method_not_allowed_fallback, not_found_fallback, CorrelationId,
-    API_VERSION, HEADER_CORRELATION_ID,
+    conventions_middleware, method_not_allowed_fallback, not_found_fallback, record_route,
+    CorrelationId, API_VERSION, HEADER_CORRELATION_ID,
 };
 pub use document::{finish, ApiDescription, DocumentError};
 pub use extract::{dutch_json_error, ApiJson, ApiPath};

@@ -111,7 +111,7 @@ impl IntoResponse for ApiError {
 
 impl From<kindpakket_proto::ids::InvalidId> for ApiError {
     fn from(error: kindpakket_proto::ids::InvalidId) -> Self {
-        ApiError::bad_request(error.message)
+        ApiError::bad_request(format!("Deze waarde {}.", error.message))
     }
 }
 

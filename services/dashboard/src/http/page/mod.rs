@@ -1,7 +1,8 @@
 //! The dashboard page for the kwartaaloverleg: plain server-rendered HTML with inline CSS, no
-//! script, in Dutch, readable on a screen and printable on paper; behind the same token check as the
-//! API, for the gemeenten the reader acts for. The token comes from the `Authorization` header (as
-//! the gemeente's login proxy sends it) or from the session cookie `/inloggen` sets.
+//! script, in Dutch, readable on a screen and printable on paper; behind the same reader check as the
+//! API, for the gemeenten the reader acts for. The reader is who the `Authorization` header's token
+//! says (as the gemeente's login proxy sends it), or who the page's own session says: `/inloggen`
+//! checks a token once and opens a session ([`crate::sessions`]); the cookie holds only its random id.
 
 pub mod view;
 
@@ -10,23 +11,25 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use kindpakket_platform::auth::Authenticator;
-use kindpakket_platform::http::{ApiError, Authorized, Roles};
+use kindpakket_platform::http::{ApiError, Authorized, Caller, CorrelationId, Roles};
+use kindpakket_proto::Actor;
 use serde::Deserialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::{for_the_overleg, Readers};
 use crate::projections::funnel::{self, Exact, Overleg};
+use crate::sessions::{self, SessionId};
 use view::{DashboardPage, LoginPage};
 
-/// The cookie that carries a reader's token after logging in on the page.
-pub const SESSION_COOKIE: &str = "kindpakket_token";
+/// The cookie that carries a reader's session id after logging in on the page.
+pub const SESSION_COOKIE: &str = "kindpakket_sessie";
 
 /// What the pages need: the read model, and where people log in.
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ pub struct PageState {
     /// The gemeente's login (or the development issuer's page on a developer's machine), when
     /// configured.
     pub login_url: Option<Arc<str>>,
+    /// Whether the session cookie is marked `Secure` (the page is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl PageState {
@@ -85,19 +90,28 @@ pub async fn dashboard(
     Ok(Html(page.map_err(ApiError::internal)?).into_response())
 }
 
-/// Puts the session cookie's token in the `Authorization` header when the request has none, so
-/// the page is checked exactly as the API is.
-pub async fn session_cookie_middleware(
+/// Makes the reader of a live page session the caller of the request, when the request has no
+/// `Authorization` header of its own; the page is then checked exactly as the API is.
+pub async fn session_middleware(
+    State(state): State<PageState>,
     cookies: CookieJar,
     mut request: Request,
     next: Next,
 ) -> Response {
     if !request.headers().contains_key(header::AUTHORIZATION) {
-        let bearer = cookies
-            .get(SESSION_COOKIE)
-            .map(|cookie| HeaderValue::from_str(&format!("Bearer {}", cookie.value())));
-        if let Some(Ok(value)) = bearer {
-            request.headers_mut().insert(header::AUTHORIZATION, value);
+        if let Some(cookie) = cookies.get(SESSION_COOKIE) {
+            let correlation_id = request
+                .extensions()
+                .get::<CorrelationId>()
+                .map_or_else(uuid::Uuid::new_v4, |id| id.0);
+            let id = SessionId::from_cookie(cookie.value());
+            match sessions::find(&state.pool, &id, correlation_id).await {
+                Ok(Some(caller)) => {
+                    request.extensions_mut().insert(caller);
+                }
+                Ok(None) => {}
+                Err(error) => return ApiError::internal(error).into_response(),
+            }
         }
     }
     next.run(request).await
@@ -109,21 +123,34 @@ pub struct LoginForm {
 }
 
 /// The session cookie: for this browser session, not readable by scripts, never sent along from
-/// another site.
-fn session_cookie(token: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token))
+/// another site, and only over HTTPS when the page is served so.
+fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
+        .secure(secure)
         .build()
 }
 
-/// `POST /inloggen` (a form with `token`): checks the token as every request is checked and keeps it
-/// in an HttpOnly, SameSite=Strict cookie for this browser session.
+/// Whether this request reached us over HTTPS (directly configured, or as the proxy in front says).
+fn over_https(state: &PageState, headers: &axum::http::HeaderMap) -> bool {
+    state.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+}
+
+/// `POST /inloggen` (a form with `token`): checks the token as every request is checked and opens a
+/// page session for its reader; the browser gets the session's id in an HttpOnly, SameSite=Strict
+/// cookie (Secure over HTTPS), never the token.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<PageState>,
     Extension(authenticator): Extension<Arc<Authenticator>>,
+    correlation: Option<Extension<CorrelationId>>,
+    headers: axum::http::HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
@@ -135,8 +162,29 @@ pub async fn login(
     let token = form.token.trim();
     match authenticator.verify(token) {
         Ok(identity) if Readers::ROLES.contains(&identity.role) => {
-            let cookies = CookieJar::new().add(session_cookie(token.to_owned()));
-            (cookies, Redirect::to("/")).into_response()
+            let expires = i64::try_from(identity.expires)
+                .ok()
+                .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
+                .unwrap_or_else(OffsetDateTime::now_utc);
+            let caller = Caller {
+                actor: Actor {
+                    organisation: identity.organisation,
+                    role: identity.role,
+                },
+                subject: identity.subject,
+                gemeenten: identity.gemeenten,
+                household: None,
+                correlation_id: correlation.map_or_else(uuid::Uuid::new_v4, |id| id.0 .0),
+            };
+            match sessions::open(&state.pool, &caller, expires).await {
+                Ok(id) => {
+                    let secure = over_https(&state, &headers);
+                    let cookies =
+                        CookieJar::new().add(session_cookie(id.as_str().to_owned(), secure));
+                    (cookies, Redirect::to("/")).into_response()
+                }
+                Err(error) => ApiError::internal(error).into_response(),
+            }
         }
         Ok(_) => state.login_page(
             StatusCode::FORBIDDEN,
@@ -152,14 +200,21 @@ pub async fn login_form(State(state): State<PageState>) -> Response {
     state.login_page(StatusCode::OK, None)
 }
 
-/// `POST /uitloggen`: forgets the session cookie.
+/// `POST /uitloggen`: ends the page session on the server and forgets its cookie.
 #[tracing::instrument(skip_all)]
-pub async fn logout() -> Response {
-    let forgotten = Cookie::build((SESSION_COOKIE, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .max_age(time::Duration::ZERO)
-        .build();
+pub async fn logout(
+    State(state): State<PageState>,
+    cookies: CookieJar,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(cookie) = cookies.get(SESSION_COOKIE) {
+        if let Err(error) =
+            sessions::close(&state.pool, &SessionId::from_cookie(cookie.value())).await
+        {
+            return ApiError::internal(error).into_response();
+        }
+    }
+    let mut forgotten = session_cookie(String::new(), over_https(&state, &headers));
+    forgotten.set_max_age(time::Duration::ZERO);
     (CookieJar::new().add(forgotten), Redirect::to("/inloggen")).into_response()
 }
