@@ -9,8 +9,6 @@
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
-//! - [`security_signalling`]: regie and signalling closed to other organisations: tenancy in bodies,
-//!   enrolment to signal, outcomes by the signaller only, refusals that repeat nothing;
 //! - [`transport`]: TLS and per-service users for Postgres and NATS;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
