@@ -8,7 +8,7 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::wait::{wait_until, when};
+use crate::wait::{wait_until, when, GiveUp};
 
 /// Where each service listens.
 #[derive(Debug, Clone)]
@@ -214,6 +214,31 @@ impl Kindpakket {
         .await
     }
 
+    /// POSTs JSON as `who`, with a token that acts for every one of `gemeenten` (a regievoerder of a
+    /// samenwerkingsverband publishes for all its members).
+    pub async fn post_for(
+        &self,
+        url: &str,
+        who: As<'_>,
+        gemeenten: &[&str],
+        body: &Value,
+    ) -> Result<Answer> {
+        let token = self
+            .issuer
+            .mint(who.organisation, who.role, gemeenten, 3600);
+        let mut request = self.http.post(url).bearer_auth(token).json(body);
+        if let Some(id) = self.correlation_id {
+            request = request.header("x-correlation-id", id.to_string());
+        }
+        Answer::from(
+            request
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?,
+        )
+        .await
+    }
+
     /// GETs as `who` (or anonymously).
     pub async fn get(&self, url: &str, who: Option<As<'_>>) -> Result<Answer> {
         let mut request = self.http.get(url);
@@ -315,6 +340,51 @@ impl Kindpakket {
         Ok(())
     }
 
+    /// Enrols an organisation that signals children (a wijkteam, school or CJG) with the one role
+    /// `signaleren`: without it the signalling service accepts no signal of it.
+    pub async fn enrol_signaller(
+        &self,
+        gemeente: &str,
+        organisation: &str,
+        name: &str,
+    ) -> Result<()> {
+        let body = json!({
+            "partner": organisation,
+            "naam": name,
+            "rollen": ["signaleren"],
+            "datum": "2026-01-01",
+        });
+        self.post(&self.regie_url(gemeente, "partners"), REGIE, &body)
+            .await?
+            .expect(StatusCode::CREATED)?;
+        Ok(())
+    }
+
+    /// POSTs a signal as `who`. The signalling service learns enrolments from the regie stream; until
+    /// it has learnt the signaller's (or the referred partner's), it refuses, so this retries that
+    /// answer for a while. Any other answer, and a failure to reach the service, is returned at once.
+    pub async fn post_signal(&self, gemeente: &str, who: As<'_>, body: &Value) -> Result<Answer> {
+        let url = self.signalling_url(gemeente, "signaleringen");
+        let what = format!(
+            "{} enrolled in {gemeente} as the signalling service knows",
+            who.organisation
+        );
+        wait_until(&what, Duration::from_secs(20), || async {
+            let answer = self
+                .post(&url, who, body)
+                .await
+                .map_err(|error| GiveUp(format!("{error:#}")))?;
+            let not_enrolled_yet = (answer.status == StatusCode::FORBIDDEN
+                || answer.status == StatusCode::UNPROCESSABLE_ENTITY)
+                && answer.detail().contains("ingeschreven");
+            if not_enrolled_yet {
+                bail!("not enrolled yet: {}", answer.body);
+            }
+            Ok(Some(answer))
+        })
+        .await
+    }
+
     /// A wijkteam signals a child and refers the family to the loket.
     pub async fn signal_child(
         &self,
@@ -328,6 +398,8 @@ impl Kindpakket {
     }
 
     /// A signaller signals a child and refers the family to a partner, or to the loket (`None`).
+    /// The signaller must be enrolled with `signaleren` ([`Self::enrol_signaller`]); this waits until
+    /// the signalling service knows the enrolment.
     pub async fn signal_child_referred(
         &self,
         gemeente: &str,
@@ -351,7 +423,7 @@ impl Kindpakket {
             role: "signaller",
         };
         let created = self
-            .post(&self.signalling_url(gemeente, "signaleringen"), who, &body)
+            .post_signal(gemeente, who, &body)
             .await?
             .expect(StatusCode::CREATED)?;
         id_of(&created)

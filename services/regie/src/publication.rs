@@ -1,7 +1,7 @@
 //! Publishing a regeling version: the use-case that spans aggregates. The version's gemeenten are
-//! settled (the publishing gemeente among them), then under the calendar lock the committed versions
-//! are searched for one that overlaps it, and only when there is none is it committed, still under
-//! the lock ([`crate::calendar`]).
+//! settled (the publishing gemeente among them, and every one of them a gemeente the publisher acts
+//! for), then under the calendar lock the committed versions are searched for one that overlaps it,
+//! and only when there is none is it committed, still under the lock ([`crate::calendar`]).
 
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
 use kindpakket_proto::regie::RegelingPublished;
@@ -11,15 +11,20 @@ use sqlx::PgPool;
 use crate::calendar::{self, Overlap};
 use crate::domain::regeling::{Regeling, RegelingCommand, RegelingError};
 
-/// Why a version was not published. The first two are the regievoerder's to fix (Dutch, as they
-/// read it); a refusal of the aggregate keeps its own message; a technical failure is logged.
+/// Why a version was not published. The first three are the regievoerder's to fix (Dutch, as they
+/// read it, naming nothing they sent); a refusal of the aggregate keeps its own message; a technical
+/// failure is logged.
 #[derive(Debug, thiserror::Error)]
 pub enum PublicationError {
-    #[error("De gemeente {0} uit de URL moet een van de gemeenten van de regeling zijn.")]
-    PublisherNotCovered(GemeenteCode),
+    /// The version names a gemeente the publisher's login does not act for: it would govern that
+    /// gemeente's assessments and block its own regeling.
+    #[error("U handelt niet namens elke gemeente in 'gemeenten'. Een regeling van een samenwerkingsverband vraagt een aanmelding die geldt voor alle gemeenten van de regeling.")]
+    NotActingForAll,
+    #[error("De gemeente uit de URL moet een van de gemeenten in 'gemeenten' zijn; laat 'gemeenten' weg voor een regeling van deze gemeente alleen.")]
+    PublisherNotCovered,
     #[error(
-        "Deze regeling overlapt in gemeente {} met regeling {}, die geldt van {} tot en met {}. Laat de nieuwe versie beginnen na het einde van de vorige.",
-        .0.gemeente, .0.regeling_id, .0.valid_from, .0.valid_until
+        "Deze regeling overlapt in een van haar gemeenten met regeling {}, die geldt van {} tot en met {}. Laat de nieuwe versie beginnen na het einde van de vorige.",
+        .0.regeling_id, .0.valid_from, .0.valid_until
     )]
     Overlaps(Overlap),
     #[error("{0}")]
@@ -29,31 +34,38 @@ pub enum PublicationError {
 }
 
 /// The gemeenten a version published by `publisher` covers: the ones listed (sorted, each once), or
-/// the publisher alone when none are; a list must include the publisher.
+/// the publisher alone when none are; a list must include the publisher, and the publisher must act
+/// for every gemeente listed (`acting_for`: the gemeenten of its login).
 pub fn covered_gemeenten(
     publisher: &GemeenteCode,
+    acting_for: &[GemeenteCode],
     mut listed: Vec<GemeenteCode>,
 ) -> Result<Vec<GemeenteCode>, PublicationError> {
+    if !listed.iter().all(|gemeente| acting_for.contains(gemeente)) {
+        return Err(PublicationError::NotActingForAll);
+    }
     if listed.is_empty() {
         listed.push(publisher.clone());
     }
     if !listed.contains(publisher) {
-        return Err(PublicationError::PublisherNotCovered(publisher.clone()));
+        return Err(PublicationError::PublisherNotCovered);
     }
     listed.sort();
     listed.dedup();
     Ok(listed)
 }
 
-/// Publishes `version` for the gemeente of `context`, unless it overlaps a published version in one
-/// of its gemeenten. Its `gemeenten` may be empty: then it covers the publisher alone.
+/// Publishes `version` for the gemeente of `context`, unless it names a gemeente the publisher does
+/// not act for (`acting_for`: the gemeenten of its login) or overlaps a published version in one of
+/// its gemeenten. Its `gemeenten` may be empty: then it covers the publisher alone.
 pub async fn publish(
     pool: &PgPool,
     regelingen: &AggregateStore<Regeling>,
     mut version: RegelingPublished,
+    acting_for: &[GemeenteCode],
     context: &CommandContext,
 ) -> Result<(), PublicationError> {
-    version.gemeenten = covered_gemeenten(&context.gemeente, version.gemeenten)?;
+    version.gemeenten = covered_gemeenten(&context.gemeente, acting_for, version.gemeenten)?;
     let _calendar = calendar::lock(pool).await?;
     let overlap = calendar::overlapping(
         pool,
@@ -86,22 +98,35 @@ mod tests {
     #[test]
     fn a_version_covers_its_publisher_alone_or_a_list_that_includes_it() {
         let publisher = code("GM0518");
+        let both = [code("GM0518"), code("GM0603")];
         assert_eq!(
-            covered_gemeenten(&publisher, vec![]).unwrap(),
+            covered_gemeenten(&publisher, &both[..1], vec![]).unwrap(),
             vec![code("GM0518")]
         );
         assert_eq!(
             covered_gemeenten(
                 &publisher,
+                &both,
                 vec![code("GM0603"), code("GM0518"), code("GM0603")]
             )
             .unwrap(),
             vec![code("GM0518"), code("GM0603")]
         );
-        let elsewhere = covered_gemeenten(&publisher, vec![code("GM0603")]).unwrap_err();
-        assert_eq!(
-            elsewhere.to_string(),
-            "De gemeente GM0518 uit de URL moet een van de gemeenten van de regeling zijn."
-        );
+        let elsewhere = covered_gemeenten(&publisher, &both, vec![code("GM0603")]).unwrap_err();
+        assert!(matches!(elsewhere, PublicationError::PublisherNotCovered));
+        assert!(!elsewhere.to_string().contains("GM"), "{elsewhere}");
+    }
+
+    #[test]
+    fn a_version_names_only_gemeenten_the_publisher_acts_for() {
+        let publisher = code("GM0518");
+        let refused = covered_gemeenten(
+            &publisher,
+            &[code("GM0518")],
+            vec![code("GM0518"), code("GM0363")],
+        )
+        .unwrap_err();
+        assert!(matches!(refused, PublicationError::NotActingForAll));
+        assert!(!refused.to_string().contains("GM0363"), "{refused}");
     }
 }

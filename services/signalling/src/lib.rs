@@ -2,11 +2,17 @@
 //! family, and record what came of it.
 //!
 //! - [`domain`]: the `Signal` aggregate, pure rules without I/O;
+//! - [`signal_child`]: signalling a child, the use-case that checks the enrolments first;
+//! - [`enrolments`]: who is enrolled in which gemeente, in which roles, until when (a read model);
+//! - [`consume`]: the regie stream's enrolments into that read model;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/signaleringen`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
 //! - [`startup`] wires the parts together.
 
+pub mod consume;
 pub mod domain;
+pub mod enrolments;
 pub mod http;
 pub mod publish;
+pub mod signal_child;
 pub mod startup;

@@ -1,5 +1,5 @@
 //! Loads a demo gemeente with some history into a running platform: a regeling, enrolled partners,
-//! signals from a wijkteam and a school, applications, decisions, deliveries, redeemed vouchers and
+//! a wijkteam, a school and a CJG enrolled to signal, signals from them, applications, decisions, deliveries, redeemed vouchers and
 //! settled invoices. Running it again
 //! changes nothing (it checks whether the demo partner is already enrolled).
 //!
@@ -48,6 +48,13 @@ const PARTNERS: [(&str, &str, &[&str]); 3] = [
         &["sportcontributie", "muziekles"],
     ),
     ("jarige-job", "Stichting Jarige Job", &["verjaardagsbox"]),
+];
+
+/// (organisation code, name) of those who signal children; each is enrolled with `signaleren`.
+const SIGNALLERS: [(&str, &str); 3] = [
+    ("wijkteam-centrum", "Wijkteam Centrum"),
+    ("basisschool-de-regenboog", "Basisschool De Regenboog"),
+    ("cjg", "Centrum voor Jeugd en Gezin"),
 ];
 
 #[tokio::main]
@@ -147,10 +154,12 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
             .enrol_partner(code, partner, name, provisions)
             .await?;
     }
+    for (signaller, name) in SIGNALLERS {
+        platform.enrol_signaller(code, signaller, name).await?;
+    }
 
     // A history: most signalled children apply, most applications are granted, and partners
     // deliver part of what was granted, so the funnel narrows the way the study describes.
-    let signallers = ["wijkteam-centrum", "basisschool-de-regenboog", "cjg"];
     let mut served = 0;
     for index in 0..gemeente.children {
         let child = Uuid::new_v4();
@@ -165,7 +174,7 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         let signal = platform
             .signal_child_referred(
                 code,
-                signallers[index % signallers.len()],
+                SIGNALLERS[index % SIGNALLERS.len()].0,
                 child,
                 referral,
                 &date,

@@ -404,7 +404,7 @@ async fn every_role_against_every_endpoint_is_allowed_or_refused_as_the_matrix_s
                 let detail = body["detail"].as_str().unwrap_or("");
                 let refused_by_matrix = status == StatusCode::FORBIDDEN
                     && (detail.contains("voorbehouden aan")
-                        || detail.contains("niet namens gemeente"));
+                        || detail.contains("niet namens de gemeente"));
                 assert!(
                     status != StatusCode::UNAUTHORIZED && !refused_by_matrix,
                     "{context} must be allowed, got {status}: {body}"
@@ -554,6 +554,10 @@ async fn the_dashboard_asks_for_a_login_shows_only_the_readers_gemeenten_and_hid
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     for gemeente in ["GM0518", "GM0014"] {
+        kindpakket
+            .enrol_signaller(gemeente, "wijkteam-centrum", "Wijkteam Centrum")
+            .await
+            .unwrap();
         kindpakket
             .signal_child(gemeente, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
             .await

@@ -54,6 +54,10 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     kindpakket
+        .enrol_signaller("GM0518", "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    kindpakket
         .signal_child("GM0518", "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
         .await
         .unwrap();

@@ -16,6 +16,10 @@ async fn events_committed_while_nats_is_down_survive_a_service_crash_and_reach_t
 {
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
 
     // Two signals go all the way through, so the stream and the dashboard's consumer exist.
     for _ in 0..2 {

@@ -42,10 +42,12 @@ async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_
         10_000,
         "tegoedbon",
     );
+    // The regievoerder of the samenwerkingsverband acts for all four members.
     let published = kindpakket
-        .post(
+        .post_for(
             &kindpakket.regie_url("GM0053", "regelingen"),
             REGIE,
+            &GRONINGEN,
             &json!({
                 "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
                 "gemeenten": GRONINGEN,
@@ -83,7 +85,9 @@ async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_
         overlapping.body
     );
     assert!(
-        overlapping.detail().contains("overlapt in gemeente GM0053"),
+        overlapping
+            .detail()
+            .contains("overlapt in een van haar gemeenten"),
         "{}",
         overlapping.detail()
     );

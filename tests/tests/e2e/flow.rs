@@ -86,6 +86,10 @@ async fn a_signalled_child_is_served_by_partner_a_and_the_dashboard_shows_the_wh
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     regeling_with_two_partners(&kindpakket).await.unwrap();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
 
     let child = Uuid::new_v4();
     let signal = kindpakket
@@ -258,12 +262,7 @@ async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
         .send()
         .await
         .unwrap();
-    assert_problem(
-        answer,
-        StatusCode::BAD_REQUEST,
-        "het veld 'naam' is onbekend",
-    )
-    .await;
+    assert_problem(answer, StatusCode::BAD_REQUEST, "het onbekende veld 'naam'").await;
 
     // The wrong content type.
     let answer = wijkteam(http.post(&signals))
@@ -321,7 +320,7 @@ async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
         .send()
         .await
         .unwrap();
-    assert_problem(answer, StatusCode::FORBIDDEN, "niet namens gemeente").await;
+    assert_problem(answer, StatusCode::FORBIDDEN, "niet namens de gemeente").await;
 
     // An invalid gemeente code.
     let answer = wijkteam(http.post(kindpakket.signalling_url("GM99", "signaleringen")))
@@ -366,10 +365,13 @@ async fn bad_or_unauthorised_commands_get_a_dutch_4xx_and_change_nothing() {
         answer.body
     );
     assert!(
-        answer.detail().contains("117% is niet toegestaan"),
+        answer
+            .detail()
+            .contains("'inkomensgrens' is niet toegestaan"),
         "{}",
         answer.detail()
     );
+    assert!(!answer.detail().contains("117"), "{}", answer.detail());
 
     // A partner not enrolled for the provision.
     let answer = kindpakket

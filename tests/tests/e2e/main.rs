@@ -43,6 +43,7 @@ mod resilience;
 mod security_application;
 mod security_platform;
 mod security_provision;
+mod security_signalling;
 mod settlement;
 mod transport;
 mod upcast;

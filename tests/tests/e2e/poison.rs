@@ -16,6 +16,10 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     kindpakket
+        .enrol_signaller("GM0518", "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    kindpakket
         .signal_child("GM0518", "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
         .await
         .unwrap();

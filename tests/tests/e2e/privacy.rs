@@ -120,6 +120,10 @@ async fn personal_data_stays_in_the_vault_is_forgotten_on_request_and_every_acce
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     kindpakket.sport_regeling(G, 2026).await.unwrap();
+    kindpakket
+        .enrol_signaller(G, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
 
     // A BSN that fails the 11-proef is refused, and nothing of the person is kept.
     let refused = kindpakket

@@ -163,6 +163,10 @@ async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overs
 async fn the_dashboard_killed_in_the_middle_of_a_burst_counts_every_signal_once() {
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
     let burst = {
         let kindpakket = kindpakket.clone();
         tokio::spawn(async move {
@@ -209,6 +213,15 @@ async fn the_dashboard_killed_in_the_middle_of_a_burst_counts_every_signal_once(
 async fn nats_and_postgres_restarted_under_load_lose_nothing_and_double_nothing() {
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    // The wijkteam is enrolled, and the signalling service knows it, before the load begins.
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    kindpakket
+        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .await
+        .unwrap();
     let mut accepted = 0;
     let mut refused = 0;
     for round in 0..90 {
@@ -280,6 +293,10 @@ async fn nats_and_postgres_restarted_under_load_lose_nothing_and_double_nothing(
 async fn a_stream_that_lost_its_messages_is_published_again_from_the_store() {
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
     for _ in 0..5 {
         kindpakket
             .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
@@ -332,6 +349,15 @@ async fn a_stream_that_lost_its_messages_is_published_again_from_the_store() {
 async fn a_service_killed_during_a_burst_of_publishes_loses_and_doubles_nothing() {
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    // The wijkteam is enrolled, and the signalling service knows it, before the burst.
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    kindpakket
+        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .await
+        .unwrap();
     // Forty signals at once, and the signalling service killed while they are committed and published.
     let mut requests = Vec::new();
     for _ in 0..40 {
@@ -377,6 +403,10 @@ async fn a_service_killed_during_a_burst_of_publishes_loses_and_doubles_nothing(
 async fn nats_unreachable_for_a_minute_while_commands_keep_arriving_delays_but_loses_nothing() {
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
     kindpakket
         .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
         .await

@@ -64,6 +64,11 @@ async fn every_service_works_over_tls_as_its_own_user_and_only_on_its_own_subjec
 
     // The flow touches every publishing relay and every durable consumer of every service.
     kindpakket.sport_regeling(G, 2026).await.unwrap();
+    // The signal waits until the enrolment reached signalling through its own consumer of regie.
+    kindpakket
+        .enrol_signaller(G, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
     let child = Uuid::new_v4();
     let signal = kindpakket
         .signal_child(G, "wijkteam-centrum", child, "2026-09-01")

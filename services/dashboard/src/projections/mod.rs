@@ -180,6 +180,20 @@ async fn apply_regie(
                 }
             }
         }
+        // An organisation enrolled only to signal (a wijkteam, a school) serves no child: it is not a
+        // partner in the figures per partner; its signals count under the signalling organisation.
+        RegieEvent::PartnerEnrolled(enrolled)
+            if enrolled
+                .roles
+                .iter()
+                .all(|role| *role == kindpakket_proto::regie::PartnerRole::Signal) =>
+        {
+            sqlx::query("DELETE FROM partners WHERE gemeente = $1 AND partner = $2")
+                .bind(gemeente)
+                .bind(enrolled.partner.as_str())
+                .execute(&mut *connection)
+                .await?;
+        }
         RegieEvent::PartnerEnrolled(enrolled) => {
             sqlx::query(
                 "INSERT INTO partners (gemeente, partner, name, enrolled_on) VALUES ($1, $2, $3, $4)

@@ -113,9 +113,9 @@ impl Caller {
         if self.gemeenten.contains(gemeente) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "U handelt niet namens gemeente {gemeente}; uw aanmelding geldt niet voor deze gemeente."
-            )))
+            Err(ApiError::forbidden(
+                "U handelt niet namens de gemeente in deze URL; uw aanmelding geldt niet voor die gemeente.",
+            ))
         }
     }
 
@@ -325,7 +325,8 @@ mod tests {
             .acts_for(&GemeenteCode::parse("GM0363").unwrap())
             .unwrap_err();
         assert_eq!(elsewhere.status, axum::http::StatusCode::FORBIDDEN);
-        assert!(elsewhere.detail.contains("niet namens gemeente GM0363"));
+        assert!(elsewhere.detail.contains("niet namens de gemeente"));
+        assert!(!elsewhere.detail.contains("GM0363"));
         assert!(caller
             .require(&[Role::Signaller, Role::Regievoerder])
             .is_ok());

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
 use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente};
-use kindpakket_platform::store::LoadError;
+use kindpakket_platform::store::{LoadError, Tenanted};
 use kindpakket_proto::regie::{Mandate, PartnerEnrolled};
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::{Cents, OrganisationId, ProvisionCode};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use super::{AppState, Readers, Regie};
-use crate::domain::enrolment::{End, Enrol, EnrolmentCommand, EnrolmentId};
+use crate::domain::enrolment::{End, Enrol, Enrolment, EnrolmentCommand, EnrolmentId};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,8 +22,11 @@ pub struct EnrolRequest {
     pub partner: OrganisationId,
     #[serde(rename = "naam")]
     pub name: String,
-    #[serde(rename = "voorzieningen")]
+    /// The provisions it acts for; may be left out when its only role is `signaleren`.
+    #[serde(rename = "voorzieningen", default)]
     pub provisions: Vec<ProvisionCode>,
+    /// What it may do: `signaleren` (a wijkteam, school or partner signals children; without it no
+    /// signal of this organisation is accepted), `aanvragen_innemen`, `besluiten`, `verstrekken`.
     #[serde(rename = "rollen")]
     pub roles: Vec<PartnerRoleDto>,
     /// Date of enrolment; today when left out.
@@ -147,11 +150,9 @@ fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-/// What a caller reads of a partner that is not enrolled here.
-fn not_enrolled(partner: &OrganisationId) -> ApiError {
-    ApiError::not_found(format!(
-        "Partner '{partner}' is niet ingeschreven in deze gemeente."
-    ))
+/// What a caller reads of a partner that is not enrolled here (naming nothing the caller sent).
+fn not_enrolled() -> ApiError {
+    ApiError::not_found(Enrolment::NOT_FOUND)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
@@ -216,10 +217,10 @@ pub async fn get_enrolment(
     };
     let enrolment = match state.enrolments.load_in(&caller.gemeente, id).await {
         Ok(enrolment) => enrolment,
-        Err(LoadError::NotFound(_)) => return Err(not_enrolled(&partner)),
+        Err(LoadError::NotFound(_)) => return Err(not_enrolled()),
         Err(error) => return Err(error.into()),
     };
-    let enrolled = enrolment.enrolled.ok_or_else(|| not_enrolled(&partner))?;
+    let enrolled = enrolment.enrolled.ok_or_else(not_enrolled)?;
     Ok(Json(EnrolmentView {
         partner: enrolled.partner,
         name: enrolled.name,

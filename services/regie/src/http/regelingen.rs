@@ -33,6 +33,7 @@ pub struct PublishRegelingRequest {
     #[schemars(with = "DateSchema")]
     pub valid_until: Date,
     /// For a samenwerkingsverband: every gemeente the regeling covers (the one in the path included).
+    /// The caller's login must act for each of them (otherwise 403).
     #[serde(rename = "gemeenten", default)]
     pub gemeenten: Vec<GemeenteCode>,
     #[serde(rename = "inkomensgrens")]
@@ -460,7 +461,8 @@ impl From<RegelingPublished> for RegelingView {
 impl From<PublicationError> for ApiError {
     fn from(error: PublicationError) -> Self {
         match error {
-            PublicationError::PublisherNotCovered(_) | PublicationError::Overlaps(_) => {
+            PublicationError::NotActingForAll => ApiError::forbidden(error.to_string()),
+            PublicationError::PublisherNotCovered | PublicationError::Overlaps(_) => {
                 ApiError::unprocessable(error.to_string())
             }
             PublicationError::Refused(refused) => refused.into(),
@@ -481,6 +483,7 @@ pub async fn publish(
         &state.pool,
         &state.regelingen,
         request.into_version(regeling_id),
+        &caller.gemeenten,
         &caller.command_context(gemeente),
     )
     .await?;
@@ -501,9 +504,9 @@ pub async fn get_regeling(
         .load(id)
         .await
         .map_err(ApiError::internal)?;
-    let version = regeling.published_in(&caller.gemeente).ok_or_else(|| {
-        ApiError::not_found(format!("Regeling '{id}' bestaat niet in deze gemeente."))
-    })?;
+    let version = regeling
+        .published_in(&caller.gemeente)
+        .ok_or_else(|| ApiError::not_found("Deze regeling bestaat niet in deze gemeente."))?;
     Ok(Json(version.into()))
 }
 

@@ -13,10 +13,16 @@ use kindpakket_platform::store::AggregateStore;
 
 use crate::domain::signal::Signal;
 
-pub type AppState = Arc<AggregateStore<Signal>>;
+#[derive(Clone)]
+pub struct AppState {
+    /// The service's own database: the enrolments kept from the regie stream.
+    pub pool: sqlx::PgPool,
+    pub signals: Arc<AggregateStore<Signal>>,
+}
 
 roles!(
-    /// Who signals: wijkteams, schools, CJG's and partners, and the gemeente itself.
+    /// Who signals: wijkteams, schools, CJG's and partners enrolled in the gemeente with the role
+    /// `signaleren`, and the gemeente itself.
     pub Signallers = [Signaller, Partner, Regievoerder]
 );
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente};
+use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Created, InGemeente};
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::signalling::Referral;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{AppState, Signallers};
 use crate::domain::signal::{RecordOutcome, Signal, SignalChild, SignalCommand};
+use crate::signal_child::SignalChildError;
 
 /// A signal. Children are named only by their pseudonymous reference: never send a name or BSN.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -28,6 +29,7 @@ pub struct SignalChildRequest {
     pub household: Option<HouseholdRef>,
     #[serde(rename = "reden")]
     pub reason: ReasonDto,
+    /// The loket, or a partner enrolled in the gemeente (otherwise 422).
     #[serde(rename = "verwezenNaar")]
     pub referral: ReferralDto,
     /// Date of the signal; today when left out.
@@ -141,15 +143,27 @@ fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
+impl From<SignalChildError> for ApiError {
+    fn from(error: SignalChildError) -> Self {
+        match error {
+            SignalChildError::NotEnrolled(refusal) => refused(&refusal),
+            SignalChildError::Refused(refusal) => refusal.into(),
+            SignalChildError::Technical(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+/// A signaller or partner signals only while enrolled in the gemeente with the role `signaleren`
+/// (otherwise 403); the regievoerder always may.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, organisation = %caller.actor.organisation))]
 pub async fn signal_child(
-    State(store): State<AppState>,
+    State(state): State<AppState>,
     caller: InGemeente<Signallers>,
     ApiJson(request): ApiJson<SignalChildRequest>,
 ) -> Result<Created<SignalCreated>, ApiError> {
     let gemeente = &caller.gemeente;
     let signal_id = Uuid::new_v4();
-    let command = SignalCommand::SignalChild(SignalChild {
+    let command = SignalChild {
         gemeente: gemeente.clone(),
         signal_id,
         signaller: caller.actor.organisation.clone(),
@@ -158,29 +172,37 @@ pub async fn signal_child(
         reason: request.reason.into(),
         referral: request.referral.into(),
         signalled_on: request.date.unwrap_or_else(today),
-    });
-    store
-        .execute(signal_id, command, &caller.command_context(gemeente))
-        .await?;
+    };
+    crate::signal_child::signal_child(
+        &state.pool,
+        &state.signals,
+        command,
+        &caller.command_context(gemeente),
+        today(),
+    )
+    .await?;
     Ok(Created::at(
         format!("/api/v1/gemeenten/{gemeente}/signaleringen/{signal_id}"),
         SignalCreated { id: signal_id },
     ))
 }
 
+/// Only the organisation that signalled records the outcome; to anyone else the signal is unknown.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, signal_id = %id))]
 pub async fn record_outcome(
-    State(store): State<AppState>,
+    State(state): State<AppState>,
     caller: InGemeente<Signallers>,
     ApiPath(SignalPath { id }): ApiPath<SignalPath>,
     ApiJson(request): ApiJson<RecordOutcomeRequest>,
 ) -> Result<Json<OutcomeRecorded>, ApiError> {
     let command = SignalCommand::RecordOutcome(RecordOutcome {
         gemeente: caller.gemeente.clone(),
+        recorded_by: caller.actor.organisation.clone(),
         outcome: request.outcome.into(),
         recorded_on: request.date.unwrap_or_else(today),
     });
-    store
+    state
+        .signals
         .execute(id, command, &caller.command_context(&caller.gemeente))
         .await?;
     Ok(Json(OutcomeRecorded {
@@ -191,12 +213,12 @@ pub async fn record_outcome(
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, signal_id = %id))]
 pub async fn get_signal(
-    State(store): State<AppState>,
+    State(state): State<AppState>,
     caller: InGemeente<Signallers>,
     ApiPath(SignalPath { id }): ApiPath<SignalPath>,
 ) -> Result<Json<SignalView>, ApiError> {
     let unknown = || ApiError::not_found(Signal::NOT_FOUND);
-    let signal = store.load_in(&caller.gemeente, id).await?;
+    let signal = state.signals.load_in(&caller.gemeente, id).await?;
     let details = signal.details.ok_or_else(unknown)?;
     // A signaller sees its own signals only; the gemeente all of its gemeente.
     if !caller.is(Role::Regievoerder) && caller.actor.organisation != details.signaller {

@@ -9,7 +9,7 @@ pub enum EnrolmentError {
     NotEnrolled,
     #[error("De inschrijving van deze partner is al beëindigd.")]
     AlreadyEnded,
-    #[error("Geef ten minste één voorziening en één rol op.")]
+    #[error("Geef ten minste één rol op in 'rollen', en ten minste één voorziening in 'voorzieningen' voor elke rol behalve 'signaleren'.")]
     NothingToDo,
     #[error("De naam van de partner ontbreekt.")]
     MissingName,

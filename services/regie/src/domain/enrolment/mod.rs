@@ -95,7 +95,12 @@ impl Enrolment {
         if self.enrolled.is_some() && self.ended_on.is_none() {
             return Err(EnrolmentError::AlreadyEnrolled);
         }
-        if enrolment.provisions.is_empty() || enrolment.roles.is_empty() {
+        // A wijkteam or school signals children, not provisions: only signalling needs none.
+        let acts_for_provisions = enrolment
+            .roles
+            .iter()
+            .any(|role| *role != PartnerRole::Signal);
+        if enrolment.roles.is_empty() || (acts_for_provisions && enrolment.provisions.is_empty()) {
             return Err(EnrolmentError::NothingToDo);
         }
         if enrolment.name.trim().is_empty() {
@@ -212,6 +217,41 @@ mod tests {
             .when_async(enrol(too_wide))
             .await
             .then_expect_error(EnrolmentError::InvalidMandate);
+    }
+
+    #[tokio::test]
+    async fn only_a_partner_that_just_signals_may_be_enrolled_without_provisions() {
+        let signaller = PartnerEnrolled {
+            partner: OrganisationId::parse("wijkteam-centrum").unwrap(),
+            name: "Wijkteam Centrum".to_owned(),
+            provisions: vec![],
+            roles: vec![PartnerRole::Signal],
+            ..enrolled()
+        };
+        TestFramework::<Enrolment>::with(())
+            .given_no_previous_events()
+            .when_async(enrol(signaller.clone()))
+            .await
+            .then_expect_events(vec![EnrolmentEvent::Enrolled {
+                gemeente: gemeente(),
+                enrolment: signaller.clone(),
+            }]);
+        TestFramework::<Enrolment>::with(())
+            .given_no_previous_events()
+            .when_async(enrol(PartnerEnrolled {
+                roles: vec![PartnerRole::Signal, PartnerRole::Deliver],
+                ..signaller.clone()
+            }))
+            .await
+            .then_expect_error(EnrolmentError::NothingToDo);
+        TestFramework::<Enrolment>::with(())
+            .given_no_previous_events()
+            .when_async(enrol(PartnerEnrolled {
+                roles: vec![],
+                ..enrolled()
+            }))
+            .await
+            .then_expect_error(EnrolmentError::NothingToDo);
     }
 
     #[tokio::test]

@@ -1,28 +1,51 @@
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
 
-/// Why a regeling version was refused. The messages are Dutch: the regievoerder reads them.
+/// Which provision of the request a refusal is about: its place in `voorzieningen`, counted from 1.
+/// A refusal names the place, never the code the caller sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position(pub usize);
+
+impl Position {
+    /// The place of the provision at `index` (counted from 0).
+    pub fn of(index: usize) -> Self {
+        Position(index + 1)
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Why a regeling version was refused. The messages are Dutch: the regievoerder reads them. They
+/// name the field and what it should be, never a value the caller sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegelingError {
     #[error("Deze regeling is al gepubliceerd.")]
     AlreadyPublished,
     #[error("Een regeling geldt voor ten minste één gemeente.")]
     NoGemeente,
-    #[error("De inkomensgrens {0}% is niet toegestaan: kies 110, 115, 120, 125 of 130% van het sociaal minimum, of 'individueel'.")]
-    ThresholdNotAllowed(u16),
+    #[error("Het percentage van 'inkomensgrens' is niet toegestaan: kies 110, 115, 120, 125 of 130% van het sociaal minimum, of 'individueel'.")]
+    ThresholdNotAllowed,
+    #[error("Een percentage in 'inkomensgrensPerLeeftijd' is niet toegestaan: kies 110, 115, 120, 125 of 130% van het sociaal minimum.")]
+    AgeThresholdNotAllowed,
     #[error("De einddatum van de regeling ligt vóór de begindatum.")]
     EndsBeforeItStarts,
-    #[error("Het jaar van de regeling ({year}) past niet bij de begindatum.")]
-    YearMismatch { year: i32 },
+    #[error(
+        "Het 'jaar' van de regeling past niet bij 'geldigVanaf': de begindatum ligt in dat jaar."
+    )]
+    YearMismatch,
     #[error("Een regeling heeft ten minste één voorziening.")]
     NoProvisions,
-    #[error("De voorziening '{0}' staat twee keer in de regeling.")]
-    DuplicateProvision(String),
-    #[error("De leeftijdsgroep van '{0}' klopt niet: de leeftijden liggen tussen 0 en 17 en 'van' is niet groter dan 'tot'.")]
-    InvalidAgeBand(String),
-    #[error("De waarde van '{0}' moet groter zijn dan 0 cent.")]
-    InvalidValue(String),
-    #[error("De naam van '{0}' ontbreekt.")]
-    MissingName(String),
+    #[error("De 'code' van voorziening {0} in 'voorzieningen' staat al eerder in de regeling: elke code komt één keer voor.")]
+    DuplicateProvision(Position),
+    #[error("De leeftijdsgroep van voorziening {0} in 'voorzieningen' klopt niet: 'leeftijdVan' en 'leeftijdTot' liggen tussen 0 en 17 en 'leeftijdVan' is niet groter dan 'leeftijdTot'.")]
+    InvalidAgeBand(Position),
+    #[error("De 'waardeCent' van voorziening {0} in 'voorzieningen' moet groter zijn dan 0.")]
+    InvalidValue(Position),
+    #[error("De 'naam' van voorziening {0} in 'voorzieningen' ontbreekt.")]
+    MissingName(Position),
     #[error("De leeftijdsgroepen van de inkomensgrens per leeftijd kloppen niet: elke leeftijd tussen 0 en 17 hoort bij hoogstens één groep.")]
     InvalidAgeThresholds,
     #[error("Een glijdende schaal hoort bij een inkomensgrens in procenten: elke trede ligt boven de vorige (en boven de inkomensgrens) en vergoedt 1 tot 99 procent, niet meer dan de trede ervoor.")]
@@ -31,14 +54,16 @@ pub enum RegelingError {
     InvalidDisposableIncomeRule,
     #[error("Een budget is voor één voorziening uit de regeling of voor één type voorziening, met een bedrag boven 0 cent.")]
     InvalidBudget,
-    #[error("Een financier staat twee keer bij '{0}'.")]
-    DuplicateFunder(String),
-    #[error("De medefinanciering van '{0}' klopt niet: het aandeel ligt tussen 1 en 99 procent en de medefinancier is geen van de eerste financiers.")]
-    InvalidCoFinancing(String),
+    #[error(
+        "Een financier staat twee keer in 'financiers' van voorziening {0} in 'voorzieningen'."
+    )]
+    DuplicateFunder(Position),
+    #[error("De 'medefinanciering' van voorziening {0} in 'voorzieningen' klopt niet: het aandeel ligt tussen 1 en 99 procent en de medefinancier is geen van de eerste financiers.")]
+    InvalidCoFinancing(Position),
     #[error("Het steekproefpercentage voor declaraties ligt tussen 0 en 100.")]
     InvalidSamplePercent,
-    #[error("Het aantal van '{0}' moet ten minste 1 zijn, en de waarde moet in hele centen over dat aantal te verdelen zijn.")]
-    InvalidUnits(String),
+    #[error("Het 'aantal' van voorziening {0} in 'voorzieningen' moet ten minste 1 zijn, en 'waardeCent' moet in hele centen over dat aantal te verdelen zijn.")]
+    InvalidUnits(Position),
 }
 
 impl Refusal for RegelingError {

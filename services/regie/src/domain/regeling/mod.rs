@@ -7,7 +7,7 @@ mod events;
 mod validation;
 
 pub use commands::RegelingCommand;
-pub use error::RegelingError;
+pub use error::{Position, RegelingError};
 pub use events::RegelingEvent;
 pub use validation::{validate, ALLOWED_THRESHOLDS};
 
@@ -126,7 +126,7 @@ pub(crate) mod tests {
             .given_no_previous_events()
             .when_async(RegelingCommand::Publish(regeling(117)))
             .await
-            .then_expect_error(RegelingError::ThresholdNotAllowed(117));
+            .then_expect_error(RegelingError::ThresholdNotAllowed);
     }
 
     #[tokio::test]

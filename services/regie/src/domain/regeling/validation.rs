@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use kindpakket_proto::regie::{IncomeThreshold, RegelingPublished};
 use kindpakket_proto::Cents;
 
-use super::RegelingError;
+use super::{Position, RegelingError};
 
 /// The percentages of the sociaal minimum a regeling may use as its income threshold.
 pub const ALLOWED_THRESHOLDS: [u16; 5] = [110, 115, 120, 125, 130];
@@ -17,36 +17,34 @@ pub fn validate(regeling: &RegelingPublished) -> Result<(), RegelingError> {
     }
     if let IncomeThreshold::PercentOfSocialMinimum { percent } = regeling.income_threshold {
         if !ALLOWED_THRESHOLDS.contains(&percent) {
-            return Err(RegelingError::ThresholdNotAllowed(percent));
+            return Err(RegelingError::ThresholdNotAllowed);
         }
     }
     if regeling.valid_until < regeling.valid_from {
         return Err(RegelingError::EndsBeforeItStarts);
     }
     if regeling.valid_from.year() != regeling.year {
-        return Err(RegelingError::YearMismatch {
-            year: regeling.year,
-        });
+        return Err(RegelingError::YearMismatch);
     }
     if regeling.provisions.is_empty() {
         return Err(RegelingError::NoProvisions);
     }
     validate_income_rules(regeling)?;
     let mut codes = HashSet::new();
-    for provision in &regeling.provisions {
-        let code = provision.code.to_string();
-        if !codes.insert(code.clone()) {
-            return Err(RegelingError::DuplicateProvision(code));
+    for (index, provision) in regeling.provisions.iter().enumerate() {
+        let position = Position::of(index);
+        if !codes.insert(&provision.code) {
+            return Err(RegelingError::DuplicateProvision(position));
         }
         let band = provision.target_group;
         if band.min_age > band.max_age || band.max_age > 17 {
-            return Err(RegelingError::InvalidAgeBand(code));
+            return Err(RegelingError::InvalidAgeBand(position));
         }
         if !provision.value_cents.is_positive() {
-            return Err(RegelingError::InvalidValue(code));
+            return Err(RegelingError::InvalidValue(position));
         }
         if provision.name.trim().is_empty() {
-            return Err(RegelingError::MissingName(code));
+            return Err(RegelingError::MissingName(position));
         }
     }
     Ok(())
@@ -58,7 +56,7 @@ fn validate_income_rules(regeling: &RegelingPublished) -> Result<(), RegelingErr
     let mut ages_taken = [false; 18];
     for threshold in &regeling.thresholds_by_age {
         if !ALLOWED_THRESHOLDS.contains(&threshold.percent) {
-            return Err(RegelingError::ThresholdNotAllowed(threshold.percent));
+            return Err(RegelingError::AgeThresholdNotAllowed);
         }
         let band = threshold.ages;
         if band.min_age > band.max_age || band.max_age > 17 {
@@ -107,21 +105,20 @@ fn validate_income_rules(regeling: &RegelingPublished) -> Result<(), RegelingErr
             return Err(RegelingError::InvalidBudget);
         }
     }
-    for provision in &regeling.provisions {
+    for (index, provision) in regeling.provisions.iter().enumerate() {
+        let position = Position::of(index);
         let mut seen = HashSet::new();
         if !provision.funders.iter().all(|funder| seen.insert(funder)) {
-            return Err(RegelingError::DuplicateFunder(provision.code.to_string()));
+            return Err(RegelingError::DuplicateFunder(position));
         }
         if let Some(units) = provision.units {
             if units == 0 || provision.value_cents.get() % i64::from(units) != 0 {
-                return Err(RegelingError::InvalidUnits(provision.code.to_string()));
+                return Err(RegelingError::InvalidUnits(position));
             }
         }
         if let Some(co) = &provision.co_financing {
             if !(1..=99).contains(&co.share_percent) || provision.funders.contains(&co.funder) {
-                return Err(RegelingError::InvalidCoFinancing(
-                    provision.code.to_string(),
-                ));
+                return Err(RegelingError::InvalidCoFinancing(position));
             }
         }
     }
@@ -228,7 +225,7 @@ mod tests {
         };
         assert_eq!(
             validate(&bad),
-            Err(RegelingError::InvalidAgeBand("verjaardagsbox".to_owned()))
+            Err(RegelingError::InvalidAgeBand(Position(1)))
         );
         bad.provisions[0].target_group = AgeBand {
             min_age: 13,
@@ -243,9 +240,7 @@ mod tests {
         bad.provisions.push(bad.provisions[0].clone());
         assert_eq!(
             validate(&bad),
-            Err(RegelingError::DuplicateProvision(
-                "verjaardagsbox".to_owned()
-            ))
+            Err(RegelingError::DuplicateProvision(Position(2)))
         );
     }
 
@@ -255,7 +250,7 @@ mod tests {
         free.provisions[0].value_cents = Cents::ZERO;
         assert_eq!(
             validate(&free),
-            Err(RegelingError::InvalidValue("verjaardagsbox".to_owned()))
+            Err(RegelingError::InvalidValue(Position(1)))
         );
         let mut negative_margin = regeling(120);
         negative_margin.disposable_income_rule =
@@ -268,5 +263,20 @@ mod tests {
             validate(&negative_margin),
             Err(RegelingError::InvalidDisposableIncomeRule)
         );
+    }
+
+    #[test]
+    fn a_refusal_names_the_field_and_place_never_the_value_sent() {
+        let mut bad = regeling(120);
+        bad.provisions.push(bad.provisions[0].clone());
+        let message = validate(&bad).unwrap_err().to_string();
+        assert!(
+            message.contains("voorziening 2 in 'voorzieningen'"),
+            "{message}"
+        );
+        assert!(!message.contains("verjaardagsbox"), "{message}");
+        let message = validate(&regeling(117)).unwrap_err().to_string();
+        assert!(message.contains("'inkomensgrens'"), "{message}");
+        assert!(!message.contains("117"), "{message}");
     }
 }

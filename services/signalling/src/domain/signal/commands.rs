@@ -24,10 +24,12 @@ pub struct SignalChild {
     pub signalled_on: Date,
 }
 
-/// The signaller records what came of the signal.
+/// The signaller records what came of the signal; only the organisation that signalled may.
 #[derive(Debug, Clone)]
 pub struct RecordOutcome {
     pub gemeente: GemeenteCode,
+    /// The organisation that records it.
+    pub recorded_by: OrganisationId,
     pub outcome: SignalOutcome,
     pub recorded_on: Date,
 }

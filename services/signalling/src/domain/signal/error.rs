@@ -5,6 +5,8 @@ use kindpakket_platform::refusal::{Refusal, RefusalKind};
 pub enum SignalError {
     #[error("Deze signalering bestaat al.")]
     AlreadyExists,
+    /// Also for a signal of another organisation: it is as unknown to the caller as one that does
+    /// not exist.
     #[error("Deze signalering bestaat niet in deze gemeente.")]
     NotFound,
     #[error("De uitkomst kan niet vóór de datum van de signalering liggen.")]

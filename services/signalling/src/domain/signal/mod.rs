@@ -107,11 +107,14 @@ impl Signal {
         }])
     }
 
+    /// Only the organisation that signalled records the outcome; to anyone else the signal is as
+    /// unknown as one of another gemeente.
     fn record_outcome(&self, command: RecordOutcome) -> Result<Vec<SignalEvent>, SignalError> {
         let details = self
             .details
             .as_ref()
             .filter(|details| details.gemeente == command.gemeente)
+            .filter(|details| details.signaller == command.recorded_by)
             .ok_or(SignalError::NotFound)?;
         if command.recorded_on < details.signalled_on {
             return Err(SignalError::OutcomeBeforeSignal);
@@ -190,6 +193,7 @@ mod tests {
             .given_no_previous_events()
             .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: gemeente(),
+                recorded_by: signalled().signaller,
                 outcome: SignalOutcome::Applied,
                 recorded_on: date!(2026 - 09 - 02),
             }))
@@ -202,11 +206,42 @@ mod tests {
             }])
             .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: GemeenteCode::parse("GM0363").unwrap(),
+                recorded_by: signalled().signaller,
                 outcome: SignalOutcome::Applied,
                 recorded_on: date!(2026 - 09 - 02),
             }))
             .await
             .then_expect_error(SignalError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn only_the_organisation_that_signalled_records_the_outcome() {
+        let given = || {
+            TestFramework::<Signal>::with(()).given(vec![SignalEvent::ChildSignalled {
+                gemeente: gemeente(),
+                event: signalled(),
+            }])
+        };
+        let by = |organisation: &str| {
+            SignalCommand::RecordOutcome(RecordOutcome {
+                gemeente: gemeente(),
+                recorded_by: OrganisationId::parse(organisation).unwrap(),
+                outcome: SignalOutcome::Contacted,
+                recorded_on: date!(2026 - 09 - 02),
+            })
+        };
+        given()
+            .when_async(by("school-de-regenboog"))
+            .await
+            .then_expect_error(SignalError::NotFound);
+        given()
+            .when_async(by("wijkteam-centrum"))
+            .await
+            .then_expect_events(vec![SignalEvent::OutcomeRecorded(SignalOutcomeRecorded {
+                signal_id: Uuid::from_u128(1),
+                outcome: SignalOutcome::Contacted,
+                recorded_on: date!(2026 - 09 - 02),
+            })]);
     }
 
     #[tokio::test]
@@ -226,6 +261,7 @@ mod tests {
             ])
             .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: gemeente(),
+                recorded_by: signalled().signaller,
                 outcome: SignalOutcome::Contacted,
                 recorded_on: date!(2026 - 09 - 03),
             }))
