@@ -778,3 +778,256 @@ async fn a_parent_applies_for_and_reads_their_own_household_only() {
         .unwrap();
     assert_eq!(own["status"], "ingediend", "{own}");
 }
+
+/// Every event stored by the four services.
+async fn stored_everywhere(platform: &Platform) -> i64 {
+    let mut total = 0;
+    for service in [
+        ServiceName::Regie,
+        ServiceName::Signalling,
+        ServiceName::Application,
+        ServiceName::Provision,
+    ] {
+        let pool = sqlx::PgPool::connect(&platform.postgres.url(service.database()))
+            .await
+            .unwrap();
+        total += sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    total
+}
+
+/// The third dimension of the matrix: an organisation in the right role, for the right gemeente, on
+/// an object of another organisation of the same role. Every such call is refused (as if the object
+/// did not exist, or 403 where the API says so) and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_object_endpoint_refuses_another_organisation_of_the_same_role() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket.sport_regeling(GEMEENTE, 2026).await.unwrap();
+    kindpakket
+        .enrol_partner(
+            GEMEENTE,
+            "leergeld",
+            "Stichting Leergeld",
+            &["sportcontributie"],
+        )
+        .await
+        .unwrap();
+    for signaller in ["wijkteam-centrum", "wijkteam-noord"] {
+        kindpakket
+            .enrol_signaller(GEMEENTE, signaller, "Wijkteam")
+            .await
+            .unwrap();
+    }
+    // Objects of one organisation each: a wijkteam's signal, Leergeld's intake of an application, a
+    // household's application, the Jeugdfonds's entitlement, delivery and invoice.
+    let child = Uuid::new_v4();
+    let signal = kindpakket
+        .signal_child(GEMEENTE, "wijkteam-centrum", child, "2026-09-01")
+        .await
+        .unwrap();
+    let leergeld = kindpakket_tests::client::As {
+        organisation: "leergeld",
+        role: PA,
+    };
+    let taken = kindpakket
+        .submit_as(
+            GEMEENTE,
+            leergeld,
+            &serde_json::json!({"kanaal": "partner", "huishouden": Uuid::new_v4(),
+                "kinderen": [{"kind": Uuid::new_v4(), "geboortejaar": 2015, "geboortemaand": 3}],
+                "inkomenPercentage": 110, "voorzieningen": ["sportcontributie"], "datum": "2026-09-02"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let taken = taken["id"].as_str().unwrap().to_owned();
+    let household = Uuid::new_v4();
+    let own_application = kindpakket
+        .submit(
+            GEMEENTE,
+            &serde_json::json!({"kanaal": "online", "huishouden": household,
+                "kinderen": [{"kind": child, "geboortejaar": 2015, "geboortemaand": 3}],
+                "inkomenPercentage": 110, "voorzieningen": ["sportcontributie"], "datum": "2026-09-02"}),
+        )
+        .await
+        .unwrap();
+    let entitlement = kindpakket
+        .grant(
+            GEMEENTE,
+            own_application,
+            child,
+            "sportcontributie",
+            25_000,
+            2026,
+        )
+        .await
+        .unwrap();
+    kindpakket
+        .wait_for_entitlement(
+            GEMEENTE,
+            "jeugdfonds-sport-cultuur",
+            entitlement,
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    kindpakket
+        .deliver(
+            GEMEENTE,
+            "jeugdfonds-sport-cultuur",
+            entitlement,
+            10_000,
+            "2026-09-15",
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let jeugdfonds_token = platform
+        .issuer
+        .mint("jeugdfonds-sport-cultuur", PA, &[GEMEENTE], 300);
+    let invoice: Value = platform
+        .http()
+        .post(platform.url(
+            ServiceName::Provision,
+            &format!("/api/v1/gemeenten/{GEMEENTE}/facturen"),
+        ))
+        .bearer_auth(&jeugdfonds_token)
+        .json(&serde_json::json!({"vanaf": "2026-09-01", "tot": "2026-09-30"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let invoice = invoice["id"].as_str().unwrap().to_owned();
+    // The Jeugdfonds's own id of the entitlement: what it would hold in its records.
+    let jeugdfonds_id = kindpakket
+        .partner_entitlement("jeugdfonds-sport-cultuur", entitlement)
+        .unwrap();
+    let before = stored_everywhere(&platform).await;
+
+    let other_parent =
+        platform
+            .issuer
+            .mint_for_household("ouder", &[GEMEENTE], &Uuid::new_v4().to_string(), 300);
+    let other_wijkteam = platform.issuer.mint("wijkteam-noord", SI, &[GEMEENTE], 300);
+    let other_partner = platform.issuer.mint("leergeld", PA, &[GEMEENTE], 300);
+    let g = |path: String| format!("/api/v1/gemeenten/{GEMEENTE}/{path}");
+    let cells: Vec<(&str, ServiceName, &str, String, &String, Value)> = vec![
+        (
+            "another wijkteam reads a signal",
+            ServiceName::Signalling,
+            "GET",
+            g(format!("signaleringen/{signal}")),
+            &other_wijkteam,
+            Value::Null,
+        ),
+        (
+            "another wijkteam records its outcome",
+            ServiceName::Signalling,
+            "POST",
+            g(format!("signaleringen/{signal}/uitkomst")),
+            &other_wijkteam,
+            serde_json::json!({"uitkomst": "bereikt"}),
+        ),
+        (
+            "another parent reads an application",
+            ServiceName::Application,
+            "GET",
+            g(format!("aanvragen/{own_application}")),
+            &other_parent,
+            Value::Null,
+        ),
+        (
+            "another parent withdraws it",
+            ServiceName::Application,
+            "POST",
+            g(format!("aanvragen/{own_application}/intrekking")),
+            &other_parent,
+            serde_json::json!({}),
+        ),
+        (
+            "another partner withdraws Leergeld's intake",
+            ServiceName::Application,
+            "POST",
+            g(format!("aanvragen/{taken}/intrekking")),
+            &jeugdfonds_token,
+            serde_json::json!({}),
+        ),
+        (
+            "another partner reads the Jeugdfonds's entitlement by its id",
+            ServiceName::Provision,
+            "GET",
+            g(format!("rechten/{jeugdfonds_id}")),
+            &other_partner,
+            Value::Null,
+        ),
+        (
+            "another partner delivers on it",
+            ServiceName::Provision,
+            "POST",
+            g(format!("rechten/{jeugdfonds_id}/verstrekkingen")),
+            &other_partner,
+            serde_json::json!({"vorm": "in_natura", "bedragCent": 100, "datum": "2026-09-16"}),
+        ),
+        (
+            "another partner declares on it",
+            ServiceName::Provision,
+            "POST",
+            g(format!("rechten/{jeugdfonds_id}/declaraties")),
+            &other_partner,
+            serde_json::json!({"bedragCent": 100, "bewijs": "bon 1", "datum": "2026-09-16"}),
+        ),
+        (
+            "another partner uses the gemeente's id",
+            ServiceName::Provision,
+            "GET",
+            g(format!("rechten/{entitlement}")),
+            &other_partner,
+            Value::Null,
+        ),
+        (
+            "another partner reads the invoice",
+            ServiceName::Provision,
+            "GET",
+            g(format!("facturen/{invoice}")),
+            &other_partner,
+            Value::Null,
+        ),
+        (
+            "another partner reads the Jeugdfonds's statement",
+            ServiceName::Provision,
+            "GET",
+            g("partners/jeugdfonds-sport-cultuur/afrekeningen/2026/3".to_owned()),
+            &other_partner,
+            Value::Null,
+        ),
+    ];
+    for (what, service, method, path, token, body) in cells {
+        let url = platform.url(service, &path);
+        let request = match method {
+            "GET" => platform.http().get(&url),
+            _ => platform.http().post(&url).json(&body),
+        };
+        let response = request.bearer_auth(token).send().await.unwrap();
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{what}: {status} {answer}"
+        );
+        assert_bare_refusal(&answer, what);
+    }
+    assert_eq!(
+        stored_everywhere(&platform).await,
+        before,
+        "nothing was stored"
+    );
+}
