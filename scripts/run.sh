@@ -7,9 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
-PG_PORT=54320
-NATS_PORT=42220
-NATS_MONITOR_PORT=48220
+# Below the kernel's ephemeral port range (32768 and up): a port in it can be taken, for a while, by
+# any outgoing connection on this machine, and PostgreSQL or NATS could then not start.
+PG_PORT=15432
+NATS_PORT=14222
+NATS_MONITOR_PORT=18222
 DATA="$ROOT/.data"
 LOGS="$DATA/logs"
 PIDS="$DATA/pids"

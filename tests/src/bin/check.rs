@@ -1,7 +1,7 @@
 //! The operator's check after an incident: is every stored event on its stream exactly once, and has
 //! the dashboard applied every one of them? Prints a table and exits 1 on any difference.
 //!
-//! `kindpakket-check --postgres postgres://postgres@127.0.0.1:54320 --nats nats://127.0.0.1:42220`
+//! `kindpakket-check --postgres postgres://postgres@127.0.0.1:15432 --nats nats://127.0.0.1:14222`
 //! (the databases are `kindpakket_<service>` on that server, as `scripts/run.sh` sets them up).
 
 use anyhow::Result;
@@ -21,8 +21,8 @@ async fn main() -> Result<()> {
         println!("kindpakket-check --postgres postgres://USER@HOST:PORT --nats nats://HOST:PORT");
         return Ok(());
     }
-    let postgres = value("--postgres", "postgres://postgres@127.0.0.1:54320");
-    let nats = value("--nats", "nats://127.0.0.1:42220");
+    let postgres = value("--postgres", "postgres://postgres@127.0.0.1:15432");
+    let nats = value("--nats", "nats://127.0.0.1:14222");
     let dashboard_database = format!("{}/kindpakket_dashboard", postgres.trim_end_matches('/'));
 
     let mut healthy = true;
