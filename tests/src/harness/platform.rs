@@ -380,6 +380,28 @@ impl Platform {
         format!("{}{path}", self.service(name).base_url())
     }
 
+    /// How many events `service` has stored.
+    pub async fn events_stored(&self, service: ServiceName) -> i64 {
+        crate::inspect::store_event_count(&self.postgres.url(service.database()))
+            .await
+            .unwrap_or(-1)
+    }
+
+    /// How many events the four command services have stored together: what an attack that
+    /// "changes nothing" must leave as it was.
+    pub async fn events_stored_everywhere(&self) -> i64 {
+        let mut total = 0;
+        for service in [
+            ServiceName::Regie,
+            ServiceName::Signalling,
+            ServiceName::Application,
+            ServiceName::Provision,
+        ] {
+            total += self.events_stored(service).await;
+        }
+        total
+    }
+
     /// The platform's APIs, spoken as the organisations of the flow speak them.
     pub fn client(&self) -> crate::client::Kindpakket {
         crate::client::Kindpakket::new(

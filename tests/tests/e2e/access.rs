@@ -779,27 +779,6 @@ async fn a_parent_applies_for_and_reads_their_own_household_only() {
     assert_eq!(own["status"], "ingediend", "{own}");
 }
 
-/// Every event stored by the four services.
-async fn stored_everywhere(platform: &Platform) -> i64 {
-    let mut total = 0;
-    for service in [
-        ServiceName::Regie,
-        ServiceName::Signalling,
-        ServiceName::Application,
-        ServiceName::Provision,
-    ] {
-        let pool = sqlx::PgPool::connect(&platform.postgres.url(service.database()))
-            .await
-            .unwrap();
-        total += sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    }
-    total
-}
-
 /// The third dimension of the matrix: an organisation in the right role, for the right gemeente, on
 /// an object of another organisation of the same role. Every such call is refused (as if the object
 /// did not exist, or 403 where the API says so) and nothing is stored.
@@ -911,7 +890,7 @@ async fn every_object_endpoint_refuses_another_organisation_of_the_same_role() {
     let jeugdfonds_id = kindpakket
         .partner_entitlement("jeugdfonds-sport-cultuur", entitlement)
         .unwrap();
-    let before = stored_everywhere(&platform).await;
+    let before = platform.events_stored_everywhere().await;
 
     let other_parent =
         platform
@@ -1026,7 +1005,7 @@ async fn every_object_endpoint_refuses_another_organisation_of_the_same_role() {
         assert_bare_refusal(&answer, what);
     }
     assert_eq!(
-        stored_everywhere(&platform).await,
+        platform.events_stored_everywhere().await,
         before,
         "nothing was stored"
     );

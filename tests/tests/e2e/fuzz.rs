@@ -101,30 +101,20 @@ async fn fuzz(
 }
 
 async fn stored_events(platform: &Platform) -> i64 {
-    let mut total = 0;
-    for service in [
-        ServiceName::Regie,
-        ServiceName::Signalling,
-        ServiceName::Application,
-        ServiceName::Provision,
-    ] {
-        let pool = sqlx::PgPool::connect(&platform.postgres.url(service.database()))
-            .await
-            .unwrap();
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        if count > 0 {
-            let sample: Vec<(String, String)> =
-                sqlx::query_as("SELECT event_type, payload::text FROM events LIMIT 3")
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-            eprintln!("{}: {count} stored, e.g. {sample:?}", service.binary());
+    let total = platform.events_stored_everywhere().await;
+    if total > 0 {
+        for service in [
+            ServiceName::Regie,
+            ServiceName::Signalling,
+            ServiceName::Application,
+            ServiceName::Provision,
+        ] {
+            eprintln!(
+                "{}: {} stored",
+                service.binary(),
+                platform.events_stored(service).await
+            );
         }
-        total += count;
-        pool.close().await;
     }
     total
 }

@@ -12,19 +12,6 @@ use uuid::Uuid;
 
 const GEMEENTE: &str = "GM0518";
 
-/// The events a service has stored.
-async fn stored(platform: &Platform, service: ServiceName) -> i64 {
-    let pool = sqlx::PgPool::connect(&platform.postgres.url(service.database()))
-        .await
-        .unwrap();
-    let count = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    count
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_cannot_respell_its_token_for_a_fresh_budget_nor_starve_health_or_other_callers() {
     let mut platform = Platform::start().await.expect("platform starts");
@@ -150,7 +137,7 @@ async fn tokens_not_yet_valid_valid_too_long_or_for_another_audience_are_refused
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::CREATED);
-    assert_eq!(stored(&platform, ServiceName::Signalling).await, 1);
+    assert_eq!(platform.events_stored(ServiceName::Signalling).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +202,7 @@ async fn error_details_name_the_field_and_its_form_without_repeating_what_was_se
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     assert_eq!(answer.headers()["api-version"], "1.0.0");
     assert!(!answer.text().await.unwrap().contains(secret));
-    assert_eq!(stored(&platform, ServiceName::Signalling).await, 0);
+    assert_eq!(platform.events_stored(ServiceName::Signalling).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,34 +7,13 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use kindpakket_proto::Service;
 use kindpakket_tests::client::{provision, Answer, As, Kindpakket, REGIE};
-use kindpakket_tests::inspect::{database_of, store_event_count};
 use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-const AUDITOR: As<'static> = As {
-    organisation: "gemeente-controller",
-    role: "auditor",
-};
-
-fn partner(organisation: &str) -> As<'_> {
-    As {
-        organisation,
-        role: "partner",
-    }
-}
-
-async fn publish(kindpakket: &Kindpakket, gemeente: &str, body: Value) {
-    kindpakket
-        .post(&kindpakket.regie_url(gemeente, "regelingen"), REGIE, &body)
-        .await
-        .unwrap()
-        .expect(StatusCode::CREATED)
-        .unwrap();
-}
+use super::settlement::{partner, publish, AUDITOR};
 
 /// A family at 110% applies on `date` for one child of nine; the regeling in force decides. Returns
 /// the entitlement ids (the gemeente's) by provision, once the provision service opened them.
@@ -110,11 +89,6 @@ async fn listed(kindpakket: &Kindpakket, gemeente: &str, who: As<'_>) -> BTreeSe
         .iter()
         .map(|right| right["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn stored_events(platform: &Platform) -> i64 {
-    let database = platform.postgres.url(database_of(Service::Provision));
-    store_event_count(&database).await.unwrap()
 }
 
 /// A Dutch problem with this status, whose detail says `words` and repeats none of `sent`.
@@ -237,7 +211,7 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
     );
 
     // Another partner's id, or the gemeente's, is as unknown to a partner as one that never existed.
-    let stored = stored_events(&platform).await;
+    let stored = platform.events_stored(ServiceName::Provision).await;
     let north_sport = own("sportclub-noord", sport);
     let read = |who: &'static str, id: String| {
         let kindpakket = kindpakket.clone();
@@ -316,7 +290,7 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
     .await;
     assert_refused(&answer, StatusCode::NOT_FOUND, "bestaat niet", &[]);
     assert_eq!(
-        stored_events(&platform).await,
+        platform.events_stored(ServiceName::Provision).await,
         stored,
         "nothing was recorded"
     );
@@ -464,7 +438,7 @@ async fn a_pass_code_travels_in_the_body_and_never_into_a_url_a_log_line_or_an_a
     answers.push(kindpakket.pass_balance(G, REGIE, &code).await.unwrap());
 
     // Refused lookups and redemptions: each says why, none repeats the code, nothing is spent.
-    let stored = stored_events(&platform).await;
+    let stored = platform.events_stored(ServiceName::Provision).await;
     let refusals = [
         (
             kindpakket
@@ -544,7 +518,11 @@ async fn a_pass_code_travels_in_the_body_and_never_into_a_url_a_log_line_or_an_a
         assert_refused(answer, *status, words, &forms);
         assert!(!answer.body.to_string().contains(&bare[..8]), "{answer:?}");
     }
-    assert_eq!(stored_events(&platform).await, stored, "nothing was spent");
+    assert_eq!(
+        platform.events_stored(ServiceName::Provision).await,
+        stored,
+        "nothing was spent"
+    );
     assert_eq!(as_regie(&kindpakket, G, voucher).await["restCent"], 7_500);
     for answer in &answers {
         let body = answer.body.to_string();
@@ -631,7 +609,7 @@ async fn a_year_end_on_a_day_to_come_is_refused_and_expires_nothing() {
                 .unwrap()
         }
     };
-    let stored = stored_events(&platform).await;
+    let stored = platform.events_stored(ServiceName::Provision).await;
     let tomorrow = time::OffsetDateTime::now_utc()
         .date()
         .next_day()
@@ -646,7 +624,11 @@ async fn a_year_end_on_a_day_to_come_is_refused_and_expires_nothing() {
             &[peildatum],
         );
     }
-    assert_eq!(stored_events(&platform).await, stored, "nothing expired");
+    assert_eq!(
+        platform.events_stored(ServiceName::Provision).await,
+        stored,
+        "nothing expired"
+    );
     for right in [ended, running] {
         assert_eq!(
             as_regie(&kindpakket, G, right).await["verlopen"],
@@ -772,7 +754,7 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         .expect(StatusCode::CREATED)
         .unwrap();
 
-    let stored = stored_events(&platform).await;
+    let stored = platform.events_stored(ServiceName::Provision).await;
     let unknown = Uuid::new_v4().to_string();
     let sport_own = kindpakket
         .partner_entitlement("sportclub", sport)
@@ -950,5 +932,9 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
     for (answer, status, words, sent) in &attempts {
         assert_refused(answer, *status, words, sent);
     }
-    assert_eq!(stored_events(&platform).await, stored, "nothing changed");
+    assert_eq!(
+        platform.events_stored(ServiceName::Provision).await,
+        stored,
+        "nothing changed"
+    );
 }

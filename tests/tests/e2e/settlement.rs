@@ -15,19 +15,19 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-const AUDITOR: As<'static> = As {
+pub(super) const AUDITOR: As<'static> = As {
     organisation: "gemeente-controller",
     role: "auditor",
 };
 
-fn partner(organisation: &str) -> As<'_> {
+pub(super) fn partner(organisation: &str) -> As<'_> {
     As {
         organisation,
         role: "partner",
     }
 }
 
-async fn publish(kindpakket: &Kindpakket, gemeente: &str, body: Value) {
+pub(super) async fn publish(kindpakket: &Kindpakket, gemeente: &str, body: Value) {
     kindpakket
         .post(&kindpakket.regie_url(gemeente, "regelingen"), REGIE, &body)
         .await
