@@ -112,6 +112,10 @@ echo $! >"$PIDS/issuer.pid"
 for _ in $(seq 1 100); do [ -s "$DATA/issuer/jwks.json" ] && break; sleep 0.1; done
 # The secret behind each partner's own pseudonym for a child: made once, kept with the data.
 [ -s "$DATA/issuer/pseudonym.key" ] || head -c 32 /dev/urandom | base64 >"$DATA/issuer/pseudonym.key"
+# The master key that wraps every person's key (crypto-shredding): made once, kept with the data. In
+# production it lives in a key-management system (docs/keys.md).
+mkdir -p "$DATA/keys" && chmod 700 "$DATA/keys"
+[ -s "$DATA/keys/master.json" ] || printf '{"1": "%s"}' "$(head -c 32 /dev/urandom | base64)" >"$DATA/keys/master.json"
 
 # Each service runs as its own Postgres role, as in production: `postgres` migrates and grants it
 # what it needs, and never UPDATE, DELETE or TRUNCATE on its events (see deploy/postgres/).
@@ -134,6 +138,7 @@ for entry in "${SERVICES[@]}"; do
   KINDPAKKET_LOG_FORMAT=pretty \
   KINDPAKKET_AUTH_JWKS="$DATA/issuer/jwks.json" \
   KINDPAKKET_PSEUDONYM_KEY="$(cat "$DATA/issuer/pseudonym.key")" \
+  KINDPAKKET_MASTER_KEYS="$DATA/keys/master.json" \
   RUST_LOG="${RUST_LOG:-info}" \
     nohup "target/debug/kindpakket-$name" </dev/null >>"$LOGS/kindpakket-$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"

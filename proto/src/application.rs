@@ -16,10 +16,21 @@ contract_events!(
     /// Everything the application service publishes.
     ApplicationEvent,
     Service::Application,
-    [ApplicationSubmitted, ApplicationGranted, ApplicationRejected, ApplicationWithdrawn]
+    [
+        ApplicationSubmitted = 2,
+        ApplicationGranted = 2,
+        ApplicationRejected = 2,
+        ApplicationWithdrawn,
+        SubjectForgotten,
+        SubjectRectified,
+    ]
 );
 
 /// A household applied for the Kindpakket or for separate provisions.
+///
+/// Version 2 carries no assessment inputs: the household's income, its adults and the money it has
+/// left stay (sealed) in the application service's own store. No consumer needs them; the dashboard
+/// counts children along the chain. Version 1 messages had them; a reader ignores them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ApplicationSubmitted {
     pub application_id: Uuid,
@@ -28,21 +39,12 @@ pub struct ApplicationSubmitted {
     /// The intermediary that applied on the family's behalf, if any.
     pub on_behalf_of: Option<OrganisationId>,
     pub children: Vec<ApplicantChild>,
-    /// Household income as a percentage of the sociaal minimum.
-    pub income_percent: u16,
     /// The provisions asked for; empty when the whole package is asked for.
     pub requested_provisions: Vec<ProvisionCode>,
     /// The signal this application follows from, if any.
     pub signal_id: Option<Uuid>,
     #[schemars(with = "DateSchema")]
     pub submitted_on: Date,
-    /// Adults in the household (for a disposable-income rule).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adults: Option<u8>,
-    /// Money left per week after fixed costs and debt repayments, in cents, when the family asks to
-    /// be assessed on it (families in debt restructuring).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub money_left_cents: Option<Cents>,
 }
 
 /// How the application came in.
@@ -91,31 +93,32 @@ pub struct ApplicationGranted {
     pub assessment: Option<Assessment>,
 }
 
-/// An eligibility assessment: the regeling version applied and the outcome per child and
-/// provision, enough to reproduce the decision and explain it to the family.
+/// How a decision was reached, as far as others need to know: the regeling version and the outcome
+/// per child and provision as codes. The inputs (income, money left), the explanation the family
+/// reads and a maatwerk motivation stay in the application service's store, sealed under the
+/// household's key; the decision is reproducible there for as long as that key lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Assessment {
     pub regeling_id: Uuid,
-    pub income_percent: u16,
     pub outcomes: Vec<Outcome>,
-    /// The written motivation when an authorised organisation granted outside the rules (maatwerk).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_motivation: Option<String>,
+    /// Granted outside the rules by an authorised organisation (maatwerk), with a motivation kept
+    /// by the application service.
+    #[serde(default)]
+    pub custom: bool,
+    /// Granted by hand by the regievoerder, through the same engine.
+    #[serde(default)]
+    pub by_hand: bool,
 }
 
-/// One child and one provision: granted or not, how much, and why.
+/// One child and one provision: granted or not, how much, and why as a code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Outcome {
     pub child: ChildRef,
     pub provision: ProvisionCode,
     pub granted: bool,
-    /// The share of the provision's value granted (100 in full, 50 for half on a sliding scale).
-    pub share_percent: u8,
     pub amount_cents: Cents,
     /// A stable code for the reason (e.g. `within_threshold`, `above_threshold`, `outside_age_band`).
     pub reason: String,
-    /// The reason in plain Dutch (B1), as the family reads it.
-    pub explanation: String,
     /// Who pays, when granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funder: Option<Funder>,
@@ -146,11 +149,11 @@ pub struct GrantedEntitlement {
     pub unit_value_cents: Option<Cents>,
 }
 
-/// The application was rejected, with the reason told to the family.
+/// The application was rejected. The reason the family reads stays in the application service's
+/// store (version 1 carried it as text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ApplicationRejected {
     pub application_id: Uuid,
-    pub reason: String,
     #[schemars(with = "DateSchema")]
     pub decided_on: Date,
     /// How the decision was reached, when it was assessed against the regeling.
@@ -164,4 +167,45 @@ pub struct ApplicationWithdrawn {
     pub application_id: Uuid,
     #[schemars(with = "DateSchema")]
     pub withdrawn_on: Date,
+}
+
+/// A person was forgotten at the gemeente — erased on request, or at the end of their retention
+/// period. Every service and read model that keeps something of this pseudonymous subject (a child
+/// or a household) forgets it: destroys its key for the subject, drops or anonymises its rows.
+/// Figures that count the subject among others stay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SubjectForgotten {
+    pub subject: Uuid,
+    pub kind: SubjectKind,
+    pub why: ForgetReason,
+    #[schemars(with = "DateSchema")]
+    pub forgotten_on: Date,
+}
+
+/// What a subject is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    Child,
+    Household,
+}
+
+/// Why a subject was forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgetReason {
+    /// The person asked (AVG article 17) or the gemeente decided.
+    Erasure,
+    /// The retention period ended.
+    Retention,
+}
+
+/// A person's data were corrected at the gemeente (AVG article 16). Recipients that keep something
+/// derived from them look again (none keeps personal data itself; the event says only who).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SubjectRectified {
+    pub subject: Uuid,
+    pub kind: SubjectKind,
+    #[schemars(with = "DateSchema")]
+    pub rectified_on: Date,
 }

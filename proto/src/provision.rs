@@ -24,15 +24,15 @@ contract_events!(
         EntitlementOpened,
         DeliveryRecorded,
         PassIssued,
-        PassBlocked,
+        PassBlocked = 2,
         PassRedeemed,
-        DeclarationSubmitted,
-        DeclarationDecided,
+        DeclarationSubmitted = 2,
+        DeclarationDecided = 2,
         EntitlementExpired,
         InvoiceSubmitted,
-        InvoiceSettled,
+        InvoiceSettled = 2,
         SampleDrawn,
-        SampleCheckRecorded,
+        SampleCheckRecorded = 2,
     ]
 );
 
@@ -111,12 +111,12 @@ pub struct PassIssued {
     pub replaces: Option<Uuid>,
 }
 
-/// A pass was blocked (lost, stolen); it can no longer be redeemed.
+/// A pass was blocked (lost, stolen); it can no longer be redeemed. The reason given (free text)
+/// stays in the provision service's store (version 1 carried it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PassBlocked {
     pub entitlement_id: Uuid,
     pub pass_id: Uuid,
-    pub reason: String,
     #[schemars(with = "DateSchema")]
     pub blocked_on: Date,
 }
@@ -139,7 +139,8 @@ pub struct PassRedeemed {
 }
 
 /// A declaration (an amount with a proof: receipt, quote) was submitted; the amount is held on the
-/// entitlement until it is decided.
+/// entitlement until it is decided. The proof's reference (free text) stays in the provision
+/// service's store (version 1 carried it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DeclarationSubmitted {
     pub entitlement_id: Uuid,
@@ -149,14 +150,13 @@ pub struct DeclarationSubmitted {
     /// The organisation that submitted it (a partner, or the gemeente's loket for a parent).
     pub submitted_by: OrganisationId,
     pub amount_cents: Cents,
-    /// The proof's reference, e.g. a receipt or quote number (never a scan, never a name).
-    pub proof_reference: String,
     #[schemars(with = "DateSchema")]
     pub submitted_on: Date,
 }
 
 /// A declaration was approved (the amount is spent, and paid by its funders) or rejected (nothing
-/// is spent, the held amount is free again).
+/// is spent, the held amount is free again). The reason of a rejection stays in the provision
+/// service's store (version 1 carried it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DeclarationDecided {
     pub entitlement_id: Uuid,
@@ -166,8 +166,6 @@ pub struct DeclarationDecided {
     pub submitted_by: OrganisationId,
     pub approved: bool,
     pub amount_cents: Cents,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
     /// Who pays the approved amount (empty when rejected).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub funding: Vec<FundingPart>,
@@ -244,8 +242,6 @@ pub struct SettledLine {
     pub amount_cents: Cents,
     #[schemars(with = "DateSchema")]
     pub delivered_on: Date,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
     /// Who pays it (empty when rejected).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub funding: Vec<FundingPart>,
@@ -279,13 +275,13 @@ pub struct SampleMember {
     pub amount_cents: Cents,
 }
 
-/// The outcome of checking one drawn declaration against its proof.
+/// The outcome of checking one drawn declaration against its proof. The checker's note stays in the
+/// provision service's store (version 1 carried it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SampleCheckRecorded {
     pub draw_id: Uuid,
     pub declaration_id: Uuid,
     pub outcome: CheckOutcome,
-    pub note: String,
     #[schemars(with = "DateSchema")]
     pub checked_on: Date,
 }

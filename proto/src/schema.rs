@@ -27,7 +27,7 @@ impl JsonSchema for DateSchema {
 }
 
 /// One service's message schema and the schema of each of its events.
-type ServiceSchemas = (Service, Schema, Vec<(&'static str, Schema)>);
+type ServiceSchemas = (Service, Schema, Vec<(&'static str, u32, Schema)>);
 
 /// Every schema document with its path below `proto/schemas/`.
 pub fn all_schemas() -> Vec<(String, Value)> {
@@ -60,8 +60,11 @@ pub fn all_schemas() -> Vec<(String, Value)> {
     for (service, message, variants) in per_service {
         let folder = service.as_str();
         documents.push((format!("{folder}/message.json"), message.to_value()));
-        for (event_type, schema) in variants {
-            documents.push((format!("{folder}/{event_type}.v1.json"), schema.to_value()));
+        for (event_type, version, schema) in variants {
+            documents.push((
+                format!("{folder}/{event_type}.v{version}.json"),
+                schema.to_value(),
+            ));
         }
     }
     documents
@@ -70,7 +73,7 @@ pub fn all_schemas() -> Vec<(String, Value)> {
 /// Defines one service's event enum (internally tagged by `type`), its [`crate::ContractEvent`]
 /// implementation, `From` conversions and the per-event schemas.
 macro_rules! contract_events {
-    ($(#[$doc:meta])* $enum:ident, $service:expr, [$($variant:ident),+ $(,)?]) => {
+    ($(#[$doc:meta])* $enum:ident, $service:expr, [$($variant:ident $(= $version:literal)?),+ $(,)?]) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
         #[serde(tag = "type")]
@@ -86,12 +89,27 @@ macro_rules! contract_events {
                     $(Self::$variant(_) => stringify!($variant)),+
                 }
             }
+            fn schema_version(&self) -> u32 {
+                match self {
+                    $(Self::$variant(_) => Self::version_of(stringify!($variant))),+
+                }
+            }
         }
 
         impl $enum {
-            /// The JSON Schema of each event's payload, by event type.
-            pub fn variant_schemas() -> Vec<(&'static str, schemars::Schema)> {
-                vec![$((stringify!($variant), schemars::schema_for!($variant))),+]
+            /// The JSON Schema of each event's payload, by event type and schema version.
+            pub fn variant_schemas() -> Vec<(&'static str, u32, schemars::Schema)> {
+                vec![$((stringify!($variant), Self::version_of(stringify!($variant)), schemars::schema_for!($variant))),+]
+            }
+
+            /// The schema version of an event type: 1 unless the list says `Event = 2`.
+            pub fn version_of(event_type: &str) -> u32 {
+                $(
+                    if event_type == stringify!($variant) {
+                        return [1 $(, $version)?][[1 $(, $version)?].len() - 1];
+                    }
+                )+
+                1
             }
         }
 
@@ -164,23 +182,34 @@ mod tests {
     fn every_event_type_has_a_schema_file() {
         use crate::ContractEvent;
         let paths: Vec<String> = all_schemas().into_iter().map(|(path, _)| path).collect();
-        let all_types = [
-            (Service::Regie, regie::RegieEvent::EVENT_TYPES),
-            (
-                Service::Signalling,
-                signalling::SignallingEvent::EVENT_TYPES,
-            ),
-            (
-                Service::Application,
-                application::ApplicationEvent::EVENT_TYPES,
-            ),
-            (Service::Provision, provision::ProvisionEvent::EVENT_TYPES),
-        ];
-        for (service, types) in all_types {
-            for event_type in types {
-                let path = format!("{}/{event_type}.v1.json", service.as_str());
-                assert!(paths.contains(&path), "missing {path}");
-            }
+        let versioned: Vec<(Service, &str, u32)> = regie::RegieEvent::EVENT_TYPES
+            .iter()
+            .map(|t| (Service::Regie, *t, regie::RegieEvent::version_of(t)))
+            .chain(signalling::SignallingEvent::EVENT_TYPES.iter().map(|t| {
+                (
+                    Service::Signalling,
+                    *t,
+                    signalling::SignallingEvent::version_of(t),
+                )
+            }))
+            .chain(application::ApplicationEvent::EVENT_TYPES.iter().map(|t| {
+                (
+                    Service::Application,
+                    *t,
+                    application::ApplicationEvent::version_of(t),
+                )
+            }))
+            .chain(provision::ProvisionEvent::EVENT_TYPES.iter().map(|t| {
+                (
+                    Service::Provision,
+                    *t,
+                    provision::ProvisionEvent::version_of(t),
+                )
+            }))
+            .collect();
+        for (service, event_type, version) in versioned {
+            let path = format!("{}/{event_type}.v{version}.json", service.as_str());
+            assert!(paths.contains(&path), "missing {path}");
         }
     }
 }

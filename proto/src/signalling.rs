@@ -14,10 +14,13 @@ contract_events!(
     /// Everything the signalling service publishes.
     SignallingEvent,
     Service::Signalling,
-    [ChildSignalled, SignalOutcomeRecorded]
+    [ChildSignalled = 2, SignalOutcomeRecorded]
 );
 
 /// A signaller recorded a child in need and referred the family.
+///
+/// Version 2 carries no reason: "debts" or "refugee family" says much about a family and no consumer
+/// needs it; the signalling service keeps it sealed under the child's key. Version 1 messages had it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ChildSignalled {
     pub signal_id: Uuid,
@@ -25,13 +28,12 @@ pub struct ChildSignalled {
     pub signaller: OrganisationId,
     pub child: ChildRef,
     pub household: Option<HouseholdRef>,
-    pub reason: SignalReason,
     pub referral: Referral,
     #[schemars(with = "DateSchema")]
     pub signalled_on: Date,
 }
 
-/// Why the child was signalled.
+/// Why the child was signalled (kept by the signalling service only; not on the bus since version 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalReason {

@@ -10,6 +10,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use aes::Aes256;
 use anyhow::{bail, Context, Result};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -354,6 +356,45 @@ pub fn pseudonym(key: &[u8], organisation: &OrganisationId, reference: uuid::Uui
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// `partner`'s own pseudonym of an entitlement: the id's 16 bytes encrypted with AES-256 under a key
+/// of that partner alone, derived from the pseudonym key. A permutation of all ids, so it is
+/// reversed without a table ([`entitlement_of_pseudonym`]), stable as long as the key, and different
+/// for every partner.
+pub fn entitlement_pseudonym(
+    key: &[u8],
+    partner: &OrganisationId,
+    entitlement_id: uuid::Uuid,
+) -> uuid::Uuid {
+    let mut block = (*entitlement_id.as_bytes()).into();
+    entitlement_cipher(key, partner).encrypt_block(&mut block);
+    uuid::Uuid::from_bytes(block.into())
+}
+
+/// The entitlement whose pseudonym for `partner` is `pseudonym`.
+pub fn entitlement_of_pseudonym(
+    key: &[u8],
+    partner: &OrganisationId,
+    pseudonym: uuid::Uuid,
+) -> uuid::Uuid {
+    let mut block = (*pseudonym.as_bytes()).into();
+    entitlement_cipher(key, partner).decrypt_block(&mut block);
+    uuid::Uuid::from_bytes(block.into())
+}
+
+/// The block cipher of `partner`'s entitlement pseudonyms: its key is HMAC-SHA256(pseudonym key,
+/// NUL ‖ "entitlement" ‖ NUL ‖ partner). The leading NUL keeps it apart from the children's
+/// pseudonyms, whose HMAC input starts with the organisation's (printable) code.
+fn entitlement_cipher(key: &[u8], partner: &OrganisationId) -> Aes256 {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let mut context = ring::hmac::Context::with_key(&key);
+    context.update(b"\0entitlement\0");
+    context.update(partner.as_str().as_bytes());
+    let tag = context.sign();
+    let mut derived = [0u8; 32];
+    derived.copy_from_slice(tag.as_ref());
+    Aes256::new(&derived.into())
 }
 
 /// The secret behind the partners' pseudonyms (`KINDPAKKET_PSEUDONYM_KEY`). Without one a random key

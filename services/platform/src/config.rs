@@ -72,6 +72,20 @@ pub struct ServiceConfig {
     pub nats_security: crate::nats::NatsSecurity,
     /// `KINDPAKKET_RATE_PER_SECOND` and `KINDPAKKET_RATE_BURST`: requests a caller may make.
     pub rate_limit: crate::ratelimit::RateLimit,
+    /// `KINDPAKKET_MASTER_KEYS` and `KINDPAKKET_KEYS_DATABASE_URL`: where a service that seals
+    /// personal data keeps its subject keys, and the master key that wraps them.
+    pub keys: KeysConfig,
+}
+
+/// Where the subject keys of a service live ([`crate::shredding`]).
+#[derive(Debug, Clone, Default)]
+pub struct KeysConfig {
+    /// `KINDPAKKET_MASTER_KEYS`: the master keys file (or, in production, what a key-management
+    /// system's wrapper is configured with).
+    pub master_keys: Option<PathBuf>,
+    /// `KINDPAKKET_KEYS_DATABASE_URL`: the keys database; by default `<database>_keys` beside the
+    /// service's own. Back it up for a shorter time than the erasure deadline.
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -114,6 +128,10 @@ struct SharedKeys {
     nats_cert: Option<PathBuf>,
     #[serde(default)]
     nats_key: Option<PathBuf>,
+    #[serde(default)]
+    master_keys: Option<PathBuf>,
+    #[serde(default)]
+    keys_database_url: Option<String>,
     #[serde(default = "default_rate", deserialize_with = "parsed")]
     rate_per_second: f64,
     #[serde(default = "default_burst", deserialize_with = "parsed")]
@@ -240,6 +258,10 @@ impl ServiceConfig {
             rate_limit: crate::ratelimit::RateLimit {
                 per_second: keys.rate_per_second,
                 burst: keys.rate_burst,
+            },
+            keys: KeysConfig {
+                master_keys: keys.master_keys,
+                database_url: keys.keys_database_url,
             },
         })
     }

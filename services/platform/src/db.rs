@@ -84,6 +84,17 @@ pub struct DatabaseConfig {
 }
 
 impl DatabaseConfig {
+    /// The database named as this one plus `suffix` (`kindpakket_provision_keys`), on the same
+    /// server with the same options and owner.
+    pub fn next_to(&self, suffix: &str) -> Self {
+        // The query may hold paths (`sslrootcert=/etc/...`): split it off before finding the name.
+        let url = match self.url.split_once('?') {
+            Some((location, query)) => format!("{location}{suffix}?{query}"),
+            None => format!("{}{suffix}", self.url),
+        };
+        self.with_url(url)
+    }
+
     /// Another database of the same service (the vault's), migrated by the same owner.
     pub fn with_url(&self, url: impl Into<String>) -> Self {
         Self {

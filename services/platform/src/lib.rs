@@ -14,10 +14,12 @@
 //!   with the offset in the same transaction as the change;
 //! - [`http`]: the HTTP conventions (NL GOV API design rules): problem+json errors in Dutch, strict JSON,
 //!   the acting organisation and role, correlation ids, OpenAPI documents, health.
+//! - [`free_text`]: free text kept short and refused when it names a person (BSN, IBAN, e-mail, phone);
 //! - [`idempotency`]: the same command twice is a no-op, the same id with other data a refusal;
 //! - [`refusal`]: how the domain says no ([`refusal::Refusal`]), without knowing HTTP;
 //! - [`locks`]: advisory locks for invariants that span aggregates;
 //! - [`ratelimit`]: a request budget per caller;
+//! - [`shredding`]: fields about a person sealed under that person's key, destroyed to forget them;
 //! - [`service`]: starting a service: config, pool, NATS, relay, consumers, jobs and router, until
 //!   stopped.
 
@@ -27,6 +29,7 @@ pub mod consume;
 pub mod db;
 #[cfg(any(test, feature = "dev-issuer"))]
 pub mod dev_issuer;
+pub mod free_text;
 pub mod http;
 pub mod idempotency;
 pub mod locks;
@@ -35,5 +38,6 @@ pub mod ratelimit;
 pub mod refusal;
 pub mod relay;
 pub mod service;
+pub mod shredding;
 pub mod store;
 pub mod telemetry;

@@ -290,6 +290,8 @@ impl Platform {
             &logs.path().join("issuer"),
         )?);
         let jwks = logs.path().join("issuer").join("jwks.json");
+        let master_keys = logs.path().join("master-keys.json");
+        kindpakket_platform::shredding::FileMasterKeys::create(&master_keys)?;
         let pseudonym_key = format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -323,6 +325,10 @@ impl Platform {
                     jwks.display().to_string(),
                 ),
                 ("KINDPAKKET_PSEUDONYM_KEY".to_owned(), pseudonym_key.clone()),
+                (
+                    "KINDPAKKET_MASTER_KEYS".to_owned(),
+                    master_keys.display().to_string(),
+                ),
                 (
                     "KINDPAKKET_NATS_CA".to_owned(),
                     nats.tls_ca()

@@ -1,0 +1,544 @@
+//! Crypto-shredding: what a stored event says about a person (an income, the money a family has left,
+//! a worker's free text) is sealed under a key of that person alone — a child or a household — so that
+//! destroying the key makes it unreadable everywhere it was copied: in the event store, in replays, in
+//! old backups. The event log stays append-only and complete; only its sealed fields fall silent.
+//!
+//! - [`Sealed<T>`]: a value as a stored event keeps it: AES-256-GCM under the subject's key, bound to
+//!   the subject (a sealed value cannot be moved to another subject);
+//! - [`SubjectKeys`]: the keys, one per subject, in a database of their own (back it up for a shorter
+//!   time than the erasure deadline), each wrapped by a master key;
+//! - [`KeyWrapper`]: the master key, behind an interface a key-management system plugs into
+//!   ([`FileMasterKeys`] for development and small installations; see `docs/keys.md` for HashiCorp
+//!   Vault's transit engine, a cloud KMS or an HSM).
+//!
+//! Why a master key: a backup of the keys database holds wrapped keys. Rotating the master key
+//! ([`SubjectKeys::rewrap`]) and destroying its old versions after the backup retention makes a
+//! destroyed subject key unrecoverable from any backup too.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::Migration;
+
+/// A value sealed under one subject's key. Stored events hold these instead of the plaintext.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Sealed<T> {
+    /// The child or household whose key seals it.
+    #[serde(rename = "s")]
+    pub subject: Uuid,
+    #[serde(rename = "n")]
+    nonce: String,
+    #[serde(rename = "c")]
+    ciphertext: String,
+    #[serde(skip)]
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Sealed<T> {
+    fn clone(&self) -> Self {
+        Self {
+            subject: self.subject,
+            nonce: self.nonce.clone(),
+            ciphertext: self.ciphertext.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<T> PartialEq for Sealed<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.subject == other.subject
+            && self.nonce == other.nonce
+            && self.ciphertext == other.ciphertext
+    }
+}
+
+impl<T> Eq for Sealed<T> {}
+
+impl<T> std::fmt::Debug for Sealed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealed")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What opening a sealed value gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened<T> {
+    Value(T),
+    /// The subject's key was destroyed: the person was forgotten, or the data outlived its retention.
+    Forgotten,
+}
+
+impl<T> Opened<T> {
+    pub fn value(self) -> Option<T> {
+        match self {
+            Opened::Value(value) => Some(value),
+            Opened::Forgotten => None,
+        }
+    }
+}
+
+/// A subject key as the master key wraps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wrapped {
+    /// Which version of the master key wrapped it.
+    pub version: u32,
+    pub nonce: Vec<u8>,
+    pub bytes: Vec<u8>,
+}
+
+/// The master key that wraps every subject key. A key-management system (HashiCorp Vault's transit
+/// engine, a cloud KMS, an HSM) implements it by calling its wrap and unwrap operations; the master
+/// key then never leaves it.
+pub trait KeyWrapper: Send + Sync {
+    /// The version new keys are wrapped with.
+    fn current_version(&self) -> u32;
+    fn wrap(&self, key: &[u8]) -> Result<Wrapped>;
+    /// Fails when the version that wrapped it has been destroyed.
+    fn unwrap(&self, wrapped: &Wrapped) -> Result<Vec<u8>>;
+}
+
+/// Master keys from a file: `{"1": "<32 bytes, base64>", "2": "…"}`; the highest version wraps new
+/// keys, the others only unwrap until they are removed from the file.
+pub struct FileMasterKeys {
+    versions: BTreeMap<u32, Vec<u8>>,
+    random: SystemRandom,
+}
+
+impl FileMasterKeys {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the master keys {}", path.display()))?;
+        let raw: BTreeMap<String, String> =
+            serde_json::from_str(&text).context("the master keys file is not {\"1\": \"…\"}")?;
+        let mut versions = BTreeMap::new();
+        for (version, key) in raw {
+            let version: u32 = version
+                .parse()
+                .with_context(|| format!("master key version '{version}' is not a number"))?;
+            let key = STANDARD
+                .decode(key.trim())
+                .with_context(|| format!("master key version {version} is not base64"))?;
+            if key.len() != 32 {
+                bail!("master key version {version} is not 32 bytes");
+            }
+            versions.insert(version, key);
+        }
+        if versions.is_empty() {
+            bail!("the master keys file holds no key");
+        }
+        Ok(Self {
+            versions,
+            random: SystemRandom::new(),
+        })
+    }
+
+    /// A file with one fresh version, for a developer's machine or a test (written once).
+    pub fn create(path: &Path) -> Result<()> {
+        let mut key = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| anyhow!("the system's random source failed"))?;
+        let text = serde_json::json!({"1": STANDARD.encode(key)}).to_string();
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+
+    fn key(&self, version: u32) -> Result<LessSafeKey> {
+        let bytes = self
+            .versions
+            .get(&version)
+            .ok_or_else(|| anyhow!("master key version {version} is gone"))?;
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| anyhow!("bad master key"))?;
+        Ok(LessSafeKey::new(unbound))
+    }
+}
+
+impl KeyWrapper for FileMasterKeys {
+    fn current_version(&self) -> u32 {
+        self.versions.keys().next_back().copied().unwrap_or(1)
+    }
+
+    fn wrap(&self, key: &[u8]) -> Result<Wrapped> {
+        let version = self.current_version();
+        let (nonce, bytes) = seal_bytes(
+            &self.key(version)?,
+            &self.random,
+            b"kindpakket-subject-key",
+            key,
+        )?;
+        Ok(Wrapped {
+            version,
+            nonce,
+            bytes,
+        })
+    }
+
+    fn unwrap(&self, wrapped: &Wrapped) -> Result<Vec<u8>> {
+        open_bytes(
+            &self.key(wrapped.version)?,
+            &wrapped.nonce,
+            b"kindpakket-subject-key",
+            &wrapped.bytes,
+        )
+    }
+}
+
+/// The keys table of a service's keys database.
+pub const SUBJECT_KEYS_MIGRATION: Migration = Migration {
+    name: "0900_subject_keys",
+    sql: r#"
+        CREATE TABLE subject_keys (
+            subject        uuid PRIMARY KEY,
+            master_version integer NOT NULL,
+            nonce          bytea NOT NULL,
+            wrapped        bytea NOT NULL,
+            created_at     timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX subject_keys_created ON subject_keys (created_at);
+        -- Subjects whose key was destroyed, and when: a key is never made again for them.
+        CREATE TABLE forgotten_subjects (
+            subject      uuid PRIMARY KEY,
+            forgotten_at timestamptz NOT NULL DEFAULT now(),
+            why          text NOT NULL
+        );
+    "#,
+};
+
+/// Opens the subject keys of a service: its keys database (migrated as its own) and the master
+/// keys file. A service that seals personal data cannot start without them.
+pub async fn open(
+    service: &crate::config::ServiceConfig,
+    database: &crate::db::DatabaseConfig,
+) -> Result<SubjectKeys> {
+    let path = service.keys.master_keys.as_deref().ok_or_else(|| {
+        anyhow!("KINDPAKKET_MASTER_KEYS must name the master keys file (scripts/run.sh makes one in .data/keys)")
+    })?;
+    let master = FileMasterKeys::load(path)?;
+    let pool = crate::db::open(database, &[SUBJECT_KEYS_MIGRATION]).await?;
+    Ok(SubjectKeys::new(pool, Arc::new(master)))
+}
+
+/// The keys database a service uses when none is configured: `<database>_keys`.
+pub fn keys_database(service: &crate::config::ServiceConfig) -> crate::db::DatabaseConfig {
+    match &service.keys.database_url {
+        Some(url) => service.database.with_url(url.clone()),
+        None => service.database.next_to("_keys"),
+    }
+}
+
+/// The subject keys of one service.
+#[derive(Clone)]
+pub struct SubjectKeys {
+    pool: PgPool,
+    master: Arc<dyn KeyWrapper>,
+    random: SystemRandom,
+}
+
+/// Why a value could not be sealed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The subject was forgotten: nothing new is kept of them.
+    #[error("this person was forgotten; nothing new is kept of them")]
+    Forgotten,
+    #[error(transparent)]
+    Technical(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for SealError {
+    fn from(error: sqlx::Error) -> Self {
+        SealError::Technical(error.into())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    master_version: i32,
+    nonce: Vec<u8>,
+    wrapped: Vec<u8>,
+}
+
+impl SubjectKeys {
+    pub fn new(pool: PgPool, master: Arc<dyn KeyWrapper>) -> Self {
+        Self {
+            pool,
+            master,
+            random: SystemRandom::new(),
+        }
+    }
+
+    /// Seals `value` under `subject`'s key, making the key when the subject has none yet.
+    pub async fn seal<T: Serialize>(
+        &self,
+        subject: Uuid,
+        value: &T,
+    ) -> Result<Sealed<T>, SealError> {
+        let key = match self.key_of(subject).await? {
+            Some(key) => key,
+            None => self.make_key(subject).await?,
+        };
+        let plaintext = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
+        let (nonce, ciphertext) = seal_bytes(&key, &self.random, subject.as_bytes(), &plaintext)?;
+        Ok(Sealed {
+            subject,
+            nonce: STANDARD.encode(nonce),
+            ciphertext: STANDARD.encode(ciphertext),
+            kind: PhantomData,
+        })
+    }
+
+    /// Opens a sealed value; [`Opened::Forgotten`] once its subject's key was destroyed.
+    pub async fn open<T: DeserializeOwned>(&self, sealed: &Sealed<T>) -> Result<Opened<T>> {
+        let Some(key) = self.key_of(sealed.subject).await? else {
+            return Ok(Opened::Forgotten);
+        };
+        let nonce = STANDARD.decode(&sealed.nonce).context("a sealed nonce")?;
+        let ciphertext = STANDARD
+            .decode(&sealed.ciphertext)
+            .context("a sealed value")?;
+        let plaintext = open_bytes(&key, &nonce, sealed.subject.as_bytes(), &ciphertext)?;
+        Ok(Opened::Value(serde_json::from_slice(&plaintext)?))
+    }
+
+    /// Destroys `subject`'s key: every value sealed under it is unreadable from now on, wherever it
+    /// was copied. Returns whether there was a key.
+    pub async fn forget(&self, subject: Uuid, why: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM subject_keys WHERE subject = $1")
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "INSERT INTO forgotten_subjects (subject, why) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(subject)
+        .bind(why)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(removed > 0)
+    }
+
+    /// Destroys the keys made before `cutoff`: retention, for data that is kept no longer than a
+    /// period from when it was first sealed.
+    pub async fn forget_made_before(&self, cutoff: OffsetDateTime, why: &str) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let subjects: Vec<Uuid> =
+            sqlx::query_scalar("DELETE FROM subject_keys WHERE created_at < $1 RETURNING subject")
+                .bind(cutoff)
+                .fetch_all(&mut *tx)
+                .await?;
+        for subject in &subjects {
+            sqlx::query(
+                "INSERT INTO forgotten_subjects (subject, why) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(subject)
+            .bind(why)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(subjects.len() as u64)
+    }
+
+    /// Wraps every key that an older master key version wrapped with the current one, so the older
+    /// version can be destroyed (after the keys database's backups of its time have expired).
+    pub async fn rewrap(&self) -> Result<u64> {
+        let current = i32::try_from(self.master.current_version())?;
+        let rows: Vec<(Uuid, i32, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT subject, master_version, nonce, wrapped FROM subject_keys WHERE master_version <> $1",
+        )
+        .bind(current)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut count = 0;
+        for (subject, version, nonce, bytes) in rows {
+            let key = self.master.unwrap(&Wrapped {
+                version: u32::try_from(version)?,
+                nonce,
+                bytes,
+            })?;
+            let wrapped = self.master.wrap(&key)?;
+            sqlx::query(
+                "UPDATE subject_keys SET master_version = $2, nonce = $3, wrapped = $4 WHERE subject = $1",
+            )
+            .bind(subject)
+            .bind(i32::try_from(wrapped.version)?)
+            .bind(&wrapped.nonce)
+            .bind(&wrapped.bytes)
+            .execute(&self.pool)
+            .await?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Whether `subject` was forgotten.
+    pub async fn is_forgotten(&self, subject: Uuid) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM forgotten_subjects WHERE subject = $1)",
+        )
+        .bind(subject)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn key_of(&self, subject: Uuid) -> Result<Option<LessSafeKey>> {
+        let row: Option<KeyRow> = sqlx::query_as(
+            "SELECT master_version, nonce, wrapped FROM subject_keys WHERE subject = $1",
+        )
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let key = self.master.unwrap(&Wrapped {
+            version: u32::try_from(row.master_version)?,
+            nonce: row.nonce,
+            bytes: row.wrapped,
+        })?;
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, &key).map_err(|_| anyhow!("bad subject key"))?;
+        Ok(Some(LessSafeKey::new(unbound)))
+    }
+
+    async fn make_key(&self, subject: Uuid) -> Result<LessSafeKey, SealError> {
+        if self.is_forgotten(subject).await? {
+            return Err(SealError::Forgotten);
+        }
+        let mut key = [0u8; 32];
+        self.random
+            .fill(&mut key)
+            .map_err(|_| anyhow!("the system's random source failed"))?;
+        let wrapped = self.master.wrap(&key)?;
+        // Two seals at once for a new subject: the first key wins, the other is dropped unused.
+        sqlx::query(
+            "INSERT INTO subject_keys (subject, master_version, nonce, wrapped) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (subject) DO NOTHING",
+        )
+        .bind(subject)
+        .bind(i32::try_from(wrapped.version).map_err(anyhow::Error::from)?)
+        .bind(&wrapped.nonce)
+        .bind(&wrapped.bytes)
+        .execute(&self.pool)
+        .await?;
+        self.key_of(subject)
+            .await?
+            .ok_or_else(|| SealError::Technical(anyhow!("the subject key just made is gone")))
+    }
+}
+
+fn seal_bytes(
+    key: &LessSafeKey,
+    random: &SystemRandom,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let mut nonce = [0u8; NONCE_LEN];
+    random
+        .fill(&mut nonce)
+        .map_err(|_| anyhow!("the system's random source failed"))?;
+    let mut buffer = plaintext.to_vec();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(aad),
+        &mut buffer,
+    )
+    .map_err(|_| anyhow!("sealing failed"))?;
+    Ok((nonce.to_vec(), buffer))
+}
+
+fn open_bytes(key: &LessSafeKey, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+    let nonce: [u8; NONCE_LEN] = nonce
+        .try_into()
+        .map_err(|_| anyhow!("a nonce of the wrong length"))?;
+    let mut buffer = ciphertext.to_vec();
+    let plaintext = key
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut buffer,
+        )
+        .map_err(|_| {
+            anyhow!("a sealed value does not open: tampered, or sealed for another subject")
+        })?;
+    Ok(plaintext.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn master() -> FileMasterKeys {
+        let dir = tempfile_dir();
+        let path = dir.join("master.json");
+        FileMasterKeys::create(&path).unwrap();
+        FileMasterKeys::load(&path).unwrap()
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kindpakket-shredding-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_master_key_wraps_and_unwraps_and_a_destroyed_version_opens_nothing() {
+        let keys = master();
+        let wrapped = keys.wrap(b"a subject key of thirty-two bytes").unwrap();
+        assert_eq!(
+            keys.unwrap(&wrapped).unwrap(),
+            b"a subject key of thirty-two bytes"
+        );
+        let gone = Wrapped {
+            version: 7,
+            ..wrapped
+        };
+        assert!(keys.unwrap(&gone).is_err());
+    }
+
+    #[test]
+    fn a_sealed_value_is_bound_to_its_subject() {
+        let random = SystemRandom::new();
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap());
+        let child = Uuid::from_u128(1);
+        let (nonce, ciphertext) = seal_bytes(&key, &random, child.as_bytes(), b"125%").unwrap();
+        assert_eq!(
+            open_bytes(&key, &nonce, child.as_bytes(), &ciphertext).unwrap(),
+            b"125%"
+        );
+        let other = Uuid::from_u128(2);
+        assert!(open_bytes(&key, &nonce, other.as_bytes(), &ciphertext).is_err());
+    }
+
+    #[test]
+    fn a_sealed_value_shows_no_plaintext_in_its_json_or_debug_form() {
+        let sealed: Sealed<u16> = Sealed {
+            subject: Uuid::from_u128(1),
+            nonce: STANDARD.encode([0u8; 12]),
+            ciphertext: STANDARD.encode(b"opaque"),
+            kind: PhantomData,
+        };
+        let json = serde_json::to_string(&sealed).unwrap();
+        assert!(json.contains("\"s\"") && json.contains("\"c\""));
+        let back: Sealed<u16> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, sealed);
+        assert!(!format!("{sealed:?}").contains("opaque"));
+    }
+}
