@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
-use aes::Aes256;
 use kindpakket_proto::provision::EntitlementOpened;
 use kindpakket_proto::regie::DeliveryForm;
 use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, ProvisionCode, Role};
@@ -104,36 +102,7 @@ impl std::fmt::Debug for Pseudonyms {
     }
 }
 
-/// `partner`'s own pseudonym of an entitlement: the id's 16 bytes encrypted with AES-256 under a key
-/// of that partner alone, derived from the pseudonym key. A permutation of all ids, so it is
-/// reversed without a table ([`entitlement_of_pseudonym`]), stable as long as the key, and different
-/// for every partner.
-pub fn entitlement_pseudonym(key: &[u8], partner: &OrganisationId, entitlement_id: Uuid) -> Uuid {
-    let mut block = (*entitlement_id.as_bytes()).into();
-    entitlement_cipher(key, partner).encrypt_block(&mut block);
-    Uuid::from_bytes(block.into())
-}
-
-/// The entitlement whose pseudonym for `partner` is `pseudonym`.
-pub fn entitlement_of_pseudonym(key: &[u8], partner: &OrganisationId, pseudonym: Uuid) -> Uuid {
-    let mut block = (*pseudonym.as_bytes()).into();
-    entitlement_cipher(key, partner).decrypt_block(&mut block);
-    Uuid::from_bytes(block.into())
-}
-
-/// The block cipher of `partner`'s entitlement pseudonyms: its key is HMAC-SHA256(pseudonym key,
-/// NUL ‖ "entitlement" ‖ NUL ‖ partner). The leading NUL keeps it apart from the children's
-/// pseudonyms, whose HMAC input starts with the organisation's (printable) code.
-fn entitlement_cipher(key: &[u8], partner: &OrganisationId) -> Aes256 {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
-    let mut context = ring::hmac::Context::with_key(&key);
-    context.update(b"\0entitlement\0");
-    context.update(partner.as_str().as_bytes());
-    let tag = context.sign();
-    let mut derived = [0u8; 32];
-    derived.copy_from_slice(tag.as_ref());
-    Aes256::new(&derived.into())
-}
+pub use kindpakket_platform::auth::{entitlement_of_pseudonym, entitlement_pseudonym};
 
 #[cfg(test)]
 mod tests {
