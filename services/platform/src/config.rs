@@ -75,6 +75,9 @@ pub struct ServiceConfig {
     /// `KINDPAKKET_MASTER_KEYS` and `KINDPAKKET_KEYS_DATABASE_URL`: where a service that seals
     /// personal data keeps its subject keys, and the master key that wraps them.
     pub keys: KeysConfig,
+    /// `KINDPAKKET_CLOCK_OFFSET_DAYS`: days the service's clock is moved ahead (0; for rehearsals and
+    /// tests of retention, see [`crate::clock`]).
+    pub clock_offset_days: i64,
 }
 
 /// Where the subject keys of a service live ([`crate::shredding`]).
@@ -132,6 +135,8 @@ struct SharedKeys {
     master_keys: Option<PathBuf>,
     #[serde(default)]
     keys_database_url: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    clock_offset_days: i64,
     #[serde(default = "default_rate", deserialize_with = "parsed")]
     rate_per_second: f64,
     #[serde(default = "default_burst", deserialize_with = "parsed")]
@@ -227,6 +232,11 @@ impl ServiceConfig {
                 "{PREFIX}RATE_PER_SECOND must be above 0 and {PREFIX}RATE_BURST at least 1"
             )));
         }
+        if keys.clock_offset_days < 0 {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}CLOCK_OFFSET_DAYS moves the clock ahead only: 0 or more days"
+            )));
+        }
         if mode == Mode::Migrate && migration_owner.is_none() {
             return Err(ConfigError::message(format!(
                 "migrate needs the owner that migrates: set {PREFIX}MIGRATION_USER (and {PREFIX}MIGRATION_PASSWORD)"
@@ -263,6 +273,7 @@ impl ServiceConfig {
                 master_keys: keys.master_keys,
                 database_url: keys.keys_database_url,
             },
+            clock_offset_days: keys.clock_offset_days,
         })
     }
 }

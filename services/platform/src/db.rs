@@ -155,6 +155,42 @@ pub async fn prepare(config: &DatabaseConfig, migrations: &[Migration]) -> Resul
     Ok(())
 }
 
+/// A connection as the owner of the database (the [`MigrationOwner`], or the service's own role
+/// when none is configured): for the rare data migration that rewrites what the service's role may
+/// only append to.
+pub async fn connect_as_owner(config: &DatabaseConfig) -> Result<PgPool> {
+    let Some(owner) = &config.migration_owner else {
+        return connect(&config.url).await;
+    };
+    let runtime = PgConnectOptions::from_str(&config.url)
+        .context("KINDPAKKET_DATABASE_URL is not a postgres url")?;
+    let mut options = runtime.username(&owner.user);
+    if let Some(password) = &owner.password {
+        options = options.password(password);
+    }
+    connect_with(options).await
+}
+
+/// The setting row-level security policies read the caller's organisation from.
+pub const ORGANISATION_SETTING: &str = "kindpakket.organisation";
+
+/// A transaction on behalf of one organisation: the row-level security policies of the read models
+/// that several organisations read (`USING (organisation = current_setting('kindpakket.organisation',
+/// true))`) show it its own rows only, whatever `WHERE` a query forgets. The setting is local to the
+/// transaction, so a pooled connection never carries it into the next caller's work.
+pub async fn as_organisation(
+    pool: &PgPool,
+    organisation: &kindpakket_proto::OrganisationId,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query("SELECT set_config($1, $2, true)")
+        .bind(ORGANISATION_SETTING)
+        .bind(organisation.as_str())
+        .execute(&mut *transaction)
+        .await?;
+    Ok(transaction)
+}
+
 /// Run by the owner after every migration, so tables added later are covered too.
 async fn grant_least_privilege(owner: &PgPool, role: &str) -> Result<()> {
     let append_only = APPEND_ONLY_TABLES

@@ -2,6 +2,7 @@
 //!
 //! - [`auth`]: bearer tokens (JWT) checked for signature, issuer, audience, validity and lifetime;
 //! - `dev_issuer` (feature `dev-issuer`, never in production): signs test tokens;
+//! - [`clock`]: the date and time the domain acts on, movable ahead for rehearsals and tests;
 //! - [`config`]: the service configuration: a TOML file and `KINDPAKKET_*` variables, checked at start;
 //! - [`telemetry`]: structured logs with `tracing`;
 //! - [`db`]: connecting to a service's own database (created when missing) and running migrations;
@@ -24,6 +25,7 @@
 //!   stopped.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod consume;
 pub mod db;

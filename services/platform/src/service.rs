@@ -47,6 +47,7 @@ impl Infrastructure {
         config: ServiceConfig,
         migrations: &[Migration],
     ) -> Result<Self> {
+        crate::clock::set_offset_days(config.clock_offset_days);
         let pool = db::open(&config.database, migrations).await?;
         let (nats, js) = crate::nats::connect_as(&config.nats_urls, &config.nats_security).await?;
         let (shutdown_sender, _) = watch::channel(false);

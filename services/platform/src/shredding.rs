@@ -3,10 +3,12 @@
 //! destroying the key makes it unreadable everywhere it was copied: in the event store, in replays, in
 //! old backups. The event log stays append-only and complete; only its sealed fields fall silent.
 //!
-//! - [`Sealed<T>`]: a value as a stored event keeps it: AES-256-GCM under the subject's key, bound to
-//!   the subject (a sealed value cannot be moved to another subject);
-//! - [`SubjectKeys`]: the keys, one per subject, in a database of their own (back it up for a shorter
-//!   time than the erasure deadline), each wrapped by a master key;
+//! - [`Sealed<T>`]: a value as a stored event keeps it: AES-256-GCM under the subject's key of the
+//!   month it was sealed in, bound to both (a sealed value cannot be moved to another subject);
+//! - [`SubjectKeys`]: the keys, one per subject and calendar month, in a database of their own (back
+//!   it up for a shorter time than the erasure deadline), each wrapped by a master key. Erasure
+//!   destroys all of a subject's keys ([`SubjectKeys::forget`]); retention destroys the months that
+//!   ended before its cutoff ([`SubjectKeys::forget_sealed_before`]), whoever they belong to;
 //! - [`KeyWrapper`]: the master key, behind an interface a key-management system plugs into
 //!   ([`FileMasterKeys`] for development and small installations; see `docs/keys.md` for HashiCorp
 //!   Vault's transit engine, a cloud KMS or an HSM).
@@ -28,7 +30,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use time::OffsetDateTime;
+use time::Date;
 use uuid::Uuid;
 
 use crate::db::Migration;
@@ -40,6 +42,10 @@ pub struct Sealed<T> {
     /// The child or household whose key seals it.
     #[serde(rename = "s")]
     pub subject: Uuid,
+    /// The calendar month (`yyyymm`) whose key of the subject seals it: retention destroys a
+    /// subject's keys month by month.
+    #[serde(rename = "e")]
+    pub epoch: i32,
     #[serde(rename = "n")]
     nonce: String,
     #[serde(rename = "c")]
@@ -52,6 +58,7 @@ impl<T> Clone for Sealed<T> {
     fn clone(&self) -> Self {
         Self {
             subject: self.subject,
+            epoch: self.epoch,
             nonce: self.nonce.clone(),
             ciphertext: self.ciphertext.clone(),
             kind: PhantomData,
@@ -62,6 +69,7 @@ impl<T> Clone for Sealed<T> {
 impl<T> PartialEq for Sealed<T> {
     fn eq(&self, other: &Self) -> bool {
         self.subject == other.subject
+            && self.epoch == other.epoch
             && self.nonce == other.nonce
             && self.ciphertext == other.ciphertext
     }
@@ -73,6 +81,7 @@ impl<T> std::fmt::Debug for Sealed<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sealed")
             .field("subject", &self.subject)
+            .field("epoch", &self.epoch)
             .finish_non_exhaustive()
     }
 }
@@ -204,14 +213,18 @@ impl KeyWrapper for FileMasterKeys {
 pub const SUBJECT_KEYS_MIGRATION: Migration = Migration {
     name: "0900_subject_keys",
     sql: r#"
+        -- One key per subject and calendar month of sealing (yyyymm): retention destroys the
+        -- months that ended before its cutoff, erasure every month of the subject.
         CREATE TABLE subject_keys (
-            subject        uuid PRIMARY KEY,
+            subject        uuid NOT NULL,
+            epoch          integer NOT NULL,
             master_version integer NOT NULL,
             nonce          bytea NOT NULL,
             wrapped        bytea NOT NULL,
-            created_at     timestamptz NOT NULL DEFAULT now()
+            created_at     timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (subject, epoch)
         );
-        CREATE INDEX subject_keys_created ON subject_keys (created_at);
+        CREATE INDEX subject_keys_epoch ON subject_keys (epoch);
         -- Subjects whose key was destroyed, and when: a key is never made again for them.
         CREATE TABLE forgotten_subjects (
             subject      uuid PRIMARY KEY,
@@ -267,6 +280,9 @@ impl From<sqlx::Error> for SealError {
     }
 }
 
+/// A row of the keys table: subject, epoch, master version, nonce, wrapped key.
+type StoredKey = (Uuid, i32, i32, Vec<u8>, Vec<u8>);
+
 #[derive(sqlx::FromRow)]
 struct KeyRow {
     master_version: i32,
@@ -289,14 +305,21 @@ impl SubjectKeys {
         subject: Uuid,
         value: &T,
     ) -> Result<Sealed<T>, SealError> {
-        let key = match self.key_of(subject).await? {
+        let epoch = crate::clock::month_of(crate::clock::today());
+        let key = match self.key_of(subject, epoch).await? {
             Some(key) => key,
-            None => self.make_key(subject).await?,
+            None => self.make_key(subject, epoch).await?,
         };
         let plaintext = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
-        let (nonce, ciphertext) = seal_bytes(&key, &self.random, subject.as_bytes(), &plaintext)?;
+        let (nonce, ciphertext) = seal_bytes(
+            &key,
+            &self.random,
+            &associated_data(subject, epoch),
+            &plaintext,
+        )?;
         Ok(Sealed {
             subject,
+            epoch,
             nonce: STANDARD.encode(nonce),
             ciphertext: STANDARD.encode(ciphertext),
             kind: PhantomData,
@@ -305,19 +328,24 @@ impl SubjectKeys {
 
     /// Opens a sealed value; [`Opened::Forgotten`] once its subject's key was destroyed.
     pub async fn open<T: DeserializeOwned>(&self, sealed: &Sealed<T>) -> Result<Opened<T>> {
-        let Some(key) = self.key_of(sealed.subject).await? else {
+        let Some(key) = self.key_of(sealed.subject, sealed.epoch).await? else {
             return Ok(Opened::Forgotten);
         };
         let nonce = STANDARD.decode(&sealed.nonce).context("a sealed nonce")?;
         let ciphertext = STANDARD
             .decode(&sealed.ciphertext)
             .context("a sealed value")?;
-        let plaintext = open_bytes(&key, &nonce, sealed.subject.as_bytes(), &ciphertext)?;
+        let plaintext = open_bytes(
+            &key,
+            &nonce,
+            &associated_data(sealed.subject, sealed.epoch),
+            &ciphertext,
+        )?;
         Ok(Opened::Value(serde_json::from_slice(&plaintext)?))
     }
 
-    /// Destroys `subject`'s key: every value sealed under it is unreadable from now on, wherever it
-    /// was copied. Returns whether there was a key.
+    /// Destroys `subject`'s keys: every value sealed under them is unreadable from now on, wherever
+    /// it was copied, and no key is made for the subject again. Returns whether there was a key.
     pub async fn forget(&self, subject: Uuid, why: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let removed = sqlx::query("DELETE FROM subject_keys WHERE subject = $1")
@@ -336,40 +364,30 @@ impl SubjectKeys {
         Ok(removed > 0)
     }
 
-    /// Destroys the keys made before `cutoff`: retention, for data that is kept no longer than a
-    /// period from when it was first sealed.
-    pub async fn forget_made_before(&self, cutoff: OffsetDateTime, why: &str) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
-        let subjects: Vec<Uuid> =
-            sqlx::query_scalar("DELETE FROM subject_keys WHERE created_at < $1 RETURNING subject")
-                .bind(cutoff)
-                .fetch_all(&mut *tx)
-                .await?;
-        for subject in &subjects {
-            sqlx::query(
-                "INSERT INTO forgotten_subjects (subject, why) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(subject)
-            .bind(why)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(subjects.len() as u64)
+    /// Retention: destroys every key of a month that ended before `cutoff`, so that whatever was
+    /// sealed before that month is unreadable. The subjects are not forgotten: what is sealed for
+    /// them from now on gets a key of its month. Returns how many keys were destroyed.
+    pub async fn forget_sealed_before(&self, cutoff: Date) -> Result<u64> {
+        let removed = sqlx::query("DELETE FROM subject_keys WHERE epoch < $1")
+            .bind(crate::clock::month_of(cutoff))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(removed)
     }
 
     /// Wraps every key that an older master key version wrapped with the current one, so the older
     /// version can be destroyed (after the keys database's backups of its time have expired).
     pub async fn rewrap(&self) -> Result<u64> {
         let current = i32::try_from(self.master.current_version())?;
-        let rows: Vec<(Uuid, i32, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT subject, master_version, nonce, wrapped FROM subject_keys WHERE master_version <> $1",
+        let rows: Vec<StoredKey> = sqlx::query_as(
+            "SELECT subject, epoch, master_version, nonce, wrapped FROM subject_keys WHERE master_version <> $1",
         )
         .bind(current)
         .fetch_all(&self.pool)
         .await?;
         let mut count = 0;
-        for (subject, version, nonce, bytes) in rows {
+        for (subject, epoch, version, nonce, bytes) in rows {
             let key = self.master.unwrap(&Wrapped {
                 version: u32::try_from(version)?,
                 nonce,
@@ -377,9 +395,10 @@ impl SubjectKeys {
             })?;
             let wrapped = self.master.wrap(&key)?;
             sqlx::query(
-                "UPDATE subject_keys SET master_version = $2, nonce = $3, wrapped = $4 WHERE subject = $1",
+                "UPDATE subject_keys SET master_version = $3, nonce = $4, wrapped = $5 WHERE subject = $1 AND epoch = $2",
             )
             .bind(subject)
+            .bind(epoch)
             .bind(i32::try_from(wrapped.version)?)
             .bind(&wrapped.nonce)
             .bind(&wrapped.bytes)
@@ -400,11 +419,12 @@ impl SubjectKeys {
         .await?)
     }
 
-    async fn key_of(&self, subject: Uuid) -> Result<Option<LessSafeKey>> {
+    async fn key_of(&self, subject: Uuid, epoch: i32) -> Result<Option<LessSafeKey>> {
         let row: Option<KeyRow> = sqlx::query_as(
-            "SELECT master_version, nonce, wrapped FROM subject_keys WHERE subject = $1",
+            "SELECT master_version, nonce, wrapped FROM subject_keys WHERE subject = $1 AND epoch = $2",
         )
         .bind(subject)
+        .bind(epoch)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -418,7 +438,7 @@ impl SubjectKeys {
         Ok(Some(LessSafeKey::new(unbound)))
     }
 
-    async fn make_key(&self, subject: Uuid) -> Result<LessSafeKey, SealError> {
+    async fn make_key(&self, subject: Uuid, epoch: i32) -> Result<LessSafeKey, SealError> {
         if self.is_forgotten(subject).await? {
             return Err(SealError::Forgotten);
         }
@@ -429,19 +449,28 @@ impl SubjectKeys {
         let wrapped = self.master.wrap(&key)?;
         // Two seals at once for a new subject: the first key wins, the other is dropped unused.
         sqlx::query(
-            "INSERT INTO subject_keys (subject, master_version, nonce, wrapped) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (subject) DO NOTHING",
+            "INSERT INTO subject_keys (subject, epoch, master_version, nonce, wrapped) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (subject, epoch) DO NOTHING",
         )
         .bind(subject)
+        .bind(epoch)
         .bind(i32::try_from(wrapped.version).map_err(anyhow::Error::from)?)
         .bind(&wrapped.nonce)
         .bind(&wrapped.bytes)
         .execute(&self.pool)
         .await?;
-        self.key_of(subject)
+        self.key_of(subject, epoch)
             .await?
             .ok_or_else(|| SealError::Technical(anyhow!("the subject key just made is gone")))
     }
+}
+
+/// What a sealed value is bound to: its subject and its month. A value copied into another
+/// subject's event, or relabelled with another month, does not open.
+fn associated_data(subject: Uuid, epoch: i32) -> Vec<u8> {
+    let mut aad = subject.as_bytes().to_vec();
+    aad.extend_from_slice(&epoch.to_be_bytes());
+    aad
 }
 
 fn seal_bytes(
@@ -531,6 +560,7 @@ mod tests {
     fn a_sealed_value_shows_no_plaintext_in_its_json_or_debug_form() {
         let sealed: Sealed<u16> = Sealed {
             subject: Uuid::from_u128(1),
+            epoch: 202612,
             nonce: STANDARD.encode([0u8; 12]),
             ciphertext: STANDARD.encode(b"opaque"),
             kind: PhantomData,

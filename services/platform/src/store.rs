@@ -263,3 +263,80 @@ where
         }
     }
 }
+
+/// Rewrites the events of `aggregate_type` stored as `legacy_version` into `new_version`, with
+/// `reseal(event_type, payload)` giving each new payload: a one-off data migration for events stored
+/// before their personal fields were sealed ([`crate::shredding`]). Each event is rewritten with its
+/// version in one statement, so a crash midway leaves every row either old or new and the next
+/// start continues. Returns how many were rewritten.
+///
+/// The service's role may only append to `events`; this runs as the database owner
+/// ([`crate::db::connect_as_owner`]), and only when there is something to rewrite. Run it before
+/// the relay starts, so the relay never reads a row in between. The plaintext stays in the WAL and
+/// the backups made before; they expire as their retention says.
+pub async fn reseal_events<F, Fut>(
+    service_pool: &PgPool,
+    database: &crate::db::DatabaseConfig,
+    aggregate_type: &str,
+    legacy_version: &str,
+    new_version: &str,
+    mut reseal: F,
+) -> anyhow::Result<u64>
+where
+    F: FnMut(String, serde_json::Value) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<serde_json::Value>>,
+{
+    use anyhow::Context;
+    let legacy: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1 AND event_version = $2)",
+    )
+    .bind(aggregate_type)
+    .bind(legacy_version)
+    .fetch_one(service_pool)
+    .await?;
+    if !legacy {
+        return Ok(0);
+    }
+    let owner = crate::db::connect_as_owner(database).await?;
+    let mut rewritten = 0;
+    loop {
+        let batch: Vec<(String, i64, String, String)> = sqlx::query_as(
+            "SELECT aggregate_id, sequence, event_type, payload::text FROM events
+                  WHERE aggregate_type = $1 AND event_version = $2
+                  ORDER BY global_position LIMIT 200",
+        )
+        .bind(aggregate_type)
+        .bind(legacy_version)
+        .fetch_all(&owner)
+        .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for (aggregate_id, sequence, event_type, payload) in batch {
+            let payload: serde_json::Value = serde_json::from_str(&payload)?;
+            let payload = reseal(event_type.clone(), payload)
+                .await
+                .with_context(|| format!("resealing a {aggregate_type} {event_type} event"))?;
+            sqlx::query(
+                "UPDATE events SET payload = $4::json, event_version = $5
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+            )
+            .bind(aggregate_type)
+            .bind(&aggregate_id)
+            .bind(sequence)
+            .bind(payload.to_string())
+            .bind(new_version)
+            .execute(&owner)
+            .await
+            .context("rewriting an event needs the database owner: run the service's `migrate` with KINDPAKKET_MIGRATION_USER")?;
+            rewritten += 1;
+        }
+    }
+    owner.close().await;
+    tracing::info!(
+        aggregate_type,
+        rewritten,
+        "sealed the personal fields of events stored before version {new_version}"
+    );
+    Ok(rewritten)
+}

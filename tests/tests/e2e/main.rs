@@ -45,5 +45,6 @@ mod security_platform;
 mod security_provision;
 mod security_signalling;
 mod settlement;
+mod shredding;
 mod transport;
 mod upcast;

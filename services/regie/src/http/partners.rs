@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use kindpakket_platform::clock;
 use kindpakket_platform::dutch_enum;
 use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente};
 use kindpakket_platform::store::{LoadError, Tenanted};
@@ -10,7 +11,7 @@ use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::{Cents, OrganisationId, ProvisionCode};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use super::{AppState, Readers, Regie};
 use crate::domain::enrolment::{End, Enrol, Enrolment, EnrolmentCommand, EnrolmentId};
@@ -140,14 +141,10 @@ impl EnrolRequest {
             name: self.name.trim().to_owned(),
             provisions: self.provisions,
             roles,
-            enrolled_on: self.date.unwrap_or_else(today),
+            enrolled_on: self.date.unwrap_or_else(clock::today),
             mandate: self.mandate.map(Into::into),
         }
     }
-}
-
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
 }
 
 /// What a caller reads of a partner that is not enrolled here (naming nothing the caller sent).
@@ -189,7 +186,7 @@ pub async fn end(
     ApiJson(request): ApiJson<EndEnrolmentRequest>,
 ) -> Result<Json<EnrolmentEnded>, ApiError> {
     let gemeente = &caller.gemeente;
-    let ended_on = request.date.unwrap_or_else(today);
+    let ended_on = request.date.unwrap_or_else(clock::today);
     let id = EnrolmentId {
         gemeente,
         partner: &partner,
