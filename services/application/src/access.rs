@@ -110,7 +110,7 @@ pub async fn may_see(
     if !matches!(acting, Acting::Partner { .. }) {
         return Ok(false);
     }
-    let today = crate::clock::today();
+    let today = kindpakket_platform::clock::today();
     Ok(mandate_of(pool, gemeente, organisation, today)
         .await?
         .is_some())

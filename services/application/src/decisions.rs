@@ -11,7 +11,7 @@ use kindpakket_proto::{GemeenteCode, OrganisationId};
 use sqlx::PgPool;
 use time::Date;
 
-use crate::clock::today;
+use kindpakket_platform::clock::today;
 use uuid::Uuid;
 
 use crate::access::Acting;
@@ -209,4 +209,3 @@ impl Decisions<'_> {
         Ok(())
     }
 }
-

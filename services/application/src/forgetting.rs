@@ -26,9 +26,7 @@ use kindpakket_proto::{GemeenteCode, Role, Service};
 use time::Date;
 use uuid::Uuid;
 
-use crate::domain::subject::{
-    Forget, Rectify, Subject, SubjectCommand, SubjectError,
-};
+use crate::domain::subject::{Forget, Rectify, Subject, SubjectCommand, SubjectError};
 use crate::vault::audit::Actor;
 use crate::vault::{ToForget, Vault};
 
@@ -103,7 +101,8 @@ impl Forgetting {
                 continue;
             };
             let context = CommandContext::system(&gemeente, Service::Application);
-            self.finish(person, &context, crate::clock::today()).await?;
+            self.finish(person, &context, kindpakket_platform::clock::today())
+                .await?;
             let object = person.person_id.to_string();
             self.vault
                 .audit(the_service().entry(

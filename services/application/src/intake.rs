@@ -10,9 +10,8 @@ use kindpakket_platform::refusal::{Refusal, RefusalKind};
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
 use kindpakket_proto::OrganisationId;
 use sqlx::PgPool;
-use time::Date;
 
-use crate::clock::today;
+use kindpakket_platform::clock::today;
 
 use crate::access::{Acting, NotTheirHousehold};
 use crate::consume::takes_applications;
@@ -133,4 +132,3 @@ async fn on_behalf_of(
         }
     }
 }
-

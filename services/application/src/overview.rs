@@ -15,7 +15,7 @@
 //! someone who can run SQL as the service's role (who can set the settings too).
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
-use kindpakket_platform::db::Migration;
+use kindpakket_platform::db::{self, Migration};
 use kindpakket_proto::application::{ApplicationEvent, SubjectKind};
 use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
@@ -91,22 +91,18 @@ pub enum Lister {
     Organisation(OrganisationId),
 }
 
-/// A transaction in which the policies admit `lister`'s rows and no others.
-///
-/// TODO(issue-13): the organisation's setting through the lead's `db::as_organisation` once it is
-/// on `issue-13` (the same setting, `kindpakket.organisation`).
+/// A transaction in which the policies admit `lister`'s rows and no others: an organisation's
+/// through [`db::as_organisation`], the gemeente's and a household's by a setting of their own.
 pub async fn as_reader(
     pool: &PgPool,
     lister: &Lister,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut transaction = pool.begin().await?;
     let (setting, value) = match lister {
-        Lister::Organisation(organisation) => {
-            ("kindpakket.organisation", organisation.as_str().to_owned())
-        }
+        Lister::Organisation(organisation) => return db::as_organisation(pool, organisation).await,
         Lister::Gemeente(gemeente) => ("kindpakket.regie_gemeente", gemeente.as_str().to_owned()),
         Lister::Household(household) => ("kindpakket.household", household.to_string()),
     };
+    let mut transaction = pool.begin().await?;
     sqlx::query("SELECT set_config($1, $2, true)")
         .bind(setting)
         .bind(value)
@@ -179,8 +175,7 @@ pub async fn resolve(
     household: HouseholdRef,
     children: &[ChildRef],
 ) -> Result<(HouseholdRef, Vec<ChildRef>), sqlx::Error> {
-    let mut transaction =
-        as_reader(pool, &Lister::Organisation(organisation.clone())).await?;
+    let mut transaction = as_reader(pool, &Lister::Organisation(organisation.clone())).await?;
     let known_household: Option<Uuid> = sqlx::query_scalar(
         "SELECT household FROM application_overview
          WHERE organisation = $1 AND household_pseudonym = $2 AND household IS NOT NULL LIMIT 1",
@@ -267,12 +262,22 @@ impl EventHandler for OverviewHandler {
                 }
             }
             ApplicationEvent::ApplicationGranted(granted) => {
-                decided(connection, granted.application_id, "granted", granted.decided_on)
-                    .await?;
+                decided(
+                    connection,
+                    granted.application_id,
+                    "granted",
+                    granted.decided_on,
+                )
+                .await?;
             }
             ApplicationEvent::ApplicationRejected(rejected) => {
-                decided(connection, rejected.application_id, "rejected", rejected.decided_on)
-                    .await?;
+                decided(
+                    connection,
+                    rejected.application_id,
+                    "rejected",
+                    rejected.decided_on,
+                )
+                .await?;
             }
             ApplicationEvent::ApplicationWithdrawn(withdrawn) => {
                 decided(

@@ -121,6 +121,9 @@ mod tests {
             ChildRef(Uuid::nil()),
             "the gemeente's id from a partner names no child"
         );
-        assert_eq!(pseudonyms.child_named(&jeugdfonds, a, [&child]), ChildRef(Uuid::nil()));
+        assert_eq!(
+            pseudonyms.child_named(&jeugdfonds, a, [&child]),
+            ChildRef(Uuid::nil())
+        );
     }
 }

@@ -56,7 +56,7 @@ impl Sealer {
                 }
                 let plaintext = serde_json::to_string(value).map_err(anyhow::Error::from)?;
                 let sealed =
-                    serde_json::json!({"s": subject, "n": "plain", "c": plaintext});
+                    serde_json::json!({"s": subject, "e": 0, "n": "plain", "c": plaintext});
                 Ok(serde_json::from_value(sealed).map_err(anyhow::Error::from)?)
             }
         }
@@ -68,7 +68,11 @@ impl Sealer {
             Inner::Keys(keys) => keys.open(sealed).await,
             #[cfg(test)]
             Inner::Plain(forgotten) => {
-                if forgotten.lock().map_err(poisoned)?.contains(&sealed.subject) {
+                if forgotten
+                    .lock()
+                    .map_err(poisoned)?
+                    .contains(&sealed.subject)
+                {
                     return Ok(Opened::Forgotten);
                 }
                 let json = serde_json::to_value(sealed)?;
@@ -96,6 +100,15 @@ impl Sealer {
         if let Inner::Plain(forgotten) = &self.0 {
             forgotten.lock().unwrap().insert(subject);
         }
+    }
+
+    /// A value as a plain sealer seals it, made at once (for the events a test is given).
+    pub fn plain_sealed<T: Serialize>(subject: Uuid, value: &T) -> Sealed<T> {
+        let plaintext = serde_json::to_string(value).unwrap();
+        serde_json::from_value(
+            serde_json::json!({"s": subject, "e": 0, "n": "plain", "c": plaintext}),
+        )
+        .unwrap()
     }
 
     /// Opens a value sealed by a plain sealer, or panics.

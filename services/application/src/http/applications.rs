@@ -17,19 +17,18 @@ use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Caller, Cre
 use kindpakket_platform::store::LoadError;
 use kindpakket_proto::application::ApplicantChild;
 use kindpakket_proto::schema::DateSchema;
-use kindpakket_proto::{Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode, Role};
+use kindpakket_proto::{
+    Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode, Role,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
 use super::purpose::{actor, Origin, Purpose};
-use super::views::{
-    ApplicationList, ApplicationSummary, ApplicationView, ChannelDto, Unsealed,
-};
+use super::views::{ApplicationList, ApplicationSummary, ApplicationView, ChannelDto, Unsealed};
 use super::{AppState, ApplicationReaders, Assessors, Regie, Submitters};
 use crate::access::{self, Acting};
-use crate::clock::today;
 use crate::decisions::DecisionError;
 use crate::domain::application::{Application, EntitlementToGrant, NewApplication};
 use crate::domain::eligibility::{AssessmentInputs, CustomDecision};
@@ -37,6 +36,7 @@ use crate::intake::{self, IntakeError};
 use crate::overview::{self, Lister};
 use crate::pseudonyms::Reader;
 use crate::vault::audit::Entry;
+use kindpakket_platform::clock::today;
 
 /// An application. Children and household appear by pseudonymous reference only: never send a
 /// name, BSN or address, nor income documents.
@@ -103,7 +103,6 @@ dutch_enum!(
         Mbo = "mbo",
     }
 );
-
 
 /// Assess against the regeling in force; maatwerk grants what the rules refuse, with a motivation.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -231,7 +230,6 @@ impl From<IntakeError> for ApiError {
     }
 }
 
-
 /// Who calls, as far as applications care. A role none of these endpoints admits acts as a parent
 /// without a household: for nobody.
 fn acting(caller: &Caller) -> Acting {
@@ -245,12 +243,6 @@ fn acting(caller: &Caller) -> Acting {
         },
         Role::OverlegViewer | Role::Auditor | Role::System => Acting::Parent { household: None },
     }
-}
-
-/// An application was submitted.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ApplicationCreated {
-    pub id: Uuid,
 }
 
 /// The purposes recorded on the audit log when a read states none (`X-Doel`).
@@ -434,7 +426,10 @@ pub async fn list(
         .await
         .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
     let ids: Vec<Uuid> = listed.iter().map(|row| row.application_id).collect();
-    audit_reads(&state, &caller, &origin, gemeente, &ids, "in lijst", &purpose).await?;
+    audit_reads(
+        &state, &caller, &origin, gemeente, &ids, "in lijst", &purpose,
+    )
+    .await?;
     let reader = Reader::of(&acting);
     Ok(Json(ApplicationList {
         applications: listed
@@ -455,7 +450,16 @@ pub async fn get_application(
     let purpose = purpose.or(purposes::READ)?;
     let gemeente = &caller.gemeente;
     let refused_read = || async {
-        audit_reads(&state, &caller, &origin, gemeente, &[id], "niet gevonden", &purpose).await?;
+        audit_reads(
+            &state,
+            &caller,
+            &origin,
+            gemeente,
+            &[id],
+            "niet gevonden",
+            &purpose,
+        )
+        .await?;
         Err::<Json<ApplicationView>, ApiError>(unknown())
     };
     let application = match load(&state, gemeente, id).await {
@@ -509,7 +513,9 @@ pub async fn assess(
                     .grants
                     .into_iter()
                     .map(|grant| {
-                        let child = state.pseudonyms.child_named(&reader, grant.child, &children);
+                        let child = state
+                            .pseudonyms
+                            .child_named(&reader, grant.child, &children);
                         (child, grant.provision)
                     })
                     .collect(),
@@ -593,8 +599,56 @@ pub async fn withdraw(
     let context = caller.command_context(&caller.gemeente);
     state
         .decisions(&context)
-        .withdraw(&acting(&caller), id, request.date.unwrap_or_else(today), reason)
+        .withdraw(
+            &acting(&caller),
+            id,
+            request.date.unwrap_or_else(today),
+            reason,
+        )
         .await?;
     as_it_stands(&state, &caller, &caller.gemeente, &origin, &purpose, id).await
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn who_calls_decides_what_they_see() {
+        let mut caller = Caller {
+            actor: kindpakket_proto::Actor {
+                organisation: OrganisationId::parse("leergeld-den-haag").unwrap(),
+                role: Role::Partner,
+            },
+            subject: "medewerker".to_owned(),
+            gemeenten: vec![GemeenteCode::parse("GM0518").unwrap()],
+            household: None,
+            correlation_id: Uuid::nil(),
+        };
+        assert_eq!(
+            acting(&caller),
+            Acting::Partner {
+                organisation: OrganisationId::parse("leergeld-den-haag").unwrap()
+            }
+        );
+        caller.actor.role = Role::Applicant;
+        caller.household = Some(Uuid::from_u128(6));
+        assert_eq!(
+            acting(&caller),
+            Acting::Parent {
+                household: Some(Uuid::from_u128(6))
+            }
+        );
+        caller.actor.role = Role::Regievoerder;
+        assert_eq!(acting(&caller), Acting::Gemeente);
+        caller.actor.role = Role::Signaller;
+        assert_eq!(
+            acting(&caller),
+            Acting::Signaller {
+                organisation: OrganisationId::parse("leergeld-den-haag").unwrap()
+            }
+        );
+        caller.actor.role = Role::Auditor;
+        assert_eq!(acting(&caller), Acting::Parent { household: None });
+    }
+}

@@ -455,7 +455,7 @@ pub async fn retention(
     caller: InGemeente<Regie>,
     ApiJson(request): ApiJson<RetentionRequest>,
 ) -> Result<Json<RetentionApplied>, ApiError> {
-    let on = request.on.unwrap_or_else(crate::clock::today);
+    let on = request.on.unwrap_or_else(kindpakket_platform::clock::today);
     let erased = retention::apply(
         &state.forgetting,
         &state.retention,

@@ -147,10 +147,15 @@ mod tests {
     #[test]
     fn a_purpose_is_short_plain_text_without_personal_data() {
         assert_eq!(
-            Purpose(Some(b" controle aanvraag ".to_vec())).or("x").unwrap(),
+            Purpose(Some(b" controle aanvraag ".to_vec()))
+                .or("x")
+                .unwrap(),
             "controle aanvraag"
         );
-        assert_eq!(Purpose(None).or("aanvraag inzien").unwrap(), "aanvraag inzien");
+        assert_eq!(
+            Purpose(None).or("aanvraag inzien").unwrap(),
+            "aanvraag inzien"
+        );
         assert!(Purpose(None).required().is_err());
         for refused in [
             "bel 0612345678".as_bytes().to_vec(),

@@ -10,7 +10,9 @@ use kindpakket_platform::http::vocabulary::FundingSourceDto;
 use kindpakket_platform::shredding::{Opened, Sealed};
 use kindpakket_proto::regie::Funder;
 use kindpakket_proto::schema::DateSchema;
-use kindpakket_proto::{Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode};
+use kindpakket_proto::{
+    Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode,
+};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -411,5 +413,249 @@ impl ApplicationSummary {
             submitted_on: listed.submitted_on,
             decided_on: listed.decided_on,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::application::{DecidedOutcome, OutcomeDetails, Submitted};
+    use kindpakket_proto::application::{ApplicantChild, Channel, GrantedEntitlement, SchoolLevel};
+    use kindpakket_proto::regie::FundingSource;
+    use serde_json::json;
+    use time::macros::date;
+
+    fn household() -> Uuid {
+        Uuid::from_u128(6)
+    }
+
+    fn decided() -> Application {
+        let child = ChildRef(Uuid::from_u128(11));
+        let sport = ProvisionCode::parse("sportcontributie").unwrap();
+        let funder = Funder {
+            organisation: OrganisationId::parse("jeugdfonds-sport-cultuur").unwrap(),
+            source: FundingSource::ExternalFunds,
+        };
+        let inputs = AssessmentInputs {
+            income_percent: 115,
+            adults: Some(2),
+            money_left_cents: Some(Cents(30_000)),
+        };
+        let details = DecisionDetails {
+            inputs: inputs.clone(),
+            outcomes: vec![
+                OutcomeDetails {
+                    share_percent: 100,
+                    explanation: "U krijgt het.".to_owned(),
+                },
+                OutcomeDetails {
+                    share_percent: 0,
+                    explanation: "Te oud.".to_owned(),
+                },
+            ],
+            custom_motivation: None,
+        };
+        Application {
+            gemeente: Some(GemeenteCode::parse("GM0518").unwrap()),
+            submitted: Some(Submitted {
+                application_id: Uuid::from_u128(5),
+                household: HouseholdRef(household()),
+                channel: Channel::Partner,
+                on_behalf_of: Some(OrganisationId::parse("leergeld-den-haag").unwrap()),
+                children: vec![ApplicantChild {
+                    child,
+                    birth_year: 2016,
+                    birth_month: 5,
+                    school: Some(SchoolLevel::Primary),
+                }],
+                requested_provisions: vec![sport.clone()],
+                signal_id: None,
+                submitted_on: date!(2026 - 09 - 01),
+                inputs: Sealer::plain_sealed(household(), &inputs),
+            }),
+            status: Some(Status::Granted),
+            entitlements: vec![GrantedEntitlement {
+                entitlement_id: Uuid::from_u128(9),
+                child,
+                provision: sport.clone(),
+                amount_cents: Cents(25_000),
+                valid_from: date!(2026 - 01 - 01),
+                valid_until: date!(2026 - 12 - 31),
+                funder: Some(funder.clone()),
+                co_financing: None,
+                form: None,
+                unit_value_cents: None,
+            }],
+            rejection: None,
+            withdrawal_reason: None,
+            decided_on: Some(date!(2026 - 09 - 10)),
+            decision: Some(Decision {
+                regeling_id: Uuid::from_u128(2026),
+                outcomes: vec![
+                    DecidedOutcome {
+                        child,
+                        provision: sport.clone(),
+                        granted: true,
+                        amount_cents: Cents(25_000),
+                        reason: "within_threshold".to_owned(),
+                        funder: Some(funder),
+                    },
+                    DecidedOutcome {
+                        child,
+                        provision: ProvisionCode::parse("zwemles").unwrap(),
+                        granted: false,
+                        amount_cents: Cents::ZERO,
+                        reason: "outside_age_band".to_owned(),
+                        funder: None,
+                    },
+                ],
+                custom: false,
+                by_hand: false,
+                details: Sealer::plain_sealed(household(), &details),
+            }),
+        }
+    }
+
+    fn pseudonyms() -> Pseudonyms {
+        Pseudonyms::new(b"a pseudonym key for the view tests".to_vec())
+    }
+
+    async fn view(application: Application, sealer: &Sealer, reader: &Reader) -> serde_json::Value {
+        let unsealed = Unsealed::of(&application, sealer).await.unwrap();
+        let gemeente = GemeenteCode::parse("GM0518").unwrap();
+        serde_json::to_value(
+            ApplicationView::of(gemeente, application, unsealed, reader, &pseudonyms()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_application_reads_with_its_sealed_fields_opened() {
+        let view = view(decided(), &Sealer::plain(), &Reader::AsThey).await;
+        assert_eq!(
+            view,
+            json!({
+                "id": Uuid::from_u128(5),
+                "gemeente": "GM0518",
+                "status": "toegekend",
+                "gegevens": "leesbaar",
+                "kanaal": "partner",
+                "namens": "leergeld-den-haag",
+                "huishouden": household(),
+                "kinderen": [{"kind": Uuid::from_u128(11), "geboortejaar": 2016, "geboortemaand": 5}],
+                "inkomenPercentage": 115,
+                "voorzieningen": ["sportcontributie"],
+                "signalering": null,
+                "ingediendOp": "2026-09-01",
+                "besluitOp": "2026-09-10",
+                "redenAfwijzing": null,
+                "redenIntrekking": null,
+                "rechten": [{
+                    "id": Uuid::from_u128(9),
+                    "kind": Uuid::from_u128(11),
+                    "voorziening": "sportcontributie",
+                    "bedragCent": 25000,
+                    "geldigVanaf": "2026-01-01",
+                    "geldigTot": "2026-12-31",
+                }],
+                "beoordeling": {
+                    "regeling": Uuid::from_u128(2026),
+                    "handmatig": false,
+                    "maatwerk": false,
+                    "inkomenPercentage": 115,
+                    "maatwerkMotivatie": null,
+                    "uitkomsten": [{
+                        "kind": Uuid::from_u128(11),
+                        "voorziening": "sportcontributie",
+                        "toegekend": true,
+                        "aandeelPercentage": 100,
+                        "bedragCent": 25000,
+                        "reden": "within_threshold",
+                        "uitleg": "U krijgt het.",
+                        "financier": {"organisatie": "jeugdfonds-sport-cultuur", "bron": "externe_fondsen"},
+                    }, {
+                        "kind": Uuid::from_u128(11),
+                        "voorziening": "zwemles",
+                        "toegekend": false,
+                        "aandeelPercentage": 0,
+                        "bedragCent": 0,
+                        "reden": "outside_age_band",
+                        "uitleg": "Te oud.",
+                        "financier": null,
+                    }],
+                },
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_household_reads_as_forgotten_with_its_codes_and_amounts() {
+        let sealer = Sealer::plain();
+        sealer.forget(household());
+        let view = view(decided(), &sealer, &Reader::AsThey).await;
+        assert_eq!(view["gegevens"], "vergeten");
+        assert_eq!(view["inkomenPercentage"], json!(null));
+        let assessment = &view["beoordeling"];
+        assert_eq!(assessment["inkomenPercentage"], json!(null));
+        assert_eq!(assessment["uitkomsten"][0]["uitleg"], json!(null));
+        assert_eq!(
+            assessment["uitkomsten"][0]["aandeelPercentage"],
+            json!(null)
+        );
+        assert_eq!(assessment["uitkomsten"][0]["reden"], "within_threshold");
+        assert_eq!(assessment["uitkomsten"][0]["bedragCent"], 25000);
+    }
+
+    #[tokio::test]
+    async fn a_partner_reads_children_households_and_entitlements_under_its_own_ids() {
+        let leergeld = Reader::Organisation(OrganisationId::parse("leergeld-den-haag").unwrap());
+        let jeugdfonds = Reader::Organisation(OrganisationId::parse("jeugdfonds").unwrap());
+        let sealer = Sealer::plain();
+        let a = view(decided(), &sealer, &leergeld).await;
+        let b = view(decided(), &sealer, &jeugdfonds).await;
+        let gemeente = view(decided(), &sealer, &Reader::AsThey).await;
+        for pointer in [
+            "/huishouden",
+            "/kinderen/0/kind",
+            "/rechten/0/id",
+            "/rechten/0/kind",
+            "/beoordeling/uitkomsten/0/kind",
+        ] {
+            assert_ne!(a.pointer(pointer), gemeente.pointer(pointer), "{pointer}");
+            assert_ne!(a.pointer(pointer), b.pointer(pointer), "{pointer}");
+        }
+        assert_eq!(
+            a.pointer("/kinderen/0/kind"),
+            a.pointer("/beoordeling/uitkomsten/0/kind"),
+            "one child, one pseudonym for one partner"
+        );
+        let text = a.to_string();
+        for id in [household(), Uuid::from_u128(11), Uuid::from_u128(9)] {
+            assert!(!text.contains(&id.to_string()), "{id} in {text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_undecided_application_has_nulls_where_the_decision_goes() {
+        let application = Application {
+            status: Some(Status::Submitted),
+            entitlements: vec![],
+            decided_on: None,
+            decision: None,
+            ..decided()
+        };
+        let view = view(application, &Sealer::plain(), &Reader::AsThey).await;
+        assert_eq!(view["status"], "ingediend");
+        assert_eq!(view["besluitOp"], json!(null));
+        assert_eq!(view["beoordeling"], json!(null));
+        assert_eq!(view["rechten"], json!([]));
+        assert!(ApplicationView::of(
+            GemeenteCode::parse("GM0518").unwrap(),
+            Application::default(),
+            Unsealed::default(),
+            &Reader::AsThey,
+            &pseudonyms(),
+        )
+        .is_none());
     }
 }

@@ -36,7 +36,7 @@ use anyhow::{anyhow, Context, Result};
 use kindpakket_platform::db::{self, DatabaseConfig, Migration};
 use kindpakket_platform::shredding::{Opened, Sealed, SubjectKeys};
 use kindpakket_proto::application::{ForgetReason, SubjectKind};
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -295,6 +295,12 @@ pub fn subject_of(person_id: Uuid, kind: &str, household: Option<Uuid>) -> (Uuid
     }
 }
 
+/// A record's nonce and ciphertext under a raw key of before.
+type RawSealed = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A person to forget, as the vault database keeps them: id, gemeente, kind, household, why.
+type PendingRow = (Uuid, String, String, Option<Uuid>, Option<String>);
+
 fn why_code(why: ForgetReason) -> &'static str {
     match why {
         ForgetReason::Erasure => "erasure",
@@ -350,7 +356,11 @@ impl Vault {
     ) -> Result<Self> {
         let data = db::open(
             data,
-            &[VAULT_MIGRATION, HOUSEHOLDS_MIGRATION, SEALED_PERSONS_MIGRATION],
+            &[
+                VAULT_MIGRATION,
+                HOUSEHOLDS_MIGRATION,
+                SEALED_PERSONS_MIGRATION,
+            ],
         )
         .await?;
         let keys = db::open(keys, &[KEYS_MIGRATION, AUDIT_ANCHOR_MIGRATION]).await?;
@@ -394,7 +404,7 @@ impl Vault {
         let mut resealed = 0;
         for (person_id, key) in raw {
             let mut tx = self.data.begin().await?;
-            let current: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
+            let current: Option<RawSealed> = sqlx::query_as(
                 "SELECT nonce, ciphertext FROM persons WHERE person_id = $1 FOR UPDATE",
             )
             .bind(person_id)
@@ -448,12 +458,10 @@ impl Vault {
         .await?;
         for (person_id, why) in erased {
             self.subject_keys.forget(person_id, &why).await?;
-            sqlx::query(
-                "UPDATE persons SET nonce = NULL, ciphertext = NULL WHERE person_id = $1",
-            )
-            .bind(person_id)
-            .execute(&self.data)
-            .await?;
+            sqlx::query("UPDATE persons SET nonce = NULL, ciphertext = NULL WHERE person_id = $1")
+                .bind(person_id)
+                .execute(&self.data)
+                .await?;
             sqlx::query(
                 "UPDATE person_versions SET nonce = NULL, ciphertext = NULL WHERE person_id = $1",
             )
@@ -625,11 +633,11 @@ impl Vault {
             .context("sealing a correction")?;
         let version = row.version + 1;
         sqlx::query("UPDATE persons SET sealed = $2, version = $3 WHERE person_id = $1")
-        .bind(person_id)
-        .bind(sqlx::types::Json(&corrected))
-        .bind(version)
-        .execute(&mut *tx)
-        .await?;
+            .bind(person_id)
+            .bind(sqlx::types::Json(&corrected))
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Rectified::Corrected { version })
     }
@@ -713,7 +721,7 @@ impl Vault {
 
     /// The people whose forgetting was asked and not yet recorded as done (a crash in between).
     pub async fn pending_forgets(&self) -> Result<Vec<ToForget>> {
-        let rows: Vec<(Uuid, String, String, Option<Uuid>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<PendingRow> = sqlx::query_as(
             "SELECT person_id, gemeente, kind, household, forget_why FROM persons
              WHERE forget_requested_at IS NOT NULL AND erased_at IS NULL
              ORDER BY forget_requested_at",
@@ -830,10 +838,14 @@ fn legacy_unseal(key: &[u8], nonce: &[u8], mut ciphertext: Vec<u8>) -> Result<Pe
 #[cfg(test)]
 fn legacy_seal(key: &[u8], plaintext: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
-    let nonce = [7u8; NONCE_LEN];
+    let nonce = [7u8; ring::aead::NONCE_LEN];
     let mut sealed = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut sealed)
-        .unwrap();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::empty(),
+        &mut sealed,
+    )
+    .unwrap();
     (nonce.to_vec(), sealed)
 }
 
@@ -853,7 +865,10 @@ mod tests {
         };
         let key = [3u8; 32];
         let (nonce, ciphertext) = legacy_seal(&key, &serde_json::to_vec(&data).unwrap());
-        assert_eq!(legacy_unseal(&key, &nonce, ciphertext.clone()).unwrap(), data);
+        assert_eq!(
+            legacy_unseal(&key, &nonce, ciphertext.clone()).unwrap(),
+            data
+        );
         assert!(legacy_unseal(&[4u8; 32], &nonce, ciphertext).is_err());
     }
 
@@ -861,12 +876,18 @@ mod tests {
     fn a_child_is_known_by_their_own_id_and_a_parent_by_their_household() {
         let person = Uuid::from_u128(1);
         let household = Uuid::from_u128(2);
-        assert_eq!(subject_of(person, "kind", Some(household)), (person, SubjectKind::Child));
+        assert_eq!(
+            subject_of(person, "kind", Some(household)),
+            (person, SubjectKind::Child)
+        );
         assert_eq!(
             subject_of(person, "ouder", Some(household)),
             (household, SubjectKind::Household)
         );
-        assert_eq!(subject_of(person, "ouder", None), (person, SubjectKind::Household));
+        assert_eq!(
+            subject_of(person, "ouder", None),
+            (person, SubjectKind::Household)
+        );
         let parent = ToForget {
             person_id: person,
             gemeente: "GM0518".to_owned(),

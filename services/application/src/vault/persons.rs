@@ -14,10 +14,10 @@ use kindpakket_proto::GemeenteCode;
 use uuid::Uuid;
 
 use super::audit::Actor;
-use crate::forgetting::{Forgetting, Notice};
 use super::{
     bsn, Correction, Kept, Person, PersonState, PersonalData, Rectified, RegisteredFor, Vault,
 };
+use crate::forgetting::{Forgetting, Notice};
 
 /// Why the vault did not do what was asked. All but the last are for the caller (Dutch, as they
 /// read it, never echoing what they sent); a technical failure is logged.
@@ -122,7 +122,7 @@ pub async fn register(
     if data.name.is_empty() {
         return Err(VaultError::MissingName);
     }
-    let today = crate::clock::today();
+    let today = kindpakket_platform::clock::today();
     let kept = vault
         .register(gemeente.as_str(), kind, &data, registered_for, today)
         .await?;
@@ -161,7 +161,12 @@ pub async fn rectify(
         return Err(VaultError::MissingName);
     }
     let rectified = match forgetting
-        .rectifying(gemeente, person_id, context, crate::clock::today())
+        .rectifying(
+            gemeente,
+            person_id,
+            context,
+            kindpakket_platform::clock::today(),
+        )
         .await?
     {
         Notice::Unknown => Rectified::Unknown,
@@ -232,7 +237,7 @@ pub async fn erase(
             reason,
             ForgetReason::Erasure,
             context,
-            crate::clock::today(),
+            kindpakket_platform::clock::today(),
         )
         .await?;
     let object = person_id.to_string();

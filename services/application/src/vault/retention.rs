@@ -86,7 +86,7 @@ pub async fn apply(
     by: Actor<'_>,
     context: &CommandContext,
 ) -> Result<usize, RetentionError> {
-    let today = crate::clock::today();
+    let today = kindpakket_platform::clock::today();
     if on > today {
         return Err(RetentionError::InTheFuture);
     }
@@ -122,13 +122,22 @@ pub async fn apply(
 /// Applies retention today in every gemeente that has anyone in the vault. A gemeente that fails is
 /// logged and the others go on.
 pub async fn sweep(forgetting: &Forgetting, periods: &RetentionPeriods) -> anyhow::Result<()> {
-    let today = crate::clock::today();
+    let today = kindpakket_platform::clock::today();
     for gemeente in forgetting.vault.gemeenten().await? {
         let Ok(gemeente) = GemeenteCode::parse(&gemeente) else {
             continue;
         };
         let context = CommandContext::system(&gemeente, Service::Application);
-        match apply(forgetting, periods, &gemeente, today, the_service(), &context).await {
+        match apply(
+            forgetting,
+            periods,
+            &gemeente,
+            today,
+            the_service(),
+            &context,
+        )
+        .await
+        {
             Ok(0) => {}
             Ok(erased) => tracing::info!(%gemeente, erased, "retention applied"),
             Err(error) => {

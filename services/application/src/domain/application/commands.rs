@@ -3,7 +3,9 @@
 use kindpakket_platform::free_text::Note;
 use kindpakket_proto::application::{ApplicantChild, Channel};
 use kindpakket_proto::regie::{Mandate, RegelingPublished};
-use kindpakket_proto::{Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode};
+use kindpakket_proto::{
+    Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode,
+};
 use time::Date;
 use uuid::Uuid;
 

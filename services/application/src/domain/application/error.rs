@@ -37,7 +37,9 @@ pub enum ApplicationError {
     HouseholdForgotten,
     /// The keys could not be reached: a technical failure, which the use-cases log and answer as
     /// one (never shown as such).
-    #[error("De sleutels zijn nu niet bereikbaar; er is niets opgeslagen. Probeer het later opnieuw.")]
+    #[error(
+        "De sleutels zijn nu niet bereikbaar; er is niets opgeslagen. Probeer het later opnieuw."
+    )]
     KeysUnavailable(String),
 }
 

@@ -12,7 +12,9 @@ use cqrs_es::DomainEvent;
 use kindpakket_platform::shredding::Sealed;
 use kindpakket_proto::application::{ApplicantChild, Channel, GrantedEntitlement};
 use kindpakket_proto::regie::Funder;
-use kindpakket_proto::{Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode};
+use kindpakket_proto::{
+    Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode,
+};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;

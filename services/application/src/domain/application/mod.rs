@@ -19,8 +19,8 @@ pub use commands::{
 };
 pub use error::ApplicationError;
 pub use events::{
-    ApplicationEvent, DecidedOutcome, Decision, DecisionDetails, Granted, OutcomeDetails,
-    Rejected, RejectionReason, Submitted, Withdrawn, EVENT_VERSION,
+    ApplicationEvent, DecidedOutcome, Decision, DecisionDetails, Granted, OutcomeDetails, Rejected,
+    RejectionReason, Submitted, Withdrawn, EVENT_VERSION,
 };
 
 use std::collections::HashSet;
@@ -117,12 +117,13 @@ impl Aggregate for Application {
                     None => None,
                     // Nothing new is kept of a forgotten household: the application is withdrawn
                     // without its reason.
-                    Some(reason) => match sealer.seal(household.0, &reason.as_str().to_owned()).await
-                    {
-                        Ok(sealed) => Some(sealed),
-                        Err(SealError::Forgotten) => None,
-                        Err(error) => return Err(refusal_of(error)),
-                    },
+                    Some(reason) => {
+                        match sealer.seal(household.0, &reason.as_str().to_owned()).await {
+                            Ok(sealed) => Some(sealed),
+                            Err(SealError::Forgotten) => None,
+                            Err(error) => return Err(refusal_of(error)),
+                        }
+                    }
                 };
                 ApplicationEvent::Withdrawn(Withdrawn {
                     application_id: withdrawal.application_id,
