@@ -52,6 +52,26 @@ pub struct Submission {
     pub money_left_cents: Option<Cents>,
 }
 
+impl Submission {
+    /// An application as the contract publishes it, with the household's `inputs` (from this
+    /// service's store, opened while the household's key lives): what the engine reproduces a
+    /// decision from.
+    pub fn of_contract(
+        application: &kindpakket_proto::application::ApplicationSubmitted,
+        inputs: &AssessmentInputs,
+    ) -> Self {
+        Submission {
+            application_id: application.application_id,
+            children: application.children.clone(),
+            requested_provisions: application.requested_provisions.clone(),
+            submitted_on: application.submitted_on,
+            income_percent: inputs.income_percent,
+            adults: inputs.adults,
+            money_left_cents: inputs.money_left_cents,
+        }
+    }
+}
+
 /// An eligibility assessment: the regeling version applied and the outcome per child and provision,
 /// enough to reproduce the decision and explain it to the family. The service's own type: what of
 /// it is published is [`kindpakket_proto::application::Assessment`] (codes only).
@@ -62,6 +82,30 @@ pub struct Assessment {
     pub outcomes: Vec<Outcome>,
     /// The written motivation when an authorised organisation granted outside the rules (maatwerk).
     pub custom_motivation: Option<String>,
+}
+
+impl Assessment {
+    /// The assessment as the contract publishes it: the regeling version, the outcomes as codes and
+    /// amounts, whether maatwerk or a grant by hand.
+    pub fn contract(&self, by_hand: bool) -> kindpakket_proto::application::Assessment {
+        kindpakket_proto::application::Assessment {
+            regeling_id: self.regeling_id,
+            outcomes: self
+                .outcomes
+                .iter()
+                .map(|outcome| kindpakket_proto::application::Outcome {
+                    child: outcome.child,
+                    provision: outcome.provision.clone(),
+                    granted: outcome.granted,
+                    amount_cents: outcome.amount_cents,
+                    reason: outcome.reason.clone(),
+                    funder: outcome.funder.clone(),
+                })
+                .collect(),
+            custom: self.custom_motivation.is_some(),
+            by_hand,
+        }
+    }
 }
 
 /// One child and one provision: granted or not, how much, and why.
@@ -175,9 +219,10 @@ pub fn given_by_hand(assessment: &Assessment) -> bool {
             .all(|outcome| outcome.reason == GRANTED_BY_HAND)
 }
 
-/// The choices a decision by hand recorded, in their order: with the regeling version, the
-/// application and the earlier grants they reproduce it through [`grant_by_hand`].
-pub fn hand_grants_of(assessment: &Assessment) -> Vec<HandGrant> {
+/// The choices a decision by hand recorded (as the contract publishes it), in their order: with the
+/// regeling version, the application and the earlier grants they reproduce it through
+/// [`grant_by_hand`] (which needs none of the household's inputs).
+pub fn hand_grants_of(assessment: &kindpakket_proto::application::Assessment) -> Vec<HandGrant> {
     assessment
         .outcomes
         .iter()
@@ -1231,11 +1276,12 @@ mod tests {
             Some(gemeente),
             "the fund has €200 left, not €300: the next funder pays"
         );
-        assert_eq!(hand_grants_of(&assessment), chosen);
+        let published = assessment.contract(true);
+        assert_eq!(hand_grants_of(&published), chosen);
         assert_eq!(
-            grant_by_hand(&regeling, &family, &hand_grants_of(&assessment), &[]),
+            grant_by_hand(&regeling, &family, &hand_grants_of(&published), &[]),
             Ok(assessment),
-            "reproduced from what the decision recorded"
+            "reproduced from what the decision published"
         );
         assert!(!given_by_hand(
             &assess(&regeling, &family, None, &[]).unwrap()
