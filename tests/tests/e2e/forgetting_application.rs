@@ -167,6 +167,26 @@ async fn family(kindpakket: &Kindpakket) -> (Uuid, Uuid) {
     (parent, child)
 }
 
+/// A family as a parent registers it, for the household their login names: the household's id is
+/// not the parent's own.
+async fn own_family(kindpakket: &Kindpakket) -> (Uuid, Uuid, Uuid) {
+    let household = Uuid::new_v4();
+    let mut ids = Vec::new();
+    for body in [
+        json!({"soort": "ouder", "bsn": "111222333", "naam": "Fatima El Amrani"}),
+        json!({"soort": "kind", "bsn": "123456782", "naam": "Noor El Amrani"}),
+    ] {
+        let created = kindpakket
+            .post_as_parent(&kindpakket.application_url(G, "personen"), household, &body)
+            .await
+            .unwrap()
+            .expect(StatusCode::CREATED)
+            .unwrap();
+        ids.push(Uuid::parse_str(created["id"].as_str().unwrap()).unwrap());
+    }
+    (household, ids[0], ids[1])
+}
+
 fn application(household: Uuid, child: Uuid, income: u16) -> Value {
     json!({
         "kanaal": "loket",
@@ -207,12 +227,13 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     kindpakket.sport_regeling(G, 2026).await.unwrap();
-    let (parent, child) = family(&kindpakket).await;
+    let (household, parent, child) = own_family(&kindpakket).await;
+    assert_ne!(household, parent);
 
     // Three applications of the household: granted by maatwerk (the rules refuse 173%), rejected
     // by hand, and withdrawn, each with the worker's words.
     let granted = kindpakket
-        .submit(G, &application(parent, child, INCOME))
+        .submit(G, &application(household, child, INCOME))
         .await
         .unwrap();
     let decided = kindpakket
@@ -228,7 +249,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
         .unwrap();
     assert_eq!(decided["status"], "toegekend", "{decided}");
     let rejected = kindpakket
-        .submit(G, &application(parent, child, INCOME))
+        .submit(G, &application(household, child, INCOME))
         .await
         .unwrap();
     post(
@@ -239,7 +260,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
     )
     .await;
     let withdrawn = kindpakket
-        .submit(G, &application(parent, child, INCOME))
+        .submit(G, &application(household, child, INCOME))
         .await
         .unwrap();
     post(
@@ -281,7 +302,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
     else {
         panic!("{stored:?}");
     };
-    assert_eq!(submitted.inputs.subject, parent);
+    assert_eq!(submitted.inputs.subject, household);
     let inputs = keys.open(&submitted.inputs).await.unwrap().value().unwrap();
     assert_eq!(inputs.income_percent, INCOME);
     let details = decision.assessment.as_ref().unwrap();
@@ -309,7 +330,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
     wait_until(
         "the overview names the household",
         Duration::from_secs(20),
-        || async { when(overview_rows_of(&platform, parent).await == 3, ()) },
+        || async { when(overview_rows_of(&platform, household).await == 3, ()) },
     )
     .await
     .unwrap();
@@ -323,7 +344,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
     )
     .await;
 
-    // The platform is told once: the household (the parent's id) is forgotten.
+    // The platform is told once: the household (not the parent's own id) is forgotten.
     let forgotten = wait_until(
         "SubjectForgotten on the stream",
         Duration::from_secs(20),
@@ -342,7 +363,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
     .await
     .unwrap();
     assert_eq!(forgotten.len(), 1, "{forgotten:?}");
-    assert_eq!(forgotten[0].subject, parent);
+    assert_eq!(forgotten[0].subject, household);
     assert_eq!(
         forgotten[0].kind,
         kindpakket_proto::application::SubjectKind::Household
@@ -374,7 +395,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
     wait_until(
         "the overview forgets the household",
         Duration::from_secs(20),
-        || async { when(overview_rows_of(&platform, parent).await == 0, ()) },
+        || async { when(overview_rows_of(&platform, household).await == 0, ()) },
     )
     .await
     .unwrap();
@@ -400,7 +421,7 @@ async fn erasing_a_parent_leaves_nothing_the_applications_said_of_the_household_
                 organisation: "ouder",
                 role: "applicant",
             },
-            &application(parent, child, INCOME),
+            &application(household, child, INCOME),
         )
         .await
         .unwrap();
