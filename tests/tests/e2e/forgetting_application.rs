@@ -1033,3 +1033,74 @@ async fn the_overview_shows_each_organisation_its_own_rows_whatever_a_query_forg
     assert_eq!(changed, 0);
     transaction.rollback().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_on_a_moved_clock_forgets_people_and_what_was_sealed_before_its_period() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket.sport_regeling(G, 2026).await.unwrap();
+    let child = register(
+        &kindpakket,
+        json!({"soort": "kind", "bsn": "123456782", "naam": "Noor El Amrani"}),
+    )
+    .await;
+    // A household the vault does not know: only its key's age ends what its application says.
+    let household = Uuid::new_v4();
+    let id = kindpakket
+        .submit(G, &application(household, child, INCOME))
+        .await
+        .unwrap();
+    assert_eq!(read(&kindpakket, REGIE, id).await["gegevens"], "leesbaar");
+
+    // Forty days on, with a retention of two days: the sweep at start forgets the child and every
+    // key of a month that ended more than two days ago.
+    let application_service = platform.service_mut(ServiceName::Application);
+    application_service.set_environment("KINDPAKKET_CLOCK_OFFSET_DAYS", "40");
+    application_service.set_environment("KINDPAKKET_RETENTION", "kind=2,ouder=2");
+    application_service.start_again().await.unwrap();
+    let forgotten = wait_until(
+        "the child forgotten by retention",
+        Duration::from_secs(30),
+        || async {
+            let forgotten = contract_events(&platform)
+                .await
+                .into_iter()
+                .find_map(|event| match event {
+                    Contract::SubjectForgotten(forgotten) if forgotten.subject == child => {
+                        Some(forgotten)
+                    }
+                    _ => None,
+                });
+            Ok(forgotten)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        forgotten.why,
+        kindpakket_proto::application::ForgetReason::Retention
+    );
+    let view = wait_until(
+        "the application's month shredded",
+        Duration::from_secs(30),
+        || async {
+            let view = read(&kindpakket, REGIE, id).await;
+            when(view["gegevens"] == "vergeten", view)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(view["inkomenPercentage"], Value::Null);
+    assert_eq!(view["status"], "ingediend");
+    let stored = stored_application(&platform, id).await;
+    let [ApplicationEvent::Submitted { application, .. }] = &stored[..] else {
+        panic!("{stored:?}");
+    };
+    let keys = application_keys(&platform).await;
+    assert_eq!(
+        keys.open(&application.inputs).await.unwrap(),
+        Opened::Forgotten
+    );
+    // The household was not forgotten: what is sealed for it now gets a key of this month.
+    assert!(!keys.is_forgotten(household).await.unwrap());
+}

@@ -47,6 +47,15 @@ impl RetentionPeriods {
     pub fn as_slice(&self) -> &[(String, i64)] {
         &self.0
     }
+
+    /// The longest period: what was sealed longer ago than this is kept for no one.
+    pub fn longest_days(&self) -> i64 {
+        self.0
+            .iter()
+            .map(|(_, days)| *days)
+            .max()
+            .unwrap_or(DEFAULT_DAYS)
+    }
 }
 
 /// Who erases when the service applies retention on its own.
@@ -119,10 +128,35 @@ pub async fn apply(
     Ok(due.len())
 }
 
-/// Applies retention today in every gemeente that has anyone in the vault. A gemeente that fails is
-/// logged and the others go on.
+/// Applies retention today in every gemeente that has anyone in the vault (a gemeente that fails is
+/// logged and the others go on), and then by age: every subject key of a month that ended longer
+/// ago than the longest period is destroyed ([`SubjectKeys::forget_sealed_before`]), so whatever
+/// was sealed then — what an application said of a household, an earlier version of a person — is
+/// unreadable, whoever it belonged to. The subjects themselves are not forgotten: what is sealed for
+/// them now gets a key of this month.
+///
+/// [`SubjectKeys::forget_sealed_before`]: kindpakket_platform::shredding::SubjectKeys::forget_sealed_before
 pub async fn sweep(forgetting: &Forgetting, periods: &RetentionPeriods) -> anyhow::Result<()> {
     let today = kindpakket_platform::clock::today();
+    persons(forgetting, periods, today).await?;
+    let cutoff = today - time::Duration::days(periods.longest_days());
+    let destroyed = forgetting
+        .vault
+        .subject_keys()
+        .forget_sealed_before(cutoff)
+        .await?;
+    if destroyed > 0 {
+        tracing::info!(destroyed, %cutoff, "subject keys past retention destroyed");
+    }
+    Ok(())
+}
+
+/// Retention of persons, in every gemeente that has anyone in the vault.
+async fn persons(
+    forgetting: &Forgetting,
+    periods: &RetentionPeriods,
+    today: Date,
+) -> anyhow::Result<()> {
     for gemeente in forgetting.vault.gemeenten().await? {
         let Ok(gemeente) = GemeenteCode::parse(&gemeente) else {
             continue;
@@ -169,6 +203,11 @@ mod tests {
         assert_eq!(
             RetentionPeriods::parse(Some("")),
             RetentionPeriods::parse(None)
+        );
+        assert_eq!(RetentionPeriods::parse(None).longest_days(), 2555);
+        assert_eq!(
+            RetentionPeriods::parse(Some("kind=30,ouder=40,bewijs=10")).longest_days(),
+            40
         );
     }
 
