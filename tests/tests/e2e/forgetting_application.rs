@@ -1104,3 +1104,112 @@ async fn retention_on_a_moved_clock_forgets_people_and_what_was_sealed_before_it
     // The household was not forgotten: what is sealed for it now gets a key of this month.
     assert!(!keys.is_forgotten(household).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_stored_before_sealing_are_resealed_at_start_and_read_as_before() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    platform.service_mut(ServiceName::Application).kill();
+    // Version 1 rows, as the service stored them before: the household's values in plain.
+    let (granted, rejected) = (Uuid::new_v4(), Uuid::new_v4());
+    let (household, child) = (Uuid::new_v4(), Uuid::new_v4());
+    let submitted = |application: Uuid| {
+        json!({"Submitted": {"gemeente": G, "application": {
+            "application_id": application, "household": household, "channel": "loket",
+            "on_behalf_of": null,
+            "children": [{"child": child, "birth_year": 2016, "birth_month": 2}],
+            "income_percent": INCOME, "requested_provisions": ["sportcontributie"],
+            "signal_id": null, "submitted_on": "2026-10-01", "adults": 1}}})
+    };
+    let rows = [
+        (granted, 1, "Submitted", submitted(granted)),
+        (
+            granted,
+            2,
+            "Granted",
+            json!({"Granted": {"application_id": granted, "entitlements": [],
+            "decided_on": "2026-10-05", "assessment": {"regeling_id": Uuid::new_v4(),
+            "income_percent": INCOME, "custom_motivation": format!("Motivatie {MARKER}"),
+            "outcomes": [{"child": child, "provision": "sportcontributie", "granted": true,
+                "share_percent": 100, "amount_cents": 25_000, "reason": "custom_decision",
+                "explanation": format!("Uitleg {MARKER}")}]}}}),
+        ),
+        (rejected, 1, "Submitted", submitted(rejected)),
+        (
+            rejected,
+            2,
+            "Rejected",
+            json!({"Rejected": {"application_id": rejected, "reason": format!("Reden {MARKER}"),
+            "decided_on": "2026-10-05"}}),
+        ),
+    ];
+    let store = PgPool::connect(&platform.postgres.url("kindpakket_application"))
+        .await
+        .unwrap();
+    for (application, sequence, event_type, payload) in rows {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ('application', $1, $2, $3, '1', $4, $5)",
+        )
+        .bind(application.to_string())
+        .bind(sequence)
+        .bind(event_type)
+        .bind(payload)
+        .bind(json!({"gemeente": G, "actor_organisation": "gemeente-den-haag",
+            "actor_role": "regievoerder", "correlation_id": Uuid::new_v4(),
+            "occurred_at": "2026-10-05T10:00:00Z"}))
+        .execute(&store)
+        .await
+        .unwrap();
+    }
+
+    // At start they are rewritten, sealed, before the relay reads them.
+    platform
+        .service_mut(ServiceName::Application)
+        .start_again()
+        .await
+        .unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT event_version, payload::text FROM events WHERE aggregate_type = 'application'",
+    )
+    .fetch_all(&store)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 4);
+    for (version, payload) in &rows {
+        assert_eq!(version, "2", "{payload}");
+        assert!(
+            !payload.contains(MARKER) && !holds_number(payload, INCOME),
+            "{payload}"
+        );
+    }
+    let view = read(&kindpakket, REGIE, granted).await;
+    assert_eq!(view["inkomenPercentage"], INCOME);
+    assert_eq!(
+        view["beoordeling"]["maatwerkMotivatie"],
+        format!("Motivatie {MARKER}")
+    );
+    assert_eq!(
+        view["beoordeling"]["uitkomsten"][0]["uitleg"],
+        format!("Uitleg {MARKER}")
+    );
+    assert_eq!(
+        read(&kindpakket, REGIE, rejected).await["redenAfwijzing"],
+        format!("Reden {MARKER}")
+    );
+    // The relay publishes them in today's contract, without the household's values.
+    let stream = wait_until(
+        "the resealed events on the stream",
+        Duration::from_secs(20),
+        || async {
+            let events = contract_events(&platform).await;
+            when(events.len() == 4, application_stream(&platform).await)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        !stream.contains(MARKER) && !holds_number(&stream, INCOME),
+        "{stream}"
+    );
+}
