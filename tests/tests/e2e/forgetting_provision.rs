@@ -1,0 +1,653 @@
+//! Forgettable by design, in the provision and signalling services (issue 13), against the real
+//! services:
+//!
+//! - what workers write about a child — a signal's reason and note, a pass's block reason, a
+//!   declaration's proof and rejection reason — is on no stream, is sealed (not plaintext) in the
+//!   stores, and is shown to those entitled to read it; once the gemeente forgets the child
+//!   (`SubjectForgotten` on the application stream, consumed while the provision service was down),
+//!   it reads as "vergeten", the read models hold nothing of the child, its pass no longer works,
+//!   nothing new is written about it, and a redelivered or repeated erasure changes nothing;
+//! - free text holding a BSN (11-proef), an IBAN, an e-mail address or a telephone number is
+//!   refused with a Dutch 422 in every free-text field of both services, and nothing is stored;
+//! - row-level security on provision's read models shows a partner its own rows only, whatever a
+//!   query forgets, and the service's role cannot switch it off.
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+use kindpakket_proto::application::{
+    ApplicationEvent, ForgetReason, SubjectForgotten, SubjectKind,
+};
+use kindpakket_proto::envelope::headers;
+use kindpakket_proto::{
+    subjects, Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service,
+};
+use kindpakket_tests::client::{provision, As, Kindpakket, REGIE};
+use kindpakket_tests::inspect::stream_messages;
+use kindpakket_tests::{wait_until, Platform, ServiceName};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+use super::settlement::{partner, publish, AUDITOR};
+
+const WIJKTEAM: As<'static> = As {
+    organisation: "wijkteam-west",
+    role: "signaller",
+};
+const LEERGELD: &str = "leergeld-amsterdam";
+
+/// The regeling of these tests: a pass (tegoedbon), receipts (declaratie) and a lesson in kind.
+async fn regeling(kindpakket: &Kindpakket, gemeente: &str) {
+    publish(
+        kindpakket,
+        gemeente,
+        json!({
+            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "inkomensgrens": {"soort": "percentage", "percentage": 120},
+            "steekproefPercentage": 100,
+            "voorzieningen": [
+                provision("kinderpas", "Kinderpas", "school", (4, 17), 5_000, "tegoedbon"),
+                provision("schoolspullen", "Schoolspullen", "school", (4, 17), 60_000, "declaratie"),
+                provision("zwemles", "Zwemles", "maatschappelijke_participatie", (4, 17), 30_000, "in_natura"),
+            ],
+        }),
+    )
+    .await;
+    kindpakket
+        .enrol_partner(
+            gemeente,
+            LEERGELD,
+            "Stichting Leergeld Amsterdam",
+            &["schoolspullen", "zwemles"],
+        )
+        .await
+        .unwrap();
+    kindpakket
+        .enrol_signaller(gemeente, WIJKTEAM.organisation, "Wijkteam West")
+        .await
+        .unwrap();
+}
+
+/// The gemeente grants `provisions` to `child` (a family at 110%); the entitlement ids by provision,
+/// once the provision service opened them.
+async fn granted_to(
+    kindpakket: &Kindpakket,
+    gemeente: &str,
+    child: Uuid,
+    provisions: &[&str],
+) -> std::collections::BTreeMap<String, Uuid> {
+    let application = kindpakket
+        .submit(
+            gemeente,
+            &json!({
+                "kanaal": "loket",
+                "huishouden": Uuid::new_v4(),
+                "kinderen": [{"kind": child, "geboortejaar": 2017, "geboortemaand": 2}],
+                "inkomenPercentage": 110,
+                "voorzieningen": provisions,
+                "datum": "2026-02-01",
+            }),
+        )
+        .await
+        .unwrap();
+    let decided = kindpakket
+        .assess(gemeente, application, &json!({}))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(decided["status"], "toegekend", "{decided}");
+    let rights: std::collections::BTreeMap<String, Uuid> = decided["rechten"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|right| {
+            (
+                right["voorziening"].as_str().unwrap().to_owned(),
+                Uuid::parse_str(right["id"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    for right in rights.values() {
+        let url = kindpakket.provision_url(gemeente, &format!("rechten/{right}"));
+        wait_until(
+            "the entitlement opened",
+            Duration::from_secs(20),
+            || async {
+                let answer = kindpakket.get(&url, Some(REGIE)).await?;
+                Ok((answer.status == StatusCode::OK).then_some(()))
+            },
+        )
+        .await
+        .unwrap();
+    }
+    rights
+}
+
+/// What the application service publishes when the gemeente forgets a child: `SubjectForgotten`
+/// on its stream, as its relay would (envelope, headers, a message id of its own). `aggregate` and
+/// `sequence` name the event in the application store.
+pub(super) async fn publish_forgotten(
+    platform: &Platform,
+    gemeente: &str,
+    child: Uuid,
+    aggregate: &str,
+    message_id: &str,
+) {
+    let client = async_nats::connect(platform.nats.url()).await.unwrap();
+    let js = jetstream::new(client);
+    let gemeente = GemeenteCode::parse(gemeente).unwrap();
+    let event = ApplicationEvent::SubjectForgotten(SubjectForgotten {
+        subject: child,
+        kind: SubjectKind::Child,
+        why: ForgetReason::Erasure,
+        forgotten_on: time::macros::date!(2026 - 06 - 01),
+    });
+    let message = EventMessage {
+        envelope: EventEnvelope {
+            event_id: Uuid::new_v4(),
+            gemeente: gemeente.clone(),
+            service: Service::Application,
+            aggregate_type: "person".to_owned(),
+            aggregate_id: aggregate.to_owned(),
+            sequence: 1,
+            store_position: 1,
+            event_type: "SubjectForgotten".to_owned(),
+            schema_version: 1,
+            occurred_at: time::OffsetDateTime::now_utc(),
+            correlation_id: Uuid::new_v4(),
+            causation_id: None,
+            actor: Actor {
+                organisation: OrganisationId::parse("gemeente-den-haag").unwrap(),
+                role: Role::Regievoerder,
+            },
+        },
+        event,
+    };
+    let mut header_map = async_nats::HeaderMap::new();
+    header_map.insert(headers::MESSAGE_ID, message_id);
+    header_map.insert(headers::EVENT_TYPE, "SubjectForgotten");
+    header_map.insert(headers::SCHEMA_VERSION, "1");
+    header_map.insert(headers::GEMEENTE, gemeente.as_str());
+    js.publish_with_headers(
+        subjects::event_subject(&gemeente, Service::Application, "SubjectForgotten"),
+        header_map,
+        serde_json::to_vec(&message).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+}
+
+/// Every payload of a service's store, as text.
+async fn payloads(platform: &Platform, database: &str) -> Vec<String> {
+    let mut connection = PgConnection::connect(&platform.postgres.url(database))
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT payload::text FROM events ORDER BY global_position")
+        .fetch_all(&mut connection)
+        .await
+        .unwrap()
+}
+
+/// Every message of a service's stream, as text.
+async fn published(platform: &Platform, service: Service) -> Vec<String> {
+    stream_messages(&platform.nats.url(), service)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, message)| serde_json::to_string(&message).unwrap())
+        .collect()
+}
+
+/// Whether a stored payload holds a value sealed under `child`'s key (`{"s": child, "c": …}`).
+fn holds_sealed_for(payload: &str, child: Uuid) -> bool {
+    fn walk(value: &Value, child: &str) -> bool {
+        match value {
+            Value::Object(fields) => {
+                (fields.get("s").and_then(Value::as_str) == Some(child) && fields.contains_key("c"))
+                    || fields.values().any(|value| walk(value, child))
+            }
+            Value::Array(values) => values.iter().any(|value| walk(value, child)),
+            _ => false,
+        }
+    }
+    serde_json::from_str(payload).is_ok_and(|value: Value| walk(&value, &child.to_string()))
+}
+
+async fn count(platform: &Platform, database: &str, sql: &str, child: Uuid) -> i64 {
+    let mut connection = PgConnection::connect(&platform.postgres.url(database))
+        .await
+        .unwrap();
+    sqlx::query_scalar(sql)
+        .bind(child)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_forgotten_with_it() {
+    const G: &str = "GM0363";
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    regeling(&kindpakket, G).await;
+    let marker = Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let signal_note = format!("MARKER-signaal-{marker}");
+    let block_reason = format!("MARKER-blokkade-{marker}");
+    let proof = format!("MARKER-bewijs-{marker}");
+    let rejection = format!("MARKER-afwijzing-{marker}");
+    let markers = [&signal_note, &block_reason, &proof, &rejection];
+
+    // A wijkteam signals the child for debts, with a note.
+    let child = Uuid::new_v4();
+    let signal = kindpakket
+        .post_signal(
+            G,
+            WIJKTEAM,
+            &json!({"kind": child, "reden": "schulden", "toelichting": signal_note,
+                    "verwezenNaar": {"soort": "loket"}, "datum": "2026-01-15"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let signal_url = kindpakket.signalling_url(
+        G,
+        &format!("signaleringen/{}", signal["id"].as_str().unwrap()),
+    );
+
+    // The gemeente grants a pass and receipts; regie blocks the pass with a reason; Leergeld declares
+    // a receipt, regie rejects it with a reason.
+    let rights = granted_to(&kindpakket, G, child, &["kinderpas", "schoolspullen"]).await;
+    let (pass_right, receipts) = (rights["kinderpas"], rights["schoolspullen"]);
+    let pass_url = kindpakket.provision_url(G, &format!("rechten/{pass_right}"));
+    let opened = kindpakket
+        .get(&pass_url, Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let code = opened["passen"][0]["code"].as_str().unwrap().to_owned();
+    let pass_id = opened["passen"][0]["id"].as_str().unwrap().to_owned();
+    kindpakket
+        .post(
+            &format!("{pass_url}/passen/{pass_id}/blokkering"),
+            REGIE,
+            &json!({"reden": block_reason}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    kindpakket
+        .wait_for_entitlement(G, LEERGELD, receipts, Duration::from_secs(20))
+        .await
+        .unwrap();
+    let own = kindpakket.partner_entitlement(LEERGELD, receipts).unwrap();
+    let receipts_url = kindpakket.provision_url(G, &format!("rechten/{own}"));
+    let declared = kindpakket
+        .post(
+            &format!("{receipts_url}/declaraties"),
+            partner(LEERGELD),
+            &json!({"bedragCent": 2_500, "bewijs": proof, "datum": "2026-03-10"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let declaration = declared["declaratie"].as_str().unwrap().to_owned();
+    kindpakket
+        .post(
+            &kindpakket.provision_url(
+                G,
+                &format!("rechten/{receipts}/declaraties/{declaration}/beoordeling"),
+            ),
+            REGIE,
+            &json!({"goedgekeurd": false, "reden": rejection}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+
+    // Those entitled read what was written: regie the block reason, Leergeld its proof and why it
+    // was rejected, the wijkteam its reason and note.
+    let pass = kindpakket
+        .get(&pass_url, Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        pass["passen"][0]["geblokkeerd"]["reden"],
+        block_reason.as_str(),
+        "{pass}"
+    );
+    assert_eq!(pass["vergeten"], false);
+    let seen = kindpakket
+        .get(&receipts_url, Some(partner(LEERGELD)))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(seen["declaraties"][0]["bewijs"], proof.as_str(), "{seen}");
+    assert_eq!(
+        seen["declaraties"][0]["reden"],
+        rejection.as_str(),
+        "{seen}"
+    );
+    assert_eq!(seen["declaraties"][0]["vergeten"], false);
+    let read = kindpakket
+        .get(&signal_url, Some(WIJKTEAM))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        (read["reden"].as_str(), read["toelichting"].as_str()),
+        (Some("schulden"), Some(signal_note.as_str())),
+        "{read}"
+    );
+
+    // No stream carries any of it, nor the reason's code; the stores hold it sealed only.
+    for service in [Service::Signalling, Service::Provision] {
+        for message in published(&platform, service).await {
+            for marker in markers {
+                assert!(
+                    !message.contains(marker.as_str()),
+                    "{service:?} published {message}"
+                );
+            }
+            assert!(
+                !message.contains("debts") && !message.contains("\"reason\""),
+                "{message}"
+            );
+        }
+    }
+    let provision_store = payloads(&platform, "kindpakket_provision").await;
+    let signalling_store = payloads(&platform, "kindpakket_signalling").await;
+    for payload in provision_store.iter().chain(&signalling_store) {
+        for marker in markers {
+            assert!(
+                !payload.contains(marker.as_str()),
+                "plaintext in the store: {payload}"
+            );
+        }
+        assert!(
+            !payload.contains("debts"),
+            "plaintext in the store: {payload}"
+        );
+    }
+    for (kind, store) in [
+        ("PassBlocked", &provision_store),
+        ("DeclarationSubmitted", &provision_store),
+        ("DeclarationDecided", &provision_store),
+        ("ChildSignalled", &signalling_store),
+    ] {
+        assert!(
+            store
+                .iter()
+                .any(|payload| payload.contains(kind) && holds_sealed_for(payload, child)),
+            "{kind} holds no value sealed for the child: {store:?}"
+        );
+    }
+    assert!(
+        count(
+            &platform,
+            "kindpakket_provision",
+            "SELECT count(*) FROM entitlements WHERE child = $1",
+            child
+        )
+        .await
+            == 2
+    );
+
+    // The gemeente forgets the child while the provision service is down: both services learn it
+    // from the application stream, the provision service when it is back.
+    platform.service_mut(ServiceName::Provision).kill();
+    let erasure = Uuid::new_v4().to_string();
+    publish_forgotten(
+        &platform,
+        G,
+        child,
+        &erasure,
+        &format!("application:person:{erasure}:1"),
+    )
+    .await;
+    platform
+        .service_mut(ServiceName::Provision)
+        .start_again()
+        .await
+        .unwrap();
+
+    let forgotten_pass = wait_until(
+        "regie reads the pass's reason as forgotten",
+        Duration::from_secs(30),
+        || async {
+            let pass = kindpakket
+                .get(&pass_url, Some(REGIE))
+                .await?
+                .expect(StatusCode::OK)?;
+            Ok((pass["vergeten"] == true).then_some(pass))
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(forgotten_pass["kind"], Value::Null);
+    assert_eq!(
+        forgotten_pass["passen"][0]["geblokkeerd"]["reden"],
+        Value::Null
+    );
+    assert_eq!(forgotten_pass["passen"][0]["geblokkeerd"]["vergeten"], true);
+    let seen = kindpakket
+        .get(&receipts_url, Some(partner(LEERGELD)))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        (seen["kind"].clone(), seen["vergeten"].clone()),
+        (Value::Null, json!(true)),
+        "{seen}"
+    );
+    let forgotten_declaration = &seen["declaraties"][0];
+    assert_eq!(
+        (
+            forgotten_declaration["bewijs"].clone(),
+            forgotten_declaration["reden"].clone(),
+            forgotten_declaration["vergeten"].clone()
+        ),
+        (Value::Null, Value::Null, json!(true)),
+        "{seen}"
+    );
+    assert_eq!(
+        forgotten_declaration["status"], "afgewezen",
+        "the decision itself stays"
+    );
+    let read = wait_until(
+        "the wijkteam reads its reason as forgotten",
+        Duration::from_secs(30),
+        || async {
+            let read = kindpakket
+                .get(&signal_url, Some(WIJKTEAM))
+                .await?
+                .expect(StatusCode::OK)?;
+            Ok((read["vergeten"] == true).then_some(read))
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            read["reden"].clone(),
+            read["toelichting"].clone(),
+            read["kind"].clone()
+        ),
+        (Value::Null, Value::Null, Value::Null),
+        "{read}"
+    );
+    let list = kindpakket
+        .get(
+            &kindpakket.provision_url(G, "rechten"),
+            Some(partner(LEERGELD)),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert!(
+        list["rechten"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|right| right["kind"].is_null() && right["vergeten"] == true),
+        "{list}"
+    );
+
+    // Nothing of the child is left to read: no keys, no reference in the read models, no pass code;
+    // the money stays accounted for (two entitlements, anonymised).
+    for keys in ["kindpakket_provision_keys", "kindpakket_signalling_keys"] {
+        assert_eq!(
+            count(
+                &platform,
+                keys,
+                "SELECT count(*) FROM subject_keys WHERE subject = $1",
+                child
+            )
+            .await,
+            0,
+            "{keys}"
+        );
+        assert_eq!(
+            count(
+                &platform,
+                keys,
+                "SELECT count(*) FROM forgotten_subjects WHERE subject = $1",
+                child
+            )
+            .await,
+            1,
+            "{keys}"
+        );
+    }
+    assert_eq!(
+        count(
+            &platform,
+            "kindpakket_provision",
+            "SELECT count(*) FROM entitlements WHERE child = $1",
+            child
+        )
+        .await,
+        0
+    );
+    let mut provision_db = PgConnection::connect(&platform.postgres.url("kindpakket_provision"))
+        .await
+        .unwrap();
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM entitlements WHERE entitlement_id = ANY($1) AND child IS NULL",
+    )
+    .bind(vec![pass_right, receipts])
+    .fetch_one(&mut provision_db)
+    .await
+    .unwrap();
+    assert_eq!(kept, 2, "the entitlements stay, anonymised");
+    let codes: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pass_codes WHERE entitlement_id = $1")
+            .bind(pass_right)
+            .fetch_one(&mut provision_db)
+            .await
+            .unwrap();
+    assert_eq!(codes, 0);
+    let at_the_till = kindpakket.pass_balance(G, REGIE, &code).await.unwrap();
+    assert_eq!(at_the_till.status, StatusCode::NOT_FOUND, "{at_the_till:?}");
+
+    // Nothing new is written about the forgotten child, and nothing is stored for trying.
+    let before = platform.events_stored(ServiceName::Provision).await;
+    let refused = kindpakket
+        .post(
+            &format!("{receipts_url}/declaraties"),
+            partner(LEERGELD),
+            &json!({"bedragCent": 1_000, "bewijs": "bon 7", "datum": "2026-03-11"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    assert!(refused.detail().contains("vergeten"), "{refused:?}");
+    let resignalled = kindpakket
+        .post(
+            &kindpakket.signalling_url(G, "signaleringen"),
+            WIJKTEAM,
+            &json!({"kind": child, "reden": "schulden", "verwezenNaar": {"soort": "loket"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resignalled.status, StatusCode::CONFLICT, "{resignalled:?}");
+    assert_eq!(platform.events_stored(ServiceName::Provision).await, before);
+
+    // The same erasure redelivered (a relay's republish), and the child forgotten a second time:
+    // both are applied without harm and nothing is parked.
+    publish_forgotten(
+        &platform,
+        G,
+        child,
+        &erasure,
+        &format!("application:person:{erasure}:1-again"),
+    )
+    .await;
+    let again = Uuid::new_v4().to_string();
+    publish_forgotten(
+        &platform,
+        G,
+        child,
+        &again,
+        &format!("application:person:{again}:1"),
+    )
+    .await;
+    for database in ["kindpakket_provision", "kindpakket_signalling"] {
+        let url = platform.postgres.url(database);
+        let again = again.clone();
+        wait_until(
+            "the second erasure applied",
+            Duration::from_secs(20),
+            || {
+                let (url, again) = (url.clone(), again.clone());
+                async move {
+                    let mut connection = PgConnection::connect(&url).await?;
+                    let applied: bool = sqlx::query_scalar(
+                        "SELECT EXISTS (SELECT 1 FROM consumer_offsets WHERE aggregate_id = $1)",
+                    )
+                    .bind(again)
+                    .fetch_one(&mut connection)
+                    .await?;
+                    Ok(applied.then_some(()))
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let mut connection = PgConnection::connect(&url).await.unwrap();
+        let parked: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+        assert_eq!(parked, 0, "{database} parked an event");
+    }
+    let pass = kindpakket
+        .get(&pass_url, Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(pass["vergeten"], true);
+    // The auditor still reads the money: the ledger and the entitlement stay.
+    kindpakket
+        .get(&pass_url, Some(AUDITOR))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+}
