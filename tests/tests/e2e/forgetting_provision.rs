@@ -651,3 +651,380 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
         .expect(StatusCode::OK)
         .unwrap();
 }
+
+/// Free text naming a person, as a worker might type it: what it names, the text, the value in it.
+const PERSONAL: [(&str, &str, &str); 4] = [
+    ("bsn", "BSN 123456782 volgens moeder", "123456782"),
+    ("iban", "terugbetalen op NL91 ABNA 0417 1643 00", "ABNA"),
+    ("e-mail", "mail j.jansen@example.nl", "jansen"),
+    ("telefoon", "bel moeder 06-12345678", "12345678"),
+];
+
+/// A refusal of free text: a Dutch 422 that names the field and repeats nothing that was sent.
+fn assert_refused(answer: &kindpakket_tests::client::Answer, field: &str, sent: &str) {
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{field}: {answer:?}"
+    );
+    assert_eq!(answer.content_type, "application/problem+json");
+    let detail = answer.detail();
+    assert!(
+        detail.contains(&format!("'{field}'")) && detail.contains("persoonsgegevens"),
+        "{detail}"
+    );
+    for word in sent.split_whitespace().filter(|word| word.len() > 3) {
+        assert!(
+            !detail.contains(word),
+            "the refusal repeats '{word}': {detail}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn free_text_naming_a_person_is_refused_in_dutch_in_every_field_and_nothing_is_stored() {
+    const G: &str = "GM0599";
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    regeling(&kindpakket, G).await;
+    let child = Uuid::new_v4();
+    let rights = granted_to(
+        &kindpakket,
+        G,
+        child,
+        &["kinderpas", "schoolspullen", "zwemles"],
+    )
+    .await;
+    // Something of everything to write about: a pass, a declaration, an invoiced lesson, a sample.
+    let pass_url = kindpakket.provision_url(G, &format!("rechten/{}", rights["kinderpas"]));
+    let opened = kindpakket
+        .get(&pass_url, Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let block_url = format!(
+        "{pass_url}/passen/{}/blokkering",
+        opened["passen"][0]["id"].as_str().unwrap()
+    );
+    kindpakket
+        .wait_for_entitlement(
+            G,
+            LEERGELD,
+            rights["schoolspullen"],
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let own = kindpakket
+        .partner_entitlement(LEERGELD, rights["schoolspullen"])
+        .unwrap();
+    let declarations_url = kindpakket.provision_url(G, &format!("rechten/{own}/declaraties"));
+    let declared = kindpakket
+        .post(
+            &declarations_url,
+            partner(LEERGELD),
+            &json!({"bedragCent": 2_500, "bewijs": "kassabon 2026-0310", "datum": "2026-03-10"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let declaration = declared["declaratie"].as_str().unwrap().to_owned();
+    let decide_url = kindpakket.provision_url(
+        G,
+        &format!(
+            "rechten/{}/declaraties/{declaration}/beoordeling",
+            rights["schoolspullen"]
+        ),
+    );
+    kindpakket
+        .wait_for_entitlement(G, LEERGELD, rights["zwemles"], Duration::from_secs(20))
+        .await
+        .unwrap();
+    let delivered = kindpakket
+        .deliver(G, LEERGELD, rights["zwemles"], 10_000, "2026-03-12")
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let invoice = kindpakket
+        .post(
+            &kindpakket.provision_url(G, "facturen"),
+            partner(LEERGELD),
+            &json!({"vanaf": "2026-01-01", "tot": "2026-12-31"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let settle_url = kindpakket.provision_url(
+        G,
+        &format!("facturen/{}/beoordeling", invoice["id"].as_str().unwrap()),
+    );
+    let sample = kindpakket
+        .post(
+            &kindpakket.provision_url(G, "steekproeven"),
+            REGIE,
+            &json!({"vanaf": "2026-03-01", "tot": "2026-03-31", "zaad": 7}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let checks_url = kindpakket.provision_url(
+        G,
+        &format!("steekproeven/{}/controles", sample["id"].as_str().unwrap()),
+    );
+    let signals_url = kindpakket.signalling_url(G, "signaleringen");
+    // The signaller is known to the signalling service once one plain signal is accepted.
+    kindpakket
+        .post_signal(
+            G,
+            WIJKTEAM,
+            &json!({"kind": child, "reden": "anders", "verwezenNaar": {"soort": "loket"}}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+
+    let provision_before = platform.events_stored(ServiceName::Provision).await;
+    let signalling_before = platform.events_stored(ServiceName::Signalling).await;
+    for (kind, text, value) in PERSONAL {
+        let tries: Vec<(&str, String, As<'static>, Value)> = vec![
+            (
+                "reden",
+                block_url.clone(),
+                REGIE,
+                json!({"reden": text, "nieuwePas": true}),
+            ),
+            (
+                "bewijs",
+                declarations_url.clone(),
+                partner(LEERGELD),
+                json!({"bedragCent": 1_000, "bewijs": text, "datum": "2026-03-11"}),
+            ),
+            (
+                "reden",
+                decide_url.clone(),
+                REGIE,
+                json!({"goedgekeurd": false, "reden": text}),
+            ),
+            (
+                "reden",
+                settle_url.clone(),
+                REGIE,
+                json!({"regels": [{"verstrekking": delivered["verstrekking"], "goedgekeurd": false, "reden": text}]}),
+            ),
+            (
+                "toelichting",
+                checks_url.clone(),
+                AUDITOR,
+                json!({"declaratie": declaration, "uitkomst": "niet_in_orde", "toelichting": text}),
+            ),
+            (
+                "toelichting",
+                signals_url.clone(),
+                WIJKTEAM,
+                json!({"kind": child, "reden": "anders", "toelichting": text, "verwezenNaar": {"soort": "loket"}}),
+            ),
+        ];
+        for (field, url, who, body) in tries {
+            let answer = kindpakket.post(&url, who, &body).await.unwrap();
+            assert_refused(&answer, field, value);
+            let expected = match kind {
+                "bsn" => "een BSN",
+                "iban" => "een IBAN",
+                "e-mail" => "een e-mailadres",
+                _ => "een telefoonnummer",
+            };
+            assert!(
+                answer.detail().contains(expected),
+                "{kind} at {url}: {answer:?}"
+            );
+        }
+    }
+    assert_eq!(
+        platform.events_stored(ServiceName::Provision).await,
+        provision_before,
+        "a refused text stored something"
+    );
+    assert_eq!(
+        platform.events_stored(ServiceName::Signalling).await,
+        signalling_before,
+        "a refused note stored something"
+    );
+    // Free text stays short and optional: a pass is blocked without a reason, a lesson's line
+    // rejected with a plain one.
+    kindpakket
+        .post(&block_url, REGIE, &json!({}))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let too_long = kindpakket
+        .post(
+            &decide_url,
+            REGIE,
+            &json!({"goedgekeurd": false, "reden": "x".repeat(501)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        too_long.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{too_long:?}"
+    );
+    assert!(too_long.detail().contains("te lang"), "{too_long:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_reads_its_own_rows_only_whatever_a_query_forgets_and_cannot_switch_that_off() {
+    const G: &str = "GM0772";
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    publish(
+        &kindpakket,
+        G,
+        json!({
+            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "inkomensgrens": {"soort": "percentage", "percentage": 120},
+            "voorzieningen": [
+                provision("zwemles", "Zwemles", "maatschappelijke_participatie", (4, 17), 30_000, "in_natura"),
+                provision("muziekles", "Muziekles", "maatschappelijke_participatie", (4, 17), 40_000, "in_natura"),
+            ],
+        }),
+    )
+    .await;
+    let swimming = "zwembad-de-mirandabad";
+    let music = "muziekschool-noord";
+    kindpakket
+        .enrol_partner(G, swimming, "De Mirandabad", &["zwemles"])
+        .await
+        .unwrap();
+    kindpakket
+        .enrol_partner(G, music, "Muziekschool Noord", &["muziekles"])
+        .await
+        .unwrap();
+    let lesson = granted_to(&kindpakket, G, Uuid::new_v4(), &["zwemles"]).await["zwemles"];
+    let music_lesson =
+        granted_to(&kindpakket, G, Uuid::new_v4(), &["muziekles"]).await["muziekles"];
+    kindpakket
+        .wait_for_entitlement(G, swimming, lesson, Duration::from_secs(20))
+        .await
+        .unwrap();
+    kindpakket
+        .wait_for_entitlement(G, music, music_lesson, Duration::from_secs(20))
+        .await
+        .unwrap();
+
+    // Through the API: each partner lists its own, under its own ids; regie lists both.
+    let list = |who: As<'static>| {
+        let kindpakket = kindpakket.clone();
+        async move {
+            kindpakket
+                .get(&kindpakket.provision_url(G, "rechten"), Some(who))
+                .await
+                .unwrap()
+                .expect(StatusCode::OK)
+                .unwrap()["rechten"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|right| right["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let own = kindpakket.partner_entitlement(swimming, lesson).unwrap();
+    assert_eq!(list(partner(swimming)).await, vec![own.to_string()]);
+    let own = kindpakket.partner_entitlement(music, music_lesson).unwrap();
+    assert_eq!(list(partner(music)).await, vec![own.to_string()]);
+    assert_eq!(list(REGIE).await.len(), 2);
+
+    // In the database, as the service's own role: a transaction on a partner's behalf sees that
+    // partner's rows, though the queries name no organisation at all.
+    let mut service = PgConnection::connect(
+        &platform
+            .postgres
+            .url_as(ServiceName::Provision.role(), "kindpakket_provision"),
+    )
+    .await
+    .unwrap();
+    let on_behalf = |organisation: &str, role: &str, gemeente: &str| {
+        format!(
+            "SELECT set_config('kindpakket.organisation', '{organisation}', true),
+                    set_config('kindpakket.role', '{role}', true),
+                    set_config('kindpakket.gemeente', '{gemeente}', true)"
+        )
+    };
+    async fn seen(
+        connection: &mut PgConnection,
+        settings: Option<String>,
+    ) -> (Vec<Uuid>, Vec<String>) {
+        let mut transaction = connection.begin().await.unwrap();
+        if let Some(settings) = settings {
+            sqlx::query(&settings)
+                .execute(&mut *transaction)
+                .await
+                .unwrap();
+        }
+        let entitlements: Vec<Uuid> =
+            sqlx::query_scalar("SELECT entitlement_id FROM entitlements ORDER BY 1")
+                .fetch_all(&mut *transaction)
+                .await
+                .unwrap();
+        let enrolled: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT partner FROM partner_enrolments ORDER BY 1")
+                .fetch_all(&mut *transaction)
+                .await
+                .unwrap();
+        transaction.rollback().await.unwrap();
+        (entitlements, enrolled)
+    }
+    assert_eq!(
+        seen(&mut service, Some(on_behalf(swimming, "partner", G))).await,
+        (vec![lesson], vec![swimming.to_owned()])
+    );
+    assert_eq!(
+        seen(&mut service, Some(on_behalf(music, "partner", G))).await,
+        (vec![music_lesson], vec![music.to_owned()])
+    );
+    let mut both = vec![lesson, music_lesson];
+    both.sort();
+    assert_eq!(
+        seen(
+            &mut service,
+            Some(on_behalf("gemeente-den-haag", "regievoerder", G))
+        )
+        .await
+        .0,
+        both
+    );
+    assert_eq!(
+        seen(
+            &mut service,
+            Some(on_behalf("gemeente-den-haag", "regievoerder", "GM0344"))
+        )
+        .await,
+        (vec![], vec![]),
+        "another gemeente's regievoerder sees nothing here"
+    );
+    assert_eq!(
+        seen(&mut service, None).await,
+        (vec![], vec![]),
+        "no caller, no rows"
+    );
+
+    // The service's role owns neither table: it cannot switch the policies off or drop them.
+    for statement in [
+        "ALTER TABLE entitlements DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE entitlements NO FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE partner_enrolments DISABLE ROW LEVEL SECURITY",
+        "DROP POLICY partner_reads ON entitlements",
+    ] {
+        let refused = sqlx::raw_sql(statement).execute(&mut service).await;
+        let error = refused.expect_err(statement).to_string();
+        assert!(error.contains("must be owner"), "{statement}: {error}");
+    }
+}
