@@ -1028,3 +1028,220 @@ async fn a_partner_reads_its_own_rows_only_whatever_a_query_forgets_and_cannot_s
         assert!(error.contains("must be owner"), "{statement}: {error}");
     }
 }
+
+/// Appends a stored event of version 1 (as the service stored it before issue 13) to an aggregate.
+async fn append_legacy(
+    store: &mut PgConnection,
+    aggregate_type: &str,
+    aggregate_id: Uuid,
+    event_type: &str,
+    payload: Value,
+) {
+    let metadata = json!({
+        "gemeente": "GM0150", "actor_organisation": "gemeente-den-haag", "actor_role": "regievoerder",
+        "correlation_id": Uuid::new_v4(), "occurred_at": "2026-04-01T09:00:00Z",
+    });
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         SELECT $1, $2, COALESCE(max(sequence), 0) + 1, $3, '1', $4, $5 FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id.to_string())
+    .bind(event_type)
+    .bind(payload)
+    .bind(metadata)
+    .execute(&mut *store)
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn free_text_stored_in_plaintext_before_is_sealed_once_at_start_and_reads_as_before() {
+    const G: &str = "GM0150";
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    regeling(&kindpakket, G).await;
+    let child = Uuid::new_v4();
+    let rights = granted_to(&kindpakket, G, child, &["kinderpas", "schoolspullen"]).await;
+    let (pass_right, receipts) = (rights["kinderpas"], rights["schoolspullen"]);
+    let pass_url = kindpakket.provision_url(G, &format!("rechten/{pass_right}"));
+    let opened = kindpakket
+        .get(&pass_url, Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let pass_id = opened["passen"][0]["id"].as_str().unwrap().to_owned();
+    let marker = Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let text = |what: &str| format!("LEGACY-{what}-{marker}");
+
+    // The store as the service left it before issue 13: free text in plaintext, version 1.
+    platform.service_mut(ServiceName::Provision).kill();
+    let mut store = PgConnection::connect(&platform.postgres.url("kindpakket_provision"))
+        .await
+        .unwrap();
+    let (declaration, delivery, invoice, draw) = (
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+    );
+    append_legacy(&mut store, "entitlement", pass_right, "PassBlocked", json!({"PassBlocked": {
+        "entitlement_id": pass_right, "pass_id": pass_id, "reason": text("blokkade"), "blocked_on": "2026-04-01"}})).await;
+    let declared = json!({"entitlement_id": receipts, "declaration_id": declaration, "child": child,
+        "provision": "schoolspullen", "submitted_by": LEERGELD, "amount_cents": 2_500});
+    let mut submitted = declared.clone();
+    submitted["proof_reference"] = json!(text("bewijs"));
+    submitted["submitted_on"] = json!("2026-03-10");
+    append_legacy(
+        &mut store,
+        "entitlement",
+        receipts,
+        "DeclarationSubmitted",
+        json!({"DeclarationSubmitted": submitted}),
+    )
+    .await;
+    let mut decided = declared.clone();
+    decided["approved"] = json!(false);
+    decided["reason"] = json!(text("afwijzing"));
+    decided["decided_on"] = json!("2026-03-11");
+    append_legacy(
+        &mut store,
+        "entitlement",
+        receipts,
+        "DeclarationDecided",
+        json!({"DeclarationDecided": decided}),
+    )
+    .await;
+    let line = json!({"delivery_id": delivery, "entitlement_id": receipts, "child": child,
+        "provision": "schoolspullen", "amount_cents": 1_000, "delivered_on": "2026-03-12"});
+    let mut submitted_line = line.clone();
+    submitted_line["form"] = json!("in_kind");
+    submitted_line["funding"] = json!([]);
+    append_legacy(&mut store, "invoice", invoice, "InvoiceSubmitted", json!({"InvoiceSubmitted": {"gemeente": G, "invoice": {
+        "invoice_id": invoice, "partner": LEERGELD, "period_from": "2026-01-01", "period_until": "2026-12-31",
+        "lines": [submitted_line], "total_cents": 1_000}}})).await;
+    let mut settled_line = line.clone();
+    settled_line["approved"] = json!(false);
+    settled_line["reason"] = json!(text("regel"));
+    append_legacy(&mut store, "invoice", invoice, "InvoiceSettled", json!({"InvoiceSettled": {
+        "invoice_id": invoice, "partner": LEERGELD, "lines": [settled_line], "complete": true, "settled_on": "2026-04-02"}})).await;
+    append_legacy(&mut store, "sample", draw, "SampleDrawn", json!({"SampleDrawn": {"gemeente": G, "drawn": {
+        "draw_id": draw, "period_from": "2026-03-01", "period_until": "2026-03-31", "rate_percent": 100, "seed": 1,
+        "amount_bands_cents": [0, 10_000, 50_000],
+        "population": [{"declaration_id": declaration, "entitlement_id": receipts, "submitted_by": LEERGELD, "amount_cents": 2_500}],
+        "selected": [declaration]}}})).await;
+    append_legacy(&mut store, "sample", draw, "SampleCheckRecorded", json!({"SampleCheckRecorded": {
+        "draw_id": draw, "declaration_id": declaration, "outcome": "not_in_order", "note": text("controle"),
+        "checked_on": "2026-04-03"}})).await;
+
+    // Today's service starts on that store: everything is version 2, the texts sealed.
+    platform
+        .service_mut(ServiceName::Provision)
+        .start_again()
+        .await
+        .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT event_version, payload::text FROM events ORDER BY global_position")
+            .fetch_all(&mut store)
+            .await
+            .unwrap();
+    for (version, payload) in &rows {
+        assert_eq!(version, "2", "{payload}");
+        assert!(
+            !payload.contains(&marker),
+            "plaintext left in the store: {payload}"
+        );
+    }
+    for kind in [
+        "PassBlocked",
+        "DeclarationSubmitted",
+        "DeclarationDecided",
+        "InvoiceSettled",
+        "SampleCheckRecorded",
+    ] {
+        assert!(
+            rows.iter()
+                .any(|(_, payload)| payload.contains(kind) && holds_sealed_for(payload, child)),
+            "{kind} was not sealed under the child's key"
+        );
+    }
+
+    // And it reads as before, for those who may read it.
+    let pass = kindpakket
+        .get(&pass_url, Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        pass["passen"][0]["geblokkeerd"]["reden"],
+        text("blokkade").as_str(),
+        "{pass}"
+    );
+    let receipts_read = kindpakket
+        .get(
+            &kindpakket.provision_url(G, &format!("rechten/{receipts}")),
+            Some(REGIE),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let read = &receipts_read["declaraties"][0];
+    assert_eq!(
+        (read["bewijs"].as_str(), read["reden"].as_str()),
+        (
+            Some(text("bewijs").as_str()),
+            Some(text("afwijzing").as_str())
+        ),
+        "{receipts_read}"
+    );
+    let invoice_read = kindpakket
+        .get(
+            &kindpakket.provision_url(G, &format!("facturen/{invoice}")),
+            Some(REGIE),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        invoice_read["regels"][0]["reden"],
+        text("regel").as_str(),
+        "{invoice_read}"
+    );
+    let sample_read = kindpakket
+        .get(
+            &kindpakket.provision_url(G, &format!("steekproeven/{draw}")),
+            Some(AUDITOR),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        sample_read["getrokken"][0]["toelichting"],
+        text("controle").as_str(),
+        "{sample_read}"
+    );
+
+    // The relay publishes the rewritten events only: no stream message holds the old text.
+    wait_until(
+        "the legacy events published",
+        Duration::from_secs(20),
+        || async {
+            let messages = published(&platform, Service::Provision).await;
+            Ok(messages
+                .iter()
+                .any(|message| message.contains("SampleCheckRecorded"))
+                .then_some(()))
+        },
+    )
+    .await
+    .unwrap();
+    for message in published(&platform, Service::Provision).await {
+        assert!(!message.contains(&marker), "{message}");
+    }
+}
