@@ -10,9 +10,11 @@
 //!   [`http::api`]) and the page with its login (`/`, `/inloggen`, `/uitloggen`, in [`http::page`];
 //!   its askama templates are in `templates/`);
 //! - [`sessions`]: the page's own server-side sessions (the cookie holds a random id, never a token);
-//! - [`startup`] reads the dashboard's own configuration and wires the parts together.
+//! - [`startup`] reads the dashboard's own configuration and wires the parts together;
+//! - [`rebuild`]: `kindpakket-dashboard rebuild` clears the read model for a replay of the streams.
 
 pub mod http;
 pub mod projections;
+pub mod rebuild;
 pub mod sessions;
 pub mod startup;

@@ -1,5 +1,5 @@
-//! Wiring: the dashboard's database (migrated), NATS, one durable consumer per service stream, and
-//! HTTP (the API and the pages), until stopped.
+//! Wiring: the dashboard's database (migrated), NATS, one durable consumer per service stream, the
+//! retention fold, and HTTP (the API and the pages), until stopped.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,20 @@ use serde::Deserialize;
 
 use crate::http;
 use crate::http::page::PageState;
+use crate::projections::forgetting::Forgetting;
+use crate::projections::retention::{Retention, DEFAULT_RETENTION_DAYS};
 use crate::projections::{DashboardProjection, MIGRATIONS};
+
+/// The streams the dashboard reads, one durable consumer each.
+pub const SOURCES: [Service; 4] = [
+    Service::Regie,
+    Service::Signalling,
+    Service::Application,
+    Service::Provision,
+];
+
+/// Held (shared) by every serving instance for as long as it runs; `rebuild` needs it exclusively.
+pub const SERVING_LOCK: &str = "kindpakket-dashboard-serving";
 
 /// The dashboard's own configuration.
 #[derive(Debug, Default, Deserialize)]
@@ -25,6 +38,11 @@ pub struct DashboardConfig {
     /// session cookie is never sent over plain HTTP. A proxy's `X-Forwarded-Proto: https` does too.
     #[serde(default)]
     pub secure_cookies: Option<String>,
+    /// `KINDPAKKET_RETENTION_DAYS`: how long after a child's latest fact its rows are kept; after
+    /// that they are folded into aggregates ([`crate::projections::retention`]). Seven years (2555
+    /// days) by default.
+    #[serde(default)]
+    pub retention_days: Option<String>,
 }
 
 impl DashboardConfig {
@@ -33,6 +51,21 @@ impl DashboardConfig {
         self.secure_cookies
             .as_deref()
             .is_some_and(|value| matches!(value.trim(), "true" | "1" | "ja"))
+    }
+
+    /// The retention of the read model; a value that is not a positive number of days stops the start.
+    pub fn retention(&self) -> anyhow::Result<Retention> {
+        let days = match self.retention_days.as_deref().map(str::trim) {
+            None => DEFAULT_RETENTION_DAYS,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|days| *days > 0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("KINDPAKKET_RETENTION_DAYS must be a positive number of days")
+                })?,
+        };
+        Ok(Retention { days })
     }
 
     pub fn login_url(&self) -> Option<Arc<str>> {
@@ -47,18 +80,49 @@ impl DashboardConfig {
 /// exist, so the dashboard may start before the services that publish.
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let own: DashboardConfig = kindpakket_platform::config::load()?;
+    let retention = own.retention()?;
+    if config.stream_max_age_days > retention.days {
+        tracing::warn!(
+            alert = "retention_policy",
+            stream_max_age_days = config.stream_max_age_days,
+            retention_days = retention.days,
+            "the streams keep messages longer than the dashboard's retention period; set KINDPAKKET_STREAM_MAX_AGE_DAYS no longer than KINDPAKKET_RETENTION_DAYS"
+        );
+    }
     let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
     let mut infrastructure = Infrastructure::start("dashboard", config, &MIGRATIONS).await?;
-    let projection = Arc::new(DashboardProjection);
-    for source in [
-        Service::Regie,
-        Service::Signalling,
-        Service::Application,
-        Service::Provision,
-    ] {
+    let pool = infrastructure.pool.clone();
+    if infrastructure.migrating() {
+        return infrastructure
+            .serve_with_pages(api.with_state(pool), document, axum::Router::new())
+            .await;
+    }
+    // Kept for as long as this instance serves: a rebuild refuses to run beside it.
+    let mut serving = pool.acquire().await?.detach();
+    sqlx::query("SELECT pg_advisory_lock_shared(hashtext($1))")
+        .bind(SERVING_LOCK)
+        .execute(&mut serving)
+        .await?;
+    let projection = Arc::new(DashboardProjection {
+        forgetting: Forgetting::open(&pool).await?,
+    });
+    for source in SOURCES {
         infrastructure.consume(source, projection.clone());
     }
-    let pool = infrastructure.pool.clone();
+    let folding = pool.clone();
+    infrastructure.every(
+        "fold_past_retention",
+        Duration::from_secs(3600),
+        move || {
+            let folding = folding.clone();
+            async move {
+                retention
+                    .fold(&folding, kindpakket_platform::clock::today())
+                    .await
+                    .map(|_| ())
+            }
+        },
+    );
     let sessions = pool.clone();
     infrastructure.every(
         "forget_expired_sessions",
@@ -73,9 +137,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         login_url: own.login_url(),
         secure_cookies: own.secure_cookies(),
     });
-    infrastructure
+    let served = infrastructure
         .serve_with_pages(api.with_state(pool), document, pages)
-        .await
+        .await;
+    drop(serving);
+    served
 }
 
 #[cfg(test)]
@@ -94,5 +160,19 @@ mod tests {
         );
         assert_eq!(with("javascript:alert(1)").login_url(), None);
         assert_eq!(DashboardConfig::default().login_url(), None);
+    }
+
+    #[test]
+    fn the_retention_is_seven_years_unless_configured_as_a_positive_number_of_days() {
+        let with = |days: &str| DashboardConfig {
+            retention_days: Some(days.to_owned()),
+            ..DashboardConfig::default()
+        };
+        assert_eq!(DashboardConfig::default().retention().unwrap().days, 2555);
+        assert_eq!(with("30").retention().unwrap().days, 30);
+        for wrong in ["0", "-1", "zeven jaar"] {
+            let refused = with(wrong).retention().unwrap_err().to_string();
+            assert!(refused.contains("KINDPAKKET_RETENTION_DAYS"), "{refused}");
+        }
     }
 }

@@ -63,6 +63,8 @@ pub struct ServiceConfig {
     pub nats_urls: Vec<String>,
     /// `KINDPAKKET_STREAM_REPLICAS`: 1 on a developer machine, 3 in production.
     pub stream_replicas: usize,
+    /// `KINDPAKKET_STREAM_MAX_AGE_DAYS`: how long a stream that names people keeps a message (365).
+    pub stream_max_age_days: u32,
     /// `KINDPAKKET_LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
     /// `KINDPAKKET_AUTH_JWKS`, `_ISSUER`, `_AUDIENCE`, `_MAX_TOKEN_SECONDS`: the identity provider's
@@ -112,6 +114,8 @@ struct SharedKeys {
     nats_url: String,
     #[serde(default = "one", deserialize_with = "parsed")]
     stream_replicas: usize,
+    #[serde(default = "default_stream_max_age_days", deserialize_with = "parsed")]
+    stream_max_age_days: u32,
     #[serde(default = "json_logs")]
     log_format: LogFormat,
     auth_jwks: PathBuf,
@@ -149,6 +153,9 @@ fn default_nats_url() -> String {
 fn one() -> usize {
     1
 }
+fn default_stream_max_age_days() -> u32 {
+    crate::nats::DEFAULT_STREAM_MAX_AGE_DAYS
+}
 fn json_logs() -> LogFormat {
     LogFormat::Json
 }
@@ -169,6 +176,14 @@ fn default_burst() -> f64 {
 }
 
 impl ServiceConfig {
+    /// How this service declares its stream.
+    pub fn stream_policy(&self) -> crate::nats::StreamPolicy {
+        crate::nats::StreamPolicy {
+            replicas: self.stream_replicas,
+            max_age_days: self.stream_max_age_days,
+        }
+    }
+
     /// The mode from the command line (`migrate`, or nothing to serve) and the configuration.
     pub fn from_command_line(default_port: u16) -> Result<Self, ConfigError> {
         Self::load(default_port, Mode::from_args(std::env::args())?)
@@ -227,6 +242,11 @@ impl ServiceConfig {
                 "{PREFIX}STREAM_REPLICAS must be at least 1"
             )));
         }
+        if keys.stream_max_age_days == 0 {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}STREAM_MAX_AGE_DAYS must be at least 1 (days)"
+            )));
+        }
         if !(keys.rate_per_second > 0.0 && keys.rate_burst >= 1.0) {
             return Err(ConfigError::message(format!(
                 "{PREFIX}RATE_PER_SECOND must be above 0 and {PREFIX}RATE_BURST at least 1"
@@ -253,6 +273,7 @@ impl ServiceConfig {
             },
             nats_urls,
             stream_replicas: keys.stream_replicas,
+            stream_max_age_days: keys.stream_max_age_days,
             log_format: keys.log_format,
             auth: crate::auth::AuthConfig {
                 jwks_path: keys.auth_jwks,

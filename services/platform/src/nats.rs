@@ -12,6 +12,48 @@ use kindpakket_proto::Service;
 /// for a while and republishes; consumers are idempotent beyond it.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(2 * 60 * 60);
 
+/// The default maximum age of a message in a stream that refers to people: one year. Longer than any
+/// consumer's catch-up window (a consumer down for days, a regeling year), shorter than every
+/// retention period (seven years): the bus is not an archive. Postgres keeps the events.
+pub const DEFAULT_STREAM_MAX_AGE_DAYS: u32 = 365;
+
+/// How the streams are kept: replicas, and how long a message stays (`KINDPAKKET_STREAM_REPLICAS`,
+/// `KINDPAKKET_STREAM_MAX_AGE_DAYS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamPolicy {
+    /// 1 on a developer machine, 3 in production.
+    pub replicas: usize,
+    /// Days a message of a stream that refers to people stays; JetStream deletes it after.
+    pub max_age_days: u32,
+}
+
+impl Default for StreamPolicy {
+    fn default() -> Self {
+        Self {
+            replicas: 1,
+            max_age_days: DEFAULT_STREAM_MAX_AGE_DAYS,
+        }
+    }
+}
+
+impl StreamPolicy {
+    /// The maximum age of `service`'s messages, or `None` for no limit.
+    ///
+    /// The signalling, application and provision streams name children and households (by
+    /// pseudonym): their messages go after [`StreamPolicy::max_age_days`]. The regie stream names
+    /// organisations and regelingen only, nobody in person, and its whole history is what the other
+    /// services read the regeling versions and enrolments from (a decision is reproduced under the
+    /// version in force then): it is kept without limit.
+    pub fn max_age(&self, service: Service) -> Option<Duration> {
+        match service {
+            Service::Regie => None,
+            Service::Signalling | Service::Application | Service::Provision => Some(
+                Duration::from_secs(u64::from(self.max_age_days) * 24 * 60 * 60),
+            ),
+        }
+    }
+}
+
 /// Who a service is to NATS, and how the connection is protected. Without a user the connection is
 /// anonymous (a developer's machine); production gives every service its own user, whose subject
 /// permissions are in `deploy/nats/users.conf`, and TLS.
@@ -75,11 +117,12 @@ pub async fn connect_as(
     Ok((client, context))
 }
 
-/// Creates the stream of one service, or updates it to this configuration.
+/// Creates the stream of one service, or updates it to this configuration (a shorter maximum age
+/// deletes the messages older than it at once).
 pub async fn ensure_stream(
     js: &jetstream::Context,
     service: Service,
-    replicas: usize,
+    policy: &StreamPolicy,
 ) -> Result<stream::Stream> {
     let definition = service.stream();
     let config = stream::Config {
@@ -88,8 +131,9 @@ pub async fn ensure_stream(
         subjects: definition.subjects,
         storage: stream::StorageType::File,
         retention: stream::RetentionPolicy::Limits,
-        num_replicas: replicas,
+        num_replicas: policy.replicas,
         duplicate_window: DUPLICATE_WINDOW,
+        max_age: policy.max_age(service).unwrap_or_default(),
         ..Default::default()
     };
     js.create_or_update_stream(config)
@@ -98,4 +142,23 @@ pub async fn ensure_stream(
     js.get_stream(&definition.name)
         .await
         .with_context(|| format!("opening stream {}", definition.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_that_name_people_age_and_the_regie_stream_does_not() {
+        let policy = StreamPolicy {
+            replicas: 3,
+            max_age_days: 30,
+        };
+        let thirty_days = Duration::from_secs(30 * 24 * 3600);
+        assert_eq!(policy.max_age(Service::Signalling), Some(thirty_days));
+        assert_eq!(policy.max_age(Service::Application), Some(thirty_days));
+        assert_eq!(policy.max_age(Service::Provision), Some(thirty_days));
+        assert_eq!(policy.max_age(Service::Regie), None);
+        assert!(StreamPolicy::default().max_age_days < 2555);
+    }
 }

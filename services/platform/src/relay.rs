@@ -141,8 +141,8 @@ pub struct Relay {
     pub translate: Translator,
     pub batch_size: i64,
     pub poll_interval: Duration,
-    /// Replicas of the stream the relay declares (1 locally, 3 in production).
-    pub stream_replicas: usize,
+    /// How the relay declares its stream: replicas (1 locally, 3 in production) and maximum age.
+    pub stream_policy: crate::nats::StreamPolicy,
 }
 
 impl Relay {
@@ -159,7 +159,7 @@ impl Relay {
             translate,
             batch_size: 500,
             poll_interval: Duration::from_millis(500),
-            stream_replicas: 1,
+            stream_policy: crate::nats::StreamPolicy::default(),
         }
     }
 
@@ -202,7 +202,7 @@ impl Relay {
         tracing::info!(relay = self.name(), "relay holds the publishing lock");
         // Declared here, not at start-up: a service accepts commands while NATS is unreachable, and
         // its relay publishes them once the stream can be reached.
-        crate::nats::ensure_stream(&self.js, self.service, self.stream_replicas).await?;
+        crate::nats::ensure_stream(&self.js, self.service, &self.stream_policy).await?;
         sqlx::query(
             "INSERT INTO relay_checkpoints (relay, tx_id, global_position) VALUES ($1, '0'::xid8, 0)
              ON CONFLICT (relay) DO NOTHING",

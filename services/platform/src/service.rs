@@ -75,7 +75,7 @@ impl Infrastructure {
             return Ok(());
         }
         let mut relay = Relay::new(service, self.pool.clone(), self.js.clone(), translate);
-        relay.stream_replicas = self.config.stream_replicas;
+        relay.stream_policy = self.config.stream_policy();
         let shutdown = self.shutdown_sender.subscribe();
         self.tasks.spawn(relay.run(shutdown));
         Ok(())

@@ -90,7 +90,7 @@ async fn one_run(events: usize) -> Result<Run> {
     )
     .await?;
     let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
-    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, 1).await?;
+    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
 
     let metadata = serde_json::to_value(
         CommandContext {

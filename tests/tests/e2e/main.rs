@@ -9,6 +9,9 @@
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
+//! - [`forgetting_application`]: the application service forgets by design: household fields
+//!   sealed, erasure and correction told once (across a crash), free text checked, partners'
+//!   own pseudonyms, every read audited, the overview under row-level security;
 //! - [`forgetting_provision`]: free text about a child in provision and signalling sealed under its
 //!   key, refused when it holds personal data, forgotten with the child (`SubjectForgotten`), and
 //!   row-level security on provision's read models;
@@ -37,6 +40,7 @@ mod crash;
 mod deployment;
 mod eligibility;
 mod flow;
+mod forgetting_application;
 mod forgetting_provision;
 mod fuzz;
 mod harness;

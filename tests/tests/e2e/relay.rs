@@ -70,7 +70,7 @@ async fn setup() -> (Postgres, Nats, PgPool, Relay) {
     let (_, js) = kindpakket_platform::nats::connect(&[nats.url()])
         .await
         .unwrap();
-    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, 1)
+    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default())
         .await
         .unwrap();
     sqlx::query("INSERT INTO relay_checkpoints (relay, tx_id, global_position) VALUES ('signalling', '0'::xid8, 0)")

@@ -4,10 +4,21 @@
 //!
 //! The tables hold facts (one row per signal, application, entitlement, delivery), not counters, so
 //! that the figures can be sliced later (by quarter, channel, provision type) and the whole read
-//! model can be rebuilt from the streams: drop the database and the consumers start from the first
-//! event. [`funnel`] reads them.
+//! model can be rebuilt from the streams ([`crate::rebuild`]). [`funnel`] reads them.
+//!
+//! Privacy, in this module's parts:
+//! - the read model takes from each event only what a figure needs (see `docs/privacy.md`, per
+//!   consumer): ids of children and households as pseudonyms, dates, codes, amounts;
+//! - [`forgetting`]: a forgotten child or household (`SubjectForgotten`) is replaced by a random
+//!   alias in every row, and stays so for events of theirs that arrive later, so every figure stays
+//!   the same while their id is gone; `SubjectRectified` changes nothing here, as nothing derived from
+//!   a person's data is kept;
+//! - [`retention`]: past the retention period a child's rows are folded into aggregates and deleted;
+//!   facts dated before what was folded are not taken in again.
 
+pub mod forgetting;
 pub mod funnel;
+pub mod retention;
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent, CONSUMER_MIGRATION};
 use kindpakket_platform::db::Migration;
@@ -18,6 +29,9 @@ use kindpakket_proto::signalling::{Referral, SignallingEvent};
 use kindpakket_proto::{Cents, Service};
 use serde::Serialize;
 use sqlx::PgConnection;
+
+use forgetting::Forgetting;
+use retention::Retention;
 
 pub const READ_MODEL_MIGRATION: Migration = Migration {
     name: "0200_read_model",
@@ -115,19 +129,34 @@ pub const EXPIRATIONS_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The signal's reason left the contract (`ChildSignalled` version 2): "debts" or "refugee family"
+/// says much about a family and no figure used it. The column goes, with what it held.
+pub const SIGNAL_REASON_MIGRATION: Migration = Migration {
+    name: "0204_signal_reason_off_the_bus",
+    sql: "ALTER TABLE signals DROP COLUMN reason;",
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 5] = [
+pub const MIGRATIONS: [Migration; 8] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
     EXPIRATIONS_MIGRATION,
     crate::sessions::SESSIONS_MIGRATION,
+    SIGNAL_REASON_MIGRATION,
+    forgetting::FORGETTING_MIGRATION,
+    retention::RETENTION_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
 /// (or a payload it cannot read) is poison: the consumer parks it in `dead_letters` and goes on.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DashboardProjection;
+///
+/// Every per-person id goes through [`Forgetting::person`] before it is written, and a fact dated
+/// before the last fold ([`Retention::is_folded`]) is not taken in.
+#[derive(Debug, Clone)]
+pub struct DashboardProjection {
+    pub forgetting: Forgetting,
+}
 
 /// The JSON name of a serialisable enum value (e.g. `low_income`), as stored in the read model.
 fn word<T: Serialize>(value: &T) -> String {
@@ -144,14 +173,19 @@ impl EventHandler for DashboardProjection {
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
         let gemeente = event.envelope.gemeente.as_str();
+        let forgetting = &self.forgetting;
         match event.envelope.service {
             Service::Regie => apply_regie(connection, gemeente, event.decode()?).await,
             Service::Signalling => {
                 let acting = event.envelope.actor.organisation.as_str();
-                apply_signalling(connection, gemeente, acting, event.decode()?).await
+                apply_signalling(connection, forgetting, gemeente, acting, event.decode()?).await
             }
-            Service::Application => apply_application(connection, gemeente, event.decode()?).await,
-            Service::Provision => apply_provision(connection, gemeente, event.decode()?).await,
+            Service::Application => {
+                apply_application(connection, forgetting, gemeente, event.decode()?).await
+            }
+            Service::Provision => {
+                apply_provision(connection, forgetting, gemeente, event.decode()?).await
+            }
         }
     }
 }
@@ -221,26 +255,33 @@ async fn apply_regie(
 
 async fn apply_signalling(
     connection: &mut PgConnection,
+    forgetting: &Forgetting,
     gemeente: &str,
     acting_organisation: &str,
     event: SignallingEvent,
 ) -> Result<(), HandlerError> {
     match event {
+        // The household a signal may name is not kept: no figure counts households.
         SignallingEvent::ChildSignalled(signal) => {
+            if Retention::is_folded(connection, signal.signalled_on).await? {
+                return Ok(());
+            }
             let referred_partner = match &signal.referral {
                 Referral::Loket => None,
                 Referral::Partner { partner } => Some(partner.as_str()),
             };
+            let child = forgetting
+                .person(connection, signal.child.0, signal.signalled_on)
+                .await?;
             sqlx::query(
-                "INSERT INTO signals (signal_id, gemeente, child, signaller, reason, referred_partner,
+                "INSERT INTO signals (signal_id, gemeente, child, signaller, referred_partner,
                      signalled_on, acting_organisation)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             )
             .bind(signal.signal_id)
             .bind(gemeente)
-            .bind(signal.child.0)
+            .bind(child)
             .bind(signal.signaller.as_str())
-            .bind(word(&signal.reason))
             .bind(referred_partner)
             .bind(signal.signalled_on)
             .bind(acting_organisation)
@@ -260,27 +301,36 @@ async fn apply_signalling(
 
 async fn apply_application(
     connection: &mut PgConnection,
+    forgetting: &Forgetting,
     gemeente: &str,
     event: ApplicationEvent,
 ) -> Result<(), HandlerError> {
     match event {
         ApplicationEvent::ApplicationSubmitted(application) => {
+            if Retention::is_folded(connection, application.submitted_on).await? {
+                return Ok(());
+            }
+            let on = application.submitted_on;
+            let household = forgetting
+                .person(connection, application.household.0, on)
+                .await?;
             sqlx::query(
                 "INSERT INTO applications (application_id, gemeente, household, channel, signal_id, submitted_on, status)
                  VALUES ($1, $2, $3, $4, $5, $6, 'submitted') ON CONFLICT DO NOTHING",
             )
             .bind(application.application_id)
             .bind(gemeente)
-            .bind(application.household.0)
+            .bind(household)
             .bind(word(&application.channel))
             .bind(application.signal_id)
             .bind(application.submitted_on)
             .execute(&mut *connection)
             .await?;
             for child in &application.children {
+                let child = forgetting.person(connection, child.child.0, on).await?;
                 sqlx::query("INSERT INTO application_children (application_id, child) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(application.application_id)
-                    .bind(child.child.0)
+                    .bind(child)
                     .execute(&mut *connection)
                     .await?;
             }
@@ -294,18 +344,26 @@ async fn apply_application(
             )
             .await?;
             for entitlement in &granted.entitlements {
+                if Retention::is_folded(connection, entitlement.valid_until).await? {
+                    continue;
+                }
+                let child = forgetting
+                    .person(connection, entitlement.child.0, entitlement.valid_until)
+                    .await?;
                 sqlx::query(
-                    "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, granted_on)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (entitlement_id) DO UPDATE SET granted_on = EXCLUDED.granted_on",
+                    "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, granted_on, valid_until)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (entitlement_id) DO UPDATE SET granted_on = EXCLUDED.granted_on,
+                         valid_until = EXCLUDED.valid_until",
                 )
                 .bind(entitlement.entitlement_id)
                 .bind(gemeente)
                 .bind(granted.application_id)
-                .bind(entitlement.child.0)
+                .bind(child)
                 .bind(entitlement.provision.as_str())
                 .bind(entitlement.amount_cents.get())
                 .bind(granted.decided_on)
+                .bind(entitlement.valid_until)
                 .execute(&mut *connection)
                 .await?;
             }
@@ -328,6 +386,12 @@ async fn apply_application(
             )
             .await?;
         }
+        ApplicationEvent::SubjectForgotten(forgotten) => {
+            forgetting.forget(connection, &forgotten).await?;
+        }
+        // Nothing derived from a person's data is kept here (ids, dates, codes and amounts only), so
+        // a correction changes nothing in the read model.
+        ApplicationEvent::SubjectRectified(_) => {}
     }
     Ok(())
 }
@@ -349,22 +413,31 @@ async fn decide(
 
 async fn apply_provision(
     connection: &mut PgConnection,
+    forgetting: &Forgetting,
     gemeente: &str,
     event: ProvisionEvent,
 ) -> Result<(), HandlerError> {
     match event {
         ProvisionEvent::EntitlementOpened(opened) => {
+            if Retention::is_folded(connection, opened.valid_until).await? {
+                return Ok(());
+            }
+            let child = forgetting
+                .person(connection, opened.child.0, opened.valid_until)
+                .await?;
             sqlx::query(
-                "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, opened)
-                 VALUES ($1, $2, $3, $4, $5, $6, true)
-                 ON CONFLICT (entitlement_id) DO UPDATE SET opened = true",
+                "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, opened, valid_until)
+                 VALUES ($1, $2, $3, $4, $5, $6, true, $7)
+                 ON CONFLICT (entitlement_id) DO UPDATE SET opened = true,
+                     valid_until = coalesce(entitlements.valid_until, EXCLUDED.valid_until)",
             )
             .bind(opened.entitlement_id)
             .bind(gemeente)
             .bind(opened.application_id)
-            .bind(opened.child.0)
+            .bind(child)
             .bind(opened.provision.as_str())
             .bind(opened.amount_cents.get())
+            .bind(opened.valid_until)
             .execute(&mut *connection)
             .await?;
         }
@@ -379,7 +452,7 @@ async fn apply_provision(
                 amount: delivery.amount_cents,
                 on: delivery.delivered_on,
             };
-            served.record(connection, gemeente).await?;
+            served.record(connection, forgetting, gemeente).await?;
         }
         // A redeemed pass and an approved declaration serve the child as a delivery does.
         ProvisionEvent::PassRedeemed(redeemed) => {
@@ -393,7 +466,7 @@ async fn apply_provision(
                 amount: redeemed.amount_cents,
                 on: redeemed.redeemed_on,
             };
-            served.record(connection, gemeente).await?;
+            served.record(connection, forgetting, gemeente).await?;
         }
         ProvisionEvent::DeclarationDecided(decided) if decided.approved => {
             let served = Served {
@@ -406,16 +479,22 @@ async fn apply_provision(
                 amount: decided.amount_cents,
                 on: decided.decided_on,
             };
-            served.record(connection, gemeente).await?;
+            served.record(connection, forgetting, gemeente).await?;
         }
         ProvisionEvent::EntitlementExpired(expired) => {
+            if Retention::is_folded(connection, expired.expired_on).await? {
+                return Ok(());
+            }
+            let child = forgetting
+                .person(connection, expired.child.0, expired.expired_on)
+                .await?;
             sqlx::query(
                 "INSERT INTO expirations (entitlement_id, gemeente, child, provision, amount_cents, used_cents, unused_cents, expired_on)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             )
             .bind(expired.entitlement_id)
             .bind(gemeente)
-            .bind(expired.child.0)
+            .bind(child)
             .bind(expired.provision.as_str())
             .bind(expired.amount_cents.get())
             .bind(expired.used_cents.get())
@@ -454,8 +533,13 @@ impl Served<'_> {
     async fn record(
         &self,
         connection: &mut PgConnection,
+        forgetting: &Forgetting,
         gemeente: &str,
     ) -> Result<(), HandlerError> {
+        if Retention::is_folded(connection, self.on).await? {
+            return Ok(());
+        }
+        let child = forgetting.person(connection, self.child, self.on).await?;
         sqlx::query(
             "INSERT INTO deliveries (delivery_id, gemeente, entitlement_id, child, provision, partner, form, amount_cents, delivered_on)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
@@ -463,7 +547,7 @@ impl Served<'_> {
         .bind(self.id)
         .bind(gemeente)
         .bind(self.entitlement_id)
-        .bind(self.child)
+        .bind(child)
         .bind(self.provision)
         .bind(self.partner)
         .bind(&self.form)

@@ -1,5 +1,6 @@
 //! Reading the read model into funnels: each query counts into tallies, which become figures under
-//! the reader's [`Disclosure`].
+//! the reader's [`Disclosure`]. Each tally is what the rows still hold plus what was folded into the
+//! aggregates past the retention period (`folded_*`, see [`crate::projections::retention`]).
 
 use kindpakket_proto::GemeenteCode;
 use sqlx::PgPool;
@@ -49,13 +50,23 @@ pub async fn overview<D: Disclosure>(
     pool: &PgPool,
     gemeenten: &[GemeenteCode],
 ) -> Result<Overview<D>, sqlx::Error> {
+    // Children still in the rows, plus the folded ones whose gemeenten meet the reader's (a folded
+    // child is in no row any more, so the two never overlap; see `projections::retention`).
     let total: StepTally = sqlx::query_as(
-        "SELECT
-            (SELECT count(DISTINCT child) FROM signals WHERE gemeente = ANY($1)) AS signalled,
+        "WITH folded AS (
+            SELECT step, sum(children)::bigint AS children FROM folded_totals
+            WHERE gemeenten && $1::text[] GROUP BY step
+         )
+         SELECT
+            (SELECT count(DISTINCT child) FROM signals WHERE gemeente = ANY($1))
+              + coalesce((SELECT children FROM folded WHERE step = 'signalled'), 0) AS signalled,
             (SELECT count(DISTINCT c.child) FROM application_children c
-                 JOIN applications a USING (application_id) WHERE a.gemeente = ANY($1)) AS applied,
-            (SELECT count(DISTINCT child) FROM entitlements WHERE gemeente = ANY($1)) AS granted,
-            (SELECT count(DISTINCT child) FROM deliveries WHERE gemeente = ANY($1)) AS served",
+                 JOIN applications a USING (application_id) WHERE a.gemeente = ANY($1))
+              + coalesce((SELECT children FROM folded WHERE step = 'applied'), 0) AS applied,
+            (SELECT count(DISTINCT child) FROM entitlements WHERE gemeente = ANY($1))
+              + coalesce((SELECT children FROM folded WHERE step = 'granted'), 0) AS granted,
+            (SELECT count(DISTINCT child) FROM deliveries WHERE gemeente = ANY($1))
+              + coalesce((SELECT children FROM folded WHERE step = 'served'), 0) AS served",
     )
     .bind(codes(gemeenten))
     .fetch_one(pool)
@@ -78,12 +89,17 @@ async fn for_gemeenten<D: Disclosure>(
     let codes = codes(gemeenten);
     let steps: Vec<GemeenteSteps> = sqlx::query_as(
         "SELECT g.gemeente,
-            (SELECT count(DISTINCT child) FROM signals s WHERE s.gemeente = g.gemeente) AS signalled,
+            (SELECT count(DISTINCT child) FROM signals s WHERE s.gemeente = g.gemeente)
+              + coalesce(f.signalled, 0) AS signalled,
             (SELECT count(DISTINCT c.child) FROM application_children c
-                 JOIN applications a USING (application_id) WHERE a.gemeente = g.gemeente) AS applied,
-            (SELECT count(DISTINCT child) FROM entitlements e WHERE e.gemeente = g.gemeente) AS granted,
-            (SELECT count(DISTINCT child) FROM deliveries d WHERE d.gemeente = g.gemeente) AS served
+                 JOIN applications a USING (application_id) WHERE a.gemeente = g.gemeente)
+              + coalesce(f.applied, 0) AS applied,
+            (SELECT count(DISTINCT child) FROM entitlements e WHERE e.gemeente = g.gemeente)
+              + coalesce(f.granted, 0) AS granted,
+            (SELECT count(DISTINCT child) FROM deliveries d WHERE d.gemeente = g.gemeente)
+              + coalesce(f.served, 0) AS served
          FROM (SELECT DISTINCT unnest($1::text[]) AS gemeente) g
+         LEFT JOIN folded_steps f USING (gemeente)
          ORDER BY g.gemeente",
     )
     .bind(&codes)
@@ -97,6 +113,7 @@ async fn for_gemeenten<D: Disclosure>(
             UNION SELECT gemeente, partner FROM deliveries WHERE gemeente = ANY($1)
             UNION SELECT gemeente, referred_partner FROM signals
                 WHERE gemeente = ANY($1) AND referred_partner IS NOT NULL
+            UNION SELECT gemeente, partner FROM folded_partners WHERE gemeente = ANY($1)
          ), served AS (
             SELECT gemeente, partner, count(DISTINCT child) AS children, count(*) AS deliveries,
                    sum(amount_cents)::bigint AS amount_cents
@@ -107,12 +124,15 @@ async fn for_gemeenten<D: Disclosure>(
             GROUP BY gemeente, referred_partner
          )
          SELECT k.gemeente, k.partner, coalesce(p.name, k.partner) AS name,
-                coalesce(s.children, 0) AS children_served, coalesce(s.deliveries, 0) AS deliveries,
-                coalesce(s.amount_cents, 0) AS amount_cents, coalesce(r.signals, 0) AS referrals
+                coalesce(s.children, 0) + coalesce(f.children_served, 0) AS children_served,
+                coalesce(s.deliveries, 0) + coalesce(f.deliveries, 0) AS deliveries,
+                (coalesce(s.amount_cents, 0) + coalesce(f.amount_cents, 0))::bigint AS amount_cents,
+                coalesce(r.signals, 0) + coalesce(f.referrals, 0) AS referrals
          FROM known k
          LEFT JOIN partners p USING (gemeente, partner)
          LEFT JOIN served s USING (gemeente, partner)
          LEFT JOIN referred r USING (gemeente, partner)
+         LEFT JOIN folded_partners f USING (gemeente, partner)
          ORDER BY k.gemeente, lower(coalesce(p.name, k.partner)), k.partner",
     )
     .bind(&codes)
@@ -128,10 +148,20 @@ async fn for_gemeenten<D: Disclosure>(
         });
     }
     let non_use: Vec<GemeenteNonUse> = sqlx::query_as(
-        "SELECT gemeente, count(*) AS expired, count(*) FILTER (WHERE used_cents = 0) AS expired_unused,
-                count(DISTINCT child) FILTER (WHERE used_cents = 0) AS children_unused,
-                coalesce(sum(unused_cents), 0)::bigint AS unused_cents
-         FROM expirations WHERE gemeente = ANY($1) GROUP BY gemeente",
+        "WITH live AS (
+            SELECT gemeente, count(*) AS expired, count(*) FILTER (WHERE used_cents = 0) AS expired_unused,
+                   count(DISTINCT child) FILTER (WHERE used_cents = 0) AS children_unused,
+                   coalesce(sum(unused_cents), 0)::bigint AS unused_cents
+            FROM expirations WHERE gemeente = ANY($1) GROUP BY gemeente
+         ), folded AS (
+            SELECT gemeente, expired, expired_unused, children_unused, unused_cents
+            FROM folded_non_use WHERE gemeente = ANY($1)
+         )
+         SELECT gemeente, coalesce(l.expired, 0) + coalesce(f.expired, 0) AS expired,
+                coalesce(l.expired_unused, 0) + coalesce(f.expired_unused, 0) AS expired_unused,
+                coalesce(l.children_unused, 0) + coalesce(f.children_unused, 0) AS children_unused,
+                (coalesce(l.unused_cents, 0) + coalesce(f.unused_cents, 0))::bigint AS unused_cents
+         FROM live l FULL JOIN folded f USING (gemeente)",
     )
     .bind(&codes)
     .fetch_all(pool)
