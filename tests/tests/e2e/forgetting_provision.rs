@@ -4,7 +4,8 @@
 //! - what workers write about a child — a signal's reason and note, a pass's block reason, a
 //!   declaration's proof and rejection reason — is on no stream, is sealed (not plaintext) in the
 //!   stores, and is shown to those entitled to read it; once the gemeente forgets the child
-//!   (`SubjectForgotten` on the application stream, consumed while the provision service was down),
+//!   (its erasure at the vault tells the platform `SubjectForgotten` on the application stream, which
+//!   the provision service consumes after being down),
 //!   it reads as "vergeten", the read models hold nothing of the child, its pass no longer works,
 //!   nothing new is written about it, and a redelivered or repeated erasure changes nothing;
 //! - free text holding a BSN (11-proef), an IBAN, an e-mail address or a telephone number is
@@ -182,6 +183,44 @@ pub(super) async fn publish_forgotten(
     .unwrap();
 }
 
+/// A child registered in the gemeente's vault: its id is the child's pseudonymous reference.
+async fn register_child(kindpakket: &Kindpakket, gemeente: &str) -> Uuid {
+    let created = kindpakket
+        .post_for_purpose(
+            &kindpakket.application_url(gemeente, "personen"),
+            REGIE,
+            "aanvraag Kindpakket",
+            &json!({"soort": "kind", "bsn": "123456782", "naam": "Noor El Amrani"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    Uuid::parse_str(created["id"].as_str().unwrap()).unwrap()
+}
+
+/// Publishes a message of the application stream again, under another message id (so JetStream's
+/// duplicate window does not drop it): what a consumer sees when a relay republishes.
+async fn republish(platform: &Platform, message: &EventMessage<Value>, message_id: &str) {
+    let client = async_nats::connect(platform.nats.url()).await.unwrap();
+    let js = jetstream::new(client);
+    let mut header_map = async_nats::HeaderMap::new();
+    header_map.insert(headers::MESSAGE_ID, message_id);
+    js.publish_with_headers(
+        subjects::event_subject(
+            &message.envelope.gemeente,
+            Service::Application,
+            &message.envelope.event_type,
+        ),
+        header_map,
+        serde_json::to_vec(message).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+}
+
 /// Every payload of a service's store, as text.
 async fn payloads(platform: &Platform, database: &str) -> Vec<String> {
     let mut connection = PgConnection::connect(&platform.postgres.url(database))
@@ -242,8 +281,9 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
     let rejection = format!("MARKER-afwijzing-{marker}");
     let markers = [&signal_note, &block_reason, &proof, &rejection];
 
-    // A wijkteam signals the child for debts, with a note.
-    let child = Uuid::new_v4();
+    // A child the gemeente knows (its vault gives the pseudonymous id every service uses); a
+    // wijkteam signals it for debts, with a note.
+    let child = register_child(&kindpakket, G).await;
     let signal = kindpakket
         .post_signal(
             G,
@@ -409,15 +449,16 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
     // The gemeente forgets the child while the provision service is down: both services learn it
     // from the application stream, the provision service when it is back.
     platform.service_mut(ServiceName::Provision).kill();
-    let erasure = Uuid::new_v4().to_string();
-    publish_forgotten(
-        &platform,
-        G,
-        child,
-        &erasure,
-        &format!("application:person:{erasure}:1"),
-    )
-    .await;
+    kindpakket
+        .post(
+            &kindpakket.application_url(G, &format!("personen/{child}/verwijdering")),
+            REGIE,
+            &json!({"reden": "verzoek van betrokkene (AVG art. 17)"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
     platform
         .service_mut(ServiceName::Provision)
         .start_again()
@@ -588,16 +629,19 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
     assert_eq!(resignalled.status, StatusCode::CONFLICT, "{resignalled:?}");
     assert_eq!(platform.events_stored(ServiceName::Provision).await, before);
 
-    // The same erasure redelivered (a relay's republish), and the child forgotten a second time:
-    // both are applied without harm and nothing is parked.
-    publish_forgotten(
-        &platform,
-        G,
-        child,
-        &erasure,
-        &format!("application:person:{erasure}:1-again"),
-    )
-    .await;
+    // The same erasure redelivered (as a relay's republish after a lost checkpoint would, past the
+    // duplicate window), and the child forgotten a second time: both are applied without harm and
+    // nothing is parked.
+    let told = stream_messages(&platform.nats.url(), Service::Application)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(_, message)| {
+            message.envelope.event_type == "SubjectForgotten"
+                && message.event["subject"] == json!(child)
+        })
+        .expect("the application service told the platform");
+    republish(&platform, &told.1, &format!("{}-again", told.0)).await;
     let again = Uuid::new_v4().to_string();
     publish_forgotten(
         &platform,
