@@ -12,6 +12,9 @@
 //! - [`forgetting_application`]: the application service forgets by design: household fields
 //!   sealed, erasure and correction told once (across a crash), free text checked, partners'
 //!   own pseudonyms, every read audited, the overview under row-level security;
+//! - [`forgetting_provision`]: free text about a child in provision and signalling sealed under its
+//!   key, refused when it holds personal data, forgotten with the child (`SubjectForgotten`), and
+//!   row-level security on provision's read models;
 //! - [`security_provision`]: the provision service closed to other organisations: partners' own ids,
 //!   no browsing of vouchers, pass codes never in a URL or log, no year end in the future, refusals
 //!   that repeat nothing the caller sent;
@@ -38,6 +41,7 @@ mod deployment;
 mod eligibility;
 mod flow;
 mod forgetting_application;
+mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod poison;
