@@ -545,7 +545,11 @@ async fn a_forgotten_child_and_household_are_gone_from_every_dashboard_table_whi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_retention_period_the_dashboard_keeps_aggregates_only_and_every_figure_stays() {
-    let mut platform = Platform::start().await.expect("platform starts");
+    // Every service as its own NATS user (deploy/nats/users.conf): the rebuild below deletes the
+    // dashboard's consumers as the dashboard.
+    let mut platform = Platform::start_with_nats_users()
+        .await
+        .expect("platform starts");
     let people = populate(&platform).await;
     let before = figures(&platform).await;
     for table in PER_PERSON_TABLES {
