@@ -8,10 +8,11 @@
 //!
 //! Privacy, in this module's parts:
 //! - the read model takes from each event only what a figure needs (see `docs/privacy.md`, per
-//!   consumer): ids of children and households as pseudonyms, dates, codes, amounts;
-//! - [`forgetting`]: a forgotten child or household (`SubjectForgotten`) is replaced by a random
-//!   alias in every row, and stays so for events of theirs that arrive later, so every figure stays
-//!   the same while their id is gone; `SubjectRectified` changes nothing here, as nothing derived from
+//!   consumer): children by their pseudonymous id (the figures count distinct children), dates,
+//!   codes, amounts; no household (no figure counts households);
+//! - [`forgetting`]: a forgotten child (`SubjectForgotten`) is replaced by a random alias in every
+//!   row, and stays so for events of theirs that arrive later, so every figure stays the same while
+//!   their id is gone; `SubjectRectified` changes nothing here, as nothing derived from
 //!   a person's data is kept;
 //! - [`retention`]: past the retention period a child's rows are folded into aggregates and deleted;
 //!   facts dated before what was folded are not taken in again.
@@ -136,8 +137,15 @@ pub const SIGNAL_REASON_MIGRATION: Migration = Migration {
     sql: "ALTER TABLE signals DROP COLUMN reason;",
 };
 
+/// No figure counts households: the household of an application is not kept (the column goes, with
+/// what it held). A forgotten household leaves nothing to anonymise here.
+pub const HOUSEHOLD_MIGRATION: Migration = Migration {
+    name: "0207_no_households",
+    sql: "ALTER TABLE applications DROP COLUMN household;",
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 8] = [
+pub const MIGRATIONS: [Migration; 9] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -146,6 +154,7 @@ pub const MIGRATIONS: [Migration; 8] = [
     SIGNAL_REASON_MIGRATION,
     forgetting::FORGETTING_MIGRATION,
     retention::RETENTION_MIGRATION,
+    HOUSEHOLD_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -311,16 +320,12 @@ async fn apply_application(
                 return Ok(());
             }
             let on = application.submitted_on;
-            let household = forgetting
-                .person(connection, application.household.0, on)
-                .await?;
             sqlx::query(
-                "INSERT INTO applications (application_id, gemeente, household, channel, signal_id, submitted_on, status)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'submitted') ON CONFLICT DO NOTHING",
+                "INSERT INTO applications (application_id, gemeente, channel, signal_id, submitted_on, status)
+                 VALUES ($1, $2, $3, $4, $5, 'submitted') ON CONFLICT DO NOTHING",
             )
             .bind(application.application_id)
             .bind(gemeente)
-            .bind(household)
             .bind(word(&application.channel))
             .bind(application.signal_id)
             .bind(application.submitted_on)
