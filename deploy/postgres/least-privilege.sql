@@ -10,6 +10,15 @@
 --   - SELECT on schema_migrations; no CREATE on the schema.
 -- The test suite runs every service this way (tests/src/harness/platform.rs) and checks the refusals
 -- (tests/tests/e2e/privacy.rs).
+--
+-- Row-level security: the read models that several organisations read (provision's `entitlements`
+-- and `partner_enrolments`) get policies and FORCE ROW LEVEL SECURITY from the migrations, run as the
+-- owner; a service reads them for a caller inside a transaction that names the caller
+-- (`kindpakket.organisation`, `kindpakket.role`, `kindpakket.gemeente`). The service's role does not
+-- own those tables, so it cannot `ALTER TABLE … DISABLE ROW LEVEL SECURITY`, `… NO FORCE ROW LEVEL
+-- SECURITY` or `DROP POLICY` ("must be owner of table"; tests/tests/e2e/forgetting_provision.rs tries
+-- each). Never make a service's role the tables' owner, a superuser or BYPASSRLS: each bypasses the
+-- policies.
 
 -- The passwords are psql variables, never written here: run it as
 --   psql -v ON_ERROR_STOP=1 -v owner_password=… -v regie_password=… -v signalling_password=… \

@@ -135,6 +135,20 @@ impl Kindpakket {
         ))
     }
 
+    /// `partner`'s own id of a child or household the gemeente knows as `reference`
+    /// (`auth::pseudonym`): the only id under which a partner reads it, in every service.
+    pub fn partner_pseudonym(&self, partner: &str, reference: Uuid) -> Result<Uuid> {
+        let key = self
+            .pseudonym_key
+            .as_ref()
+            .context("a partner's own ids need the pseudonym key: with_pseudonym_key")?;
+        let partner = kindpakket_proto::OrganisationId::parse(partner)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        Ok(kindpakket_platform::auth::pseudonym(
+            key, &partner, reference,
+        ))
+    }
+
     pub fn with_correlation(&self, correlation_id: Uuid) -> Self {
         Self {
             correlation_id: Some(correlation_id),

@@ -7,7 +7,6 @@
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
 use kindpakket_proto::{GemeenteCode, HouseholdRef, OrganisationId};
 use sqlx::PgPool;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::consume::mandate_of;
@@ -111,7 +110,7 @@ pub async fn may_see(
     if !matches!(acting, Acting::Partner { .. }) {
         return Ok(false);
     }
-    let today = OffsetDateTime::now_utc().date();
+    let today = kindpakket_platform::clock::today();
     Ok(mandate_of(pool, gemeente, organisation, today)
         .await?
         .is_some())

@@ -17,8 +17,14 @@ pub struct ApplicationConfig {
     #[serde(default)]
     pub vault_database_url: Option<String>,
     /// `KINDPAKKET_VAULT_KEYS_DATABASE_URL`: the vault's keys; by default `<database>_vault_keys`.
+    /// Also the service's subject keys ([`kindpakket_platform::shredding`]): the persons' and the
+    /// households' keys in one table, so one erasure destroys rows of one database.
     #[serde(default)]
     pub vault_keys_database_url: Option<String>,
+    /// `KINDPAKKET_PSEUDONYM_KEY`: the secret behind each partner's own pseudonyms of children,
+    /// households and entitlements; the same as the provision service's.
+    #[serde(default)]
+    pub pseudonym_key: Option<String>,
 }
 
 impl ApplicationConfig {

@@ -4,11 +4,14 @@
 //! regeling's gemeenten's grants lock ([`crate::grants`]), so budgets and "never funded twice" hold
 //! across applications.
 
+use kindpakket_platform::free_text::Note;
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError, LoadError};
 use kindpakket_proto::regie::{Mandate, RegelingPublished};
 use kindpakket_proto::{GemeenteCode, OrganisationId};
 use sqlx::PgPool;
-use time::{Date, OffsetDateTime};
+use time::Date;
+
+use kindpakket_platform::clock::today;
 use uuid::Uuid;
 
 use crate::access::Acting;
@@ -48,7 +51,12 @@ impl From<anyhow::Error> for DecisionError {
 
 impl From<CommandError<ApplicationError>> for DecisionError {
     fn from(error: CommandError<ApplicationError>) -> Self {
-        DecisionError::Refused(error)
+        match error {
+            CommandError::Rejected(ApplicationError::KeysUnavailable(cause)) => {
+                DecisionError::Technical(anyhow::anyhow!("sealing the decision: {cause}"))
+            }
+            error => DecisionError::Refused(error),
+        }
     }
 }
 
@@ -112,11 +120,12 @@ impl Decisions<'_> {
         self.execute(application_id, command).await
     }
 
-    /// Rejects, with the reason the family reads.
+    /// Rejects, with the reason the family reads (checked free text, sealed under the household's
+    /// key by the aggregate).
     pub async fn reject(
         &self,
         application_id: Uuid,
-        reason: String,
+        reason: Note,
         decided_on: Date,
     ) -> Result<(), DecisionError> {
         let command = ApplicationCommand::Reject(Reject {
@@ -134,11 +143,13 @@ impl Decisions<'_> {
         acting: &Acting,
         application_id: Uuid,
         withdrawn_on: Date,
+        reason: Option<Note>,
     ) -> Result<(), DecisionError> {
         let command = ApplicationCommand::Withdraw(Withdraw {
             gemeente: self.gemeente().clone(),
             withdrawn_on,
             by: acting.withdrawer(),
+            reason,
         });
         self.execute(application_id, command).await
     }
@@ -197,8 +208,4 @@ impl Decisions<'_> {
             .await?;
         Ok(())
     }
-}
-
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
 }

@@ -8,14 +8,16 @@
 
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
-use kindpakket_proto::application::ApplicationSubmitted;
 use kindpakket_proto::OrganisationId;
 use sqlx::PgPool;
-use time::{Date, OffsetDateTime};
+
+use kindpakket_platform::clock::today;
 
 use crate::access::{Acting, NotTheirHousehold};
 use crate::consume::takes_applications;
-use crate::domain::application::{Application, ApplicationCommand, ApplicationError, Submit};
+use crate::domain::application::{
+    Application, ApplicationCommand, ApplicationError, NewApplication, Submit,
+};
 
 /// Why an application was not taken in. The messages are Dutch and name no organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +69,12 @@ impl From<anyhow::Error> for IntakeError {
 
 impl From<CommandError<ApplicationError>> for IntakeError {
     fn from(error: CommandError<ApplicationError>) -> Self {
-        IntakeError::Rejected(error)
+        match error {
+            CommandError::Rejected(ApplicationError::KeysUnavailable(cause)) => {
+                IntakeError::Technical(anyhow::anyhow!("sealing the application: {cause}"))
+            }
+            error => IntakeError::Rejected(error),
+        }
     }
 }
 
@@ -77,7 +84,7 @@ pub async fn submit(
     pool: &PgPool,
     context: &CommandContext,
     acting: &Acting,
-    mut application: ApplicationSubmitted,
+    mut application: NewApplication,
 ) -> Result<(), IntakeError> {
     acting
         .may_apply_for(&application.household)
@@ -124,8 +131,4 @@ async fn on_behalf_of(
             Ok(Some(organisation.clone()))
         }
     }
-}
-
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
 }

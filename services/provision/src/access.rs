@@ -4,37 +4,110 @@
 //! ids of the partner's own: its own pseudonym of the child, and its own pseudonym of the
 //! entitlement. Two partners cannot join what they know of one child, and an id of one partner (or the
 //! gemeente's real id) names nothing for another.
+//!
+//! Who sees which rows of the read models several organisations read (`entitlements`,
+//! `partner_enrolments`) is also enforced by PostgreSQL's row-level security, with FORCE
+//! ([`crate::migrations::ROW_SECURITY_MIGRATION`]): every read for a caller runs in
+//! [`reading_as`], a transaction that names the caller's organisation, role and gemeente, so a query
+//! that forgets its `WHERE partner = …` still shows a partner its own rows only. The consumers that
+//! keep those tables write as the projector ([`as_projector`]). The service's role does not own the
+//! tables (its migration owner does) and so cannot switch the policies off.
 
 use std::sync::Arc;
 
 use kindpakket_proto::provision::EntitlementOpened;
 use kindpakket_proto::regie::DeliveryForm;
 use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, ProvisionCode, Role};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::domain::entitlement::Entitlement;
 use crate::read_models::enrolments;
+use crate::read_models::entitlements::{self, Visible};
 
-/// Whether `actor` may see `entitlement` of `gemeente`: regie and the auditor all of them, a partner
-/// those it serves by recording (see [`served_by_recording`]) of a provision it is enrolled to
-/// deliver, anyone else none.
-pub async fn may_see(
+/// The setting the policies read the caller's role from.
+pub const ROLE_SETTING: &str = "kindpakket.role";
+/// The setting the policies read the caller's gemeente from.
+pub const GEMEENTE_SETTING: &str = "kindpakket.gemeente";
+/// The setting that lets a consumer keep the read models: `on`.
+pub const PROJECTOR_SETTING: &str = "kindpakket.projector";
+
+/// A transaction on behalf of `actor` in `gemeente`: the row-level security policies show it what
+/// that caller may see, and nothing else. Commit or drop it when done; the settings end with it.
+pub async fn reading_as(
     pool: &PgPool,
     actor: &Actor,
     gemeente: &GemeenteCode,
-    entitlement: &Entitlement,
-) -> Result<bool, sqlx::Error> {
-    let opened = match (&entitlement.gemeente, &entitlement.opened) {
-        (Some(own), Some(opened)) if own == gemeente => opened,
-        _ => return Ok(false),
-    };
-    match actor.role {
-        Role::Regievoerder | Role::Auditor => Ok(true),
-        Role::Partner => Ok(served_by_recording(opened)
-            && is_enrolled(pool, gemeente, &actor.organisation, &opened.provision).await?),
-        _ => Ok(false),
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut transaction =
+        kindpakket_platform::db::as_organisation(pool, &actor.organisation).await?;
+    sqlx::query("SELECT set_config($1, $2, true), set_config($3, $4, true)")
+        .bind(ROLE_SETTING)
+        .bind(actor.role.as_str())
+        .bind(GEMEENTE_SETTING)
+        .bind(gemeente.as_str())
+        .execute(&mut *transaction)
+        .await?;
+    Ok(transaction)
+}
+
+/// Lets the consumer's transaction keep the read models (every row, read and write).
+pub async fn as_projector(connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT set_config($1, 'on', true)")
+        .bind(PROJECTOR_SETTING)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+/// What a caller is shown of the read model: for a partner, its own enrolments in force today.
+fn partner_of(actor: &Actor) -> Option<(&OrganisationId, time::Date)> {
+    (actor.role == Role::Partner)
+        .then(|| (&actor.organisation, kindpakket_platform::clock::today()))
+}
+
+/// The entitlements of `gemeente` that `actor` may see: regie and the auditor all of them, a partner
+/// those it serves by recording (see [`served_by_recording`]) of a provision it is enrolled to
+/// deliver, anyone else none.
+pub async fn visible_entitlements(
+    pool: &PgPool,
+    actor: &Actor,
+    gemeente: &GemeenteCode,
+) -> Result<Vec<Visible>, sqlx::Error> {
+    if !matches!(
+        actor.role,
+        Role::Regievoerder | Role::Auditor | Role::Partner
+    ) {
+        return Ok(Vec::new());
     }
+    let mut transaction = reading_as(pool, actor, gemeente).await?;
+    let visible = entitlements::visible(&mut transaction, gemeente, partner_of(actor)).await?;
+    transaction.commit().await?;
+    Ok(visible)
+}
+
+/// The entitlement, when `actor` may see it (see [`visible_entitlements`]).
+pub async fn visible_entitlement(
+    pool: &PgPool,
+    actor: &Actor,
+    gemeente: &GemeenteCode,
+    entitlement_id: Uuid,
+) -> Result<Option<Visible>, sqlx::Error> {
+    if !matches!(
+        actor.role,
+        Role::Regievoerder | Role::Auditor | Role::Partner
+    ) {
+        return Ok(None);
+    }
+    let mut transaction = reading_as(pool, actor, gemeente).await?;
+    let visible = entitlements::visible_one(
+        &mut transaction,
+        gemeente,
+        entitlement_id,
+        partner_of(actor),
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(visible)
 }
 
 /// Whether a partner serves the entitlement by recording something against it: a delivery in kind, a
@@ -44,14 +117,29 @@ pub fn served_by_recording(opened: &EntitlementOpened) -> bool {
     opened.form != Some(DeliveryForm::Voucher)
 }
 
-/// Whether `partner` is enrolled to deliver `provision` in `gemeente` today.
+/// Whether `partner` (the caller) is enrolled to deliver `provision` in `gemeente` today, asked as
+/// that partner.
 pub async fn is_enrolled(
     pool: &PgPool,
     gemeente: &GemeenteCode,
     partner: &OrganisationId,
     provision: &ProvisionCode,
 ) -> Result<bool, sqlx::Error> {
-    enrolments::may_deliver(pool, gemeente, partner, provision).await
+    let actor = Actor {
+        organisation: partner.clone(),
+        role: Role::Partner,
+    };
+    let mut transaction = reading_as(pool, &actor, gemeente).await?;
+    let enrolled = enrolments::may_deliver(
+        &mut transaction,
+        gemeente,
+        partner,
+        provision,
+        kindpakket_platform::clock::today(),
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(enrolled)
 }
 
 /// The secret behind each partner's own pseudonyms: of a child, and of an entitlement.

@@ -4,8 +4,8 @@
 //!
 //! - [`domain`]: the `Entitlement`, `Invoice` and `SampleDraw` aggregates, pure rules without I/O
 //!   (never overspent, a retried request recorded once);
-//! - [`consume`]: grants from the application stream open entitlements; enrolments and regeling
-//!   versions from the regie stream fill [`read_models`];
+//! - [`consume`]: grants from the application stream open entitlements, and a forgotten child is
+//!   forgotten here too; enrolments and regeling versions from the regie stream fill [`read_models`];
 //! - [`read_models`]: which partner may deliver what, and the regeling versions;
 //! - [`pass_codes`]: which entitlement a pass code belongs to: registering new codes, finding a
 //!   typed one;
@@ -14,7 +14,10 @@
 //! - [`invoicing`], [`sampling`], [`year_end`]: the use-cases that span aggregates (an invoice under
 //!   a lock per partner, a reproducible sample draw, the year end, also as an hourly job);
 //! - [`access`]: what a partner may see: the entitlements of its own provisions, each child under
-//!   its own pseudonym;
+//!   its own pseudonym; row-level security on the read models several organisations read;
+//! - [`notes`]: free text about a child checked (no BSN, IBAN, e-mail or telephone number) and
+//!   sealed under the child's key, and opened again for an answer ("vergeten" once forgotten);
+//! - [`reseal`]: the one-off sealing of free text stored in plaintext before version 2;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/…`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
 //! - [`migrations`]: this service's tables beside the event store;
@@ -27,9 +30,11 @@ pub mod http;
 pub mod invoicing;
 pub mod ledger;
 pub mod migrations;
+pub mod notes;
 pub mod pass_codes;
 pub mod publish;
 pub mod read_models;
+pub mod reseal;
 pub mod sampling;
 pub mod startup;
 pub mod year_end;

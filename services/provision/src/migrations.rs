@@ -4,7 +4,11 @@
 //! - `partner_enrolments`: [`crate::read_models::enrolments`];
 //! - `regelingen`: [`crate::read_models::regelingen`];
 //! - `pass_codes`: [`crate::pass_codes`];
-//! - the index `events_by_gemeente` serves [`crate::ledger::load`] and the year end's list of gemeenten.
+//! - the index `events_by_gemeente` serves [`crate::ledger::load`] and the year end's list of gemeenten;
+//! - `entitlements`: [`crate::read_models::entitlements`], which child and provision each
+//!   entitlement is for;
+//! - row-level security on the read models that several organisations read (`entitlements`,
+//!   `partner_enrolments`): see [`crate::access`].
 
 use kindpakket_platform::db::Migration;
 
@@ -42,5 +46,67 @@ pub const PROVISION_MIGRATION: Migration = Migration {
             entitlement_id uuid NOT NULL
         );
         CREATE INDEX events_by_gemeente ON events ((metadata->>'gemeente'), aggregate_type);
+    "#,
+};
+
+/// Which child and provision each entitlement is for (kept by the application consumer, filled here
+/// from the entitlements opened before), and row-level security on it and on the enrolments.
+///
+/// Every policy reads settings of the transaction ([`crate::access::reading_as`],
+/// [`crate::access::as_projector`]): a partner sees its own enrolments and the entitlements of the
+/// provisions it is enrolled to deliver (not vouchers, which are served at the till by their code);
+/// the gemeente's regievoerder and auditor see every row of their gemeente; the consumer that keeps
+/// the tables sees and writes every row. Outside such a transaction nothing is visible. FORCE binds
+/// the tables' owner too; the service's role owns nothing and cannot switch the policies off.
+pub const ROW_SECURITY_MIGRATION: Migration = Migration {
+    name: "0202_entitlements_row_security",
+    sql: r#"
+        CREATE TABLE entitlements (
+            entitlement_id uuid PRIMARY KEY,
+            gemeente       text NOT NULL,
+            provision      text NOT NULL,
+            form           text,
+            -- NULL once the child was forgotten (SubjectForgotten): the row stays for the money.
+            child          uuid
+        );
+        CREATE INDEX entitlements_by_child ON entitlements (child);
+        CREATE INDEX entitlements_by_gemeente ON entitlements (gemeente, provision);
+        INSERT INTO entitlements (entitlement_id, gemeente, provision, form, child)
+        SELECT (payload->'Opened'->'opened'->>'entitlement_id')::uuid,
+               metadata->>'gemeente',
+               payload->'Opened'->'opened'->>'provision',
+               payload->'Opened'->'opened'->>'form',
+               (payload->'Opened'->'opened'->>'child')::uuid
+          FROM events
+         WHERE aggregate_type = 'entitlement' AND event_type = 'Opened'
+        ON CONFLICT DO NOTHING;
+
+        ALTER TABLE entitlements ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE entitlements FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON entitlements
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+        CREATE POLICY gemeente_reads ON entitlements FOR SELECT
+            USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
+                   AND gemeente = current_setting('kindpakket.gemeente', true));
+        CREATE POLICY partner_reads ON entitlements FOR SELECT
+            USING (current_setting('kindpakket.role', true) = 'partner'
+                   AND form IS DISTINCT FROM 'voucher'
+                   AND EXISTS (SELECT 1 FROM partner_enrolments e
+                                WHERE e.gemeente = entitlements.gemeente
+                                  AND e.provision = entitlements.provision
+                                  AND e.may_deliver
+                                  AND e.partner = current_setting('kindpakket.organisation', true)));
+
+        ALTER TABLE partner_enrolments ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE partner_enrolments FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON partner_enrolments
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+        CREATE POLICY own_enrolments ON partner_enrolments FOR SELECT
+            USING (partner = current_setting('kindpakket.organisation', true));
+        CREATE POLICY gemeente_reads ON partner_enrolments FOR SELECT
+            USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
+                   AND gemeente = current_setting('kindpakket.gemeente', true));
     "#,
 };

@@ -93,3 +93,18 @@ pub async fn look_up(
         entitlement,
     })))
 }
+
+/// Drops the codes of entitlements whose child was forgotten: their passes can no longer be found
+/// at a till (what was spent stays; nothing more is). In the consumer's transaction.
+pub async fn forget_entitlements(
+    connection: &mut sqlx::PgConnection,
+    entitlement_ids: &[Uuid],
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM pass_codes WHERE entitlement_id = ANY($1)")
+            .bind(entitlement_ids)
+            .execute(&mut *connection)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -1,5 +1,8 @@
-//! Stored events to the shared contract. A pass code stays in this service: the contract carries
-//! its last four characters only.
+//! Stored events to the shared contract (version 2 of `PassBlocked`, `DeclarationSubmitted`,
+//! `DeclarationDecided`, `InvoiceSettled` and `SampleCheckRecorded`). A pass code stays in this
+//! service: the contract carries its last four characters only. Every free text stays too: the
+//! sealed reasons, proofs and notes beside each stored event are dropped here, so no stream and no
+//! consumer ever holds them, sealed or not.
 
 use cqrs_es::Aggregate;
 use kindpakket_platform::relay::{by_aggregate_type, translator, Translator};
@@ -14,12 +17,14 @@ pub fn entitlement_to_contract(event: EntitlementEvent) -> ProvisionEvent {
         EntitlementEvent::Opened { opened, .. } => ProvisionEvent::EntitlementOpened(opened),
         EntitlementEvent::Delivered(event) => ProvisionEvent::DeliveryRecorded(event),
         EntitlementEvent::PassIssued { issued, .. } => ProvisionEvent::PassIssued(issued),
-        EntitlementEvent::PassBlocked(event) => ProvisionEvent::PassBlocked(event),
+        EntitlementEvent::PassBlocked { blocked, .. } => ProvisionEvent::PassBlocked(blocked),
         EntitlementEvent::PassRedeemed(event) => ProvisionEvent::PassRedeemed(event),
-        EntitlementEvent::DeclarationSubmitted(event) => {
-            ProvisionEvent::DeclarationSubmitted(event)
+        EntitlementEvent::DeclarationSubmitted { submitted, .. } => {
+            ProvisionEvent::DeclarationSubmitted(submitted)
         }
-        EntitlementEvent::DeclarationDecided(event) => ProvisionEvent::DeclarationDecided(event),
+        EntitlementEvent::DeclarationDecided { decided, .. } => {
+            ProvisionEvent::DeclarationDecided(decided)
+        }
         EntitlementEvent::Expired(event) => ProvisionEvent::EntitlementExpired(event),
     }
 }
@@ -27,14 +32,16 @@ pub fn entitlement_to_contract(event: EntitlementEvent) -> ProvisionEvent {
 pub fn invoice_to_contract(event: InvoiceEvent) -> ProvisionEvent {
     match event {
         InvoiceEvent::InvoiceSubmitted { invoice, .. } => ProvisionEvent::InvoiceSubmitted(invoice),
-        InvoiceEvent::InvoiceSettled(event) => ProvisionEvent::InvoiceSettled(event),
+        InvoiceEvent::InvoiceSettled { settled, .. } => ProvisionEvent::InvoiceSettled(settled),
     }
 }
 
 pub fn sample_to_contract(event: SampleEvent) -> ProvisionEvent {
     match event {
         SampleEvent::SampleDrawn { drawn, .. } => ProvisionEvent::SampleDrawn(drawn),
-        SampleEvent::SampleCheckRecorded(event) => ProvisionEvent::SampleCheckRecorded(event),
+        SampleEvent::SampleCheckRecorded { check, .. } => {
+            ProvisionEvent::SampleCheckRecorded(check)
+        }
     }
 }
 

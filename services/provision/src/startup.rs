@@ -10,9 +10,9 @@ use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
 
 use crate::access::Pseudonyms;
-use crate::consume::{GrantsHandler, RegieHandler};
-use crate::migrations::{ENROLMENTS_MIGRATION, PROVISION_MIGRATION};
-use crate::{http, publish, year_end};
+use crate::consume::{ApplicationHandler, RegieHandler};
+use crate::migrations::{ENROLMENTS_MIGRATION, PROVISION_MIGRATION, ROW_SECURITY_MIGRATION};
+use crate::{http, publish, reseal, year_end};
 
 /// The keys of this service beside the shared ones.
 #[derive(Debug, serde::Deserialize)]
@@ -39,9 +39,19 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             CONSUMER_MIGRATION,
             ENROLMENTS_MIGRATION,
             PROVISION_MIGRATION,
+            ROW_SECURITY_MIGRATION,
         ],
     )
     .await?;
+    // The children's keys (`<database>_keys`), then the events stored before free text was sealed
+    // are sealed once, before the relay reads any of them.
+    let keys = kindpakket_platform::shredding::open(
+        &infrastructure.config,
+        &kindpakket_platform::shredding::keys_database(&infrastructure.config),
+    )
+    .await?;
+    reseal::reseal_legacy_events(&infrastructure.pool, &infrastructure.config.database, &keys)
+        .await?;
     infrastructure
         .publish_events(Service::Provision, publish::contract_translator())
         .await?;
@@ -49,9 +59,10 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let entitlements = Arc::new(AggregateStore::new(pool.clone(), ()));
     infrastructure.consume(
         Service::Application,
-        Arc::new(GrantsHandler {
+        Arc::new(ApplicationHandler {
             entitlements: entitlements.clone(),
             pool: pool.clone(),
+            keys: keys.clone(),
         }),
     );
     infrastructure.consume(Service::Regie, Arc::new(RegieHandler));
@@ -70,6 +81,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         samples: Arc::new(AggregateStore::new(pool.clone(), ())),
         pool,
         pseudonyms,
+        keys,
     };
     infrastructure.serve(api.with_state(state), document).await
 }

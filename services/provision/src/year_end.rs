@@ -7,7 +7,7 @@ use kindpakket_platform::refusal::{Refusal, RefusalKind};
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
 use kindpakket_proto::{Cents, GemeenteCode, Service};
 use sqlx::PgPool;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use crate::domain::entitlement::{Entitlement, EntitlementCommand, EntitlementError, Expire};
 use crate::ledger;
@@ -83,7 +83,7 @@ pub async fn expire_everywhere(
     )
     .fetch_all(pool)
     .await?;
-    let today = OffsetDateTime::now_utc().date();
+    let today = kindpakket_platform::clock::today();
     for gemeente in gemeenten {
         let Ok(gemeente) = GemeenteCode::parse(&gemeente) else {
             continue;

@@ -4,7 +4,9 @@
 //! - [`domain`]: the `Signal` aggregate, pure rules without I/O;
 //! - [`signal_child`]: signalling a child, the use-case that checks the enrolments first;
 //! - [`enrolments`]: who is enrolled in which gemeente, in which roles, until when (a read model);
-//! - [`consume`]: the regie stream's enrolments into that read model;
+//! - [`consume`]: the regie stream's enrolments into that read model, and the application stream's
+//!   erasures (a forgotten child's keys destroyed);
+//! - [`reseal`]: the one-off sealing of reasons stored in plaintext before version 3;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/signaleringen`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
 //! - [`startup`] wires the parts together.
@@ -14,5 +16,6 @@ pub mod domain;
 pub mod enrolments;
 pub mod http;
 pub mod publish;
+pub mod reseal;
 pub mod signal_child;
 pub mod startup;

@@ -1,4 +1,6 @@
-//! Stored signal events to the shared contract.
+//! Stored signal events to the shared contract (`ChildSignalled` version 2: no reason). The reason
+//! and the signaller's note stay in this service, sealed; they are dropped here, so no stream and no
+//! consumer ever holds them.
 
 use kindpakket_platform::relay::{translator_with_upcasters, Translator};
 use kindpakket_proto::signalling::SignallingEvent;

@@ -1,17 +1,49 @@
-//! Signalling a child: the use-case that needs the enrolments read model ([`crate::enrolments`]).
-//! Before the command, it checks that the signalling organisation is enrolled in the gemeente with
-//! the role `signaleren` (the gemeente's regievoerder may always signal), and that a referral to a
-//! partner names a partner enrolled in the gemeente. Nothing is stored when either check fails.
+//! Signalling a child: the use-case that needs the enrolments read model ([`crate::enrolments`]) and
+//! the children's keys. Before the command, it checks that the signalling organisation is enrolled
+//! in the gemeente with the role `signaleren` (the gemeente's regievoerder may always signal), and
+//! that a referral to a partner names a partner enrolled in the gemeente. Nothing is stored when
+//! either check fails. Then it seals the reason and the signaller's note under the child's key
+//! ([`WhySignalled`]) and gives the sealed value to the command: the aggregate stays pure and its
+//! tests need no keys. A child that was forgotten gets nothing new recorded about it.
 
+use kindpakket_platform::free_text::Note;
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
+use kindpakket_platform::shredding::{SealError, SubjectKeys};
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
-use kindpakket_proto::signalling::Referral;
-use kindpakket_proto::Role;
+use kindpakket_proto::signalling::{Referral, SignalReason};
+use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, Role};
 use sqlx::PgPool;
 use time::Date;
+use uuid::Uuid;
 
-use crate::domain::signal::{Signal, SignalChild, SignalCommand, SignalError};
+use crate::domain::signal::{Signal, SignalChild, SignalCommand, SignalError, WhySignalled};
 use crate::enrolments;
+
+/// A signal as it is asked for, its reason and note not yet sealed.
+#[derive(Debug, Clone)]
+pub struct NewSignal {
+    pub gemeente: GemeenteCode,
+    pub signal_id: Uuid,
+    pub signaller: OrganisationId,
+    pub child: ChildRef,
+    pub household: Option<HouseholdRef>,
+    pub reason: SignalReason,
+    /// Checked free text ([`kindpakket_platform::free_text::FreeText::checked`]).
+    pub note: Option<Note>,
+    pub referral: Referral,
+    pub signalled_on: Date,
+}
+
+/// A child that was forgotten: nothing new is recorded about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("De gegevens van dit kind zijn vergeten; er wordt niets nieuws over vastgelegd. Er is niets opgeslagen.")]
+pub struct ForgottenChild;
+
+impl Refusal for ForgottenChild {
+    fn kind(&self) -> RefusalKind {
+        RefusalKind::Conflict
+    }
+}
 
 /// Why an organisation's enrolment does not allow this signal. The messages are Dutch, name the
 /// field and what is expected, and never repeat what the caller sent.
@@ -40,15 +72,20 @@ pub enum SignalChildError {
     NotEnrolled(EnrolmentRefusal),
     #[error("{0}")]
     Refused(CommandError<SignalError>),
+    #[error("{0}")]
+    Forgotten(ForgottenChild),
     #[error("the enrolments could not be read: {0}")]
     Technical(#[from] sqlx::Error),
+    #[error("the reason could not be sealed: {0:#}")]
+    Sealing(anyhow::Error),
 }
 
 /// Signals a child as the caller of `context`, when its enrolment allows it on `today`.
 pub async fn signal_child(
     pool: &PgPool,
     signals: &AggregateStore<Signal>,
-    command: SignalChild,
+    keys: &SubjectKeys,
+    command: NewSignal,
     context: &CommandContext,
     today: Date,
 ) -> Result<(), SignalChildError> {
@@ -69,12 +106,28 @@ pub async fn signal_child(
             ));
         }
     }
+    let why = WhySignalled {
+        reason: command.reason,
+        note: command.note,
+    };
+    let why = match keys.seal(command.child.0, &why).await {
+        Ok(sealed) => sealed,
+        Err(SealError::Forgotten) => return Err(SignalChildError::Forgotten(ForgottenChild)),
+        Err(SealError::Technical(error)) => return Err(SignalChildError::Sealing(error)),
+    };
+    let signal_id = command.signal_id;
+    let command = SignalChild {
+        gemeente: command.gemeente,
+        signal_id,
+        signaller: command.signaller,
+        child: command.child,
+        household: command.household,
+        why,
+        referral: command.referral,
+        signalled_on: command.signalled_on,
+    };
     signals
-        .execute(
-            command.signal_id,
-            SignalCommand::SignalChild(command),
-            context,
-        )
+        .execute(signal_id, SignalCommand::SignalChild(command), context)
         .await
         .map_err(SignalChildError::Refused)
 }

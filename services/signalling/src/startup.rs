@@ -1,4 +1,5 @@
-//! Wiring: database, NATS, relay, the regie consumer and HTTP.
+//! Wiring: database, the children's keys, resealing legacy events, NATS, relay, the regie and
+//! application consumers and HTTP.
 
 use std::sync::Arc;
 
@@ -8,10 +9,10 @@ use kindpakket_platform::service::Infrastructure;
 use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
 
-use crate::consume::RegieHandler;
+use crate::consume::{ApplicationHandler, RegieHandler};
 use crate::domain::signal::upcasters;
 use crate::enrolments::ENROLMENTS_MIGRATION;
-use crate::{http, publish};
+use crate::{http, publish, reseal};
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
@@ -25,10 +26,23 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         ],
     )
     .await?;
+    // The children's keys (`<database>_keys`); then the signals stored before their reason was
+    // sealed are sealed once, before the relay reads any of them.
+    let keys = kindpakket_platform::shredding::open(
+        &infrastructure.config,
+        &kindpakket_platform::shredding::keys_database(&infrastructure.config),
+    )
+    .await?;
+    reseal::reseal_legacy_signals(&infrastructure.pool, &infrastructure.config.database, &keys)
+        .await?;
     infrastructure
         .publish_events(Service::Signalling, publish::contract_translator())
         .await?;
     infrastructure.consume(Service::Regie, Arc::new(RegieHandler));
+    infrastructure.consume(
+        Service::Application,
+        Arc::new(ApplicationHandler { keys: keys.clone() }),
+    );
     let state = http::AppState {
         pool: infrastructure.pool.clone(),
         signals: Arc::new(AggregateStore::with_upcasters(
@@ -36,6 +50,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             (),
             upcasters::upcasters,
         )),
+        keys,
     };
     infrastructure.serve(api.with_state(state), document).await
 }

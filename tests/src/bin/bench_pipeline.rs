@@ -14,7 +14,7 @@ use kindpakket_platform::consume::{
 };
 use kindpakket_platform::relay::{Relay, RELAY_MIGRATION};
 use kindpakket_platform::store::{CommandContext, EVENT_STORE_MIGRATION};
-use kindpakket_proto::signalling::{ChildSignalled, Referral, SignalReason};
+use kindpakket_proto::signalling::{ChildSignalled, Referral};
 use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, Role, Service};
 use kindpakket_signalling::domain::signal::SignalEvent;
 use kindpakket_tests::{Nats, Postgres};
@@ -116,14 +116,14 @@ async fn one_run(events: usize) -> Result<Run> {
                     signaller: OrganisationId::parse("wijkteam-centrum")?,
                     child: ChildRef::new_random(),
                     household: None,
-                    reason: SignalReason::LowIncome,
                     referral: Referral::Loket,
                     signalled_on: time::macros::date!(2026 - 09 - 01),
                 },
+                why: None,
             })?;
             sqlx::query(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-                 VALUES ('signal', $1, 1, 'ChildSignalled', '2', $2, $3)",
+                 VALUES ('signal', $1, 1, 'ChildSignalled', '3', $2, $3)",
             )
             .bind(signal_id.to_string())
             .bind(payload)

@@ -78,6 +78,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
     (
         ServiceName::Application,
         "GET",
+        "/api/v1/gemeenten/{gemeente}/aanvragen",
+        &[RE, AP, PA],
+    ),
+    (
+        ServiceName::Application,
+        "GET",
         "/api/v1/gemeenten/{gemeente}/aanvragen/{id}",
         &[RE, AP, PA],
     ),

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use kindpakket_platform::store::CommandContext;
-use kindpakket_proto::signalling::{ChildSignalled, Referral, SignalReason};
+use kindpakket_proto::signalling::{ChildSignalled, Referral};
 use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, Role};
 use kindpakket_signalling::domain::signal::SignalEvent;
 
@@ -74,10 +74,10 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
             signaller: OrganisationId::parse("wijkteam-centrum").unwrap(),
             child: ChildRef::new_random(),
             household: None,
-            reason: SignalReason::Debts,
             referral: Referral::Loket,
             signalled_on: time::macros::date!(2026 - 09 - 02),
         },
+        why: None,
     };
     let context = CommandContext {
         gemeente: GemeenteCode::parse("GM0518").unwrap(),

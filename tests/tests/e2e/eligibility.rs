@@ -1,9 +1,11 @@
 //! Decisions by the regeling, across the real services: a samenwerkingsverband's regeling applies in
 //! each of its gemeenten, maatwerk grants what the rules refuse, bad requests change nothing, and a
-//! decision can be reproduced from the streams alone.
+//! decision can be reproduced from the application service's own store while the household's key
+//! lives.
 
 use std::time::Duration;
 
+use kindpakket_application::domain::application::ApplicationEvent as StoredEvent;
 use kindpakket_application::domain::eligibility;
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::regie::RegieEvent;
@@ -147,8 +149,9 @@ async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_
         "{explanation}"
     );
 
-    // Reproduce the Winsum decision from the streams alone: the regeling from the regie stream, the
-    // application from the application stream, the engine of today.
+    // Reproduce the Winsum decision from the application service's own store, while the household's
+    // key lives: the regeling version it records (from the regie stream), the application and the
+    // inputs opened from their seal, the engine of today. The stream carries its codes only.
     let regie = stream_messages(&platform.nats.url(), Service::Regie)
         .await
         .unwrap();
@@ -165,22 +168,48 @@ async fn a_samenwerkingsverband_regeling_decides_in_each_member_gemeente_and_is_
             }
         })
         .expect("the regeling is on the regie stream");
-    let applications = stream_messages(&platform.nats.url(), Service::Application)
-        .await
-        .unwrap();
-    let events: Vec<ApplicationEvent> = applications
-        .iter()
-        .filter(|(_, message)| message.envelope.aggregate_id == winsum.to_string())
-        .map(|(_, message)| serde_json::from_value(message.event.clone()).unwrap())
-        .collect();
-    let [ApplicationEvent::ApplicationSubmitted(submitted), ApplicationEvent::ApplicationGranted(granted)] =
-        &events[..]
+    let stored = crate::forgetting_application::stored_application(&platform, winsum).await;
+    let [StoredEvent::Submitted { application, .. }, StoredEvent::Granted(granted)] = &stored[..]
     else {
-        panic!("expected a submission and a grant: {events:?}");
+        panic!("expected a submission and a grant: {stored:?}");
     };
+    let decision = granted
+        .assessment
+        .as_ref()
+        .expect("the decision records how");
+    assert_eq!(decision.regeling_id, regeling.regeling_id);
+    let keys = crate::forgetting_application::application_keys(&platform).await;
+    let inputs = keys
+        .open(&application.inputs)
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    let details = keys.open(&decision.details).await.unwrap().value().unwrap();
     // No grant preceded it in these gemeenten (earlier grants are part of the input: budgets, never twice).
-    let reproduced = eligibility::assess(&regeling, submitted, None, &[]).unwrap();
-    assert_eq!(Some(&reproduced), granted.assessment.as_ref());
+    let reproduced =
+        eligibility::assess(&regeling, &application.submission(&inputs), None, &[]).unwrap();
+    assert_eq!(decision.assessment(&details), reproduced);
+    let published = wait_until(
+        "the grant on the stream",
+        Duration::from_secs(20),
+        || async {
+            let granted = stream_messages(&platform.nats.url(), Service::Application)
+                .await?
+                .into_iter()
+                .filter(|(_, message)| message.envelope.aggregate_id == winsum.to_string())
+                .find_map(|(_, message)| {
+                    match serde_json::from_value::<ApplicationEvent>(message.event) {
+                        Ok(ApplicationEvent::ApplicationGranted(granted)) => Some(granted),
+                        _ => None,
+                    }
+                });
+            Ok(granted)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(published.assessment, Some(reproduced.contract(false)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -413,9 +442,11 @@ async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
         .submit("GM0935", &family(140, child, &["schoolspullen"]))
         .await
         .unwrap();
+    // Leergeld names the child by its own id, as it reads it.
+    let own_child = kindpakket.partner_pseudonym("leergeld", child).unwrap();
     let maatwerk = decide_as_leergeld(
         above,
-        json!({"maatwerk": {"motivatie": "Hoge schulden.", "toekenningen": [{"kind": child, "voorziening": "schoolspullen"}]}}),
+        json!({"maatwerk": {"motivatie": "Hoge schulden.", "toekenningen": [{"kind": own_child, "voorziening": "schoolspullen"}]}}),
     )
     .await;
     assert_eq!(

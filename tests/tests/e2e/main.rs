@@ -9,6 +9,12 @@
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
+//! - [`forgetting_application`]: the application service forgets by design: household fields
+//!   sealed, erasure and correction told once (across a crash), free text checked, partners'
+//!   own pseudonyms, every read audited, the overview under row-level security;
+//! - [`forgetting_provision`]: free text about a child in provision and signalling sealed under its
+//!   key, refused when it holds personal data, forgotten with the child (`SubjectForgotten`), and
+//!   row-level security on provision's read models;
 //! - [`security_provision`]: the provision service closed to other organisations: partners' own ids,
 //!   no browsing of vouchers, pass codes never in a URL or log, no year end in the future, refusals
 //!   that repeat nothing the caller sent;
@@ -38,7 +44,9 @@ mod crash;
 mod deployment;
 mod eligibility;
 mod flow;
+mod forgetting_application;
 mod forgetting_dashboard;
+mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod nats_at_rest;

@@ -2,7 +2,7 @@
 
 use kindpakket_platform::relay::Relay;
 use kindpakket_platform::store::{CommandContext, EVENT_STORE_MIGRATION};
-use kindpakket_proto::signalling::{ChildSignalled, Referral, SignalReason};
+use kindpakket_proto::signalling::{ChildSignalled, Referral};
 use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, Role, Service};
 use kindpakket_signalling::domain::signal::SignalEvent;
 use kindpakket_tests::inspect::stream_messages;
@@ -18,10 +18,10 @@ fn stored_event(signal_id: Uuid) -> serde_json::Value {
             signaller: OrganisationId::parse("wijkteam-centrum").unwrap(),
             child: ChildRef::new_random(),
             household: None,
-            reason: SignalReason::LowIncome,
             referral: Referral::Loket,
             signalled_on: time::macros::date!(2026 - 09 - 01),
         },
+        why: None,
     };
     serde_json::to_value(event).unwrap()
 }

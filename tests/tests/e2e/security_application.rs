@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use kindpakket_application::domain::eligibility::{self, PriorGrant};
+use kindpakket_platform::shredding::{Opened, Sealed};
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::regie::RegieEvent;
 use kindpakket_proto::{Period, Service};
@@ -14,7 +15,6 @@ use kindpakket_tests::client::{provision, As, Kindpakket, REGIE};
 use kindpakket_tests::inspect::{store_event_count, stream_messages};
 use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use reqwest::StatusCode;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -68,32 +68,26 @@ async fn read_person(kindpakket: &Kindpakket, person: Uuid) -> Value {
         .unwrap()
 }
 
-/// Opens a sealed record with a key, as the vault does; `None` when it does not open.
-fn unseal(key: &[u8], nonce: &[u8], ciphertext: &[u8]) -> Option<Value> {
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).ok()?);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-    let mut sealed = ciphertext.to_vec();
-    let plaintext = key.open_in_place(nonce, Aad::empty(), &mut sealed).ok()?;
-    serde_json::from_slice(plaintext).ok()
-}
-
-/// Every sealed version of a person: (version, nonce, ciphertext), the earlier ones first.
-async fn sealed_versions(vault: &PgPool, person: Uuid) -> Vec<(i32, Vec<u8>, Vec<u8>)> {
-    let mut versions: Vec<(i32, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-        "SELECT version, nonce, ciphertext FROM person_versions WHERE person_id = $1 ORDER BY version",
+/// Every sealed version of a person, the earlier ones first: sealed under their subject key.
+async fn sealed_versions(vault: &PgPool, person: Uuid) -> Vec<(i32, Sealed<Value>)> {
+    let mut versions: Vec<(i32, sqlx::types::Json<Sealed<Value>>)> = sqlx::query_as(
+        "SELECT version, sealed FROM person_versions WHERE person_id = $1 ORDER BY version",
     )
     .bind(person)
     .fetch_all(vault)
     .await
     .unwrap();
     versions.push(
-        sqlx::query_as("SELECT version, nonce, ciphertext FROM persons WHERE person_id = $1")
+        sqlx::query_as("SELECT version, sealed FROM persons WHERE person_id = $1")
             .bind(person)
             .fetch_one(vault)
             .await
             .unwrap(),
     );
     versions
+        .into_iter()
+        .map(|(version, sqlx::types::Json(sealed))| (version, sealed))
+        .collect()
 }
 
 async fn count(pool: &PgPool, table: &str) -> i64 {
@@ -313,20 +307,24 @@ async fn a_parent_learns_nothing_from_the_vault_and_nothing_kept_is_ever_overwri
         "{read}"
     );
 
-    // Both versions are sealed under Fatima's key: it opens both, and nothing else does.
-    let key: Vec<u8> = sqlx::query_scalar("SELECT key FROM person_keys WHERE person_id = $1")
-        .bind(fatima_id)
-        .fetch_one(&keys_db)
-        .await
-        .unwrap();
+    // Both versions are sealed under Fatima's subject key: it opens both, and a version moved to
+    // another person's key opens with nothing.
+    let keys = crate::forgetting_application::application_keys(&platform).await;
     let versions = sealed_versions(&vault, fatima_id).await;
-    let names: Vec<Value> = versions
-        .iter()
-        .map(|(_, nonce, ciphertext)| unseal(&key, nonce, ciphertext).unwrap()["name"].clone())
-        .collect();
+    let mut names = Vec::new();
+    for (_, sealed) in &versions {
+        assert_eq!(sealed.subject, fatima_id);
+        names.push(keys.open(sealed).await.unwrap().value().unwrap()["name"].clone());
+    }
     assert_eq!(
         names,
         [json!("Fatima El Amrani"), json!("Fatima El-Amrani")]
+    );
+    let mut moved = versions[1].1.clone();
+    moved.subject = Uuid::new_v4();
+    assert!(
+        !matches!(keys.open(&moved).await, Ok(Opened::Value(_))),
+        "a version opens under another subject's key"
     );
 
     // Erasure destroys the key: neither version can be read by anyone any more.
@@ -350,20 +348,21 @@ async fn a_parent_learns_nothing_from_the_vault_and_nothing_kept_is_ever_overwri
         .await
         .unwrap();
     assert_eq!(again.status, StatusCode::CONFLICT, "{:?}", again.body);
-    let remaining_keys: Vec<Vec<u8>> = sqlx::query_scalar("SELECT key FROM person_keys")
-        .fetch_all(&keys_db)
+    let remaining: i64 = sqlx::query_scalar("SELECT count(*) FROM subject_keys WHERE subject = $1")
+        .bind(fatima_id)
+        .fetch_one(&keys_db)
         .await
         .unwrap();
-    assert!(!remaining_keys.contains(&key), "the key is destroyed");
+    assert_eq!(remaining, 0, "the key is destroyed");
+    assert!(keys.is_forgotten(fatima_id).await.unwrap());
     let versions = sealed_versions(&vault, fatima_id).await;
     assert_eq!(versions.len(), 2, "both versions are still there, sealed");
-    for (version, nonce, ciphertext) in &versions {
-        for other in &remaining_keys {
-            assert!(
-                unseal(other, nonce, ciphertext).is_none(),
-                "version {version} opens with another person's key"
-            );
-        }
+    for (version, sealed) in &versions {
+        assert_eq!(
+            keys.open(sealed).await.unwrap(),
+            Opened::Forgotten,
+            "version {version} still opens"
+        );
     }
     let vault_text: Vec<String> = sqlx::query_scalar(
         "SELECT t::text FROM persons t UNION ALL SELECT v::text FROM person_versions v",
@@ -960,16 +959,22 @@ async fn a_grant_by_hand_goes_through_the_regeling_and_bad_input_future_retentio
             .assessment
             .as_ref()
             .expect("a grant by hand records how");
-        assert!(eligibility::given_by_hand(assessment));
+        assert!(assessment.by_hand);
         assert_eq!(assessment.regeling_id, regeling.regeling_id);
+        // A grant by hand reads none of the household's inputs: the streams alone reproduce it.
+        let no_inputs = eligibility::AssessmentInputs {
+            income_percent: 0,
+            adults: None,
+            money_left_cents: None,
+        };
         let reproduced = eligibility::grant_by_hand(
             &regeling,
-            submitted,
+            &eligibility::Submission::of_contract(submitted, &no_inputs),
             &eligibility::hand_grants_of(assessment),
             &prior_grants(&events, id),
         )
         .unwrap();
-        assert_eq!(&reproduced, assessment);
+        assert_eq!(&reproduced.contract(true), assessment);
         let entitlement = &granted.entitlements[0];
         assert_eq!(entitlement.funder, assessment.outcomes[0].funder);
         assert!(entitlement.form.is_some(), "{entitlement:?}");
@@ -1003,7 +1008,12 @@ async fn a_grant_by_hand_goes_through_the_regeling_and_bad_input_future_retentio
     );
     assert!(future.detail().contains("toekomst"), "{}", future.detail());
     assert!(!future.detail().contains("2100"), "{}", future.detail());
-    assert_eq!(count(&keys_db, "person_keys").await, 1, "no key destroyed");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM subject_keys WHERE subject = $1")
+        .bind(id_of(&person))
+        .fetch_one(&keys_db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1, "no key destroyed");
     assert_eq!(
         read_person(&kindpakket, id_of(&person)).await["status"],
         "aanwezig"

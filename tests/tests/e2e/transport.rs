@@ -140,11 +140,8 @@ async fn every_service_works_over_tls_as_its_own_user_and_only_on_its_own_subjec
     );
     // Reading a stream it has no consumer on: refused.
     assert!(
-        signalling
-            .get_stream("KINDPAKKET_APPLICATION")
-            .await
-            .is_err(),
-        "signalling could look into the application stream"
+        signalling.get_stream("KINDPAKKET_PROVISION").await.is_err(),
+        "signalling could look into the provision stream"
     );
     // Posing as the dashboard's consumer: refused.
     let pull = signalling_client

@@ -1,6 +1,7 @@
 //! Schema evolution: a store holding version-1 events (written before `ChildSignalled` named its
-//! signaller) is published in today's shape, projected by today's dashboard, and loaded by today's
-//! aggregate, through one upcaster.
+//! signaller, with its reason in plaintext) is resealed at start — the signaller from the metadata
+//! by the upcaster, the reason sealed under the child's key — then published in today's shape (no
+//! reason), projected by today's dashboard, and loaded by today's aggregate.
 
 use std::time::Duration;
 
@@ -98,6 +99,27 @@ async fn version_1_signals_replay_into_todays_stream_projections_and_aggregates(
         .unwrap();
     assert_eq!(first["signaleerder"], "cjg-zuid");
     assert_eq!(first["uitkomst"], "aangevraagd");
+    // The reason was sealed in the table, read by who may read the signal, and never published.
+    assert_eq!(first["reden"], "laag_inkomen", "{first}");
+    assert_eq!(first["vergeten"], false);
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT event_version, payload::text FROM events WHERE aggregate_type = 'signal'",
+    )
+    .fetch_all(&mut store)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 4);
+    for (version, payload) in &rows {
+        assert_eq!(version, "3", "{payload}");
+        assert!(!payload.contains("low_income"), "{payload}");
+    }
+    for (_, message) in &messages {
+        assert!(
+            !message.event.to_string().contains("low_income"),
+            "{}",
+            message.event
+        );
+    }
     let cjg = As {
         organisation: "cjg-zuid",
         role: "signaller",

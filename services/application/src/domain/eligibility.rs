@@ -1,14 +1,14 @@
 //! Eligibility: an application assessed against the regeling version in force, per child and
 //! provision, with the reason in plain Dutch (B1) so that the decision can be explained to the family
-//! and reproduced from the events (the assessment records the regeling version and every outcome).
+//! and reproduced from the service's own store while the household's key lives: the decision event
+//! records the regeling version and every outcome, and keeps the inputs (income, adults, money left),
+//! the shares, the explanations and a maatwerk motivation sealed under the household's key.
 //! A grant by hand ([`grant_by_hand`]) takes the same path: the regeling version in force, its
 //! catalogue, who pays first and "never funded twice", with the amounts the regievoerder chose
 //! recorded as outcomes marked [`GRANTED_BY_HAND`].
 //! Pure: no I/O, no clock.
 
-use kindpakket_proto::application::{
-    ApplicantChild, ApplicationSubmitted, Assessment, Outcome, SchoolLevel,
-};
+use kindpakket_proto::application::{ApplicantChild, SchoolLevel};
 use kindpakket_proto::regie::{
     split_funding, CoFinancing, Funder, IncomeThreshold, Provision, RegelingPublished,
     SpecificGroup,
@@ -19,7 +19,111 @@ use kindpakket_proto::{Cents, ChildRef, Period, ProvisionCode};
 use time::Date;
 use uuid::Uuid;
 
+use serde::{Deserialize, Serialize};
+
 use super::application::age_on;
+
+/// What the household told about its means: the inputs of the income rules. Kept sealed under the
+/// household's key (the published contract does not carry them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentInputs {
+    /// Household income as a percentage of the sociaal minimum.
+    pub income_percent: u16,
+    /// Adults in the household (for a disposable-income rule).
+    #[serde(default)]
+    pub adults: Option<u8>,
+    /// Money left per week after fixed costs and debt repayments, when the family asks to be
+    /// assessed on it (families in debt restructuring).
+    #[serde(default)]
+    pub money_left_cents: Option<Cents>,
+}
+
+/// An application as the engine reads it: the children, what was asked, when, and the household's
+/// inputs (opened from their seal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub application_id: Uuid,
+    pub children: Vec<ApplicantChild>,
+    /// The provisions asked for; empty when the whole package is asked for.
+    pub requested_provisions: Vec<ProvisionCode>,
+    pub submitted_on: Date,
+    pub income_percent: u16,
+    pub adults: Option<u8>,
+    pub money_left_cents: Option<Cents>,
+}
+
+impl Submission {
+    /// An application as the contract publishes it, with the household's `inputs` (from this
+    /// service's store, opened while the household's key lives): what the engine reproduces a
+    /// decision from.
+    pub fn of_contract(
+        application: &kindpakket_proto::application::ApplicationSubmitted,
+        inputs: &AssessmentInputs,
+    ) -> Self {
+        Submission {
+            application_id: application.application_id,
+            children: application.children.clone(),
+            requested_provisions: application.requested_provisions.clone(),
+            submitted_on: application.submitted_on,
+            income_percent: inputs.income_percent,
+            adults: inputs.adults,
+            money_left_cents: inputs.money_left_cents,
+        }
+    }
+}
+
+/// An eligibility assessment: the regeling version applied and the outcome per child and provision,
+/// enough to reproduce the decision and explain it to the family. The service's own type: what of
+/// it is published is [`kindpakket_proto::application::Assessment`] (codes only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub regeling_id: Uuid,
+    pub income_percent: u16,
+    pub outcomes: Vec<Outcome>,
+    /// The written motivation when an authorised organisation granted outside the rules (maatwerk).
+    pub custom_motivation: Option<String>,
+}
+
+impl Assessment {
+    /// The assessment as the contract publishes it: the regeling version, the outcomes as codes and
+    /// amounts, whether maatwerk or a grant by hand.
+    pub fn contract(&self, by_hand: bool) -> kindpakket_proto::application::Assessment {
+        kindpakket_proto::application::Assessment {
+            regeling_id: self.regeling_id,
+            outcomes: self
+                .outcomes
+                .iter()
+                .map(|outcome| kindpakket_proto::application::Outcome {
+                    child: outcome.child,
+                    provision: outcome.provision.clone(),
+                    granted: outcome.granted,
+                    amount_cents: outcome.amount_cents,
+                    reason: outcome.reason.clone(),
+                    funder: outcome.funder.clone(),
+                })
+                .collect(),
+            custom: self.custom_motivation.is_some(),
+            by_hand,
+        }
+    }
+}
+
+/// One child and one provision: granted or not, how much, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub granted: bool,
+    /// The share of the provision's value granted (100 in full, 50 for half on a sliding scale).
+    pub share_percent: u8,
+    pub amount_cents: Cents,
+    /// A stable code for the reason (e.g. `within_threshold`, `above_threshold`, `outside_age_band`).
+    pub reason: String,
+    /// The reason in plain Dutch (B1), as the family reads it.
+    pub explanation: String,
+    /// Who pays, when granted.
+    pub funder: Option<Funder>,
+}
 
 /// A grant outside the rules by an authorised organisation, with its written motivation (maatwerk).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,9 +219,10 @@ pub fn given_by_hand(assessment: &Assessment) -> bool {
             .all(|outcome| outcome.reason == GRANTED_BY_HAND)
 }
 
-/// The choices a decision by hand recorded, in their order: with the regeling version, the
-/// application and the earlier grants they reproduce it through [`grant_by_hand`].
-pub fn hand_grants_of(assessment: &Assessment) -> Vec<HandGrant> {
+/// The choices a decision by hand recorded (as the contract publishes it), in their order: with the
+/// regeling version, the application and the earlier grants they reproduce it through
+/// [`grant_by_hand`] (which needs none of the household's inputs).
+pub fn hand_grants_of(assessment: &kindpakket_proto::application::Assessment) -> Vec<HandGrant> {
     assessment
         .outcomes
         .iter()
@@ -137,7 +242,7 @@ pub fn hand_grants_of(assessment: &Assessment) -> Vec<HandGrant> {
 /// cannot be funded refuses the whole decision: a grant by hand is all or nothing.
 pub fn grant_by_hand(
     regeling: &RegelingPublished,
-    application: &ApplicationSubmitted,
+    application: &Submission,
     chosen: &[HandGrant],
     prior_grants: &[PriorGrant],
 ) -> Result<Assessment, AssessmentError> {
@@ -226,7 +331,7 @@ fn share_of(amount: Cents, value: Cents) -> u8 {
 /// Assesses every requested provision (all of them for the whole package) for every child.
 pub fn assess(
     regeling: &RegelingPublished,
-    application: &ApplicationSubmitted,
+    application: &Submission,
     custom: Option<&CustomDecision>,
     prior_grants: &[PriorGrant],
 ) -> Result<Assessment, AssessmentError> {
@@ -317,7 +422,7 @@ pub fn assess(
 
 fn assess_one(
     regeling: &RegelingPublished,
-    application: &ApplicationSubmitted,
+    application: &Submission,
     child: &ApplicantChild,
     provision: &Provision,
     on: Date,
@@ -453,7 +558,7 @@ fn assess_one(
 /// after earlier grants and the outcomes before it in this assessment.
 fn fund(
     regeling: &RegelingPublished,
-    application: &ApplicationSubmitted,
+    application: &Submission,
     outcomes: &mut [Outcome],
     prior_grants: &[PriorGrant],
 ) {
@@ -613,11 +718,10 @@ pub fn euro(amount: Cents) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kindpakket_proto::application::Channel;
     use kindpakket_proto::regie::{
         AgeBand, AgeThreshold, DeliveryForm, DisposableIncomeRule, ProvisionType, ScaleBand,
     };
-    use kindpakket_proto::{GemeenteCode, HouseholdRef};
+    use kindpakket_proto::GemeenteCode;
     use time::macros::date;
     use uuid::Uuid;
 
@@ -682,19 +786,15 @@ mod tests {
         income_percent: u16,
         children: Vec<ApplicantChild>,
         requested: &[&str],
-    ) -> ApplicationSubmitted {
-        ApplicationSubmitted {
+    ) -> Submission {
+        Submission {
             application_id: Uuid::from_u128(77),
-            household: HouseholdRef(Uuid::from_u128(78)),
-            channel: Channel::Loket,
-            on_behalf_of: None,
             children,
             income_percent,
             requested_provisions: requested
                 .iter()
                 .map(|code| ProvisionCode::parse(code).unwrap())
                 .collect(),
-            signal_id: None,
             submitted_on: APPLIED_ON,
             adults: None,
             money_left_cents: None,
@@ -924,7 +1024,7 @@ mod tests {
             per_child_cents: Cents(5_000),
         });
         // Two adults and two children: a margin of €180 + €60 + 2 × €50 = €340 a week.
-        let family = |left: i64| ApplicationSubmitted {
+        let family = |left: i64| Submission {
             adults: Some(2),
             money_left_cents: Some(Cents(left)),
             ..application(135, vec![child(1, 6, None), child(2, 9, None)], &[])
@@ -976,7 +1076,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(whole_package.outcomes.len(), 2);
-        let next_year = ApplicationSubmitted {
+        let next_year = Submission {
             submitted_on: date!(2027 - 01 - 05),
             ..application(100, vec![child(1, 9, None)], &[])
         };
@@ -1176,11 +1276,12 @@ mod tests {
             Some(gemeente),
             "the fund has €200 left, not €300: the next funder pays"
         );
-        assert_eq!(hand_grants_of(&assessment), chosen);
+        let published = assessment.contract(true);
+        assert_eq!(hand_grants_of(&published), chosen);
         assert_eq!(
-            grant_by_hand(&regeling, &family, &hand_grants_of(&assessment), &[]),
+            grant_by_hand(&regeling, &family, &hand_grants_of(&published), &[]),
             Ok(assessment),
-            "reproduced from what the decision recorded"
+            "reproduced from what the decision published"
         );
         assert!(!given_by_hand(
             &assess(&regeling, &family, None, &[]).unwrap()

@@ -1,4 +1,6 @@
-//! The rules of applications. No I/O here.
+//! The rules of applications and of the subjects they concern. No I/O here but the sealing the
+//! application aggregate asks of its services ([`crate::sealing`]).
 
 pub mod application;
 pub mod eligibility;
+pub mod subject;

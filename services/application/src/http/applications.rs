@@ -1,29 +1,42 @@
-//! `/aanvragen`: submit an application, read it, and decide on it (assess, grant, reject) or
-//! withdraw it. Every answer but the submission's is the application as it now stands.
+//! `/aanvragen`: submit an application, list and read them, and decide on one (assess, grant,
+//! reject) or withdraw it. Every answer but the submission's is the application as it now stands,
+//! as the caller may see it ([`super::views`]).
+//!
+//! Every read of an application — a list, a detail, the answer of a decision — is recorded on the
+//! vault's hash-chained audit log (who, for what purpose, which application, when), with the purpose
+//! from `X-Doel` or the endpoint's own. Free text (a maatwerk motivation, a reason) is checked
+//! ([`FreeText::checked`]) before anything is done, and sealed under the household's key by the
+//! aggregate. A partner names children and households by its own pseudonyms, in requests and
+//! answers ([`crate::pseudonyms`]).
 
 use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::vocabulary::FundingSourceDto;
+use kindpakket_platform::free_text::FreeText;
 use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
 use kindpakket_platform::store::LoadError;
-use kindpakket_proto::application::{ApplicantChild, ApplicationSubmitted, Assessment, Outcome};
-use kindpakket_proto::regie::Funder;
+use kindpakket_proto::application::ApplicantChild;
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::{
     Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode, Role,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 
+use super::purpose::{actor, Origin, Purpose};
+use super::views::{ApplicationList, ApplicationSummary, ApplicationView, ChannelDto, Unsealed};
 use super::{AppState, ApplicationReaders, Assessors, Regie, Submitters};
 use crate::access::{self, Acting};
 use crate::decisions::DecisionError;
-use crate::domain::application::{Application, EntitlementToGrant, Status};
-use crate::domain::eligibility::{self, CustomDecision};
+use crate::domain::application::{Application, EntitlementToGrant, NewApplication};
+use crate::domain::eligibility::{AssessmentInputs, CustomDecision};
 use crate::intake::{self, IntakeError};
+use crate::overview::{self, Lister};
+use crate::pseudonyms::Reader;
+use crate::vault::audit::Entry;
+use kindpakket_platform::clock::today;
 
 /// An application. Children and household appear by pseudonymous reference only: never send a
 /// name, BSN or address, nor income documents.
@@ -37,11 +50,14 @@ pub struct SubmitRequest {
     /// gemeente to take in applications (`aanvragen_innemen`). A parent leaves it out.
     #[serde(rename = "namens", default)]
     pub on_behalf_of: Option<OrganisationId>,
+    /// The household; a partner that took in an application of this household before may use its
+    /// own pseudonym of it.
     #[serde(rename = "huishouden")]
     pub household: HouseholdRef,
     #[serde(rename = "kinderen")]
     pub children: Vec<ChildDto>,
     /// Household income as a percentage of the sociaal minimum.
+    /// Kept sealed under the household's key; never published.
     #[serde(rename = "inkomenPercentage")]
     pub income_percent: u16,
     /// The provisions asked for; leave out (or empty) for the whole package.
@@ -65,6 +81,8 @@ pub struct SubmitRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildDto {
+    /// The child; a partner that took in an application of this child before may use its own
+    /// pseudonym of it.
     #[serde(rename = "kind")]
     pub child: ChildRef,
     #[serde(rename = "geboortejaar")]
@@ -86,17 +104,6 @@ dutch_enum!(
     }
 );
 
-dutch_enum!(
-    /// How the application came in.
-    ChannelDto <=> kindpakket_proto::application::Channel {
-        Loket = "loket",
-        Online = "online",
-        Partner = "partner",
-        Wijkteam = "wijkteam",
-        Cjg = "cjg",
-    }
-);
-
 /// Assess against the regeling in force; maatwerk grants what the rules refuse, with a motivation.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,9 +119,10 @@ pub struct AssessRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomDto {
-    /// Why the rules are set aside, in words the family and the auditor can read.
+    /// Why the rules are set aside, in words the family and the auditor can read: short, without
+    /// BSN, IBAN, e-mail address or telephone number (sealed under the household's key).
     #[serde(rename = "motivatie")]
-    pub motivation: String,
+    pub motivation: FreeText,
     #[serde(rename = "toekenningen")]
     pub grants: Vec<CustomGrantDto>,
 }
@@ -122,6 +130,7 @@ pub struct CustomDto {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomGrantDto {
+    /// The child; a partner names it by its own pseudonym, as it read it in the application.
     #[serde(rename = "kind")]
     pub child: ChildRef,
     #[serde(rename = "voorziening")]
@@ -163,9 +172,10 @@ pub struct EntitlementDto {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
-    /// The reason, as the family will read it.
+    /// The reason, as the family will read it: short, without BSN, IBAN, e-mail address or
+    /// telephone number (sealed under the household's key).
     #[serde(rename = "reden")]
-    pub reason: String,
+    pub reason: FreeText,
     /// Date of the decision; today when left out.
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<DateSchema>")]
@@ -175,6 +185,10 @@ pub struct RejectRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawRequest {
+    /// Why, if you wish to say: short, without BSN, IBAN, e-mail address or telephone number
+    /// (sealed under the household's key).
+    #[serde(rename = "reden", default)]
+    pub reason: Option<FreeText>,
     /// Date of the withdrawal; today when left out.
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<DateSchema>")]
@@ -192,222 +206,6 @@ pub struct ApplicationPath {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ApplicationCreated {
     pub id: Uuid,
-}
-
-/// Where an application stands.
-#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
-pub enum StatusDto {
-    #[serde(rename = "ingediend")]
-    Submitted,
-    #[serde(rename = "toegekend")]
-    Granted,
-    #[serde(rename = "afgewezen")]
-    Rejected,
-    #[serde(rename = "ingetrokken")]
-    Withdrawn,
-}
-
-/// An application and its decision.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ApplicationView {
-    pub id: Uuid,
-    pub gemeente: GemeenteCode,
-    pub status: StatusDto,
-    #[serde(rename = "kanaal")]
-    pub channel: ChannelDto,
-    #[serde(rename = "namens")]
-    pub on_behalf_of: Option<OrganisationId>,
-    #[serde(rename = "huishouden")]
-    pub household: HouseholdRef,
-    #[serde(rename = "kinderen")]
-    pub children: Vec<ChildView>,
-    #[serde(rename = "inkomenPercentage")]
-    pub income_percent: u16,
-    /// The provisions asked for; empty for the whole package.
-    #[serde(rename = "voorzieningen")]
-    pub provisions: Vec<ProvisionCode>,
-    #[serde(rename = "signalering")]
-    pub signal_id: Option<Uuid>,
-    #[serde(rename = "ingediendOp")]
-    #[schemars(with = "DateSchema")]
-    pub submitted_on: Date,
-    /// When it was decided or withdrawn.
-    #[serde(rename = "besluitOp")]
-    #[schemars(with = "Option<DateSchema>")]
-    pub decided_on: Option<Date>,
-    #[serde(rename = "redenAfwijzing")]
-    pub rejection_reason: Option<String>,
-    #[serde(rename = "rechten")]
-    pub entitlements: Vec<EntitlementView>,
-    /// How it was assessed by the regeling, when it was.
-    #[serde(rename = "beoordeling")]
-    pub assessment: Option<AssessmentView>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ChildView {
-    #[serde(rename = "kind")]
-    pub child: ChildRef,
-    #[serde(rename = "geboortejaar")]
-    pub birth_year: i32,
-    #[serde(rename = "geboortemaand")]
-    pub birth_month: u8,
-}
-
-/// One child's right to one provision.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct EntitlementView {
-    pub id: Uuid,
-    #[serde(rename = "kind")]
-    pub child: ChildRef,
-    #[serde(rename = "voorziening")]
-    pub provision: ProvisionCode,
-    #[serde(rename = "bedragCent")]
-    pub amount_cents: Cents,
-    #[serde(rename = "geldigVanaf")]
-    #[schemars(with = "DateSchema")]
-    pub valid_from: Date,
-    #[serde(rename = "geldigTot")]
-    #[schemars(with = "DateSchema")]
-    pub valid_until: Date,
-}
-
-/// The regeling version applied and the outcome per child and provision.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct AssessmentView {
-    pub regeling: Uuid,
-    /// Whether the regievoerder granted by hand (`/toekenning`): the amounts are its choice, each
-    /// outcome's reason is `granted_by_hand`.
-    #[serde(rename = "handmatig")]
-    pub by_hand: bool,
-    #[serde(rename = "inkomenPercentage")]
-    pub income_percent: u16,
-    #[serde(rename = "maatwerkMotivatie")]
-    pub custom_motivation: Option<String>,
-    #[serde(rename = "uitkomsten")]
-    pub outcomes: Vec<OutcomeView>,
-}
-
-/// One child and one provision: granted or not, how much, and why.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct OutcomeView {
-    #[serde(rename = "kind")]
-    pub child: ChildRef,
-    #[serde(rename = "voorziening")]
-    pub provision: ProvisionCode,
-    #[serde(rename = "toegekend")]
-    pub granted: bool,
-    #[serde(rename = "aandeelPercentage")]
-    pub share_percent: u8,
-    #[serde(rename = "bedragCent")]
-    pub amount_cents: Cents,
-    /// A stable code for the reason (e.g. `within_threshold`).
-    #[serde(rename = "reden")]
-    pub reason: String,
-    /// The reason in plain Dutch, as the family reads it.
-    #[serde(rename = "uitleg")]
-    pub explanation: String,
-    /// Who pays, when granted.
-    #[serde(rename = "financier")]
-    pub funder: Option<FunderView>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct FunderView {
-    #[serde(rename = "organisatie")]
-    pub organisation: OrganisationId,
-    #[serde(rename = "bron")]
-    pub source: FundingSourceDto,
-}
-
-impl From<Status> for StatusDto {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Submitted => StatusDto::Submitted,
-            Status::Granted => StatusDto::Granted,
-            Status::Rejected => StatusDto::Rejected,
-            Status::Withdrawn => StatusDto::Withdrawn,
-        }
-    }
-}
-
-impl From<Funder> for FunderView {
-    fn from(funder: Funder) -> Self {
-        FunderView {
-            organisation: funder.organisation,
-            source: funder.source.into(),
-        }
-    }
-}
-
-impl From<Outcome> for OutcomeView {
-    fn from(outcome: Outcome) -> Self {
-        OutcomeView {
-            child: outcome.child,
-            provision: outcome.provision,
-            granted: outcome.granted,
-            share_percent: outcome.share_percent,
-            amount_cents: outcome.amount_cents,
-            reason: outcome.reason,
-            explanation: outcome.explanation,
-            funder: outcome.funder.map(Into::into),
-        }
-    }
-}
-
-impl From<Assessment> for AssessmentView {
-    fn from(assessment: Assessment) -> Self {
-        AssessmentView {
-            regeling: assessment.regeling_id,
-            by_hand: eligibility::given_by_hand(&assessment),
-            income_percent: assessment.income_percent,
-            custom_motivation: assessment.custom_motivation,
-            outcomes: assessment.outcomes.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
-impl ApplicationView {
-    /// The view of a submitted application of `gemeente`; `None` before it was submitted.
-    fn of(gemeente: GemeenteCode, application: Application) -> Option<Self> {
-        let submitted = application.submitted?;
-        Some(ApplicationView {
-            id: submitted.application_id,
-            gemeente,
-            status: application.status.unwrap_or(Status::Submitted).into(),
-            channel: submitted.channel.into(),
-            on_behalf_of: submitted.on_behalf_of,
-            household: submitted.household,
-            children: submitted
-                .children
-                .into_iter()
-                .map(|child| ChildView {
-                    child: child.child,
-                    birth_year: child.birth_year,
-                    birth_month: child.birth_month,
-                })
-                .collect(),
-            income_percent: submitted.income_percent,
-            provisions: submitted.requested_provisions,
-            signal_id: submitted.signal_id,
-            submitted_on: submitted.submitted_on,
-            decided_on: application.decided_on,
-            rejection_reason: application.rejection_reason,
-            entitlements: application
-                .entitlements
-                .into_iter()
-                .map(|entitlement| EntitlementView {
-                    id: entitlement.entitlement_id,
-                    child: entitlement.child,
-                    provision: entitlement.provision,
-                    amount_cents: entitlement.amount_cents,
-                    valid_from: entitlement.valid_from,
-                    valid_until: entitlement.valid_until,
-                })
-                .collect(),
-            assessment: application.assessment.map(Into::into),
-        })
-    }
 }
 
 impl From<DecisionError> for ApiError {
@@ -432,10 +230,6 @@ impl From<IntakeError> for ApiError {
     }
 }
 
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
-}
-
 /// Who calls, as far as applications care. A role none of these endpoints admits acts as a parent
 /// without a household: for nobody.
 fn acting(caller: &Caller) -> Acting {
@@ -449,6 +243,14 @@ fn acting(caller: &Caller) -> Acting {
         },
         Role::OverlegViewer | Role::Auditor | Role::System => Acting::Parent { household: None },
     }
+}
+
+/// The purposes recorded on the audit log when a read states none (`X-Doel`).
+mod purposes {
+    pub const LIST: &str = "aanvragen overzien";
+    pub const READ: &str = "aanvraag inzien";
+    pub const DECIDE: &str = "besluiten op aanvraag";
+    pub const WITHDRAW: &str = "aanvraag intrekken";
 }
 
 /// What a caller who may not see an application is told: the same as for one that does not exist.
@@ -469,16 +271,73 @@ async fn load(
     }
 }
 
+/// Records that `caller` read the applications `objects` (or tried to, `result`) for `purpose`.
+async fn audit_reads(
+    state: &AppState,
+    caller: &Caller,
+    origin: &str,
+    gemeente: &GemeenteCode,
+    applications: &[Uuid],
+    result: &str,
+    purpose: &str,
+) -> Result<(), ApiError> {
+    let objects: Vec<String> = applications
+        .iter()
+        .map(|id| format!("aanvraag {id}"))
+        .collect();
+    let by = actor(caller, origin);
+    let entries: Vec<Entry<'_>> = objects
+        .iter()
+        .map(|object| by.entry(gemeente.as_str(), "lezen", object, result, purpose))
+        .collect();
+    state
+        .vault
+        .audit_all(&entries)
+        .await
+        .map_err(|cause| ApiError::internal(format!("{cause:#}")))
+}
+
+/// The application as `caller` may see it, opened, pseudonymised and recorded as read.
+async fn shown(
+    state: &AppState,
+    caller: &Caller,
+    gemeente: &GemeenteCode,
+    origin: &str,
+    purpose: &str,
+    application: Application,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let id = application
+        .submitted
+        .as_ref()
+        .map(|submitted| submitted.application_id)
+        .ok_or_else(unknown)?;
+    let unsealed = Unsealed::of(&application, &state.sealer)
+        .await
+        .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
+    let reader = Reader::of(&acting(caller));
+    let view = ApplicationView::of(
+        gemeente.clone(),
+        application,
+        unsealed,
+        &reader,
+        &state.pseudonyms,
+    )
+    .ok_or_else(unknown)?;
+    audit_reads(state, caller, origin, gemeente, &[id], "gelezen", purpose).await?;
+    Ok(Json(view))
+}
+
 /// The application as it now stands, after a decision.
 async fn as_it_stands(
     state: &AppState,
+    caller: &Caller,
     gemeente: &GemeenteCode,
+    origin: &str,
+    purpose: &str,
     application_id: Uuid,
 ) -> Result<Json<ApplicationView>, ApiError> {
     let application = load(state, gemeente, application_id).await?;
-    ApplicationView::of(gemeente.clone(), application)
-        .map(Json)
-        .ok_or_else(unknown)
+    shown(state, caller, gemeente, origin, purpose, application).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
@@ -489,33 +348,47 @@ pub async fn submit(
 ) -> Result<Created<ApplicationCreated>, ApiError> {
     let gemeente = &caller.gemeente;
     let application_id = Uuid::new_v4();
-    let application = ApplicationSubmitted {
+    let acting = acting(&caller);
+    let named: Vec<ChildRef> = request.children.iter().map(|child| child.child).collect();
+    // A partner may name a household or child it read before by its own pseudonym.
+    let (household, children) = match acting.organisation() {
+        Some(organisation) => {
+            overview::resolve(&state.pool, organisation, request.household, &named)
+                .await
+                .map_err(|cause| ApiError::internal(format!("{cause:#}")))?
+        }
+        None => (request.household, named),
+    };
+    let application = NewApplication {
         application_id,
-        household: request.household,
+        household,
         channel: request.channel.into(),
         on_behalf_of: request.on_behalf_of,
         children: request
             .children
             .into_iter()
-            .map(|child| ApplicantChild {
-                child: child.child,
+            .zip(children)
+            .map(|(child, resolved)| ApplicantChild {
+                child: resolved,
                 birth_year: child.birth_year,
                 birth_month: child.birth_month,
                 school: child.school.map(Into::into),
             })
             .collect(),
-        income_percent: request.income_percent,
         requested_provisions: request.provisions,
         signal_id: request.signal_id,
         submitted_on: request.date.unwrap_or_else(today),
-        adults: request.adults,
-        money_left_cents: request.money_left_cents,
+        inputs: AssessmentInputs {
+            income_percent: request.income_percent,
+            adults: request.adults,
+            money_left_cents: request.money_left_cents,
+        },
     };
     intake::submit(
         &state.applications,
         &state.pool,
         &caller.command_context(gemeente),
-        &acting(&caller),
+        &acting,
         application,
     )
     .await?;
@@ -525,23 +398,84 @@ pub async fn submit(
     ))
 }
 
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: InGemeente<ApplicationReaders>,
+    Origin(origin): Origin,
+    purpose: Purpose,
+) -> Result<Json<ApplicationList>, ApiError> {
+    let purpose = purpose.or(purposes::LIST)?;
+    let gemeente = &caller.gemeente;
+    let acting = acting(&caller);
+    let lister = match &acting {
+        Acting::Gemeente => Lister::Gemeente(gemeente.clone()),
+        Acting::Parent {
+            household: Some(household),
+        } => Lister::Household(*household),
+        Acting::Partner { organisation } | Acting::Signaller { organisation } => {
+            Lister::Organisation(organisation.clone())
+        }
+        Acting::Parent { household: None } => {
+            return Ok(Json(ApplicationList {
+                applications: Vec::new(),
+            }))
+        }
+    };
+    let listed = overview::list(&state.pool, gemeente, &lister)
+        .await
+        .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
+    let ids: Vec<Uuid> = listed.iter().map(|row| row.application_id).collect();
+    audit_reads(
+        &state, &caller, &origin, gemeente, &ids, "in lijst", &purpose,
+    )
+    .await?;
+    let reader = Reader::of(&acting);
+    Ok(Json(ApplicationList {
+        applications: listed
+            .into_iter()
+            .map(|row| ApplicationSummary::of(row, &reader))
+            .collect(),
+    }))
+}
+
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
 pub async fn get_application(
     State(state): State<AppState>,
     caller: InGemeente<ApplicationReaders>,
     ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+    Origin(origin): Origin,
+    purpose: Purpose,
 ) -> Result<Json<ApplicationView>, ApiError> {
+    let purpose = purpose.or(purposes::READ)?;
     let gemeente = &caller.gemeente;
-    let application = load(&state, gemeente, id).await?;
+    let refused_read = || async {
+        audit_reads(
+            &state,
+            &caller,
+            &origin,
+            gemeente,
+            &[id],
+            "niet gevonden",
+            &purpose,
+        )
+        .await?;
+        Err::<Json<ApplicationView>, ApiError>(unknown())
+    };
+    let application = match load(&state, gemeente, id).await {
+        Ok(application) => application,
+        Err(error) if error.status == axum::http::StatusCode::NOT_FOUND => {
+            return refused_read().await
+        }
+        Err(error) => return Err(error),
+    };
     let visible = access::may_see(&state.pool, &acting(&caller), gemeente, &application)
         .await
         .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
     if !visible {
-        return Err(unknown());
+        return refused_read().await;
     }
-    ApplicationView::of(gemeente.clone(), application)
-        .map(Json)
-        .ok_or_else(unknown)
+    shown(&state, &caller, gemeente, &origin, &purpose, application).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
@@ -549,27 +483,51 @@ pub async fn assess(
     State(state): State<AppState>,
     caller: InGemeente<Assessors>,
     ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+    Origin(origin): Origin,
+    purpose: Purpose,
     ApiJson(request): ApiJson<AssessRequest>,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    let custom = request.custom.map(|custom| CustomDecision {
-        motivation: custom.motivation,
-        grants: custom
-            .grants
-            .into_iter()
-            .map(|grant| (grant.child, grant.provision))
-            .collect(),
-    });
+    let purpose = purpose.or(purposes::DECIDE)?;
+    let acting = acting(&caller);
+    let custom = match request.custom {
+        None => None,
+        Some(custom) => {
+            let motivation = custom
+                .motivation
+                .checked("motivatie")
+                .map_err(|refusal| refused(&refusal))?;
+            // A partner names the children by its own pseudonyms: mapped back within the
+            // application, so the gemeente's id from it names no child.
+            let reader = Reader::of(&acting);
+            let children: Vec<ChildRef> = match &reader {
+                Reader::AsThey => Vec::new(),
+                Reader::Organisation(_) => load(&state, &caller.gemeente, id)
+                    .await?
+                    .submitted
+                    .map(|submitted| submitted.children.iter().map(|child| child.child).collect())
+                    .unwrap_or_default(),
+            };
+            Some(CustomDecision {
+                motivation: motivation.as_str().to_owned(),
+                grants: custom
+                    .grants
+                    .into_iter()
+                    .map(|grant| {
+                        let child = state
+                            .pseudonyms
+                            .child_named(&reader, grant.child, &children);
+                        (child, grant.provision)
+                    })
+                    .collect(),
+            })
+        }
+    };
     let context = caller.command_context(&caller.gemeente);
     state
         .decisions(&context)
-        .assess(
-            &acting(&caller),
-            id,
-            custom,
-            request.date.unwrap_or_else(today),
-        )
+        .assess(&acting, id, custom, request.date.unwrap_or_else(today))
         .await?;
-    as_it_stands(&state, &caller.gemeente, id).await
+    as_it_stands(&state, &caller, &caller.gemeente, &origin, &purpose, id).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
@@ -577,8 +535,11 @@ pub async fn grant(
     State(state): State<AppState>,
     caller: InGemeente<Regie>,
     ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+    Origin(origin): Origin,
+    purpose: Purpose,
     ApiJson(request): ApiJson<GrantRequest>,
 ) -> Result<Json<ApplicationView>, ApiError> {
+    let purpose = purpose.or(purposes::DECIDE)?;
     let entitlements = request
         .entitlements
         .into_iter()
@@ -595,7 +556,7 @@ pub async fn grant(
         .decisions(&context)
         .grant(id, entitlements, request.date.unwrap_or_else(today))
         .await?;
-    as_it_stands(&state, &caller.gemeente, id).await
+    as_it_stands(&state, &caller, &caller.gemeente, &origin, &purpose, id).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
@@ -603,14 +564,21 @@ pub async fn reject(
     State(state): State<AppState>,
     caller: InGemeente<Regie>,
     ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+    Origin(origin): Origin,
+    purpose: Purpose,
     ApiJson(request): ApiJson<RejectRequest>,
 ) -> Result<Json<ApplicationView>, ApiError> {
+    let purpose = purpose.or(purposes::DECIDE)?;
+    let reason = request
+        .reason
+        .checked("reden")
+        .map_err(|refusal| refused(&refusal))?;
     let context = caller.command_context(&caller.gemeente);
     state
         .decisions(&context)
-        .reject(id, request.reason, request.date.unwrap_or_else(today))
+        .reject(id, reason, request.date.unwrap_or_else(today))
         .await?;
-    as_it_stands(&state, &caller.gemeente, id).await
+    as_it_stands(&state, &caller, &caller.gemeente, &origin, &purpose, id).await
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
@@ -618,175 +586,32 @@ pub async fn withdraw(
     State(state): State<AppState>,
     caller: InGemeente<Submitters>,
     ApiPath(ApplicationPath { id }): ApiPath<ApplicationPath>,
+    Origin(origin): Origin,
+    purpose: Purpose,
     ApiJson(request): ApiJson<WithdrawRequest>,
 ) -> Result<Json<ApplicationView>, ApiError> {
+    let purpose = purpose.or(purposes::WITHDRAW)?;
+    let reason = request
+        .reason
+        .map(|reason| reason.checked("reden"))
+        .transpose()
+        .map_err(|refusal| refused(&refusal))?;
     let context = caller.command_context(&caller.gemeente);
     state
         .decisions(&context)
-        .withdraw(&acting(&caller), id, request.date.unwrap_or_else(today))
+        .withdraw(
+            &acting(&caller),
+            id,
+            request.date.unwrap_or_else(today),
+            reason,
+        )
         .await?;
-    as_it_stands(&state, &caller.gemeente, id).await
+    as_it_stands(&state, &caller, &caller.gemeente, &origin, &purpose, id).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kindpakket_proto::application::{Channel, GrantedEntitlement};
-    use kindpakket_proto::regie::FundingSource;
-    use serde_json::json;
-    use time::macros::date;
-
-    fn decided() -> Application {
-        let child = ChildRef(Uuid::from_u128(11));
-        let sport = ProvisionCode::parse("sportcontributie").unwrap();
-        let funder = Funder {
-            organisation: OrganisationId::parse("jeugdfonds-sport-cultuur").unwrap(),
-            source: FundingSource::ExternalFunds,
-        };
-        Application {
-            gemeente: Some(GemeenteCode::parse("GM0518").unwrap()),
-            submitted: Some(ApplicationSubmitted {
-                application_id: Uuid::from_u128(5),
-                household: HouseholdRef(Uuid::from_u128(6)),
-                channel: Channel::Partner,
-                on_behalf_of: Some(OrganisationId::parse("leergeld-den-haag").unwrap()),
-                children: vec![ApplicantChild {
-                    child,
-                    birth_year: 2016,
-                    birth_month: 5,
-                    school: Some(kindpakket_proto::application::SchoolLevel::Primary),
-                }],
-                income_percent: 115,
-                requested_provisions: vec![sport.clone()],
-                signal_id: None,
-                submitted_on: date!(2026 - 09 - 01),
-                adults: Some(2),
-                money_left_cents: Some(Cents(30_000)),
-            }),
-            status: Some(Status::Granted),
-            entitlements: vec![GrantedEntitlement {
-                entitlement_id: Uuid::from_u128(9),
-                child,
-                provision: sport.clone(),
-                amount_cents: Cents(25_000),
-                valid_from: date!(2026 - 01 - 01),
-                valid_until: date!(2026 - 12 - 31),
-                funder: Some(funder.clone()),
-                co_financing: None,
-                form: None,
-                unit_value_cents: None,
-            }],
-            rejection_reason: None,
-            decided_on: Some(date!(2026 - 09 - 10)),
-            assessment: Some(Assessment {
-                regeling_id: Uuid::from_u128(2026),
-                income_percent: 115,
-                outcomes: vec![
-                    Outcome {
-                        child,
-                        provision: sport.clone(),
-                        granted: true,
-                        share_percent: 100,
-                        amount_cents: Cents(25_000),
-                        reason: "within_threshold".to_owned(),
-                        explanation: "U krijgt het.".to_owned(),
-                        funder: Some(funder),
-                    },
-                    Outcome {
-                        child,
-                        provision: ProvisionCode::parse("zwemles").unwrap(),
-                        granted: false,
-                        share_percent: 0,
-                        amount_cents: Cents::ZERO,
-                        reason: "outside_age_band".to_owned(),
-                        explanation: "Te oud.".to_owned(),
-                        funder: None,
-                    },
-                ],
-                custom_motivation: None,
-            }),
-        }
-    }
-
-    #[test]
-    fn an_application_reads_as_it_always_did() {
-        let gemeente = GemeenteCode::parse("GM0518").unwrap();
-        let view = ApplicationView::of(gemeente, decided()).unwrap();
-        assert_eq!(
-            serde_json::to_value(view).unwrap(),
-            json!({
-                "id": Uuid::from_u128(5),
-                "gemeente": "GM0518",
-                "status": "toegekend",
-                "kanaal": "partner",
-                "namens": "leergeld-den-haag",
-                "huishouden": Uuid::from_u128(6),
-                "kinderen": [{"kind": Uuid::from_u128(11), "geboortejaar": 2016, "geboortemaand": 5}],
-                "inkomenPercentage": 115,
-                "voorzieningen": ["sportcontributie"],
-                "signalering": null,
-                "ingediendOp": "2026-09-01",
-                "besluitOp": "2026-09-10",
-                "redenAfwijzing": null,
-                "rechten": [{
-                    "id": Uuid::from_u128(9),
-                    "kind": Uuid::from_u128(11),
-                    "voorziening": "sportcontributie",
-                    "bedragCent": 25000,
-                    "geldigVanaf": "2026-01-01",
-                    "geldigTot": "2026-12-31",
-                }],
-                "beoordeling": {
-                    "regeling": Uuid::from_u128(2026),
-                    "handmatig": false,
-                    "inkomenPercentage": 115,
-                    "maatwerkMotivatie": null,
-                    "uitkomsten": [{
-                        "kind": Uuid::from_u128(11),
-                        "voorziening": "sportcontributie",
-                        "toegekend": true,
-                        "aandeelPercentage": 100,
-                        "bedragCent": 25000,
-                        "reden": "within_threshold",
-                        "uitleg": "U krijgt het.",
-                        "financier": {"organisatie": "jeugdfonds-sport-cultuur", "bron": "externe_fondsen"},
-                    }, {
-                        "kind": Uuid::from_u128(11),
-                        "voorziening": "zwemles",
-                        "toegekend": false,
-                        "aandeelPercentage": 0,
-                        "bedragCent": 0,
-                        "reden": "outside_age_band",
-                        "uitleg": "Te oud.",
-                        "financier": null,
-                    }],
-                },
-            })
-        );
-    }
-
-    #[test]
-    fn an_undecided_application_has_nulls_where_the_decision_goes() {
-        let application = Application {
-            status: Some(Status::Submitted),
-            entitlements: vec![],
-            decided_on: None,
-            assessment: None,
-            ..decided()
-        };
-        let gemeente = GemeenteCode::parse("GM0518").unwrap();
-        let view =
-            serde_json::to_value(ApplicationView::of(gemeente, application).unwrap()).unwrap();
-        assert_eq!(view["status"], "ingediend");
-        assert_eq!(view["besluitOp"], json!(null));
-        assert_eq!(view["beoordeling"], json!(null));
-        assert_eq!(view["rechten"], json!([]));
-        assert!(ApplicationView::of(
-            GemeenteCode::parse("GM0518").unwrap(),
-            Application::default()
-        )
-        .is_none());
-    }
 
     #[test]
     fn who_calls_decides_what_they_see() {

@@ -3,6 +3,8 @@
 
 mod applications;
 mod persons;
+pub mod purpose;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -14,17 +16,26 @@ use kindpakket_platform::store::{AggregateStore, CommandContext};
 
 use crate::decisions::Decisions;
 use crate::domain::application::Application;
+use crate::forgetting::Forgetting;
+use crate::pseudonyms::Pseudonyms;
+use crate::sealing::Sealer;
 use crate::vault::retention::RetentionPeriods;
 use crate::vault::Vault;
 
 #[derive(Clone)]
 pub struct AppState {
     pub applications: Arc<AggregateStore<Application>>,
-    /// The service's own database: regeling versions and mandates kept by [`crate::consume`], and
-    /// the earlier grants of [`crate::grants`].
+    /// The service's own database: regeling versions and mandates kept by [`crate::consume`], the
+    /// earlier grants of [`crate::grants`] and the overview of [`crate::overview`].
     pub pool: sqlx::PgPool,
     /// The personal data vault and its audit log.
     pub vault: Arc<Vault>,
+    /// Forgetting and rectifying persons, and telling the platform.
+    pub forgetting: Arc<Forgetting>,
+    /// Opens what the applications keep sealed under the households' keys.
+    pub sealer: Sealer,
+    /// The partners' own ids of children, households and entitlements.
+    pub pseudonyms: Pseudonyms,
     /// Per kind of record, the days it is kept.
     pub retention: Arc<RetentionPeriods>,
 }
@@ -84,6 +95,9 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/aanvragen",
             post_with(applications::submit, |op| {
                 op.summary("Een aanvraag indienen: een ouder voor het eigen huishouden, een partner of signaleerder namens de eigen organisatie (ingeschreven voor aanvragen_innemen)")
+            })
+            .get_with(applications::list, |op| {
+                op.summary("De aanvragen die u mag zien: de gemeente alle, een partner die het namens gezinnen innam, een ouder die van het eigen huishouden; elke lezing staat in het auditlog")
             }),
         )
         .api_route(
@@ -173,6 +187,10 @@ mod tests {
             12
         );
         assert_eq!(roles("/aanvragen", "post"), submitters);
+        assert_eq!(
+            roles("/aanvragen", "get"),
+            json!(["regievoerder", "applicant", "partner"])
+        );
         assert_eq!(
             roles("/aanvragen/{id}", "get"),
             json!(["regievoerder", "applicant", "partner"])

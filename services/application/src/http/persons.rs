@@ -5,27 +5,24 @@
 //! [`crate::vault::persons`] and [`crate::vault::retention`].
 
 use aide::generate::GenContext;
-use aide::openapi::{
-    HeaderStyle, Operation, Parameter, ParameterData, ParameterSchemaOrContent, ReferenceOr,
-    Response, SchemaObject, StatusCode as DocumentedStatus,
-};
-use aide::{OperationInput, OperationOutput};
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use aide::openapi::{Operation, Response, StatusCode as DocumentedStatus};
+use aide::OperationOutput;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use indexmap::IndexMap;
-use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, InGemeente};
+use kindpakket_platform::free_text::FreeText;
+use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, InGemeente};
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 
+use super::purpose::{actor, Origin, Purpose};
 use super::{AppState, Auditors, PersonWriters, Regie};
-use crate::vault::audit::{self, Actor};
+use crate::vault::audit;
 use crate::vault::persons::{self, Registrant, Registration, VaultError};
 use crate::vault::retention::{self, RetentionError};
 use crate::vault::{Correction, PersonState, PersonalData};
@@ -90,8 +87,10 @@ pub struct RectificationRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErasureRequest {
+    /// Why (e.g. "verzoek van betrokkene, AVG art. 17"): kept on the audit log, so short and
+    /// without personal data.
     #[serde(rename = "reden")]
-    pub reason: String,
+    pub reason: FreeText,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -279,95 +278,6 @@ impl<T: JsonSchema> OperationOutput for Registered<T> {
     }
 }
 
-/// The `X-Doel` header: what the caller needs the personal data for (doelbinding), as far as sent.
-#[derive(Debug, Clone)]
-pub struct Purpose(Option<String>);
-
-impl Purpose {
-    /// The stated purpose, or 400 when none was stated.
-    fn required(self) -> Result<String, ApiError> {
-        self.0.ok_or_else(|| {
-            ApiError::bad_request(
-                "Geef in de kopregel X-Doel op waarvoor u deze persoonsgegevens nodig hebt (doelbinding).",
-            )
-        })
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Purpose {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Purpose(
-            parts
-                .headers
-                .get("x-doel")
-                .and_then(|value| value.to_str().ok())
-                .map(str::trim)
-                .filter(|value| !value.is_empty())
-                .map(|value| value.chars().take(200).collect()),
-        ))
-    }
-}
-
-impl OperationInput for Purpose {
-    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
-        let json_schema = ctx.schema.subschema_for::<String>();
-        operation.parameters.push(ReferenceOr::Item(Parameter::Header {
-            parameter_data: ParameterData {
-                name: "X-Doel".to_owned(),
-                description: Some(
-                    "Waarvoor u de persoonsgegevens nodig hebt (doelbinding); verplicht voor de gemeente bij lezen, registreren en rectificeren, vastgelegd in het auditlog.".to_owned(),
-                ),
-                required: false,
-                format: ParameterSchemaOrContent::Schema(SchemaObject {
-                    json_schema,
-                    example: None,
-                    external_docs: None,
-                }),
-                extensions: IndexMap::default(),
-                deprecated: None,
-                example: None,
-                examples: IndexMap::default(),
-                explode: None,
-            },
-            style: HeaderStyle::Simple,
-        }));
-    }
-}
-
-/// Where a request came from, for the audit log: `http`, or `http <X-Forwarded-For>`.
-#[derive(Debug, Clone)]
-pub struct Origin(String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Origin {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Origin(
-            parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|value| value.to_str().ok())
-                .map(|value| format!("http {value}"))
-                .unwrap_or_else(|| "http".to_owned()),
-        ))
-    }
-}
-
-/// Set by the proxy in front of the service, not by the caller: not part of the API.
-impl OperationInput for Origin {}
-
-/// The caller, as the audit log names them, acting from `origin`.
-fn actor<'a>(caller: &'a Caller, origin: &'a str) -> Actor<'a> {
-    Actor {
-        subject: &caller.subject,
-        organisation: caller.actor.organisation.as_str(),
-        role: caller.actor.role.as_str(),
-        origin,
-    }
-}
-
 impl From<VaultError> for ApiError {
     fn from(error: VaultError) -> Self {
         match error {
@@ -397,9 +307,7 @@ pub async fn register(
             Registrant::Parent {
                 household: caller.household,
             },
-            purpose
-                .0
-                .unwrap_or_else(|| "aanvraag Kindpakket".to_owned()),
+            purpose.or("aanvraag Kindpakket")?,
         ),
     };
     let registration = Registration {
@@ -498,12 +406,13 @@ pub async fn rectify(
         income_evidence: request.income_evidence,
     };
     let version = persons::rectify(
-        &state.vault,
+        &state.forgetting,
         &caller.gemeente,
         id,
         correction,
         actor(&caller, &origin),
         &purpose,
+        &caller.command_context(&caller.gemeente),
     )
     .await?;
     Ok(Json(PersonRectified {
@@ -521,12 +430,17 @@ pub async fn erase(
     Origin(origin): Origin,
     ApiJson(request): ApiJson<ErasureRequest>,
 ) -> Result<Json<PersonErased>, ApiError> {
+    let reason = request
+        .reason
+        .checked("reden")
+        .map_err(|refusal| refused(&refusal))?;
     persons::erase(
-        &state.vault,
+        &state.forgetting,
         &caller.gemeente,
         id,
-        &request.reason,
+        &reason,
         actor(&caller, &origin),
+        &caller.command_context(&caller.gemeente),
     )
     .await?;
     Ok(Json(PersonErased {
@@ -541,15 +455,14 @@ pub async fn retention(
     caller: InGemeente<Regie>,
     ApiJson(request): ApiJson<RetentionRequest>,
 ) -> Result<Json<RetentionApplied>, ApiError> {
-    let on = request
-        .on
-        .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    let on = request.on.unwrap_or_else(kindpakket_platform::clock::today);
     let erased = retention::apply(
-        &state.vault,
+        &state.forgetting,
         &state.retention,
         &caller.gemeente,
         on,
         actor(&caller, retention::ORIGIN),
+        &caller.command_context(&caller.gemeente),
     )
     .await
     .map_err(|error| match error {

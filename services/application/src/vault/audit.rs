@@ -116,6 +116,19 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// Appends an entry at the end of the chain (one writer at a time); answers its sequence number and
 /// hash, the new head.
 pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(i64, String), sqlx::Error> {
+    let head = append_all(pool, &[entry]).await?;
+    Ok(head.unwrap_or((0, GENESIS.to_owned())))
+}
+
+/// Appends entries at the end of the chain, in their order, in one transaction (a list read is
+/// recorded as one read per application it shows); answers the new head, if there were any.
+pub async fn append_all(
+    pool: &PgPool,
+    entries: &[Entry<'_>],
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(None);
+    }
     let mut tx = pool.begin().await?;
     // An advisory lock rather than LOCK TABLE: the service's role may only append to the audit
     // log, and Postgres allows an EXCLUSIVE table lock only to roles that may change rows.
@@ -126,37 +139,41 @@ pub async fn append(pool: &PgPool, entry: Entry<'_>) -> Result<(i64, String), sq
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
-    let (seq, prev_hash) = match last {
-        Some(Head { seq, hash }) => (seq + 1, hash),
-        None => (1, GENESIS.to_owned()),
+    let (mut seq, mut prev_hash) = match last {
+        Some(Head { seq, hash }) => (seq, hash),
+        None => (0, GENESIS.to_owned()),
     };
     // Microseconds, as Postgres keeps them, so the hash can be recomputed from the row.
     let now = OffsetDateTime::now_utc();
     let at = now
         .replace_nanosecond(now.nanosecond() / 1000 * 1000)
         .unwrap_or(now);
-    let hash = hash_of(&prev_hash, seq, at, &entry);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(seq)
-    .bind(at)
-    .bind(entry.gemeente)
-    .bind(entry.action)
-    .bind(entry.object)
-    .bind(entry.result)
-    .bind(entry.origin)
-    .bind(entry.actor)
-    .bind(entry.organisation)
-    .bind(entry.role)
-    .bind(entry.purpose)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await?;
+    for entry in entries {
+        seq += 1;
+        let hash = hash_of(&prev_hash, seq, at, entry);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(seq)
+        .bind(at)
+        .bind(entry.gemeente)
+        .bind(entry.action)
+        .bind(entry.object)
+        .bind(entry.result)
+        .bind(entry.origin)
+        .bind(entry.actor)
+        .bind(entry.organisation)
+        .bind(entry.role)
+        .bind(entry.purpose)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        prev_hash = hash;
+    }
     tx.commit().await?;
-    Ok((seq, hash))
+    Ok(Some((seq, prev_hash)))
 }
 
 /// Moves the head kept in the keys database forward (never back: appends may finish out of order).

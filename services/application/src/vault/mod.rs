@@ -1,9 +1,18 @@
 //! The personal data vault, on the gemeente's side: names, BSN, addresses and income evidence,
-//! encrypted per person (AES-256-GCM) with a key of that person's own, kept in a separate database.
-//! Events and NATS messages carry only the pseudonymous reference the vault hands out.
+//! sealed per person (AES-256-GCM) under a key of that person's own: a subject key of the service's
+//! [`SubjectKeys`], wrapped by the master key and kept in a separate database (the vault's keys
+//! database, which is also where the households' keys that seal the applications live). Events and
+//! NATS messages carry only the pseudonymous reference the vault hands out.
 //!
 //! Forgetting a person destroys their key: what is left is ciphertext nobody can read, so no replay
-//! of any stream or backup of the vault brings them back. Every read and write is on the audit log.
+//! of any stream or backup of the vault brings them back. Forgetting a parent destroys the key of
+//! their household too, which seals what the household's applications say (income, explanations,
+//! motivations, reasons); see [`crate::forgetting`], which also tells the rest of the platform.
+//! Every read and write is on the audit log.
+//!
+//! Before crypto-shredding the vault kept a raw key per person (`person_keys`); at start
+//! [`Vault::open`] reseals every such person under a subject key and deletes the raw key
+//! ([`Vault::reseal_legacy_persons`]).
 //!
 //! No registration ever replaces what is kept of a person: a parent registers people of their own
 //! household only (a BSN the vault knows from elsewhere becomes a new record of that household,
@@ -23,9 +32,11 @@ pub mod bsn;
 pub mod persons;
 pub mod retention;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use kindpakket_platform::db::{self, DatabaseConfig, Migration};
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use kindpakket_platform::shredding::{Opened, Sealed, SubjectKeys};
+use kindpakket_proto::application::{ForgetReason, SubjectKind};
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -129,6 +140,28 @@ pub const AUDIT_ANCHOR_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The persons' data sealed under their subject keys ([`SubjectKeys`], JSON of [`Sealed`]); the raw
+/// columns `nonce` and `ciphertext` of before stay empty for them. And the intent to forget a
+/// person, recorded before anything is destroyed, so a crash half-way is finished at the next
+/// start ([`crate::forgetting`]).
+pub const SEALED_PERSONS_MIGRATION: Migration = Migration {
+    name: "0303_vault_sealed_persons",
+    sql: r#"
+        ALTER TABLE persons
+            ADD COLUMN sealed json,
+            ALTER COLUMN nonce DROP NOT NULL,
+            ALTER COLUMN ciphertext DROP NOT NULL,
+            ADD COLUMN forget_requested_at timestamptz,
+            ADD COLUMN forget_why text;
+        ALTER TABLE person_versions
+            ADD COLUMN sealed json,
+            ALTER COLUMN nonce DROP NOT NULL,
+            ALTER COLUMN ciphertext DROP NOT NULL;
+        CREATE INDEX persons_forget_pending ON persons (forget_requested_at)
+            WHERE forget_requested_at IS NOT NULL AND erased_at IS NULL;
+    "#,
+};
+
 /// What the vault keeps of a person. Only the gemeente reads it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalData {
@@ -214,21 +247,81 @@ pub enum Rectified {
 #[derive(Debug, sqlx::FromRow)]
 struct SealedRow {
     kind: String,
-    nonce: Vec<u8>,
-    ciphertext: Vec<u8>,
+    sealed: Option<sqlx::types::Json<Sealed<PersonalData>>>,
     erased_why: Option<String>,
     household: Option<Uuid>,
     duplicate_of: Option<Uuid>,
     version: i32,
 }
 
+/// A person the vault is to forget, or was asked to: who they are to the rest of the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToForget {
+    pub person_id: Uuid,
+    pub gemeente: String,
+    /// `kind` or `ouder`.
+    pub kind: String,
+    /// The household of the parent who registered them, if a parent did.
+    pub household: Option<Uuid>,
+    pub why: ForgetReason,
+}
+
+/// What the rest of the platform knows a person by.
+impl ToForget {
+    /// A child by their own id; a parent by their household: the household their login named when
+    /// they registered, or else their own id (the regievoerder registers a parent and uses the id it
+    /// gets as the household's).
+    pub fn subject(&self) -> (Uuid, SubjectKind) {
+        subject_of(self.person_id, &self.kind, self.household)
+    }
+
+    /// The subject keys to destroy: the person's own and, for a parent, their household's.
+    pub fn keys(&self) -> Vec<Uuid> {
+        let (subject, _) = self.subject();
+        let mut keys = vec![self.person_id];
+        if subject != self.person_id {
+            keys.push(subject);
+        }
+        keys
+    }
+}
+
+/// The subject a person of `kind` is known by elsewhere (see [`ToForget::subject`]).
+pub fn subject_of(person_id: Uuid, kind: &str, household: Option<Uuid>) -> (Uuid, SubjectKind) {
+    if kind == "ouder" {
+        (household.unwrap_or(person_id), SubjectKind::Household)
+    } else {
+        (person_id, SubjectKind::Child)
+    }
+}
+
+/// A record's nonce and ciphertext under a raw key of before.
+type RawSealed = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A person to forget, as the vault database keeps them: id, gemeente, kind, household, why.
+type PendingRow = (Uuid, String, String, Option<Uuid>, Option<String>);
+
+fn why_code(why: ForgetReason) -> &'static str {
+    match why {
+        ForgetReason::Erasure => "erasure",
+        ForgetReason::Retention => "retention",
+    }
+}
+
+fn why_of(code: Option<&str>) -> ForgetReason {
+    match code {
+        Some("retention") => ForgetReason::Retention,
+        _ => ForgetReason::Erasure,
+    }
+}
+
 /// The vault's two databases: the sealed records with the BSN index and the audit log, and apart
-/// from them the keys, with the audit log's head.
+/// from them the keys (the subject keys, the BSN index key) with the audit log's head.
 pub struct Vault {
     data: PgPool,
     keys: PgPool,
+    subject_keys: SubjectKeys,
     index_key: Vec<u8>,
-    random: SystemRandom,
 }
 
 impl Vault {
@@ -236,6 +329,14 @@ impl Vault {
     pub async fn audit(&self, entry: audit::Entry<'_>) -> Result<(), sqlx::Error> {
         let (seq, hash) = audit::append(&self.data, entry).await?;
         audit::advance_anchor(&self.keys, seq, &hash).await
+    }
+
+    /// Appends entries to the audit log in one go and moves its head forward.
+    pub async fn audit_all(&self, entries: &[audit::Entry<'_>]) -> Result<(), sqlx::Error> {
+        if let Some((seq, hash)) = audit::append_all(&self.data, entries).await? {
+            audit::advance_anchor(&self.keys, seq, &hash).await?;
+        }
+        Ok(())
     }
 
     /// The audit log, and the first row at which it is broken, if any.
@@ -246,13 +347,25 @@ impl Vault {
         Ok((rows, broken))
     }
 
-    /// Connects to (and migrates) the vault's database and its keys database.
-    pub async fn open(data: &DatabaseConfig, keys: &DatabaseConfig) -> Result<Self> {
-        let data = db::open(data, &[VAULT_MIGRATION, HOUSEHOLDS_MIGRATION]).await?;
+    /// Connects to (and migrates) the vault's database and its keys database, whose subject keys
+    /// `subject_keys` are (see [`crate::startup`]); reseals what was kept under raw keys before.
+    pub async fn open(
+        data: &DatabaseConfig,
+        keys: &DatabaseConfig,
+        subject_keys: SubjectKeys,
+    ) -> Result<Self> {
+        let data = db::open(
+            data,
+            &[
+                VAULT_MIGRATION,
+                HOUSEHOLDS_MIGRATION,
+                SEALED_PERSONS_MIGRATION,
+            ],
+        )
+        .await?;
         let keys = db::open(keys, &[KEYS_MIGRATION, AUDIT_ANCHOR_MIGRATION]).await?;
-        let random = SystemRandom::new();
         let mut fresh = vec![0u8; 32];
-        random
+        SystemRandom::new()
             .fill(&mut fresh)
             .map_err(|_| anyhow!("no randomness"))?;
         sqlx::query("INSERT INTO index_key (key) VALUES ($1) ON CONFLICT DO NOTHING")
@@ -262,12 +375,101 @@ impl Vault {
         let index_key: Vec<u8> = sqlx::query_scalar("SELECT key FROM index_key")
             .fetch_one(&keys)
             .await?;
-        Ok(Self {
+        let vault = Self {
             data,
             keys,
+            subject_keys,
             index_key,
-            random,
-        })
+        };
+        let resealed = vault.reseal_legacy_persons().await?;
+        if resealed > 0 {
+            tracing::info!(resealed, "vault persons resealed under subject keys");
+        }
+        Ok(vault)
+    }
+
+    /// The subject keys: the persons' and the households'.
+    pub fn subject_keys(&self) -> &SubjectKeys {
+        &self.subject_keys
+    }
+
+    /// Reseals every person (and every earlier version) kept under a raw key of before under a
+    /// subject key, then deletes the raw key; a person forgotten before has nothing to reseal and is
+    /// recorded as forgotten among the subject keys. Idempotent, person by person: a crash half-way
+    /// leaves each person either as before or resealed, and the next start goes on.
+    pub async fn reseal_legacy_persons(&self) -> Result<u64> {
+        let raw: Vec<(Uuid, Vec<u8>)> = sqlx::query_as("SELECT person_id, key FROM person_keys")
+            .fetch_all(&self.keys)
+            .await?;
+        let mut resealed = 0;
+        for (person_id, key) in raw {
+            let mut tx = self.data.begin().await?;
+            let current: Option<RawSealed> = sqlx::query_as(
+                "SELECT nonce, ciphertext FROM persons WHERE person_id = $1 FOR UPDATE",
+            )
+            .bind(person_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((Some(nonce), Some(ciphertext))) = current {
+                let data = legacy_unseal(&key, &nonce, ciphertext)?;
+                let sealed = self.subject_keys.seal(person_id, &data).await?;
+                sqlx::query(
+                    "UPDATE persons SET sealed = $2, nonce = NULL, ciphertext = NULL WHERE person_id = $1",
+                )
+                .bind(person_id)
+                .bind(sqlx::types::Json(&sealed))
+                .execute(&mut *tx)
+                .await?;
+            }
+            let versions: Vec<(i32, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT version, nonce, ciphertext FROM person_versions
+                 WHERE person_id = $1 AND nonce IS NOT NULL AND ciphertext IS NOT NULL",
+            )
+            .bind(person_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (version, nonce, ciphertext) in versions {
+                let data = legacy_unseal(&key, &nonce, ciphertext)?;
+                let sealed = self.subject_keys.seal(person_id, &data).await?;
+                sqlx::query(
+                    "UPDATE person_versions SET sealed = $3, nonce = NULL, ciphertext = NULL
+                     WHERE person_id = $1 AND version = $2",
+                )
+                .bind(person_id)
+                .bind(version)
+                .bind(sqlx::types::Json(&sealed))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            sqlx::query("DELETE FROM person_keys WHERE person_id = $1")
+                .bind(person_id)
+                .execute(&self.keys)
+                .await?;
+            resealed += 1;
+        }
+        // Forgotten before: their raw key is gone and their ciphertext unreadable. Drop the
+        // ciphertext and record them as forgotten, so no key is ever made for them again.
+        let erased: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT person_id, coalesce(erased_why, 'vergeten') FROM persons
+             WHERE erased_at IS NOT NULL AND nonce IS NOT NULL",
+        )
+        .fetch_all(&self.data)
+        .await?;
+        for (person_id, why) in erased {
+            self.subject_keys.forget(person_id, &why).await?;
+            sqlx::query("UPDATE persons SET nonce = NULL, ciphertext = NULL WHERE person_id = $1")
+                .bind(person_id)
+                .execute(&self.data)
+                .await?;
+            sqlx::query(
+                "UPDATE person_versions SET nonce = NULL, ciphertext = NULL WHERE person_id = $1",
+            )
+            .bind(person_id)
+            .execute(&self.data)
+            .await?;
+        }
+        Ok(resealed)
     }
 
     fn bsn_hash(&self, gemeente: &str, bsn: &str) -> String {
@@ -331,25 +533,19 @@ impl Vault {
             return Ok(Kept::Known(person_id));
         }
         let person_id = Uuid::new_v4();
-        let mut key = vec![0u8; 32];
-        self.random
-            .fill(&mut key)
-            .map_err(|_| anyhow!("no randomness"))?;
-        sqlx::query("INSERT INTO person_keys (person_id, key) VALUES ($1, $2)")
-            .bind(person_id)
-            .bind(&key)
-            .execute(&self.keys)
-            .await?;
-        let (nonce, ciphertext) = self.seal(&key, &serde_json::to_vec(data)?)?;
+        let sealed = self
+            .subject_keys
+            .seal(person_id, data)
+            .await
+            .context("sealing a person")?;
         sqlx::query(
-            "INSERT INTO persons (person_id, gemeente, kind, nonce, ciphertext, created_on, household, duplicate_of)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO persons (person_id, gemeente, kind, sealed, created_on, household, duplicate_of)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(person_id)
         .bind(gemeente)
         .bind(kind)
-        .bind(&nonce)
-        .bind(&ciphertext)
+        .bind(sqlx::types::Json(&sealed))
         .bind(today)
         .bind(household)
         .bind(known)
@@ -394,7 +590,7 @@ impl Vault {
     ) -> Result<Rectified> {
         let mut tx = self.data.begin().await?;
         let row: Option<SealedRow> = sqlx::query_as(
-            "SELECT kind, nonce, ciphertext, erased_why, household, duplicate_of, version
+            "SELECT kind, sealed, erased_why, household, duplicate_of, version
              FROM persons WHERE person_id = $1 AND gemeente = $2 FOR UPDATE",
         )
         .bind(person_id)
@@ -407,10 +603,12 @@ impl Vault {
         if row.erased_why.is_some() {
             return Ok(Rectified::Erased);
         }
-        let Some(key) = self.key_of(person_id).await? else {
+        let Some(sqlx::types::Json(sealed)) = row.sealed else {
             return Ok(Rectified::Erased);
         };
-        let current = self.unseal(&key, &row.nonce, row.ciphertext.clone())?;
+        let Opened::Value(current) = self.subject_keys.open(&sealed).await? else {
+            return Ok(Rectified::Erased);
+        };
         let corrected = PersonalData {
             bsn: current.bsn,
             name: correction.name.clone(),
@@ -420,71 +618,34 @@ impl Vault {
             income_evidence: correction.income_evidence.clone(),
         };
         sqlx::query(
-            "INSERT INTO person_versions (person_id, version, nonce, ciphertext, replaced_at)
-             VALUES ($1, $2, $3, $4, now())",
+            "INSERT INTO person_versions (person_id, version, sealed, replaced_at)
+             VALUES ($1, $2, $3, now())",
         )
         .bind(person_id)
         .bind(row.version)
-        .bind(&row.nonce)
-        .bind(&row.ciphertext)
+        .bind(sqlx::types::Json(&sealed))
         .execute(&mut *tx)
         .await?;
-        let (nonce, ciphertext) = self.seal(&key, &serde_json::to_vec(&corrected)?)?;
+        let corrected = self
+            .subject_keys
+            .seal(person_id, &corrected)
+            .await
+            .context("sealing a correction")?;
         let version = row.version + 1;
-        sqlx::query(
-            "UPDATE persons SET nonce = $2, ciphertext = $3, version = $4 WHERE person_id = $1",
-        )
-        .bind(person_id)
-        .bind(&nonce)
-        .bind(&ciphertext)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE persons SET sealed = $2, version = $3 WHERE person_id = $1")
+            .bind(person_id)
+            .bind(sqlx::types::Json(&corrected))
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Rectified::Corrected { version })
-    }
-
-    async fn key_of(&self, person_id: Uuid) -> Result<Option<Vec<u8>>> {
-        Ok(
-            sqlx::query_scalar("SELECT key FROM person_keys WHERE person_id = $1")
-                .bind(person_id)
-                .fetch_optional(&self.keys)
-                .await?,
-        )
-    }
-
-    fn seal(&self, key: &[u8], plaintext: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
-        let key =
-            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| anyhow!("bad key"))?);
-        let mut nonce = [0u8; NONCE_LEN];
-        self.random
-            .fill(&mut nonce)
-            .map_err(|_| anyhow!("no randomness"))?;
-        let mut sealed = plaintext.to_vec();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::empty(),
-            &mut sealed,
-        )
-        .map_err(|_| anyhow!("cannot encrypt"))?;
-        Ok((nonce.to_vec(), sealed))
-    }
-
-    /// Opens a sealed record with its person's key.
-    fn unseal(&self, key: &[u8], nonce: &[u8], mut ciphertext: Vec<u8>) -> Result<PersonalData> {
-        let key =
-            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| anyhow!("bad key"))?);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| anyhow!("bad nonce"))?;
-        let plaintext = key
-            .open_in_place(nonce, Aad::empty(), &mut ciphertext)
-            .map_err(|_| anyhow!("the record does not decrypt with its key"))?;
-        Ok(serde_json::from_slice(plaintext)?)
     }
 
     /// A person of `gemeente` in their current version, or `None` when there is none.
     pub async fn read(&self, gemeente: &str, person_id: Uuid) -> Result<Option<Person>> {
         let row: Option<SealedRow> = sqlx::query_as(
-            "SELECT kind, nonce, ciphertext, erased_why, household, duplicate_of, version
+            "SELECT kind, sealed, erased_why, household, duplicate_of, version
              FROM persons WHERE person_id = $1 AND gemeente = $2",
         )
         .bind(person_id)
@@ -502,14 +663,18 @@ impl Vault {
         .bind(gemeente)
         .fetch_all(&self.data)
         .await?;
-        let state = match self.key_of(person_id).await? {
-            None => PersonState::Erased {
+        let opened = match &row.sealed {
+            Some(sqlx::types::Json(sealed)) => self.subject_keys.open(sealed).await?,
+            None => Opened::Forgotten,
+        };
+        let state = match opened {
+            Opened::Forgotten => PersonState::Erased {
                 why: row
                     .erased_why
                     .unwrap_or_else(|| "sleutel vernietigd".to_owned()),
             },
-            Some(key) => PersonState::Readable {
-                data: self.unseal(&key, &row.nonce, row.ciphertext)?,
+            Opened::Value(data) => PersonState::Readable {
+                data,
                 version: row.version,
             },
         };
@@ -522,40 +687,107 @@ impl Vault {
         }))
     }
 
-    /// Forgets a person: their key is destroyed (every version of their data, current and earlier,
-    /// is sealed under it) and their BSN no longer finds them. Returns whether
-    /// there was anything to forget.
-    pub async fn erase(&self, gemeente: &str, person_id: Uuid, why: &str) -> Result<bool> {
-        let known: Option<Uuid> = sqlx::query_scalar(
-            "SELECT person_id FROM persons WHERE person_id = $1 AND gemeente = $2",
+    /// Records the intent to forget a person of `gemeente` (the first reason given stays), before
+    /// anything is destroyed: what [`crate::forgetting`] then does is repeated at the next start
+    /// until [`Vault::forgotten`] records it done. `None` when the vault does not know them here.
+    pub async fn request_forget(
+        &self,
+        gemeente: &str,
+        person_id: Uuid,
+        reason: &str,
+        why: ForgetReason,
+    ) -> Result<Option<ToForget>> {
+        let row: Option<(String, Option<Uuid>, Option<String>)> = sqlx::query_as(
+            "UPDATE persons SET forget_requested_at = coalesce(forget_requested_at, now()),
+                                forget_why = coalesce(forget_why, $3),
+                                erased_why = coalesce(erased_why, $4)
+             WHERE person_id = $1 AND gemeente = $2
+             RETURNING kind, household, forget_why",
+        )
+        .bind(person_id)
+        .bind(gemeente)
+        .bind(why_code(why))
+        .bind(reason)
+        .fetch_optional(&self.data)
+        .await?;
+        Ok(row.map(|(kind, household, recorded)| ToForget {
+            person_id,
+            gemeente: gemeente.to_owned(),
+            kind,
+            household,
+            why: why_of(recorded.as_deref()),
+        }))
+    }
+
+    /// The people whose forgetting was asked and not yet recorded as done (a crash in between).
+    pub async fn pending_forgets(&self) -> Result<Vec<ToForget>> {
+        let rows: Vec<PendingRow> = sqlx::query_as(
+            "SELECT person_id, gemeente, kind, household, forget_why FROM persons
+             WHERE forget_requested_at IS NOT NULL AND erased_at IS NULL
+             ORDER BY forget_requested_at",
+        )
+        .fetch_all(&self.data)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(person_id, gemeente, kind, household, why)| ToForget {
+                person_id,
+                gemeente,
+                kind,
+                household,
+                why: why_of(why.as_deref()),
+            })
+            .collect())
+    }
+
+    /// Destroys the keys of a person to forget — their own, and a parent's household's — so every
+    /// version of their data and everything sealed for the household is unreadable; their BSN no
+    /// longer finds them. Idempotent.
+    pub async fn destroy_keys(&self, person: &ToForget) -> Result<()> {
+        let why = why_code(person.why);
+        for subject in person.keys() {
+            self.subject_keys.forget(subject, why).await?;
+        }
+        sqlx::query("DELETE FROM bsn_index WHERE person_id = $1")
+            .bind(person.person_id)
+            .execute(&self.data)
+            .await?;
+        sqlx::query("DELETE FROM household_bsn_index WHERE person_id = $1")
+            .bind(person.person_id)
+            .execute(&self.data)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a person as forgotten: done.
+    pub async fn forgotten(&self, person: &ToForget) -> Result<()> {
+        sqlx::query(
+            "UPDATE persons SET erased_at = coalesce(erased_at, now()) WHERE person_id = $1",
+        )
+        .bind(person.person_id)
+        .execute(&self.data)
+        .await?;
+        Ok(())
+    }
+
+    /// The subject a person of `gemeente` is known by elsewhere, and whether they were forgotten;
+    /// `None` when the vault does not know them here.
+    pub async fn subject_of(
+        &self,
+        gemeente: &str,
+        person_id: Uuid,
+    ) -> Result<Option<((Uuid, SubjectKind), bool)>> {
+        let row: Option<(String, Option<Uuid>, bool)> = sqlx::query_as(
+            "SELECT kind, household, forget_requested_at IS NOT NULL OR erased_at IS NOT NULL
+             FROM persons WHERE person_id = $1 AND gemeente = $2",
         )
         .bind(person_id)
         .bind(gemeente)
         .fetch_optional(&self.data)
         .await?;
-        if known.is_none() {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM person_keys WHERE person_id = $1")
-            .bind(person_id)
-            .execute(&self.keys)
-            .await?;
-        sqlx::query("DELETE FROM bsn_index WHERE person_id = $1")
-            .bind(person_id)
-            .execute(&self.data)
-            .await?;
-        sqlx::query("DELETE FROM household_bsn_index WHERE person_id = $1")
-            .bind(person_id)
-            .execute(&self.data)
-            .await?;
-        sqlx::query(
-            "UPDATE persons SET erased_at = coalesce(erased_at, now()), erased_why = coalesce(erased_why, $2) WHERE person_id = $1",
-        )
-        .bind(person_id)
-        .bind(why)
-        .execute(&self.data)
-        .await?;
-        Ok(true)
+        Ok(row.map(|(kind, household, forgotten)| {
+            (subject_of(person_id, &kind, household), forgotten)
+        }))
     }
 
     /// The gemeenten that have anyone in the vault.
@@ -577,7 +809,8 @@ impl Vault {
         for (kind, days) in retention_days {
             let ids: Vec<Uuid> = sqlx::query_scalar(
                 "SELECT person_id FROM persons
-                 WHERE gemeente = $1 AND kind = $2 AND erased_at IS NULL AND created_on + $3::int <= $4",
+                 WHERE gemeente = $1 AND kind = $2 AND forget_requested_at IS NULL AND erased_at IS NULL
+                   AND created_on + $3::int <= $4",
             )
             .bind(gemeente)
             .bind(kind)
@@ -588,5 +821,85 @@ impl Vault {
             due.extend(ids);
         }
         Ok(due)
+    }
+}
+
+/// Opens a record sealed under a raw key of before ([`Vault::reseal_legacy_persons`]).
+fn legacy_unseal(key: &[u8], nonce: &[u8], mut ciphertext: Vec<u8>) -> Result<PersonalData> {
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| anyhow!("bad key"))?);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| anyhow!("bad nonce"))?;
+    let plaintext = key
+        .open_in_place(nonce, Aad::empty(), &mut ciphertext)
+        .map_err(|_| anyhow!("a record does not decrypt with its raw key"))?;
+    Ok(serde_json::from_slice(plaintext)?)
+}
+
+/// A record sealed under a raw key, as the vault kept it before; for the resealing test.
+#[cfg(test)]
+fn legacy_seal(key: &[u8], plaintext: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
+    let nonce = [7u8; ring::aead::NONCE_LEN];
+    let mut sealed = plaintext.to_vec();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::empty(),
+        &mut sealed,
+    )
+    .unwrap();
+    (nonce.to_vec(), sealed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_of_before_opens_with_its_raw_key() {
+        let data = PersonalData {
+            bsn: "111222333".to_owned(),
+            name: "J. Jansen".to_owned(),
+            address: None,
+            birth_date: None,
+            iban: None,
+            income_evidence: None,
+        };
+        let key = [3u8; 32];
+        let (nonce, ciphertext) = legacy_seal(&key, &serde_json::to_vec(&data).unwrap());
+        assert_eq!(
+            legacy_unseal(&key, &nonce, ciphertext.clone()).unwrap(),
+            data
+        );
+        assert!(legacy_unseal(&[4u8; 32], &nonce, ciphertext).is_err());
+    }
+
+    #[test]
+    fn a_child_is_known_by_their_own_id_and_a_parent_by_their_household() {
+        let person = Uuid::from_u128(1);
+        let household = Uuid::from_u128(2);
+        assert_eq!(
+            subject_of(person, "kind", Some(household)),
+            (person, SubjectKind::Child)
+        );
+        assert_eq!(
+            subject_of(person, "ouder", Some(household)),
+            (household, SubjectKind::Household)
+        );
+        assert_eq!(
+            subject_of(person, "ouder", None),
+            (person, SubjectKind::Household)
+        );
+        let parent = ToForget {
+            person_id: person,
+            gemeente: "GM0518".to_owned(),
+            kind: "ouder".to_owned(),
+            household: Some(household),
+            why: ForgetReason::Erasure,
+        };
+        assert_eq!(parent.keys(), vec![person, household]);
+        let alone = ToForget {
+            household: None,
+            ..parent
+        };
+        assert_eq!(alone.keys(), vec![person]);
     }
 }

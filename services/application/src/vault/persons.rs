@@ -7,14 +7,17 @@
 //! gets the person the vault knows by a BSN, and sees in its read which records may be the same
 //! person.
 
+use kindpakket_platform::free_text::Note;
+use kindpakket_platform::store::CommandContext;
+use kindpakket_proto::application::ForgetReason;
 use kindpakket_proto::GemeenteCode;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::audit::Actor;
 use super::{
     bsn, Correction, Kept, Person, PersonState, PersonalData, Rectified, RegisteredFor, Vault,
 };
+use crate::forgetting::{Forgetting, Notice};
 
 /// Why the vault did not do what was asked. All but the last are for the caller (Dutch, as they
 /// read it, never echoing what they sent); a technical failure is logged.
@@ -119,7 +122,7 @@ pub async fn register(
     if data.name.is_empty() {
         return Err(VaultError::MissingName);
     }
-    let today = OffsetDateTime::now_utc().date();
+    let today = kindpakket_platform::clock::today();
     let kept = vault
         .register(gemeente.as_str(), kind, &data, registered_for, today)
         .await?;
@@ -141,22 +144,39 @@ pub async fn register(
 
 /// Records corrected data of a person of `gemeente` for `purpose` (the regievoerder's rectification,
 /// AVG art. 16): the corrected data become the current version, the earlier one stays sealed under
-/// the person's key. Also an unknown or forgotten person's rectification is on the audit log.
+/// the person's key. The platform is told first (`SubjectRectified`, [`Forgetting::rectifying`]).
+/// Also an unknown or forgotten person's rectification is on the audit log.
 pub async fn rectify(
-    vault: &Vault,
+    forgetting: &Forgetting,
     gemeente: &GemeenteCode,
     person_id: Uuid,
     mut correction: Correction,
     by: Actor<'_>,
     purpose: &str,
+    context: &CommandContext,
 ) -> Result<i32, VaultError> {
+    let vault = forgetting.vault.as_ref();
     correction.name = correction.name.trim().to_owned();
     if correction.name.is_empty() {
         return Err(VaultError::MissingName);
     }
-    let rectified = vault
-        .rectify(gemeente.as_str(), person_id, &correction)
-        .await?;
+    let rectified = match forgetting
+        .rectifying(
+            gemeente,
+            person_id,
+            context,
+            kindpakket_platform::clock::today(),
+        )
+        .await?
+    {
+        Notice::Unknown => Rectified::Unknown,
+        Notice::Forgotten => Rectified::Erased,
+        Notice::Told => {
+            vault
+                .rectify(gemeente.as_str(), person_id, &correction)
+                .await?
+        }
+    };
     let result = match rectified {
         Rectified::Corrected { .. } => "gecorrigeerd; vorige versie bewaard",
         Rectified::Unknown => "niet gevonden",
@@ -195,27 +215,39 @@ pub async fn read(
     person.ok_or(VaultError::Unknown)
 }
 
-/// Forgets a person of `gemeente` for `reason`: their key is destroyed. Also an unknown person's
-/// erasure is on the audit log.
+/// Forgets a person of `gemeente` for `reason` (checked free text: it is kept on the audit log and
+/// with the record): their key is destroyed, a parent's household's too, and the platform is told
+/// (`SubjectForgotten`, [`Forgetting::forget`]). Also an unknown person's erasure is on the audit log.
 pub async fn erase(
-    vault: &Vault,
+    forgetting: &Forgetting,
     gemeente: &GemeenteCode,
     person_id: Uuid,
-    reason: &str,
+    reason: &Note,
     by: Actor<'_>,
+    context: &CommandContext,
 ) -> Result<(), VaultError> {
-    let reason = reason.trim();
+    let reason = reason.as_str();
     if reason.is_empty() {
         return Err(VaultError::MissingReason);
     }
-    let erased = vault.erase(gemeente.as_str(), person_id, reason).await?;
+    let erased = forgetting
+        .forget(
+            gemeente,
+            person_id,
+            reason,
+            ForgetReason::Erasure,
+            context,
+            kindpakket_platform::clock::today(),
+        )
+        .await?;
     let object = person_id.to_string();
     let result = if erased {
         "sleutel vernietigd"
     } else {
         "niet gevonden"
     };
-    vault
+    forgetting
+        .vault
         .audit(by.entry(gemeente.as_str(), "verwijderen", &object, result, reason))
         .await?;
     if erased {

@@ -1,13 +1,16 @@
 //! Retention: whoever was kept longer than the period for their kind of record is forgotten (their
-//! key destroyed), and each is recorded on the audit log. Asked for one gemeente and day through
+//! key destroyed, a parent's household's too, and the platform told with `SubjectForgotten` for the
+//! reason `retention`: [`crate::forgetting`]), and each is recorded on the audit log. Asked for one gemeente and day through
 //! `/bewaartermijnen`, and for every gemeente once an hour by the service itself. Never on a day
 //! still to come: that would forget people whose term has not passed.
 
+use kindpakket_platform::store::CommandContext;
+use kindpakket_proto::application::ForgetReason;
 use kindpakket_proto::{GemeenteCode, Role, Service};
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use super::audit::Actor;
-use super::Vault;
+use crate::forgetting::Forgetting;
 
 /// What the audit log records as the origin of an erasure by retention, whoever asked for it.
 pub const ORIGIN: &str = "bewaartermijn";
@@ -76,20 +79,32 @@ impl From<sqlx::Error> for RetentionError {
 /// by, never a day to come), each recorded on the audit log as erased by `by` (whose origin is
 /// [`ORIGIN`]); answers how many.
 pub async fn apply(
-    vault: &Vault,
+    forgetting: &Forgetting,
     periods: &RetentionPeriods,
     gemeente: &GemeenteCode,
     on: Date,
     by: Actor<'_>,
+    context: &CommandContext,
 ) -> Result<usize, RetentionError> {
-    if on > OffsetDateTime::now_utc().date() {
+    let today = kindpakket_platform::clock::today();
+    if on > today {
         return Err(RetentionError::InTheFuture);
     }
+    let vault = forgetting.vault.as_ref();
     let due = vault
         .past_retention(gemeente.as_str(), periods.as_slice(), on)
         .await?;
     for person_id in &due {
-        vault.erase(gemeente.as_str(), *person_id, PURPOSE).await?;
+        forgetting
+            .forget(
+                gemeente,
+                *person_id,
+                PURPOSE,
+                ForgetReason::Retention,
+                context,
+                today,
+            )
+            .await?;
         let object = person_id.to_string();
         vault
             .audit(by.entry(
@@ -106,13 +121,23 @@ pub async fn apply(
 
 /// Applies retention today in every gemeente that has anyone in the vault. A gemeente that fails is
 /// logged and the others go on.
-pub async fn sweep(vault: &Vault, periods: &RetentionPeriods) -> anyhow::Result<()> {
-    let today = OffsetDateTime::now_utc().date();
-    for gemeente in vault.gemeenten().await? {
+pub async fn sweep(forgetting: &Forgetting, periods: &RetentionPeriods) -> anyhow::Result<()> {
+    let today = kindpakket_platform::clock::today();
+    for gemeente in forgetting.vault.gemeenten().await? {
         let Ok(gemeente) = GemeenteCode::parse(&gemeente) else {
             continue;
         };
-        match apply(vault, periods, &gemeente, today, the_service()).await {
+        let context = CommandContext::system(&gemeente, Service::Application);
+        match apply(
+            forgetting,
+            periods,
+            &gemeente,
+            today,
+            the_service(),
+            &context,
+        )
+        .await
+        {
             Ok(0) => {}
             Ok(erased) => tracing::info!(%gemeente, erased, "retention applied"),
             Err(error) => {

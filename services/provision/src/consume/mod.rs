@@ -1,12 +1,12 @@
 //! Other services' events, turned into this service's commands and read models.
 //!
-//! - [`grants`]: every grant on the application stream opens its entitlements (idempotently: a
-//!   redelivered grant opens nothing twice);
+//! - [`application`]: every grant on the application stream opens its entitlements (idempotently: a
+//!   redelivered grant opens nothing twice); a forgotten child or household is forgotten here too;
 //! - [`regie`]: enrolments and regeling versions on the regie stream, kept in
 //!   [`crate::read_models`].
 
-pub mod grants;
+pub mod application;
 pub mod regie;
 
-pub use grants::GrantsHandler;
+pub use application::ApplicationHandler;
 pub use regie::RegieHandler;

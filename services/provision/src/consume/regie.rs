@@ -18,6 +18,7 @@ impl EventHandler for RegieHandler {
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
         let gemeente = &event.envelope.gemeente;
+        crate::access::as_projector(connection).await?;
         match event.decode::<RegieEvent>()? {
             RegieEvent::PartnerEnrolled(enrolled) => {
                 enrolments::record_enrolment(connection, gemeente, &enrolled).await?;

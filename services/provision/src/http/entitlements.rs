@@ -3,20 +3,25 @@
 
 use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, InGemeente, Recorded};
+use kindpakket_platform::clock;
+use kindpakket_platform::free_text::FreeText;
+use kindpakket_platform::http::{
+    refused, ApiError, ApiJson, ApiPath, Caller, InGemeente, Recorded,
+};
 use kindpakket_proto::schema::DateSchema;
-use kindpakket_proto::{Cents, OrganisationId, ProvisionCode, Role};
+use kindpakket_proto::{Cents, ChildRef, OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::{load_in, today, AppState, Declarants, DeliveryFormDto, Partners, Readers, Regie};
+use super::{load_in, AppState, Declarants, DeliveryFormDto, Partners, Readers, Regie};
 use crate::access::{self, Pseudonyms};
 use crate::domain::entitlement::{
     BlockPass, DecideDeclaration, Declaration, Entitlement, EntitlementCommand, IssuePass, Pass,
     RecordDelivery, SubmitDeclaration,
 };
+use crate::notes::{self, Field, ForgottenChild, Unsealed};
 use crate::{ledger, pass_codes};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -52,8 +57,10 @@ pub struct IssuePassRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlockPassRequest {
-    #[serde(rename = "reden")]
-    pub reason: String,
+    /// Why, if you want to say (e.g. "kwijt"): kept sealed under the child's key, shown to regie
+    /// only.
+    #[serde(rename = "reden", default)]
+    pub reason: Option<FreeText>,
     /// Issue a new pass with the remaining balance at once.
     #[serde(rename = "nieuwePas", default)]
     pub replace: bool,
@@ -67,9 +74,10 @@ pub struct DeclarationRequest {
     pub id: Option<Uuid>,
     #[serde(rename = "bedragCent")]
     pub amount_cents: Cents,
-    /// The number or reference of the receipt, invoice or quote.
+    /// The number or reference of the receipt, invoice or quote (required; kept sealed under the
+    /// child's key).
     #[serde(rename = "bewijs", default)]
-    pub proof_reference: String,
+    pub proof_reference: Option<FreeText>,
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
@@ -80,8 +88,10 @@ pub struct DeclarationRequest {
 pub struct DeclarationDecisionRequest {
     #[serde(rename = "goedgekeurd")]
     pub approved: bool,
+    /// Why it is rejected (required then; the submitter reads it; kept sealed under the child's
+    /// key). An approval keeps none.
     #[serde(rename = "reden", default)]
-    pub reason: Option<String>,
+    pub reason: Option<FreeText>,
 }
 
 /// The entitlement in the path.
@@ -123,9 +133,13 @@ pub struct EntitlementList {
 pub struct EntitlementSummary {
     /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
     pub id: Uuid,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    /// The child: for a partner its own pseudonym, for the gemeente the reference itself; `null`
+    /// once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Uuid,
+    pub child: Option<Uuid>,
+    /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`.
+    #[serde(rename = "vergeten")]
+    pub forgotten: bool,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]
@@ -149,8 +163,14 @@ pub struct EntitlementView {
     /// The application it was granted on; `null` for a partner.
     #[serde(rename = "aanvraag")]
     pub application: Option<Uuid>,
+    /// The child: for a partner its own pseudonym, for the gemeente the reference itself; `null`
+    /// once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Uuid,
+    pub child: Option<Uuid>,
+    /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`, and what was
+    /// written about it reads `null` too.
+    #[serde(rename = "vergeten")]
+    pub forgotten: bool,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "vorm")]
@@ -229,8 +249,12 @@ pub struct BlockView {
     #[serde(rename = "op")]
     #[schemars(with = "DateSchema")]
     pub on: Date,
+    /// Why, when a reason was given and can still be read.
     #[serde(rename = "reden")]
-    pub reason: String,
+    pub reason: Option<String>,
+    /// Whether a reason was given that can no longer be read: the child was forgotten.
+    #[serde(rename = "vergeten")]
+    pub forgotten: bool,
 }
 
 /// A declaration on an entitlement.
@@ -241,15 +265,20 @@ pub struct DeclarationView {
     pub submitted_by: OrganisationId,
     #[serde(rename = "bedragCent")]
     pub amount_cents: Cents,
+    /// The proof's reference; `null` once the child was forgotten.
     #[serde(rename = "bewijs")]
-    pub proof_reference: String,
+    pub proof_reference: Option<String>,
     #[serde(rename = "ingediendOp")]
     #[schemars(with = "DateSchema")]
     pub submitted_on: Date,
     pub status: DeclarationStatus,
-    /// The reason given with the decision.
+    /// The reason of a rejection; `null` for an approval, and once the child was forgotten.
     #[serde(rename = "reden")]
     pub reason: Option<String>,
+    /// Whether what was written about it (proof, reason) can no longer be read: the child was
+    /// forgotten.
+    #[serde(rename = "vergeten")]
+    pub forgotten: bool,
 }
 
 /// Where a declaration stands.
@@ -296,14 +325,17 @@ impl EntitlementView {
         pseudonyms: &Pseudonyms,
         caller: &Caller,
         entitlement: &Entitlement,
+        unsealed: &Unsealed,
     ) -> Option<Self> {
         let role = caller.actor.role;
         let partner = role == Role::Partner;
         let opened = entitlement.opened.as_ref()?;
+        let forgotten = unsealed.child_forgotten(opened.child);
         Some(Self {
             id: pseudonyms.entitlement_for(&caller.actor, opened.entitlement_id),
             application: (role != Role::Partner).then_some(opened.application_id),
-            child: pseudonyms.child_for(&caller.actor, opened.child),
+            child: (!forgotten).then(|| pseudonyms.child_for(&caller.actor, opened.child)),
+            forgotten,
             provision: opened.provision.clone(),
             form: opened.form.map(DeliveryFormDto::from),
             amount_cents: opened.amount_cents,
@@ -324,7 +356,7 @@ impl EntitlementView {
                 .passes
                 .iter()
                 .filter(|_| !partner)
-                .map(|pass| PassView::of(role, pass))
+                .map(|pass| PassView::of(role, pass, unsealed))
                 .collect(),
             declarations: entitlement
                 .declarations
@@ -332,14 +364,15 @@ impl EntitlementView {
                 .filter(|declaration| {
                     !partner || declaration.submitted.submitted_by == caller.actor.organisation
                 })
-                .map(DeclarationView::of)
+                .map(|declaration| DeclarationView::of(declaration, unsealed))
                 .collect(),
         })
     }
 }
 
 impl PassView {
-    pub(super) fn of(role: Role, pass: &Pass) -> Self {
+    pub(super) fn of(role: Role, pass: &Pass, unsealed: &Unsealed) -> Self {
+        let id = pass.issued.pass_id;
         Self {
             id: pass.issued.pass_id,
             code: (role == Role::Regievoerder).then(|| pass.code.clone()),
@@ -349,30 +382,31 @@ impl PassView {
             replaces: pass.issued.replaces,
             blocked: pass.blocked.as_ref().map(|blocked| BlockView {
                 on: blocked.blocked_on,
-                reason: blocked.reason.clone(),
+                reason: unsealed.text(Field::BlockReason, id),
+                forgotten: unsealed.forgotten(Field::BlockReason, id),
             }),
         }
     }
 }
 
 impl DeclarationView {
-    pub(super) fn of(declaration: &Declaration) -> Self {
+    pub(super) fn of(declaration: &Declaration, unsealed: &Unsealed) -> Self {
         let submitted = &declaration.submitted;
+        let id = submitted.declaration_id;
         Self {
-            id: submitted.declaration_id,
+            id,
             submitted_by: submitted.submitted_by.clone(),
             amount_cents: submitted.amount_cents,
-            proof_reference: submitted.proof_reference.clone(),
+            proof_reference: unsealed.text(Field::Proof, id),
             submitted_on: submitted.submitted_on,
             status: match &declaration.decided {
                 None => DeclarationStatus::Submitted,
                 Some(decided) if decided.approved => DeclarationStatus::Approved,
                 Some(_) => DeclarationStatus::Rejected,
             },
-            reason: declaration
-                .decided
-                .as_ref()
-                .and_then(|decided| decided.reason.clone()),
+            reason: unsealed.text(Field::Rejection, id),
+            forgotten: unsealed.forgotten(Field::Proof, id)
+                || unsealed.forgotten(Field::Rejection, id),
         }
     }
 }
@@ -424,6 +458,29 @@ async fn entitlement_in<R>(
     Ok((entitlement_id, entitlement))
 }
 
+/// The child of an opened entitlement.
+fn child_of(entitlement: &Entitlement) -> Result<ChildRef, ApiError> {
+    entitlement
+        .opened
+        .as_ref()
+        .map(|opened| opened.child)
+        .ok_or_else(not_visible)
+}
+
+/// Refuses anything new about a child that was forgotten (a pass, a replacement).
+async fn require_not_forgotten(state: &AppState, child: ChildRef) -> Result<(), ApiError> {
+    let forgotten = state
+        .keys
+        .is_forgotten(child.0)
+        .await
+        .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+    if forgotten {
+        Err(refused(&ForgottenChild))
+    } else {
+        Ok(())
+    }
+}
+
 /// Refuses a partner what it does not serve by recording: an entitlement served at the till is as
 /// unknown to it as one that does not exist; one of a provision it is not enrolled to deliver is
 /// forbidden.
@@ -453,6 +510,18 @@ async fn require_served_by<R>(
     }
 }
 
+/// The entitlement as `caller` may see it, its sealed texts opened.
+pub(super) async fn view_of(
+    state: &AppState,
+    caller: &Caller,
+    entitlement: &Entitlement,
+) -> Result<EntitlementView, ApiError> {
+    let unsealed = Unsealed::of_entitlement(&state.keys, entitlement)
+        .await
+        .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+    EntitlementView::of(&state.pseudonyms, caller, entitlement, &unsealed).ok_or_else(not_visible)
+}
+
 /// Executes a command on the entitlement and answers with the entitlement as it is now.
 async fn execute_and_view<R>(
     state: &AppState,
@@ -475,30 +544,37 @@ async fn execute_and_view<R>(
         not_visible,
     )
     .await?;
-    EntitlementView::of(&state.pseudonyms, caller, &entitlement).ok_or_else(not_visible)
+    view_of(state, caller, &entitlement).await
 }
 
+/// The entitlements the caller may see, as the read model shows them to it under row-level
+/// security ([`access::visible_entitlements`]), with what is left on each.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn list_entitlements(
     State(state): State<AppState>,
     caller: InGemeente<Readers>,
 ) -> Result<Json<EntitlementList>, ApiError> {
+    let visible = access::visible_entitlements(&state.pool, &caller.actor, &caller.gemeente)
+        .await
+        .map_err(ApiError::internal)?;
     let history = ledger::load(&state.pool, &caller.gemeente)
         .await
         .map_err(ApiError::internal)?;
     let mut entitlements = Vec::new();
-    for entitlement in history.entitlements.values() {
-        let visible = access::may_see(&state.pool, &caller.actor, &caller.gemeente, entitlement)
-            .await
-            .map_err(ApiError::internal)?;
-        let Some(opened) = entitlement.opened.as_ref().filter(|_| visible) else {
+    for row in visible {
+        let Some(entitlement) = history.entitlements.get(&row.entitlement_id) else {
             continue;
         };
+        let Some(opened) = entitlement.opened.as_ref() else {
+            continue;
+        };
+        let forgotten = row.child.is_none();
         entitlements.push(EntitlementSummary {
             id: state
                 .pseudonyms
                 .entitlement_for(&caller.actor, opened.entitlement_id),
-            child: state.pseudonyms.child_for(&caller.actor, opened.child),
+            child: (!forgotten).then(|| state.pseudonyms.child_for(&caller.actor, opened.child)),
+            forgotten,
             provision: opened.provision.clone(),
             amount_cents: opened.amount_cents,
             remaining_cents: entitlement.remaining_cents(),
@@ -515,16 +591,15 @@ pub async fn get_entitlement(
     caller: InGemeente<Readers>,
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
 ) -> Result<Json<EntitlementView>, ApiError> {
-    let (_, entitlement) = entitlement_in(&state, &caller, id).await?;
-    let visible = access::may_see(&state.pool, &caller.actor, &caller.gemeente, &entitlement)
-        .await
-        .map_err(ApiError::internal)?;
-    if !visible {
+    let (entitlement_id, entitlement) = entitlement_in(&state, &caller, id).await?;
+    let visible =
+        access::visible_entitlement(&state.pool, &caller.actor, &caller.gemeente, entitlement_id)
+            .await
+            .map_err(ApiError::internal)?;
+    if visible.is_none() {
         return Err(not_visible());
     }
-    EntitlementView::of(&state.pseudonyms, &caller, &entitlement)
-        .map(Json)
-        .ok_or_else(not_visible)
+    view_of(&state, &caller, &entitlement).await.map(Json)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, partner = %caller.actor.organisation))]
@@ -545,7 +620,7 @@ pub async fn record_delivery(
         form: request.form.into(),
         amount_cents,
         full_price_cents: request.full_price_cents,
-        delivered_on: request.date.unwrap_or_else(today),
+        delivered_on: request.date.unwrap_or_else(clock::today),
     });
     let entitlement = execute_and_view(&state, &caller, id, command).await?;
     Ok(Recorded(DeliveryRecordedView {
@@ -561,7 +636,8 @@ pub async fn issue_pass(
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<IssuePassRequest>,
 ) -> Result<Recorded<PassIssuedView>, ApiError> {
-    let (id, _) = entitlement_in(&state, &caller, id).await?;
+    let (id, entitlement) = entitlement_in(&state, &caller, id).await?;
+    require_not_forgotten(&state, child_of(&entitlement)?).await?;
     let pass_id = request.id.unwrap_or_else(Uuid::new_v4);
     let pass = pass_codes::new_pass(&state.pool, pass_id, &caller.gemeente, id)
         .await
@@ -569,7 +645,7 @@ pub async fn issue_pass(
     let command = EntitlementCommand::IssuePass(IssuePass {
         gemeente: caller.gemeente.clone(),
         pass,
-        issued_on: today(),
+        issued_on: clock::today(),
     });
     let entitlement = execute_and_view(&state, &caller, id, command).await?;
     Ok(Recorded(PassIssuedView {
@@ -578,6 +654,8 @@ pub async fn issue_pass(
     }))
 }
 
+/// Regie blocks a pass; a reason, if given, is checked free text (a Dutch 422 when it holds a BSN,
+/// IBAN, e-mail address or telephone number, and nothing is stored) sealed under the child's key.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, pass_id = %pass_id))]
 pub async fn block_pass(
     State(state): State<AppState>,
@@ -585,8 +663,12 @@ pub async fn block_pass(
     ApiPath(PassPath { id, pass_id }): ApiPath<PassPath>,
     ApiJson(request): ApiJson<BlockPassRequest>,
 ) -> Result<Json<EntitlementView>, ApiError> {
-    let (id, _) = entitlement_in(&state, &caller, id).await?;
+    let reason = notes::check(request.reason, "reden").map_err(|refusal| refused(&refusal))?;
+    let (id, entitlement) = entitlement_in(&state, &caller, id).await?;
+    let child = child_of(&entitlement)?;
+    let reason = notes::seal(&state.keys, child, reason).await?;
     let replacement = if request.replace {
+        require_not_forgotten(&state, child).await?;
         let replacement_id = Uuid::new_v5(&pass_id, b"replacement");
         let pass = pass_codes::new_pass(&state.pool, replacement_id, &caller.gemeente, id)
             .await
@@ -598,8 +680,8 @@ pub async fn block_pass(
     let command = EntitlementCommand::BlockPass(BlockPass {
         gemeente: caller.gemeente.clone(),
         pass_id,
-        reason: request.reason,
-        blocked_on: today(),
+        reason,
+        blocked_on: clock::today(),
         replacement,
     });
     execute_and_view(&state, &caller, id, command)
@@ -607,6 +689,8 @@ pub async fn block_pass(
         .map(Json)
 }
 
+/// A declaration's proof is checked free text (a Dutch 422 when it holds a BSN, IBAN, e-mail
+/// address or telephone number, and nothing is stored), sealed under the child's key.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id))]
 pub async fn submit_declaration(
     State(state): State<AppState>,
@@ -614,18 +698,21 @@ pub async fn submit_declaration(
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
     ApiJson(request): ApiJson<DeclarationRequest>,
 ) -> Result<Recorded<DeclarationSubmittedView>, ApiError> {
+    let proof =
+        notes::check(request.proof_reference, "bewijs").map_err(|refusal| refused(&refusal))?;
     let (id, entitlement) = entitlement_in(&state, &caller, id).await?;
     if caller.is(Role::Partner) {
         require_served_by(&state, &caller, &entitlement).await?;
     }
+    let proof = notes::seal(&state.keys, child_of(&entitlement)?, proof).await?;
     let declaration_id = request.id.unwrap_or_else(Uuid::new_v4);
     let command = EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
         gemeente: caller.gemeente.clone(),
         declaration_id,
         submitted_by: caller.actor.organisation.clone(),
         amount_cents: request.amount_cents,
-        proof_reference: request.proof_reference,
-        submitted_on: request.date.unwrap_or_else(today),
+        proof,
+        submitted_on: request.date.unwrap_or_else(clock::today),
     });
     let entitlement = execute_and_view(&state, &caller, id, command).await?;
     Ok(Recorded(DeclarationSubmittedView {
@@ -634,6 +721,7 @@ pub async fn submit_declaration(
     }))
 }
 
+/// A rejection's reason is checked free text, sealed under the child's key; an approval keeps none.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, declaration_id = %declaration_id))]
 pub async fn decide_declaration(
     State(state): State<AppState>,
@@ -641,13 +729,19 @@ pub async fn decide_declaration(
     ApiPath(DeclarationPath { id, declaration_id }): ApiPath<DeclarationPath>,
     ApiJson(request): ApiJson<DeclarationDecisionRequest>,
 ) -> Result<Json<EntitlementView>, ApiError> {
-    let (id, _) = entitlement_in(&state, &caller, id).await?;
+    let reason = notes::check(request.reason, "reden").map_err(|refusal| refused(&refusal))?;
+    let (id, entitlement) = entitlement_in(&state, &caller, id).await?;
+    let reason = if request.approved {
+        None
+    } else {
+        notes::seal(&state.keys, child_of(&entitlement)?, reason).await?
+    };
     let command = EntitlementCommand::DecideDeclaration(DecideDeclaration {
         gemeente: caller.gemeente.clone(),
         declaration_id,
         approved: request.approved,
-        reason: request.reason,
-        decided_on: today(),
+        reason,
+        decided_on: clock::today(),
     });
     execute_and_view(&state, &caller, id, command)
         .await

@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::{
-    today, AppState, BudgetReaders, Control, FundingSourceDto, ProvisionTypeDto, Readers, Regie,
-};
+use super::{AppState, BudgetReaders, Control, FundingSourceDto, ProvisionTypeDto, Readers, Regie};
 use crate::ledger::{self, BudgetUse, LedgerEntry};
 use crate::read_models::regelingen;
 use crate::year_end;
@@ -251,7 +249,7 @@ pub async fn year_end(
     ApiJson(request): ApiJson<YearEndRequest>,
 ) -> Result<Json<YearClosed>, ApiError> {
     let gemeente = &caller.gemeente;
-    let today = today();
+    let today = kindpakket_platform::clock::today();
     let on = request.on.unwrap_or(today);
     let expired = year_end::close_year(
         &state.pool,

@@ -2,7 +2,8 @@
 
 use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
+use kindpakket_platform::free_text::FreeText;
+use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
 use kindpakket_proto::regie::FundingPart;
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::{Cents, OrganisationId, Period, ProvisionCode, Role};
@@ -11,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::{load_in, today, AppState, FundingSourceDto, Partners, Readers, Regie};
+use super::{load_in, AppState, FundingSourceDto, Partners, Readers, Regie};
 use crate::access::Pseudonyms;
 use crate::domain::invoice::{Invoice, InvoiceCommand, LineDecision, SettleInvoice};
 use crate::invoicing;
+use crate::notes::{self, Field, Unsealed};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -43,9 +45,10 @@ pub struct LineDecisionDto {
     pub delivery_id: Uuid,
     #[serde(rename = "goedgekeurd")]
     pub approved: bool,
-    /// Why a line is rejected; the partner reads it.
+    /// Why a line is rejected (required then); the partner reads it. Kept sealed under the key of
+    /// the line's child; an approval keeps none.
     #[serde(rename = "reden", default)]
-    pub reason: Option<String>,
+    pub reason: Option<FreeText>,
 }
 
 /// The invoice in the path.
@@ -85,9 +88,10 @@ pub struct InvoiceLineView {
     /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
     #[serde(rename = "recht")]
     pub entitlement_id: Uuid,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    /// The child: for a partner its own pseudonym, for the gemeente the reference itself; `null`
+    /// once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Uuid,
+    pub child: Option<Uuid>,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]
@@ -99,9 +103,12 @@ pub struct InvoiceLineView {
     #[serde(rename = "financiering")]
     pub funding: Vec<FundingView>,
     pub status: LineStatus,
-    /// Why it was rejected.
+    /// Why it was rejected; `null` once the child was forgotten.
     #[serde(rename = "reden")]
     pub reason: Option<String>,
+    /// Whether the child was forgotten: its reference and the reason read `null`.
+    #[serde(rename = "vergeten")]
+    pub forgotten: bool,
 }
 
 /// One funder's part of an amount.
@@ -128,17 +135,25 @@ pub enum LineStatus {
 
 impl InvoiceView {
     /// The invoice as `caller` may see it; `None` before it was submitted.
-    pub(super) fn of(pseudonyms: &Pseudonyms, caller: &Caller, invoice: &Invoice) -> Option<Self> {
+    pub(super) fn of(
+        pseudonyms: &Pseudonyms,
+        caller: &Caller,
+        invoice: &Invoice,
+        unsealed: &Unsealed,
+    ) -> Option<Self> {
         let submitted = invoice.submitted.as_ref()?;
         let lines = submitted
             .lines
             .iter()
             .map(|line| {
                 let decision = invoice.decisions.get(&line.delivery_id);
+                let forgotten = unsealed.child_forgotten(line.child)
+                    || unsealed.forgotten(Field::LineReason, line.delivery_id);
                 InvoiceLineView {
                     delivery_id: line.delivery_id,
                     entitlement_id: pseudonyms.entitlement_for(&caller.actor, line.entitlement_id),
-                    child: pseudonyms.child_for(&caller.actor, line.child),
+                    child: (!unsealed.child_forgotten(line.child))
+                        .then(|| pseudonyms.child_for(&caller.actor, line.child)),
                     provision: line.provision.clone(),
                     amount_cents: line.amount_cents,
                     date: line.delivered_on,
@@ -148,7 +163,8 @@ impl InvoiceView {
                         Some(decided) if decided.approved => LineStatus::Approved,
                         Some(_) => LineStatus::Rejected,
                     },
-                    reason: decision.and_then(|decided| decided.reason.clone()),
+                    reason: unsealed.text(Field::LineReason, line.delivery_id),
+                    forgotten,
                 }
             })
             .collect();
@@ -188,7 +204,19 @@ async fn view<R>(
     invoice_id: Uuid,
 ) -> Result<InvoiceView, ApiError> {
     let invoice = load_in(&state.invoices, &caller.gemeente, invoice_id, not_visible).await?;
-    InvoiceView::of(&state.pseudonyms, caller, &invoice).ok_or_else(not_visible)
+    view_of(state, caller, &invoice).await
+}
+
+/// The invoice as `caller` sees it, its rejection reasons opened.
+async fn view_of(
+    state: &AppState,
+    caller: &Caller,
+    invoice: &Invoice,
+) -> Result<InvoiceView, ApiError> {
+    let unsealed = Unsealed::of_invoice(&state.keys, invoice)
+        .await
+        .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+    InvoiceView::of(&state.pseudonyms, caller, invoice, &unsealed).ok_or_else(not_visible)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %caller.actor.organisation))]
@@ -227,9 +255,7 @@ pub async fn get_invoice(
     if caller.is(Role::Partner) && invoice.partner() != Some(&caller.actor.organisation) {
         return Err(not_visible());
     }
-    InvoiceView::of(&state.pseudonyms, &caller, &invoice)
-        .map(Json)
-        .ok_or_else(not_visible)
+    view_of(&state, &caller, &invoice).await.map(Json)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, invoice_id = %id))]
@@ -239,20 +265,41 @@ pub async fn settle_invoice(
     ApiPath(InvoicePath { id }): ApiPath<InvoicePath>,
     ApiJson(request): ApiJson<SettlementRequest>,
 ) -> Result<Json<InvoiceView>, ApiError> {
-    load_in(&state.invoices, &caller.gemeente, id, not_visible).await?;
-    let lines = request
-        .lines
-        .into_iter()
-        .map(|line| LineDecision {
-            delivery_id: line.delivery_id,
-            approved: line.approved,
-            reason: line.reason,
-        })
-        .collect();
+    // Every reason is checked before anything is sealed or stored.
+    let mut checked = Vec::with_capacity(request.lines.len());
+    for line in request.lines {
+        let reason = notes::check(line.reason, "reden").map_err(|refusal| refused(&refusal))?;
+        checked.push((line.delivery_id, line.approved, reason));
+    }
+    let invoice = load_in(&state.invoices, &caller.gemeente, id, not_visible).await?;
+    let mut lines = Vec::with_capacity(checked.len());
+    for (delivery_id, approved, reason) in checked {
+        // A reason is sealed under the key of the line's child; a line not on the invoice has no
+        // child, and the invoice refuses it by its place.
+        let child = invoice
+            .submitted
+            .as_ref()
+            .and_then(|submitted| {
+                submitted
+                    .lines
+                    .iter()
+                    .find(|line| line.delivery_id == delivery_id)
+            })
+            .map(|line| line.child);
+        let reason = match (child, approved) {
+            (Some(child), false) => notes::seal(&state.keys, child, reason).await?,
+            _ => None,
+        };
+        lines.push(LineDecision {
+            delivery_id,
+            approved,
+            reason,
+        });
+    }
     let command = InvoiceCommand::Settle(SettleInvoice {
         gemeente: caller.gemeente.clone(),
         lines,
-        settled_on: today(),
+        settled_on: kindpakket_platform::clock::today(),
     });
     state
         .invoices

@@ -16,21 +16,23 @@ use aide::axum::ApiRouter;
 pub use kindpakket_platform::http::vocabulary::{
     DeliveryFormDto, FundingSourceDto, ProvisionTypeDto,
 };
-use kindpakket_platform::http::{ApiDescription, ApiError};
+use kindpakket_platform::http::{refused, ApiDescription, ApiError};
 use kindpakket_platform::roles;
+use kindpakket_platform::shredding::SubjectKeys;
 use kindpakket_platform::store::{AggregateStore, LoadError, Tenanted};
 use kindpakket_proto::GemeenteCode;
 use sqlx::PgPool;
-use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::access::Pseudonyms;
 use crate::domain::entitlement::Entitlement;
 use crate::domain::invoice::Invoice;
 use crate::domain::sample::SampleDraw;
+use crate::notes::NoteError;
 
 /// What the handlers work with: the three aggregates' stores, the database for the read models and
-/// the history, and the partners' pseudonyms.
+/// the history, the partners' pseudonyms, and the children's keys that seal what is written about
+/// them.
 #[derive(Clone)]
 pub struct AppState {
     pub entitlements: Arc<AggregateStore<Entitlement>>,
@@ -38,6 +40,7 @@ pub struct AppState {
     pub samples: Arc<AggregateStore<SampleDraw>>,
     pub pool: PgPool,
     pub pseudonyms: Pseudonyms,
+    pub keys: SubjectKeys,
 }
 
 roles!(
@@ -192,8 +195,14 @@ pub fn routes() -> ApiRouter<AppState> {
         )
 }
 
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
+impl From<NoteError> for ApiError {
+    fn from(error: NoteError) -> Self {
+        match error {
+            NoteError::Refused(refusal) => refused(&refusal),
+            NoteError::Forgotten(forgotten) => refused(&forgotten),
+            NoteError::Technical(cause) => ApiError::internal(format!("{cause:#}")),
+        }
+    }
 }
 
 /// [`AggregateStore::load_in`], answering "not found" in this API's own words (which never repeat the

@@ -13,7 +13,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::entitlements::amount_or_units;
-use super::{load_in, today, AppState, Partners, PassReaders};
+use super::{load_in, AppState, Partners, PassReaders};
 use crate::access::{self, Pseudonyms};
 use crate::domain::entitlement::{Entitlement, EntitlementCommand, Pass, RedeemPass};
 use crate::pass_codes::{self, FoundPass, Lookup};
@@ -113,7 +113,9 @@ impl PassBalance {
         let opened = entitlement.opened.as_ref()?;
         let status = if pass.blocked.is_some() {
             PassStatus::Blocked
-        } else if entitlement.expired.is_some() || today() > pass.issued.valid_until {
+        } else if entitlement.expired.is_some()
+            || kindpakket_platform::clock::today() > pass.issued.valid_until
+        {
             PassStatus::Expired
         } else {
             PassStatus::Valid
@@ -210,7 +212,9 @@ pub async fn redeem(
         redemption_id,
         partner: caller.actor.organisation.clone(),
         amount_cents,
-        redeemed_on: request.date.unwrap_or_else(today),
+        redeemed_on: request
+            .date
+            .unwrap_or_else(kindpakket_platform::clock::today),
     });
     state
         .entitlements

@@ -3,7 +3,10 @@
 use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
-use kindpakket_platform::http::{ApiError, ApiJson, ApiPath, Created, InGemeente, Recorded};
+use kindpakket_platform::free_text::FreeText;
+use kindpakket_platform::http::{
+    refused, ApiError, ApiJson, ApiPath, Created, InGemeente, Recorded,
+};
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::{Cents, OrganisationId, Period};
 use schemars::JsonSchema;
@@ -11,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::{load_in, today, AppState, Control};
+use super::{load_in, AppState, Control};
 use crate::domain::sample::{RecordCheck, SampleCommand, SampleDraw};
+use crate::notes::{self, Field, Unsealed};
 use crate::sampling;
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -38,9 +42,10 @@ pub struct CheckRequest {
     pub declaration_id: Uuid,
     #[serde(rename = "uitkomst")]
     pub outcome: CheckOutcomeDto,
-    /// What was not in order; required when it was not.
+    /// What was not in order; required when it was not. Kept sealed under the key of the
+    /// declaration's child.
     #[serde(rename = "toelichting", default)]
-    pub note: String,
+    pub note: Option<FreeText>,
 }
 
 dutch_enum!(
@@ -106,8 +111,12 @@ pub struct SelectedView {
     pub declaration_id: Uuid,
     #[serde(rename = "uitkomst")]
     pub outcome: Option<CheckOutcomeDto>,
+    /// The checker's note; `null` when none, and once the child was forgotten.
     #[serde(rename = "toelichting")]
     pub note: Option<String>,
+    /// Whether the note can no longer be read: the child was forgotten.
+    #[serde(rename = "vergeten")]
+    pub forgotten: bool,
     #[serde(rename = "gecontroleerdOp")]
     #[schemars(with = "Option<DateSchema>")]
     pub checked_on: Option<Date>,
@@ -115,7 +124,7 @@ pub struct SelectedView {
 
 impl SampleView {
     /// The sample; `None` before it was drawn.
-    pub(super) fn of(sample: &SampleDraw) -> Option<Self> {
+    pub(super) fn of(sample: &SampleDraw, unsealed: &Unsealed) -> Option<Self> {
         let drawn = sample.drawn.as_ref()?;
         Some(Self {
             id: drawn.draw_id,
@@ -142,7 +151,8 @@ impl SampleView {
                     SelectedView {
                         declaration_id: *declaration_id,
                         outcome: check.map(|check| check.outcome.into()),
-                        note: check.map(|check| check.note.clone()),
+                        note: unsealed.text(Field::CheckNote, *declaration_id),
+                        forgotten: unsealed.forgotten(Field::CheckNote, *declaration_id),
                         checked_on: check.map(|check| check.checked_on),
                     }
                 })
@@ -164,7 +174,10 @@ async fn view(
     draw_id: Uuid,
 ) -> Result<SampleView, ApiError> {
     let sample = load_in(&state.samples, &caller.gemeente, draw_id, not_in_gemeente).await?;
-    SampleView::of(&sample).ok_or_else(not_in_gemeente)
+    let unsealed = Unsealed::of_sample(&state.keys, &sample)
+        .await
+        .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+    SampleView::of(&sample, &unsealed).ok_or_else(not_in_gemeente)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
@@ -208,13 +221,37 @@ pub async fn record_check(
     ApiPath(SamplePath { id }): ApiPath<SamplePath>,
     ApiJson(request): ApiJson<CheckRequest>,
 ) -> Result<Recorded<SampleView>, ApiError> {
-    load_in(&state.samples, &caller.gemeente, id, not_in_gemeente).await?;
+    let note = notes::check(request.note, "toelichting").map_err(|refusal| refused(&refusal))?;
+    let sample = load_in(&state.samples, &caller.gemeente, id, not_in_gemeente).await?;
+    // The note is sealed under the key of the checked declaration's child; a declaration not in the
+    // draw has none, and the draw refuses it.
+    let entitlement_id = sample.drawn.as_ref().and_then(|drawn| {
+        drawn
+            .population
+            .iter()
+            .find(|member| member.declaration_id == request.declaration_id)
+            .map(|member| member.entitlement_id)
+    });
+    let note = match entitlement_id {
+        Some(entitlement_id) => {
+            let entitlement = state
+                .entitlements
+                .load_in(&caller.gemeente, entitlement_id)
+                .await
+                .map_err(ApiError::from)?;
+            match entitlement.opened.as_ref().map(|opened| opened.child) {
+                Some(child) => notes::seal(&state.keys, child, note).await?,
+                None => None,
+            }
+        }
+        None => None,
+    };
     let command = SampleCommand::RecordCheck(RecordCheck {
         gemeente: caller.gemeente.clone(),
         declaration_id: request.declaration_id,
         outcome: request.outcome.into(),
-        note: request.note,
-        checked_on: today(),
+        note,
+        checked_on: kindpakket_platform::clock::today(),
     });
     state
         .samples

@@ -27,6 +27,9 @@ use crate::domain::entitlement::{EntitlementEvent, Pass};
 use crate::domain::invoice::InvoiceEvent;
 use crate::domain::sample::SampleEvent;
 use crate::ledger::{BudgetUse, LedgerEntry};
+use crate::notes::{Field, Unsealed};
+use kindpakket_platform::free_text::Note;
+use kindpakket_platform::shredding::Sealed;
 
 /// Every operation and the roles that may call it, as the access matrix of the end-to-end tests
 /// says.
@@ -209,12 +212,61 @@ fn submitted(id: u128, amount: i64) -> DeclarationSubmitted {
         provision: sport(),
         submitted_by: leergeld(),
         amount_cents: Cents(amount),
-        proof_reference: format!("bon {id}"),
         submitted_on: date!(2026 - 03 - 01),
     }
 }
 
-fn decided(id: u128, amount: i64, approved: bool, reason: Option<&str>) -> DeclarationDecided {
+/// A sealed text as a stored event holds it: opaque here; the answers take their texts from
+/// [`unsealed`], as if opened with the child's key.
+fn sealed() -> Sealed<Note> {
+    serde_json::from_value(json!({"s": child().0, "e": 202602, "n": "AAAAAAAAAAAAAAAA", "c": "x"}))
+        .unwrap()
+}
+
+/// The texts of [`everything`], [`invoice`] and the sample, as their child's key opens them.
+fn unsealed() -> Unsealed {
+    let mut unsealed = Unsealed::default();
+    unsealed.insert(
+        Field::BlockReason,
+        Uuid::from_u128(50),
+        Some("kwijt".to_owned()),
+    );
+    for id in [70, 71, 72, 73] {
+        unsealed.insert(Field::Proof, Uuid::from_u128(id), Some(format!("bon {id}")));
+    }
+    unsealed.insert(
+        Field::Rejection,
+        Uuid::from_u128(71),
+        Some("andere bon".to_owned()),
+    );
+    unsealed.insert(
+        Field::LineReason,
+        Uuid::from_u128(11),
+        Some("dubbel".to_owned()),
+    );
+    unsealed.insert(
+        Field::CheckNote,
+        Uuid::from_u128(5),
+        Some("bon ontbreekt".to_owned()),
+    );
+    unsealed
+}
+
+fn declared(id: u128, amount: i64) -> EntitlementEvent {
+    EntitlementEvent::DeclarationSubmitted {
+        submitted: submitted(id, amount),
+        proof: Some(sealed()),
+    }
+}
+
+fn decided(id: u128, amount: i64, approved: bool, reason: Option<&str>) -> EntitlementEvent {
+    EntitlementEvent::DeclarationDecided {
+        decided: decision(id, amount, approved),
+        reason: reason.map(|_| sealed()),
+    }
+}
+
+fn decision(id: u128, amount: i64, approved: bool) -> DeclarationDecided {
     DeclarationDecided {
         entitlement_id: Uuid::from_u128(1),
         declaration_id: Uuid::from_u128(id),
@@ -223,7 +275,6 @@ fn decided(id: u128, amount: i64, approved: bool, reason: Option<&str>) -> Decla
         submitted_by: leergeld(),
         approved,
         amount_cents: Cents(amount),
-        reason: reason.map(str::to_owned),
         funding: vec![],
         decided_on: date!(2026 - 03 - 10),
     }
@@ -253,12 +304,14 @@ fn everything(form: Option<DeliveryForm>, unit_value_cents: Option<Cents>) -> En
             code: "AAAA-BBBB-CC50".to_owned(),
             issued: pass_issued(50, None),
         },
-        EntitlementEvent::PassBlocked(PassBlocked {
-            entitlement_id: Uuid::from_u128(1),
-            pass_id: Uuid::from_u128(50),
-            reason: "kwijt".to_owned(),
-            blocked_on: date!(2026 - 02 - 02),
-        }),
+        EntitlementEvent::PassBlocked {
+            blocked: PassBlocked {
+                entitlement_id: Uuid::from_u128(1),
+                pass_id: Uuid::from_u128(50),
+                blocked_on: date!(2026 - 02 - 02),
+            },
+            reason: Some(sealed()),
+        },
         EntitlementEvent::PassIssued {
             code: "DDDD-EEEE-CC51".to_owned(),
             issued: pass_issued(51, Some(Uuid::from_u128(50))),
@@ -274,11 +327,11 @@ fn everything(form: Option<DeliveryForm>, unit_value_cents: Option<Cents>) -> En
             remaining_cents: Cents(23_500),
             redeemed_on: date!(2026 - 02 - 03),
         }),
-        EntitlementEvent::DeclarationSubmitted(submitted(70, 2_000)),
-        EntitlementEvent::DeclarationSubmitted(submitted(71, 3_000)),
-        EntitlementEvent::DeclarationSubmitted(submitted(72, 1_500)),
-        EntitlementEvent::DeclarationDecided(decided(70, 2_000, true, None)),
-        EntitlementEvent::DeclarationDecided(decided(71, 3_000, false, Some("andere bon"))),
+        declared(70, 2_000),
+        declared(71, 3_000),
+        declared(72, 1_500),
+        decided(70, 2_000, true, None),
+        decided(71, 3_000, false, Some("andere bon")),
         EntitlementEvent::Expired(EntitlementExpired {
             entitlement_id: Uuid::from_u128(1),
             child: child(),
@@ -298,7 +351,8 @@ fn everything(form: Option<DeliveryForm>, unit_value_cents: Option<Cents>) -> En
 }
 
 /// The answer as it was built before, narrowed for a partner (issue 12): its own pseudonym of the
-/// entitlement, no passes, only its own declarations.
+/// entitlement, no passes, only its own declarations; since issue 13 the texts opened from their
+/// seal (here from [`unsealed`]) and a `vergeten` beside them.
 fn old_entitlement_json(
     pseudonyms: &Pseudonyms,
     caller: &Caller,
@@ -318,7 +372,11 @@ fn old_entitlement_json(
                 "uitgegevenOp": pass.issued.issued_on,
                 "geldigTot": pass.issued.valid_until,
                 "vervangt": pass.issued.replaces,
-                "geblokkeerd": pass.blocked.as_ref().map(|b| json!({"op": b.blocked_on, "reden": b.reason})),
+                "geblokkeerd": pass.blocked.as_ref().map(|b| json!({
+                    "op": b.blocked_on,
+                    "reden": unsealed().text(Field::BlockReason, b.pass_id),
+                    "vergeten": false,
+                })),
             })
         })
         .collect();
@@ -334,14 +392,15 @@ fn old_entitlement_json(
                 "id": submitted.declaration_id,
                 "ingediendDoor": submitted.submitted_by,
                 "bedragCent": submitted.amount_cents,
-                "bewijs": submitted.proof_reference,
+                "bewijs": format!("bon {}", submitted.declaration_id.as_u128()),
                 "ingediendOp": submitted.submitted_on,
                 "status": match &declaration.decided {
                     None => "ingediend",
                     Some(decided) if decided.approved => "goedgekeurd",
                     Some(_) => "afgewezen",
                 },
-                "reden": declaration.decided.as_ref().and_then(|d| d.reason.clone()),
+                "reden": unsealed().text(Field::Rejection, submitted.declaration_id),
+                "vergeten": false,
             })
         })
         .collect();
@@ -350,6 +409,7 @@ fn old_entitlement_json(
         "id": pseudonyms.entitlement_for(&caller.actor, opened.entitlement_id),
         "aanvraag": (role != Role::Partner).then_some(opened.application_id),
         "kind": pseudonyms.child_for(&caller.actor, opened.child),
+        "vergeten": false,
         "voorziening": opened.provision,
         "vorm": opened.form.map(DeliveryFormDto::from),
         "bedragCent": opened.amount_cents,
@@ -385,7 +445,8 @@ fn an_entitlement_reads_as_before_for_every_reader() {
     ] {
         for role in [Role::Regievoerder, Role::Auditor, Role::Partner] {
             let caller = caller(role);
-            let view = EntitlementView::of(&pseudonyms, &caller, &entitlement).unwrap();
+            let view =
+                EntitlementView::of(&pseudonyms, &caller, &entitlement, &unsealed()).unwrap();
             let new = serde_json::to_value(&view).unwrap();
             assert_eq!(
                 new,
@@ -395,7 +456,8 @@ fn an_entitlement_reads_as_before_for_every_reader() {
         }
     }
     let partner = caller(Role::Partner);
-    let view = EntitlementView::of(&pseudonyms, &partner, &everything(None, None)).unwrap();
+    let view =
+        EntitlementView::of(&pseudonyms, &partner, &everything(None, None), &unsealed()).unwrap();
     let new = serde_json::to_value(&view).unwrap();
     assert_eq!(
         new["aanvraag"],
@@ -414,21 +476,27 @@ fn an_entitlement_reads_as_before_for_every_reader() {
         "and the entitlement under its own pseudonym"
     );
     let mut with_another = everything(None, None);
-    with_another.apply(EntitlementEvent::DeclarationSubmitted(
-        DeclarationSubmitted {
+    with_another.apply(EntitlementEvent::DeclarationSubmitted {
+        submitted: DeclarationSubmitted {
             declaration_id: Uuid::from_u128(73),
             submitted_by: OrganisationId::parse("jeugdfonds").unwrap(),
             ..submitted(73, 500)
         },
-    ));
-    let view = EntitlementView::of(&pseudonyms, &partner, &with_another).unwrap();
+        proof: Some(sealed()),
+    });
+    let view = EntitlementView::of(&pseudonyms, &partner, &with_another, &unsealed()).unwrap();
     assert!(
         view.declarations
             .iter()
             .all(|declaration| declaration.submitted_by == leergeld()),
         "a partner sees its own declarations only"
     );
-    let regie = EntitlementView::of(&pseudonyms, &caller(Role::Regievoerder), &with_another);
+    let regie = EntitlementView::of(
+        &pseudonyms,
+        &caller(Role::Regievoerder),
+        &with_another,
+        &unsealed(),
+    );
     assert_eq!(regie.unwrap().declarations.len(), 4);
 }
 
@@ -437,8 +505,9 @@ fn the_ids_of_what_was_recorded_are_added_beside_the_entitlement() {
     let pseudonyms = pseudonyms();
     let caller = caller(Role::Partner);
     let entitlement = everything(None, None);
-    let view =
-        |entitlement: &Entitlement| EntitlementView::of(&pseudonyms, &caller, entitlement).unwrap();
+    let view = |entitlement: &Entitlement| {
+        EntitlementView::of(&pseudonyms, &caller, entitlement, &unsealed()).unwrap()
+    };
     let recorded = serde_json::to_value(super::entitlements::DeliveryRecordedView {
         entitlement: view(&entitlement),
         delivery_id: Uuid::from_u128(10),
@@ -505,7 +574,9 @@ fn old_pass_json(
     let opened = entitlement.opened.as_ref().unwrap();
     let status = if pass.blocked.is_some() {
         "geblokkeerd"
-    } else if entitlement.expired.is_some() || today() > pass.issued.valid_until {
+    } else if entitlement.expired.is_some()
+        || kindpakket_platform::clock::today() > pass.issued.valid_until
+    {
         "verlopen"
     } else {
         "geldig"
@@ -535,7 +606,7 @@ fn invoice() -> Invoice {
         funding: opened(None, None).funding_of(Cents(amount)),
     };
     let lines = vec![line(10, 1_000), line(11, 2_000), line(12, 3_000)];
-    let settled = |id: u128, approved: bool, reason: Option<&str>| SettledLine {
+    let settled = |id: u128, approved: bool| SettledLine {
         delivery_id: Uuid::from_u128(id),
         entitlement_id: Uuid::from_u128(1),
         child: child(),
@@ -543,7 +614,6 @@ fn invoice() -> Invoice {
         approved,
         amount_cents: Cents(1_000 * (id as i64 - 9)),
         delivered_on: date!(2026 - 02 - 01),
-        reason: reason.map(str::to_owned),
         funding: vec![],
     };
     let mut invoice = Invoice::default();
@@ -558,13 +628,16 @@ fn invoice() -> Invoice {
             lines,
         },
     });
-    invoice.apply(InvoiceEvent::InvoiceSettled(InvoiceSettled {
-        invoice_id: Uuid::from_u128(80),
-        partner: leergeld(),
-        lines: vec![settled(10, true, None), settled(11, false, Some("dubbel"))],
-        complete: false,
-        settled_on: date!(2026 - 04 - 01),
-    }));
+    invoice.apply(InvoiceEvent::InvoiceSettled {
+        settled: InvoiceSettled {
+            invoice_id: Uuid::from_u128(80),
+            partner: leergeld(),
+            lines: vec![settled(10, true), settled(11, false)],
+            complete: false,
+            settled_on: date!(2026 - 04 - 01),
+        },
+        reasons: [(Uuid::from_u128(11), sealed())].into_iter().collect(),
+    });
     invoice
 }
 
@@ -592,7 +665,8 @@ fn old_invoice_json(pseudonyms: &Pseudonyms, caller: &Caller, invoice: &Invoice)
                     Some(line) if line.approved => "goedgekeurd",
                     Some(_) => "afgekeurd",
                 },
-                "reden": decision.and_then(|line| line.reason.clone()),
+                "reden": decision.and_then(|_| unsealed().text(Field::LineReason, line.delivery_id)),
+                "vergeten": false,
             })
         })
         .collect();
@@ -620,8 +694,10 @@ fn an_invoice_reads_as_before() {
     let invoice = invoice();
     for role in [Role::Regievoerder, Role::Partner] {
         let caller = caller(role);
-        let new =
-            serde_json::to_value(InvoiceView::of(&pseudonyms, &caller, &invoice).unwrap()).unwrap();
+        let new = serde_json::to_value(
+            InvoiceView::of(&pseudonyms, &caller, &invoice, &unsealed()).unwrap(),
+        )
+        .unwrap();
         assert_eq!(new, old_invoice_json(&pseudonyms, &caller, &invoice));
     }
 }
@@ -650,13 +726,15 @@ fn a_sample_reads_as_before() {
             selected: vec![Uuid::from_u128(2), Uuid::from_u128(5)],
         },
     });
-    sample.apply(SampleEvent::SampleCheckRecorded(SampleCheckRecorded {
-        draw_id: Uuid::from_u128(90),
-        declaration_id: Uuid::from_u128(5),
-        outcome: CheckOutcome::NotInOrder,
-        note: "bon ontbreekt".to_owned(),
-        checked_on: date!(2026 - 04 - 02),
-    }));
+    sample.apply(SampleEvent::SampleCheckRecorded {
+        check: SampleCheckRecorded {
+            draw_id: Uuid::from_u128(90),
+            declaration_id: Uuid::from_u128(5),
+            outcome: CheckOutcome::NotInOrder,
+            checked_on: date!(2026 - 04 - 02),
+        },
+        note: Some(sealed()),
+    });
     let drawn = sample.drawn.as_ref().unwrap();
     let old = json!({
         "id": drawn.draw_id,
@@ -676,14 +754,15 @@ fn a_sample_reads_as_before() {
             json!({
                 "declaratie": id,
                 "uitkomst": check.map(|c| CheckOutcomeDto::from(c.outcome)),
-                "toelichting": check.map(|c| c.note.clone()),
+                "toelichting": check.and_then(|_| unsealed().text(Field::CheckNote, *id)),
+                "vergeten": false,
                 "gecontroleerdOp": check.map(|c| c.checked_on),
             })
         }).collect::<Vec<_>>(),
         "methode": "Per partner en bedragklasse wordt afgerond naar boven het percentage getrokken: de declaraties met de laagste SHA-256(zaad als 8 bytes big-endian ‖ declaratie-id als 16 bytes), eerste 8 bytes als getal.",
     });
     assert_eq!(
-        serde_json::to_value(SampleView::of(&sample).unwrap()).unwrap(),
+        serde_json::to_value(SampleView::of(&sample, &unsealed()).unwrap()).unwrap(),
         old
     );
 }

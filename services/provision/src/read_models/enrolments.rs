@@ -1,8 +1,11 @@
-//! Which partner is enrolled to deliver which provision in which gemeente, and until when.
+//! Which partner is enrolled to deliver which provision in which gemeente, and until when. Written by
+//! the regie consumer as the projector; read by a partner, through row-level security, as itself
+//! ([`crate::access::reading_as`]): its own rows only.
 
 use kindpakket_proto::regie::{PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole};
 use kindpakket_proto::{GemeenteCode, OrganisationId, ProvisionCode};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+use time::Date;
 
 /// A partner enrolled (again): for each of its provisions, whether it may deliver it.
 pub async fn record_enrolment(
@@ -43,21 +46,24 @@ pub async fn record_end(
     Ok(())
 }
 
-/// Whether `partner` may deliver `provision` in `gemeente` today.
+/// Whether `partner` may deliver `provision` in `gemeente` on `on`, asked in a transaction on the
+/// partner's behalf (row-level security shows it its own enrolments only).
 pub async fn may_deliver(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     gemeente: &GemeenteCode,
     partner: &OrganisationId,
     provision: &ProvisionCode,
+    on: Date,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM partner_enrolments
                         WHERE gemeente = $1 AND partner = $2 AND provision = $3
-                          AND may_deliver AND (ended_on IS NULL OR ended_on >= CURRENT_DATE))",
+                          AND may_deliver AND (ended_on IS NULL OR ended_on >= $4))",
     )
     .bind(gemeente.as_str())
     .bind(partner.as_str())
     .bind(provision.as_str())
-    .fetch_one(pool)
+    .bind(on)
+    .fetch_one(&mut *connection)
     .await
 }

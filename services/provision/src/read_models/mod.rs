@@ -1,8 +1,11 @@
-//! What this service keeps of the regie stream, written by [`crate::consume::regie`] in the
+//! What this service keeps of other services' streams, written by [`crate::consume`] in the
 //! consumer's transaction and read when a request needs it.
 //!
 //! - [`enrolments`]: which partner may deliver which provision in which gemeente;
+//! - [`entitlements`]: which child and provision each entitlement is for (anonymised when the child
+//!   is forgotten);
 //! - [`regelingen`]: the regeling versions, for budgets and the sample rate.
 
 pub mod enrolments;
+pub mod entitlements;
 pub mod regelingen;

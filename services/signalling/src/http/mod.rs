@@ -9,6 +9,7 @@ use aide::axum::routing::{get_with, post_with};
 use aide::axum::ApiRouter;
 use kindpakket_platform::http::ApiDescription;
 use kindpakket_platform::roles;
+use kindpakket_platform::shredding::SubjectKeys;
 use kindpakket_platform::store::AggregateStore;
 
 use crate::domain::signal::Signal;
@@ -18,6 +19,8 @@ pub struct AppState {
     /// The service's own database: the enrolments kept from the regie stream.
     pub pool: sqlx::PgPool,
     pub signals: Arc<AggregateStore<Signal>>,
+    /// The children's keys: the reason of a signal is sealed under them.
+    pub keys: SubjectKeys,
 }
 
 roles!(

@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use axum::Json;
+use kindpakket_platform::clock;
 use kindpakket_platform::dutch_enum;
+use kindpakket_platform::free_text::FreeText;
 use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Created, InGemeente};
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::schema::DateSchema;
@@ -10,12 +12,12 @@ use kindpakket_proto::signalling::Referral;
 use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 
 use super::{AppState, Signallers};
-use crate::domain::signal::{RecordOutcome, Signal, SignalChild, SignalCommand};
-use crate::signal_child::SignalChildError;
+use crate::domain::signal::{RecordOutcome, Signal, SignalCommand};
+use crate::signal_child::{NewSignal, SignalChildError};
 
 /// A signal. Children are named only by their pseudonymous reference: never send a name or BSN.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -27,8 +29,14 @@ pub struct SignalChildRequest {
     /// Pseudonymous reference of the household, if known.
     #[serde(rename = "huishouden", default)]
     pub household: Option<HouseholdRef>,
+    /// Why: kept sealed under the child's key, shown only to the signaller and the gemeente, never
+    /// published.
     #[serde(rename = "reden")]
     pub reason: ReasonDto,
+    /// What the signaller adds, if anything (kept like the reason). Short, and without a BSN,
+    /// IBAN, e-mail address or telephone number (otherwise 422, and nothing is stored).
+    #[serde(rename = "toelichting", default)]
+    pub note: Option<FreeText>,
     /// The loket, or a partner enrolled in the gemeente (otherwise 422).
     #[serde(rename = "verwezenNaar")]
     pub referral: ReferralDto,
@@ -117,10 +125,19 @@ pub struct SignalView {
     pub gemeente: GemeenteCode,
     #[serde(rename = "signaleerder")]
     pub signaller: OrganisationId,
+    /// The child; `null` once it was forgotten.
     #[serde(rename = "kind")]
-    pub child: ChildRef,
+    pub child: Option<ChildRef>,
+    /// Why it was signalled; `null` once the child was forgotten.
     #[serde(rename = "reden")]
-    pub reason: ReasonDto,
+    pub reason: Option<ReasonDto>,
+    /// What the signaller added; `null` when nothing, and once the child was forgotten.
+    #[serde(rename = "toelichting")]
+    pub note: Option<String>,
+    /// Whether what was recorded about the child can no longer be read: it was forgotten (erased
+    /// at the gemeente, or its retention ended).
+    #[serde(rename = "vergeten")]
+    pub forgotten: bool,
     #[serde(rename = "verwezenNaar")]
     pub referral: ReferralDto,
     #[serde(rename = "datum")]
@@ -139,46 +156,55 @@ pub struct OutcomeRecorded {
     pub outcome: OutcomeDto,
 }
 
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
-}
-
 impl From<SignalChildError> for ApiError {
     fn from(error: SignalChildError) -> Self {
         match error {
             SignalChildError::NotEnrolled(refusal) => refused(&refusal),
             SignalChildError::Refused(refusal) => refusal.into(),
+            SignalChildError::Forgotten(refusal) => refused(&refusal),
             SignalChildError::Technical(cause) => ApiError::internal(cause),
+            SignalChildError::Sealing(cause) => ApiError::internal(format!("{cause:#}")),
         }
     }
 }
 
 /// A signaller or partner signals only while enrolled in the gemeente with the role `signaleren`
-/// (otherwise 403); the regievoerder always may.
+/// (otherwise 403); the regievoerder always may. A note holding a BSN, IBAN, e-mail address or
+/// telephone number is refused with a Dutch 422 before anything else, and nothing is stored.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, organisation = %caller.actor.organisation))]
 pub async fn signal_child(
     State(state): State<AppState>,
     caller: InGemeente<Signallers>,
     ApiJson(request): ApiJson<SignalChildRequest>,
 ) -> Result<Created<SignalCreated>, ApiError> {
+    let note = match request.note {
+        Some(note) => Some(
+            note.checked("toelichting")
+                .map_err(|refusal| refused(&refusal))?,
+        )
+        .filter(|note| !note.is_empty()),
+        None => None,
+    };
     let gemeente = &caller.gemeente;
     let signal_id = Uuid::new_v4();
-    let command = SignalChild {
+    let command = NewSignal {
         gemeente: gemeente.clone(),
         signal_id,
         signaller: caller.actor.organisation.clone(),
         child: request.child,
         household: request.household,
         reason: request.reason.into(),
+        note,
         referral: request.referral.into(),
-        signalled_on: request.date.unwrap_or_else(today),
+        signalled_on: request.date.unwrap_or_else(clock::today),
     };
     crate::signal_child::signal_child(
         &state.pool,
         &state.signals,
+        &state.keys,
         command,
         &caller.command_context(gemeente),
-        today(),
+        clock::today(),
     )
     .await?;
     Ok(Created::at(
@@ -199,7 +225,7 @@ pub async fn record_outcome(
         gemeente: caller.gemeente.clone(),
         recorded_by: caller.actor.organisation.clone(),
         outcome: request.outcome.into(),
-        recorded_on: request.date.unwrap_or_else(today),
+        recorded_on: request.date.unwrap_or_else(clock::today),
     });
     state
         .signals
@@ -224,12 +250,35 @@ pub async fn get_signal(
     if !caller.is(Role::Regievoerder) && caller.actor.organisation != details.signaller {
         return Err(unknown());
     }
+    // The reason opens for those who may read the signal; once the child's key is destroyed it
+    // reads as forgotten, and the child's reference is no longer shown either.
+    let why = match &details.why {
+        Some(sealed) => state
+            .keys
+            .open(sealed)
+            .await
+            .map_err(|error| ApiError::internal(format!("{error:#}")))?
+            .value(),
+        None => None,
+    };
+    let child_forgotten = state
+        .keys
+        .is_forgotten(details.child.0)
+        .await
+        .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+    let forgotten = why.is_none() || child_forgotten;
+    let why = why.filter(|_| !child_forgotten);
     Ok(Json(SignalView {
         id: details.signal_id,
         gemeente: details.gemeente,
         signaller: details.signaller,
-        child: details.child,
-        reason: details.reason.into(),
+        child: (!child_forgotten).then_some(details.child),
+        reason: why.as_ref().map(|why| why.reason.into()),
+        note: why
+            .as_ref()
+            .and_then(|why| why.note.as_ref())
+            .map(|note| note.as_str().to_owned()),
+        forgotten,
         referral: details.referral.into(),
         date: details.signalled_on,
         outcome: signal.outcome.map(OutcomeDto::from),

@@ -1,12 +1,15 @@
 //! What may be asked of an application.
 
-use kindpakket_proto::application::ApplicationSubmitted;
+use kindpakket_platform::free_text::Note;
+use kindpakket_proto::application::{ApplicantChild, Channel};
 use kindpakket_proto::regie::{Mandate, RegelingPublished};
-use kindpakket_proto::{Cents, ChildRef, GemeenteCode, OrganisationId, ProvisionCode};
+use kindpakket_proto::{
+    Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode,
+};
 use time::Date;
 use uuid::Uuid;
 
-use crate::domain::eligibility::{CustomDecision, PriorGrant};
+use crate::domain::eligibility::{AssessmentInputs, CustomDecision, PriorGrant};
 
 #[derive(Debug, Clone)]
 pub enum ApplicationCommand {
@@ -21,7 +24,23 @@ pub enum ApplicationCommand {
 #[derive(Debug, Clone)]
 pub struct Submit {
     pub gemeente: GemeenteCode,
-    pub application: ApplicationSubmitted,
+    pub application: NewApplication,
+}
+
+/// An application as it is taken in. The aggregate seals its `inputs` under the household's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApplication {
+    pub application_id: Uuid,
+    pub household: HouseholdRef,
+    pub channel: Channel,
+    /// The intermediary that applied on the family's behalf, if any.
+    pub on_behalf_of: Option<OrganisationId>,
+    pub children: Vec<ApplicantChild>,
+    /// The provisions asked for; empty when the whole package is asked for.
+    pub requested_provisions: Vec<ProvisionCode>,
+    pub signal_id: Option<Uuid>,
+    pub submitted_on: Date,
+    pub inputs: AssessmentInputs,
 }
 
 /// Decides by the regeling version in force on the application date, optionally with maatwerk.
@@ -61,11 +80,12 @@ pub struct EntitlementToGrant {
     pub valid_until: Option<Date>,
 }
 
-/// The regievoerder rejects, with a reason the family reads.
+/// The regievoerder rejects, with a reason the family reads (checked free text; the aggregate seals
+/// it under the household's key).
 #[derive(Debug, Clone)]
 pub struct Reject {
     pub gemeente: GemeenteCode,
-    pub reason: String,
+    pub reason: Note,
     pub decided_on: Date,
 }
 
@@ -76,6 +96,8 @@ pub struct Withdraw {
     pub gemeente: GemeenteCode,
     pub withdrawn_on: Date,
     pub by: Withdrawer,
+    /// Why, if they say (checked free text; sealed under the household's key).
+    pub reason: Option<Note>,
 }
 
 /// Who asks to withdraw: whether they may follows from the application itself.

@@ -33,6 +33,14 @@ pub enum ApplicationError {
     Assessment(#[from] AssessmentError),
     #[error("Dit besluit valt buiten uw mandaat: {0}. Leg de aanvraag voor aan de gemeente.")]
     OutsideMandate(String),
+    #[error("Dit huishouden is vergeten (verwijderd of bewaartermijn verstreken): er wordt niets nieuws over bewaard en over deze aanvraag kan niet meer worden besloten. Er is niets opgeslagen.")]
+    HouseholdForgotten,
+    /// The keys could not be reached: a technical failure, which the use-cases log and answer as
+    /// one (never shown as such).
+    #[error(
+        "De sleutels zijn nu niet bereikbaar; er is niets opgeslagen. Probeer het later opnieuw."
+    )]
+    KeysUnavailable(String),
 }
 
 impl Refusal for ApplicationError {
@@ -45,6 +53,9 @@ impl Refusal for ApplicationError {
                 RefusalKind::Conflict
             }
             ApplicationError::NotFound => RefusalKind::NotFound,
+            ApplicationError::HouseholdForgotten | ApplicationError::KeysUnavailable(_) => {
+                RefusalKind::Conflict
+            }
             ApplicationError::OutsideMandate(_) => RefusalKind::Forbidden,
             _ => RefusalKind::Invalid,
         }

@@ -1,5 +1,11 @@
 //! An application of one household, and its decision: assessed by the regeling in force, granted by
 //! hand, rejected, or withdrawn.
+//!
+//! The rules are the small pure methods below; `handle` adds the one step that is not pure: what
+//! an event says about the household is sealed under its key by the aggregate's services
+//! ([`Sealer`]), after the rules accepted the command (so a refused command makes no key), and the
+//! inputs of an assessment are opened from their seal. A household that was forgotten can no
+//! longer be decided on: [`ApplicationError::HouseholdForgotten`].
 
 mod commands;
 mod error;
@@ -8,27 +14,30 @@ mod events;
 mod tests;
 
 pub use commands::{
-    ApplicationCommand, Assess, EntitlementToGrant, Grant, Reject, Submit, Withdraw, Withdrawer,
+    ApplicationCommand, Assess, EntitlementToGrant, Grant, NewApplication, Reject, Submit,
+    Withdraw, Withdrawer,
 };
 pub use error::ApplicationError;
-pub use events::ApplicationEvent;
+pub use events::{
+    ApplicationEvent, DecidedOutcome, Decision, DecisionDetails, Granted, OutcomeDetails, Rejected,
+    RejectionReason, Submitted, Withdrawn, EVENT_VERSION,
+};
 
 use std::collections::HashSet;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use kindpakket_platform::shredding::{Opened, SealError, Sealed};
 use kindpakket_platform::store::Tenanted;
-use kindpakket_proto::application::{
-    ApplicantChild, ApplicationGranted, ApplicationRejected, ApplicationSubmitted,
-    ApplicationWithdrawn, Assessment, GrantedEntitlement, Outcome,
-};
+use kindpakket_proto::application::{ApplicantChild, GrantedEntitlement};
 use kindpakket_proto::regie::{Mandate, Provision, RegelingPublished};
-use kindpakket_proto::{ChildRef, GemeenteCode, Period, ProvisionCode};
+use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, Period, ProvisionCode};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::eligibility::{self, HandGrant};
+use super::eligibility::{self, Assessment, AssessmentInputs, HandGrant, Outcome, Submission};
+use crate::sealing::Sealer;
 
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,40 +51,88 @@ pub enum Status {
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Application {
     pub gemeente: Option<GemeenteCode>,
-    pub submitted: Option<ApplicationSubmitted>,
+    pub submitted: Option<Submitted>,
     pub status: Option<Status>,
     pub entitlements: Vec<GrantedEntitlement>,
-    pub rejection_reason: Option<String>,
+    pub rejection: Option<RejectionReason>,
+    pub withdrawal_reason: Option<Sealed<String>>,
     pub decided_on: Option<Date>,
-    pub assessment: Option<Assessment>,
+    pub decision: Option<Decision>,
 }
 
 /// What the family reads when the rules grant none of what was asked.
-const NOTHING_GRANTED: &str = "Volgens de regeling krijgt u geen van de aangevraagde voorzieningen. De uitleg per kind en voorziening staat bij de beoordeling.";
+pub const NOTHING_GRANTED: &str = "Volgens de regeling krijgt u geen van de aangevraagde voorzieningen. De uitleg per kind en voorziening staat bij de beoordeling.";
 
 impl Aggregate for Application {
     const TYPE: &'static str = "application";
     type Command = ApplicationCommand;
     type Event = ApplicationEvent;
     type Error = ApplicationError;
-    type Services = ();
+    type Services = Sealer;
 
     async fn handle(
         &mut self,
         command: ApplicationCommand,
-        _: &(),
+        sealer: &Sealer,
         sink: &EventSink<Self>,
     ) -> Result<(), ApplicationError> {
-        let events = match command {
-            ApplicationCommand::Submit(command) => self.submit(command)?,
-            ApplicationCommand::Assess(command) => self.assess(command)?,
-            ApplicationCommand::Grant(command) => self.grant(command)?,
-            ApplicationCommand::Reject(command) => self.reject(command)?,
-            ApplicationCommand::Withdraw(command) => self.withdraw(command)?,
+        let event = match command {
+            ApplicationCommand::Submit(command) => {
+                let Submit {
+                    gemeente,
+                    application,
+                } = self.submit(command)?;
+                let inputs = sealer
+                    .seal(application.household.0, &application.inputs)
+                    .await
+                    .map_err(refusal_of)?;
+                submitted_event(gemeente, application, inputs)
+            }
+            ApplicationCommand::Assess(command) => {
+                let inputs = self.inputs(&command.gemeente, sealer).await?;
+                let reached = self.assess(command, inputs)?;
+                reached.sealed(sealer).await?
+            }
+            ApplicationCommand::Grant(command) => {
+                let inputs = self.inputs(&command.gemeente, sealer).await?;
+                let reached = self.grant(command, inputs)?;
+                reached.sealed(sealer).await?
+            }
+            ApplicationCommand::Reject(command) => {
+                let (household, rejected) = self.reject(command)?;
+                let reason = sealer
+                    .seal(household.0, &rejected.reason.as_str().to_owned())
+                    .await
+                    .map_err(refusal_of)?;
+                ApplicationEvent::Rejected(Rejected {
+                    application_id: rejected.application_id,
+                    decided_on: rejected.decided_on,
+                    reason: RejectionReason::Written(reason),
+                    assessment: None,
+                })
+            }
+            ApplicationCommand::Withdraw(command) => {
+                let (household, withdrawal) = self.withdraw(command)?;
+                let reason = match withdrawal.reason {
+                    None => None,
+                    // Nothing new is kept of a forgotten household: the application is withdrawn
+                    // without its reason.
+                    Some(reason) => {
+                        match sealer.seal(household.0, &reason.as_str().to_owned()).await {
+                            Ok(sealed) => Some(sealed),
+                            Err(SealError::Forgotten) => None,
+                            Err(error) => return Err(refusal_of(error)),
+                        }
+                    }
+                };
+                ApplicationEvent::Withdrawn(Withdrawn {
+                    application_id: withdrawal.application_id,
+                    withdrawn_on: withdrawal.withdrawn_on,
+                    reason,
+                })
+            }
         };
-        for event in events {
-            sink.write(event, self).await;
-        }
+        sink.write(event, self).await;
         Ok(())
     }
 
@@ -93,17 +150,18 @@ impl Aggregate for Application {
                 self.status = Some(Status::Granted);
                 self.entitlements = granted.entitlements;
                 self.decided_on = Some(granted.decided_on);
-                self.assessment = granted.assessment;
+                self.decision = granted.assessment;
             }
             ApplicationEvent::Rejected(rejected) => {
                 self.status = Some(Status::Rejected);
-                self.rejection_reason = Some(rejected.reason);
+                self.rejection = Some(rejected.reason);
                 self.decided_on = Some(rejected.decided_on);
-                self.assessment = rejected.assessment;
+                self.decision = rejected.assessment;
             }
             ApplicationEvent::Withdrawn(withdrawn) => {
                 self.status = Some(Status::Withdrawn);
                 self.decided_on = Some(withdrawn.withdrawn_on);
+                self.withdrawal_reason = withdrawn.reason;
             }
         }
     }
@@ -117,24 +175,195 @@ impl Tenanted for Application {
     }
 }
 
+/// A refusal for what sealing or opening ran into: the household was forgotten, or the keys could
+/// not be reached (a technical failure, which the use-cases answer as one).
+fn refusal_of(error: SealError) -> ApplicationError {
+    match error {
+        SealError::Forgotten => ApplicationError::HouseholdForgotten,
+        SealError::Technical(cause) => ApplicationError::KeysUnavailable(format!("{cause:#}")),
+    }
+}
+
+fn submitted_event(
+    gemeente: GemeenteCode,
+    application: NewApplication,
+    inputs: Sealed<AssessmentInputs>,
+) -> ApplicationEvent {
+    ApplicationEvent::Submitted {
+        gemeente,
+        application: Submitted {
+            application_id: application.application_id,
+            household: application.household,
+            channel: application.channel,
+            on_behalf_of: application.on_behalf_of,
+            children: application.children,
+            requested_provisions: application.requested_provisions,
+            signal_id: application.signal_id,
+            submitted_on: application.submitted_on,
+            inputs,
+        },
+    }
+}
+
+/// A decision as the rules reached it, before what it says about the household is sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reached {
+    pub application_id: Uuid,
+    pub household: HouseholdRef,
+    pub entitlements: Vec<GrantedEntitlement>,
+    pub assessment: Assessment,
+    pub inputs: AssessmentInputs,
+    pub by_hand: bool,
+    pub decided_on: Date,
+}
+
+impl Reached {
+    /// The event: granted when it grants anything, else rejected with the assessment attached;
+    /// the inputs, shares, explanations and motivation sealed under the household's key.
+    async fn sealed(self, sealer: &Sealer) -> Result<ApplicationEvent, ApplicationError> {
+        let details = DecisionDetails {
+            inputs: self.inputs.clone(),
+            outcomes: self
+                .assessment
+                .outcomes
+                .iter()
+                .map(|outcome| OutcomeDetails {
+                    share_percent: outcome.share_percent,
+                    explanation: outcome.explanation.clone(),
+                })
+                .collect(),
+            custom_motivation: self.assessment.custom_motivation.clone(),
+        };
+        let details = sealer
+            .seal(self.household.0, &details)
+            .await
+            .map_err(refusal_of)?;
+        let decision = Decision {
+            regeling_id: self.assessment.regeling_id,
+            outcomes: self
+                .assessment
+                .outcomes
+                .iter()
+                .map(|outcome| DecidedOutcome {
+                    child: outcome.child,
+                    provision: outcome.provision.clone(),
+                    granted: outcome.granted,
+                    amount_cents: outcome.amount_cents,
+                    reason: outcome.reason.clone(),
+                    funder: outcome.funder.clone(),
+                })
+                .collect(),
+            custom: self.assessment.custom_motivation.is_some(),
+            by_hand: self.by_hand,
+            details,
+        };
+        Ok(if self.entitlements.is_empty() {
+            ApplicationEvent::Rejected(Rejected {
+                application_id: self.application_id,
+                decided_on: self.decided_on,
+                reason: RejectionReason::NothingGranted,
+                assessment: Some(decision),
+            })
+        } else {
+            ApplicationEvent::Granted(Granted {
+                application_id: self.application_id,
+                entitlements: self.entitlements,
+                decided_on: self.decided_on,
+                assessment: Some(decision),
+            })
+        })
+    }
+}
+
+impl Decision {
+    /// The whole assessment again, from the plain part and the opened details: what the engine
+    /// reproduces from the regeling version, the application and the earlier grants.
+    pub fn assessment(&self, details: &DecisionDetails) -> Assessment {
+        Assessment {
+            regeling_id: self.regeling_id,
+            income_percent: details.inputs.income_percent,
+            outcomes: self
+                .outcomes
+                .iter()
+                .zip(&details.outcomes)
+                .map(|(outcome, sealed)| Outcome {
+                    child: outcome.child,
+                    provision: outcome.provision.clone(),
+                    granted: outcome.granted,
+                    share_percent: sealed.share_percent,
+                    amount_cents: outcome.amount_cents,
+                    reason: outcome.reason.clone(),
+                    explanation: sealed.explanation.clone(),
+                    funder: outcome.funder.clone(),
+                })
+                .collect(),
+            custom_motivation: details.custom_motivation.clone(),
+        }
+    }
+}
+
+impl Submitted {
+    /// The application as the engine reads it, with the household's `inputs` opened.
+    pub fn submission(&self, inputs: &AssessmentInputs) -> Submission {
+        Submission {
+            application_id: self.application_id,
+            children: self.children.clone(),
+            requested_provisions: self.requested_provisions.clone(),
+            submitted_on: self.submitted_on,
+            income_percent: inputs.income_percent,
+            adults: inputs.adults,
+            money_left_cents: inputs.money_left_cents,
+        }
+    }
+}
+
+/// A rejection the rules accepted, before its reason is sealed.
+struct RejectionAccepted {
+    application_id: Uuid,
+    decided_on: Date,
+    reason: kindpakket_platform::free_text::Note,
+}
+
+/// A withdrawal the rules accepted, before its reason is sealed.
+struct WithdrawalAccepted {
+    application_id: Uuid,
+    withdrawn_on: Date,
+    reason: Option<kindpakket_platform::free_text::Note>,
+}
+
 impl Application {
-    fn submit(&self, command: Submit) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    /// The household's inputs of an undecided application of `gemeente`, opened from their seal.
+    async fn inputs(
+        &self,
+        gemeente: &GemeenteCode,
+        sealer: &Sealer,
+    ) -> Result<AssessmentInputs, ApplicationError> {
+        let submitted = self.undecided_in(gemeente)?;
+        match sealer.open(&submitted.inputs).await {
+            Ok(Opened::Value(inputs)) => Ok(inputs),
+            Ok(Opened::Forgotten) => Err(ApplicationError::HouseholdForgotten),
+            Err(cause) => Err(ApplicationError::KeysUnavailable(format!("{cause:#}"))),
+        }
+    }
+
+    fn submit(&self, command: Submit) -> Result<Submit, ApplicationError> {
         if self.submitted.is_some() {
             return Err(ApplicationError::AlreadyExists);
         }
         validate_submission(&command.application)?;
-        Ok(vec![ApplicationEvent::Submitted {
-            gemeente: command.gemeente,
-            application: command.application,
-        }])
+        Ok(command)
     }
 
-    fn assess(&self, command: Assess) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    fn assess(
+        &self,
+        command: Assess,
+        inputs: AssessmentInputs,
+    ) -> Result<Reached, ApplicationError> {
         let submitted = self.undecided_in(&command.gemeente)?;
         let regeling = &command.regeling;
         let assessment = eligibility::assess(
             regeling,
-            submitted,
+            &submitted.submission(&inputs),
             command.custom.as_ref(),
             &command.prior_grants,
         )?;
@@ -142,25 +371,18 @@ impl Application {
             within_mandate(&assessment, mandate)?;
         }
         let entitlements = entitlements_assessed(submitted.application_id, regeling, &assessment);
-        let event = if entitlements.is_empty() {
-            ApplicationEvent::Rejected(ApplicationRejected {
-                application_id: submitted.application_id,
-                reason: NOTHING_GRANTED.to_owned(),
-                decided_on: command.decided_on,
-                assessment: Some(assessment),
-            })
-        } else {
-            ApplicationEvent::Granted(ApplicationGranted {
-                application_id: submitted.application_id,
-                entitlements,
-                decided_on: command.decided_on,
-                assessment: Some(assessment),
-            })
-        };
-        Ok(vec![event])
+        Ok(Reached {
+            application_id: submitted.application_id,
+            household: submitted.household,
+            entitlements,
+            assessment,
+            inputs,
+            by_hand: false,
+            decided_on: command.decided_on,
+        })
     }
 
-    fn grant(&self, command: Grant) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    fn grant(&self, command: Grant, inputs: AssessmentInputs) -> Result<Reached, ApplicationError> {
         let submitted = self.undecided_in(&command.gemeente)?;
         let regeling = &command.regeling;
         let chosen: Vec<HandGrant> = command
@@ -172,8 +394,12 @@ impl Application {
                 amount_cents: entitlement.amount_cents,
             })
             .collect();
-        let assessment =
-            eligibility::grant_by_hand(regeling, submitted, &chosen, &command.prior_grants)?;
+        let assessment = eligibility::grant_by_hand(
+            regeling,
+            &submitted.submission(&inputs),
+            &chosen,
+            &command.prior_grants,
+        )?;
         let regeling_period = Period {
             from: regeling.valid_from,
             until: regeling.valid_until,
@@ -202,46 +428,57 @@ impl Application {
                 period,
             ));
         }
-        Ok(vec![ApplicationEvent::Granted(ApplicationGranted {
+        Ok(Reached {
             application_id: submitted.application_id,
+            household: submitted.household,
             entitlements,
+            assessment,
+            inputs,
+            by_hand: true,
             decided_on: command.decided_on,
-            assessment: Some(assessment),
-        })])
+        })
     }
 
-    fn reject(&self, command: Reject) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    fn reject(
+        &self,
+        command: Reject,
+    ) -> Result<(HouseholdRef, RejectionAccepted), ApplicationError> {
         let submitted = self.undecided_in(&command.gemeente)?;
-        let reason = command.reason.trim().to_owned();
-        if reason.is_empty() {
+        if command.reason.is_empty() {
             return Err(ApplicationError::MissingReason);
         }
-        Ok(vec![ApplicationEvent::Rejected(ApplicationRejected {
-            application_id: submitted.application_id,
-            reason,
-            decided_on: command.decided_on,
-            assessment: None,
-        })])
+        Ok((
+            submitted.household,
+            RejectionAccepted {
+                application_id: submitted.application_id,
+                decided_on: command.decided_on,
+                reason: command.reason,
+            },
+        ))
     }
 
-    fn withdraw(&self, command: Withdraw) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    fn withdraw(
+        &self,
+        command: Withdraw,
+    ) -> Result<(HouseholdRef, WithdrawalAccepted), ApplicationError> {
         let submitted = self.submitted_in(&command.gemeente)?;
         // Whoever may not withdraw it learns nothing of it, not even whether it was decided.
         if !may_withdraw(submitted, &command.by) {
             return Err(ApplicationError::NotFound);
         }
         let submitted = self.undecided_in(&command.gemeente)?;
-        Ok(vec![ApplicationEvent::Withdrawn(ApplicationWithdrawn {
-            application_id: submitted.application_id,
-            withdrawn_on: command.withdrawn_on,
-        })])
+        Ok((
+            submitted.household,
+            WithdrawalAccepted {
+                application_id: submitted.application_id,
+                withdrawn_on: command.withdrawn_on,
+                reason: command.reason.filter(|reason| !reason.is_empty()),
+            },
+        ))
     }
 
     /// The application, when it was submitted in `gemeente`.
-    fn submitted_in(
-        &self,
-        gemeente: &GemeenteCode,
-    ) -> Result<&ApplicationSubmitted, ApplicationError> {
+    fn submitted_in(&self, gemeente: &GemeenteCode) -> Result<&Submitted, ApplicationError> {
         match (&self.gemeente, &self.submitted) {
             (Some(own), Some(submitted)) if own == gemeente => Ok(submitted),
             _ => Err(ApplicationError::NotFound),
@@ -249,10 +486,7 @@ impl Application {
     }
 
     /// The application, when it was submitted in `gemeente` and nothing was decided yet.
-    fn undecided_in(
-        &self,
-        gemeente: &GemeenteCode,
-    ) -> Result<&ApplicationSubmitted, ApplicationError> {
+    fn undecided_in(&self, gemeente: &GemeenteCode) -> Result<&Submitted, ApplicationError> {
         let submitted = self.submitted_in(gemeente)?;
         if self.status != Some(Status::Submitted) {
             return Err(ApplicationError::AlreadyDecided);
@@ -286,7 +520,7 @@ pub fn age_on(child: &ApplicantChild, on: Date) -> Option<i32> {
 
 /// Who may withdraw an application: the parent of its household, the organisation that applied on
 /// the family's behalf, and the regievoerder.
-fn may_withdraw(submitted: &ApplicationSubmitted, by: &Withdrawer) -> bool {
+fn may_withdraw(submitted: &Submitted, by: &Withdrawer) -> bool {
     match by {
         Withdrawer::Parent { household } => *household == Some(submitted.household.0),
         Withdrawer::Organisation(organisation) => {
@@ -296,7 +530,7 @@ fn may_withdraw(submitted: &ApplicationSubmitted, by: &Withdrawer) -> bool {
     }
 }
 
-fn validate_submission(application: &ApplicationSubmitted) -> Result<(), ApplicationError> {
+fn validate_submission(application: &NewApplication) -> Result<(), ApplicationError> {
     if application.children.is_empty() {
         return Err(ApplicationError::NoChildren);
     }
@@ -313,7 +547,7 @@ fn validate_submission(application: &ApplicationSubmitted) -> Result<(), Applica
             _ => return Err(ApplicationError::ChildNotUnderEighteen),
         }
     }
-    if application.income_percent > 1000 {
+    if application.inputs.income_percent > 1000 {
         return Err(ApplicationError::InvalidIncome);
     }
     Ok(())

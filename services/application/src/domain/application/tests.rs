@@ -1,4 +1,5 @@
 use cqrs_es::test::TestFramework;
+use kindpakket_platform::free_text::FreeText;
 use kindpakket_proto::application::Channel;
 use kindpakket_proto::regie::{AgeBand, DeliveryForm, IncomeThreshold, Provision, ProvisionType};
 use kindpakket_proto::{Cents, HouseholdRef};
@@ -6,6 +7,11 @@ use time::macros::date;
 
 use super::*;
 use crate::domain::eligibility::{AssessmentError, PriorGrant};
+use crate::sealing::Sealer;
+
+fn household() -> Uuid {
+    Uuid::from_u128(6)
+}
 
 fn gemeente() -> GemeenteCode {
     GemeenteCode::parse("GM0518").unwrap()
@@ -17,10 +23,18 @@ fn sport() -> ProvisionCode {
     ProvisionCode::parse("sportcontributie").unwrap()
 }
 
-fn submitted(birth_year: i32) -> ApplicationSubmitted {
-    ApplicationSubmitted {
+fn inputs(income_percent: u16) -> AssessmentInputs {
+    AssessmentInputs {
+        income_percent,
+        adults: None,
+        money_left_cents: None,
+    }
+}
+
+fn submitted(birth_year: i32) -> NewApplication {
+    NewApplication {
         application_id: Uuid::from_u128(5),
-        household: HouseholdRef(Uuid::from_u128(6)),
+        household: HouseholdRef(household()),
         channel: Channel::Loket,
         on_behalf_of: None,
         children: vec![ApplicantChild {
@@ -29,19 +43,33 @@ fn submitted(birth_year: i32) -> ApplicationSubmitted {
             birth_month: 5,
             school: None,
         }],
-        income_percent: 115,
         requested_provisions: vec![sport()],
         signal_id: None,
         submitted_on: date!(2026 - 09 - 01),
-        adults: None,
-        money_left_cents: None,
+        inputs: inputs(115),
+    }
+}
+
+/// The submission as the store keeps it, its inputs sealed by a plain sealer.
+fn stored(income_percent: u16) -> Submitted {
+    let application = submitted(2016);
+    Submitted {
+        application_id: application.application_id,
+        household: application.household,
+        channel: application.channel,
+        on_behalf_of: application.on_behalf_of,
+        children: application.children,
+        requested_provisions: application.requested_provisions,
+        signal_id: application.signal_id,
+        submitted_on: application.submitted_on,
+        inputs: Sealer::plain_sealed(household(), &inputs(income_percent)),
     }
 }
 
 fn given_submitted() -> Vec<ApplicationEvent> {
     vec![ApplicationEvent::Submitted {
         gemeente: gemeente(),
-        application: submitted(2016),
+        application: stored(115),
     }]
 }
 
@@ -81,6 +109,7 @@ fn withdraw_by(by: Withdrawer) -> ApplicationCommand {
         gemeente: gemeente(),
         withdrawn_on: date!(2026 - 09 - 02),
         by,
+        reason: None,
     })
 }
 
@@ -90,7 +119,7 @@ fn grant(provision: ProvisionCode, amount_cents: i64) -> ApplicationCommand {
 
 #[tokio::test]
 async fn a_child_of_eighteen_cannot_be_in_an_application() {
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given_no_previous_events()
         .when_async(ApplicationCommand::Submit(Submit {
             gemeente: gemeente(),
@@ -104,7 +133,7 @@ async fn a_child_of_eighteen_cannot_be_in_an_application() {
 async fn a_refused_birth_month_names_the_child_by_its_place_not_the_value() {
     let mut application = submitted(2016);
     application.children[0].birth_month = 13;
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given_no_previous_events()
         .when_async(ApplicationCommand::Submit(Submit {
             gemeente: gemeente(),
@@ -118,7 +147,7 @@ async fn a_refused_birth_month_names_the_child_by_its_place_not_the_value() {
 
 #[tokio::test]
 async fn an_application_is_submitted_once() {
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(ApplicationCommand::Submit(Submit {
             gemeente: gemeente(),
@@ -130,7 +159,7 @@ async fn an_application_is_submitted_once() {
 
 #[tokio::test]
 async fn a_grant_by_hand_opens_one_entitlement_per_child_and_provision_as_the_regeling_says() {
-    let events = TestFramework::<Application>::with(())
+    let events = TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant(sport(), 20_000))
         .await
@@ -157,10 +186,14 @@ async fn a_grant_by_hand_opens_one_entitlement_per_child_and_provision_as_the_re
         .as_ref()
         .expect("the decision records how");
     assert_eq!(assessment.regeling_id, Uuid::from_u128(2026));
-    assert!(eligibility::given_by_hand(assessment), "{assessment:?}");
+    assert!(assessment.by_hand, "{assessment:?}");
+    assert!(assessment
+        .outcomes
+        .iter()
+        .all(|outcome| outcome.reason == eligibility::GRANTED_BY_HAND));
     assert_eq!(assessment.outcomes[0].amount_cents, Cents(20_000));
     // Without dates: the regeling's period.
-    let events = TestFramework::<Application>::with(())
+    let events = TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_all(
             vec![EntitlementToGrant {
@@ -196,7 +229,7 @@ async fn a_voucher_granted_by_hand_carries_its_form_funder_and_unit_value() {
     regeling.provisions[0].form = DeliveryForm::Voucher;
     regeling.provisions[0].units = Some(10);
     regeling.provisions[0].funders = vec![funder.clone()];
-    let events = TestFramework::<Application>::with(())
+    let events = TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_under(
             regeling,
@@ -218,7 +251,7 @@ async fn a_voucher_granted_by_hand_carries_its_form_funder_and_unit_value() {
 #[tokio::test]
 async fn a_provision_that_was_not_asked_for_or_is_not_in_the_regeling_is_not_granted() {
     let bike = ProvisionCode::parse("fiets").unwrap();
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant(bike.clone(), 10_000))
         .await
@@ -229,7 +262,7 @@ async fn a_provision_that_was_not_asked_for_or_is_not_in_the_regeling_is_not_gra
     let mut bike_provision = with_bike.provisions[0].clone();
     bike_provision.code = bike.clone();
     with_bike.provisions.push(bike_provision);
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_under(
             with_bike,
@@ -245,7 +278,7 @@ async fn a_provision_that_was_not_asked_for_or_is_not_in_the_regeling_is_not_gra
 #[tokio::test]
 async fn an_entitlement_granted_by_hand_has_an_amount_and_a_period_within_the_regeling_and_is_granted_once(
 ) {
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant(sport(), 0))
         .await
@@ -256,7 +289,7 @@ async fn an_entitlement_granted_by_hand_has_an_amount_and_a_period_within_the_re
         valid_until: Some(date!(2026 - 08 - 31)),
         ..entitlement(sport(), 25_000)
     };
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_all(vec![backwards], vec![]))
         .await
@@ -265,12 +298,12 @@ async fn an_entitlement_granted_by_hand_has_an_amount_and_a_period_within_the_re
         valid_until: Some(date!(2027 - 08 - 31)),
         ..entitlement(sport(), 25_000)
     };
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_all(vec![next_year], vec![]))
         .await
         .then_expect_error(ApplicationError::PeriodOutsideRegeling(1));
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_all(
             vec![entitlement(sport(), 25_000), entitlement(sport(), 100)],
@@ -298,7 +331,7 @@ async fn the_same_child_is_not_granted_the_same_provision_twice_by_hand() {
         kindpakket_platform::refusal::Refusal::kind(&refusal),
         kindpakket_platform::refusal::RefusalKind::Conflict
     );
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_all(
             vec![entitlement(sport(), 25_000)],
@@ -310,7 +343,7 @@ async fn the_same_child_is_not_granted_the_same_provision_twice_by_hand() {
         period: Period::year(2025).unwrap(),
         ..elsewhere
     };
-    let granted = TestFramework::<Application>::with(())
+    let granted = TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(grant_all(
             vec![entitlement(sport(), 25_000)],
@@ -326,9 +359,9 @@ async fn only_the_household_the_organisation_that_applied_or_the_gemeente_withdr
     let leergeld = kindpakket_proto::OrganisationId::parse("leergeld").unwrap();
     let on_behalf = vec![ApplicationEvent::Submitted {
         gemeente: gemeente(),
-        application: ApplicationSubmitted {
+        application: Submitted {
             on_behalf_of: Some(leergeld.clone()),
-            ..submitted(2016)
+            ..stored(115)
         },
     }];
     for stranger in [
@@ -338,7 +371,7 @@ async fn only_the_household_the_organisation_that_applied_or_the_gemeente_withdr
         Withdrawer::Parent { household: None },
         Withdrawer::Organisation(kindpakket_proto::OrganisationId::parse("kledingbank").unwrap()),
     ] {
-        TestFramework::<Application>::with(())
+        TestFramework::<Application>::with(Sealer::plain())
             .given(on_behalf.clone())
             .when_async(withdraw_by(stranger))
             .await
@@ -346,11 +379,12 @@ async fn only_the_household_the_organisation_that_applied_or_the_gemeente_withdr
     }
     // Not even whether it was decided: a stranger gets the same answer after a decision.
     let mut decided = on_behalf.clone();
-    decided.push(ApplicationEvent::Withdrawn(ApplicationWithdrawn {
+    decided.push(ApplicationEvent::Withdrawn(Withdrawn {
         application_id: Uuid::from_u128(5),
         withdrawn_on: date!(2026 - 09 - 02),
+        reason: None,
     }));
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(decided)
         .when_async(withdraw_by(Withdrawer::Organisation(
             kindpakket_proto::OrganisationId::parse("kledingbank").unwrap(),
@@ -364,7 +398,7 @@ async fn only_the_household_the_organisation_that_applied_or_the_gemeente_withdr
         Withdrawer::Organisation(leergeld.clone()),
         Withdrawer::Gemeente,
     ] {
-        let withdrawn = TestFramework::<Application>::with(())
+        let withdrawn = TestFramework::<Application>::with(Sealer::plain())
             .given(on_behalf.clone())
             .when_async(withdraw_by(allowed))
             .await
@@ -376,13 +410,16 @@ async fn only_the_household_the_organisation_that_applied_or_the_gemeente_withdr
 #[tokio::test]
 async fn a_decided_application_is_not_decided_again() {
     let mut events = given_submitted();
-    events.push(ApplicationEvent::Rejected(ApplicationRejected {
+    events.push(ApplicationEvent::Rejected(Rejected {
         application_id: Uuid::from_u128(5),
-        reason: "Inkomen boven de grens".to_owned(),
+        reason: RejectionReason::Written(Sealer::plain_sealed(
+            household(),
+            &"Inkomen boven de grens".to_owned(),
+        )),
         decided_on: date!(2026 - 09 - 10),
         assessment: None,
     }));
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(events)
         .when_async(grant(sport(), 25_000))
         .await
@@ -391,12 +428,13 @@ async fn a_decided_application_is_not_decided_again() {
 
 #[tokio::test]
 async fn an_application_is_decided_only_in_its_own_gemeente() {
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(ApplicationCommand::Withdraw(Withdraw {
             gemeente: GemeenteCode::parse("GM0363").unwrap(),
             withdrawn_on: date!(2026 - 09 - 02),
             by: Withdrawer::Gemeente,
+            reason: None,
         }))
         .await
         .then_expect_error(ApplicationError::NotFound);
@@ -404,11 +442,11 @@ async fn an_application_is_decided_only_in_its_own_gemeente() {
 
 #[tokio::test]
 async fn a_rejection_gives_its_reason() {
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(ApplicationCommand::Reject(Reject {
             gemeente: gemeente(),
-            reason: "  ".to_owned(),
+            reason: FreeText::new("  ").checked("reden").unwrap(),
             decided_on: date!(2026 - 09 - 10),
         }))
         .await
@@ -460,7 +498,7 @@ fn assess_under(mandate: Option<Mandate>) -> ApplicationCommand {
 
 #[tokio::test]
 async fn an_assessment_grants_for_the_regelings_period_and_records_how() {
-    let events = TestFramework::<Application>::with(())
+    let events = TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(assess_under(None))
         .await
@@ -486,11 +524,8 @@ async fn an_assessment_grants_for_the_regelings_period_and_records_how() {
 
 #[tokio::test]
 async fn an_assessment_that_grants_nothing_rejects_with_the_explanation_attached() {
-    let above = ApplicationSubmitted {
-        income_percent: 150,
-        ..submitted(2016)
-    };
-    let events = TestFramework::<Application>::with(())
+    let above = stored(150);
+    let events = TestFramework::<Application>::with(Sealer::plain())
         .given(vec![ApplicationEvent::Submitted {
             gemeente: gemeente(),
             application: above,
@@ -502,7 +537,7 @@ async fn an_assessment_that_grants_nothing_rejects_with_the_explanation_attached
     let [ApplicationEvent::Rejected(rejected)] = events.as_slice() else {
         panic!("{events:?}");
     };
-    assert_eq!(rejected.reason, NOTHING_GRANTED);
+    assert_eq!(rejected.reason, RejectionReason::NothingGranted);
     assert!(rejected.assessment.is_some());
 }
 
@@ -513,7 +548,7 @@ async fn a_partner_decides_only_within_its_mandate() {
         max_amount_cents: Cents(10_000),
         custom_decisions: false,
     };
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(assess_under(Some(too_small)))
         .await
@@ -525,7 +560,7 @@ async fn a_partner_decides_only_within_its_mandate() {
         max_amount_cents: Cents(100_000),
         custom_decisions: false,
     };
-    TestFramework::<Application>::with(())
+    TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(assess_under(Some(other_provision)))
         .await
@@ -537,7 +572,7 @@ async fn a_partner_decides_only_within_its_mandate() {
         max_amount_cents: Cents(25_000),
         custom_decisions: false,
     };
-    let granted = TestFramework::<Application>::with(())
+    let granted = TestFramework::<Application>::with(Sealer::plain())
         .given(given_submitted())
         .when_async(assess_under(Some(enough)))
         .await
@@ -555,4 +590,160 @@ fn age_counts_whole_years_from_the_birth_month() {
     };
     assert_eq!(age_on(&child, date!(2026 - 04 - 30)), Some(11));
     assert_eq!(age_on(&child, date!(2026 - 05 - 01)), Some(12));
+}
+
+#[tokio::test]
+async fn a_submission_keeps_the_households_inputs_sealed_under_its_key() {
+    let sealer = Sealer::plain();
+    let events = TestFramework::<Application>::with(sealer.clone())
+        .given_no_previous_events()
+        .when_async(ApplicationCommand::Submit(Submit {
+            gemeente: gemeente(),
+            application: NewApplication {
+                inputs: AssessmentInputs {
+                    income_percent: 117,
+                    adults: Some(2),
+                    money_left_cents: Some(Cents(31_000)),
+                },
+                ..submitted(2016)
+            },
+        }))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Submitted { application, .. }] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(application.inputs.subject, household());
+    let opened = sealer.opened(&application.inputs).await;
+    assert_eq!(
+        (
+            opened.income_percent,
+            opened.adults,
+            opened.money_left_cents
+        ),
+        (117, Some(2), Some(Cents(31_000)))
+    );
+    // Outside its seal the event says nothing of the household's means.
+    let mut plain = serde_json::to_value(application).unwrap();
+    plain.as_object_mut().unwrap().remove("inputs");
+    assert!(!plain.to_string().contains("income_percent"), "{plain}");
+}
+
+#[tokio::test]
+async fn a_decision_seals_its_explanations_and_is_reproduced_from_the_opened_inputs() {
+    let sealer = Sealer::plain();
+    let events = TestFramework::<Application>::with(sealer.clone())
+        .given(given_submitted())
+        .when_async(assess_under(None))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Granted(granted)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    let decision = granted.assessment.as_ref().unwrap();
+    assert_eq!(decision.details.subject, household());
+    let mut plain = serde_json::to_value(decision).unwrap();
+    plain.as_object_mut().unwrap().remove("details");
+    let plain = plain.to_string();
+    assert!(
+        !plain.contains("explanation") && !plain.contains("share_percent"),
+        "{plain}"
+    );
+    let details = sealer.opened(&decision.details).await;
+    assert!(details.outcomes[0]
+        .explanation
+        .contains("Uw inkomen is 115%"));
+    // The engine again, on the regeling version recorded and the inputs opened from the seal.
+    let submission = stored(115);
+    let opened = sealer.opened(&submission.inputs).await;
+    let reproduced = eligibility::assess(
+        &regeling_with_sport(),
+        &submission.submission(&opened),
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(reproduced.regeling_id, decision.regeling_id);
+    assert_eq!(decision.assessment(&details), reproduced);
+}
+
+#[tokio::test]
+async fn a_forgotten_household_is_decided_on_no_more_and_a_withdrawal_keeps_no_reason() {
+    let sealer = Sealer::plain();
+    sealer.forget(household());
+    TestFramework::<Application>::with(sealer.clone())
+        .given(given_submitted())
+        .when_async(assess_under(None))
+        .await
+        .then_expect_error(ApplicationError::HouseholdForgotten);
+    TestFramework::<Application>::with(sealer.clone())
+        .given(given_submitted())
+        .when_async(ApplicationCommand::Reject(Reject {
+            gemeente: gemeente(),
+            reason: FreeText::new("Geen bewijs").checked("reden").unwrap(),
+            decided_on: date!(2026 - 09 - 10),
+        }))
+        .await
+        .then_expect_error(ApplicationError::HouseholdForgotten);
+    let withdrawn = TestFramework::<Application>::with(sealer)
+        .given(given_submitted())
+        .when_async(ApplicationCommand::Withdraw(Withdraw {
+            gemeente: gemeente(),
+            withdrawn_on: date!(2026 - 09 - 02),
+            by: Withdrawer::Gemeente,
+            reason: Some(FreeText::new("verhuisd").checked("reden").unwrap()),
+        }))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Withdrawn(withdrawn)] = withdrawn.as_slice() else {
+        panic!("{withdrawn:?}");
+    };
+    assert_eq!(withdrawn.reason, None);
+}
+
+#[tokio::test]
+async fn a_rejection_and_a_withdrawal_keep_their_reasons_sealed() {
+    let sealer = Sealer::plain();
+    let events = TestFramework::<Application>::with(sealer.clone())
+        .given(given_submitted())
+        .when_async(ApplicationCommand::Reject(Reject {
+            gemeente: gemeente(),
+            reason: FreeText::new(" Geen inkomensbewijs ")
+                .checked("reden")
+                .unwrap(),
+            decided_on: date!(2026 - 09 - 10),
+        }))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Rejected(Rejected {
+        reason: RejectionReason::Written(reason),
+        ..
+    })] = events.as_slice()
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(sealer.opened(reason).await, "Geen inkomensbewijs");
+    let events = TestFramework::<Application>::with(sealer.clone())
+        .given(given_submitted())
+        .when_async(ApplicationCommand::Withdraw(Withdraw {
+            gemeente: gemeente(),
+            withdrawn_on: date!(2026 - 09 - 02),
+            by: Withdrawer::Gemeente,
+            reason: Some(FreeText::new("verhuisd").checked("reden").unwrap()),
+        }))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Withdrawn(Withdrawn {
+        reason: Some(reason),
+        ..
+    })] = events.as_slice()
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(sealer.opened(reason).await, "verhuisd");
 }

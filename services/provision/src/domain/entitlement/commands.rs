@@ -1,5 +1,7 @@
 //! What may be asked of an entitlement.
 
+use kindpakket_platform::free_text::Note;
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_proto::provision::EntitlementOpened;
 use kindpakket_proto::regie::DeliveryForm;
 use kindpakket_proto::{Cents, GemeenteCode, OrganisationId};
@@ -61,7 +63,8 @@ pub struct IssuePass {
 pub struct BlockPass {
     pub gemeente: GemeenteCode,
     pub pass_id: Uuid,
-    pub reason: String,
+    /// Why, when a reason was given: checked free text, sealed under the child's key.
+    pub reason: Option<Sealed<Note>>,
     pub blocked_on: Date,
     pub replacement: Option<NewPass>,
 }
@@ -84,7 +87,9 @@ pub struct SubmitDeclaration {
     pub declaration_id: Uuid,
     pub submitted_by: OrganisationId,
     pub amount_cents: Cents,
-    pub proof_reference: String,
+    /// The receipt's or quote's reference, sealed under the child's key; `None` when none was given
+    /// (refused).
+    pub proof: Option<Sealed<Note>>,
     pub submitted_on: Date,
 }
 
@@ -94,7 +99,8 @@ pub struct DecideDeclaration {
     pub gemeente: GemeenteCode,
     pub declaration_id: Uuid,
     pub approved: bool,
-    pub reason: Option<String>,
+    /// Why it is rejected, sealed under the child's key; required for a rejection.
+    pub reason: Option<Sealed<Note>>,
     pub decided_on: Date,
 }
 

@@ -29,12 +29,10 @@ pub enum EntitlementError {
     UnknownPass,
     #[error("Deze pascode is onbekend. Er is niets afgeboekt.")]
     UnknownCode,
-    #[error("Deze pas is geblokkeerd ({0}). Er is niets afgeboekt.")]
-    PassBlocked(String),
+    #[error("Deze pas is geblokkeerd. Er is niets afgeboekt.")]
+    PassBlocked,
     #[error("Deze pas is verlopen op {0}. Er is niets afgeboekt.")]
     PassExpired(Date),
-    #[error("Geef de reden van de blokkering op.")]
-    MissingBlockReason,
     #[error("Een declaratie heeft een bewijs nodig: vul het nummer of kenmerk van de kassabon, factuur of offerte in. Er is niets afgeboekt.")]
     MissingProof,
     #[error("Deze declaratie bestaat niet bij dit recht.")]
@@ -61,14 +59,13 @@ impl Refusal for EntitlementError {
             | EntitlementError::IdReused
             | EntitlementError::Expired(_)
             | EntitlementError::PassAlreadyActive
-            | EntitlementError::PassBlocked(_)
+            | EntitlementError::PassBlocked
             | EntitlementError::PassExpired(_)
             | EntitlementError::DeclarationAlreadyDecided => RefusalKind::Conflict,
             EntitlementError::InvalidAmount
             | EntitlementError::OutsidePeriod(_)
             | EntitlementError::WrongRoute
             | EntitlementError::InvalidFullPrice
-            | EntitlementError::MissingBlockReason
             | EntitlementError::MissingProof
             | EntitlementError::MissingRejectionReason
             | EntitlementError::NotYetExpired(_)

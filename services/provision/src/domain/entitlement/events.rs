@@ -1,4 +1,6 @@
 use cqrs_es::DomainEvent;
+use kindpakket_platform::free_text::Note;
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_proto::provision::{
     DeclarationDecided, DeclarationSubmitted, DeliveryRecorded, EntitlementExpired,
     EntitlementOpened, PassBlocked, PassIssued, PassRedeemed,
@@ -7,7 +9,12 @@ use kindpakket_proto::GemeenteCode;
 use serde::{Deserialize, Serialize};
 
 /// The events as this service stores them. The stored form is this service's own; [`crate::publish`]
-/// converts it into the shared contract (a pass's code stays here).
+/// converts it into the shared contract (a pass's code and every free text stay here).
+///
+/// Version 2: what a worker typed — a block reason, a proof's reference, the reason of a rejection —
+/// is kept beside the contract's event, sealed under the child's key ([`Sealed`]), so erasing the
+/// child silences it in the store and in every replay. Version 1 kept it as plaintext inside the
+/// contract's event; [`crate::reseal`] rewrites such rows once, at start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EntitlementEvent {
     Opened {
@@ -19,12 +26,31 @@ pub enum EntitlementEvent {
         code: String,
         issued: PassIssued,
     },
-    PassBlocked(PassBlocked),
+    PassBlocked {
+        blocked: PassBlocked,
+        /// Why it was blocked, when a reason was given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Sealed<Note>>,
+    },
     PassRedeemed(PassRedeemed),
-    DeclarationSubmitted(DeclarationSubmitted),
-    DeclarationDecided(DeclarationDecided),
+    DeclarationSubmitted {
+        submitted: DeclarationSubmitted,
+        /// The number or reference of the receipt, invoice or quote (always given since version 2;
+        /// absent only where a legacy proof's child was forgotten before it could be resealed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proof: Option<Sealed<Note>>,
+    },
+    DeclarationDecided {
+        decided: DeclarationDecided,
+        /// Why it was rejected (an approval needs no reason).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Sealed<Note>>,
+    },
     Expired(EntitlementExpired),
 }
+
+/// The stored version of every entitlement event.
+pub const EVENT_VERSION: &str = "2";
 
 impl DomainEvent for EntitlementEvent {
     fn event_type(&self) -> String {
@@ -32,16 +58,16 @@ impl DomainEvent for EntitlementEvent {
             EntitlementEvent::Opened { .. } => "Opened",
             EntitlementEvent::Delivered(_) => "Delivered",
             EntitlementEvent::PassIssued { .. } => "PassIssued",
-            EntitlementEvent::PassBlocked(_) => "PassBlocked",
+            EntitlementEvent::PassBlocked { .. } => "PassBlocked",
             EntitlementEvent::PassRedeemed(_) => "PassRedeemed",
-            EntitlementEvent::DeclarationSubmitted(_) => "DeclarationSubmitted",
-            EntitlementEvent::DeclarationDecided(_) => "DeclarationDecided",
+            EntitlementEvent::DeclarationSubmitted { .. } => "DeclarationSubmitted",
+            EntitlementEvent::DeclarationDecided { .. } => "DeclarationDecided",
             EntitlementEvent::Expired(_) => "Expired",
         }
         .to_owned()
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        EVENT_VERSION.to_owned()
     }
 }

@@ -12,11 +12,13 @@ pub use commands::{
     RecordDelivery, RedeemPass, SubmitDeclaration,
 };
 pub use error::EntitlementError;
-pub use events::EntitlementEvent;
+pub use events::{EntitlementEvent, EVENT_VERSION};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use kindpakket_platform::free_text::Note;
 use kindpakket_platform::idempotency::{repeat_of, Repeat};
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::provision::{
     DeclarationDecided, DeclarationSubmitted, DeliveryRecorded, EntitlementExpired,
@@ -49,12 +51,18 @@ pub struct Pass {
     pub code: String,
     pub issued: PassIssued,
     pub blocked: Option<PassBlocked>,
+    /// Why it was blocked, sealed under the child's key.
+    pub block_reason: Option<Sealed<Note>>,
 }
 
+/// A declaration with its proof and, once decided, the decision and a rejection's reason, the texts
+/// sealed under the child's key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Declaration {
     pub submitted: DeclarationSubmitted,
+    pub proof: Option<Sealed<Note>>,
     pub decided: Option<DeclarationDecided>,
+    pub rejection_reason: Option<Sealed<Note>>,
 }
 
 impl Aggregate for Entitlement {
@@ -100,28 +108,32 @@ impl Aggregate for Entitlement {
                 code,
                 issued,
                 blocked: None,
+                block_reason: None,
             }),
-            EntitlementEvent::PassBlocked(blocked) => {
+            EntitlementEvent::PassBlocked { blocked, reason } => {
                 if let Some(pass) = self
                     .passes
                     .iter_mut()
                     .find(|pass| pass.issued.pass_id == blocked.pass_id)
                 {
                     pass.blocked = Some(blocked);
+                    pass.block_reason = reason;
                 }
             }
             EntitlementEvent::PassRedeemed(redeemed) => {
                 self.used_cents += redeemed.amount_cents;
                 self.redemptions.push(redeemed);
             }
-            EntitlementEvent::DeclarationSubmitted(submitted) => {
+            EntitlementEvent::DeclarationSubmitted { submitted, proof } => {
                 self.held_cents += submitted.amount_cents;
                 self.declarations.push(Declaration {
                     submitted,
+                    proof,
                     decided: None,
+                    rejection_reason: None,
                 });
             }
-            EntitlementEvent::DeclarationDecided(decided) => {
+            EntitlementEvent::DeclarationDecided { decided, reason } => {
                 self.held_cents -= decided.amount_cents;
                 if decided.approved {
                     self.used_cents += decided.amount_cents;
@@ -132,6 +144,7 @@ impl Aggregate for Entitlement {
                     .find(|d| d.submitted.declaration_id == decided.declaration_id)
                 {
                     declaration.decided = Some(decided);
+                    declaration.rejection_reason = reason;
                 }
             }
             EntitlementEvent::Expired(expired) => self.expired = Some(expired),
@@ -260,21 +273,19 @@ impl Entitlement {
         {
             return Ok(vec![]);
         }
-        let reason = command.reason.trim().to_owned();
-        if reason.is_empty() {
-            return Err(EntitlementError::MissingBlockReason);
-        }
         if let Some(expired) = &self.expired {
             if command.replacement.is_some() {
                 return Err(EntitlementError::Expired(expired.expired_on));
             }
         }
-        let blocked = EntitlementEvent::PassBlocked(PassBlocked {
-            entitlement_id: opened.entitlement_id,
-            pass_id: command.pass_id,
-            reason,
-            blocked_on: command.blocked_on,
-        });
+        let blocked = EntitlementEvent::PassBlocked {
+            blocked: PassBlocked {
+                entitlement_id: opened.entitlement_id,
+                pass_id: command.pass_id,
+                blocked_on: command.blocked_on,
+            },
+            reason: command.reason,
+        };
         let replacement = command.replacement.map(|new_pass| {
             Self::pass_issued(opened, new_pass, command.blocked_on, Some(command.pass_id))
         });
@@ -302,8 +313,8 @@ impl Entitlement {
         if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
             return Ok(vec![]);
         }
-        if let Some(blocked) = &pass.blocked {
-            return Err(EntitlementError::PassBlocked(blocked.reason.clone()));
+        if pass.blocked.is_some() {
+            return Err(EntitlementError::PassBlocked);
         }
         if let Some(expired) = &self.expired {
             return Err(EntitlementError::PassExpired(expired.expired_on));
@@ -333,37 +344,37 @@ impl Entitlement {
         command: SubmitDeclaration,
     ) -> Result<Vec<EntitlementEvent>, EntitlementError> {
         self.in_gemeente(&command.gemeente)?;
-        let proof_reference = command.proof_reference.trim().to_owned();
         let earlier = self
             .declarations
             .iter()
             .map(|declaration| &declaration.submitted)
             .find(|submitted| submitted.declaration_id == command.declaration_id);
+        // The proof is sealed afresh for every request, so a retry is known by who submitted what
+        // amount; its proof is not compared.
         let same = |earlier: &DeclarationSubmitted| {
             earlier.submitted_by == command.submitted_by
                 && earlier.amount_cents == command.amount_cents
-                && earlier.proof_reference == proof_reference
         };
         if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
             return Ok(vec![]);
         }
-        if proof_reference.is_empty() {
+        let Some(proof) = command.proof else {
             return Err(EntitlementError::MissingProof);
-        }
+        };
         let opened = self.open_for_spending(&command.gemeente, command.submitted_on)?;
         self.check_amount(command.amount_cents)?;
-        Ok(vec![EntitlementEvent::DeclarationSubmitted(
-            DeclarationSubmitted {
+        Ok(vec![EntitlementEvent::DeclarationSubmitted {
+            submitted: DeclarationSubmitted {
                 entitlement_id: opened.entitlement_id,
                 declaration_id: command.declaration_id,
                 child: opened.child,
                 provision: opened.provision.clone(),
                 submitted_by: command.submitted_by,
                 amount_cents: command.amount_cents,
-                proof_reference,
                 submitted_on: command.submitted_on,
             },
-        )])
+            proof: Some(proof),
+        }])
     }
 
     fn decide_declaration(
@@ -386,16 +397,14 @@ impl Entitlement {
         {
             return Ok(vec![]);
         }
-        let reason = command
-            .reason
-            .map(|reason| reason.trim().to_owned())
-            .filter(|reason| !reason.is_empty());
+        // An approval keeps no reason; a rejection needs one (the submitter reads it).
+        let reason = command.reason.filter(|_| !command.approved);
         if !command.approved && reason.is_none() {
             return Err(EntitlementError::MissingRejectionReason);
         }
         let submitted = &declaration.submitted;
-        Ok(vec![EntitlementEvent::DeclarationDecided(
-            DeclarationDecided {
+        Ok(vec![EntitlementEvent::DeclarationDecided {
+            decided: DeclarationDecided {
                 entitlement_id: opened.entitlement_id,
                 declaration_id: command.declaration_id,
                 child: opened.child,
@@ -403,7 +412,6 @@ impl Entitlement {
                 submitted_by: submitted.submitted_by.clone(),
                 approved: command.approved,
                 amount_cents: submitted.amount_cents,
-                reason,
                 funding: if command.approved {
                     opened.funding_of(submitted.amount_cents)
                 } else {
@@ -411,7 +419,8 @@ impl Entitlement {
                 },
                 decided_on: command.decided_on,
             },
-        )])
+            reason,
+        }])
     }
 
     fn expire(&self, command: Expire) -> Result<Vec<EntitlementEvent>, EntitlementError> {

@@ -1,5 +1,7 @@
 //! What may be asked of an invoice.
 
+use kindpakket_platform::free_text::Note;
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_proto::provision::InvoiceLine;
 use kindpakket_proto::{GemeenteCode, OrganisationId, Period};
 use time::Date;
@@ -35,5 +37,6 @@ pub struct SettleInvoice {
 pub struct LineDecision {
     pub delivery_id: Uuid,
     pub approved: bool,
-    pub reason: Option<String>,
+    /// Why it is rejected, sealed under the key of the line's child; required for a rejection.
+    pub reason: Option<Sealed<Note>>,
 }

@@ -8,13 +8,15 @@ mod events;
 
 pub use commands::{InvoiceCommand, LineDecision, SettleInvoice, SubmitInvoice};
 pub use error::InvoiceError;
-pub use events::InvoiceEvent;
+pub use events::{InvoiceEvent, EVENT_VERSION};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use kindpakket_platform::free_text::Note;
 use kindpakket_platform::idempotency::{repeat_of, Repeat};
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::provision::{InvoiceSettled, InvoiceSubmitted, SettledLine};
 use kindpakket_proto::{Cents, GemeenteCode, OrganisationId};
@@ -25,8 +27,10 @@ use uuid::Uuid;
 pub struct Invoice {
     pub gemeente: Option<GemeenteCode>,
     pub submitted: Option<InvoiceSubmitted>,
-    /// The decision per line: approved or not, with the reason of a rejection.
+    /// The decision per line: approved or not.
     pub decisions: HashMap<Uuid, SettledLine>,
+    /// The reason of each rejected line, sealed under its child's key.
+    pub reasons: HashMap<Uuid, Sealed<Note>>,
 }
 
 impl Aggregate for Invoice {
@@ -58,10 +62,11 @@ impl Aggregate for Invoice {
                 self.gemeente = Some(gemeente);
                 self.submitted = Some(invoice);
             }
-            InvoiceEvent::InvoiceSettled(settled) => {
+            InvoiceEvent::InvoiceSettled { settled, reasons } => {
                 for line in settled.lines {
                     self.decisions.insert(line.delivery_id, line);
                 }
+                self.reasons.extend(reasons);
             }
         }
     }
@@ -104,6 +109,7 @@ impl Invoice {
         }
         let mut seen = HashSet::new();
         let mut settled = Vec::new();
+        let mut reasons = BTreeMap::new();
         for (index, decision) in command.lines.into_iter().enumerate() {
             // Named by its place in the request: a refusal never repeats the id the caller sent.
             let place = index + 1;
@@ -115,10 +121,8 @@ impl Invoice {
                 .iter()
                 .find(|line| line.delivery_id == decision.delivery_id)
                 .ok_or(InvoiceError::UnknownLine(place))?;
-            let reason = decision
-                .reason
-                .map(|reason| reason.trim().to_owned())
-                .filter(|reason| !reason.is_empty());
+            // An approval keeps no reason; a rejection needs one (the partner reads it).
+            let reason = decision.reason.filter(|_| !decision.approved);
             // The same decision again (a retried request) changes nothing; the other is refused.
             let earlier = self.decisions.get(&decision.delivery_id);
             let same = |earlier: &SettledLine| earlier.approved == decision.approved;
@@ -129,6 +133,9 @@ impl Invoice {
             if !decision.approved && reason.is_none() {
                 return Err(InvoiceError::MissingReason(place));
             }
+            if let Some(reason) = reason {
+                reasons.insert(line.delivery_id, reason);
+            }
             settled.push(SettledLine {
                 delivery_id: line.delivery_id,
                 entitlement_id: line.entitlement_id,
@@ -137,7 +144,6 @@ impl Invoice {
                 approved: decision.approved,
                 amount_cents: line.amount_cents,
                 delivered_on: line.delivered_on,
-                reason,
                 funding: if decision.approved {
                     line.funding.clone()
                 } else {
@@ -149,13 +155,16 @@ impl Invoice {
             return Ok(vec![]);
         }
         let complete = self.decisions.len() + settled.len() == invoice.lines.len();
-        Ok(vec![InvoiceEvent::InvoiceSettled(InvoiceSettled {
-            invoice_id: invoice.invoice_id,
-            partner: invoice.partner.clone(),
-            lines: settled,
-            complete,
-            settled_on: command.settled_on,
-        })])
+        Ok(vec![InvoiceEvent::InvoiceSettled {
+            settled: InvoiceSettled {
+                invoice_id: invoice.invoice_id,
+                partner: invoice.partner.clone(),
+                lines: settled,
+                complete,
+                settled_on: command.settled_on,
+            },
+            reasons,
+        }])
     }
 
     /// The invoice as submitted, when it was submitted in `gemeente`.
@@ -237,11 +246,19 @@ mod tests {
         }]
     }
 
+    /// A sealed reason as a stored event holds it (opaque here: the aggregate never opens it).
+    fn sealed(text: &str) -> Sealed<Note> {
+        serde_json::from_value(serde_json::json!({
+            "s": Uuid::from_u128(201), "e": 202604, "n": "AAAAAAAAAAAAAAAA", "c": text
+        }))
+        .unwrap()
+    }
+
     fn decision(id: u128, approved: bool, reason: Option<&str>) -> LineDecision {
         LineDecision {
             delivery_id: Uuid::from_u128(id),
             approved,
-            reason: reason.map(str::to_owned),
+            reason: reason.map(sealed),
         }
     }
 
@@ -287,10 +304,12 @@ mod tests {
             .await
             .inspect_result()
             .unwrap();
-        let InvoiceEvent::InvoiceSettled(settled) = &events[0] else {
+        let InvoiceEvent::InvoiceSettled { settled, reasons } = &events[0] else {
             panic!("expected settlement");
         };
         assert!(settled.complete);
+        assert_eq!(reasons.len(), 1);
+        assert_eq!(reasons[&Uuid::from_u128(2)], sealed("dubbel"));
         assert_eq!(settled.lines[0].funding[0].amount_cents, Cents(1_000));
         assert!(settled.lines[1].funding.is_empty());
     }

@@ -1,5 +1,7 @@
 //! What may be asked of a sample draw.
 
+use kindpakket_platform::free_text::Note;
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_proto::provision::{CheckOutcome, SampleDrawn};
 use kindpakket_proto::GemeenteCode;
 use time::Date;
@@ -25,6 +27,8 @@ pub struct RecordCheck {
     pub gemeente: GemeenteCode,
     pub declaration_id: Uuid,
     pub outcome: CheckOutcome,
-    pub note: String,
+    /// What the checker wrote, sealed under the key of the declaration's child; required when the
+    /// declaration was not in order.
+    pub note: Option<Sealed<Note>>,
     pub checked_on: Date,
 }

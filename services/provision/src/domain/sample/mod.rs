@@ -8,12 +8,14 @@ mod events;
 
 pub use commands::{DrawSample, RecordCheck, SampleCommand};
 pub use error::SampleError;
-pub use events::SampleEvent;
+pub use events::{SampleEvent, EVENT_VERSION};
 
 use std::collections::HashMap;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use kindpakket_platform::free_text::Note;
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::provision::{draw_sample, CheckOutcome, SampleCheckRecorded, SampleDrawn};
 use kindpakket_proto::GemeenteCode;
@@ -25,6 +27,8 @@ pub struct SampleDraw {
     pub gemeente: Option<GemeenteCode>,
     pub drawn: Option<SampleDrawn>,
     pub checks: HashMap<Uuid, SampleCheckRecorded>,
+    /// The checker's note per declaration, sealed under the key of its child.
+    pub notes: HashMap<Uuid, Sealed<Note>>,
 }
 
 impl Aggregate for SampleDraw {
@@ -56,7 +60,10 @@ impl Aggregate for SampleDraw {
                 self.gemeente = Some(gemeente);
                 self.drawn = Some(drawn);
             }
-            SampleEvent::SampleCheckRecorded(check) => {
+            SampleEvent::SampleCheckRecorded { check, note } => {
+                if let Some(note) = note {
+                    self.notes.insert(check.declaration_id, note);
+                }
                 self.checks.insert(check.declaration_id, check);
             }
         }
@@ -101,19 +108,18 @@ impl SampleDraw {
         if self.checks.contains_key(&command.declaration_id) {
             return Err(SampleError::AlreadyChecked);
         }
-        let note = command.note.trim().to_owned();
-        if command.outcome == CheckOutcome::NotInOrder && note.is_empty() {
+        if command.outcome == CheckOutcome::NotInOrder && command.note.is_none() {
             return Err(SampleError::MissingNote);
         }
-        Ok(vec![SampleEvent::SampleCheckRecorded(
-            SampleCheckRecorded {
+        Ok(vec![SampleEvent::SampleCheckRecorded {
+            check: SampleCheckRecorded {
                 draw_id: drawn.draw_id,
                 declaration_id: command.declaration_id,
                 outcome: command.outcome,
-                note,
                 checked_on: command.checked_on,
             },
-        )])
+            note: command.note,
+        }])
     }
 
     /// The draw, when it was made in `gemeente`.
@@ -191,35 +197,37 @@ mod tests {
             drawn: drawn(),
         }];
         let chosen = drawn().selected[0];
-        let check = |outcome, note: &str| {
+        let check = |outcome, note: Option<Sealed<Note>>| {
             SampleCommand::RecordCheck(RecordCheck {
                 gemeente: gemeente(),
                 declaration_id: chosen,
                 outcome,
-                note: note.to_owned(),
+                note,
                 checked_on: date!(2026 - 04 - 02),
             })
         };
         TestFramework::<SampleDraw>::with(())
             .given(given.clone())
-            .when_async(check(CheckOutcome::NotInOrder, "  "))
+            .when_async(check(CheckOutcome::NotInOrder, None))
             .await
             .then_expect_error(SampleError::MissingNote);
-        let recorded = SampleEvent::SampleCheckRecorded(SampleCheckRecorded {
-            draw_id: Uuid::from_u128(1),
-            declaration_id: chosen,
-            outcome: CheckOutcome::InOrder,
-            note: String::new(),
-            checked_on: date!(2026 - 04 - 02),
-        });
+        let recorded = SampleEvent::SampleCheckRecorded {
+            check: SampleCheckRecorded {
+                draw_id: Uuid::from_u128(1),
+                declaration_id: chosen,
+                outcome: CheckOutcome::InOrder,
+                checked_on: date!(2026 - 04 - 02),
+            },
+            note: None,
+        };
         TestFramework::<SampleDraw>::with(())
             .given(given.clone())
-            .when_async(check(CheckOutcome::InOrder, ""))
+            .when_async(check(CheckOutcome::InOrder, None))
             .await
             .then_expect_events(vec![recorded.clone()]);
         TestFramework::<SampleDraw>::with(())
             .given(given.into_iter().chain([recorded]).collect())
-            .when_async(check(CheckOutcome::InOrder, ""))
+            .when_async(check(CheckOutcome::InOrder, None))
             .await
             .then_expect_error(SampleError::AlreadyChecked);
     }

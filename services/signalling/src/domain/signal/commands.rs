@@ -1,6 +1,7 @@
 //! What may be asked of a signal.
 
-use kindpakket_proto::signalling::{Referral, SignalOutcome, SignalReason};
+use kindpakket_platform::shredding::Sealed;
+use kindpakket_proto::signalling::{Referral, SignalOutcome};
 use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId};
 use time::Date;
 use uuid::Uuid;
@@ -19,7 +20,9 @@ pub struct SignalChild {
     pub signaller: OrganisationId,
     pub child: ChildRef,
     pub household: Option<HouseholdRef>,
-    pub reason: SignalReason,
+    /// The reason and the signaller's note, sealed under the child's key by
+    /// [`crate::signal_child`].
+    pub why: Sealed<super::WhySignalled>,
     pub referral: Referral,
     pub signalled_on: Date,
 }

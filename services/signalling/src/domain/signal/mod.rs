@@ -7,13 +7,14 @@ pub mod upcasters;
 
 pub use commands::{RecordOutcome, SignalChild, SignalCommand};
 pub use error::SignalError;
-pub use events::SignalEvent;
+pub use events::{SignalEvent, WhySignalled, EVENT_VERSION};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::signalling::{
-    ChildSignalled, Referral, SignalOutcome, SignalOutcomeRecorded, SignalReason,
+    ChildSignalled, Referral, SignalOutcome, SignalOutcomeRecorded,
 };
 use kindpakket_proto::{ChildRef, GemeenteCode, OrganisationId};
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,8 @@ pub struct SignalDetails {
     pub gemeente: GemeenteCode,
     pub signaller: OrganisationId,
     pub child: ChildRef,
-    pub reason: SignalReason,
+    /// The reason and the signaller's note, sealed under the child's key.
+    pub why: Option<Sealed<WhySignalled>>,
     pub referral: Referral,
     pub signalled_on: Date,
 }
@@ -63,13 +65,17 @@ impl Aggregate for Signal {
 
     fn apply(&mut self, event: SignalEvent) {
         match event {
-            SignalEvent::ChildSignalled { gemeente, event } => {
+            SignalEvent::ChildSignalled {
+                gemeente,
+                event,
+                why,
+            } => {
                 self.details = Some(SignalDetails {
                     signal_id: event.signal_id,
                     gemeente,
                     signaller: event.signaller,
                     child: event.child,
-                    reason: event.reason,
+                    why,
                     referral: event.referral,
                     signalled_on: event.signalled_on,
                 });
@@ -97,13 +103,13 @@ impl Signal {
             signaller: command.signaller,
             child: command.child,
             household: command.household,
-            reason: command.reason,
             referral: command.referral,
             signalled_on: command.signalled_on,
         };
         Ok(vec![SignalEvent::ChildSignalled {
             gemeente: command.gemeente,
             event,
+            why: Some(command.why),
         }])
     }
 
@@ -147,9 +153,25 @@ mod tests {
             signaller: OrganisationId::parse("wijkteam-centrum").unwrap(),
             child: ChildRef(Uuid::from_u128(2)),
             household: None,
-            reason: SignalReason::Debts,
             referral: Referral::Loket,
             signalled_on: date!(2026 - 09 - 01),
+        }
+    }
+
+    /// The reason sealed under the child's key, as a stored event holds it: opaque (the aggregate
+    /// never opens it), made here without a key.
+    fn why() -> Sealed<WhySignalled> {
+        serde_json::from_value(serde_json::json!({
+            "s": Uuid::from_u128(2), "e": 202609, "n": "AAAAAAAAAAAAAAAA", "c": "schulden"
+        }))
+        .unwrap()
+    }
+
+    fn child_signalled() -> SignalEvent {
+        SignalEvent::ChildSignalled {
+            gemeente: gemeente(),
+            event: signalled(),
+            why: Some(why()),
         }
     }
 
@@ -161,7 +183,7 @@ mod tests {
             signaller: event.signaller,
             child: event.child,
             household: None,
-            reason: event.reason,
+            why: why(),
             referral: event.referral,
             signalled_on: event.signalled_on,
         })
@@ -173,15 +195,9 @@ mod tests {
             .given_no_previous_events()
             .when_async(signal_child())
             .await
-            .then_expect_events(vec![SignalEvent::ChildSignalled {
-                gemeente: gemeente(),
-                event: signalled(),
-            }]);
+            .then_expect_events(vec![child_signalled()]);
         TestFramework::<Signal>::with(())
-            .given(vec![SignalEvent::ChildSignalled {
-                gemeente: gemeente(),
-                event: signalled(),
-            }])
+            .given(vec![child_signalled()])
             .when_async(signal_child())
             .await
             .then_expect_error(SignalError::AlreadyExists);
@@ -200,10 +216,7 @@ mod tests {
             .await
             .then_expect_error(SignalError::NotFound);
         TestFramework::<Signal>::with(())
-            .given(vec![SignalEvent::ChildSignalled {
-                gemeente: gemeente(),
-                event: signalled(),
-            }])
+            .given(vec![child_signalled()])
             .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: GemeenteCode::parse("GM0363").unwrap(),
                 recorded_by: signalled().signaller,
@@ -216,12 +229,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_organisation_that_signalled_records_the_outcome() {
-        let given = || {
-            TestFramework::<Signal>::with(()).given(vec![SignalEvent::ChildSignalled {
-                gemeente: gemeente(),
-                event: signalled(),
-            }])
-        };
+        let given = || TestFramework::<Signal>::with(()).given(vec![child_signalled()]);
         let by = |organisation: &str| {
             SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: gemeente(),
@@ -252,13 +260,7 @@ mod tests {
             recorded_on: date!(2026 - 09 - 02),
         });
         TestFramework::<Signal>::with(())
-            .given(vec![
-                SignalEvent::ChildSignalled {
-                    gemeente: gemeente(),
-                    event: signalled(),
-                },
-                recorded,
-            ])
+            .given(vec![child_signalled(), recorded])
             .when_async(SignalCommand::RecordOutcome(RecordOutcome {
                 gemeente: gemeente(),
                 recorded_by: signalled().signaller,

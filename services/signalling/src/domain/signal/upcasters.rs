@@ -1,5 +1,10 @@
-//! Stored events of older versions, brought to today's shape when they are read (by the aggregate
-//! and by the relay alike). Pure functions of the stored row.
+//! Stored events of older versions, brought to a later shape: pure functions of the stored row, used
+//! by the aggregate and the relay alike when they read, and by [`crate::reseal`] when it rewrites.
+//!
+//! The versions of `ChildSignalled`: 1 without its signaller (its metadata names it: this
+//! upcaster); 2 with the reason in plaintext; 3 with the reason sealed under the child's key. From 2
+//! to 3 is no pure function (sealing needs the child's key and is done once, in the table, by
+//! [`crate::reseal`] at start), so a store holds only version 3 once the service has started.
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;

@@ -1,0 +1,174 @@
+//! The application stream: grants open entitlements; a forgotten child is forgotten here too.
+//!
+//! - `ApplicationGranted`: the entitlement's id comes with the grant and `Open` is idempotent, so a
+//!   redelivered grant opens nothing twice even though each command commits in its own transaction;
+//!   the read model [`crate::read_models::entitlements`] gets its row in the consumer's transaction.
+//! - `SubjectForgotten` of a child (AVG art. 17 and 19, or the end of retention): the child's keys
+//!   are destroyed, so every text sealed under them (block reasons, proofs, rejection reasons, check
+//!   notes) reads as forgotten in the store, in replays and in old backups; the child's reference in
+//!   the `entitlements` read model is set to `NULL` and its passes' codes are dropped, in the
+//!   consumer's transaction with its offset. The entitlements, declarations and invoices themselves
+//!   stay: what was spent must stay accounted for to the funders, and they name the child only by a
+//!   pseudonymous reference whose link to a person the gemeente has just destroyed. Destroying keys
+//!   is idempotent, and the read-model change commits with the offset, so a crash or a redelivery
+//!   at any point repeats harmlessly. Of a household, this service keeps nothing but the keys it
+//!   would seal under (none so far): they are forgotten too, so nothing new is sealed for it.
+//! - `SubjectRectified`: acknowledged; this service keeps no personal data of a person to correct
+//!   (only pseudonymous references, which a rectification does not change).
+
+use std::sync::Arc;
+
+use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
+use kindpakket_platform::shredding::SubjectKeys;
+use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
+use kindpakket_proto::application::{
+    ApplicationEvent, ApplicationGranted, ForgetReason, GrantedEntitlement, SubjectForgotten,
+    SubjectKind,
+};
+use kindpakket_proto::provision::EntitlementOpened;
+use kindpakket_proto::regie::DeliveryForm;
+use kindpakket_proto::{ChildRef, GemeenteCode, Service};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::access::as_projector;
+use crate::domain::entitlement::{Entitlement, EntitlementCommand, Open};
+use crate::pass_codes;
+use crate::read_models::entitlements;
+
+/// Opens the entitlements of every grant, and forgets the children the gemeente forgot.
+pub struct ApplicationHandler {
+    pub entitlements: Arc<AggregateStore<Entitlement>>,
+    pub pool: PgPool,
+    pub keys: SubjectKeys,
+}
+
+impl EventHandler for ApplicationHandler {
+    async fn handle(
+        &self,
+        connection: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        match event.decode::<ApplicationEvent>()? {
+            ApplicationEvent::ApplicationGranted(granted) => {
+                let context = CommandContext::caused_by(&event.envelope, Service::Provision);
+                as_projector(connection).await?;
+                for entitlement in &granted.entitlements {
+                    self.open(
+                        connection,
+                        &event.envelope.gemeente,
+                        &granted,
+                        entitlement,
+                        &context,
+                    )
+                    .await?;
+                }
+            }
+            ApplicationEvent::SubjectForgotten(forgotten) => {
+                self.forget(connection, &forgotten).await?;
+            }
+            ApplicationEvent::SubjectRectified(rectified) => {
+                tracing::info!(subject_kind = ?rectified.kind, "rectification acknowledged: nothing kept to correct");
+            }
+            ApplicationEvent::ApplicationSubmitted(_)
+            | ApplicationEvent::ApplicationRejected(_)
+            | ApplicationEvent::ApplicationWithdrawn(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// What the keys database records as the reason a subject was forgotten.
+pub fn forget_reason(why: ForgetReason) -> &'static str {
+    match why {
+        ForgetReason::Erasure => "erasure",
+        ForgetReason::Retention => "retention",
+    }
+}
+
+impl ApplicationHandler {
+    /// Forgets a child or household: its keys first (idempotent, in the keys database), then the
+    /// read models in the consumer's transaction, which commits with the offset.
+    async fn forget(
+        &self,
+        connection: &mut PgConnection,
+        forgotten: &SubjectForgotten,
+    ) -> Result<(), HandlerError> {
+        self.keys
+            .forget(forgotten.subject, forget_reason(forgotten.why))
+            .await
+            .map_err(HandlerError::Transient)?;
+        if forgotten.kind == SubjectKind::Child {
+            as_projector(connection).await?;
+            let anonymised =
+                entitlements::forget_child(connection, ChildRef(forgotten.subject)).await?;
+            let codes = pass_codes::forget_entitlements(connection, &anonymised).await?;
+            tracing::info!(
+                entitlements = anonymised.len(),
+                pass_codes = codes,
+                "forgot a child"
+            );
+        } else {
+            tracing::info!("forgot a household: nothing kept of it beyond its keys");
+        }
+        Ok(())
+    }
+
+    async fn open(
+        &self,
+        connection: &mut PgConnection,
+        gemeente: &GemeenteCode,
+        granted: &ApplicationGranted,
+        entitlement: &GrantedEntitlement,
+        context: &CommandContext,
+    ) -> Result<(), HandlerError> {
+        let entitlement_id = entitlement.entitlement_id;
+        // A voucher gets its pass when it opens; the pass id is stable, so a redelivered grant
+        // issues no second pass (its fresh code is registered, but never issued).
+        let pass = if entitlement.form == Some(DeliveryForm::Voucher) {
+            let pass_id = Uuid::new_v5(&entitlement_id, b"pass-1");
+            Some(pass_codes::new_pass(&self.pool, pass_id, gemeente, entitlement_id).await?)
+        } else {
+            None
+        };
+        let opened = EntitlementOpened {
+            entitlement_id,
+            application_id: granted.application_id,
+            child: entitlement.child,
+            provision: entitlement.provision.clone(),
+            amount_cents: entitlement.amount_cents,
+            valid_from: entitlement.valid_from,
+            valid_until: entitlement.valid_until,
+            funder: entitlement.funder.clone(),
+            co_financing: entitlement.co_financing.clone(),
+            form: entitlement.form,
+            unit_value_cents: entitlement.unit_value_cents,
+        };
+        let child_forgotten = self
+            .keys
+            .is_forgotten(opened.child.0)
+            .await
+            .map_err(HandlerError::Transient)?;
+        entitlements::record(connection, gemeente, &opened, child_forgotten).await?;
+        let command = EntitlementCommand::Open(Open {
+            gemeente: gemeente.clone(),
+            opened,
+            pass,
+            opened_on: granted.decided_on,
+        });
+        match self
+            .entitlements
+            .execute(entitlement_id, command, context)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(%entitlement_id, "entitlement opened");
+                Ok(())
+            }
+            Err(CommandError::Rejected(refusal)) => Err(HandlerError::Poison(format!(
+                "grant cannot open entitlement: {refusal}"
+            ))),
+            Err(error) => Err(HandlerError::Transient(anyhow::anyhow!("{error}"))),
+        }
+    }
+}
