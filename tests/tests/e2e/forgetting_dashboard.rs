@@ -611,3 +611,95 @@ async fn past_the_retention_period_the_dashboard_keeps_aggregates_only_and_every
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_at_the_gemeente_reaches_the_dashboard_and_leaves_every_figure_as_it_was() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket.sport_regeling(G, 2026).await.unwrap();
+    kindpakket
+        .enrol_signaller(G, WIJKTEAM, "Wijkteam Centrum")
+        .await
+        .unwrap();
+    // A child the gemeente keeps in its vault, signalled, applied for, granted and served; and a
+    // second child, who stays.
+    let register = |body: Value| {
+        let kindpakket = kindpakket.clone();
+        async move {
+            let created = kindpakket
+                .post_for_purpose(
+                    &kindpakket.application_url(G, "personen"),
+                    REGIE,
+                    "aanvraag Kindpakket",
+                    &body,
+                )
+                .await
+                .unwrap()
+                .expect(StatusCode::CREATED)
+                .unwrap();
+            Uuid::parse_str(created["id"].as_str().unwrap()).unwrap()
+        }
+    };
+    let parent =
+        register(json!({"soort": "ouder", "bsn": "111222333", "naam": "Fatima El Amrani"})).await;
+    let child =
+        register(json!({"soort": "kind", "bsn": "123456782", "naam": "Noor El Amrani"})).await;
+    let other = Uuid::new_v4();
+    for (kind, household) in [(child, parent), (other, Uuid::new_v4())] {
+        let signal = kindpakket
+            .signal_child_referred(G, WIJKTEAM, kind, Some(PARTNER), "2026-02-01")
+            .await
+            .unwrap();
+        let entitlement = granted(&kindpakket, kind, household, Some(signal), "2026-02-10").await;
+        kindpakket
+            .deliver(G, PARTNER, entitlement, 12_000, "2026-03-01")
+            .await
+            .unwrap()
+            .expect(StatusCode::CREATED)
+            .unwrap();
+    }
+    kindpakket
+        .wait_for_funnel(G, Duration::from_secs(60), |funnel| funnel["bediend"] == 2)
+        .await
+        .unwrap();
+    let before = figures(&platform).await;
+    assert!(dashboard_tables(&platform)
+        .await
+        .contains(&child.to_string()));
+
+    // The regievoerder erases the child: the application service tells the platform.
+    kindpakket
+        .post_for_purpose(
+            &kindpakket.application_url(G, &format!("personen/{child}/verwijdering")),
+            REGIE,
+            "verzoek van betrokkene",
+            &json!({"reden": "verzoek van betrokkene"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    // Every table the read model consists of; `consumer_offsets` is left out, see below.
+    let projected = |text: &str| {
+        text.lines()
+            .filter(|line| !line.starts_with("consumer_offsets: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    wait_until(
+        "the child gone from the dashboard's read model",
+        Duration::from_secs(30),
+        || async {
+            let text = projected(&dashboard_tables(&platform).await);
+            when(!text.contains(&child.to_string()), text)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(figures(&platform).await, before, "every figure as it was");
+    assert!(dashboard_tables(&platform)
+        .await
+        .contains(&other.to_string()));
+    // Open (docs/privacy.md): the application service publishes `SubjectForgotten` on an aggregate
+    // whose id is the subject's own, so `consumer_offsets` keeps it as that aggregate's id.
+}
