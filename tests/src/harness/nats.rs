@@ -12,6 +12,18 @@ use super::{file_len, free_port, log_since, tail, workspace_dir};
 /// How long a start may take, including JetStream recovering its store after [`Nats::kill`].
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The environment variable the servers read their store encryption key from (never the file).
+pub const STORE_KEY_VARIABLE: &str = "KINDPAKKET_NATS_STORE_KEY";
+
+/// The `jetstream {}` block of every test server: file storage in `store_dir`, encrypted at rest
+/// as in production (`deploy/nats/`), with the key from the server's environment.
+fn jetstream_block(store_dir: &std::path::Path, extra: &str) -> String {
+    format!(
+        "jetstream {{\n  store_dir: \"{}\"\n  cipher: chachapoly\n  key: ${STORE_KEY_VARIABLE}\n{extra}}}\n",
+        store_dir.display()
+    )
+}
+
 /// A nats-server with JetStream on free loopback ports, storing in a temporary directory; killed
 /// and removed on drop.
 pub struct Nats {
@@ -24,6 +36,10 @@ pub struct Nats {
     /// For a server with users: its configuration file and the passwords it reads from its
     /// environment.
     users: Option<(PathBuf, NatsUsers)>,
+    /// For a single server without users: its configuration file.
+    config: Option<PathBuf>,
+    /// The key JetStream encrypts its store with, given to the server in its environment.
+    store_key: String,
 }
 
 /// The users of `deploy/nats/users.conf` with the random passwords a server was started with.
@@ -83,13 +99,24 @@ impl Nats {
         let dir = tempfile::Builder::new()
             .prefix("kindpakket-nats-")
             .tempdir()?;
+        let (port, monitor_port) = (free_port(), free_port());
+        let config = dir.path().join("nats.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n{}",
+                jetstream_block(&dir.path().join("jetstream"), "")
+            ),
+        )?;
         let mut nats = Nats {
-            port: free_port(),
-            monitor_port: free_port(),
+            port,
+            monitor_port,
             dir,
             child: None,
             node: None,
             users: None,
+            config: Some(config),
+            store_key: new_store_key(),
         };
         nats.launch().await?;
         Ok(nats)
@@ -130,9 +157,8 @@ impl Nats {
         std::fs::write(
             &config,
             format!(
-                "listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n\
-                 jetstream {{\n  store_dir: \"{}\"\n}}\ninclude users.conf\n{tls_block}",
-                dir.path().join("jetstream").display(),
+                "listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n{}include users.conf\n{tls_block}",
+                jetstream_block(&dir.path().join("jetstream"), ""),
             ),
         )?;
         let mut nats = Nats {
@@ -142,6 +168,8 @@ impl Nats {
             child: None,
             node: None,
             users: Some((config, NatsUsers::generate())),
+            config: None,
+            store_key: new_store_key(),
         };
         nats.launch().await?;
         Ok(nats)
@@ -177,10 +205,9 @@ impl Nats {
             std::fs::write(
                 &config,
                 format!(
-                    "server_name: {name}\nlisten: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n\
-                     jetstream {{\n  store_dir: \"{}\"\n  sync_interval: always\n}}\n\
+                    "server_name: {name}\nlisten: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n{}\
                      cluster {{\n  name: kindpakket\n  listen: 127.0.0.1:{cluster_port}\n  routes: [{}]\n}}\n",
-                    dir.path().join("jetstream").display(),
+                    jetstream_block(&dir.path().join("jetstream"), "  sync_interval: always\n"),
                     routes.join(", ")
                 ),
             )?;
@@ -191,6 +218,8 @@ impl Nats {
                 child: None,
                 node: Some((name, config)),
                 users: None,
+                config: None,
+                store_key: new_store_key(),
             });
         }
         let launches = nodes.iter_mut().map(|node| node.launch());
@@ -260,21 +289,15 @@ impl Nats {
                 .append(true)
                 .open(&log_path)?;
             let mut command = Command::new(&binary);
-            match (&self.node, &self.users) {
-                (Some((_, config)), _) => {
+            command.env(STORE_KEY_VARIABLE, &self.store_key);
+            match (&self.node, &self.users, &self.config) {
+                (Some((_, config)), _, _) | (None, None, Some(config)) => {
                     command.arg("-c").arg(config);
                 }
-                (None, Some((config, users))) => {
+                (None, Some((config, users)), _) => {
                     command.arg("-c").arg(config).envs(users.environment());
                 }
-                (None, None) => {
-                    command
-                        .args(["-js", "-a", "127.0.0.1"])
-                        .args(["-p", &self.port.to_string()])
-                        .args(["-m", &self.monitor_port.to_string()])
-                        .arg("-sd")
-                        .arg(self.store_dir());
-                }
+                (None, None, None) => bail!("a nats-server needs its configuration file"),
             }
             let child = command
                 .stdin(Stdio::null())
@@ -340,6 +363,15 @@ impl Drop for Nats {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A fresh store encryption key: two random UUIDs (244 random bits), hex.
+fn new_store_key() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// `KINDPAKKET_NATS_SERVER`, else the pinned server under `.tools/bin`, else `nats-server` on PATH.

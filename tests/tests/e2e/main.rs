@@ -21,6 +21,10 @@
 //! - [`security_application`]: attacks on the application service (the vault as an oracle, other
 //!   organisations' applications, grants by hand around the regeling, retention in the future);
 //! - [`transport`]: TLS and per-service users for Postgres and NATS;
+//! - [`nats_at_rest`]: the JetStream store encrypted on disk, in every deploy configuration, and the
+//!   streams' maximum age;
+//! - [`forgetting_dashboard`]: the dashboard forgets a person (figures unchanged, also after a
+//!   replay) and keeps aggregates only past the retention period;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
@@ -41,9 +45,11 @@ mod deployment;
 mod eligibility;
 mod flow;
 mod forgetting_application;
+mod forgetting_dashboard;
 mod forgetting_provision;
 mod fuzz;
 mod harness;
+mod nats_at_rest;
 mod poison;
 mod privacy;
 mod relay;

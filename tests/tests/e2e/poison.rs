@@ -24,7 +24,7 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
         .await
         .unwrap();
 
-    // A partner system with a bug publishes a signal whose reason is not in the contract.
+    // A partner system with a bug publishes a signal whose referral is not in the contract.
     let signal_id = Uuid::new_v4();
     let aggregate_id = signal_id.to_string();
     let message = EventMessage {
@@ -48,8 +48,8 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
         },
         event: serde_json::json!({
             "type": "ChildSignalled", "signal_id": signal_id, "signaller": "school-de-regenboog",
-            "child": Uuid::new_v4(), "household": null, "reason": "schuld",
-            "referral": {"to": "loket"}, "signalled_on": "2026-09-03"
+            "child": Uuid::new_v4(), "household": null,
+            "referral": {"to": "schuld"}, "signalled_on": "2026-09-03"
         }),
     };
     let client = async_nats::connect(platform.nats.url()).await.unwrap();
@@ -99,7 +99,7 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
     );
 
     // The fix: an operator corrects the parked payload; the dashboard restarts and replays it.
-    sqlx::query("UPDATE dead_letters SET payload = replace(payload, '\"schuld\"', '\"debts\"') WHERE id = $1")
+    sqlx::query("UPDATE dead_letters SET payload = replace(payload, '\"schuld\"', '\"loket\"') WHERE id = $1")
         .bind(parked[0].0)
         .execute(&dashboard)
         .await

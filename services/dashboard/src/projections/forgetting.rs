@@ -1,9 +1,9 @@
-//! Forgetting a child or a household in the read model (`SubjectForgotten`, AVG art. 17 and 19).
+//! Forgetting a child in the read model (`SubjectForgotten`, AVG art. 17 and 19). (Households are
+//! not kept here at all; a forgotten household is remembered like a child, with nothing to replace.)
 //!
-//! The read model counts people, so it cannot simply delete a forgotten person's rows: every figure
-//! would change. Instead the person's pseudonymous id is replaced, in every row of every table, by one
-//! **fresh random alias**: the rows still count as one distinct child (or household) everywhere they
-//! did, so every count and every amount stays exactly as it was, but nothing in the dashboard's
+//! The read model counts children, so it cannot simply delete a forgotten child's rows: every figure
+//! would change. Instead the child's pseudonymous id is replaced, in every row of every table, by one
+//! **fresh random alias**: the rows still count as one distinct child everywhere they did, so every count and every amount stays exactly as it was, but nothing in the dashboard's
 //! database carries the id any more, and nothing derived from it (the alias is random, not a hash).
 //!
 //! The person's events may still arrive after `SubjectForgotten`: from the other streams, which are
@@ -25,8 +25,7 @@
 //! the forgetting or sees the marker (never neither).
 //!
 //! What is replaced: the child in `signals`, `application_children`, `entitlements`, `deliveries` and
-//! `expirations`, the household in `applications`, and the id in the payloads of events parked in
-//! `dead_letters`. The ids of facts (signal, application, entitlement, delivery) are the services'
+//! `expirations`, and the id in the payloads of events parked in `dead_letters`. The ids of facts (signal, application, entitlement, delivery) are the services'
 //! record ids, not a person's: they stay, as they do in `consumer_offsets`.
 
 use anyhow::anyhow;
@@ -60,13 +59,12 @@ pub const FORGETTING_MIGRATION: Migration = Migration {
 };
 
 /// The person ids in the read model, by table and column.
-const PERSON_COLUMNS: [(&str, &str); 6] = [
+const PERSON_COLUMNS: [(&str, &str); 5] = [
     ("signals", "child"),
     ("application_children", "child"),
     ("entitlements", "child"),
     ("deliveries", "child"),
     ("expirations", "child"),
-    ("applications", "household"),
 ];
 
 /// The dashboard's forgetting: its key, and the look-ups and replacements made with it.

@@ -8,10 +8,11 @@
 //!
 //! Privacy, in this module's parts:
 //! - the read model takes from each event only what a figure needs (see `docs/privacy.md`, per
-//!   consumer): ids of children and households as pseudonyms, dates, codes, amounts;
-//! - [`forgetting`]: a forgotten child or household (`SubjectForgotten`) is replaced by a random
-//!   alias in every row, and stays so for events of theirs that arrive later, so every figure stays
-//!   the same while their id is gone; `SubjectRectified` changes nothing here, as nothing derived from
+//!   consumer): children by their pseudonymous id (the figures count distinct children), dates,
+//!   codes, amounts; no household (no figure counts households);
+//! - [`forgetting`]: a forgotten child (`SubjectForgotten`) is replaced by a random alias in every
+//!   row, and stays so for events of theirs that arrive later, so every figure stays the same while
+//!   their id is gone; `SubjectRectified` changes nothing here, as nothing derived from
 //!   a person's data is kept;
 //! - [`retention`]: past the retention period a child's rows are folded into aggregates and deleted;
 //!   facts dated before what was folded are not taken in again.
@@ -136,8 +137,22 @@ pub const SIGNAL_REASON_MIGRATION: Migration = Migration {
     sql: "ALTER TABLE signals DROP COLUMN reason;",
 };
 
+/// No figure counts households: the household of an application is not kept (the column goes, with
+/// what it held). A forgotten household leaves nothing to anonymise here.
+pub const HOUSEHOLD_MIGRATION: Migration = Migration {
+    name: "0207_no_households",
+    sql: "ALTER TABLE applications DROP COLUMN household;",
+};
+
+/// What came of a signal and whether an application was rejected or withdrawn describe the family's
+/// answer and situation, and no figure counts them: the columns go, with what they held.
+pub const OUTCOMES_MIGRATION: Migration = Migration {
+    name: "0208_no_outcomes",
+    sql: "ALTER TABLE signals DROP COLUMN outcome; ALTER TABLE applications DROP COLUMN status;",
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 8] = [
+pub const MIGRATIONS: [Migration; 10] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -146,6 +161,8 @@ pub const MIGRATIONS: [Migration; 8] = [
     SIGNAL_REASON_MIGRATION,
     forgetting::FORGETTING_MIGRATION,
     retention::RETENTION_MIGRATION,
+    HOUSEHOLD_MIGRATION,
+    OUTCOMES_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -288,13 +305,9 @@ async fn apply_signalling(
             .execute(&mut *connection)
             .await?;
         }
-        SignallingEvent::SignalOutcomeRecorded(outcome) => {
-            sqlx::query("UPDATE signals SET outcome = $2 WHERE signal_id = $1")
-                .bind(outcome.signal_id)
-                .bind(word(&outcome.outcome))
-                .execute(&mut *connection)
-                .await?;
-        }
+        // What came of a signal (contacted, applied, declined, unreachable) is about the family's
+        // answer, and no figure counts it: not kept.
+        SignallingEvent::SignalOutcomeRecorded(_) => {}
     }
     Ok(())
 }
@@ -311,16 +324,12 @@ async fn apply_application(
                 return Ok(());
             }
             let on = application.submitted_on;
-            let household = forgetting
-                .person(connection, application.household.0, on)
-                .await?;
             sqlx::query(
-                "INSERT INTO applications (application_id, gemeente, household, channel, signal_id, submitted_on, status)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'submitted') ON CONFLICT DO NOTHING",
+                "INSERT INTO applications (application_id, gemeente, channel, signal_id, submitted_on)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
             .bind(application.application_id)
             .bind(gemeente)
-            .bind(household)
             .bind(word(&application.channel))
             .bind(application.signal_id)
             .bind(application.submitted_on)
@@ -336,13 +345,7 @@ async fn apply_application(
             }
         }
         ApplicationEvent::ApplicationGranted(granted) => {
-            decide(
-                connection,
-                granted.application_id,
-                "granted",
-                granted.decided_on,
-            )
-            .await?;
+            decide(connection, granted.application_id, granted.decided_on).await?;
             for entitlement in &granted.entitlements {
                 if Retention::is_folded(connection, entitlement.valid_until).await? {
                     continue;
@@ -369,22 +372,10 @@ async fn apply_application(
             }
         }
         ApplicationEvent::ApplicationRejected(rejected) => {
-            decide(
-                connection,
-                rejected.application_id,
-                "rejected",
-                rejected.decided_on,
-            )
-            .await?;
+            decide(connection, rejected.application_id, rejected.decided_on).await?;
         }
         ApplicationEvent::ApplicationWithdrawn(withdrawn) => {
-            decide(
-                connection,
-                withdrawn.application_id,
-                "withdrawn",
-                withdrawn.withdrawn_on,
-            )
-            .await?;
+            decide(connection, withdrawn.application_id, withdrawn.withdrawn_on).await?;
         }
         ApplicationEvent::SubjectForgotten(forgotten) => {
             forgetting.forget(connection, &forgotten).await?;
@@ -396,15 +387,16 @@ async fn apply_application(
     Ok(())
 }
 
+/// When an application was decided or withdrawn: the end of its part in a child's involvement, for
+/// retention. Whether it was granted shows in the entitlements; a rejection or withdrawal is about
+/// the household, and no figure counts it, so the outcome itself is not kept.
 async fn decide(
     connection: &mut PgConnection,
     application_id: uuid::Uuid,
-    status: &str,
     on: time::Date,
 ) -> Result<(), HandlerError> {
-    sqlx::query("UPDATE applications SET status = $2, decided_on = $3 WHERE application_id = $1")
+    sqlx::query("UPDATE applications SET decided_on = $2 WHERE application_id = $1")
         .bind(application_id)
-        .bind(status)
         .bind(on)
         .execute(&mut *connection)
         .await?;

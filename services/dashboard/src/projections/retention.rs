@@ -4,8 +4,7 @@
 //! decided), an entitlement (granted, or valid until), a delivery, an expiry — is older than the
 //! retention period (`KINDPAKKET_RETENTION_DAYS`, seven years by default): the child's contribution to
 //! every figure is added to the aggregate tables (`folded_*`), and the rows are deleted. An
-//! application row (it holds the household) goes when none of its children is left and it is past the
-//! period itself. The period runs from the end of the child's involvement, as for a case file: while
+//! application row goes when none of its children is left and it is past the period itself. The period runs from the end of the child's involvement, as for a case file: while
 //! a child is still involved its earlier rows are needed to count it once.
 //!
 //! Folding a child as a whole keeps every figure exact: each figure counts distinct children (or sums
