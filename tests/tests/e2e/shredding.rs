@@ -14,6 +14,9 @@ use sqlx::PgPool;
 use time::Duration;
 use uuid::Uuid;
 
+/// One row of `subject_keys`: subject, epoch, master key version, nonce, wrapped key.
+type KeyRow = (Uuid, i32, i32, Vec<u8>, Vec<u8>);
+
 struct Keys {
     _postgres: Postgres,
     pool: PgPool,
@@ -61,14 +64,14 @@ impl Keys {
     }
 
     /// The keys table as a backup holds it.
-    async fn backup(&self) -> Vec<(Uuid, i32, i32, Vec<u8>, Vec<u8>)> {
+    async fn backup(&self) -> Vec<KeyRow> {
         sqlx::query_as("SELECT subject, epoch, master_version, nonce, wrapped FROM subject_keys")
             .fetch_all(&self.pool)
             .await
             .unwrap()
     }
 
-    async fn restore(&self, rows: &[(Uuid, i32, i32, Vec<u8>, Vec<u8>)]) {
+    async fn restore(&self, rows: &[KeyRow]) {
         for (subject, epoch, version, nonce, wrapped) in rows {
             sqlx::query(
                 "INSERT INTO subject_keys (subject, epoch, master_version, nonce, wrapped)
