@@ -17,6 +17,7 @@ pub mod conventions;
 pub mod document;
 mod dutch_enum;
 pub mod extract;
+pub mod paging;
 pub mod problem;
 pub mod respond;
 pub mod vocabulary;
@@ -28,5 +29,6 @@ pub use conventions::{
 };
 pub use document::{finish, ApiDescription, DocumentError};
 pub use extract::{dutch_json_error, ApiJson, ApiPath};
+pub use paging::{ApiQuery, Page, Paging};
 pub use problem::{refused, ApiError, Problem};
 pub use respond::{Created, Recorded};
