@@ -91,6 +91,10 @@ pub struct KeysConfig {
     /// `KINDPAKKET_KEYS_DATABASE_URL`: the keys database; by default `<database>_keys` beside the
     /// service's own. Back it up for a shorter time than the erasure deadline.
     pub database_url: Option<String>,
+    /// `KINDPAKKET_RETENTION_DAYS`: how long what was sealed stays readable; the keys of a month that
+    /// ended longer ago are destroyed ([`crate::shredding::sweep_by_age`]). Seven years (2555 days)
+    /// by default, as the dashboard keeps a child's rows.
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -141,6 +145,8 @@ struct SharedKeys {
     keys_database_url: Option<String>,
     #[serde(default, deserialize_with = "parsed")]
     clock_offset_days: i64,
+    #[serde(default = "seven_years", deserialize_with = "parsed")]
+    retention_days: u32,
     #[serde(default = "default_rate", deserialize_with = "parsed")]
     rate_per_second: f64,
     #[serde(default = "default_burst", deserialize_with = "parsed")]
@@ -155,6 +161,9 @@ fn one() -> usize {
 }
 fn default_stream_max_age_days() -> u32 {
     crate::nats::DEFAULT_STREAM_MAX_AGE_DAYS
+}
+fn seven_years() -> u32 {
+    crate::shredding::DEFAULT_RETENTION_DAYS
 }
 fn json_logs() -> LogFormat {
     LogFormat::Json
@@ -252,6 +261,11 @@ impl ServiceConfig {
                 "{PREFIX}RATE_PER_SECOND must be above 0 and {PREFIX}RATE_BURST at least 1"
             )));
         }
+        if keys.retention_days == 0 {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}RETENTION_DAYS must be a positive number of days"
+            )));
+        }
         if keys.clock_offset_days < 0 {
             return Err(ConfigError::message(format!(
                 "{PREFIX}CLOCK_OFFSET_DAYS moves the clock ahead only: 0 or more days"
@@ -293,6 +307,7 @@ impl ServiceConfig {
             keys: KeysConfig {
                 master_keys: keys.master_keys,
                 database_url: keys.keys_database_url,
+                retention_days: keys.retention_days,
             },
             clock_offset_days: keys.clock_offset_days,
         })

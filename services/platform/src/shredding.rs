@@ -248,6 +248,34 @@ pub async fn open(
     Ok(SubjectKeys::new(pool, Arc::new(master)))
 }
 
+/// How long what a service sealed stays readable when `KINDPAKKET_RETENTION_DAYS` is not set:
+/// seven years.
+pub const DEFAULT_RETENTION_DAYS: u32 = 2555;
+
+/// How often a service that seals destroys the keys of months past its retention period.
+pub const RETENTION_SWEEP: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Retention by age for a service that seals (signalling, provision): at start and every hour,
+/// every subject key of a month that ended more than `KINDPAKKET_RETENTION_DAYS` before the platform
+/// clock's today is destroyed, so whatever was sealed under it — a signal's reason, a note, a
+/// rejection reason, a proof reference — reads as forgotten, in the store, in replays and in old
+/// backups of the events, whoever it was about. Moving the clock (`KINDPAKKET_CLOCK_OFFSET_DAYS`)
+/// rehearses it.
+pub fn sweep_by_age(infrastructure: &mut crate::service::Infrastructure, keys: SubjectKeys) {
+    let days = infrastructure.config.keys.retention_days;
+    infrastructure.every("retention", RETENTION_SWEEP, move || {
+        let keys = keys.clone();
+        async move {
+            let cutoff = crate::clock::today() - time::Duration::days(i64::from(days));
+            let destroyed = keys.forget_sealed_before(cutoff).await?;
+            if destroyed > 0 {
+                tracing::info!(destroyed, %cutoff, "destroyed the subject keys of months past retention");
+            }
+            Ok(())
+        }
+    });
+}
+
 /// The keys database a service uses when none is configured: `<database>_keys`.
 pub fn keys_database(service: &crate::config::ServiceConfig) -> crate::db::DatabaseConfig {
     match &service.keys.database_url {

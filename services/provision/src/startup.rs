@@ -75,6 +75,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             async move { year_end::expire_everywhere(&pool, &entitlements).await }
         });
     }
+    kindpakket_platform::shredding::sweep_by_age(&mut infrastructure, keys.clone());
     let state = http::AppState {
         entitlements,
         invoices: Arc::new(AggregateStore::new(pool.clone(), ())),

@@ -43,6 +43,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         Service::Application,
         Arc::new(ApplicationHandler { keys: keys.clone() }),
     );
+    kindpakket_platform::shredding::sweep_by_age(&mut infrastructure, keys.clone());
     let state = http::AppState {
         pool: infrastructure.pool.clone(),
         signals: Arc::new(AggregateStore::with_upcasters(

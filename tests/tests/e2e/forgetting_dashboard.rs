@@ -614,7 +614,7 @@ async fn past_the_retention_period_the_dashboard_keeps_aggregates_only_and_every
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erasure_at_the_gemeente_reaches_the_dashboard_and_leaves_every_figure_as_it_was() {
-    let platform = Platform::start().await.expect("platform starts");
+    let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     kindpakket.sport_regeling(G, 2026).await.unwrap();
     kindpakket
@@ -700,6 +700,23 @@ async fn an_erasure_at_the_gemeente_reaches_the_dashboard_and_leaves_every_figur
     assert!(dashboard_tables(&platform)
         .await
         .contains(&other.to_string()));
+
+    // A full replay: the dashboard rebuilt from every stream, `SubjectForgotten` included. The child
+    // comes back nowhere, under its own id, and every figure is as it was.
+    let applied = count(&platform, APPLIED).await;
+    rebuild(&mut platform).await;
+    wait_for_offsets(&platform, applied).await;
+    assert_eq!(
+        figures(&platform).await,
+        before,
+        "replayed: every figure as it was"
+    );
+    let replayed = projected(&dashboard_tables(&platform).await);
+    assert!(
+        !replayed.contains(&child.to_string()),
+        "replayed: the child is nowhere in the read model"
+    );
+    assert!(replayed.contains(&other.to_string()));
     // Open (docs/privacy.md): the application service publishes `SubjectForgotten` on an aggregate
     // whose id is the subject's own, so `consumer_offsets` keeps it as that aggregate's id.
 }

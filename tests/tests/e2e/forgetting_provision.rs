@@ -1289,3 +1289,74 @@ async fn free_text_stored_in_plaintext_before_is_sealed_once_at_start_and_reads_
         assert!(!message.contains(&marker), "{message}");
     }
 }
+
+/// Retention by age in the services that seal: a wijkteam's note on a signal stays readable within
+/// the retention period and is unreadable once the month it was sealed in ended longer ago than
+/// `KINDPAKKET_RETENTION_DAYS` — rehearsed by moving the signalling service's clock, with the
+/// child still known to the gemeente (nobody erased it). The signal itself and its status stay.
+#[tokio::test]
+async fn past_the_retention_period_what_was_sealed_about_a_child_reads_as_forgotten() {
+    const G: &str = "GM0599";
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    regeling(&kindpakket, G).await;
+    let child = register_child(&kindpakket, G).await;
+    let note = format!("MARKER-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let signal = kindpakket
+        .post_signal(
+            G,
+            WIJKTEAM,
+            &json!({"kind": child, "reden": "schulden", "toelichting": note,
+                    "verwezenNaar": {"soort": "loket"}, "datum": "2026-01-15"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let signal_url = kindpakket.signalling_url(
+        G,
+        &format!("signaleringen/{}", signal["id"].as_str().unwrap()),
+    );
+
+    // Ten days on, with a retention of sixty days: the month it was sealed in has not ended long
+    // enough ago; the note is read as written.
+    let signalling = platform.service_mut(ServiceName::Signalling);
+    signalling.set_environment("KINDPAKKET_CLOCK_OFFSET_DAYS", "10");
+    signalling.set_environment("KINDPAKKET_RETENTION_DAYS", "60");
+    signalling.start_again().await.unwrap();
+    let within = kindpakket
+        .get(&signal_url, Some(WIJKTEAM))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        (within["toelichting"].as_str(), within["vergeten"].as_bool()),
+        (Some(note.as_str()), Some(false)),
+        "{within}"
+    );
+
+    // A hundred days on: the month ended more than sixty days ago, its keys are destroyed at start.
+    let signalling = platform.service_mut(ServiceName::Signalling);
+    signalling.set_environment("KINDPAKKET_CLOCK_OFFSET_DAYS", "100");
+    signalling.start_again().await.unwrap();
+    let past = wait_until(
+        "the note past retention reads as forgotten",
+        Duration::from_secs(30),
+        || async {
+            let past = kindpakket
+                .get(&signal_url, Some(WIJKTEAM))
+                .await?
+                .expect(StatusCode::OK)?;
+            Ok((past["vergeten"] == true).then_some(past))
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (past["toelichting"].clone(), past["reden"].clone()),
+        (Value::Null, Value::Null),
+        "{past}"
+    );
+    assert_eq!(past["id"], signal["id"], "the signal itself stays");
+}
