@@ -6,6 +6,8 @@
 //! - [`enrolments`]: who is enrolled in which gemeente, in which roles, until when (a read model);
 //! - [`consume`]: the regie stream's enrolments into that read model, and the application stream's
 //!   erasures (a forgotten child's keys destroyed);
+//! - [`progress`]: how far each child got after a signal (aangevraagd, toegekend, bediend), kept
+//!   from the application and provision streams;
 //! - [`reseal`]: the one-off sealing of reasons stored in plaintext before version 3;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/signaleringen`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
@@ -15,6 +17,7 @@ pub mod consume;
 pub mod domain;
 pub mod enrolments;
 pub mod http;
+pub mod progress;
 pub mod publish;
 pub mod reseal;
 pub mod signal_child;

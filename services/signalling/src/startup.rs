@@ -1,5 +1,5 @@
-//! Wiring: database, the children's keys, resealing legacy events, NATS, relay, the regie and
-//! application consumers and HTTP.
+//! Wiring: database, the children's keys, resealing legacy events, NATS, relay, the regie,
+//! application and provision consumers and HTTP.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use kindpakket_proto::Service;
 use crate::consume::{ApplicationHandler, RegieHandler};
 use crate::domain::signal::upcasters;
 use crate::enrolments::ENROLMENTS_MIGRATION;
+use crate::progress::{ProvisionProgress, WithProgress, PROGRESS_MIGRATION};
 use crate::{http, publish, reseal};
 
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
@@ -23,6 +24,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             EVENT_STORE_MIGRATION,
             CONSUMER_MIGRATION,
             ENROLMENTS_MIGRATION,
+            PROGRESS_MIGRATION,
         ],
     )
     .await?;
@@ -39,9 +41,18 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         .publish_events(Service::Signalling, publish::contract_translator())
         .await?;
     infrastructure.consume(Service::Regie, Arc::new(RegieHandler));
+    // The application stream's one consumer also keeps the children's progress (`progress`),
+    // in the same transaction; the provision stream's consumer keeps only that.
     infrastructure.consume(
         Service::Application,
-        Arc::new(ApplicationHandler { keys: keys.clone() }),
+        Arc::new(WithProgress {
+            inner: ApplicationHandler { keys: keys.clone() },
+            keys: keys.clone(),
+        }),
+    );
+    infrastructure.consume(
+        Service::Provision,
+        Arc::new(ProvisionProgress { keys: keys.clone() }),
     );
     let state = http::AppState {
         pool: infrastructure.pool.clone(),
