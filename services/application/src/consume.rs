@@ -63,6 +63,8 @@ impl EventHandler for RegelingenHandler {
             RegieEvent::PartnerEnrolmentEnded(ended) => {
                 end_mandate(connection, gemeente, &ended).await
             }
+            // Routing concerns signals, not applications.
+            RegieEvent::RoutingSet(_) => Ok(()),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Plumbing shared by the Kindpakket services. Domain rules never live here.
 //!
+//! - [`calendar`]: working days under the Algemene termijnenwet (Dutch public holidays, Easter
+//!   computed), for response times;
 //! - [`auth`]: bearer tokens (JWT) checked for signature, issuer, audience, validity and lifetime;
 //! - `dev_issuer` (feature `dev-issuer`, never in production): signs test tokens;
 //! - [`clock`]: the date and time the domain acts on, movable ahead for rehearsals and tests;
@@ -27,6 +29,7 @@
 //!   stopped.
 
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod consume;

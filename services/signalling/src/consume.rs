@@ -37,6 +37,8 @@ impl EventHandler for RegieHandler {
                 enrolments::record_end(connection, gemeente, &ended).await?;
             }
             RegieEvent::RegelingPublished(_) => {}
+            // Kept by the signalling engineer's routing read model (issue 14).
+            RegieEvent::RoutingSet(_) => {}
         }
         Ok(())
     }

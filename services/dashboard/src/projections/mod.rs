@@ -266,6 +266,8 @@ async fn apply_regie(
                 .execute(&mut *connection)
                 .await?;
         }
+        // The routing table is no figure of the funnel.
+        RegieEvent::RoutingSet(_) => {}
     }
     Ok(())
 }

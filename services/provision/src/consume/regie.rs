@@ -29,6 +29,8 @@ impl EventHandler for RegieHandler {
             RegieEvent::RegelingPublished(regeling) => {
                 regelingen::record(connection, &regeling).await?;
             }
+            // Routing concerns signals, not entitlements.
+            RegieEvent::RoutingSet(_) => {}
         }
         Ok(())
     }
