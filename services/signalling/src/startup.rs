@@ -11,11 +11,28 @@ use kindpakket_proto::Service;
 
 use crate::consume::{ApplicationHandler, RegieHandler};
 use crate::domain::signal::upcasters;
-use crate::enrolments::ENROLMENTS_MIGRATION;
+use crate::enrolments::{ENROLMENTS_MIGRATION, ENROLMENT_PROVISIONS_MIGRATION};
+use crate::links::LINKS_MIGRATION;
 use crate::progress::{ProvisionProgress, WithProgress, PROGRESS_MIGRATION};
+use crate::references::References;
+use crate::routing::ROUTING_MIGRATION;
+use crate::worklist::{SignalsHandler, SIGNALS_MIGRATION};
 use crate::{http, publish, reseal};
 
+/// The keys of this service beside the shared ones.
+#[derive(Debug, serde::Deserialize)]
+pub struct SignallingConfig {
+    /// `KINDPAKKET_PSEUDONYM_KEY`: the secret behind references (the application and provision
+    /// services' key).
+    #[serde(default)]
+    pub pseudonym_key: Option<String>,
+}
+
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+    let own = kindpakket_platform::config::load::<SignallingConfig>()?;
+    let references = References::new(kindpakket_platform::auth::pseudonym_key(
+        own.pseudonym_key.as_deref(),
+    )?);
     let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
     let mut infrastructure = Infrastructure::start(
         "signalling",
@@ -25,6 +42,10 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             CONSUMER_MIGRATION,
             ENROLMENTS_MIGRATION,
             PROGRESS_MIGRATION,
+            ENROLMENT_PROVISIONS_MIGRATION,
+            ROUTING_MIGRATION,
+            SIGNALS_MIGRATION,
+            LINKS_MIGRATION,
         ],
     )
     .await?;
@@ -54,6 +75,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         Service::Provision,
         Arc::new(ProvisionProgress { keys: keys.clone() }),
     );
+    // The work list, kept from this service's own stream.
+    infrastructure.consume(
+        Service::Signalling,
+        Arc::new(SignalsHandler { keys: keys.clone() }),
+    );
     let state = http::AppState {
         pool: infrastructure.pool.clone(),
         signals: Arc::new(AggregateStore::with_upcasters(
@@ -62,6 +88,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             upcasters::upcasters,
         )),
         keys,
+        references,
     };
     infrastructure.serve(api.with_state(state), document).await
 }

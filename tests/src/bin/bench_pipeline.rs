@@ -118,6 +118,7 @@ async fn one_run(events: usize) -> Result<Run> {
                     household: None,
                     referral: Referral::Loket,
                     signalled_on: time::macros::date!(2026 - 09 - 01),
+                    due_on: None,
                 },
                 why: None,
             })?;

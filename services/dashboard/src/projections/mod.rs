@@ -308,8 +308,12 @@ async fn apply_signalling(
             .await?;
         }
         // What came of a signal (contacted, applied, declined, unreachable) is about the family's
-        // answer, and no figure counts it: not kept.
-        SignallingEvent::SignalOutcomeRecorded(_) => {}
+        // answer, and no figure counts it: not kept. Nor, yet, the referral's life (re-routed,
+        // accepted, handed back: issue 16 may count them).
+        SignallingEvent::SignalOutcomeRecorded(_)
+        | SignallingEvent::SignalReferred(_)
+        | SignallingEvent::SignalAccepted(_)
+        | SignallingEvent::SignalHandedBack(_) => {}
     }
     Ok(())
 }
