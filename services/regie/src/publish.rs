@@ -14,6 +14,7 @@ use crate::domain::routing::RoutingEvent;
 pub fn regeling_to_contract(event: RegelingEvent) -> RegieEvent {
     match event {
         RegelingEvent::Published(event) => RegieEvent::RegelingPublished(event),
+        RegelingEvent::Ended(event) => RegieEvent::RegelingEnded(event),
     }
 }
 

@@ -36,7 +36,7 @@ impl EventHandler for RegieHandler {
             RegieEvent::PartnerEnrolmentEnded(ended) => {
                 enrolments::record_end(connection, gemeente, &ended).await?;
             }
-            RegieEvent::RegelingPublished(_) => {}
+            RegieEvent::RegelingPublished(_) | RegieEvent::RegelingEnded(_) => {}
             // Kept by the signalling engineer's routing read model (issue 14).
             RegieEvent::RoutingSet(_) => {}
         }

@@ -55,6 +55,16 @@ pub fn routes() -> ApiRouter<AppState> {
             get_with(regelingen::get_regeling, |op| op.summary("Een regeling")),
         )
         .api_route(
+            "/api/v1/gemeenten/{gemeente}/regelingen/{id}/wijziging",
+            post_with(regelingen::amend, |op| {
+                op.summary("Een regeling wijzigen vanaf een datum (een nieuwe versie)")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/regelingen/{id}/beeindiging",
+            post_with(regelingen::end, |op| op.summary("Een regeling beëindigen")),
+        )
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/partners",
             post_with(partners::enrol, |op| op.summary("Een partner inschrijven")),
         )
@@ -93,7 +103,7 @@ mod tests {
         let roles = |path: &str, method: &str| json["paths"][path][method]["x-rollen"].clone();
         let regie = serde_json::json!(["regievoerder"]);
         let readers = serde_json::json!(["regievoerder", "partner", "signaller", "auditor"]);
-        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 6);
+        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 8);
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/regelingen", "post"),
             regie
