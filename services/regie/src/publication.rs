@@ -102,7 +102,8 @@ pub async fn amend(
     context: &CommandContext,
 ) -> Result<(), PublicationError> {
     let _calendar = calendar::lock(pool).await?;
-    let (regeling_id, version) = version_of(pool, regelingen, amended, context).await?;
+    let (regeling_id, version) =
+        version_of(pool, regelingen, amended, successor.valid_from, context).await?;
     check_acting_for_all(&version.gemeenten, acting_for)?;
     if !successor.gemeenten.is_empty() {
         successor.gemeenten =
@@ -145,7 +146,7 @@ pub async fn end(
     context: &CommandContext,
 ) -> Result<(), PublicationError> {
     let _calendar = calendar::lock(pool).await?;
-    let (regeling_id, version) = version_of(pool, regelingen, version_id, context).await?;
+    let (regeling_id, version) = version_of(pool, regelingen, version_id, per, context).await?;
     check_acting_for_all(&version.gemeenten, acting_for)?;
     regelingen
         .execute(
@@ -161,11 +162,12 @@ pub async fn end(
 }
 
 /// The aggregate a version lives in and the version as published, when it covers the gemeente of
-/// `context`; as unknown as an id never published otherwise.
+/// `context` (as unknown as an id never published otherwise) and may end on the day before `per`.
 async fn version_of(
     pool: &PgPool,
     regelingen: &AggregateStore<Regeling>,
     version_id: Uuid,
+    per: Date,
     context: &CommandContext,
 ) -> Result<(Uuid, RegelingPublished), PublicationError> {
     let unknown =
@@ -177,6 +179,17 @@ async fn version_of(
         .load(regeling_id)
         .await
         .map_err(|error| PublicationError::Refused(CommandError::Technical(error)))?;
+    // Known in this gemeente first: a version elsewhere says nothing about its state.
+    if regeling
+        .clone()
+        .version_in(version_id, &context.gemeente)
+        .is_none()
+    {
+        return Err(unknown());
+    }
+    regeling
+        .may_end(version_id, per)
+        .map_err(|refusal| PublicationError::Refused(CommandError::Rejected(refusal)))?;
     let version = regeling
         .version_in(version_id, &context.gemeente)
         .ok_or_else(unknown)?;

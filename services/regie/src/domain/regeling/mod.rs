@@ -144,6 +144,13 @@ impl Regeling {
         })])
     }
 
+    /// Whether the version `regeling_id` may be corrected or ended from `per` on: what a use-case
+    /// asks before it searches the calendar, so that the caller hears what is wrong with the version
+    /// itself first ([`Self::handle`] checks it again).
+    pub fn may_end(&self, regeling_id: Uuid, per: Date) -> Result<(), RegelingError> {
+        self.open_version(regeling_id, per).map(|_| ())
+    }
+
     /// The version `regeling_id`, when it may still end on the day before `per`: known, not ended
     /// before (a corrected version is ended), and `per` within its period.
     fn open_version(&self, regeling_id: Uuid, per: Date) -> Result<&Version, RegelingError> {
