@@ -15,7 +15,7 @@ contract_events!(
     /// Everything the regie service publishes.
     RegieEvent,
     Service::Regie,
-    [RegelingPublished, PartnerEnrolled, PartnerEnrolmentEnded, RoutingSet]
+    [RegelingPublished, RegelingEnded, PartnerEnrolled, PartnerEnrolmentEnded, RoutingSet]
 );
 
 /// A regeling version came into force for one gemeente or a samenwerkingsverband of gemeenten.
@@ -51,6 +51,22 @@ pub struct RegelingPublished {
     /// it no sample can be drawn under this regeling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declaration_sample_percent: Option<u8>,
+}
+
+/// A regeling version ends earlier than it was published to: corrected by a successor that takes
+/// over the next day (published as its own `RegelingPublished` right after this event), or ended
+/// without one. The version itself does not change: a decision made under it stays reproducible and
+/// the entitlements granted under it keep their amounts and dates. From the day after `valid_until`
+/// no application is assessed under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RegelingEnded {
+    pub regeling_id: Uuid,
+    /// The last day the version is in force (the day before the successor's `valid_from`).
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    /// The version that corrects it, when it was amended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<Uuid>,
 }
 
 /// Who pays for a provision, in the regeling's order of precedence (voorliggende voorziening first).

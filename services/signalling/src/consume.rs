@@ -43,6 +43,7 @@ impl EventHandler for RegieHandler {
             RegieEvent::RoutingSet(set) => {
                 routing::record_routing(connection, &set).await?;
             }
+            RegieEvent::RegelingEnded(_) => {}
         }
         Ok(())
     }

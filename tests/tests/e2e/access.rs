@@ -52,6 +52,30 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[RE],
     ),
     (
+        ServiceName::Regie,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/regelingen/{id}/wijziging",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/regelingen/{id}/beeindiging",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "PUT",
+        "/api/v1/gemeenten/{gemeente}/routering",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/routering",
+        &[RE, PA, SI, AU],
+    ),
+    (
         ServiceName::Signalling,
         "POST",
         "/api/v1/gemeenten/{gemeente}/signaleringen",
@@ -308,6 +332,7 @@ async fn call(
     let url = platform.url(service, path);
     let mut request = match method {
         "GET" => platform.http().get(&url),
+        "PUT" => platform.http().put(&url).json(&serde_json::json!({})),
         _ => platform.http().post(&url).json(&serde_json::json!({})),
     };
     if let Some(token) = token {

@@ -266,8 +266,8 @@ async fn apply_regie(
                 .execute(&mut *connection)
                 .await?;
         }
-        // The routing table is no figure of the funnel.
-        RegieEvent::RoutingSet(_) => {}
+        // The routing table and a version's end are no figure of the funnel.
+        RegieEvent::RoutingSet(_) | RegieEvent::RegelingEnded(_) => {}
     }
     Ok(())
 }
