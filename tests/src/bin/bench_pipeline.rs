@@ -121,6 +121,8 @@ async fn one_run(events: usize) -> Result<Run> {
                     due_on: None,
                 },
                 why: None,
+                provision_type: None,
+                wijk: None,
             })?;
             sqlx::query(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)

@@ -79,6 +79,8 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
             due_on: None,
         },
         why: None,
+        provision_type: None,
+        wijk: None,
     };
     let context = CommandContext {
         gemeente: GemeenteCode::parse("GM0518").unwrap(),

@@ -41,6 +41,7 @@
 
 mod access;
 mod chain_regie;
+mod chain_signalling;
 mod check;
 mod cluster;
 mod crash;

@@ -23,6 +23,8 @@ fn stored_event(signal_id: Uuid) -> serde_json::Value {
             due_on: None,
         },
         why: None,
+        provision_type: None,
+        wijk: None,
     };
     serde_json::to_value(event).unwrap()
 }
