@@ -81,6 +81,64 @@ impl JsonSchema for GemeenteCode {
     }
 }
 
+/// A wijk (district) by its CBS code, `WK` followed by six digits: the gemeente's four and the
+/// wijk's two (e.g. `WK051801`). Routes and referrals name a wijk this way, never by an address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WijkCode(String);
+
+impl WijkCode {
+    pub fn parse(value: &str) -> Result<Self, InvalidId> {
+        let bytes = value.as_bytes();
+        let valid = bytes.len() == 8
+            && value.starts_with("WK")
+            && bytes[2..].iter().all(u8::is_ascii_digit);
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidId {
+                message: "is geen geldige wijkcode: gebruik de CBS-code, WK gevolgd door zes cijfers (bijvoorbeeld WK051801)".to_owned(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for WijkCode {
+    type Error = InvalidId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<WijkCode> for String {
+    fn from(value: WijkCode) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for WijkCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl JsonSchema for WijkCode {
+    fn schema_name() -> Cow<'static, str> {
+        "WijkCode".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^WK[0-9]{6}$",
+            "description": "CBS code of the wijk, e.g. WK051801"
+        })
+    }
+}
+
 /// Defines a short lowercase code (`a-z`, `0-9`, `-`, 2 to 64 characters), used for organisations and
 /// provisions so that the code reads well in URLs, subjects and reports.
 macro_rules! slug_id {
@@ -218,6 +276,26 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn wijk_code_accepts_cbs_codes_only() {
+        assert!(WijkCode::parse("WK051801").is_ok());
+        for bad in [
+            "wk051801",
+            "WK05180",
+            "WK0518011",
+            "GM051801",
+            "WKabcdef",
+            "",
+        ] {
+            let error = WijkCode::parse(bad).unwrap_err();
+            assert!(
+                error.message.contains("geen geldige wijkcode"),
+                "{bad}: {error}"
+            );
+        }
+        assert!(serde_json::from_str::<WijkCode>("\"WK05\"").is_err());
     }
 
     #[test]

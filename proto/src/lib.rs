@@ -26,7 +26,7 @@ pub mod signalling;
 pub mod subjects;
 
 pub use envelope::{Actor, EventEnvelope, EventMessage, Role};
-pub use ids::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode};
+pub use ids::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode, WijkCode};
 pub use money::{Cents, Period};
 pub use subjects::Service;
 

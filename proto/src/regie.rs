@@ -1,5 +1,5 @@
-//! Events of the regie service: the regeling (catalogue of provisions, income threshold) and the
-//! enrolment of partners.
+//! Events of the regie service: the regeling (catalogue of provisions, income threshold), the
+//! enrolment of partners and the routing of signals.
 
 use crate::money::Cents;
 use schemars::JsonSchema;
@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use crate::ids::{GemeenteCode, OrganisationId, ProvisionCode};
+use crate::ids::{GemeenteCode, OrganisationId, ProvisionCode, WijkCode};
 use crate::schema::{contract_events, DateSchema};
 use crate::subjects::Service;
 
@@ -15,7 +15,7 @@ contract_events!(
     /// Everything the regie service publishes.
     RegieEvent,
     Service::Regie,
-    [RegelingPublished, PartnerEnrolled, PartnerEnrolmentEnded]
+    [RegelingPublished, RegelingEnded, PartnerEnrolled, PartnerEnrolmentEnded, RoutingSet]
 );
 
 /// A regeling version came into force for one gemeente or a samenwerkingsverband of gemeenten.
@@ -51,6 +51,22 @@ pub struct RegelingPublished {
     /// it no sample can be drawn under this regeling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declaration_sample_percent: Option<u8>,
+}
+
+/// A regeling version ends earlier than it was published to: corrected by a successor that takes
+/// over the next day (published as its own `RegelingPublished` right after this event), or ended
+/// without one. The version itself does not change: a decision made under it stays reproducible and
+/// the entitlements granted under it keep their amounts and dates. From the day after `valid_until`
+/// no application is assessed under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RegelingEnded {
+    pub regeling_id: Uuid,
+    /// The last day the version is in force (the day before the successor's `valid_from`).
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
+    /// The version that corrects it, when it was amended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<Uuid>,
 }
 
 /// Who pays for a provision, in the regeling's order of precedence (voorliggende voorziening first).
@@ -330,4 +346,118 @@ pub struct PartnerEnrolmentEnded {
     pub partner: OrganisationId,
     #[schemars(with = "DateSchema")]
     pub ended_on: Date,
+}
+
+/// The regievoerder set a gemeente's routing table: who receives a signal of which provision type (in
+/// which wijk), and within how many working days they must answer. Each set replaces the whole
+/// table before it. A provision type without a route goes to the gemeente's loket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RoutingSet {
+    pub gemeente: GemeenteCode,
+    /// 1 for the gemeente's first table, one more for each table after it.
+    pub version: u32,
+    pub routes: Vec<Route>,
+    #[schemars(with = "DateSchema")]
+    pub set_on: Date,
+}
+
+/// One route: signals of `provision_type` (in `wijk`, or in every wijk without a route of its own
+/// when `wijk` is absent) go `to` the loket or a partner, who must answer within `response_days`
+/// working days (`kindpakket_platform::calendar`). At most one route per (type, wijk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Route {
+    pub provision_type: ProvisionType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wijk: Option<WijkCode>,
+    pub to: RouteTarget,
+    /// Working days, 1 to 60.
+    pub response_days: u8,
+}
+
+/// Who receives the signals of a route: `"loket"` or `{"partner": "<organisation>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteTarget {
+    /// The gemeente's loket.
+    Loket,
+    /// An enrolled partner, for a provision type it is enrolled for.
+    Partner(OrganisationId),
+}
+
+impl RoutingSet {
+    /// The route a signal of `provision_type` in `wijk` takes: the route of that wijk, else the route
+    /// for every wijk, else none (the loket, with no response time set by regie).
+    pub fn route_for(
+        &self,
+        provision_type: ProvisionType,
+        wijk: Option<&WijkCode>,
+    ) -> Option<&Route> {
+        let of_type = || {
+            self.routes
+                .iter()
+                .filter(move |route| route.provision_type == provision_type)
+        };
+        wijk.and_then(|wijk| of_type().find(|route| route.wijk.as_ref() == Some(wijk)))
+            .or_else(|| of_type().find(|route| route.wijk.is_none()))
+    }
+}
+
+#[cfg(test)]
+mod routing_tests {
+    use super::*;
+
+    fn route(provision_type: ProvisionType, wijk: Option<&str>, to: RouteTarget) -> Route {
+        Route {
+            provision_type,
+            wijk: wijk.map(|code| WijkCode::parse(code).unwrap()),
+            to,
+            response_days: 5,
+        }
+    }
+
+    #[test]
+    fn a_wijk_route_wins_over_the_route_for_every_wijk() {
+        let leergeld = RouteTarget::Partner(OrganisationId::parse("leergeld").unwrap());
+        let set = RoutingSet {
+            gemeente: GemeenteCode::parse("GM0518").unwrap(),
+            version: 1,
+            routes: vec![
+                route(ProvisionType::Participation, None, RouteTarget::Loket),
+                route(
+                    ProvisionType::Participation,
+                    Some("WK051801"),
+                    leergeld.clone(),
+                ),
+            ],
+            set_on: time::macros::date!(2026 - 01 - 05),
+        };
+        let wijk = WijkCode::parse("WK051801").unwrap();
+        let other = WijkCode::parse("WK051802").unwrap();
+        let to = |wijk| {
+            set.route_for(ProvisionType::Participation, wijk)
+                .map(|r| r.to.clone())
+        };
+        assert_eq!(to(Some(&wijk)), Some(leergeld));
+        assert_eq!(to(Some(&other)), Some(RouteTarget::Loket));
+        assert_eq!(to(None), Some(RouteTarget::Loket));
+        assert_eq!(set.route_for(ProvisionType::School, Some(&wijk)), None);
+    }
+
+    #[test]
+    fn a_route_target_reads_as_loket_or_a_partner() {
+        assert_eq!(
+            serde_json::to_value(RouteTarget::Loket).unwrap(),
+            serde_json::json!("loket")
+        );
+        let partner = RouteTarget::Partner(OrganisationId::parse("leergeld").unwrap());
+        assert_eq!(
+            serde_json::to_value(&partner).unwrap(),
+            serde_json::json!({"partner": "leergeld"})
+        );
+        assert_eq!(
+            serde_json::from_value::<RouteTarget>(serde_json::json!({"partner": "leergeld"}))
+                .unwrap(),
+            partner
+        );
+    }
 }

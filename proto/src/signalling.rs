@@ -14,7 +14,13 @@ contract_events!(
     /// Everything the signalling service publishes.
     SignallingEvent,
     Service::Signalling,
-    [ChildSignalled = 2, SignalOutcomeRecorded]
+    [
+        ChildSignalled = 2,
+        SignalOutcomeRecorded,
+        SignalReferred,
+        SignalAccepted,
+        SignalHandedBack
+    ]
 );
 
 /// A signaller recorded a child in need and referred the family.
@@ -28,9 +34,15 @@ pub struct ChildSignalled {
     pub signaller: OrganisationId,
     pub child: ChildRef,
     pub household: Option<HouseholdRef>,
+    /// Where the routing sent it (regie's routing table, else the loket).
     pub referral: Referral,
     #[schemars(with = "DateSchema")]
     pub signalled_on: Date,
+    /// The day by which the referral must be accepted (working days of the route); absent for a
+    /// signal sent to the loket without a route, and in messages from before routing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DateSchema>")]
+    pub due_on: Option<Date>,
 }
 
 /// Why the child was signalled (kept by the signalling service only; not on the bus since version 2).
@@ -70,4 +82,33 @@ pub enum SignalOutcome {
     Applied,
     Declined,
     Unreachable,
+}
+
+/// The regievoerder referred a signal again (after a hand-back, or when it was overdue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SignalReferred {
+    pub signal_id: Uuid,
+    pub referral: Referral,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DateSchema>")]
+    pub due_on: Option<Date>,
+    #[schemars(with = "DateSchema")]
+    pub referred_on: Date,
+}
+
+/// The loket or the partner a signal was referred to accepted it: it is picked up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SignalAccepted {
+    pub signal_id: Uuid,
+    #[schemars(with = "DateSchema")]
+    pub accepted_on: Date,
+}
+
+/// The partner a signal was referred to handed it back to the regie. Why stays in the signalling
+/// service, sealed: it is not on the bus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SignalHandedBack {
+    pub signal_id: Uuid,
+    #[schemars(with = "DateSchema")]
+    pub handed_back_on: Date,
 }

@@ -149,6 +149,56 @@ impl Kindpakket {
         ))
     }
 
+    /// `organisation`'s reference of a child the gemeente knows as `child` (`platform::reference`):
+    /// what the application service's `/identificaties` gives that organisation, and the only way it
+    /// names the child to the signalling service.
+    pub fn child_reference(&self, organisation: &str, child: Uuid) -> Result<String> {
+        self.reference(
+            organisation,
+            kindpakket_platform::reference::ReferenceKind::Child,
+            child,
+        )
+    }
+
+    /// `organisation`'s reference of a household (see [`Self::child_reference`]).
+    pub fn household_reference(&self, organisation: &str, household: Uuid) -> Result<String> {
+        self.reference(
+            organisation,
+            kindpakket_platform::reference::ReferenceKind::Household,
+            household,
+        )
+    }
+
+    fn reference(
+        &self,
+        organisation: &str,
+        kind: kindpakket_platform::reference::ReferenceKind,
+        id: Uuid,
+    ) -> Result<String> {
+        let key = self
+            .pseudonym_key
+            .as_ref()
+            .context("references need the pseudonym key: with_pseudonym_key")?;
+        let organisation = kindpakket_proto::OrganisationId::parse(organisation)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        Ok(kindpakket_platform::reference::reference(
+            key,
+            &organisation,
+            kind,
+            id,
+        ))
+    }
+
+    /// A signal's body as `signaller` sends it about the child the gemeente knows as `child`: by
+    /// the signaller's reference, for help of the type `overig` (the loket, unless regie routes it).
+    pub fn signal_body(&self, signaller: &str, child: Uuid) -> Result<Value> {
+        Ok(json!({
+            "kind": self.child_reference(signaller, child)?,
+            "voorzieningsoort": "overig",
+            "reden": "schulden",
+        }))
+    }
+
     pub fn with_correlation(&self, correlation_id: Uuid) -> Self {
         Self {
             correlation_id: Some(correlation_id),
@@ -253,6 +303,29 @@ impl Kindpakket {
         .await
     }
 
+    /// PUTs JSON as `who`.
+    pub async fn put(&self, url: &str, who: As<'_>, body: &Value) -> Result<Answer> {
+        let request = self
+            .http
+            .put(url)
+            .bearer_auth(self.token(url, who))
+            .json(body);
+        Answer::from(request.send().await.with_context(|| format!("PUT {url}"))?).await
+    }
+
+    /// POSTs JSON without a token (a one-time link).
+    pub async fn post_anonymously(&self, url: &str, body: &Value) -> Result<Answer> {
+        Answer::from(
+            self.http
+                .post(url)
+                .json(body)
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?,
+        )
+        .await
+    }
+
     /// GETs as `who` (or anonymously).
     pub async fn get(&self, url: &str, who: Option<As<'_>>) -> Result<Answer> {
         let mut request = self.http.get(url);
@@ -333,6 +406,17 @@ impl Kindpakket {
         .await
     }
 
+    /// Sets the routing table of `gemeente` (regie): `routes` as the API takes them.
+    pub async fn set_routing(&self, gemeente: &str, routes: Value) -> Result<Value> {
+        self.put(
+            &self.regie_url(gemeente, "routering"),
+            REGIE,
+            &json!({ "routes": routes }),
+        )
+        .await?
+        .expect(StatusCode::OK)
+    }
+
     /// Enrols a partner for provisions, in all four roles.
     pub async fn enrol_partner(
         &self,
@@ -411,9 +495,11 @@ impl Kindpakket {
             .await
     }
 
-    /// A signaller signals a child and refers the family to a partner, or to the loket (`None`).
-    /// The signaller must be enrolled with `signaleren` ([`Self::enrol_signaller`]); this waits until
-    /// the signalling service knows the enrolment.
+    /// A signaller signals a child (by its own reference of it) for help of the type
+    /// `maatschappelijke_participatie` when `partner` is given (regie's routing decides where it
+    /// goes: set a route to that partner with [`Self::set_routing`] first, or it goes to the loket),
+    /// and of the type `overig` otherwise. The signaller must be enrolled with `signaleren`
+    /// ([`Self::enrol_signaller`]); this waits until the signalling service knows the enrolment.
     pub async fn signal_child_referred(
         &self,
         gemeente: &str,
@@ -422,14 +508,14 @@ impl Kindpakket {
         partner: Option<&str>,
         date: &str,
     ) -> Result<Uuid> {
-        let referral = match partner {
-            Some(partner) => json!({"soort": "partner", "partner": partner}),
-            None => json!({"soort": "loket"}),
+        let provision_type = match partner {
+            Some(_) => "maatschappelijke_participatie",
+            None => "overig",
         };
         let body = json!({
-            "kind": child,
+            "kind": self.child_reference(signaller, child)?,
+            "voorzieningsoort": provision_type,
             "reden": "laag_inkomen",
-            "verwezenNaar": referral,
             "datum": date,
         });
         let who = As {

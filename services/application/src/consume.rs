@@ -7,7 +7,8 @@
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
 use kindpakket_platform::db::Migration;
 use kindpakket_proto::regie::{
-    Mandate, PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole, RegelingPublished, RegieEvent,
+    Mandate, PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole, RegelingEnded, RegelingPublished,
+    RegieEvent,
 };
 use kindpakket_proto::{GemeenteCode, OrganisationId};
 use sqlx::types::Json;
@@ -57,12 +58,15 @@ impl EventHandler for RegelingenHandler {
         let gemeente = &event.envelope.gemeente;
         match event.decode::<RegieEvent>()? {
             RegieEvent::RegelingPublished(regeling) => keep_regeling(connection, &regeling).await,
+            RegieEvent::RegelingEnded(ended) => end_regeling(connection, &ended).await,
             RegieEvent::PartnerEnrolled(enrolled) => {
                 keep_mandate(connection, gemeente, &enrolled).await
             }
             RegieEvent::PartnerEnrolmentEnded(ended) => {
                 end_mandate(connection, gemeente, &ended).await
             }
+            // Routing concerns signals, not applications.
+            RegieEvent::RoutingSet(_) => Ok(()),
         }
     }
 }
@@ -87,6 +91,24 @@ async fn keep_regeling(
         .execute(&mut *connection)
         .await?;
     }
+    Ok(())
+}
+
+/// A version corrected or ended early is in force until the day it ended: from the day after, no
+/// application dated then finds it ([`regeling_in_force`]). The document stays as published, so
+/// every decision made under it is reproduced from the same rules and an application dated within
+/// its period still gets the entitlement period the version set.
+async fn end_regeling(
+    connection: &mut PgConnection,
+    ended: &RegelingEnded,
+) -> Result<(), HandlerError> {
+    sqlx::query(
+        "UPDATE regeling_versions SET valid_until = LEAST(valid_until, $2) WHERE regeling_id = $1",
+    )
+    .bind(ended.regeling_id)
+    .bind(ended.valid_until)
+    .execute(&mut *connection)
+    .await?;
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! Plumbing shared by the Kindpakket services. Domain rules never live here.
 //!
+//! - [`calendar`]: working days under the Algemene termijnenwet (Dutch public holidays, Easter
+//!   computed), for response times;
 //! - [`auth`]: bearer tokens (JWT) checked for signature, issuer, audience, validity and lifetime;
 //! - `dev_issuer` (feature `dev-issuer`, never in production): signs test tokens;
 //! - [`clock`]: the date and time the domain acts on, movable ahead for rehearsals and tests;
@@ -20,11 +22,14 @@
 //! - [`refusal`]: how the domain says no ([`refusal::Refusal`]), without knowing HTTP;
 //! - [`locks`]: advisory locks for invariants that span aggregates;
 //! - [`ratelimit`]: a request budget per caller;
+//! - [`reference`]: an organisation's own reference of a child or household, reversible only for
+//!   that organisation and kind;
 //! - [`shredding`]: fields about a person sealed under that person's key, destroyed to forget them;
 //! - [`service`]: starting a service: config, pool, NATS, relay, consumers, jobs and router, until
 //!   stopped.
 
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod consume;
@@ -37,6 +42,7 @@ pub mod idempotency;
 pub mod locks;
 pub mod nats;
 pub mod ratelimit;
+pub mod reference;
 pub mod refusal;
 pub mod relay;
 pub mod service;

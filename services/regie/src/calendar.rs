@@ -2,7 +2,8 @@
 //! aggregates (a samenwerkingsverband's version covers several gemeenten), so this invariant spans
 //! aggregates: it is checked against the committed events while holding an advisory lock that every
 //! publication takes, and the new version is committed under the same lock
-//! ([`crate::publication`]).
+//! ([`crate::publication`]). A correction ends the version before on the day before it starts and is
+//! committed with that end, so it overlaps nothing; a version counts until the day it was ended.
 
 use kindpakket_platform::locks::AdvisoryLock;
 use kindpakket_proto::GemeenteCode;
@@ -28,31 +29,60 @@ pub struct Overlap {
     pub valid_until: Date,
 }
 
-/// The earliest published version that overlaps `valid_from..=valid_until` in one of `gemeenten`.
+/// The earliest published version that overlaps `valid_from..=valid_until` in one of `gemeenten`,
+/// other than `except` (the version a correction ends the day before it starts). A version that was
+/// ended early (corrected or ended) counts until the day it was ended on; one ended before it began
+/// counts not at all.
 pub async fn overlapping(
     pool: &PgPool,
     gemeenten: &[GemeenteCode],
     valid_from: Date,
     valid_until: Date,
+    except: Option<Uuid>,
 ) -> Result<Option<Overlap>, sqlx::Error> {
     let codes: Vec<&str> = gemeenten.iter().map(GemeenteCode::as_str).collect();
     sqlx::query_as(
-        "SELECT (version->>'regeling_id')::uuid AS regeling_id,
-                member AS gemeente,
-                (version->>'valid_from')::date AS valid_from,
-                (version->>'valid_until')::date AS valid_until
-         FROM (SELECT payload::jsonb->'Published' AS version FROM events
-               WHERE aggregate_type = 'regeling' AND event_type = 'Published') published,
-              jsonb_array_elements_text(version->'gemeenten') AS member
-         WHERE member = ANY($1)
-           AND (version->>'valid_from')::date <= $3
-           AND (version->>'valid_until')::date >= $2
-         ORDER BY 3
+        "SELECT regeling_id, gemeente, valid_from, valid_until
+         FROM (SELECT (version->>'regeling_id')::uuid AS regeling_id,
+                      member AS gemeente,
+                      (version->>'valid_from')::date AS valid_from,
+                      LEAST((version->>'valid_until')::date, ended.valid_until) AS valid_until
+               FROM (SELECT payload::jsonb->'Published' AS version FROM events
+                     WHERE aggregate_type = 'regeling' AND event_type = 'Published') published
+               CROSS JOIN LATERAL jsonb_array_elements_text(version->'gemeenten') AS member
+               LEFT JOIN LATERAL (
+                   SELECT MIN((payload::jsonb->'Ended'->>'valid_until')::date) AS valid_until
+                   FROM events
+                   WHERE aggregate_type = 'regeling' AND event_type = 'Ended'
+                     AND payload::jsonb->'Ended'->>'regeling_id' = version->>'regeling_id'
+               ) ended ON TRUE) versions
+         WHERE gemeente = ANY($1)
+           AND valid_from <= valid_until
+           AND valid_from <= $3
+           AND valid_until >= $2
+           AND regeling_id IS DISTINCT FROM $4
+         ORDER BY valid_from
          LIMIT 1",
     )
     .bind(&codes)
     .bind(valid_from)
     .bind(valid_until)
+    .bind(except)
     .fetch_optional(pool)
     .await
+}
+
+/// The aggregate a version belongs to: the first version's id (a correction is stored with the
+/// version it corrects). `None` for an id never published.
+pub async fn regeling_of(pool: &PgPool, version: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let aggregate_id: Option<String> = sqlx::query_scalar(
+        "SELECT aggregate_id FROM events
+         WHERE aggregate_type = 'regeling' AND event_type = 'Published'
+           AND payload::jsonb->'Published'->>'regeling_id' = $1
+         LIMIT 1",
+    )
+    .bind(version.to_string())
+    .fetch_optional(pool)
+    .await?;
+    Ok(aggregate_id.and_then(|id| Uuid::parse_str(&id).ok()))
 }

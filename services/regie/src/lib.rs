@@ -1,11 +1,12 @@
 //! The regie service: the gemeente (or its ISD, or Leergeld as regievoerder) publishes the regeling
 //! with its catalogue of provisions and enrols partners.
 //!
-//! - [`domain`]: the `Regeling` and `Enrolment` aggregates, pure rules without I/O;
+//! - [`domain`]: the `Regeling`, `Enrolment` and `Routing` aggregates, pure rules without I/O;
+//! - [`routing`]: setting a gemeente's routing table, after reading the enrolments and catalogue;
 //! - [`publication`]: publishing a regeling version, the use-case that spans versions;
 //! - [`calendar`]: the published versions that overlap a new one, and the lock every publication
 //!   holds, so that no two versions of a gemeente overlap;
-//! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/regelingen`, `/partners`);
+//! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/regelingen`, `/partners`, `/routering`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
 //! - [`startup`] wires the parts together.
 
@@ -14,4 +15,5 @@ pub mod domain;
 pub mod http;
 pub mod publication;
 pub mod publish;
+pub mod routing;
 pub mod startup;

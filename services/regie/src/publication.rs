@@ -7,9 +7,11 @@ use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
 use kindpakket_proto::regie::RegelingPublished;
 use kindpakket_proto::GemeenteCode;
 use sqlx::PgPool;
+use time::Date;
+use uuid::Uuid;
 
 use crate::calendar::{self, Overlap};
-use crate::domain::regeling::{Regeling, RegelingCommand, RegelingError};
+use crate::domain::regeling::{Amend, End, Regeling, RegelingCommand, RegelingError};
 
 /// Why a version was not published. The first three are the regievoerder's to fix (Dutch, as they
 /// read it, naming nothing they sent); a refusal of the aggregate keeps its own message; a technical
@@ -72,6 +74,7 @@ pub async fn publish(
         &version.gemeenten,
         version.valid_from,
         version.valid_until,
+        None,
     )
     .await?;
     if let Some(overlap) = overlap {
@@ -85,6 +88,126 @@ pub async fn publish(
         )
         .await
         .map_err(PublicationError::Refused)
+}
+
+/// Corrects the version `amended` with `successor` from the successor's `valid_from`: the version
+/// before ends the day before, in the same commit. The successor covers the same gemeenten (all of
+/// which the caller must act for) and may overlap no other version.
+pub async fn amend(
+    pool: &PgPool,
+    regelingen: &AggregateStore<Regeling>,
+    amended: Uuid,
+    mut successor: RegelingPublished,
+    acting_for: &[GemeenteCode],
+    context: &CommandContext,
+) -> Result<(), PublicationError> {
+    let _calendar = calendar::lock(pool).await?;
+    let (regeling_id, version) =
+        version_of(pool, regelingen, amended, successor.valid_from, context).await?;
+    check_acting_for_all(&version.gemeenten, acting_for)?;
+    if !successor.gemeenten.is_empty() {
+        successor.gemeenten =
+            covered_gemeenten(&context.gemeente, acting_for, successor.gemeenten)?;
+    }
+    let gemeenten = if successor.gemeenten.is_empty() {
+        &version.gemeenten
+    } else {
+        &successor.gemeenten
+    };
+    let overlap = calendar::overlapping(
+        pool,
+        gemeenten,
+        successor.valid_from,
+        successor.valid_until,
+        Some(amended),
+    )
+    .await?;
+    if let Some(overlap) = overlap {
+        return Err(PublicationError::Overlaps(overlap));
+    }
+    regelingen
+        .execute(
+            regeling_id,
+            RegelingCommand::Amend(Amend { amended, successor }),
+            context,
+        )
+        .await
+        .map_err(PublicationError::Refused)
+}
+
+/// Ends the version `regeling_id` from `per` on, without a successor. The caller must act for all
+/// of its gemeenten.
+pub async fn end(
+    pool: &PgPool,
+    regelingen: &AggregateStore<Regeling>,
+    version_id: Uuid,
+    per: Date,
+    acting_for: &[GemeenteCode],
+    context: &CommandContext,
+) -> Result<(), PublicationError> {
+    let _calendar = calendar::lock(pool).await?;
+    let (regeling_id, version) = version_of(pool, regelingen, version_id, per, context).await?;
+    check_acting_for_all(&version.gemeenten, acting_for)?;
+    regelingen
+        .execute(
+            regeling_id,
+            RegelingCommand::End(End {
+                regeling_id: version_id,
+                per,
+            }),
+            context,
+        )
+        .await
+        .map_err(PublicationError::Refused)
+}
+
+/// The aggregate a version lives in and the version as published, when it covers the gemeente of
+/// `context` (as unknown as an id never published otherwise) and may end on the day before `per`.
+async fn version_of(
+    pool: &PgPool,
+    regelingen: &AggregateStore<Regeling>,
+    version_id: Uuid,
+    per: Date,
+    context: &CommandContext,
+) -> Result<(Uuid, RegelingPublished), PublicationError> {
+    let unknown =
+        || PublicationError::Refused(CommandError::Rejected(RegelingError::UnknownVersion));
+    let regeling_id = calendar::regeling_of(pool, version_id)
+        .await?
+        .ok_or_else(unknown)?;
+    let regeling = regelingen
+        .load(regeling_id)
+        .await
+        .map_err(|error| PublicationError::Refused(CommandError::Technical(error)))?;
+    // Known in this gemeente first: a version elsewhere says nothing about its state.
+    if regeling
+        .clone()
+        .version_in(version_id, &context.gemeente)
+        .is_none()
+    {
+        return Err(unknown());
+    }
+    regeling
+        .may_end(version_id, per)
+        .map_err(|refusal| PublicationError::Refused(CommandError::Rejected(refusal)))?;
+    let version = regeling
+        .version_in(version_id, &context.gemeente)
+        .ok_or_else(unknown)?;
+    Ok((regeling_id, version.published))
+}
+
+fn check_acting_for_all(
+    gemeenten: &[GemeenteCode],
+    acting_for: &[GemeenteCode],
+) -> Result<(), PublicationError> {
+    if gemeenten
+        .iter()
+        .all(|gemeente| acting_for.contains(gemeente))
+    {
+        Ok(())
+    } else {
+        Err(PublicationError::NotActingForAll)
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Stored regie events to the shared contract. Two aggregates, one stream: the translator picks the
+//! Stored regie events to the shared contract. Three aggregates, one stream: the translator picks the
 //! stored type by the row's aggregate type.
 
 use std::sync::Arc;
@@ -9,10 +9,12 @@ use kindpakket_proto::regie::RegieEvent;
 
 use crate::domain::enrolment::EnrolmentEvent;
 use crate::domain::regeling::RegelingEvent;
+use crate::domain::routing::RoutingEvent;
 
 pub fn regeling_to_contract(event: RegelingEvent) -> RegieEvent {
     match event {
         RegelingEvent::Published(event) => RegieEvent::RegelingPublished(event),
+        RegelingEvent::Ended(event) => RegieEvent::RegelingEnded(event),
     }
 }
 
@@ -23,13 +25,21 @@ pub fn enrolment_to_contract(event: EnrolmentEvent) -> RegieEvent {
     }
 }
 
+pub fn routing_to_contract(event: RoutingEvent) -> RegieEvent {
+    match event {
+        RoutingEvent::Set(event) => RegieEvent::RoutingSet(event),
+    }
+}
+
 pub fn contract_translator() -> Translator {
     let regeling = translator(regeling_to_contract);
     let enrolment = translator(enrolment_to_contract);
+    let routing = translator(routing_to_contract);
     Arc::new(
         move |stored: &StoredEvent| match stored.aggregate_type.as_str() {
             "regeling" => regeling(stored),
             "enrolment" => enrolment(stored),
+            "routing" => routing(stored),
             other => Err(anyhow::anyhow!("unknown aggregate type {other}")).context("regie relay"),
         },
     )

@@ -1,11 +1,12 @@
 //! The streams signalling consumes, each applied in the consumer's transaction:
 //!
-//! - regie: the enrolments of organisations, with their roles and end dates, kept in
-//!   [`crate::enrolments`]. Regeling versions are not needed here.
+//! - regie: the enrolments of organisations, with their roles, provisions and end dates, and the
+//!   provision type of each provision of a regeling, kept in [`crate::enrolments`]; the routing
+//!   tables, kept in [`crate::routing`].
 //! - application: `SubjectForgotten` of a child destroys the child's keys, so the reason and the
 //!   note of every signal of that child read as forgotten in the store, in replays and in old
-//!   backups. Signalling keeps no read model with the child in it (its signals are read from its own
-//!   events), so the keys are all there is to destroy; destroying them twice is harmless, so a
+//!   backups; the work list ([`crate::worklist`]) drops the child's id from its rows. Beyond that
+//!   the keys are all there is to destroy; destroying them twice is harmless, so a
 //!   redelivery or a crash before the offset moved repeats nothing harmful. Of a household,
 //!   signalling seals nothing: its keys are forgotten too, so nothing is ever sealed for it.
 //!   `SubjectRectified` is acknowledged: signalling keeps no personal data to correct. Other
@@ -13,11 +14,11 @@
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
 use kindpakket_platform::shredding::SubjectKeys;
-use kindpakket_proto::application::{ApplicationEvent, ForgetReason};
+use kindpakket_proto::application::{ApplicationEvent, ForgetReason, SubjectKind};
 use kindpakket_proto::regie::RegieEvent;
 use sqlx::PgConnection;
 
-use crate::enrolments;
+use crate::{enrolments, routing, worklist};
 
 /// Keeps the enrolments of the regie stream.
 pub struct RegieHandler;
@@ -36,7 +37,13 @@ impl EventHandler for RegieHandler {
             RegieEvent::PartnerEnrolmentEnded(ended) => {
                 enrolments::record_end(connection, gemeente, &ended).await?;
             }
-            RegieEvent::RegelingPublished(_) => {}
+            RegieEvent::RegelingPublished(published) => {
+                enrolments::record_provision_types(connection, &published).await?;
+            }
+            RegieEvent::RoutingSet(set) => {
+                routing::record_routing(connection, &set).await?;
+            }
+            RegieEvent::RegelingEnded(_) => {}
         }
         Ok(())
     }
@@ -50,11 +57,14 @@ pub struct ApplicationHandler {
 impl EventHandler for ApplicationHandler {
     async fn handle(
         &self,
-        _: &mut PgConnection,
+        connection: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
         match event.decode::<ApplicationEvent>()? {
             ApplicationEvent::SubjectForgotten(forgotten) => {
+                if forgotten.kind == SubjectKind::Child {
+                    worklist::forget_child(connection, forgotten.subject).await?;
+                }
                 let why = match forgotten.why {
                     ForgetReason::Erasure => "erasure",
                     ForgetReason::Retention => "retention",

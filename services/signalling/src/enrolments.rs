@@ -1,10 +1,14 @@
-//! Which organisations are enrolled in which gemeente, in which roles and until when: the regie
-//! stream's enrolments, kept by [`crate::consume`] in the consumer's transaction. Signalling asks it
-//! whether an organisation may signal, and whether a referral names a partner of the gemeente.
+//! Which organisations are enrolled in which gemeente, in which roles, for which provisions and until
+//! when, and which provision type each provision of a regeling is: the regie stream's enrolments and
+//! regelingen, kept by [`crate::consume`] in the consumer's transaction. Signalling asks it whether an
+//! organisation may signal, whether a partner is enrolled for a provision type (a re-route), and an
+//! organisation's public name (a one-time link shows it).
 
 use kindpakket_platform::db::Migration;
-use kindpakket_proto::regie::{PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole};
-use kindpakket_proto::{GemeenteCode, OrganisationId};
+use kindpakket_proto::regie::{
+    PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole, ProvisionType, RegelingPublished,
+};
+use kindpakket_proto::{GemeenteCode, OrganisationId, ProvisionCode};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use time::Date;
@@ -18,6 +22,23 @@ pub const ENROLMENTS_MIGRATION: Migration = Migration {
             roles        jsonb NOT NULL,
             ended_on     date,
             PRIMARY KEY (gemeente, organisation)
+        );
+    "#,
+};
+
+/// The provisions and public name of an enrolment, and the provision type of each provision of the
+/// gemeente's regelingen: what a re-route to a partner is checked against (issue 14). Enrolments
+/// kept before this migration have no provisions here until the partner is enrolled again.
+pub const ENROLMENT_PROVISIONS_MIGRATION: Migration = Migration {
+    name: "0210_enrolment_provisions",
+    sql: r#"
+        ALTER TABLE enrolments ADD COLUMN provisions jsonb NOT NULL DEFAULT '[]';
+        ALTER TABLE enrolments ADD COLUMN name text;
+        CREATE TABLE provision_types (
+            gemeente       text NOT NULL,
+            provision      text NOT NULL,
+            provision_type text NOT NULL,
+            PRIMARY KEY (gemeente, provision)
         );
     "#,
 };
@@ -50,13 +71,17 @@ pub async fn record_enrolment(
     enrolled: &PartnerEnrolled,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO enrolments (gemeente, organisation, roles, ended_on) VALUES ($1, $2, $3, NULL)
+        "INSERT INTO enrolments (gemeente, organisation, roles, ended_on, provisions, name)
+         VALUES ($1, $2, $3, NULL, $4, $5)
          ON CONFLICT (gemeente, organisation)
-         DO UPDATE SET roles = EXCLUDED.roles, ended_on = NULL",
+         DO UPDATE SET roles = EXCLUDED.roles, ended_on = NULL, provisions = EXCLUDED.provisions,
+                       name = EXCLUDED.name",
     )
     .bind(gemeente.as_str())
     .bind(enrolled.partner.as_str())
     .bind(Json(&enrolled.roles))
+    .bind(Json(&enrolled.provisions))
+    .bind(&enrolled.name)
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -91,6 +116,88 @@ pub async fn enrolment_of(
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|(Json(roles), ended_on)| Enrolment { roles, ended_on }))
+}
+
+/// The provision type of each provision of a regeling, for every gemeente it covers. A later version
+/// that gives a code another type replaces it.
+pub async fn record_provision_types(
+    connection: &mut PgConnection,
+    published: &RegelingPublished,
+) -> Result<(), sqlx::Error> {
+    for gemeente in &published.gemeenten {
+        for provision in &published.provisions {
+            sqlx::query(
+                "INSERT INTO provision_types (gemeente, provision, provision_type) VALUES ($1, $2, $3)
+                 ON CONFLICT (gemeente, provision) DO UPDATE SET provision_type = EXCLUDED.provision_type",
+            )
+            .bind(gemeente.as_str())
+            .bind(provision.code.as_str())
+            .bind(type_word(provision.provision_type))
+            .execute(&mut *connection)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// How a provision type is kept in `provision_types`: its contract name.
+fn type_word(provision_type: ProvisionType) -> String {
+    serde_json::to_value(provision_type)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Whether `partner` is enrolled in `gemeente` on `day` for a provision of `provision_type`.
+pub async fn enrolled_for_type(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+    partner: &OrganisationId,
+    provision_type: ProvisionType,
+    day: Date,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(Json<Vec<ProvisionCode>>, Option<Date>)> = sqlx::query_as(
+        "SELECT provisions, ended_on FROM enrolments WHERE gemeente = $1 AND organisation = $2",
+    )
+    .bind(gemeente.as_str())
+    .bind(partner.as_str())
+    .fetch_optional(pool)
+    .await?;
+    let Some((Json(provisions), ended_on)) = row else {
+        return Ok(false);
+    };
+    if ended_on.is_some_and(|ended_on| ended_on < day) {
+        return Ok(false);
+    }
+    let codes: Vec<String> = provisions
+        .iter()
+        .map(|code| code.as_str().to_owned())
+        .collect();
+    let of_type: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM provision_types
+                         WHERE gemeente = $1 AND provision = ANY($2) AND provision_type = $3)",
+    )
+    .bind(gemeente.as_str())
+    .bind(&codes)
+    .bind(type_word(provision_type))
+    .fetch_one(pool)
+    .await?;
+    Ok(of_type)
+}
+
+/// The public name an organisation was enrolled under in `gemeente`, if any.
+pub async fn name_of(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+    organisation: &OrganisationId,
+) -> Result<Option<String>, sqlx::Error> {
+    let name: Option<Option<String>> =
+        sqlx::query_scalar("SELECT name FROM enrolments WHERE gemeente = $1 AND organisation = $2")
+            .bind(gemeente.as_str())
+            .bind(organisation.as_str())
+            .fetch_optional(pool)
+            .await?;
+    Ok(name.flatten())
 }
 
 #[cfg(test)]

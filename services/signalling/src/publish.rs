@@ -1,16 +1,36 @@
-//! Stored signal events to the shared contract (`ChildSignalled` version 2: no reason). The reason
-//! and the signaller's note stay in this service, sealed; they are dropped here, so no stream and no
-//! consumer ever holds them.
+//! Stored signal events to the shared contract (`ChildSignalled` version 2: no reason). What the
+//! contract does not need stays in this service: the reason and the signaller's note, the wijk and
+//! the provision type, who answered a referral, through which one-time link, and why it was handed
+//! back. They are dropped here, so no stream and no consumer ever holds them.
 
 use kindpakket_platform::relay::{translator_with_upcasters, Translator};
-use kindpakket_proto::signalling::SignallingEvent;
+use kindpakket_proto::signalling::{SignalAccepted, SignalHandedBack, SignallingEvent};
 
 use crate::domain::signal::{upcasters, SignalEvent};
 
 pub fn to_contract(event: SignalEvent) -> SignallingEvent {
     match event {
         SignalEvent::ChildSignalled { event, .. } => SignallingEvent::ChildSignalled(event),
-        SignalEvent::OutcomeRecorded(event) => SignallingEvent::SignalOutcomeRecorded(event),
+        SignalEvent::OutcomeRecorded(stored) => {
+            SignallingEvent::SignalOutcomeRecorded(stored.event)
+        }
+        SignalEvent::ReferralAccepted {
+            signal_id,
+            accepted_on,
+            ..
+        } => SignallingEvent::SignalAccepted(SignalAccepted {
+            signal_id,
+            accepted_on,
+        }),
+        SignalEvent::ReferralHandedBack {
+            signal_id,
+            handed_back_on,
+            ..
+        } => SignallingEvent::SignalHandedBack(SignalHandedBack {
+            signal_id,
+            handed_back_on,
+        }),
+        SignalEvent::Rerouted(referred) => SignallingEvent::SignalReferred(referred),
     }
 }
 

@@ -1,23 +1,25 @@
-//! Signalling a child: the use-case that needs the enrolments read model ([`crate::enrolments`]) and
-//! the children's keys. Before the command, it checks that the signalling organisation is enrolled
-//! in the gemeente with the role `signaleren` (the gemeente's regievoerder may always signal), and
-//! that a referral to a partner names a partner enrolled in the gemeente. Nothing is stored when
-//! either check fails. Then it seals the reason and the signaller's note under the child's key
-//! ([`WhySignalled`]) and gives the sealed value to the command: the aggregate stays pure and its
-//! tests need no keys. A child that was forgotten gets nothing new recorded about it.
+//! Signalling a child: the use-case that needs the enrolments and routing read models
+//! ([`crate::enrolments`], [`crate::routing`]) and the children's keys. Before the command, it
+//! checks that the signalling organisation is enrolled in the gemeente with the role `signaleren`
+//! (the gemeente's regievoerder may always signal); nothing is stored when it is not. The routing
+//! table says where the signal goes and by when it must be picked up. Then it seals the reason and
+//! the signaller's note under the child's key ([`WhySignalled`]) and gives the sealed value to the
+//! command: the aggregate stays pure and its tests need no keys. A child that was forgotten gets
+//! nothing new recorded about it.
 
 use kindpakket_platform::free_text::Note;
 use kindpakket_platform::refusal::{Refusal, RefusalKind};
 use kindpakket_platform::shredding::{SealError, SubjectKeys};
 use kindpakket_platform::store::{AggregateStore, CommandContext, CommandError};
-use kindpakket_proto::signalling::{Referral, SignalReason};
-use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, Role};
+use kindpakket_proto::regie::ProvisionType;
+use kindpakket_proto::signalling::SignalReason;
+use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId, Role, WijkCode};
 use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
 
 use crate::domain::signal::{Signal, SignalChild, SignalCommand, SignalError, WhySignalled};
-use crate::enrolments;
+use crate::{enrolments, routing};
 
 /// A signal as it is asked for, its reason and note not yet sealed.
 #[derive(Debug, Clone)]
@@ -30,7 +32,8 @@ pub struct NewSignal {
     pub reason: SignalReason,
     /// Checked free text ([`kindpakket_platform::free_text::FreeText::checked`]).
     pub note: Option<Note>,
-    pub referral: Referral,
+    pub provision_type: Option<ProvisionType>,
+    pub wijk: Option<WijkCode>,
     pub signalled_on: Date,
 }
 
@@ -51,7 +54,7 @@ impl Refusal for ForgottenChild {
 pub enum EnrolmentRefusal {
     #[error("Uw organisatie is in deze gemeente niet ingeschreven om te signaleren. Vraag de regievoerder om een inschrijving met de rol 'signaleren'.")]
     SignallerNotEnrolled,
-    #[error("Het veld 'verwezenNaar.partner' moet een partner noemen die in deze gemeente is ingeschreven; verwijs anders naar het loket (\"soort\": \"loket\").")]
+    #[error("Het veld 'naar.partner' moet een partner noemen die in deze gemeente is ingeschreven voor deze soort voorziening; verwijs anders naar het loket (\"naar\": \"loket\"). Er is niets veranderd.")]
     PartnerNotEnrolled,
 }
 
@@ -98,14 +101,15 @@ pub async fn signal_child(
             ));
         }
     }
-    if let Referral::Partner { partner } = &command.referral {
-        let enrolment = enrolments::enrolment_of(pool, gemeente, partner).await?;
-        if !enrolment.is_some_and(|enrolment| enrolment.in_force_on(today)) {
-            return Err(SignalChildError::NotEnrolled(
-                EnrolmentRefusal::PartnerNotEnrolled,
-            ));
-        }
-    }
+    let routed = routing::route_signal(
+        pool,
+        gemeente,
+        command.provision_type,
+        command.wijk.as_ref(),
+        command.signalled_on,
+        today,
+    )
+    .await?;
     let why = WhySignalled {
         reason: command.reason,
         note: command.note,
@@ -123,7 +127,10 @@ pub async fn signal_child(
         child: command.child,
         household: command.household,
         why,
-        referral: command.referral,
+        provision_type: command.provision_type,
+        wijk: command.wijk,
+        referral: routed.referral,
+        due_on: routed.due_on,
         signalled_on: command.signalled_on,
     };
     signals

@@ -1,5 +1,5 @@
-//! Wiring: database, the children's keys, resealing legacy events, NATS, relay, the regie and
-//! application consumers and HTTP.
+//! Wiring: database, the children's keys, resealing legacy events, NATS, relay, the regie,
+//! application and provision consumers and HTTP.
 
 use std::sync::Arc;
 
@@ -11,10 +11,28 @@ use kindpakket_proto::Service;
 
 use crate::consume::{ApplicationHandler, RegieHandler};
 use crate::domain::signal::upcasters;
-use crate::enrolments::ENROLMENTS_MIGRATION;
+use crate::enrolments::{ENROLMENTS_MIGRATION, ENROLMENT_PROVISIONS_MIGRATION};
+use crate::links::LINKS_MIGRATION;
+use crate::progress::{ProvisionProgress, WithProgress, PROGRESS_MIGRATION};
+use crate::references::References;
+use crate::routing::ROUTING_MIGRATION;
+use crate::worklist::{SignalsHandler, SIGNALS_MIGRATION};
 use crate::{http, publish, reseal};
 
+/// The keys of this service beside the shared ones.
+#[derive(Debug, serde::Deserialize)]
+pub struct SignallingConfig {
+    /// `KINDPAKKET_PSEUDONYM_KEY`: the secret behind references (the application and provision
+    /// services' key).
+    #[serde(default)]
+    pub pseudonym_key: Option<String>,
+}
+
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
+    let own = kindpakket_platform::config::load::<SignallingConfig>()?;
+    let references = References::new(kindpakket_platform::auth::pseudonym_key(
+        own.pseudonym_key.as_deref(),
+    )?);
     let (api, document) = kindpakket_platform::http::finish(http::routes(), http::DESCRIPTION)?;
     let mut infrastructure = Infrastructure::start(
         "signalling",
@@ -23,6 +41,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             EVENT_STORE_MIGRATION,
             CONSUMER_MIGRATION,
             ENROLMENTS_MIGRATION,
+            PROGRESS_MIGRATION,
+            ENROLMENT_PROVISIONS_MIGRATION,
+            ROUTING_MIGRATION,
+            SIGNALS_MIGRATION,
+            LINKS_MIGRATION,
         ],
     )
     .await?;
@@ -39,9 +62,23 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         .publish_events(Service::Signalling, publish::contract_translator())
         .await?;
     infrastructure.consume(Service::Regie, Arc::new(RegieHandler));
+    // The application stream's one consumer also keeps the children's progress (`progress`),
+    // in the same transaction; the provision stream's consumer keeps only that.
     infrastructure.consume(
         Service::Application,
-        Arc::new(ApplicationHandler { keys: keys.clone() }),
+        Arc::new(WithProgress {
+            inner: ApplicationHandler { keys: keys.clone() },
+            keys: keys.clone(),
+        }),
+    );
+    infrastructure.consume(
+        Service::Provision,
+        Arc::new(ProvisionProgress { keys: keys.clone() }),
+    );
+    // The work list, kept from this service's own stream.
+    infrastructure.consume(
+        Service::Signalling,
+        Arc::new(SignalsHandler { keys: keys.clone() }),
     );
     kindpakket_platform::shredding::sweep_by_age(&mut infrastructure, keys.clone());
     let state = http::AppState {
@@ -52,6 +89,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             upcasters::upcasters,
         )),
         keys,
+        references,
     };
     infrastructure.serve(api.with_state(state), document).await
 }

@@ -118,8 +118,11 @@ async fn one_run(events: usize) -> Result<Run> {
                     household: None,
                     referral: Referral::Loket,
                     signalled_on: time::macros::date!(2026 - 09 - 01),
+                    due_on: None,
                 },
                 why: None,
+                provision_type: None,
+                wijk: None,
             })?;
             sqlx::query(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)

@@ -76,8 +76,11 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
             household: None,
             referral: Referral::Loket,
             signalled_on: time::macros::date!(2026 - 09 - 02),
+            due_on: None,
         },
         why: None,
+        provision_type: None,
+        wijk: None,
     };
     let context = CommandContext {
         gemeente: GemeenteCode::parse("GM0518").unwrap(),

@@ -57,7 +57,13 @@ async fn enrolled_signaller_signals_once(kindpakket: &Kindpakket) -> usize {
 }
 
 async fn signal(kindpakket: &Kindpakket) -> StatusCode {
-    let body = serde_json::json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "loket"}, "datum": "2026-09-01"});
+    let body = {
+        let mut body = kindpakket
+            .signal_body("wijkteam-centrum", Uuid::new_v4())
+            .unwrap();
+        body["datum"] = "2026-09-01".into();
+        body
+    };
     let who = As {
         organisation: "wijkteam-centrum",
         role: "signaller",

@@ -288,8 +288,8 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
         .post_signal(
             G,
             WIJKTEAM,
-            &json!({"kind": child, "reden": "schulden", "toelichting": signal_note,
-                    "verwezenNaar": {"soort": "loket"}, "datum": "2026-01-15"}),
+            &json!({"kind": kindpakket.child_reference(WIJKTEAM.organisation, child).unwrap(), "reden": "schulden", "toelichting": signal_note,
+                    "voorzieningsoort": "overig", "datum": "2026-01-15"}),
         )
         .await
         .unwrap()
@@ -622,7 +622,7 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
         .post(
             &kindpakket.signalling_url(G, "signaleringen"),
             WIJKTEAM,
-            &json!({"kind": child, "reden": "schulden", "verwezenNaar": {"soort": "loket"}}),
+            &json!({"kind": kindpakket.child_reference(WIJKTEAM.organisation, child).unwrap(), "reden": "schulden", "voorzieningsoort": "overig"}),
         )
         .await
         .unwrap();
@@ -826,7 +826,7 @@ async fn free_text_naming_a_person_is_refused_in_dutch_in_every_field_and_nothin
         .post_signal(
             G,
             WIJKTEAM,
-            &json!({"kind": child, "reden": "anders", "verwezenNaar": {"soort": "loket"}}),
+            &json!({"kind": kindpakket.child_reference(WIJKTEAM.organisation, child).unwrap(), "reden": "anders", "voorzieningsoort": "overig"}),
         )
         .await
         .unwrap()
@@ -871,7 +871,7 @@ async fn free_text_naming_a_person_is_refused_in_dutch_in_every_field_and_nothin
                 "toelichting",
                 signals_url.clone(),
                 WIJKTEAM,
-                json!({"kind": child, "reden": "anders", "toelichting": text, "verwezenNaar": {"soort": "loket"}}),
+                json!({"kind": kindpakket.child_reference(WIJKTEAM.organisation, child).unwrap(), "reden": "anders", "toelichting": text, "voorzieningsoort": "overig"}),
             ),
         ];
         for (field, url, who, body) in tries {

@@ -6,6 +6,8 @@
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
+//! - [`chain_regie`]: regie's part of the chain: the routing table (set, read, bad tables refused
+//!   with nothing changed), a regeling corrected from a date and ended;
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
@@ -38,6 +40,8 @@
 )]
 
 mod access;
+mod chain_regie;
+mod chain_signalling;
 mod check;
 mod cluster;
 mod crash;

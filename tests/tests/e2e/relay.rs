@@ -20,8 +20,11 @@ fn stored_event(signal_id: Uuid) -> serde_json::Value {
             household: None,
             referral: Referral::Loket,
             signalled_on: time::macros::date!(2026 - 09 - 01),
+            due_on: None,
         },
         why: None,
+        provision_type: None,
+        wijk: None,
     };
     serde_json::to_value(event).unwrap()
 }

@@ -238,7 +238,13 @@ async fn nats_and_postgres_restarted_under_load_lose_nothing_and_double_nothing(
         if round == 65 && only != "nats" {
             platform.postgres.start_again().await.unwrap();
         }
-        let body = serde_json::json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "loket"}, "datum": "2026-09-01"});
+        let body = {
+            let mut body = kindpakket
+                .signal_body("wijkteam-centrum", Uuid::new_v4())
+                .unwrap();
+            body["datum"] = "2026-09-01".into();
+            body
+        };
         let who = As {
             organisation: "wijkteam-centrum",
             role: "signaller",

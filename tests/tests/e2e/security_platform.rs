@@ -88,8 +88,10 @@ async fn tokens_not_yet_valid_valid_too_long_or_for_another_audience_are_refused
         ServiceName::Signalling,
         &format!("/api/v1/gemeenten/{GEMEENTE}/signaleringen"),
     );
-    let body =
-        json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "loket"}});
+    let body = platform
+        .client()
+        .signal_body("gemeente-den-haag", Uuid::new_v4())
+        .unwrap();
     let issuer = &platform.issuer;
     let mut not_yet = issuer.claims("gemeente-den-haag", "regievoerder", &[GEMEENTE], 3600);
     not_yet.nbf = Some(not_yet.iat + 1800);
@@ -151,13 +153,19 @@ async fn error_details_name_the_field_and_its_form_without_repeating_what_was_se
         &format!("/api/v1/gemeenten/{GEMEENTE}/signaleringen"),
     );
     let secret = "123456782";
+    let valid = platform
+        .client()
+        .signal_body("gemeente-den-haag", Uuid::new_v4())
+        .unwrap();
     let attempts = [
-        json!({"kind": secret, "reden": "schulden", "verwezenNaar": {"soort": "loket"}}),
-        json!({"kind": Uuid::new_v4(), "reden": format!("<b>{secret}</b>"), "verwezenNaar": {"soort": "loket"}}),
-        json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "loket"}, "datum": secret}),
-        json!({"kind": Uuid::new_v4(), "reden": "schulden", "verwezenNaar": {"soort": "partner", "partner": format!("X{secret}")}}),
+        ("wijk", json!(secret)),
+        ("reden", json!(format!("<b>{secret}</b>"))),
+        ("datum", json!(secret)),
+        ("voorzieningsoort", json!(format!("X{secret}"))),
     ];
-    for body in attempts {
+    for (field, value) in attempts {
+        let mut body = valid.clone();
+        body[field] = value;
         let answer = platform
             .http()
             .post(&signals)

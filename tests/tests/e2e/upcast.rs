@@ -98,7 +98,7 @@ async fn version_1_signals_replay_into_todays_stream_projections_and_aggregates(
         .expect(StatusCode::OK)
         .unwrap();
     assert_eq!(first["signaleerder"], "cjg-zuid");
-    assert_eq!(first["uitkomst"], "aangevraagd");
+    assert_eq!(first["status"], "aangevraagd");
     // The reason was sealed in the table, read by who may read the signal, and never published.
     assert_eq!(first["reden"], "laag_inkomen", "{first}");
     assert_eq!(first["vergeten"], false);
@@ -124,10 +124,12 @@ async fn version_1_signals_replay_into_todays_stream_projections_and_aggregates(
         organisation: "cjg-zuid",
         role: "signaller",
     };
+    // The signal went to the loket: its outcome is the regievoerder's now (before issue 14 the
+    // signaller recorded it).
     kindpakket
         .post(
             &kindpakket.signalling_url("GM0518", &format!("signaleringen/{}/uitkomst", signals[1])),
-            cjg,
+            REGIE,
             &serde_json::json!({"uitkomst": "onbereikbaar", "datum": "2026-03-10"}),
         )
         .await
@@ -143,5 +145,5 @@ async fn version_1_signals_replay_into_todays_stream_projections_and_aggregates(
         .unwrap()
         .expect(StatusCode::OK)
         .unwrap();
-    assert_eq!(second["uitkomst"], "onbereikbaar");
+    assert_eq!(second["status"], "onbereikbaar");
 }

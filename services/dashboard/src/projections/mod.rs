@@ -266,6 +266,8 @@ async fn apply_regie(
                 .execute(&mut *connection)
                 .await?;
         }
+        // The routing table and a version's end are no figure of the funnel.
+        RegieEvent::RoutingSet(_) | RegieEvent::RegelingEnded(_) => {}
     }
     Ok(())
 }
@@ -306,8 +308,12 @@ async fn apply_signalling(
             .await?;
         }
         // What came of a signal (contacted, applied, declined, unreachable) is about the family's
-        // answer, and no figure counts it: not kept.
-        SignallingEvent::SignalOutcomeRecorded(_) => {}
+        // answer, and no figure counts it: not kept. Nor, yet, the referral's life (re-routed,
+        // accepted, handed back: issue 16 may count them).
+        SignallingEvent::SignalOutcomeRecorded(_)
+        | SignallingEvent::SignalReferred(_)
+        | SignallingEvent::SignalAccepted(_)
+        | SignallingEvent::SignalHandedBack(_) => {}
     }
     Ok(())
 }

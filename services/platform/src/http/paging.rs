@@ -171,7 +171,11 @@ pub struct Paging {
 impl Paging {
     /// The number of items to give, refused (400) unless a number from 1 to 200.
     pub fn limit(&self) -> Result<u32, ApiError> {
-        match self.aantal.as_deref().map(|text| text.trim().parse::<u32>()) {
+        match self
+            .aantal
+            .as_deref()
+            .map(|text| text.trim().parse::<u32>())
+        {
             None => Ok(DEFAULT_PAGE),
             Some(Ok(count)) if (1..=MAX_PAGE).contains(&count) => Ok(count),
             Some(_) => Err(ApiError::bad_request(format!(
@@ -269,7 +273,10 @@ mod tests {
         assert_eq!(filter.status.as_deref(), Some("open"));
         assert_eq!(filter.paging.limit().unwrap(), 10);
         let refused = read("/x?stauts=open").await.unwrap_err();
-        assert!(refused.contains("Onbekende parameter 'stauts'"), "{refused}");
+        assert!(
+            refused.contains("Onbekende parameter 'stauts'"),
+            "{refused}"
+        );
         assert!(refused.contains("aantal, na, status"), "{refused}");
         let refused = read("/x?aantal=veel")
             .await

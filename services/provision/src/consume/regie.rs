@@ -29,6 +29,11 @@ impl EventHandler for RegieHandler {
             RegieEvent::RegelingPublished(regeling) => {
                 regelingen::record(connection, &regeling).await?;
             }
+            RegieEvent::RegelingEnded(ended) => {
+                regelingen::record_end(connection, &ended).await?;
+            }
+            // Routing concerns signals, not entitlements.
+            RegieEvent::RoutingSet(_) => {}
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The regeling versions published by regie, kept whole: their budgets and sample rate are read here.
 
-use kindpakket_proto::regie::RegelingPublished;
+use kindpakket_proto::regie::{RegelingEnded, RegelingPublished};
 use kindpakket_proto::GemeenteCode;
 use sqlx::{PgConnection, PgPool};
 use time::Date;
@@ -25,7 +25,23 @@ pub async fn record(
     Ok(())
 }
 
-/// The regeling in force in `gemeente` on `date`.
+/// A version corrected or ended early is in force until the day it ended (its body stays as
+/// published; the entitlements granted under it keep their own dates).
+pub async fn record_end(
+    connection: &mut PgConnection,
+    ended: &RegelingEnded,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE regelingen SET valid_until = LEAST(valid_until, $2) WHERE regeling_id = $1",
+    )
+    .bind(ended.regeling_id)
+    .bind(ended.valid_until)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// The regeling in force in `gemeente` on `date` (the latest to begin, should two ever overlap).
 pub async fn in_force(
     pool: &PgPool,
     gemeente: &GemeenteCode,
@@ -33,7 +49,8 @@ pub async fn in_force(
 ) -> anyhow::Result<Option<RegelingPublished>> {
     let body: Option<serde_json::Value> = sqlx::query_scalar(
         "SELECT body FROM regelingen
-         WHERE $1 = ANY(gemeenten) AND valid_from <= $2 AND valid_until >= $2",
+         WHERE $1 = ANY(gemeenten) AND valid_from <= $2 AND valid_until >= $2
+         ORDER BY valid_from DESC LIMIT 1",
     )
     .bind(gemeente.as_str())
     .bind(date)

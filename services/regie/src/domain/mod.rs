@@ -2,3 +2,4 @@
 
 pub mod enrolment;
 pub mod regeling;
+pub mod routing;

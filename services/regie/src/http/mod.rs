@@ -3,10 +3,11 @@
 
 mod partners;
 mod regelingen;
+mod routing;
 
 use std::sync::Arc;
 
-use aide::axum::routing::{get_with, post_with};
+use aide::axum::routing::{get_with, post_with, put_with};
 use aide::axum::ApiRouter;
 use kindpakket_platform::http::ApiDescription;
 use kindpakket_platform::roles;
@@ -14,6 +15,7 @@ use kindpakket_platform::store::AggregateStore;
 
 use crate::domain::enrolment::Enrolment;
 use crate::domain::regeling::Regeling;
+use crate::domain::routing::Routing;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +23,7 @@ pub struct AppState {
     pub pool: sqlx::PgPool,
     pub regelingen: Arc<AggregateStore<Regeling>>,
     pub enrolments: Arc<AggregateStore<Enrolment>>,
+    pub routings: Arc<AggregateStore<Routing>>,
 }
 
 roles!(
@@ -36,7 +39,7 @@ roles!(
 
 pub const DESCRIPTION: ApiDescription = ApiDescription {
     title: "Kindpakket — regie",
-    description: "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen) en schrijft partners in.",
+    description: "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen), wijzigt of beëindigt haar, schrijft partners in en stelt de routering van signaleringen vast.",
 };
 
 pub fn routes() -> ApiRouter<AppState> {
@@ -50,6 +53,16 @@ pub fn routes() -> ApiRouter<AppState> {
         .api_route(
             "/api/v1/gemeenten/{gemeente}/regelingen/{id}",
             get_with(regelingen::get_regeling, |op| op.summary("Een regeling")),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/regelingen/{id}/wijziging",
+            post_with(regelingen::amend, |op| {
+                op.summary("Een regeling wijzigen vanaf een datum (een nieuwe versie)")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/regelingen/{id}/beeindiging",
+            post_with(regelingen::end, |op| op.summary("Een regeling beëindigen")),
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/partners",
@@ -67,6 +80,15 @@ pub fn routes() -> ApiRouter<AppState> {
                 op.summary("De inschrijving van een partner beëindigen")
             }),
         )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/routering",
+            put_with(routing::set_routing, |op| {
+                op.summary("De routering van signaleringen vaststellen (de hele tabel)")
+            })
+            .get_with(routing::get_routing, |op| {
+                op.summary("De routering van signaleringen")
+            }),
+        )
 }
 
 #[cfg(test)]
@@ -81,7 +103,7 @@ mod tests {
         let roles = |path: &str, method: &str| json["paths"][path][method]["x-rollen"].clone();
         let regie = serde_json::json!(["regievoerder"]);
         let readers = serde_json::json!(["regievoerder", "partner", "signaller", "auditor"]);
-        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 5);
+        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 8);
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/regelingen", "post"),
             regie
@@ -104,6 +126,14 @@ mod tests {
                 "post"
             ),
             regie
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/routering", "put"),
+            regie
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/routering", "get"),
+            readers
         );
     }
 }

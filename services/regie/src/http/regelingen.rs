@@ -1,4 +1,5 @@
-//! `/regelingen`: publish a regeling version, read one.
+//! `/regelingen`: publish a regeling version, read one, correct it from a date (`/wijziging`) or end
+//! it (`/beeindiging`).
 
 use axum::extract::State;
 use axum::Json;
@@ -19,6 +20,8 @@ use time::Date;
 use uuid::Uuid;
 
 use super::{AppState, Readers, Regie};
+use crate::calendar;
+use crate::domain::regeling::Version;
 use crate::publication::{self, PublicationError};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -57,7 +60,8 @@ pub struct PublishRegelingRequest {
     pub declaration_sample_percent: Option<u8>,
 }
 
-/// A regeling version as it is read back: what was published, with its id and gemeenten.
+/// A regeling version as it is read back: what was published, with its id and gemeenten, and the
+/// day it ended when it was corrected or ended early.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RegelingView {
     pub id: Uuid,
@@ -67,9 +71,16 @@ pub struct RegelingView {
     #[serde(rename = "geldigVanaf")]
     #[schemars(with = "DateSchema")]
     pub valid_from: Date,
+    /// The last day it is in force: as published, or the day before it was corrected or ended.
     #[serde(rename = "geldigTot")]
     #[schemars(with = "DateSchema")]
     pub valid_until: Date,
+    /// Whether it was corrected or ended before its published end.
+    #[serde(rename = "beeindigd")]
+    pub ended: bool,
+    /// The version that corrects it, from the day after `geldigTot`.
+    #[serde(rename = "opgevolgdDoor")]
+    pub successor: Option<Uuid>,
     #[serde(rename = "inkomensgrens")]
     pub income_threshold: ThresholdDto,
     #[serde(rename = "voorzieningen")]
@@ -90,6 +101,26 @@ pub struct RegelingView {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RegelingCreated {
     pub id: Uuid,
+}
+
+/// Ends a version without a successor.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndRegelingRequest {
+    /// The first day the version no longer holds; it is in force until the day before. On or after
+    /// its `geldigVanaf`, and no later than its `geldigTot`.
+    #[schemars(with = "DateSchema")]
+    pub per: Date,
+}
+
+/// A version was ended.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RegelingEndedView {
+    pub id: Uuid,
+    /// The last day it is in force.
+    #[serde(rename = "geldigTot")]
+    #[schemars(with = "DateSchema")]
+    pub valid_until: Date,
 }
 
 /// The regeling version in the path.
@@ -435,14 +466,20 @@ impl PublishRegelingRequest {
     }
 }
 
-impl From<RegelingPublished> for RegelingView {
-    fn from(version: RegelingPublished) -> Self {
+impl From<Version> for RegelingView {
+    fn from(version: Version) -> Self {
+        let valid_until = version.in_force_until();
+        let successor = version.ended.as_ref().and_then(|ended| ended.successor);
+        let ended = version.ended.is_some();
+        let version = version.published;
         RegelingView {
             id: version.regeling_id,
             gemeenten: version.gemeenten,
             year: version.year,
             valid_from: version.valid_from,
-            valid_until: version.valid_until,
+            valid_until,
+            ended,
+            successor,
             income_threshold: version.income_threshold.into(),
             provisions: version.provisions.into_iter().map(Into::into).collect(),
             thresholds_by_age: version
@@ -499,15 +536,70 @@ pub async fn get_regeling(
     caller: InGemeente<Readers>,
     ApiPath(RegelingPath { id }): ApiPath<RegelingPath>,
 ) -> Result<Json<RegelingView>, ApiError> {
+    let unknown = || ApiError::not_found("Deze regeling bestaat niet in deze gemeente.");
+    let regeling_id = calendar::regeling_of(&state.pool, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(unknown)?;
     let regeling = state
         .regelingen
-        .load(id)
+        .load(regeling_id)
         .await
         .map_err(ApiError::internal)?;
     let version = regeling
-        .published_in(&caller.gemeente)
-        .ok_or_else(|| ApiError::not_found("Deze regeling bestaat niet in deze gemeente."))?;
+        .version_in(id, &caller.gemeente)
+        .ok_or_else(unknown)?;
     Ok(Json(version.into()))
+}
+
+/// A correction: the whole version as it holds from its `geldigVanaf` (the day the correction takes
+/// effect); the version in the path ends the day before. `gemeenten` may be left out (the same as
+/// the version corrected).
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, regeling_id = %id))]
+pub async fn amend(
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiPath(RegelingPath { id }): ApiPath<RegelingPath>,
+    ApiJson(request): ApiJson<PublishRegelingRequest>,
+) -> Result<Created<RegelingCreated>, ApiError> {
+    let gemeente = &caller.gemeente;
+    let successor_id = Uuid::new_v4();
+    publication::amend(
+        &state.pool,
+        &state.regelingen,
+        id,
+        request.into_version(successor_id),
+        &caller.gemeenten,
+        &caller.command_context(gemeente),
+    )
+    .await?;
+    Ok(Created::at(
+        format!("/api/v1/gemeenten/{gemeente}/regelingen/{successor_id}"),
+        RegelingCreated { id: successor_id },
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, regeling_id = %id))]
+pub async fn end(
+    State(state): State<AppState>,
+    caller: InGemeente<Regie>,
+    ApiPath(RegelingPath { id }): ApiPath<RegelingPath>,
+    ApiJson(request): ApiJson<EndRegelingRequest>,
+) -> Result<Json<RegelingEndedView>, ApiError> {
+    let gemeente = &caller.gemeente;
+    publication::end(
+        &state.pool,
+        &state.regelingen,
+        id,
+        request.per,
+        &caller.gemeenten,
+        &caller.command_context(gemeente),
+    )
+    .await?;
+    Ok(Json(RegelingEndedView {
+        id,
+        valid_until: request.per.previous_day().unwrap_or(request.per),
+    }))
 }
 
 #[cfg(test)]
@@ -561,9 +653,14 @@ mod tests {
     fn a_published_regeling_reads_back_as_it_was_sent() {
         let request: PublishRegelingRequest = serde_json::from_value(full_request()).unwrap();
         let id = Uuid::from_u128(7);
-        let view = RegelingView::from(request.into_version(id));
+        let view = RegelingView::from(Version {
+            published: request.into_version(id),
+            ended: None,
+        });
         let mut expected = full_request();
         expected["id"] = json!(id);
+        expected["beeindigd"] = json!(false);
+        expected["opgevolgdDoor"] = json!(null);
         assert_eq!(serde_json::to_value(&view).unwrap(), expected);
     }
 
@@ -582,7 +679,11 @@ mod tests {
         .unwrap();
         let mut version = request.into_version(Uuid::from_u128(7));
         version.gemeenten = vec![GemeenteCode::parse("GM0518").unwrap()];
-        let view = serde_json::to_value(RegelingView::from(version)).unwrap();
+        let view = serde_json::to_value(RegelingView::from(Version {
+            published: version,
+            ended: None,
+        }))
+        .unwrap();
         assert_eq!(view["inkomensgrens"], json!({"soort": "individueel"}));
         assert_eq!(view["voorzieningen"][0]["losAanTeVragen"], json!(true));
         assert!(view["voorzieningen"][0].get("financiers").is_none());

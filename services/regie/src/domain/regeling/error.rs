@@ -24,6 +24,18 @@ impl std::fmt::Display for Position {
 pub enum RegelingError {
     #[error("Deze regeling is al gepubliceerd.")]
     AlreadyPublished,
+    #[error("Deze regeling bestaat niet in deze gemeente.")]
+    UnknownVersion,
+    #[error(
+        "Deze regeling is al beëindigd of gewijzigd: wijzig of beëindig de versie die nu geldt."
+    )]
+    AlreadyEnded,
+    #[error("De datum ligt vóór de begindatum van de regeling: een wijziging of beëindiging gaat in op of na 'geldigVanaf' van de versie.")]
+    BeforeStart,
+    #[error("De datum ligt na de einddatum van de regeling: daarna geldt zij al niet meer.")]
+    AfterEnd,
+    #[error("Een wijziging geldt voor dezelfde gemeenten als de versie die zij wijzigt: laat 'gemeenten' weg of noem dezelfde gemeenten.")]
+    OtherGemeenten,
     #[error("Een regeling geldt voor ten minste één gemeente.")]
     NoGemeente,
     #[error("Het percentage van 'inkomensgrens' is niet toegestaan: kies 110, 115, 120, 125 of 130% van het sociaal minimum, of 'individueel'.")]
@@ -70,6 +82,7 @@ impl Refusal for RegelingError {
     fn kind(&self) -> RefusalKind {
         match self {
             RegelingError::AlreadyPublished => RefusalKind::Conflict,
+            RegelingError::UnknownVersion => RefusalKind::NotFound,
             _ => RefusalKind::Invalid,
         }
     }
