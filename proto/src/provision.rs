@@ -60,6 +60,11 @@ pub struct EntitlementOpened {
     /// For a count (strippenkaart): the value of one unit; the amount is spent in whole units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_value_cents: Option<Cents>,
+    /// The regeling version it was granted under, when the grant was assessed against one. The
+    /// entitlement keeps it, and its own amount and dates, when that version is later corrected or
+    /// ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regeling_id: Option<Uuid>,
 }
 
 impl EntitlementOpened {

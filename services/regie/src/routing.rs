@@ -109,3 +109,70 @@ async fn catalogue(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kindpakket_proto::regie::PartnerEnrolled;
+    use time::macros::date;
+
+    fn enrolment(roles: Vec<PartnerRole>, ended_on: Option<Date>) -> Enrolment {
+        Enrolment {
+            gemeente: Some(GemeenteCode::parse("GM0518").unwrap()),
+            enrolled: Some(PartnerEnrolled {
+                partner: OrganisationId::parse("leergeld").unwrap(),
+                name: "Stichting Leergeld".to_owned(),
+                provisions: vec![
+                    ProvisionCode::parse("sportcontributie").unwrap(),
+                    ProvisionCode::parse("niet-in-de-regeling").unwrap(),
+                ],
+                roles,
+                enrolled_on: date!(2026 - 01 - 01),
+                mandate: None,
+            }),
+            ended_on,
+        }
+    }
+
+    fn catalogue() -> HashMap<ProvisionCode, ProvisionType> {
+        HashMap::from([
+            (
+                ProvisionCode::parse("sportcontributie").unwrap(),
+                ProvisionType::Participation,
+            ),
+            (
+                ProvisionCode::parse("laptop").unwrap(),
+                ProvisionType::School,
+            ),
+        ])
+    }
+
+    #[test]
+    fn a_partner_acts_for_the_types_of_its_provisions_while_its_enrolment_lasts() {
+        let on = date!(2026 - 03 - 02);
+        let serving = vec![PartnerRole::Deliver];
+        assert_eq!(
+            enrolled_types(&enrolment(serving.clone(), None), &catalogue(), on),
+            HashSet::from([ProvisionType::Participation])
+        );
+        // Ending on the day itself still counts; ended the day before does not.
+        assert_eq!(
+            enrolled_types(&enrolment(serving.clone(), Some(on)), &catalogue(), on).len(),
+            1
+        );
+        assert!(enrolled_types(
+            &enrolment(serving, Some(date!(2026 - 03 - 01))),
+            &catalogue(),
+            on
+        )
+        .is_empty());
+        // An organisation that only signals receives no referrals.
+        assert!(enrolled_types(
+            &enrolment(vec![PartnerRole::Signal], None),
+            &catalogue(),
+            on
+        )
+        .is_empty());
+        assert!(enrolled_types(&Enrolment::default(), &catalogue(), on).is_empty());
+    }
+}

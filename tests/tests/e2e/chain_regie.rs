@@ -555,6 +555,20 @@ async fn a_corrected_regeling_assesses_by_date_and_running_entitlements_keep_the
     assert_eq!(kept["bedragCent"], 25_000, "{kept}");
     assert_eq!(kept["geldigVanaf"], "2026-01-01", "{kept}");
     assert_eq!(kept["geldigTot"], "2026-12-31", "{kept}");
+    // And it records the version it was granted under.
+    let pool = PgPool::connect(&platform.postgres.url("kindpakket_provision"))
+        .await
+        .unwrap();
+    let granted_under: Option<String> = sqlx::query_scalar(
+        "SELECT payload::jsonb->'Opened'->'opened'->>'regeling_id' FROM events
+         WHERE aggregate_type = 'entitlement' AND aggregate_id = $1 AND event_type = 'Opened'",
+    )
+    .bind(entitlement.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(granted_under, Some(old.to_string()));
 
     // A corrected version is ended: it is neither corrected nor ended again; a correction or end
     // before a version's start is refused. Each in Dutch, with nothing stored.

@@ -143,6 +143,10 @@ impl ApplicationHandler {
             co_financing: entitlement.co_financing.clone(),
             form: entitlement.form,
             unit_value_cents: entitlement.unit_value_cents,
+            regeling_id: granted
+                .assessment
+                .as_ref()
+                .map(|assessment| assessment.regeling_id),
         };
         let child_forgotten = self
             .keys

@@ -188,6 +188,7 @@ fn opened(form: Option<DeliveryForm>, unit_value_cents: Option<Cents>) -> Entitl
         }),
         form,
         unit_value_cents,
+        regeling_id: None,
     }
 }
 

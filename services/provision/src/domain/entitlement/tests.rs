@@ -25,6 +25,7 @@ fn opened() -> EntitlementOpened {
         co_financing: None,
         form: None,
         unit_value_cents: None,
+        regeling_id: Some(Uuid::from_u128(7)),
     }
 }
 
