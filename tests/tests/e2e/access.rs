@@ -151,13 +151,19 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         ServiceName::Provision,
         "GET",
         "/api/v1/gemeenten/{gemeente}/rechten",
-        &[PA, RE, AU],
+        &[PA, RE, AU, AP],
     ),
     (
         ServiceName::Provision,
         "GET",
         "/api/v1/gemeenten/{gemeente}/rechten/{id}",
-        &[PA, RE, AU],
+        &[PA, RE, AU, AP],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/declaraties",
+        &[PA, RE, AU, AP],
     ),
     (
         ServiceName::Provision,
@@ -181,7 +187,7 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         ServiceName::Provision,
         "POST",
         "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties",
-        &[PA, RE],
+        &[PA, RE, AP],
     ),
     (
         ServiceName::Provision,
@@ -206,6 +212,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         "POST",
         "/api/v1/gemeenten/{gemeente}/facturen",
         &[PA],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/facturen",
+        &[PA, RE, AU],
     ),
     (
         ServiceName::Provision,

@@ -7,6 +7,8 @@
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
+//! - [`chain_lists`]: a child's status along the chain (aangevraagd, toegekend, bediend; never back;
+//!   forgotten), provision's work lists paged and scoped per caller, a parent's receipt;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
 //! - [`forgetting_application`]: the application service forgets by design: household fields
@@ -38,6 +40,7 @@
 )]
 
 mod access;
+mod chain_lists;
 mod check;
 mod cluster;
 mod crash;
