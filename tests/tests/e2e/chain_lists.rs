@@ -272,6 +272,30 @@ async fn a_childs_status_moves_forward_as_the_events_happen_never_back_and_is_fo
         "2026-03-05"
     );
 
+    // Under these NATS users provision reads its own stream too: the invoice reaches regie's list.
+    kindpakket
+        .post(
+            &kindpakket.provision_url(G, "facturen"),
+            partner(LEERGELD),
+            &json!({"vanaf": "2026-03-01", "tot": "2026-03-31"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    wait_until("the invoice to settle", Duration::from_secs(30), || async {
+        let page = kindpakket
+            .get(
+                &kindpakket.provision_url(G, "facturen?status=te-beoordelen"),
+                Some(REGIE),
+            )
+            .await?
+            .expect(StatusCode::OK)?;
+        when(page["items"].as_array().unwrap().len() == 1, page)
+    })
+    .await
+    .unwrap();
+
     // A second application for the same child, later: the status does not go back.
     let again = parent_applies(&kindpakket, G, household, child).await;
     wait_until(
