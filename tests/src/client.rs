@@ -135,18 +135,51 @@ impl Kindpakket {
         ))
     }
 
-    /// `partner`'s own id of a child or household the gemeente knows as `reference`
-    /// (`auth::pseudonym`): the only id under which a partner reads it, in every service.
-    pub fn partner_pseudonym(&self, partner: &str, reference: Uuid) -> Result<Uuid> {
-        let key = self
-            .pseudonym_key
-            .as_ref()
-            .context("a partner's own ids need the pseudonym key: with_pseudonym_key")?;
-        let partner = kindpakket_proto::OrganisationId::parse(partner)
+    /// `organisation`'s own reference (`platform::reference`) of the child or household the
+    /// gemeente knows as `id`: what the vault's identification answers it and the only name under
+    /// which it reads and names them, in every service.
+    pub fn reference_of(
+        &self,
+        organisation: &str,
+        kind: kindpakket_platform::reference::ReferenceKind,
+        id: Uuid,
+    ) -> Result<String> {
+        let key = self.pseudonym_key.as_ref().context(
+            "an organisation's own references need the pseudonym key: with_pseudonym_key",
+        )?;
+        let organisation = kindpakket_proto::OrganisationId::parse(organisation)
             .map_err(|error| anyhow::anyhow!("{error}"))?;
-        Ok(kindpakket_platform::auth::pseudonym(
-            key, &partner, reference,
+        Ok(kindpakket_platform::reference::reference(
+            key,
+            &organisation,
+            kind,
+            id,
         ))
+    }
+
+    /// `organisation`'s reference of a child ([`Self::reference_of`]).
+    pub fn child_reference(&self, organisation: &str, child: Uuid) -> Result<String> {
+        self.reference_of(
+            organisation,
+            kindpakket_platform::reference::ReferenceKind::Child,
+            child,
+        )
+    }
+
+    /// `organisation`'s reference of a household ([`Self::reference_of`]).
+    pub fn household_reference(&self, organisation: &str, household: Uuid) -> Result<String> {
+        self.reference_of(
+            organisation,
+            kindpakket_platform::reference::ReferenceKind::Household,
+            household,
+        )
+    }
+
+    /// `who` identifies a child (and optionally a parent) at the vault: `body` is
+    /// `{"kind": {...}, "ouder": {...}}`.
+    pub async fn identify(&self, gemeente: &str, who: As<'_>, body: &Value) -> Result<Answer> {
+        self.post(&self.application_url(gemeente, "identificaties"), who, body)
+            .await
     }
 
     pub fn with_correlation(&self, correlation_id: Uuid) -> Self {
@@ -669,6 +702,18 @@ impl Kindpakket {
         })
         .await
     }
+}
+
+/// `application` with what an intermediary states when it applies on a family's behalf: the
+/// parent's consent (oral, given today or on `date`) and the declared gezag.
+pub fn on_behalf(mut application: Value) -> Value {
+    let date = application["datum"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| kindpakket_platform::clock::today().to_string());
+    application["toestemming"] = json!({"gegeven": true, "datum": date, "vorm": "mondeling"});
+    application["gezag"] = json!({"verklaard": true});
+    application
 }
 
 /// The gemeente a URL is about (`…/gemeenten/GM0518/…`), if any.

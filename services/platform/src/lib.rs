@@ -20,6 +20,8 @@
 //! - [`refusal`]: how the domain says no ([`refusal::Refusal`]), without knowing HTTP;
 //! - [`locks`]: advisory locks for invariants that span aggregates;
 //! - [`ratelimit`]: a request budget per caller;
+//! - [`reference`]: an organisation's own reference of a child or household, reversible only for
+//!   that organisation and kind;
 //! - [`shredding`]: fields about a person sealed under that person's key, destroyed to forget them;
 //! - [`service`]: starting a service: config, pool, NATS, relay, consumers, jobs and router, until
 //!   stopped.
@@ -37,6 +39,7 @@ pub mod idempotency;
 pub mod locks;
 pub mod nats;
 pub mod ratelimit;
+pub mod reference;
 pub mod refusal;
 pub mod relay;
 pub mod service;

@@ -200,12 +200,18 @@ impl Pseudonyms {
         Self { key: Arc::new(key) }
     }
 
-    /// The child as `actor` may see it: a partner its own pseudonym, the gemeente the reference itself.
-    pub fn child_for(&self, actor: &Actor, child: ChildRef) -> Uuid {
+    /// The child as `actor` may see it: a partner its own reference (`platform::reference`, the
+    /// same the application service and the vault's identification give it), the gemeente the id.
+    pub fn child_for(&self, actor: &Actor, child: ChildRef) -> String {
         if actor.role == Role::Partner {
-            kindpakket_platform::auth::pseudonym(&self.key, &actor.organisation, child.0)
+            kindpakket_platform::reference::reference(
+                &self.key,
+                &actor.organisation,
+                kindpakket_platform::reference::ReferenceKind::Child,
+                child.0,
+            )
         } else {
-            child.0
+            child.0.to_string()
         }
     }
 

@@ -6,6 +6,9 @@
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
+//! - [`chain_identity`]: identifying a child by BSN or by name and date of birth for a reference of
+//!   the organisation's own (no known signal), foreign references refused, applications on a
+//!   family's behalf with consent and gezag, the regievoerder's paged inbox;
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
 //! - [`chain_lists`]: a child's status along the chain (aangevraagd, toegekend, bediend; never back;
 //!   forgotten), provision's work lists paged and scoped per caller, a parent's receipt;
@@ -40,6 +43,7 @@
 )]
 
 mod access;
+mod chain_identity;
 mod chain_lists;
 mod check;
 mod cluster;

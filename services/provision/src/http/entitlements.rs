@@ -131,10 +131,10 @@ pub struct EntitlementView {
     /// The application it was granted on; `null` for a partner.
     #[serde(rename = "aanvraag")]
     pub application: Option<Uuid>,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself; `null`
+    /// The child: for a partner its own reference of it (`platform::reference`), for the gemeente its id; `null`
     /// once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Option<Uuid>,
+    pub child: Option<String>,
     /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`, and what was
     /// written about it reads `null` too.
     #[serde(rename = "vergeten")]

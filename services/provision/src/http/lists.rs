@@ -125,10 +125,10 @@ pub struct EntitlementSummary {
     /// The entitlement: for a partner its own pseudonym, for the gemeente and the parent the id
     /// itself.
     pub id: Uuid,
-    /// The child: for a partner its own pseudonym, for the gemeente and the parent the reference
-    /// itself; `null` once the child was forgotten.
+    /// The child: for a partner its own reference of it (`platform::reference`), for the gemeente
+    /// and the parent its id; `null` once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Option<Uuid>,
+    pub child: Option<String>,
     /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`.
     #[serde(rename = "vergeten")]
     pub forgotten: bool,
@@ -160,9 +160,10 @@ pub struct DeclarationSummary {
     /// The entitlement: for a partner its own pseudonym.
     #[serde(rename = "recht")]
     pub entitlement: Uuid,
-    /// The child: for a partner its own pseudonym; `null` once the child was forgotten.
+    /// The child: for a partner its own reference of it, for the gemeente and the parent its id;
+    /// `null` once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Option<Uuid>,
+    pub child: Option<String>,
     #[serde(rename = "vergeten")]
     pub forgotten: bool,
     #[serde(rename = "voorziening")]

@@ -838,7 +838,12 @@ fn ledger_lines_totals_and_budgets_read_as_before() {
         "kenmerk": entries[0].reference,
     });
     assert_eq!(
-        serde_json::to_value(EntryView::of(entries[0], child, entries[0].entitlement_id)).unwrap(),
+        serde_json::to_value(EntryView::of(
+            entries[0],
+            child.to_string(),
+            entries[0].entitlement_id
+        ))
+        .unwrap(),
         old_entry
     );
     for budget in [
