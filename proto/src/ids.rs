@@ -221,6 +221,12 @@ impl OrganisationId {
     pub fn gemeente() -> Self {
         Self("gemeente".to_owned())
     }
+
+    /// A parent who declared a receipt for their own household's entitlement (who exactly stays in
+    /// the provision service's store): the submitter a declaration names then.
+    pub fn parent() -> Self {
+        Self("ouder".to_owned())
+    }
 }
 
 slug_id!(

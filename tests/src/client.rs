@@ -135,50 +135,18 @@ impl Kindpakket {
         ))
     }
 
-    /// `partner`'s own id of a child or household the gemeente knows as `reference`
-    /// (`auth::pseudonym`): the only id under which a partner reads it, in every service.
-    pub fn partner_pseudonym(&self, partner: &str, reference: Uuid) -> Result<Uuid> {
-        let key = self
-            .pseudonym_key
-            .as_ref()
-            .context("a partner's own ids need the pseudonym key: with_pseudonym_key")?;
-        let partner = kindpakket_proto::OrganisationId::parse(partner)
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-        Ok(kindpakket_platform::auth::pseudonym(
-            key, &partner, reference,
-        ))
-    }
-
-    /// `organisation`'s reference of a child the gemeente knows as `child` (`platform::reference`):
-    /// what the application service's `/identificaties` gives that organisation, and the only way it
-    /// names the child to the signalling service.
-    pub fn child_reference(&self, organisation: &str, child: Uuid) -> Result<String> {
-        self.reference(
-            organisation,
-            kindpakket_platform::reference::ReferenceKind::Child,
-            child,
-        )
-    }
-
-    /// `organisation`'s reference of a household (see [`Self::child_reference`]).
-    pub fn household_reference(&self, organisation: &str, household: Uuid) -> Result<String> {
-        self.reference(
-            organisation,
-            kindpakket_platform::reference::ReferenceKind::Household,
-            household,
-        )
-    }
-
-    fn reference(
+    /// `organisation`'s own reference (`platform::reference`) of the child or household the
+    /// gemeente knows as `id`: what the vault's identification answers it and the only name under
+    /// which it reads and names them, in every service.
+    pub fn reference_of(
         &self,
         organisation: &str,
         kind: kindpakket_platform::reference::ReferenceKind,
         id: Uuid,
     ) -> Result<String> {
-        let key = self
-            .pseudonym_key
-            .as_ref()
-            .context("references need the pseudonym key: with_pseudonym_key")?;
+        let key = self.pseudonym_key.as_ref().context(
+            "an organisation's own references need the pseudonym key: with_pseudonym_key",
+        )?;
         let organisation = kindpakket_proto::OrganisationId::parse(organisation)
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         Ok(kindpakket_platform::reference::reference(
@@ -189,6 +157,24 @@ impl Kindpakket {
         ))
     }
 
+    /// `organisation`'s reference of a child ([`Self::reference_of`]).
+    pub fn child_reference(&self, organisation: &str, child: Uuid) -> Result<String> {
+        self.reference_of(
+            organisation,
+            kindpakket_platform::reference::ReferenceKind::Child,
+            child,
+        )
+    }
+
+    /// `organisation`'s reference of a household ([`Self::reference_of`]).
+    pub fn household_reference(&self, organisation: &str, household: Uuid) -> Result<String> {
+        self.reference_of(
+            organisation,
+            kindpakket_platform::reference::ReferenceKind::Household,
+            household,
+        )
+    }
+
     /// A signal's body as `signaller` sends it about the child the gemeente knows as `child`: by
     /// the signaller's reference, for help of the type `overig` (the loket, unless regie routes it).
     pub fn signal_body(&self, signaller: &str, child: Uuid) -> Result<Value> {
@@ -197,6 +183,13 @@ impl Kindpakket {
             "voorzieningsoort": "overig",
             "reden": "schulden",
         }))
+    }
+
+    /// `who` identifies a child (and optionally a parent) at the vault: `body` is
+    /// `{"kind": {...}, "ouder": {...}}`.
+    pub async fn identify(&self, gemeente: &str, who: As<'_>, body: &Value) -> Result<Answer> {
+        self.post(&self.application_url(gemeente, "identificaties"), who, body)
+            .await
     }
 
     pub fn with_correlation(&self, correlation_id: Uuid) -> Self {
@@ -755,6 +748,18 @@ impl Kindpakket {
         })
         .await
     }
+}
+
+/// `application` with what an intermediary states when it applies on a family's behalf: the
+/// parent's consent (oral, given today or on `date`) and the declared gezag.
+pub fn on_behalf(mut application: Value) -> Value {
+    let date = application["datum"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| kindpakket_platform::clock::today().to_string());
+    application["toestemming"] = json!({"gegeven": true, "datum": date, "vorm": "mondeling"});
+    application["gezag"] = json!({"verklaard": true});
+    application
 }
 
 /// The gemeente a URL is about (`…/gemeenten/GM0518/…`), if any.

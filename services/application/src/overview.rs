@@ -2,8 +2,13 @@
 //! an intermediary (partner, signaller) the applications it took in on families' behalf, the
 //! regievoerder all of its gemeente, a parent their household's. Kept from this service's own
 //! stream (the contract: codes, dates, children by pseudonym; nothing sealed), exactly once per
-//! event by a durable consumer, and forgetting what `SubjectForgotten` names: a household's id (and
-//! the intermediary's pseudonym of it) is cleared, a child's rows are dropped; the counts stay.
+//! event by a durable consumer, and forgetting what `SubjectForgotten` names: a household's id is
+//! cleared; the counts stay. An intermediary reads the household under its own reference, made
+//! when it reads ([`crate::pseudonyms`]); nothing of it is kept here.
+//!
+//! **A work list** ([`list`]): filtered (`status`, `namens`, `kanaal`) and paged by keyset on
+//! (submitted on, id) — newest first, but the regievoerder's `te-beslissen` inbox oldest first —
+//! through `platform::http::paging`.
 //!
 //! **Row-level security.** Both tables have RLS with `FORCE ROW LEVEL SECURITY` (so it binds the
 //! table's owner too). A reader sees only the rows its policy admits, by a setting of its own
@@ -17,12 +22,10 @@
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
 use kindpakket_platform::db::{self, Migration};
 use kindpakket_proto::application::{ApplicationEvent, SubjectKind};
-use kindpakket_proto::{ChildRef, GemeenteCode, HouseholdRef, OrganisationId};
+use kindpakket_proto::{GemeenteCode, OrganisationId};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use time::Date;
 use uuid::Uuid;
-
-use crate::pseudonyms::{Pseudonyms, Reader};
 
 pub const OVERVIEW_MIGRATION: Migration = Migration {
     name: "0400_application_overview",
@@ -80,6 +83,19 @@ pub const OVERVIEW_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// Before issue 14 the overview kept each intermediary's HMAC pseudonyms of households and
+/// children to map its requests back; references are reversible by themselves, so those go. The
+/// index serves the work lists' filters and keyset.
+pub const OVERVIEW_REFERENCES_MIGRATION: Migration = Migration {
+    name: "0401_application_overview_references",
+    sql: r#"
+        DROP TABLE application_overview_children;
+        ALTER TABLE application_overview DROP COLUMN household_pseudonym;
+        CREATE INDEX application_overview_work_list
+            ON application_overview (gemeente, status, submitted_on, application_id);
+    "#,
+};
+
 /// Who lists, as the policies know them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lister {
@@ -117,7 +133,6 @@ pub struct Listed {
     pub application_id: Uuid,
     pub organisation: Option<String>,
     pub household: Option<Uuid>,
-    pub household_pseudonym: Option<Uuid>,
     pub channel: String,
     pub status: String,
     pub submitted_on: Date,
@@ -125,85 +140,75 @@ pub struct Listed {
     pub children: i32,
 }
 
-/// The applications of `gemeente` that `lister` may list, newest first.
+/// What a work list asks for, besides who lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// `submitted`, `granted`, `rejected` or `withdrawn`.
+    pub status: Option<&'static str>,
+    /// Only what this organisation took in (the regievoerder's filter).
+    pub organisation: Option<OrganisationId>,
+    /// `online`, `loket`, … as the contract names the channel.
+    pub channel: Option<String>,
+    /// Oldest first (the inbox of applications to decide); newest first otherwise.
+    pub oldest_first: bool,
+    /// The sort key of the last row of the page before.
+    pub after: Option<(Date, Uuid)>,
+    /// The rows to fetch (one more than the page holds).
+    pub limit: i64,
+}
+
+/// One page of the applications of `gemeente` that `lister` may list, as `filter` asks.
 pub async fn list(
     pool: &PgPool,
     gemeente: &GemeenteCode,
     lister: &Lister,
+    filter: &ListFilter,
 ) -> Result<Vec<Listed>, sqlx::Error> {
     let mut transaction = as_reader(pool, lister).await?;
-    let select = "SELECT application_id, organisation, household, household_pseudonym, channel,
-                         status, submitted_on, decided_on, children
-                  FROM application_overview";
-    let order = "ORDER BY submitted_on DESC, application_id";
-    let rows = match lister {
-        Lister::Organisation(organisation) => {
-            sqlx::query_as(&format!(
-                "{select} WHERE gemeente = $1 AND organisation = $2 {order}"
-            ))
-            .bind(gemeente.as_str())
-            .bind(organisation.as_str())
-            .fetch_all(&mut *transaction)
-            .await?
-        }
-        Lister::Household(household) => {
-            sqlx::query_as(&format!(
-                "{select} WHERE gemeente = $1 AND household = $2 {order}"
-            ))
-            .bind(gemeente.as_str())
-            .bind(household)
-            .fetch_all(&mut *transaction)
-            .await?
-        }
-        Lister::Gemeente(_) => {
-            sqlx::query_as(&format!("{select} WHERE gemeente = $1 {order}"))
-                .bind(gemeente.as_str())
-                .fetch_all(&mut *transaction)
-                .await?
-        }
+    let (own_organisation, household) = match lister {
+        Lister::Organisation(organisation) => (Some(organisation.as_str().to_owned()), None),
+        Lister::Household(household) => (None, Some(*household)),
+        Lister::Gemeente(_) => (None, None),
     };
+    let (keyset, order) = if filter.oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    // The row-level security policies admit the lister's rows only; the WHERE says the same.
+    let sql = format!(
+        "SELECT application_id, organisation, household, channel, status, submitted_on,
+                decided_on, children
+         FROM application_overview
+         WHERE gemeente = $1
+           AND ($2::text IS NULL OR organisation = $2)
+           AND ($3::uuid IS NULL OR household = $3)
+           AND ($4::text IS NULL OR status = $4)
+           AND ($5::text IS NULL OR organisation = $5)
+           AND ($6::text IS NULL OR channel = $6)
+           AND ($7::date IS NULL OR (submitted_on, application_id) {keyset} ($7, $8))
+         ORDER BY submitted_on {order}, application_id {order}
+         LIMIT $9"
+    );
+    let (after_date, after_id) = filter.after.unzip();
+    let rows = sqlx::query_as(&sql)
+        .bind(gemeente.as_str())
+        .bind(own_organisation)
+        .bind(household)
+        .bind(filter.status)
+        .bind(filter.organisation.as_ref().map(OrganisationId::as_str))
+        .bind(filter.channel.as_deref())
+        .bind(after_date)
+        .bind(after_id)
+        .bind(filter.limit)
+        .fetch_all(&mut *transaction)
+        .await?;
     transaction.commit().await?;
     Ok(rows)
 }
 
-/// The household and children an intermediary names in a new application, mapped back from its
-/// own pseudonyms of those in the applications it took in before. An id that is none of its
-/// pseudonyms is taken as given (the family's reference, as the gemeente handed it out).
-pub async fn resolve(
-    pool: &PgPool,
-    organisation: &OrganisationId,
-    household: HouseholdRef,
-    children: &[ChildRef],
-) -> Result<(HouseholdRef, Vec<ChildRef>), sqlx::Error> {
-    let mut transaction = as_reader(pool, &Lister::Organisation(organisation.clone())).await?;
-    let known_household: Option<Uuid> = sqlx::query_scalar(
-        "SELECT household FROM application_overview
-         WHERE organisation = $1 AND household_pseudonym = $2 AND household IS NOT NULL LIMIT 1",
-    )
-    .bind(organisation.as_str())
-    .bind(household.0)
-    .fetch_optional(&mut *transaction)
-    .await?;
-    let mut resolved = Vec::with_capacity(children.len());
-    for child in children {
-        let known: Option<Uuid> = sqlx::query_scalar(
-            "SELECT child FROM application_overview_children
-             WHERE organisation = $1 AND pseudonym = $2 LIMIT 1",
-        )
-        .bind(organisation.as_str())
-        .bind(child.0)
-        .fetch_optional(&mut *transaction)
-        .await?;
-        resolved.push(known.map_or(*child, ChildRef));
-    }
-    transaction.commit().await?;
-    Ok((known_household.map_or(household, HouseholdRef), resolved))
-}
-
 /// Keeps the overview from this service's own stream.
-pub struct OverviewHandler {
-    pub pseudonyms: Pseudonyms,
-}
+pub struct OverviewHandler;
 
 impl EventHandler for OverviewHandler {
     async fn handle(
@@ -217,49 +222,25 @@ impl EventHandler for OverviewHandler {
         let gemeente = event.envelope.gemeente.as_str();
         match event.decode::<ApplicationEvent>()? {
             ApplicationEvent::ApplicationSubmitted(submitted) => {
-                let intermediary = submitted
-                    .on_behalf_of
-                    .as_ref()
-                    .map(|organisation| Reader::Organisation(organisation.clone()));
-                let household_pseudonym = intermediary
-                    .as_ref()
-                    .map(|reader| self.pseudonyms.household(reader, submitted.household).0);
                 let channel = serde_json::to_value(submitted.channel)
                     .ok()
                     .and_then(|value| value.as_str().map(str::to_owned))
                     .unwrap_or_default();
                 sqlx::query(
                     "INSERT INTO application_overview (application_id, gemeente, organisation,
-                         household, household_pseudonym, channel, status, submitted_on, children)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'submitted', $7, $8)
+                         household, channel, status, submitted_on, children)
+                     VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7)
                      ON CONFLICT (application_id) DO NOTHING",
                 )
                 .bind(submitted.application_id)
                 .bind(gemeente)
                 .bind(submitted.on_behalf_of.as_ref().map(OrganisationId::as_str))
                 .bind(submitted.household.0)
-                .bind(household_pseudonym)
                 .bind(channel)
                 .bind(submitted.submitted_on)
                 .bind(i32::try_from(submitted.children.len()).unwrap_or(i32::MAX))
                 .execute(&mut *connection)
                 .await?;
-                if let (Some(organisation), Some(reader)) = (&submitted.on_behalf_of, &intermediary)
-                {
-                    for child in &submitted.children {
-                        sqlx::query(
-                            "INSERT INTO application_overview_children
-                                 (application_id, organisation, child, pseudonym)
-                             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(submitted.application_id)
-                        .bind(organisation.as_str())
-                        .bind(child.child.0)
-                        .bind(self.pseudonyms.child(reader, child.child).0)
-                        .execute(&mut *connection)
-                        .await?;
-                    }
-                }
             }
             ApplicationEvent::ApplicationGranted(granted) => {
                 decided(
@@ -291,19 +272,14 @@ impl EventHandler for OverviewHandler {
             ApplicationEvent::SubjectForgotten(forgotten) => match forgotten.kind {
                 SubjectKind::Household => {
                     sqlx::query(
-                        "UPDATE application_overview SET household = NULL, household_pseudonym = NULL
-                         WHERE household = $1",
+                        "UPDATE application_overview SET household = NULL WHERE household = $1",
                     )
                     .bind(forgotten.subject)
                     .execute(&mut *connection)
                     .await?;
                 }
-                SubjectKind::Child => {
-                    sqlx::query("DELETE FROM application_overview_children WHERE child = $1")
-                        .bind(forgotten.subject)
-                        .execute(&mut *connection)
-                        .await?;
-                }
+                // The overview keeps no child.
+                SubjectKind::Child => {}
             },
             // Nothing of the person is kept here to look at again.
             ApplicationEvent::SubjectRectified(_) => {}

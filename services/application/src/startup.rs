@@ -14,7 +14,7 @@ use kindpakket_proto::Service;
 use crate::config::ApplicationConfig;
 use crate::consume::{RegelingenHandler, PARTNER_ROLES_MIGRATION, REGELINGEN_MIGRATION};
 use crate::forgetting::Forgetting;
-use crate::overview::{OverviewHandler, OVERVIEW_MIGRATION};
+use crate::overview::{OverviewHandler, OVERVIEW_MIGRATION, OVERVIEW_REFERENCES_MIGRATION};
 use crate::pseudonyms::Pseudonyms;
 use crate::sealing::Sealer;
 use crate::vault::retention::{self, RetentionPeriods};
@@ -46,6 +46,7 @@ pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyho
             REGELINGEN_MIGRATION,
             PARTNER_ROLES_MIGRATION,
             OVERVIEW_MIGRATION,
+            OVERVIEW_REFERENCES_MIGRATION,
         ],
     )
     .await?;
@@ -60,12 +61,7 @@ pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyho
         .publish_events(Service::Application, publish::contract_translator())
         .await?;
     infrastructure.consume(Service::Regie, Arc::new(RegelingenHandler));
-    infrastructure.consume(
-        Service::Application,
-        Arc::new(OverviewHandler {
-            pseudonyms: pseudonyms.clone(),
-        }),
-    );
+    infrastructure.consume(Service::Application, Arc::new(OverviewHandler));
     let pool = infrastructure.pool.clone();
     let sealer = Sealer::new(subject_keys);
     let forgetting = Arc::new(Forgetting {
@@ -94,6 +90,7 @@ pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyho
         sealer,
         pseudonyms,
         retention,
+        gezag: Arc::new(crate::intake::DeclarationRecorded),
     };
     infrastructure.serve(api.with_state(state), document).await
 }

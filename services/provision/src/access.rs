@@ -10,7 +10,10 @@
 //! ([`crate::migrations::ROW_SECURITY_MIGRATION`]): every read for a caller runs in
 //! [`reading_as`], a transaction that names the caller's organisation, role and gemeente, so a query
 //! that forgets its `WHERE partner = …` still shows a partner its own rows only. The consumers that
-//! keep those tables write as the projector ([`as_projector`]). The service's role does not own the
+//! keep those tables write as the projector ([`as_projector`]). A parent (role `applicant`) reads in
+//! [`reading_for`], which also names the household of their login: they see that household's
+//! entitlements and declarations, under the gemeente's ids (their own children's and entitlements'
+//! ids), and nothing else. The service's role does not own the
 //! tables (its migration owner does) and so cannot switch the policies off.
 
 use std::sync::Arc;
@@ -28,6 +31,8 @@ use crate::read_models::entitlements::{self, Visible};
 pub const ROLE_SETTING: &str = "kindpakket.role";
 /// The setting the policies read the caller's gemeente from.
 pub const GEMEENTE_SETTING: &str = "kindpakket.gemeente";
+/// The setting the policies read a parent's household from (the login's `huishouden`).
+pub const HOUSEHOLD_SETTING: &str = "kindpakket.household";
 /// The setting that lets a consumer keep the read models: `on`.
 pub const PROJECTOR_SETTING: &str = "kindpakket.projector";
 
@@ -38,16 +43,58 @@ pub async fn reading_as(
     actor: &Actor,
     gemeente: &GemeenteCode,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    reading_for(pool, actor, None, gemeente).await
+}
+
+/// [`reading_as`], for a parent also naming the household their login established: the policies
+/// show a parent (role `applicant`) that household's rows, and without it none.
+pub async fn reading_for(
+    pool: &PgPool,
+    actor: &Actor,
+    household: Option<Uuid>,
+    gemeente: &GemeenteCode,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut transaction =
         kindpakket_platform::db::as_organisation(pool, &actor.organisation).await?;
-    sqlx::query("SELECT set_config($1, $2, true), set_config($3, $4, true)")
-        .bind(ROLE_SETTING)
-        .bind(actor.role.as_str())
-        .bind(GEMEENTE_SETTING)
-        .bind(gemeente.as_str())
-        .execute(&mut *transaction)
-        .await?;
+    sqlx::query(
+        "SELECT set_config($1, $2, true), set_config($3, $4, true), set_config($5, $6, true)",
+    )
+    .bind(ROLE_SETTING)
+    .bind(actor.role.as_str())
+    .bind(GEMEENTE_SETTING)
+    .bind(gemeente.as_str())
+    .bind(HOUSEHOLD_SETTING)
+    .bind(
+        household
+            .map(|household| household.to_string())
+            .unwrap_or_default(),
+    )
+    .execute(&mut *transaction)
+    .await?;
     Ok(transaction)
+}
+
+/// Whether the entitlement is one of `household`'s, asked as its parent (row-level security shows a
+/// parent their household's entitlements only).
+pub async fn is_households(
+    pool: &PgPool,
+    actor: &Actor,
+    household: Uuid,
+    gemeente: &GemeenteCode,
+    entitlement_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let mut transaction = reading_for(pool, actor, Some(household), gemeente).await?;
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM entitlements
+                         WHERE gemeente = $1 AND entitlement_id = $2 AND household = $3)",
+    )
+    .bind(gemeente.as_str())
+    .bind(entitlement_id)
+    .bind(household)
+    .fetch_one(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(found)
 }
 
 /// Lets the consumer's transaction keep the read models (every row, read and write).
@@ -153,12 +200,18 @@ impl Pseudonyms {
         Self { key: Arc::new(key) }
     }
 
-    /// The child as `actor` may see it: a partner its own pseudonym, the gemeente the reference itself.
-    pub fn child_for(&self, actor: &Actor, child: ChildRef) -> Uuid {
+    /// The child as `actor` may see it: a partner its own reference (`platform::reference`, the
+    /// same the application service and the vault's identification give it), the gemeente the id.
+    pub fn child_for(&self, actor: &Actor, child: ChildRef) -> String {
         if actor.role == Role::Partner {
-            kindpakket_platform::auth::pseudonym(&self.key, &actor.organisation, child.0)
+            kindpakket_platform::reference::reference(
+                &self.key,
+                &actor.organisation,
+                kindpakket_platform::reference::ReferenceKind::Child,
+                child.0,
+            )
         } else {
-            child.0
+            child.0.to_string()
         }
     }
 

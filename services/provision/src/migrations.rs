@@ -8,7 +8,9 @@
 //! - `entitlements`: [`crate::read_models::entitlements`], which child and provision each
 //!   entitlement is for;
 //! - row-level security on the read models that several organisations read (`entitlements`,
-//!   `partner_enrolments`): see [`crate::access`].
+//!   `partner_enrolments`): see [`crate::access`];
+//! - the work lists: `application_households`, `entitlements.household`, `declarations`, `invoices`
+//!   ([`crate::read_models::work_lists`]), under row-level security too.
 
 use kindpakket_platform::db::Migration;
 
@@ -108,5 +110,100 @@ pub const ROW_SECURITY_MIGRATION: Migration = Migration {
         CREATE POLICY gemeente_reads ON partner_enrolments FOR SELECT
             USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
                    AND gemeente = current_setting('kindpakket.gemeente', true));
+    "#,
+};
+
+/// The work lists (issue 14): which household each entitlement is for (so a parent reads their
+/// household's entitlements), and the declarations and invoices as lists (kept by the consumer of
+/// this service's own stream, [`crate::consume::own`]), each under row-level security like the
+/// entitlements: the gemeente's regievoerder and auditor see the rows of their gemeente, a partner
+/// its own declarations and invoices, a parent (role `applicant`, `kindpakket.household` set from
+/// the login) the entitlements and declarations of their household. `position` is the order rows
+/// were listed in: a new row always comes last, so paging by it neither skips nor repeats a row.
+pub const WORK_LISTS_MIGRATION: Migration = Migration {
+    name: "0203_work_lists",
+    sql: r#"
+        -- Which household each application is for (from ApplicationSubmitted), to give its
+        -- entitlements their household when the grant opens them.
+        CREATE TABLE application_households (
+            application_id uuid PRIMARY KEY,
+            gemeente       text NOT NULL,
+            household      uuid NOT NULL
+        );
+        CREATE INDEX application_households_by_household ON application_households (household);
+        ALTER TABLE application_households ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE application_households FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON application_households
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+
+        -- NULL for entitlements opened before this version, and once the household was forgotten.
+        ALTER TABLE entitlements ADD COLUMN household uuid;
+        CREATE INDEX entitlements_by_household ON entitlements (household);
+        CREATE POLICY household_reads ON entitlements FOR SELECT
+            USING (current_setting('kindpakket.role', true) = 'applicant'
+                   AND gemeente = current_setting('kindpakket.gemeente', true)
+                   AND household IS NOT NULL
+                   AND household::text = current_setting('kindpakket.household', true));
+
+        CREATE TABLE declarations (
+            declaration_id uuid   PRIMARY KEY,
+            position       bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+            gemeente       text   NOT NULL,
+            entitlement_id uuid   NOT NULL,
+            provision      text   NOT NULL,
+            -- NULL once the child was forgotten; the household NULL once it was forgotten.
+            child          uuid,
+            household      uuid,
+            submitted_by   text   NOT NULL,
+            amount_cents   bigint NOT NULL,
+            submitted_on   date   NOT NULL,
+            status         text   NOT NULL CHECK (status IN ('te-beoordelen', 'goedgekeurd', 'afgewezen')),
+            decided_on     date
+        );
+        CREATE INDEX declarations_by_status ON declarations (gemeente, status, position);
+        CREATE INDEX declarations_by_child ON declarations (child);
+        CREATE INDEX declarations_by_household ON declarations (household);
+        ALTER TABLE declarations ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE declarations FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON declarations
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+        CREATE POLICY gemeente_reads ON declarations FOR SELECT
+            USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
+                   AND gemeente = current_setting('kindpakket.gemeente', true));
+        CREATE POLICY partner_reads ON declarations FOR SELECT
+            USING (current_setting('kindpakket.role', true) = 'partner'
+                   AND submitted_by = current_setting('kindpakket.organisation', true));
+        CREATE POLICY household_reads ON declarations FOR SELECT
+            USING (current_setting('kindpakket.role', true) = 'applicant'
+                   AND gemeente = current_setting('kindpakket.gemeente', true)
+                   AND household IS NOT NULL
+                   AND household::text = current_setting('kindpakket.household', true));
+
+        CREATE TABLE invoices (
+            invoice_id   uuid   PRIMARY KEY,
+            position     bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+            gemeente     text   NOT NULL,
+            partner      text   NOT NULL,
+            period_from  date   NOT NULL,
+            period_until date   NOT NULL,
+            lines        integer NOT NULL,
+            total_cents  bigint NOT NULL,
+            status       text   NOT NULL CHECK (status IN ('te-beoordelen', 'afgehandeld')),
+            settled_on   date
+        );
+        CREATE INDEX invoices_by_status ON invoices (gemeente, status, position);
+        ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE invoices FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON invoices
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+        CREATE POLICY gemeente_reads ON invoices FOR SELECT
+            USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
+                   AND gemeente = current_setting('kindpakket.gemeente', true));
+        CREATE POLICY partner_reads ON invoices FOR SELECT
+            USING (current_setting('kindpakket.role', true) = 'partner'
+                   AND partner = current_setting('kindpakket.organisation', true));
     "#,
 };

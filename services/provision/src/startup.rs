@@ -10,8 +10,10 @@ use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
 
 use crate::access::Pseudonyms;
-use crate::consume::{ApplicationHandler, RegieHandler};
-use crate::migrations::{ENROLMENTS_MIGRATION, PROVISION_MIGRATION, ROW_SECURITY_MIGRATION};
+use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler};
+use crate::migrations::{
+    ENROLMENTS_MIGRATION, PROVISION_MIGRATION, ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION,
+};
 use crate::{http, publish, reseal, year_end};
 
 /// The keys of this service beside the shared ones.
@@ -40,6 +42,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             ENROLMENTS_MIGRATION,
             PROVISION_MIGRATION,
             ROW_SECURITY_MIGRATION,
+            WORK_LISTS_MIGRATION,
         ],
     )
     .await?;
@@ -66,6 +69,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         }),
     );
     infrastructure.consume(Service::Regie, Arc::new(RegieHandler));
+    infrastructure.consume(Service::Provision, Arc::new(OwnHandler));
     {
         let pool = pool.clone();
         let entitlements = entitlements.clone();

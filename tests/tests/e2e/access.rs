@@ -182,6 +182,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
     (
         ServiceName::Application,
         "POST",
+        "/api/v1/gemeenten/{gemeente}/identificaties",
+        &[SI, PA, RE],
+    ),
+    (
+        ServiceName::Application,
+        "POST",
         "/api/v1/gemeenten/{gemeente}/personen",
         &[RE, AP],
     ),
@@ -219,13 +225,19 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         ServiceName::Provision,
         "GET",
         "/api/v1/gemeenten/{gemeente}/rechten",
-        &[PA, RE, AU],
+        &[PA, RE, AU, AP],
     ),
     (
         ServiceName::Provision,
         "GET",
         "/api/v1/gemeenten/{gemeente}/rechten/{id}",
-        &[PA, RE, AU],
+        &[PA, RE, AU, AP],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/declaraties",
+        &[PA, RE, AU, AP],
     ),
     (
         ServiceName::Provision,
@@ -249,7 +261,7 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         ServiceName::Provision,
         "POST",
         "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties",
-        &[PA, RE],
+        &[PA, RE, AP],
     ),
     (
         ServiceName::Provision,
@@ -274,6 +286,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         "POST",
         "/api/v1/gemeenten/{gemeente}/facturen",
         &[PA],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/facturen",
+        &[PA, RE, AU],
     ),
     (
         ServiceName::Provision,
@@ -920,9 +938,11 @@ async fn every_object_endpoint_refuses_another_organisation_of_the_same_role() {
         .submit_as(
             GEMEENTE,
             leergeld,
-            &serde_json::json!({"kanaal": "partner", "huishouden": Uuid::new_v4(),
-                "kinderen": [{"kind": Uuid::new_v4(), "geboortejaar": 2015, "geboortemaand": 3}],
-                "inkomenPercentage": 110, "voorzieningen": ["sportcontributie"], "datum": "2026-09-02"}),
+            &kindpakket_tests::client::on_behalf(serde_json::json!({"kanaal": "partner",
+                "huishouden": kindpakket.household_reference("leergeld", Uuid::new_v4()).unwrap(),
+                "kinderen": [{"kind": kindpakket.child_reference("leergeld", Uuid::new_v4()).unwrap(),
+                    "geboortejaar": 2015, "geboortemaand": 3}],
+                "inkomenPercentage": 110, "voorzieningen": ["sportcontributie"], "datum": "2026-09-02"})),
         )
         .await
         .unwrap()

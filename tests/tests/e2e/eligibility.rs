@@ -442,8 +442,8 @@ async fn a_partner_decides_within_its_mandate_and_is_refused_outside_it() {
         .submit("GM0935", &family(140, child, &["schoolspullen"]))
         .await
         .unwrap();
-    // Leergeld names the child by its own id, as it reads it.
-    let own_child = kindpakket.partner_pseudonym("leergeld", child).unwrap();
+    // Leergeld names the child by its own reference, as it reads it.
+    let own_child = kindpakket.child_reference("leergeld", child).unwrap();
     let maatwerk = decide_as_leergeld(
         above,
         json!({"maatwerk": {"motivatie": "Hoge schulden.", "toekenningen": [{"kind": own_child, "voorziening": "schoolspullen"}]}}),

@@ -15,7 +15,7 @@ use kindpakket_application::domain::application::ApplicationEvent;
 use kindpakket_platform::shredding::{FileMasterKeys, Opened, SubjectKeys};
 use kindpakket_proto::application::ApplicationEvent as Contract;
 use kindpakket_proto::Service;
-use kindpakket_tests::client::{As, Kindpakket, REGIE};
+use kindpakket_tests::client::{on_behalf, As, Kindpakket, REGIE};
 use kindpakket_tests::inspect::stream_messages;
 use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use reqwest::StatusCode;
@@ -198,6 +198,24 @@ fn application(household: Uuid, child: Uuid, income: u16) -> Value {
         "voorzieningen": ["sportcontributie"],
         "datum": "2026-10-01",
     })
+}
+
+/// The application as an organisation takes it in on the family's behalf: the household and the
+/// child by its own references (as its identification gave them), with consent and gezag.
+fn application_by(
+    kindpakket: &Kindpakket,
+    who: As<'_>,
+    household: Uuid,
+    child: Uuid,
+    income: u16,
+) -> Value {
+    let mut body = application(household, child, income);
+    body["huishouden"] = json!(kindpakket
+        .household_reference(who.organisation, household)
+        .unwrap());
+    body["kinderen"][0]["kind"] =
+        json!(kindpakket.child_reference(who.organisation, child).unwrap());
+    on_behalf(body)
 }
 
 async fn read(kindpakket: &Kindpakket, who: As<'_>, application: Uuid) -> Value {
@@ -461,13 +479,12 @@ async fn overview_rows_of(platform: &Platform, household: Uuid) -> i64 {
     let pool = PgPool::connect(&platform.postgres.url("kindpakket_application"))
         .await
         .unwrap();
-    let count = sqlx::query_scalar(
-        "SELECT count(*) FROM application_overview WHERE household = $1 OR household_pseudonym = $1",
-    )
-    .bind(household)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let count =
+        sqlx::query_scalar("SELECT count(*) FROM application_overview WHERE household = $1")
+            .bind(household)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     pool.close().await;
     count
 }
@@ -743,16 +760,20 @@ async fn two_partners_read_the_same_child_under_ids_of_their_own_and_never_the_g
     enrol(&kindpakket, JEUGDFONDS.organisation, true).await;
     let (household, child) = (Uuid::new_v4(), Uuid::new_v4());
 
-    // Leergeld takes in an application for the family (the family gave it the gemeente's ids).
+    // Leergeld takes in an application for the family, naming it by its own references.
     let created = kindpakket
-        .submit_as(G, LEERGELD, &application(household, child, 100))
+        .submit_as(
+            G,
+            LEERGELD,
+            &application_by(&kindpakket, LEERGELD, household, child, 100),
+        )
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
         .unwrap();
     let id = Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
 
-    // The Jeugdfonds, with a mandate, decides; the answer names the child by its own id.
+    // The Jeugdfonds, with a mandate, decides; the answer names the child by its own reference.
     let decide = kindpakket.application_url(G, &format!("aanvragen/{id}/beoordeling"));
     let decided = wait_until("the mandate known", Duration::from_secs(20), || async {
         let answer = kindpakket.post(&decide, JEUGDFONDS, &json!({})).await?;
@@ -774,10 +795,10 @@ async fn two_partners_read_the_same_child_under_ids_of_their_own_and_never_the_g
     assert_eq!(gemeente["kinderen"][0]["kind"], child.to_string());
     for (partner, view) in [(LEERGELD, &leergeld), (JEUGDFONDS, &jeugdfonds)] {
         let own_child = kindpakket
-            .partner_pseudonym(partner.organisation, child)
+            .child_reference(partner.organisation, child)
             .unwrap();
         let own_household = kindpakket
-            .partner_pseudonym(partner.organisation, household)
+            .household_reference(partner.organisation, household)
             .unwrap();
         let own_entitlement = kindpakket
             .partner_entitlement(partner.organisation, entitlement)
@@ -804,31 +825,30 @@ async fn two_partners_read_the_same_child_under_ids_of_their_own_and_never_the_g
     );
     assert_ne!(leergeld["huishouden"], jeugdfonds["huishouden"]);
 
-    // Leergeld lists what it took in, under its own id of the household.
+    // Leergeld lists what it took in, under its own reference of the household.
     let listed = wait_until("Leergeld's overview", Duration::from_secs(20), || async {
         let list = kindpakket
             .get(&kindpakket.application_url(G, "aanvragen"), Some(LEERGELD))
             .await?
             .expect(StatusCode::OK)?;
-        let decided = list["aanvragen"]
+        let decided = list["items"]
             .as_array()
             .is_some_and(|all| all.iter().any(|row| row["status"] == "toegekend"));
         when(decided, list)
     })
     .await
     .unwrap();
-    assert_eq!(listed["aanvragen"][0]["huishouden"], leergeld["huishouden"]);
+    assert_eq!(listed["items"][0]["huishouden"], leergeld["huishouden"]);
     assert!(!listed.to_string().contains(&household.to_string()));
 
-    // Leergeld applies again for the same child by its own ids: mapped back to the gemeente's.
-    let own_child = kindpakket
-        .partner_pseudonym(LEERGELD.organisation, child)
-        .unwrap();
-    let own_household = kindpakket
-        .partner_pseudonym(LEERGELD.organisation, household)
-        .unwrap();
+    // Leergeld applies again for the same child by its own references: turned back into the
+    // gemeente's ids.
     let again = kindpakket
-        .submit_as(G, LEERGELD, &application(own_household, own_child, 100))
+        .submit_as(
+            G,
+            LEERGELD,
+            &application_by(&kindpakket, LEERGELD, household, child, 100),
+        )
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
@@ -838,25 +858,40 @@ async fn two_partners_read_the_same_child_under_ids_of_their_own_and_never_the_g
     assert_eq!(as_gemeente["kinderen"][0]["kind"], child.to_string());
     assert_eq!(as_gemeente["huishouden"], household.to_string());
 
-    // In maatwerk the Jeugdfonds names the child by its own id; the gemeente's id from it names no
-    // child of the application.
-    let maatwerk = |named: Uuid| {
+    // In maatwerk the Jeugdfonds names the child by its own reference; the gemeente's id, or
+    // Leergeld's reference, from it is an unknown reference.
+    let maatwerk = |named: String| {
         json!({"maatwerk": {"motivatie": "Hoge schulden.",
                "toekenningen": [{"kind": named, "voorziening": "sportcontributie"}]}})
     };
     let decide = kindpakket.application_url(G, &format!("aanvragen/{again}/beoordeling"));
-    let refused = kindpakket
-        .post(&decide, JEUGDFONDS, &maatwerk(child))
-        .await
+    let leergelds = kindpakket
+        .child_reference(LEERGELD.organisation, child)
         .unwrap();
+    for foreign in [child.to_string(), leergelds] {
+        let refused = kindpakket
+            .post(&decide, JEUGDFONDS, &maatwerk(foreign))
+            .await
+            .unwrap();
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{:?}",
+            refused.body
+        );
+        assert!(
+            refused.detail().contains("Onbekende referentie"),
+            "{}",
+            refused.detail()
+        );
+    }
     assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:?}",
-        refused.body
+        read(&kindpakket, REGIE, again).await["status"],
+        "ingediend",
+        "nothing was decided"
     );
     let own = kindpakket
-        .partner_pseudonym(JEUGDFONDS.organisation, child)
+        .child_reference(JEUGDFONDS.organisation, child)
         .unwrap();
     let accepted = kindpakket
         .post(&decide, JEUGDFONDS, &maatwerk(own))
@@ -947,7 +982,11 @@ async fn the_overview_shows_each_organisation_its_own_rows_whatever_a_query_forg
     let household = Uuid::new_v4();
     for who in [LEERGELD, wijkteam] {
         kindpakket
-            .submit_as(G, who, &application(Uuid::new_v4(), Uuid::new_v4(), 100))
+            .submit_as(
+                G,
+                who,
+                &application_by(&kindpakket, who, Uuid::new_v4(), Uuid::new_v4(), 100),
+            )
             .await
             .unwrap()
             .expect(StatusCode::CREATED)
@@ -965,7 +1004,7 @@ async fn the_overview_shows_each_organisation_its_own_rows_whatever_a_query_forg
                 .await
                 .unwrap()
                 .expect(StatusCode::OK)
-                .unwrap()["aanvragen"]
+                .unwrap()["items"]
                 .as_array()
                 .unwrap()
                 .clone()

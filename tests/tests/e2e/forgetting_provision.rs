@@ -541,7 +541,7 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
         .expect(StatusCode::OK)
         .unwrap();
     assert!(
-        list["rechten"]
+        list["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -972,7 +972,7 @@ async fn a_partner_reads_its_own_rows_only_whatever_a_query_forgets_and_cannot_s
                 .await
                 .unwrap()
                 .expect(StatusCode::OK)
-                .unwrap()["rechten"]
+                .unwrap()["items"]
                 .as_array()
                 .unwrap()
                 .iter()

@@ -8,7 +8,12 @@
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
 //! - [`chain_regie`]: regie's part of the chain: the routing table (set, read, bad tables refused
 //!   with nothing changed), a regeling corrected from a date and ended;
+//! - [`chain_identity`]: identifying a child by BSN or by name and date of birth for a reference of
+//!   the organisation's own (no known signal), foreign references refused, applications on a
+//!   family's behalf with consent and gezag, the regievoerder's paged inbox;
 //! - [`access`]: every role against every endpoint, organisation scoping, floods and large bodies;
+//! - [`chain_lists`]: a child's status along the chain (aangevraagd, toegekend, bediend; never back;
+//!   forgotten), provision's work lists paged and scoped per caller, a parent's receipt;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
 //! - [`forgetting_application`]: the application service forgets by design: household fields
@@ -42,6 +47,8 @@
 mod access;
 mod chain_regie;
 mod chain_signalling;
+mod chain_identity;
+mod chain_lists;
 mod check;
 mod cluster;
 mod crash;

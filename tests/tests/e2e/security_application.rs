@@ -11,7 +11,7 @@ use kindpakket_platform::shredding::{Opened, Sealed};
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::regie::RegieEvent;
 use kindpakket_proto::{Period, Service};
-use kindpakket_tests::client::{provision, As, Kindpakket, REGIE};
+use kindpakket_tests::client::{on_behalf, provision, As, Kindpakket, REGIE};
 use kindpakket_tests::inspect::{store_event_count, stream_messages};
 use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use reqwest::StatusCode;
@@ -424,6 +424,19 @@ fn family(household: Uuid) -> Value {
     })
 }
 
+/// A family's application as `who` takes it in on its behalf: named by `who`'s own references,
+/// with consent and gezag.
+fn family_of(kindpakket: &Kindpakket, who: As<'_>) -> Value {
+    let mut body = family(Uuid::new_v4());
+    body["huishouden"] = json!(kindpakket
+        .household_reference(who.organisation, Uuid::new_v4())
+        .unwrap());
+    body["kinderen"][0]["kind"] = json!(kindpakket
+        .child_reference(who.organisation, Uuid::new_v4())
+        .unwrap());
+    on_behalf(body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_own_organisation_is_recorded_as_namens_and_only_household_submitter_or_gemeente_withdraw(
 ) {
@@ -435,7 +448,11 @@ async fn only_the_own_organisation_is_recorded_as_namens_and_only_household_subm
 
     // Leergeld takes in an application as itself: namens is filled in as leergeld.
     let by_leergeld = kindpakket
-        .submit_as(G, partner("leergeld"), &family(Uuid::new_v4()))
+        .submit_as(
+            G,
+            partner("leergeld"),
+            &family_of(&kindpakket, partner("leergeld")),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -467,35 +484,17 @@ async fn only_the_own_organisation_is_recorded_as_namens_and_only_household_subm
     // Applying on behalf of another organisation, unenrolled, enrolled without the role, or as a
     // parent naming an organisation: refused in Dutch, nothing stored.
     let before = store_event_count(&store).await.unwrap();
-    let mut on_behalf_of_other = family(Uuid::new_v4());
-    on_behalf_of_other["namens"] = json!("jeugdfonds-sport-cultuur");
-    for (who, body, expected) in [
-        (
-            partner("leergeld"),
-            on_behalf_of_other.clone(),
-            "eigen organisatie",
-        ),
-        (
-            signaller("wijkteam-centrum"),
-            on_behalf_of_other.clone(),
-            "eigen organisatie",
-        ),
-        (
-            partner("kledingbank"),
-            family(Uuid::new_v4()),
-            "niet ingeschreven",
-        ),
-        (
-            partner("sportclub"),
-            family(Uuid::new_v4()),
-            "niet ingeschreven",
-        ),
-        (
-            signaller("school-de-regenboog"),
-            family(Uuid::new_v4()),
-            "niet ingeschreven",
-        ),
+    for (who, other, expected) in [
+        (partner("leergeld"), true, "eigen organisatie"),
+        (signaller("wijkteam-centrum"), true, "eigen organisatie"),
+        (partner("kledingbank"), false, "niet ingeschreven"),
+        (partner("sportclub"), false, "niet ingeschreven"),
+        (signaller("school-de-regenboog"), false, "niet ingeschreven"),
     ] {
+        let mut body = family_of(&kindpakket, who);
+        if other {
+            body["namens"] = json!("jeugdfonds-sport-cultuur");
+        }
         let answer = kindpakket.post(&aanvragen, who, &body).await.unwrap();
         assert_eq!(
             answer.status,
@@ -551,7 +550,11 @@ async fn only_the_own_organisation_is_recorded_as_namens_and_only_household_subm
 
     // The wijkteam's application, and a parent's.
     let by_wijkteam = kindpakket
-        .submit_as(G, signaller("wijkteam-centrum"), &family(Uuid::new_v4()))
+        .submit_as(
+            G,
+            signaller("wijkteam-centrum"),
+            &family_of(&kindpakket, signaller("wijkteam-centrum")),
+        )
         .await
         .unwrap();
     assert_eq!(

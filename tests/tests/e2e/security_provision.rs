@@ -83,7 +83,7 @@ async fn listed(kindpakket: &Kindpakket, gemeente: &str, who: As<'_>) -> BTreeSe
         .await
         .unwrap()
         .expect(StatusCode::OK)
-        .unwrap()["rechten"]
+        .unwrap()["items"]
         .as_array()
         .unwrap()
         .iter()

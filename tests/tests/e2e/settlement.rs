@@ -769,7 +769,7 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
         .unwrap()
         .expect(StatusCode::OK)
         .unwrap();
-    let listed = listed["rechten"].as_array().unwrap();
+    let listed = listed["items"].as_array().unwrap();
     assert_eq!(listed.len(), 3, "{listed:?}");
     assert!(
         listed.iter().all(|right| right["voorziening"] == "laptop"),

@@ -6,40 +6,43 @@
 //! vault's hash-chained audit log (who, for what purpose, which application, when), with the purpose
 //! from `X-Doel` or the endpoint's own. Free text (a maatwerk motivation, a reason) is checked
 //! ([`FreeText::checked`]) before anything is done, and sealed under the household's key by the
-//! aggregate. A partner names children and households by its own pseudonyms, in requests and
-//! answers ([`crate::pseudonyms`]).
+//! aggregate. An organisation names children and households by its own references, in requests
+//! and answers ([`crate::pseudonyms`]); one that is not its own is a 422 "onbekende referentie",
+//! nothing changed.
 
 use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::dutch_enum;
 use kindpakket_platform::free_text::FreeText;
+use kindpakket_platform::http::paging::{ApiQuery, Page, Paging};
 use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
 use kindpakket_platform::store::LoadError;
 use kindpakket_proto::application::ApplicantChild;
 use kindpakket_proto::schema::DateSchema;
-use kindpakket_proto::{
-    Cents, ChildRef, GemeenteCode, HouseholdRef, OrganisationId, ProvisionCode, Role,
-};
+use kindpakket_proto::{Cents, ChildRef, GemeenteCode, OrganisationId, ProvisionCode, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
 use super::purpose::{actor, Origin, Purpose};
-use super::views::{ApplicationList, ApplicationSummary, ApplicationView, ChannelDto, Unsealed};
+use super::views::{ApplicationSummary, ApplicationView, ChannelDto, Unsealed};
 use super::{AppState, ApplicationReaders, Assessors, Regie, Submitters};
 use crate::access::{self, Acting};
 use crate::decisions::DecisionError;
+use crate::domain::application::taken::{Consent, Worker};
 use crate::domain::application::{Application, EntitlementToGrant, NewApplication};
 use crate::domain::eligibility::{AssessmentInputs, CustomDecision};
-use crate::intake::{self, IntakeError};
-use crate::overview::{self, Lister};
-use crate::pseudonyms::Reader;
+use crate::intake::{self, IntakeError, Stated, Taker};
+use crate::overview::{self, ListFilter, Lister};
+use crate::pseudonyms::{Reader, UnknownReference};
 use crate::vault::audit::Entry;
 use kindpakket_platform::clock::today;
 
 /// An application. Children and household appear by pseudonymous reference only: never send a
-/// name, BSN or address, nor income documents.
+/// name, BSN or address, nor income documents. An organisation (partner, signaller) names them by
+/// the references its identification (`POST …/identificaties`) gave it, and states the parent's
+/// consent and the declared gezag; a parent names them by id and may say who helped.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
@@ -50,10 +53,9 @@ pub struct SubmitRequest {
     /// gemeente to take in applications (`aanvragen_innemen`). A parent leaves it out.
     #[serde(rename = "namens", default)]
     pub on_behalf_of: Option<OrganisationId>,
-    /// The household; a partner that took in an application of this household before may use its
-    /// own pseudonym of it.
+    /// The household: a parent its id (their login's), an organisation its own reference of it.
     #[serde(rename = "huishouden")]
-    pub household: HouseholdRef,
+    pub household: String,
     #[serde(rename = "kinderen")]
     pub children: Vec<ChildDto>,
     /// Household income as a percentage of the sociaal minimum.
@@ -76,15 +78,59 @@ pub struct SubmitRequest {
     /// Money left per week after fixed costs and debt repayments, in cents.
     #[serde(rename = "leefgeldPerWeekCent", default)]
     pub money_left_cents: Option<Cents>,
+    /// On the family's behalf (partner, signaller, loket): the parent's consent. Required then.
+    #[serde(rename = "toestemming", default)]
+    pub consent: Option<ConsentDto>,
+    /// On the family's behalf: that the applicant declared to have parental authority (gezag) over
+    /// the children. Required then.
+    #[serde(rename = "gezag", default)]
+    pub gezag: Option<GezagDto>,
+    /// A parent applying under their own login: the organisation that helped them, if one did
+    /// (enrolled to take in applications).
+    #[serde(rename = "geholpenDoor", default)]
+    pub assisted_by: Option<OrganisationId>,
+}
+
+/// The parent's consent to apply on their behalf.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentDto {
+    /// Whether the parent gave it (only `true` is accepted).
+    #[serde(rename = "gegeven")]
+    pub given: bool,
+    /// When: on or before the application date.
+    #[serde(rename = "datum")]
+    #[schemars(with = "DateSchema")]
+    pub given_on: Date,
+    #[serde(rename = "vorm")]
+    pub form: ConsentFormDto,
+}
+
+dutch_enum!(
+    /// How the parent gave consent.
+    ConsentFormDto <=> crate::domain::application::taken::ConsentForm {
+        Oral = "mondeling",
+        Written = "schriftelijk",
+        Digital = "digitaal",
+    }
+);
+
+/// What the applicant declared about parental authority.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GezagDto {
+    /// The applicant declared to have gezag over the children applied for (only `true` is
+    /// accepted). Recorded as checked by you (your login) now, source `verklaring`.
+    #[serde(rename = "verklaard")]
+    pub declared: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildDto {
-    /// The child; a partner that took in an application of this child before may use its own
-    /// pseudonym of it.
+    /// The child: a parent its id, an organisation its own reference of it.
     #[serde(rename = "kind")]
-    pub child: ChildRef,
+    pub child: String,
     #[serde(rename = "geboortejaar")]
     pub birth_year: i32,
     #[serde(rename = "geboortemaand")]
@@ -130,9 +176,9 @@ pub struct CustomDto {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomGrantDto {
-    /// The child; a partner names it by its own pseudonym, as it read it in the application.
+    /// The child: a partner names it by its own reference, as it read it in the application.
     #[serde(rename = "kind")]
-    pub child: ChildRef,
+    pub child: String,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
 }
@@ -349,15 +395,33 @@ pub async fn submit(
     let gemeente = &caller.gemeente;
     let application_id = Uuid::new_v4();
     let acting = acting(&caller);
-    let named: Vec<ChildRef> = request.children.iter().map(|child| child.child).collect();
-    // A partner may name a household or child it read before by its own pseudonym.
-    let (household, children) = match acting.organisation() {
-        Some(organisation) => {
-            overview::resolve(&state.pool, organisation, request.household, &named)
-                .await
-                .map_err(|cause| ApiError::internal(format!("{cause:#}")))?
-        }
-        None => (request.household, named),
+    // An organisation names the household and children by its own references; a reference that
+    // is not its own is refused before anything is done.
+    let reader = Reader::of(&acting);
+    let organisation = &caller.actor.organisation;
+    let unknown_reference = |refusal: UnknownReference| refused(&refusal);
+    let household = state
+        .pseudonyms
+        .named_household(&reader, organisation, &request.household, "huishouden")
+        .map_err(unknown_reference)?;
+    let mut children = Vec::with_capacity(request.children.len());
+    for (index, child) in request.children.iter().enumerate() {
+        let field = format!("kinderen[{index}].kind");
+        children.push(
+            state
+                .pseudonyms
+                .named_child(&reader, organisation, &child.child, &field)
+                .map_err(unknown_reference)?,
+        );
+    }
+    let stated = Stated {
+        consent: request.consent.map(|consent| Consent {
+            given: consent.given,
+            given_on: consent.given_on,
+            form: consent.form.into(),
+        }),
+        gezag_declared: request.gezag.map(|gezag| gezag.declared),
+        assisted_by: request.assisted_by,
     };
     let application = NewApplication {
         application_id,
@@ -383,12 +447,24 @@ pub async fn submit(
             adults: request.adults,
             money_left_cents: request.money_left_cents,
         },
+        taken: None,
+    };
+    let worker = Worker {
+        organisation: caller.actor.organisation.clone(),
+        role: caller.actor.role.as_str().to_owned(),
+        subject: caller.subject.clone(),
+    };
+    let taker = Taker {
+        acting: &acting,
+        worker: &worker,
+        gezag: state.gezag.as_ref(),
     };
     intake::submit(
         &state.applications,
         &state.pool,
         &caller.command_context(gemeente),
-        &acting,
+        taker,
+        stated,
         application,
     )
     .await?;
@@ -398,16 +474,74 @@ pub async fn submit(
     ))
 }
 
+/// The filters of the applications' work list, and which page.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListQuery {
+    /// `te-beslissen` (submitted, not decided: the regievoerder's inbox, oldest first),
+    /// `toegekend`, `afgewezen` or `ingetrokken`; all when left out (newest first).
+    #[serde(default)]
+    pub status: Option<ListStatus>,
+    /// Only what this organisation took in on families' behalf (for the gemeente; an organisation
+    /// lists only its own anyway).
+    #[serde(default)]
+    pub namens: Option<OrganisationId>,
+    /// Only applications that came in by this channel.
+    #[serde(default)]
+    pub kanaal: Option<ChannelDto>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// Where the listed applications stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum ListStatus {
+    #[serde(rename = "te-beslissen")]
+    ToDecide,
+    #[serde(rename = "toegekend")]
+    Granted,
+    #[serde(rename = "afgewezen")]
+    Rejected,
+    #[serde(rename = "ingetrokken")]
+    Withdrawn,
+}
+
+impl ListStatus {
+    /// The status as the overview keeps it.
+    fn stored(self) -> &'static str {
+        match self {
+            ListStatus::ToDecide => "submitted",
+            ListStatus::Granted => "granted",
+            ListStatus::Rejected => "rejected",
+            ListStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn list(
     State(state): State<AppState>,
     caller: InGemeente<ApplicationReaders>,
     Origin(origin): Origin,
     purpose: Purpose,
-) -> Result<Json<ApplicationList>, ApiError> {
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Page<ApplicationSummary>>, ApiError> {
     let purpose = purpose.or(purposes::LIST)?;
     let gemeente = &caller.gemeente;
     let acting = acting(&caller);
+    let limit = query.paging.limit()?;
+    let filter = ListFilter {
+        status: query.status.map(ListStatus::stored),
+        organisation: query.namens,
+        channel: query
+            .kanaal
+            .and_then(|channel| {
+                serde_json::to_value(kindpakket_proto::application::Channel::from(channel)).ok()
+            })
+            .and_then(|value| value.as_str().map(str::to_owned)),
+        oldest_first: query.status == Some(ListStatus::ToDecide),
+        after: query.paging.after::<(Date, Uuid)>()?,
+        limit: query.paging.fetch_limit()?,
+    };
     let lister = match &acting {
         Acting::Gemeente => Lister::Gemeente(gemeente.clone()),
         Acting::Parent {
@@ -417,26 +551,26 @@ pub async fn list(
             Lister::Organisation(organisation.clone())
         }
         Acting::Parent { household: None } => {
-            return Ok(Json(ApplicationList {
-                applications: Vec::new(),
-            }))
+            return Ok(Json(Page::from_rows(
+                Vec::new(),
+                limit,
+                |row: &ApplicationSummary| row.id,
+            )))
         }
     };
-    let listed = overview::list(&state.pool, gemeente, &lister)
+    let listed = overview::list(&state.pool, gemeente, &lister, &filter)
         .await
         .map_err(|cause| ApiError::internal(format!("{cause:#}")))?;
-    let ids: Vec<Uuid> = listed.iter().map(|row| row.application_id).collect();
+    let page = Page::from_rows(listed, limit, |row| (row.submitted_on, row.application_id));
+    let ids: Vec<Uuid> = page.items.iter().map(|row| row.application_id).collect();
     audit_reads(
         &state, &caller, &origin, gemeente, &ids, "in lijst", &purpose,
     )
     .await?;
     let reader = Reader::of(&acting);
-    Ok(Json(ApplicationList {
-        applications: listed
-            .into_iter()
-            .map(|row| ApplicationSummary::of(row, &reader))
-            .collect(),
-    }))
+    Ok(Json(page.map(|row| {
+        ApplicationSummary::of(row, &reader, &state.pseudonyms)
+    })))
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, application_id = %id))]
@@ -496,29 +630,24 @@ pub async fn assess(
                 .motivation
                 .checked("motivatie")
                 .map_err(|refusal| refused(&refusal))?;
-            // A partner names the children by its own pseudonyms: mapped back within the
-            // application, so the gemeente's id from it names no child.
+            // An organisation names the children by its own references; the gemeente by id.
             let reader = Reader::of(&acting);
-            let children: Vec<ChildRef> = match &reader {
-                Reader::AsThey => Vec::new(),
-                Reader::Organisation(_) => load(&state, &caller.gemeente, id)
-                    .await?
-                    .submitted
-                    .map(|submitted| submitted.children.iter().map(|child| child.child).collect())
-                    .unwrap_or_default(),
-            };
+            let mut grants = Vec::with_capacity(custom.grants.len());
+            for (index, grant) in custom.grants.into_iter().enumerate() {
+                let child = state
+                    .pseudonyms
+                    .named_child(
+                        &reader,
+                        &caller.actor.organisation,
+                        &grant.child,
+                        &format!("maatwerk.toekenningen[{index}].kind"),
+                    )
+                    .map_err(|refusal| refused(&refusal))?;
+                grants.push((child, grant.provision));
+            }
             Some(CustomDecision {
                 motivation: motivation.as_str().to_owned(),
-                grants: custom
-                    .grants
-                    .into_iter()
-                    .map(|grant| {
-                        let child = state
-                            .pseudonyms
-                            .child_named(&reader, grant.child, &children);
-                        (child, grant.provision)
-                    })
-                    .collect(),
+                grants,
             })
         }
     };

@@ -2,6 +2,7 @@
 //! and what it answers follow from its handler's types.
 
 mod applications;
+mod identification;
 mod persons;
 pub mod purpose;
 pub mod views;
@@ -38,6 +39,9 @@ pub struct AppState {
     pub pseudonyms: Pseudonyms,
     /// Per kind of record, the days it is kept.
     pub retention: Arc<RetentionPeriods>,
+    /// Where an application on a family's behalf has its gezag checked (today the declaration;
+    /// a BRP lookup plugs in here, see [`crate::intake`]).
+    pub gezag: Arc<dyn crate::intake::GezagCheck>,
 }
 
 impl AppState {
@@ -129,6 +133,12 @@ pub fn routes() -> ApiRouter<AppState> {
             }),
         )
         .api_route(
+            "/api/v1/gemeenten/{gemeente}/identificaties",
+            post_with(identification::identify, |op| {
+                op.summary("Een kind (en eventueel een ouder, voor het huishouden) identificeren zoals u het kent — BSN, of naam en geboortedatum — en uw eigen referenties krijgen; het antwoord zegt nooit of de persoon al bekend was")
+            }),
+        )
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/personen",
             post_with(persons::register, |op| {
                 op.summary("Persoonsgegevens in de kluis bewaren en een pseudoniem krijgen: een ouder voor het eigen huishouden, de gemeente met X-Doel; bewaarde gegevens worden nooit overschreven")
@@ -184,7 +194,11 @@ mod tests {
         let regie = json!(["regievoerder"]);
         assert_eq!(
             document.paths.as_ref().map_or(0, |paths| paths.paths.len()),
-            12
+            13
+        );
+        assert_eq!(
+            roles("/identificaties", "post"),
+            json!(["signaller", "partner", "regievoerder"])
         );
         assert_eq!(roles("/aanvragen", "post"), submitters);
         assert_eq!(

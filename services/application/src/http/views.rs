@@ -19,6 +19,7 @@ use serde::Serialize;
 use time::Date;
 use uuid::Uuid;
 
+use crate::domain::application::taken::{ConsentForm, GezagSource, Taken};
 use crate::domain::application::{
     Application, Decision, DecisionDetails, RejectionReason, Status, NOTHING_GRANTED,
 };
@@ -76,9 +77,10 @@ pub struct ApplicationView {
     pub channel: ChannelDto,
     #[serde(rename = "namens")]
     pub on_behalf_of: Option<OrganisationId>,
-    /// The household; to a partner its own pseudonym of it.
+    /// The household: to the gemeente and the family its id, to an organisation its own reference
+    /// of it (`platform::reference`).
     #[serde(rename = "huishouden")]
-    pub household: HouseholdRef,
+    pub household: String,
     #[serde(rename = "kinderen")]
     pub children: Vec<ChildView>,
     /// `null` once the household was forgotten.
@@ -107,13 +109,119 @@ pub struct ApplicationView {
     /// How it was assessed by the regeling, when it was.
     #[serde(rename = "beoordeling")]
     pub assessment: Option<AssessmentView>,
+    /// How it was taken: by the parent (perhaps helped by an organisation) or on the family's
+    /// behalf, with consent and gezag; `null` for applications from before this was recorded.
+    #[serde(rename = "ingenomen")]
+    pub taken: Option<TakenView>,
+}
+
+/// How an application was taken. Who the worker was (`medewerker`, `gecontroleerdDoor`: their
+/// login's subject) reads only the gemeente and the organisation that took it; others read `null`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "door")]
+pub enum TakenView {
+    /// The parent under their own login.
+    #[serde(rename = "ouder")]
+    ByParent {
+        /// The organisation that helped, if one did.
+        #[serde(rename = "geholpenDoor")]
+        assisted_by: Option<OrganisationId>,
+    },
+    /// An intermediary on the family's behalf.
+    #[serde(rename = "intermediair")]
+    OnBehalf {
+        #[serde(rename = "organisatie")]
+        organisation: OrganisationId,
+        #[serde(rename = "rol")]
+        role: String,
+        #[serde(rename = "medewerker")]
+        worker: Option<String>,
+        #[serde(rename = "toestemming")]
+        consent: ConsentView,
+        #[serde(rename = "gezag")]
+        gezag: GezagView,
+    },
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConsentView {
+    #[serde(rename = "gegeven")]
+    pub given: bool,
+    #[serde(rename = "datum")]
+    #[schemars(with = "DateSchema")]
+    pub given_on: Date,
+    /// `mondeling`, `schriftelijk` or `digitaal`.
+    #[serde(rename = "vorm")]
+    pub form: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GezagView {
+    /// The applicant declared to have gezag.
+    #[serde(rename = "verklaard")]
+    pub declared: bool,
+    #[serde(rename = "gecontroleerdDoor")]
+    pub checked_by: Option<String>,
+    /// When it was checked (RFC 3339).
+    #[serde(rename = "gecontroleerdOp")]
+    pub checked_at: String,
+    /// `verklaring` (the applicant's declaration), or `brp` (a lookup; not built yet).
+    #[serde(rename = "bron")]
+    pub source: String,
+}
+
+impl TakenView {
+    /// `taken` as `reader` may read it: the worker only to the gemeente and to the organisation
+    /// that took it.
+    pub fn of(taken: Taken, reader: &Reader) -> Self {
+        match taken {
+            Taken::ByParent { assisted_by } => TakenView::ByParent { assisted_by },
+            Taken::OnBehalf(on_behalf) => {
+                let sees_worker = match reader {
+                    Reader::AsThey => true,
+                    Reader::Organisation(organisation) => {
+                        *organisation == on_behalf.taken_by.organisation
+                    }
+                };
+                let form = match on_behalf.consent.form {
+                    ConsentForm::Oral => "mondeling",
+                    ConsentForm::Written => "schriftelijk",
+                    ConsentForm::Digital => "digitaal",
+                };
+                let source = match on_behalf.gezag.source {
+                    GezagSource::Declaration => "verklaring",
+                    GezagSource::Brp => "brp",
+                };
+                TakenView::OnBehalf {
+                    organisation: on_behalf.taken_by.organisation,
+                    role: on_behalf.taken_by.role,
+                    worker: sees_worker.then_some(on_behalf.taken_by.subject),
+                    consent: ConsentView {
+                        given: on_behalf.consent.given,
+                        given_on: on_behalf.consent.given_on,
+                        form: form.to_owned(),
+                    },
+                    gezag: GezagView {
+                        declared: on_behalf.gezag.declared,
+                        checked_by: sees_worker.then_some(on_behalf.gezag.checked_by),
+                        checked_at: on_behalf
+                            .gezag
+                            .checked_at
+                            .format(&time::format_description::well_known::Rfc3339)
+                            .unwrap_or_default(),
+                        source: source.to_owned(),
+                    },
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ChildView {
-    /// The child; to a partner its own pseudonym of it.
+    /// The child: to the gemeente and the family its id, to an organisation its own reference of it.
     #[serde(rename = "kind")]
-    pub child: ChildRef,
+    pub child: String,
     #[serde(rename = "geboortejaar")]
     pub birth_year: i32,
     #[serde(rename = "geboortemaand")]
@@ -125,8 +233,9 @@ pub struct ChildView {
 pub struct EntitlementView {
     /// The entitlement; to a partner its own id of it (as in the provision service).
     pub id: Uuid,
+    /// The child, as in `kinderen`.
     #[serde(rename = "kind")]
-    pub child: ChildRef,
+    pub child: String,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]
@@ -164,8 +273,9 @@ pub struct AssessmentView {
 /// One child and one provision: granted or not, how much, and why.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OutcomeView {
+    /// The child, as in `kinderen`.
     #[serde(rename = "kind")]
-    pub child: ChildRef,
+    pub child: String,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "toegekend")]
@@ -194,13 +304,6 @@ pub struct FunderView {
     pub source: FundingSourceDto,
 }
 
-/// The applications a reader may list.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ApplicationList {
-    #[serde(rename = "aanvragen")]
-    pub applications: Vec<ApplicationSummary>,
-}
-
 /// One application in a list.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ApplicationSummary {
@@ -210,9 +313,9 @@ pub struct ApplicationSummary {
     pub channel: Option<ChannelDto>,
     #[serde(rename = "namens")]
     pub on_behalf_of: Option<String>,
-    /// The household (to a partner its own pseudonym of it); `null` once it was forgotten.
+    /// The household (to an organisation its own reference of it); `null` once it was forgotten.
     #[serde(rename = "huishouden")]
-    pub household: Option<HouseholdRef>,
+    pub household: Option<String>,
     #[serde(rename = "aantalKinderen")]
     pub children: i32,
     #[serde(rename = "ingediendOp")]
@@ -350,6 +453,7 @@ impl ApplicationView {
             assessment: application
                 .decision
                 .map(|decision| assessment_view(decision, unsealed.details.as_ref(), &child)),
+            taken: submitted.taken.map(|taken| TakenView::of(taken, reader)),
         })
     }
 }
@@ -357,7 +461,7 @@ impl ApplicationView {
 fn assessment_view(
     decision: Decision,
     details: Option<&DecisionDetails>,
-    child: &impl Fn(ChildRef) -> ChildRef,
+    child: &impl Fn(ChildRef) -> String,
 ) -> AssessmentView {
     AssessmentView {
         regeling: decision.regeling_id,
@@ -387,13 +491,12 @@ fn assessment_view(
 }
 
 impl ApplicationSummary {
-    /// A listed application as `reader` reads it: an organisation its own pseudonym of the household
-    /// (it lists only what it took in, of which the overview keeps that pseudonym).
-    pub fn of(listed: Listed, reader: &Reader) -> Self {
-        let household = match reader {
-            Reader::AsThey => listed.household,
-            Reader::Organisation(_) => listed.household_pseudonym,
-        };
+    /// A listed application as `reader` reads it: an organisation its own reference of the
+    /// household.
+    pub fn of(listed: Listed, reader: &Reader, pseudonyms: &Pseudonyms) -> Self {
+        let household = listed
+            .household
+            .map(|household| pseudonyms.household(reader, HouseholdRef(household)));
         ApplicationSummary {
             id: listed.application_id,
             status: match listed.status.as_str() {
@@ -408,7 +511,7 @@ impl ApplicationSummary {
             .ok()
             .map(Into::into),
             on_behalf_of: listed.organisation,
-            household: household.map(HouseholdRef),
+            household,
             children: listed.children,
             submitted_on: listed.submitted_on,
             decided_on: listed.decided_on,
@@ -472,6 +575,7 @@ mod tests {
                 signal_id: None,
                 submitted_on: date!(2026 - 09 - 01),
                 inputs: Sealer::plain_sealed(household(), &inputs),
+                taken: None,
             }),
             status: Some(Status::Granted),
             entitlements: vec![GrantedEntitlement {
@@ -550,6 +654,7 @@ mod tests {
                 "besluitOp": "2026-09-10",
                 "redenAfwijzing": null,
                 "redenIntrekking": null,
+                "ingenomen": null,
                 "rechten": [{
                     "id": Uuid::from_u128(9),
                     "kind": Uuid::from_u128(11),

@@ -25,10 +25,13 @@
 //! - [`persons`]: keeping, reading and forgetting a person, each recorded on the audit log;
 //! - [`retention`]: forgetting whoever was kept longer than their retention period;
 //! - [`audit`]: the hash-chained audit log;
+//! - [`identify`]: finding or recording a person as an organisation knows them (BSN, or name and
+//!   date of birth), for the references of `POST …/identificaties`;
 //! - [`bsn`]: the 11-proef.
 
 pub mod audit;
 pub mod bsn;
+pub mod identify;
 pub mod persons;
 pub mod retention;
 
@@ -159,6 +162,21 @@ pub const SEALED_PERSONS_MIGRATION: Migration = Migration {
             ALTER COLUMN ciphertext DROP NOT NULL;
         CREATE INDEX persons_forget_pending ON persons (forget_requested_at)
             WHERE forget_requested_at IS NOT NULL AND erased_at IS NULL;
+    "#,
+};
+
+/// Finds a person by their normalised name and date of birth without keeping either: a keyed hash
+/// of them ([`identify`]).
+pub const NAME_INDEX_MIGRATION: Migration = Migration {
+    name: "0304_vault_name_index",
+    sql: r#"
+        CREATE TABLE name_index (
+            gemeente  text NOT NULL,
+            name_hash text NOT NULL,
+            person_id uuid NOT NULL,
+            PRIMARY KEY (gemeente, name_hash)
+        );
+        CREATE INDEX name_index_person ON name_index (person_id);
     "#,
 };
 
@@ -360,6 +378,7 @@ impl Vault {
                 VAULT_MIGRATION,
                 HOUSEHOLDS_MIGRATION,
                 SEALED_PERSONS_MIGRATION,
+                NAME_INDEX_MIGRATION,
             ],
         )
         .await?;
@@ -532,6 +551,31 @@ impl Vault {
         if let (RegisteredFor::Gemeente, Some(person_id)) = (registered_for, known) {
             return Ok(Kept::Known(person_id));
         }
+        // A BSN new to the vault, of someone it may know by name and date of birth alone
+        // ([`identify`]): possibly the same person.
+        let name_hash = match (&known, data.birth_date.as_deref().map(parse_date)) {
+            (None, Some(Some(birth_date))) => {
+                Some(self.name_hash(gemeente, &data.name, birth_date))
+            }
+            _ => None,
+        };
+        let by_name: Option<Uuid> = match &name_hash {
+            Some(hash) => {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7013))")
+                    .bind(format!("{gemeente}:{hash}"))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query_scalar(
+                    "SELECT person_id FROM name_index WHERE gemeente = $1 AND name_hash = $2",
+                )
+                .bind(gemeente)
+                .bind(hash)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => None,
+        };
+        let duplicate_of = known.or(by_name);
         let person_id = Uuid::new_v4();
         let sealed = self
             .subject_keys
@@ -548,7 +592,7 @@ impl Vault {
         .bind(sqlx::types::Json(&sealed))
         .bind(today)
         .bind(household)
-        .bind(known)
+        .bind(duplicate_of)
         .execute(&mut *tx)
         .await?;
         if known.is_none() {
@@ -557,6 +601,17 @@ impl Vault {
             )
             .bind(gemeente)
             .bind(&bsn_hash)
+            .bind(person_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let (Some(hash), None) = (&name_hash, by_name) {
+            sqlx::query(
+                "INSERT INTO name_index (gemeente, name_hash, person_id) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(gemeente)
+            .bind(hash)
             .bind(person_id)
             .execute(&mut *tx)
             .await?;
@@ -574,7 +629,7 @@ impl Vault {
             .await?;
         }
         tx.commit().await?;
-        Ok(match known {
+        Ok(match duplicate_of {
             None => Kept::New(person_id),
             Some(of) => Kept::PossibleDuplicate { person_id, of },
         })
@@ -756,6 +811,10 @@ impl Vault {
             .bind(person.person_id)
             .execute(&self.data)
             .await?;
+        sqlx::query("DELETE FROM name_index WHERE person_id = $1")
+            .bind(person.person_id)
+            .execute(&self.data)
+            .await?;
         Ok(())
     }
 
@@ -822,6 +881,15 @@ impl Vault {
         }
         Ok(due)
     }
+}
+
+/// A date of birth as the vault keeps it (`YYYY-MM-DD`), if it is one.
+fn parse_date(text: &str) -> Option<Date> {
+    Date::parse(
+        text.trim(),
+        &time::format_description::well_known::Iso8601::DATE,
+    )
+    .ok()
 }
 
 /// Opens a record sealed under a raw key of before ([`Vault::reseal_legacy_persons`]).

@@ -256,3 +256,240 @@ pub async fn erase(
         Err(VaultError::Unknown)
     }
 }
+
+/// Why an identification was refused: which person (`kind` or `ouder`) and what is wrong, in Dutch,
+/// never echoing what was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentificationRefusal {
+    #[error("Geef van '{0}' het BSN, of de voornaam, achternaam en geboortedatum. Er is niets opgeslagen.")]
+    Incomplete(&'static str),
+    #[error("Het BSN van '{0}' klopt niet: een burgerservicenummer heeft 9 cijfers en voldoet aan de 11-proef. Er is niets opgeslagen.")]
+    InvalidBsn(&'static str),
+    #[error("De naam van '{0}' moet gewone tekst zijn van 1 tot 100 tekens, zonder cijfers of stuurtekens. Er is niets opgeslagen.")]
+    InvalidName(&'static str),
+    #[error("De geboortedatum van '{0}' ligt in de toekomst of meer dan 120 jaar terug. Er is niets opgeslagen.")]
+    InvalidBirthDate(&'static str),
+}
+
+impl kindpakket_platform::refusal::Refusal for IdentificationRefusal {
+    fn kind(&self) -> kindpakket_platform::refusal::RefusalKind {
+        kindpakket_platform::refusal::RefusalKind::Invalid
+    }
+}
+
+/// A person as the caller sent them, before checking.
+#[derive(Debug, Clone, Default)]
+pub struct Described {
+    pub bsn: Option<String>,
+    pub first_name: Option<String>,
+    pub surname: Option<String>,
+    pub birth_date: Option<time::Date>,
+}
+
+impl Described {
+    /// What the vault looks the person up by, checked; `field` names them (`kind`, `ouder`).
+    pub fn checked(
+        self,
+        field: &'static str,
+        today: time::Date,
+    ) -> Result<super::identify::KnownAs, IdentificationRefusal> {
+        let bsn = self.bsn.map(|bsn| bsn.trim().to_owned());
+        if bsn.as_deref().is_some_and(|bsn| !bsn::is_valid(bsn)) {
+            return Err(IdentificationRefusal::InvalidBsn(field));
+        }
+        let plain = |name: Option<String>| -> Result<Option<String>, IdentificationRefusal> {
+            let Some(name) = name else { return Ok(None) };
+            let name = name.trim().to_owned();
+            let chars = name.chars().count();
+            if !(1..=100).contains(&chars)
+                || name.chars().any(|c| c.is_control() || c.is_ascii_digit())
+            {
+                return Err(IdentificationRefusal::InvalidName(field));
+            }
+            Ok(Some(name))
+        };
+        let first_name = plain(self.first_name)?;
+        let surname = plain(self.surname)?;
+        if let Some(birth_date) = self.birth_date {
+            let oldest = today.replace_year(today.year() - 120).unwrap_or(today);
+            if birth_date > today || birth_date < oldest {
+                return Err(IdentificationRefusal::InvalidBirthDate(field));
+            }
+        }
+        let name = match (first_name, surname, self.birth_date) {
+            (Some(first_name), Some(surname), Some(birth_date)) => {
+                Some(super::identify::NameAndBirth {
+                    first_name,
+                    surname,
+                    birth_date,
+                })
+            }
+            (None, None, None) => None,
+            _ => return Err(IdentificationRefusal::Incomplete(field)),
+        };
+        if bsn.is_none() && name.is_none() {
+            return Err(IdentificationRefusal::Incomplete(field));
+        }
+        Ok(super::identify::KnownAs { bsn, name })
+    }
+}
+
+/// A child (and the household of a parent) as the vault identified them: the gemeente's ids, which
+/// the caller never sees (the HTTP layer answers the caller's own references).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identified {
+    pub child: Uuid,
+    pub household: Option<Uuid>,
+}
+
+/// Identifies a child of `gemeente`, and optionally their parent (whose household is answered), as
+/// the caller knows them; found or recorded, the caller cannot tell. Refused input is on the audit
+/// log too, without what was sent.
+pub async fn identify(
+    vault: &Vault,
+    gemeente: &GemeenteCode,
+    child: Described,
+    parent: Option<Described>,
+    by: Actor<'_>,
+    purpose: &str,
+) -> Result<Identified, IdentifyError> {
+    let today = kindpakket_platform::clock::today();
+    let checked = child.checked("kind", today).and_then(|child| {
+        parent
+            .map(|parent| parent.checked("ouder", today))
+            .transpose()
+            .map(|parent| (child, parent))
+    });
+    let (child, parent) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            vault
+                .audit(by.entry(
+                    gemeente.as_str(),
+                    "identificeren",
+                    "-",
+                    "geweigerd: onvolledig of ongeldig",
+                    purpose,
+                ))
+                .await?;
+            return Err(IdentifyError::Refused(refusal));
+        }
+    };
+    let (child_id, _) = vault
+        .identify(gemeente.as_str(), "kind", &child, today)
+        .await?;
+    let household = match &parent {
+        Some(parent) => {
+            vault
+                .identify(gemeente.as_str(), "ouder", parent, today)
+                .await?
+                .1
+        }
+        None => None,
+    };
+    let object = format!("kind {child_id}");
+    vault
+        .audit(by.entry(
+            gemeente.as_str(),
+            "identificeren",
+            &object,
+            "gelukt",
+            purpose,
+        ))
+        .await?;
+    Ok(Identified {
+        child: child_id,
+        household,
+    })
+}
+
+/// Why an identification did not answer: refused input, or a technical failure (logged).
+#[derive(Debug, thiserror::Error)]
+pub enum IdentifyError {
+    #[error("{0}")]
+    Refused(IdentificationRefusal),
+    #[error("{0:#}")]
+    Technical(anyhow::Error),
+}
+
+impl From<anyhow::Error> for IdentifyError {
+    fn from(error: anyhow::Error) -> Self {
+        IdentifyError::Technical(error)
+    }
+}
+
+impl From<sqlx::Error> for IdentifyError {
+    fn from(error: sqlx::Error) -> Self {
+        IdentifyError::Technical(error.into())
+    }
+}
+
+#[cfg(test)]
+mod identification_tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn a_person_is_known_by_a_valid_bsn_or_by_whole_name_and_birth_date() {
+        let today = date!(2026 - 09 - 01);
+        let by_bsn = Described {
+            bsn: Some(" 111222333 ".to_owned()),
+            ..Described::default()
+        };
+        assert_eq!(
+            by_bsn.checked("kind", today).unwrap().bsn.as_deref(),
+            Some("111222333")
+        );
+        let by_name = Described {
+            first_name: Some("Jan".to_owned()),
+            surname: Some("Jansen".to_owned()),
+            birth_date: Some(date!(2016 - 03 - 01)),
+            ..Described::default()
+        };
+        assert!(by_name
+            .clone()
+            .checked("kind", today)
+            .unwrap()
+            .name
+            .is_some());
+        for (refused, error) in [
+            (
+                Described::default(),
+                IdentificationRefusal::Incomplete("kind"),
+            ),
+            (
+                Described {
+                    bsn: Some("111222336".to_owned()),
+                    ..Described::default()
+                },
+                IdentificationRefusal::InvalidBsn("kind"),
+            ),
+            (
+                Described {
+                    birth_date: None,
+                    ..by_name.clone()
+                },
+                IdentificationRefusal::Incomplete("kind"),
+            ),
+            (
+                Described {
+                    birth_date: Some(date!(2027 - 01 - 01)),
+                    ..by_name.clone()
+                },
+                IdentificationRefusal::InvalidBirthDate("kind"),
+            ),
+            (
+                Described {
+                    first_name: Some("J4n".to_owned()),
+                    ..by_name.clone()
+                },
+                IdentificationRefusal::InvalidName("kind"),
+            ),
+        ] {
+            assert_eq!(refused.checked("kind", today).unwrap_err(), error);
+        }
+        assert!(!IdentificationRefusal::InvalidBsn("kind")
+            .to_string()
+            .contains("111222336"));
+    }
+}

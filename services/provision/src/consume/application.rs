@@ -11,8 +11,11 @@
 //!   stay: what was spent must stay accounted for to the funders, and they name the child only by a
 //!   pseudonymous reference whose link to a person the gemeente has just destroyed. Destroying keys
 //!   is idempotent, and the read-model change commits with the offset, so a crash or a redelivery
-//!   at any point repeats harmlessly. Of a household, this service keeps nothing but the keys it
-//!   would seal under (none so far): they are forgotten too, so nothing new is sealed for it.
+//!   at any point repeats harmlessly. Of a household, this service keeps its keys (none used so far)
+//!   and which applications, entitlements and declarations are its: all forgotten.
+//! - `ApplicationSubmitted`: which household the application is for
+//!   ([`crate::read_models::work_lists`]), so that its entitlements are listed for that household's
+//!   parent; `SubjectForgotten` of a household drops that link everywhere.
 //! - `SubjectRectified`: acknowledged; this service keeps no personal data of a person to correct
 //!   (only pseudonymous references, which a rectification does not change).
 
@@ -34,7 +37,7 @@ use uuid::Uuid;
 use crate::access::as_projector;
 use crate::domain::entitlement::{Entitlement, EntitlementCommand, Open};
 use crate::pass_codes;
-use crate::read_models::entitlements;
+use crate::read_models::{entitlements, work_lists};
 
 /// Opens the entitlements of every grant, and forgets the children the gemeente forgot.
 pub struct ApplicationHandler {
@@ -70,8 +73,17 @@ impl EventHandler for ApplicationHandler {
             ApplicationEvent::SubjectRectified(rectified) => {
                 tracing::info!(subject_kind = ?rectified.kind, "rectification acknowledged: nothing kept to correct");
             }
-            ApplicationEvent::ApplicationSubmitted(_)
-            | ApplicationEvent::ApplicationRejected(_)
+            ApplicationEvent::ApplicationSubmitted(submitted) => {
+                as_projector(connection).await?;
+                work_lists::record_application(
+                    connection,
+                    &event.envelope.gemeente,
+                    submitted.application_id,
+                    submitted.household,
+                )
+                .await?;
+            }
+            ApplicationEvent::ApplicationRejected(_)
             | ApplicationEvent::ApplicationWithdrawn(_) => {}
         }
         Ok(())
@@ -98,10 +110,11 @@ impl ApplicationHandler {
             .forget(forgotten.subject, forget_reason(forgotten.why))
             .await
             .map_err(HandlerError::Transient)?;
+        as_projector(connection).await?;
         if forgotten.kind == SubjectKind::Child {
-            as_projector(connection).await?;
             let anonymised =
                 entitlements::forget_child(connection, ChildRef(forgotten.subject)).await?;
+            work_lists::forget_child(connection, forgotten.subject).await?;
             let codes = pass_codes::forget_entitlements(connection, &anonymised).await?;
             tracing::info!(
                 entitlements = anonymised.len(),
@@ -109,7 +122,10 @@ impl ApplicationHandler {
                 "forgot a child"
             );
         } else {
-            tracing::info!("forgot a household: nothing kept of it beyond its keys");
+            work_lists::forget_household(connection, forgotten.subject).await?;
+            tracing::info!(
+                "forgot a household: its link to applications, entitlements and declarations"
+            );
         }
         Ok(())
     }
@@ -153,7 +169,8 @@ impl ApplicationHandler {
             .is_forgotten(opened.child.0)
             .await
             .map_err(HandlerError::Transient)?;
-        entitlements::record(connection, gemeente, &opened, child_forgotten).await?;
+        let household = work_lists::household_of(connection, granted.application_id).await?;
+        entitlements::record(connection, gemeente, &opened, child_forgotten, household).await?;
         let command = EntitlementCommand::Open(Open {
             gemeente: gemeente.clone(),
             opened,

@@ -15,14 +15,14 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use super::{load_in, AppState, Declarants, DeliveryFormDto, Partners, Readers, Regie};
+use super::{load_in, AppState, Declarants, DeliveryFormDto, EntitlementReaders, Partners, Regie};
 use crate::access::{self, Pseudonyms};
 use crate::domain::entitlement::{
     BlockPass, DecideDeclaration, Declaration, Entitlement, EntitlementCommand, IssuePass, Pass,
     RecordDelivery, SubmitDeclaration,
 };
 use crate::notes::{self, Field, ForgottenChild, Unsealed};
-use crate::{ledger, pass_codes};
+use crate::pass_codes;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -121,38 +121,6 @@ pub struct DeclarationPath {
     pub declaration_id: Uuid,
 }
 
-/// The entitlements the caller may see.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct EntitlementList {
-    #[serde(rename = "rechten")]
-    pub entitlements: Vec<EntitlementSummary>,
-}
-
-/// An entitlement in a list.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct EntitlementSummary {
-    /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
-    pub id: Uuid,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself; `null`
-    /// once the child was forgotten.
-    #[serde(rename = "kind")]
-    pub child: Option<Uuid>,
-    /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`.
-    #[serde(rename = "vergeten")]
-    pub forgotten: bool,
-    #[serde(rename = "voorziening")]
-    pub provision: ProvisionCode,
-    #[serde(rename = "bedragCent")]
-    pub amount_cents: Cents,
-    #[serde(rename = "restCent")]
-    pub remaining_cents: Cents,
-    #[serde(rename = "geldigTot")]
-    #[schemars(with = "DateSchema")]
-    pub valid_until: Date,
-    #[serde(rename = "verlopen")]
-    pub expired: bool,
-}
-
 /// An entitlement and everything spent on it. A partner sees its own pseudonyms of the entitlement and
 /// the child, no application, no passes and only its own declarations: nothing to join on. The pass
 /// code itself is shown to regie only (it hands the pass to the family).
@@ -163,10 +131,10 @@ pub struct EntitlementView {
     /// The application it was granted on; `null` for a partner.
     #[serde(rename = "aanvraag")]
     pub application: Option<Uuid>,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself; `null`
+    /// The child: for a partner its own reference of it (`platform::reference`), for the gemeente its id; `null`
     /// once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Option<Uuid>,
+    pub child: Option<String>,
     /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`, and what was
     /// written about it reads `null` too.
     #[serde(rename = "vergeten")]
@@ -362,7 +330,8 @@ impl EntitlementView {
                 .declarations
                 .iter()
                 .filter(|declaration| {
-                    !partner || declaration.submitted.submitted_by == caller.actor.organisation
+                    !matches!(role, Role::Partner | Role::Applicant)
+                        || declaration.submitted.submitted_by == declarant(caller)
                 })
                 .map(|declaration| DeclarationView::of(declaration, unsealed))
                 .collect(),
@@ -547,59 +516,65 @@ async fn execute_and_view<R>(
     view_of(state, caller, &entitlement).await
 }
 
-/// The entitlements the caller may see, as the read model shows them to it under row-level
-/// security ([`access::visible_entitlements`]), with what is left on each.
-#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
-pub async fn list_entitlements(
-    State(state): State<AppState>,
-    caller: InGemeente<Readers>,
-) -> Result<Json<EntitlementList>, ApiError> {
-    let visible = access::visible_entitlements(&state.pool, &caller.actor, &caller.gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let history = ledger::load(&state.pool, &caller.gemeente)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut entitlements = Vec::new();
-    for row in visible {
-        let Some(entitlement) = history.entitlements.get(&row.entitlement_id) else {
-            continue;
-        };
-        let Some(opened) = entitlement.opened.as_ref() else {
-            continue;
-        };
-        let forgotten = row.child.is_none();
-        entitlements.push(EntitlementSummary {
-            id: state
-                .pseudonyms
-                .entitlement_for(&caller.actor, opened.entitlement_id),
-            child: (!forgotten).then(|| state.pseudonyms.child_for(&caller.actor, opened.child)),
-            forgotten,
-            provision: opened.provision.clone(),
-            amount_cents: opened.amount_cents,
-            remaining_cents: entitlement.remaining_cents(),
-            valid_until: opened.valid_until,
-            expired: entitlement.expired.is_some(),
-        });
-    }
-    Ok(Json(EntitlementList { entitlements }))
-}
-
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id))]
 pub async fn get_entitlement(
     State(state): State<AppState>,
-    caller: InGemeente<Readers>,
+    caller: InGemeente<EntitlementReaders>,
     ApiPath(EntitlementPath { id }): ApiPath<EntitlementPath>,
 ) -> Result<Json<EntitlementView>, ApiError> {
     let (entitlement_id, entitlement) = entitlement_in(&state, &caller, id).await?;
-    let visible =
+    let visible = if caller.is(Role::Applicant) {
+        require_households(&state, &caller, entitlement_id)
+            .await
+            .is_ok()
+    } else {
         access::visible_entitlement(&state.pool, &caller.actor, &caller.gemeente, entitlement_id)
             .await
-            .map_err(ApiError::internal)?;
-    if visible.is_none() {
+            .map_err(ApiError::internal)?
+            .is_some()
+    };
+    if !visible {
         return Err(not_visible());
     }
     view_of(&state, &caller, &entitlement).await.map(Json)
+}
+
+/// Refuses a parent an entitlement that is not their household's (as one that does not exist),
+/// and a parent's login without a household.
+async fn require_households<R>(
+    state: &AppState,
+    caller: &InGemeente<R>,
+    entitlement_id: Uuid,
+) -> Result<(), ApiError> {
+    let Some(household) = caller.household else {
+        return Err(ApiError::forbidden(
+            "Uw inlog noemt geen huishouden; u kunt alleen voor uw eigen huishouden declareren.",
+        ));
+    };
+    let theirs = access::is_households(
+        &state.pool,
+        &caller.actor,
+        household,
+        &caller.gemeente,
+        entitlement_id,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    if theirs {
+        Ok(())
+    } else {
+        Err(not_visible())
+    }
+}
+
+/// Who the caller is as a declarant: a parent declares as `ouder` (their household is the
+/// entitlement's), an organisation as itself.
+fn declarant(caller: &Caller) -> OrganisationId {
+    if caller.actor.role == Role::Applicant {
+        OrganisationId::parent()
+    } else {
+        caller.actor.organisation.clone()
+    }
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id, partner = %caller.actor.organisation))]
@@ -690,7 +665,9 @@ pub async fn block_pass(
 }
 
 /// A declaration's proof is checked free text (a Dutch 422 when it holds a BSN, IBAN, e-mail
-/// address or telephone number, and nothing is stored), sealed under the child's key.
+/// address or telephone number, and nothing is stored), sealed under the child's key. A partner
+/// declares what it serves; a parent (the seed's declaration form: a receipt for their own child)
+/// only on their household's entitlement, as `ouder`, for the regie to judge.
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, entitlement_id = %id))]
 pub async fn submit_declaration(
     State(state): State<AppState>,
@@ -704,12 +681,15 @@ pub async fn submit_declaration(
     if caller.is(Role::Partner) {
         require_served_by(&state, &caller, &entitlement).await?;
     }
+    if caller.is(Role::Applicant) {
+        require_households(&state, &caller, id).await?;
+    }
     let proof = notes::seal(&state.keys, child_of(&entitlement)?, proof).await?;
     let declaration_id = request.id.unwrap_or_else(Uuid::new_v4);
     let command = EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
         gemeente: caller.gemeente.clone(),
         declaration_id,
-        submitted_by: caller.actor.organisation.clone(),
+        submitted_by: declarant(&caller),
         amount_cents: request.amount_cents,
         proof,
         submitted_on: request.date.unwrap_or_else(clock::today),

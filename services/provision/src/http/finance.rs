@@ -106,9 +106,9 @@ pub struct EntryView {
     #[serde(rename = "datum")]
     #[schemars(with = "DateSchema")]
     pub date: Date,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    /// The child: for a partner its own reference of it (`platform::reference`), for the gemeente its id.
     #[serde(rename = "kind")]
-    pub child: Uuid,
+    pub child: String,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
@@ -174,7 +174,7 @@ pub struct BudgetView {
 
 impl EntryView {
     /// The entry under the ids the reader may see: the child's and the entitlement's.
-    pub(super) fn of(entry: &LedgerEntry, child: Uuid, entitlement_id: Uuid) -> Self {
+    pub(super) fn of(entry: &LedgerEntry, child: String, entitlement_id: Uuid) -> Self {
         Self {
             date: entry.date,
             child,
@@ -291,7 +291,7 @@ pub async fn get_ledger(
         per_funder: funder_totals(&entries),
         entries: entries
             .iter()
-            .map(|entry| EntryView::of(entry, entry.child.0, entry.entitlement_id))
+            .map(|entry| EntryView::of(entry, entry.child.0.to_string(), entry.entitlement_id))
             .collect(),
     }))
 }

@@ -88,10 +88,10 @@ pub struct InvoiceLineView {
     /// The entitlement: for a partner its own pseudonym, for the gemeente the id itself.
     #[serde(rename = "recht")]
     pub entitlement_id: Uuid,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself; `null`
+    /// The child: for a partner its own reference of it (`platform::reference`), for the gemeente its id; `null`
     /// once the child was forgotten.
     #[serde(rename = "kind")]
-    pub child: Option<Uuid>,
+    pub child: Option<String>,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]

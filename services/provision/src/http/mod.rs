@@ -1,11 +1,13 @@
 //! The provision API: every endpoint declared once, in [`routes`]; who may call it, what it takes
 //! and what it answers follow from its handler's types. Handlers map a request onto a command or a
 //! use-case ([`crate::invoicing`], [`crate::sampling`], [`crate::year_end`]) and its result onto an
-//! answer; what a partner may see is [`crate::access`]'s.
+//! answer; what a partner or a parent may see is [`crate::access`]'s. The work lists are in
+//! `lists`.
 
 mod entitlements;
 mod finance;
 mod invoices;
+mod lists;
 mod passes;
 mod samples;
 
@@ -56,8 +58,14 @@ roles!(
     pub Regie = [Regievoerder]
 );
 roles!(
-    /// Who declares: a partner for what it paid, the gemeente's loket for a parent's receipt.
-    pub Declarants = [Partner, Regievoerder]
+    /// Who declares: a partner for what it paid, the gemeente's loket for a parent's receipt, and a
+    /// parent for their own household's entitlement.
+    pub Declarants = [Partner, Regievoerder, Applicant]
+);
+roles!(
+    /// Who reads one entitlement: a partner what it serves, regie and the auditor, a parent their
+    /// household's.
+    pub EntitlementReaders = [Partner, Regievoerder, Auditor, Applicant]
 );
 roles!(
     /// Who looks up a pass by its code: the provider at the till, and regie.
@@ -81,14 +89,20 @@ pub fn routes() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
             "/api/v1/gemeenten/{gemeente}/rechten",
-            get_with(entitlements::list_entitlements, |op| {
-                op.summary("De rechten die u mag zien")
+            get_with(lists::list_entitlements, |op| {
+                op.summary("De rechten die u mag zien, per pagina, met wat er nog over is")
             }),
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/rechten/{id}",
             get_with(entitlements::get_entitlement, |op| {
                 op.summary("Een recht, met wat er nog over is")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/declaraties",
+            get_with(lists::list_declarations, |op| {
+                op.summary("De declaraties die u mag zien, per pagina; regie: te beoordelen")
             }),
         )
         .api_route(
@@ -137,6 +151,9 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/facturen",
             post_with(invoices::submit_invoice, |op| {
                 op.summary("Een periode factureren")
+            })
+            .get_with(lists::list_invoices, |op| {
+                op.summary("De facturen die u mag zien, per pagina; regie: af te handelen")
             }),
         )
         .api_route(

@@ -69,9 +69,9 @@ pub struct PassBalance {
     pub code_hint: String,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
-    /// The child: for a partner its own pseudonym, for the gemeente the reference itself.
+    /// The child: for a partner its own reference of it (`platform::reference`), for the gemeente its id.
     #[serde(rename = "kind")]
-    pub child: Uuid,
+    pub child: String,
     #[serde(rename = "saldoCent")]
     pub balance_cents: Cents,
     /// For a strippenkaart: the strips left.

@@ -34,11 +34,20 @@ use kindpakket_platform::shredding::Sealed;
 /// Every operation and the roles that may call it, as the access matrix of the end-to-end tests
 /// says.
 const MATRIX: &[(&str, &str, &[&str])] = &[
-    ("get", "/rechten", &["partner", "regievoerder", "auditor"]),
+    (
+        "get",
+        "/rechten",
+        &["partner", "regievoerder", "auditor", "applicant"],
+    ),
     (
         "get",
         "/rechten/{id}",
-        &["partner", "regievoerder", "auditor"],
+        &["partner", "regievoerder", "auditor", "applicant"],
+    ),
+    (
+        "get",
+        "/declaraties",
+        &["partner", "regievoerder", "auditor", "applicant"],
     ),
     ("post", "/rechten/{id}/verstrekkingen", &["partner"]),
     ("post", "/rechten/{id}/passen", &["regievoerder"]),
@@ -50,7 +59,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     (
         "post",
         "/rechten/{id}/declaraties",
-        &["partner", "regievoerder"],
+        &["partner", "regievoerder", "applicant"],
     ),
     (
         "post",
@@ -60,6 +69,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("post", "/passen/opvragen", &["partner", "regievoerder"]),
     ("post", "/verzilveringen", &["partner"]),
     ("post", "/facturen", &["partner"]),
+    ("get", "/facturen", &["partner", "regievoerder", "auditor"]),
     (
         "get",
         "/facturen/{id}",
@@ -829,7 +839,12 @@ fn ledger_lines_totals_and_budgets_read_as_before() {
         "kenmerk": entries[0].reference,
     });
     assert_eq!(
-        serde_json::to_value(EntryView::of(entries[0], child, entries[0].entitlement_id)).unwrap(),
+        serde_json::to_value(EntryView::of(
+            entries[0],
+            child.to_string(),
+            entries[0].entitlement_id
+        ))
+        .unwrap(),
         old_entry
     );
     for budget in [

@@ -26,23 +26,25 @@ fn form_name(form: Option<DeliveryForm>) -> Option<&'static str> {
     })
 }
 
-/// Keeps an opened entitlement (once; a redelivered grant changes nothing). A child that was
-/// forgotten before its grant arrived is not kept.
+/// Keeps an opened entitlement (once; a redelivered grant changes nothing), with the household of
+/// its application when known. A child that was forgotten before its grant arrived is not kept.
 pub async fn record(
     connection: &mut PgConnection,
     gemeente: &GemeenteCode,
     opened: &EntitlementOpened,
     child_forgotten: bool,
+    household: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO entitlements (entitlement_id, gemeente, provision, form, child)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entitlement_id) DO NOTHING",
+        "INSERT INTO entitlements (entitlement_id, gemeente, provision, form, child, household)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (entitlement_id) DO NOTHING",
     )
     .bind(opened.entitlement_id)
     .bind(gemeente.as_str())
     .bind(opened.provision.as_str())
     .bind(form_name(opened.form))
     .bind((!child_forgotten).then_some(opened.child.0))
+    .bind(household)
     .execute(&mut *connection)
     .await?;
     Ok(())

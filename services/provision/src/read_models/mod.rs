@@ -4,8 +4,10 @@
 //! - [`enrolments`]: which partner may deliver which provision in which gemeente;
 //! - [`entitlements`]: which child and provision each entitlement is for (anonymised when the child
 //!   is forgotten);
-//! - [`regelingen`]: the regeling versions, for budgets and the sample rate.
+//! - [`regelingen`]: the regeling versions, for budgets and the sample rate;
+//! - [`work_lists`]: declarations and invoices as lists, and each entitlement's household.
 
 pub mod enrolments;
 pub mod entitlements;
 pub mod regelingen;
+pub mod work_lists;

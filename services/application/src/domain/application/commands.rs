@@ -41,6 +41,9 @@ pub struct NewApplication {
     pub signal_id: Option<Uuid>,
     pub submitted_on: Date,
     pub inputs: AssessmentInputs,
+    /// How it was taken: by the parent (perhaps helped), or on the family's behalf with consent
+    /// and gezag ([`super::taken`]).
+    pub taken: Option<super::taken::Taken>,
 }
 
 /// Decides by the regeling version in force on the application date, optionally with maatwerk.

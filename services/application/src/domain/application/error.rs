@@ -27,6 +27,12 @@ pub enum ApplicationError {
     InvalidPeriod(usize),
     #[error("Recht {0}: de geldigheid valt buiten de periode van de regeling die op de aanvraagdatum geldt.")]
     PeriodOutsideRegeling(usize),
+    #[error("Een aanvraag namens het gezin vraagt de toestemming van de ouder ('toestemming' met 'gegeven': true, de datum en de vorm). Er is niets opgeslagen.")]
+    NoConsent,
+    #[error("De toestemming van de ouder ('toestemming.datum') ligt na de aanvraagdatum. Er is niets opgeslagen.")]
+    ConsentAfterApplication,
+    #[error("Een aanvraag namens het gezin vraagt dat de aanvrager verklaart het gezag over de kinderen te hebben ('gezag' met 'verklaard': true). Er is niets opgeslagen.")]
+    NoGezag,
     #[error("Geef de reden van de afwijzing; de familie leest haar.")]
     MissingReason,
     #[error("{0}")]

@@ -50,6 +50,10 @@ pub struct Submitted {
     pub submitted_on: Date,
     /// Income, adults and money left, sealed under the household's key.
     pub inputs: Sealed<AssessmentInputs>,
+    /// How it was taken (by the parent, perhaps helped; or on the family's behalf with consent and
+    /// gezag). Absent in applications stored before issue 14. Never published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<super::taken::Taken>,
 }
 
 /// The application was granted.

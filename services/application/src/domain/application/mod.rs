@@ -10,6 +10,7 @@
 mod commands;
 mod error;
 mod events;
+pub mod taken;
 #[cfg(test)]
 mod tests;
 
@@ -201,6 +202,7 @@ fn submitted_event(
             signal_id: application.signal_id,
             submitted_on: application.submitted_on,
             inputs,
+            taken: application.taken,
         },
     }
 }
@@ -351,6 +353,9 @@ impl Application {
             return Err(ApplicationError::AlreadyExists);
         }
         validate_submission(&command.application)?;
+        if let Some(taken) = &command.application.taken {
+            taken.check(command.application.submitted_on)?;
+        }
         Ok(command)
     }
 

@@ -47,6 +47,7 @@ fn submitted(birth_year: i32) -> NewApplication {
         signal_id: None,
         submitted_on: date!(2026 - 09 - 01),
         inputs: inputs(115),
+        taken: None,
     }
 }
 
@@ -63,6 +64,7 @@ fn stored(income_percent: u16) -> Submitted {
         signal_id: application.signal_id,
         submitted_on: application.submitted_on,
         inputs: Sealer::plain_sealed(household(), &inputs(income_percent)),
+        taken: None,
     }
 }
 
@@ -746,4 +748,45 @@ async fn a_rejection_and_a_withdrawal_keep_their_reasons_sealed() {
         panic!("{events:?}");
     };
     assert_eq!(sealer.opened(reason).await, "verhuisd");
+}
+
+#[tokio::test]
+async fn an_application_on_the_familys_behalf_without_a_declared_gezag_or_consent_is_refused() {
+    use super::taken::{tests::on_behalf, Taken};
+    let mut undeclared = on_behalf();
+    undeclared.gezag.declared = false;
+    let mut no_consent = on_behalf();
+    no_consent.consent.given = false;
+    for (taken, error) in [
+        (undeclared, ApplicationError::NoGezag),
+        (no_consent, ApplicationError::NoConsent),
+    ] {
+        TestFramework::<Application>::with(Sealer::plain())
+            .given_no_previous_events()
+            .when_async(ApplicationCommand::Submit(Submit {
+                gemeente: gemeente(),
+                application: NewApplication {
+                    taken: Some(Taken::OnBehalf(taken)),
+                    ..submitted(2016)
+                },
+            }))
+            .await
+            .then_expect_error(error);
+    }
+    let events = TestFramework::<Application>::with(Sealer::plain())
+        .given_no_previous_events()
+        .when_async(ApplicationCommand::Submit(Submit {
+            gemeente: gemeente(),
+            application: NewApplication {
+                taken: Some(Taken::OnBehalf(on_behalf())),
+                ..submitted(2016)
+            },
+        }))
+        .await
+        .inspect_result()
+        .unwrap();
+    let [ApplicationEvent::Submitted { application, .. }] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(application.taken, Some(Taken::OnBehalf(on_behalf())));
 }
