@@ -45,10 +45,10 @@
 )]
 
 mod access;
-mod chain_regie;
-mod chain_signalling;
 mod chain_identity;
 mod chain_lists;
+mod chain_regie;
+mod chain_signalling;
 mod check;
 mod cluster;
 mod crash;
