@@ -6,6 +6,8 @@
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
+//! - [`chain`]: the whole chain, from a school's signal by reference through Leergeld's one-time links,
+//!   an application on the family's behalf, a decision and a delivery to the school seeing "bediend";
 //! - [`chain_regie`]: regie's part of the chain: the routing table (set, read, bad tables refused
 //!   with nothing changed), a regeling corrected from a date and ended;
 //! - [`chain_identity`]: identifying a child by BSN or by name and date of birth for a reference of
@@ -45,6 +47,7 @@
 )]
 
 mod access;
+mod chain;
 mod chain_identity;
 mod chain_lists;
 mod chain_regie;
