@@ -35,7 +35,7 @@ if ! id postgres >/dev/null 2>&1; then
   exit 1
 fi
 
-for tool in curl python3; do
+for tool in curl jq python3; do
   command -v "$tool" >/dev/null 2>&1 || apt_install "$tool"
 done
 

@@ -386,6 +386,17 @@ impl Platform {
         format!("{}{path}", self.service(name).base_url())
     }
 
+    /// The development issuer's folder (its keys): `kindpakket-dev-issuer --dir` on it signs tokens
+    /// these services trust, as `scripts/run.sh`'s issuer does for its services.
+    pub fn issuer_dir(&self) -> PathBuf {
+        self.logs.path().join("issuer")
+    }
+
+    /// A binary built beside the services (`kindpakket-dev-issuer`, `kindpakket-demo`, …).
+    pub fn binary_path(name: &str) -> Result<PathBuf> {
+        Ok(binary_dir()?.join(name))
+    }
+
     /// How many events `service` has stored.
     pub async fn events_stored(&self, service: ServiceName) -> i64 {
         crate::inspect::store_event_count(&self.postgres.url(service.database()))

@@ -314,3 +314,62 @@ async fn a_schools_signal_reaches_a_served_child_and_the_school_sees_status_only
         "{funnel}"
     );
 }
+
+/// The README's curl flow, as `scripts/try-chain.sh` runs it, against throw-away services and a
+/// development issuer holding their keys: a newcomer's copy of the chain runs end to end, twice (a
+/// second run in the same gemeente makes a new child and does not trip over the first), and ends
+/// with the school seeing "bediend".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readmes_curl_flow_runs_as_written_and_again() {
+    let platform = Platform::start().await.expect("platform starts");
+    let port = kindpakket_tests::harness::free_port();
+    let mut issuer = std::process::Command::new(
+        Platform::binary_path("kindpakket-dev-issuer").expect("the binaries are built"),
+    )
+    .args(["--dir", platform.issuer_dir().to_str().unwrap()])
+    .args(["--addr", &format!("127.0.0.1:{port}")])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("the development issuer starts");
+    let issuer_url = format!("http://127.0.0.1:{port}");
+    let http = platform.http();
+    wait_until("the issuer answers", Duration::from_secs(20), || async {
+        let jwks = http
+            .get(format!("{issuer_url}/.well-known/jwks.json"))
+            .send()
+            .await?;
+        when(jwks.status() == StatusCode::OK, ())
+    })
+    .await
+    .unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/try-chain.sh");
+    let base = |name: ServiceName| platform.url(name, "");
+    for run in 1..=2 {
+        let output = tokio::process::Command::new("bash")
+            .arg(&script)
+            .env("KP_ISSUER", &issuer_url)
+            .env("KP_REGIE", base(ServiceName::Regie))
+            .env("KP_SIGNALLING", base(ServiceName::Signalling))
+            .env("KP_APPLICATION", base(ServiceName::Application))
+            .env("KP_PROVISION", base(ServiceName::Provision))
+            .env("KP_DASHBOARD", base(ServiceName::Dashboard))
+            .output()
+            .await
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+        assert!(output.status.success(), "run {run}:\n{stdout}\n{stderr}");
+        assert!(
+            stdout.contains("\"status\":\"bediend\""),
+            "run {run}:\n{stdout}"
+        );
+        assert!(stdout.contains("try-chain: done"), "run {run}:\n{stdout}");
+    }
+    let funnel = platform.client().funnel("GM0363").await.unwrap();
+    assert_eq!(funnel["bediend"], 2, "two children, one per run: {funnel}");
+    issuer.kill().ok();
+    issuer.wait().ok();
+}

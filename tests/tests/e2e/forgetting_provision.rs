@@ -1306,8 +1306,9 @@ async fn past_the_retention_period_what_was_sealed_about_a_child_reads_as_forgot
         .post_signal(
             G,
             WIJKTEAM,
-            &json!({"kind": child, "reden": "schulden", "toelichting": note,
-                    "verwezenNaar": {"soort": "loket"}, "datum": "2026-01-15"}),
+            &json!({"kind": kindpakket.child_reference(WIJKTEAM.organisation, child).unwrap(),
+                    "reden": "schulden", "toelichting": note,
+                    "voorzieningsoort": "overig", "datum": "2026-01-15"}),
         )
         .await
         .unwrap()
