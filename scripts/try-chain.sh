@@ -54,7 +54,7 @@ REGIE=$(token gemeente-amsterdam regievoerder)
 SCHOOL=$(token basisschool-de-regenboog signaller)
 CLUB=$(token vv-de-zwaluwen partner)
 
-step "1. Regie publishes this year's regeling, enrols Leergeld, a sports club and a school, and routes signals for sport to Leergeld"
+step "1. Regie publishes this year's regeling, enrols Leergeld and a sports club, routes signals for sport to Leergeld, and enrols a school to signal"
 post "$REGIE" "$REGIE_API/api/v1/gemeenten/$G/regelingen" "{
   \"jaar\": $JAAR, \"geldigVanaf\": \"$JAAR-01-01\", \"geldigTot\": \"$JAAR-12-31\",
   \"inkomensgrens\": {\"soort\": \"percentage\", \"percentage\": 120},
@@ -66,11 +66,13 @@ for partner in 'leergeld:Stichting Leergeld:"sportcontributie"' 'vv-de-zwaluwen:
   post "$REGIE" "$REGIE_API/api/v1/gemeenten/$G/partners" "{\"partner\": \"$code\", \"naam\": \"$name\",
     \"voorzieningen\": [$provisions], \"rollen\": [\"verstrekken\"]}" >/dev/null || echo "($code was enrolled before)"
 done
-post "$REGIE" "$REGIE_API/api/v1/gemeenten/$G/partners" '{"partner": "basisschool-de-regenboog",
-  "naam": "Basisschool De Regenboog", "rollen": ["signaleren"]}' >/dev/null || echo "(the school was enrolled before)"
+# The routing before the school: both reach the signalling service in this order, so it routes the
+# school's first signal.
 retry curl -sf -X PUT -H Content-Type:application/json -H "Authorization: Bearer $REGIE" \
   "$REGIE_API/api/v1/gemeenten/$G/routering" -d '{"routes": [{"voorzieningsoort": "maatschappelijke_participatie",
   "naar": {"partner": "leergeld"}, "reactietermijnWerkdagen": 5}]}' >/dev/null
+post "$REGIE" "$REGIE_API/api/v1/gemeenten/$G/partners" '{"partner": "basisschool-de-regenboog",
+  "naam": "Basisschool De Regenboog", "rollen": ["signaleren"]}' >/dev/null || echo "(the school was enrolled before)"
 echo "regeling, partners, school and routing in place"
 
 step "2. The school identifies a pupil by name and date of birth, and signals her by its own reference"

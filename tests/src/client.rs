@@ -488,6 +488,34 @@ impl Kindpakket {
             .await
     }
 
+    /// `signaller` signals `child` (the gemeente's id; sent as the signaller's reference) for help of
+    /// `provision_type` (the regie's types: `school`, `maatschappelijke_participatie`, …); the
+    /// gemeente's routing decides where it goes.
+    pub async fn signal_child_for(
+        &self,
+        gemeente: &str,
+        signaller: &str,
+        child: Uuid,
+        provision_type: &str,
+        date: &str,
+    ) -> Result<Uuid> {
+        let body = json!({
+            "kind": self.child_reference(signaller, child)?,
+            "voorzieningsoort": provision_type,
+            "reden": "laag_inkomen",
+            "datum": date,
+        });
+        let who = As {
+            organisation: signaller,
+            role: "signaller",
+        };
+        let created = self
+            .post_signal(gemeente, who, &body)
+            .await?
+            .expect(StatusCode::CREATED)?;
+        id_of(&created)
+    }
+
     /// A signaller signals a child (by its own reference of it) for help of the type
     /// `maatschappelijke_participatie` when `partner` is given (regie's routing decides where it
     /// goes: set a route to that partner with [`Self::set_routing`] first, or it goes to the loket),

@@ -154,6 +154,21 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
             .enrol_partner(code, partner, name, provisions)
             .await?;
     }
+    // Where signals go: sport and culture to the Jeugdfonds, school costs to Leergeld, the rest to
+    // the loket. Set before the signallers are enrolled, so the signalling service knows the
+    // routing by the time it accepts their first signal (both come in order on the regie stream).
+    platform
+        .set_routing(
+            code,
+            json!([
+                {"voorzieningsoort": "maatschappelijke_participatie",
+                 "naar": {"partner": "jeugdfonds-sport-cultuur"}, "reactietermijnWerkdagen": 5},
+                {"voorzieningsoort": "school", "naar": {"partner": "leergeld"},
+                 "reactietermijnWerkdagen": 10},
+            ]),
+        )
+        .await
+        .context("setting the demo's routing")?;
     for (signaller, name) in SIGNALLERS {
         platform.enrol_signaller(code, signaller, name).await?;
     }
@@ -165,18 +180,19 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         let child = Uuid::new_v4();
         let month = 3 + (index % 8);
         let date = format!("{YEAR}-{month:02}-10");
-        // Some families are referred to a partner directly, the rest to the gemeente's loket.
-        let referral = match index % 4 {
-            1 => Some("leergeld"),
-            2 => Some("jeugdfonds-sport-cultuur"),
-            _ => None,
+        // What the signaller sees the child needs decides where the routing sends it: school costs
+        // to Leergeld, sport to the Jeugdfonds, anything else to the gemeente's loket.
+        let need = match index % 4 {
+            1 => "school",
+            2 => "maatschappelijke_participatie",
+            _ => "overig",
         };
         let signal = platform
-            .signal_child_referred(
+            .signal_child_for(
                 code,
                 SIGNALLERS[index % SIGNALLERS.len()].0,
                 child,
-                referral,
+                need,
                 &date,
             )
             .await?;

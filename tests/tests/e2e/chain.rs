@@ -52,16 +52,17 @@ async fn set_up(kindpakket: &Kindpakket) {
             .await
             .unwrap();
     }
-    kindpakket
-        .enrol_signaller(G, SCHOOL.organisation, "Basisschool De Regenboog")
-        .await
-        .unwrap();
+    // The routing before the school's enrolment: both reach the signalling service in this order.
     kindpakket
         .set_routing(
             G,
             json!([{"voorzieningsoort": "maatschappelijke_participatie", "wijk": WIJK,
                     "naar": {"partner": LEERGELD}, "reactietermijnWerkdagen": 5}]),
         )
+        .await
+        .unwrap();
+    kindpakket
+        .enrol_signaller(G, SCHOOL.organisation, "Basisschool De Regenboog")
         .await
         .unwrap();
 }
