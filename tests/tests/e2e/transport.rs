@@ -138,10 +138,20 @@ async fn every_service_works_over_tls_as_its_own_user_and_only_on_its_own_subjec
         regie_before,
         "a forged regie event was stored"
     );
-    // Reading a stream it has no consumer on: refused.
+    // Reading a stream it has no consumer on: refused. (Signalling consumes every stream now — the
+    // children's progress comes from application and provision — so the application service, which
+    // consumes only regie and its own, is the one to try.)
+    let (_, application) = connect_as(&platform, ServiceName::Application.nats_user()).await;
     assert!(
-        signalling.get_stream("KINDPAKKET_PROVISION").await.is_err(),
-        "signalling could look into the provision stream"
+        application
+            .get_stream("KINDPAKKET_PROVISION")
+            .await
+            .is_err(),
+        "application could look into the provision stream"
+    );
+    assert!(
+        application.get_stream("KINDPAKKET_REGIE").await.is_ok(),
+        "application reads the regie stream it consumes"
     );
     // Posing as the dashboard's consumer: refused.
     let pull = signalling_client
