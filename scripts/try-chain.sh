@@ -129,7 +129,7 @@ eigen_recht() {
 }
 RECHT=$(retry eigen_recht)
 post "$CLUB" "$PROVISION_API/api/v1/gemeenten/$G/rechten/$RECHT/verstrekkingen" \
-  '{"vorm": "in_natura", "bedragCent": 18000}' | jq -c '{id, bedragCent}'
+  '{"vorm": "in_natura", "bedragCent": 18000}' | jq -c '{verstrekking, besteedCent, restCent}'
 
 step "7. The school sees what became of its signal: status only"
 bediend() {
