@@ -12,6 +12,7 @@
 # KP_ISSUER, KP_REGIE, KP_SIGNALLING, KP_APPLICATION, KP_PROVISION, KP_DASHBOARD override the
 # addresses (the end-to-end test runs it against throw-away services this way).
 set -euo pipefail
+[ -z "${KP_TRACE:-}" ] || set -x   # the end-to-end test traces every command, to show where a run stopped
 
 ISSUER=${KP_ISSUER:-http://127.0.0.1:8079}
 REGIE_API=${KP_REGIE:-http://127.0.0.1:8081}
@@ -77,8 +78,12 @@ echo "regeling, partners, school and routing in place"
 
 step "2. The school identifies a pupil by name and date of birth, and signals her by its own reference"
 GEBOORTEDATUM="2016-$(printf %02d $((RANDOM % 12 + 1)))-$(printf %02d $((RANDOM % 28 + 1)))"
-REFERENTIE=$(post "$SCHOOL" "$APPLICATION_API/api/v1/gemeenten/$G/identificaties" \
-  "{\"kind\": {\"voornaam\": \"Noor\", \"achternaam\": \"Bakker\", \"geboortedatum\": \"$GEBOORTEDATUM\"}}" | jq -r .kind)
+# (The application service learns of the school's enrolment a moment after regie recorded it.)
+identify() {
+  post "$1" "$APPLICATION_API/api/v1/gemeenten/$G/identificaties" \
+    "{\"kind\": {\"voornaam\": \"Noor\", \"achternaam\": \"Bakker\", \"geboortedatum\": \"$GEBOORTEDATUM\"}}"
+}
+REFERENTIE=$(retry identify "$SCHOOL" | jq -r .kind)
 echo "the school's reference of the child: $REFERENTIE"
 signal() {
   post "$SCHOOL" "$SIGNALLING_API/api/v1/gemeenten/$G/signaleringen" "{\"kind\": \"$REFERENTIE\",
@@ -87,11 +92,12 @@ signal() {
 SIGNALERING=$(retry signal | jq -r .id)
 # The routing reaches the signalling service a moment after regie set it: a signal made before
 # then went to the loket, and regie re-routes it.
-if [ "$(get "$REGIE" "$SIGNALLING_API/api/v1/gemeenten/$G/signaleringen/$SIGNALERING" | jq -r '.verwezenNaar.partner // "loket"')" != leergeld ]; then
+VERWEZEN=$(retry get "$REGIE" "$SIGNALLING_API/api/v1/gemeenten/$G/signaleringen/$SIGNALERING" | jq -r '.verwezenNaar.partner // "loket"')
+if [ "$VERWEZEN" != leergeld ]; then
   post "$REGIE" "$SIGNALLING_API/api/v1/gemeenten/$G/signaleringen/$SIGNALERING/herroutering" \
     '{"naar": {"partner": "leergeld"}}' >/dev/null
 fi
-echo "signal $SIGNALERING: $(get "$SCHOOL" "$SIGNALLING_API/api/v1/gemeenten/$G/signaleringen/$SIGNALERING" | jq -c '{status}')"
+echo "signal $SIGNALERING: $(retry get "$SCHOOL" "$SIGNALLING_API/api/v1/gemeenten/$G/signaleringen/$SIGNALERING" | jq -c '{status}')"
 
 step "3. Leergeld has no account: regie sends it one-time links; it picks the signal up and reaches the family"
 for antwoord in opgepakt gezin-bereikt; do
@@ -121,8 +127,7 @@ BESLUIT=$(retry beoordeling)
 jq -c '{status, uitkomsten: [.beoordeling.uitkomsten[] | {voorziening, toegekend, bedragCent}]}' <<<"$BESLUIT"
 
 step "6. Noor joins the sports club: the club identifies her, finds her entitlement in its work list by its own reference, and records the membership"
-CLUB_REFERENTIE=$(post "$CLUB" "$APPLICATION_API/api/v1/gemeenten/$G/identificaties" \
-  "{\"kind\": {\"voornaam\": \"Noor\", \"achternaam\": \"Bakker\", \"geboortedatum\": \"$GEBOORTEDATUM\"}}" | jq -r .kind)
+CLUB_REFERENTIE=$(retry identify "$CLUB" | jq -r .kind)
 eigen_recht() {
   get "$CLUB" "$PROVISION_API/api/v1/gemeenten/$G/rechten?voorziening=sportcontributie&aantal=200" |
     jq -er --arg kind "$CLUB_REFERENTIE" '[.items[] | select(.kind == $kind)][0].id'

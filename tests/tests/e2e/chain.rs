@@ -355,6 +355,7 @@ async fn the_readmes_curl_flow_runs_as_written_and_again() {
             .env("KP_APPLICATION", base(ServiceName::Application))
             .env("KP_PROVISION", base(ServiceName::Provision))
             .env("KP_DASHBOARD", base(ServiceName::Dashboard))
+            .env("KP_TRACE", "1")
             .output()
             .await
             .unwrap();
