@@ -187,9 +187,26 @@ impl Kindpakket {
 
     /// `who` identifies a child (and optionally a parent) at the vault: `body` is
     /// `{"kind": {...}, "ouder": {...}}`.
+    /// The application service learns of an enrolment from the regie stream; until it has, an
+    /// organisation identifies nobody (403), so this retries that answer for a while.
     pub async fn identify(&self, gemeente: &str, who: As<'_>, body: &Value) -> Result<Answer> {
-        self.post(&self.application_url(gemeente, "identificaties"), who, body)
-            .await
+        let url = self.application_url(gemeente, "identificaties");
+        let what = format!("{} identifying a child", who.organisation);
+        let enrolled = wait_until(&what, Duration::from_secs(20), || async {
+            let answer = self.post(&url, who, body).await?;
+            if answer.status == StatusCode::FORBIDDEN
+                && answer.detail().contains("niet ingeschreven")
+            {
+                bail!("enrolment not known yet: {}", answer.body);
+            }
+            Ok(Some(answer))
+        })
+        .await;
+        match enrolled {
+            Ok(answer) => Ok(answer),
+            // Never enrolled: the refusal itself is the answer.
+            Err(_) => self.post(&url, who, body).await,
+        }
     }
 
     pub fn with_correlation(&self, correlation_id: Uuid) -> Self {

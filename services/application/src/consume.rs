@@ -208,6 +208,26 @@ pub async fn mandate_of(
     Ok(row.and_then(|row| row.mandate).map(|Json(mandate)| mandate))
 }
 
+/// Whether `organisation` has an enrolment in `gemeente` on `on`, in any role (to signal, take in
+/// applications or deliver).
+pub async fn is_enrolled(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+    organisation: &OrganisationId,
+    on: Date,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM partner_mandates
+                        WHERE gemeente = $1 AND partner = $2
+                          AND (ended_on IS NULL OR ended_on >= $3))",
+    )
+    .bind(gemeente.as_str())
+    .bind(organisation.as_str())
+    .bind(on)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// Whether `organisation` is enrolled in `gemeente` on `on` to take in applications on a family's
 /// behalf (the partner role `aanvragen_innemen`).
 pub async fn takes_applications(

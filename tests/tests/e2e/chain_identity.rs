@@ -77,6 +77,13 @@ async fn a_child_identified_by_bsn_or_by_name_gets_the_same_reference_again_anot
 ) {
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
+    // Only organisations the gemeente enrolled identify anyone.
+    enrol(&kindpakket, LEERGELD.organisation).await;
+    enrol(&kindpakket, JEUGDFONDS.organisation).await;
+    kindpakket
+        .enrol_signaller(G, WIJKTEAM.organisation, "Wijkteam Centrum")
+        .await
+        .unwrap();
 
     // A child the vault does not know, and then again: the same status and shape, the same
     // reference. The answer never carries the gemeente's id.
@@ -655,4 +662,56 @@ async fn the_regievoerder_pages_through_the_applications_to_decide_and_each_list
         );
         assert!(answer.detail().contains(named), "{}", answer.detail());
     }
+}
+
+/// An organisation the gemeente has not enrolled — a token for the gemeente is not enough — learns
+/// nothing and records nobody: 403 in Dutch, the vault unchanged, nothing on the audit log as an
+/// identification. Once enrolled, the same request gives a reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_the_gemeente_has_not_enrolled_identifies_nobody() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket.sport_regeling(G, 2026).await.unwrap();
+    let stranger = As {
+        organisation: "stichting-onbekend",
+        role: "partner",
+    };
+    let body = json!({"kind": {"bsn": "111222333"}, "ouder": {"bsn": "123456782"}});
+    let before = vault_persons(&platform).await;
+    // Asked directly (the client's `identify` waits for an enrolment on its way).
+    let answer = kindpakket
+        .post(
+            &kindpakket.application_url(G, "identificaties"),
+            stranger,
+            &body,
+        )
+        .await
+        .unwrap();
+    let (status, refused) = (answer.status, answer.body);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("niet ingeschreven"),
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains("111222333"));
+    assert_eq!(vault_persons(&platform).await, before, "nobody recorded");
+
+    enrol(&kindpakket, stranger.organisation).await;
+    let known = wait_until(
+        "the enrolment reaches the application service",
+        Duration::from_secs(20),
+        || async {
+            let (status, answer) = identify(&kindpakket, stranger, body.clone()).await;
+            when(status == StatusCode::OK, answer)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        known["kind"].as_str().map(str::len),
+        Some(reference::REFERENCE_LEN)
+    );
 }

@@ -11,6 +11,7 @@ use kindpakket_platform::http::{refused, ApiError, ApiJson, InGemeente};
 use kindpakket_platform::reference::ReferenceKind;
 use kindpakket_platform::roles;
 use kindpakket_proto::schema::DateSchema;
+use kindpakket_proto::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -85,6 +86,24 @@ pub async fn identify(
     ApiJson(request): ApiJson<IdentifyRequest>,
 ) -> Result<Json<Identified>, ApiError> {
     let purpose = purpose.or(PURPOSE)?;
+    // An organisation the gemeente has not enrolled learns and records nobody: the vault is not
+    // asked, so nothing is stored.
+    if caller.actor.role != Role::Regievoerder {
+        let enrolled = crate::consume::is_enrolled(
+            &state.pool,
+            &caller.gemeente,
+            &caller.actor.organisation,
+            kindpakket_platform::clock::today(),
+        )
+        .await
+        .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+        if !enrolled {
+            return Err(ApiError::forbidden(
+                "Uw organisatie is in deze gemeente niet ingeschreven. Vraag de regievoerder om een \
+                 inschrijving; er is niemand opgezocht of vastgelegd.",
+            ));
+        }
+    }
     let identified = persons::identify(
         &state.vault,
         &caller.gemeente,
