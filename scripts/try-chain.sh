@@ -130,7 +130,7 @@ step "6. Noor joins the sports club: the club identifies her, finds her entitlem
 CLUB_REFERENTIE=$(retry identify "$CLUB" | jq -r .kind)
 eigen_recht() {
   get "$CLUB" "$PROVISION_API/api/v1/gemeenten/$G/rechten?voorziening=sportcontributie&aantal=200" |
-    jq -er --arg kind "$CLUB_REFERENTIE" '[.items[] | select(.kind == $kind)][0].id'
+    jq -er --arg kind "$CLUB_REFERENTIE" 'first(.items[] | select(.kind == $kind) | .id)'
 }
 RECHT=$(retry eigen_recht)
 post "$CLUB" "$PROVISION_API/api/v1/gemeenten/$G/rechten/$RECHT/verstrekkingen" \

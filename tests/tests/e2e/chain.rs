@@ -324,15 +324,17 @@ async fn a_schools_signal_reaches_a_served_child_and_the_school_sees_status_only
 async fn the_readmes_curl_flow_runs_as_written_and_again() {
     let platform = Platform::start().await.expect("platform starts");
     let port = kindpakket_tests::harness::free_port();
-    let mut issuer = std::process::Command::new(
-        Platform::binary_path("kindpakket-dev-issuer").expect("the binaries are built"),
-    )
-    .args(["--dir", platform.issuer_dir().to_str().unwrap()])
-    .args(["--addr", &format!("127.0.0.1:{port}")])
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null())
-    .spawn()
-    .expect("the development issuer starts");
+    let _issuer = KillOnDrop(
+        std::process::Command::new(
+            Platform::binary_path("kindpakket-dev-issuer").expect("the binaries are built"),
+        )
+        .args(["--dir", platform.issuer_dir().to_str().unwrap()])
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the development issuer starts"),
+    );
     let issuer_url = format!("http://127.0.0.1:{port}");
     let http = platform.http();
     wait_until("the issuer answers", Duration::from_secs(20), || async {
@@ -372,6 +374,14 @@ async fn the_readmes_curl_flow_runs_as_written_and_again() {
     }
     let funnel = platform.client().funnel("GM0363").await.unwrap();
     assert_eq!(funnel["bediend"], 2, "two children, one per run: {funnel}");
-    issuer.kill().ok();
-    issuer.wait().ok();
+}
+
+/// A child process stopped when the test ends, also when it fails.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
 }
