@@ -160,3 +160,27 @@ pub async fn compare_consumer(
         aggregates_in_store: stored.len(),
     })
 }
+
+/// Every row of every table in the public schema of the database at `database_url`, one row's text
+/// per line. Connect as the superuser: row-level security does not bind it, so this is everything
+/// there is.
+pub async fn rows_as_text(database_url: &str) -> Result<String> {
+    use sqlx::Row;
+    let pool = sqlx::PgPool::connect(database_url).await?;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_all(&pool)
+            .await?;
+    let mut text = String::new();
+    for table in tables {
+        let rows = sqlx::query(&format!("SELECT t::text AS row FROM \"{table}\" t"))
+            .fetch_all(&pool)
+            .await?;
+        for row in rows {
+            text.push_str(&row.get::<String, _>("row"));
+            text.push('\n');
+        }
+    }
+    pool.close().await;
+    Ok(text)
+}

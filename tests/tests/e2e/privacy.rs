@@ -11,7 +11,6 @@ use kindpakket_tests::inspect::stream_messages;
 use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Row;
 use uuid::Uuid;
 
 const G: &str = "GM0518";
@@ -92,25 +91,11 @@ async fn all_tables(platform: &Platform) -> String {
     );
     let mut text = String::new();
     for database in databases {
-        let pool = sqlx::PgPool::connect(&platform.postgres.url(&database))
-            .await
-            .unwrap();
-        let tables: Vec<String> =
-            sqlx::query_scalar("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-                .fetch_all(&pool)
+        text.push_str(
+            &kindpakket_tests::inspect::rows_as_text(&platform.postgres.url(&database))
                 .await
-                .unwrap();
-        for table in tables {
-            let rows = sqlx::query(&format!("SELECT t::text AS row FROM \"{table}\" t"))
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-            for row in rows {
-                text.push_str(&row.get::<String, _>("row"));
-                text.push('\n');
-            }
-        }
-        pool.close().await;
+                .unwrap(),
+        );
     }
     text
 }
