@@ -113,6 +113,7 @@ for entry in "${SERVICES[@]}"; do stop_service "${entry%%:*}"; done
 # The development identity provider: its keys under .data/issuer, tokens on 127.0.0.1:8079.
 stop_service issuer
 nohup target/debug/kindpakket-dev-issuer --dir "$DATA/issuer" --addr 127.0.0.1:8079 \
+  --gemeenten "GM0518=Den Haag,GM0014=Groningen" \
   </dev/null >>"$LOGS/kindpakket-dev-issuer.log" 2>&1 &
 echo $! >"$PIDS/issuer.pid"
 for _ in $(seq 1 100); do [ -s "$DATA/issuer/jwks.json" ] && break; sleep 0.1; done
@@ -140,6 +141,14 @@ for entry in "${SERVICES[@]}"; do
   KINDPAKKET_DATABASE_URL="postgres://kindpakket_$name@127.0.0.1:$PG_PORT/kindpakket_$name" \
   KINDPAKKET_MIGRATION_USER=postgres \
   KINDPAKKET_LOGIN_URL="$login_url" \
+  KINDPAKKET_REGIE_URL=http://127.0.0.1:8081 \
+  KINDPAKKET_SIGNALLING_URL=http://127.0.0.1:8082 \
+  KINDPAKKET_APPLICATION_URL=http://127.0.0.1:8083 \
+  KINDPAKKET_PROVISION_URL=http://127.0.0.1:8084 \
+  KINDPAKKET_OIDC_ISSUER_URL=http://127.0.0.1:8079 \
+  KINDPAKKET_PUBLIC_URL=http://127.0.0.1:8080 \
+  KINDPAKKET_WEB_ASSETS="$ROOT/.tools/web/node_modules" \
+  KINDPAKKET_HUISSTIJL_DIR="$ROOT/deploy/huisstijl" \
   KINDPAKKET_NATS_URL="nats://127.0.0.1:$NATS_PORT" \
   KINDPAKKET_LOG_FORMAT=pretty \
   KINDPAKKET_AUTH_JWKS="$DATA/issuer/jwks.json" \
@@ -175,6 +184,8 @@ cat <<TEXT
 
 Het Kindpakket-platform draait. / The Kindpakket platform is running.
 
+  Start hier:   http://127.0.0.1:8080/start   (inloggen als elke rol: regievoerder, wijkteam, school,
+                partner, winkel, ouder, kwartaaloverleg, controller — in Den Haag of Groningen)
   Dashboard:    http://127.0.0.1:8080/   (inloggen: kies op die pagina "Inloggen via de inlogpagina")
   Regie:        http://127.0.0.1:8081/api/v1/openapi.json
   Signalering:  http://127.0.0.1:8082/api/v1/openapi.json

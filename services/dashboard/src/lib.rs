@@ -11,10 +11,12 @@
 //!   its askama templates are in `templates/`);
 //! - [`sessions`]: the page's own server-side sessions (the cookie holds a random id, never a token);
 //! - [`startup`] reads the dashboard's own configuration and wires the parts together;
-//! - [`rebuild`]: `kindpakket-dashboard rebuild` clears the read model for a replay of the streams.
+//! - [`rebuild`]: `kindpakket-dashboard rebuild` clears the read model for a replay of the streams;
+//! - [`web`]: the front doors, a page for every role's daily work (the platform's backend-for-frontend).
 
 pub mod http;
 pub mod projections;
 pub mod rebuild;
 pub mod sessions;
 pub mod startup;
+pub mod web;

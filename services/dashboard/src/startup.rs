@@ -14,6 +14,10 @@ use crate::http::page::PageState;
 use crate::projections::forgetting::Forgetting;
 use crate::projections::retention::{Retention, DEFAULT_RETENTION_DAYS};
 use crate::projections::{DashboardProjection, MIGRATIONS};
+use crate::web::backend::Backends;
+use crate::web::layout::HouseStyles;
+use crate::web::login::Oidc;
+use crate::web::WebState;
 
 /// The streams the dashboard reads, one durable consumer each.
 pub const SOURCES: [Service; 4] = [
@@ -43,6 +47,33 @@ pub struct DashboardConfig {
     /// days) by default.
     #[serde(default)]
     pub retention_days: Option<String>,
+    /// `KINDPAKKET_REGIE_URL`, `…_SIGNALLING_URL`, `…_APPLICATION_URL`, `…_PROVISION_URL`: the
+    /// services' APIs, which the pages call with the person's token.
+    #[serde(default)]
+    pub regie_url: Option<String>,
+    #[serde(default)]
+    pub signalling_url: Option<String>,
+    #[serde(default)]
+    pub application_url: Option<String>,
+    #[serde(default)]
+    pub provision_url: Option<String>,
+    /// `KINDPAKKET_OIDC_ISSUER_URL`: the gemeente's identity provider (its discovery document is at
+    /// `<url>/.well-known/openid-configuration`); without it nobody logs in on the pages.
+    #[serde(default)]
+    pub oidc_issuer_url: Option<String>,
+    /// `KINDPAKKET_OIDC_CLIENT_ID` (default `kindpakket-web`).
+    #[serde(default)]
+    pub oidc_client_id: Option<String>,
+    /// `KINDPAKKET_PUBLIC_URL`: the pages' address as browsers reach it (the redirect URI is
+    /// `<url>/aanmelden/terug`); by default `http://` and the HTTP address.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// `KINDPAKKET_WEB_ASSETS`: the `node_modules` folder with the NL Design System's CSS.
+    #[serde(default)]
+    pub web_assets: Option<String>,
+    /// `KINDPAKKET_HUISSTIJL_DIR`: the gemeenten's house styles (`deploy/huisstijl`).
+    #[serde(default)]
+    pub huisstijl_dir: Option<String>,
 }
 
 impl DashboardConfig {
@@ -68,6 +99,66 @@ impl DashboardConfig {
         Ok(Retention { days })
     }
 
+    /// What the front doors need: the services, the identity provider, the house styles, the CSS.
+    pub fn web_state(&self, pool: &sqlx::PgPool, http_addr: &str) -> anyhow::Result<WebState> {
+        let url = |value: &Option<String>, default: &str| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|url| !url.is_empty())
+                .unwrap_or(default)
+                .to_owned()
+        };
+        let backends = Backends::new(
+            &url(&self.regie_url, "http://127.0.0.1:8081"),
+            &url(&self.signalling_url, "http://127.0.0.1:8082"),
+            &url(&self.application_url, "http://127.0.0.1:8083"),
+            &url(&self.provision_url, "http://127.0.0.1:8084"),
+        );
+        let public_url = url(&self.public_url, &format!("http://{http_addr}"));
+        let oidc = self
+            .oidc_issuer_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|issuer| !issuer.is_empty())
+            .map(|issuer| {
+                Arc::new(Oidc::new(
+                    issuer,
+                    &url(&self.oidc_client_id, "kindpakket-web"),
+                    &public_url,
+                ))
+            });
+        if oidc.is_none() {
+            tracing::warn!("KINDPAKKET_OIDC_ISSUER_URL is not set: nobody can log in on the pages");
+        }
+        let house = match self
+            .huisstijl_dir
+            .as_deref()
+            .filter(|dir| !dir.trim().is_empty())
+        {
+            Some(dir) => HouseStyles::load(std::path::Path::new(dir.trim()))?,
+            None => HouseStyles::default(),
+        };
+        let assets = self
+            .web_assets
+            .as_deref()
+            .filter(|dir| !dir.trim().is_empty())
+            .map(|dir| Arc::new(std::path::PathBuf::from(dir.trim())));
+        if assets.is_none() {
+            tracing::warn!(
+                "KINDPAKKET_WEB_ASSETS is not set: the pages have no NL Design System style sheets"
+            );
+        }
+        Ok(WebState {
+            pool: pool.clone(),
+            backends: Arc::new(backends),
+            oidc,
+            house: Arc::new(house),
+            assets,
+            secure_cookies: self.secure_cookies(),
+        })
+    }
+
     pub fn login_url(&self) -> Option<Arc<str>> {
         self.login_url
             .as_deref()
@@ -81,6 +172,7 @@ impl DashboardConfig {
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let own: DashboardConfig = kindpakket_platform::config::load()?;
     let retention = own.retention()?;
+    let http_addr = config.http_addr.to_string();
     if config.stream_max_age_days > retention.days {
         tracing::warn!(
             alert = "retention_policy",
@@ -132,11 +224,13 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             async move { crate::sessions::forget_expired(&sessions).await }
         },
     );
+    let web = own.web_state(&pool, &http_addr)?;
     let pages = http::pages(PageState {
         pool: pool.clone(),
         login_url: own.login_url(),
         secure_cookies: own.secure_cookies(),
-    });
+    })
+    .merge(crate::web::routes(web));
     let served = infrastructure
         .serve_with_pages(api.with_state(pool), document, pages)
         .await;

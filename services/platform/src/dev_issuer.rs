@@ -132,3 +132,216 @@ impl DevIssuer {
             .expect("an Ed25519 key signs")
     }
 }
+
+/// A one-click test user of the development login: who they are at the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestUser {
+    /// The value the login page posts (`regievoerder`, `wijkteam`, …).
+    pub key: &'static str,
+    /// What the button says, in Dutch.
+    pub label: &'static str,
+    pub organisation: &'static str,
+    pub role: &'static str,
+}
+
+/// The test users of every demo gemeente, one per role's daily work.
+pub const TEST_USERS: [TestUser; 9] = [
+    TestUser {
+        key: "regievoerder",
+        label: "Regievoerder van de gemeente",
+        organisation: "gemeente-den-haag",
+        role: "regievoerder",
+    },
+    TestUser {
+        key: "wijkteam",
+        label: "Wijkteam Centrum (signaleert)",
+        organisation: "wijkteam-centrum",
+        role: "signaller",
+    },
+    TestUser {
+        key: "school",
+        label: "Basisschool De Regenboog (signaleert)",
+        organisation: "basisschool-de-regenboog",
+        role: "signaller",
+    },
+    TestUser {
+        key: "leergeld",
+        label: "Stichting Leergeld (partner: neemt aanvragen in, levert)",
+        organisation: "leergeld",
+        role: "partner",
+    },
+    TestUser {
+        key: "jeugdfonds",
+        label: "Jeugdfonds Sport & Cultuur (partner)",
+        organisation: "jeugdfonds-sport-cultuur",
+        role: "partner",
+    },
+    TestUser {
+        key: "winkel",
+        label: "Fietsenwinkel De Spaak (kassa)",
+        organisation: "fietsenwinkel-de-spaak",
+        role: "partner",
+    },
+    TestUser {
+        key: "ouder",
+        label: "Ouder (gezin Jansen, ingelogd met DigiD)",
+        organisation: "digid",
+        role: "applicant",
+    },
+    TestUser {
+        key: "overleg",
+        label: "Lid van het kwartaaloverleg",
+        organisation: "kwartaaloverleg",
+        role: "overleg_viewer",
+    },
+    TestUser {
+        key: "auditor",
+        label: "Controller van de gemeente (auditor)",
+        organisation: "gemeente-controller",
+        role: "auditor",
+    },
+];
+
+/// The demo household a test parent of `gemeente` acts for: the same id in every run, so the demo
+/// loader can prepare it and the login can name it.
+pub fn test_household(gemeente: &str) -> uuid::Uuid {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("kindpakket-demo-huishouden-{gemeente}").as_bytes(),
+    )
+}
+
+/// What an authorisation code stands for until it is exchanged (once, within a minute).
+#[derive(Debug, Clone)]
+pub struct PendingCode {
+    pub claims: Claims,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// `BASE64URL(SHA256(code_verifier))`, as the client sent it (PKCE, S256 only).
+    pub code_challenge: String,
+    pub issued: std::time::Instant,
+}
+
+/// Why a code exchange is refused (`invalid_grant` and friends, RFC 6749 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantError {
+    /// Unknown, used or expired code, or a redirect URI or client that differs.
+    InvalidGrant,
+    /// The verifier does not match the challenge.
+    PkceMismatch,
+}
+
+/// The codes handed out and not yet exchanged.
+#[derive(Debug, Default)]
+pub struct Codes {
+    pending: std::sync::Mutex<std::collections::HashMap<String, PendingCode>>,
+}
+
+/// How long a code may wait for its exchange.
+pub const CODE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Codes {
+    /// Remembers `pending` under a fresh random code and gives the code.
+    pub fn issue(&self, pending: PendingCode) -> Result<String> {
+        let mut bytes = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+            .map_err(|_| anyhow::anyhow!("the system's random source failed"))?;
+        let code = URL_SAFE_NO_PAD.encode(bytes);
+        let mut pending_codes = self
+            .pending
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the code table is poisoned"))?;
+        pending_codes.retain(|_, pending| pending.issued.elapsed() < CODE_LIFETIME);
+        pending_codes.insert(code.clone(), pending);
+        Ok(code)
+    }
+
+    /// Exchanges `code` (once): the claims, when client, redirect URI and PKCE verifier match.
+    pub fn exchange(
+        &self,
+        code: &str,
+        client_id: &str,
+        redirect_uri: &str,
+        code_verifier: &str,
+    ) -> Result<Claims, GrantError> {
+        let pending = self
+            .pending
+            .lock()
+            .map_err(|_| GrantError::InvalidGrant)?
+            .remove(code)
+            .ok_or(GrantError::InvalidGrant)?;
+        if pending.issued.elapsed() >= CODE_LIFETIME
+            || pending.client_id != client_id
+            || pending.redirect_uri != redirect_uri
+        {
+            return Err(GrantError::InvalidGrant);
+        }
+        if pkce_challenge(code_verifier) != pending.code_challenge {
+            return Err(GrantError::PkceMismatch);
+        }
+        Ok(pending.claims)
+    }
+}
+
+/// The S256 challenge of a PKCE verifier (RFC 7636 §4.2).
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(challenge: &str) -> PendingCode {
+        let issuer = DevIssuer::generate().unwrap();
+        PendingCode {
+            claims: issuer.claims("leergeld", "partner", &["GM0518"], 600),
+            client_id: "kindpakket-web".into(),
+            redirect_uri: "http://127.0.0.1:8080/aanmelden/terug".into(),
+            code_challenge: challenge.into(),
+            issued: std::time::Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_code_is_exchanged_once_and_only_with_its_verifier_client_and_redirect() {
+        let codes = Codes::default();
+        let verifier = "een-lange-geheime-verifier-van-minstens-43-tekens-lang";
+        let code = codes.issue(pending(&pkce_challenge(verifier))).unwrap();
+        let redirect = "http://127.0.0.1:8080/aanmelden/terug";
+        assert_eq!(
+            codes
+                .exchange(&code, "kindpakket-web", redirect, "een-andere-verifier")
+                .unwrap_err(),
+            GrantError::PkceMismatch
+        );
+        // A failed attempt used the code up: no guessing the verifier.
+        assert_eq!(
+            codes
+                .exchange(&code, "kindpakket-web", redirect, verifier)
+                .unwrap_err(),
+            GrantError::InvalidGrant
+        );
+        let code = codes.issue(pending(&pkce_challenge(verifier))).unwrap();
+        assert_eq!(
+            codes
+                .exchange(&code, "kindpakket-web", "http://127.0.0.1:9/x", verifier)
+                .unwrap_err(),
+            GrantError::InvalidGrant
+        );
+        let code = codes.issue(pending(&pkce_challenge(verifier))).unwrap();
+        let claims = codes
+            .exchange(&code, "kindpakket-web", redirect, verifier)
+            .unwrap();
+        assert_eq!(claims.organisatie, "leergeld");
+        assert_eq!(
+            codes
+                .exchange(&code, "kindpakket-web", redirect, verifier)
+                .unwrap_err(),
+            GrantError::InvalidGrant
+        );
+    }
+}

@@ -204,6 +204,28 @@ impl Drop for ServiceProcess {
     }
 }
 
+/// The development issuer's login, running for a test; killed when dropped.
+pub struct LoginIssuer {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for LoginIssuer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The checkout's root (where `deploy/` and `.tools/` are).
+pub fn workspace_root() -> Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the tests crate lives in the workspace")
+}
+
 /// The whole platform: Postgres, NATS and the five services.
 pub struct Platform {
     // Field order is drop order: the services stop before NATS and Postgres.
@@ -218,6 +240,8 @@ pub struct Platform {
     pub issuer: std::sync::Arc<kindpakket_platform::dev_issuer::DevIssuer>,
     /// The provision service's `KINDPAKKET_PSEUDONYM_KEY`, behind the partners' own ids.
     pub pseudonym_key: String,
+    /// Where the dashboard expects its login (the development issuer, see `start_login`).
+    issuer_port: u16,
 }
 
 impl Platform {
@@ -298,10 +322,22 @@ impl Platform {
             uuid::Uuid::new_v4().simple()
         );
         create_service_roles(&postgres).await?;
+        let ports: Vec<(ServiceName, u16)> = ServiceName::ALL
+            .iter()
+            .map(|name| (*name, free_port()))
+            .collect();
+        let url_of = |wanted: ServiceName| {
+            ports
+                .iter()
+                .find(|(name, _)| *name == wanted)
+                .map(|(_, port)| format!("http://127.0.0.1:{port}"))
+                .unwrap_or_default()
+        };
+        let issuer_port = free_port();
+        let workspace = workspace_root()?;
         let mut services = Vec::new();
-        for name in ServiceName::ALL {
-            let port = free_port();
-            let environment = vec![
+        for (name, port) in ports.iter().copied() {
+            let mut environment = vec![
                 (
                     "KINDPAKKET_HTTP_ADDR".to_owned(),
                     format!("127.0.0.1:{port}"),
@@ -342,6 +378,37 @@ impl Platform {
                 ),
                 ("RUST_LOG".to_owned(), log_level.clone()),
             ];
+            if name == ServiceName::Dashboard {
+                // The pages: the services they call, the login (the development issuer that
+                // `Platform::start_login` starts on this port), the CSS and the house styles.
+                for (key, value) in [
+                    ("KINDPAKKET_REGIE_URL", url_of(ServiceName::Regie)),
+                    ("KINDPAKKET_SIGNALLING_URL", url_of(ServiceName::Signalling)),
+                    (
+                        "KINDPAKKET_APPLICATION_URL",
+                        url_of(ServiceName::Application),
+                    ),
+                    ("KINDPAKKET_PROVISION_URL", url_of(ServiceName::Provision)),
+                    (
+                        "KINDPAKKET_OIDC_ISSUER_URL",
+                        format!("http://127.0.0.1:{issuer_port}"),
+                    ),
+                    ("KINDPAKKET_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+                    (
+                        "KINDPAKKET_WEB_ASSETS",
+                        workspace
+                            .join(".tools/web/node_modules")
+                            .display()
+                            .to_string(),
+                    ),
+                    (
+                        "KINDPAKKET_HUISSTIJL_DIR",
+                        workspace.join("deploy/huisstijl").display().to_string(),
+                    ),
+                ] {
+                    environment.push((key.to_owned(), value));
+                }
+            }
             let mut service = ServiceProcess {
                 name,
                 port,
@@ -365,7 +432,47 @@ impl Platform {
             logs,
             issuer,
             pseudonym_key,
+            issuer_port,
         })
+    }
+
+    /// Starts the development issuer's login (OpenID Connect with one-click test users) for the
+    /// pages, offering `gemeenten` (`("GM0518", "Den Haag")`); stopped when the guard drops.
+    pub async fn start_login(&self, gemeenten: &[(&str, &str)]) -> Result<LoginIssuer> {
+        let list = gemeenten
+            .iter()
+            .map(|(code, name)| format!("{code}={name}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let address = format!("127.0.0.1:{}", self.issuer_port);
+        let log = std::fs::File::create(self.logs.path().join("kindpakket-dev-issuer.log"))?;
+        let child = Command::new(binary_dir()?.join("kindpakket-dev-issuer"))
+            .args(["--dir"])
+            .arg(self.issuer_dir())
+            .args(["--addr", &address, "--gemeenten", &list])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("starting kindpakket-dev-issuer (cargo build --workspace --bins)")?;
+        let guard = LoginIssuer {
+            child,
+            url: format!("http://{address}"),
+        };
+        let discovery = format!("{}/.well-known/openid-configuration", guard.url);
+        let http = self.http.clone();
+        crate::wait::wait_until("the login issuer answers", Duration::from_secs(30), || {
+            let request = http.get(&discovery).send();
+            async move {
+                Ok(request
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+                    .map(|_| ()))
+            }
+        })
+        .await?;
+        Ok(guard)
     }
 
     pub fn service(&self, name: ServiceName) -> &ServiceProcess {

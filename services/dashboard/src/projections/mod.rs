@@ -152,7 +152,7 @@ pub const OUTCOMES_MIGRATION: Migration = Migration {
 };
 
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 10] = [
+pub const MIGRATIONS: [Migration; 12] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -163,6 +163,8 @@ pub const MIGRATIONS: [Migration; 10] = [
     retention::RETENTION_MIGRATION,
     HOUSEHOLD_MIGRATION,
     OUTCOMES_MIGRATION,
+    crate::sessions::SESSION_TOKENS_MIGRATION,
+    crate::web::login::LOGINS_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know

@@ -8,15 +8,27 @@
 //! - `GET /.well-known/jwks.json` → the public keys (also written to `<dir>/jwks.json`).
 //! - `GET /inloggen?terug=<dashboard>/inloggen&gemeenten=GM0518,GM0014` → a page that logs a browser in
 //!   on the dashboard as the kwartaaloverleg, the regievoerder or the auditor of those gemeenten.
+//! - OpenID Connect for the pages (authorisation code flow with PKCE, S256 only), as a gemeente's
+//!   Keycloak or Entra ID plays it in production: `GET /.well-known/openid-configuration`,
+//!   `GET /authorize` (a page of one-click test users per gemeente, [`TEST_USERS`]), `POST /token`
+//!   with a form (`grant_type=authorization_code`). Codes live a minute and are used once; only a
+//!   `redirect_uri` on this machine is served.
+//!
+//! Flags: `--dir`, `--addr`, `--public-url` (default `http://<addr>`), `--gemeenten
+//! "GM0518=Den Haag,GM0014=Groningen"` (the gemeenten whose test users the login page offers).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use kindpakket_platform::dev_issuer::DevIssuer;
+use axum::{Form, Json, Router};
+use kindpakket_platform::dev_issuer::{
+    test_household, Codes, DevIssuer, GrantError, PendingCode, TEST_USERS,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -49,13 +61,31 @@ async fn main() -> anyhow::Result<()> {
     };
     let dir = PathBuf::from(value("--dir", ".data/issuer"));
     let addr = value("--addr", "127.0.0.1:8079");
-    let issuer = Arc::new(DevIssuer::open(&dir)?);
+    let public_url = value("--public-url", &format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let gemeenten = value("--gemeenten", "GM0518=Den Haag,GM0014=Groningen")
+        .split(',')
+        .filter_map(|entry| {
+            let (code, name) = entry.split_once('=').unwrap_or((entry, entry));
+            let code = code.trim();
+            (!code.is_empty()).then(|| (code.to_owned(), name.trim().to_owned()))
+        })
+        .collect();
+    let issuer = Arc::new(Issuer {
+        keys: DevIssuer::open(&dir)?,
+        codes: Codes::default(),
+        public_url,
+        gemeenten,
+    });
     let app = Router::new()
         .route("/token", post(token))
         .route("/inloggen", get(login_page))
+        .route("/authorize", get(authorize_page).post(authorize))
+        .route("/.well-known/openid-configuration", get(discovery))
         .route(
             "/.well-known/jwks.json",
-            get(|State(issuer): State<Arc<DevIssuer>>| async move { Json(issuer.jwks()) }),
+            get(|State(issuer): State<Arc<Issuer>>| async move { Json(issuer.keys.jwks()) }),
         )
         .with_state(issuer);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
@@ -67,10 +97,36 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn token(
-    State(issuer): State<Arc<DevIssuer>>,
-    Json(request): Json<TokenRequest>,
-) -> Json<Value> {
+/// The issuer's keys, its codes in flight, and the gemeenten its login page offers.
+struct Issuer {
+    keys: DevIssuer,
+    codes: Codes,
+    public_url: String,
+    /// (CBS code, name)
+    gemeenten: Vec<(String, String)>,
+}
+
+/// `POST /token`: a JSON request for a token of anyone (curl, the demo), or the OpenID Connect code
+/// exchange (a form).
+async fn token(State(issuer): State<Arc<Issuer>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        return exchange_code(&issuer, &body);
+    }
+    match serde_json::from_slice::<TokenRequest>(&body) {
+        Ok(request) => mint_requested(&issuer.keys, request).into_response(),
+        Err(error) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"fout": format!("Onleesbaar verzoek: {error}")})),
+        )
+            .into_response(),
+    }
+}
+
+fn mint_requested(issuer: &DevIssuer, request: TokenRequest) -> Json<Value> {
     let gemeenten: Vec<&str> = request.gemeenten.iter().map(String::as_str).collect();
     let mut claims = issuer.claims(
         &request.organisatie,
@@ -83,6 +139,225 @@ async fn token(
     Json(json!({ "token": token }))
 }
 
+/// The code exchange of RFC 6749 §4.1.3 with PKCE (RFC 7636): an error as the RFC names it.
+fn exchange_code(issuer: &Issuer, body: &[u8]) -> Response {
+    let fields: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body).into_owned().collect();
+    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
+    let refuse = |error: &str, description: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": error, "error_description": description})),
+        )
+            .into_response()
+    };
+    if field("grant_type") != "authorization_code" {
+        return refuse(
+            "unsupported_grant_type",
+            "only authorization_code is served",
+        );
+    }
+    if field("code_verifier").len() < 43 {
+        return refuse("invalid_request", "code_verifier (PKCE) is required");
+    }
+    match issuer.codes.exchange(
+        field("code"),
+        field("client_id"),
+        field("redirect_uri"),
+        field("code_verifier"),
+    ) {
+        Ok(claims) => {
+            let expires_in = claims.exp.saturating_sub(claims.iat);
+            let token = issuer.keys.mint_claims(&claims);
+            (
+                [(header::CACHE_CONTROL, "no-store")],
+                Json(json!({
+                    "access_token": token,
+                    "id_token": token,
+                    "token_type": "Bearer",
+                    "expires_in": expires_in,
+                })),
+            )
+                .into_response()
+        }
+        Err(GrantError::InvalidGrant) => refuse(
+            "invalid_grant",
+            "unknown, used or expired code, or another client or redirect_uri",
+        ),
+        Err(GrantError::PkceMismatch) => refuse(
+            "invalid_grant",
+            "code_verifier does not match the challenge",
+        ),
+    }
+}
+
+/// `GET /.well-known/openid-configuration`.
+async fn discovery(State(issuer): State<Arc<Issuer>>) -> Json<Value> {
+    let base = &issuer.public_url;
+    Json(json!({
+        "issuer": kindpakket_platform::auth::DEV_ISSUER,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code"],
+        "code_challenge_methods_supported": ["S256"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["EdDSA"],
+        "token_endpoint_auth_methods_supported": ["none"],
+    }))
+}
+
+/// The parameters of an authorisation request (and, posted back, the chosen user).
+#[derive(Debug, Deserialize, Clone)]
+struct AuthorizeRequest {
+    #[serde(default)]
+    response_type: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    redirect_uri: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code_challenge: String,
+    #[serde(default)]
+    code_challenge_method: String,
+    /// Posted back: the test user's key and gemeente.
+    #[serde(default)]
+    gebruiker: String,
+    #[serde(default)]
+    gemeente: String,
+}
+
+impl AuthorizeRequest {
+    /// The redirect URI when the request is one this issuer serves: code flow, S256, on this machine.
+    fn check(&self) -> Result<String, &'static str> {
+        let redirect = loopback_address(&self.redirect_uri)
+            .ok_or("redirect_uri moet een adres op deze machine zijn (http://127.0.0.1:…)")?;
+        if self.response_type != "code" {
+            return Err("alleen response_type=code wordt ondersteund");
+        }
+        if self.code_challenge_method != "S256" || self.code_challenge.len() != 43 {
+            return Err("PKCE is verplicht: code_challenge met code_challenge_method=S256");
+        }
+        if self.client_id.is_empty() {
+            return Err("client_id ontbreekt");
+        }
+        Ok(redirect)
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// `GET /authorize`: a page of test users, one button each, per gemeente.
+async fn authorize_page(
+    State(issuer): State<Arc<Issuer>>,
+    Query(request): Query<AuthorizeRequest>,
+) -> Response {
+    if let Err(problem) = request.check() {
+        return (StatusCode::BAD_REQUEST, problem).into_response();
+    }
+    let hidden = |name: &str, value: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(value)
+        )
+    };
+    let carried = [
+        hidden("response_type", &request.response_type),
+        hidden("client_id", &request.client_id),
+        hidden("redirect_uri", &request.redirect_uri),
+        hidden("state", &request.state),
+        hidden("code_challenge", &request.code_challenge),
+        hidden("code_challenge_method", &request.code_challenge_method),
+    ]
+    .concat();
+    let mut html = String::from(
+        "<!doctype html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Inloggen (ontwikkelomgeving)</title></head>\n\
+         <body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 1rem auto; padding: 0 1rem\">\n<main>\
+         <h1>Inloggen (ontwikkelomgeving)</h1>\n\
+         <p>Dit is de ontwikkel-inlog van het Kindpakket-platform, in plaats van de inlog van de gemeente \
+         (Keycloak, Entra ID, DigiD). Hij geeft iedereen toegang: gebruik hem nooit met echte gegevens.</p>\n",
+    );
+    for (code, name) in &issuer.gemeenten {
+        html.push_str(&format!("<h2>Gemeente {}</h2>\n<ul>\n", escape(name)));
+        for user in &TEST_USERS {
+            html.push_str(&format!(
+                "<li><form method=\"post\" action=\"/authorize\">{carried}{}{}\
+                 <button type=\"submit\">{} — {}</button></form></li>\n",
+                hidden("gebruiker", user.key),
+                hidden("gemeente", code),
+                escape(user.label),
+                escape(name),
+            ));
+        }
+        html.push_str("</ul>\n");
+    }
+    html.push_str("</main></body></html>\n");
+    ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+/// `POST /authorize`: the chosen user; back to the client with a code (and the state it sent).
+async fn authorize(
+    State(issuer): State<Arc<Issuer>>,
+    Form(request): Form<AuthorizeRequest>,
+) -> Response {
+    let redirect = match request.check() {
+        Ok(redirect) => redirect,
+        Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),
+    };
+    let Some(user) = TEST_USERS.iter().find(|user| user.key == request.gebruiker) else {
+        return (StatusCode::BAD_REQUEST, "onbekende testgebruiker").into_response();
+    };
+    if !issuer
+        .gemeenten
+        .iter()
+        .any(|(code, _)| *code == request.gemeente)
+    {
+        return (StatusCode::BAD_REQUEST, "onbekende gemeente").into_response();
+    }
+    let mut claims = issuer.keys.claims(
+        user.organisation,
+        user.role,
+        &[request.gemeente.as_str()],
+        8 * 3600,
+    );
+    claims.sub = format!("{}/{}", user.organisation, user.key);
+    if user.role == "applicant" {
+        claims.huishouden = Some(test_household(&request.gemeente).to_string());
+    }
+    let code = match issuer.codes.issue(PendingCode {
+        claims,
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        code_challenge: request.code_challenge.clone(),
+        issued: std::time::Instant::now(),
+    }) {
+        Ok(code) => code,
+        Err(error) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+        }
+    };
+    let mut target = match url::Url::parse(&redirect) {
+        Ok(url) => url,
+        Err(_) => return (StatusCode::BAD_REQUEST, "redirect_uri").into_response(),
+    };
+    target
+        .query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &request.state);
+    Redirect::to(target.as_str()).into_response()
+}
+
 #[derive(Deserialize)]
 struct LoginQuery {
     terug: String,
@@ -93,7 +368,7 @@ struct LoginQuery {
 /// Buttons that post a freshly signed token to the dashboard's login, one per reading role. Only
 /// for a dashboard on this machine: `terug` must be a loopback address.
 async fn login_page(
-    State(issuer): State<Arc<DevIssuer>>,
+    State(issuer): State<Arc<Issuer>>,
     Query(query): Query<LoginQuery>,
 ) -> Result<Html<String>, (axum::http::StatusCode, &'static str)> {
     let Some(terug) = loopback_address(&query.terug) else {
@@ -119,7 +394,7 @@ async fn login_page(
         ("gemeente-den-haag", "regievoerder", "als regievoerder"),
         ("gemeente-controller", "auditor", "als auditor"),
     ] {
-        let token = issuer.mint(organisation, role, &gemeenten, 8 * 3600);
+        let token = issuer.keys.mint(organisation, role, &gemeenten, 8 * 3600);
         html.push_str(&format!(
             "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
              <button type=\"submit\">Inloggen {label}</button></form>\n",

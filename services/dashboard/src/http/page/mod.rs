@@ -176,7 +176,7 @@ pub async fn login(
                 household: None,
                 correlation_id: correlation.map_or_else(uuid::Uuid::new_v4, |id| id.0 .0),
             };
-            match sessions::open(&state.pool, &caller, expires).await {
+            match sessions::open(&state.pool, &caller, token, expires).await {
                 Ok(id) => {
                     let secure = over_https(&state, &headers);
                     let cookies =

@@ -28,6 +28,9 @@ pub struct DashboardPage<'a> {
     gemeenten_caption: String,
     total: FunnelTable,
     gemeenten: Vec<GemeenteSection<'a>>,
+    /// Only the figures, for the page in the gemeente's house style (`/dashboard`): no document
+    /// around them, no inline style, no refresh.
+    embedded: bool,
 }
 
 /// The four steps, each with a bar, and the usage.
@@ -97,6 +100,15 @@ impl<'a> DashboardPage<'a> {
                 .iter()
                 .map(GemeenteSection::new)
                 .collect(),
+            embedded: false,
+        }
+    }
+
+    /// Only the figures, to be placed in a page of the house style.
+    pub fn embedded<D: Disclosure>(overview: &'a Overview<D>, now: OffsetDateTime) -> Self {
+        Self {
+            embedded: true,
+            ..Self::new(overview, now)
         }
     }
 }
@@ -239,15 +251,15 @@ mod tests {
     #[test]
     fn the_bars_are_relative_to_the_largest_step() {
         let page = render(&overview::<Exact>());
-        assert!(page.contains(r#"<td>3<span class="balk" style="width: 100%"></span></td>"#));
-        assert!(page.contains(r#"<td>2<span class="balk" style="width: 66%"></span></td>"#));
-        assert!(page.contains(r#"<td>1<span class="balk" style="width: 33%"></span></td>"#));
+        assert!(page.contains(r#"<td>3<span class="balk balk-100"></span></td>"#));
+        assert!(page.contains(r#"<td>2<span class="balk balk-65"></span></td>"#));
+        assert!(page.contains(r#"<td>1<span class="balk balk-30"></span></td>"#));
     }
 
     #[test]
     fn the_overleg_sees_small_counts_as_less_than_five_without_bars_or_amounts() {
         let page = render(&overview::<Overleg>());
-        assert!(page.contains(r#"<td>&lt;5<span class="balk" style="width: 0%"></span></td>"#));
+        assert!(page.contains(r#"<td>&lt;5<span class="balk balk-0"></span></td>"#));
         assert!(
             !page.contains("€ 75,50"),
             "the amount of one child's delivery"
@@ -290,7 +302,7 @@ mod tests {
         assert!(page.contains("0 gemeenten; een kind"));
         assert!(page.contains("Er zijn nog geen gegevens"));
         assert!(page.contains(r#"<td class="gebruik">—</td>"#));
-        assert!(page.contains(r#"<td>0<span class="balk" style="width: 0%"></span></td>"#));
+        assert!(page.contains(r#"<td>0<span class="balk balk-0"></span></td>"#));
     }
 
     #[test]
