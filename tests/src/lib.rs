@@ -19,6 +19,7 @@
 pub mod client;
 pub mod harness;
 pub mod inspect;
+pub mod pages;
 pub mod wait;
 
 pub use harness::{Nats, NatsUsers, Platform, Postgres, ServiceName, ServiceProcess};

@@ -64,6 +64,7 @@ mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod nats_at_rest;
+mod pages_foundation;
 mod poison;
 mod privacy;
 mod relay;

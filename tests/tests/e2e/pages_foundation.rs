@@ -1,0 +1,160 @@
+//! The front doors' foundation, tried as a user and as an attacker through the pages themselves:
+//! the OpenID Connect login with PKCE against the development issuer, the session (its token kept
+//! sealed), the form token on every post, the role check, the house style per gemeente.
+
+use kindpakket_tests::pages::PageSession;
+use kindpakket_tests::{Platform, ServiceName};
+use reqwest::StatusCode;
+
+const DEN_HAAG: (&str, &str) = ("GM0518", "Den Haag");
+const GRONINGEN: (&str, &str) = ("GM0014", "Groningen");
+
+#[tokio::test]
+async fn a_person_logs_in_with_pkce_sees_their_gemeentes_house_style_and_logs_out() {
+    let platform = Platform::start().await.unwrap();
+    let _login = platform.start_login(&[DEN_HAAG, GRONINGEN]).await.unwrap();
+    let base = platform.url(ServiceName::Dashboard, "");
+
+    // Not logged in: to the login, remembering where to go back to.
+    let mut anonymous = PageSession::anonymous(&base);
+    let refused = anonymous.get("/dashboard").await.unwrap();
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        refused.location.as_deref(),
+        Some("/aanmelden?terug=%2Fdashboard")
+    );
+    let start = anonymous.get("/start").await.unwrap();
+    assert!(start.text().contains("Inloggen"), "{}", start.text());
+
+    let mut haag = PageSession::login(&base, "regievoerder", "GM0518")
+        .await
+        .unwrap();
+    let page = haag.get("/dashboard").await.unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text().contains("Dashboard Den Haag"),
+        "{}",
+        page.text()
+    );
+    assert!(page.html.contains("/static/huisstijl/GM0518.css"));
+    assert!(
+        !page.text().contains("GM0518"),
+        "the gemeente by name, not code"
+    );
+
+    let mut groningen = PageSession::login(&base, "overleg", "GM0014")
+        .await
+        .unwrap();
+    let page = groningen.get("/dashboard").await.unwrap();
+    assert!(
+        page.text().contains("Dashboard Groningen"),
+        "{}",
+        page.text()
+    );
+    assert!(page.html.contains("/static/huisstijl/GM0014.css"));
+    let haag_css = haag.get("/static/huisstijl/GM0518.css").await.unwrap().html;
+    let groningen_css = groningen
+        .get("/static/huisstijl/GM0014.css")
+        .await
+        .unwrap()
+        .html;
+    assert_ne!(haag_css, groningen_css, "two gemeenten, two house styles");
+    for sheet in ["/static/utrecht.css", "/static/tokens.css"] {
+        let css = haag.get(sheet).await.unwrap();
+        assert_eq!(
+            css.status,
+            StatusCode::OK,
+            "{sheet}: run scripts/install-deps.sh"
+        );
+        assert!(css.html.contains("--utrecht-") || css.html.contains(".utrecht-"));
+    }
+
+    // Logging out ends the session on the server: the old cookie opens nothing.
+    let stolen = haag.clone();
+    let out = haag.post("/afmelden", &[]).await.unwrap();
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let mut stolen = stolen;
+    let after = stolen.get("/dashboard").await.unwrap();
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "{}", after.text());
+}
+
+#[tokio::test]
+async fn forged_posts_foreign_logins_and_other_roles_are_refused_and_change_nothing() {
+    let platform = Platform::start().await.unwrap();
+    let _login = platform.start_login(&[DEN_HAAG]).await.unwrap();
+    let base = platform.url(ServiceName::Dashboard, "");
+    let mut regie = PageSession::login(&base, "regievoerder", "GM0518")
+        .await
+        .unwrap();
+
+    // Another site posts the logout form in the person's name (the cookie goes along, the form
+    // token cannot): refused, and the session still works.
+    for forged in [vec![], vec![("_csrf", "geraden-token")]] {
+        let answer = regie.post_raw("/afmelden", &forged).await.unwrap();
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text());
+        assert!(answer.text().contains("Er is niets opgeslagen"));
+    }
+    assert_eq!(
+        regie.get("/dashboard").await.unwrap().status,
+        StatusCode::OK
+    );
+
+    // A login that did not start in this browser (an attacker's code and state forced onto the
+    // victim's browser) opens no session.
+    let mut attacker = PageSession::anonymous(&base);
+    let begin = attacker.get("/aanmelden").await.unwrap();
+    let state = begin
+        .location
+        .as_deref()
+        .and_then(|location| location.split("state=").nth(1))
+        .map(|rest| rest.split('&').next().unwrap_or("").to_owned())
+        .unwrap();
+    let mut victim = PageSession::anonymous(&base);
+    let forced = victim
+        .get(&format!("/aanmelden/terug?code=gestolen&state={state}"))
+        .await
+        .unwrap();
+    assert_eq!(forced.status, StatusCode::BAD_REQUEST, "{}", forced.text());
+    assert!(forced.text().contains("niet in deze browser begonnen"));
+    assert_eq!(
+        victim.get("/dashboard").await.unwrap().status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A signaller has no business on the dashboard: a Dutch refusal, no figures.
+    let mut school = PageSession::login(&base, "school", "GM0518").await.unwrap();
+    let refused = school.get("/dashboard").await.unwrap();
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.text().contains("Deze pagina is voor de rol"),
+        "{}",
+        refused.text()
+    );
+    assert!(!refused.text().contains("Gesignaleerd"));
+
+    // Switching to a gemeente one does not work for is refused.
+    let switched = school
+        .post("/gemeente", &[("gemeente", "GM0014")])
+        .await
+        .unwrap();
+    assert_eq!(switched.status, StatusCode::FORBIDDEN);
+
+    // The sessions' table holds no token a copy of it could use: sealed under the cookie's id.
+    let rows = kindpakket_tests::inspect::rows_as_text(
+        &platform.postgres.url(ServiceName::Dashboard.database()),
+    )
+    .await
+    .unwrap();
+    let pool = sqlx::PgPool::connect(&platform.postgres.url(ServiceName::Dashboard.database()))
+        .await
+        .unwrap();
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM page_sessions WHERE token_sealed IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(kept >= 2, "both sessions keep their token, sealed");
+    // A token is a JWT: "eyJ…" as text, 65794a… in a bytea's hex.
+    assert!(!rows.contains("eyJ"), "no token in the clear: {rows}");
+    assert!(!rows.contains("65794a"), "no token in the clear: {rows}");
+}
