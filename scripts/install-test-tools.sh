@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools the test suite needs besides PostgreSQL and nats-server, pinned, into .tools/:
 #   - schemathesis from PyPI (tests/tests/e2e/fuzz.rs runs it against every OpenAPI document);
-#   - cargo-deny from crates.io (scripts/deny.sh checks licences, bans, sources and advisories).
+#   - cargo-deny from crates.io (scripts/deny.sh checks licences, bans, sources and advisories);
+#   - Chromium and its chromedriver from Debian's packages, into /usr/bin (tests/src/browser.rs drives
+#     the pages headless through them), when missing.
 # Idempotent and quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +20,17 @@ CARGO_DENY_VERSION="0.20.2"
 if ! .tools/cargo-deny/bin/cargo-deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
   echo "install-test-tools: building cargo-deny $CARGO_DENY_VERSION from crates.io into .tools/cargo-deny (a few minutes, once)"
   cargo install --quiet --locked "cargo-deny@$CARGO_DENY_VERSION" --root .tools/cargo-deny
+fi
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-tools: chromium and chromium-driver are missing; run this script as root (or install them yourself)" >&2
+    exit 1
+  fi
+  echo "install-test-tools: installing chromium and chromium-driver from Debian's packages"
+  # The package lists are refreshed only when the install fails without it.
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
 fi

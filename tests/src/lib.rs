@@ -1,5 +1,7 @@
 //! End-to-end testing of the Kindpakket platform, against real processes.
 //!
+//! - [`browser`]: headless Chromium for the server-rendered pages, with axe-core, screenshots at
+//!   desktop and phone widths, and a check that nothing scrolls sideways;
 //! - [`harness`]: throw-away PostgreSQL clusters and nats-servers on free loopback ports, and the
 //!   service binaries started as child processes against them; everything is killed and removed on drop;
 //! - [`client`]: the platform's HTTP APIs, spoken as the organisations of the flow speak them;
@@ -16,6 +18,7 @@
     reason = "test support fails the test with its reason"
 )]
 
+pub mod browser;
 pub mod client;
 pub mod harness;
 pub mod inspect;

@@ -3,6 +3,8 @@
 //! a module per area, so it links once.
 //!
 //! - [`harness`]: the throw-away servers themselves;
+//! - [`browser_harness`]: the browser harness (headless Chromium, axe-core, screenshots, the width
+//!   check) against a tiny in-process site under a strict Content-Security-Policy;
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
@@ -47,6 +49,7 @@
 )]
 
 mod access;
+mod browser_harness;
 mod chain;
 mod chain_identity;
 mod chain_lists;
