@@ -158,3 +158,62 @@ async fn forged_posts_foreign_logins_and_other_roles_are_refused_and_change_noth
     assert!(!rows.contains("eyJ"), "no token in the clear: {rows}");
     assert!(!rows.contains("65794a"), "no token in the clear: {rows}");
 }
+
+/// The start page, the login page of the development issuer, the dashboard in each gemeente's house
+/// style, in a real browser at desktop and phone width: axe finds nothing serious, nothing scrolls
+/// sideways, and the two gemeenten look different.
+#[tokio::test]
+async fn the_start_page_login_and_dashboard_pass_axe_at_desktop_and_phone_width_in_two_house_styles()
+{
+    use kindpakket_tests::browser::Browser;
+    let platform = Platform::start().await.unwrap();
+    let _login = platform.start_login(&[DEN_HAAG, GRONINGEN]).await.unwrap();
+    let base = platform.url(ServiceName::Dashboard, "");
+    let mut header_colours = Vec::new();
+    for (user, gemeente) in [
+        ("Regievoerder van de gemeente — Den Haag", "Den Haag"),
+        ("Lid van het kwartaaloverleg — Groningen", "Groningen"),
+    ] {
+        let test = format!("pages_foundation-{}", gemeente.replace(' ', "-"));
+        let test = test.as_str();
+        let mut browser = Browser::start().await.unwrap();
+        for phone in [false, true] {
+            if phone {
+                browser.phone().await.unwrap();
+            } else {
+                browser.desktop().await.unwrap();
+            }
+            browser.goto(&format!("{base}/start")).await.unwrap();
+            let step = format!("start-{gemeente}");
+            browser.assert_accessible(test, &step).await.unwrap();
+            browser.assert_fits_width().await.unwrap();
+            browser.screenshot(test, &step).await.unwrap();
+            if !phone {
+                browser
+                    .login_as(&format!("{base}/aanmelden?terug=/dashboard"), user)
+                    .await
+                    .unwrap();
+            } else {
+                browser.goto(&format!("{base}/dashboard")).await.unwrap();
+            }
+            let text = browser.text().await.unwrap();
+            assert!(text.contains(&format!("Dashboard {gemeente}")), "{text}");
+            assert!(text.contains("Gesignaleerd"), "{text}");
+            let step = format!("dashboard-{gemeente}");
+            browser.assert_accessible(test, &step).await.unwrap();
+            browser.assert_fits_width().await.unwrap();
+            browser.screenshot(test, &step).await.unwrap();
+        }
+        header_colours.push(
+            browser
+                .computed_style(".kp-kop", "background-color")
+                .await
+                .unwrap(),
+        );
+        browser.close().await.unwrap();
+    }
+    assert_ne!(
+        header_colours[0], header_colours[1],
+        "each gemeente in its own colours"
+    );
+}
