@@ -283,6 +283,9 @@ impl Browser {
                     "--disable-component-update",
                     "--disable-sync",
                     "--disable-dev-shm-usage",
+                    // The design system scrolls smoothly unless motion is reduced; a click during
+                    // the scroll lands on whatever passes under it.
+                    "--force-prefers-reduced-motion",
                     format!("--user-data-dir={}", profile.display()),
                 ],
             },
