@@ -5,6 +5,9 @@
 //! - [`harness`]: the throw-away servers themselves;
 //! - [`browser_harness`]: the browser harness (headless Chromium, axe-core, screenshots, the width
 //!   check) against a tiny in-process site under a strict Content-Security-Policy;
+//! - [`pages_signalling`]: the signaller's and the partner's pages: a school signals, follows its
+//!   signal to "bediend" seeing status only, Leergeld answers the referral; attacks change nothing;
+//!   in a browser at phone and desktop width;
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
@@ -68,6 +71,7 @@ mod fuzz;
 mod harness;
 mod nats_at_rest;
 mod pages_foundation;
+mod pages_signalling;
 mod poison;
 mod privacy;
 mod relay;

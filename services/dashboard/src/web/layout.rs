@@ -152,19 +152,19 @@ pub const TASKS: &[Task] = &[
         path: "/signaleren",
         label: "Kind signaleren",
         roles: &[Role::Signaller, Role::Regievoerder],
-        ready: false,
+        ready: true,
     },
     Task {
         path: "/signaleringen",
         label: "Mijn signaleringen",
         roles: &[Role::Signaller, Role::Regievoerder],
-        ready: false,
+        ready: true,
     },
     Task {
         path: "/verwijzingen",
         label: "Verwijzingen",
         roles: &[Role::Partner],
-        ready: false,
+        ready: true,
     },
     Task {
         path: "/aanvragen/nieuw",
