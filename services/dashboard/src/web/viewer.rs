@@ -180,7 +180,7 @@ impl<R> Viewer<R> {
         let mut layout = Layout::public(title, &self.web.house, Some(code));
         layout.user = format!(
             "{} ({})",
-            self.caller.actor.organisation.as_str(),
+            readable(self.caller.actor.organisation.as_str()),
             role_label(self.role())
         );
         layout.nav = tasks_for(self.role())
@@ -316,6 +316,17 @@ impl<R> Viewer<R> {
                 },
             )
             .await
+    }
+}
+
+/// An organisation's code as people read it: `basisschool-de-regenboog` → "Basisschool de regenboog".
+/// (The token names the organisation by code; its full name is regie's.)
+pub fn readable(code: &str) -> String {
+    let spaced = code.replace('-', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
