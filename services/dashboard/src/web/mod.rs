@@ -15,6 +15,7 @@ pub mod backend;
 pub mod layout;
 pub mod login;
 pub mod parts;
+pub mod regie;
 pub mod start;
 pub mod viewer;
 
@@ -58,6 +59,7 @@ pub fn routes(state: WebState) -> Router {
         .route("/afmelden", post(login::logout))
         .route("/static/{file}", get(assets::file))
         .route("/static/huisstijl/{file}", get(assets::house_style))
+        .merge(regie::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }
