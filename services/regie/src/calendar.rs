@@ -88,7 +88,10 @@ pub async fn regeling_of(pool: &PgPool, version: Uuid) -> Result<Option<Uuid>, s
 }
 
 /// The regeling aggregates (their first version's id) with a version that covers `gemeente`.
-pub async fn regelingen_in(pool: &PgPool, gemeente: &GemeenteCode) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn regelingen_in(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+) -> Result<Vec<Uuid>, sqlx::Error> {
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT aggregate_id FROM events
          WHERE aggregate_type = 'regeling' AND event_type = 'Published'

@@ -68,6 +68,7 @@ mod fuzz;
 mod harness;
 mod nats_at_rest;
 mod pages_foundation;
+mod pages_regie;
 mod poison;
 mod privacy;
 mod relay;

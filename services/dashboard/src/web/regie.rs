@@ -41,7 +41,10 @@ pub fn routes() -> Router<WebState> {
             get(declaration).post(judge_declaration),
         )
         .route("/regie/regeling", get(regeling))
-        .route("/regie/regeling/routering", axum::routing::post(set_routing))
+        .route(
+            "/regie/regeling/routering",
+            axum::routing::post(set_routing),
+        )
         .route("/regie/partners", get(partners).post(enrol_partner))
         .route("/regie/budgetten", get(budgets))
 }
@@ -100,7 +103,12 @@ fn role_label(code: &str) -> &str {
     }
 }
 
-const PARTNER_ROLES: [&str; 4] = ["signaleren", "aanvragen_innemen", "besluiten", "verstrekken"];
+const PARTNER_ROLES: [&str; 4] = [
+    "signaleren",
+    "aanvragen_innemen",
+    "besluiten",
+    "verstrekken",
+];
 
 fn group_label(code: &str) -> &str {
     match code {
@@ -233,10 +241,18 @@ impl Bak {
 
     fn explanation(self) -> &'static str {
         match self {
-            Bak::ToDecide => "Aanvragen die zijn ingediend en nog geen besluit hebben. De oudste staan bovenaan.",
-            Bak::Overdue => "Signaleringen die naar een partner zijn verwezen en niet op tijd zijn opgepakt.",
-            Bak::ToJudge => "Declaraties van ouders en partners. Het bedrag is gereserveerd tot u beslist.",
-            Bak::ToSettle => "Facturen van partners met regels die u nog moet goedkeuren of afkeuren.",
+            Bak::ToDecide => {
+                "Aanvragen die zijn ingediend en nog geen besluit hebben. De oudste staan bovenaan."
+            }
+            Bak::Overdue => {
+                "Signaleringen die naar een partner zijn verwezen en niet op tijd zijn opgepakt."
+            }
+            Bak::ToJudge => {
+                "Declaraties van ouders en partners. Het bedrag is gereserveerd tot u beslist."
+            }
+            Bak::ToSettle => {
+                "Facturen van partners met regels die u nog moet goedkeuren of afkeuren."
+            }
         }
     }
 
@@ -252,7 +268,12 @@ impl Bak {
     fn headers(self) -> &'static [&'static str] {
         match self {
             Bak::ToDecide => &["Aanvraag", "Kanaal", "Namens", "Kinderen"],
-            Bak::Overdue => &["Gesignaleerd op", "Door", "Verwezen naar", "Uiterlijk opgepakt"],
+            Bak::Overdue => &[
+                "Gesignaleerd op",
+                "Door",
+                "Verwezen naar",
+                "Uiterlijk opgepakt",
+            ],
             Bak::ToJudge => &["Declaratie", "Voorziening", "Ingediend door", "Bedrag"],
             Bak::ToSettle => &["Factuur", "Periode", "Regels", "Totaal"],
         }
@@ -340,11 +361,7 @@ impl Bak {
                             format!("/regie/declaraties/{}/{}", row.recht, row.id),
                             format!("Declaratie van {}", date_text(&row.ingediend_op)),
                         )),
-                        cells: vec![
-                            row.voorziening,
-                            row.ingediend_door,
-                            euro(row.bedrag_cent),
-                        ],
+                        cells: vec![row.voorziening, row.ingediend_door, euro(row.bedrag_cent)],
                     })
                     .collect();
                 Ok((rows, page.volgende))
@@ -361,7 +378,11 @@ impl Bak {
                             format!("Factuur van {}", row.partner),
                         )),
                         cells: vec![
-                            format!("{} tot en met {}", date_text(&row.vanaf), date_text(&row.tot)),
+                            format!(
+                                "{} tot en met {}",
+                                date_text(&row.vanaf),
+                                date_text(&row.tot)
+                            ),
                             row.regels.to_string(),
                             euro(row.totaal_cent),
                         ],
@@ -495,7 +516,8 @@ async fn inbox(
         Ok((rows, next)) => {
             page.rows = rows;
             page.next = next.map(|cursor| {
-                let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+                let cursor: String =
+                    url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
                 format!("/regie/werkbak/{}?na={cursor}", bak.slug())
             });
         }
@@ -654,7 +676,10 @@ fn invoice_page(
 
 async fn load_invoice(viewer: &RegieViewer, id: Uuid) -> Result<InvoiceDto, Response> {
     viewer
-        .get::<InvoiceDto>(Service::Provision, &viewer.gemeente_path(&format!("facturen/{id}")))
+        .get::<InvoiceDto>(
+            Service::Provision,
+            &viewer.gemeente_path(&format!("facturen/{id}")),
+        )
         .await
         .map_err(|problem| {
             super::viewer::error_page(&viewer.web, status_of(&problem), &problem.detail)
@@ -772,16 +797,19 @@ async fn declaration_page(
     declaratie: Uuid,
 ) -> Result<DeclarationPage, Response> {
     let entitlement: Value = viewer
-        .get(Service::Provision, &viewer.gemeente_path(&format!("rechten/{recht}")))
+        .get(
+            Service::Provision,
+            &viewer.gemeente_path(&format!("rechten/{recht}")),
+        )
         .await
         .map_err(|problem| {
             super::viewer::error_page(&viewer.web, status_of(&problem), &problem.detail)
         })?;
     let wanted = declaratie.to_string();
-    let Some(found) = entitlement["declaraties"]
-        .as_array()
-        .and_then(|list| list.iter().find(|item| item["id"].as_str() == Some(wanted.as_str())))
-    else {
+    let Some(found) = entitlement["declaraties"].as_array().and_then(|list| {
+        list.iter()
+            .find(|item| item["id"].as_str() == Some(wanted.as_str()))
+    }) else {
         return Err(super::viewer::error_page(
             &viewer.web,
             StatusCode::NOT_FOUND,
@@ -1052,10 +1080,12 @@ pub struct RegelingPage {
 fn income_sentences(regeling: &RegelingDto) -> Vec<String> {
     let mut sentences = Vec::new();
     match regeling.inkomensgrens["soort"].as_str() {
-        Some("percentage") => sentences.push(format!(
+        Some("percentage") => {
+            sentences.push(format!(
             "Een gezin komt in aanmerking met een inkomen tot en met {}% van het sociaal minimum.",
             regeling.inkomensgrens["percentage"].as_u64().unwrap_or_default()
-        )),
+        ))
+        }
         Some("individueel") => sentences.push(
             "Er is geen vaste inkomensgrens: de gemeente kijkt per gezin naar de omstandigheden."
                 .to_owned(),
@@ -1297,7 +1327,8 @@ async fn regeling_page(viewer: &RegieViewer) -> RegelingPage {
 async fn regeling(viewer: RegieViewer, Query(query): Query<DoneQuery>) -> Response {
     let mut page = regeling_page(&viewer).await;
     if query.gedaan.is_some() {
-        page.done = Some("De routering is vastgesteld. Nieuwe signaleringen volgen haar.".to_owned());
+        page.done =
+            Some("De routering is vastgesteld. Nieuwe signaleringen volgen haar.".to_owned());
     }
     render(&page)
 }
@@ -1322,7 +1353,11 @@ async fn set_routing(viewer: RegieViewer, PageForm(form): PageForm<RoutingForm>)
     let mut routes = Vec::new();
     let mut typed_badly = None;
     for (index, kind) in form.soort.iter().enumerate() {
-        let field = |list: &Vec<String>| list.get(index).map(|v| v.trim().to_owned()).unwrap_or_default();
+        let field = |list: &Vec<String>| {
+            list.get(index)
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
         let row = RouteRow {
             number: index + 1,
             kind: kind.clone(),
@@ -1741,9 +1776,8 @@ async fn budgets(viewer: RegieViewer, Query(query): Query<YearQuery>) -> Respons
     {
         Ok(budgets) => {
             for regeling in budgets.regelingen {
-                let sum = |pick: fn(&BudgetDto) -> i64| {
-                    euro(regeling.budgetten.iter().map(pick).sum())
-                };
+                let sum =
+                    |pick: fn(&BudgetDto) -> i64| euro(regeling.budgetten.iter().map(pick).sum());
                 let table = BudgetTable {
                     period: format!(
                         "{} tot en met {}",

@@ -220,7 +220,11 @@ pub async fn list_enrolments(
         .await
         .map_err(ApiError::internal)?
     {
-        match state.enrolments.load_in(&caller.gemeente, &aggregate_id).await {
+        match state
+            .enrolments
+            .load_in(&caller.gemeente, &aggregate_id)
+            .await
+        {
             Ok(enrolment) => items.extend(EnrolmentView::of(enrolment)),
             Err(LoadError::NotFound(_)) => {}
             Err(error) => return Err(error.into()),

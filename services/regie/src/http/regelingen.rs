@@ -584,7 +584,7 @@ pub async fn list_regelingen(
                 .map(RegelingView::from),
         );
     }
-    items.sort_by(|a, b| b.valid_from.cmp(&a.valid_from));
+    items.sort_by_key(|version| std::cmp::Reverse(version.valid_from));
     Ok(Json(RegelingList { items }))
 }
 
