@@ -86,3 +86,38 @@ pub async fn regeling_of(pool: &PgPool, version: Uuid) -> Result<Option<Uuid>, s
     .await?;
     Ok(aggregate_id.and_then(|id| Uuid::parse_str(&id).ok()))
 }
+
+/// The regeling aggregates (their first version's id) with a version that covers `gemeente`.
+pub async fn regelingen_in(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT aggregate_id FROM events
+         WHERE aggregate_type = 'regeling' AND event_type = 'Published'
+           AND payload::jsonb->'Published'->'gemeenten' @> jsonb_build_array($1::text)",
+    )
+    .bind(gemeente.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect())
+}
+
+/// The organisations ever enrolled in `gemeente` (ended or not), by their enrolment's aggregate id
+/// (`GM0518:leergeld`).
+pub async fn enrolments_in(
+    pool: &PgPool,
+    gemeente: &GemeenteCode,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT aggregate_id FROM events
+         WHERE aggregate_type = 'enrolment' AND aggregate_id LIKE $1
+         ORDER BY aggregate_id",
+    )
+    .bind(format!("{}:%", gemeente.as_str()))
+    .fetch_all(pool)
+    .await
+}

@@ -32,6 +32,18 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
     (
         ServiceName::Regie,
         "GET",
+        "/api/v1/gemeenten/{gemeente}/regelingen",
+        &[RE, PA, SI, AU],
+    ),
+    (
+        ServiceName::Regie,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/partners",
+        &[RE, PA, SI, AU],
+    ),
+    (
+        ServiceName::Regie,
+        "GET",
         "/api/v1/gemeenten/{gemeente}/regelingen/{id}",
         &[RE, PA, SI, AU],
     ),

@@ -72,6 +72,7 @@ mod harness;
 mod nats_at_rest;
 mod pages_foundation;
 mod pages_signalling;
+mod pages_regie;
 mod poison;
 mod privacy;
 mod relay;

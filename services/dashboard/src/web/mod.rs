@@ -16,6 +16,7 @@ pub mod layout;
 pub mod login;
 pub mod parts;
 pub mod signalling;
+pub mod regie;
 pub mod start;
 pub mod viewer;
 
@@ -60,6 +61,7 @@ pub fn routes(state: WebState) -> Router {
         .route("/static/{file}", get(assets::file))
         .route("/static/huisstijl/{file}", get(assets::house_style))
         .merge(signalling::routes())
+        .merge(regie::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }

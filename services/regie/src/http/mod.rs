@@ -48,6 +48,9 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/regelingen",
             post_with(regelingen::publish, |op| {
                 op.summary("Een regeling publiceren")
+            })
+            .get_with(regelingen::list_regelingen, |op| {
+                op.summary("De regelingen van de gemeente (alle versies, de nieuwste eerst)")
             }),
         )
         .api_route(
@@ -66,7 +69,10 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/partners",
-            post_with(partners::enrol, |op| op.summary("Een partner inschrijven")),
+            post_with(partners::enrol, |op| op.summary("Een partner inschrijven"))
+                .get_with(partners::list_enrolments, |op| {
+                    op.summary("De ingeschreven partners en signaleerders van de gemeente")
+                }),
         )
         .api_route(
             "/api/v1/gemeenten/{gemeente}/partners/{partner}",
@@ -115,6 +121,14 @@ mod tests {
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/partners", "post"),
             regie
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/regelingen", "get"),
+            readers
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/partners", "get"),
+            readers
         );
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/partners/{partner}", "get"),

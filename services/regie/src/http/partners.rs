@@ -202,6 +202,52 @@ pub async fn end(
     Ok(Json(EnrolmentEnded { partner, ended_on }))
 }
 
+/// The organisations enrolled in the gemeente.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EnrolmentList {
+    pub items: Vec<EnrolmentView>,
+}
+
+/// Every enrolment of the caller's gemeente, ended ones too (with `beeindigdOp`), by organisation
+/// code. Not paged: a gemeente works with tens of partners and signallers, not thousands.
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn list_enrolments(
+    State(state): State<AppState>,
+    caller: InGemeente<Readers>,
+) -> Result<Json<EnrolmentList>, ApiError> {
+    let mut items = Vec::new();
+    for aggregate_id in crate::calendar::enrolments_in(&state.pool, &caller.gemeente)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        match state
+            .enrolments
+            .load_in(&caller.gemeente, &aggregate_id)
+            .await
+        {
+            Ok(enrolment) => items.extend(EnrolmentView::of(enrolment)),
+            Err(LoadError::NotFound(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(Json(EnrolmentList { items }))
+}
+
+impl EnrolmentView {
+    fn of(enrolment: Enrolment) -> Option<Self> {
+        let enrolled = enrolment.enrolled?;
+        Some(EnrolmentView {
+            partner: enrolled.partner,
+            name: enrolled.name,
+            provisions: enrolled.provisions,
+            roles: enrolled.roles.into_iter().map(Into::into).collect(),
+            enrolled_on: enrolled.enrolled_on,
+            mandate: enrolled.mandate.map(Into::into),
+            ended_on: enrolment.ended_on,
+        })
+    }
+}
+
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, partner = %partner))]
 pub async fn get_enrolment(
     State(state): State<AppState>,
@@ -217,14 +263,7 @@ pub async fn get_enrolment(
         Err(LoadError::NotFound(_)) => return Err(not_enrolled()),
         Err(error) => return Err(error.into()),
     };
-    let enrolled = enrolment.enrolled.ok_or_else(not_enrolled)?;
-    Ok(Json(EnrolmentView {
-        partner: enrolled.partner,
-        name: enrolled.name,
-        provisions: enrolled.provisions,
-        roles: enrolled.roles.into_iter().map(Into::into).collect(),
-        enrolled_on: enrolled.enrolled_on,
-        mandate: enrolled.mandate.map(Into::into),
-        ended_on: enrolment.ended_on,
-    }))
+    EnrolmentView::of(enrolment)
+        .map(Json)
+        .ok_or_else(not_enrolled)
 }

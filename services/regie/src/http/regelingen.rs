@@ -552,6 +552,42 @@ pub async fn get_regeling(
     Ok(Json(version.into()))
 }
 
+/// The versions of the gemeente's regelingen, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RegelingList {
+    pub items: Vec<RegelingView>,
+}
+
+/// Every version that covers the caller's gemeente (a samenwerkingsverband's included), corrected and
+/// ended ones too, the one that starts latest first: to find the version in force without knowing its
+/// id. Not paged: a gemeente has a version or two a year.
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
+pub async fn list_regelingen(
+    State(state): State<AppState>,
+    caller: InGemeente<Readers>,
+) -> Result<Json<RegelingList>, ApiError> {
+    let mut items = Vec::new();
+    for regeling_id in calendar::regelingen_in(&state.pool, &caller.gemeente)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        let regeling = state
+            .regelingen
+            .load(regeling_id)
+            .await
+            .map_err(ApiError::internal)?;
+        items.extend(
+            regeling
+                .versions
+                .into_iter()
+                .filter(|version| version.published.gemeenten.contains(&caller.gemeente))
+                .map(RegelingView::from),
+        );
+    }
+    items.sort_by_key(|version| std::cmp::Reverse(version.valid_from));
+    Ok(Json(RegelingList { items }))
+}
+
 /// A correction: the whole version as it holds from its `geldigVanaf` (the day the correction takes
 /// effect); the version in the path ends the day before. `gemeenten` may be left out (the same as
 /// the version corrected).
