@@ -12,10 +12,12 @@
 
 pub mod assets;
 pub mod backend;
+pub mod family;
 pub mod layout;
 pub mod login;
 pub mod parts;
 pub mod start;
+pub mod till;
 pub mod viewer;
 
 use std::path::PathBuf;
@@ -58,6 +60,8 @@ pub fn routes(state: WebState) -> Router {
         .route("/afmelden", post(login::logout))
         .route("/static/{file}", get(assets::file))
         .route("/static/huisstijl/{file}", get(assets::house_style))
+        .merge(till::routes())
+        .merge(family::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }
