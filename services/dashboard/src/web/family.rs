@@ -16,7 +16,9 @@ use serde_json::{json, Map, Value};
 
 use super::layout::Layout;
 use super::parts::{date_text, euro, parse_euro};
-use super::till::{declaration_status, provision_name, ApiPage, DeclarationRow, EntitlementRow};
+use super::till::{
+    declaration_status, left_text, provision_name, ApiPage, DeclarationRow, EntitlementRow,
+};
 use super::viewer::{render, render_with, status_of, PageForm, Viewer};
 use super::WebState;
 
@@ -112,14 +114,6 @@ fn child_names(rows: &[EntitlementRow]) -> Vec<String> {
             format!("Kind {}", index + 1)
         })
         .collect()
-}
-
-fn left_text(cents: i64, units: Option<i64>) -> String {
-    match units {
-        Some(1) => format!("1 strip ({})", euro(cents)),
-        Some(units) => format!("{units} strippen ({})", euro(cents)),
-        None => euro(cents),
-    }
 }
 
 /// `GET /ouder/rechten`: the household's entitlements with what is left, and its receipts.

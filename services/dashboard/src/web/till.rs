@@ -239,9 +239,10 @@ pub struct ListQuery {
     na: Option<String>,
 }
 
-fn left_text(cents: i64, units: Option<i64>) -> String {
+/// What is left: an amount, or for a strippenkaart the strips and their worth.
+pub(super) fn left_text(cents: i64, units: Option<i64>) -> String {
     match units {
-        Some(units) if units == 1 => format!("1 strip ({})", euro(cents)),
+        Some(1) => format!("1 strip ({})", euro(cents)),
         Some(units) => format!("{units} strippen ({})", euro(cents)),
         None => euro(cents),
     }
