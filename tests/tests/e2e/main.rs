@@ -5,6 +5,8 @@
 //! - [`harness`]: the throw-away servers themselves;
 //! - [`browser_harness`]: the browser harness (headless Chromium, axe-core, screenshots, the width
 //!   check) against a tiny in-process site under a strict Content-Security-Policy;
+//! - [`pages_provision`]: the partner at the till (`/kassa`, `/rechten`, `/declaraties`) and the
+//!   family (`/ouder/rechten`, `/ouder/bon`), over HTTP, as attackers and in a real browser;
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
@@ -68,6 +70,7 @@ mod fuzz;
 mod harness;
 mod nats_at_rest;
 mod pages_foundation;
+mod pages_provision;
 mod poison;
 mod privacy;
 mod relay;
