@@ -78,6 +78,7 @@ async fn main() -> Result<()> {
         .with_pseudonym_key(pseudonym_key.as_bytes());
     for gemeente in &GEMEENTEN {
         load(&platform, gemeente).await?;
+        load_till_and_family(&platform, gemeente).await?;
     }
     println!("Demogegevens staan klaar.");
     Ok(())
@@ -307,6 +308,61 @@ async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
         gemeente.name,
         PARTNERS.len(),
         gemeente.children
+    );
+    Ok(())
+}
+
+/// The shop of the till (test user "winkel") and the test parent's household (test user "ouder"):
+/// Fietsenwinkel De Spaak enrolled to take the demo's vouchers for school things and to deliver
+/// bicycles, and the household of `dev_issuer::test_household` with one granted application, a
+/// child with a voucher for school things. Loaded once: the shop's enrolment, made last, is the sign
+/// that it was.
+async fn load_till_and_family(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {
+    const SHOP: &str = "fietsenwinkel-de-spaak";
+    let code = gemeente.code;
+    let already = platform
+        .get(
+            &platform.regie_url(code, &format!("partners/{SHOP}")),
+            Some(REGIE),
+        )
+        .await?;
+    if already.status == StatusCode::OK {
+        return Ok(());
+    }
+    let household = kindpakket_platform::dev_issuer::test_household(code);
+    let child = Uuid::new_v5(&household, b"kind-1");
+    let date = format!("{YEAR}-02-15");
+    let application = platform
+        .submit(
+            code,
+            &json!({
+                "kanaal": "online",
+                "huishouden": household,
+                "kinderen": [{"kind": child, "geboortejaar": YEAR - 12, "geboortemaand": 3}],
+                "inkomenPercentage": 105,
+                "voorzieningen": ["schoolspullen", "fiets-brugklas"],
+                "datum": date,
+            }),
+        )
+        .await?;
+    let decided = platform
+        .assess(code, application, &json!({"datum": date}))
+        .await?
+        .expect(StatusCode::OK)?;
+    if decided["status"] != "toegekend" {
+        bail!("the test household's application was not granted: {decided}");
+    }
+    platform
+        .enrol_partner(
+            code,
+            SHOP,
+            "Fietsenwinkel De Spaak",
+            &["schoolspullen", "fiets-brugklas"],
+        )
+        .await?;
+    println!(
+        "{} ({code}): Fietsenwinkel De Spaak neemt tegoedbonnen in; het testgezin heeft een tegoedbon voor schoolspullen (de code staat bij de regievoerder).",
+        gemeente.name
     );
     Ok(())
 }

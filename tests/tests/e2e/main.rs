@@ -8,6 +8,8 @@
 //! - [`pages_signalling`]: the signaller's and the partner's pages: a school signals, follows its
 //!   signal to "bediend" seeing status only, Leergeld answers the referral; attacks change nothing;
 //!   in a browser at phone and desktop width;
+//! - [`pages_provision`]: the partner at the till (`/kassa`, `/rechten`, `/declaraties`) and the
+//!   family (`/ouder/rechten`, `/ouder/bon`), over HTTP, as attackers and in a real browser;
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
@@ -73,6 +75,7 @@ mod nats_at_rest;
 mod pages_foundation;
 mod pages_signalling;
 mod pages_regie;
+mod pages_provision;
 mod poison;
 mod privacy;
 mod relay;

@@ -182,19 +182,19 @@ pub const TASKS: &[Task] = &[
         path: "/rechten",
         label: "Rechten",
         roles: &[Role::Partner],
-        ready: false,
+        ready: true,
     },
     Task {
         path: "/kassa",
         label: "Pas of bon innemen",
         roles: &[Role::Partner],
-        ready: false,
+        ready: true,
     },
     Task {
         path: "/declaraties",
         label: "Declaraties en facturen",
         roles: &[Role::Partner],
-        ready: false,
+        ready: true,
     },
     Task {
         path: "/regie",
@@ -231,6 +231,12 @@ pub const TASKS: &[Task] = &[
         label: "Aanvragen",
         roles: &[Role::Applicant],
         ready: false,
+    },
+    Task {
+        path: "/ouder/rechten",
+        label: "Rechten en saldo",
+        roles: &[Role::Applicant],
+        ready: true,
     },
     Task {
         path: "/dashboard",

@@ -12,12 +12,14 @@
 
 pub mod assets;
 pub mod backend;
+pub mod family;
 pub mod layout;
 pub mod login;
 pub mod parts;
 pub mod signalling;
 pub mod regie;
 pub mod start;
+pub mod till;
 pub mod viewer;
 
 use std::path::PathBuf;
@@ -62,6 +64,8 @@ pub fn routes(state: WebState) -> Router {
         .route("/static/huisstijl/{file}", get(assets::house_style))
         .merge(signalling::routes())
         .merge(regie::routes())
+        .merge(till::routes())
+        .merge(family::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }
