@@ -10,8 +10,10 @@
 //! - [`backend`]: the services' APIs; [`layout`]: house style, navigation; [`assets`]: CSS, logos;
 //! - the pages of each role, one module each.
 
+pub mod applications;
 pub mod assets;
 pub mod backend;
+pub mod family;
 pub mod layout;
 pub mod login;
 pub mod parts;
@@ -58,6 +60,8 @@ pub fn routes(state: WebState) -> Router {
         .route("/afmelden", post(login::logout))
         .route("/static/{file}", get(assets::file))
         .route("/static/huisstijl/{file}", get(assets::house_style))
+        .merge(applications::routes())
+        .merge(family::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }
