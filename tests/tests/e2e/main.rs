@@ -36,6 +36,8 @@
 //!   streams' maximum age;
 //! - [`forgetting_dashboard`]: the dashboard forgets a person (figures unchanged, also after a
 //!   replay) and keeps aggregates only past the retention period;
+//! - [`pages_applications`]: the pages of applications: on a family's behalf with consent and
+//!   gezag, decided with the outcome explained, the family applying online; attacks refused;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
@@ -67,6 +69,7 @@ mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod nats_at_rest;
+mod pages_applications;
 mod pages_foundation;
 mod poison;
 mod privacy;

@@ -1243,8 +1243,11 @@ async fn show_page(
         Ok(view) => view,
         Err(refused) => {
             // Not found, or not this person's to see: nothing of it is shown.
-            let status = status_of(&refused);
-            page.problem = Some(refused);
+            // A refusal that brought the person here (a decision's) is the one to show.
+            let status = status_of(page.problem.as_ref().unwrap_or(&refused));
+            if page.problem.is_none() {
+                page.problem = Some(refused);
+            }
             return (status, page);
         }
     };
