@@ -319,13 +319,12 @@ struct RegelingProvision {
 /// (partner, signaller, regievoerder) gets them from regie's API, with ages and value; anyone else
 /// (a parent) the names the dashboard keeps of every published regeling.
 pub async fn catalogue<R>(viewer: &Viewer<R>) -> Vec<CatalogueItem> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT DISTINCT regeling_id FROM provisions WHERE gemeente = $1",
-    )
-    .bind(viewer.gemeente.as_str())
-    .fetch_all(&viewer.web.pool)
-    .await
-    .unwrap_or_default();
+    let ids: Vec<Uuid> =
+        sqlx::query_scalar("SELECT DISTINCT regeling_id FROM provisions WHERE gemeente = $1")
+            .bind(viewer.gemeente.as_str())
+            .fetch_all(&viewer.web.pool)
+            .await
+            .unwrap_or_default();
     if matches!(
         viewer.role(),
         Role::Partner | Role::Signaller | Role::Regievoerder
@@ -876,7 +875,6 @@ pub async fn submit(
     }
 }
 
-
 async fn submit_on_behalf(viewer: &Viewer<Intakers>, kept: &Kept) -> Result<Uuid, ApiProblem> {
     // What the page checks before anyone is identified: without the parent's consent and the
     // declared gezag nothing may be done for the family at all, not even looking them up.
@@ -909,8 +907,7 @@ async fn submit_on_behalf(viewer: &Viewer<Intakers>, kept: &Kept) -> Result<Uuid
         kept.value("ouder_achternaam"),
         kept.value("ouder_geboortedatum"),
     );
-    if parent.0.is_empty() && (parent.1.is_empty() || parent.2.is_empty() || parent.3.is_empty())
-    {
+    if parent.0.is_empty() && (parent.1.is_empty() || parent.2.is_empty() || parent.3.is_empty()) {
         return Err(refusal(
             "Vul bij 'Ouder' het BSN in, of de voornaam, achternaam en geboortedatum. Er is niets opgeslagen.",
         ));
@@ -965,7 +962,8 @@ async fn submit_on_behalf(viewer: &Viewer<Intakers>, kept: &Kept) -> Result<Uuid
             household = identified.huishouden.clone();
         }
         let (year, month) = slot.birth().unwrap_or((0, 0));
-        children.push(json!({"kind": identified.kind, "geboortejaar": year, "geboortemaand": month}));
+        children
+            .push(json!({"kind": identified.kind, "geboortejaar": year, "geboortemaand": month}));
     }
     let Some(household) = household else {
         return Err(refusal(
@@ -991,7 +989,11 @@ async fn submit_on_behalf(viewer: &Viewer<Intakers>, kept: &Kept) -> Result<Uuid
         geholpen_door: None,
     };
     let created: Created = viewer
-        .post(Service::Application, &viewer.gemeente_path("aanvragen"), &body)
+        .post(
+            Service::Application,
+            &viewer.gemeente_path("aanvragen"),
+            &body,
+        )
         .await?;
     Ok(created.id)
 }
@@ -1009,7 +1011,10 @@ pub struct SubmitBody {
     pub signalering: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volwassenen: Option<u8>,
-    #[serde(rename = "leefgeldPerWeekCent", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "leefgeldPerWeekCent",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub leefgeld_per_week_cent: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub toestemming: Option<Value>,
@@ -1054,7 +1059,11 @@ pub fn list_rows(
                 .map(|organisation| name_of(partners, organisation))
                 .unwrap_or_default(),
             children: item.children,
-            decided_on: item.decided_on.as_deref().map(date_text).unwrap_or_default(),
+            decided_on: item
+                .decided_on
+                .as_deref()
+                .map(date_text)
+                .unwrap_or_default(),
         })
         .collect()
 }
@@ -1131,7 +1140,10 @@ pub async fn list(viewer: Viewer<Listers>, Query(query): Query<DoneQuery>) -> Re
         query.append_pair("na", after);
         format!("/aanvragen?{}", query.finish())
     };
-    let first_page = query.na.as_ref().map(|_| format!("/aanvragen?status={status}"));
+    let first_page = query
+        .na
+        .as_ref()
+        .map(|_| format!("/aanvragen?status={status}"));
     let (rows, next, problem) = match answer {
         Ok(answer) => (
             list_rows(&answer.items, "/aanvragen", &partners),
@@ -1277,7 +1289,11 @@ async fn show_page(
                     let value = format!("{}|{code}", child.child);
                     page.custom_choices.push(CustomChoice {
                         checked: kept.has("toekenning", &value),
-                        label: format!("{}: {}", child_title(index, child), name_of(&provisions, code)),
+                        label: format!(
+                            "{}: {}",
+                            child_title(index, child),
+                            name_of(&provisions, code)
+                        ),
                         value,
                     });
                 }
@@ -1286,10 +1302,7 @@ async fn show_page(
     }
     page.layout = viewer.layout(&format!("Aanvraag van {}", date_text(&view.submitted_on)));
     page.application = Some(explained);
-    let status = page
-        .problem
-        .as_ref()
-        .map_or(StatusCode::OK, status_of);
+    let status = page.problem.as_ref().map_or(StatusCode::OK, status_of);
     (status, page)
 }
 
@@ -1303,8 +1316,14 @@ pub async fn show(
         return not_found(&viewer);
     };
     let done = query.gedaan.as_deref().map(|what| match what {
-        "ingediend" => "De aanvraag is ingediend. De gemeente beslist erover; het gezin krijgt bericht.".to_owned(),
-        "besloten" => "Het besluit is genomen. Hieronder staat per kind wat het gezin krijgt, en waarom.".to_owned(),
+        "ingediend" => {
+            "De aanvraag is ingediend. De gemeente beslist erover; het gezin krijgt bericht."
+                .to_owned()
+        }
+        "besloten" => {
+            "Het besluit is genomen. Hieronder staat per kind wat het gezin krijgt, en waarom."
+                .to_owned()
+        }
         _ => "Gedaan.".to_owned(),
     });
     let (status, page) = show_page(&viewer, id, Kept::default(), None, done).await;
@@ -1413,7 +1432,10 @@ mod tests {
 
     #[test]
     fn a_person_is_described_as_the_identification_takes_them() {
-        assert_eq!(described("111222333", "", "", "2016-01-01"), json!({"bsn": "111222333"}));
+        assert_eq!(
+            described("111222333", "", "", "2016-01-01"),
+            json!({"bsn": "111222333"})
+        );
         assert_eq!(
             described("", "Noor", "Bakker", "2016-04-12"),
             json!({"voornaam": "Noor", "achternaam": "Bakker", "geboortedatum": "2016-04-12"})

@@ -64,11 +64,7 @@ pub struct HomePage {
     pub home: bool,
 }
 
-async fn applications_page(
-    viewer: &Viewer<Parents>,
-    after: Option<&str>,
-    home: bool,
-) -> Response {
+async fn applications_page(viewer: &Viewer<Parents>, after: Option<&str>, home: bool) -> Response {
     let query = {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("aantal", if home { "5" } else { "25" });
@@ -82,7 +78,11 @@ async fn applications_page(
         .get_for_purpose::<ListAnswer>(Service::Application, &path, "eigen aanvragen bekijken")
         .await;
     let partners = partner_names(viewer).await;
-    let title = if home { "Ons Kindpakket" } else { "Onze aanvragen" };
+    let title = if home {
+        "Ons Kindpakket"
+    } else {
+        "Onze aanvragen"
+    };
     let mut page = HomePage {
         layout: viewer.layout(title),
         problem: None,
@@ -229,7 +229,11 @@ async fn apply(viewer: &Viewer<Parents>, kept: &Kept) -> Result<Uuid, ApiProblem
             "geboortedatum": slot.geboortedatum,
         });
         let registered: Registered = viewer
-            .post(Service::Application, &viewer.gemeente_path("personen"), &body)
+            .post(
+                Service::Application,
+                &viewer.gemeente_path("personen"),
+                &body,
+            )
             .await
             .map_err(|problem| ApiProblem {
                 detail: format!("Kind {}: {}", slot.n, problem.detail),
@@ -252,7 +256,11 @@ async fn apply(viewer: &Viewer<Parents>, kept: &Kept) -> Result<Uuid, ApiProblem
         geholpen_door: Some(helper).filter(|helper| !helper.is_empty()),
     };
     let created: Created = viewer
-        .post(Service::Application, &viewer.gemeente_path("aanvragen"), &body)
+        .post(
+            Service::Application,
+            &viewer.gemeente_path("aanvragen"),
+            &body,
+        )
         .await?;
     Ok(created.id)
 }

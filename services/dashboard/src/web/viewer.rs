@@ -328,7 +328,8 @@ impl<R> Viewer<R> {
 /// API asks a parent to name their household.
 fn household_of(token: &str) -> Option<uuid::Uuid> {
     let payload = token.split('.').nth(1)?;
-    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
     uuid::Uuid::parse_str(claims.get("huishouden")?.as_str()?).ok()
 }
 
