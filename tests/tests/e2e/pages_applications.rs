@@ -99,7 +99,7 @@ async fn vault_persons(platform: &Platform) -> i64 {
 }
 
 /// The fields of Leergeld's form for one family: Noor, born April 2016, 110% of the minimum.
-fn family_fields<'a>(consent: bool, today: &'a str) -> Vec<(&'a str, &'a str)> {
+fn family_fields(consent: bool, today: &str) -> Vec<(&str, &str)> {
     let mut fields = vec![
         ("ouder_bsn", "123456782"),
         ("kind1_voornaam", "Noor"),
