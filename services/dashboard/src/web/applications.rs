@@ -984,8 +984,13 @@ async fn submit_on_behalf(viewer: &Viewer<Intakers>, kept: &Kept) -> Result<Uuid
         signalering: signal,
         volwassenen: adults,
         leefgeld_per_week_cent: money_left,
-        toestemming: Some(json!({"gegeven": true, "datum": consent_date, "vorm": consent_form})),
-        gezag: Some(json!({"verklaard": true})),
+        // What the boxes say, never more: the API refuses an application without them too.
+        toestemming: Some(json!({
+            "gegeven": kept.has("toestemming", "ja"),
+            "datum": consent_date,
+            "vorm": consent_form,
+        })),
+        gezag: Some(json!({"verklaard": kept.has("gezag", "ja")})),
         geholpen_door: None,
     };
     let created: Created = viewer
