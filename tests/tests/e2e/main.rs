@@ -41,6 +41,8 @@
 //!   streams' maximum age;
 //! - [`forgetting_dashboard`]: the dashboard forgets a person (figures unchanged, also after a
 //!   replay) and keeps aggregates only past the retention period;
+//! - [`pages_applications`]: the pages of applications: on a family's behalf with consent and
+//!   gezag, decided with the outcome explained, the family applying online; attacks refused;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
@@ -72,10 +74,11 @@ mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod nats_at_rest;
+mod pages_applications;
 mod pages_foundation;
-mod pages_signalling;
-mod pages_regie;
 mod pages_provision;
+mod pages_regie;
+mod pages_signalling;
 mod poison;
 mod privacy;
 mod relay;

@@ -163,8 +163,8 @@ async fn forged_posts_foreign_logins_and_other_roles_are_refused_and_change_noth
 /// style, in a real browser at desktop and phone width: axe finds nothing serious, nothing scrolls
 /// sideways, and the two gemeenten look different.
 #[tokio::test]
-async fn the_start_page_login_and_dashboard_pass_axe_at_desktop_and_phone_width_in_two_house_styles()
-{
+async fn the_start_page_login_and_dashboard_pass_axe_at_desktop_and_phone_width_in_two_house_styles(
+) {
     use kindpakket_tests::browser::Browser;
     let platform = Platform::start().await.unwrap();
     let _login = platform.start_login(&[DEN_HAAG, GRONINGEN]).await.unwrap();

@@ -10,14 +10,16 @@
 //! - [`backend`]: the services' APIs; [`layout`]: house style, navigation; [`assets`]: CSS, logos;
 //! - the pages of each role, one module each.
 
+pub mod applications;
 pub mod assets;
 pub mod backend;
 pub mod family;
+pub mod family_applications;
 pub mod layout;
 pub mod login;
 pub mod parts;
-pub mod signalling;
 pub mod regie;
+pub mod signalling;
 pub mod start;
 pub mod till;
 pub mod viewer;
@@ -65,7 +67,9 @@ pub fn routes(state: WebState) -> Router {
         .merge(signalling::routes())
         .merge(regie::routes())
         .merge(till::routes())
+        .merge(applications::routes())
         .merge(family::routes())
+        .merge(family_applications::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }

@@ -136,8 +136,12 @@ impl<R: Roles + Send + Sync> FromRequestParts<WebState> for Viewer<R> {
                 "Uw account hoort bij geen enkele gemeente. Vraag uw beheerder om uw account te koppelen.",
             )));
         };
+        let mut caller = session.caller;
+        if caller.household.is_none() {
+            caller.household = household_of(&token);
+        }
         let viewer = Viewer {
-            caller: session.caller,
+            caller,
             token,
             gemeente,
             web: web.clone(),
@@ -328,6 +332,16 @@ pub fn readable(code: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// The household a parent's token names (claim `huishouden`): the session keeps the token, checked
+/// when the person logged in, and every API checks it again; the pages need the id itself where an
+/// API asks a parent to name their household.
+fn household_of(token: &str) -> Option<uuid::Uuid> {
+    let payload = token.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    uuid::Uuid::parse_str(claims.get("huishouden")?.as_str()?).ok()
 }
 
 /// Renders a page with status 200.
