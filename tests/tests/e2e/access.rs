@@ -747,7 +747,10 @@ async fn the_dashboard_asks_for_a_login_shows_only_the_readers_gemeenten_and_hid
     let text = shown.text().await.unwrap();
     assert!(text.contains("Gemeente GM0518"), "{text}");
     assert!(!text.contains("GM0014"), "another gemeente shown: {text}");
-    assert!(text.contains(r#"<td>&lt;5<span class="balk balk-0""#), "{text}");
+    assert!(
+        text.contains(r#"<td>&lt;5<span class="balk balk-0""#),
+        "{text}"
+    );
     let json_url = platform.url(ServiceName::Dashboard, "/api/v1/gemeenten/GM0518/trechter");
     let figures_for = |token: String| {
         let request = browser.get(&json_url).bearer_auth(token);

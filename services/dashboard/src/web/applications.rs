@@ -798,6 +798,9 @@ pub struct NewPage {
 pub struct DoneQuery {
     #[serde(default)]
     gedaan: Option<String>,
+    /// From a referral's page: the signal the application answers, filled in.
+    #[serde(default)]
+    signalering: Option<String>,
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
@@ -850,6 +853,12 @@ pub async fn new_form(viewer: Viewer<Intakers>, Query(query): Query<DoneQuery>) 
     });
     let mut form = Kept::default();
     form.0.push(("toestemming_vorm".into(), "mondeling".into()));
+    if let Some(signal) = query
+        .signalering
+        .filter(|signal| uuid::Uuid::parse_str(signal).is_ok())
+    {
+        form.0.push(("signalering".into(), signal));
+    }
     render(&new_page(&viewer, form, None, done).await)
 }
 
