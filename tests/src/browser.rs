@@ -176,6 +176,16 @@ impl Session {
         .await
     }
 
+    async fn delete(&self, path: &str) -> Result<Value> {
+        send(
+            &self.http,
+            Method::DELETE,
+            &format!("{}{path}", self.url),
+            None,
+        )
+        .await
+    }
+
     async fn close(&self) -> Result<()> {
         send(&self.http, Method::DELETE, &self.url, None)
             .await
@@ -457,6 +467,45 @@ impl Browser {
             .await
             .with_context(|| format!("typing into `{css}`"))
             .map(drop)
+    }
+
+    /// Presses keys on the keyboard, one after another, wherever the focus is (WebDriver's key
+    /// actions): `keys::TAB`, `keys::ENTER`, `keys::SPACE`, `keys::DOWN`, or text to type.
+    pub async fn press(&self, keys: &[&str]) -> Result<()> {
+        let mut actions = Vec::new();
+        for key in keys {
+            for c in key.chars() {
+                actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+                actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+            }
+        }
+        self.session
+            .post(
+                "/actions",
+                json!({"actions": [{"type": "key", "id": "toetsenbord", "actions": actions}]}),
+            )
+            .await
+            .context("pressing keys")?;
+        self.session
+            .delete("/actions")
+            .await
+            .context("releasing keys")
+            .map(drop)
+    }
+
+    /// The element that has the keyboard focus: its `id`, tag, visible text, and whether a focus
+    /// ring is drawn (an outline or a box shadow).
+    pub async fn focused(&self) -> Result<Value> {
+        self.execute(
+            "const element = document.activeElement;
+             const style = getComputedStyle(element);
+             const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
+                          || style.boxShadow !== 'none';
+             return {id: element.id, tag: element.tagName.toLowerCase(),
+                     text: (element.innerText || element.value || '').trim(), ring: ring};",
+            vec![],
+        )
+        .await
     }
 
     /// Chooses the option of the select list `css` whose value is `value`, or else whose visible
@@ -940,4 +989,12 @@ fn text_of(value: &Value) -> String {
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }
+}
+
+/// WebDriver's codes of the keys the tests press.
+pub mod keys {
+    pub const TAB: &str = "\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const SPACE: &str = " ";
+    pub const DOWN: &str = "\u{E015}";
 }

@@ -77,6 +77,7 @@ mod nats_at_rest;
 mod pages_applications;
 mod pages_chain;
 mod pages_foundation;
+mod pages_keyboard;
 mod pages_provision;
 mod pages_regie;
 mod pages_signalling;
