@@ -116,25 +116,52 @@ impl SessionId {
     }
 }
 
+/// The tokens a session keeps: the access token the pages call the APIs with, and the refresh
+/// token that gets a new one when it expires (when the provider gave one).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SessionTokens {
+    pub access: String,
+    #[serde(default)]
+    pub refresh: Option<String>,
+}
+
+impl SessionTokens {
+    /// What is stored: JSON; a session of an earlier version held the bare access token.
+    fn read(text: String) -> Self {
+        serde_json::from_str(&text).unwrap_or(Self {
+            access: text,
+            refresh: None,
+        })
+    }
+}
+
 /// A live session: who, and the token the pages call the APIs with.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub caller: Caller,
     /// `None` for a session opened before tokens were kept (it logs in again for the pages).
     pub token: Option<String>,
+    pub refresh: Option<String>,
     pub expires: OffsetDateTime,
 }
 
-/// Opens a session for `caller` until `token_expires` (or [`LONGEST`] from now, if sooner), keeping
-/// `token` sealed for the pages' calls.
+/// Opens a session for `caller` until `token_expires` (or [`LONGEST`] from now, if sooner; with a
+/// refresh token, [`LONGEST`]), keeping the tokens sealed for the pages' calls.
 pub async fn open(
     pool: &PgPool,
     caller: &Caller,
-    token: &str,
+    tokens: &SessionTokens,
     token_expires: OffsetDateTime,
 ) -> anyhow::Result<SessionId> {
     let id = SessionId::new()?;
-    let expires = token_expires.min(OffsetDateTime::now_utc() + LONGEST);
+    let longest = OffsetDateTime::now_utc() + LONGEST;
+    let expires = if tokens.refresh.is_some() {
+        longest
+    } else {
+        token_expires.min(longest)
+    };
+    let token = serde_json::to_string(tokens)?;
+    let token = token.as_str();
     let gemeenten: Vec<String> = caller.gemeenten.iter().map(ToString::to_string).collect();
     sqlx::query(
         "INSERT INTO page_sessions
@@ -194,10 +221,15 @@ pub async fn find_session(
     ) else {
         return Ok(None);
     };
-    let token = row
+    let tokens = row
         .token_sealed
         .as_deref()
-        .and_then(|sealed| id.open_token(sealed));
+        .and_then(|sealed| id.open_token(sealed))
+        .map(SessionTokens::read);
+    let (token, refresh) = match tokens {
+        Some(tokens) => (Some(tokens.access), tokens.refresh),
+        None => (None, None),
+    };
     Ok(Some(Session {
         caller: Caller {
             actor: Actor { organisation, role },
@@ -211,8 +243,23 @@ pub async fn find_session(
             correlation_id,
         },
         token,
+        refresh,
         expires: row.expires_at,
     }))
+}
+
+/// Keeps the new tokens of a session after a refresh.
+pub async fn replace_tokens(
+    pool: &PgPool,
+    id: &SessionId,
+    tokens: &SessionTokens,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE page_sessions SET token_sealed = $2 WHERE id_hash = $1")
+        .bind(id.hash())
+        .bind(id.seal(&serde_json::to_string(tokens)?)?)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Ends a session.

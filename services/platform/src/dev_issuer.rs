@@ -283,6 +283,54 @@ impl Codes {
     }
 }
 
+/// Refresh tokens handed out with a code exchange: each is used once and answered with a new one
+/// (rotation), for the same person, within its lifetime.
+#[derive(Debug, Default)]
+pub struct RefreshTokens {
+    live: std::sync::Mutex<std::collections::HashMap<String, (Claims, String, std::time::Instant)>>,
+}
+
+/// How long a refresh token of the development issuer lives.
+pub const REFRESH_LIFETIME: std::time::Duration = std::time::Duration::from_secs(8 * 3600);
+
+impl RefreshTokens {
+    /// A new refresh token for the person of `claims`, for `client_id`.
+    pub fn issue(&self, claims: &Claims, client_id: &str) -> Result<String> {
+        let mut bytes = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+            .map_err(|_| anyhow::anyhow!("the system's random source failed"))?;
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        let mut live = self
+            .live
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the refresh tokens are poisoned"))?;
+        live.retain(|_, (_, _, issued)| issued.elapsed() < REFRESH_LIFETIME);
+        live.insert(
+            token.clone(),
+            (
+                claims.clone(),
+                client_id.to_owned(),
+                std::time::Instant::now(),
+            ),
+        );
+        Ok(token)
+    }
+
+    /// Uses `token` up: the person it was for, when it is live and of `client_id`.
+    pub fn redeem(&self, token: &str, client_id: &str) -> Result<Claims, GrantError> {
+        let (claims, client, issued) = self
+            .live
+            .lock()
+            .map_err(|_| GrantError::InvalidGrant)?
+            .remove(token)
+            .ok_or(GrantError::InvalidGrant)?;
+        if client != client_id || issued.elapsed() >= REFRESH_LIFETIME {
+            return Err(GrantError::InvalidGrant);
+        }
+        Ok(claims)
+    }
+}
+
 /// The S256 challenge of a PKCE verifier (RFC 7636 §4.2).
 pub fn pkce_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(ring::digest::digest(

@@ -439,6 +439,16 @@ impl Platform {
     /// Starts the development issuer's login (OpenID Connect with one-click test users) for the
     /// pages, offering `gemeenten` (`("GM0518", "Den Haag")`); stopped when the guard drops.
     pub async fn start_login(&self, gemeenten: &[(&str, &str)]) -> Result<LoginIssuer> {
+        self.start_login_with(gemeenten, 3600).await
+    }
+
+    /// As [`Platform::start_login`], with access tokens that live `access_seconds` (the pages
+    /// refresh them with the refresh token).
+    pub async fn start_login_with(
+        &self,
+        gemeenten: &[(&str, &str)],
+        access_seconds: u64,
+    ) -> Result<LoginIssuer> {
         let list = gemeenten
             .iter()
             .map(|(code, name)| format!("{code}={name}"))
@@ -450,6 +460,7 @@ impl Platform {
             .args(["--dir"])
             .arg(self.issuer_dir())
             .args(["--addr", &address, "--gemeenten", &list])
+            .args(["--access-seconds", &access_seconds.to_string()])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

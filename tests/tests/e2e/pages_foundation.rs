@@ -217,3 +217,47 @@ async fn the_start_page_login_and_dashboard_pass_axe_at_desktop_and_phone_width_
         "each gemeente in its own colours"
     );
 }
+
+/// A provider's access tokens live minutes; a person's work on the pages lasts longer. The session
+/// gets a new access token with its refresh token (used once) when the old one is about to expire,
+/// and the pages go on calling the APIs.
+#[tokio::test]
+async fn a_session_outlives_a_short_access_token_by_refreshing_it() {
+    let platform = Platform::start().await.unwrap();
+    // Tokens of 35 s: the pages refresh 30 s before the end, so after 6 s the next page does.
+    let _login = platform.start_login_with(&[DEN_HAAG], 35).await.unwrap();
+    let base = platform.url(ServiceName::Dashboard, "");
+    let year = kindpakket_platform::clock::today().year();
+    platform
+        .client()
+        .sport_regeling("GM0518", year)
+        .await
+        .unwrap();
+    let mut regie = PageSession::login(&base, "regievoerder", "GM0518")
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&platform.postgres.url(ServiceName::Dashboard.database()))
+        .await
+        .unwrap();
+    let sealed = || async {
+        sqlx::query_scalar::<_, Vec<u8>>("SELECT token_sealed FROM page_sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = sealed().await;
+    let page = regie.get("/regie/regeling").await.unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.text().contains("Sportcontributie"), "{}", page.text());
+    assert_eq!(sealed().await, before, "a fresh token is not refreshed");
+
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let page = regie.get("/regie/regeling").await.unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text().contains("Sportcontributie") && !page.text().contains("verlopen"),
+        "the API took the new token: {}",
+        page.text()
+    );
+    assert_ne!(sealed().await, before, "the session keeps the new tokens");
+}

@@ -65,9 +65,12 @@ struct Endpoints {
     token_endpoint: String,
 }
 
+/// The provider's answer to a code exchange or a refresh.
 #[derive(Debug, Deserialize)]
-struct TokenAnswer {
-    access_token: String,
+pub struct TokenAnswer {
+    pub access_token: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 impl Oidc {
@@ -271,8 +274,8 @@ pub async fn finish(
     let Some((verifier, back)) = pending else {
         return refuse("Deze inlog is verlopen of al gebruikt. Begin opnieuw bij de startpagina.");
     };
-    let token = match exchange(&oidc, &code, &verifier).await {
-        Ok(token) => token,
+    let answer = match exchange(&oidc, &code, &verifier).await {
+        Ok(answer) => answer,
         Err(error) => {
             tracing::warn!(%error, "the code exchange failed");
             return error_page(
@@ -282,6 +285,7 @@ pub async fn finish(
             );
         }
     };
+    let token = answer.access_token.clone();
     let identity = match authenticator.verify(&token) {
         Ok(identity) => identity,
         Err(error) => return error_page(&web, StatusCode::UNAUTHORIZED, &error.to_string()),
@@ -300,7 +304,11 @@ pub async fn finish(
         household: identity.household,
         correlation_id: correlation.map_or_else(uuid::Uuid::new_v4, |id| id.0 .0),
     };
-    let id: SessionId = match sessions::open(&web.pool, &caller, &token, expires).await {
+    let tokens = sessions::SessionTokens {
+        access: answer.access_token,
+        refresh: answer.refresh_token,
+    };
+    let id: SessionId = match sessions::open(&web.pool, &caller, &tokens, expires).await {
         Ok(id) => id,
         Err(error) => {
             tracing::error!(%error, "opening a page session");
@@ -329,8 +337,7 @@ pub async fn finish(
         .into_response()
 }
 
-async fn exchange(oidc: &Oidc, code: &str, verifier: &str) -> anyhow::Result<String> {
-    let endpoints = oidc.endpoints().await?;
+async fn exchange(oidc: &Oidc, code: &str, verifier: &str) -> anyhow::Result<TokenAnswer> {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "authorization_code")
         .append_pair("code", code)
@@ -338,20 +345,37 @@ async fn exchange(oidc: &Oidc, code: &str, verifier: &str) -> anyhow::Result<Str
         .append_pair("client_id", &oidc.client_id)
         .append_pair("code_verifier", verifier)
         .finish();
-    let answer: TokenAnswer = oidc
-        .http
-        .post(&endpoints.token_endpoint)
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(answer.access_token)
+    oidc.token_request(body).await
+}
+
+impl Oidc {
+    /// A new access token (and refresh token) for a session whose access token expires.
+    pub async fn refresh(&self, refresh_token: &str) -> anyhow::Result<TokenAnswer> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
+            .append_pair("refresh_token", refresh_token)
+            .append_pair("client_id", &self.client_id)
+            .finish();
+        self.token_request(body).await
+    }
+
+    async fn token_request(&self, body: String) -> anyhow::Result<TokenAnswer> {
+        let endpoints = self.endpoints().await?;
+        let answer: TokenAnswer = self
+            .http
+            .post(&endpoints.token_endpoint)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(answer)
+    }
 }
 
 #[derive(Debug, Deserialize)]

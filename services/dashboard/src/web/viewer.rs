@@ -20,6 +20,7 @@ use kindpakket_proto::{GemeenteCode, Role, Service};
 use ring::digest::{digest, SHA256};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::backend::{ApiProblem, Call};
 use super::layout::{role_label, tasks_for, GemeenteChoice, Layout, NavItem};
@@ -116,9 +117,19 @@ impl<R: Roles + Send + Sync> FromRequestParts<WebState> for Viewer<R> {
                 )));
             }
         };
-        let Some(token) = session.token else {
+        let Some(mut token) = session.token.clone() else {
             return Err(NotAViewer::Login(back));
         };
+        if expires_within(&token, 30) {
+            let authenticator = parts
+                .extensions
+                .get::<std::sync::Arc<kindpakket_platform::auth::Authenticator>>()
+                .cloned();
+            match refreshed(web, &id, &session, authenticator, correlation_id).await {
+                Some(fresh) => token = fresh,
+                None => return Err(NotAViewer::Login(back)),
+            }
+        }
         let chosen = cookies
             .get(GEMEENTE_COOKIE)
             .map(|cookie| cookie.value().to_owned());
@@ -338,10 +349,70 @@ pub fn readable(code: &str) -> String {
 /// when the person logged in, and every API checks it again; the pages need the id itself where an
 /// API asks a parent to name their household.
 fn household_of(token: &str) -> Option<uuid::Uuid> {
-    let payload = token.split('.').nth(1)?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let claims = claims_of(token)?;
     uuid::Uuid::parse_str(claims.get("huishouden")?.as_str()?).ok()
+}
+
+/// The claims of a token the session keeps (checked when it was received).
+fn claims_of(token: &str) -> Option<serde_json::Value> {
+    let payload = token.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+}
+
+/// Whether the token expires within `seconds` (or says nothing of when).
+fn expires_within(token: &str, seconds: i64) -> bool {
+    let expires = claims_of(token).and_then(|claims| claims.get("exp")?.as_i64());
+    expires.is_none_or(|expires| expires - seconds <= OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// A fresh access token for a session whose token expires: from the provider with the session's
+/// refresh token (checked as every service checks it, and kept), or the one another request of the
+/// same session just got; `None` when the person must log in again.
+async fn refreshed(
+    web: &WebState,
+    id: &SessionId,
+    session: &sessions::Session,
+    authenticator: Option<std::sync::Arc<kindpakket_platform::auth::Authenticator>>,
+    correlation_id: uuid::Uuid,
+) -> Option<String> {
+    let (Some(refresh), Some(oidc), Some(authenticator)) =
+        (session.refresh.as_deref(), web.oidc.as_ref(), authenticator)
+    else {
+        return None;
+    };
+    match oidc.refresh(refresh).await {
+        Ok(answer) => {
+            let identity = authenticator.verify(&answer.access_token).ok()?;
+            // The same person, or no one: a provider that answers for someone else is not trusted.
+            if identity.organisation != session.caller.actor.organisation
+                || identity.role != session.caller.actor.role
+                || identity.subject != session.caller.subject
+            {
+                tracing::warn!("a refreshed token names someone else; the session ends");
+                return None;
+            }
+            let tokens = sessions::SessionTokens {
+                access: answer.access_token,
+                refresh: answer.refresh_token.or_else(|| Some(refresh.to_owned())),
+            };
+            if let Err(error) = sessions::replace_tokens(&web.pool, id, &tokens).await {
+                tracing::error!(%error, "keeping a session's refreshed tokens");
+                return None;
+            }
+            Some(tokens.access)
+        }
+        Err(error) => {
+            // Another request of this session may have used the refresh token first (each is
+            // used once): then its new token is in the session.
+            tracing::info!(%error, "refreshing a session's token failed");
+            let again = sessions::find_session(&web.pool, id, correlation_id)
+                .await
+                .ok()??;
+            again
+                .token
+                .filter(|token| Some(token) != session.token.as_ref() && !expires_within(token, 30))
+        }
+    }
 }
 
 /// Renders a page with status 200.

@@ -14,8 +14,13 @@
 //!   with a form (`grant_type=authorization_code`). Codes live a minute and are used once; only a
 //!   `redirect_uri` on this machine is served.
 //!
+//! The code exchange also gives a refresh token (used once, answered with a new one:
+//! `grant_type=refresh_token`), so the pages keep a person logged in past a short access token.
+//!
 //! Flags: `--dir`, `--addr`, `--public-url` (default `http://<addr>`), `--gemeenten
-//! "GM0518=Den Haag,GM0014=Groningen"` (the gemeenten whose test users the login page offers).
+//! "GM0518=Den Haag,GM0014=Groningen"` (the gemeenten whose test users the login page offers),
+//! `--access-seconds` (how long the pages' access tokens live, 3600 by default; Keycloak's default
+//! is 300).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,7 +32,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use kindpakket_platform::dev_issuer::{
-    test_household, Codes, DevIssuer, GrantError, PendingCode, TEST_USERS,
+    test_household, Codes, DevIssuer, GrantError, PendingCode, RefreshTokens, TEST_USERS,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -72,9 +77,14 @@ async fn main() -> anyhow::Result<()> {
             (!code.is_empty()).then(|| (code.to_owned(), name.trim().to_owned()))
         })
         .collect();
+    let access_seconds = value("--access-seconds", "3600")
+        .parse::<u64>()
+        .map_err(|_| anyhow::anyhow!("--access-seconds: a number of seconds"))?;
     let issuer = Arc::new(Issuer {
         keys: DevIssuer::open(&dir)?,
         codes: Codes::default(),
+        refresh: RefreshTokens::default(),
+        access_seconds,
         public_url,
         gemeenten,
     });
@@ -101,6 +111,9 @@ async fn main() -> anyhow::Result<()> {
 struct Issuer {
     keys: DevIssuer,
     codes: Codes,
+    refresh: RefreshTokens,
+    /// How long an access token of the code flow lives.
+    access_seconds: u64,
     public_url: String,
     /// (CBS code, name)
     gemeenten: Vec<(String, String)>,
@@ -151,38 +164,55 @@ fn exchange_code(issuer: &Issuer, body: &[u8]) -> Response {
         )
             .into_response()
     };
-    if field("grant_type") != "authorization_code" {
-        return refuse(
-            "unsupported_grant_type",
-            "only authorization_code is served",
-        );
-    }
-    if field("code_verifier").len() < 43 {
-        return refuse("invalid_request", "code_verifier (PKCE) is required");
-    }
-    match issuer.codes.exchange(
-        field("code"),
-        field("client_id"),
-        field("redirect_uri"),
-        field("code_verifier"),
-    ) {
-        Ok(claims) => {
-            let expires_in = claims.exp.saturating_sub(claims.iat);
+    let granted = match field("grant_type") {
+        "authorization_code" => {
+            if field("code_verifier").len() < 43 {
+                return refuse("invalid_request", "code_verifier (PKCE) is required");
+            }
+            issuer.codes.exchange(
+                field("code"),
+                field("client_id"),
+                field("redirect_uri"),
+                field("code_verifier"),
+            )
+        }
+        "refresh_token" => issuer
+            .refresh
+            .redeem(field("refresh_token"), field("client_id")),
+        _ => {
+            return refuse(
+                "unsupported_grant_type",
+                "only authorization_code and refresh_token are served",
+            )
+        }
+    };
+    match granted {
+        Ok(mut claims) => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+            claims.iat = now;
+            claims.exp = now + issuer.access_seconds;
             let token = issuer.keys.mint_claims(&claims);
+            let refresh = match issuer.refresh.issue(&claims, field("client_id")) {
+                Ok(refresh) => refresh,
+                Err(error) => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+                }
+            };
             (
                 [(header::CACHE_CONTROL, "no-store")],
                 Json(json!({
                     "access_token": token,
                     "id_token": token,
+                    "refresh_token": refresh,
                     "token_type": "Bearer",
-                    "expires_in": expires_in,
+                    "expires_in": issuer.access_seconds,
                 })),
             )
                 .into_response()
         }
         Err(GrantError::InvalidGrant) => refuse(
             "invalid_grant",
-            "unknown, used or expired code, or another client or redirect_uri",
+            "unknown, used or expired code or refresh token, or another client or redirect_uri",
         ),
         Err(GrantError::PkceMismatch) => refuse(
             "invalid_grant",
@@ -200,7 +230,7 @@ async fn discovery(State(issuer): State<Arc<Issuer>>) -> Json<Value> {
         "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["EdDSA"],

@@ -176,7 +176,16 @@ pub async fn login(
                 household: None,
                 correlation_id: correlation.map_or_else(uuid::Uuid::new_v4, |id| id.0 .0),
             };
-            match sessions::open(&state.pool, &caller, token, expires).await {
+            match sessions::open(
+                &state.pool,
+                &caller,
+                &sessions::SessionTokens {
+                    access: token.to_owned(),
+                    refresh: None,
+                },
+                expires,
+            )
+            .await {
                 Ok(id) => {
                     let secure = over_https(&state, &headers);
                     let cookies =
