@@ -137,8 +137,7 @@ async fn id_in_address(browser: &Browser) -> String {
         .to_owned()
 }
 
-/// The voucher's code, as the gemeente hands it to the family on a pass (through the API: the
-/// family shows it at the till).
+/// The voucher's code as the provision API gives it to regie (to check the page's).
 async fn voucher_code(kindpakket: &Kindpakket, application: &str) -> String {
     let decided = kindpakket
         .get(
@@ -277,8 +276,31 @@ async fn a_signal_becomes_a_served_child_through_the_pages_at_desktop_and_phone_
         assert!(text.contains("€ 75,00"), "{text}");
         check(&mut browser, &step("8-regie-besloten")).await;
 
-        // 4. The family shows its voucher at the shop; the shop types the code at its till.
-        let code = voucher_code(&kindpakket, &application).await;
+        // 4. The regievoerder hands the family the voucher's code (shown beside the entitlement
+        //    once the provision service opened it); the family shows it at the shop, where it is
+        //    typed at the till.
+        let code = wait_until(
+            "the voucher's code shown",
+            Duration::from_secs(30),
+            || async {
+                browser
+                    .goto(&format!("{base}/aanvragen/{application}"))
+                    .await?;
+                let code = browser
+                    .execute(
+                        "const cell = document.querySelector('td.kp-code');
+                     return cell ? cell.innerText.trim() : '';",
+                        vec![],
+                    )
+                    .await?;
+                let code = code.as_str().unwrap_or("").to_owned();
+                when(code.len() > 4, code)
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(code, voucher_code(&kindpakket, &application).await);
+        check(&mut browser, &step("8b-regie-pascode")).await;
         log_in(&browser, &base, SHOP, "/kassa").await;
         check(&mut browser, &step("9-winkel-kassa")).await;
         browser.fill("#code", &code).await.unwrap();

@@ -103,6 +103,9 @@ pub struct ChildView {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EntitlementView {
+    /// The gemeente's id of the entitlement (what regie reads it by in the provision service).
+    #[serde(default)]
+    pub id: Option<String>,
     #[serde(rename = "kind")]
     pub child: String,
     #[serde(rename = "voorziening")]
@@ -433,6 +436,8 @@ pub struct EntitlementRow {
     pub provision: String,
     pub amount: String,
     pub period: String,
+    /// For the regievoerder: the code of the pass or voucher to hand to the family.
+    pub pass: Option<String>,
 }
 
 /// An application, explained in words for a page.
@@ -447,6 +452,8 @@ pub struct Explained {
     pub facts: Vec<(String, String)>,
     pub outcomes: Vec<ChildOutcome>,
     pub entitlements: Vec<EntitlementRow>,
+    /// Whether the pass codes are shown (to the regievoerder, who hands them to the family).
+    pub shows_passes: bool,
     pub custom_motivation: Option<String>,
     pub rejection_reason: Option<String>,
     pub withdrawal_reason: Option<String>,
@@ -575,6 +582,7 @@ impl Explained {
                     date_text(&entitlement.valid_from),
                     date_text(&entitlement.valid_until)
                 ),
+                pass: None,
             })
             .collect();
         Explained {
@@ -586,6 +594,7 @@ impl Explained {
             facts,
             outcomes,
             entitlements,
+            shows_passes: false,
             custom_motivation: view
                 .assessment
                 .as_ref()
@@ -1279,7 +1288,22 @@ async fn show_page(
     };
     let provisions = provision_names(viewer).await;
     let partners = partner_names(viewer).await;
-    let explained = Explained::of(&view, &provisions, &partners);
+    let mut explained = Explained::of(&view, &provisions, &partners);
+    if viewer.role() == Role::Regievoerder {
+        // The gemeente hands the family its pass: the regievoerder sees the codes (the provision
+        // service shows them to regie alone; the family's own page shows only the last four).
+        for (row, entitlement) in explained.entitlements.iter_mut().zip(&view.entitlements) {
+            let Some(id) = &entitlement.id else { continue };
+            let path = viewer.gemeente_path(&format!("rechten/{id}"));
+            if let Ok(right) = viewer
+                .get::<serde_json::Value>(Service::Provision, &path)
+                .await
+            {
+                row.pass = right["passen"][0]["code"].as_str().map(str::to_owned);
+            }
+        }
+        explained.shows_passes = explained.entitlements.iter().any(|row| row.pass.is_some());
+    }
     if explained.undecided {
         let (decide, custom) = may_decide(viewer).await;
         page.may_decide = decide;
