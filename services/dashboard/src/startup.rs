@@ -229,6 +229,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         pool: pool.clone(),
         login_url: own.login_url(),
         secure_cookies: own.secure_cookies(),
+        house: web.house.clone(),
     })
     .merge(crate::web::routes(web));
     let served = infrastructure

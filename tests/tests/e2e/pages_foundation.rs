@@ -203,6 +203,14 @@ async fn the_start_page_login_and_dashboard_pass_axe_at_desktop_and_phone_width_
             browser.assert_accessible(test, &step).await.unwrap();
             browser.assert_fits_width().await.unwrap();
             browser.screenshot(test, &step).await.unwrap();
+            // The dashboard's own address (also for a login proxy) is in the same house style.
+            browser.goto(&format!("{base}/")).await.unwrap();
+            let text = browser.text().await.unwrap();
+            assert!(text.contains(&format!("Gemeente {gemeente}")), "{text}");
+            let step = format!("dashboard-adres-{gemeente}");
+            browser.assert_accessible(test, &step).await.unwrap();
+            browser.assert_fits_width().await.unwrap();
+            browser.screenshot(test, &step).await.unwrap();
         }
         header_colours.push(
             browser

@@ -65,6 +65,7 @@ pub fn pages(state: page::PageState) -> Router {
         .route("/inloggen", get(page::login_form).post(page::login))
         .route("/uitloggen", post(page::logout))
         .with_state(state)
+        .layer(axum::middleware::map_response(crate::web::secure_headers))
 }
 
 #[cfg(test)]

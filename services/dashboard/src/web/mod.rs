@@ -74,7 +74,8 @@ pub fn routes(state: WebState) -> Router {
         .layer(axum::middleware::map_response(secure_headers))
 }
 
-async fn secure_headers(mut response: axum::response::Response) -> axum::response::Response {
+/// The headers every page carries: the Content-Security-Policy and its companions.
+pub async fn secure_headers(mut response: axum::response::Response) -> axum::response::Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -132,12 +132,12 @@ pub async fn dashboard(viewer: Viewer<DashboardReaders>) -> Response {
     let pool = &viewer.web.pool;
     let figures = if viewer.role() == kindpakket_proto::Role::OverlegViewer {
         match funnel::overview::<Overleg>(pool, &gemeenten).await {
-            Ok(overview) => DashboardPage::embedded(&overview, now).render(),
+            Ok(overview) => DashboardPage::single(&overview, now).render(),
             Err(error) => return failed(&viewer.web, error),
         }
     } else {
         match funnel::overview::<Exact>(pool, &gemeenten).await {
-            Ok(overview) => DashboardPage::embedded(&overview, now).render(),
+            Ok(overview) => DashboardPage::single(&overview, now).render(),
             Err(error) => return failed(&viewer.web, error),
         }
     };

@@ -26,6 +26,9 @@ use time::OffsetDateTime;
 use super::{for_the_overleg, Readers};
 use crate::projections::funnel::{self, Exact, Overleg};
 use crate::sessions::{self, SessionId};
+use crate::web::layout::{role_label, tasks_for, HouseStyles, Layout, NavItem};
+use crate::web::start::DashboardInHouseStyle;
+use crate::web::viewer::{csrf_token, readable};
 use view::{DashboardPage, LoginPage};
 
 /// The cookie that carries a reader's session id after logging in on the page.
@@ -40,11 +43,14 @@ pub struct PageState {
     pub login_url: Option<Arc<str>>,
     /// Whether the session cookie is marked `Secure` (the page is served over HTTPS).
     pub secure_cookies: bool,
+    /// The gemeenten's names and house styles.
+    pub house: Arc<HouseStyles>,
 }
 
 impl PageState {
     fn login_page(&self, status: StatusCode, problem: Option<&str>) -> Response {
         let page = LoginPage {
+            layout: Layout::public("Inloggen op het dashboard", &self.house, None),
             problem,
             login_url: self.login_url.as_deref(),
         };
@@ -63,6 +69,7 @@ const NOT_A_READER: &str = "Dit dashboard is voor het kwartaaloverleg, de regiev
 #[tracing::instrument(skip_all)]
 pub async fn dashboard(
     State(state): State<PageState>,
+    cookies: CookieJar,
     reader: Result<Authorized<Readers>, ApiError>,
 ) -> Result<Response, ApiError> {
     let reader = match reader {
@@ -76,18 +83,43 @@ pub async fn dashboard(
         }
     };
     let now = OffsetDateTime::now_utc();
-    let page = if for_the_overleg(&reader) {
+    let names = |code: &str| state.house.name(code);
+    let figures = if for_the_overleg(&reader) {
         let overview = funnel::overview::<Overleg>(&state.pool, &reader.gemeenten)
             .await
             .map_err(ApiError::internal)?;
-        DashboardPage::new(&overview, now).render()
+        DashboardPage::new(&overview, now).named(names).render()
     } else {
         let overview = funnel::overview::<Exact>(&state.pool, &reader.gemeenten)
             .await
             .map_err(ApiError::internal)?;
-        DashboardPage::new(&overview, now).render()
+        DashboardPage::new(&overview, now).named(names).render()
+    }
+    .map_err(ApiError::internal)?;
+    // In the house style of the reader's gemeente when there is one; with the reader's tasks and
+    // logout when they came with a session cookie (a login proxy's reader has neither).
+    let single = match reader.gemeenten.as_slice() {
+        [gemeente] => Some(gemeente.as_str()),
+        _ => None,
     };
-    Ok(Html(page.map_err(ApiError::internal)?).into_response())
+    let mut layout = Layout::public("Dashboard kwartaaloverleg", &state.house, single);
+    if let Some(cookie) = cookies.get(SESSION_COOKIE) {
+        layout.user = format!(
+            "{} ({})",
+            readable(reader.actor.organisation.as_str()),
+            role_label(reader.actor.role)
+        );
+        layout.csrf = csrf_token(cookie.value());
+        layout.nav = tasks_for(reader.actor.role)
+            .map(|task| NavItem {
+                href: task.path,
+                label: task.label,
+                current: false,
+            })
+            .collect();
+    }
+    let page = DashboardInHouseStyle { layout, figures };
+    Ok(crate::web::viewer::render(&page))
 }
 
 /// Makes the reader of a live page session the caller of the request, when the request has no

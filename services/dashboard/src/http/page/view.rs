@@ -28,9 +28,8 @@ pub struct DashboardPage<'a> {
     gemeenten_caption: String,
     total: FunnelTable,
     gemeenten: Vec<GemeenteSection<'a>>,
-    /// Only the figures, for the page in the gemeente's house style (`/dashboard`): no document
-    /// around them, no inline style, no refresh.
-    embedded: bool,
+    /// One gemeente (`/dashboard`): no totals of all together, the funnel under "Trechter".
+    single: bool,
 }
 
 /// The four steps, each with a bar, and the usage.
@@ -51,6 +50,8 @@ struct Step {
 #[derive(Debug)]
 struct GemeenteSection<'a> {
     gemeente: &'a GemeenteCode,
+    /// The gemeente's name (its CBS code when no house style names it).
+    name: String,
     table: FunnelTable,
     partners: Vec<PartnerRow<'a>>,
     /// Shown when anything expired.
@@ -100,16 +101,24 @@ impl<'a> DashboardPage<'a> {
                 .iter()
                 .map(GemeenteSection::new)
                 .collect(),
-            embedded: false,
+            single: false,
         }
     }
 
-    /// Only the figures, to be placed in a page of the house style.
-    pub fn embedded<D: Disclosure>(overview: &'a Overview<D>, now: OffsetDateTime) -> Self {
+    /// The figures of one gemeente (`/dashboard`).
+    pub fn single<D: Disclosure>(overview: &'a Overview<D>, now: OffsetDateTime) -> Self {
         Self {
-            embedded: true,
+            single: true,
             ..Self::new(overview, now)
         }
+    }
+
+    /// With each gemeente called by its name.
+    pub fn named(mut self, names: impl Fn(&str) -> String) -> Self {
+        for section in &mut self.gemeenten {
+            section.name = names(section.gemeente.as_str());
+        }
+        self
     }
 }
 
@@ -143,6 +152,7 @@ impl<'a> GemeenteSection<'a> {
     fn new<D: Disclosure>(funnel: &'a Funnel<D>) -> Self {
         Self {
             gemeente: &funnel.gemeente,
+            name: funnel.gemeente.to_string(),
             table: FunnelTable::new(&funnel.counts),
             partners: funnel.partners.iter().map(PartnerRow::new).collect(),
             non_use: NonUseLine::new(&funnel.non_use),
@@ -180,6 +190,7 @@ impl NonUseLine {
 #[derive(Debug, Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
+    pub layout: crate::web::layout::Layout,
     pub problem: Option<&'a str>,
     pub login_url: Option<&'a str>,
 }
@@ -230,9 +241,12 @@ mod tests {
     #[test]
     fn the_page_shows_each_gemeente_and_partner_without_raw_markup() {
         let page = render(&overview::<Exact>());
-        assert!(page.contains("<title>Kindpakket — dashboard kwartaaloverleg</title>"));
-        assert!(page.contains(r#"<meta http-equiv="refresh" content="10">"#));
-        assert!(page.contains("Gemeente GM0518"));
+        assert!(page.contains("Gemeente GM0518"), "no name known: the code");
+        let named = DashboardPage::new(&overview::<Exact>(), datetime!(2026-03-01 12:05 UTC))
+            .named(|_| "Den Haag".to_owned())
+            .render()
+            .unwrap();
+        assert!(named.contains("Gemeente Den Haag") && !named.contains("GM0518"));
         assert!(page.contains("1 gemeente; een kind"));
         assert!(
             page.contains("<td>Leergeld &#60;b&#62; &#38; &#39;zo&#39; &#34;x&#34;</td>"),
@@ -242,7 +256,6 @@ mod tests {
         assert!(page.contains("€ 75,50"));
         assert!(page.contains(r#"<td class="gebruik">50%</td>"#));
         assert!(page.contains("Stand van 01-03-2026 12:05 UTC"));
-        assert!(page.contains("@media print"));
         assert!(!page.contains("<script"), "no script at all");
         assert!(!page.contains("&lt;5"), "regie sees every count");
         assert!(!page.contains("Niet gebruikt"), "nothing expired");
@@ -307,23 +320,40 @@ mod tests {
 
     #[test]
     fn the_login_page_explains_the_problem_and_links_the_login_when_there_is_one() {
+        let layout = || {
+            crate::web::layout::Layout::public(
+                "Inloggen op het dashboard",
+                &crate::web::layout::HouseStyles::default(),
+                None,
+            )
+        };
         let bare = LoginPage {
+            layout: layout(),
             problem: None,
             login_url: None,
         }
         .render()
         .unwrap();
-        assert!(bare.contains("<h2>Inloggen</h2>\n<form"), "{bare}");
+        assert!(
+            bare.contains(r#"href="/aanmelden?terug=/dashboard">Inloggen</a>"#),
+            "{bare}"
+        );
+        assert!(!bare.contains("role=\"alert\""), "{bare}");
         let page = LoginPage {
+            layout: layout(),
             problem: Some("Stuur Authorization: Bearer <token>."),
             login_url: Some("https://login.example.nl/?a=1&b=2"),
         }
         .render()
         .unwrap();
-        assert!(page.contains(
-            r#"<p class="toelichting">Stuur Authorization: Bearer &#60;token&#62;.</p>"#
-        ));
-        assert!(page.contains(r#"<a href="https://login.example.nl/?a=1&#38;b=2">"#));
-        assert!(page.contains(r#"<textarea id="token" name="token""#));
+        assert!(
+            page.contains("Stuur Authorization: Bearer &#60;token&#62;."),
+            "{page}"
+        );
+        assert!(
+            page.contains(r#"href="https://login.example.nl/?a=1&#38;b=2">"#),
+            "{page}"
+        );
+        assert!(page.contains(r#"id="token" name="token""#), "{page}");
     }
 }
