@@ -189,6 +189,22 @@ impl Kindpakket {
     /// `{"kind": {...}, "ouder": {...}}`.
     /// The application service learns of an enrolment from the regie stream; until it has, an
     /// organisation identifies nobody (403), so this retries that answer for a while.
+    /// Waits until the platform knows `who` as enrolled in `gemeente` (its first identification is
+    /// answered): the services learn of enrolments from the regie stream, a moment after regie.
+    pub async fn wait_until_known(&self, gemeente: &str, who: As<'_>) -> Result<()> {
+        let probe = serde_json::json!({"kind": {"voornaam": "Sam", "achternaam": "Proef",
+                                                "geboortedatum": "2015-01-01"}});
+        wait_until(
+            &format!("{} known as enrolled", who.organisation),
+            Duration::from_secs(30),
+            || async {
+                let answer = self.identify(gemeente, who, &probe).await?;
+                Ok((answer.status == StatusCode::OK).then_some(()))
+            },
+        )
+        .await
+    }
+
     pub async fn identify(&self, gemeente: &str, who: As<'_>, body: &Value) -> Result<Answer> {
         let url = self.application_url(gemeente, "identificaties");
         let what = format!("{} identifying a child", who.organisation);

@@ -61,6 +61,30 @@ pub fn text_of(html: &str) -> String {
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `2026-08-27` → `27 augustus 2026`, as the pages write dates.
+pub fn dutch_date(day: time::Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    format!(
+        "{} {} {}",
+        day.day(),
+        MONTHS[usize::from(u8::from(day.month())) - 1],
+        day.year()
+    )
+}
+
 /// A person on the pages: a cookie jar and the session's form token.
 #[derive(Debug, Clone)]
 pub struct PageSession {

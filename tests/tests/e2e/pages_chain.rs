@@ -68,19 +68,7 @@ async fn set_up(kindpakket: &Kindpakket) {
         organisation: "basisschool-de-regenboog",
         role: "signaller",
     };
-    wait_until("the school enrolled", Duration::from_secs(30), || async {
-        let answer = kindpakket
-            .identify(
-                G,
-                school,
-                &json!({"kind": {"voornaam": "Sam", "achternaam": "Proef",
-                                 "geboortedatum": "2015-01-01"}}),
-            )
-            .await?;
-        when(answer.status == StatusCode::OK, ())
-    })
-    .await
-    .unwrap();
+    kindpakket.wait_until_known(G, school).await.unwrap();
 }
 
 /// axe (no serious or critical violation), a screenshot, and no sideways scrolling.

@@ -6,8 +6,6 @@ use std::time::Duration;
 use kindpakket_tests::browser::{keys, Browser};
 use kindpakket_tests::client::{provision, As};
 use kindpakket_tests::{wait_until, when, Platform, ServiceName};
-use reqwest::StatusCode;
-use serde_json::json;
 
 const G: &str = "GM0518";
 
@@ -69,19 +67,7 @@ async fn a_school_signals_a_child_with_the_keyboard_alone_and_always_sees_where_
         organisation: "basisschool-de-regenboog",
         role: "signaller",
     };
-    wait_until("the school enrolled", Duration::from_secs(30), || async {
-        let answer = kindpakket
-            .identify(
-                G,
-                school,
-                &json!({"kind": {"voornaam": "Sam", "achternaam": "Proef",
-                                 "geboortedatum": "2015-01-01"}}),
-            )
-            .await?;
-        when(answer.status == StatusCode::OK, ())
-    })
-    .await
-    .unwrap();
+    kindpakket.wait_until_known(G, school).await.unwrap();
 
     let mut browser = Browser::start().await.unwrap();
     browser.desktop().await.unwrap();

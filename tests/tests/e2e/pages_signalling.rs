@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use kindpakket_tests::browser::Browser;
 use kindpakket_tests::client::{on_behalf, provision, As, Kindpakket, REGIE};
-use kindpakket_tests::pages::{PageAnswer, PageSession};
+use kindpakket_tests::pages::{dutch_date, PageAnswer, PageSession};
 use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -79,30 +79,6 @@ fn pupil_form(note: &str) -> Vec<(&str, &str)> {
         ("reden", "laag_inkomen"),
         ("toelichting", note),
     ]
-}
-
-/// `2026-08-27` → `27 augustus 2026`, as the pages write dates.
-fn dutch_date(day: time::Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ];
-    format!(
-        "{} {} {}",
-        day.day(),
-        MONTHS[usize::from(u8::from(day.month())) - 1],
-        day.year()
-    )
 }
 
 /// The school's signals as the API lists them.
@@ -501,19 +477,7 @@ async fn a_school_signals_in_a_browser_at_phone_and_desktop_width() {
     let kindpakket = platform.client();
     set_up(&kindpakket).await;
     // Until the services know the school's enrolment, its signals are refused: wait for it here.
-    wait_until("the school enrolled", Duration::from_secs(30), || async {
-        let answer = kindpakket
-            .identify(
-                G,
-                SCHOOL,
-                &json!({"kind": {"voornaam": "Sam", "achternaam": "Proef",
-                                 "geboortedatum": "2015-01-01"}}),
-            )
-            .await?;
-        when(answer.status == StatusCode::OK, ())
-    })
-    .await
-    .unwrap();
+    kindpakket.wait_until_known(G, SCHOOL).await.unwrap();
 
     let test = "pages_signalling_browser";
     let mut browser = Browser::start().await.unwrap();

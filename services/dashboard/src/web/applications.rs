@@ -255,27 +255,9 @@ pub fn reason_label(code: &str) -> &'static str {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
 /// "Kind 1, geboren in april 2016".
 pub fn child_title(index: usize, child: &ChildView) -> String {
-    let month = MONTHS
-        .get(usize::from(child.birth_month).saturating_sub(1))
-        .copied()
-        .unwrap_or("");
+    let month = super::parts::month_name(child.birth_month);
     format!(
         "Kind {}, geboren in {month} {}",
         index + 1,

@@ -18,7 +18,8 @@ pub fn euro(cents: i64) -> String {
     format!("{sign}€ {grouped},{:02}", cents % 100)
 }
 
-const MONTHS: [&str; 12] = [
+/// The months, in Dutch.
+pub const MONTHS: [&str; 12] = [
     "januari",
     "februari",
     "maart",
@@ -32,6 +33,14 @@ const MONTHS: [&str; 12] = [
     "november",
     "december",
 ];
+
+/// The name of month `number` (1 to 12) in Dutch; empty for another number.
+pub fn month_name(number: u8) -> &'static str {
+    MONTHS
+        .get(usize::from(number).wrapping_sub(1))
+        .copied()
+        .unwrap_or("")
+}
 
 /// `2026-12-01` → `1 december 2026`.
 pub fn date(date: Date) -> String {
