@@ -565,3 +565,51 @@ async fn check(browser: &mut Browser, test: &str, step: &str) {
     browser.screenshot(test, step).await.unwrap();
     browser.assert_fits_width().await.unwrap();
 }
+
+/// A school that knows the parent names them too: the signal then names the household (by the
+/// school's own reference). A parent half filled in is refused with what is missing, and nothing is
+/// signalled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_may_name_the_parent_and_the_signal_then_names_the_household() {
+    let platform = Platform::start().await.unwrap();
+    let _login = platform.start_login(&[DEN_HAAG]).await.unwrap();
+    let base = platform.url(ServiceName::Dashboard, "");
+    let kindpakket = platform.client();
+    set_up(&kindpakket).await;
+    let mut school = PageSession::login(&base, "school", G).await.unwrap();
+    school.get("/signaleren").await.unwrap();
+
+    let mut half = pupil_form("");
+    half.push(("ouder_voornaam", "Mila"));
+    let refused = signal_through_page(&mut school, &half).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("Vul van de ouder de voornaam"),
+        "{}",
+        refused.text()
+    );
+    assert!(
+        school_signals(&kindpakket).await.is_empty(),
+        "nothing signalled"
+    );
+
+    let mut whole = pupil_form("");
+    whole.extend([
+        ("ouder_voornaam", "Mila"),
+        ("ouder_achternaam", "Visser"),
+        ("ouder_geboortedatum", "20-02-1988"),
+    ]);
+    let sent = signal_through_page(&mut school, &whole).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
+    let store = sqlx::PgPool::connect(&platform.postgres.url(ServiceName::Signalling.database()))
+        .await
+        .unwrap();
+    let with_household: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events
+         WHERE jsonb_path_exists(payload::jsonb, 'strict $.**.household ? (@ != null)')",
+    )
+    .fetch_one(&store)
+    .await
+    .unwrap();
+    assert_eq!(with_household, 1, "the signal names the household");
+}

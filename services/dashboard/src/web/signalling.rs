@@ -209,6 +209,8 @@ pub fn parse_birth_date(text: &str) -> Option<Date> {
 #[derive(Debug, Deserialize)]
 struct Identified {
     kind: String,
+    #[serde(default)]
+    huishouden: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,6 +363,15 @@ pub struct SignalForm {
     pub geboortedatum: String,
     #[serde(default)]
     pub bsn: String,
+    /// The parent or carer, when the signaller knows them (then the signal names the household).
+    #[serde(default)]
+    pub ouder_voornaam: String,
+    #[serde(default)]
+    pub ouder_achternaam: String,
+    #[serde(default)]
+    pub ouder_geboortedatum: String,
+    #[serde(default)]
+    pub ouder_bsn: String,
     #[serde(default)]
     pub voorzieningsoort: String,
     #[serde(default)]
@@ -378,11 +389,13 @@ pub struct FormErrors {
     pub geboortedatum: Option<String>,
     pub voorzieningsoort: Option<String>,
     pub reden: Option<String>,
+    pub ouder: Option<String>,
 }
 
 impl FormErrors {
     fn any(&self) -> bool {
         self.wie.is_some()
+            || self.ouder.is_some()
             || self.geboortedatum.is_some()
             || self.voorzieningsoort.is_some()
             || self.reden.is_some()
@@ -392,6 +405,7 @@ impl FormErrors {
         [
             &self.wie,
             &self.geboortedatum,
+            &self.ouder,
             &self.voorzieningsoort,
             &self.reden,
         ]
@@ -478,11 +492,15 @@ struct PersonBody {
 #[derive(Serialize)]
 struct IdentifyBody {
     kind: PersonBody,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ouder: Option<PersonBody>,
 }
 
 #[derive(Serialize)]
 struct SignalBody<'a> {
     kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    huishouden: Option<&'a str>,
     voorzieningsoort: &'a str,
     reden: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -533,14 +551,51 @@ fn person_of(form: &SignalForm, errors: &mut FormErrors) -> Option<PersonBody> {
     })
 }
 
-/// `POST /signaleren`: identify the child for the organisation's own reference, then signal it by
-/// that reference. A refusal of either API is shown beside the form, with the form kept.
+/// The parent as the form names them: `Ok(None)` when left empty, what is missing when half filled.
+fn parent_of(form: &SignalForm) -> Result<Option<PersonBody>, String> {
+    let bsn: String = form
+        .ouder_bsn
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let first = form.ouder_voornaam.trim();
+    let last = form.ouder_achternaam.trim();
+    let born = form.ouder_geboortedatum.trim();
+    if bsn.is_empty() && first.is_empty() && last.is_empty() && born.is_empty() {
+        return Ok(None);
+    }
+    let birth_date = match born {
+        "" => None,
+        text => Some(parse_birth_date(text).ok_or_else(|| {
+            "De geboortedatum van de ouder is geen datum. Schrijf haar als dag-maand-jaar, bijvoorbeeld 20-02-1988.".to_owned()
+        })?),
+    };
+    let complete_name = !first.is_empty() && !last.is_empty() && birth_date.is_some();
+    if bsn.is_empty() && !complete_name {
+        return Err("Vul van de ouder de voornaam, de achternaam én de geboortedatum in, of het BSN. Of laat de ouder leeg.".to_owned());
+    }
+    Ok(Some(PersonBody {
+        bsn: (!bsn.is_empty()).then_some(bsn),
+        voornaam: complete_name.then(|| first.to_owned()),
+        achternaam: complete_name.then(|| last.to_owned()),
+        geboortedatum: birth_date
+            .filter(|_| complete_name)
+            .map(|day| day.to_string()),
+    }))
+}
+
+/// `POST /signaleren`: identify the child (and the parent, when named) for the organisation's own
+/// references, then signal it by them. A refusal of either API is shown beside the form, with the form kept.
 async fn signal_child(
     viewer: Viewer<Signallers>,
     PageForm(form): PageForm<SignalForm>,
 ) -> Response {
     let mut errors = FormErrors::default();
     let person = person_of(&form, &mut errors);
+    let parent = parent_of(&form).unwrap_or_else(|missing| {
+        errors.ouder = Some(missing);
+        None
+    });
     if !NEEDS.iter().any(|(code, _)| *code == form.voorzieningsoort) {
         errors.voorzieningsoort = Some("Kies wat het gezin nodig heeft.".to_owned());
     }
@@ -558,18 +613,22 @@ async fn signal_child(
         .post_for_purpose::<Identified>(
             Service::Application,
             &viewer.gemeente_path("identificaties"),
-            &IdentifyBody { kind: person },
+            &IdentifyBody {
+                kind: person,
+                ouder: parent,
+            },
             PURPOSE_IDENTIFY,
         )
         .await;
-    let reference = match identified {
-        Ok(identified) => identified.kind,
+    let (reference, household) = match identified {
+        Ok(identified) => (identified.kind, identified.huishouden),
         Err(problem) => return form_refused(&viewer, form, problem).await,
     };
     let note = form.toelichting.trim();
     let wijk = form.wijk.trim();
     let body = SignalBody {
         kind: &reference,
+        huishouden: household.as_deref(),
         voorzieningsoort: &form.voorzieningsoort,
         reden: &form.reden,
         toelichting: (!note.is_empty()).then_some(note),
