@@ -269,3 +269,70 @@ async fn a_session_outlives_a_short_access_token_by_refreshing_it() {
     );
     assert_ne!(sealed().await, before, "the session keeps the new tokens");
 }
+
+/// Every form of every role, posted from another site: with the person's cookie (the browser sends
+/// it) but without the session's form token. Each is refused before anything is asked of an API,
+/// by the role the form is for (so the refusal is the form token's, not the role check's).
+#[tokio::test]
+async fn every_form_post_without_the_form_token_is_refused_for_the_role_it_is_for() {
+    let platform = Platform::start().await.unwrap();
+    let _login = platform.start_login(&[DEN_HAAG]).await.unwrap();
+    let base = platform.url(ServiceName::Dashboard, "");
+    let some = "0b9d6f8e-6a41-4a53-9a1e-5f0f2f3b7c11";
+    let forms: [(&str, Vec<String>); 3] = [
+        (
+            "regievoerder",
+            vec![
+                "/aanvragen/nieuw".into(),
+                format!("/aanvragen/{some}/beoordeling"),
+                format!("/aanvragen/{some}/maatwerk"),
+                "/gemeente".into(),
+                format!("/regie/facturen/{some}"),
+                format!("/regie/declaraties/{some}/{some}"),
+                "/regie/regeling/routering".into(),
+                "/regie/partners".into(),
+                "/signaleren".into(),
+                "/afmelden".into(),
+            ],
+        ),
+        (
+            "leergeld",
+            vec![
+                format!("/verwijzingen/{some}/oppakken"),
+                format!("/verwijzingen/{some}/teruggeven"),
+                format!("/verwijzingen/{some}/uitkomst"),
+                format!("/rechten/{some}/verstrekking"),
+                "/kassa".into(),
+                "/kassa/saldo".into(),
+                "/declaraties/factuur".into(),
+            ],
+        ),
+        (
+            "ouder",
+            vec!["/ouder/bon".into(), "/ouder/aanvragen/nieuw".into()],
+        ),
+    ];
+    for (user, paths) in forms {
+        let mut person = PageSession::login(&base, user, "GM0518").await.unwrap();
+        for path in paths {
+            let forged = person
+                .post_raw(&path, &[("gemeente", "GM0518"), ("code", "ABCD-EFGH")])
+                .await
+                .unwrap();
+            assert_eq!(forged.status, StatusCode::FORBIDDEN, "{user} {path}");
+            assert!(
+                forged.text().contains("kwam niet van deze site"),
+                "{user} {path}: {}",
+                forged.text()
+            );
+        }
+        // And the session lives on: the forged logout did nothing either.
+        assert_eq!(person.get("/start").await.unwrap().status, StatusCode::OK);
+        assert!(person
+            .get("/start")
+            .await
+            .unwrap()
+            .text()
+            .contains("Uitloggen"));
+    }
+}
