@@ -1151,3 +1151,81 @@ async fn every_object_endpoint_refuses_another_organisation_of_the_same_role() {
         "nothing was stored"
     );
 }
+
+/// The attack the overleg could make on its page with two gemeenten: "all together" minus the
+/// gemeente it sees would give the small one it may not see. The total of a step is hidden wherever
+/// a gemeente's is ("verborgen"), so the subtraction has nothing to work with; regie sees it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overleg_cannot_recover_a_hidden_gemeente_from_the_total_of_all_gemeenten() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    for (gemeente, children) in [("GM0518", 2), ("GM0014", 6)] {
+        kindpakket
+            .enrol_signaller(gemeente, "wijkteam-centrum", "Wijkteam Centrum")
+            .await
+            .unwrap();
+        for _ in 0..children {
+            kindpakket
+                .signal_child(gemeente, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+                .await
+                .unwrap();
+        }
+        kindpakket
+            .wait_for_funnel(gemeente, std::time::Duration::from_secs(20), |f| {
+                f["gesignaleerd"] == children
+            })
+            .await
+            .unwrap();
+    }
+    let page = platform.url(ServiceName::Dashboard, "/");
+    let browser = reqwest::Client::new();
+    let read = |organisation: &str, role: &str| {
+        let token = platform
+            .issuer
+            .mint(organisation, role, &["GM0518", "GM0014"], 3600);
+        let request = browser.get(&page).bearer_auth(token);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let overleg = kindpakket_tests::pages::text_of(&read("kwartaaloverleg", OV).await);
+    let all = overleg
+        .split("Alle gemeenten samen")
+        .nth(1)
+        .and_then(|rest| rest.split("Gemeente ").next())
+        .unwrap()
+        .to_owned();
+    assert!(all.contains("verborgen"), "{all}");
+    assert!(
+        !all.contains(" 8 "),
+        "the total of 2 and 6 is not shown: {all}"
+    );
+    assert!(
+        overleg.contains("<5"),
+        "the small gemeente is hidden: {overleg}"
+    );
+    assert!(overleg.contains(" 6 "), "the other is shown: {overleg}");
+    // Nor does the JSON the overleg may read give a total or the small count.
+    let token = platform
+        .issuer
+        .mint("kwartaaloverleg", OV, &["GM0518", "GM0014"], 3600);
+    let json: Value = browser
+        .get(platform.url(ServiceName::Dashboard, "/api/v1/trechter"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let counts: Vec<Value> = json["gemeenten"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|funnel| funnel["gesignaleerd"].clone())
+        .collect();
+    assert_eq!(counts, vec![Value::Null, Value::from(6)], "{json}");
+    assert!(json.get("totaal").is_none(), "{json}");
+    // Regie sees the exact total.
+    let regie = kindpakket_tests::pages::text_of(&read("gemeente-den-haag", RE).await);
+    let all = regie.split("Alle gemeenten samen").nth(1).unwrap();
+    assert!(all.contains(" 8 "), "{all}");
+}

@@ -37,6 +37,9 @@ pub struct DashboardPage<'a> {
 struct FunnelTable {
     steps: [Step; 4],
     usage: Option<i64>,
+    /// What a hidden step reads (markup, our own text): `&lt;5` in a gemeente's funnel; "verborgen" in the totals, where a
+    /// step may also be hidden because it would tell a gemeente's small one.
+    hidden_as: String,
 }
 
 #[derive(Debug)]
@@ -95,7 +98,7 @@ impl<'a> DashboardPage<'a> {
             small_up_to: SMALL_CELL_THRESHOLD - 1,
             threshold: SMALL_CELL_THRESHOLD,
             gemeenten_caption,
-            total: FunnelTable::new(&overview.total),
+            total: FunnelTable::new(&overview.total).hidden_as("verborgen"),
             gemeenten: overview
                 .gemeenten
                 .iter()
@@ -144,6 +147,14 @@ impl FunnelTable {
                 width: count.unwrap_or(0) * 100 / largest,
             }),
             usage: counts.usage_percentage,
+            hidden_as: format!("&lt;{SMALL_CELL_THRESHOLD}"),
+        }
+    }
+
+    fn hidden_as(self, text: &str) -> Self {
+        Self {
+            hidden_as: text.to_owned(),
+            ..self
         }
     }
 }

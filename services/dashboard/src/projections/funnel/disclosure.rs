@@ -4,8 +4,10 @@
 //! only, with small cells suppressed ([`Overleg`]): a count of 1 to 4 children (or of what they
 //! received) could point at a family the members know, so it is hidden, and so is what would reveal
 //! it (an amount that went to hidden children, a percentage of hidden counts). Zero is shown: it
-//! points at nobody. Differences between shown totals and shown parts can still narrow a hidden cell
-//! down (no secondary suppression).
+//! points at nobody. Secondary suppression for the totals across gemeenten: a total step is hidden
+//! wherever a gemeente's step is (the total minus the shown gemeenten would tell the hidden one).
+//! Still open (the quarterly overleg's issue): partner rows beside a gemeente's counts can narrow a
+//! hidden cell down, and the figures are live, so a new child shows as a change.
 //!
 //! The figures ([`super::Funnel`] and its parts) are generic over the policy, and their count fields
 //! are of type [`Disclosure::Count`]: generic code can only make one with [`Disclosure::count`], so a
@@ -46,6 +48,10 @@ pub trait Disclosure: Debug + Clone + Copy + PartialEq + Eq + Send + Sync + 'sta
 
     /// The amount, when this reader may see it.
     fn shown_amount(amount: Self::Amount) -> Option<Cents>;
+
+    /// `count`, hidden as well (secondary suppression: it would reveal a hidden one). A reader who
+    /// sees every count never has a hidden part, so never needs it.
+    fn hide(count: Self::Count) -> Self::Count;
 }
 
 /// Every figure as it is: for regie and the auditor. (Its `JsonSchema` only names the schemas of the
@@ -74,6 +80,10 @@ impl Disclosure for Exact {
     fn shown_amount(amount: Cents) -> Option<Cents> {
         Some(amount)
     }
+
+    fn hide(count: i64) -> i64 {
+        count
+    }
 }
 
 /// For the kwartaaloverleg: a count of 1 to 4 is hidden (`null`), and so is an amount that went to
@@ -101,6 +111,10 @@ impl Disclosure for Overleg {
 
     fn shown_amount(amount: Option<Cents>) -> Option<Cents> {
         amount
+    }
+
+    fn hide(_count: Option<i64>) -> Option<i64> {
+        None
     }
 }
 

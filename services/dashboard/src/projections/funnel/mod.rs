@@ -97,6 +97,34 @@ impl<D: Disclosure> Counts<D> {
     }
 }
 
+impl<D: Disclosure> Counts<D> {
+    /// The totals of `parts` (secondary suppression): each step hidden where any part's is, since
+    /// the total minus the shown parts would tell the hidden one; the usage with it.
+    pub fn hidden_where_a_part_is<'a>(
+        self,
+        parts: impl Iterator<Item = &'a Counts<D>> + Clone,
+    ) -> Self {
+        let step = |count: D::Count, of: fn(&Counts<D>) -> D::Count| {
+            if parts.clone().any(|part| D::shown(of(part)).is_none()) {
+                D::hide(count)
+            } else {
+                count
+            }
+        };
+        let granted = step(self.granted, |part| part.granted);
+        let served = step(self.served, |part| part.served);
+        Self {
+            signalled: step(self.signalled, |part| part.signalled),
+            applied: step(self.applied, |part| part.applied),
+            granted,
+            served,
+            usage_percentage: self
+                .usage_percentage
+                .filter(|_| D::shown(granted).is_some() && D::shown(served).is_some()),
+        }
+    }
+}
+
 /// One gemeente's figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(bound = "")]
@@ -223,6 +251,33 @@ mod tests {
         assert_eq!(usage_percentage(1, 200), Some(1), "0.5 rounds up");
         assert_eq!(usage_percentage(1, 201), Some(0));
         assert_eq!(usage_percentage(0, 5), Some(0));
+    }
+
+    #[test]
+    fn a_total_is_hidden_from_the_overleg_wherever_a_gemeentes_step_is() {
+        let tally = |signalled, applied, granted, served| StepTally {
+            signalled,
+            applied,
+            granted,
+            served,
+        };
+        let parts = [
+            Counts::<Overleg>::disclose(tally(3, 8, 6, 6)),
+            Counts::<Overleg>::disclose(tally(20, 12, 10, 2)),
+        ];
+        let total =
+            Counts::<Overleg>::disclose(tally(23, 20, 16, 8)).hidden_where_a_part_is(parts.iter());
+        assert_eq!(total.signalled, None, "23 minus 20 would tell the 3");
+        assert_eq!(total.applied, Some(20));
+        assert_eq!(total.granted, Some(16));
+        assert_eq!(total.served, None, "8 minus 6 would tell the 2");
+        assert_eq!(total.usage_percentage, None, "nor from the usage");
+        // Regie sees every figure: nothing of its is ever hidden.
+        let exact = [Counts::<Exact>::disclose(tally(3, 8, 6, 6))];
+        let total =
+            Counts::<Exact>::disclose(tally(23, 20, 16, 8)).hidden_where_a_part_is(exact.iter());
+        assert_eq!((total.signalled, total.served), (23, 8));
+        assert_eq!(total.usage_percentage, Some(50));
     }
 
     #[test]

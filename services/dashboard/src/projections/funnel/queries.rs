@@ -71,10 +71,10 @@ pub async fn overview<D: Disclosure>(
     .bind(codes(gemeenten))
     .fetch_one(pool)
     .await?;
-    Ok(Overview {
-        gemeenten: for_gemeenten(pool, gemeenten).await?,
-        total: Counts::disclose(total),
-    })
+    let gemeenten = for_gemeenten(pool, gemeenten).await?;
+    let total = Counts::disclose(total)
+        .hidden_where_a_part_is(gemeenten.iter().map(|funnel| &funnel.counts));
+    Ok(Overview { gemeenten, total })
 }
 
 fn codes(gemeenten: &[GemeenteCode]) -> Vec<&str> {
