@@ -342,7 +342,8 @@ impl Browser {
     async fn set_viewport(&mut self, viewport: Viewport) -> Result<()> {
         let (width, height) = viewport.size();
         let mut window = (width, height);
-        for _ in 0..3 {
+        let mut inner = (0, 0);
+        for _ in 0..6 {
             self.session
                 .post(
                     "/window/rect",
@@ -350,16 +351,26 @@ impl Browser {
                 )
                 .await
                 .with_context(|| format!("resizing the window to {window:?}"))?;
-            let inner = self
-                .execute("return [window.innerWidth, window.innerHeight];", vec![])
-                .await?;
-            let inner = (
-                inner[0].as_u64().unwrap_or(0) as u32,
-                inner[1].as_u64().unwrap_or(0) as u32,
-            );
-            if inner == (width, height) {
-                self.viewport = viewport;
-                return Ok(());
+            // The page learns its new size a moment later, longer on a loaded machine: read it
+            // until it holds still.
+            let mut previous = None;
+            for _ in 0..30 {
+                let read = self
+                    .execute("return [window.innerWidth, window.innerHeight];", vec![])
+                    .await?;
+                inner = (
+                    read[0].as_u64().unwrap_or(0) as u32,
+                    read[1].as_u64().unwrap_or(0) as u32,
+                );
+                if inner == (width, height) {
+                    self.viewport = viewport;
+                    return Ok(());
+                }
+                if previous == Some(inner) {
+                    break;
+                }
+                previous = Some(inner);
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             // The window's frame (headless Chromium keeps room for a toolbar) takes its part: make
             // the window that much larger.
@@ -369,8 +380,10 @@ impl Browser {
             );
         }
         bail!(
-            "the page did not become {width} × {height} CSS pixels for the {} viewport",
-            viewport.name()
+            "the page did not become {width} × {height} CSS pixels for the {} viewport (it is {} × {})",
+            viewport.name(),
+            inner.0,
+            inner.1
         )
     }
 

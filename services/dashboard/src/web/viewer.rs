@@ -193,11 +193,16 @@ impl<R> Viewer<R> {
     pub fn layout(&self, title: &str) -> Layout {
         let code = self.gemeente.as_str();
         let mut layout = Layout::public(title, &self.web.house, Some(code));
-        layout.user = format!(
-            "{} ({})",
-            readable(self.caller.actor.organisation.as_str()),
-            role_label(self.role())
-        );
+        layout.user = if self.role() == Role::Applicant {
+            // A parent logs in as themselves (DigiD), not for an organisation.
+            "ouder of verzorger".to_owned()
+        } else {
+            format!(
+                "{} ({})",
+                readable(self.caller.actor.organisation.as_str()),
+                role_label(self.role())
+            )
+        };
         layout.nav = tasks_for(self.role())
             .map(|task| NavItem {
                 href: task.path,
