@@ -351,7 +351,7 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         ServiceName::Provision,
         "GET",
         "/api/v1/gemeenten/{gemeente}/budgetten/{jaar}",
-        &[RE, AU, OV],
+        &[RE, AU],
     ),
     (
         ServiceName::Provision,

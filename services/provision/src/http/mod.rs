@@ -76,8 +76,10 @@ roles!(
     pub Control = [Regievoerder, Auditor]
 );
 roles!(
-    /// Who reads the budgets: regie, the auditor and the overleg.
-    pub BudgetReaders = [Regievoerder, Auditor, OverlegViewer]
+    /// Who reads the budgets to the cent: regie and the auditor. Not the overleg: exact amounts beside
+    /// its hidden small counts would tell them (what one child got is an amount); it is to see them
+    /// with disclosure control on the dashboard.
+    pub BudgetReaders = [Regievoerder, Auditor]
 );
 
 pub const DESCRIPTION: ApiDescription = ApiDescription {

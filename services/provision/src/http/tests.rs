@@ -85,11 +85,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ),
     ("post", "/jaarafsluiting", &["regievoerder"]),
     ("get", "/grootboek/{jaar}", &["regievoerder", "auditor"]),
-    (
-        "get",
-        "/budgetten/{jaar}",
-        &["regievoerder", "auditor", "overleg_viewer"],
-    ),
+    ("get", "/budgetten/{jaar}", &["regievoerder", "auditor"]),
     (
         "get",
         "/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
