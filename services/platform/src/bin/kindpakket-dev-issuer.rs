@@ -278,6 +278,19 @@ impl AuthorizeRequest {
     }
 }
 
+/// A name as it can stand in an organisation id: `'s-Hertogenbosch` → `s-hertogenbosch`.
+fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -355,13 +368,23 @@ async fn authorize(
     {
         return (StatusCode::BAD_REQUEST, "onbekende gemeente").into_response();
     }
+    // The regievoerder is the gemeente's own: "gemeente-den-haag", "gemeente-groningen".
+    let organisation = match user.key {
+        "regievoerder" => issuer
+            .gemeenten
+            .iter()
+            .find(|(code, _)| *code == request.gemeente)
+            .map(|(_, name)| format!("gemeente-{}", slug(name)))
+            .unwrap_or_else(|| user.organisation.to_owned()),
+        _ => user.organisation.to_owned(),
+    };
     let mut claims = issuer.keys.claims(
-        user.organisation,
+        &organisation,
         user.role,
         &[request.gemeente.as_str()],
         8 * 3600,
     );
-    claims.sub = format!("{}/{}", user.organisation, user.key);
+    claims.sub = format!("{organisation}/{}", user.key);
     if user.role == "applicant" {
         claims.huishouden = Some(test_household(&request.gemeente).to_string());
     }
@@ -453,6 +476,13 @@ fn loopback_address(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::loopback_address;
+
+    #[test]
+    fn a_gemeentes_name_becomes_part_of_an_organisation_id() {
+        assert_eq!(super::slug("Den Haag"), "den-haag");
+        assert_eq!(super::slug("'s-Hertogenbosch"), "s-hertogenbosch");
+        assert_eq!(super::slug("Súdwest-Fryslân"), "s-dwest-frysl-n");
+    }
 
     #[test]
     fn only_plain_http_addresses_on_this_machine_are_taken_back_to() {
