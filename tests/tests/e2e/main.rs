@@ -75,6 +75,7 @@ mod fuzz;
 mod harness;
 mod nats_at_rest;
 mod pages_applications;
+mod pages_axe;
 mod pages_chain;
 mod pages_foundation;
 mod pages_keyboard;
