@@ -174,6 +174,8 @@ struct ApplicationRow {
 
 #[derive(Debug, Deserialize)]
 struct SignalRow {
+    #[serde(default)]
+    id: Option<String>,
     datum: String,
     #[serde(default)]
     signaleerder: Option<String>,
@@ -339,7 +341,12 @@ impl Bak {
                     .into_iter()
                     .map(|row| InboxRow {
                         key: row.uiterlijk.clone().unwrap_or_else(|| row.datum.clone()),
-                        link: None,
+                        link: row.id.as_ref().map(|id| {
+                            (
+                                format!("/signaleringen/{id}"),
+                                format!("Signalering van {}", date_text(&row.datum)),
+                            )
+                        }),
                         cells: vec![
                             date_text(&row.datum),
                             row.signaleerder.unwrap_or_else(|| "—".to_owned()),
