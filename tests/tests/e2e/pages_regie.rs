@@ -71,6 +71,41 @@ async fn opened(kindpakket: &Kindpakket, entitlement: Uuid) -> Value {
 
 /// A regeling of this year (sport in kind, zwemles by declaration, a budget), the club enrolled,
 /// an application to decide, a delivery the club invoiced, and a declaration to judge.
+/// A child granted sport by hand, the club delivering `amount_cents` of it, and the club's
+/// invoice of the year so far (its id).
+async fn sport_invoiced(kindpakket: &Kindpakket, amount_cents: i64) -> Uuid {
+    let (body, child) = application(&["sportcontributie"]);
+    let granted = kindpakket.submit(G, &body).await.unwrap();
+    let sport = kindpakket
+        .grant(G, granted, child, "sportcontributie", 25_000, year())
+        .await
+        .unwrap();
+    kindpakket
+        .wait_for_entitlement(G, CLUB, sport, Duration::from_secs(30))
+        .await
+        .unwrap();
+    kindpakket
+        .deliver(G, CLUB, sport, amount_cents, &today())
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let invoice = kindpakket
+        .post(
+            &kindpakket.provision_url(G, "facturen"),
+            As {
+                organisation: CLUB,
+                role: "partner",
+            },
+            &json!({"vanaf": format!("{}-01-01", year()), "tot": today()}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    Uuid::parse_str(invoice["id"].as_str().unwrap()).unwrap()
+}
+
 async fn set_up(kindpakket: &Kindpakket) -> Setup {
     let y = year();
     kindpakket
@@ -101,36 +136,7 @@ async fn set_up(kindpakket: &Kindpakket) -> Setup {
     let to_decide = kindpakket.submit(G, &body).await.unwrap();
 
     // Sport granted by hand, delivered by the club, invoiced.
-    let (body, child) = application(&["sportcontributie"]);
-    let granted = kindpakket.submit(G, &body).await.unwrap();
-    let sport = kindpakket
-        .grant(G, granted, child, "sportcontributie", 25_000, y)
-        .await
-        .unwrap();
-    kindpakket
-        .wait_for_entitlement(G, CLUB, sport, Duration::from_secs(30))
-        .await
-        .unwrap();
-    kindpakket
-        .deliver(G, CLUB, sport, 18_000, &today())
-        .await
-        .unwrap()
-        .expect(StatusCode::CREATED)
-        .unwrap();
-    let invoice = kindpakket
-        .post(
-            &kindpakket.provision_url(G, "facturen"),
-            As {
-                organisation: CLUB,
-                role: "partner",
-            },
-            &json!({"vanaf": format!("{y}-01-01"), "tot": today()}),
-        )
-        .await
-        .unwrap()
-        .expect(StatusCode::CREATED)
-        .unwrap();
-    let invoice = Uuid::parse_str(invoice["id"].as_str().unwrap()).unwrap();
+    let invoice = sport_invoiced(kindpakket, 18_000).await;
 
     // Zwemles granted; the loket declares a receipt for the parent.
     let (body, child) = application(&["zwemles"]);
@@ -671,36 +677,7 @@ async fn in_a_browser_the_regievoerder_opens_the_inboxes_and_settles_an_invoice_
     let kindpakket = platform.client();
     let setup = set_up(&kindpakket).await;
     // A second invoice, so that each width settles one.
-    let (body, child) = application(&["sportcontributie"]);
-    let granted = kindpakket.submit(G, &body).await.unwrap();
-    let sport = kindpakket
-        .grant(G, granted, child, "sportcontributie", 25_000, year())
-        .await
-        .unwrap();
-    kindpakket
-        .wait_for_entitlement(G, CLUB, sport, Duration::from_secs(30))
-        .await
-        .unwrap();
-    kindpakket
-        .deliver(G, CLUB, sport, 9_000, &today())
-        .await
-        .unwrap()
-        .expect(StatusCode::CREATED)
-        .unwrap();
-    let second = kindpakket
-        .post(
-            &kindpakket.provision_url(G, "facturen"),
-            As {
-                organisation: CLUB,
-                role: "partner",
-            },
-            &json!({"vanaf": format!("{}-01-01", year()), "tot": today()}),
-        )
-        .await
-        .unwrap()
-        .expect(StatusCode::CREATED)
-        .unwrap();
-    let second = Uuid::parse_str(second["id"].as_str().unwrap()).unwrap();
+    let second = sport_invoiced(&kindpakket, 9_000).await;
     // Wait until both invoices are in the inbox (over HTTP, before the browser looks).
     let mut session = PageSession::login(&base, "regievoerder", G).await.unwrap();
     inboxes_showing(&mut session, &setup).await;

@@ -241,19 +241,7 @@ impl<R> Viewer<R> {
         service: Service,
         path: &str,
     ) -> Result<T, ApiProblem> {
-        self.web
-            .backends
-            .call(
-                &self.token,
-                self.caller.correlation_id,
-                Call {
-                    service,
-                    method: reqwest::Method::GET,
-                    path,
-                    body: None,
-                    purpose: None,
-                },
-            )
+        self.request(reqwest::Method::GET, service, path, None, None)
             .await
     }
 
@@ -264,19 +252,7 @@ impl<R> Viewer<R> {
         path: &str,
         purpose: &str,
     ) -> Result<T, ApiProblem> {
-        self.web
-            .backends
-            .call(
-                &self.token,
-                self.caller.correlation_id,
-                Call {
-                    service,
-                    method: reqwest::Method::GET,
-                    path,
-                    body: None,
-                    purpose: Some(purpose),
-                },
-            )
+        self.request(reqwest::Method::GET, service, path, None, Some(purpose))
             .await
     }
 
@@ -322,6 +298,18 @@ impl<R> Viewer<R> {
         body: &(impl Serialize + Sync),
         purpose: Option<&str>,
     ) -> Result<T, ApiProblem> {
+        self.request(method, service, path, Some(body), purpose)
+            .await
+    }
+
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        service: Service,
+        path: &str,
+        body: Option<&(dyn super::backend::erased::Body + Sync)>,
+        purpose: Option<&str>,
+    ) -> Result<T, ApiProblem> {
         self.web
             .backends
             .call(
@@ -331,7 +319,7 @@ impl<R> Viewer<R> {
                     service,
                     method,
                     path,
-                    body: Some(body),
+                    body,
                     purpose,
                 },
             )
