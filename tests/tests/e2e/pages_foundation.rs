@@ -172,7 +172,10 @@ async fn the_start_page_login_and_dashboard_pass_axe_at_desktop_and_phone_width_
     let mut header_colours = Vec::new();
     for (user, gemeente) in [
         ("Regievoerder van de gemeente — Den Haag", "Den Haag"),
-        ("Controller van de gemeente (auditor) — Groningen", "Groningen"),
+        (
+            "Controller van de gemeente (auditor) — Groningen",
+            "Groningen",
+        ),
     ] {
         let test = format!("pages_foundation-{}", gemeente.replace(' ', "-"));
         let test = test.as_str();
