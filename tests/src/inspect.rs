@@ -1,7 +1,7 @@
 //! Looking behind the APIs, as an operator would: what each store holds and what each stream holds.
 //! The end-to-end tests compare the two to prove that nothing was lost or published twice.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -83,29 +83,94 @@ pub struct StoreVersusStream {
     pub in_store: i64,
     pub on_stream: usize,
     pub distinct_on_stream: usize,
+    /// `Nats-Msg-Id`s of stored events that are not on the stream (at most [`SHOWN`]).
+    pub missing: Vec<String>,
+    /// `Nats-Msg-Id`s on the stream more than once (at most [`SHOWN`]).
+    pub doubled: Vec<String>,
+    /// `Nats-Msg-Id`s on the stream of no stored event (at most [`SHOWN`]).
+    pub unknown: Vec<String>,
 }
 
+/// How many ids of each kind a comparison names: enough to find them in the logs.
+pub const SHOWN: usize = 5;
+
 impl StoreVersusStream {
-    /// Every stored event is on the stream exactly once.
+    /// Every stored event is on the stream exactly once, and nothing else is.
     pub fn is_exact(&self) -> bool {
-        self.in_store as usize == self.on_stream && self.on_stream == self.distinct_on_stream
+        self.in_store as usize == self.on_stream
+            && self.on_stream == self.distinct_on_stream
+            && self.missing.is_empty()
+            && self.doubled.is_empty()
+            && self.unknown.is_empty()
     }
 }
 
-/// Compares a service's store with its stream.
+/// The `Nats-Msg-Id` of every event in a service's store.
+pub async fn store_message_ids(service: Service, database_url: &str) -> Result<Vec<String>> {
+    let mut connection = PgConnection::connect(database_url)
+        .await
+        .with_context(|| format!("connecting to {database_url}"))?;
+    let keys: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT aggregate_type, aggregate_id, sequence FROM events")
+            .fetch_all(&mut connection)
+            .await?;
+    connection.close().await?;
+    Ok(keys
+        .into_iter()
+        .map(|(aggregate_type, aggregate_id, sequence)| {
+            kindpakket_proto::envelope::message_id(
+                service,
+                &aggregate_type,
+                &aggregate_id,
+                sequence as u64,
+            )
+        })
+        .collect())
+}
+
+/// Compares a service's store with its stream, message id by message id.
 pub async fn compare(
     service: Service,
     database_url: &str,
     nats_url: &str,
 ) -> Result<StoreVersusStream> {
-    let in_store = store_event_count(database_url).await?;
+    let stored = store_message_ids(service, database_url).await?;
     let messages = stream_messages(nats_url, service).await?;
-    let distinct: HashSet<&str> = messages.iter().map(|(id, _)| id.as_str()).collect();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (id, _) in &messages {
+        *seen.entry(id.as_str()).or_default() += 1;
+    }
+    let in_store: HashSet<&str> = stored.iter().map(String::as_str).collect();
+    let first = |ids: Vec<&str>| -> Vec<String> {
+        let mut ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+        ids.sort();
+        ids.truncate(SHOWN);
+        ids
+    };
     Ok(StoreVersusStream {
         service,
-        in_store,
+        in_store: stored.len() as i64,
         on_stream: messages.len(),
-        distinct_on_stream: distinct.len(),
+        distinct_on_stream: seen.len(),
+        missing: first(
+            stored
+                .iter()
+                .map(String::as_str)
+                .filter(|id| !seen.contains_key(id))
+                .collect(),
+        ),
+        doubled: first(
+            seen.iter()
+                .filter(|(_, count)| **count > 1)
+                .map(|(id, _)| *id)
+                .collect(),
+        ),
+        unknown: first(
+            seen.keys()
+                .copied()
+                .filter(|id| !in_store.contains(id))
+                .collect(),
+        ),
     })
 }
 
