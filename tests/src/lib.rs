@@ -20,6 +20,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod disclosure_attack;
 pub mod harness;
 pub mod inspect;
 pub mod pages;
