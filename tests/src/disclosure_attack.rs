@@ -457,13 +457,13 @@ fn text<'a>(row: &'a Value, field: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("no `{field}` in {row}"))
 }
 
-fn read_answer(
-    attack: &mut Attack,
+/// Every count of one answer, by cell name, as the answer shows it (a number or `null`); amounts,
+/// percentages and days are not counts. Fails on an answer not shaped as documented.
+pub fn counts(
     quarter: &str,
     breakdown: Option<&str>,
     answer: &Value,
-) -> Result<(), String> {
-    let policy = Policy::of_answer(answer)?;
+) -> Result<Vec<(String, Value)>, String> {
     if answer["kwartaal"] != quarter {
         return Err(format!(
             "asked for {quarter}, answered {}",
@@ -476,82 +476,102 @@ fn read_answer(
             answer["indeling"]
         ));
     }
+    let mut counts = Vec::new();
+    let mut count = |name: String, value: &Value| counts.push((name, value.clone()));
     for step in STEPS {
-        attack.observe_json(
-            &total_cell(quarter, step),
-            &answer["trechter"][step],
-            policy,
-        )?;
+        count(total_cell(quarter, step), &answer["trechter"][step]);
     }
-    let usage = |count: &str| format!("{quarter}/gebruik/{count}");
-    attack.observe_json(&usage("bediend"), &answer["gebruik"]["bediend"], policy)?;
-    attack.observe_json(&usage("inBeeld"), &answer["gebruik"]["inBeeld"], policy)?;
-    attack.at_least(&usage("bediend"), &total_cell(quarter, "bediend"));
-    attack.at_least(&usage("inBeeld"), &total_cell(quarter, "toegekend"));
-
+    for usage in ["bediend", "inBeeld"] {
+        count(
+            format!("{quarter}/gebruik/{usage}"),
+            &answer["gebruik"][usage],
+        );
+    }
     let rows = array(answer, "rijen")?;
     match breakdown {
         None if !rows.is_empty() => return Err(format!("rows without a breakdown: {answer}")),
         None => {}
         Some(breakdown) => {
-            let mut values = Vec::with_capacity(rows.len());
             for row in rows {
                 let value = text(row, "waarde")?;
                 for step in STEPS {
-                    attack.observe_json(
-                        &row_cell(quarter, breakdown, value, step),
-                        &row[step],
-                        policy,
-                    )?;
+                    count(row_cell(quarter, breakdown, value, step), &row[step]);
                 }
-                values.push(value);
-            }
-            for step in STEPS {
-                let parts: Vec<String> = values
-                    .iter()
-                    .map(|value| row_cell(quarter, breakdown, value, step))
-                    .collect();
-                attack.sum(&total_cell(quarter, step), &parts);
             }
         }
     }
-
     for partner in array(answer, "partners")? {
         let code = text(partner, "partner")?;
-        for count in PARTNER_COUNTS {
-            attack.observe_json(&partner_cell(quarter, code, count), &partner[count], policy)?;
+        for name in PARTNER_COUNTS {
+            count(partner_cell(quarter, code, name), &partner[name]);
         }
+    }
+    for lead_time in array(answer, "doorlooptijden")? {
+        let route = text(lead_time, "traject")?;
+        count(
+            format!("{quarter}/doorlooptijden/{route}/aantal"),
+            &lead_time["aantal"],
+        );
+    }
+    for signaller in array(answer, "signaleerders")? {
+        let organisation = text(signaller, "organisatie")?;
+        for name in SIGNALLER_COUNTS {
+            count(
+                signaller_cell(quarter, organisation, name),
+                &signaller[name],
+            );
+        }
+    }
+    for late in array(answer, "nagekomen")? {
+        let earlier = text(late, "kwartaal")?;
+        for step in STEPS {
+            count(format!("{quarter}/nagekomen/{earlier}/{step}"), &late[step]);
+        }
+    }
+    Ok(counts)
+}
+
+/// The cell of a signalling organisation's count.
+pub fn signaller_cell(quarter: &str, organisation: &str, count: &str) -> String {
+    format!("{quarter}/signaleerders/{organisation}/{count}")
+}
+
+fn read_answer(
+    attack: &mut Attack,
+    quarter: &str,
+    breakdown: Option<&str>,
+    answer: &Value,
+) -> Result<(), String> {
+    let policy = Policy::of_answer(answer)?;
+    for (name, shown) in counts(quarter, breakdown, answer)? {
+        attack.observe_json(&name, &shown, policy)?;
+    }
+    // The relations the answer publishes, and those that follow from the definitions.
+    let usage = |count: &str| format!("{quarter}/gebruik/{count}");
+    attack.at_least(&usage("bediend"), &total_cell(quarter, "bediend"));
+    attack.at_least(&usage("inBeeld"), &total_cell(quarter, "toegekend"));
+    if let Some(breakdown) = breakdown {
+        let rows = array(answer, "rijen")?;
+        for step in STEPS {
+            let mut parts = Vec::with_capacity(rows.len());
+            for row in rows {
+                parts.push(row_cell(quarter, breakdown, text(row, "waarde")?, step));
+            }
+            attack.sum(&total_cell(quarter, step), &parts);
+        }
+    }
+    for partner in array(answer, "partners")? {
+        let code = text(partner, "partner")?;
         attack.at_least(
             &partner_cell(quarter, code, "verstrekkingen"),
             &partner_cell(quarter, code, "bediend"),
         );
     }
-    for lead_time in array(answer, "doorlooptijden")? {
-        let route = text(lead_time, "traject")?;
-        attack.observe_json(
-            &format!("{quarter}/doorlooptijden/{route}/aantal"),
-            &lead_time["aantal"],
-            policy,
-        )?;
-    }
     for signaller in array(answer, "signaleerders")? {
         let organisation = text(signaller, "organisatie")?;
-        let cell = |count: &str| format!("{quarter}/signaleerders/{organisation}/{count}");
-        for count in SIGNALLER_COUNTS {
-            attack.observe_json(&cell(count), &signaller[count], policy)?;
-        }
+        let cell = |count: &str| signaller_cell(quarter, organisation, count);
         attack.at_least(&cell("signalen"), &cell("aangevraagd"));
         attack.at_least(&cell("signalen"), &cell("bediend"));
-    }
-    for late in array(answer, "nagekomen")? {
-        let earlier = text(late, "kwartaal")?;
-        for step in STEPS {
-            attack.observe_json(
-                &format!("{quarter}/nagekomen/{earlier}/{step}"),
-                &late[step],
-                policy,
-            )?;
-        }
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod client;
 pub mod disclosure_attack;
 pub mod harness;
 pub mod inspect;
+pub mod overleg;
 pub mod pages;
 pub mod wait;
 
