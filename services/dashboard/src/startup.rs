@@ -172,6 +172,7 @@ impl DashboardConfig {
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let own: DashboardConfig = kindpakket_platform::config::load()?;
     let retention = own.retention()?;
+    let overleg = crate::projections::overleg::Settings::from_env()?;
     let http_addr = config.http_addr.to_string();
     if config.stream_max_age_days > retention.days {
         tracing::warn!(
@@ -186,7 +187,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let pool = infrastructure.pool.clone();
     if infrastructure.migrating() {
         return infrastructure
-            .serve_with_pages(api.with_state(pool), document, axum::Router::new())
+            .serve_with_pages(
+                api.with_state(pool).layer(axum::Extension(overleg)),
+                document,
+                axum::Router::new(),
+            )
             .await;
     }
     // Kept for as long as this instance serves: a rebuild refuses to run beside it.
@@ -232,9 +237,8 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         house: web.house.clone(),
     })
     .merge(crate::web::routes(web));
-    let served = infrastructure
-        .serve_with_pages(api.with_state(pool), document, pages)
-        .await;
+    let api = api.with_state(pool).layer(axum::Extension(overleg));
+    let served = infrastructure.serve_with_pages(api, document, pages).await;
     drop(serving);
     served
 }

@@ -78,6 +78,7 @@ mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod nats_at_rest;
+mod overleg_api;
 mod overleg_disclosure;
 mod pages_applications;
 mod pages_axe;

@@ -23,7 +23,7 @@ roles!(
 
 roles!(
     /// Who reads the dashboard.
-    pub DashboardReaders = [OverlegViewer, Regievoerder, Auditor]
+    pub DashboardReaders = [Regievoerder, Auditor]
 );
 
 /// A task as the start page shows it.

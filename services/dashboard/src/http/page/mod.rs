@@ -23,7 +23,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::{for_the_overleg, Readers};
+use super::{for_the_overleg, LiveReaders};
 use crate::projections::funnel::{self, Exact, Overleg};
 use crate::sessions::{self, SessionId};
 use crate::web::layout::{role_label, tasks_for, HouseStyles, Layout, NavItem};
@@ -70,7 +70,7 @@ const NOT_A_READER: &str = "Dit dashboard is voor het kwartaaloverleg, de regiev
 pub async fn dashboard(
     State(state): State<PageState>,
     cookies: CookieJar,
-    reader: Result<Authorized<Readers>, ApiError>,
+    reader: Result<Authorized<LiveReaders>, ApiError>,
 ) -> Result<Response, ApiError> {
     let reader = match reader {
         Ok(reader) => reader,
@@ -193,7 +193,7 @@ pub async fn login(
     };
     let token = form.token.trim();
     match authenticator.verify(token) {
-        Ok(identity) if Readers::ROLES.contains(&identity.role) => {
+        Ok(identity) if LiveReaders::ROLES.contains(&identity.role) => {
             let expires = i64::try_from(identity.expires)
                 .ok()
                 .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
