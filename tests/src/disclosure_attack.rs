@@ -194,6 +194,9 @@ pub enum Relation {
     Sum { total: usize, parts: Vec<usize> },
     /// `larger` is at least `smaller`.
     AtLeast { larger: usize, smaller: usize },
+    /// The sum of `parts` is at least `total` (each counted thing has at least one part, perhaps
+    /// more).
+    SumAtLeast { total: usize, parts: Vec<usize> },
 }
 
 /// The constraints an attacker has gathered: cells by name, what each read said of them, and the
@@ -276,6 +279,17 @@ impl Attack {
         self.relations.push(Relation::Sum { total, parts });
     }
 
+    pub fn sum_at_least(&mut self, total: &str, parts: &[String]) {
+        let total = self.cell(total);
+        let parts = parts.iter().map(|part| self.cell(part)).collect();
+        self.relations.push(Relation::SumAtLeast { total, parts });
+    }
+
+    /// Whether some read or relation named the cell.
+    pub fn knows(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
     pub fn at_least(&mut self, larger: &str, smaller: &str) {
         let larger = self.cell(larger);
         let smaller = self.cell(smaller);
@@ -338,6 +352,32 @@ impl Attack {
             Ok(())
         };
         match relation {
+            Relation::SumAtLeast { total, parts } => {
+                let unbounded = parts
+                    .iter()
+                    .filter(|&&part| cells[part].hi.is_none())
+                    .count();
+                let finite_hi: i64 = parts.iter().filter_map(|&part| cells[part].hi).sum();
+                set(
+                    cells,
+                    *total,
+                    Interval {
+                        lo: 0,
+                        hi: (unbounded == 0).then_some(finite_hi),
+                    },
+                )?;
+                let total_lo = cells[*total].lo;
+                for &part in parts {
+                    let others_hi = match cells[part].hi {
+                        Some(hi) if unbounded == 0 => Some(finite_hi - hi),
+                        None if unbounded == 1 => Some(finite_hi),
+                        _ => None,
+                    };
+                    if let Some(others) = others_hi {
+                        set(cells, part, Interval::at_least(total_lo - others))?;
+                    }
+                }
+            }
             Relation::Sum { total, parts } => {
                 let sum_lo: i64 = parts.iter().map(|&part| cells[part].lo).sum();
                 let unbounded = parts
@@ -405,6 +445,34 @@ impl Solution {
             .map(|(name, interval)| (name.to_owned(), interval.lo))
             .collect()
     }
+}
+
+/// Knowledge from outside the figures: in `quarter`'s `step`, partner row `partner` of the breakdown
+/// by partner counts exactly the children of the rows `provision_types` of the breakdown by
+/// provision type (the routing table sends those kinds of help to that partner; a provision is
+/// delivered by the one partner enrolled for it). A row the breakdown did not list is zero. Call
+/// after [`gather`], with both breakdowns read.
+pub fn same_children(
+    attack: &mut Attack,
+    quarter: &str,
+    step: &str,
+    partner: &str,
+    provision_types: &[&str],
+) {
+    let mut named = |breakdown: &str, value: &str| {
+        let name = row_cell(quarter, breakdown, value, step);
+        if !attack.knows(&name) {
+            let cell = attack.cell(&name);
+            attack.bound(cell, Interval::exactly(0));
+        }
+        name
+    };
+    let total = named("partner", partner);
+    let parts: Vec<String> = provision_types
+        .iter()
+        .map(|provision_type| named("voorziening", provision_type))
+        .collect();
+    attack.sum(&total, &parts);
 }
 
 /// Everything the overleg read of one quarter: the answer per breakdown (`None`: without rows).
@@ -567,12 +635,16 @@ fn read_answer(
             &partner_cell(quarter, code, "bediend"),
         );
     }
+    let mut signals = Vec::new();
     for signaller in array(answer, "signaleerders")? {
         let organisation = text(signaller, "organisatie")?;
         let cell = |count: &str| signaller_cell(quarter, organisation, count);
         attack.at_least(&cell("signalen"), &cell("aangevraagd"));
         attack.at_least(&cell("signalen"), &cell("bediend"));
+        signals.push(cell("signalen"));
     }
+    // Every child signalled has at least one signal (some have two).
+    attack.sum_at_least(&total_cell(quarter, "gesignaleerd"), &signals);
     Ok(())
 }
 
@@ -710,6 +782,69 @@ mod tests {
     }
 
     #[test]
+    fn signals_at_least_as_many_as_children_bound_a_hidden_signaller_from_below_only() {
+        // 30 children signalled; the wijkteam's 22 signals shown, the school's hidden: at least 8,
+        // and no upper bound (a child may be signalled by both).
+        let mut attack = Attack::new();
+        attack.observe("T", Some(30), EXACT_10);
+        attack.observe("wijkteam", Some(22), EXACT_10);
+        attack.observe("school", None, EXACT_10);
+        attack.sum_at_least("T", &["wijkteam".to_owned(), "school".to_owned()]);
+        let solution = attack.solve().unwrap();
+        assert_eq!(solution.interval("school"), Some(Interval::at_least(8)));
+        assert!(solution.disclosed().is_empty());
+    }
+
+    #[test]
+    fn knowing_the_routing_links_two_breakdowns_and_can_tell_a_hidden_cell() {
+        // By provision type: school 12 shown, `overig` 3 hidden, vervoer 20 shown (total 35); by
+        // partner, Leergeld (school) 12 and the loket (overig + vervoer) 23 shown. Each breakdown
+        // alone hides one cell beside another? No: by type, overig (3) is hidden, and the smallest
+        // shown (school, 12) with it; by partner nothing is small. The routing says Leergeld's
+        // children are the school row's: 12, so overig is 35 - 12 - 20 = 3.
+        let mut attack = Attack::new();
+        let q = "2026-K4";
+        attack.observe(&total_cell(q, "gesignaleerd"), Some(35), EXACT_10);
+        let rows = |breakdown: &str, values: &[&str]| -> Vec<String> {
+            values
+                .iter()
+                .map(|value| row_cell(q, breakdown, value, "gesignaleerd"))
+                .collect()
+        };
+        let by_type = rows("voorziening", &["school", "overig", "vervoer"]);
+        for (cell, shown) in by_type.iter().zip([None, None, Some(20)]) {
+            attack.observe(cell, shown, EXACT_10);
+        }
+        attack.sum(&total_cell(q, "gesignaleerd"), &by_type);
+        let by_partner = rows("partner", &["leergeld", "gemeente"]);
+        for (cell, shown) in by_partner.iter().zip([Some(12), Some(23)]) {
+            attack.observe(cell, shown, EXACT_10);
+        }
+        attack.sum(&total_cell(q, "gesignaleerd"), &by_partner);
+        assert!(attack.solve().unwrap().disclosed().is_empty(), "alone");
+        same_children(&mut attack, q, "gesignaleerd", "leergeld", &["school"]);
+        same_children(
+            &mut attack,
+            q,
+            "gesignaleerd",
+            "gemeente",
+            &["overig", "vervoer", "bijzondere_omstandigheden"],
+        );
+        let solution = attack.solve().unwrap();
+        assert_eq!(solution.interval(&by_type[1]), Some(Interval::exactly(3)));
+        assert_eq!(
+            solution.interval(&row_cell(
+                q,
+                "voorziening",
+                "bijzondere_omstandigheden",
+                "gesignaleerd"
+            )),
+            Some(Interval::exactly(0)),
+            "a row not listed is zero"
+        );
+    }
+
+    #[test]
     fn contradicting_reads_are_infeasible() {
         let attack = breakdown(EXACT_10, Some(30), &[Some(12), Some(15)]);
         let error = attack.solve().unwrap_err();
@@ -753,6 +888,9 @@ mod tests {
                         values[*total] == parts.iter().map(|&part| values[part]).sum::<i64>()
                     }
                     Relation::AtLeast { larger, smaller } => values[*larger] >= values[*smaller],
+                    Relation::SumAtLeast { total, parts } => {
+                        parts.iter().map(|&part| values[part]).sum::<i64>() >= values[*total]
+                    }
                 });
                 if holds {
                     let ranges = ranges.get_or_insert_with(|| {
@@ -876,7 +1014,8 @@ mod tests {
         }
     }
 
-    /// The example of `docs/overleg.md` (the overleg, by wijk), with the answer without rows.
+    /// The example of `docs/overleg.md` (the overleg, by wijk), with the answer without rows. (Its
+    /// one signaller has 40 signals here, not 25: 40 children signalled had at least 40 signals.)
     fn documented_example() -> Vec<QuarterReads> {
         let by_wijk = json!({
           "gemeente": "GM0518",
@@ -902,7 +1041,7 @@ mod tests {
             {"traject": "aanvraag-verstrekking", "aantal": null, "mediaanDagen": null, "p90Dagen": null}
           ],
           "signaleerders": [
-            {"organisatie": "wijkteam-centrum", "signalen": 25, "aangevraagd": 20, "bediend": 15}
+            {"organisatie": "wijkteam-centrum", "signalen": 40, "aangevraagd": 20, "bediend": 15}
           ],
           "nagekomen": [
             {"kwartaal": "2026-K3", "gesignaleerd": 0, "aangevraagd": null, "toegekend": 0, "bediend": 0}
