@@ -774,6 +774,36 @@ pub fn plan(gemeente: &str, today: Date) -> Vec<FamilyPlan> {
     families
 }
 
+/// A small quarter: twelve children signalled by the wijkteam for something else (to the loket),
+/// ten in the first wijk and one in each of the two others; nothing more.
+pub fn small_plan(gemeente: &str, today: Date) -> Vec<FamilyPlan> {
+    let [first, second, third] = wijken(gemeente);
+    let in_wijk = std::iter::repeat_n(first, 10).chain([second, third]);
+    in_wijk
+        .enumerate()
+        .map(|(k, wijk)| {
+            let k = i64::try_from(k).unwrap_or(0);
+            let dates = Dates::of(k, today);
+            FamilyPlan {
+                household: Uuid::new_v4(),
+                wijk: Some(wijk),
+                children: vec![dates.child(
+                    k,
+                    ChildSpec {
+                        need: Some(Need::Other),
+                        signallers: &[WIJKTEAM],
+                        picked_up: false,
+                        band: Band::Child,
+                        grant: None,
+                        served_on: Vec::new(),
+                    },
+                )],
+                application: None,
+            }
+        })
+        .collect()
+}
+
 /// The four steps, counted in children.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Steps([i64; 4]);
@@ -1139,8 +1169,17 @@ pub async fn set_up(kindpakket: &Kindpakket, gemeente: &str, today: Date) -> Res
 /// Makes the quarter containing `today` in `gemeente` (after [`set_up`]): every family's signals,
 /// pick-ups, application, grant and deliveries, a few families at a time.
 pub async fn build(kindpakket: &Kindpakket, gemeente: &str, today: Date) -> Result<Scenario> {
+    make(kindpakket, gemeente, today, plan(gemeente, today)).await
+}
+
+/// Makes `families` (dated in the quarter containing `today`) in `gemeente`, after [`set_up`].
+pub async fn make(
+    kindpakket: &Kindpakket,
+    gemeente: &str,
+    today: Date,
+    families: Vec<FamilyPlan>,
+) -> Result<Scenario> {
     set_up(kindpakket, gemeente, today).await?;
-    let families = plan(gemeente, today);
     stream::iter(families.iter())
         .map(|family| make_family(kindpakket, gemeente, family))
         .buffer_unordered(4)

@@ -37,12 +37,15 @@ const H: &str = "GM0014";
 
 const THRESHOLD: i64 = 10;
 
-/// The quarter made today, with the dashboard caught up with every fact of it (regie's live
-/// funnel says what the test sent).
-async fn quarter_made(platform: &Platform) -> Scenario {
+/// The quarter `plan` makes today, with the dashboard caught up with every fact of it (regie's
+/// live funnel says what the test sent).
+async fn quarter_made(
+    platform: &Platform,
+    plan: fn(&str, time::Date) -> Vec<overleg::FamilyPlan>,
+) -> Scenario {
     let kindpakket = platform.client();
     let today = OffsetDateTime::now_utc().date();
-    let scenario = overleg::build(&kindpakket, G, today)
+    let scenario = overleg::make(&kindpakket, G, today, plan(G, today))
         .await
         .expect("the quarter is made through the APIs");
     let truth = scenario.truth.clone();
@@ -282,7 +285,7 @@ fn assert_disclosed(reads: &[QuarterReads], scenario: &Scenario, policy: Policy)
             }
         }
     }
-    // The small wijk is hidden in every step (and the shown wijken are not).
+    // The small wijk is hidden in every step it has children in (and the large one is shown).
     let [large, small, _] = wijken(G);
     let by_wijk = &answers_of(reads, &quarter)
         .iter()
@@ -298,7 +301,8 @@ fn assert_disclosed(reads: &[QuarterReads], scenario: &Scenario, policy: Policy)
             .unwrap_or_else(|| panic!("{wijk} in {by_wijk}"))
             .clone()
     };
-    for step in STEPS {
+    let small_steps = scenario.truth.rows_of("wijk")[&small];
+    for step in STEPS.iter().filter(|step| small_steps.get(step) > 0) {
         assert!(row(&small)[step].is_null(), "{small} {step}: {by_wijk}");
     }
     assert!(row(&large)["gesignaleerd"].is_i64(), "{by_wijk}");
@@ -419,7 +423,7 @@ async fn assert_refused(platform: &Platform, kindpakket: &Kindpakket, quarter: Q
         );
         assert!(!answer.detail().is_empty(), "{query}: a message");
     }
-    for breakdown in ["school", "wijk,leeftijd", "WIJK"] {
+    for breakdown in ["school", "wijk,leeftijd", "WIJK", "wijk&indeling=leeftijd"] {
         let answer = get(format!("{base}?indeling={breakdown}")).await;
         assert_eq!(
             answer.status,
@@ -465,7 +469,7 @@ async fn assert_refused(platform: &Platform, kindpakket: &Kindpakket, quarter: Q
 async fn no_hidden_figure_of_an_established_quarter_can_be_recovered_from_everything_the_overleg_reads(
 ) {
     let mut platform = Platform::start().await.expect("platform starts");
-    let scenario = quarter_made(&platform).await;
+    let scenario = quarter_made(&platform, overleg::plan).await;
     let quarter = scenario.quarter;
     restart_established(&mut platform, ServiceName::Dashboard, quarter, &[]).await;
     let kindpakket = platform.client();
@@ -572,7 +576,7 @@ async fn quarter_figures(
 async fn a_late_application_leaves_the_established_quarter_as_it_was_and_a_rebuild_gives_the_same_figures(
 ) {
     let mut platform = Platform::start().await.expect("platform starts");
-    let scenario = quarter_made(&platform).await;
+    let scenario = quarter_made(&platform, overleg::plan).await;
     let quarter = scenario.quarter;
     let code = quarter.code();
     restart_established(&mut platform, ServiceName::Dashboard, quarter, &[]).await;
@@ -698,4 +702,30 @@ async fn a_late_application_leaves_the_established_quarter_as_it_was_and_a_rebui
         &provisional(quarter_figures(&kindpakket, REGIE, &next).await),
         &next_before,
     );
+}
+
+/// A small quarter: twelve children signalled, ten in one wijk and one in each of two others. The
+/// overleg reads the total as 10 (so 10 to 12: below 10 it would be hidden) and the large wijk as 10
+/// (10 to 12), the two small wijken hidden (each at least 1). Together they are at most 12 - 10 = 2,
+/// so each is 1. The documented policy adds no third hidden cell to a sum that has two, and the
+/// bound "a shown count is at least the threshold" makes a rounded count near it nearly exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the disclosure policy gives away two hidden wijken of one child each in a quarter of \
+            twelve children (see the report of the attack test); run with --ignored"]
+async fn in_a_quarter_of_twelve_children_no_hidden_wijk_is_pinned() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let scenario = quarter_made(&platform, overleg::small_plan).await;
+    let quarter = scenario.quarter;
+    restart_established(&mut platform, ServiceName::Dashboard, quarter, &[]).await;
+    let kindpakket = platform.client();
+    let (_, reads) = everything(&kindpakket, OVERLEG).await;
+    assert_disclosed(
+        &reads,
+        &scenario,
+        Policy {
+            threshold: THRESHOLD,
+            rounding: 5,
+        },
+    );
+    assert_not_recovered(&reads, &scenario.truth, &quarter.code(), false);
 }
