@@ -176,7 +176,7 @@ pub const OVERLEG_MIGRATION: Migration = Migration {
 };
 
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 13] = [
+pub const MIGRATIONS: [Migration; 14] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -190,6 +190,7 @@ pub const MIGRATIONS: [Migration; 13] = [
     crate::sessions::SESSION_TOKENS_MIGRATION,
     crate::web::login::LOGINS_MIGRATION,
     OVERLEG_MIGRATION,
+    crate::rebuilding::REBUILDING_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
