@@ -177,18 +177,9 @@ impl Need {
 }
 
 /// The row of the breakdown by provision type (`voorziening`) for a kind of help as the APIs name it
-/// (`maatschappelijke_participatie`, …). The dashboard answers the event contract's English words
-/// (`participation`, `subsistence`, `other`, …) there, not the Dutch ones every other API uses:
-/// reported, and followed here so that the rest can be checked.
+/// (`maatschappelijke_participatie`, …): the dashboard answers in the same Dutch words.
 pub fn type_row(provision_type: &str) -> &str {
-    match provision_type {
-        "maatschappelijke_participatie" => "participation",
-        "vervoer" => "transport",
-        "levensonderhoud" => "subsistence",
-        "overig" => "other",
-        "bijzondere_omstandigheden" => "special_circumstances",
-        other => other,
-    }
+    provision_type
 }
 
 /// How an application came in (`kanaal`).

@@ -48,9 +48,9 @@ impl Progress {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "Cijfers in opbouw",
             format!(
-                "De cijfers worden opnieuw opgebouwd uit de gebeurtenissen: {} van {} verwerkt ({} %). \
+                "De cijfers worden opnieuw opgebouwd uit de gebeurtenissen ({} % klaar). \
                  Tot dat klaar is zijn ze onvolledig; probeer het over enkele minuten opnieuw.",
-                self.applied, self.total, self.percentage
+                self.percentage
             ),
         )
     }
@@ -139,6 +139,10 @@ mod tests {
         let json = serde_json::to_value(&problem).unwrap();
         assert_eq!(json["status"], 503);
         let detail = json["detail"].as_str().unwrap();
-        assert!(detail.contains("450 van 1000 verwerkt (45 %)"), "{detail}");
+        assert!(detail.contains("(45 % klaar)"), "{detail}");
+        assert!(
+            !detail.contains("450"),
+            "no counts of the platform's activity: {detail}"
+        );
     }
 }

@@ -334,7 +334,8 @@ fn forgotten(subject: Uuid, kind: SubjectKind) -> ApplicationEvent {
 /// How far the dashboard's consumers are: the events applied, summed over every aggregate.
 const APPLIED: &str = "SELECT coalesce(sum(last_sequence), 0)::bigint FROM consumer_offsets";
 
-/// Waits until the dashboard has applied as many events as before (after a rebuild).
+/// Waits until the dashboard has applied as many events as before (after a rebuild), and says so
+/// itself: until its replay is done it refuses every figure (`GET /api/v1/opbouw`).
 async fn wait_for_offsets(platform: &Platform, applied: i64) {
     wait_until(
         "the dashboard's consumers caught up again",
@@ -344,6 +345,14 @@ async fn wait_for_offsets(platform: &Platform, applied: i64) {
             when(now == applied, now)
         },
     )
+    .await
+    .unwrap();
+    let kindpakket = platform.client();
+    let progress = format!("{}/api/v1/opbouw", kindpakket.endpoints.dashboard);
+    wait_until("the replay done", Duration::from_secs(30), || async {
+        let answer = kindpakket.get(&progress, Some(REGIE)).await?;
+        when(answer.body["bezig"] == false, answer.body)
+    })
     .await
     .unwrap();
 }

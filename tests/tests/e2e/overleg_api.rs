@@ -178,8 +178,10 @@ async fn while_the_figures_are_rebuilt_they_are_refused_with_progress_and_after_
     .await
     .unwrap();
     let progress_url = format!("{dashboard}/api/v1/opbouw");
+    let not_for_the_overleg = kindpakket.get(&progress_url, Some(OVERLEG)).await.unwrap();
+    assert_eq!(not_for_the_overleg.status, StatusCode::FORBIDDEN);
     let idle = kindpakket
-        .get(&progress_url, Some(OVERLEG))
+        .get(&progress_url, Some(REGIE))
         .await
         .unwrap()
         .expect(StatusCode::OK)
@@ -204,7 +206,7 @@ async fn while_the_figures_are_rebuilt_they_are_refused_with_progress_and_after_
             refused.body
         );
         assert!(
-            refused.detail().contains("450 van 1000 verwerkt (45 %)"),
+            refused.detail().contains("(45 % klaar)"),
             "{}",
             refused.body
         );
@@ -223,7 +225,7 @@ async fn while_the_figures_are_rebuilt_they_are_refused_with_progress_and_after_
         live.body
     );
     let running_rebuild = kindpakket
-        .get(&progress_url, Some(OVERLEG))
+        .get(&progress_url, Some(REGIE))
         .await
         .unwrap()
         .expect(StatusCode::OK)

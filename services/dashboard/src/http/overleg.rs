@@ -118,7 +118,8 @@ pub async fn quarter(
         wijk: value(query.wijk, "wijk")?,
         age_band: value(query.leeftijd, "leeftijd")?,
         channel: value(query.kanaal, "kanaal")?,
-        provision_type: value(query.voorziening, "voorziening")?,
+        provision_type: value(query.voorziening, "voorziening")?
+            .map(|dutch| overleg::provision_type_from_dutch(&dutch)),
         partner: value(query.partner, "partner")?,
     };
     let now = kindpakket_platform::clock::now();
@@ -165,11 +166,12 @@ pub async fn quarter(
     Ok(Json(figures))
 }
 
-/// `GET /api/v1/opbouw`: whether the figures are being rebuilt from the events, and how far.
+/// `GET /api/v1/opbouw`: whether the figures are being rebuilt from the events, and how far, in
+/// messages: for regie and the auditor (the overleg reads the percentage in the refusal).
 #[tracing::instrument(skip_all)]
 pub async fn rebuild_progress(
     State(pool): State<PgPool>,
-    _reader: kindpakket_platform::http::Authorized<Readers>,
+    _reader: kindpakket_platform::http::Authorized<super::LiveReaders>,
 ) -> Result<Json<crate::rebuilding::Progress>, ApiError> {
     let progress = crate::rebuilding::progress(&pool)
         .await

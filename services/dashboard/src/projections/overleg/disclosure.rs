@@ -188,7 +188,8 @@ impl Policy {
     /// An amount that went to `children` (as counted exactly), now shown as `shown_children`: hidden
     /// with them, and for the overleg the shown children times the average per child (so the
     /// amount tells no more about the number of children than the rounded count does), in whole
-    /// euros.
+    /// hundreds of euros (with the regeling's known prices, exact euros would narrow the rounded
+    /// count down again).
     pub fn amount(self, cents: i64, children: i64, shown_children: Option<i64>) -> Option<i64> {
         let shown_children = shown_children?;
         match self {
@@ -196,7 +197,7 @@ impl Policy {
             Policy::Overleg { .. } if children == 0 => Some(0),
             Policy::Overleg { .. } => {
                 let average = cents as f64 / children as f64;
-                Some(((shown_children as f64 * average) / 100.0).round() as i64 * 100)
+                Some(((shown_children as f64 * average) / 10_000.0).round() as i64 * 10_000)
             }
         }
     }

@@ -61,6 +61,30 @@ impl Breakdown {
     }
 }
 
+/// A provision type as the read model keeps it (the contract's word, `participation`) in the
+/// Dutch of every API (`maatschappelijke_participatie`); other values (`onbekend`, `pakket`) as
+/// they are.
+pub fn provision_type_in_dutch(word: &str) -> String {
+    use kindpakket_platform::http::vocabulary::ProvisionTypeDto;
+    use kindpakket_proto::regie::ProvisionType;
+    serde_json::from_value::<ProvisionType>(serde_json::Value::from(word))
+        .ok()
+        .and_then(|kind| serde_json::to_value(ProvisionTypeDto::from(kind)).ok())
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| word.to_owned())
+}
+
+/// The reverse of [`provision_type_in_dutch`], for a filter.
+pub fn provision_type_from_dutch(word: &str) -> String {
+    use kindpakket_platform::http::vocabulary::ProvisionTypeDto;
+    use kindpakket_proto::regie::ProvisionType;
+    serde_json::from_value::<ProvisionTypeDto>(serde_json::Value::from(word))
+        .ok()
+        .and_then(|dto| serde_json::to_value(ProvisionType::from(dto)).ok())
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| word.to_owned())
+}
+
 /// Restrictions of the whole report to one value per dimension (regie and the auditor only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
@@ -554,6 +578,20 @@ mod tests {
     }
 
     #[test]
+    fn provision_types_read_in_the_apis_dutch_both_ways() {
+        assert_eq!(
+            provision_type_in_dutch("participation"),
+            "maatschappelijke_participatie"
+        );
+        assert_eq!(provision_type_in_dutch("onbekend"), "onbekend");
+        assert_eq!(
+            provision_type_from_dutch("maatschappelijke_participatie"),
+            "participation"
+        );
+        assert_eq!(provision_type_from_dutch("levensonderhoud"), "subsistence");
+    }
+
+    #[test]
     fn a_small_wijk_is_hidden_with_its_neighbour_and_the_total_stays() {
         let figures = of(OVERLEG, Some(Breakdown::Wijk), &tally());
         assert_eq!(figures.funnel.signalled, Some(30), "28 rounded to 30");
@@ -579,8 +617,8 @@ mod tests {
         assert_eq!(leergeld.children_served, Some(15), "14 rounded");
         assert_eq!(
             leergeld.amount_cents,
-            Some(75_000),
-            "15 children at 50 euros each: no more than the rounded count tells"
+            Some(80_000),
+            "15 children at 50 euros each, in hundreds of euros: no more than the rounded count tells"
         );
         // Signallers: the school's 2 hidden, and the wijkteam's 26 with it (28 - 26).
         let signals: Vec<Option<i64>> = figures.signallers.iter().map(|s| s.signals).collect();

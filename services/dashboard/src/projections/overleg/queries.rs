@@ -213,6 +213,14 @@ pub async fn quarter(
             cell.dimension.as_deref().and_then(Breakdown::parse),
             cell.value,
         ) {
+            (Some(Breakdown::ProvisionType), Some(value)) => add(
+                rows.entry(Breakdown::ProvisionType)
+                    .or_default()
+                    .entry(super::provision_type_in_dutch(&value))
+                    .or_default(),
+                &cell.step,
+                cell.children,
+            ),
             (Some(breakdown), Some(value)) => add(
                 rows.entry(breakdown).or_default().entry(value).or_default(),
                 &cell.step,
