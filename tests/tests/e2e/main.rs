@@ -41,6 +41,9 @@
 //!   streams' maximum age;
 //! - [`forgetting_dashboard`]: the dashboard forgets a person (figures unchanged, also after a
 //!   replay) and keeps aggregates only past the retention period;
+//! - [`pages_overleg`]: the kwartaaloverleg's pages: regie reads the running quarter exactly, the
+//!   overleg an established one with hidden and rounded figures; CSV files, charts, the report as
+//!   PDF; a late fact shown in the next quarter; in a browser at both widths;
 //! - [`pages_applications`]: the pages of applications: on a family's behalf with consent and
 //!   gezag, decided with the outcome explained, the family applying online; attacks refused;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
@@ -79,6 +82,7 @@ mod pages_axe;
 mod pages_chain;
 mod pages_foundation;
 mod pages_keyboard;
+mod pages_overleg;
 mod pages_provision;
 mod pages_regie;
 mod pages_signalling;
