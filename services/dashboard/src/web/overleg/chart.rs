@@ -128,7 +128,7 @@ impl BarChart {
                             .pos(Pos::new(HPos::Left, VPos::Center)),
                     ))
                     .map_err(|error| error.to_string())?;
-                    x += 30 + 8 * name.chars().count() as i32;
+                    x += 36 + 9 * name.chars().count() as i32;
                 }
             }
 
@@ -147,7 +147,8 @@ impl BarChart {
                 .margin_right(20)
                 .x_label_area_size(48)
                 .y_label_area_size(190)
-                .build_cartesian_2d(0_i64..x_max, (0_u32..slots).into_segmented())
+                // A segmented range has a segment for its end as well: `0..slots - 1` has `slots`.
+                .build_cartesian_2d(0_i64..x_max, (0_u32..slots - 1).into_segmented())
                 .map_err(|error| error.to_string())?;
             let label_of = |value: &SegmentValue<u32>| match value {
                 SegmentValue::CenterOf(slot) => labels

@@ -483,12 +483,17 @@ async fn report_of(
             .and_then(|chart| chart.svg().ok())
             .unwrap_or_default();
     }
+    let (organisation, role) = (
+        readable(viewer.organisation()),
+        super::layout::role_label(viewer.role()),
+    );
     Ok(ReportPage {
-        made_by: format!(
-            "{} ({})",
-            readable(viewer.organisation()),
-            super::layout::role_label(viewer.role())
-        ),
+        // "Gemeente den haag (regievoerder)"; the overleg is called after its role already.
+        made_by: if organisation.eq_ignore_ascii_case(role) {
+            organisation
+        } else {
+            format!("{organisation} ({role})")
+        },
         made_on: super::parts::date(kindpakket_platform::clock::today()),
         v: view,
         p: presentation,
