@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-use crate::ids::{ChildRef, HouseholdRef, OrganisationId};
+use crate::ids::{ChildRef, HouseholdRef, OrganisationId, WijkCode};
+use crate::regie::ProvisionType;
 use crate::schema::{contract_events, DateSchema};
 use crate::subjects::Service;
 
@@ -43,6 +44,13 @@ pub struct ChildSignalled {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DateSchema>")]
     pub due_on: Option<Date>,
+    /// The CBS wijk the family lives in, when the signaller gave it: the overleg's figures per wijk.
+    /// Absent in messages from before the overleg's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wijk: Option<WijkCode>,
+    /// The kind of help the signaller thinks of, when it said: the figures per provision type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision_type: Option<ProvisionType>,
 }
 
 /// Why the child was signalled (kept by the signalling service only; not on the bus since version 2).

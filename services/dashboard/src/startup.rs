@@ -203,6 +203,7 @@ fn own_address(http_addr: &str) -> String {
 pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let own: DashboardConfig = kindpakket_platform::config::load()?;
     let retention = own.retention()?;
+    let overleg = crate::projections::overleg::Settings::from_env()?;
     let http_addr = config.http_addr.to_string();
     if config.stream_max_age_days > retention.days {
         tracing::warn!(
@@ -217,7 +218,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     let pool = infrastructure.pool.clone();
     if infrastructure.migrating() {
         return infrastructure
-            .serve_with_pages(api.with_state(pool), document, axum::Router::new())
+            .serve_with_pages(
+                api.with_state(pool).layer(axum::Extension(overleg)),
+                document,
+                axum::Router::new(),
+            )
             .await;
     }
     // Kept for as long as this instance serves: a rebuild refuses to run beside it.
@@ -246,6 +251,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             }
         },
     );
+    let (tracked, js) = (pool.clone(), infrastructure.js.clone());
+    infrastructure.every("track_rebuild", Duration::from_secs(1), move || {
+        let (tracked, js) = (tracked.clone(), js.clone());
+        async move { crate::rebuilding::track(&tracked, &js, &SOURCES).await }
+    });
     let sessions = pool.clone();
     infrastructure.every(
         "forget_expired_sessions",
@@ -263,9 +273,8 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         house: web.house.clone(),
     })
     .merge(crate::web::routes(web));
-    let served = infrastructure
-        .serve_with_pages(api.with_state(pool), document, pages)
-        .await;
+    let api = api.with_state(pool).layer(axum::Extension(overleg));
+    let served = infrastructure.serve_with_pages(api, document, pages).await;
     drop(serving);
     served
 }

@@ -1,16 +1,30 @@
 //! Stored signal events to the shared contract (`ChildSignalled` version 2: no reason). What the
-//! contract does not need stays in this service: the reason and the signaller's note, the wijk and
-//! the provision type, who answered a referral, through which one-time link, and why it was handed
-//! back. They are dropped here, so no stream and no consumer ever holds them.
+//! contract does not need stays in this service: the reason and the signaller's note, who answered
+//! a referral, through which one-time link, and why it was handed back. They are dropped here, so
+//! no stream and no consumer ever holds them. The wijk and the kind of help (codes) go on the bus:
+//! the overleg's figures are broken down by them.
 
 use kindpakket_platform::relay::{translator_with_upcasters, Translator};
-use kindpakket_proto::signalling::{SignalAccepted, SignalHandedBack, SignallingEvent};
+use kindpakket_proto::signalling::{
+    ChildSignalled, SignalAccepted, SignalHandedBack, SignallingEvent,
+};
 
 use crate::domain::signal::{upcasters, SignalEvent};
 
 pub fn to_contract(event: SignalEvent) -> SignallingEvent {
     match event {
-        SignalEvent::ChildSignalled { event, .. } => SignallingEvent::ChildSignalled(event),
+        // The wijk and the kind of help go on the bus for the overleg's figures per wijk and per
+        // provision type: codes, never the reason or the note.
+        SignalEvent::ChildSignalled {
+            event,
+            wijk,
+            provision_type,
+            ..
+        } => SignallingEvent::ChildSignalled(ChildSignalled {
+            wijk,
+            provision_type,
+            ..event
+        }),
         SignalEvent::OutcomeRecorded(stored) => {
             SignallingEvent::SignalOutcomeRecorded(stored.event)
         }

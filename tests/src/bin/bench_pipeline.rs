@@ -119,6 +119,8 @@ async fn one_run(events: usize) -> Result<Run> {
                     referral: Referral::Loket,
                     signalled_on: time::macros::date!(2026 - 09 - 01),
                     due_on: None,
+                    wijk: None,
+                    provision_type: None,
                 },
                 why: None,
                 provision_type: None,

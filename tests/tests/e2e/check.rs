@@ -77,6 +77,8 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
             referral: Referral::Loket,
             signalled_on: time::macros::date!(2026 - 09 - 02),
             due_on: None,
+            wijk: None,
+            provision_type: None,
         },
         why: None,
         provision_type: None,

@@ -77,6 +77,7 @@ mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod nats_at_rest;
+mod overleg_api;
 mod pages_applications;
 mod pages_axe;
 mod pages_chain;

@@ -42,7 +42,7 @@ async fn a_person_logs_in_with_pkce_sees_their_gemeentes_house_style_and_logs_ou
         "the gemeente by name, not code"
     );
 
-    let mut groningen = PageSession::login(&base, "overleg", "GM0014")
+    let mut groningen = PageSession::login(&base, "auditor", "GM0014")
         .await
         .unwrap();
     let page = groningen.get("/dashboard").await.unwrap();
@@ -172,7 +172,10 @@ async fn the_start_page_login_and_dashboard_pass_axe_at_desktop_and_phone_width_
     let mut header_colours = Vec::new();
     for (user, gemeente) in [
         ("Regievoerder van de gemeente — Den Haag", "Den Haag"),
-        ("Lid van het kwartaaloverleg — Groningen", "Groningen"),
+        (
+            "Controller van de gemeente (auditor) — Groningen",
+            "Groningen",
+        ),
     ] {
         let test = format!("pages_foundation-{}", gemeente.replace(' ', "-"));
         let test = test.as_str();

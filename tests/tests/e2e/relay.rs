@@ -21,6 +21,8 @@ fn stored_event(signal_id: Uuid) -> serde_json::Value {
             referral: Referral::Loket,
             signalled_on: time::macros::date!(2026 - 09 - 01),
             due_on: None,
+            wijk: None,
+            provision_type: None,
         },
         why: None,
         provision_type: None,

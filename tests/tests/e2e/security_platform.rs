@@ -223,7 +223,7 @@ async fn the_dashboard_session_cookie_is_no_api_token_and_dies_with_logout() {
         .unwrap();
     let viewer = platform
         .issuer
-        .mint("kwartaaloverleg", "overleg_viewer", &[GEMEENTE], 3600);
+        .mint("gemeente-den-haag", "regievoerder", &[GEMEENTE], 3600);
     let login = browser
         .post(platform.url(ServiceName::Dashboard, "/inloggen"))
         .header("content-type", "application/x-www-form-urlencoded")

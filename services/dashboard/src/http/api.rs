@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::{for_the_overleg, Readers};
+use super::{for_the_overleg, LiveReaders};
 use crate::projections::funnel::disclosure::SMALL_CELL_THRESHOLD;
 use crate::projections::funnel::{self, Disclosure, Exact, Funnel, Overleg};
 
@@ -72,8 +72,9 @@ pub type GemeenteFunnel = ForReader<Funnel<Exact>, Funnel<Overleg>>;
 #[tracing::instrument(skip_all)]
 pub async fn all_funnels(
     State(pool): State<PgPool>,
-    reader: Authorized<Readers>,
+    reader: Authorized<LiveReaders>,
 ) -> Result<Json<AllFunnels>, ApiError> {
+    crate::rebuilding::refuse_while_rebuilding(&pool).await?;
     Ok(Json(if for_the_overleg(&reader) {
         ForReader::overleg(funnels(&pool, &reader.gemeenten).await?)
     } else {
@@ -101,8 +102,9 @@ async fn funnels<D: Disclosure>(
 #[tracing::instrument(skip_all, fields(gemeente = %reader.gemeente))]
 pub async fn gemeente_funnel(
     State(pool): State<PgPool>,
-    reader: InGemeente<Readers>,
+    reader: InGemeente<LiveReaders>,
 ) -> Result<Json<GemeenteFunnel>, ApiError> {
+    crate::rebuilding::refuse_while_rebuilding(&pool).await?;
     Ok(Json(if for_the_overleg(&reader) {
         ForReader::overleg(gemeente_figures(&pool, &reader.gemeente).await?)
     } else {

@@ -8,6 +8,7 @@
 //! the token from the `Authorization` header (a login proxy) or from the cookie `/inloggen` sets.
 
 pub mod api;
+pub mod overleg;
 pub mod page;
 
 use aide::axum::routing::get_with;
@@ -20,8 +21,14 @@ use kindpakket_proto::Role;
 use sqlx::PgPool;
 
 roles!(
-    /// Who may read the funnel: aggregates only, never a child.
+    /// Who may read the quarterly figures: aggregates only, never a child.
     pub Readers = [OverlegViewer, Regievoerder, Auditor]
+);
+
+roles!(
+    /// Who may read the live funnel: the overleg reads established quarters, never a live view
+    /// (a figure that changes by one as a child comes in tells who came in).
+    pub LiveReaders = [Regievoerder, Auditor]
 );
 
 /// Whether the figures are for the kwartaaloverleg, which sees no small counts.
@@ -47,6 +54,24 @@ pub fn routes() -> ApiRouter<PgPool> {
             "/api/v1/gemeenten/{gemeente}/trechter",
             get_with(api::gemeente_funnel, |op| {
                 op.summary("De trechter van één gemeente, met de cijfers per partner")
+            }),
+        )
+        .api_route(
+            "/api/v1/opbouw",
+            get_with(overleg::rebuild_progress, |op| {
+                op.summary("Of de cijfers opnieuw worden opgebouwd, en hoe ver")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/kwartalen",
+            get_with(overleg::quarters, |op| {
+                op.summary("De kwartalen met cijfers, nieuwste eerst")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/kwartalen/{kwartaal}",
+            get_with(overleg::quarter, |op| {
+                op.summary("De cijfers van één kwartaal, per indeling, voor het kwartaaloverleg")
             }),
         )
 }
@@ -78,8 +103,19 @@ mod tests {
             kindpakket_platform::http::finish(routes(), DESCRIPTION).expect("a complete document");
         let json = serde_json::to_value(&document).unwrap();
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 2);
+        assert_eq!(paths.len(), 5);
         for path in ["/api/v1/trechter", "/api/v1/gemeenten/{gemeente}/trechter"] {
+            assert_eq!(
+                paths[path]["get"]["x-rollen"],
+                serde_json::json!(["regievoerder", "auditor"]),
+                "{path}: the overleg reads no live figures"
+            );
+        }
+        for path in [
+            "/api/v1/opbouw",
+            "/api/v1/gemeenten/{gemeente}/kwartalen",
+            "/api/v1/gemeenten/{gemeente}/kwartalen/{kwartaal}",
+        ] {
             assert_eq!(
                 paths[path]["get"]["x-rollen"],
                 serde_json::json!(["overleg_viewer", "regievoerder", "auditor"]),

@@ -19,6 +19,7 @@
 
 pub mod forgetting;
 pub mod funnel;
+pub mod overleg;
 pub mod retention;
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent, CONSUMER_MIGRATION};
@@ -151,8 +152,31 @@ pub const OUTCOMES_MIGRATION: Migration = Migration {
     sql: "ALTER TABLE signals DROP COLUMN outcome; ALTER TABLE applications DROP COLUMN status;",
 };
 
+/// What the overleg's quarterly figures need (`docs/overleg.md`): when each fact's event occurred
+/// (a quarter's figures are "as of" a moment), the wijk and the kind of help of a signal, when its
+/// referral was due and picked up, who took an application on a family's behalf and who decided it
+/// under mandate, a child's age band at the application. Rows from before stay without them (a
+/// rebuild fills them in): a missing moment counts as long ago.
+pub const OVERLEG_MIGRATION: Migration = Migration {
+    name: "0211_overleg_facts",
+    sql: r#"
+        ALTER TABLE signals ADD COLUMN occurred_at timestamptz, ADD COLUMN wijk text,
+            ADD COLUMN provision_type text, ADD COLUMN due_on date, ADD COLUMN accepted_on date;
+        ALTER TABLE applications ADD COLUMN occurred_at timestamptz, ADD COLUMN taken_by text,
+            ADD COLUMN decided_at timestamptz, ADD COLUMN custom_by text;
+        ALTER TABLE application_children ADD COLUMN age_band text;
+        ALTER TABLE entitlements ADD COLUMN granted_at timestamptz;
+        ALTER TABLE deliveries ADD COLUMN occurred_at timestamptz;
+        CREATE INDEX signals_gemeente_on ON signals (gemeente, signalled_on);
+        CREATE INDEX applications_signal ON applications (signal_id);
+        CREATE INDEX application_children_child ON application_children (child);
+        CREATE INDEX entitlements_application ON entitlements (application_id);
+        CREATE INDEX deliveries_entitlement ON deliveries (entitlement_id);
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 12] = [
+pub const MIGRATIONS: [Migration; 14] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -165,6 +189,8 @@ pub const MIGRATIONS: [Migration; 12] = [
     OUTCOMES_MIGRATION,
     crate::sessions::SESSION_TOKENS_MIGRATION,
     crate::web::login::LOGINS_MIGRATION,
+    OVERLEG_MIGRATION,
+    crate::rebuilding::REBUILDING_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -191,22 +217,33 @@ impl EventHandler for DashboardProjection {
         connection: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
-        let gemeente = event.envelope.gemeente.as_str();
+        let fact = Fact {
+            gemeente: event.envelope.gemeente.as_str(),
+            acting: event.envelope.actor.organisation.as_str(),
+            occurred_at: event.envelope.occurred_at,
+        };
         let forgetting = &self.forgetting;
         match event.envelope.service {
-            Service::Regie => apply_regie(connection, gemeente, event.decode()?).await,
+            Service::Regie => apply_regie(connection, fact.gemeente, event.decode()?).await,
             Service::Signalling => {
-                let acting = event.envelope.actor.organisation.as_str();
-                apply_signalling(connection, forgetting, gemeente, acting, event.decode()?).await
+                apply_signalling(connection, forgetting, &fact, event.decode()?).await
             }
             Service::Application => {
-                apply_application(connection, forgetting, gemeente, event.decode()?).await
+                apply_application(connection, forgetting, &fact, event.decode()?).await
             }
             Service::Provision => {
-                apply_provision(connection, forgetting, gemeente, event.decode()?).await
+                apply_provision(connection, forgetting, &fact, event.decode()?).await
             }
         }
     }
+}
+
+/// Where an event comes from: its gemeente, the organisation that acted, and when it occurred (the
+/// moment a quarter's figures are "as of" is compared with it).
+struct Fact<'a> {
+    gemeente: &'a str,
+    acting: &'a str,
+    occurred_at: time::OffsetDateTime,
 }
 
 async fn apply_regie(
@@ -277,10 +314,10 @@ async fn apply_regie(
 async fn apply_signalling(
     connection: &mut PgConnection,
     forgetting: &Forgetting,
-    gemeente: &str,
-    acting_organisation: &str,
+    fact: &Fact<'_>,
     event: SignallingEvent,
 ) -> Result<(), HandlerError> {
+    let gemeente = fact.gemeente;
     match event {
         // The household a signal may name is not kept: no figure counts households.
         SignallingEvent::ChildSignalled(signal) => {
@@ -296,8 +333,8 @@ async fn apply_signalling(
                 .await?;
             sqlx::query(
                 "INSERT INTO signals (signal_id, gemeente, child, signaller, referred_partner,
-                     signalled_on, acting_organisation)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                     signalled_on, acting_organisation, occurred_at, wijk, provision_type, due_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
             )
             .bind(signal.signal_id)
             .bind(gemeente)
@@ -305,16 +342,29 @@ async fn apply_signalling(
             .bind(signal.signaller.as_str())
             .bind(referred_partner)
             .bind(signal.signalled_on)
-            .bind(acting_organisation)
+            .bind(fact.acting)
+            .bind(fact.occurred_at)
+            .bind(signal.wijk.as_ref().map(|wijk| wijk.as_str()))
+            .bind(signal.provision_type.as_ref().map(word))
+            .bind(signal.due_on)
+            .execute(&mut *connection)
+            .await?;
+        }
+        // Picked up: whether in time is a figure per partner. The first pick-up counts.
+        SignallingEvent::SignalAccepted(accepted) => {
+            sqlx::query(
+                "UPDATE signals SET accepted_on = coalesce(accepted_on, $2) WHERE signal_id = $1",
+            )
+            .bind(accepted.signal_id)
+            .bind(accepted.accepted_on)
             .execute(&mut *connection)
             .await?;
         }
         // What came of a signal (contacted, applied, declined, unreachable) is about the family's
-        // answer, and no figure counts it: not kept. Nor, yet, the referral's life (re-routed,
-        // accepted, handed back: issue 16 may count them).
+        // answer, and no figure counts it: not kept. A re-routing or a hand-back leaves the figures
+        // with the first referral (the partner it was referred to first, and whether in time).
         SignallingEvent::SignalOutcomeRecorded(_)
         | SignallingEvent::SignalReferred(_)
-        | SignallingEvent::SignalAccepted(_)
         | SignallingEvent::SignalHandedBack(_) => {}
     }
     Ok(())
@@ -323,9 +373,10 @@ async fn apply_signalling(
 async fn apply_application(
     connection: &mut PgConnection,
     forgetting: &Forgetting,
-    gemeente: &str,
+    fact: &Fact<'_>,
     event: ApplicationEvent,
 ) -> Result<(), HandlerError> {
+    let gemeente = fact.gemeente;
     match event {
         ApplicationEvent::ApplicationSubmitted(application) => {
             if Retention::is_folded(connection, application.submitted_on).await? {
@@ -333,27 +384,43 @@ async fn apply_application(
             }
             let on = application.submitted_on;
             sqlx::query(
-                "INSERT INTO applications (application_id, gemeente, channel, signal_id, submitted_on)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                "INSERT INTO applications (application_id, gemeente, channel, signal_id, submitted_on,
+                     occurred_at, taken_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             )
             .bind(application.application_id)
             .bind(gemeente)
             .bind(word(&application.channel))
             .bind(application.signal_id)
             .bind(application.submitted_on)
+            .bind(fact.occurred_at)
+            .bind(application.on_behalf_of.as_ref().map(|org| org.as_str()))
             .execute(&mut *connection)
             .await?;
-            for child in &application.children {
-                let child = forgetting.person(connection, child.child.0, on).await?;
-                sqlx::query("INSERT INTO application_children (application_id, child) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            for applicant in &application.children {
+                let child = forgetting.person(connection, applicant.child.0, on).await?;
+                // The age band, not the month of birth: enough for the figures per age band.
+                let band = age_band(applicant.birth_year, applicant.birth_month, on);
+                sqlx::query("INSERT INTO application_children (application_id, child, age_band) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                     .bind(application.application_id)
                     .bind(child)
+                    .bind(band)
                     .execute(&mut *connection)
                     .await?;
             }
         }
         ApplicationEvent::ApplicationGranted(granted) => {
             decide(connection, granted.application_id, granted.decided_on).await?;
+            // Maatwerk under a partner's mandate: a figure per partner (who decided it).
+            let custom = granted.assessment.as_ref().is_some_and(|a| a.custom);
+            sqlx::query(
+                "UPDATE applications SET decided_at = $2, custom_by = $3 WHERE application_id = $1",
+            )
+            .bind(granted.application_id)
+            .bind(fact.occurred_at)
+            .bind(custom.then_some(fact.acting))
+            .execute(&mut *connection)
+            .await?;
             for entitlement in &granted.entitlements {
                 if Retention::is_folded(connection, entitlement.valid_until).await? {
                     continue;
@@ -362,10 +429,10 @@ async fn apply_application(
                     .person(connection, entitlement.child.0, entitlement.valid_until)
                     .await?;
                 sqlx::query(
-                    "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, granted_on, valid_until)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, granted_on, valid_until, granted_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                      ON CONFLICT (entitlement_id) DO UPDATE SET granted_on = EXCLUDED.granted_on,
-                         valid_until = EXCLUDED.valid_until",
+                         valid_until = EXCLUDED.valid_until, granted_at = EXCLUDED.granted_at",
                 )
                 .bind(entitlement.entitlement_id)
                 .bind(gemeente)
@@ -375,12 +442,18 @@ async fn apply_application(
                 .bind(entitlement.amount_cents.get())
                 .bind(granted.decided_on)
                 .bind(entitlement.valid_until)
+                .bind(fact.occurred_at)
                 .execute(&mut *connection)
                 .await?;
             }
         }
         ApplicationEvent::ApplicationRejected(rejected) => {
             decide(connection, rejected.application_id, rejected.decided_on).await?;
+            sqlx::query("UPDATE applications SET decided_at = $2 WHERE application_id = $1")
+                .bind(rejected.application_id)
+                .bind(fact.occurred_at)
+                .execute(&mut *connection)
+                .await?;
         }
         ApplicationEvent::ApplicationWithdrawn(withdrawn) => {
             decide(connection, withdrawn.application_id, withdrawn.withdrawn_on).await?;
@@ -414,9 +487,10 @@ async fn decide(
 async fn apply_provision(
     connection: &mut PgConnection,
     forgetting: &Forgetting,
-    gemeente: &str,
+    fact: &Fact<'_>,
     event: ProvisionEvent,
 ) -> Result<(), HandlerError> {
+    let gemeente = fact.gemeente;
     match event {
         ProvisionEvent::EntitlementOpened(opened) => {
             if Retention::is_folded(connection, opened.valid_until).await? {
@@ -452,7 +526,7 @@ async fn apply_provision(
                 amount: delivery.amount_cents,
                 on: delivery.delivered_on,
             };
-            served.record(connection, forgetting, gemeente).await?;
+            served.record(connection, forgetting, fact).await?;
         }
         // A redeemed pass and an approved declaration serve the child as a delivery does.
         ProvisionEvent::PassRedeemed(redeemed) => {
@@ -466,7 +540,7 @@ async fn apply_provision(
                 amount: redeemed.amount_cents,
                 on: redeemed.redeemed_on,
             };
-            served.record(connection, forgetting, gemeente).await?;
+            served.record(connection, forgetting, fact).await?;
         }
         ProvisionEvent::DeclarationDecided(decided) if decided.approved => {
             let served = Served {
@@ -479,7 +553,7 @@ async fn apply_provision(
                 amount: decided.amount_cents,
                 on: decided.decided_on,
             };
-            served.record(connection, forgetting, gemeente).await?;
+            served.record(connection, forgetting, fact).await?;
         }
         ProvisionEvent::EntitlementExpired(expired) => {
             if Retention::is_folded(connection, expired.expired_on).await? {
@@ -517,6 +591,18 @@ async fn apply_provision(
     Ok(())
 }
 
+/// The age band of a child born in `year`/`month` on `on` (whole years, counted from the first of
+/// the month of birth): `0-3`, `4-11`, `12-17` or `18+`.
+pub fn age_band(year: i32, month: u8, on: time::Date) -> &'static str {
+    let months = (on.year() - year) * 12 + i32::from(u8::from(on.month())) - i32::from(month);
+    match months.div_euclid(12) {
+        ..=3 => "0-3",
+        4..=11 => "4-11",
+        12..=17 => "12-17",
+        _ => "18+",
+    }
+}
+
 /// A child served against an entitlement: a delivery, a redemption or an approved declaration.
 struct Served<'a> {
     id: uuid::Uuid,
@@ -534,18 +620,18 @@ impl Served<'_> {
         &self,
         connection: &mut PgConnection,
         forgetting: &Forgetting,
-        gemeente: &str,
+        fact: &Fact<'_>,
     ) -> Result<(), HandlerError> {
         if Retention::is_folded(connection, self.on).await? {
             return Ok(());
         }
         let child = forgetting.person(connection, self.child, self.on).await?;
         sqlx::query(
-            "INSERT INTO deliveries (delivery_id, gemeente, entitlement_id, child, provision, partner, form, amount_cents, delivered_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            "INSERT INTO deliveries (delivery_id, gemeente, entitlement_id, child, provision, partner, form, amount_cents, delivered_on, occurred_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
         )
         .bind(self.id)
-        .bind(gemeente)
+        .bind(fact.gemeente)
         .bind(self.entitlement_id)
         .bind(child)
         .bind(self.provision)
@@ -553,8 +639,35 @@ impl Served<'_> {
         .bind(&self.form)
         .bind(self.amount.get())
         .bind(self.on)
+        .bind(fact.occurred_at)
         .execute(&mut *connection)
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::age_band;
+
+    #[test]
+    fn an_age_band_counts_whole_years_from_the_month_of_birth() {
+        assert_eq!(age_band(2023, 3, date!(2026 - 12 - 01)), "0-3");
+        assert_eq!(
+            age_band(2022, 12, date!(2026 - 11 - 30)),
+            "0-3",
+            "not yet 4"
+        );
+        assert_eq!(age_band(2022, 12, date!(2026 - 12 - 01)), "4-11");
+        assert_eq!(age_band(2015, 1, date!(2026 - 12 - 01)), "4-11");
+        assert_eq!(age_band(2014, 12, date!(2026 - 12 - 01)), "12-17");
+        assert_eq!(age_band(2008, 12, date!(2026 - 12 - 01)), "18+");
+        assert_eq!(
+            age_band(2027, 1, date!(2026 - 12 - 01)),
+            "0-3",
+            "not born yet: youngest"
+        );
     }
 }

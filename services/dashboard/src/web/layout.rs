@@ -248,7 +248,7 @@ pub const TASKS: &[Task] = &[
     Task {
         path: "/dashboard",
         label: "Dashboard",
-        roles: &[Role::OverlegViewer, Role::Regievoerder, Role::Auditor],
+        roles: &[Role::Regievoerder, Role::Auditor],
         ready: true,
     },
 ];

@@ -20,16 +20,22 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use kindpakket_platform::roles;
 use kindpakket_proto::Role;
 use serde::Deserialize;
 
 use super::backend::{Api, ApiProblem};
 use super::layout::Layout;
-use super::start::DashboardReaders;
 use super::viewer::{readable, render, render_with, status_of, Viewer};
 use super::WebState;
 use figures::{QuarterFigures, QuarterName, Quarters};
 use view::{QuarterView, BREAKDOWNS};
+
+roles!(
+    /// Who reads the quarters: the overleg (established quarters, through the disclosure policy),
+    /// regie and the auditor (exact, the running quarter too).
+    pub QuarterReaders = [OverlegViewer, Regievoerder, Auditor]
+);
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -137,7 +143,7 @@ fn breakdown_of(choice: &Choice) -> Result<Option<&'static str>, Refusal> {
 }
 
 /// Reads the list of quarters and settles the quarter: the one asked for, else the newest.
-async fn choose(viewer: &Viewer<DashboardReaders>, choice: &Choice) -> Result<Chosen, Refusal> {
+async fn choose(viewer: &Viewer<QuarterReaders>, choice: &Choice) -> Result<Chosen, Refusal> {
     let breakdown = breakdown_of(choice)?;
     let asked = match choice.kwartaal.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -169,7 +175,7 @@ async fn choose(viewer: &Viewer<DashboardReaders>, choice: &Choice) -> Result<Ch
 
 /// What the page says while there is no quarter to show: for the overleg, when the running quarter
 /// will be established (the API's own answer for it says).
-async fn no_quarter_yet(viewer: &Viewer<DashboardReaders>) -> String {
+async fn no_quarter_yet(viewer: &Viewer<QuarterReaders>) -> String {
     if viewer.role() != Role::OverlegViewer {
         return "Er zijn nog geen cijfers per kwartaal: er is nog geen kind gesignaleerd of aangevraagd.".into();
     }
@@ -191,7 +197,7 @@ async fn no_quarter_yet(viewer: &Viewer<DashboardReaders>) -> String {
 
 /// One quarter's figures, with the breakdown when one is chosen.
 async fn figures_of(
-    viewer: &Viewer<DashboardReaders>,
+    viewer: &Viewer<QuarterReaders>,
     quarter: QuarterName,
     breakdown: Option<&str>,
 ) -> Result<QuarterFigures, Refusal> {
@@ -208,7 +214,7 @@ async fn figures_of(
 
 /// The chosen quarter's figures and the quarter before's (for the summary; without breakdown).
 async fn both_quarters(
-    viewer: &Viewer<DashboardReaders>,
+    viewer: &Viewer<QuarterReaders>,
     chosen: &Chosen,
 ) -> Result<(QuarterFigures, Option<QuarterFigures>), Refusal> {
     let current = figures_of(viewer, chosen.quarter, chosen.breakdown);
@@ -300,7 +306,7 @@ fn breakdown_options(chosen: Option<&str>) -> Vec<BreakdownOption> {
 }
 
 /// `GET /overleg?kwartaal=2026-K4&indeling=wijk`.
-pub async fn page(viewer: Viewer<DashboardReaders>, Query(choice): Query<Choice>) -> Response {
+pub async fn page(viewer: Viewer<QuarterReaders>, Query(choice): Query<Choice>) -> Response {
     let gemeente_name = viewer.web.house.name(viewer.gemeente.as_str());
     let mut page = OverlegPage {
         layout: viewer.layout("Kwartaaloverleg"),
@@ -343,7 +349,7 @@ pub async fn page(viewer: Viewer<DashboardReaders>, Query(choice): Query<Choice>
 
 /// The figures of the chosen quarter alone (for a chart or a file).
 async fn chosen_view(
-    viewer: &Viewer<DashboardReaders>,
+    viewer: &Viewer<QuarterReaders>,
     choice: &Choice,
 ) -> Result<(Chosen, QuarterView), Refusal> {
     let chosen = choose(viewer, choice).await?;
@@ -364,7 +370,7 @@ fn private(content_type: &'static str) -> [(header::HeaderName, HeaderValue); 2]
 /// `GET /overleg/grafiek/{trechter|indeling}.svg?kwartaal=…&indeling=…`: a chart as an SVG
 /// document (shown on the page with `<img>`; it needs no style attribute, so the pages' CSP holds).
 pub async fn chart_file(
-    viewer: Viewer<DashboardReaders>,
+    viewer: Viewer<QuarterReaders>,
     Path(file): Path<String>,
     Query(choice): Query<Choice>,
 ) -> Response {
@@ -404,7 +410,7 @@ pub async fn chart_file(
 
 /// `GET /overleg/csv/{tabel}.csv?kwartaal=…&indeling=…`: one table as a CSV file for Excel.
 pub async fn csv_file(
-    viewer: Viewer<DashboardReaders>,
+    viewer: Viewer<QuarterReaders>,
     Path(file): Path<String>,
     Query(choice): Query<Choice>,
 ) -> Response {
@@ -462,7 +468,7 @@ pub struct ReportPage {
 pub const REPORT_CSS: &str = include_str!("../../../templates/web/rapport.css");
 
 async fn report_of(
-    viewer: &Viewer<DashboardReaders>,
+    viewer: &Viewer<QuarterReaders>,
     choice: &Choice,
     inline: bool,
 ) -> Result<ReportPage, Refusal> {
@@ -502,14 +508,14 @@ async fn report_of(
 }
 
 /// `GET /overleg/rapport?kwartaal=…&indeling=…`: the report as a page to print.
-pub async fn report(viewer: Viewer<DashboardReaders>, Query(choice): Query<Choice>) -> Response {
+pub async fn report(viewer: Viewer<QuarterReaders>, Query(choice): Query<Choice>) -> Response {
     match report_of(&viewer, &choice, false).await {
         Ok(report) => render(&report),
         Err(refusal) => refused(&viewer, &refusal),
     }
 }
 
-fn refused(viewer: &Viewer<DashboardReaders>, refusal: &Refusal) -> Response {
+fn refused(viewer: &Viewer<QuarterReaders>, refusal: &Refusal) -> Response {
     let page = super::viewer::RefusedPage {
         layout: viewer.layout("Kwartaalrapport"),
         message: refusal.message(),
@@ -532,10 +538,7 @@ pub struct NoPdfPage {
 
 /// `GET /overleg/rapport.pdf?kwartaal=…&indeling=…`: the report as PDF, printed by headless
 /// Chromium; a Dutch 503 page when this server has none.
-pub async fn report_pdf(
-    viewer: Viewer<DashboardReaders>,
-    Query(choice): Query<Choice>,
-) -> Response {
+pub async fn report_pdf(viewer: Viewer<QuarterReaders>, Query(choice): Query<Choice>) -> Response {
     let report = match report_of(&viewer, &choice, true).await {
         Ok(report) => report,
         Err(refusal) => return refused(&viewer, &refusal),
@@ -633,8 +636,7 @@ mod tests {
         let view = QuarterView::new(&figures(OVERLEG_K4), Some(&figures(OVERLEG_K3)), "Den Haag");
         let html = page(Some(view), "");
         assert_eq!(
-            html.matches("Aantallen van 1 tot en met 10 zijn verborgen")
-                .count(),
+            html.matches("Aantallen onder de 10 zijn verborgen").count(),
             1
         );
         assert!(html.contains("<option value=\"2026-K4\" selected>2026-K4 (1 oktober tot en met 31 december 2026)</option>"), "{html}");

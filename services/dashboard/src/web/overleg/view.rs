@@ -275,7 +275,7 @@ impl QuarterView {
             let threshold = figures.disclosure.threshold.unwrap_or(10);
             let rounding = figures.disclosure.rounding.unwrap_or(5);
             format!(
-                "Aantallen van 1 tot en met {threshold} zijn verborgen (er staat dan \u{201c}{HIDDEN}\u{201d}), zodat niemand een kind of gezin kan herkennen; soms is een tweede aantal verborgen, zodat het eerste niet uit te rekenen is. Getoonde aantallen zijn afgerond op {rounding}, bedragen op honderden euro's; percentages zijn berekend uit de afgeronde aantallen."
+                "Aantallen onder de {threshold} zijn verborgen (er staat dan \u{201c}{HIDDEN}\u{201d}; een 0 wijst niemand aan en staat er gewoon), zodat niemand een kind of gezin kan herkennen; soms is een tweede aantal verborgen, zodat het eerste niet uit te rekenen is. Getoonde aantallen zijn afgerond op {rounding}; bedragen en percentages zijn berekend uit de afgeronde aantallen."
             )
         };
         let (summary, summary_note) = summary::summary(figures, previous);
@@ -676,7 +676,7 @@ pub(crate) mod tests {
         let view = QuarterView::new(&k4, Some(&figures(OVERLEG_K3)), "Den Haag");
         assert!(!view.exact);
         assert!(
-            view.disclosure_note.contains("1 tot en met 10"),
+            view.disclosure_note.contains("Aantallen onder de 10 zijn verborgen"),
             "{}",
             view.disclosure_note
         );

@@ -206,6 +206,8 @@ impl Signal {
             referral: command.referral,
             signalled_on: command.signalled_on,
             due_on: command.due_on,
+            wijk: None,
+            provision_type: None,
         };
         Ok(vec![SignalEvent::ChildSignalled {
             gemeente: command.gemeente,
@@ -341,6 +343,8 @@ mod tests {
             referral,
             signalled_on: date!(2026 - 09 - 01),
             due_on: Some(date!(2026 - 09 - 08)),
+            wijk: None,
+            provision_type: None,
         }
     }
 
