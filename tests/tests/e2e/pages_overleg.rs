@@ -613,13 +613,15 @@ async fn the_overleg_and_regie_read_a_quarter_with_its_charts_files_and_report()
 /// checks the charts load as images and render under the pages' headers, and runs axe at both
 /// widths, saving screenshots.
 async fn walk_in_browser(browser: &mut Browser, base: &str, who: &str, quarter: &str) {
+    // One folder of screenshots per role: each browser starts its own.
+    let test = format!("{TEST}_{who}");
+    let test = test.as_str();
     for width in ["desktop", "phone"] {
         if width == "desktop" {
             browser.desktop().await.unwrap();
         } else {
             browser.phone().await.unwrap();
         }
-        let step = |name: &str| format!("{who}-{name}-{width}");
         browser.goto(&format!("{base}/overleg")).await.unwrap();
         browser.select("#kwartaal", quarter).await.unwrap();
         browser.select("#indeling", "wijk").await.unwrap();
@@ -640,11 +642,8 @@ async fn walk_in_browser(browser: &mut Browser, base: &str, who: &str, quarter: 
             .await
             .unwrap();
         assert_eq!(images, json!([true, true]), "both charts load as images");
-        browser.screenshot(TEST, &step("kwartaal")).await.unwrap();
-        browser
-            .assert_accessible(TEST, &step("kwartaal"))
-            .await
-            .unwrap();
+        browser.screenshot(test, "kwartaal").await.unwrap();
+        browser.assert_accessible(test, "kwartaal").await.unwrap();
         browser.assert_fits_width().await.unwrap();
 
         browser
@@ -653,11 +652,8 @@ async fn walk_in_browser(browser: &mut Browser, base: &str, who: &str, quarter: 
             ))
             .await
             .unwrap();
-        browser.screenshot(TEST, &step("rapport")).await.unwrap();
-        browser
-            .assert_accessible(TEST, &step("rapport"))
-            .await
-            .unwrap();
+        browser.screenshot(test, "rapport").await.unwrap();
+        browser.assert_accessible(test, "rapport").await.unwrap();
         browser.assert_fits_width().await.unwrap();
     }
     // A chart opened on its own, under the same Content-Security-Policy: the bars are drawn in
@@ -677,8 +673,5 @@ async fn walk_in_browser(browser: &mut Browser, base: &str, who: &str, quarter: 
         .await
         .unwrap();
     assert_eq!(drawn, json!(["svg", "rgb(31, 78, 121)"]));
-    browser
-        .screenshot(TEST, &format!("{who}-grafiek"))
-        .await
-        .unwrap();
+    browser.screenshot(test, "grafiek").await.unwrap();
 }

@@ -676,7 +676,8 @@ pub(crate) mod tests {
         let view = QuarterView::new(&k4, Some(&figures(OVERLEG_K3)), "Den Haag");
         assert!(!view.exact);
         assert!(
-            view.disclosure_note.contains("Aantallen onder de 10 zijn verborgen"),
+            view.disclosure_note
+                .contains("Aantallen onder de 10 zijn verborgen"),
             "{}",
             view.disclosure_note
         );
