@@ -3,7 +3,8 @@
 //!
 //! - regie reads the running quarter as *voorlopig*, exact: the funnel, the breakdown by wijk with
 //!   its total, the signaller and the partner; downloads a table as CSV for Dutch Excel, a chart as
-//!   SVG, and the quarterly report as PDF whose text holds the figures;
+//!   SVG, and the quarterly report as PDF whose text holds the figures; the auditor reads the same;
+//!   a partner is refused every page and file, and nobody logged in is sent to the login;
 //! - the overleg sees no quarter before it is established, and is told when it will be;
 //! - with the dashboard's clock moved past that moment (and a threshold of 3, so that a small
 //!   quarter has figures to show), the overleg reads the established quarter: counts under 3 as
@@ -412,6 +413,33 @@ async fn the_overleg_and_regie_read_a_quarter_with_its_charts_files_and_report()
     assert!(report
         .html
         .contains("<link rel=\"stylesheet\" href=\"/static/rapport.css\">"));
+
+    // The auditor reads the same exact figures; another role and nobody read nothing.
+    let mut auditor = PageSession::login(&base, "auditor", G).await.unwrap();
+    let page = auditor.get(&format!("/overleg?{query}")).await.unwrap();
+    page_ok(&page);
+    assert!(page.text().contains("U ziet de cijfers exact"));
+    assert_eq!(row(&page.html, "Totaal"), texts(&["4", "5", "4", "3"]));
+    let mut partner = PageSession::login(&base, "leergeld", G).await.unwrap();
+    for path in [
+        format!("/overleg?{query}"),
+        format!("/overleg/csv/trechter.csv?{query}"),
+        format!("/overleg/grafiek/trechter.svg?{query}"),
+        format!("/overleg/rapport.pdf?{query}"),
+    ] {
+        let refused = partner.download(&path).await.unwrap();
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            !String::from_utf8_lossy(&refused.bytes).contains(NORTH),
+            "{path}"
+        );
+        let anonymous = PageSession::anonymous(&base).get(&path).await.unwrap();
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(anonymous
+            .location
+            .unwrap_or_default()
+            .starts_with("/aanmelden"));
+    }
 
     // The overleg, before the quarter is established: nothing to show, and when there will be.
     let mut overleg = PageSession::login(&base, "overleg", G).await.unwrap();

@@ -69,6 +69,8 @@ enum Refusal {
 impl Refusal {
     fn status(&self) -> StatusCode {
         match self {
+            // While the figures are rebuilt the API says how far it is: the page passes that on.
+            Refusal::Api(problem) if problem.status == 503 => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::Api(problem) => status_of(problem),
             Refusal::NoQuarter(_) => StatusCode::OK,
             Refusal::BadChoice(_) => StatusCode::BAD_REQUEST,
@@ -758,30 +760,5 @@ mod tests {
         assert_eq!(chosen("2026-K4").previous(), QuarterName::parse("2026-K3"));
         assert_eq!(chosen("2026-K3").previous(), None);
         assert_eq!(chosen("2026-K4").query(), "kwartaal=2026-K4&indeling=geen");
-    }
-
-    #[test]
-    #[ignore = "writes the example's charts and report to /tmp for a person to look at"]
-    fn dump() {
-        let view = QuarterView::new(&figures(OVERLEG_K4), Some(&figures(OVERLEG_K3)), "Den Haag");
-        std::fs::write("/tmp/trechter.svg", view.funnel_chart.svg().unwrap()).unwrap();
-        std::fs::write(
-            "/tmp/indeling.svg",
-            view.breakdown_chart.as_ref().unwrap().svg().unwrap(),
-        )
-        .unwrap();
-        let report = ReportPage {
-            p: Presentation {
-                inline: true,
-                funnel_svg: view.funnel_chart.svg().unwrap(),
-                breakdown_svg: view.breakdown_chart.as_ref().unwrap().svg().unwrap(),
-                ..Presentation::default()
-            },
-            v: view,
-            made_by: "Kwartaaloverleg (kwartaaloverleg)".into(),
-            made_on: "20 januari 2027".into(),
-            css: REPORT_CSS,
-        };
-        std::fs::write("/tmp/rapport.html", report.render().unwrap()).unwrap();
     }
 }
