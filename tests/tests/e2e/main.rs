@@ -41,6 +41,10 @@
 //!   streams' maximum age;
 //! - [`forgetting_dashboard`]: the dashboard forgets a person (figures unchanged, also after a
 //!   replay) and keeps aggregates only past the retention period;
+//! - [`overleg_disclosure`]: the kwartaaloverleg's quarter as an attacker reads it: every figure
+//!   true under the policy, no hidden cell recovered by reasoning over every relation (also with
+//!   exact counts), refusals that change nothing, late facts outside the established quarter, and a
+//!   rebuild with the same figures;
 //! - [`pages_overleg`]: the kwartaaloverleg's pages: regie reads the running quarter exactly, the
 //!   overleg an established one with hidden and rounded figures; CSV files, charts, the report as
 //!   PDF; a late fact shown in the next quarter; in a browser at both widths;
@@ -78,6 +82,7 @@ mod fuzz;
 mod harness;
 mod nats_at_rest;
 mod overleg_api;
+mod overleg_disclosure;
 mod pages_applications;
 mod pages_axe;
 mod pages_chain;
