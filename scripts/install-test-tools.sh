@@ -3,7 +3,9 @@
 #   - schemathesis from PyPI (tests/tests/e2e/fuzz.rs runs it against every OpenAPI document);
 #   - cargo-deny from crates.io (scripts/deny.sh checks licences, bans, sources and advisories);
 #   - Chromium and its chromedriver from Debian's packages, into /usr/bin (tests/src/browser.rs drives
-#     the pages headless through them), when missing.
+#     the pages headless through them), when missing;
+#   - pdftotext (poppler-utils) from Debian's packages: tests/tests/e2e/pages_overleg.rs reads the
+#     text of the quarterly report's PDF with it.
 # Idempotent and quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,5 +34,17 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi
+
+if [ ! -x /usr/bin/pdftotext ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-tools: pdftotext (poppler-utils) is missing; run this script as root (or install it yourself)" >&2
+    exit 1
+  fi
+  echo "install-test-tools: installing poppler-utils (pdftotext) from Debian's packages"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
   fi
 fi

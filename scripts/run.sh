@@ -186,6 +186,7 @@ Het Kindpakket-platform draait. / The Kindpakket platform is running.
 
   Start hier:   http://127.0.0.1:8080/start   (inloggen als elke rol: regievoerder, wijkteam, school,
                 partner, winkel, ouder, kwartaaloverleg, controller — in Den Haag of Groningen)
+  Kwartaal:     http://127.0.0.1:8080/overleg   (het kwartaaloverleg: cijfers, grafieken, CSV, rapport als PDF)
   Dashboard:    http://127.0.0.1:8080/dashboard   (ook op http://127.0.0.1:8080/ voor een inlogproxy of een token)
   Regie:        http://127.0.0.1:8081/api/v1/openapi.json
   Signalering:  http://127.0.0.1:8082/api/v1/openapi.json

@@ -85,6 +85,18 @@ pub fn dutch_date(day: time::Date) -> String {
     )
 }
 
+/// A file as it came back (a CSV file, a chart, a PDF): its bytes and the headers a browser acts on.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub status: StatusCode,
+    pub content_type: String,
+    /// `Content-Disposition` (`attachment; filename="…"`), empty without.
+    pub disposition: String,
+    /// `Content-Security-Policy`, empty without.
+    pub csp: String,
+    pub bytes: Vec<u8>,
+}
+
 /// A person on the pages: a cookie jar and the session's form token.
 #[derive(Debug, Clone)]
 pub struct PageSession {
@@ -222,6 +234,40 @@ impl PageSession {
             .await
             .with_context(|| format!("GET {path}"))?;
         self.answer(response).await
+    }
+
+    /// `GET path` as a file: its bytes, not text (a PDF, a CSV file with its byte-order mark).
+    pub async fn download(&mut self, path: &str) -> Result<Download> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .with_context(|| format!("GET {path}"))?;
+        self.keep_cookies(&response);
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (content_type, disposition, csp) = (
+            header(reqwest::header::CONTENT_TYPE),
+            header(reqwest::header::CONTENT_DISPOSITION),
+            header(reqwest::header::CONTENT_SECURITY_POLICY),
+        );
+        let status = response.status();
+        let bytes = response.bytes().await?.to_vec();
+        Ok(Download {
+            status,
+            content_type,
+            disposition,
+            csp,
+            bytes,
+        })
     }
 
     /// `POST path` with `fields` and the session's form token (as the page's form sends it).

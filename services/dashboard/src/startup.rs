@@ -57,6 +57,14 @@ pub struct DashboardConfig {
     pub application_url: Option<String>,
     #[serde(default)]
     pub provision_url: Option<String>,
+    /// `KINDPAKKET_DASHBOARD_URL`: the dashboard's own API as the pages reach it (its quarterly
+    /// figures); by default this instance's own HTTP address.
+    #[serde(default)]
+    pub dashboard_url: Option<String>,
+    /// `KINDPAKKET_CHROMIUM`: the headless Chromium that prints the quarterly report as PDF; by
+    /// default `chromium` on the PATH. Without one, the report is offered as a page to print.
+    #[serde(default)]
+    pub chromium: Option<String>,
     /// `KINDPAKKET_OIDC_ISSUER_URL`: the gemeente's identity provider (its discovery document is at
     /// `<url>/.well-known/openid-configuration`); without it nobody logs in on the pages.
     #[serde(default)]
@@ -114,6 +122,7 @@ impl DashboardConfig {
             &url(&self.signalling_url, "http://127.0.0.1:8082"),
             &url(&self.application_url, "http://127.0.0.1:8083"),
             &url(&self.provision_url, "http://127.0.0.1:8084"),
+            &url(&self.dashboard_url, &own_address(http_addr)),
         );
         let public_url = url(&self.public_url, &format!("http://{http_addr}"));
         let oidc = self
@@ -156,6 +165,9 @@ impl DashboardConfig {
             house: Arc::new(house),
             assets,
             secure_cookies: self.secure_cookies(),
+            chromium: Arc::new(crate::web::overleg::pdf::Chromium::configured(
+                self.chromium.as_deref(),
+            )),
         })
     }
 
@@ -164,6 +176,25 @@ impl DashboardConfig {
             .as_deref()
             .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
             .map(Arc::from)
+    }
+}
+
+/// How this instance reaches its own API: its HTTP address, on the loopback interface when it
+/// listens on all of them (`0.0.0.0:8085` → `http://127.0.0.1:8085`).
+fn own_address(http_addr: &str) -> String {
+    match http_addr.parse::<std::net::SocketAddr>() {
+        Ok(address) if address.ip().is_unspecified() => {
+            let loopback: std::net::IpAddr = if address.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            };
+            format!(
+                "http://{}",
+                std::net::SocketAddr::new(loopback, address.port())
+            )
+        }
+        _ => format!("http://{http_addr}"),
     }
 }
 
@@ -264,6 +295,13 @@ mod tests {
         );
         assert_eq!(with("javascript:alert(1)").login_url(), None);
         assert_eq!(DashboardConfig::default().login_url(), None);
+    }
+
+    #[test]
+    fn the_pages_reach_the_dashboards_own_api_on_the_loopback_when_it_listens_everywhere() {
+        assert_eq!(own_address("0.0.0.0:8085"), "http://127.0.0.1:8085");
+        assert_eq!(own_address("[::]:8085"), "http://[::1]:8085");
+        assert_eq!(own_address("127.0.0.1:9000"), "http://127.0.0.1:9000");
     }
 
     #[test]

@@ -45,6 +45,9 @@
 //!   true under the policy, no hidden cell recovered by reasoning over every relation (also with
 //!   exact counts), refusals that change nothing, late facts outside the established quarter, and a
 //!   rebuild with the same figures;
+//! - [`pages_overleg`]: the kwartaaloverleg's pages: regie reads the running quarter exactly, the
+//!   overleg an established one with hidden and rounded figures; CSV files, charts, the report as
+//!   PDF; a late fact shown in the next quarter; in a browser at both widths;
 //! - [`pages_applications`]: the pages of applications: on a family's behalf with consent and
 //!   gezag, decided with the outcome explained, the family applying online; attacks refused;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
@@ -85,6 +88,7 @@ mod pages_axe;
 mod pages_chain;
 mod pages_foundation;
 mod pages_keyboard;
+mod pages_overleg;
 mod pages_provision;
 mod pages_regie;
 mod pages_signalling;

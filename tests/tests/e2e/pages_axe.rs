@@ -60,6 +60,7 @@ async fn every_page_of_every_role_passes_axe_at_phone_and_desktop_width() {
                 "/regie/regeling",
                 "/regie/partners",
                 "/regie/budgetten",
+                "/overleg",
                 "/dashboard",
                 "/",
             ],
@@ -74,7 +75,10 @@ async fn every_page_of_every_role_passes_axe_at_phone_and_desktop_width() {
                 "/ouder/bon",
             ],
         ),
-        ("Lid van het kwartaaloverleg — Den Haag", &["/start"]),
+        (
+            "Lid van het kwartaaloverleg — Den Haag",
+            &["/start", "/overleg"],
+        ),
     ];
     let mut browser = Browser::start().await.unwrap();
     // Before anyone logs in: the start page and the dashboard's login page.

@@ -32,10 +32,11 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "Niet gevonden").into_response()
 }
 
-/// `GET /static/{file}`: `utrecht.css`, `tokens.css`, `kindpakket.css`.
+/// `GET /static/{file}`: `utrecht.css`, `tokens.css`, `kindpakket.css`, `rapport.css`.
 pub async fn file(State(web): State<WebState>, Path(file): Path<String>) -> Response {
     let package = match file.as_str() {
         "kindpakket.css" => return css(own_css()),
+        "rapport.css" => return css(super::overleg::REPORT_CSS.to_owned()),
         "utrecht.css" => "@utrecht/component-library-css/dist/index.css",
         "tokens.css" => "@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css",
         _ => return not_found(),

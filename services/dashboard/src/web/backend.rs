@@ -17,6 +17,22 @@ pub struct Backends {
     signalling: String,
     application: String,
     provision: String,
+    /// The dashboard's own API (its quarterly figures): the pages read it as every other API, over
+    /// HTTP with the person's token, so its roles and disclosure apply to the pages too.
+    dashboard: String,
+}
+
+/// Which API a page calls: one of the four services', or the dashboard's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Service(Service),
+    Dashboard,
+}
+
+impl From<Service> for Api {
+    fn from(service: Service) -> Self {
+        Api::Service(service)
+    }
 }
 
 /// A refusal (or failure) of an API, as the page tells it.
@@ -29,7 +45,7 @@ pub struct ApiProblem {
 }
 
 impl ApiProblem {
-    fn unreachable(service: Service) -> Self {
+    fn unreachable(service: Api) -> Self {
         Self {
             status: 502,
             title: "Dienst niet bereikbaar".into(),
@@ -51,12 +67,13 @@ impl std::fmt::Display for ApiProblem {
     }
 }
 
-fn service_label(service: Service) -> &'static str {
+fn service_label(service: Api) -> &'static str {
     match service {
-        Service::Regie => "regie",
-        Service::Signalling => "signalering",
-        Service::Application => "aanvragen",
-        Service::Provision => "verstrekking",
+        Api::Service(Service::Regie) => "regie",
+        Api::Service(Service::Signalling) => "signalering",
+        Api::Service(Service::Application) => "aanvragen",
+        Api::Service(Service::Provision) => "verstrekking",
+        Api::Dashboard => "dashboard",
     }
 }
 
@@ -69,7 +86,13 @@ struct ProblemBody {
 }
 
 impl Backends {
-    pub fn new(regie: &str, signalling: &str, application: &str, provision: &str) -> Self {
+    pub fn new(
+        regie: &str,
+        signalling: &str,
+        application: &str,
+        provision: &str,
+        dashboard: &str,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()
@@ -81,15 +104,17 @@ impl Backends {
             signalling: trim(signalling),
             application: trim(application),
             provision: trim(provision),
+            dashboard: trim(dashboard),
         }
     }
 
-    pub fn base(&self, service: Service) -> &str {
+    pub fn base(&self, service: Api) -> &str {
         match service {
-            Service::Regie => &self.regie,
-            Service::Signalling => &self.signalling,
-            Service::Application => &self.application,
-            Service::Provision => &self.provision,
+            Api::Service(Service::Regie) => &self.regie,
+            Api::Service(Service::Signalling) => &self.signalling,
+            Api::Service(Service::Application) => &self.application,
+            Api::Service(Service::Provision) => &self.provision,
+            Api::Dashboard => &self.dashboard,
         }
     }
 
@@ -189,7 +214,7 @@ pub mod erased {
 
 /// One call of an API.
 pub struct Call<'a> {
-    pub service: Service,
+    pub service: Api,
     pub method: Method,
     pub path: &'a str,
     pub body: Option<&'a (dyn erased::Body + Sync)>,

@@ -240,6 +240,12 @@ pub const TASKS: &[Task] = &[
         ready: true,
     },
     Task {
+        path: "/overleg",
+        label: "Kwartaaloverleg",
+        roles: &[Role::OverlegViewer, Role::Regievoerder, Role::Auditor],
+        ready: true,
+    },
+    Task {
         path: "/dashboard",
         label: "Dashboard",
         roles: &[Role::Regievoerder, Role::Auditor],

@@ -17,6 +17,7 @@ pub mod family;
 pub mod family_applications;
 pub mod layout;
 pub mod login;
+pub mod overleg;
 pub mod parts;
 pub mod regie;
 pub mod signalling;
@@ -47,6 +48,8 @@ pub struct WebState {
     /// The installed npm packages (`KINDPAKKET_WEB_ASSETS`, the `node_modules` folder).
     pub assets: Option<Arc<PathBuf>>,
     pub secure_cookies: bool,
+    /// The headless browser that prints the quarterly report as PDF.
+    pub chromium: Arc<overleg::pdf::Chromium>,
 }
 
 /// The Content-Security-Policy of every page: nothing but this site's own style sheets and
@@ -70,6 +73,7 @@ pub fn routes(state: WebState) -> Router {
         .merge(applications::routes())
         .merge(family::routes())
         .merge(family_applications::routes())
+        .merge(overleg::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }

@@ -16,13 +16,13 @@ use axum_extra::extract::cookie::CookieJar;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use kindpakket_platform::http::{Caller, CorrelationId, Roles};
-use kindpakket_proto::{GemeenteCode, Role, Service};
+use kindpakket_proto::{GemeenteCode, Role};
 use ring::digest::{digest, SHA256};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::backend::{ApiProblem, Call};
+use super::backend::{Api, ApiProblem, Call};
 use super::layout::{role_label, tasks_for, GemeenteChoice, Layout, NavItem};
 use super::WebState;
 use crate::http::page::SESSION_COOKIE;
@@ -238,7 +238,7 @@ impl<R> Viewer<R> {
     /// `GET` of a service's API as this person.
     pub async fn get<T: DeserializeOwned>(
         &self,
-        service: Service,
+        service: impl Into<Api>,
         path: &str,
     ) -> Result<T, ApiProblem> {
         self.request(reqwest::Method::GET, service, path, None, None)
@@ -248,7 +248,7 @@ impl<R> Viewer<R> {
     /// `GET` with the purpose of the processing (`X-Doel`), for reads the API audits.
     pub async fn get_for_purpose<T: DeserializeOwned>(
         &self,
-        service: Service,
+        service: impl Into<Api>,
         path: &str,
         purpose: &str,
     ) -> Result<T, ApiProblem> {
@@ -259,7 +259,7 @@ impl<R> Viewer<R> {
     /// `POST` of a JSON body as this person.
     pub async fn post<T: DeserializeOwned>(
         &self,
-        service: Service,
+        service: impl Into<Api>,
         path: &str,
         body: &(impl Serialize + Sync),
     ) -> Result<T, ApiProblem> {
@@ -270,7 +270,7 @@ impl<R> Viewer<R> {
     /// `POST` with the purpose of the processing (`X-Doel`).
     pub async fn post_for_purpose<T: DeserializeOwned>(
         &self,
-        service: Service,
+        service: impl Into<Api>,
         path: &str,
         body: &(impl Serialize + Sync),
         purpose: &str,
@@ -282,7 +282,7 @@ impl<R> Viewer<R> {
     /// `PUT` of a JSON body as this person.
     pub async fn put<T: DeserializeOwned>(
         &self,
-        service: Service,
+        service: impl Into<Api>,
         path: &str,
         body: &(impl Serialize + Sync),
     ) -> Result<T, ApiProblem> {
@@ -293,7 +293,7 @@ impl<R> Viewer<R> {
     async fn send<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
-        service: Service,
+        service: impl Into<Api>,
         path: &str,
         body: &(impl Serialize + Sync),
         purpose: Option<&str>,
@@ -305,7 +305,7 @@ impl<R> Viewer<R> {
     async fn request<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
-        service: Service,
+        service: impl Into<Api>,
         path: &str,
         body: Option<&(dyn super::backend::erased::Body + Sync)>,
         purpose: Option<&str>,
@@ -316,7 +316,7 @@ impl<R> Viewer<R> {
                 &self.token,
                 self.caller.correlation_id,
                 Call {
-                    service,
+                    service: service.into(),
                     method,
                     path,
                     body,
