@@ -17,6 +17,7 @@
 pub mod http;
 pub mod projections;
 pub mod rebuild;
+pub mod rebuilding;
 pub mod sessions;
 pub mod startup;
 pub mod web;

@@ -120,6 +120,18 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
         .execute(&mut *transaction)
         .await?
         .rows_affected();
+    // What the replay must reach before the figures are whole again (`crate::rebuilding`).
+    sqlx::query("DELETE FROM rebuilding")
+        .execute(&mut *transaction)
+        .await?;
+    for (source, stream) in &mut streams {
+        let last = stream.info().await?.state.last_sequence;
+        sqlx::query("INSERT INTO rebuilding (stream, replay_to) VALUES ($1, $2)")
+            .bind(source.stream().name)
+            .bind(i64::try_from(last).unwrap_or(i64::MAX))
+            .execute(&mut *transaction)
+            .await?;
+    }
     transaction.commit().await?;
     tracing::info!(
         rows = cleared.rows,

@@ -220,6 +220,11 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             }
         },
     );
+    let (tracked, js) = (pool.clone(), infrastructure.js.clone());
+    infrastructure.every("track_rebuild", Duration::from_secs(1), move || {
+        let (tracked, js) = (tracked.clone(), js.clone());
+        async move { crate::rebuilding::track(&tracked, &js, &SOURCES).await }
+    });
     let sessions = pool.clone();
     infrastructure.every(
         "forget_expired_sessions",

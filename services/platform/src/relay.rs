@@ -234,9 +234,25 @@ impl Relay {
     /// on a power cut, a node replaced with an empty disk, a stream deleted), everything is published
     /// again from the store: the stream's duplicate window and the consumers' sequence checks drop
     /// what it still had.
+    ///
+    /// Only the leader's state proves a loss. While a clustered stream has no leader (an election
+    /// after its leader died, or after a restarted node disrupted the new one), every replica answers
+    /// `STREAM.INFO` with its own state, and a follower's can lag behind what the leader acknowledged:
+    /// it applies an entry only once it hears it was committed. Taken for the stream's, such an answer
+    /// would raise a false alarm and republish everything, which beyond the duplicate window puts it on
+    /// the stream twice. So an answer without a leader is an error: the relay tries again.
     pub async fn repair_lost_stream(&self) -> Result<()> {
         let mut stream = self.js.get_stream(self.service.stream().name).await?;
-        let last_sequence = stream.info().await?.state.last_sequence as i64;
+        let info = stream.info().await?;
+        if !answered_by_leader(info) {
+            anyhow::bail!(
+                "stream {} has no leader; the replica that answered holds {} messages, which says \
+                 nothing of what the stream holds",
+                info.config.name,
+                info.state.messages
+            );
+        }
+        let last_sequence = info.state.last_sequence as i64;
         let acknowledged: i64 =
             sqlx::query_scalar("SELECT stream_sequence FROM relay_checkpoints WHERE relay = $1")
                 .bind(self.name())
@@ -426,6 +442,18 @@ impl Relay {
     }
 }
 
+/// Whether a stream's info came from its leader: a single server always is; a replica of a clustered
+/// stream that has no leader names none.
+fn answered_by_leader(info: &jetstream::stream::Info) -> bool {
+    match &info.cluster {
+        None => true,
+        Some(cluster) => cluster
+            .leader
+            .as_deref()
+            .is_some_and(|leader| !leader.is_empty()),
+    }
+}
+
 /// Builds the contract envelope from the stored row and the metadata its command wrote.
 pub fn envelope_for(
     service: Service,
@@ -477,4 +505,45 @@ pub fn envelope_for(
         causation_id,
         actor: Actor { organisation, role },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream's info as a server sends it, with `cluster` as given.
+    fn info(cluster: serde_json::Value) -> jetstream::stream::Info {
+        let config = jetstream::stream::Config {
+            name: "KINDPAKKET_SIGNALLING".to_owned(),
+            num_replicas: 3,
+            ..Default::default()
+        };
+        let mut info = serde_json::json!({
+            "config": serde_json::to_value(config).expect("a stream configuration"),
+            "created": "2026-12-01T10:00:00Z",
+            "state": {
+                "messages": 20, "bytes": 2000, "first_seq": 1, "first_ts": "2026-12-01T10:00:00Z",
+                "last_seq": 20, "last_ts": "2026-12-01T10:00:01Z", "consumer_count": 2
+            }
+        });
+        if !cluster.is_null() {
+            info["cluster"] = cluster;
+        }
+        serde_json::from_value(info).expect("a stream info as the server sends it")
+    }
+
+    #[test]
+    fn only_a_leader_or_a_single_server_speaks_for_the_stream() {
+        assert!(answered_by_leader(&info(serde_json::Value::Null)));
+        assert!(answered_by_leader(&info(
+            serde_json::json!({"name": "kindpakket", "leader": "kindpakket-node-2"})
+        )));
+        // A replica of a stream between leaders answers with its own state and names no leader.
+        assert!(!answered_by_leader(&info(
+            serde_json::json!({"name": "kindpakket"})
+        )));
+        assert!(!answered_by_leader(&info(
+            serde_json::json!({"name": "kindpakket", "leader": ""})
+        )));
+    }
 }

@@ -98,6 +98,7 @@ impl Nats {
     pub async fn start() -> Result<Nats> {
         let dir = tempfile::Builder::new()
             .prefix("kindpakket-nats-")
+            .disable_cleanup(keep_logs())
             .tempdir()?;
         let (port, monitor_port) = (free_port(), free_port());
         let config = dir.path().join("nats.conf");
@@ -130,6 +131,7 @@ impl Nats {
     pub async fn start_with_users(tls: Option<&super::TestCertificates>) -> Result<Nats> {
         let dir = tempfile::Builder::new()
             .prefix("kindpakket-nats-")
+            .disable_cleanup(keep_logs())
             .tempdir()?;
         let tls_block = match tls {
             Some(certificates) => {
@@ -198,6 +200,7 @@ impl Nats {
         for (index, cluster_port) in cluster_ports.iter().enumerate() {
             let dir = tempfile::Builder::new()
                 .prefix("kindpakket-nats-node-")
+                .disable_cleanup(keep_logs())
                 .tempdir()?;
             let name = format!("kindpakket-node-{}", index + 1);
             let (port, monitor_port) = (free_port(), free_port());
@@ -363,6 +366,12 @@ impl Drop for Nats {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// With `KINDPAKKET_KEEP_LOGS` set, a server's folder (its log, configuration and store) stays after
+/// the test, as the services' logs do, for reading.
+fn keep_logs() -> bool {
+    std::env::var_os("KINDPAKKET_KEEP_LOGS").is_some()
 }
 
 /// A fresh store encryption key: two random UUIDs (244 random bits), hex.

@@ -293,6 +293,78 @@ impl Platform {
             .collect()
     }
 
+    /// Every node of the cluster (just the one server when not clustered).
+    pub fn nats_nodes(&self) -> Vec<&Nats> {
+        std::iter::once(&self.nats)
+            .chain(&self.other_nats_nodes)
+            .collect()
+    }
+
+    /// What went on behind a failed wait, for its message: what each NATS node holds of `stream`
+    /// (its own replica's state, who it thinks leads, its consumers), and the last lines of every
+    /// node's log and of the services' logs that speak of NATS, the relay or a consumer.
+    pub async fn nats_report(&self, stream: &str) -> String {
+        let mut report = String::new();
+        for node in self.nats_nodes() {
+            let name = node.server_name().unwrap_or("nats").to_owned();
+            let url = format!(
+                "http://127.0.0.1:{}/jsz?accounts=true&streams=true&consumers=true",
+                node.monitor_port()
+            );
+            let answer = async {
+                let response = self.http.get(&url).send().await?.error_for_status()?;
+                anyhow::Ok(response.json::<serde_json::Value>().await?)
+            };
+            let line = match tokio::time::timeout(Duration::from_secs(5), answer).await {
+                Ok(Ok(jsz)) => node_stream_state(&jsz, stream),
+                Ok(Err(error)) => format!("no answer: {error:#}"),
+                Err(_) => "no answer within 5 s".to_owned(),
+            };
+            report.push_str(&format!("{name} (port {}): {line}\n", node.port()));
+        }
+        for node in self.nats_nodes() {
+            // Starts, leaders, catch-ups, warnings and errors; not the start-up banners.
+            let log = std::fs::read_to_string(node.log_path()).unwrap_or_default();
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|line| {
+                    [
+                        "[WRN]",
+                        "[ERR]",
+                        "leader",
+                        "atchup",
+                        "Restored",
+                        "Starting nats-server",
+                    ]
+                    .iter()
+                    .any(|word| line.contains(word))
+                })
+                .collect();
+            report.push_str(&format!(
+                "--- log of {} ---\n{}\n",
+                node.server_name().unwrap_or("nats"),
+                lines[lines.len().saturating_sub(25)..].join("\n")
+            ));
+        }
+        for service in &self.services {
+            let log = std::fs::read_to_string(&service.log_path).unwrap_or_default();
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|line| {
+                    ["relay", "consumer", "nats", "stream"]
+                        .iter()
+                        .any(|word| line.contains(word))
+                })
+                .collect();
+            report.push_str(&format!(
+                "--- {} (lines about nats, relay, consumers) ---\n{}\n",
+                service.name.binary(),
+                lines[lines.len().saturating_sub(15)..].join("\n")
+            ));
+        }
+        report
+    }
+
     async fn start_services(
         postgres: Postgres,
         nats: Nats,
@@ -588,6 +660,68 @@ impl Platform {
     }
 }
 
+/// One node's view of `stream` from its `/jsz`: its replica's state, the leader and replicas it
+/// knows of, and each consumer's delivered and acknowledged floor.
+fn node_stream_state(jsz: &serde_json::Value, stream: &str) -> String {
+    let meta_leader = jsz["meta_cluster"]["leader"].as_str().unwrap_or("?");
+    let found = jsz["account_details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|account| account["stream_detail"].as_array())
+        .flatten()
+        .find(|detail| detail["name"] == stream);
+    let Some(detail) = found else {
+        return format!("meta leader {meta_leader}; no replica of {stream} here");
+    };
+    let state = &detail["state"];
+    let replicas: Vec<String> = detail["cluster"]["replicas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|replica| {
+            format!(
+                "{} current={} offline={} lag={}",
+                replica["name"].as_str().unwrap_or("?"),
+                replica["current"],
+                replica["offline"].as_bool().unwrap_or(false),
+                replica["lag"].as_u64().unwrap_or(0)
+            )
+        })
+        .collect();
+    let consumers: Vec<String> = detail["consumer_detail"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|consumer| {
+            format!(
+                "{} leader={} delivered={} ack_floor={} pending={} ack_pending={} \
+                 redelivered={} waiting_pulls={}",
+                consumer["name"].as_str().unwrap_or("?"),
+                consumer["cluster"]["leader"].as_str().unwrap_or("-"),
+                consumer["delivered"]["stream_seq"],
+                consumer["ack_floor"]["stream_seq"],
+                consumer["num_pending"],
+                consumer["num_ack_pending"],
+                consumer["num_redelivered"],
+                consumer["num_waiting"]
+            )
+        })
+        .collect();
+    format!(
+        "meta leader {meta_leader}; {stream}: messages={} first_seq={} last_seq={} deleted={} \
+         lost={}; leader {}; replicas [{}]; consumers [{}]",
+        state["messages"],
+        state["first_seq"],
+        state["last_seq"],
+        state["num_deleted"].as_u64().unwrap_or(0),
+        state["lost"],
+        detail["cluster"]["leader"].as_str().unwrap_or("-"),
+        replicas.join(", "),
+        consumers.join("; ")
+    )
+}
+
 /// Where the service binaries are: `KINDPAKKET_BIN_DIR`, or next to the test executable's folder
 /// (`target/debug/deps/<test>` → `target/debug/`).
 /// The NATS user and password of a service: empty (anonymous) unless the server has users.
@@ -635,4 +769,45 @@ fn binary_dir() -> Result<PathBuf> {
         deps
     };
     Ok(dir.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nodes_view_of_a_stream_names_its_state_leader_replicas_and_consumers() {
+        // As nats-server's /jsz?accounts=true&streams=true&consumers=true answers.
+        let jsz = serde_json::json!({
+            "meta_cluster": {"leader": "kindpakket-node-2"},
+            "account_details": [{"name": "$G", "stream_detail": [{
+                "name": "KINDPAKKET_SIGNALLING",
+                "cluster": {"leader": "kindpakket-node-3", "replicas": [
+                    {"name": "kindpakket-node-1", "current": false, "offline": true, "lag": 4},
+                    {"name": "kindpakket-node-2", "current": true}
+                ]},
+                "state": {"messages": 57, "first_seq": 1, "last_seq": 57},
+                "consumer_detail": [{
+                    "name": "dashboard-signalling",
+                    "cluster": {"leader": "kindpakket-node-2"},
+                    "delivered": {"consumer_seq": 60, "stream_seq": 57},
+                    "ack_floor": {"consumer_seq": 50, "stream_seq": 50},
+                    "num_pending": 0, "num_ack_pending": 7, "num_redelivered": 3, "num_waiting": 1
+                }]
+            }]}]
+        });
+        let view = node_stream_state(&jsz, "KINDPAKKET_SIGNALLING");
+        for part in [
+            "meta leader kindpakket-node-2",
+            "messages=57 first_seq=1 last_seq=57 deleted=0",
+            "leader kindpakket-node-3",
+            "kindpakket-node-1 current=false offline=true lag=4",
+            "kindpakket-node-2 current=true offline=false lag=0",
+            "dashboard-signalling leader=kindpakket-node-2 delivered=57 ack_floor=50 pending=0 \
+             ack_pending=7 redelivered=3 waiting_pulls=1",
+        ] {
+            assert!(view.contains(part), "{part} not in {view}");
+        }
+        assert!(node_stream_state(&jsz, "KINDPAKKET_REGIE").contains("no replica"));
+    }
 }

@@ -377,11 +377,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         "/api/v1/gemeenten/{gemeente}/trechter",
         &[RE, AU],
     ),
+    (ServiceName::Dashboard, "GET", "/api/v1/trechter", &[RE, AU]),
     (
         ServiceName::Dashboard,
         "GET",
-        "/api/v1/trechter",
-        &[RE, AU],
+        "/api/v1/opbouw",
+        &[OV, RE, AU],
     ),
     (
         ServiceName::Dashboard,

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use anyhow::{ensure, Context};
+
 use kindpakket_proto::Service;
 use kindpakket_tests::client::{As, Kindpakket};
 use kindpakket_tests::inspect::{compare, database_of};
@@ -79,39 +81,65 @@ async fn signal(kindpakket: &Kindpakket) -> StatusCode {
         .unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
 }
 
+/// Every accepted signal is on the stream exactly once and counted once by the dashboard; when not,
+/// fails with what was seen last and with what each NATS node holds and logged.
 async fn assert_nothing_lost_or_doubled(
     platform: &Platform,
     kindpakket: &Kindpakket,
     accepted: usize,
 ) {
+    if let Err(error) = nothing_lost_or_doubled(platform, kindpakket, accepted).await {
+        panic!(
+            "{error:#}\n{}",
+            platform
+                .nats_report(&Service::Signalling.stream().name)
+                .await
+        );
+    }
+}
+
+async fn nothing_lost_or_doubled(
+    platform: &Platform,
+    kindpakket: &Kindpakket,
+    accepted: usize,
+) -> anyhow::Result<()> {
     let database = platform.postgres.url(database_of(Service::Signalling));
+    // A probe that fails (a node not answering) says so, with the last comparison it did make.
+    let last_comparison = std::sync::Mutex::new(String::from("none yet"));
     wait_until(
         "the signalling store and stream hold the same",
         Duration::from_secs(60),
         || async {
-            let comparison = compare(Service::Signalling, &database, &platform.nats_urls()).await?;
+            let comparison = compare(Service::Signalling, &database, &platform.nats_urls())
+                .await
+                .with_context(|| {
+                    format!(
+                        "last comparison: {}",
+                        last_comparison.lock().unwrap_or_else(|e| e.into_inner())
+                    )
+                })?;
+            *last_comparison.lock().unwrap_or_else(|e| e.into_inner()) = format!("{comparison:?}");
             let done = comparison.is_exact() && comparison.in_store as usize >= accepted;
             when(done, comparison)
         },
     )
-    .await
-    .unwrap();
-    let stored = kindpakket_tests::inspect::store_event_count(&database)
-        .await
-        .unwrap();
+    .await?;
+    let stored = kindpakket_tests::inspect::store_event_count(&database).await?;
     let funnel = kindpakket
         .wait_for_funnel(GEMEENTE, Duration::from_secs(60), |funnel| {
             funnel["gesignaleerd"] == stored
         })
         .await
-        .unwrap();
-    assert_eq!(funnel["gesignaleerd"], stored);
+        .with_context(|| format!("the dashboard counting the {stored} stored signals"))?;
+    ensure!(funnel["gesignaleerd"] == stored);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(
-        kindpakket.funnel(GEMEENTE).await.unwrap()["gesignaleerd"],
-        stored,
-        "nothing doubled later"
+    let later = kindpakket.funnel(GEMEENTE).await?;
+    ensure!(
+        later["gesignaleerd"] == stored,
+        "nothing doubled later: the dashboard counts {} of {stored} stored signals",
+        later["gesignaleerd"]
     );
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

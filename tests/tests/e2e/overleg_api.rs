@@ -136,3 +136,144 @@ async fn regie_reads_the_running_quarter_by_wijk_and_the_overleg_waits_for_it_to
         .unwrap();
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
 }
+
+/// A rebuild from the streams: while the replay runs the figures are refused with how far it has
+/// come (never a half-built figure shown as the real one), and when it is done they equal what they
+/// were before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_figures_are_rebuilt_they_are_refused_with_progress_and_after_they_equal_the_live_ones(
+) {
+    use kindpakket_tests::ServiceName;
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(G, WIJKTEAM, "Wijkteam Centrum")
+        .await
+        .unwrap();
+    let today = kindpakket_platform::clock::today();
+    for _ in 0..12 {
+        kindpakket
+            .signal_child(G, WIJKTEAM, Uuid::new_v4(), &today.to_string())
+            .await
+            .unwrap();
+    }
+    let dashboard = kindpakket.endpoints.dashboard.clone();
+    let running = format!(
+        "{}-K{}",
+        today.year(),
+        (u8::from(today.month()) - 1) / 3 + 1
+    );
+    let url = format!("{dashboard}/api/v1/gemeenten/{G}/kwartalen/{running}?indeling=wijk");
+    let before = wait_until(
+        "the twelve signals counted",
+        Duration::from_secs(30),
+        || async {
+            let answer = kindpakket
+                .get(&url, Some(REGIE))
+                .await?
+                .expect(StatusCode::OK)?;
+            when(answer["trechter"]["gesignaleerd"] == 12, answer)
+        },
+    )
+    .await
+    .unwrap();
+    let progress_url = format!("{dashboard}/api/v1/opbouw");
+    let idle = kindpakket
+        .get(&progress_url, Some(OVERLEG))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(idle["bezig"], false, "{idle}");
+
+    // The replay of a rebuild, held at a point: every figure refused with the progress.
+    let database = platform.postgres.url(ServiceName::Dashboard.database());
+    let pool = sqlx::PgPool::connect(&database).await.unwrap();
+    sqlx::query(
+        "INSERT INTO rebuilding (stream, replay_to, applied) VALUES ('KINDPAKKET_TEST', 1000, 450)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (what, reader) in [("quarter", REGIE), ("quarter", OVERLEG)] {
+        let refused = kindpakket.get(&url, Some(reader)).await.unwrap();
+        assert_eq!(
+            refused.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{what}: {}",
+            refused.body
+        );
+        assert!(
+            refused.detail().contains("450 van 1000 verwerkt (45 %)"),
+            "{}",
+            refused.body
+        );
+    }
+    let live = kindpakket
+        .get(
+            &format!("{dashboard}/api/v1/gemeenten/{G}/trechter"),
+            Some(REGIE),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        live.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        live.body
+    );
+    let running_rebuild = kindpakket
+        .get(&progress_url, Some(OVERLEG))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(running_rebuild["bezig"], true);
+    assert_eq!(running_rebuild["percentage"], 45);
+    sqlx::query("DELETE FROM rebuilding")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    // A real rebuild: every answer while it replays is either the refusal or the whole figure.
+    let service = platform.service_mut(ServiceName::Dashboard);
+    service.kill();
+    let (status, output) = service.run_once(&["rebuild"], &[]).unwrap();
+    assert!(status.success(), "rebuild: {output}");
+    service.start_again().await.unwrap();
+    let after = wait_until("the replay done", Duration::from_secs(60), || async {
+        let answer = kindpakket.get(&url, Some(REGIE)).await?;
+        match answer.status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(
+                    answer.detail().contains("opnieuw opgebouwd"),
+                    "{}",
+                    answer.body
+                );
+                when(false, answer.body)
+            }
+            StatusCode::OK => {
+                // Never a partial figure: once it answers, it is the whole one.
+                let mut figures = answer.body;
+                let mut expected = before.clone();
+                for figures in [&mut figures, &mut expected] {
+                    figures["vastgesteldPer"] = serde_json::Value::Null;
+                }
+                assert_eq!(figures, expected, "rebuilt figures equal the live ones");
+                when(true, figures)
+            }
+            other => panic!("{other}: {}", answer.body),
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(after["trechter"]["gesignaleerd"], 12);
+    let done = kindpakket
+        .get(&progress_url, Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(done["bezig"], false, "{done}");
+}

@@ -74,6 +74,7 @@ pub async fn all_funnels(
     State(pool): State<PgPool>,
     reader: Authorized<LiveReaders>,
 ) -> Result<Json<AllFunnels>, ApiError> {
+    crate::rebuilding::refuse_while_rebuilding(&pool).await?;
     Ok(Json(if for_the_overleg(&reader) {
         ForReader::overleg(funnels(&pool, &reader.gemeenten).await?)
     } else {
@@ -103,6 +104,7 @@ pub async fn gemeente_funnel(
     State(pool): State<PgPool>,
     reader: InGemeente<LiveReaders>,
 ) -> Result<Json<GemeenteFunnel>, ApiError> {
+    crate::rebuilding::refuse_while_rebuilding(&pool).await?;
     Ok(Json(if for_the_overleg(&reader) {
         ForReader::overleg(gemeente_figures(&pool, &reader.gemeente).await?)
     } else {

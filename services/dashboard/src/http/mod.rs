@@ -57,6 +57,12 @@ pub fn routes() -> ApiRouter<PgPool> {
             }),
         )
         .api_route(
+            "/api/v1/opbouw",
+            get_with(overleg::rebuild_progress, |op| {
+                op.summary("Of de cijfers opnieuw worden opgebouwd, en hoe ver")
+            }),
+        )
+        .api_route(
             "/api/v1/gemeenten/{gemeente}/kwartalen",
             get_with(overleg::quarters, |op| {
                 op.summary("De kwartalen met cijfers, nieuwste eerst")
@@ -97,7 +103,7 @@ mod tests {
             kindpakket_platform::http::finish(routes(), DESCRIPTION).expect("a complete document");
         let json = serde_json::to_value(&document).unwrap();
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 4);
+        assert_eq!(paths.len(), 5);
         for path in ["/api/v1/trechter", "/api/v1/gemeenten/{gemeente}/trechter"] {
             assert_eq!(
                 paths[path]["get"]["x-rollen"],
@@ -106,6 +112,7 @@ mod tests {
             );
         }
         for path in [
+            "/api/v1/opbouw",
             "/api/v1/gemeenten/{gemeente}/kwartalen",
             "/api/v1/gemeenten/{gemeente}/kwartalen/{kwartaal}",
         ] {

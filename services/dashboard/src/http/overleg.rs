@@ -29,6 +29,7 @@ pub async fn quarters(
     Extension(settings): Extension<Settings>,
     reader: InGemeente<Readers>,
 ) -> Result<Json<Quarters>, ApiError> {
+    crate::rebuilding::refuse_while_rebuilding(&pool).await?;
     let quarters = overleg::quarters(
         &pool,
         &settings,
@@ -100,6 +101,7 @@ pub async fn quarter(
     Path(path): Path<QuarterPath>,
     ApiQuery(query): ApiQuery<QuarterQuery>,
 ) -> Result<Json<QuarterFigures>, ApiError> {
+    crate::rebuilding::refuse_while_rebuilding(&pool).await?;
     let quarter: Quarter = path
         .kwartaal
         .parse()
@@ -161,4 +163,22 @@ pub async fn quarter(
     .await
     .map_err(ApiError::internal)?;
     Ok(Json(figures))
+}
+
+/// `GET /api/v1/opbouw`: whether the figures are being rebuilt from the events, and how far.
+#[tracing::instrument(skip_all)]
+pub async fn rebuild_progress(
+    State(pool): State<PgPool>,
+    _reader: kindpakket_platform::http::Authorized<Readers>,
+) -> Result<Json<crate::rebuilding::Progress>, ApiError> {
+    let progress = crate::rebuilding::progress(&pool)
+        .await
+        .map_err(ApiError::internal)?
+        .unwrap_or(crate::rebuilding::Progress {
+            running: false,
+            applied: 0,
+            total: 0,
+            percentage: 100,
+        });
+    Ok(Json(progress))
 }

@@ -203,7 +203,7 @@ pub const TARGET_GROUP_MIGRATION: Migration = Migration {
 };
 
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 14] = [
+pub const MIGRATIONS: [Migration; 15] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -218,6 +218,7 @@ pub const MIGRATIONS: [Migration; 14] = [
     crate::web::login::LOGINS_MIGRATION,
     OVERLEG_MIGRATION,
     TARGET_GROUP_MIGRATION,
+    crate::rebuilding::REBUILDING_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know

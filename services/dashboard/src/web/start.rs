@@ -14,7 +14,7 @@ use super::layout::{tasks_for, Layout};
 use super::viewer::{render, NotAViewer, PageForm, Viewer, GEMEENTE_COOKIE};
 use super::WebState;
 use crate::http::page::view::DashboardPage;
-use crate::projections::funnel::{self, Exact, Overleg};
+use crate::projections::funnel::{self, Exact};
 
 roles!(
     /// Everyone who logs in on the pages.
@@ -130,16 +130,23 @@ pub async fn dashboard(viewer: Viewer<DashboardReaders>) -> Response {
     let gemeenten = [viewer.gemeente.clone()];
     let now = OffsetDateTime::now_utc();
     let pool = &viewer.web.pool;
-    let figures = if viewer.role() == kindpakket_proto::Role::OverlegViewer {
-        match funnel::overview::<Overleg>(pool, &gemeenten).await {
-            Ok(overview) => DashboardPage::single(&overview, now).render(),
-            Err(error) => return failed(&viewer.web, error),
+    // While the figures are rebuilt from the events they are incomplete: say how far it is.
+    match crate::rebuilding::progress(pool).await {
+        Ok(Some(progress)) => {
+            let problem = progress.refusal().problem();
+            return super::viewer::error_page(
+                &viewer.web,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &problem.detail,
+            );
         }
-    } else {
-        match funnel::overview::<Exact>(pool, &gemeenten).await {
-            Ok(overview) => DashboardPage::single(&overview, now).render(),
-            Err(error) => return failed(&viewer.web, error),
-        }
+        Ok(None) => {}
+        Err(error) => return failed(&viewer.web, error),
+    }
+    // Regie and the auditor: exact (the overleg reads established quarters on /overleg).
+    let figures = match funnel::overview::<Exact>(pool, &gemeenten).await {
+        Ok(overview) => DashboardPage::single(&overview, now).render(),
+        Err(error) => return failed(&viewer.web, error),
     };
     let figures = match figures {
         Ok(figures) => figures,

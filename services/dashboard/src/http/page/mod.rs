@@ -23,8 +23,8 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::{for_the_overleg, LiveReaders};
-use crate::projections::funnel::{self, Exact, Overleg};
+use super::LiveReaders;
+use crate::projections::funnel::{self, Exact};
 use crate::sessions::{self, SessionId};
 use crate::web::layout::{role_label, tasks_for, HouseStyles, Layout, NavItem};
 use crate::web::start::DashboardInHouseStyle;
@@ -61,7 +61,7 @@ impl PageState {
     }
 }
 
-const NOT_A_READER: &str = "Dit dashboard is voor het kwartaaloverleg, de regievoerder en de auditor. Log in met een account met een van die rollen.";
+const NOT_A_READER: &str = "Dit dashboard is voor de regievoerder en de auditor; het kwartaaloverleg leest de vastgestelde kwartaalcijfers op /overleg. Log in met een account met een van die rollen.";
 
 /// `GET /`: the page for the gemeenten the reader acts for, rendered from the read model at every
 /// request (it refreshes itself every 10 seconds); without a valid token the login page (401), for
@@ -84,25 +84,23 @@ pub async fn dashboard(
     };
     let now = OffsetDateTime::now_utc();
     let names = |code: &str| state.house.name(code);
-    let figures = if for_the_overleg(&reader) {
-        let overview = funnel::overview::<Overleg>(&state.pool, &reader.gemeenten)
-            .await
-            .map_err(ApiError::internal)?;
-        DashboardPage::new(&overview, now).named(names).render()
-    } else {
-        let overview = funnel::overview::<Exact>(&state.pool, &reader.gemeenten)
-            .await
-            .map_err(ApiError::internal)?;
-        DashboardPage::new(&overview, now).named(names).render()
-    }
-    .map_err(ApiError::internal)?;
+    // While the figures are rebuilt from the events they are incomplete: 503 with the progress.
+    crate::rebuilding::refuse_while_rebuilding(&state.pool).await?;
+    // Regie and the auditor, exactly: the overleg reads established quarters, never this live view.
+    let overview = funnel::overview::<Exact>(&state.pool, &reader.gemeenten)
+        .await
+        .map_err(ApiError::internal)?;
+    let figures = DashboardPage::new(&overview, now)
+        .named(names)
+        .render()
+        .map_err(ApiError::internal)?;
     // In the house style of the reader's gemeente when there is one; with the reader's tasks and
     // logout when they came with a session cookie (a login proxy's reader has neither).
     let single = match reader.gemeenten.as_slice() {
         [gemeente] => Some(gemeente.as_str()),
         _ => None,
     };
-    let mut layout = Layout::public("Dashboard kwartaaloverleg", &state.house, single);
+    let mut layout = Layout::public("Dashboard", &state.house, single);
     if let Some(cookie) = cookies.get(SESSION_COOKIE) {
         layout.user = format!(
             "{} ({})",

@@ -132,13 +132,14 @@ pub struct PartnerRow {
     pub partner: String,
     #[serde(rename = "naam")]
     pub name: String,
-    /// Signals referred to it.
+    /// Children referred to it: its row of the breakdown by partner, step signalled.
     #[serde(rename = "doorverwezen")]
     pub referred: Option<i64>,
-    /// Of those, picked up by the due date.
+    /// Signals referred to it that it picked up by the due date; hidden with the children referred.
     #[serde(rename = "opTijdOpgepakt")]
     pub picked_up_in_time: Option<i64>,
-    /// Applications it took on a family's behalf.
+    /// Children in the applications it took on a family's behalf: its row of the breakdown by
+    /// partner, step applied.
     #[serde(rename = "aanvragen")]
     pub applications_taken: Option<i64>,
     /// Granted under its mandate (maatwerk).
@@ -284,27 +285,24 @@ pub fn figures(
             .map(|rows| breakdown_rows(policy, &tally.funnel, rows))
             .unwrap_or_default()
     };
-    // A partner's children served is its row of the breakdown by partner: one cell, disclosed once.
+    // A partner's children referred, applied for through it and served are its row of the
+    // breakdown by partner: one cell each, disclosed once, so that a cell hidden there (perhaps for
+    // another's sake) is hidden here too. What counts a part of a hidden figure hides with it.
     let by_partner = rows_of(Breakdown::Partner);
     let partners = tally
         .partners
         .iter()
         .map(|partner| {
-            let served = by_partner
-                .iter()
-                .find(|row| row.value == partner.partner)
-                .map_or(Some(0), |row| row.steps.served);
-            let served = if partner.children_served == 0 {
-                Some(0)
-            } else {
-                served
-            };
+            let row = by_partner.iter().find(|row| row.value == partner.partner);
+            let cell = |of: fn(&Steps) -> Option<i64>| row.map_or(Some(0), |row| of(&row.steps));
+            let referred = cell(|steps| steps.signalled);
+            let served = cell(|steps| steps.served);
             PartnerRow {
                 partner: partner.partner.clone(),
                 name: partner.name.clone(),
-                referred: policy.count(partner.referred),
-                picked_up_in_time: policy.count(partner.picked_up_in_time),
-                applications_taken: policy.count(partner.applications_taken),
+                referred,
+                picked_up_in_time: referred.and_then(|_| policy.count(partner.picked_up_in_time)),
+                applications_taken: cell(|steps| steps.applied),
                 custom_decisions: policy.count(partner.custom_decisions),
                 children_served: served,
                 deliveries: served.and_then(|_| policy.count(partner.deliveries)),
@@ -312,6 +310,12 @@ pub fn figures(
             }
         })
         .collect();
+    // The signals per signaller add up to about the children signalled (a child is rarely
+    // signalled twice in a quarter): the same secondary suppression as a breakdown.
+    let signals = policy.protect_breakdown(&Relation {
+        total: tally.funnel.signalled,
+        parts: tally.signallers.iter().map(|s| s.signals).collect(),
+    });
     let served_in_year = policy.count(tally.served_in_year);
     let in_view = policy.count(tally.granted_in_year);
     QuarterFigures {
@@ -350,11 +354,12 @@ pub fn figures(
         signallers: tally
             .signallers
             .iter()
-            .map(|signaller| SignallerRow {
+            .zip(signals)
+            .map(|(signaller, signals)| SignallerRow {
                 signaller: signaller.signaller.clone(),
-                signals: policy.count(signaller.signals),
-                applied: policy.count(signaller.applied),
-                served: policy.count(signaller.served),
+                signals,
+                applied: signals.and_then(|_| policy.count(signaller.applied)),
+                served: signals.and_then(|_| policy.count(signaller.served)),
             })
             .collect(),
         late: tally
@@ -482,4 +487,193 @@ pub async fn report(
         breakdown,
         &tally,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use time::macros::datetime;
+
+    use super::queries::{PartnerTally, SignallerTally};
+    use super::*;
+
+    const OVERLEG: Policy = Policy::Overleg {
+        threshold: 10,
+        rounding: 5,
+    };
+
+    fn steps(signalled: i64, applied: i64, granted: i64, served: i64) -> StepTally {
+        StepTally {
+            signalled,
+            applied,
+            granted,
+            served,
+        }
+    }
+
+    fn tally() -> QuarterTally {
+        let mut tally = QuarterTally {
+            funnel: steps(28, 20, 20, 14),
+            served_in_year: 14,
+            granted_in_year: 20,
+            ..QuarterTally::default()
+        };
+        tally.breakdowns.insert(
+            Breakdown::Wijk,
+            vec![
+                ("WK051801".to_owned(), steps(25, 18, 18, 12)),
+                ("WK051802".to_owned(), steps(3, 2, 2, 2)),
+            ],
+        );
+        tally.breakdowns.insert(
+            Breakdown::Partner,
+            vec![
+                ("gemeente".to_owned(), steps(16, 9, 9, 0)),
+                ("leergeld".to_owned(), steps(12, 11, 11, 14)),
+            ],
+        );
+        tally.partners = vec![PartnerTally {
+            partner: "leergeld".to_owned(),
+            name: "Stichting Leergeld".to_owned(),
+            picked_up_in_time: 11,
+            custom_decisions: 0,
+            children_served: 14,
+            deliveries: 30,
+            amount_cents: 70_000,
+        }];
+        tally.signallers = vec![
+            SignallerTally {
+                signaller: "wijkteam".to_owned(),
+                signals: 26,
+                applied: 18,
+                served: 12,
+            },
+            SignallerTally {
+                signaller: "school".to_owned(),
+                signals: 2,
+                applied: 2,
+                served: 2,
+            },
+        ];
+        tally
+    }
+
+    fn of(policy: Policy, breakdown: Option<Breakdown>, tally: &QuarterTally) -> QuarterFigures {
+        figures(
+            policy,
+            GemeenteCode::parse("GM0518").unwrap(),
+            "2026-K4".parse().unwrap(),
+            datetime!(2027-01-15 0:00 UTC),
+            false,
+            breakdown,
+            tally,
+        )
+    }
+
+    #[test]
+    fn a_small_wijk_is_hidden_with_its_neighbour_and_the_total_stays() {
+        let figures = of(OVERLEG, Some(Breakdown::Wijk), &tally());
+        assert_eq!(figures.funnel.signalled, Some(30), "28 rounded to 30");
+        let rows: Vec<Option<i64>> = figures.rows.iter().map(|r| r.steps.signalled).collect();
+        assert_eq!(rows, vec![None, None], "30 - 25 would tell the 3");
+        assert_eq!(figures.usage.percentage, Some(75), "15 of 20, as shown");
+        // Regie sees it all.
+        let exact = of(Policy::Exact, Some(Breakdown::Wijk), &tally());
+        let rows: Vec<Option<i64>> = exact.rows.iter().map(|r| r.steps.signalled).collect();
+        assert_eq!(rows, vec![Some(25), Some(3)]);
+        assert_eq!(exact.usage.percentage, Some(70));
+    }
+
+    #[test]
+    fn the_partner_table_shows_the_breakdowns_cells_and_hides_what_hides_with_them() {
+        let figures = of(OVERLEG, None, &tally());
+        let leergeld = &figures.partners[0];
+        let by_partner = of(OVERLEG, Some(Breakdown::Partner), &tally());
+        let row = &by_partner.rows[1].steps;
+        assert_eq!(leergeld.referred, row.signalled);
+        assert_eq!(leergeld.applications_taken, row.applied);
+        assert_eq!(leergeld.children_served, row.served);
+        assert_eq!(leergeld.children_served, Some(15), "14 rounded");
+        assert_eq!(
+            leergeld.amount_cents,
+            Some(75_000),
+            "15 children at 50 euros each: no more than the rounded count tells"
+        );
+        // Signallers: the school's 2 hidden, and the wijkteam's 26 with it (28 - 26).
+        let signals: Vec<Option<i64>> = figures.signallers.iter().map(|s| s.signals).collect();
+        assert_eq!(signals, vec![None, None]);
+        assert_eq!(
+            figures.signallers[0].applied, None,
+            "hidden with its signals"
+        );
+    }
+
+    /// Every number in the JSON, wherever it is.
+    fn numbers(value: &Value, found: &mut Vec<i64>) {
+        match value {
+            Value::Number(number) => found.extend(number.as_i64()),
+            Value::Array(items) => items.iter().for_each(|item| numbers(item, found)),
+            Value::Object(fields) => fields.values().for_each(|field| numbers(field, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn no_figure_of_the_overleg_escapes_the_policy() {
+        // Every tally small: whatever field the figures have, none may show a number then (the
+        // policy's own settings aside). A field added without the policy fails here.
+        for small in 1..10 {
+            let mut tally = QuarterTally {
+                funnel: steps(small, small, small, small),
+                served_in_year: small,
+                granted_in_year: small,
+                late: vec![(
+                    "2026-K3".parse().unwrap(),
+                    steps(small, small, small, small),
+                )],
+                lead_times: vec![queries::LeadTimeTally {
+                    route: "signaal-aanvraag".to_owned(),
+                    cases: small,
+                    median: Some(small as f64),
+                    p90: Some(small as f64),
+                }],
+                ..QuarterTally::default()
+            };
+            for breakdown in Breakdown::ALL {
+                tally.breakdowns.insert(
+                    breakdown,
+                    vec![("x".to_owned(), steps(small, small, small, small))],
+                );
+                // Served in the year, per row of the breakdowns by wijk and age band (reach; its
+                // expected numbers are estimates shown exactly, tested in `reach`).
+                tally.reach.served_in_year.insert(
+                    breakdown,
+                    std::collections::BTreeMap::from([("x".to_owned(), small)]),
+                );
+            }
+            tally.partners = vec![PartnerTally {
+                partner: "x".to_owned(),
+                name: "X".to_owned(),
+                picked_up_in_time: small,
+                custom_decisions: small,
+                children_served: small,
+                deliveries: small,
+                amount_cents: small * 1000,
+            }];
+            tally.signallers = vec![SignallerTally {
+                signaller: "y".to_owned(),
+                signals: small,
+                applied: small,
+                served: small,
+            }];
+            for breakdown in Breakdown::ALL {
+                let figures = of(OVERLEG, Some(breakdown), &tally);
+                let mut json = serde_json::to_value(&figures).unwrap();
+                json["openbaarheid"] = Value::Null;
+                let mut shown = Vec::new();
+                numbers(&json, &mut shown);
+                assert_eq!(shown, Vec::<i64>::new(), "{small}: {json}");
+            }
+        }
+    }
 }

@@ -93,9 +93,8 @@ pub struct QuarterTally {
 pub struct PartnerTally {
     pub partner: String,
     pub name: String,
-    pub referred: i64,
+    /// Signals referred to it and picked up by their due date.
     pub picked_up_in_time: i64,
-    pub applications_taken: i64,
     pub custom_decisions: i64,
     pub children_served: i64,
     pub deliveries: i64,
@@ -339,8 +338,10 @@ async fn served_in_year_by(
     Ok(served)
 }
 
-/// Per partner: what was referred to it and picked up in time, what it took and decided, whom it
-/// served. Every enrolled partner, and every organisation that served or was referred to.
+/// Per partner: the referrals it picked up in time, what it decided under mandate, what it
+/// delivered and for how much (children referred, applied for and served are its rows of the
+/// breakdown by partner). Every enrolled partner, and every organisation that was referred to, took
+/// an application, decided or served.
 async fn partners(
     pool: &PgPool,
     gemeente: &str,
@@ -348,7 +349,7 @@ async fn partners(
 ) -> Result<Vec<PartnerTally>, sqlx::Error> {
     sqlx::query_as(
         "WITH referred AS (
-            SELECT referred_partner AS partner, count(*) AS referred,
+            SELECT referred_partner AS partner,
                    count(*) FILTER (WHERE accepted_on IS NOT NULL AND accepted_on < $4::date
                                     AND accepted_on <= coalesce(due_on, accepted_on))
                        AS picked_up_in_time
@@ -357,10 +358,9 @@ async fn partners(
               AND signalled_on BETWEEN $2 AND $3 AND coalesce(occurred_at, '-infinity') < $4
             GROUP BY referred_partner
          ), taken AS (
-            SELECT taken_by AS partner, count(*) AS applications_taken FROM applications
+            SELECT DISTINCT taken_by AS partner FROM applications
             WHERE gemeente = $1 AND taken_by IS NOT NULL
               AND submitted_on BETWEEN $2 AND $3 AND coalesce(occurred_at, '-infinity') < $4
-            GROUP BY taken_by
          ), custom AS (
             SELECT custom_by AS partner, count(*) AS custom_decisions FROM applications
             WHERE gemeente = $1 AND custom_by IS NOT NULL
@@ -379,16 +379,14 @@ async fn partners(
             UNION SELECT partner FROM custom UNION SELECT partner FROM served
          )
          SELECT k.partner, coalesce(p.name, k.partner) AS name,
-                coalesce(r.referred, 0) AS referred,
                 coalesce(r.picked_up_in_time, 0) AS picked_up_in_time,
-                coalesce(t.applications_taken, 0) AS applications_taken,
                 coalesce(c.custom_decisions, 0) AS custom_decisions,
                 coalesce(s.children_served, 0) AS children_served,
                 coalesce(s.deliveries, 0) AS deliveries,
                 coalesce(s.amount_cents, 0) AS amount_cents
          FROM known k
          LEFT JOIN partners p ON p.gemeente = $1 AND p.partner = k.partner
-         LEFT JOIN referred r ON r.partner = k.partner LEFT JOIN taken t ON t.partner = k.partner
+         LEFT JOIN referred r ON r.partner = k.partner
          LEFT JOIN custom c ON c.partner = k.partner LEFT JOIN served s ON s.partner = k.partner
          ORDER BY lower(coalesce(p.name, k.partner)), k.partner",
     )
