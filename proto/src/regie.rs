@@ -1,5 +1,6 @@
 //! Events of the regie service: the regeling (catalogue of provisions, income threshold), the
-//! enrolment of partners and the routing of signals.
+//! enrolment of partners, the routing of signals and the doelgroep (the children expected to be
+//! eligible, the denominator of reach).
 
 use crate::money::Cents;
 use schemars::JsonSchema;
@@ -15,7 +16,14 @@ contract_events!(
     /// Everything the regie service publishes.
     RegieEvent,
     Service::Regie,
-    [RegelingPublished, RegelingEnded, PartnerEnrolled, PartnerEnrolmentEnded, RoutingSet]
+    [
+        RegelingPublished,
+        RegelingEnded,
+        PartnerEnrolled,
+        PartnerEnrolmentEnded,
+        RoutingSet,
+        TargetGroupSet
+    ]
 );
 
 /// A regeling version came into force for one gemeente or a samenwerkingsverband of gemeenten.
@@ -402,6 +410,77 @@ impl RoutingSet {
     }
 }
 
+/// The regievoerder set a gemeente's doelgroep for a year: how many children are expected to be
+/// eligible, per wijk and age band, from the gemeente's own income data or a CBS estimate. It is the
+/// denominator of reach (children served against children expected): an estimate about a
+/// population, never about a child. Each set replaces the year's whole table before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetGroupSet {
+    pub gemeente: GemeenteCode,
+    pub year: i32,
+    /// 1 for the year's first table, one more for each table after it. A consumer keeps the highest.
+    pub version: u32,
+    /// At most one row per (wijk, age band), ordered by wijk (the whole gemeente first) and age band.
+    pub rows: Vec<TargetGroupRow>,
+    pub source: TargetGroupSource,
+    #[schemars(with = "DateSchema")]
+    pub set_on: Date,
+}
+
+impl TargetGroupSet {
+    /// The children expected in the whole gemeente: the sum of every row.
+    pub fn children(&self) -> u64 {
+        self.rows.iter().map(|row| u64::from(row.children)).sum()
+    }
+}
+
+/// Children expected to be eligible in one wijk (absent: the whole gemeente, or the children whose
+/// wijk is not known) and one age band.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetGroupRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wijk: Option<WijkCode>,
+    pub age_band: TargetAgeBand,
+    /// 0 to 1,000,000.
+    pub children: u32,
+}
+
+/// The age bands reach is counted in (the dashboard's age bands of an application's child).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum TargetAgeBand {
+    #[serde(rename = "0-3")]
+    UpTo3,
+    #[serde(rename = "4-11")]
+    From4To11,
+    #[serde(rename = "12-17")]
+    From12To17,
+}
+
+impl TargetAgeBand {
+    pub const ALL: [TargetAgeBand; 3] = [Self::UpTo3, Self::From4To11, Self::From12To17];
+
+    /// Its name, as on the bus and in the figures: `0-3`, `4-11` or `12-17`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UpTo3 => "0-3",
+            Self::From4To11 => "4-11",
+            Self::From12To17 => "12-17",
+        }
+    }
+}
+
+/// Where the expected numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetGroupSource {
+    /// The gemeente's own income data (e.g. its BRP and its benefits administration).
+    OwnIncomeData,
+    /// An estimate of the CBS (Statistics Netherlands).
+    CbsEstimate,
+}
+
 #[cfg(test)]
 mod routing_tests {
     use super::*;
@@ -459,5 +538,30 @@ mod routing_tests {
                 .unwrap(),
             partner
         );
+    }
+}
+
+#[cfg(test)]
+mod target_group_tests {
+    use super::*;
+
+    #[test]
+    fn a_target_group_reads_with_its_age_bands_by_name_and_sums_its_rows() {
+        let set: TargetGroupSet = serde_json::from_value(serde_json::json!({
+            "gemeente": "GM0518", "year": 2026, "version": 1, "source": "cbs_estimate",
+            "set_on": "2026-01-05",
+            "rows": [
+                {"age_band": "0-3", "children": 20},
+                {"wijk": "WK051801", "age_band": "4-11", "children": 120},
+                {"wijk": "WK051801", "age_band": "12-17", "children": 40}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(set.rows[0].wijk, None);
+        assert_eq!(set.rows[1].age_band, TargetAgeBand::From4To11);
+        assert_eq!(set.children(), 180);
+        for band in TargetAgeBand::ALL {
+            assert_eq!(serde_json::to_value(band).unwrap(), band.as_str());
+        }
     }
 }

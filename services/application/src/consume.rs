@@ -65,8 +65,9 @@ impl EventHandler for RegelingenHandler {
             RegieEvent::PartnerEnrolmentEnded(ended) => {
                 end_mandate(connection, gemeente, &ended).await
             }
-            // Routing concerns signals, not applications.
-            RegieEvent::RoutingSet(_) => Ok(()),
+            // Routing concerns signals, not applications; the doelgroep (children expected to be
+            // eligible) is a figure of the dashboard's, never a reason to decide otherwise.
+            RegieEvent::RoutingSet(_) | RegieEvent::TargetGroupSet(_) => Ok(()),
         }
     }
 }

@@ -105,7 +105,12 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
     .execute(&mut *transaction)
     .await?
     .rows_affected();
-    for table in ["provisions", "partners"] {
+    for table in [
+        "provisions",
+        "partners",
+        "target_groups",
+        "target_group_rows",
+    ] {
         cleared.rows += sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&mut *transaction)
             .await?

@@ -1,4 +1,4 @@
-//! Stored regie events to the shared contract. Three aggregates, one stream: the translator picks the
+//! Stored regie events to the shared contract. Four aggregates, one stream: the translator picks the
 //! stored type by the row's aggregate type.
 
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use kindpakket_proto::regie::RegieEvent;
 use crate::domain::enrolment::EnrolmentEvent;
 use crate::domain::regeling::RegelingEvent;
 use crate::domain::routing::RoutingEvent;
+use crate::domain::target_group::TargetGroupEvent;
 
 pub fn regeling_to_contract(event: RegelingEvent) -> RegieEvent {
     match event {
@@ -31,15 +32,23 @@ pub fn routing_to_contract(event: RoutingEvent) -> RegieEvent {
     }
 }
 
+pub fn target_group_to_contract(event: TargetGroupEvent) -> RegieEvent {
+    match event {
+        TargetGroupEvent::Set(event) => RegieEvent::TargetGroupSet(event),
+    }
+}
+
 pub fn contract_translator() -> Translator {
     let regeling = translator(regeling_to_contract);
     let enrolment = translator(enrolment_to_contract);
     let routing = translator(routing_to_contract);
+    let target_group = translator(target_group_to_contract);
     Arc::new(
         move |stored: &StoredEvent| match stored.aggregate_type.as_str() {
             "regeling" => regeling(stored),
             "enrolment" => enrolment(stored),
             "routing" => routing(stored),
+            "target_group" => target_group(stored),
             other => Err(anyhow::anyhow!("unknown aggregate type {other}")).context("regie relay"),
         },
     )

@@ -43,7 +43,8 @@ impl EventHandler for RegieHandler {
             RegieEvent::RoutingSet(set) => {
                 routing::record_routing(connection, &set).await?;
             }
-            RegieEvent::RegelingEnded(_) => {}
+            // The doelgroep is a figure of the dashboard's, not where a signal goes.
+            RegieEvent::RegelingEnded(_) | RegieEvent::TargetGroupSet(_) => {}
         }
         Ok(())
     }

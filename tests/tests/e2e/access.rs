@@ -90,6 +90,18 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[RE, PA, SI, AU],
     ),
     (
+        ServiceName::Regie,
+        "PUT",
+        "/api/v1/gemeenten/{gemeente}/doelgroep/{jaar}",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/doelgroep/{jaar}",
+        &[RE, OV, AU],
+    ),
+    (
         ServiceName::Signalling,
         "POST",
         "/api/v1/gemeenten/{gemeente}/signaleringen",
@@ -363,12 +375,25 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         ServiceName::Dashboard,
         "GET",
         "/api/v1/gemeenten/{gemeente}/trechter",
+        &[RE, AU],
+    ),
+    (ServiceName::Dashboard, "GET", "/api/v1/trechter", &[RE, AU]),
+    (
+        ServiceName::Dashboard,
+        "GET",
+        "/api/v1/opbouw",
         &[OV, RE, AU],
     ),
     (
         ServiceName::Dashboard,
         "GET",
-        "/api/v1/trechter",
+        "/api/v1/gemeenten/{gemeente}/kwartalen",
+        &[OV, RE, AU],
+    ),
+    (
+        ServiceName::Dashboard,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/kwartalen/{kwartaal}",
         &[OV, RE, AU],
     ),
 ];

@@ -50,6 +50,9 @@
 //!   PDF; a late fact shown in the next quarter; in a browser at both widths;
 //! - [`pages_applications`]: the pages of applications: on a family's behalf with consent and
 //!   gezag, decided with the outcome explained, the family applying online; attacks refused;
+//! - [`overleg_reach`]: reach against the doelgroep regie sets (children expected per wijk and age
+//!   band): set by regie only, bad tables refused with nothing changed, the quarter's figures per
+//!   wijk and age band against it, an older version arriving late ignored;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
@@ -83,6 +86,7 @@ mod harness;
 mod nats_at_rest;
 mod overleg_api;
 mod overleg_disclosure;
+mod overleg_reach;
 mod pages_applications;
 mod pages_axe;
 mod pages_chain;

@@ -175,8 +175,35 @@ pub const OVERLEG_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The doelgroep regie set per gemeente and year (children expected to be eligible per wijk and age
+/// band): the denominator of reach. The highest version of a year is kept; an older one arriving
+/// later changes nothing. A row without wijk (the whole gemeente, or wijk not known) is kept as
+/// `onbekend`, the wijk the figures give a child whose signal named none. Estimates about a
+/// population, about no child.
+pub const TARGET_GROUP_MIGRATION: Migration = Migration {
+    name: "0212_target_group",
+    sql: r#"
+        CREATE TABLE target_groups (
+            gemeente text    NOT NULL,
+            year     integer NOT NULL,
+            version  integer NOT NULL,
+            source   text    NOT NULL,
+            set_on   date    NOT NULL,
+            PRIMARY KEY (gemeente, year)
+        );
+        CREATE TABLE target_group_rows (
+            gemeente text    NOT NULL,
+            year     integer NOT NULL,
+            wijk     text    NOT NULL,
+            age_band text    NOT NULL,
+            children bigint  NOT NULL,
+            PRIMARY KEY (gemeente, year, wijk, age_band)
+        );
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 14] = [
+pub const MIGRATIONS: [Migration; 15] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -190,6 +217,7 @@ pub const MIGRATIONS: [Migration; 14] = [
     crate::sessions::SESSION_TOKENS_MIGRATION,
     crate::web::login::LOGINS_MIGRATION,
     OVERLEG_MIGRATION,
+    TARGET_GROUP_MIGRATION,
     crate::rebuilding::REBUILDING_MIGRATION,
 ];
 
@@ -305,8 +333,57 @@ async fn apply_regie(
                 .execute(&mut *connection)
                 .await?;
         }
+        RegieEvent::TargetGroupSet(set) => keep_target_group(connection, &set).await?,
         // The routing table and a version's end are no figure of the funnel.
         RegieEvent::RoutingSet(_) | RegieEvent::RegelingEnded(_) => {}
+    }
+    Ok(())
+}
+
+/// Keeps a year's doelgroep when it is newer than the one kept (the whole table replaced), and
+/// ignores an older version that arrives later.
+async fn keep_target_group(
+    connection: &mut PgConnection,
+    set: &kindpakket_proto::regie::TargetGroupSet,
+) -> Result<(), HandlerError> {
+    let gemeente = set.gemeente.as_str();
+    let version = i32::try_from(set.version)
+        .map_err(|_| HandlerError::Poison(format!("doelgroep version {} too high", set.version)))?;
+    let newer: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO target_groups (gemeente, year, version, source, set_on)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (gemeente, year) DO UPDATE SET version = EXCLUDED.version,
+             source = EXCLUDED.source, set_on = EXCLUDED.set_on
+         WHERE target_groups.version < EXCLUDED.version
+         RETURNING version",
+    )
+    .bind(gemeente)
+    .bind(set.year)
+    .bind(version)
+    .bind(word(&set.source))
+    .bind(set.set_on)
+    .fetch_optional(&mut *connection)
+    .await?;
+    if newer.is_none() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM target_group_rows WHERE gemeente = $1 AND year = $2")
+        .bind(gemeente)
+        .bind(set.year)
+        .execute(&mut *connection)
+        .await?;
+    for row in &set.rows {
+        sqlx::query(
+            "INSERT INTO target_group_rows (gemeente, year, wijk, age_band, children)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(gemeente)
+        .bind(set.year)
+        .bind(row.wijk.as_ref().map_or("onbekend", |wijk| wijk.as_str()))
+        .bind(row.age_band.as_str())
+        .bind(i64::from(row.children))
+        .execute(&mut *connection)
+        .await?;
     }
     Ok(())
 }

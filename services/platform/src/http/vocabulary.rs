@@ -34,3 +34,11 @@ dutch_enum!(
         Declaration = "declaratie",
     }
 );
+
+dutch_enum!(
+    /// Where a doelgroep's expected numbers come from.
+    TargetGroupSourceDto <=> kindpakket_proto::regie::TargetGroupSource {
+        OwnIncomeData = "eigen_inkomensgegevens",
+        CbsEstimate = "cbs_schatting",
+    }
+);

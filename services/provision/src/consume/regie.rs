@@ -32,8 +32,9 @@ impl EventHandler for RegieHandler {
             RegieEvent::RegelingEnded(ended) => {
                 regelingen::record_end(connection, &ended).await?;
             }
-            // Routing concerns signals, not entitlements.
-            RegieEvent::RoutingSet(_) => {}
+            // Routing concerns signals, not entitlements; the doelgroep is a figure of the
+            // dashboard's.
+            RegieEvent::RoutingSet(_) | RegieEvent::TargetGroupSet(_) => {}
         }
         Ok(())
     }

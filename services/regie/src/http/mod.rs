@@ -1,6 +1,7 @@
 //! The regie API: every endpoint declared once, in [`routes`]; who may call it, what it takes and
 //! what it answers follow from its handler's types.
 
+mod doelgroep;
 mod partners;
 mod regelingen;
 mod routing;
@@ -16,6 +17,7 @@ use kindpakket_platform::store::AggregateStore;
 use crate::domain::enrolment::Enrolment;
 use crate::domain::regeling::Regeling;
 use crate::domain::routing::Routing;
+use crate::domain::target_group::TargetGroup;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,6 +26,7 @@ pub struct AppState {
     pub regelingen: Arc<AggregateStore<Regeling>>,
     pub enrolments: Arc<AggregateStore<Enrolment>>,
     pub routings: Arc<AggregateStore<Routing>>,
+    pub target_groups: Arc<AggregateStore<TargetGroup>>,
 }
 
 roles!(
@@ -37,9 +40,15 @@ roles!(
     pub Readers = [Regievoerder, Partner, Signaller, Auditor]
 );
 
+roles!(
+    /// Who reads a doelgroep (children expected to be eligible, a statistic about no one): the
+    /// regievoerder, the auditor and the kwartaaloverleg, which reads reach against it.
+    pub TargetGroupReaders = [Regievoerder, OverlegViewer, Auditor]
+);
+
 pub const DESCRIPTION: ApiDescription = ApiDescription {
     title: "Kindpakket — regie",
-    description: "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen), wijzigt of beëindigt haar, schrijft partners in en stelt de routering van signaleringen vast.",
+    description: "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen), wijzigt of beëindigt haar, schrijft partners in, stelt de routering van signaleringen vast en legt per jaar de doelgroep vast (het verwachte aantal kinderen per wijk en leeftijdsgroep).",
 };
 
 pub fn routes() -> ApiRouter<AppState> {
@@ -95,6 +104,17 @@ pub fn routes() -> ApiRouter<AppState> {
                 op.summary("De routering van signaleringen")
             }),
         )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/doelgroep/{jaar}",
+            put_with(doelgroep::set_target_group, |op| {
+                op.summary(
+                    "De doelgroep van een jaar vaststellen: het verwachte aantal kinderen per wijk en leeftijdsgroep (de hele tabel)",
+                )
+            })
+            .get_with(doelgroep::get_target_group, |op| {
+                op.summary("De doelgroep van een jaar")
+            }),
+        )
 }
 
 #[cfg(test)]
@@ -109,7 +129,7 @@ mod tests {
         let roles = |path: &str, method: &str| json["paths"][path][method]["x-rollen"].clone();
         let regie = serde_json::json!(["regievoerder"]);
         let readers = serde_json::json!(["regievoerder", "partner", "signaller", "auditor"]);
-        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 8);
+        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 9);
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/regelingen", "post"),
             regie
@@ -148,6 +168,14 @@ mod tests {
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/routering", "get"),
             readers
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/doelgroep/{jaar}", "put"),
+            regie
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/doelgroep/{jaar}", "get"),
+            serde_json::json!(["regievoerder", "overleg_viewer", "auditor"])
         );
     }
 }

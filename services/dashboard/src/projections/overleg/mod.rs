@@ -1,10 +1,12 @@
 //! The quarterly overleg's figures (`docs/overleg.md`): per gemeente and quarter, as of the moment
 //! the quarter is established, through the reader's disclosure [`Policy`]. [`queries`] counts the
-//! read model into a [`queries::QuarterTally`]; [`figures`] turns it into what a reader may see.
+//! read model into a [`queries::QuarterTally`]; [`figures`] turns it into what a reader may see;
+//! [`reach`] adds the children served against the doelgroep regie expects.
 
 pub mod disclosure;
 pub mod quarter;
 pub mod queries;
+pub mod reach;
 
 use kindpakket_proto::GemeenteCode;
 use schemars::JsonSchema;
@@ -143,6 +145,9 @@ pub struct Row {
     pub value: String,
     #[serde(flatten)]
     pub steps: Steps,
+    /// In the breakdowns by wijk and by age band: children served in the year and expected.
+    #[serde(flatten)]
+    pub reach: Option<reach::RowReach>,
 }
 
 /// One partner's quarter.
@@ -238,6 +243,10 @@ pub struct QuarterFigures {
     pub funnel: Steps,
     #[serde(rename = "gebruik")]
     pub usage: Usage,
+    /// The children regie expects to be eligible in the quarter's year, and reach in total; `null`
+    /// when regie set none for that year.
+    #[serde(rename = "doelgroep")]
+    pub target_group: Option<reach::TargetGroupFigures>,
     #[serde(rename = "indeling")]
     pub breakdown: Option<Breakdown>,
     #[serde(rename = "rijen")]
@@ -252,7 +261,11 @@ pub struct QuarterFigures {
 }
 
 /// The rows of a breakdown with its secondary suppression, step by step.
-fn breakdown_rows(policy: Policy, total: &StepTally, rows: &[(String, StepTally)]) -> Vec<Row> {
+pub(crate) fn breakdown_rows(
+    policy: Policy,
+    total: &StepTally,
+    rows: &[(String, StepTally)],
+) -> Vec<Row> {
     let column = |of: fn(&StepTally) -> i64| {
         policy.protect_breakdown(&Relation {
             total: of(total),
@@ -273,6 +286,7 @@ fn breakdown_rows(policy: Policy, total: &StepTally, rows: &[(String, StepTally)
                 granted: granted[i],
                 served: served[i],
             },
+            reach: None,
         })
         .collect()
 }
@@ -342,8 +356,11 @@ pub fn figures(
             in_view,
             percentage: percentage(served_in_year, in_view),
         },
+        target_group: reach::target_group(tally, served_in_year),
         breakdown,
-        rows: breakdown.map(rows_of).unwrap_or_default(),
+        rows: breakdown
+            .map(|breakdown| reach::breakdown(policy, tally, breakdown))
+            .unwrap_or_default(),
         partners,
         lead_times: tally
             .lead_times
@@ -664,6 +681,12 @@ mod tests {
                 tally.breakdowns.insert(
                     breakdown,
                     vec![("x".to_owned(), steps(small, small, small, small))],
+                );
+                // Served in the year, per row of the breakdowns by wijk and age band (reach; its
+                // expected numbers are estimates shown exactly, tested in `reach`).
+                tally.reach.served_in_year.insert(
+                    breakdown,
+                    std::collections::BTreeMap::from([("x".to_owned(), small)]),
                 );
             }
             tally.partners = vec![PartnerTally {

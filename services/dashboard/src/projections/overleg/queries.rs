@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use time::{Date, OffsetDateTime};
 
 use super::quarter::Quarter;
+use super::reach::{self, ReachTally};
 use super::{Breakdown, Filters};
 use crate::projections::funnel::StepTally;
 
@@ -83,6 +84,8 @@ pub struct QuarterTally {
     pub signallers: Vec<SignallerTally>,
     /// Facts of earlier quarters that occurred after those were established and before this one.
     pub late: Vec<(Quarter, StepTally)>,
+    /// Children served in the year per wijk and age band, and the doelgroep of the year.
+    pub reach: ReachTally,
 }
 
 /// One partner's quarter, counted exactly.
@@ -294,10 +297,53 @@ pub async fn quarter(
     }
     tally.late = late_rows.into_iter().rev().collect();
 
+    tally.reach = ReachTally {
+        served_in_year: served_in_year_by(pool, gemeente, year, filters).await?,
+        target_group: reach::target_group_tally(pool, gemeente, quarter.year(), filters).await?,
+    };
     tally.partners = partners(pool, gemeente, window).await?;
     tally.lead_times = lead_times(pool, gemeente, window).await?;
     tally.signallers = signallers(pool, gemeente, window).await?;
     Ok(tally)
+}
+
+/// Children served in `year` (the year up to the quarter's end) per wijk and per age band.
+async fn served_in_year_by(
+    pool: &PgPool,
+    gemeente: &str,
+    year: Window,
+    filters: &Filters,
+) -> Result<BTreeMap<Breakdown, BTreeMap<String, i64>>, sqlx::Error> {
+    let cells: Vec<Cell> = bind_facts(
+        sqlx::query_as(&format!(
+            "WITH {FACTS}
+             SELECT step,
+                    CASE WHEN grouping(wijk) = 0 THEN 'wijk' ELSE 'leeftijd' END AS dimension,
+                    CASE WHEN grouping(wijk) = 0 THEN wijk ELSE age_band END AS value,
+                    count(DISTINCT child) AS children
+             FROM facts
+             WHERE on_date BETWEEN $2 AND $3 AND occurred_at < $4 AND step = 'served'
+             GROUP BY GROUPING SETS ((step, wijk), (step, age_band))"
+        )),
+        gemeente,
+        year,
+        filters,
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut served: BTreeMap<Breakdown, BTreeMap<String, i64>> = BTreeMap::new();
+    for cell in cells {
+        if let (Some(breakdown), Some(value)) = (
+            cell.dimension.as_deref().and_then(Breakdown::parse),
+            cell.value,
+        ) {
+            served
+                .entry(breakdown)
+                .or_default()
+                .insert(value, cell.children);
+        }
+    }
+    Ok(served)
 }
 
 /// Per partner: the referrals it picked up in time, what it decided under mandate, what it
