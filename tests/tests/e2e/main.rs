@@ -75,6 +75,7 @@ mod fuzz;
 mod harness;
 mod nats_at_rest;
 mod overleg_api;
+mod overleg_budgets;
 mod pages_applications;
 mod pages_axe;
 mod pages_chain;
