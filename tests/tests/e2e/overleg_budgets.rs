@@ -8,6 +8,7 @@ use std::time::Duration;
 use kindpakket_tests::client::{provision, Kindpakket, REGIE};
 use kindpakket_tests::harness::Platform;
 use kindpakket_tests::wait::{wait_until, when};
+use kindpakket_tests::ServiceName;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -61,7 +62,7 @@ fn projected(spent: i64, committed: i64, allocated: i64, day_of_year: i64, days:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regie_reads_each_sources_budget_committed_and_spent_split_as_the_regeling_sets() {
-    let platform = Platform::start().await.expect("platform starts");
+    let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     let today = kindpakket_platform::clock::today();
     let year = today.year();
@@ -211,4 +212,19 @@ async fn regie_reads_each_sources_budget_committed_and_spent_split_as_the_regeli
         .expect(StatusCode::OK)
         .unwrap();
     assert_eq!(filtered["budgetten"], json!([]), "{filtered}");
+
+    // Rebuilt from the streams: the versions, their budgets and who pays each entitlement come
+    // again, and the budgets are what they were.
+    let service = platform.service_mut(ServiceName::Dashboard);
+    service.kill();
+    let (status, output) = service.run_once(&["rebuild"], &[]).unwrap();
+    assert!(status.success(), "rebuild: {output}");
+    service.start_again().await.unwrap();
+    let rebuilt = wait_until("the replay done", Duration::from_secs(60), || async {
+        let answer = kindpakket.get(&url, Some(REGIE)).await?;
+        when(answer.status == StatusCode::OK, answer.body)
+    })
+    .await
+    .unwrap();
+    assert_eq!(rebuilt["budgetten"], figures["budgetten"], "{rebuilt}");
 }
