@@ -334,7 +334,9 @@ fn forgotten(subject: Uuid, kind: SubjectKind) -> ApplicationEvent {
 /// How far the dashboard's consumers are: the events applied, summed over every aggregate.
 const APPLIED: &str = "SELECT coalesce(sum(last_sequence), 0)::bigint FROM consumer_offsets";
 
-/// Waits until the dashboard has applied as many events as before (after a rebuild).
+/// Waits until the dashboard has applied as many events as before (after a rebuild), and has seen
+/// so itself: its tracker clears the replay's marks (`rebuilding`) a moment after the consumers
+/// catch up, and until then every figure answers 503.
 async fn wait_for_offsets(platform: &Platform, applied: i64) {
     wait_until(
         "the dashboard's consumers caught up again",
@@ -342,6 +344,16 @@ async fn wait_for_offsets(platform: &Platform, applied: i64) {
         || async {
             let now = count(platform, APPLIED).await;
             when(now == applied, now)
+        },
+    )
+    .await
+    .unwrap();
+    wait_until(
+        "the dashboard done rebuilding",
+        Duration::from_secs(30),
+        || async {
+            let replaying = count(platform, "SELECT count(*) FROM rebuilding").await;
+            when(replaying == 0, replaying)
         },
     )
     .await
