@@ -228,3 +228,170 @@ async fn regie_reads_each_sources_budget_committed_and_spent_split_as_the_regeli
     .unwrap();
     assert_eq!(rebuilt["budgetten"], figures["budgetten"], "{rebuilt}");
 }
+
+/// A regeling version for `year` from `from`, with a sport contribution and `budgets`.
+fn version(year: i32, from: &str, budgets: Value) -> Value {
+    json!({
+        "jaar": year, "geldigVanaf": from, "geldigTot": format!("{year}-12-31"),
+        "inkomensgrens": {"soort": "percentage", "percentage": 120},
+        "voorzieningen": [provision(
+            "sportcontributie",
+            "Sportcontributie",
+            "maatschappelijke_participatie",
+            (4, 17),
+            25_000,
+            "in_natura",
+        )],
+        "budgetten": budgets,
+    })
+}
+
+/// The allocation per source of one quarter as regie reads it, once `done` holds for it.
+async fn allocated(
+    kindpakket: &Kindpakket,
+    quarter: &str,
+    done: impl Fn(&Value) -> bool,
+) -> BTreeMap<String, i64> {
+    let url = format!(
+        "{}/api/v1/gemeenten/{G}/kwartalen/{quarter}",
+        kindpakket.endpoints.dashboard
+    );
+    let figures = wait_until(
+        &format!("the budgets of {quarter}"),
+        Duration::from_secs(30),
+        || async {
+            let answer = kindpakket
+                .get(&url, Some(REGIE))
+                .await?
+                .expect(StatusCode::OK)?;
+            when(done(&answer["budgetten"]), answer)
+        },
+    )
+    .await
+    .unwrap();
+    figures["budgetten"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["bron"].as_str().unwrap().to_owned(),
+                row["toegewezen"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_restates_the_years_budgets_from_the_quarter_it_is_in_force_and_not_before() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    let today = kindpakket_platform::clock::today();
+    let year = today.year();
+    let number = (u8::from(today.month()) - 1) / 3 + 1;
+    let running = format!("{year}-K{number}");
+    let first = kindpakket
+        .post(
+            &kindpakket.regie_url(G, "regelingen"),
+            REGIE,
+            &version(
+                year,
+                &format!("{year}-01-01"),
+                json!([{"voorziening": "sportcontributie", "bron": "rijksmiddelen", "bedragCent": 1_000_000}]),
+            ),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let first = first["id"].as_str().unwrap().to_owned();
+    let national_only = allocated(&kindpakket, &running, |rows| {
+        rows.as_array().is_some_and(|rows| !rows.is_empty())
+    })
+    .await;
+    assert_eq!(
+        national_only,
+        BTreeMap::from([("rijksmiddelen".to_owned(), 1_000_000)])
+    );
+
+    // Corrected from the running quarter's first day (from 2 January in the first): the year's
+    // budgets restated, more from the Rijk and some from the gemeente.
+    let quarter_start = time::Date::from_calendar_date(
+        year,
+        time::Month::try_from((number - 1) * 3 + 1).unwrap(),
+        1,
+    )
+    .unwrap();
+    let from =
+        quarter_start.max(time::Date::from_calendar_date(year, time::Month::January, 2).unwrap());
+    kindpakket
+        .post(
+            &kindpakket.regie_url(G, &format!("regelingen/{first}/wijziging")),
+            REGIE,
+            &version(
+                year,
+                &from.to_string(),
+                json!([
+                    {"voorziening": "sportcontributie", "bron": "rijksmiddelen", "bedragCent": 1_500_000},
+                    {"type": "maatschappelijke_participatie", "bron": "gemeentelijke_fondsen", "bedragCent": 200_000},
+                ]),
+            ),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    // The running quarter: the correction's budgets, not added to the first version's.
+    let restated = allocated(&kindpakket, &running, |rows| {
+        rows.as_array().is_some_and(|rows| rows.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        restated,
+        BTreeMap::from([
+            ("rijksmiddelen".to_owned(), 1_500_000),
+            ("gemeentelijke_fondsen".to_owned(), 200_000),
+        ])
+    );
+    // The quarter before. Established (14 days after its end), it is as of that moment, before
+    // either version was published: no budget. Provisional, it is as of now, and its last day was
+    // under the first version: that one's budgets, though the correction is known by now.
+    let (previous_year, previous_number) = if number == 1 {
+        (year - 1, 4)
+    } else {
+        (year, number - 1)
+    };
+    let previous = format!("{previous_year}-K{previous_number}");
+    let url = format!(
+        "{}/api/v1/gemeenten/{G}/kwartalen/{previous}",
+        kindpakket.endpoints.dashboard
+    );
+    let check_previous = |figures: Value| {
+        let expected = if figures["voorlopig"] == true && previous_year == year {
+            json!([{"bron": "rijksmiddelen", "toegewezen": 1_000_000, "vastgelegd": 0,
+                    "uitgegeven": 0, "prognose": 0, "kinderen": 0}])
+        } else {
+            json!([])
+        };
+        assert_eq!(figures["budgetten"], expected, "{figures}");
+        figures["voorlopig"] == true
+    };
+    let read_previous = || async {
+        kindpakket
+            .get(&url, Some(REGIE))
+            .await
+            .unwrap()
+            .expect(StatusCode::OK)
+            .unwrap()
+    };
+    check_previous(read_previous().await);
+    // With a year's grace no quarter of the last year is established yet: the quarter before is
+    // provisional, as of now.
+    let dashboard = platform.service_mut(ServiceName::Dashboard);
+    dashboard.set_environment("KINDPAKKET_OVERLEG_GRACE_DAYS", "366");
+    dashboard.start_again().await.unwrap();
+    assert!(
+        check_previous(read_previous().await),
+        "{previous} provisional"
+    );
+}
