@@ -20,8 +20,10 @@
 
 pub mod browser;
 pub mod client;
+pub mod disclosure_attack;
 pub mod harness;
 pub mod inspect;
+pub mod overleg;
 pub mod pages;
 pub mod wait;
 

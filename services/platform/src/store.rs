@@ -13,7 +13,6 @@ use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
 use kindpakket_proto::{Actor, GemeenteCode, Service};
 use postgres_es::{PostgresCqrs, PostgresEventRepository};
 use sqlx::PgPool;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::Migration;
@@ -101,9 +100,11 @@ impl CommandContext {
     /// The metadata map written onto every event of the command.
     pub fn metadata(&self) -> HashMap<String, String> {
         use metadata_keys::*;
+        // The moment by the service's clock (`crate::clock`, moved in rehearsals and tests), as every
+        // date a rule depends on: the overleg's quarters are "as of" a moment compared with it.
         // Every UTC time of this era formats as RFC 3339; should it ever not, the event still carries
         // its commit time (`recorded_at`).
-        let occurred_at = OffsetDateTime::now_utc()
+        let occurred_at = crate::clock::now()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         let mut metadata = HashMap::from([

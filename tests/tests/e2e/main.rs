@@ -41,6 +41,10 @@
 //!   streams' maximum age;
 //! - [`forgetting_dashboard`]: the dashboard forgets a person (figures unchanged, also after a
 //!   replay) and keeps aggregates only past the retention period;
+//! - [`overleg_disclosure`]: the kwartaaloverleg's quarter as an attacker reads it: every figure
+//!   true under the policy, no hidden cell recovered by reasoning over every relation (also with
+//!   exact counts), refusals that change nothing, late facts outside the established quarter, and a
+//!   rebuild with the same figures;
 //! - [`pages_applications`]: the pages of applications: on a family's behalf with consent and
 //!   gezag, decided with the outcome explained, the family applying online; attacks refused;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
@@ -76,6 +80,7 @@ mod harness;
 mod nats_at_rest;
 mod overleg_api;
 mod overleg_budgets;
+mod overleg_disclosure;
 mod pages_applications;
 mod pages_axe;
 mod pages_chain;

@@ -153,25 +153,38 @@ impl Policy {
         }
     }
 
-    /// The parts of a sum as this reader sees them: each through [`Policy::count`], and where
-    /// exactly one part is hidden while the total is shown, the smallest other part too (the total
-    /// minus the shown parts would tell the hidden one). The total is never hidden for a part's sake:
-    /// it is one cell shared by every breakdown, so hiding it here would not hide it there.
+    /// The parts of a sum as this reader sees them: each through [`Policy::count`], then, while
+    /// the total is shown and the hidden parts could be told from it, the smallest other part is
+    /// hidden too. They could be told when exactly one part is hidden (the total minus the shown parts
+    /// is that part), and when the hidden parts together are fewer than the threshold (the total
+    /// minus the shown parts is then small, and with every hidden part at least 1 it pins them down:
+    /// 12 children, 10 in one wijk and 1 in each of two others, shown as 10 and 10, leaves the two
+    /// hidden wijken at most 2 together, so 1 each). The total is never hidden for a part's sake: it
+    /// is one cell shared by every breakdown, so hiding it here would not hide it there.
     pub fn protect_breakdown(self, relation: &Relation) -> Vec<Option<i64>> {
         let mut shown: Vec<Option<i64>> = relation.parts.iter().map(|p| self.count(*p)).collect();
-        if self == Policy::Exact || self.count(relation.total).is_none() {
+        let Policy::Overleg { threshold, .. } = self else {
+            return shown;
+        };
+        if self.count(relation.total).is_none() {
             return shown;
         }
-        if shown.iter().filter(|part| part.is_none()).count() == 1 {
+        loop {
+            let hidden: Vec<usize> = (0..shown.len()).filter(|&i| shown[i].is_none()).collect();
+            let hidden_sum: i64 = hidden.iter().map(|&i| relation.parts[i]).sum();
+            let exposed = hidden.len() == 1 || (!hidden.is_empty() && hidden_sum < threshold);
+            if !exposed {
+                return shown;
+            }
             // The smallest shown part that is not zero; a zero only when there is nothing else.
-            let second = (0..shown.len())
+            let next = (0..shown.len())
                 .filter(|&i| shown[i].is_some())
                 .min_by_key(|&i| (relation.parts[i] == 0, relation.parts[i], i));
-            if let Some(second) = second {
-                shown[second] = None;
+            match next {
+                Some(next) => shown[next] = None,
+                None => return shown,
             }
         }
-        shown
     }
 
     /// An amount that went to `children` (as counted exactly), now shown as `shown_children`: hidden
@@ -280,6 +293,35 @@ mod tests {
         assert_eq!(
             Policy::Exact.protect_breakdown(&relation),
             vec![Some(25), Some(3)]
+        );
+    }
+
+    #[test]
+    fn hidden_parts_that_together_are_fewer_than_the_threshold_take_another_with_them() {
+        // 12 children: 10 in one wijk, 1 in each of two others. Shown 10 and 10, the two hidden
+        // wijken would share at most 2: 1 each.
+        let relation = Relation {
+            total: 12,
+            parts: vec![10, 1, 1],
+        };
+        assert_eq!(OVERLEG.protect_breakdown(&relation), vec![None, None, None]);
+        // Hidden together 3 + 4 = 7 < 10: the 20 goes too, and then it is enough.
+        let relation = Relation {
+            total: 57,
+            parts: vec![30, 20, 3, 4],
+        };
+        assert_eq!(
+            OVERLEG.protect_breakdown(&relation),
+            vec![Some(30), None, None, None]
+        );
+        // 6 + 7 = 13: enough already.
+        let relation = Relation {
+            total: 43,
+            parts: vec![30, 6, 7],
+        };
+        assert_eq!(
+            OVERLEG.protect_breakdown(&relation),
+            vec![Some(30), None, None]
         );
     }
 
