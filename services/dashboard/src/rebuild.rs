@@ -12,7 +12,8 @@
 //! 2. deletes the dashboard's durable consumers, so that they start again at the first message;
 //! 3. in one transaction: deletes the consumers' offsets and the rows the streams will give again —
 //!    every row, except those dated before what retention folded (their events are not taken in
-//!    again, [`crate::projections::retention`]). Kept: the aggregates of folded children, the
+//!    again, [`crate::projections::retention`]); the regie stream's rows (provisions, partners,
+//!    regeling versions and their budgets) all. Kept: the aggregates of folded children, the
 //!    markers of forgotten people (so their events are written under their alias straight away),
 //!    the parked events, the page sessions.
 
@@ -105,9 +106,13 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
     .execute(&mut *transaction)
     .await?
     .rows_affected();
+    // The regie stream's rows (catalogue, partners, regeling versions and their budgets, the
+    // doelgroep) are organisations' and public decisions, never folded: all of them come again.
     for table in [
         "provisions",
         "partners",
+        "regelingen",
+        "regeling_budgets",
         "target_groups",
         "target_group_rows",
     ] {

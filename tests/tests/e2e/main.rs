@@ -85,6 +85,7 @@ mod fuzz;
 mod harness;
 mod nats_at_rest;
 mod overleg_api;
+mod overleg_budgets;
 mod overleg_disclosure;
 mod overleg_reach;
 mod pages_applications;

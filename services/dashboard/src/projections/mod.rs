@@ -26,7 +26,7 @@ use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent, CO
 use kindpakket_platform::db::Migration;
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::provision::ProvisionEvent;
-use kindpakket_proto::regie::RegieEvent;
+use kindpakket_proto::regie::{CoFinancing, Funder, RegieEvent};
 use kindpakket_proto::signalling::{Referral, SignallingEvent};
 use kindpakket_proto::{Cents, Service};
 use serde::Serialize;
@@ -202,8 +202,46 @@ pub const TARGET_GROUP_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// What the overleg's budgets per funding source need (`docs/overleg.md`, "Budgetten"): each
+/// regeling version's year, period, budgets and the moment it was published, per gemeente it covers
+/// (a samenwerkingsverband's version holds for each of its gemeenten); and who pays each
+/// entitlement — the funder and the co-funder with its share, organisations with their source — so
+/// that what was committed and spent splits between them as the provision service's ledger splits
+/// it. Entitlements from before stay without a funder (the gemeente's general means) until a
+/// rebuild fills it in.
+pub const BUDGETS_MIGRATION: Migration = Migration {
+    name: "0214_budgets",
+    sql: r#"
+        CREATE TABLE regelingen (
+            regeling_id  uuid NOT NULL,
+            gemeente     text NOT NULL,
+            year         integer NOT NULL,
+            valid_from   date NOT NULL,
+            valid_until  date NOT NULL,
+            published_at timestamptz NOT NULL,
+            PRIMARY KEY (regeling_id, gemeente)
+        );
+        CREATE TABLE regeling_budgets (
+            regeling_id    uuid NOT NULL,
+            gemeente       text NOT NULL,
+            position       integer NOT NULL,
+            source         text NOT NULL,
+            provision      text,
+            provision_type text,
+            amount_cents   bigint NOT NULL,
+            PRIMARY KEY (regeling_id, gemeente, position)
+        );
+        CREATE INDEX regelingen_gemeente_year ON regelingen (gemeente, year);
+        ALTER TABLE entitlements ADD COLUMN funder text, ADD COLUMN funder_source text,
+            ADD COLUMN co_funder text, ADD COLUMN co_funder_source text,
+            ADD COLUMN co_share_percent smallint;
+        CREATE INDEX entitlements_gemeente_granted ON entitlements (gemeente, granted_on);
+        CREATE INDEX deliveries_gemeente_on ON deliveries (gemeente, delivered_on);
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 15] = [
+pub const MIGRATIONS: [Migration; 16] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -219,6 +257,7 @@ pub const MIGRATIONS: [Migration; 15] = [
     OVERLEG_MIGRATION,
     TARGET_GROUP_MIGRATION,
     crate::rebuilding::REBUILDING_MIGRATION,
+    BUDGETS_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -252,7 +291,7 @@ impl EventHandler for DashboardProjection {
         };
         let forgetting = &self.forgetting;
         match event.envelope.service {
-            Service::Regie => apply_regie(connection, fact.gemeente, event.decode()?).await,
+            Service::Regie => apply_regie(connection, &fact, event.decode()?).await,
             Service::Signalling => {
                 apply_signalling(connection, forgetting, &fact, event.decode()?).await
             }
@@ -276,13 +315,46 @@ struct Fact<'a> {
 
 async fn apply_regie(
     connection: &mut PgConnection,
-    gemeente: &str,
+    fact: &Fact<'_>,
     event: RegieEvent,
 ) -> Result<(), HandlerError> {
+    let gemeente = fact.gemeente;
     match event {
         RegieEvent::RegelingPublished(regeling) => {
             // A samenwerkingsverband's regeling holds for each of its gemeenten.
             for member in &regeling.gemeenten {
+                // The version and its budgets (a public decision): the overleg's budgets per
+                // funding source. A version never changes once published; its successor is a new
+                // version, so the first write stands.
+                sqlx::query(
+                    "INSERT INTO regelingen (regeling_id, gemeente, year, valid_from, valid_until,
+                         published_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(regeling.regeling_id)
+                .bind(member.as_str())
+                .bind(regeling.year)
+                .bind(regeling.valid_from)
+                .bind(regeling.valid_until)
+                .bind(fact.occurred_at)
+                .execute(&mut *connection)
+                .await?;
+                for (position, budget) in regeling.budgets.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO regeling_budgets (regeling_id, gemeente, position, source,
+                             provision, provision_type, amount_cents)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(regeling.regeling_id)
+                    .bind(member.as_str())
+                    .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                    .bind(word(&budget.source))
+                    .bind(budget.provision.as_ref().map(|code| code.as_str()))
+                    .bind(budget.provision_type.as_ref().map(word))
+                    .bind(budget.amount_cents.get())
+                    .execute(&mut *connection)
+                    .await?;
+                }
                 for provision in &regeling.provisions {
                     sqlx::query(
                         "INSERT INTO provisions (gemeente, code, name, provision_type, regeling_id)
@@ -335,6 +407,10 @@ async fn apply_regie(
         }
         RegieEvent::TargetGroupSet(set) => keep_target_group(connection, &set).await?,
         // The routing table and a version's end are no figure of the funnel.
+        // The routing table is no figure. A version's end changes no budget: the budgets of a year
+        // are those of the version in force at a quarter's end, and a version ended early is
+        // followed by its successor, which restates the year's budgets (README, "Budgets across a
+        // correction"); one ended without a successor still holds the year's last decision.
         RegieEvent::RoutingSet(_) | RegieEvent::RegelingEnded(_) => {}
     }
     Ok(())
@@ -505,11 +581,19 @@ async fn apply_application(
                 let child = forgetting
                     .person(connection, entitlement.child.0, entitlement.valid_until)
                     .await?;
+                let payers = Payers::of(
+                    entitlement.funder.as_ref(),
+                    entitlement.co_financing.as_ref(),
+                );
                 sqlx::query(
-                    "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, granted_on, valid_until, granted_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, granted_on, valid_until, granted_at,
+                         funder, funder_source, co_funder, co_funder_source, co_share_percent)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                      ON CONFLICT (entitlement_id) DO UPDATE SET granted_on = EXCLUDED.granted_on,
-                         valid_until = EXCLUDED.valid_until, granted_at = EXCLUDED.granted_at",
+                         valid_until = EXCLUDED.valid_until, granted_at = EXCLUDED.granted_at,
+                         funder = EXCLUDED.funder, funder_source = EXCLUDED.funder_source,
+                         co_funder = EXCLUDED.co_funder, co_funder_source = EXCLUDED.co_funder_source,
+                         co_share_percent = EXCLUDED.co_share_percent",
                 )
                 .bind(entitlement.entitlement_id)
                 .bind(gemeente)
@@ -520,6 +604,11 @@ async fn apply_application(
                 .bind(granted.decided_on)
                 .bind(entitlement.valid_until)
                 .bind(fact.occurred_at)
+                .bind(payers.funder)
+                .bind(payers.funder_source)
+                .bind(payers.co_funder)
+                .bind(payers.co_funder_source)
+                .bind(payers.co_share_percent)
                 .execute(&mut *connection)
                 .await?;
             }
@@ -576,11 +665,19 @@ async fn apply_provision(
             let child = forgetting
                 .person(connection, opened.child.0, opened.valid_until)
                 .await?;
+            // Who pays, as decided: the same as the grant says (whichever arrives first writes it).
+            let payers = Payers::of(opened.funder.as_ref(), opened.co_financing.as_ref());
             sqlx::query(
-                "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, opened, valid_until)
-                 VALUES ($1, $2, $3, $4, $5, $6, true, $7)
+                "INSERT INTO entitlements (entitlement_id, gemeente, application_id, child, provision, amount_cents, opened, valid_until,
+                     funder, funder_source, co_funder, co_funder_source, co_share_percent)
+                 VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (entitlement_id) DO UPDATE SET opened = true,
-                     valid_until = coalesce(entitlements.valid_until, EXCLUDED.valid_until)",
+                     valid_until = coalesce(entitlements.valid_until, EXCLUDED.valid_until),
+                     funder = coalesce(entitlements.funder, EXCLUDED.funder),
+                     funder_source = coalesce(entitlements.funder_source, EXCLUDED.funder_source),
+                     co_funder = coalesce(entitlements.co_funder, EXCLUDED.co_funder),
+                     co_funder_source = coalesce(entitlements.co_funder_source, EXCLUDED.co_funder_source),
+                     co_share_percent = coalesce(entitlements.co_share_percent, EXCLUDED.co_share_percent)",
             )
             .bind(opened.entitlement_id)
             .bind(gemeente)
@@ -589,6 +686,11 @@ async fn apply_provision(
             .bind(opened.provision.as_str())
             .bind(opened.amount_cents.get())
             .bind(opened.valid_until)
+            .bind(payers.funder)
+            .bind(payers.funder_source)
+            .bind(payers.co_funder)
+            .bind(payers.co_funder_source)
+            .bind(payers.co_share_percent)
             .execute(&mut *connection)
             .await?;
         }
@@ -666,6 +768,28 @@ async fn apply_provision(
         | ProvisionEvent::SampleCheckRecorded(_) => {}
     }
     Ok(())
+}
+
+/// Who pays an entitlement, as the read model keeps it: organisations and their funding sources
+/// (`null` funder: the gemeente's general means, [`Funder::gemeente`]).
+struct Payers {
+    funder: Option<String>,
+    funder_source: Option<String>,
+    co_funder: Option<String>,
+    co_funder_source: Option<String>,
+    co_share_percent: Option<i16>,
+}
+
+impl Payers {
+    fn of(funder: Option<&Funder>, co_financing: Option<&CoFinancing>) -> Self {
+        Self {
+            funder: funder.map(|f| f.organisation.as_str().to_owned()),
+            funder_source: funder.map(|f| word(&f.source)),
+            co_funder: co_financing.map(|co| co.funder.organisation.as_str().to_owned()),
+            co_funder_source: co_financing.map(|co| word(&co.funder.source)),
+            co_share_percent: co_financing.map(|co| i16::from(co.share_percent)),
+        }
+    }
 }
 
 /// The age band of a child born in `year`/`month` on `on` (whole years, counted from the first of

@@ -14,6 +14,8 @@ use serde::Serialize;
 pub const DEFAULT_THRESHOLD: i64 = 10;
 pub const DEFAULT_ROUNDING: i64 = 5;
 pub const DEFAULT_GRACE_DAYS: u16 = 14;
+/// The overleg reads a budget's committed, spent and projected amounts in whole thousands of euros.
+pub const BUDGET_ROUNDING_CENTS: i64 = 100_000;
 
 /// The overleg's settings, from the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +204,16 @@ impl Policy {
         }
     }
 
+    /// An amount of a budget (committed, spent, projected) as this reader sees it: exact, or for
+    /// the overleg in whole thousands of euros (halves up). Whether it is shown at all is decided by
+    /// the children behind it (`budgets::disclose`).
+    pub fn budget_amount(self, cents: i64) -> i64 {
+        match self {
+            Policy::Exact => cents,
+            Policy::Overleg { .. } => round_to(cents, BUDGET_ROUNDING_CENTS),
+        }
+    }
+
     /// A lead time in days, shown only where its cases are.
     pub fn days(self, days: Option<f64>, shown_cases: Option<i64>) -> Option<i64> {
         shown_cases?;
@@ -339,6 +351,14 @@ mod tests {
         assert_eq!(OVERLEG.amount(60_000, 12, OVERLEG.count(12)), Some(50_000));
         assert_eq!(OVERLEG.amount(15_000, 3, OVERLEG.count(3)), None);
         assert_eq!(Policy::Exact.amount(60_000, 12, Some(12)), Some(60_000));
+    }
+
+    #[test]
+    fn a_budget_amount_reads_in_whole_thousands_of_euros_for_the_overleg_only() {
+        assert_eq!(OVERLEG.budget_amount(4_805_880), 4_800_000);
+        assert_eq!(OVERLEG.budget_amount(4_850_000), 4_900_000, "halves up");
+        assert_eq!(OVERLEG.budget_amount(49_999), 0);
+        assert_eq!(Policy::Exact.budget_amount(4_805_880), 4_805_880);
     }
 
     #[test]

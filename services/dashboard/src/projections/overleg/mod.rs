@@ -3,6 +3,7 @@
 //! read model into a [`queries::QuarterTally`]; [`figures`] turns it into what a reader may see;
 //! [`reach`] adds the children served against the doelgroep regie expects.
 
+pub mod budgets;
 pub mod disclosure;
 pub mod quarter;
 pub mod queries;
@@ -258,6 +259,11 @@ pub struct QuarterFigures {
     pub signallers: Vec<SignallerRow>,
     #[serde(rename = "nagekomen")]
     pub late: Vec<LateRow>,
+    /// Per funding source of the quarter's year: allocated, committed, spent, projected, and the
+    /// children behind it ([`budgets`]). Empty when regie filters the report (a budget is the whole
+    /// gemeente's).
+    #[serde(rename = "budgetten")]
+    pub budgets: Vec<budgets::BudgetRow>,
 }
 
 /// The rows of a breakdown with its secondary suppression, step by step.
@@ -394,6 +400,12 @@ pub fn figures(
                 steps: Steps::disclose(policy, steps),
             })
             .collect(),
+        budgets: budgets::disclose(
+            policy,
+            &tally.budgets,
+            tally.granted_in_year,
+            budgets::days_elapsed(quarter, as_of),
+        ),
     }
 }
 
@@ -704,10 +716,35 @@ mod tests {
                 applied: small,
                 served: small,
             }];
+            // Budgets of few children: a large one (its committed amount alone would not look
+            // small) and a small one.
+            tally.budgets = vec![
+                budgets::BudgetTally {
+                    source: kindpakket_proto::regie::FundingSource::National,
+                    allocated_cents: 10_000_000,
+                    committed_cents: small * 2_000_000,
+                    spent_cents: small * 1_000_000,
+                    children: small,
+                    children_served: small,
+                },
+                budgets::BudgetTally {
+                    source: kindpakket_proto::regie::FundingSource::Private,
+                    allocated_cents: small * 100,
+                    committed_cents: small * 100,
+                    spent_cents: small * 50,
+                    children: small,
+                    children_served: small,
+                },
+            ];
             for breakdown in Breakdown::ALL {
                 let figures = of(OVERLEG, Some(breakdown), &tally);
                 let mut json = serde_json::to_value(&figures).unwrap();
                 json["openbaarheid"] = Value::Null;
+                // What the regeling allocated is a public decision, about no child: shown exactly.
+                assert_eq!(figures.budgets.len(), 2, "{json}");
+                for row in json["budgetten"].as_array_mut().unwrap() {
+                    row["toegewezen"] = Value::Null;
+                }
                 let mut shown = Vec::new();
                 numbers(&json, &mut shown);
                 assert_eq!(shown, Vec::<i64>::new(), "{small}: {json}");

@@ -86,6 +86,8 @@ pub struct QuarterTally {
     pub late: Vec<(Quarter, StepTally)>,
     /// Children served in the year per wijk and age band, and the doelgroep of the year.
     pub reach: ReachTally,
+    /// The year's budgets per funding source (none when the report is filtered).
+    pub budgets: Vec<super::budgets::BudgetTally>,
 }
 
 /// One partner's quarter, counted exactly.
@@ -304,6 +306,10 @@ pub async fn quarter(
     tally.partners = partners(pool, gemeente, window).await?;
     tally.lead_times = lead_times(pool, gemeente, window).await?;
     tally.signallers = signallers(pool, gemeente, window).await?;
+    // A budget is the whole gemeente's: a report restricted to a wijk or a partner has none.
+    if filters.is_empty() {
+        tally.budgets = super::budgets::tally(pool, gemeente, quarter, as_of).await?;
+    }
     Ok(tally)
 }
 
