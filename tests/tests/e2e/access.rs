@@ -378,12 +378,7 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[RE, AU],
     ),
     (ServiceName::Dashboard, "GET", "/api/v1/trechter", &[RE, AU]),
-    (
-        ServiceName::Dashboard,
-        "GET",
-        "/api/v1/opbouw",
-        &[OV, RE, AU],
-    ),
+    (ServiceName::Dashboard, "GET", "/api/v1/opbouw", &[RE, AU]),
     (
         ServiceName::Dashboard,
         "GET",
