@@ -1,6 +1,7 @@
 //! Events of the regie service: the regeling (catalogue of provisions, income threshold), the
 //! enrolment of partners, the routing of signals and the doelgroep (the children expected to be
-//! eligible, the denominator of reach).
+//! eligible, the denominator of reach) and the wishes (what children, parents and partners miss in
+//! the package, in fixed categories and never as free text).
 
 use crate::money::Cents;
 use schemars::JsonSchema;
@@ -22,7 +23,8 @@ contract_events!(
         PartnerEnrolled,
         PartnerEnrolmentEnded,
         RoutingSet,
-        TargetGroupSet
+        TargetGroupSet,
+        WishSubmitted
     ]
 );
 
@@ -479,6 +481,75 @@ pub enum TargetGroupSource {
     OwnIncomeData,
     /// An estimate of the CBS (Statistics Netherlands).
     CbsEstimate,
+}
+
+/// Someone sent in what the package lacks for a child: one category, and who says so. A wish has
+/// no free text on purpose: a text could name a child or a family, and an event cannot be erased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WishSubmitted {
+    pub wish_id: Uuid,
+    pub gemeente: GemeenteCode,
+    pub category: WishCategory,
+    pub from: WishSource,
+    #[schemars(with = "DateSchema")]
+    pub submitted_on: Date,
+}
+
+/// What a wish asks for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum WishCategory {
+    Sport,
+    CultureMusic,
+    SwimmingLessons,
+    SchoolSupplies,
+    LaptopInternet,
+    ClothingShoes,
+    Bicycle,
+    OutingsHolidays,
+    Birthday,
+    Other,
+}
+
+impl WishCategory {
+    pub const ALL: [WishCategory; 10] = [
+        Self::Sport,
+        Self::CultureMusic,
+        Self::SwimmingLessons,
+        Self::SchoolSupplies,
+        Self::LaptopInternet,
+        Self::ClothingShoes,
+        Self::Bicycle,
+        Self::OutingsHolidays,
+        Self::Birthday,
+        Self::Other,
+    ];
+}
+
+/// Whose wish it is: the child's own (entered on its behalf), or what a parent, a partner, a school
+/// or a wijkteam sees missing.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum WishSource {
+    Child,
+    Parent,
+    Partner,
+    School,
+    Wijkteam,
+}
+
+impl WishSource {
+    pub const ALL: [WishSource; 5] = [
+        Self::Child,
+        Self::Parent,
+        Self::Partner,
+        Self::School,
+        Self::Wijkteam,
+    ];
 }
 
 #[cfg(test)]

@@ -66,8 +66,11 @@ impl EventHandler for RegelingenHandler {
                 end_mandate(connection, gemeente, &ended).await
             }
             // Routing concerns signals, not applications; the doelgroep (children expected to be
-            // eligible) is a figure of the dashboard's, never a reason to decide otherwise.
-            RegieEvent::RoutingSet(_) | RegieEvent::TargetGroupSet(_) => Ok(()),
+            // eligible) and the wishes are figures of the dashboard's, never a reason to decide
+            // otherwise.
+            RegieEvent::RoutingSet(_)
+            | RegieEvent::TargetGroupSet(_)
+            | RegieEvent::WishSubmitted(_) => Ok(()),
         }
     }
 }

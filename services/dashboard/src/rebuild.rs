@@ -107,7 +107,8 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
     .await?
     .rows_affected();
     // The regie stream's rows (catalogue, partners, regeling versions and their budgets, the
-    // doelgroep) are organisations' and public decisions, never folded: all of them come again.
+    // doelgroep) are organisations' and public decisions, never folded, and the wishes point at
+    // nobody: all of them come again.
     for table in [
         "provisions",
         "partners",
@@ -115,6 +116,7 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
         "regeling_budgets",
         "target_groups",
         "target_group_rows",
+        "wishes",
     ] {
         cleared.rows += sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&mut *transaction)

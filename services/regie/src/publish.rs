@@ -1,4 +1,4 @@
-//! Stored regie events to the shared contract. Four aggregates, one stream: the translator picks the
+//! Stored regie events to the shared contract. Five aggregates, one stream: the translator picks the
 //! stored type by the row's aggregate type.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use crate::domain::enrolment::EnrolmentEvent;
 use crate::domain::regeling::RegelingEvent;
 use crate::domain::routing::RoutingEvent;
 use crate::domain::target_group::TargetGroupEvent;
+use crate::domain::wish::WishEvent;
 
 pub fn regeling_to_contract(event: RegelingEvent) -> RegieEvent {
     match event {
@@ -38,17 +39,25 @@ pub fn target_group_to_contract(event: TargetGroupEvent) -> RegieEvent {
     }
 }
 
+pub fn wish_to_contract(event: WishEvent) -> RegieEvent {
+    match event {
+        WishEvent::Submitted(event) => RegieEvent::WishSubmitted(event),
+    }
+}
+
 pub fn contract_translator() -> Translator {
     let regeling = translator(regeling_to_contract);
     let enrolment = translator(enrolment_to_contract);
     let routing = translator(routing_to_contract);
     let target_group = translator(target_group_to_contract);
+    let wish = translator(wish_to_contract);
     Arc::new(
         move |stored: &StoredEvent| match stored.aggregate_type.as_str() {
             "regeling" => regeling(stored),
             "enrolment" => enrolment(stored),
             "routing" => routing(stored),
             "target_group" => target_group(stored),
+            "wish" => wish(stored),
             other => Err(anyhow::anyhow!("unknown aggregate type {other}")).context("regie relay"),
         },
     )

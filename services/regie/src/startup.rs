@@ -22,6 +22,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         enrolments: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
         routings: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
         target_groups: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
+        wishes: Arc::new(AggregateStore::new(infrastructure.pool.clone(), ())),
     };
     infrastructure.serve(api.with_state(state), document).await
 }

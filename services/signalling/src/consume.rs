@@ -43,8 +43,10 @@ impl EventHandler for RegieHandler {
             RegieEvent::RoutingSet(set) => {
                 routing::record_routing(connection, &set).await?;
             }
-            // The doelgroep is a figure of the dashboard's, not where a signal goes.
-            RegieEvent::RegelingEnded(_) | RegieEvent::TargetGroupSet(_) => {}
+            // The doelgroep and the wishes are figures of the dashboard's, not where a signal goes.
+            RegieEvent::RegelingEnded(_)
+            | RegieEvent::TargetGroupSet(_)
+            | RegieEvent::WishSubmitted(_) => {}
         }
         Ok(())
     }

@@ -240,8 +240,26 @@ pub const BUDGETS_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The wishes sent in (`docs/overleg.md`, "Wensen"): per wish its category and source in the API's
+/// Dutch words, the day it was sent and the moment its event occurred (a quarter's figures are as of
+/// a moment). No text, no child, no household, no sender: nothing in a wish points at anyone.
+pub const WISHES_MIGRATION: Migration = Migration {
+    name: "0215_wishes",
+    sql: r#"
+        CREATE TABLE wishes (
+            wish_id      uuid        PRIMARY KEY,
+            gemeente     text        NOT NULL,
+            category     text        NOT NULL,
+            source       text        NOT NULL,
+            submitted_on date        NOT NULL,
+            occurred_at  timestamptz NOT NULL
+        );
+        CREATE INDEX wishes_gemeente_on ON wishes (gemeente, submitted_on);
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 16] = [
+pub const MIGRATIONS: [Migration; 17] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -258,6 +276,7 @@ pub const MIGRATIONS: [Migration; 16] = [
     TARGET_GROUP_MIGRATION,
     crate::rebuilding::REBUILDING_MIGRATION,
     BUDGETS_MIGRATION,
+    WISHES_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -406,6 +425,22 @@ async fn apply_regie(
                 .await?;
         }
         RegieEvent::TargetGroupSet(set) => keep_target_group(connection, &set).await?,
+        // A wish is kept once: the same event delivered again changes nothing.
+        RegieEvent::WishSubmitted(wish) => {
+            use kindpakket_platform::http::vocabulary::{WishCategoryDto, WishSourceDto};
+            sqlx::query(
+                "INSERT INTO wishes (wish_id, gemeente, category, source, submitted_on, occurred_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(wish.wish_id)
+            .bind(wish.gemeente.as_str())
+            .bind(word(&WishCategoryDto::from(wish.category)))
+            .bind(word(&WishSourceDto::from(wish.from)))
+            .bind(wish.submitted_on)
+            .bind(fact.occurred_at)
+            .execute(&mut *connection)
+            .await?;
+        }
         // The routing table and a version's end are no figure of the funnel.
         // The routing table is no figure. A version's end changes no budget: the budgets of a year
         // are those of the version in force at a quarter's end, and a version ended early is

@@ -42,3 +42,31 @@ dutch_enum!(
         CbsEstimate = "cbs_schatting",
     }
 );
+
+dutch_enum!(
+    /// What a wish asks for (`docs/overleg.md`, "Wensen").
+    WishCategoryDto <=> kindpakket_proto::regie::WishCategory {
+        Sport = "sport",
+        CultureMusic = "cultuur_muziek",
+        SwimmingLessons = "zwemles",
+        SchoolSupplies = "schoolspullen",
+        LaptopInternet = "laptop_internet",
+        ClothingShoes = "kleding_schoenen",
+        Bicycle = "fiets",
+        OutingsHolidays = "uitjes_vakantie",
+        Birthday = "verjaardag",
+        Other = "anders",
+    }
+);
+
+dutch_enum!(
+    /// Whose wish it is: the child's own (entered on its behalf), a parent's, a partner's, a
+    /// school's or a wijkteam's.
+    WishSourceDto <=> kindpakket_proto::regie::WishSource {
+        Child = "kind",
+        Parent = "ouder",
+        Partner = "partner",
+        School = "school",
+        Wijkteam = "wijkteam",
+    }
+);

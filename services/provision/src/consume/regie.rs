@@ -32,9 +32,11 @@ impl EventHandler for RegieHandler {
             RegieEvent::RegelingEnded(ended) => {
                 regelingen::record_end(connection, &ended).await?;
             }
-            // Routing concerns signals, not entitlements; the doelgroep is a figure of the
-            // dashboard's.
-            RegieEvent::RoutingSet(_) | RegieEvent::TargetGroupSet(_) => {}
+            // Routing concerns signals, not entitlements; the doelgroep and the wishes are figures
+            // of the dashboard's.
+            RegieEvent::RoutingSet(_)
+            | RegieEvent::TargetGroupSet(_)
+            | RegieEvent::WishSubmitted(_) => {}
         }
         Ok(())
     }

@@ -4,3 +4,4 @@ pub mod enrolment;
 pub mod regeling;
 pub mod routing;
 pub mod target_group;
+pub mod wish;

@@ -5,6 +5,7 @@ mod doelgroep;
 mod partners;
 mod regelingen;
 mod routing;
+mod wensen;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::domain::enrolment::Enrolment;
 use crate::domain::regeling::Regeling;
 use crate::domain::routing::Routing;
 use crate::domain::target_group::TargetGroup;
+use crate::domain::wish::Wish;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +29,7 @@ pub struct AppState {
     pub enrolments: Arc<AggregateStore<Enrolment>>,
     pub routings: Arc<AggregateStore<Routing>>,
     pub target_groups: Arc<AggregateStore<TargetGroup>>,
+    pub wishes: Arc<AggregateStore<Wish>>,
 }
 
 roles!(
@@ -46,9 +49,16 @@ roles!(
     pub TargetGroupReaders = [Regievoerder, OverlegViewer, Auditor]
 );
 
+roles!(
+    /// Who sends in wishes (what the package lacks): parents, partners, signallers (schools,
+    /// wijkteams) and the regievoerder, who enters paper forms. Each speaks for whom it may
+    /// ([`crate::domain::wish::may_send`]).
+    pub WishSenders = [Applicant, Partner, Signaller, Regievoerder]
+);
+
 pub const DESCRIPTION: ApiDescription = ApiDescription {
     title: "Kindpakket — regie",
-    description: "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen), wijzigt of beëindigt haar, schrijft partners in, stelt de routering van signaleringen vast en legt per jaar de doelgroep vast (het verwachte aantal kinderen per wijk en leeftijdsgroep).",
+    description: "De regievoerder publiceert de regeling (inkomensgrens, voorzieningen), wijzigt of beëindigt haar, schrijft partners in, stelt de routering van signaleringen vast en legt per jaar de doelgroep vast (het verwachte aantal kinderen per wijk en leeftijdsgroep). Ouders, partners en signaleerders sturen wensen in: wat er in het Kindpakket mist.",
 };
 
 pub fn routes() -> ApiRouter<AppState> {
@@ -115,6 +125,14 @@ pub fn routes() -> ApiRouter<AppState> {
                 op.summary("De doelgroep van een jaar")
             }),
         )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/wensen",
+            post_with(wensen::submit_wish, |op| {
+                op.summary(
+                    "Een wens insturen: wat er in het Kindpakket mist, in één categorie (geen vrije tekst)",
+                )
+            }),
+        )
 }
 
 #[cfg(test)]
@@ -129,7 +147,7 @@ mod tests {
         let roles = |path: &str, method: &str| json["paths"][path][method]["x-rollen"].clone();
         let regie = serde_json::json!(["regievoerder"]);
         let readers = serde_json::json!(["regievoerder", "partner", "signaller", "auditor"]);
-        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 9);
+        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 10);
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/regelingen", "post"),
             regie
@@ -176,6 +194,10 @@ mod tests {
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/doelgroep/{jaar}", "get"),
             serde_json::json!(["regievoerder", "overleg_viewer", "auditor"])
+        );
+        assert_eq!(
+            roles("/api/v1/gemeenten/{gemeente}/wensen", "post"),
+            serde_json::json!(["applicant", "partner", "signaller", "regievoerder"])
         );
     }
 }

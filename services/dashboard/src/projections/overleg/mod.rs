@@ -8,6 +8,7 @@ pub mod disclosure;
 pub mod quarter;
 pub mod queries;
 pub mod reach;
+pub mod wishes;
 
 use kindpakket_proto::GemeenteCode;
 use schemars::JsonSchema;
@@ -264,6 +265,11 @@ pub struct QuarterFigures {
     /// gemeente's).
     #[serde(rename = "budgetten")]
     pub budgets: Vec<budgets::BudgetRow>,
+    /// The wishes sent in, dated in the quarter: in total, per category and per source
+    /// ([`wishes`]). `null` when regie filters the report (a wish has no wijk, age band or
+    /// channel).
+    #[serde(rename = "wensen")]
+    pub wishes: Option<wishes::WishFigures>,
 }
 
 /// The rows of a breakdown with its secondary suppression, step by step.
@@ -406,6 +412,10 @@ pub fn figures(
             tally.granted_in_year,
             budgets::days_elapsed(quarter, as_of),
         ),
+        wishes: tally
+            .wishes
+            .as_ref()
+            .map(|wishes| wishes::disclose(policy, wishes)),
     }
 }
 
@@ -736,8 +746,20 @@ mod tests {
                     children_served: small,
                 },
             ];
+            // Few wishes in every category and from every source (a zero would rightly show).
+            let few = wishes::tally_of(&[("zwemles".to_owned(), "ouder".to_owned(), small)]);
+            tally.wishes = Some(wishes::WishTally {
+                total: small,
+                categories: few
+                    .categories
+                    .into_iter()
+                    .map(|(c, _)| (c, small))
+                    .collect(),
+                sources: few.sources.into_iter().map(|(s, _)| (s, small)).collect(),
+            });
             for breakdown in Breakdown::ALL {
                 let figures = of(OVERLEG, Some(breakdown), &tally);
+                assert!(figures.wishes.is_some(), "{small}");
                 let mut json = serde_json::to_value(&figures).unwrap();
                 json["openbaarheid"] = Value::Null;
                 // What the regeling allocated is a public decision, about no child: shown exactly.

@@ -88,6 +88,8 @@ pub struct QuarterTally {
     pub reach: ReachTally,
     /// The year's budgets per funding source (none when the report is filtered).
     pub budgets: Vec<super::budgets::BudgetTally>,
+    /// The wishes dated in the quarter (none when the report is filtered).
+    pub wishes: Option<super::wishes::WishTally>,
 }
 
 /// One partner's quarter, counted exactly.
@@ -309,6 +311,8 @@ pub async fn quarter(
     // A budget is the whole gemeente's: a report restricted to a wijk or a partner has none.
     if filters.is_empty() {
         tally.budgets = super::budgets::tally(pool, gemeente, quarter, as_of).await?;
+        // A wish has no wijk, age band, channel or partner: a filtered report has none.
+        tally.wishes = Some(super::wishes::tally(pool, gemeente, window).await?);
     }
     Ok(tally)
 }
@@ -489,7 +493,8 @@ pub async fn first_fact(pool: &PgPool, gemeente: &str) -> Result<Option<Date>, s
             (SELECT min(signalled_on) FROM signals WHERE gemeente = $1),
             (SELECT min(submitted_on) FROM applications WHERE gemeente = $1),
             (SELECT min(granted_on) FROM entitlements WHERE gemeente = $1),
-            (SELECT min(delivered_on) FROM deliveries WHERE gemeente = $1))",
+            (SELECT min(delivered_on) FROM deliveries WHERE gemeente = $1),
+            (SELECT min(submitted_on) FROM wishes WHERE gemeente = $1))",
     )
     .bind(gemeente)
     .fetch_one(pool)
