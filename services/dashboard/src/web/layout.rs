@@ -240,6 +240,12 @@ pub const TASKS: &[Task] = &[
         ready: true,
     },
     Task {
+        path: "/wensen",
+        label: "Wensen",
+        roles: &[Role::Applicant, Role::Partner, Role::Signaller],
+        ready: true,
+    },
+    Task {
         path: "/overleg",
         label: "Kwartaaloverleg",
         roles: &[Role::OverlegViewer, Role::Regievoerder, Role::Auditor],

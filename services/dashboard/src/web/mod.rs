@@ -24,6 +24,7 @@ pub mod signalling;
 pub mod start;
 pub mod till;
 pub mod viewer;
+pub mod wishes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +75,7 @@ pub fn routes(state: WebState) -> Router {
         .merge(family::routes())
         .merge(family_applications::routes())
         .merge(overleg::routes())
+        .merge(wishes::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(secure_headers))
 }
