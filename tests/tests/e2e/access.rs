@@ -102,6 +102,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[RE, OV, AU],
     ),
     (
+        ServiceName::Regie,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/wensen",
+        &[AP, PA, SI, RE],
+    ),
+    (
         ServiceName::Signalling,
         "POST",
         "/api/v1/gemeenten/{gemeente}/signaleringen",

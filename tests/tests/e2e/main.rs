@@ -88,6 +88,7 @@ mod overleg_api;
 mod overleg_budgets;
 mod overleg_disclosure;
 mod overleg_reach;
+mod overleg_wishes;
 mod pages_applications;
 mod pages_axe;
 mod pages_chain;

@@ -73,6 +73,7 @@ async fn every_page_of_every_role_passes_axe_at_phone_and_desktop_width() {
                 "/ouder/aanvragen/nieuw",
                 "/ouder/rechten",
                 "/ouder/bon",
+                "/wensen",
             ],
         ),
         (
