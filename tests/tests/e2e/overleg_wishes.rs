@@ -57,7 +57,7 @@ async fn send(kindpakket: &Kindpakket, who: As<'_>, body: &Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parents_schools_and_partners_send_wishes_and_regies_quarter_counts_them_per_category_and_source(
 ) {
-    let platform = Platform::start().await.expect("platform starts");
+    let mut platform = Platform::start().await.expect("platform starts");
     let _login = platform
         .start_login(&[(G, "Den Haag")])
         .await
@@ -327,4 +327,39 @@ async fn parents_schools_and_partners_send_wishes_and_regies_quarter_counts_them
         .expect(StatusCode::OK)
         .unwrap();
     assert_eq!(filtered["wensen"], Value::Null, "{filtered}");
+
+    // A rebuild clears the wishes with the rest of the read model, and the replay brings back the
+    // same counts.
+    let service = platform.service_mut(ServiceName::Dashboard);
+    service.kill();
+    let (status, output) = service.run_once(&["rebuild"], &[]).unwrap();
+    assert!(status.success(), "rebuild: {output}");
+    let pool = sqlx::PgPool::connect(&platform.postgres.url(ServiceName::Dashboard.database()))
+        .await
+        .unwrap();
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM wishes")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(kept, 0, "the rebuild cleared the wishes");
+    platform
+        .service_mut(ServiceName::Dashboard)
+        .start_again()
+        .await
+        .unwrap();
+    let rebuilt = wait_until(
+        "the replay brings the wishes back",
+        Duration::from_secs(60),
+        || async {
+            let answer = kindpakket.get(&figures_url, Some(REGIE)).await?;
+            when(
+                answer.status == StatusCode::OK && answer.body["wensen"] == figures["wensen"],
+                answer.body,
+            )
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(rebuilt["wensen"]["totaal"], 7, "{rebuilt}");
 }
