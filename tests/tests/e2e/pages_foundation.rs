@@ -308,11 +308,16 @@ async fn every_form_post_without_the_form_token_is_refused_for_the_role_it_is_fo
                 "/kassa".into(),
                 "/kassa/saldo".into(),
                 "/declaraties/factuur".into(),
+                "/wensen".into(),
             ],
         ),
         (
             "ouder",
-            vec!["/ouder/bon".into(), "/ouder/aanvragen/nieuw".into()],
+            vec![
+                "/ouder/bon".into(),
+                "/ouder/aanvragen/nieuw".into(),
+                "/wensen".into(),
+            ],
         ),
     ];
     for (user, paths) in forms {
