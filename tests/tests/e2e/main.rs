@@ -48,6 +48,8 @@
 //! - [`pages_overleg`]: the kwartaaloverleg's pages: regie reads the running quarter exactly, the
 //!   overleg an established one with hidden and rounded figures; CSV files, charts, the report as
 //!   PDF; a late fact shown in the next quarter; in a browser at both widths;
+//! - [`pages_doelgroep`]: regie sets the doelgroep on its page (refusals, a partner and a forged post
+//!   change nothing) and reads reach and the budgets on the overleg's page and in its CSV files;
 //! - [`pages_applications`]: the pages of applications: on a family's behalf with consent and
 //!   gezag, decided with the outcome explained, the family applying online; attacks refused;
 //! - [`overleg_reach`]: reach against the doelgroep regie sets (children expected per wijk and age
@@ -92,6 +94,7 @@ mod overleg_wishes;
 mod pages_applications;
 mod pages_axe;
 mod pages_chain;
+mod pages_doelgroep;
 mod pages_foundation;
 mod pages_keyboard;
 mod pages_overleg;

@@ -13,6 +13,38 @@ use uuid::Uuid;
 const G: &str = "GM0518";
 const WIJKTEAM: &str = "wijkteam-centrum";
 
+/// The running quarter's figures by wijk as regie reads them, once they count `signalled` children;
+/// with the quarter (`2026-K4`) and the URL.
+async fn running_quarter_counting(
+    kindpakket: &kindpakket_tests::client::Kindpakket,
+    signalled: i64,
+) -> (String, String, serde_json::Value) {
+    let today = kindpakket_platform::clock::today();
+    let running = format!(
+        "{}-K{}",
+        today.year(),
+        (u8::from(today.month()) - 1) / 3 + 1
+    );
+    let url = format!(
+        "{}/api/v1/gemeenten/{G}/kwartalen/{running}?indeling=wijk",
+        kindpakket.endpoints.dashboard
+    );
+    let figures = wait_until(
+        &format!("{signalled} signals counted"),
+        Duration::from_secs(30),
+        || async {
+            let answer = kindpakket
+                .get(&url, Some(REGIE))
+                .await?
+                .expect(StatusCode::OK)?;
+            when(answer["trechter"]["gesignaleerd"] == signalled, answer)
+        },
+    )
+    .await
+    .unwrap();
+    (running, url, figures)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regie_reads_the_running_quarter_by_wijk_and_the_overleg_waits_for_it_to_be_established() {
     let platform = Platform::start().await.expect("platform starts");
@@ -49,27 +81,9 @@ async fn regie_reads_the_running_quarter_by_wijk_and_the_overleg_waits_for_it_to
         .unwrap()
         .expect(StatusCode::OK)
         .unwrap();
-    let running = format!(
-        "{}-K{}",
-        today.year(),
-        (u8::from(today.month()) - 1) / 3 + 1
-    );
+    let (running, url, figures) = running_quarter_counting(&kindpakket, 3).await;
     assert_eq!(list["kwartalen"][0]["kwartaal"], running.as_str(), "{list}");
     assert_eq!(list["kwartalen"][0]["voorlopig"], true, "{list}");
-    let url = format!("{dashboard}/api/v1/gemeenten/{G}/kwartalen/{running}?indeling=wijk");
-    let figures = wait_until(
-        "the three signals counted",
-        Duration::from_secs(30),
-        || async {
-            let answer = kindpakket
-                .get(&url, Some(REGIE))
-                .await?
-                .expect(StatusCode::OK)?;
-            when(answer["trechter"]["gesignaleerd"] == 3, answer)
-        },
-    )
-    .await
-    .unwrap();
     assert_eq!(figures["openbaarheid"]["soort"], "exact", "{figures}");
     assert_eq!(figures["voorlopig"], true);
     let rows = figures["rijen"].as_array().unwrap();
@@ -158,25 +172,7 @@ async fn while_the_figures_are_rebuilt_they_are_refused_with_progress_and_after_
             .unwrap();
     }
     let dashboard = kindpakket.endpoints.dashboard.clone();
-    let running = format!(
-        "{}-K{}",
-        today.year(),
-        (u8::from(today.month()) - 1) / 3 + 1
-    );
-    let url = format!("{dashboard}/api/v1/gemeenten/{G}/kwartalen/{running}?indeling=wijk");
-    let before = wait_until(
-        "the twelve signals counted",
-        Duration::from_secs(30),
-        || async {
-            let answer = kindpakket
-                .get(&url, Some(REGIE))
-                .await?
-                .expect(StatusCode::OK)?;
-            when(answer["trechter"]["gesignaleerd"] == 12, answer)
-        },
-    )
-    .await
-    .unwrap();
+    let (_, url, before) = running_quarter_counting(&kindpakket, 12).await;
     let progress_url = format!("{dashboard}/api/v1/opbouw");
     let not_for_the_overleg = kindpakket.get(&progress_url, Some(OVERLEG)).await.unwrap();
     assert_eq!(not_for_the_overleg.status, StatusCode::FORBIDDEN);

@@ -60,6 +60,7 @@ async fn every_page_of_every_role_passes_axe_at_phone_and_desktop_width() {
                 "/regie/regeling",
                 "/regie/partners",
                 "/regie/budgetten",
+                "/regie/doelgroep",
                 "/overleg",
                 "/dashboard",
                 "/",

@@ -294,6 +294,7 @@ async fn every_form_post_without_the_form_token_is_refused_for_the_role_it_is_fo
                 format!("/regie/declaraties/{some}/{some}"),
                 "/regie/regeling/routering".into(),
                 "/regie/partners".into(),
+                "/regie/doelgroep".into(),
                 "/signaleren".into(),
                 "/afmelden".into(),
             ],

@@ -252,7 +252,13 @@ async fn the_regievoerder_sees_the_inboxes_settles_an_invoice_judges_a_declarati
     ] {
         assert!(text.contains(words), "'{words}' in: {text}");
     }
-    for task in ["Werkbakken", "Regeling", "Partners", "Budgetten"] {
+    for task in [
+        "Werkbakken",
+        "Regeling",
+        "Partners",
+        "Budgetten",
+        "Doelgroep",
+    ] {
         assert!(text.contains(task), "the navigation names {task}");
     }
     // Each inbox on its own page, paged as the API pages.
@@ -572,6 +578,7 @@ async fn partners_signallers_another_gemeente_and_forged_posts_change_nothing_on
             "/regie/regeling",
             "/regie/partners",
             "/regie/budgetten",
+            "/regie/doelgroep",
         ] {
             let page = other.get(path).await.unwrap();
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{user} {path}");

@@ -222,6 +222,12 @@ pub const TASKS: &[Task] = &[
         ready: true,
     },
     Task {
+        path: "/regie/doelgroep",
+        label: "Doelgroep",
+        roles: &[Role::Regievoerder],
+        ready: true,
+    },
+    Task {
         path: "/ouder",
         label: "Ons Kindpakket",
         roles: &[Role::Applicant],

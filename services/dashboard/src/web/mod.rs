@@ -20,6 +20,7 @@ pub mod login;
 pub mod overleg;
 pub mod parts;
 pub mod regie;
+pub mod regie_doelgroep;
 pub mod signalling;
 pub mod start;
 pub mod till;
@@ -70,6 +71,7 @@ pub fn routes(state: WebState) -> Router {
         .route("/static/huisstijl/{file}", get(assets::house_style))
         .merge(signalling::routes())
         .merge(regie::routes())
+        .merge(regie_doelgroep::routes())
         .merge(till::routes())
         .merge(applications::routes())
         .merge(family::routes())

@@ -98,17 +98,30 @@ mod tests {
     }
 
     #[test]
+    fn the_budgets_are_a_file_with_euros_and_verborgen() {
+        let view = QuarterView::new(&figures(OVERLEG_K4), None, "Den Haag");
+        assert_eq!(
+            text(&csv(view.table("budgetten").unwrap())),
+            "Bron;Toegewezen;Vastgelegd;Uitgegeven;Prognose eind van het jaar;Kinderen\r\n\
+             Rijksmiddelen;25000,00;9000,00;7000,00;7000,00;30\r\n\
+             Gemeentelijke fondsen;10000,00;verborgen;verborgen;verborgen;verborgen\r\n\
+             Externe fondsen;5000,00;verborgen;verborgen;verborgen;verborgen\r\n"
+        );
+    }
+
+    #[test]
     fn the_breakdown_is_a_dutch_excel_file_with_verborgen_and_its_total() {
         let view = QuarterView::new(&figures(OVERLEG_K4), None, "Den Haag");
         let bytes = csv(view.table("indeling").unwrap());
         assert_eq!(&bytes[..3], b"\xef\xbb\xbf");
         assert_eq!(
             text(&bytes),
-            "Wijk;Gesignaleerd;Aangevraagd;Toegekend;Bediend\r\n\
-             WK051801;25;20;20;15\r\n\
-             WK051802;verborgen;verborgen;0;verborgen\r\n\
-             Onbekend;10;verborgen;10;verborgen\r\n\
-             Totaal;40;30;30;20\r\n"
+            "Wijk;Gesignaleerd;Aangevraagd;Toegekend;Bediend;Verwacht;Bediend in het jaar;Bereik %\r\n\
+             WK051801;25;20;20;15;500;15;3\r\n\
+             WK051802;verborgen;verborgen;0;verborgen;300;verborgen;verborgen\r\n\
+             Onbekend;10;verborgen;10;verborgen;100;verborgen;verborgen\r\n\
+             WK051803;0;0;0;0;;0;\r\n\
+             Totaal;40;30;30;20;900;20;2\r\n"
         );
     }
 

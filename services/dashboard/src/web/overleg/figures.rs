@@ -95,6 +95,85 @@ pub struct QuarterFigures {
     pub signallers: Vec<SignallerRow>,
     #[serde(rename = "nagekomen")]
     pub late: Vec<LateRow>,
+    /// The year's expected children and reach in total; `None` when regie set no doelgroep (or the
+    /// answer has none).
+    #[serde(rename = "doelgroep")]
+    pub target_group: Option<TargetGroup>,
+    /// Per funding source; empty in a report regie filtered (a budget is the whole gemeente's).
+    #[serde(rename = "budgetten")]
+    pub budgets: Vec<BudgetRow>,
+}
+
+/// The doelgroep of the quarter's year: children expected (an estimate, shown exactly) and reach.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TargetGroup {
+    #[serde(rename = "jaar")]
+    pub year: i32,
+    /// `eigen_inkomensgegevens` or `cbs_schatting`.
+    #[serde(rename = "bron")]
+    pub source: String,
+    #[serde(rename = "kinderen")]
+    pub children: f64,
+    /// `null`: the children served are hidden (or nothing is expected).
+    #[serde(rename = "bereikPercentage")]
+    pub percentage: Figure,
+}
+
+/// The columns reach adds to a row of the breakdown by wijk or by age band.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
+pub struct RowReach {
+    /// Children served in the year up to the quarter's end (`null`: hidden).
+    #[serde(rename = "bediendInJaar")]
+    pub served_in_year: Figure,
+    /// Children the doelgroep expects: exact; `null` means no estimate for this value, never hidden.
+    #[serde(rename = "verwacht", deserialize_with = "estimate")]
+    pub expected: Option<f64>,
+    /// `null` where the count is hidden or there is no estimate.
+    #[serde(rename = "bereikPercentage")]
+    pub percentage: Figure,
+}
+
+fn estimate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(deserializer)
+}
+
+impl RowReach {
+    /// Whether the answer has reach for this row at all (only the breakdowns by wijk and leeftijd).
+    pub fn is_present(&self) -> bool {
+        self.served_in_year != Figure::Absent
+    }
+
+    /// The reach as the page may show it: hidden with its count; without an estimate no figure
+    /// (a dash), never "verborgen".
+    pub fn percentage_shown(&self) -> Figure {
+        match (self.percentage, self.served_in_year, self.expected) {
+            (Figure::Shown(value), _, _) => Figure::Shown(value),
+            (_, Figure::Hidden, _) => Figure::Hidden,
+            _ => Figure::Absent,
+        }
+    }
+}
+
+/// One funding source of the quarter's year, amounts in cents (`null`: hidden).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct BudgetRow {
+    /// `rijksmiddelen`, `gemeentelijke_fondsen`, `externe_fondsen`, `private_partijen`.
+    #[serde(rename = "bron")]
+    pub source: String,
+    /// A public decision: never hidden.
+    #[serde(rename = "toegewezen")]
+    pub allocated_cents: Figure,
+    #[serde(rename = "vastgelegd")]
+    pub committed_cents: Figure,
+    #[serde(rename = "uitgegeven")]
+    pub spent_cents: Figure,
+    #[serde(rename = "prognose")]
+    pub projected_cents: Figure,
+    #[serde(rename = "kinderen")]
+    pub children: Figure,
 }
 
 /// Which policy the figures went through: `exact` (regie, the auditor) or `overleg`.
@@ -163,6 +242,8 @@ pub struct BreakdownRow {
     pub value: String,
     #[serde(flatten)]
     pub funnel: Funnel,
+    #[serde(flatten)]
+    pub reach: RowReach,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -665,6 +665,14 @@ mod tests {
             );
         }
         assert!(html.contains("Nagekomen over 2026-K3"));
+        assert!(html.contains("<p class=\"utrecht-paragraph\">Bereik: 2%. Voor 2026 verwacht de gemeente 900 kinderen"));
+        assert!(
+            html.contains("<h2 class=\"utrecht-heading-2\" id=\"tabel-budgetten\">Budgetten</h2>")
+        );
+        assert!(html.contains(
+            "<th class=\"utrecht-table__header-cell kp-getal\" scope=\"col\">Bereik %</th>"
+        ));
+        assert!(html.contains("<th class=\"utrecht-table__header-cell\" scope=\"row\">Rijksmiddelen</th>\n<td class=\"utrecht-table__cell kp-getal\">€ 25.000,00</td>"), "{html}");
         assert!(html.contains("Vastgesteld per 15 januari 2027"));
         assert!(!html.contains("U ziet de cijfers exact"));
         // The CSP allows no inline style and no script.

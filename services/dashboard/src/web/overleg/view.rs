@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::chart::{BarChart, Group};
-use super::figures::{Figure, Funnel, QuarterFigures};
+use super::figures::{BreakdownRow, Figure, Funnel, QuarterFigures, RowReach};
 use super::summary;
 use crate::web::parts;
 use crate::web::viewer::readable;
@@ -147,10 +147,11 @@ impl Table {
 }
 
 /// The tables a CSV file can be asked for.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     "trechter",
     "indeling",
     "partners",
+    "budgetten",
     "doorlooptijden",
     "signaleerders",
     "nagekomen",
@@ -158,12 +159,54 @@ pub const TABLES: [&str; 6] = [
 
 const STEPS: [&str; 4] = ["Gesignaleerd", "Aangevraagd", "Toegekend", "Bediend"];
 
+/// The columns reach adds to the breakdowns by wijk and by age band.
+const REACH_HEADERS: [&str; 3] = ["Verwacht", "Bediend in het jaar", "Bereik %"];
+
 fn funnel_cells(funnel: &Funnel) -> Vec<Cell> {
     funnel
         .steps()
         .iter()
         .map(|(_, figure)| Cell::count(*figure))
         .collect()
+}
+
+/// The reach columns of a row: expected (exact, a dash without an estimate), served in the year,
+/// reach in percent.
+fn reach_cells(reach: &RowReach) -> Vec<Cell> {
+    vec![
+        Cell::count(reach.expected.map_or(Figure::Absent, Figure::Shown)),
+        Cell::count(reach.served_in_year),
+        Cell::count(reach.percentage_shown()),
+    ]
+}
+
+/// A breakdown row's cells: the funnel, and reach when the answer has it for this breakdown.
+fn breakdown_cells(row: &BreakdownRow, with_reach: bool) -> Vec<Cell> {
+    let mut cells = funnel_cells(&row.funnel);
+    if with_reach {
+        cells.extend(reach_cells(&row.reach));
+    }
+    cells
+}
+
+/// A funding source as people read it (the regeling's API words).
+pub fn source_label(source: &str) -> String {
+    match source {
+        "rijksmiddelen" => "Rijksmiddelen".to_owned(),
+        "gemeentelijke_fondsen" => "Gemeentelijke fondsen".to_owned(),
+        "externe_fondsen" => "Externe fondsen".to_owned(),
+        "private_partijen" => "Private partijen".to_owned(),
+        other => readable(other),
+    }
+}
+
+/// Where the doelgroep's estimate comes from, as people read it.
+pub fn target_group_source_label(source: &str) -> String {
+    match source {
+        "eigen_inkomensgegevens" => "uit de eigen inkomensgegevens van de gemeente".to_owned(),
+        "cbs_schatting" => "een schatting van het CBS".to_owned(),
+        other => readable(other).to_lowercase(),
+    }
 }
 
 /// A value of a breakdown as people read it.
@@ -250,11 +293,14 @@ pub struct QuarterView {
     pub summary_note: String,
     /// "Gebruik: 67% …".
     pub usage: String,
+    /// "Bereik: 2% …": the children served in the year against the doelgroep.
+    pub reach: String,
     pub breakdown: Option<String>,
     pub breakdown_label: String,
     pub funnel_table: Table,
     pub breakdown_table: Option<Table>,
     pub partners_table: Table,
+    pub budgets_table: Table,
     pub lead_times_table: Table,
     pub signallers_table: Table,
     pub late_table: Table,
@@ -302,6 +348,8 @@ impl QuarterView {
             .unwrap_or("Indeling")
             .to_owned();
         let steps: Vec<String> = STEPS.iter().map(|step| (*step).to_owned()).collect();
+        // Reach is in the answer for the breakdowns by wijk and by age band only.
+        let with_reach = figures.rows.iter().any(|row| row.reach.is_present());
 
         let funnel_table = Table {
             key: "trechter",
@@ -333,18 +381,37 @@ impl QuarterView {
             ),
             headers: std::iter::once(breakdown_label_text.clone())
                 .chain(steps.iter().cloned())
+                .chain(
+                    REACH_HEADERS
+                        .iter()
+                        .filter(|_| with_reach)
+                        .map(|header| (*header).to_owned()),
+                )
                 .collect(),
             rows: figures
                 .rows
                 .iter()
                 .map(|row| Row {
                     head: breakdown_value(breakdown, &row.value, &partner_names),
-                    cells: funnel_cells(&row.funnel),
+                    cells: breakdown_cells(row, with_reach),
                 })
                 .collect(),
             total: Some(Row {
                 head: "Totaal".into(),
-                cells: funnel_cells(&figures.funnel),
+                cells: {
+                    let mut cells = funnel_cells(&figures.funnel);
+                    if with_reach {
+                        // The total's served in the year is the usage's; expected and reach the
+                        // doelgroep's.
+                        let group = figures.target_group.as_ref();
+                        cells.extend(reach_cells(&RowReach {
+                            served_in_year: figures.usage.served,
+                            expected: group.map(|group| group.children),
+                            percentage: group.map_or(Figure::Absent, |group| group.percentage),
+                        }));
+                    }
+                    cells
+                },
             }),
             empty: "Geen rijen in deze indeling.".into(),
         });
@@ -386,6 +453,49 @@ impl QuarterView {
                 .collect(),
             total: None,
             empty: "Geen partner deed iets in dit kwartaal.".into(),
+        };
+        let year = figures.tot.get(..4).unwrap_or("");
+        let budgets_table = Table {
+            key: "budgetten",
+            title: "Budgetten".into(),
+            caption: format!(
+                "Per financieringsbron in {year}, tot en met het einde van {}: het budget dat de regeling toewees, wat toegekende rechten vastlegden, wat is uitgegeven, wat er op dit tempo aan het eind van het jaar is uitgegeven, en voor hoeveel kinderen met een recht.{} Uitgaven zijn seizoensgebonden (schoolkosten in augustus en september): lees de prognose naast wat is vastgelegd.",
+                figures.quarter,
+                if exact {
+                    ""
+                } else {
+                    " Bedragen zijn afgerond op hele duizenden euro's, behalve wat is toegewezen (een openbaar besluit)."
+                }
+            ),
+            headers: [
+                "Bron",
+                "Toegewezen",
+                "Vastgelegd",
+                "Uitgegeven",
+                "Prognose eind van het jaar",
+                "Kinderen",
+            ]
+            .iter()
+            .map(|header| (*header).to_owned())
+            .collect(),
+            rows: figures
+                .budgets
+                .iter()
+                .map(|row| Row {
+                    head: source_label(&row.source),
+                    cells: vec![
+                        Cell::amount(row.allocated_cents),
+                        Cell::amount(row.committed_cents),
+                        Cell::amount(row.spent_cents),
+                        Cell::amount(row.projected_cents),
+                        Cell::count(row.children),
+                    ],
+                })
+                .collect(),
+            total: None,
+            empty: format!(
+                "Geen budgetten om te tonen: de regeling van {year} wijst geen budget toe en er is niets vastgelegd of uitgegeven, of de cijfers zijn gefilterd (een budget geldt voor de hele gemeente)."
+            ),
         };
         let lead_times_table = Table {
             key: "doorlooptijden",
@@ -511,7 +621,7 @@ impl QuarterView {
                     .map(|row| format!(
                         "{}: {}",
                         row.head,
-                        row.cells.iter().map(|cell| cell.text.clone()).collect::<Vec<_>>().join(", ")
+                        row.cells.iter().take(STEPS.len()).map(|cell| cell.text.clone()).collect::<Vec<_>>().join(", ")
                     ))
                     .collect::<Vec<_>>()
                     .join("; ")
@@ -530,6 +640,7 @@ impl QuarterView {
         });
 
         let usage = usage_text(figures);
+        let reach = reach_text(figures);
         Self {
             quarter: figures.quarter.clone(),
             gemeente_name: gemeente_name.to_owned(),
@@ -545,11 +656,13 @@ impl QuarterView {
             summary,
             summary_note,
             usage,
+            reach,
             breakdown,
             breakdown_label: breakdown_label_text,
             funnel_table,
             breakdown_table,
             partners_table,
+            budgets_table,
             lead_times_table,
             signallers_table,
             late_table,
@@ -566,6 +679,7 @@ impl QuarterView {
         }
         tables.extend([
             &self.partners_table,
+            &self.budgets_table,
             &self.lead_times_table,
             &self.signallers_table,
             &self.late_table,
@@ -582,6 +696,7 @@ impl QuarterView {
     pub fn other_tables(&self) -> Vec<&Table> {
         vec![
             &self.partners_table,
+            &self.budgets_table,
             &self.lead_times_table,
             &self.signallers_table,
             &self.late_table,
@@ -605,6 +720,30 @@ fn usage_text(figures: &QuarterFigures) -> String {
     )
 }
 
+/// "Bereik: 2%. Voor 2026 verwacht de gemeente 900 kinderen …": the usage's children served
+/// against the doelgroep regie set.
+fn reach_text(figures: &QuarterFigures) -> String {
+    let year = figures.tot.get(..4).unwrap_or("");
+    let Some(group) = &figures.target_group else {
+        return format!(
+            "Bereik: niet te berekenen, want er is voor {year} geen doelgroep vastgesteld (hoeveel kinderen naar verwachting recht hebben op het kindpakket)."
+        );
+    };
+    let percentage = match (group.percentage, figures.usage.served) {
+        (Figure::Shown(value), _) => format!("{}%", number(value.round())),
+        (_, Figure::Hidden) => HIDDEN.to_owned(),
+        _ => "–".to_owned(),
+    };
+    format!(
+        "Bereik: {percentage}. Voor {} verwacht de gemeente {} kinderen met recht op het kindpakket ({}); daarvan zijn er {} in {} tot en met het einde van dit kwartaal minstens één keer bediend.",
+        group.year,
+        number(group.children),
+        target_group_source_label(&group.source),
+        count_text(figures.usage.served),
+        group.year,
+    )
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -618,10 +757,16 @@ pub(crate) mod tests {
       "trechter": {"gesignaleerd": 40, "aangevraagd": 30, "toegekend": 30, "bediend": 20},
       "gebruik": {"bediend": 20, "inBeeld": 30, "percentage": 67},
       "indeling": "wijk",
+      "doelgroep": {"jaar": 2026, "bron": "cbs_schatting", "kinderen": 900, "bereikPercentage": 2},
       "rijen": [
-        {"waarde": "WK051801", "gesignaleerd": 25, "aangevraagd": 20, "toegekend": 20, "bediend": 15},
-        {"waarde": "WK051802", "gesignaleerd": null, "aangevraagd": null, "toegekend": 0, "bediend": null},
-        {"waarde": "onbekend", "gesignaleerd": 10, "aangevraagd": null, "toegekend": 10, "bediend": null}
+        {"waarde": "WK051801", "gesignaleerd": 25, "aangevraagd": 20, "toegekend": 20, "bediend": 15,
+         "bediendInJaar": 15, "verwacht": 500, "bereikPercentage": 3},
+        {"waarde": "WK051802", "gesignaleerd": null, "aangevraagd": null, "toegekend": 0, "bediend": null,
+         "bediendInJaar": null, "verwacht": 300, "bereikPercentage": null},
+        {"waarde": "onbekend", "gesignaleerd": 10, "aangevraagd": null, "toegekend": 10, "bediend": null,
+         "bediendInJaar": null, "verwacht": 100, "bereikPercentage": null},
+        {"waarde": "WK051803", "gesignaleerd": 0, "aangevraagd": 0, "toegekend": 0, "bediend": 0,
+         "bediendInJaar": 0, "verwacht": null, "bereikPercentage": null}
       ],
       "partners": [
         {"partner": "leergeld-den-haag", "naam": "Stichting Leergeld Den Haag", "doorverwezen": 15,
@@ -638,6 +783,14 @@ pub(crate) mod tests {
       ],
       "nagekomen": [
         {"kwartaal": "2026-K3", "gesignaleerd": 0, "aangevraagd": null, "toegekend": 0, "bediend": 0}
+      ],
+      "budgetten": [
+        {"bron": "rijksmiddelen", "toegewezen": 2500000, "vastgelegd": 900000, "uitgegeven": 700000,
+         "prognose": 700000, "kinderen": 30},
+        {"bron": "gemeentelijke_fondsen", "toegewezen": 1000000, "vastgelegd": null, "uitgegeven": null,
+         "prognose": null, "kinderen": null},
+        {"bron": "externe_fondsen", "toegewezen": 500000, "vastgelegd": null, "uitgegeven": null,
+         "prognose": null, "kinderen": null}
       ]
     }"#;
 
@@ -692,7 +845,7 @@ pub(crate) mod tests {
             .iter()
             .map(|c| c.text.as_str())
             .collect();
-        assert_eq!(texts, ["verborgen", "verborgen", "0", "verborgen"]);
+        assert_eq!(texts[..4], ["verborgen", "verborgen", "0", "verborgen"]);
         assert_eq!(breakdown.rows[2].head, "Onbekend");
         let total: Vec<&str> = breakdown
             .total
@@ -702,7 +855,7 @@ pub(crate) mod tests {
             .iter()
             .map(|c| c.text.as_str())
             .collect();
-        assert_eq!(total, ["40", "30", "30", "20"]);
+        assert_eq!(total[..4], ["40", "30", "30", "20"]);
         assert_eq!(
             view.partners_table.rows[0].head,
             "Stichting Leergeld Den Haag"
@@ -740,6 +893,131 @@ pub(crate) mod tests {
         // A figure the answer left out is no hidden one.
         assert_eq!(view.partners_table.rows[0].cells[0].text, "–");
         assert!(!view.partners_table.rows[0].cells[0].hidden);
+    }
+
+    fn texts(cells: &[Cell]) -> Vec<&str> {
+        cells.iter().map(|cell| cell.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_budgets_show_the_allocation_and_hide_what_the_overleg_may_not_see() {
+        let view = QuarterView::new(&figures(OVERLEG_K4), None, "Den Haag");
+        let budgets = &view.budgets_table;
+        assert_eq!(
+            budgets.headers,
+            [
+                "Bron",
+                "Toegewezen",
+                "Vastgelegd",
+                "Uitgegeven",
+                "Prognose eind van het jaar",
+                "Kinderen"
+            ]
+        );
+        assert_eq!(budgets.rows[0].head, "Rijksmiddelen");
+        assert_eq!(
+            texts(&budgets.rows[0].cells),
+            [
+                "€ 25.000,00",
+                "€ 9.000,00",
+                "€ 7.000,00",
+                "€ 7.000,00",
+                "30"
+            ]
+        );
+        assert_eq!(budgets.rows[0].cells[0].csv, "25000,00");
+        assert_eq!(budgets.rows[1].head, "Gemeentelijke fondsen");
+        // What the regeling allocated is public; the rest of a hidden source is hidden with it.
+        assert_eq!(
+            texts(&budgets.rows[1].cells),
+            [
+                "€ 10.000,00",
+                "verborgen",
+                "verborgen",
+                "verborgen",
+                "verborgen"
+            ]
+        );
+        assert!(!budgets.rows[1].cells[0].hidden);
+        assert!(budgets.rows[1].cells[1..].iter().all(|cell| cell.hidden));
+        assert_eq!(budgets.rows[1].cells[4].csv, "verborgen");
+        assert!(budgets.caption.contains("hele duizenden"));
+        assert_eq!(view.table("budgetten").unwrap().rows.len(), 3);
+        assert!(view.other_tables().iter().any(|t| t.key == "budgetten"));
+    }
+
+    #[test]
+    fn reach_is_shown_per_wijk_and_in_total_and_hidden_with_its_count() {
+        let view = QuarterView::new(&figures(OVERLEG_K4), None, "Den Haag");
+        assert!(
+            view.reach
+                .starts_with("Bereik: 2%. Voor 2026 verwacht de gemeente 900 kinderen"),
+            "{}",
+            view.reach
+        );
+        assert!(
+            view.reach.contains("een schatting van het CBS"),
+            "{}",
+            view.reach
+        );
+        assert!(view.reach.contains("daarvan zijn er 20"), "{}", view.reach);
+        let breakdown = view.breakdown_table.as_ref().unwrap();
+        assert_eq!(
+            breakdown.headers[5..],
+            ["Verwacht", "Bediend in het jaar", "Bereik %"]
+        );
+        assert_eq!(texts(&breakdown.rows[0].cells[4..]), ["500", "15", "3"]);
+        // The estimate is exact; the count and its reach are hidden together.
+        assert_eq!(
+            texts(&breakdown.rows[1].cells[4..]),
+            ["300", "verborgen", "verborgen"]
+        );
+        // A wijk without an estimate: no figure, and no hidden one either.
+        assert_eq!(breakdown.rows[3].head, "WK051803");
+        assert_eq!(texts(&breakdown.rows[3].cells[4..]), ["–", "0", "–"]);
+        assert!(breakdown.rows[3].cells.iter().all(|cell| !cell.hidden));
+        assert_eq!(breakdown.rows[3].cells[4].csv, "");
+        let total = breakdown.total.as_ref().unwrap();
+        assert_eq!(texts(&total.cells[4..]), ["900", "20", "2"]);
+        // The chart's description names the funnel's four figures per row, not the reach.
+        assert!(view
+            .breakdown_chart
+            .as_ref()
+            .unwrap()
+            .description
+            .contains("WK051801: 25, 20, 20, 15;"));
+    }
+
+    #[test]
+    fn without_a_doelgroep_reach_is_not_computed_and_a_breakdown_without_reach_has_no_columns() {
+        let mut json: serde_json::Value = serde_json::from_str(OVERLEG_K4).unwrap();
+        json["doelgroep"] = serde_json::Value::Null;
+        for row in json["rijen"].as_array_mut().unwrap() {
+            row["verwacht"] = serde_json::Value::Null;
+            row["bereikPercentage"] = serde_json::Value::Null;
+        }
+        let view = QuarterView::new(&serde_json::from_value(json).unwrap(), None, "Den Haag");
+        assert!(
+            view.reach
+                .starts_with("Bereik: niet te berekenen, want er is voor 2026 geen doelgroep"),
+            "{}",
+            view.reach
+        );
+        let breakdown = view.breakdown_table.as_ref().unwrap();
+        assert_eq!(texts(&breakdown.rows[0].cells[4..]), ["–", "15", "–"]);
+        assert_eq!(
+            texts(&breakdown.total.as_ref().unwrap().cells[4..]),
+            ["–", "20", "–"]
+        );
+
+        // Regie's breakdown without reach in the answer (an older answer): the funnel only, and
+        // no budgets to show.
+        let view = QuarterView::new(&figures(REGIE_RUNNING), None, "Den Haag");
+        let breakdown = view.breakdown_table.as_ref().unwrap();
+        assert_eq!(breakdown.headers.len(), 5);
+        assert_eq!(breakdown.rows[0].cells.len(), 4);
+        assert!(view.budgets_table.rows.is_empty());
+        assert!(view.budgets_table.empty.starts_with("Geen budgetten"));
     }
 
     #[test]
