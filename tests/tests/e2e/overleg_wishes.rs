@@ -319,6 +319,29 @@ async fn parents_schools_and_partners_send_wishes_and_regies_quarter_counts_them
         }),
         "{figures}"
     );
+    // On regie's page of the quarter, and in its CSV file: the same counts, in words.
+    let mut regie = PageSession::login(&base, "regievoerder", G).await.unwrap();
+    let page = regie
+        .get(&format!("/overleg?kwartaal={running}"))
+        .await
+        .unwrap();
+    let text = page.text();
+    assert!(
+        text.contains("Wensen: wat mist er in het Kindpakket?"),
+        "{text}"
+    );
+    assert!(text.contains("Zwemles voor een zwemdiploma 3"), "{text}");
+    assert!(text.contains("Het kind zelf 3"), "{text}");
+    let file = regie
+        .get(&format!("/overleg/csv/wensen.csv?kwartaal={running}"))
+        .await
+        .unwrap();
+    assert!(
+        file.html.contains("Zwemles voor een zwemdiploma;3"),
+        "{}",
+        file.html
+    );
+    assert!(file.html.contains("Alle wensen;7"), "{}", file.html);
     // A report regie restricts to a wijk has no wishes: a wish has no wijk.
     let filtered = kindpakket
         .get(&format!("{figures_url}?wijk=WK051801"), Some(REGIE))

@@ -102,6 +102,41 @@ pub struct QuarterFigures {
     /// Per funding source; empty in a report regie filtered (a budget is the whole gemeente's).
     #[serde(rename = "budgetten")]
     pub budgets: Vec<BudgetRow>,
+    /// What the package lacks, as sent in the quarter; absent in a report regie filtered.
+    #[serde(rename = "wensen")]
+    pub wishes: Option<Wishes>,
+}
+
+/// The wishes of the quarter, grouped by category and by whom they came from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Wishes {
+    #[serde(rename = "totaal")]
+    pub total: Figure,
+    #[serde(rename = "categorieen")]
+    pub categories: Vec<WishCount>,
+    #[serde(rename = "van")]
+    pub sources: Vec<WishSource>,
+}
+
+/// Wishes of one category.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WishCount {
+    #[serde(rename = "categorie")]
+    pub category: String,
+    #[serde(rename = "aantal")]
+    pub count: Figure,
+}
+
+/// Wishes from one kind of sender.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WishSource {
+    #[serde(rename = "van")]
+    pub source: String,
+    #[serde(rename = "aantal")]
+    pub count: Figure,
 }
 
 /// The doelgroep of the quarter's year: children expected (an estimate, shown exactly) and reach.

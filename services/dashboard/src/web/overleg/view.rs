@@ -147,11 +147,13 @@ impl Table {
 }
 
 /// The tables a CSV file can be asked for.
-pub const TABLES: [&str; 7] = [
+pub const TABLES: [&str; 9] = [
     "trechter",
     "indeling",
     "partners",
     "budgetten",
+    "wensen",
+    "wensen-van",
     "doorlooptijden",
     "signaleerders",
     "nagekomen",
@@ -196,6 +198,18 @@ pub fn source_label(source: &str) -> String {
         "gemeentelijke_fondsen" => "Gemeentelijke fondsen".to_owned(),
         "externe_fondsen" => "Externe fondsen".to_owned(),
         "private_partijen" => "Private partijen".to_owned(),
+        other => readable(other),
+    }
+}
+
+/// Who sent a wish, as people read it.
+pub fn wish_source_label(source: &str) -> String {
+    match source {
+        "kind" => "Het kind zelf".to_owned(),
+        "ouder" => "Ouders".to_owned(),
+        "partner" => "Partners".to_owned(),
+        "school" => "Scholen".to_owned(),
+        "wijkteam" => "Wijkteams".to_owned(),
         other => readable(other),
     }
 }
@@ -301,6 +315,8 @@ pub struct QuarterView {
     pub breakdown_table: Option<Table>,
     pub partners_table: Table,
     pub budgets_table: Table,
+    pub wishes_table: Table,
+    pub wish_sources_table: Table,
     pub lead_times_table: Table,
     pub signallers_table: Table,
     pub late_table: Table,
@@ -497,6 +513,56 @@ impl QuarterView {
                 "Geen budgetten om te tonen: de regeling van {year} wijst geen budget toe en er is niets vastgelegd of uitgegeven, of de cijfers zijn gefilterd (een budget geldt voor de hele gemeente)."
             ),
         };
+        let wishes = figures.wishes.clone().unwrap_or_default();
+        let wish_total = |head: &str| {
+            figures.wishes.as_ref().map(|wishes| Row {
+                head: head.to_owned(),
+                cells: vec![Cell::count(wishes.total)],
+            })
+        };
+        let no_wishes = if figures.wishes.is_none() {
+            "Geen wensen om te tonen: de cijfers zijn gefilterd (een wens hoort bij geen wijk, leeftijd, kanaal of partner)."
+        } else {
+            "Er kwamen dit kwartaal geen wensen binnen."
+        };
+        let wishes_table = Table {
+            key: "wensen",
+            title: "Wensen: wat mist er in het Kindpakket?".into(),
+            caption: format!(
+                "Wat kinderen, ouders en partners in {} lieten weten dat het pakket mist, per soort (via de pagina Wensen).",
+                figures.quarter
+            ),
+            headers: vec!["Wat mist er".to_owned(), "Wensen".to_owned()],
+            rows: wishes
+                .categories
+                .iter()
+                .map(|row| Row {
+                    head: crate::web::wishes::CATEGORIES
+                        .iter()
+                        .find(|(value, _)| *value == row.category)
+                        .map_or_else(|| readable(&row.category), |(_, label)| (*label).to_owned()),
+                    cells: vec![Cell::count(row.count)],
+                })
+                .collect(),
+            total: wish_total("Alle wensen"),
+            empty: no_wishes.to_owned(),
+        };
+        let wish_sources_table = Table {
+            key: "wensen-van",
+            title: "Van wie de wensen kwamen".into(),
+            caption: format!("De wensen van {} naar wie ze stuurde.", figures.quarter),
+            headers: vec!["Van".to_owned(), "Wensen".to_owned()],
+            rows: wishes
+                .sources
+                .iter()
+                .map(|row| Row {
+                    head: wish_source_label(&row.source),
+                    cells: vec![Cell::count(row.count)],
+                })
+                .collect(),
+            total: wish_total("Alle wensen"),
+            empty: no_wishes.to_owned(),
+        };
         let lead_times_table = Table {
             key: "doorlooptijden",
             title: "Doorlooptijden".into(),
@@ -663,6 +729,8 @@ impl QuarterView {
             breakdown_table,
             partners_table,
             budgets_table,
+            wishes_table,
+            wish_sources_table,
             lead_times_table,
             signallers_table,
             late_table,
@@ -680,6 +748,8 @@ impl QuarterView {
         tables.extend([
             &self.partners_table,
             &self.budgets_table,
+            &self.wishes_table,
+            &self.wish_sources_table,
             &self.lead_times_table,
             &self.signallers_table,
             &self.late_table,
@@ -697,6 +767,8 @@ impl QuarterView {
         vec![
             &self.partners_table,
             &self.budgets_table,
+            &self.wishes_table,
+            &self.wish_sources_table,
             &self.lead_times_table,
             &self.signallers_table,
             &self.late_table,
@@ -791,7 +863,11 @@ pub(crate) mod tests {
          "prognose": null, "kinderen": null},
         {"bron": "externe_fondsen", "toegewezen": 500000, "vastgelegd": null, "uitgegeven": null,
          "prognose": null, "kinderen": null}
-      ]
+      ],
+      "wensen": {"totaal": 25,
+                 "categorieen": [{"categorie": "zwemles", "aantal": 15}, {"categorie": "fiets", "aantal": null},
+                                 {"categorie": "anders", "aantal": null}],
+                 "van": [{"van": "kind", "aantal": 10}, {"van": "ouder", "aantal": 15}]}
     }"#;
 
     /// The quarter before, for the overleg: served hidden.
@@ -895,8 +971,39 @@ pub(crate) mod tests {
         assert!(!view.partners_table.rows[0].cells[0].hidden);
     }
 
+    fn csv_text(table: &Table) -> String {
+        String::from_utf8(super::super::csv::csv(table)).unwrap()
+    }
+
     fn texts(cells: &[Cell]) -> Vec<&str> {
         cells.iter().map(|cell| cell.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_wishes_are_grouped_by_what_is_missed_and_by_whom_with_hidden_counts_hidden() {
+        let view = QuarterView::new(&figures(OVERLEG_K4), None, "Den Haag");
+        let wishes = &view.wishes_table;
+        assert_eq!(wishes.rows[0].head, "Zwemles voor een zwemdiploma");
+        assert_eq!(texts(&wishes.rows[0].cells), ["15"]);
+        assert!(wishes.rows[1].cells[0].hidden, "fiets: verborgen");
+        assert_eq!(wishes.rows[1].cells[0].csv, "verborgen");
+        assert_eq!(texts(&wishes.total.as_ref().unwrap().cells), ["25"]);
+        let from = &view.wish_sources_table;
+        assert_eq!(from.rows[0].head, "Het kind zelf");
+        assert_eq!(texts(&from.rows[1].cells), ["15"]);
+        assert!(view.table("wensen").is_some() && view.table("wensen-van").is_some());
+        assert!(view.other_tables().iter().any(|t| t.key == "wensen"));
+        assert!(
+            csv_text(view.table("wensen").unwrap()).contains("Zwemles voor een zwemdiploma;15"),
+            "{}",
+            csv_text(view.table("wensen").unwrap())
+        );
+        // A report regie filtered has none: said so, not an empty table without a word.
+        let mut filtered = figures(OVERLEG_K4);
+        filtered.wishes = None;
+        let view = QuarterView::new(&filtered, None, "Den Haag");
+        assert!(view.wishes_table.is_empty());
+        assert!(view.wishes_table.empty.contains("gefilterd"));
     }
 
     #[test]
