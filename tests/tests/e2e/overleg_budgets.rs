@@ -165,6 +165,15 @@ async fn regie_reads_each_sources_budget_committed_and_spent_split_as_the_regeli
     assert_eq!(figures["voorlopig"], true, "{figures}");
     assert_eq!(figures["openbaarheid"]["soort"], "exact", "{figures}");
     assert_eq!(figures["gebruik"]["inBeeld"], 3, "{figures}");
+    // Outreach: every child got something, and what is left on their entitlements runs to the
+    // year's end: 3 × (400 + 250) − (400 + 250 + 333,33 + 100) euros.
+    assert_eq!(
+        figures["nogNietBediend"],
+        json!({"kinderen": 0, "tegoedCent": 86_667, "perVervaldatum": [
+            {"vervaltOp": format!("{year}-12-31"), "kinderen": 0, "tegoedCent": 86_667}
+        ]}),
+        "{figures}"
+    );
     let rows = figures["budgetten"].as_array().unwrap();
     let sources: Vec<&str> = rows.iter().map(|r| r["bron"].as_str().unwrap()).collect();
     assert_eq!(

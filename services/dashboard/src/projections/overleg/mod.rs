@@ -5,6 +5,7 @@
 
 pub mod budgets;
 pub mod disclosure;
+pub mod outreach;
 pub mod quarter;
 pub mod queries;
 pub mod reach;
@@ -270,6 +271,10 @@ pub struct QuarterFigures {
     /// channel).
     #[serde(rename = "wensen")]
     pub wishes: Option<wishes::WishFigures>,
+    /// Granted and not yet used at the quarter's end, and the credit that would expire unused;
+    /// absent in a report regie filtered.
+    #[serde(rename = "nogNietBediend")]
+    pub outreach: Option<outreach::OutreachFigures>,
 }
 
 /// The rows of a breakdown with its secondary suppression, step by step.
@@ -416,6 +421,10 @@ pub fn figures(
             .wishes
             .as_ref()
             .map(|wishes| wishes::disclose(policy, wishes)),
+        outreach: tally
+            .outreach
+            .as_ref()
+            .map(|outreach| outreach::disclose(policy, outreach)),
     }
 }
 
@@ -757,9 +766,19 @@ mod tests {
                     .collect(),
                 sources: few.sources.into_iter().map(|(s, _)| (s, small)).collect(),
             });
+            tally.outreach = Some(outreach::OutreachTally {
+                children: small,
+                credit_cents: small * 50_000,
+                rows: vec![outreach::OutreachRow {
+                    valid_until: time::macros::date!(2026 - 12 - 31),
+                    children: small,
+                    credit_cents: small * 50_000,
+                }],
+            });
             for breakdown in Breakdown::ALL {
                 let figures = of(OVERLEG, Some(breakdown), &tally);
                 assert!(figures.wishes.is_some(), "{small}");
+                assert!(figures.outreach.is_some(), "{small}");
                 let mut json = serde_json::to_value(&figures).unwrap();
                 json["openbaarheid"] = Value::Null;
                 // What the regeling allocated is a public decision, about no child: shown exactly.

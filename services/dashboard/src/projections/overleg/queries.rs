@@ -90,6 +90,7 @@ pub struct QuarterTally {
     pub budgets: Vec<super::budgets::BudgetTally>,
     /// The wishes dated in the quarter (none when the report is filtered).
     pub wishes: Option<super::wishes::WishTally>,
+    pub outreach: Option<super::outreach::OutreachTally>,
 }
 
 /// One partner's quarter, counted exactly.
@@ -313,6 +314,7 @@ pub async fn quarter(
         tally.budgets = super::budgets::tally(pool, gemeente, quarter, as_of).await?;
         // A wish has no wijk, age band, channel or partner: a filtered report has none.
         tally.wishes = Some(super::wishes::tally(pool, gemeente, window).await?);
+        tally.outreach = Some(super::outreach::tally(pool, gemeente, quarter, as_of).await?);
     }
     Ok(tally)
 }

@@ -105,6 +105,33 @@ pub struct QuarterFigures {
     /// What the package lacks, as sent in the quarter; absent in a report regie filtered.
     #[serde(rename = "wensen")]
     pub wishes: Option<Wishes>,
+    /// Granted, not yet served, and the credit that would expire unused; absent when filtered.
+    #[serde(rename = "nogNietBediend")]
+    pub outreach: Option<Outreach>,
+}
+
+/// Granted children not yet served at the quarter's end, and what is left on running entitlements.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Outreach {
+    #[serde(rename = "kinderen")]
+    pub children: Figure,
+    #[serde(rename = "tegoedCent")]
+    pub credit_cents: Figure,
+    #[serde(rename = "perVervaldatum")]
+    pub dates: Vec<OutreachDate>,
+}
+
+/// The running entitlements that expire on one day.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OutreachDate {
+    #[serde(rename = "vervaltOp")]
+    pub valid_until: String,
+    #[serde(rename = "kinderen")]
+    pub children: Figure,
+    #[serde(rename = "tegoedCent")]
+    pub credit_cents: Figure,
 }
 
 /// The wishes of the quarter, grouped by category and by whom they came from.

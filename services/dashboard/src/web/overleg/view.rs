@@ -147,11 +147,12 @@ impl Table {
 }
 
 /// The tables a CSV file can be asked for.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 10] = [
     "trechter",
     "indeling",
     "partners",
     "budgetten",
+    "nog-niet-bediend",
     "wensen",
     "wensen-van",
     "doorlooptijden",
@@ -316,6 +317,7 @@ pub struct QuarterView {
     pub partners_table: Table,
     pub budgets_table: Table,
     pub wishes_table: Table,
+    pub outreach_table: Table,
     pub wish_sources_table: Table,
     pub lead_times_table: Table,
     pub signallers_table: Table,
@@ -563,6 +565,45 @@ impl QuarterView {
             total: wish_total("Alle wensen"),
             empty: no_wishes.to_owned(),
         };
+        let outreach = figures.outreach.clone().unwrap_or_default();
+        let outreach_table = Table {
+            key: "nog-niet-bediend",
+            title: "Toegekend, nog niet bediend".into(),
+            caption: format!(
+                "Aan het eind van {}: kinderen met een recht dat nog loopt die nog niets kregen, en het tegoed dat nog op de lopende rechten staat, per vervaldatum. Wat niet wordt gebruikt, vervalt: bereik deze gezinnen vóór de start van het schooljaar en vóór december, via de organisatie die de aanvraag opnam.{}",
+                figures.quarter,
+                if exact {
+                    ""
+                } else {
+                    " Bedragen zijn afgerond op hele duizenden euro's."
+                }
+            ),
+            headers: vec![
+                "Vervalt op".to_owned(),
+                "Kinderen nog niet bediend".to_owned(),
+                "Tegoed".to_owned(),
+            ],
+            rows: outreach
+                .dates
+                .iter()
+                .map(|row| Row {
+                    head: crate::web::parts::date_text(&row.valid_until),
+                    cells: vec![Cell::count(row.children), Cell::amount(row.credit_cents)],
+                })
+                .collect(),
+            total: figures.outreach.as_ref().map(|outreach| Row {
+                head: "Alle lopende rechten".to_owned(),
+                cells: vec![
+                    Cell::count(outreach.children),
+                    Cell::amount(outreach.credit_cents),
+                ],
+            }),
+            empty: if figures.outreach.is_none() {
+                "Niet te tonen: de cijfers zijn gefilterd.".to_owned()
+            } else {
+                "Er lopen geen rechten meer.".to_owned()
+            },
+        };
         let lead_times_table = Table {
             key: "doorlooptijden",
             title: "Doorlooptijden".into(),
@@ -731,6 +772,7 @@ impl QuarterView {
             budgets_table,
             wishes_table,
             wish_sources_table,
+            outreach_table,
             lead_times_table,
             signallers_table,
             late_table,
@@ -748,6 +790,7 @@ impl QuarterView {
         tables.extend([
             &self.partners_table,
             &self.budgets_table,
+            &self.outreach_table,
             &self.wishes_table,
             &self.wish_sources_table,
             &self.lead_times_table,
@@ -767,6 +810,7 @@ impl QuarterView {
         vec![
             &self.partners_table,
             &self.budgets_table,
+            &self.outreach_table,
             &self.wishes_table,
             &self.wish_sources_table,
             &self.lead_times_table,
@@ -867,7 +911,10 @@ pub(crate) mod tests {
       "wensen": {"totaal": 25,
                  "categorieen": [{"categorie": "zwemles", "aantal": 15}, {"categorie": "fiets", "aantal": null},
                                  {"categorie": "anders", "aantal": null}],
-                 "van": [{"van": "kind", "aantal": 10}, {"van": "ouder", "aantal": 15}]}
+                 "van": [{"van": "kind", "aantal": 10}, {"van": "ouder", "aantal": 15}]},
+      "nogNietBediend": {"kinderen": 20, "tegoedCent": 1500000,
+                         "perVervaldatum": [{"vervaltOp": "2026-12-31", "kinderen": 20, "tegoedCent": 1200000},
+                                            {"vervaltOp": "2027-07-31", "kinderen": 0, "tegoedCent": 300000}]}
     }"#;
 
     /// The quarter before, for the overleg: served hidden.
@@ -977,6 +1024,21 @@ pub(crate) mod tests {
 
     fn texts(cells: &[Cell]) -> Vec<&str> {
         cells.iter().map(|cell| cell.text.as_str()).collect()
+    }
+
+    #[test]
+    fn granted_children_not_yet_served_and_credit_left_read_per_expiry_date() {
+        let view = QuarterView::new(&figures(OVERLEG_K4), None, "Den Haag");
+        let table = &view.outreach_table;
+        assert_eq!(table.rows[0].head, "31 december 2026");
+        assert_eq!(texts(&table.rows[0].cells), ["20", "€ 12.000,00"]);
+        assert_eq!(
+            texts(&table.total.as_ref().unwrap().cells),
+            ["20", "€ 15.000,00"]
+        );
+        assert!(table.caption.contains("hele duizenden"));
+        assert!(csv_text(view.table("nog-niet-bediend").unwrap())
+            .contains("31 december 2026;20;12000,00"));
     }
 
     #[test]
