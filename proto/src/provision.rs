@@ -33,6 +33,7 @@ contract_events!(
         InvoiceSettled = 2,
         SampleDrawn,
         SampleCheckRecorded = 2,
+        CampaignStarted,
     ]
 );
 
@@ -289,6 +290,23 @@ pub struct SampleCheckRecorded {
     pub outcome: CheckOutcome,
     #[schemars(with = "DateSchema")]
     pub checked_on: Date,
+}
+
+/// Regie started a reminder campaign: the entitlements granted that still run and of which nothing
+/// was used yet when it started, to be reminded through the organisation that took each
+/// application. Entitlement ids only: who the children are stays with the entitlements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CampaignStarted {
+    pub campaign_id: Uuid,
+    /// The campaign's name as regie gave it, e.g. "Herinnering voor de start van het schooljaar".
+    pub name: String,
+    /// The type of provision it reminds of; when absent, every type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision_type: Option<crate::regie::ProvisionType>,
+    #[schemars(with = "DateSchema")]
+    pub started_on: Date,
+    /// The entitlements it reminds of.
+    pub targets: Vec<Uuid>,
 }
 
 /// What the check found.

@@ -108,7 +108,8 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
     .rows_affected();
     // The regie stream's rows (catalogue, partners, regeling versions and their budgets, the
     // doelgroep) are organisations' and public decisions, never folded, and the wishes point at
-    // nobody: all of them come again.
+    // nobody: all of them come again. So do the campaigns (of the provision stream): they name
+    // entitlements only, whose children are the entitlements'.
     for table in [
         "provisions",
         "partners",
@@ -117,6 +118,8 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
         "target_groups",
         "target_group_rows",
         "wishes",
+        "campaigns",
+        "campaign_targets",
     ] {
         cleared.rows += sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&mut *transaction)

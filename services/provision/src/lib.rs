@@ -24,6 +24,7 @@
 //! - [`startup`] wires the parts together.
 
 pub mod access;
+pub mod campaigns;
 pub mod consume;
 pub mod domain;
 pub mod http;

@@ -207,3 +207,14 @@ pub const WORK_LISTS_MIGRATION: Migration = Migration {
                    AND partner = current_setting('kindpakket.organisation', true));
     "#,
 };
+
+/// Who took each application: the intermediary that applied on the family's behalf, or nobody (the
+/// loket's own family), so that a campaign's reminders go out through that organisation
+/// ([`crate::campaigns`]). Unknown (`taken_by_known` false) for applications kept before this version.
+pub const APPLICATION_INTERMEDIARIES_MIGRATION: Migration = Migration {
+    name: "0204_application_intermediaries",
+    sql: r#"
+        ALTER TABLE application_households ADD COLUMN on_behalf_of text;
+        ALTER TABLE application_households ADD COLUMN taken_by_known boolean NOT NULL DEFAULT false;
+    "#,
+};

@@ -8,6 +8,7 @@ use cqrs_es::Aggregate;
 use kindpakket_platform::relay::{by_aggregate_type, translator, Translator};
 use kindpakket_proto::provision::ProvisionEvent;
 
+use crate::domain::campaign::{Campaign, CampaignEvent};
 use crate::domain::entitlement::{Entitlement, EntitlementEvent};
 use crate::domain::invoice::{Invoice, InvoiceEvent};
 use crate::domain::sample::{SampleDraw, SampleEvent};
@@ -45,10 +46,17 @@ pub fn sample_to_contract(event: SampleEvent) -> ProvisionEvent {
     }
 }
 
+pub fn campaign_to_contract(event: CampaignEvent) -> ProvisionEvent {
+    match event {
+        CampaignEvent::CampaignStarted { started, .. } => ProvisionEvent::CampaignStarted(started),
+    }
+}
+
 pub fn contract_translator() -> Translator {
     by_aggregate_type(vec![
         (Entitlement::TYPE, translator(entitlement_to_contract)),
         (Invoice::TYPE, translator(invoice_to_contract)),
         (SampleDraw::TYPE, translator(sample_to_contract)),
+        (Campaign::TYPE, translator(campaign_to_contract)),
     ])
 }

@@ -12,7 +12,8 @@ use kindpakket_proto::Service;
 use crate::access::Pseudonyms;
 use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler};
 use crate::migrations::{
-    ENROLMENTS_MIGRATION, PROVISION_MIGRATION, ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION,
+    APPLICATION_INTERMEDIARIES_MIGRATION, ENROLMENTS_MIGRATION, PROVISION_MIGRATION,
+    ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION,
 };
 use crate::{http, publish, reseal, year_end};
 
@@ -43,6 +44,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             PROVISION_MIGRATION,
             ROW_SECURITY_MIGRATION,
             WORK_LISTS_MIGRATION,
+            APPLICATION_INTERMEDIARIES_MIGRATION,
         ],
     )
     .await?;
@@ -84,6 +86,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         entitlements,
         invoices: Arc::new(AggregateStore::new(pool.clone(), ())),
         samples: Arc::new(AggregateStore::new(pool.clone(), ())),
+        campaigns: Arc::new(AggregateStore::new(pool.clone(), ())),
         pool,
         pseudonyms,
         keys,

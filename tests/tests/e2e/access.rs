@@ -356,6 +356,24 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
     (
         ServiceName::Provision,
         "POST",
+        "/api/v1/gemeenten/{gemeente}/campagnes",
+        &[RE],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/campagnes",
+        &[RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/herinneringen",
+        &[RE, PA],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
         "/api/v1/gemeenten/{gemeente}/jaarafsluiting",
         &[RE],
     ),

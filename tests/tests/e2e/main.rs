@@ -88,6 +88,7 @@ mod harness;
 mod nats_at_rest;
 mod overleg_api;
 mod overleg_budgets;
+mod overleg_campaigns;
 mod overleg_disclosure;
 mod overleg_reach;
 mod overleg_wishes;

@@ -258,8 +258,29 @@ pub const WISHES_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// Regie's reminder campaigns (`CampaignStarted`): name, start and the entitlements targeted (their
+/// children are the entitlements'), to measure each one's conversion.
+pub const CAMPAIGNS_MIGRATION: Migration = Migration {
+    name: "0216_campaigns",
+    sql: r#"
+        CREATE TABLE campaigns (
+            campaign_id uuid        PRIMARY KEY,
+            gemeente    text        NOT NULL,
+            name        text        NOT NULL,
+            started_on  date        NOT NULL,
+            occurred_at timestamptz NOT NULL
+        );
+        CREATE INDEX campaigns_gemeente_on ON campaigns (gemeente, started_on);
+        CREATE TABLE campaign_targets (
+            campaign_id    uuid NOT NULL,
+            entitlement_id uuid NOT NULL,
+            PRIMARY KEY (campaign_id, entitlement_id)
+        );
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 17] = [
+pub const MIGRATIONS: [Migration; 18] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -277,6 +298,7 @@ pub const MIGRATIONS: [Migration; 17] = [
     crate::rebuilding::REBUILDING_MIGRATION,
     BUDGETS_MIGRATION,
     WISHES_MIGRATION,
+    CAMPAIGNS_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -801,6 +823,29 @@ async fn apply_provision(
         | ProvisionEvent::InvoiceSettled(_)
         | ProvisionEvent::SampleDrawn(_)
         | ProvisionEvent::SampleCheckRecorded(_) => {}
+        // A campaign names entitlements only; its conversion is measured from the deliveries that
+        // follow. Started once: a redelivery writes nothing new.
+        ProvisionEvent::CampaignStarted(campaign) => {
+            sqlx::query(
+                "INSERT INTO campaigns (campaign_id, gemeente, name, started_on, occurred_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(campaign.campaign_id)
+            .bind(gemeente)
+            .bind(&campaign.name)
+            .bind(campaign.started_on)
+            .bind(fact.occurred_at)
+            .execute(&mut *connection)
+            .await?;
+            sqlx::query(
+                "INSERT INTO campaign_targets (campaign_id, entitlement_id)
+                 SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(campaign.campaign_id)
+            .bind(&campaign.targets)
+            .execute(&mut *connection)
+            .await?;
+        }
     }
     Ok(())
 }

@@ -80,6 +80,7 @@ impl EventHandler for ApplicationHandler {
                     &event.envelope.gemeente,
                     submitted.application_id,
                     submitted.household,
+                    submitted.on_behalf_of.as_ref(),
                 )
                 .await?;
             }

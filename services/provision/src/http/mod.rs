@@ -4,6 +4,7 @@
 //! answer; what a partner or a parent may see is [`crate::access`]'s. The work lists are in
 //! `lists`.
 
+mod campaigns;
 mod entitlements;
 mod finance;
 mod invoices;
@@ -27,6 +28,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::access::Pseudonyms;
+use crate::domain::campaign::Campaign;
 use crate::domain::entitlement::Entitlement;
 use crate::domain::invoice::Invoice;
 use crate::domain::sample::SampleDraw;
@@ -40,6 +42,7 @@ pub struct AppState {
     pub entitlements: Arc<AggregateStore<Entitlement>>,
     pub invoices: Arc<AggregateStore<Invoice>>,
     pub samples: Arc<AggregateStore<SampleDraw>>,
+    pub campaigns: Arc<AggregateStore<Campaign>>,
     pub pool: PgPool,
     pub pseudonyms: Pseudonyms,
     pub keys: SubjectKeys,
@@ -186,6 +189,21 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/controles",
             post_with(samples::record_check, |op| {
                 op.summary("De uitkomst van een controle vastleggen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/campagnes",
+            post_with(campaigns::start, |op| {
+                op.summary("Een herinneringscampagne starten voor toegekende rechten die nog niet gebruikt zijn")
+            })
+            .get_with(campaigns::list, |op| {
+                op.summary("De campagnes met hun aantal rechten")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/herinneringen",
+            get_with(campaigns::reminders, |op| {
+                op.summary("De herinneringen van de campagnes die u verstuurt: de gezinnen waarvoor u aanvroeg")
             }),
         )
         .api_route(

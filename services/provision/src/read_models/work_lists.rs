@@ -12,7 +12,7 @@
 use kindpakket_proto::provision::{
     DeclarationDecided, DeclarationSubmitted, InvoiceSettled, InvoiceSubmitted,
 };
-use kindpakket_proto::{GemeenteCode, HouseholdRef};
+use kindpakket_proto::{GemeenteCode, HouseholdRef, OrganisationId};
 use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
@@ -24,23 +24,46 @@ pub const REJECTED: &str = "afgewezen";
 /// An invoice with every line decided.
 pub const SETTLED: &str = "afgehandeld";
 
-/// Keeps which household an application is for (once; a redelivery changes nothing).
+/// Keeps which household an application is for and who took it (`on_behalf_of`: the intermediary
+/// that applied on the family's behalf; none for the loket's own). A redelivery changes nothing but
+/// may fill in who took an application kept before that was kept.
 pub async fn record_application(
     connection: &mut PgConnection,
     gemeente: &GemeenteCode,
     application_id: Uuid,
     household: HouseholdRef,
+    on_behalf_of: Option<&OrganisationId>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO application_households (application_id, gemeente, household)
-         VALUES ($1, $2, $3) ON CONFLICT (application_id) DO NOTHING",
+        "INSERT INTO application_households
+             (application_id, gemeente, household, on_behalf_of, taken_by_known)
+         VALUES ($1, $2, $3, $4, true)
+         ON CONFLICT (application_id) DO UPDATE
+             SET on_behalf_of = EXCLUDED.on_behalf_of, taken_by_known = true",
     )
     .bind(application_id)
     .bind(gemeente.as_str())
     .bind(household.0)
+    .bind(on_behalf_of.map(OrganisationId::as_str))
     .execute(&mut *connection)
     .await?;
     Ok(())
+}
+
+/// Who took each of `applications` (when known): `Some(partner)` for an intermediary, `None` for
+/// the loket. Applications whose taker is not known (kept before it was) or whose household was
+/// forgotten are absent.
+pub async fn takers(
+    connection: &mut PgConnection,
+    applications: &[Uuid],
+) -> Result<Vec<(Uuid, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT application_id, on_behalf_of FROM application_households
+         WHERE application_id = ANY($1) AND taken_by_known",
+    )
+    .bind(applications)
+    .fetch_all(&mut *connection)
+    .await
 }
 
 /// The household an application is for, when it is known (and not forgotten).

@@ -4,6 +4,7 @@
 //! [`reach`] adds the children served against the doelgroep regie expects.
 
 pub mod budgets;
+pub mod campaigns;
 pub mod disclosure;
 pub mod outreach;
 pub mod quarter;
@@ -275,6 +276,10 @@ pub struct QuarterFigures {
     /// absent in a report regie filtered.
     #[serde(rename = "nogNietBediend")]
     pub outreach: Option<outreach::OutreachFigures>,
+    /// The reminder campaigns started by the quarter's end, each with the children it reminded and
+    /// of them those served since ([`campaigns`]); absent in a report regie filtered.
+    #[serde(rename = "campagnes")]
+    pub campaigns: Option<Vec<campaigns::CampaignFigures>>,
 }
 
 /// The rows of a breakdown with its secondary suppression, step by step.
@@ -425,6 +430,10 @@ pub fn figures(
             .outreach
             .as_ref()
             .map(|outreach| outreach::disclose(policy, outreach)),
+        campaigns: tally
+            .campaigns
+            .as_ref()
+            .map(|campaigns| campaigns::disclose(policy, campaigns)),
     }
 }
 
@@ -775,10 +784,17 @@ mod tests {
                     credit_cents: small * 50_000,
                 }],
             });
+            tally.campaigns = Some(vec![campaigns::CampaignTally {
+                name: "Schooljaar".to_owned(),
+                started_on: time::macros::date!(2026 - 08 - 01),
+                children: small,
+                served_since: small,
+            }]);
             for breakdown in Breakdown::ALL {
                 let figures = of(OVERLEG, Some(breakdown), &tally);
                 assert!(figures.wishes.is_some(), "{small}");
                 assert!(figures.outreach.is_some(), "{small}");
+                assert!(figures.campaigns.is_some(), "{small}");
                 let mut json = serde_json::to_value(&figures).unwrap();
                 json["openbaarheid"] = Value::Null;
                 // What the regeling allocated is a public decision, about no child: shown exactly.

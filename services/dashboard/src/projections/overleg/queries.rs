@@ -91,6 +91,8 @@ pub struct QuarterTally {
     /// The wishes dated in the quarter (none when the report is filtered).
     pub wishes: Option<super::wishes::WishTally>,
     pub outreach: Option<super::outreach::OutreachTally>,
+    /// The campaigns started by the quarter's end (none when the report is filtered).
+    pub campaigns: Option<Vec<super::campaigns::CampaignTally>>,
 }
 
 /// One partner's quarter, counted exactly.
@@ -315,6 +317,8 @@ pub async fn quarter(
         // A wish has no wijk, age band, channel or partner: a filtered report has none.
         tally.wishes = Some(super::wishes::tally(pool, gemeente, window).await?);
         tally.outreach = Some(super::outreach::tally(pool, gemeente, quarter, as_of).await?);
+        // A campaign reminds children of the whole gemeente.
+        tally.campaigns = Some(super::campaigns::tally(pool, gemeente, quarter, as_of).await?);
     }
     Ok(tally)
 }

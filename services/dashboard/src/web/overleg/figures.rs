@@ -108,6 +108,25 @@ pub struct QuarterFigures {
     /// Granted, not yet served, and the credit that would expire unused; absent when filtered.
     #[serde(rename = "nogNietBediend")]
     pub outreach: Option<Outreach>,
+    /// The reminder campaigns started by the quarter's end; absent when filtered.
+    #[serde(rename = "campagnes")]
+    pub campaigns: Option<Vec<Campaign>>,
+}
+
+/// One reminder campaign: the children it reminded and of them those served since its start.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Campaign {
+    #[serde(rename = "naam")]
+    pub name: String,
+    #[serde(rename = "gestartOp")]
+    pub started_on: String,
+    #[serde(rename = "kinderen")]
+    pub children: Figure,
+    #[serde(rename = "bediendSindsdien")]
+    pub served_since: Figure,
+    #[serde(rename = "conversiePercentage")]
+    pub conversion_percent: Figure,
 }
 
 /// Granted children not yet served at the quarter's end, and what is left on running entitlements.

@@ -147,12 +147,13 @@ impl Table {
 }
 
 /// The tables a CSV file can be asked for.
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 11] = [
     "trechter",
     "indeling",
     "partners",
     "budgetten",
     "nog-niet-bediend",
+    "campagnes",
     "wensen",
     "wensen-van",
     "doorlooptijden",
@@ -318,6 +319,7 @@ pub struct QuarterView {
     pub budgets_table: Table,
     pub wishes_table: Table,
     pub outreach_table: Table,
+    pub campaigns_table: Table,
     pub wish_sources_table: Table,
     pub lead_times_table: Table,
     pub signallers_table: Table,
@@ -604,6 +606,45 @@ impl QuarterView {
                 "Er lopen geen rechten meer.".to_owned()
             },
         };
+        let campaigns_table = Table {
+            key: "campagnes",
+            title: "Herinneringscampagnes".into(),
+            caption: format!(
+                "De campagnes die regie startte tot het eind van {}, via de organisatie die de aanvraag opnam: de kinderen met een toegekend recht waaraan de campagne herinnerde, en hoeveel van hen sinds de start zijn bediend.",
+                figures.quarter
+            ),
+            headers: vec![
+                "Campagne".to_owned(),
+                "Gestart op".to_owned(),
+                "Kinderen herinnerd".to_owned(),
+                "Bediend sindsdien".to_owned(),
+                "Conversie (%)".to_owned(),
+            ],
+            rows: figures
+                .campaigns
+                .iter()
+                .flatten()
+                .map(|campaign| Row {
+                    head: campaign.name.clone(),
+                    cells: vec![
+                        Cell {
+                            text: crate::web::parts::date_text(&campaign.started_on),
+                            csv: campaign.started_on.clone(),
+                            hidden: false,
+                        },
+                        Cell::count(campaign.children),
+                        Cell::count(campaign.served_since),
+                        Cell::count(campaign.conversion_percent),
+                    ],
+                })
+                .collect(),
+            total: None,
+            empty: if figures.campaigns.is_none() {
+                "Niet te tonen: de cijfers zijn gefilterd.".to_owned()
+            } else {
+                "Er is nog geen campagne gestart.".to_owned()
+            },
+        };
         let lead_times_table = Table {
             key: "doorlooptijden",
             title: "Doorlooptijden".into(),
@@ -773,6 +814,7 @@ impl QuarterView {
             wishes_table,
             wish_sources_table,
             outreach_table,
+            campaigns_table,
             lead_times_table,
             signallers_table,
             late_table,
@@ -791,6 +833,7 @@ impl QuarterView {
             &self.partners_table,
             &self.budgets_table,
             &self.outreach_table,
+            &self.campaigns_table,
             &self.wishes_table,
             &self.wish_sources_table,
             &self.lead_times_table,
@@ -811,6 +854,7 @@ impl QuarterView {
             &self.partners_table,
             &self.budgets_table,
             &self.outreach_table,
+            &self.campaigns_table,
             &self.wishes_table,
             &self.wish_sources_table,
             &self.lead_times_table,
