@@ -2,7 +2,7 @@
 //! school year, December) the overleg sees how many granted children have not used their
 //! entitlement yet, and how much credit will expire unused if nothing changes — per expiry date, as
 //! flows, never a list of children. Regie reaches them through the organisation that took the
-//! application; a campaign to do so, and its measured conversion, is not built yet.
+//! application, with a campaign ([`super::campaigns`] measures its conversion).
 //!
 //! As of the quarter's moment: entitlements granted by the quarter's end that run at least to its
 //! last day, with what was delivered on them by then; a child counts as not yet served when nothing
