@@ -3,12 +3,14 @@
 //! and not served yet. Only regie starts one (a partner, a school and the overleg are refused with
 //! nothing stored); a repeated start changes nothing; the reminders go out through whoever took the
 //! application: Leergeld sees the one it took under its own ids, regie the loket's. Once one
-//! targeted child is served, regie's running quarter shows the campaign's conversion.
+//! targeted child is served, regie's running quarter shows the campaign's conversion (in the API, on
+//! the page and in its CSV file; not in a report filtered to a wijk).
 
 use std::time::Duration;
 
 use kindpakket_tests::client::{on_behalf, As, Kindpakket, OVERLEG, REGIE};
-use kindpakket_tests::{wait_until, when, Platform};
+use kindpakket_tests::pages::PageSession;
+use kindpakket_tests::{wait_until, when, Platform, ServiceName};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -75,6 +77,10 @@ async fn reminders(kindpakket: &Kindpakket, who: As<'_>) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regie_starts_a_campaign_that_goes_out_through_who_took_the_application_and_measures_it() {
     let platform = Platform::start().await.expect("platform starts");
+    let _login = platform
+        .start_login(&[(G, "Den Haag")])
+        .await
+        .expect("login starts");
     let kindpakket = platform.client();
     let today = kindpakket_platform::clock::today();
     let year = today.year();
@@ -257,6 +263,37 @@ async fn regie_starts_a_campaign_that_goes_out_through_who_took_the_application_
         json!([{"naam": "Herinnering voor de start van het schooljaar", "gestartOp": date,
             "kinderen": 2, "bediendSindsdien": 1, "conversiePercentage": 50}]),
         "{figures}"
+    );
+    // A report regie restricts to a wijk has none: a campaign reminds the whole gemeente.
+    let filtered = kindpakket
+        .get(&format!("{figures_url}?wijk=WK051801"), Some(REGIE))
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(filtered["campagnes"], Value::Null, "{filtered}");
+    // On regie's page of the quarter, and in its CSV file.
+    let base = platform.url(ServiceName::Dashboard, "");
+    let mut regie = PageSession::login(&base, "regievoerder", G).await.unwrap();
+    let page = regie
+        .get(&format!("/overleg?kwartaal={quarter}"))
+        .await
+        .unwrap();
+    assert!(
+        page.text().contains("Herinneringscampagnes"),
+        "{}",
+        page.text()
+    );
+    let file = regie
+        .get(&format!("/overleg/csv/campagnes.csv?kwartaal={quarter}"))
+        .await
+        .unwrap();
+    assert!(
+        file.html.contains(&format!(
+            "Herinnering voor de start van het schooljaar;{date};2;1;50"
+        )),
+        "{}",
+        file.html
     );
     // Served since: the reminder is no longer to be sent.
     assert_eq!(
