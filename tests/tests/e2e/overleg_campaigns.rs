@@ -4,7 +4,7 @@
 //! nothing stored); a repeated start changes nothing; the reminders go out through whoever took the
 //! application: Leergeld sees the one it took under its own ids, regie the loket's. Once one
 //! targeted child is served, regie's running quarter shows the campaign's conversion (in the API, on
-//! the page and in its CSV file; not in a report filtered to a wijk).
+//! the page and in its CSV file; not in a report filtered to a wijk), and again after a rebuild.
 
 use std::time::Duration;
 
@@ -76,7 +76,7 @@ async fn reminders(kindpakket: &Kindpakket, who: As<'_>) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regie_starts_a_campaign_that_goes_out_through_who_took_the_application_and_measures_it() {
-    let platform = Platform::start().await.expect("platform starts");
+    let mut platform = Platform::start().await.expect("platform starts");
     let _login = platform
         .start_login(&[(G, "Den Haag")])
         .await
@@ -300,4 +300,40 @@ async fn regie_starts_a_campaign_that_goes_out_through_who_took_the_application_
         reminders(&kindpakket, REGIE).await,
         json!({"herinneringen": []})
     );
+
+    // A rebuild clears the campaigns with the rest of the read model, and the replay brings back
+    // the same conversion.
+    let service = platform.service_mut(ServiceName::Dashboard);
+    service.kill();
+    let (status, output) = service.run_once(&["rebuild"], &[]).unwrap();
+    assert!(status.success(), "rebuild: {output}");
+    let pool = sqlx::PgPool::connect(&platform.postgres.url(ServiceName::Dashboard.database()))
+        .await
+        .unwrap();
+    for table in ["campaigns", "campaign_targets"] {
+        let kept: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, 0, "the rebuild cleared {table}");
+    }
+    pool.close().await;
+    platform
+        .service_mut(ServiceName::Dashboard)
+        .start_again()
+        .await
+        .unwrap();
+    wait_until(
+        "the replay brings the campaign back",
+        Duration::from_secs(60),
+        || async {
+            let answer = kindpakket.get(&figures_url, Some(REGIE)).await?;
+            when(
+                answer.status == StatusCode::OK && answer.body["campagnes"] == figures["campagnes"],
+                answer.body,
+            )
+        },
+    )
+    .await
+    .unwrap();
 }
