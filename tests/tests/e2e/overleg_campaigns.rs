@@ -191,6 +191,22 @@ async fn regie_starts_a_campaign_that_goes_out_through_who_took_the_application_
         "Er zijn geen toegekende rechten die nog niet gebruikt zijn."
     );
     assert_eq!(campaigns(&kindpakket).await, json!({"campagnes": []}));
+    // A name goes on the stream, where nothing can be erased: no telephone number or e-mail in it.
+    for name in ["Bel Jansen op 0612345678", "Mail naar piet@voorbeeld.nl"] {
+        let answer = kindpakket
+            .post(&url, REGIE, &json!({"id": Uuid::new_v4(), "naam": name}))
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            answer.body
+        );
+        assert!(answer.detail().contains("'naam'"), "{}", answer.body);
+        assert!(!answer.detail().contains("0612345678") && !answer.detail().contains("piet@"));
+    }
+    assert_eq!(campaigns(&kindpakket).await, json!({"campagnes": []}));
 
     // Regie starts it: the two granted and not served yet; again, and nothing changes.
     for _ in 0..2 {

@@ -77,6 +77,11 @@ pub async fn start(
             "Geef de campagne een naam (naam) van hoogstens {NAME_MAX_CHARS} tekens."
         )));
     }
+    // The name goes on the stream, where nothing can be erased: no BSN, IBAN, e-mail address or
+    // telephone number in it (the platform's check of every free text).
+    kindpakket_platform::free_text::FreeText::new(name.clone())
+        .checked("naam")
+        .map_err(|refusal| kindpakket_platform::http::refused(&refusal))?;
     let gemeente = &caller.gemeente;
     campaigns::start(
         &state.pool,
