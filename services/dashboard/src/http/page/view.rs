@@ -215,13 +215,8 @@ mod tests {
         Exact, NonUseTally, Overleg, PartnerFigures, PartnerTally, StepTally,
     };
 
-    fn steps(signalled: i64, applied: i64, granted: i64, served: i64) -> StepTally {
-        StepTally {
-            signalled,
-            applied,
-            granted,
-            served,
-        }
+    const fn steps(signalled: i64, applied: i64, granted: i64, served: i64) -> StepTally {
+        StepTally::new(signalled, applied, granted, served)
     }
 
     fn overview<D: Disclosure>() -> Overview<D> {

@@ -61,6 +61,18 @@ pub struct NonUseTally {
     pub unused_cents: i64,
 }
 
+impl StepTally {
+    /// The four steps, in their order.
+    pub const fn new(signalled: i64, applied: i64, granted: i64, served: i64) -> Self {
+        Self {
+            signalled,
+            applied,
+            granted,
+            served,
+        }
+    }
+}
+
 /// The four steps and the usage, counted in children, as reader `D` may see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(bound = "")]

@@ -324,10 +324,7 @@ mod tests {
 
     use super::*;
 
-    const OVERLEG: Policy = Policy::Overleg {
-        threshold: 10,
-        rounding: 5,
-    };
+    const OVERLEG: Policy = Policy::DEFAULT_OVERLEG;
 
     fn payers(funder: Option<(&str, &str)>, co: Option<(&str, &str, i16)>) -> Payers {
         Payers {

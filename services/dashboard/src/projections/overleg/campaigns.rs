@@ -98,10 +98,7 @@ mod tests {
 
     use super::*;
 
-    const OVERLEG: Policy = Policy::Overleg {
-        threshold: 10,
-        rounding: 5,
-    };
+    const OVERLEG: Policy = Policy::DEFAULT_OVERLEG;
 
     fn campaign(children: i64, served_since: i64) -> CampaignTally {
         CampaignTally {

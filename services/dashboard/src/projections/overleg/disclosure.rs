@@ -114,6 +114,12 @@ pub struct Relation {
 }
 
 impl Policy {
+    /// The overleg's policy with the default settings (threshold 10, rounding 5).
+    pub const DEFAULT_OVERLEG: Policy = Policy::Overleg {
+        threshold: DEFAULT_THRESHOLD,
+        rounding: DEFAULT_ROUNDING,
+    };
+
     pub fn overleg(settings: &Settings) -> Self {
         Self::Overleg {
             threshold: settings.threshold,
@@ -240,10 +246,7 @@ pub fn percentage(part: Option<i64>, whole: Option<i64>) -> Option<i64> {
 mod tests {
     use super::*;
 
-    const OVERLEG: Policy = Policy::Overleg {
-        threshold: 10,
-        rounding: 5,
-    };
+    const OVERLEG: Policy = Policy::DEFAULT_OVERLEG;
 
     #[test]
     fn counts_under_the_threshold_are_hidden_and_the_rest_rounded_to_five() {

@@ -561,18 +561,10 @@ mod tests {
     use super::queries::{PartnerTally, SignallerTally};
     use super::*;
 
-    const OVERLEG: Policy = Policy::Overleg {
-        threshold: 10,
-        rounding: 5,
-    };
+    const OVERLEG: Policy = Policy::DEFAULT_OVERLEG;
 
-    fn steps(signalled: i64, applied: i64, granted: i64, served: i64) -> StepTally {
-        StepTally {
-            signalled,
-            applied,
-            granted,
-            served,
-        }
+    const fn steps(signalled: i64, applied: i64, granted: i64, served: i64) -> StepTally {
+        StepTally::new(signalled, applied, granted, served)
     }
 
     fn tally() -> QuarterTally {

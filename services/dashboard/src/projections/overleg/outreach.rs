@@ -139,10 +139,7 @@ mod tests {
 
     use super::*;
 
-    const OVERLEG: Policy = Policy::Overleg {
-        threshold: 10,
-        rounding: 5,
-    };
+    const OVERLEG: Policy = Policy::DEFAULT_OVERLEG;
 
     fn tally() -> OutreachTally {
         OutreachTally {

@@ -201,18 +201,10 @@ mod tests {
     use crate::projections::overleg::{figures, QuarterFigures};
     use kindpakket_proto::GemeenteCode;
 
-    const OVERLEG: Policy = Policy::Overleg {
-        threshold: 10,
-        rounding: 5,
-    };
+    const OVERLEG: Policy = Policy::DEFAULT_OVERLEG;
 
-    fn steps(signalled: i64, applied: i64, granted: i64, served: i64) -> StepTally {
-        StepTally {
-            signalled,
-            applied,
-            granted,
-            served,
-        }
+    const fn steps(signalled: i64, applied: i64, granted: i64, served: i64) -> StepTally {
+        StepTally::new(signalled, applied, granted, served)
     }
 
     fn map(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {

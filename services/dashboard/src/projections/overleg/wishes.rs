@@ -145,10 +145,7 @@ pub fn disclose(policy: Policy, tally: &WishTally) -> WishFigures {
 mod tests {
     use super::*;
 
-    const OVERLEG: Policy = Policy::Overleg {
-        threshold: 10,
-        rounding: 5,
-    };
+    const OVERLEG: Policy = Policy::DEFAULT_OVERLEG;
 
     fn rows() -> Vec<(String, String, i64)> {
         vec![

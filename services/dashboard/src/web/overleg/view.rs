@@ -518,55 +518,67 @@ impl QuarterView {
             ),
         };
         let wishes = figures.wishes.clone().unwrap_or_default();
-        let wish_total = |head: &str| {
-            figures.wishes.as_ref().map(|wishes| Row {
-                head: head.to_owned(),
+        // Two groupings of the same wishes: one table each, with the same total row.
+        let wish_table = |key: &'static str,
+                          title: &str,
+                          caption: String,
+                          header: &str,
+                          rows: Vec<(String, Figure)>| {
+            Table {
+            key,
+            title: title.into(),
+            caption,
+            headers: vec![header.to_owned(), "Wensen".to_owned()],
+            rows: rows
+                .into_iter()
+                .map(|(head, count)| Row {
+                    head,
+                    cells: vec![Cell::count(count)],
+                })
+                .collect(),
+            total: figures.wishes.as_ref().map(|wishes| Row {
+                head: "Alle wensen".to_owned(),
                 cells: vec![Cell::count(wishes.total)],
-            })
+            }),
+            empty: if figures.wishes.is_none() {
+                "Geen wensen om te tonen: de cijfers zijn gefilterd (een wens hoort bij geen wijk, leeftijd, kanaal of partner)."
+            } else {
+                "Er kwamen dit kwartaal geen wensen binnen."
+            }
+            .to_owned(),
+        }
         };
-        let no_wishes = if figures.wishes.is_none() {
-            "Geen wensen om te tonen: de cijfers zijn gefilterd (een wens hoort bij geen wijk, leeftijd, kanaal of partner)."
-        } else {
-            "Er kwamen dit kwartaal geen wensen binnen."
-        };
-        let wishes_table = Table {
-            key: "wensen",
-            title: "Wensen: wat mist er in het Kindpakket?".into(),
-            caption: format!(
+        let wishes_table = wish_table(
+            "wensen",
+            "Wensen: wat mist er in het Kindpakket?",
+            format!(
                 "Wat kinderen, ouders en partners in {} lieten weten dat het pakket mist, per soort (via de pagina Wensen).",
                 figures.quarter
             ),
-            headers: vec!["Wat mist er".to_owned(), "Wensen".to_owned()],
-            rows: wishes
+            "Wat mist er",
+            wishes
                 .categories
                 .iter()
-                .map(|row| Row {
-                    head: crate::web::wishes::CATEGORIES
+                .map(|row| {
+                    let label = crate::web::wishes::CATEGORIES
                         .iter()
                         .find(|(value, _)| *value == row.category)
-                        .map_or_else(|| readable(&row.category), |(_, label)| (*label).to_owned()),
-                    cells: vec![Cell::count(row.count)],
+                        .map_or_else(|| readable(&row.category), |(_, label)| (*label).to_owned());
+                    (label, row.count)
                 })
                 .collect(),
-            total: wish_total("Alle wensen"),
-            empty: no_wishes.to_owned(),
-        };
-        let wish_sources_table = Table {
-            key: "wensen-van",
-            title: "Van wie de wensen kwamen".into(),
-            caption: format!("De wensen van {} naar wie ze stuurde.", figures.quarter),
-            headers: vec!["Van".to_owned(), "Wensen".to_owned()],
-            rows: wishes
+        );
+        let wish_sources_table = wish_table(
+            "wensen-van",
+            "Van wie de wensen kwamen",
+            format!("De wensen van {} naar wie ze stuurde.", figures.quarter),
+            "Van",
+            wishes
                 .sources
                 .iter()
-                .map(|row| Row {
-                    head: wish_source_label(&row.source),
-                    cells: vec![Cell::count(row.count)],
-                })
+                .map(|row| (wish_source_label(&row.source), row.count))
                 .collect(),
-            total: wish_total("Alle wensen"),
-            empty: no_wishes.to_owned(),
-        };
+        );
         let outreach = figures.outreach.clone().unwrap_or_default();
         let outreach_table = Table {
             key: "nog-niet-bediend",
