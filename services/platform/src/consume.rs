@@ -187,6 +187,18 @@ enum Outcome {
     Parked,
 }
 
+impl Outcome {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Early => "early",
+            Outcome::Retry => "retry",
+            Outcome::Parked => "parked",
+        }
+    }
+}
+
 async fn process<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
@@ -228,6 +240,11 @@ async fn process<H: EventHandler>(
                 .await
         }
     };
+    crate::metrics::metrics().record_consumed(
+        &config.durable_name,
+        outcome.as_str(),
+        message.info().ok().map(|info| info.pending),
+    );
     let ack = match outcome {
         Outcome::Applied | Outcome::Duplicate => message.ack().await,
         Outcome::Parked => message.ack_with(AckKind::Term).await,

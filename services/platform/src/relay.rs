@@ -259,6 +259,7 @@ impl Relay {
                 .fetch_one(&self.pool)
                 .await?;
         if last_sequence < acknowledged {
+            crate::metrics::metrics().relay_lost_stream.inc();
             tracing::error!(
                 alert = "stream_lost_messages",
                 relay = self.name(),
@@ -392,6 +393,9 @@ impl Relay {
                     position = last_event.global_position,
                     "published"
                 );
+                crate::metrics::metrics()
+                    .relay_published
+                    .inc_by((last + 1) as u64);
                 last + 1
             }
             None => 0,

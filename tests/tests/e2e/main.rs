@@ -86,6 +86,7 @@ mod forgetting_provision;
 mod fuzz;
 mod harness;
 mod nats_at_rest;
+mod operations;
 mod overleg_api;
 mod overleg_budgets;
 mod overleg_campaigns;

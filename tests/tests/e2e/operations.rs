@@ -1,0 +1,223 @@
+//! What an operator watches: `/metrics` per service (commands, HTTP answers, the relay, the
+//! consumers), and readiness apart from liveness.
+
+use std::time::Duration;
+
+use kindpakket_tests::{wait_until, when, Platform, ServiceName};
+use uuid::Uuid;
+
+const GEMEENTE: &str = "GM0518";
+
+/// The value of the sample `name{labels}` in an OpenMetrics text, when present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+async fn metrics_of(platform: &Platform, service: ServiceName) -> String {
+    let answer = platform
+        .http()
+        .get(platform.url(service, "/metrics"))
+        .send()
+        .await
+        .expect("metrics answer");
+    assert_eq!(answer.status(), 200);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "served as OpenMetrics text"
+    );
+    answer.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_count_commands_answers_publishes_and_consumption_and_name_no_id() {
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    let children: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for child in &children {
+        kindpakket
+            .signal_child(GEMEENTE, "wijkteam-centrum", *child, "2026-09-01")
+            .await
+            .unwrap();
+    }
+    kindpakket
+        .wait_for_funnel(GEMEENTE, Duration::from_secs(30), |funnel| {
+            funnel["gesignaleerd"] == 5
+        })
+        .await
+        .unwrap();
+
+    // Signalling: five signals accepted through one route template, all published.
+    let signalling = wait_until(
+        "the signalling relay caught up",
+        Duration::from_secs(20),
+        || async {
+            let text = metrics_of(&platform, ServiceName::Signalling).await;
+            when(
+                sample(&text, "kindpakket_relay_backlog_events") == Some(0.0),
+                text,
+            )
+        },
+    )
+    .await
+    .unwrap();
+    let route = "/api/v1/gemeenten/{gemeente}/signaleringen";
+    assert_eq!(
+        sample(
+            &signalling,
+            &format!(
+                r#"kindpakket_http_requests_total{{method="POST",route="{route}",status="201"}}"#
+            )
+        ),
+        Some(5.0),
+        "{signalling}"
+    );
+    assert!(
+        sample(
+            &signalling,
+            r#"kindpakket_commands_total{aggregate="signal",outcome="accepted"}"#
+        )
+        .is_some_and(|count| count >= 5.0),
+        "{signalling}"
+    );
+    assert!(
+        sample(&signalling, "kindpakket_relay_published_events_total")
+            .is_some_and(|count| count >= 5.0),
+        "{signalling}"
+    );
+    assert_eq!(
+        sample(&signalling, "kindpakket_relay_lag_seconds"),
+        Some(0.0)
+    );
+    assert!(signalling.contains("kindpakket_http_request_duration_seconds_bucket"));
+    assert!(signalling.contains("kindpakket_command_duration_seconds_bucket"));
+
+    // A refused request is counted with its status, under the template, not the path typed.
+    let refused = kindpakket
+        .post_signal(
+            GEMEENTE,
+            kindpakket_tests::client::As {
+                organisation: "wijkteam-centrum",
+                role: "signaller",
+            },
+            &serde_json::json!({"kind": "geen-uuid"}),
+        )
+        .await
+        .unwrap();
+    assert!(refused.status.is_client_error());
+    let _ = platform
+        .http()
+        .get(platform.url(ServiceName::Signalling, "/api/v1/bestaat-niet/123456782"))
+        .send()
+        .await
+        .unwrap();
+    let signalling = metrics_of(&platform, ServiceName::Signalling).await;
+    assert!(
+        signalling.contains(&format!(
+            r#"kindpakket_http_requests_total{{method="POST",route="{route}",status="{}"}}"#,
+            refused.status.as_u16()
+        )),
+        "{signalling}"
+    );
+    assert!(
+        signalling.contains(r#"route="onbekend",status="404""#),
+        "{signalling}"
+    );
+
+    // The dashboard consumed all five, and has nothing pending or parked.
+    let dashboard = metrics_of(&platform, ServiceName::Dashboard).await;
+    assert!(
+        sample(
+            &dashboard,
+            r#"kindpakket_consumer_events_total{durable="dashboard-signalling",outcome="applied"}"#
+        )
+        .is_some_and(|count| count >= 5.0),
+        "{dashboard}"
+    );
+    assert_eq!(
+        sample(
+            &dashboard,
+            r#"kindpakket_consumer_pending_messages{durable="dashboard-signalling"}"#
+        ),
+        Some(0.0),
+        "{dashboard}"
+    );
+
+    // No child, gemeente, typed path or any other value is in any service's metrics.
+    for service in ServiceName::ALL {
+        let text = metrics_of(&platform, service).await;
+        for child in &children {
+            assert!(
+                !text.contains(&child.to_string()),
+                "{service:?} names a child"
+            );
+        }
+        for value in [GEMEENTE, "123456782", "bestaat-niet", "geen-uuid"] {
+            assert!(
+                !text.contains(value),
+                "{service:?}'s metrics contain {value}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_and_nats_while_liveness_stays() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let ready = |platform: &Platform| {
+        let url = platform.url(ServiceName::Signalling, "/health/ready");
+        let http = platform.http().clone();
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .map(|answer| answer.status().as_u16())
+        }
+    };
+    assert_eq!(ready(&platform).await.unwrap(), 200);
+
+    platform.nats.kill();
+    wait_until(
+        "not ready without NATS",
+        Duration::from_secs(30),
+        || async {
+            let status = ready(&platform).await?;
+            when(status == 503, status)
+        },
+    )
+    .await
+    .unwrap();
+    let live = platform
+        .http()
+        .get(platform.url(ServiceName::Signalling, "/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200, "alive: restarting it would not help");
+    let body: serde_json::Value = platform
+        .http()
+        .get(platform.url(ServiceName::Signalling, "/health/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["nats"], false, "{body}");
+    assert_eq!(body["database"], true, "{body}");
+
+    platform.nats.start_again().await.unwrap();
+    wait_until("ready again", Duration::from_secs(60), || async {
+        let status = ready(&platform).await?;
+        when(status == 200, status)
+    })
+    .await
+    .unwrap();
+}
