@@ -221,3 +221,139 @@ async fn readiness_follows_the_database_and_nats_while_liveness_stays() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_under_load_finishes_what_it_started_and_publishes_it_before_exiting() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    kindpakket
+        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .await
+        .unwrap();
+
+    // Four clients signal as fast as they can until the service stops answering.
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let kindpakket = platform.client();
+        let accepted = accepted.clone();
+        clients.push(tokio::spawn(async move {
+            let mut refused = Vec::new();
+            loop {
+                match kindpakket
+                    .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-02")
+                    .await
+                {
+                    Ok(_) => {
+                        accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    Err(error) => {
+                        refused.push(format!("{error:#}"));
+                        return refused;
+                    }
+                }
+            }
+        }));
+    }
+    wait_until("a burst under way", Duration::from_secs(60), || async {
+        let count = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        when(count >= 40, count)
+    })
+    .await
+    .unwrap();
+    // The dashboard is stopped while it consumes, signalling while it takes commands.
+    let dashboard = platform
+        .service_mut(ServiceName::Dashboard)
+        .terminate(Duration::from_secs(20))
+        .await
+        .unwrap();
+    let signalling = platform
+        .service_mut(ServiceName::Signalling)
+        .terminate(Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert!(
+        signalling.success(),
+        "signalling exits cleanly: {signalling}"
+    );
+    assert!(
+        dashboard.success(),
+        "the dashboard exits cleanly: {dashboard}"
+    );
+    for client in clients {
+        let refused = client.await.unwrap();
+        // Once stopped, a client is refused a connection; no request was cut off with a server error.
+        assert!(
+            refused.iter().all(|error| !error.contains(" 50")),
+            "{refused:?}"
+        );
+    }
+    let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Before anything starts again, every event committed before the stop is on the stream, once.
+    let comparison = kindpakket_tests::inspect::compare(
+        kindpakket_proto::Service::Signalling,
+        &platform.postgres.url("kindpakket_signalling"),
+        &platform.nats.url(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        comparison.is_exact(),
+        "the relay drained before exiting: {comparison:?}"
+    );
+    assert!(
+        comparison.in_store >= accepted as i64,
+        "every accepted signal was kept: {comparison:?}, {accepted} accepted"
+    );
+    let log =
+        std::fs::read_to_string(platform.service(ServiceName::Signalling).log_path()).unwrap();
+    assert!(log.contains("relay stopped"), "the relay said it stopped");
+    let log = std::fs::read_to_string(platform.service(ServiceName::Dashboard).log_path()).unwrap();
+    assert!(
+        log.contains("consumer stopped"),
+        "the consumers said they stopped"
+    );
+
+    // Started again, the dashboard counts every accepted signal once.
+    platform
+        .service_mut(ServiceName::Signalling)
+        .start_again()
+        .await
+        .unwrap();
+    platform
+        .service_mut(ServiceName::Dashboard)
+        .start_again()
+        .await
+        .unwrap();
+    let funnel = kindpakket
+        .wait_for_funnel(GEMEENTE, Duration::from_secs(60), |funnel| {
+            funnel["gesignaleerd"].as_u64() >= Some(accepted as u64)
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again = kindpakket.funnel(GEMEENTE).await.unwrap();
+    assert_eq!(funnel["gesignaleerd"], again["gesignaleerd"], "settled");
+    let store = sqlx::PgPool::connect(&platform.postgres.url("kindpakket_signalling"))
+        .await
+        .unwrap();
+    let signals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ChildSignalled'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert_eq!(
+        signals, accepted as i64,
+        "every signal kept was answered as accepted, and none kept was cut off unanswered"
+    );
+    assert_eq!(
+        again["gesignaleerd"].as_i64(),
+        Some(signals),
+        "each kept signal counted once: {again}"
+    );
+}
