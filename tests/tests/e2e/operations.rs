@@ -357,3 +357,154 @@ async fn a_graceful_stop_under_load_finishes_what_it_started_and_publishes_it_be
         "each kept signal counted once: {again}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_of_every_service_share_the_load_and_one_dying_loses_and_doubles_nothing() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    kindpakket
+        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .await
+        .unwrap();
+    let mut seconds = Vec::new();
+    for service in ServiceName::ALL {
+        seconds.push(platform.another_instance(service).await.unwrap());
+    }
+    let second_signalling = seconds[1].base_url().to_owned();
+    let signal_urls = [
+        platform.url(
+            ServiceName::Signalling,
+            &format!("/api/v1/gemeenten/{GEMEENTE}/signaleringen"),
+        ),
+        format!("{second_signalling}/api/v1/gemeenten/{GEMEENTE}/signaleringen"),
+    ];
+
+    // Four clients, each alternating between the two instances; when one is gone, the other takes it
+    // (as a load balancer would).
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1));
+    let mut clients = Vec::new();
+    for client in 0..4 {
+        let kindpakket = platform.client();
+        let accepted = accepted.clone();
+        let urls = signal_urls.clone();
+        clients.push(tokio::spawn(async move {
+            let who = kindpakket_tests::client::As {
+                organisation: "wijkteam-centrum",
+                role: "signaller",
+            };
+            for round in 0..30 {
+                let body = kindpakket
+                    .signal_body("wijkteam-centrum", Uuid::new_v4())
+                    .unwrap();
+                let first = (client + round) % 2;
+                let mut kept = false;
+                for url in [&urls[first], &urls[1 - first]] {
+                    match kindpakket.post(url, who, &body).await {
+                        Ok(answer) if answer.status.is_success() => {
+                            kept = true;
+                            break;
+                        }
+                        Ok(answer) => panic!("refused: {} {}", answer.status, answer.body),
+                        // Unreachable (killed): the other instance.
+                        Err(_) => continue,
+                    }
+                }
+                assert!(kept, "one of the two instances took the signal");
+                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }));
+    }
+    wait_until(
+        "a third of the load done",
+        Duration::from_secs(60),
+        || async {
+            let count = accepted.load(std::sync::atomic::Ordering::SeqCst);
+            when(count >= 40, count)
+        },
+    )
+    .await
+    .unwrap();
+    // One relay publishes, whichever instance holds the lock.
+    let holders = [
+        platform.service(ServiceName::Signalling).log_path(),
+        seconds[1].log_path(),
+    ]
+    .iter()
+    .filter(|log| {
+        std::fs::read_to_string(log)
+            .unwrap()
+            .contains("relay holds the publishing lock")
+    })
+    .count();
+    assert_eq!(holders, 1, "exactly one instance's relay publishes");
+    // The first instance of every service dies, mid-load.
+    for service in ServiceName::ALL {
+        platform.service_mut(service).kill();
+    }
+    for client in clients {
+        client.await.unwrap();
+    }
+    let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst) as i64;
+
+    let store = sqlx::PgPool::connect(&platform.postgres.url("kindpakket_signalling"))
+        .await
+        .unwrap();
+    let signals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ChildSignalled'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert!(
+        signals >= accepted,
+        "every accepted signal kept: {signals} stored, {accepted} accepted"
+    );
+    // The surviving relay takes over; the surviving dashboard, on the same durable consumers, counts
+    // every signal once, through its own API.
+    wait_until(
+        "the stream equal to the store",
+        Duration::from_secs(60),
+        || async {
+            let comparison = kindpakket_tests::inspect::compare(
+                kindpakket_proto::Service::Signalling,
+                &platform.postgres.url("kindpakket_signalling"),
+                &platform.nats.url(),
+            )
+            .await?;
+            when(comparison.is_exact(), comparison)
+        },
+    )
+    .await
+    .unwrap();
+    let dashboard = seconds[4].base_url().to_owned();
+    let survivor = kindpakket.clone();
+    let figures = wait_until(
+        "the surviving dashboard counts every signal",
+        Duration::from_secs(60),
+        || {
+            let survivor = survivor.clone();
+            let url = format!("{dashboard}/api/v1/gemeenten/{GEMEENTE}/trechter");
+            async move {
+                let answer = survivor
+                    .get(&url, Some(kindpakket_tests::client::REGIE))
+                    .await?;
+                when(
+                    answer.body["gesignaleerd"].as_i64() == Some(signals),
+                    answer.body,
+                )
+            }
+        },
+    )
+    .await
+    .unwrap();
+    // Started again beside the survivors, the first instances add nothing twice.
+    for service in ServiceName::ALL {
+        platform.service_mut(service).start_again().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = kindpakket.funnel(GEMEENTE).await.unwrap();
+    assert_eq!(again["gesignaleerd"], figures["gesignaleerd"], "{again}");
+}
