@@ -68,6 +68,7 @@
 )]
 
 mod access;
+mod backup;
 mod browser_harness;
 mod chain;
 mod chain_identity;
