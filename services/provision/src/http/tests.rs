@@ -94,6 +94,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
         "/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
         &["partner", "regievoerder", "auditor"],
     ),
+    ("post", "/kortingen", &["partner"]),
 ];
 
 #[test]
