@@ -237,6 +237,12 @@ pub fn routes() -> ApiRouter<AppState> {
                 op.summary("Aan de kassa korting geven op een kortingspas, met de code en de volledige prijs in de body")
             }),
         )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/facturen/{id}/creditnotas",
+            post_with(invoices::credit, |op| {
+                op.summary("Afgekeurde regels van een eigen factuur crediteren (creditnota)")
+            }),
+        )
 }
 
 impl From<NoteError> for ApiError {
