@@ -333,6 +333,11 @@ async fn a_standing_discount_is_given_at_the_till_until_the_entitlement_is_used_
         .await
         .unwrap();
     assert_problem(&typed, StatusCode::UNPROCESSABLE_ENTITY, "aan de kassa");
+    let redeemed = kindpakket
+        .redeem(G, OTHER_SHOP, &code, &json!({"bedragCent": 7_000}))
+        .await
+        .unwrap();
+    assert_problem(&redeemed, StatusCode::UNPROCESSABLE_ENTITY, "aan de kassa");
     assert_eq!(
         platform.events_stored(ServiceName::Provision).await,
         provision_events

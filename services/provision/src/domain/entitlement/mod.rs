@@ -323,6 +323,11 @@ impl Entitlement {
         if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
             return Ok(vec![]);
         }
+        // The pass of a discount right is not redeemed for an amount the provider types: it gets
+        // the agreed discount at the till ([`Self::give_discount`]).
+        if opened.form == Some(DeliveryForm::Discount) {
+            return Err(EntitlementError::DiscountAtTill);
+        }
         if pass.blocked.is_some() {
             return Err(EntitlementError::PassBlocked);
         }

@@ -648,6 +648,11 @@ async fn a_discount_right_is_spent_at_the_till_only_and_a_till_discount_needs_a_
         .when_async(deliver(1, 100))
         .await
         .then_expect_error(EntitlementError::DiscountAtTill);
+    TestFramework::<Entitlement>::with(())
+        .given(discount_right())
+        .when_async(redeem(1, "KORTING", 100, date!(2026 - 05 - 01)))
+        .await
+        .then_expect_error(EntitlementError::DiscountAtTill);
     let mut voucher = given_open();
     voucher.push(pass(9, "KORTING"));
     TestFramework::<Entitlement>::with(())
