@@ -403,6 +403,29 @@ async fn a_standing_discount_is_given_at_the_till_until_the_entitlement_is_used_
         "{second_now}"
     );
 
+    // A blocked pass gets no discount, and nothing is spent.
+    let pass_id = second_now["passen"][0]["id"].as_str().unwrap().to_owned();
+    kindpakket
+        .post(
+            &kindpakket.provision_url(G, &format!("rechten/{second}/passen/{pass_id}/blokkering")),
+            REGIE,
+            &json!({}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let provision_events = platform.events_stored(ServiceName::Provision).await;
+    assert_problem(
+        &purchase(&kindpakket, SHOP, &second_code, 1_000, Uuid::new_v4()).await,
+        StatusCode::CONFLICT,
+        "geblokkeerd",
+    );
+    assert_eq!(
+        platform.events_stored(ServiceName::Provision).await,
+        provision_events
+    );
+
     // Regie ends the agreement: from then on the shop gives no discount.
     kindpakket
         .delete(&url, REGIE)
