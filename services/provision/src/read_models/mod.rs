@@ -1,12 +1,14 @@
 //! What this service keeps of other services' streams, written by [`crate::consume`] in the
 //! consumer's transaction and read when a request needs it.
 //!
+//! - [`discounts`]: the standing discounts regie agreed with providers;
 //! - [`enrolments`]: which partner may deliver which provision in which gemeente;
 //! - [`entitlements`]: which child and provision each entitlement is for (anonymised when the child
 //!   is forgotten);
 //! - [`regelingen`]: the regeling versions, for budgets and the sample rate;
 //! - [`work_lists`]: declarations and invoices as lists, and each entitlement's household.
 
+pub mod discounts;
 pub mod enrolments;
 pub mod entitlements;
 pub mod regelingen;
