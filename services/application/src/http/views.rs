@@ -589,6 +589,7 @@ mod tests {
                 co_financing: None,
                 form: None,
                 unit_value_cents: None,
+                household_children: vec![],
             }],
             rejection: None,
             withdrawal_reason: None,
