@@ -45,6 +45,8 @@ pub enum EntitlementError {
     NotYetExpired(Date),
     #[error("Dit recht is een strippenkaart: er wordt per hele strip van {} cent afgeboekt. Er is niets afgeboekt.", .0.get())]
     NotWholeUnits(Cents),
+    #[error("Dit kind hoort niet bij dit gezinstegoed. Er is niets afgeboekt.")]
+    NotInHousehold,
 }
 
 impl Refusal for EntitlementError {
@@ -69,7 +71,8 @@ impl Refusal for EntitlementError {
             | EntitlementError::MissingProof
             | EntitlementError::MissingRejectionReason
             | EntitlementError::NotYetExpired(_)
-            | EntitlementError::NotWholeUnits(_) => RefusalKind::Invalid,
+            | EntitlementError::NotWholeUnits(_)
+            | EntitlementError::NotInHousehold => RefusalKind::Invalid,
         }
     }
 }
