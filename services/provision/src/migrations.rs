@@ -218,3 +218,13 @@ pub const APPLICATION_INTERMEDIARIES_MIGRATION: Migration = Migration {
         ALTER TABLE application_households ADD COLUMN taken_by_known boolean NOT NULL DEFAULT false;
     "#,
 };
+
+/// The children of a household budget (gezinstegoed), besides `child` (its first child still
+/// remembered): forgetting one of them removes it here and leaves the budget to the others; the
+/// row is anonymised (`child` NULL) only when none is left.
+pub const HOUSEHOLD_CHILDREN_MIGRATION: Migration = Migration {
+    name: "0220_household_children",
+    sql: r#"
+        ALTER TABLE entitlements ADD COLUMN household_children uuid[] NOT NULL DEFAULT '{}';
+    "#,
+};
