@@ -468,7 +468,10 @@ fn child_of(entitlement: &Entitlement) -> Result<ChildRef, ApiError> {
 
 /// Refuses anything new about a child that was forgotten (a pass, a replacement); a household
 /// budget is refused only when every one of its children was.
-async fn require_not_forgotten(state: &AppState, entitlement: &Entitlement) -> Result<(), ApiError> {
+async fn require_not_forgotten(
+    state: &AppState,
+    entitlement: &Entitlement,
+) -> Result<(), ApiError> {
     let opened = entitlement.opened.as_ref().ok_or_else(not_visible)?;
     for child in opened.spenders() {
         let forgotten = state
@@ -760,7 +763,14 @@ pub async fn submit_declaration(
     )?;
     // Sealed under the key of the child the costs were for (the first child when none is named).
     let sealed_for = match child {
-        Some(child) if entitlement.opened.as_ref().is_some_and(|o| o.may_spend(child)) => child,
+        Some(child)
+            if entitlement
+                .opened
+                .as_ref()
+                .is_some_and(|o| o.may_spend(child)) =>
+        {
+            child
+        }
         _ => child_of(&entitlement)?,
     };
     let proof = notes::seal(&state.keys, sealed_for, proof).await?;

@@ -843,7 +843,11 @@ fn the_qualifying_children_of_an_application_share_one_household_budget_funded_o
         .collect();
     assert_eq!(granted, vec![(21, true), (22, false), (23, true)]);
     let entitlements = entitlements_assessed(Uuid::from_u128(5), &regeling, &assessment);
-    assert_eq!(entitlements.len(), 1, "one budget for the household: {entitlements:?}");
+    assert_eq!(
+        entitlements.len(),
+        1,
+        "one budget for the household: {entitlements:?}"
+    );
     let budget = &entitlements[0];
     assert_eq!(
         budget.entitlement_id,
@@ -874,7 +878,11 @@ fn the_qualifying_children_of_an_application_share_one_household_budget_funded_o
                 from: budget.valid_from,
                 until: budget.valid_until,
             },
-            amount_cents: if index == 0 { budget.amount_cents } else { Cents::ZERO },
+            amount_cents: if index == 0 {
+                budget.amount_cents
+            } else {
+                Cents::ZERO
+            },
             funder: budget.funder.clone(),
             co_financing: None,
         })

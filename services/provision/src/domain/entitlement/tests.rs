@@ -648,10 +648,20 @@ fn each_child_of_a_household_budget_spends_it_and_the_event_names_the_child_that
     let [EntitlementEvent::DeclarationDecided { decided, .. }] = events.as_slice() else {
         panic!("one decision: {events:?}");
     };
-    assert_eq!(decided.child, third, "the decision names the child it was for");
-    let parts: Vec<Cents> = decided.funding.iter().map(|part| part.amount_cents).collect();
+    assert_eq!(
+        decided.child, third,
+        "the decision names the child it was for"
+    );
+    let parts: Vec<Cents> = decided
+        .funding
+        .iter()
+        .map(|part| part.amount_cents)
+        .collect();
     assert_eq!(parts, vec![Cents(1_501), Cents(1_500)], "split to the cent");
-    assert_eq!(entitlement.remaining_cents(), Cents(15_000 - 4_000 - 1_000 - 3_001));
+    assert_eq!(
+        entitlement.remaining_cents(),
+        Cents(15_000 - 4_000 - 1_000 - 3_001)
+    );
 }
 
 #[test]
@@ -714,7 +724,10 @@ fn a_retry_naming_another_child_is_not_the_same_delivery() {
     };
     run(&mut entitlement, with(4)).unwrap();
     assert_eq!(run(&mut entitlement, with(4)), Ok(vec![]), "the same again");
-    assert_eq!(run(&mut entitlement, with(5)), Err(EntitlementError::IdReused));
+    assert_eq!(
+        run(&mut entitlement, with(5)),
+        Err(EntitlementError::IdReused)
+    );
     assert_eq!(entitlement.remaining_cents(), Cents(14_000));
 }
 
