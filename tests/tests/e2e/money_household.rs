@@ -25,6 +25,16 @@ async fn apply(
     household: Uuid,
     children: &[(Uuid, i32)],
 ) -> Value {
+    apply_on(kindpakket, gemeente, household, children, "2025-03-01").await
+}
+
+async fn apply_on(
+    kindpakket: &Kindpakket,
+    gemeente: &str,
+    household: Uuid,
+    children: &[(Uuid, i32)],
+    date: &str,
+) -> Value {
     let children: Vec<Value> = children
         .iter()
         .map(|(child, year)| json!({"kind": child, "geboortejaar": year, "geboortemaand": 3}))
@@ -38,7 +48,7 @@ async fn apply(
                 "kinderen": children,
                 "inkomenPercentage": 110,
                 "voorzieningen": [],
-                "datum": "2025-03-01",
+                "datum": date,
             }),
         )
         .await
@@ -474,4 +484,156 @@ async fn a_household_budget_is_shared_by_its_children_never_overspent_and_refuse
         .await
         .unwrap();
     assert_eq!(funnel["bediend"], 3, "{funnel}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgetting_one_child_leaves_the_household_budget_and_its_pass_to_the_others() {
+    const G: &str = "GM0222";
+    const SHOP: &str = "winkel-gezin";
+    let platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    let mut pass = provision(
+        "gezinspas",
+        "Gezinspas",
+        "levensonderhoud",
+        (0, 17),
+        10_000,
+        "tegoedbon",
+    );
+    pass["perHuishouden"] = json!(true);
+    publish(
+        &kindpakket,
+        G,
+        json!({
+            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "inkomensgrens": {"soort": "percentage", "percentage": 120},
+            "voorzieningen": [pass],
+        }),
+    )
+    .await;
+    kindpakket
+        .enrol_partner(G, SHOP, "Winkel Gezin", &["gezinspas"])
+        .await
+        .unwrap();
+    // The first child is registered in the gemeente's vault (so that it can be forgotten).
+    let first = Uuid::parse_str(
+        kindpakket
+            .post_for_purpose(
+                &kindpakket.application_url(G, "personen"),
+                REGIE,
+                "aanvraag Kindpakket",
+                &json!({"soort": "kind", "bsn": "123456782", "naam": "Noor El Amrani"}),
+            )
+            .await
+            .unwrap()
+            .expect(StatusCode::CREATED)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let (second, third) = (Uuid::new_v4(), Uuid::new_v4());
+    let household = Uuid::new_v4();
+    let decided = apply_on(
+        &kindpakket,
+        G,
+        household,
+        &[(first, 2016), (second, 2018), (third, 2020)],
+        "2026-03-01",
+    )
+    .await;
+    let budget = Uuid::parse_str(decided["rechten"][0]["id"].as_str().unwrap()).unwrap();
+    let opened = as_regie(&kindpakket, G, budget).await;
+    let code = opened["passen"][0]["code"].as_str().unwrap().to_owned();
+
+    kindpakket
+        .post(
+            &kindpakket.application_url(G, &format!("personen/{first}/verwijdering")),
+            REGIE,
+            &json!({"reden": "verzoek van betrokkene (AVG art. 17)"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    let url = kindpakket.provision_url(G, &format!("rechten/{budget}"));
+    let remembered = json!([second.to_string(), third.to_string()]);
+    let after = kindpakket_tests::wait_until(
+        "the first child is forgotten in the budget",
+        Duration::from_secs(30),
+        || async {
+            let view = kindpakket
+                .get(&url, Some(REGIE))
+                .await?
+                .expect(StatusCode::OK)?;
+            Ok((view["kinderen"] == remembered).then_some(view))
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (&after["kind"], &after["vergeten"], &after["restCent"]),
+        (&json!(second.to_string()), &json!(false), &json!(10_000)),
+        "{after}"
+    );
+    assert!(!after.to_string().contains(&first.to_string()), "{after}");
+    let (status, list) = get_as_parent(
+        &kindpakket,
+        &kindpakket.provision_url(G, "rechten"),
+        G,
+        household,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            &list["items"][0]["kind"],
+            &list["items"][0]["kinderen"],
+            &list["items"][0]["vergeten"]
+        ),
+        (&json!(second.to_string()), &remembered, &json!(false)),
+        "{list}"
+    );
+
+    // The pass still works for the others; the forgotten child spends nothing more.
+    let stored = platform.events_stored(ServiceName::Provision).await;
+    let forgotten_ref = kindpakket.child_reference(SHOP, first).unwrap();
+    let refused = kindpakket
+        .redeem(
+            G,
+            SHOP,
+            &code,
+            &json!({"bedragCent": 2_000, "kind": forgotten_ref}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    assert!(
+        refused.detail().contains("vergeten"),
+        "{}",
+        refused.detail()
+    );
+    assert_eq!(platform.events_stored(ServiceName::Provision).await, stored);
+    let redeemed = kindpakket
+        .redeem(G, SHOP, &code, &json!({"bedragCent": 2_000}))
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    assert_eq!(redeemed["saldoCent"], 8_000, "{redeemed}");
+    let invoice = kindpakket
+        .post(
+            &kindpakket.provision_url(G, "facturen"),
+            partner(SHOP),
+            &json!({"vanaf": "2026-01-01", "tot": "2026-12-31"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    assert_eq!(
+        invoice["regels"][0]["kind"],
+        json!(kindpakket.child_reference(SHOP, second).unwrap()),
+        "without a child named, the first child still remembered spent: {invoice}"
+    );
 }

@@ -486,6 +486,40 @@ async fn require_not_forgotten(
     Err(refused(&ForgottenChild))
 }
 
+/// The child that spends a household budget, as [`spending_child`] read it from the request: a
+/// child the gemeente forgot spends nothing more (409, nothing recorded), and without a child
+/// named the first child still remembered spends. A child's own entitlement is left as it was.
+pub(super) async fn living_spender(
+    state: &AppState,
+    entitlement: &Entitlement,
+    named: Option<ChildRef>,
+) -> Result<Option<ChildRef>, ApiError> {
+    let Some(opened) = entitlement.opened.as_ref().filter(|o| o.is_household()) else {
+        return Ok(named);
+    };
+    let forgotten = |child: ChildRef| async move {
+        state
+            .keys
+            .is_forgotten(child.0)
+            .await
+            .map_err(|error| ApiError::internal(format!("{error:#}")))
+    };
+    match named {
+        Some(child) if opened.may_spend(child) && forgotten(child).await? => {
+            Err(refused(&ForgottenChild))
+        }
+        Some(child) => Ok(Some(child)),
+        None => {
+            for child in opened.spenders() {
+                if !forgotten(child).await? {
+                    return Ok(Some(child));
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
 /// The child a spending request names in `kind`, as the caller knows it: a partner by its own
 /// reference of the child, which must be one of the entitlement's children (a reference of
 /// another child names nobody here); regie, the loket and a parent by the child's id, which the
@@ -658,6 +692,7 @@ pub async fn record_delivery(
         &entitlement,
         request.child.as_deref(),
     )?;
+    let child = living_spender(&state, &entitlement, child).await?;
     let command = EntitlementCommand::RecordDelivery(RecordDelivery {
         gemeente: caller.gemeente.clone(),
         delivery_id,
@@ -761,6 +796,7 @@ pub async fn submit_declaration(
         &entitlement,
         request.child.as_deref(),
     )?;
+    let child = living_spender(&state, &entitlement, child).await?;
     // Sealed under the key of the child the costs were for (the first child when none is named).
     let sealed_for = match child {
         Some(child)

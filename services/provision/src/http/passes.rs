@@ -226,6 +226,7 @@ pub async fn redeem(
         &found.entitlement,
         request.child.as_deref(),
     )?;
+    let child = super::entitlements::living_spender(&state, &found.entitlement, child).await?;
     let command = EntitlementCommand::RedeemPass(RedeemPass {
         gemeente: caller.gemeente.clone(),
         code: found.code.clone(),
