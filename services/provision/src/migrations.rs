@@ -248,3 +248,13 @@ pub const DISCOUNTS_MIGRATION: Migration = Migration {
                    AND gemeente = current_setting('kindpakket.gemeente', true));
     "#,
 };
+
+/// The children of a household budget (gezinstegoed), besides `child` (its first child still
+/// remembered): forgetting one of them removes it here and leaves the budget to the others; the
+/// row is anonymised (`child` NULL) only when none is left.
+pub const HOUSEHOLD_CHILDREN_MIGRATION: Migration = Migration {
+    name: "0220_household_children",
+    sql: r#"
+        ALTER TABLE entitlements ADD COLUMN household_children uuid[] NOT NULL DEFAULT '{}';
+    "#,
+};

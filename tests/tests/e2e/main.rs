@@ -92,6 +92,7 @@ mod fuzz;
 mod harness;
 mod money_credit;
 mod money_discount;
+mod money_household;
 mod nats_at_rest;
 mod operations;
 mod overleg_api;
