@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools the test suite needs besides PostgreSQL and nats-server, pinned, into .tools/:
 #   - schemathesis from PyPI (tests/tests/e2e/fuzz.rs runs it against every OpenAPI document);
+#   - kubernetes-validate from PyPI (tests/tests/e2e/deployment.rs validates deploy/kubernetes/ offline
+#     against the Kubernetes API's schemas with it);
 #   - cargo-deny from crates.io (scripts/deny.sh checks licences, bans, sources and advisories);
 #   - Chromium and its chromedriver from Debian's packages, into /usr/bin (tests/src/browser.rs drives
 #     the pages headless through them), when missing;
@@ -16,6 +18,14 @@ if ! .tools/fuzz/bin/st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION";
   rm -rf .tools/fuzz
   python3 -m venv .tools/fuzz
   .tools/fuzz/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+if ! .tools/kubernetes-validate/bin/kubernetes-validate --version 2>/dev/null | grep -q "$KUBERNETES_VALIDATE_VERSION"; then
+  echo "install-test-tools: installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION from PyPI into .tools/kubernetes-validate"
+  rm -rf .tools/kubernetes-validate
+  python3 -m venv .tools/kubernetes-validate
+  .tools/kubernetes-validate/bin/pip install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
 fi
 
 CARGO_DENY_VERSION="0.20.2"

@@ -1,7 +1,8 @@
 //! The deployment configurations in `deploy/` keep least privilege: no password in any file, every
 //! database URL verifies the server's certificate, NATS over TLS, the migration owner's secret only in
 //! the migration step, and an image without the development token issuer. Read as text: these files
-//! are for Docker and Kubernetes, which do not run here.
+//! are for Docker and Kubernetes, which do not run here; the Kubernetes manifests are also validated
+//! offline against the Kubernetes API schemas (kubernetes-validate, strict).
 
 use std::path::PathBuf;
 
@@ -151,4 +152,58 @@ fn the_image_holds_the_services_and_not_the_development_token_issuer() {
         !roles.contains("PASSWORD '"),
         "role passwords come from psql variables"
     );
+}
+
+/// Validates `manifest` offline with kubernetes-validate (strict: an unknown field is an error)
+/// against the schemas of Kubernetes `version`; gives whether it passed and what it said.
+fn kubernetes_validate(manifest: &std::path::Path, version: &str) -> (bool, String) {
+    let tool = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../.tools/kubernetes-validate/bin/kubernetes-validate");
+    let output = std::process::Command::new(&tool)
+        .args(["--strict", "-k", version])
+        .arg(manifest)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!(
+                "{}: {error} (scripts/install-test-tools.sh installs it)",
+                tool.display()
+            )
+        });
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_kubernetes_manifests_validate_against_the_kubernetes_schemas_offline() {
+    let manifest =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/kubernetes/kindpakket.yaml");
+    for version in ["1.31.0", "1.33.0"] {
+        let (valid, report) = kubernetes_validate(&manifest, version);
+        assert!(valid, "Kubernetes {version}:\n{report}");
+        // Every resource was checked, none skipped for want of a schema.
+        assert_eq!(
+            report.matches("passed for resource").count(),
+            deploy("kubernetes/kindpakket.yaml")
+                .matches("\nkind: ")
+                .count(),
+            "{report}"
+        );
+    }
+    // The validator does refuse a mistake: a misspelt field.
+    let misspelt = deploy("kubernetes/kindpakket.yaml").replacen(
+        "terminationGracePeriodSeconds",
+        "terminationGracePeriod",
+        1,
+    );
+    let broken = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(broken.path(), misspelt).unwrap();
+    let (valid, report) = kubernetes_validate(broken.path(), "1.33.0");
+    assert!(!valid, "{report}");
+    assert!(report.contains("terminationGracePeriod"), "{report}");
 }
