@@ -508,3 +508,175 @@ async fn two_instances_of_every_service_share_the_load_and_one_dying_loses_and_d
     let again = kindpakket.funnel(GEMEENTE).await.unwrap();
     assert_eq!(again["gesignaleerd"], figures["gesignaleerd"], "{again}");
 }
+
+/// A rolling upgrade: two instances of signalling under load; events of the older version (version
+/// 1 of `ChildSignalled`, the reason in plaintext, no signaller) committed meanwhile, as the old build
+/// still running beside the new one writes them; then each instance is replaced in turn. The same
+/// binary stands in for the newer build (there is one build here); what an upgrade must survive —
+/// instances stopping and starting under load, and old event versions read, upcast, resealed and
+/// published in today's shape — is what is exercised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_upgrade_under_load_upcasts_old_events_and_loses_and_doubles_nothing() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    kindpakket
+        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .await
+        .unwrap();
+    let mut second = platform
+        .another_instance(ServiceName::Signalling)
+        .await
+        .unwrap();
+    let urls = [
+        platform.url(
+            ServiceName::Signalling,
+            &format!("/api/v1/gemeenten/{GEMEENTE}/signaleringen"),
+        ),
+        format!(
+            "{}/api/v1/gemeenten/{GEMEENTE}/signaleringen",
+            second.base_url()
+        ),
+    ];
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1));
+    let mut clients = Vec::new();
+    for client in 0..2 {
+        let kindpakket = platform.client();
+        let (stop, accepted, urls) = (stop.clone(), accepted.clone(), urls.clone());
+        clients.push(tokio::spawn(async move {
+            let who = kindpakket_tests::client::As {
+                organisation: "wijkteam-centrum",
+                role: "signaller",
+            };
+            let mut round = client;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                round += 1;
+                let body = kindpakket
+                    .signal_body("wijkteam-centrum", Uuid::new_v4())
+                    .unwrap();
+                let first = round % 2;
+                for url in [&urls[first], &urls[1 - first]] {
+                    match kindpakket.post(url, who, &body).await {
+                        Ok(answer) if answer.status.is_success() => {
+                            accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            break;
+                        }
+                        Ok(answer) => panic!("refused: {} {}", answer.status, answer.body),
+                        Err(_) => continue,
+                    }
+                }
+            }
+        }));
+    }
+
+    // The old build, still serving, commits version-1 events.
+    let store = sqlx::PgPool::connect(&platform.postgres.url("kindpakket_signalling"))
+        .await
+        .unwrap();
+    let old_signals: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for signal in &old_signals {
+        let payload = serde_json::json!({"ChildSignalled": {"gemeente": GEMEENTE, "event": {
+            "signal_id": signal, "child": Uuid::new_v4(), "household": null, "reason": "low_income",
+            "referral": {"to": "loket"}, "signalled_on": "2026-09-02"
+        }}});
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ('signal', $1, 1, 'ChildSignalled', '1', $2, $3)",
+        )
+        .bind(signal.to_string())
+        .bind(payload)
+        .bind(serde_json::json!({
+            "gemeente": GEMEENTE,
+            "actor_organisation": "wijkteam-centrum",
+            "actor_role": "signaller",
+            "correlation_id": Uuid::new_v4().to_string(),
+            "occurred_at": "2026-09-02T09:00:00Z",
+        }))
+        .execute(&store)
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Each instance replaced in turn, the other serving meanwhile.
+    platform
+        .service_mut(ServiceName::Signalling)
+        .terminate(Duration::from_secs(20))
+        .await
+        .unwrap();
+    platform
+        .service_mut(ServiceName::Signalling)
+        .start_again()
+        .await
+        .unwrap();
+    second.terminate(Duration::from_secs(20)).await.unwrap();
+    second.start_again().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for client in clients {
+        client.await.unwrap();
+    }
+    let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst) as i64;
+
+    // Every event on the stream once; the old ones in today's shape, their reason sealed in the store.
+    wait_until(
+        "the stream equal to the store",
+        Duration::from_secs(30),
+        || async {
+            let comparison = kindpakket_tests::inspect::compare(
+                kindpakket_proto::Service::Signalling,
+                &platform.postgres.url("kindpakket_signalling"),
+                &platform.nats.url(),
+            )
+            .await?;
+            when(comparison.is_exact(), comparison)
+        },
+    )
+    .await
+    .unwrap();
+    let signals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ChildSignalled'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert_eq!(signals, accepted + old_signals.len() as i64);
+    let old_versions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_version = '1'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert_eq!(
+        old_versions, 0,
+        "the new build resealed the old events at start"
+    );
+    let plaintext: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE payload::text LIKE '%low_income%'")
+            .fetch_one(&store)
+            .await
+            .unwrap();
+    assert_eq!(plaintext, 0, "no reason left in plaintext");
+    let messages = kindpakket_tests::inspect::stream_messages(
+        &platform.nats.url(),
+        kindpakket_proto::Service::Signalling,
+    )
+    .await
+    .unwrap();
+    for signal in &old_signals {
+        let (_, message) = messages
+            .iter()
+            .find(|(_, message)| message.envelope.aggregate_id == signal.to_string())
+            .expect("the old signal is on the stream");
+        assert_eq!(message.event["signaller"], "wijkteam-centrum", "upcast");
+        assert!(!message.event.to_string().contains("low_income"));
+    }
+    kindpakket
+        .wait_for_funnel(GEMEENTE, Duration::from_secs(60), |funnel| {
+            funnel["gesignaleerd"].as_i64() == Some(signals)
+        })
+        .await
+        .unwrap();
+}
