@@ -396,6 +396,24 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[PA, RE, AU],
     ),
     (
+        ServiceName::Provision,
+        "PUT",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/bewijs",
+        &[PA, RE, AP],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/bewijs",
+        &[RE, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/terugvorderingen",
+        &[RE],
+    ),
+    (
         ServiceName::Dashboard,
         "GET",
         "/api/v1/gemeenten/{gemeente}/trechter",

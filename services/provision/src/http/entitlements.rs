@@ -411,7 +411,7 @@ fn not_visible() -> ApiError {
 /// The entitlement an id in the caller's path names, when it exists in the caller's gemeente: its
 /// own id and its state. A partner names an entitlement by its own pseudonym; anything else it
 /// sends (another partner's pseudonym, the gemeente's id) names nothing.
-async fn entitlement_in<R>(
+pub(super) async fn entitlement_in<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     shown_id: Uuid,
@@ -428,7 +428,7 @@ async fn entitlement_in<R>(
 }
 
 /// The child of an opened entitlement.
-fn child_of(entitlement: &Entitlement) -> Result<ChildRef, ApiError> {
+pub(super) fn child_of(entitlement: &Entitlement) -> Result<ChildRef, ApiError> {
     entitlement
         .opened
         .as_ref()
@@ -453,7 +453,7 @@ async fn require_not_forgotten(state: &AppState, child: ChildRef) -> Result<(), 
 /// Refuses a partner what it does not serve by recording: an entitlement served at the till is as
 /// unknown to it as one that does not exist; one of a provision it is not enrolled to deliver is
 /// forbidden.
-async fn require_served_by<R>(
+pub(super) async fn require_served_by<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     entitlement: &Entitlement,
@@ -541,7 +541,7 @@ pub async fn get_entitlement(
 
 /// Refuses a parent an entitlement that is not their household's (as one that does not exist),
 /// and a parent's login without a household.
-async fn require_households<R>(
+pub(super) async fn require_households<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     entitlement_id: Uuid,
@@ -569,7 +569,7 @@ async fn require_households<R>(
 
 /// Who the caller is as a declarant: a parent declares as `ouder` (their household is the
 /// entitlement's), an organisation as itself.
-fn declarant(caller: &Caller) -> OrganisationId {
+pub(super) fn declarant(caller: &Caller) -> OrganisationId {
     if caller.actor.role == Role::Applicant {
         OrganisationId::parent()
     } else {

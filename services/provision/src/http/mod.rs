@@ -10,11 +10,13 @@ mod finance;
 mod invoices;
 mod lists;
 mod passes;
+pub mod proofs;
+mod reclaims;
 mod samples;
 
 use std::sync::Arc;
 
-use aide::axum::routing::{get_with, post_with};
+use aide::axum::routing::{get_with, post_with, put_with};
 use aide::axum::ApiRouter;
 pub use kindpakket_platform::http::vocabulary::{
     DeliveryFormDto, FundingSourceDto, ProvisionTypeDto,
@@ -46,6 +48,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub pseudonyms: Pseudonyms,
     pub keys: SubjectKeys,
+    /// The largest proof document accepted (`KINDPAKKET_PROOF_MAX_BYTES`).
+    pub proof_max_bytes: usize,
 }
 
 roles!(
@@ -228,6 +232,21 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
             get_with(finance::get_statement, |op| {
                 op.summary("De afrekening van een partner over een kwartaal")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/bewijs",
+            put_with(proofs::attach, |op| {
+                op.summary("Het bewijsstuk (pdf, jpeg of png) bij een declaratie toevoegen of vervangen, zolang er niet over besloten is")
+            })
+            .get_with(proofs::download, |op| {
+                op.summary("Het bewijsstuk van een declaratie downloaden (regie en de controller)")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/terugvorderingen",
+            post_with(reclaims::decide, |op| {
+                op.summary("Terugvorderen wat betaald is voor een getrokken declaratie die niet in orde was")
             }),
         )
 }

@@ -43,6 +43,10 @@ pub enum EntitlementError {
     MissingRejectionReason,
     #[error("Dit recht loopt nog tot en met {0}; het verloopt pas daarna.")]
     NotYetExpired(Date),
+    #[error("Alleen wie de declaratie indiende, voegt er een bewijsstuk aan toe.")]
+    NotTheSubmitter,
+    #[error("Over deze declaratie is al besloten; er kan geen bewijsstuk meer aan worden toegevoegd of vervangen.")]
+    ProofAfterDecision,
     #[error("Dit recht is een strippenkaart: er wordt per hele strip van {} cent afgeboekt. Er is niets afgeboekt.", .0.get())]
     NotWholeUnits(Cents),
 }
@@ -61,7 +65,9 @@ impl Refusal for EntitlementError {
             | EntitlementError::PassAlreadyActive
             | EntitlementError::PassBlocked
             | EntitlementError::PassExpired(_)
-            | EntitlementError::DeclarationAlreadyDecided => RefusalKind::Conflict,
+            | EntitlementError::DeclarationAlreadyDecided
+            | EntitlementError::ProofAfterDecision => RefusalKind::Conflict,
+            EntitlementError::NotTheSubmitter => RefusalKind::Forbidden,
             EntitlementError::InvalidAmount
             | EntitlementError::OutsidePeriod(_)
             | EntitlementError::WrongRoute

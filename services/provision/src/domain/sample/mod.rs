@@ -6,7 +6,7 @@ mod commands;
 mod error;
 mod events;
 
-pub use commands::{DrawSample, RecordCheck, SampleCommand};
+pub use commands::{DecideReclaim, DrawSample, PaidDeclaration, RecordCheck, SampleCommand};
 pub use error::SampleError;
 pub use events::{SampleEvent, EVENT_VERSION};
 
@@ -16,9 +16,12 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use kindpakket_platform::free_text::Note;
 use kindpakket_platform::shredding::Sealed;
+use kindpakket_platform::idempotency::{repeat_of, Repeat};
 use kindpakket_platform::store::Tenanted;
-use kindpakket_proto::provision::{draw_sample, CheckOutcome, SampleCheckRecorded, SampleDrawn};
-use kindpakket_proto::GemeenteCode;
+use kindpakket_proto::provision::{
+    draw_sample, CheckOutcome, ReclaimDecided, ReclaimFrom, SampleCheckRecorded, SampleDrawn,
+};
+use kindpakket_proto::{Cents, GemeenteCode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -29,6 +32,9 @@ pub struct SampleDraw {
     pub checks: HashMap<Uuid, SampleCheckRecorded>,
     /// The checker's note per declaration, sealed under the key of its child.
     pub notes: HashMap<Uuid, Sealed<Note>>,
+    /// The reclaims decided, in order.
+    #[serde(default)]
+    pub reclaims: Vec<ReclaimDecided>,
 }
 
 impl Aggregate for SampleDraw {
@@ -47,6 +53,7 @@ impl Aggregate for SampleDraw {
         let events = match command {
             SampleCommand::Draw(command) => self.draw(command)?,
             SampleCommand::RecordCheck(command) => self.record_check(command)?,
+            SampleCommand::DecideReclaim(command) => self.decide_reclaim(command)?,
         };
         for event in events {
             sink.write(event, self).await;
@@ -66,6 +73,7 @@ impl Aggregate for SampleDraw {
                 }
                 self.checks.insert(check.declaration_id, check);
             }
+            SampleEvent::ReclaimDecided(reclaim) => self.reclaims.push(reclaim),
         }
     }
 }
@@ -120,6 +128,72 @@ impl SampleDraw {
             },
             note: command.note,
         }])
+    }
+
+    /// A reclaim is decided only for a drawn declaration checked not in order, that was paid, for at
+    /// most what was paid for it minus what was reclaimed of it before; from a partner only when a
+    /// partner submitted it. The same reclaim id with the same terms again changes nothing.
+    fn decide_reclaim(&self, command: DecideReclaim) -> Result<Vec<SampleEvent>, SampleError> {
+        let drawn = self.in_gemeente(&command.gemeente)?;
+        let earlier = self
+            .reclaims
+            .iter()
+            .find(|reclaim| reclaim.reclaim_id == command.reclaim_id);
+        let same = |earlier: &ReclaimDecided| {
+            earlier.declaration_id == command.declaration_id
+                && earlier.from == command.from
+                && earlier.amount_cents == command.amount_cents
+        };
+        if repeat_of(earlier, same, SampleError::ReclaimIdReused)? == Repeat::Again {
+            return Ok(vec![]);
+        }
+        if !drawn.selected.contains(&command.declaration_id) {
+            return Err(SampleError::NotSelected);
+        }
+        let found_wanting = self
+            .checks
+            .get(&command.declaration_id)
+            .is_some_and(|check| check.outcome == CheckOutcome::NotInOrder);
+        if !found_wanting {
+            return Err(SampleError::NotFoundWanting);
+        }
+        let paid = command.paid;
+        let Some(approved_cents) = paid.approved_cents else {
+            return Err(SampleError::NothingPaid);
+        };
+        if !command.amount_cents.is_positive() {
+            return Err(SampleError::InvalidAmount);
+        }
+        let left_cents = approved_cents - self.reclaimed_of(command.declaration_id);
+        if command.amount_cents > left_cents {
+            return Err(SampleError::AboveWhatWasPaid { left_cents });
+        }
+        let partner = match command.from {
+            ReclaimFrom::Partner => Some(command.partner.ok_or(SampleError::NoPartner)?),
+            ReclaimFrom::Household => None,
+        };
+        Ok(vec![SampleEvent::ReclaimDecided(ReclaimDecided {
+            reclaim_id: command.reclaim_id,
+            draw_id: drawn.draw_id,
+            declaration_id: command.declaration_id,
+            entitlement_id: paid.entitlement_id,
+            child: paid.child,
+            provision: paid.provision,
+            from: command.from,
+            partner,
+            amount_cents: command.amount_cents,
+            funding: paid.funding,
+            decided_on: command.decided_on,
+        })])
+    }
+
+    /// What was reclaimed of a declaration so far.
+    pub fn reclaimed_of(&self, declaration_id: Uuid) -> Cents {
+        self.reclaims
+            .iter()
+            .filter(|reclaim| reclaim.declaration_id == declaration_id)
+            .map(|reclaim| reclaim.amount_cents)
+            .sum()
     }
 
     /// The draw, when it was made in `gemeente`.
