@@ -85,6 +85,8 @@ mod forgetting_dashboard;
 mod forgetting_provision;
 mod fuzz;
 mod harness;
+mod money_proof;
+mod money_reclaim;
 mod nats_at_rest;
 mod overleg_api;
 mod overleg_budgets;

@@ -19,9 +19,9 @@ pub enum SampleError {
     NotFoundWanting,
     #[error("Voor deze declaratie (declaratieId) is niets betaald: ze is niet goedgekeurd. Er is niets vastgelegd.")]
     NothingPaid,
-    #[error("Het bedrag (bedragCent) moet groter zijn dan 0 cent. Er is niets vastgelegd.")]
+    #[error("Het bedrag (bedragCents) moet groter zijn dan 0 cent. Er is niets vastgelegd.")]
     InvalidAmount,
-    #[error("Het bedrag (bedragCent) is hoger dan wat er voor deze declaratie betaald is en nog niet teruggevorderd ({} cent). Er is niets vastgelegd.", .left_cents.get())]
+    #[error("Het bedrag (bedragCents) is hoger dan wat er voor deze declaratie betaald is en nog niet teruggevorderd ({} cent). Er is niets vastgelegd.", .left_cents.get())]
     AboveWhatWasPaid { left_cents: kindpakket_proto::Cents },
     #[error("Deze declaratie is niet door een partner ingediend; terugvorderen kan dan alleen van het huishouden (van: huishouden). Er is niets vastgelegd.")]
     NoPartner,
