@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::forgetting_provision::{granted_to, register_child, regeling, LEERGELD};
+use super::forgetting_provision::{granted_to, regeling, register_child, LEERGELD};
 use super::settlement::{partner, AUDITOR};
 
 const G: &str = "GM0599";
@@ -130,10 +130,8 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     };
     let by_partner = declare(partner(LEERGELD), own, 2_500).await;
     let by_loket = declare(REGIE, receipts, 1_500).await;
-    let partner_url = kindpakket.provision_url(
-        G,
-        &format!("rechten/{own}/declaraties/{by_partner}/bewijs"),
-    );
+    let partner_url =
+        kindpakket.provision_url(G, &format!("rechten/{own}/declaraties/{by_partner}/bewijs"));
     let regie_url = |declaration: Uuid| {
         kindpakket.provision_url(
             G,
@@ -164,16 +162,17 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     .await;
     assert_eq!(status, StatusCode::OK, "{attached}");
     assert_eq!(
-        (
-            attached["type"].as_str(),
-            attached["grootteBytes"].as_u64()
-        ),
+        (attached["type"].as_str(), attached["grootteBytes"].as_u64()),
         (Some("application/pdf"), Some(receipt.len() as u64))
     );
     let digest = attached["sha256"].as_str().unwrap().to_owned();
     assert_eq!(digest.len(), 64);
     let stored = "SELECT count(*) FROM proof_documents WHERE declaration_id = $1";
-    assert_eq!(rows(&platform, stored, by_partner).await, 1, "the first was replaced");
+    assert_eq!(
+        rows(&platform, stored, by_partner).await,
+        1,
+        "the first was replaced"
+    );
     // The loket attaches a photo of the parent's receipt.
     let photo = png(&format!("{marker}-foto"));
     let (status, body) = put(
@@ -229,7 +228,10 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(detail(&body).contains("Alleen wie de declaratie indiende"), "{body}");
+    assert!(
+        detail(&body).contains("Alleen wie de declaratie indiende"),
+        "{body}"
+    );
     // Another partner (under its own id of the entitlement) and another family find no such
     // declaration.
     let other_own = kindpakket
@@ -247,9 +249,10 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let family = platform
-        .issuer
-        .mint_for_household("ouder", &[G], &Uuid::new_v4().to_string(), 300);
+    let family =
+        platform
+            .issuer
+            .mint_for_household("ouder", &[G], &Uuid::new_v4().to_string(), 300);
     let (status, body) = put(
         &kindpakket,
         &regie_url(by_loket),
@@ -271,7 +274,11 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     for reader in [REGIE, AUDITOR] {
         let download = get(&kindpakket, &regie_url(by_partner), token(reader)).await;
         assert_eq!(download.status, StatusCode::OK);
-        assert!(download.bytes == receipt, "{} reads the document as sent", reader.role);
+        assert!(
+            download.bytes == receipt,
+            "{} reads the document as sent",
+            reader.role
+        );
         let header = |name: &str| {
             download
                 .headers
@@ -315,7 +322,10 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
         let refused = get(&kindpakket, &url, reader).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{url}");
         assert!(
-            !refused.bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+            !refused
+                .bytes
+                .windows(marker.len())
+                .any(|w| w == marker.as_bytes()),
             "a refusal shows nothing of the document"
         );
         let body: Value = serde_json::from_slice(&refused.bytes).unwrap();
@@ -387,13 +397,17 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     let published = stream_messages(&platform.nats.url(), Service::Provision)
         .await
         .unwrap();
-    assert!(published
-        .iter()
-        .any(|(_, message)| message.event.to_string().contains("ProofAttached")
-            || message.envelope.event_type == "ProofAttached"));
+    assert!(published.iter().any(|(_, message)| message
+        .event
+        .to_string()
+        .contains("ProofAttached")
+        || message.envelope.event_type == "ProofAttached"));
     for (_, message) in &published {
         let text = serde_json::to_string(message).unwrap();
-        assert!(!text.contains(&marker), "the document on the stream: {text}");
+        assert!(
+            !text.contains(&marker),
+            "the document on the stream: {text}"
+        );
         assert!(!text.contains(&digest), "its digest on the stream: {text}");
     }
     let mut store = PgConnection::connect(&platform.postgres.url("kindpakket_provision"))
@@ -405,7 +419,10 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
         .unwrap();
     assert!(payloads.iter().any(|payload| payload.contains(&digest)));
     for payload in &payloads {
-        assert!(!payload.contains(&marker), "the document in an event: {payload}");
+        assert!(
+            !payload.contains(&marker),
+            "the document in an event: {payload}"
+        );
     }
     let sealed: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM proof_documents")
         .fetch_all(&mut store)
@@ -433,10 +450,14 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
         .unwrap()
         .expect(StatusCode::OK)
         .unwrap();
-    let gone = wait_until("the proof is forgotten", Duration::from_secs(30), || async {
-        let answer = get(&kindpakket, &regie_url(by_partner), token(REGIE)).await;
-        Ok((answer.status != StatusCode::OK).then_some(answer))
-    })
+    let gone = wait_until(
+        "the proof is forgotten",
+        Duration::from_secs(30),
+        || async {
+            let answer = get(&kindpakket, &regie_url(by_partner), token(REGIE)).await;
+            Ok((answer.status != StatusCode::OK).then_some(answer))
+        },
+    )
     .await
     .unwrap();
     assert!(
@@ -444,7 +465,10 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
         "{}",
         gone.status
     );
-    assert!(!gone.bytes.windows(marker.len()).any(|w| w == marker.as_bytes()));
+    assert!(!gone
+        .bytes
+        .windows(marker.len())
+        .any(|w| w == marker.as_bytes()));
     assert_eq!(
         rows(
             &platform,

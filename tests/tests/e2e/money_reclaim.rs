@@ -28,7 +28,10 @@ fn detail(answer: &kindpakket_tests::client::Answer) -> &str {
 /// Per funder, what the ledger of 2026 says it paid (net of reclaims), and the reclaim entries.
 async fn ledger(kindpakket: &Kindpakket) -> (BTreeMap<String, i64>, Vec<Value>) {
     let ledger = kindpakket
-        .get(&kindpakket.provision_url(G, "grootboek/2026"), Some(AUDITOR))
+        .get(
+            &kindpakket.provision_url(G, "grootboek/2026"),
+            Some(AUDITOR),
+        )
         .await
         .unwrap()
         .expect(StatusCode::OK)
@@ -249,7 +252,8 @@ async fn a_reclaim_after_a_sample_check_returns_each_funders_part_to_the_cent_an
             detail(&answer)
         );
     }
-    let unknown_from = reclaim(json!({"declaratieId": wanting, "van": "gemeente", "bedragCents": 1})).await;
+    let unknown_from =
+        reclaim(json!({"declaratieId": wanting, "van": "gemeente", "bedragCents": 1})).await;
     assert_eq!(unknown_from.status, StatusCode::BAD_REQUEST);
     assert!(detail(&unknown_from).contains("'van'"), "{unknown_from:?}");
     // Neither the partner nor the auditor decides a reclaim.
@@ -294,14 +298,16 @@ async fn a_reclaim_after_a_sample_check_returns_each_funders_part_to_the_cent_an
         .await
         .expect(StatusCode::CREATED)
         .unwrap();
-    let above = reclaim(json!({"declaratieId": wanting, "van": "huishouden", "bedragCents": 3_001})).await;
+    let above =
+        reclaim(json!({"declaratieId": wanting, "van": "huishouden", "bedragCents": 3_001})).await;
     assert_eq!(above.status, StatusCode::UNPROCESSABLE_ENTITY, "{above:?}");
     assert!(detail(&above).contains("(3000 cent)"), "{}", detail(&above));
 
     // Four reclaims of 2 000 of the parent's 3 333 at the same moment: one is recorded.
     let mut parallel = Vec::new();
     for _ in 0..4 {
-        let reclaim = reclaim(json!({"declaratieId": parents, "van": "huishouden", "bedragCents": 2_000}));
+        let reclaim =
+            reclaim(json!({"declaratieId": parents, "van": "huishouden", "bedragCents": 2_000}));
         parallel.push(tokio::spawn(reclaim));
     }
     let mut recorded = 0;

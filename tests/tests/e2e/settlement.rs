@@ -78,7 +78,11 @@ pub(super) async fn granted(
 }
 
 /// The entitlement as regie sees it, once the provision service opened it.
-pub(super) async fn wait_opened(kindpakket: &Kindpakket, gemeente: &str, entitlement: Uuid) -> Value {
+pub(super) async fn wait_opened(
+    kindpakket: &Kindpakket,
+    gemeente: &str,
+    entitlement: Uuid,
+) -> Value {
     let url = kindpakket.provision_url(gemeente, &format!("rechten/{entitlement}"));
     for _ in 0..200 {
         let answer = kindpakket.get(&url, Some(REGIE)).await.unwrap();

@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use super::{AppState, BudgetReaders, Control, FundingSourceDto, ProvisionTypeDto, Readers, Regie};
 use crate::ledger::{self, BudgetUse, EntryKind, LedgerEntry};
-use kindpakket_proto::provision::ReclaimFrom;
 use crate::read_models::regelingen;
 use crate::year_end;
+use kindpakket_proto::provision::ReclaimFrom;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -35,8 +35,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::entitlements::{
-    child_of, declarant, entitlement_in, require_households, require_served_by,
-    DeclarationPath,
+    child_of, declarant, entitlement_in, require_households, require_served_by, DeclarationPath,
 };
 use super::{AppState, Control, Declarants};
 use crate::access::{as_projector, reading_as};
@@ -356,9 +355,16 @@ pub async fn attach(
         .execute(&mut *lock)
         .await
         .map_err(technical)?;
-    let inserted = store(&state, &caller.gemeente, id, declaration_id, &document, &sealed)
-        .await
-        .map_err(technical)?;
+    let inserted = store(
+        &state,
+        &caller.gemeente,
+        id,
+        declaration_id,
+        &document,
+        &sealed,
+    )
+    .await
+    .map_err(technical)?;
     let command = EntitlementCommand::AttachProof(AttachProof {
         gemeente: caller.gemeente.clone(),
         declaration_id,
@@ -531,11 +537,13 @@ pub async fn forget_child(
     connection: &mut PgConnection,
     child: ChildRef,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM proof_documents WHERE subject = $1")
-        .bind(child.0)
-        .execute(&mut *connection)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM proof_documents WHERE subject = $1")
+            .bind(child.0)
+            .execute(&mut *connection)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Deletes the documents sealed in months that ended more than `KINDPAKKET_RETENTION_DAYS` ago: the

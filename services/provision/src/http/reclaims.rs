@@ -16,7 +16,9 @@ use uuid::Uuid;
 use super::samples::{not_in_gemeente, view, SamplePath, SampleView};
 use super::{load_in, AppState, Regie};
 use crate::access::reading_as;
-use crate::domain::sample::{DecideReclaim, PaidDeclaration, SampleCommand, SampleDraw, SampleError};
+use crate::domain::sample::{
+    DecideReclaim, PaidDeclaration, SampleCommand, SampleDraw, SampleError,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,8 +8,8 @@ mod error;
 mod events;
 
 pub use commands::{
-    AttachProof, BlockPass, DecideDeclaration, EntitlementCommand, Expire, IssuePass, NewPass, Open,
-    RecordDelivery, RedeemPass, SubmitDeclaration,
+    AttachProof, BlockPass, DecideDeclaration, EntitlementCommand, Expire, IssuePass, NewPass,
+    Open, RecordDelivery, RedeemPass, SubmitDeclaration,
 };
 pub use error::EntitlementError;
 pub use events::{EntitlementEvent, ProofDocument, EVENT_VERSION};

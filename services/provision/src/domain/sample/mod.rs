@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use kindpakket_platform::free_text::Note;
-use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::idempotency::{repeat_of, Repeat};
+use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::provision::{
     draw_sample, CheckOutcome, ReclaimDecided, ReclaimFrom, SampleCheckRecorded, SampleDrawn,
