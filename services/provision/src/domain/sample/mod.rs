@@ -305,4 +305,143 @@ mod tests {
             .await
             .then_expect_error(SampleError::AlreadyChecked);
     }
+
+    fn paid(approved_cents: Option<i64>, amount_cents: i64) -> PaidDeclaration {
+        let funder = kindpakket_proto::regie::Funder::gemeente();
+        PaidDeclaration {
+            entitlement_id: Uuid::from_u128(101),
+            child: kindpakket_proto::ChildRef(Uuid::from_u128(7)),
+            provision: kindpakket_proto::ProvisionCode::parse("schoolspullen").unwrap(),
+            approved_cents: approved_cents.map(Cents),
+            funding: vec![kindpakket_proto::regie::FundingPart {
+                funder,
+                amount_cents: Cents(amount_cents),
+            }],
+        }
+    }
+
+    fn reclaim(
+        declaration: Uuid,
+        from: ReclaimFrom,
+        partner: Option<&str>,
+        amount_cents: i64,
+        approved_cents: Option<i64>,
+    ) -> SampleCommand {
+        SampleCommand::DecideReclaim(DecideReclaim {
+            gemeente: gemeente(),
+            reclaim_id: Uuid::from_u128(500),
+            declaration_id: declaration,
+            from,
+            partner: partner.map(|p| OrganisationId::parse(p).unwrap()),
+            amount_cents: Cents(amount_cents),
+            paid: paid(approved_cents, amount_cents),
+            decided_on: date!(2026 - 04 - 10),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_reclaim_is_only_for_a_paid_declaration_found_wanting_and_never_more_than_was_paid() {
+        let selected = drawn().selected;
+        let (wanting, fine) = (selected[0], selected[1]);
+        let check = |declaration, outcome| SampleEvent::SampleCheckRecorded {
+            check: SampleCheckRecorded {
+                draw_id: Uuid::from_u128(1),
+                declaration_id: declaration,
+                outcome,
+                checked_on: date!(2026 - 04 - 02),
+            },
+            note: None,
+        };
+        let given = vec![
+            SampleEvent::SampleDrawn {
+                gemeente: gemeente(),
+                drawn: drawn(),
+            },
+            check(wanting, CheckOutcome::NotInOrder),
+            check(fine, CheckOutcome::InOrder),
+        ];
+        let refused = |command, error| {
+            let given = given.clone();
+            async move {
+                TestFramework::<SampleDraw>::with(())
+                    .given(given)
+                    .when_async(command)
+                    .await
+                    .then_expect_error(error);
+            }
+        };
+        let household = ReclaimFrom::Household;
+        refused(
+            reclaim(fine, household, None, 100, Some(2_500)),
+            SampleError::NotFoundWanting,
+        )
+        .await;
+        refused(
+            reclaim(Uuid::from_u128(999), household, None, 100, Some(2_500)),
+            SampleError::NotSelected,
+        )
+        .await;
+        refused(
+            reclaim(wanting, household, None, 100, None),
+            SampleError::NothingPaid,
+        )
+        .await;
+        refused(
+            reclaim(wanting, household, None, 0, Some(2_500)),
+            SampleError::InvalidAmount,
+        )
+        .await;
+        refused(
+            reclaim(wanting, household, None, 2_501, Some(2_500)),
+            SampleError::AboveWhatWasPaid {
+                left_cents: Cents(2_500),
+            },
+        )
+        .await;
+        refused(
+            reclaim(wanting, ReclaimFrom::Partner, None, 100, Some(2_500)),
+            SampleError::NoPartner,
+        )
+        .await;
+        let mut sample = SampleDraw::default();
+        for event in given.clone() {
+            sample.apply(event);
+        }
+        let SampleCommand::DecideReclaim(first) = reclaim(
+            wanting,
+            ReclaimFrom::Partner,
+            Some("leergeld"),
+            2_000,
+            Some(2_500),
+        ) else {
+            unreachable!()
+        };
+        let events = sample.decide_reclaim(first.clone()).unwrap();
+        assert_eq!(events.len(), 1);
+        for event in events {
+            sample.apply(event);
+        }
+        // The same reclaim again records nothing; other terms under its id are refused.
+        assert_eq!(sample.decide_reclaim(first.clone()), Ok(vec![]));
+        let other_terms = DecideReclaim {
+            amount_cents: Cents(1),
+            ..first.clone()
+        };
+        assert_eq!(
+            sample.decide_reclaim(other_terms),
+            Err(SampleError::ReclaimIdReused)
+        );
+        // What is left: 500.
+        let more = DecideReclaim {
+            reclaim_id: Uuid::from_u128(501),
+            amount_cents: Cents(501),
+            ..first
+        };
+        assert_eq!(
+            sample.decide_reclaim(more),
+            Err(SampleError::AboveWhatWasPaid {
+                left_cents: Cents(500)
+            })
+        );
+    }
 }
