@@ -333,6 +333,20 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     }
 
     // The submitter sees that a proof is attached; the sample lists it with where to open it.
+    let seen = kindpakket
+        .get(
+            &kindpakket.provision_url(G, &format!("rechten/{own}")),
+            Some(partner(LEERGELD)),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::OK)
+        .unwrap();
+    assert_eq!(
+        seen["declaraties"][0]["bewijsstuk"],
+        json!({"type": "application/pdf", "grootteBytes": receipt.len()}),
+        "{seen}"
+    );
     let drawn = kindpakket
         .post(
             &kindpakket.provision_url(G, "steekproeven"),

@@ -247,6 +247,19 @@ pub struct DeclarationView {
     /// forgotten.
     #[serde(rename = "vergeten")]
     pub forgotten: bool,
+    /// The proof document attached to it, when any: its type and size (the document itself is
+    /// read by regie and the auditor only, at `…/bewijs`).
+    #[serde(rename = "bewijsstuk")]
+    pub proof_document: Option<AttachedProofView>,
+}
+
+/// That a proof document is attached, of what type and size.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AttachedProofView {
+    #[serde(rename = "type")]
+    pub content_type: String,
+    #[serde(rename = "grootteBytes")]
+    pub size_bytes: u64,
 }
 
 /// Where a declaration stands.
@@ -376,6 +389,13 @@ impl DeclarationView {
             reason: unsealed.text(Field::Rejection, id),
             forgotten: unsealed.forgotten(Field::Proof, id)
                 || unsealed.forgotten(Field::Rejection, id),
+            proof_document: declaration
+                .proof_document
+                .as_ref()
+                .map(|document| AttachedProofView {
+                    content_type: document.content_type.clone(),
+                    size_bytes: document.size_bytes,
+                }),
         }
     }
 }

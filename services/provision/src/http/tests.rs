@@ -426,6 +426,8 @@ fn old_entitlement_json(
                 },
                 "reden": unsealed().text(Field::Rejection, submitted.declaration_id),
                 "vergeten": false,
+                // Added with proof documents (docs/money.md §3).
+                "bewijsstuk": null,
             })
         })
         .collect();
