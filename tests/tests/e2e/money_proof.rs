@@ -504,3 +504,65 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
     .await;
     assert!(status.is_client_error(), "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_sealed_in_a_month_past_the_retention_period_is_deleted() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    regeling(&kindpakket, G).await;
+    let child = register_child(&kindpakket, G).await;
+    let receipts = granted_to(&kindpakket, G, child, &["schoolspullen"]).await["schoolspullen"];
+    let declared = kindpakket
+        .post(
+            &kindpakket.provision_url(G, &format!("rechten/{receipts}/declaraties")),
+            REGIE,
+            &json!({"bedragCent": 1_000, "bewijs": "bon 3", "datum": "2026-03-10"}),
+        )
+        .await
+        .unwrap()
+        .expect(StatusCode::CREATED)
+        .unwrap();
+    let declaration = Uuid::parse_str(declared["declaratie"].as_str().unwrap()).unwrap();
+    let url = kindpakket.provision_url(
+        G,
+        &format!("rechten/{receipts}/declaraties/{declaration}/bewijs"),
+    );
+    let (status, body) = put(
+        &kindpakket,
+        &url,
+        kindpakket.token(&url, REGIE),
+        "application/pdf",
+        pdf("bewaartermijn", 100),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored = "SELECT count(*) FROM proof_documents WHERE declaration_id = $1";
+    assert_eq!(rows(&platform, stored, declaration).await, 1);
+    // Within the retention period (60 days, ten days on) the document stays.
+    let provision = platform.service_mut(ServiceName::Provision);
+    provision.set_environment("KINDPAKKET_RETENTION_DAYS", "60");
+    provision.set_environment("KINDPAKKET_CLOCK_OFFSET_DAYS", "10");
+    provision.start_again().await.unwrap();
+    assert_eq!(
+        get(&kindpakket, &url, kindpakket.token(&url, AUDITOR))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(rows(&platform, stored, declaration).await, 1);
+    // A hundred days on, the month it was sealed in ended more than 60 days ago: deleted.
+    let provision = platform.service_mut(ServiceName::Provision);
+    provision.set_environment("KINDPAKKET_CLOCK_OFFSET_DAYS", "100");
+    provision.start_again().await.unwrap();
+    wait_until("the sweep deletes it", Duration::from_secs(30), || async {
+        Ok((rows(&platform, stored, declaration).await == 0).then_some(()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        get(&kindpakket, &url, kindpakket.token(&url, AUDITOR))
+            .await
+            .status,
+        StatusCode::GONE
+    );
+}
