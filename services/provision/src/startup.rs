@@ -88,6 +88,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     }
     kindpakket_platform::shredding::sweep_by_age(&mut infrastructure, keys.clone());
     http::proofs::sweep_by_age(&mut infrastructure);
+    let proof_locks = http::proofs::lock_pool(&pool);
     let state = http::AppState {
         entitlements,
         invoices: Arc::new(AggregateStore::new(pool.clone(), ())),
@@ -99,6 +100,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         proof_max_bytes: own
             .proof_max_bytes
             .unwrap_or(http::proofs::DEFAULT_MAX_BYTES),
+        proof_locks,
     };
     infrastructure.serve(api.with_state(state), document).await
 }

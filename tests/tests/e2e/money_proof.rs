@@ -173,6 +173,59 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
         1,
         "the first was replaced"
     );
+    // Eight replacements at the same moment, on two instances: the entitlement names one of
+    // them, and exactly that one is kept.
+    let second = platform
+        .another_instance(ServiceName::Provision)
+        .await
+        .unwrap();
+    let mut racing = Vec::new();
+    for attempt in 0..8 {
+        let base = if attempt % 2 == 0 {
+            platform.url(ServiceName::Provision, "")
+        } else {
+            second.base_url().to_owned()
+        };
+        let url =
+            format!("{base}/api/v1/gemeenten/{G}/rechten/{own}/declaraties/{by_partner}/bewijs");
+        let kindpakket = kindpakket.clone();
+        let token = token(partner(LEERGELD));
+        let bytes = pdf(&format!("{marker}-race-{attempt}"), 100);
+        racing.push(tokio::spawn(async move {
+            put(&kindpakket, &url, token, "application/pdf", bytes).await
+        }));
+    }
+    for race in racing {
+        let (status, body) = race.await.unwrap();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::CONFLICT,
+            "{status}: {body}"
+        );
+    }
+    assert_eq!(
+        rows(&platform, stored, by_partner).await,
+        1,
+        "one document kept"
+    );
+    let kept = get(
+        &kindpakket,
+        &partner_url.replace(&own.to_string(), &receipts.to_string()),
+        token(REGIE),
+    )
+    .await;
+    assert_eq!(kept.status, StatusCode::OK, "the one the entitlement names");
+    drop(second);
+    // The partner sends its receipt once more: the latest counts.
+    let (status, attached) = put(
+        &kindpakket,
+        &partner_url,
+        token(partner(LEERGELD)),
+        "application/pdf",
+        receipt.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{attached}");
+    assert_eq!(rows(&platform, stored, by_partner).await, 1);
     // The loket attaches a photo of the parent's receipt.
     let photo = png(&format!("{marker}-foto"));
     let (status, body) = put(

@@ -50,6 +50,10 @@ pub struct AppState {
     pub keys: SubjectKeys,
     /// The largest proof document accepted (`KINDPAKKET_PROOF_MAX_BYTES`).
     pub proof_max_bytes: usize,
+    /// A few connections of their own for the locks that serialise uploads of one declaration's
+    /// proof ([`proofs::attach`]): a lock holder then never waits for a connection that waiting
+    /// uploads hold.
+    pub proof_locks: PgPool,
 }
 
 roles!(

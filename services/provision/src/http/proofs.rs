@@ -349,7 +349,7 @@ pub async fn attach(
     // one was attached. The row commits before the command: the entitlement never names a
     // document that is not stored.
     let technical = |error: sqlx::Error| ApiError::internal(error);
-    let mut lock = state.pool.begin().await.map_err(technical)?;
+    let mut lock = state.proof_locks.begin().await.map_err(technical)?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
         .bind(format!("kindpakket-proof:{declaration_id}"))
         .execute(&mut *lock)
@@ -570,6 +570,15 @@ pub fn sweep_by_age(infrastructure: &mut Infrastructure) {
             Ok(())
         }
     });
+}
+
+/// The connections for the upload locks: at most four, opened when first needed, to the service's
+/// own database.
+pub fn lock_pool(pool: &sqlx::PgPool) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(std::time::Duration::from_secs(30))
+        .connect_lazy_with((*pool.connect_options()).clone())
 }
 
 fn hex(bytes: &[u8]) -> String {
