@@ -35,6 +35,8 @@ contract_events!(
         SampleCheckRecorded = 2,
         CampaignStarted,
         CreditNoteIssued,
+        ProofAttached,
+        ReclaimDecided,
     ]
 );
 
@@ -356,6 +358,51 @@ pub struct CampaignStarted {
     pub started_on: Date,
     /// The entitlements it reminds of.
     pub targets: Vec<Uuid>,
+}
+
+/// A proof document (a receipt, an invoice) was attached to an undecided declaration. Only that
+/// it was, and when: the document itself, its type, size and digest stay in the provision service
+/// (sealed under the child's key). Published because every consumer reads an entitlement's events
+/// without gaps; no consumer needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ProofAttached {
+    pub entitlement_id: Uuid,
+    pub declaration_id: Uuid,
+    #[schemars(with = "DateSchema")]
+    pub attached_on: Date,
+}
+
+/// After a sample check found a drawn declaration not in order, regie decided to reclaim (part of)
+/// what was paid for it: from the household or from the partner that submitted it. The amount is
+/// split over the declaration's funders exactly as its approval was, so each funder's ledger shows
+/// a negative entry of its own part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ReclaimDecided {
+    pub reclaim_id: Uuid,
+    pub draw_id: Uuid,
+    pub declaration_id: Uuid,
+    pub entitlement_id: Uuid,
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub from: ReclaimFrom,
+    /// The partner it is reclaimed from (only when `from` is `partner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<OrganisationId>,
+    pub amount_cents: Cents,
+    /// Who gets it back, to the cent: the funders of the declaration, split as its approval was.
+    pub funding: Vec<FundingPart>,
+    #[schemars(with = "DateSchema")]
+    pub decided_on: Date,
+}
+
+/// From whom a reclaim is recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReclaimFrom {
+    /// The family that was paid (a parent's receipt declared through the loket).
+    Household,
+    /// The partner that submitted the declaration and was paid.
+    Partner,
 }
 
 /// What the check found.

@@ -110,7 +110,8 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
     // The regie stream's rows (catalogue, partners, regeling versions and their budgets, the
     // doelgroep) are organisations' and public decisions, never folded, and the wishes point at
     // nobody: all of them come again. So do the campaigns (of the provision stream): they name
-    // entitlements only, whose children are the entitlements'.
+    // entitlements only, whose children are the entitlements'. And the reclaims: amounts per
+    // gemeente and provision, about no child.
     for table in [
         "provisions",
         "partners",
@@ -121,6 +122,7 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
         "wishes",
         "campaigns",
         "campaign_targets",
+        "reclaims",
     ] {
         cleared.rows += sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&mut *transaction)

@@ -493,6 +493,74 @@ impl SubjectKeys {
     }
 }
 
+/// A document's bytes sealed under one subject's key (a proof of a declaration): like [`Sealed`], but
+/// raw bytes for a `bytea` column, with no JSON (and no base64) around them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedBytes {
+    pub subject: Uuid,
+    pub epoch: i32,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedBytes")
+            .field("subject", &self.subject)
+            .field("epoch", &self.epoch)
+            .field("bytes", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SubjectKeys {
+    /// Seals raw bytes under `subject`'s key of this month (made when the subject has none yet).
+    pub async fn seal_document(
+        &self,
+        subject: Uuid,
+        plaintext: &[u8],
+    ) -> Result<SealedBytes, SealError> {
+        let epoch = crate::clock::month_of(crate::clock::today());
+        let key = match self.key_of(subject, epoch).await? {
+            Some(key) => key,
+            None => self.make_key(subject, epoch).await?,
+        };
+        let (nonce, ciphertext) = seal_bytes(
+            &key,
+            &self.random,
+            &document_associated_data(subject, epoch),
+            plaintext,
+        )?;
+        Ok(SealedBytes {
+            subject,
+            epoch,
+            nonce,
+            ciphertext,
+        })
+    }
+
+    /// Opens sealed bytes; [`Opened::Forgotten`] once the subject's key (of that month) is gone.
+    pub async fn open_document(&self, sealed: &SealedBytes) -> Result<Opened<Vec<u8>>> {
+        let Some(key) = self.key_of(sealed.subject, sealed.epoch).await? else {
+            return Ok(Opened::Forgotten);
+        };
+        Ok(Opened::Value(open_bytes(
+            &key,
+            &sealed.nonce,
+            &document_associated_data(sealed.subject, sealed.epoch),
+            &sealed.ciphertext,
+        )?))
+    }
+}
+
+/// What sealed bytes are bound to: their subject, their month, and that they are a document (a
+/// document's ciphertext never opens as a sealed JSON value, nor the other way round).
+fn document_associated_data(subject: Uuid, epoch: i32) -> Vec<u8> {
+    let mut aad = associated_data(subject, epoch);
+    aad.extend_from_slice(b"document");
+    aad
+}
+
 /// What a sealed value is bound to: its subject and its month. A value copied into another
 /// subject's event, or relabelled with another month, does not open.
 fn associated_data(subject: Uuid, epoch: i32) -> Vec<u8> {

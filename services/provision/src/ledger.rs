@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use cqrs_es::Aggregate;
-use kindpakket_proto::provision::{InvoiceLine, SampleMember};
+use kindpakket_proto::provision::{InvoiceLine, ReclaimFrom, SampleMember};
 use kindpakket_proto::regie::{Budget, DeliveryForm, Funder, RegelingPublished};
 use kindpakket_proto::{Cents, ChildRef, GemeenteCode, OrganisationId, Period, ProvisionCode};
 use sqlx::PgPool;
@@ -18,12 +18,15 @@ use uuid::Uuid;
 
 use crate::domain::entitlement::{Entitlement, EntitlementEvent};
 use crate::domain::invoice::{Invoice, InvoiceEvent};
+use crate::domain::sample::{SampleDraw, SampleEvent};
 
-/// Every entitlement and invoice of one gemeente, as their aggregates see them.
+/// Every entitlement, invoice and sample draw of one gemeente, as their aggregates see them.
 #[derive(Debug, Default)]
 pub struct History {
     pub entitlements: BTreeMap<Uuid, Entitlement>,
     pub invoices: BTreeMap<Uuid, Invoice>,
+    /// The sample draws, for their reclaims.
+    pub samples: BTreeMap<Uuid, SampleDraw>,
 }
 
 /// One stored event of an entitlement or an invoice.
@@ -38,7 +41,7 @@ struct StoredEvent {
 pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<History> {
     let events: Vec<StoredEvent> = sqlx::query_as(
         "SELECT aggregate_type, aggregate_id, payload::jsonb AS payload FROM events
-         WHERE metadata->>'gemeente' = $1 AND aggregate_type IN ('entitlement', 'invoice')
+         WHERE metadata->>'gemeente' = $1 AND aggregate_type IN ('entitlement', 'invoice', 'sample')
          ORDER BY aggregate_type, aggregate_id, sequence",
     )
     .bind(gemeente.as_str())
@@ -53,6 +56,12 @@ pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<Hist
                 .entry(id)
                 .or_default()
                 .apply(serde_json::from_value::<EntitlementEvent>(event.payload)?);
+        } else if event.aggregate_type == SampleDraw::TYPE {
+            history
+                .samples
+                .entry(id)
+                .or_default()
+                .apply(serde_json::from_value::<SampleEvent>(event.payload)?);
         } else {
             history
                 .invoices
@@ -64,9 +73,18 @@ pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<Hist
     Ok(history)
 }
 
-/// One amount a funder paid: for an approved invoice line or an approved declaration.
+/// What a ledger entry is: a payment, or a reclaim (a negative amount) after a sample check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Payment,
+    Reclaim(ReclaimFrom),
+}
+
+/// One amount a funder paid (for an approved invoice line or an approved declaration), or got back
+/// (a reclaim of a declaration found not in order: negative).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
+    pub kind: EntryKind,
     pub child: ChildRef,
     pub provision: ProvisionCode,
     pub entitlement_id: Uuid,
@@ -74,9 +92,10 @@ pub struct LedgerEntry {
     pub partner: OrganisationId,
     pub funder: Funder,
     pub amount_cents: Cents,
-    /// When it was spent: the delivery date of an invoice line, the decision date of a declaration.
+    /// When it was spent: the delivery date of an invoice line, the decision date of a declaration
+    /// or of a reclaim.
     pub date: Date,
-    /// The delivery, redemption or declaration it pays.
+    /// The delivery, redemption or declaration it pays (or of which a reclaim recovers part).
     pub reference: Uuid,
 }
 
@@ -153,6 +172,7 @@ impl History {
             for line in invoice.decisions.values().filter(|line| line.approved) {
                 for part in &line.funding {
                     entries.push(LedgerEntry {
+                        kind: EntryKind::Payment,
                         child: line.child,
                         provision: line.provision.clone(),
                         entitlement_id: line.entitlement_id,
@@ -172,6 +192,7 @@ impl History {
                 };
                 for part in &decided.funding {
                     entries.push(LedgerEntry {
+                        kind: EntryKind::Payment,
                         child: decided.child,
                         provision: decided.provision.clone(),
                         entitlement_id: decided.entitlement_id,
@@ -180,6 +201,38 @@ impl History {
                         amount_cents: part.amount_cents,
                         date: decided.decided_on,
                         reference: decided.declaration_id,
+                    });
+                }
+            }
+        }
+        // Reclaims: each funder's part back, as a negative entry; the partner is the declaration's
+        // submitter (the statement of a partner lists only what is reclaimed from it).
+        for sample in self.samples.values() {
+            let Some(drawn) = &sample.drawn else {
+                continue;
+            };
+            for reclaim in &sample.reclaims {
+                let submitted_by = drawn
+                    .population
+                    .iter()
+                    .find(|member| member.declaration_id == reclaim.declaration_id)
+                    .map(|member| member.submitted_by.clone());
+                let partner = reclaim
+                    .partner
+                    .clone()
+                    .or(submitted_by)
+                    .unwrap_or_else(OrganisationId::parent);
+                for part in &reclaim.funding {
+                    entries.push(LedgerEntry {
+                        kind: EntryKind::Reclaim(reclaim.from),
+                        child: reclaim.child,
+                        provision: reclaim.provision.clone(),
+                        entitlement_id: reclaim.entitlement_id,
+                        partner: partner.clone(),
+                        funder: part.funder.clone(),
+                        amount_cents: -part.amount_cents,
+                        date: reclaim.decided_on,
+                        reference: reclaim.declaration_id,
                     });
                 }
             }

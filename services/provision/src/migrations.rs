@@ -244,6 +244,40 @@ pub const DISCOUNTS_MIGRATION: Migration = Migration {
             USING (current_setting('kindpakket.role', true) = 'partner'
                    AND partner = current_setting('kindpakket.organisation', true));
         CREATE POLICY gemeente_reads ON partner_discounts FOR SELECT
+    "#,
+};
+
+/// Proof documents of declarations (`docs/money.md`, §3): the bytes sealed under the child's key
+/// (`subject`, `epoch`: which key of which month), so that forgetting the child makes every copy
+/// unreadable; the row itself is deleted then too, and past the retention period
+/// ([`crate::http::proofs`]). Only the document the entitlement names counts; an older one is
+/// deleted once a newer one is attached. Row-level security: the gemeente's regievoerder and
+/// auditor read their gemeente's documents; the service writes them as the projector.
+pub const PROOF_DOCUMENTS_MIGRATION: Migration = Migration {
+    name: "0230_proof_documents",
+    sql: r#"
+        CREATE TABLE proof_documents (
+            document_id    uuid        PRIMARY KEY,
+            gemeente       text        NOT NULL,
+            entitlement_id uuid        NOT NULL,
+            declaration_id uuid        NOT NULL,
+            subject        uuid        NOT NULL,
+            epoch          integer     NOT NULL,
+            content_type   text        NOT NULL,
+            size_bytes     bigint      NOT NULL,
+            nonce          bytea       NOT NULL,
+            sealed         bytea       NOT NULL,
+            uploaded_at    timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX proof_documents_by_declaration ON proof_documents (declaration_id);
+        CREATE INDEX proof_documents_by_subject ON proof_documents (subject);
+        CREATE INDEX proof_documents_by_epoch ON proof_documents (epoch);
+        ALTER TABLE proof_documents ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE proof_documents FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON proof_documents
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+        CREATE POLICY gemeente_reads ON proof_documents FOR SELECT
             USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
                    AND gemeente = current_setting('kindpakket.gemeente', true));
     "#,

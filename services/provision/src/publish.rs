@@ -2,7 +2,8 @@
 //! `DeclarationDecided`, `InvoiceSettled` and `SampleCheckRecorded`). A pass code stays in this
 //! service: the contract carries its last four characters only. Every free text stays too: the
 //! sealed reasons, proofs and notes beside each stored event are dropped here, so no stream and no
-//! consumer ever holds them, sealed or not.
+//! consumer ever holds them, sealed or not. Of a proof document only the fact that one was attached
+//! is published (`ProofAttached`): never its id, type, size, digest or content.
 
 use cqrs_es::Aggregate;
 use kindpakket_platform::relay::{by_aggregate_type, translator, Translator};
@@ -27,6 +28,10 @@ pub fn entitlement_to_contract(event: EntitlementEvent) -> ProvisionEvent {
             ProvisionEvent::DeclarationDecided(decided)
         }
         EntitlementEvent::Expired(event) => ProvisionEvent::EntitlementExpired(event),
+        // The document's id, type, size and digest stay here: the contract says only that a proof
+        // was attached to the declaration, and when (an entitlement's events reach every consumer
+        // without gaps, so none is left out).
+        EntitlementEvent::ProofAttached { attached, .. } => ProvisionEvent::ProofAttached(attached),
     }
 }
 
@@ -44,6 +49,7 @@ pub fn sample_to_contract(event: SampleEvent) -> ProvisionEvent {
         SampleEvent::SampleCheckRecorded { check, .. } => {
             ProvisionEvent::SampleCheckRecorded(check)
         }
+        SampleEvent::ReclaimDecided(reclaim) => ProvisionEvent::ReclaimDecided(reclaim),
     }
 }
 

@@ -13,8 +13,8 @@ use crate::access::Pseudonyms;
 use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler};
 use crate::migrations::{
     APPLICATION_INTERMEDIARIES_MIGRATION, DISCOUNTS_MIGRATION, ENROLMENTS_MIGRATION,
-    HOUSEHOLD_CHILDREN_MIGRATION, PROVISION_MIGRATION, ROW_SECURITY_MIGRATION,
-    WORK_LISTS_MIGRATION,
+    HOUSEHOLD_CHILDREN_MIGRATION, PROOF_DOCUMENTS_MIGRATION, PROVISION_MIGRATION,
+    ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION,
 };
 use crate::{http, publish, reseal, year_end};
 
@@ -24,6 +24,10 @@ pub struct ProvisionConfig {
     /// `KINDPAKKET_PSEUDONYM_KEY`: the secret behind each partner's own pseudonym for a child.
     #[serde(default)]
     pub pseudonym_key: Option<String>,
+    /// `KINDPAKKET_PROOF_MAX_BYTES`: the largest proof document a declarant may attach (5 MiB
+    /// when not set).
+    #[serde(default)]
+    pub proof_max_bytes: Option<usize>,
 }
 
 /// How often the year end looks for entitlements whose period has ended.
@@ -47,6 +51,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             WORK_LISTS_MIGRATION,
             APPLICATION_INTERMEDIARIES_MIGRATION,
             HOUSEHOLD_CHILDREN_MIGRATION,
+            PROOF_DOCUMENTS_MIGRATION,
             DISCOUNTS_MIGRATION,
         ],
     )
@@ -85,6 +90,8 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         });
     }
     kindpakket_platform::shredding::sweep_by_age(&mut infrastructure, keys.clone());
+    http::proofs::sweep_by_age(&mut infrastructure);
+    let proof_locks = http::proofs::lock_pool(&pool);
     let state = http::AppState {
         entitlements,
         invoices: Arc::new(AggregateStore::new(pool.clone(), ())),
@@ -93,6 +100,10 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         pool,
         pseudonyms,
         keys,
+        proof_max_bytes: own
+            .proof_max_bytes
+            .unwrap_or(http::proofs::DEFAULT_MAX_BYTES),
+        proof_locks,
     };
     infrastructure.serve(api.with_state(state), document).await
 }

@@ -415,6 +415,18 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
     ),
     (
         ServiceName::Provision,
+        "PUT",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/bewijs",
+        &[PA, RE, AP],
+    ),
+    (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/bewijs",
+        &[RE, AU],
+    ),
+    (
+        ServiceName::Provision,
         "POST",
         "/api/v1/gemeenten/{gemeente}/kortingen",
         &[PA],
@@ -424,6 +436,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         "POST",
         "/api/v1/gemeenten/{gemeente}/facturen/{id}/creditnotas",
         &[PA],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/terugvorderingen",
+        &[RE],
     ),
     (
         ServiceName::Dashboard,

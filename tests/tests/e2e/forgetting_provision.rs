@@ -37,10 +37,10 @@ const WIJKTEAM: As<'static> = As {
     organisation: "wijkteam-west",
     role: "signaller",
 };
-const LEERGELD: &str = "leergeld-amsterdam";
+pub(super) const LEERGELD: &str = "leergeld-amsterdam";
 
 /// The regeling of these tests: a pass (tegoedbon), receipts (declaratie) and a lesson in kind.
-async fn regeling(kindpakket: &Kindpakket, gemeente: &str) {
+pub(super) async fn regeling(kindpakket: &Kindpakket, gemeente: &str) {
     publish(
         kindpakket,
         gemeente,
@@ -73,7 +73,7 @@ async fn regeling(kindpakket: &Kindpakket, gemeente: &str) {
 
 /// The gemeente grants `provisions` to `child` (a family at 110%); the entitlement ids by provision,
 /// once the provision service opened them.
-async fn granted_to(
+pub(super) async fn granted_to(
     kindpakket: &Kindpakket,
     gemeente: &str,
     child: Uuid,
@@ -184,7 +184,7 @@ pub(super) async fn publish_forgotten(
 }
 
 /// A child registered in the gemeente's vault: its id is the child's pseudonymous reference.
-async fn register_child(kindpakket: &Kindpakket, gemeente: &str) -> Uuid {
+pub(super) async fn register_child(kindpakket: &Kindpakket, gemeente: &str) -> Uuid {
     let created = kindpakket
         .post_for_purpose(
             &kindpakket.application_url(gemeente, "personen"),

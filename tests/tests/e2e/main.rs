@@ -93,6 +93,8 @@ mod harness;
 mod money_credit;
 mod money_discount;
 mod money_household;
+mod money_proof;
+mod money_reclaim;
 mod nats_at_rest;
 mod operations;
 mod overleg_api;

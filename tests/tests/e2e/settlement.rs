@@ -38,7 +38,7 @@ pub(super) async fn publish(kindpakket: &Kindpakket, gemeente: &str, body: Value
 
 /// A family at 110% applies for `provisions` for one child of nine; the regeling decides. Returns the
 /// entitlement ids by provision.
-async fn granted(
+pub(super) async fn granted(
     kindpakket: &Kindpakket,
     gemeente: &str,
     provisions: &[&str],
@@ -78,7 +78,11 @@ async fn granted(
 }
 
 /// The entitlement as regie sees it, once the provision service opened it.
-async fn wait_opened(kindpakket: &Kindpakket, gemeente: &str, entitlement: Uuid) -> Value {
+pub(super) async fn wait_opened(
+    kindpakket: &Kindpakket,
+    gemeente: &str,
+    entitlement: Uuid,
+) -> Value {
     let url = kindpakket.provision_url(gemeente, &format!("rechten/{entitlement}"));
     for _ in 0..200 {
         let answer = kindpakket.get(&url, Some(REGIE)).await.unwrap();

@@ -297,8 +297,28 @@ pub const HOUSEHOLD_CHILDREN_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// Reclaims after a sample check (`ReclaimDecided`, `docs/money.md` §4): per reclaim its gemeente,
+/// provision, from whom (the household or a partner, and which), the amount and when. No child and no
+/// entitlement: the figures count reclaims and money, never who.
+pub const RECLAIMS_MIGRATION: Migration = Migration {
+    name: "0230_reclaims",
+    sql: r#"
+        CREATE TABLE reclaims (
+            reclaim_id   uuid        PRIMARY KEY,
+            gemeente     text        NOT NULL,
+            provision    text        NOT NULL,
+            reclaimed_from text      NOT NULL,
+            partner      text,
+            amount_cents bigint      NOT NULL,
+            decided_on   date        NOT NULL,
+            occurred_at  timestamptz NOT NULL
+        );
+        CREATE INDEX reclaims_gemeente_on ON reclaims (gemeente, decided_on);
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 19] = [
+pub const MIGRATIONS: [Migration; 20] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -318,6 +338,7 @@ pub const MIGRATIONS: [Migration; 19] = [
     WISHES_MIGRATION,
     CAMPAIGNS_MIGRATION,
     HOUSEHOLD_CHILDREN_MIGRATION,
+    RECLAIMS_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -868,7 +889,26 @@ async fn apply_provision(
         | ProvisionEvent::InvoiceSettled(_)
         | ProvisionEvent::SampleDrawn(_)
         | ProvisionEvent::SampleCheckRecorded(_)
-        | ProvisionEvent::CreditNoteIssued(_) => {}
+        | ProvisionEvent::CreditNoteIssued(_)
+        | ProvisionEvent::ProofAttached(_) => {}
+        // A reclaim is money recovered, counted per gemeente: kept once, without the child.
+        ProvisionEvent::ReclaimDecided(reclaim) => {
+            sqlx::query(
+                "INSERT INTO reclaims (reclaim_id, gemeente, provision, reclaimed_from, partner,
+                     amount_cents, decided_on, occurred_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            )
+            .bind(reclaim.reclaim_id)
+            .bind(gemeente)
+            .bind(reclaim.provision.as_str())
+            .bind(word(&reclaim.from))
+            .bind(reclaim.partner.as_ref().map(|partner| partner.as_str()))
+            .bind(reclaim.amount_cents.get())
+            .bind(reclaim.decided_on)
+            .bind(fact.occurred_at)
+            .execute(&mut *connection)
+            .await?;
+        }
         // A campaign names entitlements only; its conversion is measured from the deliveries that
         // follow. Started once: a redelivery writes nothing new.
         ProvisionEvent::CampaignStarted(campaign) => {

@@ -6,7 +6,8 @@
 //! - `SubjectForgotten` of a child (AVG art. 17 and 19, or the end of retention): the child's keys
 //!   are destroyed, so every text sealed under them (block reasons, proofs, rejection reasons, check
 //!   notes) reads as forgotten in the store, in replays and in old backups; the child's reference in
-//!   the `entitlements` read model is set to `NULL` and its passes' codes are dropped, in the
+//!   the `entitlements` read model is set to `NULL`, its passes' codes and its proof documents
+//!   (`proof_documents`, sealed under the destroyed keys) are dropped, in the
 //!   consumer's transaction with its offset. The entitlements, declarations and invoices themselves
 //!   stay: what was spent must stay accounted for to the funders, and they name the child only by a
 //!   pseudonymous reference whose link to a person the gemeente has just destroyed. Destroying keys
@@ -117,9 +118,12 @@ impl ApplicationHandler {
                 entitlements::forget_child(connection, ChildRef(forgotten.subject)).await?;
             work_lists::forget_child(connection, forgotten.subject).await?;
             let codes = pass_codes::forget_entitlements(connection, &anonymised).await?;
+            let proofs =
+                crate::http::proofs::forget_child(connection, ChildRef(forgotten.subject)).await?;
             tracing::info!(
                 entitlements = anonymised.len(),
                 pass_codes = codes,
+                proof_documents = proofs,
                 "forgot a child"
             );
         } else {

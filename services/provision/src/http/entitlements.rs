@@ -261,6 +261,19 @@ pub struct DeclarationView {
     /// forgotten.
     #[serde(rename = "vergeten")]
     pub forgotten: bool,
+    /// The proof document attached to it, when any: its type and size (the document itself is
+    /// read by regie and the auditor only, at `…/bewijs`).
+    #[serde(rename = "bewijsstuk")]
+    pub proof_document: Option<AttachedProofView>,
+}
+
+/// That a proof document is attached, of what type and size.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AttachedProofView {
+    #[serde(rename = "type")]
+    pub content_type: String,
+    #[serde(rename = "grootteBytes")]
+    pub size_bytes: u64,
 }
 
 /// Where a declaration stands.
@@ -406,6 +419,13 @@ impl DeclarationView {
             reason: unsealed.text(Field::Rejection, id),
             forgotten: unsealed.forgotten(Field::Proof, id)
                 || unsealed.forgotten(Field::Rejection, id),
+            proof_document: declaration
+                .proof_document
+                .as_ref()
+                .map(|document| AttachedProofView {
+                    content_type: document.content_type.clone(),
+                    size_bytes: document.size_bytes,
+                }),
         }
     }
 }
@@ -441,7 +461,7 @@ fn not_visible() -> ApiError {
 /// The entitlement an id in the caller's path names, when it exists in the caller's gemeente: its
 /// own id and its state. A partner names an entitlement by its own pseudonym; anything else it
 /// sends (another partner's pseudonym, the gemeente's id) names nothing.
-async fn entitlement_in<R>(
+pub(super) async fn entitlement_in<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     shown_id: Uuid,
@@ -458,7 +478,7 @@ async fn entitlement_in<R>(
 }
 
 /// The child of an opened entitlement.
-fn child_of(entitlement: &Entitlement) -> Result<ChildRef, ApiError> {
+pub(super) fn child_of(entitlement: &Entitlement) -> Result<ChildRef, ApiError> {
     entitlement
         .opened
         .as_ref()
@@ -551,7 +571,7 @@ pub(super) fn spending_child(
 /// Refuses a partner what it does not serve by recording: an entitlement served at the till is as
 /// unknown to it as one that does not exist; one of a provision it is not enrolled to deliver is
 /// forbidden.
-async fn require_served_by<R>(
+pub(super) async fn require_served_by<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     entitlement: &Entitlement,
@@ -639,7 +659,7 @@ pub async fn get_entitlement(
 
 /// Refuses a parent an entitlement that is not their household's (as one that does not exist),
 /// and a parent's login without a household.
-async fn require_households<R>(
+pub(super) async fn require_households<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     entitlement_id: Uuid,
@@ -667,7 +687,7 @@ async fn require_households<R>(
 
 /// Who the caller is as a declarant: a parent declares as `ouder` (their household is the
 /// entitlement's), an organisation as itself.
-fn declarant(caller: &Caller) -> OrganisationId {
+pub(super) fn declarant(caller: &Caller) -> OrganisationId {
     if caller.actor.role == Role::Applicant {
         OrganisationId::parent()
     } else {

@@ -14,9 +14,10 @@ use time::Date;
 use uuid::Uuid;
 
 use super::{AppState, BudgetReaders, Control, FundingSourceDto, ProvisionTypeDto, Readers, Regie};
-use crate::ledger::{self, BudgetUse, LedgerEntry};
+use crate::ledger::{self, BudgetUse, EntryKind, LedgerEntry};
 use crate::read_models::regelingen;
 use crate::year_end;
+use kindpakket_proto::provision::ReclaimFrom;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -158,9 +159,24 @@ pub struct FunderTotal {
     pub amount_cents: Cents,
 }
 
-/// One amount a funder paid.
+/// What an entry is: a payment, or a reclaim after a sample check (a negative amount).
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub enum EntryKindDto {
+    #[serde(rename = "betaling")]
+    Payment,
+    #[serde(rename = "terugvordering")]
+    Reclaim,
+}
+
+/// One amount a funder paid, or got back (a reclaim: negative).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EntryView {
+    /// `betaling`, or `terugvordering` (negative: recovered after a sample check).
+    #[serde(rename = "soort")]
+    pub kind: EntryKindDto,
+    /// For a reclaim: from whom (`huishouden` or `partner`); `null` for a payment.
+    #[serde(rename = "teruggevorderdVan")]
+    pub reclaimed_from: Option<super::reclaims::ReclaimFromDto>,
     #[serde(rename = "datum")]
     #[schemars(with = "DateSchema")]
     pub date: Date,
@@ -233,7 +249,13 @@ pub struct BudgetView {
 impl EntryView {
     /// The entry under the ids the reader may see: the child's and the entitlement's.
     pub(super) fn of(entry: &LedgerEntry, child: String, entitlement_id: Uuid) -> Self {
+        let (kind, reclaimed_from) = match entry.kind {
+            EntryKind::Payment => (EntryKindDto::Payment, None),
+            EntryKind::Reclaim(from) => (EntryKindDto::Reclaim, Some(from.into())),
+        };
         Self {
+            kind,
+            reclaimed_from,
             date: entry.date,
             child,
             provision: entry.provision.clone(),
@@ -413,6 +435,8 @@ pub async fn get_statement(
     let entries: Vec<&LedgerEntry> = ledger
         .iter()
         .filter(|entry| entry.partner == partner && period.contains(entry.date))
+        // A reclaim from the household is the family's to repay, not the partner's.
+        .filter(|entry| entry.kind != EntryKind::Reclaim(ReclaimFrom::Household))
         .collect();
     let invoiced = InvoicedView::of(&history, &partner, period);
     Ok(Json(StatementView {

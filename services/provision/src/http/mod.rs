@@ -11,11 +11,13 @@ mod finance;
 mod invoices;
 mod lists;
 mod passes;
+pub mod proofs;
+mod reclaims;
 mod samples;
 
 use std::sync::Arc;
 
-use aide::axum::routing::{get_with, post_with};
+use aide::axum::routing::{get_with, post_with, put_with};
 use aide::axum::ApiRouter;
 pub use kindpakket_platform::http::vocabulary::{
     DeliveryFormDto, FundingSourceDto, ProvisionTypeDto,
@@ -47,6 +49,12 @@ pub struct AppState {
     pub pool: PgPool,
     pub pseudonyms: Pseudonyms,
     pub keys: SubjectKeys,
+    /// The largest proof document accepted (`KINDPAKKET_PROOF_MAX_BYTES`).
+    pub proof_max_bytes: usize,
+    /// A few connections of their own for the locks that serialise uploads of one declaration's
+    /// proof ([`proofs::attach`]): a lock holder then never waits for a connection that waiting
+    /// uploads hold.
+    pub proof_locks: PgPool,
 }
 
 roles!(
@@ -241,6 +249,21 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/facturen/{id}/creditnotas",
             post_with(invoices::credit, |op| {
                 op.summary("Afgekeurde regels van een eigen factuur crediteren (creditnota)")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/rechten/{id}/declaraties/{declaratie}/bewijs",
+            put_with(proofs::attach, |op| {
+                op.summary("Het bewijsstuk (pdf, jpeg of png) bij een declaratie toevoegen of vervangen, zolang er niet over besloten is")
+            })
+            .get_with(proofs::download, |op| {
+                op.summary("Het bewijsstuk van een declaratie downloaden (regie en de controller)")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/terugvorderingen",
+            post_with(reclaims::decide, |op| {
+                op.summary("Terugvorderen wat betaald is voor een getrokken declaratie die niet in orde was")
             }),
         )
 }

@@ -14,7 +14,13 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
+use std::collections::HashMap;
+
+use kindpakket_proto::GemeenteCode;
+
+use super::invoices::FundingView;
 use super::{load_in, AppState, Control};
+use crate::domain::entitlement::Entitlement;
 use crate::domain::sample::{RecordCheck, SampleCommand, SampleDraw};
 use crate::notes::{self, Field, Unsealed};
 use crate::sampling;
@@ -89,6 +95,42 @@ pub struct SampleView {
     pub selected: Vec<SelectedView>,
     #[serde(rename = "methode")]
     pub method: &'static str,
+    /// The reclaims decided after the checks, in order.
+    #[serde(rename = "terugvorderingen")]
+    pub reclaims: Vec<ReclaimView>,
+}
+
+/// A reclaim of what was paid for a declaration found not in order.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReclaimView {
+    pub id: Uuid,
+    #[serde(rename = "declaratie")]
+    pub declaration_id: Uuid,
+    #[serde(rename = "recht")]
+    pub entitlement_id: Uuid,
+    #[serde(rename = "van")]
+    pub from: super::reclaims::ReclaimFromDto,
+    /// The partner it is reclaimed from; `null` for the household.
+    pub partner: Option<OrganisationId>,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
+    /// Who gets it back, to the cent: the declaration's funders, split as its approval was.
+    #[serde(rename = "financiering")]
+    pub funding: Vec<FundingView>,
+    #[serde(rename = "beslotenOp")]
+    #[schemars(with = "DateSchema")]
+    pub decided_on: Date,
+}
+
+/// Whether a drawn declaration has a proof document, and where regie and the auditor open it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProofLink {
+    /// The URL of the document (`GET`, regie and the auditor).
+    pub url: String,
+    #[serde(rename = "type")]
+    pub content_type: String,
+    #[serde(rename = "grootteBytes")]
+    pub size_bytes: u64,
 }
 
 /// A declaration of the population.
@@ -120,12 +162,47 @@ pub struct SelectedView {
     #[serde(rename = "gecontroleerdOp")]
     #[schemars(with = "Option<DateSchema>")]
     pub checked_on: Option<Date>,
+    /// Whether a proof document is attached to the declaration.
+    #[serde(rename = "bewijsBijgevoegd")]
+    pub proof_attached: bool,
+    /// The proof document, when one is attached.
+    #[serde(rename = "bewijs")]
+    pub proof: Option<ProofLink>,
+    /// What was reclaimed of it so far.
+    #[serde(rename = "teruggevorderdCent")]
+    pub reclaimed_cents: Cents,
 }
 
 impl SampleView {
     /// The sample; `None` before it was drawn.
-    pub(super) fn of(sample: &SampleDraw, unsealed: &Unsealed) -> Option<Self> {
+    pub(super) fn of(
+        gemeente: &GemeenteCode,
+        sample: &SampleDraw,
+        unsealed: &Unsealed,
+        entitlements: &HashMap<Uuid, Entitlement>,
+    ) -> Option<Self> {
         let drawn = sample.drawn.as_ref()?;
+        let proof_of = |declaration_id: Uuid| {
+            let entitlement_id = drawn
+                .population
+                .iter()
+                .find(|member| member.declaration_id == declaration_id)?
+                .entitlement_id;
+            let document = entitlements
+                .get(&entitlement_id)?
+                .declarations
+                .iter()
+                .find(|declaration| declaration.submitted.declaration_id == declaration_id)?
+                .proof_document
+                .as_ref()?;
+            Some(ProofLink {
+                url: format!(
+                    "/api/v1/gemeenten/{gemeente}/rechten/{entitlement_id}/declaraties/{declaration_id}/bewijs"
+                ),
+                content_type: document.content_type.clone(),
+                size_bytes: document.size_bytes,
+            })
+        };
         Some(Self {
             id: drawn.draw_id,
             from: drawn.period_from,
@@ -148,7 +225,11 @@ impl SampleView {
                 .iter()
                 .map(|declaration_id| {
                     let check = sample.checks.get(declaration_id);
+                    let proof = proof_of(*declaration_id);
                     SelectedView {
+                        proof_attached: proof.is_some(),
+                        proof,
+                        reclaimed_cents: sample.reclaimed_of(*declaration_id),
                         declaration_id: *declaration_id,
                         outcome: check.map(|check| check.outcome.into()),
                         note: unsealed.text(Field::CheckNote, *declaration_id),
@@ -158,26 +239,56 @@ impl SampleView {
                 })
                 .collect(),
             method: METHOD,
+            reclaims: sample
+                .reclaims
+                .iter()
+                .map(|reclaim| ReclaimView {
+                    id: reclaim.reclaim_id,
+                    declaration_id: reclaim.declaration_id,
+                    entitlement_id: reclaim.entitlement_id,
+                    from: reclaim.from.into(),
+                    partner: reclaim.partner.clone(),
+                    amount_cents: reclaim.amount_cents,
+                    funding: reclaim.funding.iter().map(FundingView::of).collect(),
+                    decided_on: reclaim.decided_on,
+                })
+                .collect(),
         })
     }
 }
 
 /// A draw that does not exist in this gemeente (without the id the caller sent).
-fn not_in_gemeente() -> ApiError {
+pub(super) fn not_in_gemeente() -> ApiError {
     ApiError::not_found("Deze steekproef bestaat niet in deze gemeente.")
 }
 
-/// The sample as it is now, loaded in the caller's gemeente.
-async fn view(
+/// The sample as it is now, loaded in `gemeente` (the caller's), with the entitlements of its
+/// drawn declarations (whether each has a proof).
+pub(super) async fn view(
     state: &AppState,
-    caller: &InGemeente<Control>,
+    gemeente: &GemeenteCode,
     draw_id: Uuid,
 ) -> Result<SampleView, ApiError> {
-    let sample = load_in(&state.samples, &caller.gemeente, draw_id, not_in_gemeente).await?;
+    let sample = load_in(&state.samples, gemeente, draw_id, not_in_gemeente).await?;
     let unsealed = Unsealed::of_sample(&state.keys, &sample)
         .await
         .map_err(|error| ApiError::internal(format!("{error:#}")))?;
-    SampleView::of(&sample, &unsealed).ok_or_else(not_in_gemeente)
+    let mut entitlements = HashMap::new();
+    if let Some(drawn) = &sample.drawn {
+        for member in &drawn.population {
+            if drawn.selected.contains(&member.declaration_id)
+                && !entitlements.contains_key(&member.entitlement_id)
+            {
+                let entitlement = state
+                    .entitlements
+                    .load_in(gemeente, member.entitlement_id)
+                    .await
+                    .map_err(ApiError::from)?;
+                entitlements.insert(member.entitlement_id, entitlement);
+            }
+        }
+    }
+    SampleView::of(gemeente, &sample, &unsealed, &entitlements).ok_or_else(not_in_gemeente)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
@@ -201,7 +312,7 @@ pub async fn draw(
     .await?;
     Ok(Created::at(
         format!("/api/v1/gemeenten/{gemeente}/steekproeven/{draw_id}"),
-        view(&state, &caller, draw_id).await?,
+        view(&state, &caller.gemeente, draw_id).await?,
     ))
 }
 
@@ -211,7 +322,7 @@ pub async fn get_sample(
     caller: InGemeente<Control>,
     ApiPath(SamplePath { id }): ApiPath<SamplePath>,
 ) -> Result<Json<SampleView>, ApiError> {
-    view(&state, &caller, id).await.map(Json)
+    view(&state, &caller.gemeente, id).await.map(Json)
 }
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, draw_id = %id))]
@@ -257,5 +368,5 @@ pub async fn record_check(
         .samples
         .execute(id, command, &caller.command_context(&caller.gemeente))
         .await?;
-    view(&state, &caller, id).await.map(Recorded)
+    view(&state, &caller.gemeente, id).await.map(Recorded)
 }

@@ -96,6 +96,21 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ),
     ("post", "/kortingen", &["partner"]),
     ("post", "/facturen/{id}/creditnotas", &["partner"]),
+    (
+        "put",
+        "/rechten/{id}/declaraties/{declaratie}/bewijs",
+        &["partner", "regievoerder", "applicant"],
+    ),
+    (
+        "get",
+        "/rechten/{id}/declaraties/{declaratie}/bewijs",
+        &["regievoerder", "auditor"],
+    ),
+    (
+        "post",
+        "/steekproeven/{id}/terugvorderingen",
+        &["regievoerder"],
+    ),
 ];
 
 #[test]
@@ -414,6 +429,8 @@ fn old_entitlement_json(
                 },
                 "reden": unsealed().text(Field::Rejection, submitted.declaration_id),
                 "vergeten": false,
+                // Added with proof documents (docs/money.md §3).
+                "bewijsstuk": null,
             })
         })
         .collect();
@@ -774,12 +791,26 @@ fn a_sample_reads_as_before() {
                 "toelichting": check.and_then(|_| unsealed().text(Field::CheckNote, *id)),
                 "vergeten": false,
                 "gecontroleerdOp": check.map(|c| c.checked_on),
+                // Added with proof documents and reclaims (docs/money.md §3, §4).
+                "bewijsBijgevoegd": false,
+                "bewijs": null,
+                "teruggevorderdCent": 0,
             })
         }).collect::<Vec<_>>(),
         "methode": "Per partner en bedragklasse wordt afgerond naar boven het percentage getrokken: de declaraties met de laagste SHA-256(zaad als 8 bytes big-endian ‖ declaratie-id als 16 bytes), eerste 8 bytes als getal.",
+        "terugvorderingen": [],
     });
     assert_eq!(
-        serde_json::to_value(SampleView::of(&sample, &unsealed()).unwrap()).unwrap(),
+        serde_json::to_value(
+            SampleView::of(
+                &gemeente(),
+                &sample,
+                &unsealed(),
+                &std::collections::HashMap::new()
+            )
+            .unwrap()
+        )
+        .unwrap(),
         old
     );
 }
@@ -791,6 +822,7 @@ fn ledger_lines_totals_and_budgets_read_as_before() {
         source,
     };
     let entry = |reference: u128, funder: Funder, amount: i64| LedgerEntry {
+        kind: crate::ledger::EntryKind::Payment,
         child: child(),
         provision: sport(),
         entitlement_id: Uuid::from_u128(1),
@@ -834,6 +866,9 @@ fn ledger_lines_totals_and_budgets_read_as_before() {
     );
     let child = Uuid::from_u128(77);
     let old_entry = json!({
+        // Added with reclaims (docs/money.md §4).
+        "soort": "betaling",
+        "teruggevorderdVan": null,
         "datum": entries[0].date,
         "kind": child,
         "voorziening": entries[0].provision,

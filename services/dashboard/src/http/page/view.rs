@@ -12,7 +12,9 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use crate::projections::funnel::disclosure::SMALL_CELL_THRESHOLD;
-use crate::projections::funnel::{Counts, Disclosure, Funnel, NonUse, Overview, PartnerFigures};
+use crate::projections::funnel::{
+    Counts, Disclosure, Funnel, NonUse, Overview, PartnerFigures, Reclaims,
+};
 
 /// The dashboard: every gemeente the reader acts for, and their totals.
 #[derive(Debug, Template)]
@@ -59,6 +61,26 @@ struct GemeenteSection<'a> {
     partners: Vec<PartnerRow<'a>>,
     /// Shown when anything expired.
     non_use: Option<NonUseLine>,
+    /// Shown when anything was reclaimed.
+    reclaims: Option<ReclaimLine>,
+}
+
+#[derive(Debug)]
+struct ReclaimLine {
+    count: Option<i64>,
+    /// In euros; `None` when hidden.
+    amount: Option<String>,
+}
+
+impl ReclaimLine {
+    /// The line, when anything was reclaimed (a hidden count is a small one, so something was).
+    fn new<D: Disclosure>(reclaims: &Reclaims<D>) -> Option<Self> {
+        let count = D::shown(reclaims.count);
+        count.is_none_or(|count| count > 0).then(|| Self {
+            count,
+            amount: D::shown_amount(reclaims.amount_cents).map(Cents::euro),
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -167,6 +189,7 @@ impl<'a> GemeenteSection<'a> {
             table: FunnelTable::new(&funnel.counts),
             partners: funnel.partners.iter().map(PartnerRow::new).collect(),
             non_use: NonUseLine::new(&funnel.non_use),
+            reclaims: ReclaimLine::new(&funnel.reclaims),
         }
     }
 }
@@ -233,6 +256,7 @@ mod tests {
                     referrals: 0,
                 })],
                 non_use: NonUse::disclose(NonUseTally::default()),
+                reclaims: crate::projections::funnel::Reclaims::disclose(Default::default()),
             }],
             total: Counts::disclose(steps(3, 2, 2, 1)),
         }

@@ -150,6 +150,38 @@ pub struct Funnel<D: Disclosure> {
     /// What expired unused at the year end: the outreach list of the next year.
     #[serde(rename = "nietGebruikt")]
     pub non_use: NonUse<D>,
+    /// What was reclaimed after sample checks of declarations.
+    #[serde(rename = "terugvorderingen")]
+    pub reclaims: Reclaims<D>,
+}
+
+/// Reclaims decided in one gemeente, as counted, before disclosure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReclaimTally {
+    pub reclaims: i64,
+    pub amount_cents: i64,
+}
+
+/// Reclaims after sample checks: how many, and how much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(bound = "")]
+#[schemars(rename = "Reclaims{D}")]
+pub struct Reclaims<D: Disclosure> {
+    #[serde(rename = "aantal")]
+    pub count: D::Count,
+    /// Reclaimed in total; hidden with a small number of reclaims.
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: D::Amount,
+}
+
+impl<D: Disclosure> Reclaims<D> {
+    pub fn disclose(tally: ReclaimTally) -> Self {
+        let count = D::count(tally.reclaims);
+        Self {
+            count,
+            amount_cents: D::amount(Cents::new(tally.amount_cents), count),
+        }
+    }
 }
 
 impl<D: Disclosure> Funnel<D> {
@@ -160,6 +192,7 @@ impl<D: Disclosure> Funnel<D> {
             counts: Counts::disclose(StepTally::default()),
             partners: Vec::new(),
             non_use: NonUse::disclose(NonUseTally::default()),
+            reclaims: Reclaims::disclose(ReclaimTally::default()),
         }
     }
 }
@@ -342,6 +375,10 @@ mod tests {
                 children_unused: 1,
                 unused_cents: 2_500,
             }),
+            reclaims: Reclaims::disclose(ReclaimTally {
+                reclaims: 2,
+                amount_cents: 1_234,
+            }),
         }
     }
 
@@ -361,7 +398,8 @@ mod tests {
                      "verstrekkingen": 9, "bedragCent": 90_000, "doorverwezen": 6}
                 ],
                 "nietGebruikt": {"vervallenRechten": 1, "rechtenZonderGebruik": 1,
-                                 "kinderenZonderGebruik": 1, "ongebruiktCent": 2_500}
+                                 "kinderenZonderGebruik": 1, "ongebruiktCent": 2_500},
+                "terugvorderingen": {"aantal": 2, "bedragCent": 1_234}
             })
         );
     }
@@ -382,7 +420,8 @@ mod tests {
                      "verstrekkingen": 9, "bedragCent": 90_000, "doorverwezen": 6}
                 ],
                 "nietGebruikt": {"vervallenRechten": null, "rechtenZonderGebruik": null,
-                                 "kinderenZonderGebruik": null, "ongebruiktCent": null}
+                                 "kinderenZonderGebruik": null, "ongebruiktCent": null},
+                "terugvorderingen": {"aantal": null, "bedragCent": null}
             })
         );
     }
@@ -423,6 +462,10 @@ mod tests {
                     expired_unused: small,
                     children_unused: small,
                     unused_cents: small,
+                }),
+                reclaims: Reclaims::disclose(ReclaimTally {
+                    reclaims: small,
+                    amount_cents: small,
                 }),
             };
             let mut shown = Vec::new();

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use super::{
     Counts, Disclosure, Funnel, NonUse, NonUseTally, Overview, PartnerFigures, PartnerTally,
-    StepTally,
+    ReclaimTally, Reclaims, StepTally,
 };
 
 /// The steps of one gemeente.
@@ -32,6 +32,14 @@ struct GemeenteNonUse {
     gemeente: String,
     #[sqlx(flatten)]
     tally: NonUseTally,
+}
+
+/// The reclaims of one gemeente.
+#[derive(Debug, sqlx::FromRow)]
+struct GemeenteReclaims {
+    gemeente: String,
+    #[sqlx(flatten)]
+    tally: ReclaimTally,
 }
 
 /// One gemeente's funnel (all zeros when nothing happened there yet).
@@ -175,6 +183,21 @@ async fn for_gemeenten<D: Disclosure>(
             .find(|f| f.gemeente.as_str() == row.gemeente)
         {
             funnel.non_use = NonUse::disclose(row.tally);
+        }
+    }
+    let reclaims: Vec<GemeenteReclaims> = sqlx::query_as(
+        "SELECT gemeente, count(*) AS reclaims, coalesce(sum(amount_cents), 0)::bigint AS amount_cents
+         FROM reclaims WHERE gemeente = ANY($1) GROUP BY gemeente",
+    )
+    .bind(&codes)
+    .fetch_all(pool)
+    .await?;
+    for row in reclaims {
+        if let Some(funnel) = funnels
+            .iter_mut()
+            .find(|f| f.gemeente.as_str() == row.gemeente)
+        {
+            funnel.reclaims = Reclaims::disclose(row.tally);
         }
     }
     for row in partners {

@@ -19,6 +19,7 @@ pub enum EntitlementCommand {
     SubmitDeclaration(SubmitDeclaration),
     DecideDeclaration(DecideDeclaration),
     Expire(Expire),
+    AttachProof(AttachProof),
 }
 
 /// A new pass: its id and its code, chosen by the caller (the code is random and registered first).
@@ -133,4 +134,13 @@ pub struct DecideDeclaration {
 pub struct Expire {
     pub gemeente: GemeenteCode,
     pub on: Date,
+}
+
+/// The submitter of an undecided declaration attaches its proof document (the latest counts).
+#[derive(Debug, Clone)]
+pub struct AttachProof {
+    pub gemeente: GemeenteCode,
+    pub declaration_id: Uuid,
+    pub document: super::ProofDocument,
+    pub attached_on: Date,
 }

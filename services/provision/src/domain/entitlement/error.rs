@@ -53,6 +53,10 @@ pub enum EntitlementError {
     NoDiscountOnPrice,
     #[error("Dit recht is geen korting: deze pas wordt verzilverd, niet met korting afgerekend. Er is niets afgeboekt.")]
     NotADiscount,
+    #[error("Alleen wie de declaratie indiende, voegt er een bewijsstuk aan toe.")]
+    NotTheSubmitter,
+    #[error("Over deze declaratie is al besloten; er kan geen bewijsstuk meer aan worden toegevoegd of vervangen.")]
+    ProofAfterDecision,
     #[error("Dit recht is een strippenkaart: er wordt per hele strip van {} cent afgeboekt. Er is niets afgeboekt.", .0.get())]
     NotWholeUnits(Cents),
     #[error("Dit kind hoort niet bij dit gezinstegoed. Er is niets afgeboekt.")]
@@ -73,7 +77,9 @@ impl Refusal for EntitlementError {
             | EntitlementError::PassAlreadyActive
             | EntitlementError::PassBlocked
             | EntitlementError::PassExpired(_)
-            | EntitlementError::DeclarationAlreadyDecided => RefusalKind::Conflict,
+            | EntitlementError::DeclarationAlreadyDecided
+            | EntitlementError::ProofAfterDecision => RefusalKind::Conflict,
+            EntitlementError::NotTheSubmitter => RefusalKind::Forbidden,
             EntitlementError::InvalidAmount
             | EntitlementError::OutsidePeriod(_)
             | EntitlementError::WrongRoute

@@ -3,10 +3,11 @@ use kindpakket_platform::free_text::Note;
 use kindpakket_platform::shredding::Sealed;
 use kindpakket_proto::provision::{
     DeclarationDecided, DeclarationSubmitted, DeliveryRecorded, EntitlementExpired,
-    EntitlementOpened, PassBlocked, PassIssued, PassRedeemed,
+    EntitlementOpened, PassBlocked, PassIssued, PassRedeemed, ProofAttached,
 };
-use kindpakket_proto::GemeenteCode;
+use kindpakket_proto::{GemeenteCode, OrganisationId};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// The events as this service stores them. The stored form is this service's own; [`crate::publish`]
 /// converts it into the shared contract (a pass's code and every free text stay here).
@@ -47,6 +48,26 @@ pub enum EntitlementEvent {
         reason: Option<Sealed<Note>>,
     },
     Expired(EntitlementExpired),
+    /// A proof document was attached to an undecided declaration: which one, its type, size and
+    /// digest. The bytes are in `proof_documents`, sealed under the child's key; the contract's
+    /// event says only that a proof was attached ([`crate::publish`]).
+    ProofAttached {
+        attached: ProofAttached,
+        document: ProofDocument,
+    },
+}
+
+/// A proof document as the entitlement records it: never its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofDocument {
+    pub document_id: Uuid,
+    /// `application/pdf`, `image/jpeg` or `image/png`, checked against the bytes.
+    pub content_type: String,
+    pub size_bytes: u64,
+    /// SHA-256 of the bytes, in lower-case hex.
+    pub sha256: String,
+    /// Who attached it: the declaration's submitter.
+    pub attached_by: OrganisationId,
 }
 
 /// The stored version of every entitlement event.
@@ -63,6 +84,7 @@ impl DomainEvent for EntitlementEvent {
             EntitlementEvent::DeclarationSubmitted { .. } => "DeclarationSubmitted",
             EntitlementEvent::DeclarationDecided { .. } => "DeclarationDecided",
             EntitlementEvent::Expired(_) => "Expired",
+            EntitlementEvent::ProofAttached { .. } => "ProofAttached",
         }
         .to_owned()
     }

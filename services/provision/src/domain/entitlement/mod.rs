@@ -8,11 +8,11 @@ mod error;
 mod events;
 
 pub use commands::{
-    BlockPass, DecideDeclaration, EntitlementCommand, Expire, GiveDiscount, IssuePass, NewPass,
-    Open, RecordDelivery, RedeemPass, SubmitDeclaration,
+    AttachProof, BlockPass, DecideDeclaration, EntitlementCommand, Expire, GiveDiscount, IssuePass,
+    NewPass, Open, RecordDelivery, RedeemPass, SubmitDeclaration,
 };
 pub use error::EntitlementError;
-pub use events::{EntitlementEvent, EVENT_VERSION};
+pub use events::{EntitlementEvent, ProofDocument, EVENT_VERSION};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -22,7 +22,7 @@ use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
 use kindpakket_proto::provision::{
     DeclarationDecided, DeclarationSubmitted, DeliveryRecorded, EntitlementExpired,
-    EntitlementOpened, PassBlocked, PassIssued, PassRedeemed,
+    EntitlementOpened, PassBlocked, PassIssued, PassRedeemed, ProofAttached,
 };
 use kindpakket_proto::regie::DeliveryForm;
 use kindpakket_proto::{Cents, ChildRef, GemeenteCode, Period};
@@ -63,6 +63,9 @@ pub struct Declaration {
     pub proof: Option<Sealed<Note>>,
     pub decided: Option<DeclarationDecided>,
     pub rejection_reason: Option<Sealed<Note>>,
+    /// The proof document attached last (the one that counts), when any.
+    #[serde(default)]
+    pub proof_document: Option<ProofDocument>,
 }
 
 impl Aggregate for Entitlement {
@@ -88,6 +91,7 @@ impl Aggregate for Entitlement {
             EntitlementCommand::SubmitDeclaration(command) => self.submit_declaration(command)?,
             EntitlementCommand::DecideDeclaration(command) => self.decide_declaration(command)?,
             EntitlementCommand::Expire(command) => self.expire(command)?,
+            EntitlementCommand::AttachProof(command) => self.attach_proof(command)?,
         };
         for event in events {
             sink.write(event, self).await;
@@ -132,6 +136,7 @@ impl Aggregate for Entitlement {
                     proof,
                     decided: None,
                     rejection_reason: None,
+                    proof_document: None,
                 });
             }
             EntitlementEvent::DeclarationDecided { decided, reason } => {
@@ -149,6 +154,13 @@ impl Aggregate for Entitlement {
                 }
             }
             EntitlementEvent::Expired(expired) => self.expired = Some(expired),
+            EntitlementEvent::ProofAttached { attached, document } => {
+                if let Some(declaration) = self.declarations.iter_mut().find(|declaration| {
+                    declaration.submitted.declaration_id == attached.declaration_id
+                }) {
+                    declaration.proof_document = Some(document);
+                }
+            }
         }
     }
 }
@@ -514,6 +526,37 @@ impl Entitlement {
                 decided_on: command.decided_on,
             },
             reason,
+        }])
+    }
+
+    /// Only the submitter attaches, and only while the declaration is undecided; the same document
+    /// again changes nothing, another one replaces it (the latest counts).
+    fn attach_proof(
+        &self,
+        command: AttachProof,
+    ) -> Result<Vec<EntitlementEvent>, EntitlementError> {
+        let opened = self.in_gemeente(&command.gemeente)?;
+        let declaration = self
+            .declarations
+            .iter()
+            .find(|declaration| declaration.submitted.declaration_id == command.declaration_id)
+            .ok_or(EntitlementError::UnknownDeclaration)?;
+        if declaration.submitted.submitted_by != command.document.attached_by {
+            return Err(EntitlementError::NotTheSubmitter);
+        }
+        if declaration.proof_document.as_ref() == Some(&command.document) {
+            return Ok(vec![]);
+        }
+        if declaration.decided.is_some() {
+            return Err(EntitlementError::ProofAfterDecision);
+        }
+        Ok(vec![EntitlementEvent::ProofAttached {
+            attached: ProofAttached {
+                entitlement_id: opened.entitlement_id,
+                declaration_id: command.declaration_id,
+                attached_on: command.attached_on,
+            },
+            document: command.document,
         }])
     }
 

@@ -900,3 +900,119 @@ fn the_children_together_never_spend_more_than_the_household_budget() {
     assert_eq!(entitlement.remaining_cents(), Cents::ZERO);
     assert_eq!(entitlement.used_cents, Cents(15_000));
 }
+
+fn document(sha256: &str, by: OrganisationId) -> ProofDocument {
+    ProofDocument {
+        document_id: Uuid::new_v5(&Uuid::from_u128(10), sha256.as_bytes()),
+        content_type: "application/pdf".to_owned(),
+        size_bytes: 1_234,
+        sha256: sha256.to_owned(),
+        attached_by: by,
+    }
+}
+
+fn attach(document: ProofDocument) -> EntitlementCommand {
+    EntitlementCommand::AttachProof(AttachProof {
+        gemeente: gemeente(),
+        declaration_id: Uuid::from_u128(10),
+        document,
+        attached_on: date!(2026 - 03 - 02),
+    })
+}
+
+fn attached(document: ProofDocument) -> EntitlementEvent {
+    EntitlementEvent::ProofAttached {
+        attached: ProofAttached {
+            entitlement_id: Uuid::from_u128(1),
+            declaration_id: Uuid::from_u128(10),
+            attached_on: date!(2026 - 03 - 02),
+        },
+        document,
+    }
+}
+
+#[tokio::test]
+async fn only_the_submitter_attaches_a_proof_while_undecided_and_the_latest_counts() {
+    let given: Vec<EntitlementEvent> = given_open()
+        .into_iter()
+        .chain([submitted(10, 2_500)])
+        .collect();
+    TestFramework::<Entitlement>::with(())
+        .given(given.clone())
+        .when_async(attach(document("aa", partner())))
+        .await
+        .then_expect_events(vec![attached(document("aa", partner()))]);
+    TestFramework::<Entitlement>::with(())
+        .given(given.clone())
+        .when_async(attach(document(
+            "aa",
+            OrganisationId::parse("leergeld").unwrap(),
+        )))
+        .await
+        .then_expect_error(EntitlementError::NotTheSubmitter);
+    let with_first: Vec<EntitlementEvent> = given
+        .iter()
+        .cloned()
+        .chain([attached(document("aa", partner()))])
+        .collect();
+    // The same document again changes nothing; another one replaces it.
+    TestFramework::<Entitlement>::with(())
+        .given(with_first.clone())
+        .when_async(attach(document("aa", partner())))
+        .await
+        .then_expect_events(vec![]);
+    TestFramework::<Entitlement>::with(())
+        .given(with_first.clone())
+        .when_async(attach(document("bb", partner())))
+        .await
+        .then_expect_events(vec![attached(document("bb", partner()))]);
+    let replaced = state(
+        with_first
+            .iter()
+            .cloned()
+            .chain([attached(document("bb", partner()))])
+            .collect(),
+    );
+    assert_eq!(
+        replaced.declarations[0]
+            .proof_document
+            .as_ref()
+            .map(|d| d.sha256.as_str()),
+        Some("bb")
+    );
+    // Decided: nothing is attached any more.
+    let mut decided = Entitlement::default();
+    for event in with_first {
+        decided.apply(event);
+    }
+    let events = decided
+        .decide_declaration(DecideDeclaration {
+            gemeente: gemeente(),
+            declaration_id: Uuid::from_u128(10),
+            approved: true,
+            reason: None,
+            decided_on: date!(2026 - 03 - 10),
+        })
+        .unwrap();
+    for event in events {
+        decided.apply(event);
+    }
+    assert_eq!(
+        decided.attach_proof(AttachProof {
+            gemeente: gemeente(),
+            declaration_id: Uuid::from_u128(10),
+            document: document("cc", partner()),
+            attached_on: date!(2026 - 03 - 11),
+        }),
+        Err(EntitlementError::ProofAfterDecision)
+    );
+    assert_eq!(
+        decided.attach_proof(AttachProof {
+            gemeente: gemeente(),
+            declaration_id: Uuid::from_u128(99),
+            document: document("cc", partner()),
+            attached_on: date!(2026 - 03 - 11),
+        }),
+        Err(EntitlementError::UnknownDeclaration)
+    );
+}

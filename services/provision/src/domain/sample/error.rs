@@ -15,6 +15,18 @@ pub enum SampleError {
     AlreadyChecked,
     #[error("Beschrijf wat er bij de controle niet in orde was.")]
     MissingNote,
+    #[error("Deze declaratie (declaratieId) is nog niet gecontroleerd, of bij de controle in orde bevonden; alleen een declaratie die niet in orde was, wordt teruggevorderd. Er is niets vastgelegd.")]
+    NotFoundWanting,
+    #[error("Voor deze declaratie (declaratieId) is niets betaald: ze is niet goedgekeurd. Er is niets vastgelegd.")]
+    NothingPaid,
+    #[error("Het bedrag (bedragCents) moet groter zijn dan 0 cent. Er is niets vastgelegd.")]
+    InvalidAmount,
+    #[error("Het bedrag (bedragCents) is hoger dan wat er voor deze declaratie betaald is en nog niet teruggevorderd ({} cent). Er is niets vastgelegd.", .left_cents.get())]
+    AboveWhatWasPaid { left_cents: kindpakket_proto::Cents },
+    #[error("Deze declaratie is niet door een partner ingediend; terugvorderen kan dan alleen van het huishouden (van: huishouden). Er is niets vastgelegd.")]
+    NoPartner,
+    #[error("Deze terugvordering (terugvorderingId) is al vastgelegd met andere gegevens.")]
+    ReclaimIdReused,
 }
 
 impl Refusal for SampleError {
@@ -22,9 +34,15 @@ impl Refusal for SampleError {
         match self {
             SampleError::NotFound => RefusalKind::NotFound,
             SampleError::AlreadyDrawn | SampleError::AlreadyChecked => RefusalKind::Conflict,
-            SampleError::NotReproducible | SampleError::NotSelected | SampleError::MissingNote => {
-                RefusalKind::Invalid
-            }
+            SampleError::ReclaimIdReused => RefusalKind::Conflict,
+            SampleError::NotReproducible
+            | SampleError::NotSelected
+            | SampleError::MissingNote
+            | SampleError::NotFoundWanting
+            | SampleError::NothingPaid
+            | SampleError::InvalidAmount
+            | SampleError::AboveWhatWasPaid { .. }
+            | SampleError::NoPartner => RefusalKind::Invalid,
         }
     }
 }

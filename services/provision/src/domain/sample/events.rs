@@ -1,7 +1,7 @@
 use cqrs_es::DomainEvent;
 use kindpakket_platform::free_text::Note;
 use kindpakket_platform::shredding::Sealed;
-use kindpakket_proto::provision::{SampleCheckRecorded, SampleDrawn};
+use kindpakket_proto::provision::{ReclaimDecided, SampleCheckRecorded, SampleDrawn};
 use kindpakket_proto::GemeenteCode;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,9 @@ pub enum SampleEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<Sealed<Note>>,
     },
+    /// A reclaim of (part of) what was paid for a declaration found not in order: ids, amounts and
+    /// funders only, published as it is.
+    ReclaimDecided(ReclaimDecided),
 }
 
 /// The stored version of every sample event.
@@ -32,6 +35,7 @@ impl DomainEvent for SampleEvent {
         match self {
             SampleEvent::SampleDrawn { .. } => "SampleDrawn",
             SampleEvent::SampleCheckRecorded { .. } => "SampleCheckRecorded",
+            SampleEvent::ReclaimDecided(_) => "ReclaimDecided",
         }
         .to_owned()
     }

@@ -6,7 +6,7 @@ mod commands;
 mod error;
 mod events;
 
-pub use commands::{DrawSample, RecordCheck, SampleCommand};
+pub use commands::{DecideReclaim, DrawSample, PaidDeclaration, RecordCheck, SampleCommand};
 pub use error::SampleError;
 pub use events::{SampleEvent, EVENT_VERSION};
 
@@ -15,10 +15,13 @@ use std::collections::HashMap;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use kindpakket_platform::free_text::Note;
+use kindpakket_platform::idempotency::{repeat_of, Repeat};
 use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
-use kindpakket_proto::provision::{draw_sample, CheckOutcome, SampleCheckRecorded, SampleDrawn};
-use kindpakket_proto::GemeenteCode;
+use kindpakket_proto::provision::{
+    draw_sample, CheckOutcome, ReclaimDecided, ReclaimFrom, SampleCheckRecorded, SampleDrawn,
+};
+use kindpakket_proto::{Cents, GemeenteCode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -29,6 +32,9 @@ pub struct SampleDraw {
     pub checks: HashMap<Uuid, SampleCheckRecorded>,
     /// The checker's note per declaration, sealed under the key of its child.
     pub notes: HashMap<Uuid, Sealed<Note>>,
+    /// The reclaims decided, in order.
+    #[serde(default)]
+    pub reclaims: Vec<ReclaimDecided>,
 }
 
 impl Aggregate for SampleDraw {
@@ -47,6 +53,7 @@ impl Aggregate for SampleDraw {
         let events = match command {
             SampleCommand::Draw(command) => self.draw(command)?,
             SampleCommand::RecordCheck(command) => self.record_check(command)?,
+            SampleCommand::DecideReclaim(command) => self.decide_reclaim(command)?,
         };
         for event in events {
             sink.write(event, self).await;
@@ -66,6 +73,7 @@ impl Aggregate for SampleDraw {
                 }
                 self.checks.insert(check.declaration_id, check);
             }
+            SampleEvent::ReclaimDecided(reclaim) => self.reclaims.push(reclaim),
         }
     }
 }
@@ -120,6 +128,72 @@ impl SampleDraw {
             },
             note: command.note,
         }])
+    }
+
+    /// A reclaim is decided only for a drawn declaration checked not in order, that was paid, for at
+    /// most what was paid for it minus what was reclaimed of it before; from a partner only when a
+    /// partner submitted it. The same reclaim id with the same terms again changes nothing.
+    fn decide_reclaim(&self, command: DecideReclaim) -> Result<Vec<SampleEvent>, SampleError> {
+        let drawn = self.in_gemeente(&command.gemeente)?;
+        let earlier = self
+            .reclaims
+            .iter()
+            .find(|reclaim| reclaim.reclaim_id == command.reclaim_id);
+        let same = |earlier: &ReclaimDecided| {
+            earlier.declaration_id == command.declaration_id
+                && earlier.from == command.from
+                && earlier.amount_cents == command.amount_cents
+        };
+        if repeat_of(earlier, same, SampleError::ReclaimIdReused)? == Repeat::Again {
+            return Ok(vec![]);
+        }
+        if !drawn.selected.contains(&command.declaration_id) {
+            return Err(SampleError::NotSelected);
+        }
+        let found_wanting = self
+            .checks
+            .get(&command.declaration_id)
+            .is_some_and(|check| check.outcome == CheckOutcome::NotInOrder);
+        if !found_wanting {
+            return Err(SampleError::NotFoundWanting);
+        }
+        let paid = command.paid;
+        let Some(approved_cents) = paid.approved_cents else {
+            return Err(SampleError::NothingPaid);
+        };
+        if !command.amount_cents.is_positive() {
+            return Err(SampleError::InvalidAmount);
+        }
+        let left_cents = approved_cents - self.reclaimed_of(command.declaration_id);
+        if command.amount_cents > left_cents {
+            return Err(SampleError::AboveWhatWasPaid { left_cents });
+        }
+        let partner = match command.from {
+            ReclaimFrom::Partner => Some(command.partner.ok_or(SampleError::NoPartner)?),
+            ReclaimFrom::Household => None,
+        };
+        Ok(vec![SampleEvent::ReclaimDecided(ReclaimDecided {
+            reclaim_id: command.reclaim_id,
+            draw_id: drawn.draw_id,
+            declaration_id: command.declaration_id,
+            entitlement_id: paid.entitlement_id,
+            child: paid.child,
+            provision: paid.provision,
+            from: command.from,
+            partner,
+            amount_cents: command.amount_cents,
+            funding: paid.funding,
+            decided_on: command.decided_on,
+        })])
+    }
+
+    /// What was reclaimed of a declaration so far.
+    pub fn reclaimed_of(&self, declaration_id: Uuid) -> Cents {
+        self.reclaims
+            .iter()
+            .filter(|reclaim| reclaim.declaration_id == declaration_id)
+            .map(|reclaim| reclaim.amount_cents)
+            .sum()
     }
 
     /// The draw, when it was made in `gemeente`.
@@ -230,5 +304,144 @@ mod tests {
             .when_async(check(CheckOutcome::InOrder, None))
             .await
             .then_expect_error(SampleError::AlreadyChecked);
+    }
+
+    fn paid(approved_cents: Option<i64>, amount_cents: i64) -> PaidDeclaration {
+        let funder = kindpakket_proto::regie::Funder::gemeente();
+        PaidDeclaration {
+            entitlement_id: Uuid::from_u128(101),
+            child: kindpakket_proto::ChildRef(Uuid::from_u128(7)),
+            provision: kindpakket_proto::ProvisionCode::parse("schoolspullen").unwrap(),
+            approved_cents: approved_cents.map(Cents),
+            funding: vec![kindpakket_proto::regie::FundingPart {
+                funder,
+                amount_cents: Cents(amount_cents),
+            }],
+        }
+    }
+
+    fn reclaim(
+        declaration: Uuid,
+        from: ReclaimFrom,
+        partner: Option<&str>,
+        amount_cents: i64,
+        approved_cents: Option<i64>,
+    ) -> SampleCommand {
+        SampleCommand::DecideReclaim(DecideReclaim {
+            gemeente: gemeente(),
+            reclaim_id: Uuid::from_u128(500),
+            declaration_id: declaration,
+            from,
+            partner: partner.map(|p| OrganisationId::parse(p).unwrap()),
+            amount_cents: Cents(amount_cents),
+            paid: paid(approved_cents, amount_cents),
+            decided_on: date!(2026 - 04 - 10),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_reclaim_is_only_for_a_paid_declaration_found_wanting_and_never_more_than_was_paid() {
+        let selected = drawn().selected;
+        let (wanting, fine) = (selected[0], selected[1]);
+        let check = |declaration, outcome| SampleEvent::SampleCheckRecorded {
+            check: SampleCheckRecorded {
+                draw_id: Uuid::from_u128(1),
+                declaration_id: declaration,
+                outcome,
+                checked_on: date!(2026 - 04 - 02),
+            },
+            note: None,
+        };
+        let given = vec![
+            SampleEvent::SampleDrawn {
+                gemeente: gemeente(),
+                drawn: drawn(),
+            },
+            check(wanting, CheckOutcome::NotInOrder),
+            check(fine, CheckOutcome::InOrder),
+        ];
+        let refused = |command, error| {
+            let given = given.clone();
+            async move {
+                TestFramework::<SampleDraw>::with(())
+                    .given(given)
+                    .when_async(command)
+                    .await
+                    .then_expect_error(error);
+            }
+        };
+        let household = ReclaimFrom::Household;
+        refused(
+            reclaim(fine, household, None, 100, Some(2_500)),
+            SampleError::NotFoundWanting,
+        )
+        .await;
+        refused(
+            reclaim(Uuid::from_u128(999), household, None, 100, Some(2_500)),
+            SampleError::NotSelected,
+        )
+        .await;
+        refused(
+            reclaim(wanting, household, None, 100, None),
+            SampleError::NothingPaid,
+        )
+        .await;
+        refused(
+            reclaim(wanting, household, None, 0, Some(2_500)),
+            SampleError::InvalidAmount,
+        )
+        .await;
+        refused(
+            reclaim(wanting, household, None, 2_501, Some(2_500)),
+            SampleError::AboveWhatWasPaid {
+                left_cents: Cents(2_500),
+            },
+        )
+        .await;
+        refused(
+            reclaim(wanting, ReclaimFrom::Partner, None, 100, Some(2_500)),
+            SampleError::NoPartner,
+        )
+        .await;
+        let mut sample = SampleDraw::default();
+        for event in given.clone() {
+            sample.apply(event);
+        }
+        let SampleCommand::DecideReclaim(first) = reclaim(
+            wanting,
+            ReclaimFrom::Partner,
+            Some("leergeld"),
+            2_000,
+            Some(2_500),
+        ) else {
+            unreachable!()
+        };
+        let events = sample.decide_reclaim(first.clone()).unwrap();
+        assert_eq!(events.len(), 1);
+        for event in events {
+            sample.apply(event);
+        }
+        // The same reclaim again records nothing; other terms under its id are refused.
+        assert_eq!(sample.decide_reclaim(first.clone()), Ok(vec![]));
+        let other_terms = DecideReclaim {
+            amount_cents: Cents(1),
+            ..first.clone()
+        };
+        assert_eq!(
+            sample.decide_reclaim(other_terms),
+            Err(SampleError::ReclaimIdReused)
+        );
+        // What is left: 500.
+        let more = DecideReclaim {
+            reclaim_id: Uuid::from_u128(501),
+            amount_cents: Cents(501),
+            ..first
+        };
+        assert_eq!(
+            sample.decide_reclaim(more),
+            Err(SampleError::AboveWhatWasPaid {
+                left_cents: Cents(500)
+            })
+        );
     }
 }
