@@ -11,7 +11,8 @@
 //!   stay: what was spent must stay accounted for to the funders, and they name the child only by a
 //!   pseudonymous reference whose link to a person the gemeente has just destroyed. Destroying keys
 //!   is idempotent, and the read-model change commits with the offset, so a crash or a redelivery
-//!   at any point repeats harmlessly. Of a household, this service keeps its keys (none used so far)
+//!   at any point repeats harmlessly. The partners' feed loses every entry about the child
+//!   ([`crate::read_models::partner_feed::forget_child`]) in the same transaction. Of a household, this service keeps its keys (none used so far)
 //!   and which applications, entitlements and declarations are its: all forgotten.
 //! - `ApplicationSubmitted`: which household the application is for
 //!   ([`crate::read_models::work_lists`]), so that its entitlements are listed for that household's
@@ -37,7 +38,7 @@ use uuid::Uuid;
 use crate::access::as_projector;
 use crate::domain::entitlement::{Entitlement, EntitlementCommand, Open};
 use crate::pass_codes;
-use crate::read_models::{entitlements, work_lists};
+use crate::read_models::{entitlements, partner_feed, work_lists};
 
 /// Opens the entitlements of every grant, and forgets the children the gemeente forgot.
 pub struct ApplicationHandler {
@@ -116,10 +117,12 @@ impl ApplicationHandler {
             let anonymised =
                 entitlements::forget_child(connection, ChildRef(forgotten.subject)).await?;
             work_lists::forget_child(connection, forgotten.subject).await?;
+            let fed = partner_feed::forget_child(connection, forgotten.subject).await?;
             let codes = pass_codes::forget_entitlements(connection, &anonymised).await?;
             tracing::info!(
                 entitlements = anonymised.len(),
                 pass_codes = codes,
+                feed_entries = fed,
                 "forgot a child"
             );
         } else {
