@@ -6,6 +6,7 @@
 
 mod campaigns;
 mod entitlements;
+mod feed;
 mod finance;
 mod invoices;
 mod lists;
@@ -228,6 +229,12 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
             get_with(finance::get_statement, |op| {
                 op.summary("De afrekening van een partner over een kwartaal")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/feed",
+            get_with(feed::read_feed, |op| {
+                op.summary("De gebeurtenissen die een partner aangaan, als CloudEvents, vanaf een positie")
             }),
         )
 }

@@ -94,6 +94,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
         "/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
         &["partner", "regievoerder", "auditor"],
     ),
+    ("get", "/feed", &["partner", "regievoerder", "auditor"]),
 ];
 
 #[test]
