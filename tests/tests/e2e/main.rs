@@ -85,6 +85,7 @@ mod forgetting_dashboard;
 mod forgetting_provision;
 mod fuzz;
 mod harness;
+mod money_feed;
 mod nats_at_rest;
 mod overleg_api;
 mod overleg_budgets;
