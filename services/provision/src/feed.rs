@@ -736,3 +736,149 @@ pub async fn sweep(pool: &sqlx::PgPool, retention_days: u32) -> anyhow::Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use kindpakket_proto::provision::{
+        DeliveryRecorded, EntitlementOpened, InvoiceSettled, SettledLine,
+    };
+    use kindpakket_proto::regie::DeliveryForm;
+    use kindpakket_proto::signalling::{ChildSignalled, SignalAccepted};
+
+    use super::*;
+
+    const KEY: &[u8] = b"a secret of at least sixteen bytes";
+
+    fn club() -> OrganisationId {
+        OrganisationId::parse("sportclub").unwrap()
+    }
+
+    fn day() -> Date {
+        Date::from_calendar_date(2026, time::Month::March, 1).unwrap()
+    }
+
+    fn opened(form: DeliveryForm) -> EntitlementOpened {
+        EntitlementOpened {
+            entitlement_id: Uuid::new_v4(),
+            application_id: Uuid::new_v4(),
+            child: ChildRef(Uuid::new_v4()),
+            provision: ProvisionCode::parse("zwemles").unwrap(),
+            amount_cents: Cents::new(30_000),
+            valid_from: day(),
+            valid_until: day(),
+            funder: None,
+            co_financing: None,
+            form: Some(form),
+            unit_value_cents: None,
+            regeling_id: None,
+        }
+    }
+
+    #[test]
+    fn an_entitlement_is_for_the_partners_that_may_see_it_never_a_voucher() {
+        let in_kind = ProvisionEvent::EntitlementOpened(opened(DeliveryForm::InKind));
+        let fed = of_provision(&in_kind).unwrap();
+        assert_eq!(
+            fed.audience,
+            Audience::SeesEntitlement {
+                provision: ProvisionCode::parse("zwemles").unwrap(),
+                voucher: false
+            }
+        );
+        let voucher = ProvisionEvent::EntitlementOpened(opened(DeliveryForm::Voucher));
+        assert!(matches!(
+            of_provision(&voucher).unwrap().audience,
+            Audience::SeesEntitlement { voucher: true, .. }
+        ));
+    }
+
+    #[test]
+    fn a_delivery_reads_under_the_partners_own_ids_only() {
+        let pseudonyms = Pseudonyms::new(KEY.to_vec());
+        let child = ChildRef(Uuid::new_v4());
+        let entitlement_id = Uuid::new_v4();
+        let event = ProvisionEvent::DeliveryRecorded(DeliveryRecorded {
+            entitlement_id,
+            delivery_id: Uuid::new_v4(),
+            child,
+            provision: ProvisionCode::parse("zwemles").unwrap(),
+            partner: club(),
+            form: DeliveryForm::InKind,
+            amount_cents: Cents::new(1_000),
+            remaining_cents: Cents::new(29_000),
+            delivered_on: day(),
+            full_price_cents: None,
+        });
+        let fed = of_provision(&event).unwrap();
+        assert_eq!(fed.audience, Audience::Partner(club()));
+        assert_eq!(fed.child, Some(child));
+        let (subject, data) = (fed.render)(&PartnerView::new(&pseudonyms, &club()));
+        let text = serde_json::to_string(&data).unwrap();
+        assert!(!text.contains(&child.0.to_string()), "{text}");
+        assert!(!text.contains(&entitlement_id.to_string()), "{text}");
+        assert!(!subject.contains(&entitlement_id.to_string()), "{subject}");
+        let own = crate::access::entitlement_pseudonym(KEY, &club(), entitlement_id);
+        assert!(subject.starts_with(&format!("rechten/{own}/verstrekkingen/")));
+        assert!(text.contains(&kindpakket_platform::reference::reference(
+            KEY,
+            &club(),
+            kindpakket_platform::reference::ReferenceKind::Child,
+            child.0
+        )));
+    }
+
+    #[test]
+    fn a_settlement_names_no_child_and_what_concerns_no_partner_is_not_fed() {
+        let child = ChildRef(Uuid::new_v4());
+        let settled = ProvisionEvent::InvoiceSettled(InvoiceSettled {
+            invoice_id: Uuid::new_v4(),
+            partner: club(),
+            lines: vec![SettledLine {
+                delivery_id: Uuid::new_v4(),
+                entitlement_id: Uuid::new_v4(),
+                child,
+                provision: ProvisionCode::parse("zwemles").unwrap(),
+                approved: true,
+                amount_cents: Cents::new(1_000),
+                delivered_on: day(),
+                funding: Vec::new(),
+            }],
+            complete: true,
+            settled_on: day(),
+        });
+        let fed = of_provision(&settled).unwrap();
+        assert_eq!(fed.child, None);
+        let pseudonyms = Pseudonyms::new(KEY.to_vec());
+        let (_, data) = (fed.render)(&PartnerView::new(&pseudonyms, &club()));
+        assert!(!serde_json::to_string(&data).unwrap().contains("kind"));
+        assert_eq!(event_type(fed.name), "nl.kindpakket.invoice_settled.v1");
+    }
+
+    #[test]
+    fn a_referral_is_fed_to_the_partner_it_is_routed_to_and_its_steps_only_when_known() {
+        let signalled = |referral| {
+            SignallingEvent::ChildSignalled(ChildSignalled {
+                signal_id: Uuid::new_v4(),
+                signaller: OrganisationId::parse("wijkteam").unwrap(),
+                child: ChildRef(Uuid::new_v4()),
+                household: None,
+                referral,
+                signalled_on: day(),
+                due_on: None,
+                wijk: None,
+                provision_type: None,
+            })
+        };
+        let to_club = signalled(Referral::Partner { partner: club() });
+        assert_eq!(
+            of_signalling(&to_club, None).unwrap().audience,
+            Audience::Partner(club())
+        );
+        assert!(of_signalling(&signalled(Referral::Loket), None).is_none());
+        let accepted = SignallingEvent::SignalAccepted(SignalAccepted {
+            signal_id: Uuid::new_v4(),
+            accepted_on: day(),
+        });
+        assert!(of_signalling(&accepted, None).is_none());
+    }
+}
