@@ -605,6 +605,11 @@ impl Feeder {
         fed: &Fed<'_>,
         only: Option<&OrganisationId>,
     ) -> Result<usize, HandlerError> {
+        let gemeente = &source.gemeente;
+        // The lock first, then whether the child is forgotten: a forgetting destroys the keys, then
+        // deletes the child's entries under the same lock, so an entry either sees the child
+        // forgotten or is committed before that delete runs.
+        partner_feed::lock(connection, gemeente).await?;
         if let Some(child) = fed.child {
             if self
                 .keys
@@ -615,8 +620,6 @@ impl Feeder {
                 return Ok(0);
             }
         }
-        let gemeente = &source.gemeente;
-        partner_feed::lock(connection, gemeente).await?;
         let partners: Vec<OrganisationId> = match &fed.audience {
             Audience::SeesEntitlement { voucher: true, .. } => Vec::new(),
             Audience::SeesEntitlement { provision, .. } => {

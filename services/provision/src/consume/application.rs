@@ -69,7 +69,8 @@ impl EventHandler for ApplicationHandler {
                 }
             }
             ApplicationEvent::SubjectForgotten(forgotten) => {
-                self.forget(connection, &forgotten).await?;
+                self.forget(connection, &event.envelope.gemeente, &forgotten)
+                    .await?;
             }
             ApplicationEvent::SubjectRectified(rectified) => {
                 tracing::info!(subject_kind = ?rectified.kind, "rectification acknowledged: nothing kept to correct");
@@ -106,6 +107,7 @@ impl ApplicationHandler {
     async fn forget(
         &self,
         connection: &mut PgConnection,
+        gemeente: &GemeenteCode,
         forgotten: &SubjectForgotten,
     ) -> Result<(), HandlerError> {
         self.keys
@@ -117,6 +119,9 @@ impl ApplicationHandler {
             let anonymised =
                 entitlements::forget_child(connection, ChildRef(forgotten.subject)).await?;
             work_lists::forget_child(connection, forgotten.subject).await?;
+            // Under the gemeente's feed lock, after the keys are gone: an entry being written now
+            // is either committed before this delete or sees the child forgotten.
+            partner_feed::lock(connection, gemeente).await?;
             let fed = partner_feed::forget_child(connection, forgotten.subject).await?;
             let codes = pass_codes::forget_entitlements(connection, &anonymised).await?;
             tracing::info!(

@@ -28,6 +28,8 @@ impl EventHandler for SignallingHandler {
         let gemeente = &event.envelope.gemeente;
         let decoded = event.decode::<SignallingEvent>()?;
         as_projector(connection).await?;
+        // The feed's lock before anything is kept of a child, as the forgetting takes it.
+        partner_feed::lock(connection, gemeente).await?;
         let signal_id = match &decoded {
             SignallingEvent::ChildSignalled(signalled) => {
                 let forgotten = self
