@@ -6,7 +6,7 @@
 //! ids, the same its API calls answer; page by page with `na`, across a restart of the provision
 //! service, every event once; a partner enrolled later gets the entitlements it may see from then
 //! on; other gemeenten, other partners and other roles are refused; forgetting a child removes its
-//! entries.
+//! entries, and the retention sweep those past the retention period.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -677,7 +677,7 @@ async fn each_partner_reads_exactly_its_own_events_under_its_own_ids_once_across
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_feed_is_refused_to_other_roles_other_partners_and_bad_positions_in_dutch() {
-    let platform = Platform::start().await.expect("platform starts");
+    let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     regeling(&kindpakket, G).await;
     kindpakket
@@ -816,4 +816,13 @@ async fn the_feed_is_refused_to_other_roles_other_partners_and_bad_positions_in_
     ] {
         assert!(text.contains(schema), "{schema} is documented");
     }
+
+    // Ten days on, with a retention of five days, the hourly sweep (also run at start) drops the
+    // entry: the feed keeps nothing past the retention period.
+    let provision = platform.service_mut(ServiceName::Provision);
+    provision.kill();
+    provision.set_environment("KINDPAKKET_CLOCK_OFFSET_DAYS", "10");
+    provision.set_environment("KINDPAKKET_RETENTION_DAYS", "5");
+    provision.start_again().await.unwrap();
+    feed_shrunk_to(&kindpakket, partner(B), 0).await;
 }
