@@ -34,6 +34,7 @@ contract_events!(
         SampleDrawn,
         SampleCheckRecorded = 2,
         CampaignStarted,
+        CreditNoteIssued,
     ]
 );
 
@@ -251,6 +252,31 @@ pub struct SettledLine {
     /// Who pays it (empty when rejected).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub funding: Vec<FundingPart>,
+}
+
+/// A partner credited rejected lines of its invoice (creditnota): each line's delivery may be
+/// invoiced again, and regie decides it anew. Only rejected lines are credited, so nothing approved
+/// (and nothing in the ledger) changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CreditNoteIssued {
+    pub invoice_id: Uuid,
+    pub credit_note_id: Uuid,
+    pub partner: OrganisationId,
+    pub lines: Vec<CreditedLine>,
+    pub total_cents: Cents,
+    #[schemars(with = "DateSchema")]
+    pub issued_on: Date,
+}
+
+/// One invoice line a credit note credits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CreditedLine {
+    /// The delivery's or redemption's id.
+    pub delivery_id: Uuid,
+    pub entitlement_id: Uuid,
+    pub child: ChildRef,
+    pub provision: ProvisionCode,
+    pub amount_cents: Cents,
 }
 
 /// A sample of declarations was drawn for checking, stratified by partner and amount, reproducible

@@ -24,7 +24,9 @@ contract_events!(
         PartnerEnrolmentEnded,
         RoutingSet,
         TargetGroupSet,
-        WishSubmitted
+        WishSubmitted,
+        DiscountAgreed,
+        DiscountEnded
     ]
 );
 
@@ -550,6 +552,33 @@ impl WishSource {
         Self::School,
         Self::Wijkteam,
     ];
+}
+
+/// Regie agreed a standing discount (korting) with an enrolled provider for one provision: a pass
+/// holder pays `percent` less of the full price, at most `max_per_purchase_cents` a purchase, and
+/// the discount given is spent against the child's entitlement for that provision (form
+/// `discount`). A later agreement for the same partner and provision replaces this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DiscountAgreed {
+    pub partner: OrganisationId,
+    pub provision: ProvisionCode,
+    /// 1 to 100.
+    pub percent: u8,
+    /// The largest discount on one purchase, in cents; no cap per purchase when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_purchase_cents: Option<Cents>,
+    #[schemars(with = "DateSchema")]
+    pub agreed_on: Date,
+}
+
+/// A standing discount ended: the provider gives no discount for this provision from now on (also
+/// when its enrolment ends).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DiscountEnded {
+    pub partner: OrganisationId,
+    pub provision: ProvisionCode,
+    #[schemars(with = "DateSchema")]
+    pub ended_on: Date,
 }
 
 #[cfg(test)]

@@ -339,6 +339,18 @@ impl Kindpakket {
         Answer::from(request.send().await.with_context(|| format!("PUT {url}"))?).await
     }
 
+    /// DELETEs as `who`.
+    pub async fn delete(&self, url: &str, who: As<'_>) -> Result<Answer> {
+        let request = self.http.delete(url).bearer_auth(self.token(url, who));
+        Answer::from(
+            request
+                .send()
+                .await
+                .with_context(|| format!("DELETE {url}"))?,
+        )
+        .await
+    }
+
     /// POSTs JSON without a token (a one-time link).
     pub async fn post_anonymously(&self, url: &str, body: &Value) -> Result<Answer> {
         Answer::from(

@@ -70,7 +70,9 @@ impl EventHandler for RegelingenHandler {
             // otherwise.
             RegieEvent::RoutingSet(_)
             | RegieEvent::TargetGroupSet(_)
-            | RegieEvent::WishSubmitted(_) => Ok(()),
+            | RegieEvent::WishSubmitted(_)
+            | RegieEvent::DiscountAgreed(_)
+            | RegieEvent::DiscountEnded(_) => Ok(()),
         }
     }
 }

@@ -104,6 +104,8 @@ pub struct ConsumerConfig {
 }
 
 /// Runs the consumer until `shutdown` turns true; recreates it when it was deleted, retries on errors.
+/// A message being applied when the service is told to stop is finished and acknowledged first: a
+/// graceful stop leaves nothing half done for redelivery.
 pub async fn run<H: EventHandler>(
     js: jetstream::Context,
     pool: PgPool,
@@ -112,10 +114,11 @@ pub async fn run<H: EventHandler>(
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
-        let result = tokio::select! {
-            result = consume(&js, &pool, &config, handler.as_ref()) => result,
-            _ = shutdown.changed() => return,
-        };
+        let result = consume(&js, &pool, &config, handler.as_ref(), &mut shutdown).await;
+        if *shutdown.borrow() {
+            tracing::info!(consumer = %config.durable_name, "consumer stopped");
+            return;
+        }
         if let Err(error) = result {
             tracing::warn!(consumer = %config.durable_name, error = format!("{error:#}"), "consumer interrupted, restarting");
         }
@@ -131,33 +134,46 @@ async fn consume<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
     handler: &H,
+    shutdown: &mut watch::Receiver<bool>,
 ) -> Result<()> {
     let stream_name = config.source.stream().name;
-    let stream = js
-        .get_stream(&stream_name)
-        .await
-        .with_context(|| format!("stream {stream_name} not available yet"))?;
-    let consumer: Consumer<pull::Config> = stream
-        .get_or_create_consumer(
-            &config.durable_name,
-            pull::Config {
-                durable_name: Some(config.durable_name.clone()),
-                description: Some(format!("Kindpakket consumer {}", config.durable_name)),
-                ack_policy: AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
-                max_deliver: -1,
-                max_ack_pending: 1000,
-                deliver_policy: DeliverPolicy::All,
-                ..Default::default()
-            },
-        )
-        .await
-        .context("creating durable consumer")?;
-    replay_parked(pool, config, handler).await?;
-    let mut messages = consumer.messages().await.context("pulling messages")?;
+    let prepared = async {
+        let stream = js
+            .get_stream(&stream_name)
+            .await
+            .with_context(|| format!("stream {stream_name} not available yet"))?;
+        let consumer: Consumer<pull::Config> = stream
+            .get_or_create_consumer(
+                &config.durable_name,
+                pull::Config {
+                    durable_name: Some(config.durable_name.clone()),
+                    description: Some(format!("Kindpakket consumer {}", config.durable_name)),
+                    ack_policy: AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(30),
+                    max_deliver: -1,
+                    max_ack_pending: 1000,
+                    deliver_policy: DeliverPolicy::All,
+                    ..Default::default()
+                },
+            )
+            .await
+            .context("creating durable consumer")?;
+        replay_parked(pool, config, handler).await?;
+        consumer.messages().await.context("pulling messages")
+    };
+    let mut messages = tokio::select! {
+        messages = prepared => messages?,
+        _ = shutdown.changed() => return Ok(()),
+    };
     tracing::info!(consumer = %config.durable_name, stream = %stream_name, "consuming");
     let mut consecutive_errors = 0;
-    while let Some(message) = messages.next().await {
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = shutdown.changed() => return Ok(()),
+            next = messages.next() => next,
+        };
+        let Some(message) = next else { break };
         let message = match message {
             Ok(message) => {
                 consecutive_errors = 0;
@@ -172,6 +188,7 @@ async fn consume<H: EventHandler>(
                 continue;
             }
         };
+        // Applied and acknowledged whole, even when the stop comes meanwhile.
         process(pool, config, handler, &message).await;
     }
     anyhow::bail!("message stream ended")
@@ -185,6 +202,18 @@ enum Outcome {
     Early,
     Retry,
     Parked,
+}
+
+impl Outcome {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Early => "early",
+            Outcome::Retry => "retry",
+            Outcome::Parked => "parked",
+        }
+    }
 }
 
 async fn process<H: EventHandler>(
@@ -228,6 +257,11 @@ async fn process<H: EventHandler>(
                 .await
         }
     };
+    crate::metrics::metrics().record_consumed(
+        &config.durable_name,
+        outcome.as_str(),
+        message.info().ok().map(|info| info.pending),
+    );
     let ack = match outcome {
         Outcome::Applied | Outcome::Duplicate => message.ack().await,
         Outcome::Parked => message.ack_with(AckKind::Term).await,

@@ -25,6 +25,7 @@
 //! - [`reference`]: an organisation's own reference of a child or household, reversible only for
 //!   that organisation and kind;
 //! - [`shredding`]: fields about a person sealed under that person's key, destroyed to forget them;
+//! - [`metrics`]: Prometheus metrics at `/metrics` (HTTP, commands, relay, consumers, parked events);
 //! - [`service`]: starting a service: config, pool, NATS, relay, consumers, jobs and router, until
 //!   stopped.
 
@@ -40,6 +41,7 @@ pub mod free_text;
 pub mod http;
 pub mod idempotency;
 pub mod locks;
+pub mod metrics;
 pub mod nats;
 pub mod ratelimit;
 pub mod reference;

@@ -4,7 +4,7 @@
 //! The caller is who the verified token says (organisation and subject): another spelling of the
 //! same token (extra spaces after `Bearer`) is the same caller, and a token that does not verify
 //! counts as anonymous. Anonymous requests are counted per client address, so one flood cannot
-//! starve everyone else. `/health` is never limited. Callers quiet long enough to have a full budget
+//! starve everyone else. `/health`, `/health/*` and `/metrics` are never limited. Callers quiet long enough to have a full budget
 //! again are forgotten, so memory stays bounded. One instance counts its own requests; behind a load
 //! balancer each instance does.
 
@@ -93,7 +93,8 @@ pub async fn rate_limit_middleware(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path() == "/health" {
+    let path = request.uri().path();
+    if path == "/health" || path.starts_with("/health/") || path == "/metrics" {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();

@@ -168,12 +168,15 @@ impl Relay {
     }
 
     /// Runs until `shutdown` turns true. Errors are logged and retried; the relay never gives up.
+    /// A batch being published when the service is told to stop is finished (its acknowledgements
+    /// awaited and its checkpoint moved), and what was committed before the stop is drained for a
+    /// few seconds more: a graceful stop leaves nothing for the next start to publish again.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         loop {
-            let result = tokio::select! {
-                result = self.lead() => result,
-                _ = shutdown.changed() => return,
-            };
+            let result = self.lead(&mut shutdown).await;
+            if *shutdown.borrow() {
+                return;
+            }
             if let Err(error) = result {
                 tracing::warn!(
                     relay = self.name(),
@@ -188,8 +191,9 @@ impl Relay {
         }
     }
 
-    /// Takes the relay lock for this service, then publishes for as long as it holds.
-    async fn lead(&self) -> Result<()> {
+    /// Takes the relay lock for this service, then publishes for as long as it holds, until told to
+    /// stop.
+    async fn lead(&self, shutdown: &mut watch::Receiver<bool>) -> Result<()> {
         // The lock lives on a session of its own: dropping it (on any error) closes the session and
         // frees the lock for the next attempt, here or in another instance.
         let lock_key = format!("kindpakket-relay:{}", self.name());
@@ -197,37 +201,70 @@ impl Relay {
             if let Some(lock) = AdvisoryLock::try_acquire(&self.pool, &lock_key).await? {
                 break lock;
             }
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                _ = shutdown.changed() => return Ok(()),
+            }
         };
         tracing::info!(relay = self.name(), "relay holds the publishing lock");
-        // Declared here, not at start-up: a service accepts commands while NATS is unreachable, and
-        // its relay publishes them once the stream can be reached.
-        crate::nats::ensure_stream(&self.js, self.service, &self.stream_policy).await?;
-        sqlx::query(
-            "INSERT INTO relay_checkpoints (relay, tx_id, global_position) VALUES ($1, '0'::xid8, 0)
-             ON CONFLICT (relay) DO NOTHING",
-        )
-        .bind(self.name())
-        .execute(&self.pool)
-        .await?;
-        self.repair_lost_stream().await?;
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen("kindpakket_events").await?;
+        let prepared = async {
+            // Declared here, not at start-up: a service accepts commands while NATS is unreachable,
+            // and its relay publishes them once the stream can be reached.
+            crate::nats::ensure_stream(&self.js, self.service, &self.stream_policy).await?;
+            sqlx::query(
+                "INSERT INTO relay_checkpoints (relay, tx_id, global_position) VALUES ($1, '0'::xid8, 0)
+                 ON CONFLICT (relay) DO NOTHING",
+            )
+            .bind(self.name())
+            .execute(&self.pool)
+            .await?;
+            self.repair_lost_stream().await?;
+            let mut listener = PgListener::connect_with(&self.pool).await?;
+            listener.listen("kindpakket_events").await?;
+            anyhow::Ok(listener)
+        };
+        let mut listener = tokio::select! {
+            listener = prepared => listener?,
+            _ = shutdown.changed() => return Ok(()),
+        };
         loop {
+            // Never interrupted halfway: a batch is published, acknowledged and checkpointed whole.
             let published = self.publish_next_batch().await?;
+            if *shutdown.borrow() {
+                return self.drain().await;
+            }
             if published as i64 >= self.batch_size {
                 continue;
             }
             // Wait for a commit notification, or poll: a notification can be missed while reconnecting.
-            match tokio::time::timeout(self.poll_interval, listener.recv()).await {
-                Ok(Ok(_)) | Err(_) => {}
-                Ok(Err(error)) => {
-                    tracing::warn!(relay = self.name(), error = %error, "listen connection lost; polling")
-                }
+            tokio::select! {
+                received = tokio::time::timeout(self.poll_interval, listener.recv()) => match received {
+                    Ok(Ok(_)) | Err(_) => {}
+                    Ok(Err(error)) => {
+                        tracing::warn!(relay = self.name(), error = %error, "listen connection lost; polling")
+                    }
+                },
+                _ = shutdown.changed() => return self.drain().await,
             }
             // Keep the lock connection alive and detect its loss.
             lock.still_held().await?;
         }
+    }
+
+    /// At a stop: publishes what was committed before it, for at most five seconds (the next start,
+    /// here or in another instance, publishes whatever is left).
+    async fn drain(&self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let mut drained = 0;
+        while tokio::time::Instant::now() < deadline {
+            let published = self.publish_next_batch().await?;
+            drained += published;
+            if published == 0 {
+                break;
+            }
+        }
+        tracing::info!(relay = self.name(), drained, "relay stopped");
+        Ok(())
     }
 
     /// Postgres is the source of truth. If the stream holds less than it acknowledged (storage lost
@@ -259,6 +296,7 @@ impl Relay {
                 .fetch_one(&self.pool)
                 .await?;
         if last_sequence < acknowledged {
+            crate::metrics::metrics().relay_lost_stream.inc();
             tracing::error!(
                 alert = "stream_lost_messages",
                 relay = self.name(),
@@ -392,6 +430,9 @@ impl Relay {
                     position = last_event.global_position,
                     "published"
                 );
+                crate::metrics::metrics()
+                    .relay_published
+                    .inc_by((last + 1) as u64);
                 last + 1
             }
             None => 0,

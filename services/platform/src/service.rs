@@ -126,7 +126,7 @@ impl Infrastructure {
         });
     }
 
-    /// Serves the API (plus `/health`, the OpenAPI document and the conventions) until SIGINT or
+    /// Serves the API (plus `/health`, `/health/live`, `/health/ready`, `/metrics`, the OpenAPI document and the conventions) until SIGINT or
     /// SIGTERM, then stops the relay, the consumers and the jobs and waits for them.
     pub async fn serve(self, api: Router, document: OpenApi) -> Result<()> {
         self.serve_with_pages(api, document, Router::new()).await
@@ -161,7 +161,10 @@ impl Infrastructure {
                     async move { Json(document.as_ref().clone()) }
                 }),
             )
-            .route("/health", get(health).with_state(health_state))
+            .route("/health", get(health).with_state(health_state.clone()))
+            .route("/health/live", get(live))
+            .route("/health/ready", get(ready).with_state(health_state.clone()))
+            .route("/metrics", get(metrics).with_state(health_state))
             .fallback(http::not_found_fallback)
             .method_not_allowed_fallback(http::method_not_allowed_fallback)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -210,6 +213,43 @@ async fn health(State(state): State<HealthState>) -> (StatusCode, Json<Value>) {
         status,
         Json(json!({"status": summary, "database": database, "nats": nats})),
     )
+}
+
+/// Liveness: the process answers. Restarting it would not help anything else.
+async fn live() -> (StatusCode, Json<Value>) {
+    (StatusCode::OK, Json(json!({"status": "ok"})))
+}
+
+/// Readiness: 200 only when the database answers and NATS is connected (migrations ran before the
+/// server started listening); 503 otherwise, so a load balancer sends requests elsewhere.
+async fn ready(State(state): State<HealthState>) -> (StatusCode, Json<Value>) {
+    let database = sqlx::query("SELECT 1").execute(&state.pool).await.is_ok();
+    let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
+    if database && nats {
+        (
+            StatusCode::OK,
+            Json(json!({"status": "gereed", "database": true, "nats": true})),
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "niet gereed", "database": database, "nats": nats})),
+        )
+    }
+}
+
+/// The metrics in the OpenMetrics text format ([`crate::metrics`]).
+async fn metrics(State(state): State<HealthState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let text = crate::metrics::render(&state.pool).await;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        text,
+    )
+        .into_response()
 }
 
 /// Resolves on SIGINT or SIGTERM. Without a SIGTERM handler (it cannot be installed) only SIGINT.

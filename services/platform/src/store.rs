@@ -205,6 +205,26 @@ where
         command: A::Command,
         context: &CommandContext,
     ) -> Result<(), CommandError<A::Error>> {
+        let started = std::time::Instant::now();
+        let result = self
+            .execute_with_retries(aggregate_id, command, context)
+            .await;
+        let outcome = match &result {
+            Ok(()) => "accepted",
+            Err(CommandError::Rejected(_)) => "refused",
+            Err(CommandError::Conflict) => "conflict",
+            Err(CommandError::Technical(_)) => "error",
+        };
+        crate::metrics::metrics().record_command(A::TYPE, outcome, started.elapsed());
+        result
+    }
+
+    async fn execute_with_retries(
+        &self,
+        aggregate_id: impl fmt::Display,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<(), CommandError<A::Error>> {
         const ATTEMPTS: usize = 5;
         let aggregate_id = aggregate_id.to_string();
         for attempt in 1..=ATTEMPTS {

@@ -11,8 +11,9 @@
 //! - `delivery_recorded`, `pass_redeemed`: to the partner that delivered or redeemed;
 //! - `declaration_submitted`, `declaration_decided`: to the declarant, when it is a partner enrolled
 //!   in the gemeente (the loket's and parents' declarations concern no partner);
-//! - `invoice_settled`: to the invoicing partner, each line's decision (no child: the lines name the
-//!   delivery and the partner's own id of the entitlement);
+//! - `invoice_settled`, `credit_note_issued`: to the invoicing partner, each line's decision, the
+//!   lines it credited (no child: the lines name the delivery and the partner's own id of the
+//!   entitlement);
 //! - `child_signalled`, `signal_referred`: a referral routed to the partner (by the routing, or
 //!   re-routed by regie); `signal_accepted`, `signal_handed_back`: its later steps, to the partner it
 //!   is referred to.
@@ -267,6 +268,35 @@ pub fn of_provision(event: &ProvisionEvent) -> Option<Fed<'_>> {
                 )
             },
         )),
+        ProvisionEvent::CreditNoteIssued(credited) => Some(Fed::new(
+            "credit_note_issued",
+            Audience::Partner(credited.partner.clone()),
+            None,
+            move |view| {
+                (
+                    format!(
+                        "facturen/{}/creditnotas/{}",
+                        credited.invoice_id, credited.credit_note_id
+                    ),
+                    FeedData::CreditNote(CreditNoteData {
+                        credit_note: credited.credit_note_id,
+                        invoice: credited.invoice_id,
+                        lines: credited
+                            .lines
+                            .iter()
+                            .map(|line| CreditedLineData {
+                                delivery: line.delivery_id,
+                                entitlement: view.entitlement(line.entitlement_id),
+                                provision: line.provision.clone(),
+                                amount_cents: line.amount_cents,
+                            })
+                            .collect(),
+                        total_cents: credited.total_cents,
+                        date: credited.issued_on,
+                    }),
+                )
+            },
+        )),
         ProvisionEvent::PassIssued(_)
         | ProvisionEvent::PassBlocked(_)
         | ProvisionEvent::EntitlementExpired(_)
@@ -386,6 +416,8 @@ pub enum FeedData {
     Declaration(DeclarationData),
     /// `invoice_settled`.
     Settlement(SettlementData),
+    /// `credit_note_issued`.
+    CreditNote(CreditNoteData),
     /// `child_signalled`, `signal_referred`.
     Referral(ReferralData),
     /// `signal_accepted`, `signal_handed_back`.
@@ -531,6 +563,36 @@ pub struct SettledLineData {
     #[serde(rename = "geleverdOp")]
     #[schemars(with = "DateSchema")]
     pub delivered_on: Date,
+}
+
+/// The partner credited rejected lines of its invoice (creditnota).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CreditNoteData {
+    #[serde(rename = "creditnota")]
+    pub credit_note: Uuid,
+    #[serde(rename = "factuur")]
+    pub invoice: Uuid,
+    #[serde(rename = "regels")]
+    pub lines: Vec<CreditedLineData>,
+    #[serde(rename = "totaalCent")]
+    pub total_cents: Cents,
+    #[serde(rename = "datum")]
+    #[schemars(with = "DateSchema")]
+    pub date: Date,
+}
+
+/// One credited line.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CreditedLineData {
+    /// The delivery's or redemption's id.
+    #[serde(rename = "verstrekking")]
+    pub delivery: Uuid,
+    #[serde(rename = "recht")]
+    pub entitlement: Uuid,
+    #[serde(rename = "voorziening")]
+    pub provision: ProvisionCode,
+    #[serde(rename = "bedragCent")]
+    pub amount_cents: Cents,
 }
 
 /// A referral routed to the partner: pick it up through the signalling API.

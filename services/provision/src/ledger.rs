@@ -81,13 +81,22 @@ pub struct LedgerEntry {
 }
 
 impl History {
-    /// The deliveries and redemptions of `partner` in the period that are on no invoice yet, by date.
+    /// The deliveries and redemptions of `partner` in the period that are on no invoice yet (or
+    /// only on invoices that credited them), by date.
     pub fn invoiceable(&self, partner: &OrganisationId, period: Period) -> Vec<InvoiceLine> {
+        // On an invoice, unless the partner credited it there (a credit note): then it is
+        // invoiced again, and regie decides it anew.
         let invoiced: HashSet<Uuid> = self
             .invoices
             .values()
-            .filter_map(|invoice| invoice.submitted.as_ref())
-            .flat_map(|invoice| invoice.lines.iter().map(|line| line.delivery_id))
+            .filter_map(|invoice| Some((invoice, invoice.submitted.as_ref()?)))
+            .flat_map(|(invoice, submitted)| {
+                submitted
+                    .lines
+                    .iter()
+                    .map(|line| line.delivery_id)
+                    .filter(|id| !invoice.is_credited(*id))
+            })
             .collect();
         let mut lines = Vec::new();
         for entitlement in self.entitlements.values() {

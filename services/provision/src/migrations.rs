@@ -7,6 +7,7 @@
 //! - the index `events_by_gemeente` serves [`crate::ledger::load`] and the year end's list of gemeenten;
 //! - `entitlements`: [`crate::read_models::entitlements`], which child and provision each
 //!   entitlement is for;
+//! - `partner_discounts`: [`crate::read_models::discounts`], the standing discounts regie agreed;
 //! - row-level security on the read models that several organisations read (`entitlements`,
 //!   `partner_enrolments`): see [`crate::access`];
 //! - the work lists: `application_households`, `entitlements.household`, `declarations`, `invoices`
@@ -217,6 +218,35 @@ pub const APPLICATION_INTERMEDIARIES_MIGRATION: Migration = Migration {
     sql: r#"
         ALTER TABLE application_households ADD COLUMN on_behalf_of text;
         ALTER TABLE application_households ADD COLUMN taken_by_known boolean NOT NULL DEFAULT false;
+    "#,
+};
+
+/// The standing discounts (korting) regie agreed with providers, per provision, kept by the regie
+/// consumer ([`crate::read_models::discounts`]). A provider reads its own agreements only (at the
+/// till), regie and the auditor those of their gemeente.
+pub const DISCOUNTS_MIGRATION: Migration = Migration {
+    name: "0240_partner_discounts",
+    sql: r#"
+        CREATE TABLE partner_discounts (
+            gemeente               text     NOT NULL,
+            partner                text     NOT NULL,
+            provision              text     NOT NULL,
+            percent                smallint NOT NULL CHECK (percent BETWEEN 1 AND 100),
+            max_per_purchase_cents bigint   CHECK (max_per_purchase_cents > 0),
+            agreed_on              date     NOT NULL,
+            PRIMARY KEY (gemeente, partner, provision)
+        );
+        ALTER TABLE partner_discounts ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE partner_discounts FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON partner_discounts
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+        CREATE POLICY own_discounts ON partner_discounts FOR SELECT
+            USING (current_setting('kindpakket.role', true) = 'partner'
+                   AND partner = current_setting('kindpakket.organisation', true));
+        CREATE POLICY gemeente_reads ON partner_discounts FOR SELECT
+            USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
+                   AND gemeente = current_setting('kindpakket.gemeente', true));
     "#,
 };
 

@@ -34,6 +34,7 @@ pub fn invoice_to_contract(event: InvoiceEvent) -> ProvisionEvent {
     match event {
         InvoiceEvent::InvoiceSubmitted { invoice, .. } => ProvisionEvent::InvoiceSubmitted(invoice),
         InvoiceEvent::InvoiceSettled { settled, .. } => ProvisionEvent::InvoiceSettled(settled),
+        InvoiceEvent::CreditNoteIssued(event) => ProvisionEvent::CreditNoteIssued(event),
     }
 }
 

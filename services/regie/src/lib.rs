@@ -5,6 +5,8 @@
 //!
 //! - [`domain`]: the `Regeling`, `Enrolment`, `Routing`, `TargetGroup` and `Wish` aggregates, pure
 //!   rules without I/O;
+//! - [`discounts`]: agreeing a standing discount with a provider, after reading the regeling in
+//!   force;
 //! - [`routing`]: setting a gemeente's routing table, after reading the enrolments and catalogue;
 //! - [`publication`]: publishing a regeling version, the use-case that spans versions;
 //! - [`calendar`]: the published versions that overlap a new one, and the lock every publication
@@ -15,6 +17,7 @@
 //! - [`startup`] wires the parts together.
 
 pub mod calendar;
+pub mod discounts;
 pub mod domain;
 pub mod http;
 pub mod publication;

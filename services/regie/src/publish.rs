@@ -24,6 +24,8 @@ pub fn enrolment_to_contract(event: EnrolmentEvent) -> RegieEvent {
     match event {
         EnrolmentEvent::Enrolled { enrolment, .. } => RegieEvent::PartnerEnrolled(enrolment),
         EnrolmentEvent::Ended(event) => RegieEvent::PartnerEnrolmentEnded(event),
+        EnrolmentEvent::DiscountAgreed(event) => RegieEvent::DiscountAgreed(event),
+        EnrolmentEvent::DiscountEnded(event) => RegieEvent::DiscountEnded(event),
     }
 }
 

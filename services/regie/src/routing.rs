@@ -131,6 +131,7 @@ mod tests {
                 mandate: None,
             }),
             ended_on,
+            discounts: Default::default(),
         }
     }
 

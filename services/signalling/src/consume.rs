@@ -46,7 +46,9 @@ impl EventHandler for RegieHandler {
             // The doelgroep and the wishes are figures of the dashboard's, not where a signal goes.
             RegieEvent::RegelingEnded(_)
             | RegieEvent::TargetGroupSet(_)
-            | RegieEvent::WishSubmitted(_) => {}
+            | RegieEvent::WishSubmitted(_)
+            | RegieEvent::DiscountAgreed(_)
+            | RegieEvent::DiscountEnded(_) => {}
         }
         Ok(())
     }

@@ -98,6 +98,35 @@ impl ServiceProcess {
         }
     }
 
+    /// SIGTERM, as an orchestrator stops it, and waits up to `within` for it to exit; gives its exit
+    /// status (an error when it did not exit in time: then it is killed).
+    pub async fn terminate(&mut self, within: Duration) -> Result<std::process::ExitStatus> {
+        let Some(mut child) = self.child.take() else {
+            bail!("{} is not running", self.name.binary());
+        };
+        let signalled = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()?;
+        if !signalled.success() {
+            bail!("kill -TERM failed");
+        }
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "{} did not stop within {within:?} of SIGTERM",
+                    self.name.binary()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Sets (or replaces) one environment variable of the service for its next start.
     pub fn set_environment(&mut self, key: &str, value: &str) {
         self.environment.retain(|(existing, _)| existing != key);

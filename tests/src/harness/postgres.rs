@@ -144,6 +144,40 @@ impl Postgres {
         self.launch().await
     }
 
+    /// Takes a base backup of the running cluster with the WAL it needs (`pg_basebackup -X stream`,
+    /// the documented procedure), as the server's owner, into `name` beside the cluster's data.
+    pub fn base_backup(&self, name: &str) -> Result<PathBuf> {
+        let target = self.dir.path().join(name);
+        let mut command = Command::new(self.bin.join("pg_basebackup"));
+        command
+            .arg("-D")
+            .arg(&target)
+            .args(["-X", "stream", "-c", "fast", "-h", "127.0.0.1"])
+            .args(["-p", &self.port.to_string(), "-U", "postgres"])
+            .stdin(Stdio::null());
+        as_owner(&mut command, self.owner);
+        let output = command.output().context("running pg_basebackup")?;
+        if !output.status.success() {
+            bail!(
+                "pg_basebackup failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(target)
+    }
+
+    /// The disaster and the restore: the server dies, its data directory is lost, and the base
+    /// backup `backup` (from [`Postgres::base_backup`]) takes its place; then it starts (recovering
+    /// to the end of the backup's WAL) on the same port.
+    pub async fn restore_base_backup(&mut self, backup: &Path) -> Result<()> {
+        self.kill();
+        let data = self.dir.path().join("data");
+        std::fs::remove_dir_all(&data).context("removing the lost data directory")?;
+        std::fs::rename(backup, &data).context("putting the backup in place")?;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700))?;
+        self.launch().await
+    }
+
     /// SIGKILL to the postmaster and then to its processes (backends, WAL writer, ...), as when
     /// the whole server dies; the data stays. Nothing is flushed or cleaned up: the next start
     /// recovers from the WAL.

@@ -396,6 +396,36 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[PA, RE, AU],
     ),
     (
+        ServiceName::Regie,
+        "PUT",
+        "/api/v1/gemeenten/{gemeente}/partners/{partner}/kortingen/{voorziening}",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "DELETE",
+        "/api/v1/gemeenten/{gemeente}/partners/{partner}/kortingen/{voorziening}",
+        &[RE],
+    ),
+    (
+        ServiceName::Regie,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/partners/{partner}/kortingen",
+        &[RE, PA, AU],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/kortingen",
+        &[PA],
+    ),
+    (
+        ServiceName::Provision,
+        "POST",
+        "/api/v1/gemeenten/{gemeente}/facturen/{id}/creditnotas",
+        &[PA],
+    ),
+    (
         ServiceName::Provision,
         "GET",
         "/api/v1/gemeenten/{gemeente}/feed",
@@ -439,6 +469,7 @@ fn organisation(role: &str) -> &'static str {
 fn concrete(path: &str) -> String {
     path.replace("{gemeente}", GEMEENTE)
         .replace("{partner}", "leergeld")
+        .replace("{voorziening}", "sportkorting")
         .replace("{jaar}", "2026")
         .replace("{kwartaal}", "1")
         .replace("{id}", &Uuid::new_v4().to_string())
@@ -458,6 +489,7 @@ async fn call(
     let mut request = match method {
         "GET" => platform.http().get(&url),
         "PUT" => platform.http().put(&url).json(&serde_json::json!({})),
+        "DELETE" => platform.http().delete(&url),
         _ => platform.http().post(&url).json(&serde_json::json!({})),
     };
     if let Some(token) = token {

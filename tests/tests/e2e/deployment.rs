@@ -116,6 +116,16 @@ fn the_kubernetes_manifests_reference_secrets_and_migrate_in_an_init_container()
         assert!(!main.contains("KINDPAKKET_MIGRATION"), "{main}");
         assert!(main.contains("KINDPAKKET_NATS_PASSWORD"));
         assert!(main.contains("secretKeyRef: { name: kindpakket-databases"));
+        // Ready only with its database and NATS; alive while it answers; time to stop gracefully.
+        assert!(
+            main.contains("readinessProbe: { httpGet: { path: /health/ready"),
+            "{main}"
+        );
+        assert!(
+            main.contains("livenessProbe: { httpGet: { path: /health/live"),
+            "{main}"
+        );
+        assert!(deployment.contains("terminationGracePeriodSeconds: 30"));
     }
     assert_eq!(
         manifests.matches("kind: Deployment").count(),

@@ -12,6 +12,10 @@
 //!   family (`/ouder/rechten`, `/ouder/bon`), over HTTP, as attackers and in a real browser;
 //! - [`flow`]: the backbone, from regeling to delivery, every stored event on its stream exactly once;
 //! - [`eligibility`]: decisions by the regeling (thresholds, sliding scale, maatwerk, mandates);
+//! - [`money_discount`]: a standing discount at a provider, given at the till until the
+//!   entitlement is used up, invoiced, in the ledger and budgets; refusals change nothing;
+//! - [`money_credit`]: credit notes for rejected invoice lines, re-invoiced and decided anew, the
+//!   ledger and the partner's statement reconciled;
 //! - [`settlement`]: passes, declarations, sample checks, invoices, the ledger and statements;
 //! - [`chain`]: the whole chain, from a school's signal by reference through Leergeld's one-time links,
 //!   an application on the family's behalf, a decision and a delivery to the school seeing "bediend";
@@ -68,6 +72,7 @@
 )]
 
 mod access;
+mod backup;
 mod browser_harness;
 mod chain;
 mod chain_identity;
@@ -85,8 +90,11 @@ mod forgetting_dashboard;
 mod forgetting_provision;
 mod fuzz;
 mod harness;
+mod money_credit;
+mod money_discount;
 mod money_feed;
 mod nats_at_rest;
+mod operations;
 mod overleg_api;
 mod overleg_budgets;
 mod overleg_campaigns;

@@ -92,6 +92,13 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
         "the error names the cause: {}",
         parked[0].1
     );
+    // The operator's alert: the dashboard's metrics show one parked event for that consumer.
+    let parked_metric = r#"kindpakket_parked_events{durable="dashboard-signalling"}"#;
+    let metrics = parked_events_metric(&platform).await;
+    assert!(
+        metrics.contains(&format!("{parked_metric} 1\n")),
+        "{metrics}"
+    );
     let log = std::fs::read_to_string(platform.service(ServiceName::Dashboard).log_path()).unwrap();
     assert!(
         log.contains("\"alert\":\"dead_letter\""),
@@ -122,6 +129,11 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
             .await
             .unwrap();
     assert_eq!(still_parked, 0);
+    let metrics = parked_events_metric(&platform).await;
+    assert!(
+        metrics.contains(&format!("{parked_metric} 0\n")),
+        "{metrics}"
+    );
 
     // Replayed once: another restart changes nothing.
     platform.service_mut(ServiceName::Dashboard).kill();
@@ -135,4 +147,16 @@ async fn a_poison_event_is_parked_the_consumer_goes_on_and_it_is_replayed_after_
         kindpakket.funnel("GM0518").await.unwrap()["gesignaleerd"],
         3
     );
+}
+
+async fn parked_events_metric(platform: &Platform) -> String {
+    platform
+        .http()
+        .get(platform.url(ServiceName::Dashboard, "/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }

@@ -468,7 +468,12 @@ async fn apply_regie(
         // are those of the version in force at a quarter's end, and a version ended early is
         // followed by its successor, which restates the year's budgets (README, "Budgets across a
         // correction"); one ended without a successor still holds the year's last decision.
-        RegieEvent::RoutingSet(_) | RegieEvent::RegelingEnded(_) => {}
+        // A standing discount is a term between regie and a provider; what it gives shows as
+        // deliveries.
+        RegieEvent::RoutingSet(_)
+        | RegieEvent::RegelingEnded(_)
+        | RegieEvent::DiscountAgreed(_)
+        | RegieEvent::DiscountEnded(_) => {}
     }
     Ok(())
 }
@@ -822,7 +827,8 @@ async fn apply_provision(
         | ProvisionEvent::InvoiceSubmitted(_)
         | ProvisionEvent::InvoiceSettled(_)
         | ProvisionEvent::SampleDrawn(_)
-        | ProvisionEvent::SampleCheckRecorded(_) => {}
+        | ProvisionEvent::SampleCheckRecorded(_)
+        | ProvisionEvent::CreditNoteIssued(_) => {}
         // A campaign names entitlements only; its conversion is measured from the deliveries that
         // follow. Started once: a redelivery writes nothing new.
         ProvisionEvent::CampaignStarted(campaign) => {

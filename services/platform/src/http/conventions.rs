@@ -65,6 +65,18 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
         route = tracing::field::Empty,
         correlation_id = %correlation_id,
     );
+    let method = request.method().clone();
+    // Unmatched by any API route: the service's own fixed paths are counted under themselves, every
+    // other path (what a caller typed) under `onbekend`.
+    let fixed_path = match request.uri().path() {
+        "/health" => "/health",
+        "/health/live" => "/health/live",
+        "/health/ready" => "/health/ready",
+        "/metrics" => "/metrics",
+        "/api/v1/openapi.json" => "/api/v1/openapi.json",
+        _ => "onbekend",
+    };
+    let started = std::time::Instant::now();
     let mut response = {
         let _entered = span.enter();
         tracing::debug!("request received");
@@ -72,6 +84,14 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
         tracing::Instrument::instrument(next.run(request), span.clone()).await
     };
     span.in_scope(|| tracing::info!(status = response.status().as_u16(), "request handled"));
+    if response.extensions().get::<RouteRecorded>().is_none() {
+        crate::metrics::metrics().record_http(
+            method.as_str(),
+            fixed_path,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+    }
     let headers = response.headers_mut();
     headers.insert(
         HeaderName::from_static("api-version"),
@@ -83,13 +103,35 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
     response
 }
 
-/// Records the matched route template in the request's span (a `route_layer`: only matched routes).
+/// Records the matched route template in the request's span, and the answer's status and time in
+/// the metrics under that template (a `route_layer`: only matched routes; the fallbacks' answers are
+/// counted under the route `onbekend` by [`conventions_middleware`]).
 pub async fn record_route(request: Request, next: Next) -> Response {
-    if let Some(route) = request.extensions().get::<axum::extract::MatchedPath>() {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|route| route.as_str().to_owned());
+    if let Some(route) = &route {
         tracing::Span::current().record("route", route.as_str());
     }
-    next.run(request).await
+    let method = request.method().clone();
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        crate::metrics::metrics().record_http(
+            method.as_str(),
+            &route,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+        response.extensions_mut().insert(RouteRecorded);
+    }
+    response
 }
+
+/// Marks an answer whose route [`record_route`] counted.
+#[derive(Debug, Clone, Copy)]
+struct RouteRecorded;
 
 /// The answer to a path no route knows.
 pub async fn not_found_fallback() -> ApiError {

@@ -148,9 +148,14 @@ impl ApplicationHandler {
         context: &CommandContext,
     ) -> Result<(), HandlerError> {
         let entitlement_id = entitlement.entitlement_id;
-        // A voucher gets its pass when it opens; the pass id is stable, so a redelivered grant
-        // issues no second pass (its fresh code is registered, but never issued).
-        let pass = if entitlement.form == Some(DeliveryForm::Voucher) {
+        // A voucher gets its pass when it opens, and so does a discount (the holder shows it at the
+        // till); the pass id is stable, so a redelivered grant issues no second pass (its fresh
+        // code is registered, but never issued).
+        let gets_pass = matches!(
+            entitlement.form,
+            Some(DeliveryForm::Voucher | DeliveryForm::Discount)
+        );
+        let pass = if gets_pass {
             let pass_id = Uuid::new_v5(&entitlement_id, b"pass-1");
             Some(pass_codes::new_pass(&self.pool, pass_id, gemeente, entitlement_id).await?)
         } else {

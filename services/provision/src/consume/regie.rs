@@ -1,14 +1,14 @@
 //! The regie stream: enrolments say which partner may deliver what, regeling versions hold the
-//! budgets and the sample rate. Both are kept in [`crate::read_models`], in the consumer's
-//! transaction. An enrolment to deliver also feeds the partner the entitlements it may see from
-//! now on ([`crate::feed::Feeder::enrolled`]).
+//! budgets and the sample rate, standing discounts what a provider gives at the till. Both are kept
+//! in [`crate::read_models`], in the consumer's transaction. An enrolment to deliver also feeds
+//! the partner the entitlements it may see from now on ([`crate::feed::Feeder::enrolled`]).
 
 use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent};
 use kindpakket_proto::regie::{PartnerRole, RegieEvent};
 use sqlx::PgConnection;
 
 use crate::feed::Feeder;
-use crate::read_models::{enrolments, regelingen};
+use crate::read_models::{discounts, enrolments, regelingen};
 
 /// Keeps the enrolled partners and the regeling versions.
 pub struct RegieHandler {
@@ -45,6 +45,12 @@ impl EventHandler for RegieHandler {
             }
             RegieEvent::RegelingEnded(ended) => {
                 regelingen::record_end(connection, &ended).await?;
+            }
+            RegieEvent::DiscountAgreed(agreed) => {
+                discounts::record_agreement(connection, gemeente, &agreed).await?;
+            }
+            RegieEvent::DiscountEnded(ended) => {
+                discounts::record_end(connection, gemeente, &ended).await?;
             }
             // Routing concerns signals, not entitlements; the doelgroep and the wishes are figures
             // of the dashboard's.

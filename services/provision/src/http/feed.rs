@@ -66,8 +66,10 @@ pub struct CloudEvent {
     pub subject: String,
     /// Always `application/json`.
     pub datacontenttype: &'static str,
-    /// What happened, by `type` (your own ids of children and entitlements).
-    pub data: FeedData,
+    /// What happened, by `type` (your own ids of children and entitlements): as it was written, one
+    /// of these shapes.
+    #[schemars(with = "FeedData")]
+    pub data: serde_json::Value,
     /// Its position in your feed: give the last one you processed as `na`.
     pub positie: i64,
 }
@@ -119,7 +121,6 @@ fn count(aantal: Option<&str>) -> Result<i64, ApiError> {
 }
 
 fn cloud_event(gemeente: &str, row: FeedRow) -> Result<CloudEvent, ApiError> {
-    let data: FeedData = serde_json::from_value(row.data).map_err(ApiError::internal)?;
     let time = row
         .time
         .format(&time::format_description::well_known::Rfc3339)
@@ -132,7 +133,7 @@ fn cloud_event(gemeente: &str, row: FeedRow) -> Result<CloudEvent, ApiError> {
         time,
         subject: row.subject,
         datacontenttype: "application/json",
-        data,
+        data: row.data,
         positie: row.position,
     })
 }

@@ -87,6 +87,64 @@ pub struct StatementView {
     pub per_funder: Vec<FunderTotal>,
     #[serde(rename = "regels")]
     pub lines: Vec<EntryView>,
+    /// The partner's invoice lines delivered in the quarter, by where they stand.
+    #[serde(rename = "facturen")]
+    pub invoiced: InvoicedView,
+}
+
+/// A partner's invoice lines of a quarter (by delivery date), in cents: what was invoiced, approved,
+/// rejected, credited and not decided yet. A line credited and invoiced again counts once per
+/// invoice it is on, so they reconcile: `gefactureerdCent − gecrediteerdCent = goedgekeurdCent +
+/// afgekeurdNietGecrediteerdCent + openCent`, and `afgekeurdCent = gecrediteerdCent +
+/// afgekeurdNietGecrediteerdCent`.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct InvoicedView {
+    #[serde(rename = "gefactureerdCent")]
+    pub invoiced_cents: Cents,
+    #[serde(rename = "goedgekeurdCent")]
+    pub approved_cents: Cents,
+    #[serde(rename = "afgekeurdCent")]
+    pub rejected_cents: Cents,
+    #[serde(rename = "gecrediteerdCent")]
+    pub credited_cents: Cents,
+    #[serde(rename = "afgekeurdNietGecrediteerdCent")]
+    pub rejected_not_credited_cents: Cents,
+    /// Not decided yet.
+    #[serde(rename = "openCent")]
+    pub open_cents: Cents,
+}
+
+impl InvoicedView {
+    /// The lines of `partner`'s invoices delivered in `period`.
+    fn of(history: &ledger::History, partner: &OrganisationId, period: Period) -> Self {
+        let mut view = Self::default();
+        for invoice in history.invoices.values() {
+            let Some(submitted) = invoice.submitted.as_ref().filter(|s| &s.partner == partner)
+            else {
+                continue;
+            };
+            for line in &submitted.lines {
+                if !period.contains(line.delivered_on) {
+                    continue;
+                }
+                let amount = line.amount_cents;
+                view.invoiced_cents += amount;
+                match invoice.decisions.get(&line.delivery_id) {
+                    None => view.open_cents += amount,
+                    Some(decided) if decided.approved => view.approved_cents += amount,
+                    Some(_) => {
+                        view.rejected_cents += amount;
+                        if invoice.is_credited(line.delivery_id) {
+                            view.credited_cents += amount;
+                        } else {
+                            view.rejected_not_credited_cents += amount;
+                        }
+                    }
+                }
+            }
+        }
+        view
+    }
 }
 
 /// What one funder paid from one source.
@@ -356,7 +414,9 @@ pub async fn get_statement(
         .iter()
         .filter(|entry| entry.partner == partner && period.contains(entry.date))
         .collect();
+    let invoiced = InvoicedView::of(&history, &partner, period);
     Ok(Json(StatementView {
+        invoiced,
         total_cents: entries.iter().map(|entry| entry.amount_cents).sum(),
         per_funder: funder_totals(&entries),
         lines: entries

@@ -1,9 +1,12 @@
-//! `/facturen`: a partner invoices a period, regie approves or rejects its lines.
+//! `/facturen`: a partner invoices a period, regie approves or rejects its lines, and the partner
+//! credits rejected lines (creditnota) so that it may invoice them again.
 
 use axum::extract::State;
 use axum::Json;
 use kindpakket_platform::free_text::FreeText;
-use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, Caller, Created, InGemeente};
+use kindpakket_platform::http::{
+    refused, ApiError, ApiJson, ApiPath, Caller, Created, InGemeente, Recorded,
+};
 use kindpakket_proto::regie::FundingPart;
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::{Cents, OrganisationId, Period, ProvisionCode, Role};
@@ -14,7 +17,9 @@ use uuid::Uuid;
 
 use super::{load_in, AppState, FundingSourceDto, Partners, Readers, Regie};
 use crate::access::Pseudonyms;
-use crate::domain::invoice::{Invoice, InvoiceCommand, LineDecision, SettleInvoice};
+use crate::domain::invoice::{
+    Invoice, InvoiceCommand, IssueCreditNote, LineDecision, SettleInvoice,
+};
 use crate::invoicing;
 use crate::notes::{self, Field, Unsealed};
 
@@ -51,6 +56,42 @@ pub struct LineDecisionDto {
     pub reason: Option<FreeText>,
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteRequest {
+    /// Optional id chosen by the partner: a retried request credits once.
+    #[serde(rename = "creditnotaId", default)]
+    pub id: Option<Uuid>,
+    /// The rejected lines to credit, by their `verstrekking`.
+    #[serde(rename = "regels")]
+    pub lines: Vec<Uuid>,
+}
+
+/// A credit note issued, and the invoice after it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreditNoteIssuedView {
+    #[serde(rename = "creditnota")]
+    pub credit_note_id: Uuid,
+    #[serde(rename = "totaalCent")]
+    pub total_cents: Cents,
+    #[serde(rename = "factuur")]
+    pub invoice: InvoiceView,
+}
+
+/// A credit note on an invoice.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreditNoteView {
+    pub id: Uuid,
+    /// The credited lines, by their `verstrekking`.
+    #[serde(rename = "regels")]
+    pub lines: Vec<Uuid>,
+    #[serde(rename = "totaalCent")]
+    pub total_cents: Cents,
+    #[serde(rename = "datum")]
+    #[schemars(with = "DateSchema")]
+    pub issued_on: Date,
+}
+
 /// The invoice in the path.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct InvoicePath {
@@ -73,11 +114,17 @@ pub struct InvoiceView {
     pub total_cents: Cents,
     #[serde(rename = "goedgekeurdCent")]
     pub approved_cents: Cents,
+    /// What the partner credited of rejected lines (credit notes).
+    #[serde(rename = "gecrediteerdCent")]
+    pub credited_cents: Cents,
     /// Whether every line is decided.
     #[serde(rename = "afgehandeld")]
     pub settled: bool,
     #[serde(rename = "regels")]
     pub lines: Vec<InvoiceLineView>,
+    /// The credit notes on this invoice, oldest first.
+    #[serde(rename = "creditnotas")]
+    pub credit_notes: Vec<CreditNoteView>,
 }
 
 /// One delivery or redemption on an invoice.
@@ -131,6 +178,9 @@ pub enum LineStatus {
     Approved,
     #[serde(rename = "afgekeurd")]
     Rejected,
+    /// Rejected, and credited by the partner: its delivery may be invoiced again.
+    #[serde(rename = "gecrediteerd")]
+    Credited,
 }
 
 impl InvoiceView {
@@ -161,6 +211,7 @@ impl InvoiceView {
                     status: match decision {
                         None => LineStatus::Open,
                         Some(decided) if decided.approved => LineStatus::Approved,
+                        Some(_) if invoice.is_credited(line.delivery_id) => LineStatus::Credited,
                         Some(_) => LineStatus::Rejected,
                     },
                     reason: unsealed.text(Field::LineReason, line.delivery_id),
@@ -175,8 +226,19 @@ impl InvoiceView {
             until: submitted.period_until,
             total_cents: submitted.total_cents,
             approved_cents: invoice.approved_cents(),
+            credited_cents: invoice.credited_cents(),
             settled: invoice.is_settled(),
             lines,
+            credit_notes: invoice
+                .credit_notes
+                .iter()
+                .map(|note| CreditNoteView {
+                    id: note.credit_note_id,
+                    lines: note.lines.iter().map(|line| line.delivery_id).collect(),
+                    total_cents: note.total_cents,
+                    issued_on: note.issued_on,
+                })
+                .collect(),
         })
     }
 }
@@ -306,4 +368,44 @@ pub async fn settle_invoice(
         .execute(id, command, &caller.command_context(&caller.gemeente))
         .await?;
     view(&state, &caller, id).await.map(Json)
+}
+
+/// The partner that sent the invoice credits lines regie rejected (creditnota). Regie does not: the
+/// credit note is the partner's correction of its own invoice. Another partner's invoice is unknown
+/// to the caller (404), as it is when read.
+#[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente, invoice_id = %id))]
+pub async fn credit(
+    State(state): State<AppState>,
+    caller: InGemeente<Partners>,
+    ApiPath(InvoicePath { id }): ApiPath<InvoicePath>,
+    ApiJson(request): ApiJson<CreditNoteRequest>,
+) -> Result<Recorded<CreditNoteIssuedView>, ApiError> {
+    let invoice = load_in(&state.invoices, &caller.gemeente, id, not_visible).await?;
+    if invoice.partner() != Some(&caller.actor.organisation) {
+        return Err(not_visible());
+    }
+    let credit_note_id = request.id.unwrap_or_else(Uuid::new_v4);
+    let command = InvoiceCommand::IssueCreditNote(IssueCreditNote {
+        gemeente: caller.gemeente.clone(),
+        credit_note_id,
+        partner: caller.actor.organisation.clone(),
+        lines: request.lines,
+        issued_on: kindpakket_platform::clock::today(),
+    });
+    state
+        .invoices
+        .execute(id, command, &caller.command_context(&caller.gemeente))
+        .await?;
+    let invoice = load_in(&state.invoices, &caller.gemeente, id, not_visible).await?;
+    let total_cents = invoice
+        .credit_notes
+        .iter()
+        .find(|note| note.credit_note_id == credit_note_id)
+        .map(|note| note.total_cents)
+        .ok_or_else(|| ApiError::internal("the credit note is not on the invoice"))?;
+    Ok(Recorded(CreditNoteIssuedView {
+        credit_note_id,
+        total_cents,
+        invoice: view_of(&state, &caller, &invoice).await?,
+    }))
 }

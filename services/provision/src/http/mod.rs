@@ -5,6 +5,7 @@
 //! `lists`.
 
 mod campaigns;
+mod discounts;
 mod entitlements;
 mod feed;
 mod finance;
@@ -229,6 +230,18 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/partners/{partner}/afrekeningen/{jaar}/{kwartaal}",
             get_with(finance::get_statement, |op| {
                 op.summary("De afrekening van een partner over een kwartaal")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/kortingen",
+            post_with(discounts::give, |op| {
+                op.summary("Aan de kassa korting geven op een kortingspas, met de code en de volledige prijs in de body")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/facturen/{id}/creditnotas",
+            post_with(invoices::credit, |op| {
+                op.summary("Afgekeurde regels van een eigen factuur crediteren (creditnota)")
             }),
         )
         .api_route(

@@ -133,12 +133,12 @@ impl PassBalance {
     }
 }
 
-fn unknown_code() -> ApiError {
+pub(super) fn unknown_code() -> ApiError {
     ApiError::not_found("Deze pascode is onbekend. Controleer de code; er is niets afgeboekt.")
 }
 
 /// The balance of the pass with `code` in `entitlement`.
-fn balance(
+pub(super) fn balance(
     state: &AppState,
     caller: &Caller,
     entitlement: &Entitlement,
@@ -151,7 +151,7 @@ fn balance(
 }
 
 /// The pass behind a typed code, for regie or for a provider enrolled to deliver its provision.
-async fn find_pass<R>(
+pub(super) async fn find_pass<R>(
     state: &AppState,
     caller: &InGemeente<R>,
     typed: &TypedCode,

@@ -1,6 +1,7 @@
 //! What this service keeps of other services' streams, written by [`crate::consume`] in the
 //! consumer's transaction and read when a request needs it.
 //!
+//! - [`discounts`]: the standing discounts regie agreed with providers;
 //! - [`enrolments`]: which partner may deliver which provision in which gemeente;
 //! - [`entitlements`]: which child and provision each entitlement is for (anonymised when the child
 //!   is forgotten);
@@ -8,6 +9,7 @@
 //! - [`work_lists`]: declarations and invoices as lists, and each entitlement's household;
 //! - [`partner_feed`]: the partners' feed ([`crate::feed`]).
 
+pub mod discounts;
 pub mod enrolments;
 pub mod entitlements;
 pub mod partner_feed;

@@ -2,6 +2,7 @@
 //! what it answers follow from its handler's types.
 
 mod doelgroep;
+mod kortingen;
 mod partners;
 mod regelingen;
 mod routing;
@@ -41,6 +42,12 @@ roles!(
     /// Who reads regelingen and enrolments: the regievoerder, the partners and signallers who work
     /// with them, and the auditor.
     pub Readers = [Regievoerder, Partner, Signaller, Auditor]
+);
+
+roles!(
+    /// Who reads a provider's standing discounts: the regievoerder, the auditor and the partner
+    /// itself (its own only).
+    pub DiscountReaders = [Regievoerder, Partner, Auditor]
 );
 
 roles!(
@@ -133,6 +140,21 @@ pub fn routes() -> ApiRouter<AppState> {
                 )
             }),
         )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/partners/{partner}/kortingen/{voorziening}",
+            put_with(kortingen::agree, |op| {
+                op.summary("Een vaste korting afspreken met een aanbieder voor een voorziening (of wijzigen)")
+            })
+            .delete_with(kortingen::end, |op| {
+                op.summary("Een vaste korting van een aanbieder beëindigen")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/partners/{partner}/kortingen",
+            get_with(kortingen::list, |op| {
+                op.summary("De vaste kortingen van een aanbieder")
+            }),
+        )
 }
 
 #[cfg(test)]
@@ -147,7 +169,7 @@ mod tests {
         let roles = |path: &str, method: &str| json["paths"][path][method]["x-rollen"].clone();
         let regie = serde_json::json!(["regievoerder"]);
         let readers = serde_json::json!(["regievoerder", "partner", "signaller", "auditor"]);
-        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 10);
+        assert_eq!(document.paths.map_or(0, |paths| paths.paths.len()), 12);
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/regelingen", "post"),
             regie
@@ -198,6 +220,16 @@ mod tests {
         assert_eq!(
             roles("/api/v1/gemeenten/{gemeente}/wensen", "post"),
             serde_json::json!(["applicant", "partner", "signaller", "regievoerder"])
+        );
+        let discount = "/api/v1/gemeenten/{gemeente}/partners/{partner}/kortingen/{voorziening}";
+        assert_eq!(roles(discount, "put"), regie);
+        assert_eq!(roles(discount, "delete"), regie);
+        assert_eq!(
+            roles(
+                "/api/v1/gemeenten/{gemeente}/partners/{partner}/kortingen",
+                "get"
+            ),
+            serde_json::json!(["regievoerder", "partner", "auditor"])
         );
     }
 }

@@ -15,6 +15,7 @@ pub enum EntitlementCommand {
     IssuePass(IssuePass),
     BlockPass(BlockPass),
     RedeemPass(RedeemPass),
+    GiveDiscount(GiveDiscount),
     SubmitDeclaration(SubmitDeclaration),
     DecideDeclaration(DecideDeclaration),
     Expire(Expire),
@@ -78,6 +79,23 @@ pub struct RedeemPass {
     pub partner: OrganisationId,
     pub amount_cents: Cents,
     pub redeemed_on: Date,
+}
+
+/// A provider with a standing discount gives it at the till, on the pass the holder shows: the
+/// discount is `percent` of the full price (rounded down to the cent), at most
+/// `max_per_purchase_cents` and at most what is left, worked out by the entitlement itself so that
+/// purchases at the same moment never give more than was granted.
+#[derive(Debug, Clone)]
+pub struct GiveDiscount {
+    pub gemeente: GemeenteCode,
+    pub code: String,
+    pub delivery_id: Uuid,
+    pub partner: OrganisationId,
+    pub full_price_cents: Cents,
+    /// 1 to 100.
+    pub percent: u8,
+    pub max_per_purchase_cents: Option<Cents>,
+    pub given_on: Date,
 }
 
 /// A partner, or the gemeente's loket for a parent, declares an amount with its proof.

@@ -43,6 +43,16 @@ pub enum EntitlementError {
     MissingRejectionReason,
     #[error("Dit recht loopt nog tot en met {0}; het verloopt pas daarna.")]
     NotYetExpired(Date),
+    #[error("Dit recht is een korting: die wordt aan de kassa gegeven met de pascode en de volledige prijs (kortingen), tegen het percentage dat de gemeente met u afsprak. Er is niets afgeboekt.")]
+    DiscountAtTill,
+    #[error("Het kortingstegoed van dit kind is op.")]
+    DiscountUsedUp,
+    #[error("De volledige prijs ('volledigePrijsCents') moet groter zijn dan 0 cent. Er is niets afgeboekt.")]
+    NoFullPrice,
+    #[error("Op deze prijs is de korting minder dan 1 cent. Er is niets afgeboekt.")]
+    NoDiscountOnPrice,
+    #[error("Dit recht is geen korting: deze pas wordt verzilverd, niet met korting afgerekend. Er is niets afgeboekt.")]
+    NotADiscount,
     #[error("Dit recht is een strippenkaart: er wordt per hele strip van {} cent afgeboekt. Er is niets afgeboekt.", .0.get())]
     NotWholeUnits(Cents),
 }
@@ -69,7 +79,12 @@ impl Refusal for EntitlementError {
             | EntitlementError::MissingProof
             | EntitlementError::MissingRejectionReason
             | EntitlementError::NotYetExpired(_)
-            | EntitlementError::NotWholeUnits(_) => RefusalKind::Invalid,
+            | EntitlementError::NotWholeUnits(_)
+            | EntitlementError::DiscountUsedUp
+            | EntitlementError::DiscountAtTill
+            | EntitlementError::NoFullPrice
+            | EntitlementError::NoDiscountOnPrice
+            | EntitlementError::NotADiscount => RefusalKind::Invalid,
         }
     }
 }

@@ -8,8 +8,8 @@ mod error;
 mod events;
 
 pub use commands::{
-    BlockPass, DecideDeclaration, EntitlementCommand, Expire, IssuePass, NewPass, Open,
-    RecordDelivery, RedeemPass, SubmitDeclaration,
+    BlockPass, DecideDeclaration, EntitlementCommand, Expire, GiveDiscount, IssuePass, NewPass,
+    Open, RecordDelivery, RedeemPass, SubmitDeclaration,
 };
 pub use error::EntitlementError;
 pub use events::{EntitlementEvent, EVENT_VERSION};
@@ -84,6 +84,7 @@ impl Aggregate for Entitlement {
             EntitlementCommand::IssuePass(command) => self.issue_pass(command)?,
             EntitlementCommand::BlockPass(command) => self.block_pass(command)?,
             EntitlementCommand::RedeemPass(command) => self.redeem_pass(command)?,
+            EntitlementCommand::GiveDiscount(command) => self.give_discount(command)?,
             EntitlementCommand::SubmitDeclaration(command) => self.submit_declaration(command)?,
             EntitlementCommand::DecideDeclaration(command) => self.decide_declaration(command)?,
             EntitlementCommand::Expire(command) => self.expire(command)?,
@@ -212,6 +213,15 @@ impl Entitlement {
         ) {
             return Err(EntitlementError::WrongRoute);
         }
+        // A discount right is spent at the till, on the pass, at the percentage regie agreed with
+        // the provider ([`Self::give_discount`]); never by an amount the provider types.
+        if self
+            .opened
+            .as_ref()
+            .is_some_and(|opened| opened.form == Some(DeliveryForm::Discount))
+        {
+            return Err(EntitlementError::DiscountAtTill);
+        }
         if command
             .full_price_cents
             .is_some_and(|full| full < command.amount_cents)
@@ -313,6 +323,11 @@ impl Entitlement {
         if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
             return Ok(vec![]);
         }
+        // The pass of a discount right is not redeemed for an amount the provider types: it gets
+        // the agreed discount at the till ([`Self::give_discount`]).
+        if opened.form == Some(DeliveryForm::Discount) {
+            return Err(EntitlementError::DiscountAtTill);
+        }
         if pass.blocked.is_some() {
             return Err(EntitlementError::PassBlocked);
         }
@@ -336,6 +351,75 @@ impl Entitlement {
             amount_cents: command.amount_cents,
             remaining_cents: self.remaining_cents() - command.amount_cents,
             redeemed_on: command.redeemed_on,
+        })])
+    }
+
+    fn give_discount(
+        &self,
+        command: GiveDiscount,
+    ) -> Result<Vec<EntitlementEvent>, EntitlementError> {
+        let opened = self
+            .in_gemeente(&command.gemeente)
+            .map_err(|_| EntitlementError::UnknownCode)?;
+        let pass = self
+            .pass_with_code(&command.code)
+            .ok_or(EntitlementError::UnknownCode)?;
+        // A retried purchase (the same id) is given once: same provider, same full price.
+        let earlier = self
+            .deliveries
+            .iter()
+            .find(|delivery| delivery.delivery_id == command.delivery_id);
+        let same = |earlier: &DeliveryRecorded| {
+            earlier.partner == command.partner
+                && earlier.form == DeliveryForm::Discount
+                && earlier.full_price_cents == Some(command.full_price_cents)
+        };
+        if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
+            return Ok(vec![]);
+        }
+        if opened.form != Some(DeliveryForm::Discount) {
+            return Err(EntitlementError::NotADiscount);
+        }
+        if pass.blocked.is_some() {
+            return Err(EntitlementError::PassBlocked);
+        }
+        if let Some(expired) = &self.expired {
+            return Err(EntitlementError::PassExpired(expired.expired_on));
+        }
+        if command.given_on > pass.issued.valid_until {
+            return Err(EntitlementError::PassExpired(pass.issued.valid_until));
+        }
+        if !validity(opened).contains(command.given_on) {
+            return Err(EntitlementError::OutsidePeriod(validity(opened)));
+        }
+        if !command.full_price_cents.is_positive() {
+            return Err(EntitlementError::NoFullPrice);
+        }
+        let remaining_cents = self.remaining_cents();
+        if !remaining_cents.is_positive() {
+            return Err(EntitlementError::DiscountUsedUp);
+        }
+        let mut amount_cents = command
+            .full_price_cents
+            .percent(u32::from(command.percent.min(100)))
+            .min(remaining_cents);
+        if let Some(max) = command.max_per_purchase_cents {
+            amount_cents = amount_cents.min(max);
+        }
+        if !amount_cents.is_positive() {
+            return Err(EntitlementError::NoDiscountOnPrice);
+        }
+        Ok(vec![EntitlementEvent::Delivered(DeliveryRecorded {
+            entitlement_id: opened.entitlement_id,
+            delivery_id: command.delivery_id,
+            child: opened.child,
+            provision: opened.provision.clone(),
+            partner: command.partner,
+            form: DeliveryForm::Discount,
+            amount_cents,
+            remaining_cents: remaining_cents - amount_cents,
+            delivered_on: command.given_on,
+            full_price_cents: Some(command.full_price_cents),
         })])
     }
 

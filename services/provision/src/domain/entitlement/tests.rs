@@ -555,3 +555,145 @@ fn amounts_in_refusals_read_in_cents_as_before() {
         "De datum valt buiten de geldigheid van het recht (2026-01-01 tot en met 2026-12-31). Er is niets afgeboekt."
     );
 }
+
+fn discount_right() -> Vec<EntitlementEvent> {
+    let opened = EntitlementOpened {
+        amount_cents: Cents(10_000),
+        form: Some(DeliveryForm::Discount),
+        ..opened()
+    };
+    vec![
+        EntitlementEvent::Opened {
+            gemeente: gemeente(),
+            opened: opened.clone(),
+        },
+        Entitlement::pass_issued(
+            &opened,
+            NewPass {
+                pass_id: Uuid::from_u128(9),
+                code: "KORTING".to_owned(),
+            },
+            date!(2026 - 01 - 01),
+            None,
+        ),
+    ]
+}
+
+fn give(id: u128, full_price_cents: i64) -> EntitlementCommand {
+    EntitlementCommand::GiveDiscount(GiveDiscount {
+        gemeente: gemeente(),
+        code: "KORTING".to_owned(),
+        delivery_id: Uuid::from_u128(id),
+        partner: partner(),
+        full_price_cents: Cents(full_price_cents),
+        percent: 50,
+        max_per_purchase_cents: Some(Cents(3_000)),
+        given_on: date!(2026 - 05 - 01),
+    })
+}
+
+/// The discount amounts a series of purchases gets, each applied before the next.
+async fn discounts(prices: &[i64]) -> Vec<Result<i64, EntitlementError>> {
+    let mut events = discount_right();
+    let mut given = Vec::new();
+    for (i, price) in prices.iter().enumerate() {
+        let result = TestFramework::<Entitlement>::with(())
+            .given(events.clone())
+            .when_async(give(100 + i as u128, *price))
+            .await
+            .inspect_result();
+        match result {
+            Ok(new) => {
+                let EntitlementEvent::Delivered(delivered) = &new[0] else {
+                    panic!("expected a delivery");
+                };
+                assert_eq!(delivered.form, DeliveryForm::Discount);
+                assert_eq!(delivered.full_price_cents, Some(Cents(*price)));
+                given.push(Ok(delivered.amount_cents.get()));
+                events.extend(new);
+            }
+            Err(error) => given.push(Err(error)),
+        }
+    }
+    given
+}
+
+#[tokio::test]
+async fn a_discount_is_the_percentage_capped_per_purchase_and_by_what_is_left() {
+    assert_eq!(
+        discounts(&[8_000, 10_000, 3_000, 10_000, 2_000, 1]).await,
+        vec![
+            Ok(3_000),
+            Ok(3_000),
+            Ok(1_500),
+            Ok(2_500),
+            Err(EntitlementError::DiscountUsedUp),
+            Err(EntitlementError::DiscountUsedUp),
+        ]
+    );
+    // Half of one cent is no discount; a price of nothing is refused.
+    assert_eq!(
+        discounts(&[1, 0]).await,
+        vec![
+            Err(EntitlementError::NoDiscountOnPrice),
+            Err(EntitlementError::NoFullPrice)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_discount_right_is_spent_at_the_till_only_and_a_till_discount_needs_a_discount_right() {
+    TestFramework::<Entitlement>::with(())
+        .given(discount_right())
+        .when_async(deliver(1, 100))
+        .await
+        .then_expect_error(EntitlementError::DiscountAtTill);
+    TestFramework::<Entitlement>::with(())
+        .given(discount_right())
+        .when_async(redeem(1, "KORTING", 100, date!(2026 - 05 - 01)))
+        .await
+        .then_expect_error(EntitlementError::DiscountAtTill);
+    let mut voucher = given_open();
+    voucher.push(pass(9, "KORTING"));
+    TestFramework::<Entitlement>::with(())
+        .given(voucher)
+        .when_async(give(1, 1_000))
+        .await
+        .then_expect_error(EntitlementError::NotADiscount);
+}
+
+#[tokio::test]
+async fn a_retried_discount_is_given_once_and_a_blocked_pass_gets_none() {
+    let mut events = discount_right();
+    events.extend(
+        TestFramework::<Entitlement>::with(())
+            .given(events.clone())
+            .when_async(give(1, 8_000))
+            .await
+            .inspect_result()
+            .unwrap(),
+    );
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(give(1, 8_000))
+        .await
+        .then_expect_events(vec![]);
+    TestFramework::<Entitlement>::with(())
+        .given(events.clone())
+        .when_async(give(1, 9_000))
+        .await
+        .then_expect_error(EntitlementError::IdReused);
+    events.push(EntitlementEvent::PassBlocked {
+        blocked: PassBlocked {
+            entitlement_id: Uuid::from_u128(1),
+            pass_id: Uuid::from_u128(9),
+            blocked_on: date!(2026 - 04 - 01),
+        },
+        reason: None,
+    });
+    TestFramework::<Entitlement>::with(())
+        .given(events)
+        .when_async(give(2, 8_000))
+        .await
+        .then_expect_error(EntitlementError::PassBlocked);
+}

@@ -11,6 +11,7 @@ use uuid::Uuid;
 pub enum InvoiceCommand {
     Submit(SubmitInvoice),
     Settle(SettleInvoice),
+    IssueCreditNote(IssueCreditNote),
 }
 
 /// A partner invoices a period: the lines are what it delivered and redeemed in the period that is
@@ -39,4 +40,17 @@ pub struct LineDecision {
     pub approved: bool,
     /// Why it is rejected, sealed under the key of the line's child; required for a rejection.
     pub reason: Option<Sealed<Note>>,
+}
+
+/// The partner that sent the invoice credits lines regie rejected (creditnota), so that it may
+/// invoice their deliveries again. Named by its id: the same credit note again changes nothing.
+#[derive(Debug, Clone)]
+pub struct IssueCreditNote {
+    pub gemeente: GemeenteCode,
+    pub credit_note_id: Uuid,
+    /// Who issues it: only the partner that sent the invoice.
+    pub partner: OrganisationId,
+    /// The lines, by their delivery's (or redemption's) id.
+    pub lines: Vec<Uuid>,
+    pub issued_on: Date,
 }

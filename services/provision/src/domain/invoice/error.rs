@@ -23,20 +23,39 @@ pub enum InvoiceError {
     MissingReason(usize),
     #[error("Geef ten minste één regel op.")]
     NoLines,
+    #[error("Regel {0} van de creditnota noemt een verstrekking die niet op deze factuur staat.")]
+    UnknownCreditLine(usize),
+    #[error("Regel {0} van de creditnota noemt een verstrekking die al eerder in deze creditnota staat.")]
+    DuplicateCreditLine(usize),
+    #[error("Regel {0} is goedgekeurd; alleen een afgekeurde regel kan worden gecrediteerd.")]
+    ApprovedLine(usize),
+    #[error(
+        "Over regel {0} is nog niet besloten; alleen een afgekeurde regel kan worden gecrediteerd."
+    )]
+    UndecidedLine(usize),
+    #[error("Regel {0} is al gecrediteerd.")]
+    AlreadyCredited(usize),
+    #[error("Deze creditnota bestaat al, met andere regels.")]
+    CreditNoteReused,
 }
 
 impl Refusal for InvoiceError {
     fn kind(&self) -> RefusalKind {
         match self {
             InvoiceError::NotFound => RefusalKind::NotFound,
-            InvoiceError::AlreadySubmitted | InvoiceError::LineAlreadyDecided(_) => {
-                RefusalKind::Conflict
-            }
+            InvoiceError::AlreadySubmitted
+            | InvoiceError::LineAlreadyDecided(_)
+            | InvoiceError::CreditNoteReused => RefusalKind::Conflict,
             InvoiceError::NothingToInvoice
             | InvoiceError::UnknownLine(_)
             | InvoiceError::DuplicateLine(_)
             | InvoiceError::MissingReason(_)
-            | InvoiceError::NoLines => RefusalKind::Invalid,
+            | InvoiceError::NoLines
+            | InvoiceError::UnknownCreditLine(_)
+            | InvoiceError::DuplicateCreditLine(_)
+            | InvoiceError::ApprovedLine(_)
+            | InvoiceError::UndecidedLine(_)
+            | InvoiceError::AlreadyCredited(_) => RefusalKind::Invalid,
         }
     }
 }

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use cqrs_es::DomainEvent;
 use kindpakket_platform::free_text::Note;
 use kindpakket_platform::shredding::Sealed;
-use kindpakket_proto::provision::{InvoiceSettled, InvoiceSubmitted};
+use kindpakket_proto::provision::{CreditNoteIssued, InvoiceSettled, InvoiceSubmitted};
 use kindpakket_proto::GemeenteCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ pub enum InvoiceEvent {
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         reasons: BTreeMap<Uuid, Sealed<Note>>,
     },
+    CreditNoteIssued(CreditNoteIssued),
 }
 
 /// The stored version of every invoice event.
@@ -35,6 +36,7 @@ impl DomainEvent for InvoiceEvent {
         match self {
             InvoiceEvent::InvoiceSubmitted { .. } => "InvoiceSubmitted",
             InvoiceEvent::InvoiceSettled { .. } => "InvoiceSettled",
+            InvoiceEvent::CreditNoteIssued(_) => "CreditNoteIssued",
         }
         .to_owned()
     }

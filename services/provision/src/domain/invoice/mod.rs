@@ -6,7 +6,7 @@ mod commands;
 mod error;
 mod events;
 
-pub use commands::{InvoiceCommand, LineDecision, SettleInvoice, SubmitInvoice};
+pub use commands::{InvoiceCommand, IssueCreditNote, LineDecision, SettleInvoice, SubmitInvoice};
 pub use error::InvoiceError;
 pub use events::{InvoiceEvent, EVENT_VERSION};
 
@@ -18,7 +18,9 @@ use kindpakket_platform::free_text::Note;
 use kindpakket_platform::idempotency::{repeat_of, Repeat};
 use kindpakket_platform::shredding::Sealed;
 use kindpakket_platform::store::Tenanted;
-use kindpakket_proto::provision::{InvoiceSettled, InvoiceSubmitted, SettledLine};
+use kindpakket_proto::provision::{
+    CreditNoteIssued, CreditedLine, InvoiceSettled, InvoiceSubmitted, SettledLine,
+};
 use kindpakket_proto::{Cents, GemeenteCode, OrganisationId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,6 +33,9 @@ pub struct Invoice {
     pub decisions: HashMap<Uuid, SettledLine>,
     /// The reason of each rejected line, sealed under its child's key.
     pub reasons: HashMap<Uuid, Sealed<Note>>,
+    /// The credit notes the partner issued, oldest first.
+    #[serde(default)]
+    pub credit_notes: Vec<CreditNoteIssued>,
 }
 
 impl Aggregate for Invoice {
@@ -49,6 +54,7 @@ impl Aggregate for Invoice {
         let events = match command {
             InvoiceCommand::Submit(command) => self.submit(command)?,
             InvoiceCommand::Settle(command) => self.settle(command)?,
+            InvoiceCommand::IssueCreditNote(command) => self.issue_credit_note(command)?,
         };
         for event in events {
             sink.write(event, self).await;
@@ -68,6 +74,7 @@ impl Aggregate for Invoice {
                 }
                 self.reasons.extend(reasons);
             }
+            InvoiceEvent::CreditNoteIssued(issued) => self.credit_notes.push(issued),
         }
     }
 }
@@ -165,6 +172,87 @@ impl Invoice {
             },
             reasons,
         }])
+    }
+
+    fn issue_credit_note(
+        &self,
+        command: IssueCreditNote,
+    ) -> Result<Vec<InvoiceEvent>, InvoiceError> {
+        let invoice = self.in_gemeente(&command.gemeente)?;
+        // Another partner's invoice does not exist for it.
+        if invoice.partner != command.partner {
+            return Err(InvoiceError::NotFound);
+        }
+        // The same credit note again (a retried request) changes nothing; its id with other lines
+        // is refused.
+        let earlier = self
+            .credit_notes
+            .iter()
+            .find(|note| note.credit_note_id == command.credit_note_id);
+        let same = |earlier: &CreditNoteIssued| {
+            earlier.lines.len() == command.lines.len()
+                && earlier
+                    .lines
+                    .iter()
+                    .zip(&command.lines)
+                    .all(|(line, id)| line.delivery_id == *id)
+        };
+        if repeat_of(earlier, same, InvoiceError::CreditNoteReused)? == Repeat::Again {
+            return Ok(vec![]);
+        }
+        if command.lines.is_empty() {
+            return Err(InvoiceError::NoLines);
+        }
+        let mut seen = HashSet::new();
+        let mut lines = Vec::with_capacity(command.lines.len());
+        for (index, delivery_id) in command.lines.iter().enumerate() {
+            // Named by its place in the request: a refusal never repeats the id the caller sent.
+            let place = index + 1;
+            if !seen.insert(*delivery_id) {
+                return Err(InvoiceError::DuplicateCreditLine(place));
+            }
+            let line = invoice
+                .lines
+                .iter()
+                .find(|line| line.delivery_id == *delivery_id)
+                .ok_or(InvoiceError::UnknownCreditLine(place))?;
+            if self.is_credited(*delivery_id) {
+                return Err(InvoiceError::AlreadyCredited(place));
+            }
+            match self.decisions.get(delivery_id) {
+                None => return Err(InvoiceError::UndecidedLine(place)),
+                Some(decided) if decided.approved => return Err(InvoiceError::ApprovedLine(place)),
+                Some(_) => {}
+            }
+            lines.push(CreditedLine {
+                delivery_id: line.delivery_id,
+                entitlement_id: line.entitlement_id,
+                child: line.child,
+                provision: line.provision.clone(),
+                amount_cents: line.amount_cents,
+            });
+        }
+        Ok(vec![InvoiceEvent::CreditNoteIssued(CreditNoteIssued {
+            invoice_id: invoice.invoice_id,
+            credit_note_id: command.credit_note_id,
+            partner: invoice.partner.clone(),
+            total_cents: lines.iter().map(|line| line.amount_cents).sum(),
+            lines,
+            issued_on: command.issued_on,
+        })])
+    }
+
+    /// Whether a credit note credited the line of this delivery.
+    pub fn is_credited(&self, delivery_id: Uuid) -> bool {
+        self.credit_notes
+            .iter()
+            .flat_map(|note| &note.lines)
+            .any(|line| line.delivery_id == delivery_id)
+    }
+
+    /// What the partner credited so far.
+    pub fn credited_cents(&self) -> Cents {
+        self.credit_notes.iter().map(|note| note.total_cents).sum()
     }
 
     /// The invoice as submitted, when it was submitted in `gemeente`.
@@ -355,5 +443,85 @@ mod tests {
             .when_async(settle(vec![decision(9, true, None)], date!(2026 - 04 - 10)))
             .await
             .then_expect_error(InvoiceError::UnknownLine(1));
+    }
+
+    fn credit(lines: &[u128], note: u128) -> InvoiceCommand {
+        InvoiceCommand::IssueCreditNote(IssueCreditNote {
+            gemeente: gemeente(),
+            credit_note_id: Uuid::from_u128(note),
+            partner: leergeld(),
+            lines: lines.iter().map(|id| Uuid::from_u128(*id)).collect(),
+            issued_on: date!(2026 - 04 - 20),
+        })
+    }
+
+    /// Line 1 approved, line 2 rejected.
+    async fn decided() -> Vec<InvoiceEvent> {
+        let mut events = submitted();
+        events.extend(
+            TestFramework::<Invoice>::with(())
+                .given(submitted())
+                .when_async(settle(
+                    vec![decision(1, true, None), decision(2, false, Some("dubbel"))],
+                    date!(2026 - 04 - 10),
+                ))
+                .await
+                .inspect_result()
+                .unwrap(),
+        );
+        events
+    }
+
+    #[tokio::test]
+    async fn only_a_rejected_line_is_credited_once_by_the_partner_that_invoiced() {
+        TestFramework::<Invoice>::with(())
+            .given(submitted())
+            .when_async(credit(&[2], 50))
+            .await
+            .then_expect_error(InvoiceError::UndecidedLine(1));
+        TestFramework::<Invoice>::with(())
+            .given(decided().await)
+            .when_async(credit(&[2, 1], 50))
+            .await
+            .then_expect_error(InvoiceError::ApprovedLine(2));
+        TestFramework::<Invoice>::with(())
+            .given(decided().await)
+            .when_async(credit(&[9], 50))
+            .await
+            .then_expect_error(InvoiceError::UnknownCreditLine(1));
+        TestFramework::<Invoice>::with(())
+            .given(decided().await)
+            .when_async(InvoiceCommand::IssueCreditNote(IssueCreditNote {
+                partner: OrganisationId::parse("jeugdfonds").unwrap(),
+                ..match credit(&[2], 50) {
+                    InvoiceCommand::IssueCreditNote(command) => command,
+                    _ => unreachable!(),
+                }
+            }))
+            .await
+            .then_expect_error(InvoiceError::NotFound);
+        let mut events = decided().await;
+        let issued = TestFramework::<Invoice>::with(())
+            .given(events.clone())
+            .when_async(credit(&[2], 50))
+            .await
+            .inspect_result()
+            .unwrap();
+        let InvoiceEvent::CreditNoteIssued(note) = &issued[0] else {
+            panic!("expected a credit note");
+        };
+        assert_eq!(note.total_cents, Cents(2_000));
+        assert_eq!(note.lines[0].delivery_id, Uuid::from_u128(2));
+        events.extend(issued);
+        TestFramework::<Invoice>::with(())
+            .given(events.clone())
+            .when_async(credit(&[2], 50))
+            .await
+            .then_expect_events(vec![]);
+        TestFramework::<Invoice>::with(())
+            .given(events)
+            .when_async(credit(&[2], 51))
+            .await
+            .then_expect_error(InvoiceError::AlreadyCredited(1));
     }
 }

@@ -19,13 +19,25 @@ pub enum EnrolmentError {
     MandateWithoutDecideRole,
     #[error("Het mandaat mag alleen voorzieningen noemen waarvoor de partner is ingeschreven, en een maximumbedrag boven 0 cent.")]
     InvalidMandate,
+    #[error("Een korting wordt afgesproken met een partner die in deze gemeente is ingeschreven om deze voorziening te verstrekken (rol 'verstrekken'); deze partner is dat niet.")]
+    DiscountNotDelivered,
+    #[error("Deze voorziening heeft in de regeling die nu geldt niet de vorm 'korting'; alleen voor zo'n voorziening wordt een korting afgesproken.")]
+    NotADiscountProvision,
+    #[error(
+        "Het kortingspercentage ('percentage') moet een geheel getal van 1 tot en met 100 zijn."
+    )]
+    InvalidPercentage,
+    #[error("Het maximum per aankoop ('maximumPerAankoopCents') moet groter zijn dan 0 cent; laat het weg voor geen maximum.")]
+    InvalidMaximum,
+    #[error("Met deze partner is voor deze voorziening geen korting afgesproken.")]
+    NoDiscount,
 }
 
 impl Refusal for EnrolmentError {
     fn kind(&self) -> RefusalKind {
         match self {
             EnrolmentError::AlreadyEnrolled | EnrolmentError::AlreadyEnded => RefusalKind::Conflict,
-            EnrolmentError::NotEnrolled => RefusalKind::NotFound,
+            EnrolmentError::NotEnrolled | EnrolmentError::NoDiscount => RefusalKind::NotFound,
             _ => RefusalKind::Invalid,
         }
     }

@@ -1,5 +1,7 @@
 use cqrs_es::DomainEvent;
-use kindpakket_proto::regie::{PartnerEnrolled, PartnerEnrolmentEnded};
+use kindpakket_proto::regie::{
+    DiscountAgreed, DiscountEnded, PartnerEnrolled, PartnerEnrolmentEnded,
+};
 use kindpakket_proto::GemeenteCode;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,8 @@ pub enum EnrolmentEvent {
         enrolment: PartnerEnrolled,
     },
     Ended(PartnerEnrolmentEnded),
+    DiscountAgreed(DiscountAgreed),
+    DiscountEnded(DiscountEnded),
 }
 
 impl DomainEvent for EnrolmentEvent {
@@ -18,6 +22,8 @@ impl DomainEvent for EnrolmentEvent {
         match self {
             EnrolmentEvent::Enrolled { .. } => "Enrolled",
             EnrolmentEvent::Ended(_) => "Ended",
+            EnrolmentEvent::DiscountAgreed(_) => "DiscountAgreed",
+            EnrolmentEvent::DiscountEnded(_) => "DiscountEnded",
         }
         .to_owned()
     }

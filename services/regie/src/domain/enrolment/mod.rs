@@ -5,17 +5,20 @@ mod commands;
 mod error;
 mod events;
 
-pub use commands::{End, Enrol, EnrolmentCommand};
+pub use commands::{AgreeDiscount, End, EndDiscount, Enrol, EnrolmentCommand};
 pub use error::EnrolmentError;
 pub use events::EnrolmentEvent;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use kindpakket_platform::store::Tenanted;
-use kindpakket_proto::regie::{PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole};
-use kindpakket_proto::{GemeenteCode, OrganisationId};
+use kindpakket_proto::regie::{
+    DiscountAgreed, DiscountEnded, PartnerEnrolled, PartnerEnrolmentEnded, PartnerRole,
+};
+use kindpakket_proto::{GemeenteCode, OrganisationId, ProvisionCode};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -38,6 +41,9 @@ pub struct Enrolment {
     pub gemeente: Option<GemeenteCode>,
     pub enrolled: Option<PartnerEnrolled>,
     pub ended_on: Option<Date>,
+    /// The standing discounts agreed with the partner, by provision (none once the enrolment ends).
+    #[serde(default)]
+    pub discounts: BTreeMap<ProvisionCode, DiscountAgreed>,
 }
 
 impl Aggregate for Enrolment {
@@ -56,6 +62,8 @@ impl Aggregate for Enrolment {
         let events = match command {
             EnrolmentCommand::Enrol(command) => self.enrol(command)?,
             EnrolmentCommand::End(command) => self.end(command)?,
+            EnrolmentCommand::AgreeDiscount(command) => self.agree_discount(command)?,
+            EnrolmentCommand::EndDiscount(command) => self.end_discount(command)?,
         };
         for event in events {
             sink.write(event, self).await;
@@ -72,8 +80,15 @@ impl Aggregate for Enrolment {
                 self.gemeente = Some(gemeente);
                 self.enrolled = Some(enrolment);
                 self.ended_on = None;
+                self.discounts.clear();
             }
             EnrolmentEvent::Ended(ended) => self.ended_on = Some(ended.ended_on),
+            EnrolmentEvent::DiscountAgreed(agreed) => {
+                self.discounts.insert(agreed.provision.clone(), agreed);
+            }
+            EnrolmentEvent::DiscountEnded(ended) => {
+                self.discounts.remove(&ended.provision);
+            }
         }
     }
 }
@@ -121,10 +136,82 @@ impl Enrolment {
         if command.ended_on < enrolled.enrolled_on {
             return Err(EnrolmentError::EndsBeforeEnrolment);
         }
-        Ok(vec![EnrolmentEvent::Ended(PartnerEnrolmentEnded {
+        // Its standing discounts end with it: a provider no longer enrolled gives none.
+        let discounts_ended = self.discounts.keys().map(|provision| {
+            EnrolmentEvent::DiscountEnded(DiscountEnded {
+                partner: enrolled.partner.clone(),
+                provision: provision.clone(),
+                ended_on: command.ended_on,
+            })
+        });
+        Ok(
+            std::iter::once(EnrolmentEvent::Ended(PartnerEnrolmentEnded {
+                partner: enrolled.partner.clone(),
+                ended_on: command.ended_on,
+            }))
+            .chain(discounts_ended)
+            .collect(),
+        )
+    }
+
+    /// A standing discount with an active enrolment that delivers the provision, for a provision of
+    /// the form `discount`; the same terms again change nothing, other terms replace the agreement.
+    fn agree_discount(
+        &self,
+        command: AgreeDiscount,
+    ) -> Result<Vec<EnrolmentEvent>, EnrolmentError> {
+        let enrolled = self.active().ok_or(EnrolmentError::NotEnrolled)?;
+        if !(1..=100).contains(&command.percent) {
+            return Err(EnrolmentError::InvalidPercentage);
+        }
+        if command
+            .max_per_purchase_cents
+            .is_some_and(|max| !max.is_positive())
+        {
+            return Err(EnrolmentError::InvalidMaximum);
+        }
+        let delivers = enrolled.roles.contains(&PartnerRole::Deliver)
+            && enrolled.provisions.contains(&command.provision);
+        if !delivers {
+            return Err(EnrolmentError::DiscountNotDelivered);
+        }
+        if command.provision_is_discount != Some(true) {
+            return Err(EnrolmentError::NotADiscountProvision);
+        }
+        let percent =
+            u8::try_from(command.percent).map_err(|_| EnrolmentError::InvalidPercentage)?;
+        let earlier = self.discounts.get(&command.provision);
+        let same = earlier.is_some_and(|earlier| {
+            earlier.percent == percent
+                && earlier.max_per_purchase_cents == command.max_per_purchase_cents
+        });
+        if same {
+            return Ok(vec![]);
+        }
+        Ok(vec![EnrolmentEvent::DiscountAgreed(DiscountAgreed {
             partner: enrolled.partner.clone(),
+            provision: command.provision,
+            percent,
+            max_per_purchase_cents: command.max_per_purchase_cents,
+            agreed_on: command.agreed_on,
+        })])
+    }
+
+    fn end_discount(&self, command: EndDiscount) -> Result<Vec<EnrolmentEvent>, EnrolmentError> {
+        let enrolled = self.enrolled.as_ref().ok_or(EnrolmentError::NotEnrolled)?;
+        if !self.discounts.contains_key(&command.provision) {
+            return Err(EnrolmentError::NoDiscount);
+        }
+        Ok(vec![EnrolmentEvent::DiscountEnded(DiscountEnded {
+            partner: enrolled.partner.clone(),
+            provision: command.provision,
             ended_on: command.ended_on,
         })])
+    }
+
+    /// The enrolment, while it has not ended.
+    fn active(&self) -> Option<&PartnerEnrolled> {
+        self.enrolled.as_ref().filter(|_| self.ended_on.is_none())
     }
 }
 
@@ -308,5 +395,88 @@ mod tests {
             .when_async(end(date!(2025 - 12 - 31)))
             .await
             .then_expect_error(EnrolmentError::EndsBeforeEnrolment);
+    }
+
+    fn agree(provision: &str, percent: i64, is_discount: Option<bool>) -> EnrolmentCommand {
+        EnrolmentCommand::AgreeDiscount(AgreeDiscount {
+            provision: ProvisionCode::parse(provision).unwrap(),
+            percent,
+            max_per_purchase_cents: Some(Cents(3_000)),
+            provision_is_discount: is_discount,
+            agreed_on: date!(2026 - 02 - 01),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_discount_is_agreed_for_a_delivered_discount_provision_from_1_to_100_percent() {
+        let given = || {
+            vec![EnrolmentEvent::Enrolled {
+                gemeente: gemeente(),
+                enrolment: enrolled(),
+            }]
+        };
+        for (command, error) in [
+            (
+                agree("fiets-brugklas", 0, Some(true)),
+                EnrolmentError::InvalidPercentage,
+            ),
+            (
+                agree("fiets-brugklas", 101, Some(true)),
+                EnrolmentError::InvalidPercentage,
+            ),
+            (
+                agree("sportkorting", 50, Some(true)),
+                EnrolmentError::DiscountNotDelivered,
+            ),
+            (
+                agree("fiets-brugklas", 50, Some(false)),
+                EnrolmentError::NotADiscountProvision,
+            ),
+            (
+                agree("fiets-brugklas", 50, None),
+                EnrolmentError::NotADiscountProvision,
+            ),
+        ] {
+            TestFramework::<Enrolment>::with(())
+                .given(given())
+                .when_async(command)
+                .await
+                .then_expect_error(error);
+        }
+        let agreed = DiscountAgreed {
+            partner: enrolled().partner,
+            provision: ProvisionCode::parse("fiets-brugklas").unwrap(),
+            percent: 100,
+            max_per_purchase_cents: Some(Cents(3_000)),
+            agreed_on: date!(2026 - 02 - 01),
+        };
+        TestFramework::<Enrolment>::with(())
+            .given(given())
+            .when_async(agree("fiets-brugklas", 100, Some(true)))
+            .await
+            .then_expect_events(vec![EnrolmentEvent::DiscountAgreed(agreed.clone())]);
+        let mut with_discount = given();
+        with_discount.push(EnrolmentEvent::DiscountAgreed(agreed.clone()));
+        TestFramework::<Enrolment>::with(())
+            .given(with_discount.clone())
+            .when_async(agree("fiets-brugklas", 100, Some(true)))
+            .await
+            .then_expect_events(vec![]);
+        // Ending the enrolment ends its discounts.
+        TestFramework::<Enrolment>::with(())
+            .given(with_discount)
+            .when_async(end(date!(2026 - 06 - 30)))
+            .await
+            .then_expect_events(vec![
+                EnrolmentEvent::Ended(PartnerEnrolmentEnded {
+                    partner: enrolled().partner,
+                    ended_on: date!(2026 - 06 - 30),
+                }),
+                EnrolmentEvent::DiscountEnded(DiscountEnded {
+                    partner: enrolled().partner,
+                    provision: agreed.provision,
+                    ended_on: date!(2026 - 06 - 30),
+                }),
+            ]);
     }
 }
