@@ -920,6 +920,37 @@ mod tests {
     }
 
     #[test]
+    fn a_credit_note_goes_to_the_invoicing_partner_under_its_own_ids_without_a_child() {
+        let entitlement_id = Uuid::new_v4();
+        let credited =
+            ProvisionEvent::CreditNoteIssued(kindpakket_proto::provision::CreditNoteIssued {
+                invoice_id: Uuid::new_v4(),
+                credit_note_id: Uuid::new_v4(),
+                partner: club(),
+                lines: vec![kindpakket_proto::provision::CreditedLine {
+                    delivery_id: Uuid::new_v4(),
+                    entitlement_id,
+                    child: ChildRef(Uuid::new_v4()),
+                    provision: ProvisionCode::parse("zwemles").unwrap(),
+                    amount_cents: Cents::new(1_000),
+                }],
+                total_cents: Cents::new(1_000),
+                issued_on: day(),
+            });
+        let fed = of_provision(&credited).unwrap();
+        assert_eq!(fed.audience, Audience::Partner(club()));
+        assert_eq!(fed.child, None);
+        let pseudonyms = Pseudonyms::new(KEY.to_vec());
+        let (_, data) = (fed.render)(&PartnerView::new(&pseudonyms, &club()));
+        let text = serde_json::to_string(&data).unwrap();
+        assert!(!text.contains(&entitlement_id.to_string()), "{text}");
+        assert!(!text.contains("kind"), "{text}");
+        assert!(text.contains(
+            &crate::access::entitlement_pseudonym(KEY, &club(), entitlement_id).to_string()
+        ));
+    }
+
+    #[test]
     fn a_referral_is_fed_to_the_partner_it_is_routed_to_and_its_steps_only_when_known() {
         let signalled = |referral| {
             SignallingEvent::ChildSignalled(ChildSignalled {
