@@ -147,6 +147,11 @@ pub struct GrantedEntitlement {
     /// For a count (strippenkaart): the value of one unit; the amount is spent in whole units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_value_cents: Option<Cents>,
+    /// For a household budget (gezinstegoed, `Provision.per_household`): every child of the
+    /// application granted under it, in the application's order, `child` first. Any of them may
+    /// spend it; empty for a child's own entitlement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub household_children: Vec<ChildRef>,
 }
 
 /// The application was rejected. The reason the family reads stays in the application service's

@@ -67,9 +67,32 @@ pub struct EntitlementOpened {
     /// ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regeling_id: Option<Uuid>,
+    /// For a household budget (gezinstegoed): every child that may spend it, `child` first; empty
+    /// for a child's own entitlement. Spending names the child that spends (its `child`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub household_children: Vec<ChildRef>,
 }
 
 impl EntitlementOpened {
+    /// Whether this is a household budget (gezinstegoed).
+    pub fn is_household(&self) -> bool {
+        !self.household_children.is_empty()
+    }
+
+    /// The children who may spend it: the household's children, or the one child.
+    pub fn spenders(&self) -> Vec<ChildRef> {
+        if self.household_children.is_empty() {
+            vec![self.child]
+        } else {
+            self.household_children.clone()
+        }
+    }
+
+    /// Whether `child` may spend it.
+    pub fn may_spend(&self, child: ChildRef) -> bool {
+        child == self.child || self.household_children.contains(&child)
+    }
+
     /// Who pays `amount_cents` of this entitlement, to the cent.
     pub fn funding_of(&self, amount_cents: Cents) -> Vec<FundingPart> {
         crate::regie::split_funding(

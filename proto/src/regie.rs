@@ -186,6 +186,11 @@ pub struct Provision {
     /// `value_cents / units`, and is spent whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<u32>,
+    /// Granted per household (a gezinstegoed, as the U-pas has it): `value_cents` is then the amount
+    /// for the whole household, one entitlement that every qualifying child of an application may
+    /// spend. A household provision is an amount, never a count (`units`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_household: bool,
 }
 
 impl Provision {

@@ -37,9 +37,33 @@ struct GrantedRow {
     amount_cents: i64,
     funder: Option<Json<Funder>>,
     co_financing: Option<Json<CoFinancing>>,
+    household_children: Option<Json<Vec<ChildRef>>>,
 }
 
 impl GrantedRow {
+    /// The grant as the rules read it: a household budget (gezinstegoed) as one grant of its
+    /// amount to its first child, and a grant of nothing to each other child of it, so that none
+    /// of them is funded for it twice and the budget counts its amount once.
+    fn into_prior_grants(self) -> anyhow::Result<Vec<PriorGrant>> {
+        let others: Vec<ChildRef> = self
+            .household_children
+            .as_ref()
+            .map(|Json(children)| children.clone())
+            .unwrap_or_default();
+        let first = self.into_prior_grant()?;
+        let mut grants: Vec<PriorGrant> = others
+            .into_iter()
+            .filter(|child| *child != first.child)
+            .map(|child| PriorGrant {
+                child,
+                amount_cents: Cents::ZERO,
+                ..first.clone()
+            })
+            .collect();
+        grants.insert(0, first);
+        Ok(grants)
+    }
+
     fn into_prior_grant(self) -> anyhow::Result<PriorGrant> {
         Ok(PriorGrant {
             application_id: Uuid::parse_str(&self.application_id)
@@ -72,7 +96,8 @@ pub async fn prior_grants(
                 (entitlement->>'valid_until')::date AS valid_until,
                 (entitlement->>'amount_cents')::bigint AS amount_cents,
                 (entitlement->'funder')::jsonb AS funder,
-                (entitlement->'co_financing')::jsonb AS co_financing
+                (entitlement->'co_financing')::jsonb AS co_financing,
+                (entitlement->'household_children')::jsonb AS household_children
          FROM events, json_array_elements(payload->'Granted'->'entitlements') AS entitlement
          WHERE aggregate_type = 'application' AND event_type = 'Granted'
            AND metadata->>'gemeente' = ANY($1)",
@@ -80,7 +105,11 @@ pub async fn prior_grants(
     .bind(&codes)
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(GrantedRow::into_prior_grant).collect()
+    let mut grants = Vec::with_capacity(rows.len());
+    for row in rows {
+        grants.extend(row.into_prior_grants()?);
+    }
+    Ok(grants)
 }
 
 /// Locks the gemeenten and reads their earlier grants: the lock must be held until the decision is

@@ -89,6 +89,7 @@ pub async fn run(config: ServiceConfig) -> Result<()> {
         ("entitlements", "valid_until"),
         ("deliveries", "delivered_on"),
         ("expirations", "expired_on"),
+        ("household_children", "valid_until"),
     ] {
         // Table and column names are the constants above.
         cleared.rows += sqlx::query(&format!(

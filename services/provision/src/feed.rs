@@ -836,6 +836,7 @@ mod tests {
             form: Some(form),
             unit_value_cents: None,
             regeling_id: None,
+            household_children: Vec::new(),
         }
     }
 

@@ -111,7 +111,8 @@ impl History {
                     lines.push(InvoiceLine {
                         delivery_id: delivery.delivery_id,
                         entitlement_id: opened.entitlement_id,
-                        child: opened.child,
+                        // The child that spent (of a household budget, one of its children).
+                        child: delivery.child,
                         provision: opened.provision.clone(),
                         form: delivery.form,
                         amount_cents: delivery.amount_cents,
@@ -128,7 +129,7 @@ impl History {
                     lines.push(InvoiceLine {
                         delivery_id: redemption.redemption_id,
                         entitlement_id: opened.entitlement_id,
-                        child: opened.child,
+                        child: redemption.child,
                         provision: opened.provision.clone(),
                         form: DeliveryForm::Voucher,
                         amount_cents: redemption.amount_cents,

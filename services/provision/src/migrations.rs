@@ -250,6 +250,16 @@ pub const DISCOUNTS_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The children of a household budget (gezinstegoed), besides `child` (its first child still
+/// remembered): forgetting one of them removes it here and leaves the budget to the others; the
+/// row is anonymised (`child` NULL) only when none is left.
+pub const HOUSEHOLD_CHILDREN_MIGRATION: Migration = Migration {
+    name: "0220_household_children",
+    sql: r#"
+        ALTER TABLE entitlements ADD COLUMN household_children uuid[] NOT NULL DEFAULT '{}';
+    "#,
+};
+
 /// The partners' feed (docs/money.md §6): what concerns each partner, as CloudEvents under its own
 /// pseudonyms, kept by the consumers in their transactions ([`crate::feed`],
 /// [`crate::read_models::partner_feed`]). `position` orders a gemeente's entries as they were

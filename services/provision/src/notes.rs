@@ -174,7 +174,10 @@ impl Unsealed {
         entitlement: &Entitlement,
     ) -> anyhow::Result<()> {
         if let Some(opened) = &entitlement.opened {
-            self.note_child(keys, opened.child).await?;
+            // Every child of a household budget: it is shown to those who are not forgotten.
+            for child in opened.spenders() {
+                self.note_child(keys, child).await?;
+            }
         }
         Ok(())
     }

@@ -14,7 +14,8 @@ use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler, SignallingHan
 use crate::feed::Feeder;
 use crate::migrations::{
     APPLICATION_INTERMEDIARIES_MIGRATION, DISCOUNTS_MIGRATION, ENROLMENTS_MIGRATION,
-    FEED_MIGRATION, PROVISION_MIGRATION, ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION,
+    FEED_MIGRATION, HOUSEHOLD_CHILDREN_MIGRATION, PROVISION_MIGRATION, ROW_SECURITY_MIGRATION,
+    WORK_LISTS_MIGRATION,
 };
 use crate::{http, publish, reseal, year_end};
 
@@ -46,6 +47,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             ROW_SECURITY_MIGRATION,
             WORK_LISTS_MIGRATION,
             APPLICATION_INTERMEDIARIES_MIGRATION,
+            HOUSEHOLD_CHILDREN_MIGRATION,
             DISCOUNTS_MIGRATION,
             FEED_MIGRATION,
         ],

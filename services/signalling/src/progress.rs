@@ -303,6 +303,7 @@ mod tests {
                 co_financing: None,
                 form: None,
                 unit_value_cents: None,
+                household_children: vec![],
             }],
             decided_on: day(),
             assessment: None,

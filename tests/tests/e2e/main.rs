@@ -93,6 +93,7 @@ mod harness;
 mod money_credit;
 mod money_discount;
 mod money_feed;
+mod money_household;
 mod nats_at_rest;
 mod operations;
 mod overleg_api;

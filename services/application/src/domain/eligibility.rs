@@ -13,7 +13,7 @@ use kindpakket_proto::regie::{
     split_funding, CoFinancing, Funder, IncomeThreshold, Provision, RegelingPublished,
     SpecificGroup,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use kindpakket_proto::{Cents, ChildRef, Period, ProvisionCode};
 use time::Date;
@@ -186,6 +186,8 @@ pub enum AssessmentError {
     AlreadyGranted(usize),
     #[error("Recht {0}: geen financier van deze voorziening heeft nog budget voor dit bedrag.")]
     NoBudgetRoom(usize),
+    #[error("Recht {0}: deze voorziening is een gezinstegoed; het gezin krijgt één bedrag. Geef elk kind van het gezin hetzelfde bedrag als het eerste.")]
+    HouseholdAmountDiffers(usize),
 }
 
 impl AssessmentError {
@@ -254,6 +256,7 @@ pub fn grant_by_hand(
         return Err(AssessmentError::NoEntitlements);
     }
     let mut seen = HashSet::new();
+    let mut household_amounts: HashMap<ProvisionCode, Cents> = HashMap::new();
     let mut outcomes = Vec::with_capacity(chosen.len());
     for (index, grant) in chosen.iter().enumerate() {
         let number = index + 1;
@@ -286,6 +289,15 @@ pub fn grant_by_hand(
         }
         if !seen.insert((grant.child, grant.provision.clone())) {
             return Err(AssessmentError::DuplicateEntitlement(number));
+        }
+        // A household budget is one amount for the household: the children named with it share it.
+        if provision.per_household {
+            let first = *household_amounts
+                .entry(provision.code.clone())
+                .or_insert(grant.amount_cents);
+            if first != grant.amount_cents {
+                return Err(AssessmentError::HouseholdAmountDiffers(number));
+            }
         }
         outcomes.push(Outcome {
             child: grant.child,
@@ -589,6 +601,9 @@ fn fund(
             .map(|part| (part.funder, grant.provision.clone(), part.amount_cents))
         })
         .collect();
+    // A household budget (gezinstegoed) is funded once, for the first child granted it; the
+    // children granted it after that share it, at no further cost to any budget.
+    let mut household_funders: HashMap<ProvisionCode, Option<Funder>> = HashMap::new();
     for outcome in outcomes.iter_mut().filter(|outcome| outcome.granted) {
         let Some(provision) = provision_of(&outcome.provision) else {
             continue;
@@ -599,6 +614,16 @@ fn fund(
                 && grant.provision == outcome.provision
                 && in_period(grant)
         });
+        if funded_before.is_none() && provision.per_household {
+            if let Some(funder) = household_funders.get(&provision.code) {
+                outcome.funder = funder.clone();
+                outcome.explanation = format!(
+                    "{} {} is een gezinstegoed: uw kinderen delen samen één bedrag.",
+                    outcome.explanation, provision.name
+                );
+                continue;
+            }
+        }
         if funded_before.is_some() {
             *outcome = Outcome {
                 granted: false,
@@ -615,6 +640,9 @@ fn fund(
             continue;
         }
         if provision.funders.is_empty() {
+            if provision.per_household {
+                household_funders.insert(provision.code.clone(), None);
+            }
             continue;
         }
         let has_room =
@@ -666,6 +694,9 @@ fn fund(
             Some((funder, trial)) => {
                 committed = trial;
                 outcome.funder = Some(funder.clone());
+                if provision.per_household {
+                    household_funders.insert(provision.code.clone(), outcome.funder.clone());
+                }
             }
             None => {
                 *outcome = Outcome {
@@ -744,6 +775,7 @@ mod tests {
             funders: vec![],
             co_financing: None,
             units: None,
+            per_household: false,
         }
     }
 

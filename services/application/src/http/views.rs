@@ -236,6 +236,10 @@ pub struct EntitlementView {
     /// The child, as in `kinderen`.
     #[serde(rename = "kind")]
     pub child: String,
+    /// For a household budget (gezinstegoed): every child who shares it, as in `kinderen`; absent
+    /// for one child's right.
+    #[serde(rename = "gezinskinderen", skip_serializing_if = "Vec::is_empty")]
+    pub household_children: Vec<String>,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]
@@ -444,6 +448,11 @@ impl ApplicationView {
                 .map(|entitlement| EntitlementView {
                     id: pseudonyms.entitlement(reader, entitlement.entitlement_id),
                     child: child(entitlement.child),
+                    household_children: entitlement
+                        .household_children
+                        .iter()
+                        .map(|member| child(*member))
+                        .collect(),
                     provision: entitlement.provision,
                     amount_cents: entitlement.amount_cents,
                     valid_from: entitlement.valid_from,
@@ -589,6 +598,7 @@ mod tests {
                 co_financing: None,
                 form: None,
                 unit_value_cents: None,
+                household_children: vec![],
             }],
             rejection: None,
             withdrawal_reason: None,

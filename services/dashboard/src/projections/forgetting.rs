@@ -59,12 +59,13 @@ pub const FORGETTING_MIGRATION: Migration = Migration {
 };
 
 /// The person ids in the read model, by table and column.
-const PERSON_COLUMNS: [(&str, &str); 5] = [
+const PERSON_COLUMNS: [(&str, &str); 6] = [
     ("signals", "child"),
     ("application_children", "child"),
     ("entitlements", "child"),
     ("deliveries", "child"),
     ("expirations", "child"),
+    ("household_children", "child"),
 ];
 
 /// The dashboard's forgetting: its key, and the look-ups and replacements made with it.

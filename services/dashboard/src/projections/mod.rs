@@ -279,8 +279,26 @@ pub const CAMPAIGNS_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The other children of a household budget (gezinstegoed): the entitlement is counted under its
+/// first child in `entitlements`; these count as granted too. Forgotten, folded and rebuilt like
+/// the entitlements.
+pub const HOUSEHOLD_CHILDREN_MIGRATION: Migration = Migration {
+    name: "0220_household_children",
+    sql: r#"
+        CREATE TABLE household_children (
+            entitlement_id uuid NOT NULL,
+            gemeente       text NOT NULL,
+            child          uuid NOT NULL,
+            granted_on     date NOT NULL,
+            valid_until    date NOT NULL,
+            PRIMARY KEY (entitlement_id, child)
+        );
+        CREATE INDEX household_children_gemeente ON household_children (gemeente);
+    "#,
+};
+
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 18] = [
+pub const MIGRATIONS: [Migration; 19] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -299,6 +317,7 @@ pub const MIGRATIONS: [Migration; 18] = [
     BUDGETS_MIGRATION,
     WISHES_MIGRATION,
     CAMPAIGNS_MIGRATION,
+    HOUSEHOLD_CHILDREN_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
@@ -673,6 +692,27 @@ async fn apply_application(
                 .bind(payers.co_share_percent)
                 .execute(&mut *connection)
                 .await?;
+                // A household budget is granted to each of its children.
+                for member in entitlement
+                    .household_children
+                    .iter()
+                    .filter(|member| **member != entitlement.child)
+                {
+                    let member = forgetting
+                        .person(connection, member.0, entitlement.valid_until)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO household_children (entitlement_id, gemeente, child, granted_on, valid_until)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(entitlement.entitlement_id)
+                    .bind(gemeente)
+                    .bind(member)
+                    .bind(granted.decided_on)
+                    .bind(entitlement.valid_until)
+                    .execute(&mut *connection)
+                    .await?;
+                }
             }
         }
         ApplicationEvent::ApplicationRejected(rejected) => {

@@ -82,6 +82,7 @@ const CHILD_FACTS: &str = "
     UNION ALL SELECT c.child, greatest(a.submitted_on, a.decided_on)
         FROM application_children c JOIN applications a USING (application_id)
     UNION ALL SELECT child, greatest(granted_on, valid_until) FROM entitlements
+    UNION ALL SELECT child, greatest(granted_on, valid_until) FROM household_children
     UNION ALL SELECT child, delivered_on FROM deliveries
     UNION ALL SELECT child, expired_on FROM expirations";
 
@@ -92,7 +93,10 @@ const STEPS: [(&str, &str); 4] = [
         "applied",
         "SELECT a.gemeente, c.child FROM application_children c JOIN applications a USING (application_id)",
     ),
-    ("granted", "SELECT gemeente, child FROM entitlements"),
+    (
+        "granted",
+        "SELECT gemeente, child FROM entitlements UNION ALL SELECT gemeente, child FROM household_children",
+    ),
     ("served", "SELECT gemeente, child FROM deliveries"),
 ];
 
@@ -122,7 +126,7 @@ impl Retention {
         let mut transaction = pool.begin().await?;
         sqlx::query(
             "LOCK TABLE signals, applications, application_children, entitlements, deliveries,
-                 expirations, forgotten_subjects IN SHARE ROW EXCLUSIVE MODE",
+                 expirations, household_children, forgotten_subjects IN SHARE ROW EXCLUSIVE MODE",
         )
         .execute(&mut *transaction)
         .await?;
@@ -144,6 +148,7 @@ impl Retention {
                 "entitlements",
                 "deliveries",
                 "expirations",
+                "household_children",
             ] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE child = ANY($1)"))
                     .bind(&children)

@@ -173,18 +173,25 @@ impl ApplicationHandler {
             co_financing: entitlement.co_financing.clone(),
             form: entitlement.form,
             unit_value_cents: entitlement.unit_value_cents,
+            household_children: entitlement.household_children.clone(),
             regeling_id: granted
                 .assessment
                 .as_ref()
                 .map(|assessment| assessment.regeling_id),
         };
-        let child_forgotten = self
-            .keys
-            .is_forgotten(opened.child.0)
-            .await
-            .map_err(HandlerError::Transient)?;
+        let mut living = Vec::new();
+        for child in opened.spenders() {
+            let forgotten = self
+                .keys
+                .is_forgotten(child.0)
+                .await
+                .map_err(HandlerError::Transient)?;
+            if !forgotten {
+                living.push(child);
+            }
+        }
         let household = work_lists::household_of(connection, granted.application_id).await?;
-        entitlements::record(connection, gemeente, &opened, child_forgotten, household).await?;
+        entitlements::record(connection, gemeente, &opened, &living, household).await?;
         let command = EntitlementCommand::Open(Open {
             gemeente: gemeente.clone(),
             opened,

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use super::{load_in, AppState, Declarants, DeliveryFormDto, EntitlementReaders, Partners, Regie};
 use crate::access::{self, Pseudonyms};
 use crate::domain::entitlement::{
-    BlockPass, DecideDeclaration, Declaration, Entitlement, EntitlementCommand, IssuePass, Pass,
-    RecordDelivery, SubmitDeclaration,
+    BlockPass, DecideDeclaration, Declaration, Entitlement, EntitlementCommand, EntitlementError,
+    IssuePass, Pass, RecordDelivery, SubmitDeclaration,
 };
 use crate::notes::{self, Field, ForgottenChild, Unsealed};
 use crate::pass_codes;
@@ -44,6 +44,11 @@ pub struct DeliveryRequest {
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
+    /// For a household budget (gezinstegoed): the child that spends, as you know it (a partner its
+    /// own reference of the child, as its list shows it); without it the first child. Another
+    /// child: 422, nothing is recorded.
+    #[serde(rename = "kind", default)]
+    pub child: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -81,6 +86,11 @@ pub struct DeclarationRequest {
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
+    /// For a household budget (gezinstegoed): the child the costs were for, as you know it (a
+    /// partner its own reference of the child); without it the first child. Another child: 422,
+    /// nothing is recorded.
+    #[serde(rename = "kind", default)]
+    pub child: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -136,9 +146,13 @@ pub struct EntitlementView {
     #[serde(rename = "kind")]
     pub child: Option<String>,
     /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`, and what was
-    /// written about it reads `null` too.
+    /// written about it reads `null` too. For a household budget: every one of its children.
     #[serde(rename = "vergeten")]
     pub forgotten: bool,
+    /// For a household budget (gezinstegoed): the children who may spend it, as `kind` names a
+    /// child (a forgotten one is left out); absent for a child's own entitlement.
+    #[serde(rename = "kinderen", default, skip_serializing_if = "Vec::is_empty")]
+    pub household_children: Vec<String>,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "vorm")]
@@ -298,12 +312,28 @@ impl EntitlementView {
         let role = caller.actor.role;
         let partner = role == Role::Partner;
         let opened = entitlement.opened.as_ref()?;
-        let forgotten = unsealed.child_forgotten(opened.child);
+        // A household budget stays its remaining children's when one of them is forgotten.
+        let living: Vec<ChildRef> = opened
+            .spenders()
+            .into_iter()
+            .filter(|child| !unsealed.child_forgotten(*child))
+            .collect();
+        let forgotten = living.is_empty();
         Some(Self {
             id: pseudonyms.entitlement_for(&caller.actor, opened.entitlement_id),
             application: (role != Role::Partner).then_some(opened.application_id),
-            child: (!forgotten).then(|| pseudonyms.child_for(&caller.actor, opened.child)),
+            child: living
+                .first()
+                .map(|child| pseudonyms.child_for(&caller.actor, *child)),
             forgotten,
+            household_children: if opened.is_household() {
+                living
+                    .iter()
+                    .map(|child| pseudonyms.child_for(&caller.actor, *child))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             provision: opened.provision.clone(),
             form: opened.form.map(DeliveryFormDto::from),
             amount_cents: opened.amount_cents,
@@ -436,18 +466,86 @@ fn child_of(entitlement: &Entitlement) -> Result<ChildRef, ApiError> {
         .ok_or_else(not_visible)
 }
 
-/// Refuses anything new about a child that was forgotten (a pass, a replacement).
-async fn require_not_forgotten(state: &AppState, child: ChildRef) -> Result<(), ApiError> {
-    let forgotten = state
-        .keys
-        .is_forgotten(child.0)
-        .await
-        .map_err(|error| ApiError::internal(format!("{error:#}")))?;
-    if forgotten {
-        Err(refused(&ForgottenChild))
-    } else {
-        Ok(())
+/// Refuses anything new about a child that was forgotten (a pass, a replacement); a household
+/// budget is refused only when every one of its children was.
+async fn require_not_forgotten(
+    state: &AppState,
+    entitlement: &Entitlement,
+) -> Result<(), ApiError> {
+    let opened = entitlement.opened.as_ref().ok_or_else(not_visible)?;
+    for child in opened.spenders() {
+        let forgotten = state
+            .keys
+            .is_forgotten(child.0)
+            .await
+            .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+        if !forgotten {
+            return Ok(());
+        }
     }
+    Err(refused(&ForgottenChild))
+}
+
+/// The child that spends a household budget, as [`spending_child`] read it from the request: a
+/// child the gemeente forgot spends nothing more (409, nothing recorded), and without a child
+/// named the first child still remembered spends. A child's own entitlement is left as it was.
+pub(super) async fn living_spender(
+    state: &AppState,
+    entitlement: &Entitlement,
+    named: Option<ChildRef>,
+) -> Result<Option<ChildRef>, ApiError> {
+    let Some(opened) = entitlement.opened.as_ref().filter(|o| o.is_household()) else {
+        return Ok(named);
+    };
+    let forgotten = |child: ChildRef| async move {
+        state
+            .keys
+            .is_forgotten(child.0)
+            .await
+            .map_err(|error| ApiError::internal(format!("{error:#}")))
+    };
+    match named {
+        Some(child) if opened.may_spend(child) && forgotten(child).await? => {
+            Err(refused(&ForgottenChild))
+        }
+        Some(child) => Ok(Some(child)),
+        None => {
+            for child in opened.spenders() {
+                if !forgotten(child).await? {
+                    return Ok(Some(child));
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The child a spending request names in `kind`, as the caller knows it: a partner by its own
+/// reference of the child, which must be one of the entitlement's children (a reference of
+/// another child names nobody here); regie, the loket and a parent by the child's id, which the
+/// entitlement itself checks. `None` when the request names no child (the first child spends).
+pub(super) fn spending_child(
+    pseudonyms: &Pseudonyms,
+    caller: &Caller,
+    entitlement: &Entitlement,
+    shown: Option<&str>,
+) -> Result<Option<ChildRef>, ApiError> {
+    let Some(shown) = shown.map(str::trim) else {
+        return Ok(None);
+    };
+    let not_in_household = || refused(&EntitlementError::NotInHousehold);
+    let opened = entitlement.opened.as_ref().ok_or_else(not_visible)?;
+    if caller.actor.role == Role::Partner {
+        return opened
+            .spenders()
+            .into_iter()
+            .find(|child| pseudonyms.child_for(&caller.actor, *child) == shown)
+            .map(Some)
+            .ok_or_else(not_in_household);
+    }
+    Uuid::parse_str(shown)
+        .map(|id| Some(ChildRef(id)))
+        .map_err(|_| not_in_household())
 }
 
 /// Refuses a partner what it does not serve by recording: an entitlement served at the till is as
@@ -588,6 +686,13 @@ pub async fn record_delivery(
     require_served_by(&state, &caller, &entitlement).await?;
     let delivery_id = request.id.unwrap_or_else(Uuid::new_v4);
     let amount_cents = amount_or_units(&entitlement, request.amount_cents, request.units)?;
+    let child = spending_child(
+        &state.pseudonyms,
+        &caller,
+        &entitlement,
+        request.child.as_deref(),
+    )?;
+    let child = living_spender(&state, &entitlement, child).await?;
     let command = EntitlementCommand::RecordDelivery(RecordDelivery {
         gemeente: caller.gemeente.clone(),
         delivery_id,
@@ -596,6 +701,7 @@ pub async fn record_delivery(
         amount_cents,
         full_price_cents: request.full_price_cents,
         delivered_on: request.date.unwrap_or_else(clock::today),
+        child,
     });
     let entitlement = execute_and_view(&state, &caller, id, command).await?;
     Ok(Recorded(DeliveryRecordedView {
@@ -612,7 +718,7 @@ pub async fn issue_pass(
     ApiJson(request): ApiJson<IssuePassRequest>,
 ) -> Result<Recorded<PassIssuedView>, ApiError> {
     let (id, entitlement) = entitlement_in(&state, &caller, id).await?;
-    require_not_forgotten(&state, child_of(&entitlement)?).await?;
+    require_not_forgotten(&state, &entitlement).await?;
     let pass_id = request.id.unwrap_or_else(Uuid::new_v4);
     let pass = pass_codes::new_pass(&state.pool, pass_id, &caller.gemeente, id)
         .await
@@ -643,7 +749,7 @@ pub async fn block_pass(
     let child = child_of(&entitlement)?;
     let reason = notes::seal(&state.keys, child, reason).await?;
     let replacement = if request.replace {
-        require_not_forgotten(&state, child).await?;
+        require_not_forgotten(&state, &entitlement).await?;
         let replacement_id = Uuid::new_v5(&pass_id, b"replacement");
         let pass = pass_codes::new_pass(&state.pool, replacement_id, &caller.gemeente, id)
             .await
@@ -684,7 +790,26 @@ pub async fn submit_declaration(
     if caller.is(Role::Applicant) {
         require_households(&state, &caller, id).await?;
     }
-    let proof = notes::seal(&state.keys, child_of(&entitlement)?, proof).await?;
+    let child = spending_child(
+        &state.pseudonyms,
+        &caller,
+        &entitlement,
+        request.child.as_deref(),
+    )?;
+    let child = living_spender(&state, &entitlement, child).await?;
+    // Sealed under the key of the child the costs were for (the first child when none is named).
+    let sealed_for = match child {
+        Some(child)
+            if entitlement
+                .opened
+                .as_ref()
+                .is_some_and(|o| o.may_spend(child)) =>
+        {
+            child
+        }
+        _ => child_of(&entitlement)?,
+    };
+    let proof = notes::seal(&state.keys, sealed_for, proof).await?;
     let declaration_id = request.id.unwrap_or_else(Uuid::new_v4);
     let command = EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
         gemeente: caller.gemeente.clone(),
@@ -693,6 +818,7 @@ pub async fn submit_declaration(
         amount_cents: request.amount_cents,
         proof,
         submitted_on: request.date.unwrap_or_else(clock::today),
+        child,
     });
     let entitlement = execute_and_view(&state, &caller, id, command).await?;
     Ok(Recorded(DeclarationSubmittedView {

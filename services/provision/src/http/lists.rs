@@ -129,9 +129,14 @@ pub struct EntitlementSummary {
     /// and the parent its id; `null` once the child was forgotten.
     #[serde(rename = "kind")]
     pub child: Option<String>,
-    /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`.
+    /// Whether the child was forgotten (erased at the gemeente): then `kind` is `null`. For a
+    /// household budget: every one of its children.
     #[serde(rename = "vergeten")]
     pub forgotten: bool,
+    /// For a household budget (gezinstegoed): the children who may spend it, as `kind` names a
+    /// child (a forgotten one is left out); absent for a child's own entitlement.
+    #[serde(rename = "kinderen", default, skip_serializing_if = "Vec::is_empty")]
+    pub household_children: Vec<String>,
     #[serde(rename = "voorziening")]
     pub provision: ProvisionCode,
     #[serde(rename = "bedragCent")]
@@ -278,12 +283,18 @@ pub async fn list_entitlements(
             continue;
         };
         let forgotten = row.child.is_none();
+        let shown = |child: Uuid| {
+            state
+                .pseudonyms
+                .child_for(&caller.actor, kindpakket_proto::ChildRef(child))
+        };
         items.push(EntitlementSummary {
             id: state
                 .pseudonyms
                 .entitlement_for(&caller.actor, opened.entitlement_id),
-            child: (!forgotten).then(|| state.pseudonyms.child_for(&caller.actor, opened.child)),
+            child: row.child.map(shown),
             forgotten,
+            household_children: row.household_children.iter().copied().map(shown).collect(),
             provision: opened.provision.clone(),
             amount_cents: opened.amount_cents,
             remaining_cents: entitlement.remaining_cents(),

@@ -58,6 +58,11 @@ pub struct RedemptionRequest {
     #[serde(rename = "datum", default)]
     #[schemars(with = "Option<DateSchema>")]
     pub date: Option<Date>,
+    /// For a household budget (gezinstegoed): the child that spends, as you know it (a partner its
+    /// own reference of the child, as the balance lists it in `kinderen`); without it the first
+    /// child. Another child: 422, nothing is redeemed.
+    #[serde(rename = "kind", default)]
+    pub child: Option<String>,
 }
 
 /// A pass's balance and status, as the till sees it: never the code itself.
@@ -72,6 +77,10 @@ pub struct PassBalance {
     /// The child: for a partner its own reference of it (`platform::reference`), for the gemeente its id.
     #[serde(rename = "kind")]
     pub child: String,
+    /// For a household budget (gezinstegoed): every child who may spend it, as `kind` names a
+    /// child; absent for a child's own pass.
+    #[serde(rename = "kinderen", default, skip_serializing_if = "Vec::is_empty")]
+    pub household_children: Vec<String>,
     #[serde(rename = "saldoCent")]
     pub balance_cents: Cents,
     /// For a strippenkaart: the strips left.
@@ -125,6 +134,11 @@ impl PassBalance {
             code_hint: pass.issued.code_hint.clone(),
             provision: opened.provision.clone(),
             child: pseudonyms.child_for(&caller.actor, opened.child),
+            household_children: opened
+                .household_children
+                .iter()
+                .map(|child| pseudonyms.child_for(&caller.actor, *child))
+                .collect(),
             balance_cents: entitlement.remaining_cents(),
             balance_units: entitlement.remaining_units(),
             valid_until: pass.issued.valid_until,
@@ -206,6 +220,13 @@ pub async fn redeem(
     let found = find_pass(&state, &caller, &request.code).await?;
     let amount_cents = amount_or_units(&found.entitlement, request.amount_cents, request.units)?;
     let redemption_id = request.id.unwrap_or_else(Uuid::new_v4);
+    let child = super::entitlements::spending_child(
+        &state.pseudonyms,
+        &caller,
+        &found.entitlement,
+        request.child.as_deref(),
+    )?;
+    let child = super::entitlements::living_spender(&state, &found.entitlement, child).await?;
     let command = EntitlementCommand::RedeemPass(RedeemPass {
         gemeente: caller.gemeente.clone(),
         code: found.code.clone(),
@@ -215,6 +236,7 @@ pub async fn redeem(
         redeemed_on: request
             .date
             .unwrap_or_else(kindpakket_platform::clock::today),
+        child,
     });
     state
         .entitlements

@@ -200,6 +200,7 @@ fn opened(form: Option<DeliveryForm>, unit_value_cents: Option<Cents>) -> Entitl
         }),
         form,
         unit_value_cents,
+        household_children: vec![],
         regeling_id: None,
     }
 }

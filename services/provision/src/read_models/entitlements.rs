@@ -27,36 +27,55 @@ fn form_name(form: Option<DeliveryForm>) -> Option<&'static str> {
 }
 
 /// Keeps an opened entitlement (once; a redelivered grant changes nothing), with the household of
-/// its application when known. A child that was forgotten before its grant arrived is not kept.
+/// its application when known. The children that were forgotten before the grant arrived are not
+/// kept (`living`: those of [`EntitlementOpened::spenders`] still remembered): `child` is the first
+/// of them, and a household budget lists them all in `household_children`.
 pub async fn record(
     connection: &mut PgConnection,
     gemeente: &GemeenteCode,
     opened: &EntitlementOpened,
-    child_forgotten: bool,
+    living: &[ChildRef],
     household: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
+    let household_children: Vec<Uuid> = if opened.is_household() {
+        living.iter().map(|child| child.0).collect()
+    } else {
+        Vec::new()
+    };
     sqlx::query(
-        "INSERT INTO entitlements (entitlement_id, gemeente, provision, form, child, household)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (entitlement_id) DO NOTHING",
+        "INSERT INTO entitlements (entitlement_id, gemeente, provision, form, child, household, household_children)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entitlement_id) DO NOTHING",
     )
     .bind(opened.entitlement_id)
     .bind(gemeente.as_str())
     .bind(opened.provision.as_str())
     .bind(form_name(opened.form))
-    .bind((!child_forgotten).then_some(opened.child.0))
+    .bind(living.first().map(|child| child.0))
     .bind(household)
+    .bind(&household_children)
     .execute(&mut *connection)
     .await?;
     Ok(())
 }
 
-/// Anonymises the child's entitlements; returns their ids (none the second time).
+/// Forgets the child in the entitlements: a child's own entitlement is anonymised; a household
+/// budget loses the child from its children and stays the others' (its `child` the next of them),
+/// anonymised only when it was the last. Returns the ids of the entitlements anonymised now (none
+/// the second time).
 pub async fn forget_child(
     connection: &mut PgConnection,
     child: ChildRef,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE entitlements SET child = NULL WHERE child = $1 RETURNING entitlement_id",
+        "WITH changed AS (
+             UPDATE entitlements
+                SET household_children = array_remove(household_children, $1),
+                    child = CASE WHEN child = $1
+                                 THEN (array_remove(household_children, $1))[1]
+                                 ELSE child END
+              WHERE child = $1 OR $1 = ANY(household_children)
+          RETURNING entitlement_id, child)
+         SELECT entitlement_id FROM changed WHERE child IS NULL",
     )
     .bind(child.0)
     .fetch_all(&mut *connection)

@@ -104,8 +104,9 @@ pub async fn forget_child(connection: &mut PgConnection, child: Uuid) -> Result<
     Ok(())
 }
 
-/// A declaration was submitted: it is to be judged. Its child and household are the entitlement's,
-/// as the entitlements read model knows them (a forgotten one stays forgotten).
+/// A declaration was submitted: it is to be judged. Its household is the entitlement's, its child
+/// the one it was submitted for, as the entitlements read model knows them (a forgotten one stays
+/// forgotten).
 pub async fn record_declaration(
     connection: &mut PgConnection,
     gemeente: &GemeenteCode,
@@ -114,7 +115,9 @@ pub async fn record_declaration(
     sqlx::query(
         "INSERT INTO declarations (declaration_id, gemeente, entitlement_id, provision, child,
                                    household, submitted_by, amount_cents, submitted_on, status)
-         SELECT $1, $2, $3, $4, e.child, e.household, $5, $6, $7, $8
+         SELECT $1, $2, $3, $4,
+                CASE WHEN e.child = $9 OR $9 = ANY(e.household_children) THEN $9 END,
+                e.household, $5, $6, $7, $8
            FROM (SELECT $3::uuid AS entitlement_id) wanted
            LEFT JOIN entitlements e ON e.entitlement_id = wanted.entitlement_id
          ON CONFLICT (declaration_id) DO NOTHING",
@@ -127,6 +130,7 @@ pub async fn record_declaration(
     .bind(submitted.amount_cents.get())
     .bind(submitted.submitted_on)
     .bind(TO_JUDGE)
+    .bind(submitted.child.0)
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -294,6 +298,8 @@ pub async fn invoices(
 pub struct EntitlementRow {
     pub entitlement_id: Uuid,
     pub child: Option<Uuid>,
+    /// For a household budget: its children still remembered.
+    pub household_children: Vec<Uuid>,
 }
 
 /// Whose entitlements a list shows, beyond what row-level security allows.
@@ -322,7 +328,7 @@ pub async fn entitlements(
         EntitlementScope::Household(household) => (None, None, Some(*household)),
     };
     sqlx::query_as(
-        "SELECT entitlement_id, child FROM entitlements
+        "SELECT entitlement_id, child, household_children FROM entitlements
           WHERE gemeente = $1
             AND ($2::text IS NULL OR (
                  form IS DISTINCT FROM 'voucher'

@@ -233,6 +233,14 @@ pub struct ProvisionDto {
     /// A count instead of an amount (strippenkaart): the value is divided over this many units.
     #[serde(rename = "aantal", default, skip_serializing_if = "Option::is_none")]
     pub units: Option<u32>,
+    /// A gezinstegoed: the value is for the whole household, one budget that every qualifying
+    /// child of an application may spend. Always an amount, never a count (`aantal`).
+    #[serde(
+        rename = "perHuishouden",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub per_household: bool,
 }
 
 /// A second funder and its share.
@@ -340,6 +348,7 @@ impl From<ProvisionDto> for Provision {
             funders: provision.funders.into_iter().map(Into::into).collect(),
             co_financing: provision.co_financing.map(Into::into),
             units: provision.units,
+            per_household: provision.per_household,
         }
     }
 }
@@ -359,6 +368,7 @@ impl From<Provision> for ProvisionDto {
             funders: provision.funders.into_iter().map(Into::into).collect(),
             co_financing: provision.co_financing.map(Into::into),
             units: provision.units,
+            per_household: provision.per_household,
         }
     }
 }

@@ -433,6 +433,7 @@ impl Application {
                 period,
             ));
         }
+        let entitlements = pooled(submitted.application_id, regeling, entitlements);
         Ok(Reached {
             application_id: submitted.application_id,
             household: submitted.household,
@@ -510,6 +511,47 @@ pub fn entitlement_id(application_id: Uuid, child: ChildRef, provision: &Provisi
         &ENTITLEMENT_NAMESPACE,
         format!("{application_id}:{child}:{provision}").as_bytes(),
     )
+}
+
+/// The id of a household's budget (gezinstegoed) from an application: one per application and
+/// provision, whichever of its children are granted it, derived like every entitlement id.
+pub fn household_entitlement_id(application_id: Uuid, provision: &ProvisionCode) -> Uuid {
+    Uuid::new_v5(
+        &ENTITLEMENT_NAMESPACE,
+        format!("{application_id}:huishouden:{provision}").as_bytes(),
+    )
+}
+
+/// The entitlements of a household provision pooled into one household budget: the first child
+/// granted it (in the application's order) holds it, with its amount, funder and period, and
+/// every child granted it is listed in `household_children`; the others' entitlements of it are
+/// not opened. Entitlements of other provisions pass unchanged.
+fn pooled(
+    application_id: Uuid,
+    regeling: &RegelingPublished,
+    entitlements: Vec<GrantedEntitlement>,
+) -> Vec<GrantedEntitlement> {
+    let mut pooled: Vec<GrantedEntitlement> = Vec::with_capacity(entitlements.len());
+    for entitlement in entitlements {
+        let per_household =
+            provision_of(regeling, &entitlement.provision).is_some_and(|p| p.per_household);
+        if !per_household {
+            pooled.push(entitlement);
+            continue;
+        }
+        if let Some(budget) = pooled.iter_mut().find(|budget| {
+            !budget.household_children.is_empty() && budget.provision == entitlement.provision
+        }) {
+            budget.household_children.push(entitlement.child);
+            continue;
+        }
+        pooled.push(GrantedEntitlement {
+            entitlement_id: household_entitlement_id(application_id, &entitlement.provision),
+            household_children: vec![entitlement.child],
+            ..entitlement
+        });
+    }
+    pooled
 }
 
 /// A child's age in whole years on `on`, counting from the first day of the birth month.
@@ -596,12 +638,13 @@ fn entitlements_assessed(
         from: regeling.valid_from,
         until: regeling.valid_until,
     };
-    assessment
+    let entitlements = assessment
         .outcomes
         .iter()
         .filter(|outcome| outcome.granted && outcome.amount_cents.is_positive())
         .map(|outcome| entitlement_of(application_id, regeling, outcome, period))
-        .collect()
+        .collect();
+    pooled(application_id, regeling, entitlements)
 }
 
 /// The entitlement a granted outcome opens for `period`: funded by the outcome's funder, with the
@@ -624,6 +667,7 @@ fn entitlement_of(
         co_financing: provision.and_then(|provision| provision.co_financing.clone()),
         form: provision.map(|provision| provision.form),
         unit_value_cents: provision.and_then(Provision::unit_value_cents),
+        household_children: vec![],
     }
 }
 

@@ -181,6 +181,7 @@ async fn a_grant_by_hand_opens_one_entitlement_per_child_and_provision_as_the_re
         co_financing: None,
         form: Some(DeliveryForm::InKind),
         unit_value_cents: None,
+        household_children: vec![],
     };
     assert_eq!(granted.entitlements, vec![expected]);
     let assessment = granted
@@ -478,6 +479,7 @@ fn regeling_with_sport() -> RegelingPublished {
             funders: vec![],
             co_financing: None,
             units: None,
+            per_household: false,
         }],
         thresholds_by_age: vec![],
         sliding_scale: vec![],
@@ -789,4 +791,139 @@ async fn an_application_on_the_familys_behalf_without_a_declared_gezag_or_consen
         panic!("{events:?}");
     };
     assert_eq!(application.taken, Some(Taken::OnBehalf(on_behalf())));
+}
+
+/// A gezinstegoed of €150 for ages 4–17, funded by the gemeente from a budget of exactly €150.
+fn regeling_with_household_budget() -> RegelingPublished {
+    use kindpakket_proto::regie::{Budget, Funder, FundingSource};
+    let mut regeling = regeling_with_sport();
+    let provision = &mut regeling.provisions[0];
+    provision.per_household = true;
+    provision.value_cents = Cents(15_000);
+    provision.funders = vec![Funder::gemeente()];
+    regeling.budgets = vec![Budget {
+        provision: Some(sport()),
+        provision_type: None,
+        source: FundingSource::Municipal,
+        amount_cents: Cents(15_000),
+    }];
+    regeling
+}
+
+fn household_submission(application: u128, children: &[(u128, i32)]) -> eligibility::Submission {
+    eligibility::Submission {
+        application_id: Uuid::from_u128(application),
+        children: children
+            .iter()
+            .map(|(id, birth_year)| ApplicantChild {
+                child: ChildRef(Uuid::from_u128(*id)),
+                birth_year: *birth_year,
+                birth_month: 5,
+                school: None,
+            })
+            .collect(),
+        requested_provisions: vec![],
+        submitted_on: date!(2026 - 09 - 01),
+        income_percent: 110,
+        adults: None,
+        money_left_cents: None,
+    }
+}
+
+#[test]
+fn the_qualifying_children_of_an_application_share_one_household_budget_funded_once() {
+    let regeling = regeling_with_household_budget();
+    // Children 21 and 23 are 10 and 12; child 22 is 18, outside the age band.
+    let application = household_submission(5, &[(21, 2016), (22, 2008), (23, 2014)]);
+    let assessment = eligibility::assess(&regeling, &application, None, &[]).unwrap();
+    let granted: Vec<_> = assessment
+        .outcomes
+        .iter()
+        .map(|outcome| (outcome.child.0.as_u128(), outcome.granted))
+        .collect();
+    assert_eq!(granted, vec![(21, true), (22, false), (23, true)]);
+    let entitlements = entitlements_assessed(Uuid::from_u128(5), &regeling, &assessment);
+    assert_eq!(
+        entitlements.len(),
+        1,
+        "one budget for the household: {entitlements:?}"
+    );
+    let budget = &entitlements[0];
+    assert_eq!(
+        budget.entitlement_id,
+        household_entitlement_id(Uuid::from_u128(5), &sport())
+    );
+    assert_eq!(budget.child, ChildRef(Uuid::from_u128(21)));
+    assert_eq!(
+        budget.household_children,
+        vec![ChildRef(Uuid::from_u128(21)), ChildRef(Uuid::from_u128(23))]
+    );
+    assert_eq!(budget.amount_cents, Cents(15_000), "the value once");
+    assert_eq!(
+        budget.funder,
+        Some(kindpakket_proto::regie::Funder::gemeente()),
+        "the budget of €150 pays it once, not once per child"
+    );
+    // A later application of the household: a child who shares the budget is not granted it
+    // twice; a child new to the household opens a budget of its own, when the budget has room.
+    let prior: Vec<PriorGrant> = budget
+        .household_children
+        .iter()
+        .enumerate()
+        .map(|(index, child)| PriorGrant {
+            application_id: Uuid::from_u128(5),
+            child: *child,
+            provision: sport(),
+            period: Period {
+                from: budget.valid_from,
+                until: budget.valid_until,
+            },
+            amount_cents: if index == 0 {
+                budget.amount_cents
+            } else {
+                Cents::ZERO
+            },
+            funder: budget.funder.clone(),
+            co_financing: None,
+        })
+        .collect();
+    let later = household_submission(6, &[(23, 2014), (24, 2019)]);
+    let assessment = eligibility::assess(&regeling, &later, None, &prior).unwrap();
+    let reasons: Vec<_> = assessment
+        .outcomes
+        .iter()
+        .map(|outcome| outcome.reason.as_str())
+        .collect();
+    assert_eq!(reasons, vec!["already_granted", "budget_spent"]);
+}
+
+#[test]
+fn a_household_budget_granted_by_hand_is_one_amount_for_the_children_named() {
+    let regeling = regeling_with_household_budget();
+    let application = household_submission(5, &[(21, 2016), (23, 2014)]);
+    let hand = |child: u128, amount: i64| eligibility::HandGrant {
+        child: ChildRef(Uuid::from_u128(child)),
+        provision: sport(),
+        amount_cents: Cents(amount),
+    };
+    assert_eq!(
+        eligibility::grant_by_hand(
+            &regeling,
+            &application,
+            &[hand(21, 10_000), hand(23, 5_000)],
+            &[]
+        ),
+        Err(AssessmentError::HouseholdAmountDiffers(2))
+    );
+    let assessment = eligibility::grant_by_hand(
+        &regeling,
+        &application,
+        &[hand(21, 10_000), hand(23, 10_000)],
+        &[],
+    )
+    .unwrap();
+    let entitlements = entitlements_assessed(Uuid::from_u128(5), &regeling, &assessment);
+    assert_eq!(entitlements.len(), 1);
+    assert_eq!(entitlements[0].amount_cents, Cents(10_000));
+    assert_eq!(entitlements[0].household_children.len(), 2);
 }

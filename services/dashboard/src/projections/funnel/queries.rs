@@ -63,7 +63,8 @@ pub async fn overview<D: Disclosure>(
             (SELECT count(DISTINCT c.child) FROM application_children c
                  JOIN applications a USING (application_id) WHERE a.gemeente = ANY($1))
               + coalesce((SELECT children FROM folded WHERE step = 'applied'), 0) AS applied,
-            (SELECT count(DISTINCT child) FROM entitlements WHERE gemeente = ANY($1))
+            (SELECT count(DISTINCT child) FROM (SELECT gemeente, child FROM entitlements
+                 UNION ALL SELECT gemeente, child FROM household_children) e WHERE gemeente = ANY($1))
               + coalesce((SELECT children FROM folded WHERE step = 'granted'), 0) AS granted,
             (SELECT count(DISTINCT child) FROM deliveries WHERE gemeente = ANY($1))
               + coalesce((SELECT children FROM folded WHERE step = 'served'), 0) AS served",
@@ -94,7 +95,9 @@ async fn for_gemeenten<D: Disclosure>(
             (SELECT count(DISTINCT c.child) FROM application_children c
                  JOIN applications a USING (application_id) WHERE a.gemeente = g.gemeente)
               + coalesce(f.applied, 0) AS applied,
-            (SELECT count(DISTINCT child) FROM entitlements e WHERE e.gemeente = g.gemeente)
+            (SELECT count(DISTINCT child) FROM (SELECT gemeente, child FROM entitlements
+                 UNION ALL SELECT gemeente, child FROM household_children) e
+              WHERE e.gemeente = g.gemeente)
               + coalesce(f.granted, 0) AS granted,
             (SELECT count(DISTINCT child) FROM deliveries d WHERE d.gemeente = g.gemeente)
               + coalesce(f.served, 0) AS served

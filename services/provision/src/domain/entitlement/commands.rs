@@ -4,7 +4,7 @@ use kindpakket_platform::free_text::Note;
 use kindpakket_platform::shredding::Sealed;
 use kindpakket_proto::provision::EntitlementOpened;
 use kindpakket_proto::regie::DeliveryForm;
-use kindpakket_proto::{Cents, GemeenteCode, OrganisationId};
+use kindpakket_proto::{Cents, ChildRef, GemeenteCode, OrganisationId};
 use time::Date;
 use uuid::Uuid;
 
@@ -49,6 +49,8 @@ pub struct RecordDelivery {
     /// Discount only: the provider's full price.
     pub full_price_cents: Option<Cents>,
     pub delivered_on: Date,
+    /// The child that spends: for a household budget one of its children; `None` for the first.
+    pub child: Option<ChildRef>,
 }
 
 /// Regie issues a pass (or voucher) for the entitlement.
@@ -79,6 +81,8 @@ pub struct RedeemPass {
     pub partner: OrganisationId,
     pub amount_cents: Cents,
     pub redeemed_on: Date,
+    /// The child that spends: for a household budget one of its children; `None` for the first.
+    pub child: Option<ChildRef>,
 }
 
 /// A provider with a standing discount gives it at the till, on the pass the holder shows: the
@@ -109,6 +113,8 @@ pub struct SubmitDeclaration {
     /// (refused).
     pub proof: Option<Sealed<Note>>,
     pub submitted_on: Date,
+    /// The child that spends: for a household budget one of its children; `None` for the first.
+    pub child: Option<ChildRef>,
 }
 
 /// Regie approves or rejects a declaration.

@@ -55,6 +55,8 @@ pub enum EntitlementError {
     NotADiscount,
     #[error("Dit recht is een strippenkaart: er wordt per hele strip van {} cent afgeboekt. Er is niets afgeboekt.", .0.get())]
     NotWholeUnits(Cents),
+    #[error("Dit kind hoort niet bij dit gezinstegoed. Er is niets afgeboekt.")]
+    NotInHousehold,
 }
 
 impl Refusal for EntitlementError {
@@ -84,7 +86,8 @@ impl Refusal for EntitlementError {
             | EntitlementError::DiscountAtTill
             | EntitlementError::NoFullPrice
             | EntitlementError::NoDiscountOnPrice
-            | EntitlementError::NotADiscount => RefusalKind::Invalid,
+            | EntitlementError::NotADiscount
+            | EntitlementError::NotInHousehold => RefusalKind::Invalid,
         }
     }
 }

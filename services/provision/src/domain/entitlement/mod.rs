@@ -25,7 +25,7 @@ use kindpakket_proto::provision::{
     EntitlementOpened, PassBlocked, PassIssued, PassRedeemed,
 };
 use kindpakket_proto::regie::DeliveryForm;
-use kindpakket_proto::{Cents, GemeenteCode, Period};
+use kindpakket_proto::{Cents, ChildRef, GemeenteCode, Period};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
@@ -199,10 +199,12 @@ impl Entitlement {
             .deliveries
             .iter()
             .find(|delivery| delivery.delivery_id == command.delivery_id);
+        let spender = self.spender(command.child);
         let same = |earlier: &DeliveryRecorded| {
             earlier.partner == command.partner
                 && earlier.amount_cents == command.amount_cents
                 && earlier.form == command.form
+                && Some(earlier.child) == spender
         };
         if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
             return Ok(vec![]);
@@ -229,11 +231,12 @@ impl Entitlement {
             return Err(EntitlementError::InvalidFullPrice);
         }
         let opened = self.open_for_spending(&command.gemeente, command.delivered_on)?;
+        let child = self.may_spend(command.child)?;
         self.check_amount(command.amount_cents)?;
         Ok(vec![EntitlementEvent::Delivered(DeliveryRecorded {
             entitlement_id: opened.entitlement_id,
             delivery_id: command.delivery_id,
-            child: opened.child,
+            child,
             provision: opened.provision.clone(),
             partner: command.partner,
             form: command.form,
@@ -315,10 +318,12 @@ impl Entitlement {
             .redemptions
             .iter()
             .find(|redemption| redemption.redemption_id == command.redemption_id);
+        let spender = self.spender(command.child);
         let same = |earlier: &PassRedeemed| {
             earlier.partner == command.partner
                 && earlier.amount_cents == command.amount_cents
                 && earlier.pass_id == pass.issued.pass_id
+                && Some(earlier.child) == spender
         };
         if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
             return Ok(vec![]);
@@ -340,12 +345,13 @@ impl Entitlement {
         if command.redeemed_on < opened.valid_from {
             return Err(EntitlementError::OutsidePeriod(validity(opened)));
         }
+        let child = self.may_spend(command.child)?;
         self.check_amount(command.amount_cents)?;
         Ok(vec![EntitlementEvent::PassRedeemed(PassRedeemed {
             entitlement_id: opened.entitlement_id,
             pass_id: pass.issued.pass_id,
             redemption_id: command.redemption_id,
-            child: opened.child,
+            child,
             provision: opened.provision.clone(),
             partner: command.partner,
             amount_cents: command.amount_cents,
@@ -435,9 +441,11 @@ impl Entitlement {
             .find(|submitted| submitted.declaration_id == command.declaration_id);
         // The proof is sealed afresh for every request, so a retry is known by who submitted what
         // amount; its proof is not compared.
+        let spender = self.spender(command.child);
         let same = |earlier: &DeclarationSubmitted| {
             earlier.submitted_by == command.submitted_by
                 && earlier.amount_cents == command.amount_cents
+                && Some(earlier.child) == spender
         };
         if repeat_of(earlier, same, EntitlementError::IdReused)? == Repeat::Again {
             return Ok(vec![]);
@@ -446,12 +454,13 @@ impl Entitlement {
             return Err(EntitlementError::MissingProof);
         };
         let opened = self.open_for_spending(&command.gemeente, command.submitted_on)?;
+        let child = self.may_spend(command.child)?;
         self.check_amount(command.amount_cents)?;
         Ok(vec![EntitlementEvent::DeclarationSubmitted {
             submitted: DeclarationSubmitted {
                 entitlement_id: opened.entitlement_id,
                 declaration_id: command.declaration_id,
-                child: opened.child,
+                child,
                 provision: opened.provision.clone(),
                 submitted_by: command.submitted_by,
                 amount_cents: command.amount_cents,
@@ -491,7 +500,8 @@ impl Entitlement {
             decided: DeclarationDecided {
                 entitlement_id: opened.entitlement_id,
                 declaration_id: command.declaration_id,
-                child: opened.child,
+                // The child that spent: the one the declaration was submitted for.
+                child: submitted.child,
                 provision: opened.provision.clone(),
                 submitted_by: submitted.submitted_by.clone(),
                 approved: command.approved,
@@ -585,6 +595,23 @@ impl Entitlement {
             return Err(EntitlementError::OutsidePeriod(validity));
         }
         Ok(opened)
+    }
+
+    /// The child a spending command names, or the first child when it names none; `None` before
+    /// the entitlement was opened.
+    fn spender(&self, child: Option<ChildRef>) -> Option<ChildRef> {
+        child.or_else(|| self.opened.as_ref().map(|opened| opened.child))
+    }
+
+    /// The child that spends: the one named, when it may spend this entitlement (one of a
+    /// household budget's children, or a child's own entitlement's child), else the first child.
+    fn may_spend(&self, child: Option<ChildRef>) -> Result<ChildRef, EntitlementError> {
+        let opened = self.opened.as_ref().ok_or(EntitlementError::NotFound)?;
+        match child {
+            None => Ok(opened.child),
+            Some(child) if opened.may_spend(child) => Ok(child),
+            Some(_) => Err(EntitlementError::NotInHousehold),
+        }
     }
 
     /// Whether `amount_cents` may be spent: positive, in whole units of a strippenkaart, and no more

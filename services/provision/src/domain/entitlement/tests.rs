@@ -25,6 +25,7 @@ fn opened() -> EntitlementOpened {
         co_financing: None,
         form: None,
         unit_value_cents: None,
+        household_children: vec![],
         regeling_id: Some(Uuid::from_u128(7)),
     }
 }
@@ -57,6 +58,7 @@ fn delivery(delivery: u128, amount_cents: i64) -> RecordDelivery {
         amount_cents: Cents(amount_cents),
         full_price_cents: None,
         delivered_on: date!(2026 - 09 - 15),
+        child: None,
     }
 }
 
@@ -87,6 +89,7 @@ fn redeem(redemption: u128, code: &str, amount_cents: i64, on: Date) -> Entitlem
         partner: partner(),
         amount_cents: Cents(amount_cents),
         redeemed_on: on,
+        child: None,
     })
 }
 
@@ -107,6 +110,7 @@ fn submit(declaration: u128, amount_cents: i64, proof: Option<&str>) -> Entitlem
         amount_cents: Cents(amount_cents),
         proof: proof.map(sealed),
         submitted_on: date!(2026 - 03 - 01),
+        child: None,
     })
 }
 
@@ -696,4 +700,203 @@ async fn a_retried_discount_is_given_once_and_a_blocked_pass_gets_none() {
         .when_async(give(2, 8_000))
         .await
         .then_expect_error(EntitlementError::PassBlocked);
+}
+
+/// A household budget (gezinstegoed) of €150 for three children (3, 4 and 5), co-financed half by
+/// Leergeld.
+fn household() -> EntitlementOpened {
+    EntitlementOpened {
+        amount_cents: Cents(15_000),
+        household_children: vec![
+            ChildRef(Uuid::from_u128(3)),
+            ChildRef(Uuid::from_u128(4)),
+            ChildRef(Uuid::from_u128(5)),
+        ],
+        funder: Some(Funder::gemeente()),
+        co_financing: Some(CoFinancing {
+            funder: Funder {
+                organisation: OrganisationId::parse("leergeld").unwrap(),
+                source: FundingSource::ExternalFunds,
+            },
+            share_percent: 50,
+        }),
+        ..opened()
+    }
+}
+
+fn household_open() -> Entitlement {
+    let mut entitlement = Entitlement::default();
+    entitlement.apply(EntitlementEvent::Opened {
+        gemeente: gemeente(),
+        opened: household(),
+    });
+    entitlement
+}
+
+/// Runs a command on the entitlement as the store would: its events applied when accepted.
+fn run(
+    entitlement: &mut Entitlement,
+    command: EntitlementCommand,
+) -> Result<Vec<EntitlementEvent>, EntitlementError> {
+    let events = match command {
+        EntitlementCommand::RecordDelivery(command) => entitlement.record_delivery(command),
+        EntitlementCommand::RedeemPass(command) => entitlement.redeem_pass(command),
+        EntitlementCommand::SubmitDeclaration(command) => entitlement.submit_declaration(command),
+        EntitlementCommand::DecideDeclaration(command) => entitlement.decide_declaration(command),
+        _ => unreachable!("only spending here"),
+    }?;
+    for event in &events {
+        entitlement.apply(event.clone());
+    }
+    Ok(events)
+}
+
+#[test]
+fn each_child_of_a_household_budget_spends_it_and_the_event_names_the_child_that_spent() {
+    let mut entitlement = household_open();
+    let second = ChildRef(Uuid::from_u128(4));
+    let events = run(
+        &mut entitlement,
+        EntitlementCommand::RecordDelivery(RecordDelivery {
+            child: Some(second),
+            ..delivery(10, 4_000)
+        }),
+    )
+    .unwrap();
+    let [EntitlementEvent::Delivered(delivered)] = events.as_slice() else {
+        panic!("one delivery: {events:?}");
+    };
+    assert_eq!(delivered.child, second);
+    assert_eq!(delivered.remaining_cents, Cents(11_000));
+    // Without a child named, the first child spends.
+    let events = run(&mut entitlement, deliver(11, 1_000)).unwrap();
+    let [EntitlementEvent::Delivered(delivered)] = events.as_slice() else {
+        panic!("one delivery: {events:?}");
+    };
+    assert_eq!(delivered.child, ChildRef(Uuid::from_u128(3)));
+    // A declaration for the third child: held, then approved and paid half by each funder.
+    let third = ChildRef(Uuid::from_u128(5));
+    let submit_for_third = match submit(12, 3_001, Some("bon 12")) {
+        EntitlementCommand::SubmitDeclaration(command) => {
+            EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
+                child: Some(third),
+                ..command
+            })
+        }
+        _ => unreachable!(),
+    };
+    run(&mut entitlement, submit_for_third).unwrap();
+    let events = run(&mut entitlement, decide(12, true, None)).unwrap();
+    let [EntitlementEvent::DeclarationDecided { decided, .. }] = events.as_slice() else {
+        panic!("one decision: {events:?}");
+    };
+    assert_eq!(
+        decided.child, third,
+        "the decision names the child it was for"
+    );
+    let parts: Vec<Cents> = decided
+        .funding
+        .iter()
+        .map(|part| part.amount_cents)
+        .collect();
+    assert_eq!(parts, vec![Cents(1_501), Cents(1_500)], "split to the cent");
+    assert_eq!(
+        entitlement.remaining_cents(),
+        Cents(15_000 - 4_000 - 1_000 - 3_001)
+    );
+}
+
+#[test]
+fn a_child_outside_the_household_is_refused_and_nothing_changes() {
+    let mut entitlement = household_open();
+    let stranger = ChildRef(Uuid::from_u128(99));
+    for command in [
+        EntitlementCommand::RecordDelivery(RecordDelivery {
+            child: Some(stranger),
+            ..delivery(10, 1_000)
+        }),
+        match submit(11, 1_000, Some("bon")) {
+            EntitlementCommand::SubmitDeclaration(command) => {
+                EntitlementCommand::SubmitDeclaration(SubmitDeclaration {
+                    child: Some(stranger),
+                    ..command
+                })
+            }
+            _ => unreachable!(),
+        },
+    ] {
+        assert_eq!(
+            run(&mut entitlement, command),
+            Err(EntitlementError::NotInHousehold)
+        );
+    }
+    assert_eq!(entitlement.remaining_cents(), Cents(15_000));
+    assert!(entitlement.deliveries.is_empty() && entitlement.declarations.is_empty());
+    // A child's own entitlement: only its own child may be named.
+    let mut own = Entitlement::default();
+    own.apply(given_open().remove(0));
+    assert_eq!(
+        run(
+            &mut own,
+            EntitlementCommand::RecordDelivery(RecordDelivery {
+                child: Some(ChildRef(Uuid::from_u128(4))),
+                ..delivery(10, 1_000)
+            })
+        ),
+        Err(EntitlementError::NotInHousehold)
+    );
+    assert!(run(
+        &mut own,
+        EntitlementCommand::RecordDelivery(RecordDelivery {
+            child: Some(ChildRef(Uuid::from_u128(3))),
+            ..delivery(10, 1_000)
+        })
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_retry_naming_another_child_is_not_the_same_delivery() {
+    let mut entitlement = household_open();
+    let with = |child: u128| {
+        EntitlementCommand::RecordDelivery(RecordDelivery {
+            child: Some(ChildRef(Uuid::from_u128(child))),
+            ..delivery(10, 1_000)
+        })
+    };
+    run(&mut entitlement, with(4)).unwrap();
+    assert_eq!(run(&mut entitlement, with(4)), Ok(vec![]), "the same again");
+    assert_eq!(
+        run(&mut entitlement, with(5)),
+        Err(EntitlementError::IdReused)
+    );
+    assert_eq!(entitlement.remaining_cents(), Cents(14_000));
+}
+
+#[test]
+fn the_children_together_never_spend_more_than_the_household_budget() {
+    let mut entitlement = household_open();
+    let mut accepted = 0;
+    for id in 0..20u128 {
+        let child = ChildRef(Uuid::from_u128(3 + id % 3));
+        let result = run(
+            &mut entitlement,
+            EntitlementCommand::RecordDelivery(RecordDelivery {
+                child: Some(child),
+                ..delivery(100 + id, 1_000)
+            }),
+        );
+        match result {
+            Ok(_) => accepted += 1,
+            Err(error) => assert_eq!(
+                error,
+                EntitlementError::Overspent {
+                    remaining_cents: Cents::ZERO
+                }
+            ),
+        }
+    }
+    assert_eq!(accepted, 15);
+    assert_eq!(entitlement.remaining_cents(), Cents::ZERO);
+    assert_eq!(entitlement.used_cents, Cents(15_000));
 }

@@ -76,6 +76,8 @@ pub enum RegelingError {
     InvalidSamplePercent,
     #[error("Het 'aantal' van voorziening {0} in 'voorzieningen' moet ten minste 1 zijn, en 'waardeCent' moet in hele centen over dat aantal te verdelen zijn.")]
     InvalidUnits(Position),
+    #[error("Voorziening {0} in 'voorzieningen' is een gezinstegoed ('perHuishouden'): dat is één bedrag voor het hele gezin, geen 'aantal' strippen. Laat 'aantal' weg of maak er een tegoed per kind van.")]
+    HouseholdUnits(Position),
 }
 
 impl Refusal for RegelingError {

@@ -212,6 +212,7 @@ pub(crate) mod tests {
                 funders: vec![],
                 co_financing: None,
                 units: None,
+                per_household: false,
             }],
             thresholds_by_age: vec![],
             sliding_scale: vec![],
@@ -237,6 +238,23 @@ pub(crate) mod tests {
             .when_async(RegelingCommand::Publish(regeling(117)))
             .await
             .then_expect_error(RegelingError::ThresholdNotAllowed);
+    }
+
+    #[tokio::test]
+    async fn a_household_budget_is_an_amount_and_never_a_count_of_strips() {
+        let mut household = regeling(120);
+        household.provisions[0].per_household = true;
+        TestFramework::<Regeling>::with(())
+            .given_no_previous_events()
+            .when_async(RegelingCommand::Publish(household.clone()))
+            .await
+            .then_expect_events(vec![RegelingEvent::Published(household.clone())]);
+        household.provisions[0].units = Some(5);
+        TestFramework::<Regeling>::with(())
+            .given_no_previous_events()
+            .when_async(RegelingCommand::Publish(household))
+            .await
+            .then_expect_error(RegelingError::HouseholdUnits(Position::of(0)));
     }
 
     #[tokio::test]

@@ -111,6 +111,10 @@ fn validate_income_rules(regeling: &RegelingPublished) -> Result<(), RegelingErr
         if !provision.funders.iter().all(|funder| seen.insert(funder)) {
             return Err(RegelingError::DuplicateFunder(position));
         }
+        // A household budget is shared by several children: an amount, not a count of strips.
+        if provision.per_household && provision.units.is_some() {
+            return Err(RegelingError::HouseholdUnits(position));
+        }
         if let Some(units) = provision.units {
             if units == 0 || provision.value_cents.get() % i64::from(units) != 0 {
                 return Err(RegelingError::InvalidUnits(position));
