@@ -18,6 +18,8 @@
 //! - [`notes`]: free text about a child checked (no BSN, IBAN, e-mail or telephone number) and
 //!   sealed under the child's key, and opened again for an answer ("vergeten" once forgotten);
 //! - [`reseal`]: the one-off sealing of free text stored in plaintext before version 2;
+//! - [`feed`]: the partners' feed: what of each event concerns which partner, as CloudEvents under
+//!   its own pseudonyms, kept by the consumers;
 //! - [`http`]: the API (`/api/v1/gemeenten/{gemeente}/…`);
 //! - [`publish`]: stored events to the `proto` contract, for the relay;
 //! - [`migrations`]: this service's tables beside the event store;
@@ -27,6 +29,7 @@ pub mod access;
 pub mod campaigns;
 pub mod consume;
 pub mod domain;
+pub mod feed;
 pub mod http;
 pub mod invoicing;
 pub mod ledger;

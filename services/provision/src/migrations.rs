@@ -11,7 +11,8 @@
 //! - row-level security on the read models that several organisations read (`entitlements`,
 //!   `partner_enrolments`): see [`crate::access`];
 //! - the work lists: `application_households`, `entitlements.household`, `declarations`, `invoices`
-//!   ([`crate::read_models::work_lists`]), under row-level security too.
+//!   ([`crate::read_models::work_lists`]), under row-level security too;
+//! - the partners' feed: `partner_feed` and `feed_referrals` ([`crate::read_models::partner_feed`]).
 
 use kindpakket_platform::db::Migration;
 
@@ -290,5 +291,66 @@ pub const HOUSEHOLD_CHILDREN_MIGRATION: Migration = Migration {
     name: "0220_household_children",
     sql: r#"
         ALTER TABLE entitlements ADD COLUMN household_children uuid[] NOT NULL DEFAULT '{}';
+    "#,
+};
+
+/// The partners' feed (docs/money.md §6): what concerns each partner, as CloudEvents under its own
+/// pseudonyms, kept by the consumers in their transactions ([`crate::feed`],
+/// [`crate::read_models::partner_feed`]). `position` orders a gemeente's entries as they were
+/// committed: every writer takes the gemeente's feed lock before it inserts and holds it until it
+/// commits, so a reader paging by position never skips a row that commits later. `child` is the
+/// gemeente's id of the child an entry is about (never shown), to forget it; `feed_referrals`
+/// remembers where each signal is referred, for the referral's later steps. A partner reads its own
+/// entries only (row-level security as on the work lists); the gemeente's regievoerder and auditor
+/// read every partner's entries of their gemeente.
+pub const FEED_MIGRATION: Migration = Migration {
+    name: "0250_partner_feed",
+    sql: r#"
+        CREATE TABLE partner_feed (
+            position   bigserial   PRIMARY KEY,
+            gemeente   text        NOT NULL,
+            partner    text        NOT NULL,
+            event_id   uuid        NOT NULL,
+            service    text        NOT NULL,
+            type       text        NOT NULL,
+            time       timestamptz NOT NULL,
+            subject    text        NOT NULL,
+            data       jsonb       NOT NULL,
+            -- The child the entry is about (the gemeente's id, never shown); NULL when about none.
+            child      uuid,
+            UNIQUE (gemeente, partner, event_id)
+        );
+        CREATE INDEX partner_feed_by_partner ON partner_feed (gemeente, partner, position);
+        CREATE INDEX partner_feed_by_child ON partner_feed (child);
+        CREATE INDEX partner_feed_by_time ON partner_feed (time);
+        ALTER TABLE partner_feed ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE partner_feed FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON partner_feed
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+        CREATE POLICY gemeente_reads ON partner_feed FOR SELECT
+            USING (current_setting('kindpakket.role', true) IN ('regievoerder', 'auditor')
+                   AND gemeente = current_setting('kindpakket.gemeente', true));
+        CREATE POLICY partner_reads ON partner_feed FOR SELECT
+            USING (current_setting('kindpakket.role', true) = 'partner'
+                   AND gemeente = current_setting('kindpakket.gemeente', true)
+                   AND partner = current_setting('kindpakket.organisation', true));
+
+        CREATE TABLE feed_referrals (
+            signal_id        uuid PRIMARY KEY,
+            gemeente         text NOT NULL,
+            child            uuid NOT NULL,
+            signaller        text NOT NULL,
+            provision_type   text,
+            signalled_on     date NOT NULL,
+            -- The partner it is referred to now; NULL at the loket.
+            partner          text
+        );
+        CREATE INDEX feed_referrals_by_child ON feed_referrals (child);
+        ALTER TABLE feed_referrals ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE feed_referrals FORCE ROW LEVEL SECURITY;
+        CREATE POLICY projector ON feed_referrals
+            USING (current_setting('kindpakket.projector', true) = 'on')
+            WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
     "#,
 };

@@ -10,10 +10,11 @@ use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
 
 use crate::access::Pseudonyms;
-use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler};
+use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler, SignallingHandler};
+use crate::feed::Feeder;
 use crate::migrations::{
     APPLICATION_INTERMEDIARIES_MIGRATION, DISCOUNTS_MIGRATION, ENROLMENTS_MIGRATION,
-    HOUSEHOLD_CHILDREN_MIGRATION, PROOF_DOCUMENTS_MIGRATION, PROVISION_MIGRATION,
+    FEED_MIGRATION, HOUSEHOLD_CHILDREN_MIGRATION, PROOF_DOCUMENTS_MIGRATION, PROVISION_MIGRATION,
     ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION,
 };
 use crate::{http, publish, reseal, year_end};
@@ -53,6 +54,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             HOUSEHOLD_CHILDREN_MIGRATION,
             PROOF_DOCUMENTS_MIGRATION,
             DISCOUNTS_MIGRATION,
+            FEED_MIGRATION,
         ],
     )
     .await?;
@@ -78,8 +80,23 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             keys: keys.clone(),
         }),
     );
-    infrastructure.consume(Service::Regie, Arc::new(RegieHandler));
-    infrastructure.consume(Service::Provision, Arc::new(OwnHandler));
+    let feeder = Feeder {
+        pseudonyms: pseudonyms.clone(),
+        keys: keys.clone(),
+    };
+    infrastructure.consume(
+        Service::Regie,
+        Arc::new(RegieHandler {
+            feeder: feeder.clone(),
+        }),
+    );
+    infrastructure.consume(
+        Service::Provision,
+        Arc::new(OwnHandler {
+            feeder: feeder.clone(),
+        }),
+    );
+    infrastructure.consume(Service::Signalling, Arc::new(SignallingHandler { feeder }));
     {
         let pool = pool.clone();
         let entitlements = entitlements.clone();
@@ -92,6 +109,18 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
     kindpakket_platform::shredding::sweep_by_age(&mut infrastructure, keys.clone());
     http::proofs::sweep_by_age(&mut infrastructure);
     let proof_locks = http::proofs::lock_pool(&pool);
+    {
+        let pool = pool.clone();
+        let days = infrastructure.config.keys.retention_days;
+        infrastructure.every(
+            "feed_retention",
+            kindpakket_platform::shredding::RETENTION_SWEEP,
+            move || {
+                let pool = pool.clone();
+                async move { crate::feed::sweep(&pool, days).await }
+            },
+        );
+    }
     let state = http::AppState {
         entitlements,
         invoices: Arc::new(AggregateStore::new(pool.clone(), ())),

@@ -444,6 +444,12 @@ const MATRIX: &[(ServiceName, &str, &str, &[&str])] = &[
         &[RE],
     ),
     (
+        ServiceName::Provision,
+        "GET",
+        "/api/v1/gemeenten/{gemeente}/feed",
+        &[PA, RE, AU],
+    ),
+    (
         ServiceName::Dashboard,
         "GET",
         "/api/v1/gemeenten/{gemeente}/trechter",
@@ -1217,6 +1223,14 @@ async fn every_object_endpoint_refuses_another_organisation_of_the_same_role() {
             ServiceName::Provision,
             "GET",
             g("partners/jeugdfonds-sport-cultuur/afrekeningen/2026/3".to_owned()),
+            &other_partner,
+            Value::Null,
+        ),
+        (
+            "another partner reads the Jeugdfonds's feed",
+            ServiceName::Provision,
+            "GET",
+            g("feed?partner=jeugdfonds-sport-cultuur".to_owned()),
             &other_partner,
             Value::Null,
         ),

@@ -92,6 +92,7 @@ mod fuzz;
 mod harness;
 mod money_credit;
 mod money_discount;
+mod money_feed;
 mod money_household;
 mod money_proof;
 mod money_reclaim;

@@ -12,7 +12,8 @@
 //!   stay: what was spent must stay accounted for to the funders, and they name the child only by a
 //!   pseudonymous reference whose link to a person the gemeente has just destroyed. Destroying keys
 //!   is idempotent, and the read-model change commits with the offset, so a crash or a redelivery
-//!   at any point repeats harmlessly. Of a household, this service keeps its keys (none used so far)
+//!   at any point repeats harmlessly. The partners' feed loses every entry about the child
+//!   ([`crate::read_models::partner_feed::forget_child`]) in the same transaction. Of a household, this service keeps its keys (none used so far)
 //!   and which applications, entitlements and declarations are its: all forgotten.
 //! - `ApplicationSubmitted`: which household the application is for
 //!   ([`crate::read_models::work_lists`]), so that its entitlements are listed for that household's
@@ -38,7 +39,7 @@ use uuid::Uuid;
 use crate::access::as_projector;
 use crate::domain::entitlement::{Entitlement, EntitlementCommand, Open};
 use crate::pass_codes;
-use crate::read_models::{entitlements, work_lists};
+use crate::read_models::{entitlements, partner_feed, work_lists};
 
 /// Opens the entitlements of every grant, and forgets the children the gemeente forgot.
 pub struct ApplicationHandler {
@@ -69,7 +70,8 @@ impl EventHandler for ApplicationHandler {
                 }
             }
             ApplicationEvent::SubjectForgotten(forgotten) => {
-                self.forget(connection, &forgotten).await?;
+                self.forget(connection, &event.envelope.gemeente, &forgotten)
+                    .await?;
             }
             ApplicationEvent::SubjectRectified(rectified) => {
                 tracing::info!(subject_kind = ?rectified.kind, "rectification acknowledged: nothing kept to correct");
@@ -106,6 +108,7 @@ impl ApplicationHandler {
     async fn forget(
         &self,
         connection: &mut PgConnection,
+        gemeente: &GemeenteCode,
         forgotten: &SubjectForgotten,
     ) -> Result<(), HandlerError> {
         self.keys
@@ -117,6 +120,10 @@ impl ApplicationHandler {
             let anonymised =
                 entitlements::forget_child(connection, ChildRef(forgotten.subject)).await?;
             work_lists::forget_child(connection, forgotten.subject).await?;
+            // Under the gemeente's feed lock, after the keys are gone: an entry being written now
+            // is either committed before this delete or sees the child forgotten.
+            partner_feed::lock(connection, gemeente).await?;
+            let fed = partner_feed::forget_child(connection, forgotten.subject).await?;
             let codes = pass_codes::forget_entitlements(connection, &anonymised).await?;
             let proofs =
                 crate::http::proofs::forget_child(connection, ChildRef(forgotten.subject)).await?;
@@ -124,6 +131,7 @@ impl ApplicationHandler {
                 entitlements = anonymised.len(),
                 pass_codes = codes,
                 proof_documents = proofs,
+                feed_entries = fed,
                 "forgot a child"
             );
         } else {

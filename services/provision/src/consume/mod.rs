@@ -4,12 +4,16 @@
 //!   redelivered grant opens nothing twice); a forgotten child or household is forgotten here too;
 //! - [`regie`]: enrolments and regeling versions on the regie stream, kept in
 //!   [`crate::read_models`];
-//! - [`own`]: this service's own stream, into the work lists of declarations and invoices.
+//! - [`own`]: this service's own stream, into the work lists of declarations and invoices, and the
+//!   partners' feed;
+//! - [`signalling`]: the signalling stream, for the partners' feed: referrals routed to a partner.
 
 pub mod application;
 pub mod own;
 pub mod regie;
+pub mod signalling;
 
 pub use application::ApplicationHandler;
 pub use own::OwnHandler;
 pub use regie::RegieHandler;
+pub use signalling::SignallingHandler;

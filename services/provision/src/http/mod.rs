@@ -7,6 +7,7 @@
 mod campaigns;
 mod discounts;
 mod entitlements;
+mod feed;
 mod finance;
 mod invoices;
 mod lists;
@@ -264,6 +265,12 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/gemeenten/{gemeente}/steekproeven/{id}/terugvorderingen",
             post_with(reclaims::decide, |op| {
                 op.summary("Terugvorderen wat betaald is voor een getrokken declaratie die niet in orde was")
+            }),
+        )
+        .api_route(
+            "/api/v1/gemeenten/{gemeente}/feed",
+            get_with(feed::read_feed, |op| {
+                op.summary("De gebeurtenissen die een partner aangaan, als CloudEvents, vanaf een positie")
             }),
         )
 }

@@ -111,6 +111,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
         "/steekproeven/{id}/terugvorderingen",
         &["regievoerder"],
     ),
+    ("get", "/feed", &["partner", "regievoerder", "auditor"]),
 ];
 
 #[test]

@@ -6,10 +6,12 @@
 //! - [`entitlements`]: which child and provision each entitlement is for (anonymised when the child
 //!   is forgotten);
 //! - [`regelingen`]: the regeling versions, for budgets and the sample rate;
-//! - [`work_lists`]: declarations and invoices as lists, and each entitlement's household.
+//! - [`work_lists`]: declarations and invoices as lists, and each entitlement's household;
+//! - [`partner_feed`]: the partners' feed ([`crate::feed`]).
 
 pub mod discounts;
 pub mod enrolments;
 pub mod entitlements;
+pub mod partner_feed;
 pub mod regelingen;
 pub mod work_lists;
