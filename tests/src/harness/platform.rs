@@ -623,6 +623,55 @@ impl Platform {
             .unwrap_or(-1)
     }
 
+    /// Waits until `service`'s stream holds every event of its store exactly once (none missing,
+    /// none doubled, none unknown), and gives the comparison.
+    pub async fn wait_until_stream_equals_store(
+        &self,
+        service: kindpakket_proto::Service,
+        within: Duration,
+    ) -> Result<crate::inspect::StoreVersusStream> {
+        let database = self.postgres.url(crate::inspect::database_of(service));
+        crate::wait::wait_until(
+            &format!("the stream of {service:?} equal to its store"),
+            within,
+            || async {
+                let comparison =
+                    crate::inspect::compare(service, &database, &self.nats.url()).await?;
+                crate::wait::when(comparison.is_exact(), comparison)
+            },
+        )
+        .await
+    }
+
+    /// How many events of `event_type` `service` has stored.
+    pub async fn events_of_type(&self, service: ServiceName, event_type: &str) -> Result<i64> {
+        let pool = sqlx::PgPool::connect(&self.postgres.url(service.database())).await?;
+        let count = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = $1")
+            .bind(event_type)
+            .fetch_one(&pool)
+            .await?;
+        pool.close().await;
+        Ok(count)
+    }
+
+    /// Runs the operator's `kindpakket-check` against this platform: whether all is in order, and
+    /// its report.
+    pub fn check(&self) -> Result<(bool, String)> {
+        let output = Command::new(binary_dir()?.join("kindpakket-check"))
+            .args([
+                "--postgres",
+                &format!("postgres://postgres@127.0.0.1:{}", self.postgres.port()),
+                "--nats",
+                &self.nats.url(),
+            ])
+            .output()
+            .context("kindpakket-check runs (cargo build --workspace --bins)")?;
+        Ok((
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        ))
+    }
+
     /// How many events the four command services have stored together: what an attack that
     /// "changes nothing" must leave as it was.
     pub async fn events_stored_everywhere(&self) -> i64 {

@@ -3,7 +3,6 @@
 //! empty servers, with the dashboard's projections rebuilt, every figure is what it was and
 //! `kindpakket-check` finds nothing amiss.
 
-use std::process::Command;
 use std::time::Duration;
 
 use kindpakket_tests::client::REGIE;
@@ -14,32 +13,12 @@ use time::OffsetDateTime;
 
 const G: &str = "GM0518";
 
-/// `kindpakket-check` against the platform: whether all is in order, and its report.
-fn check(platform: &Platform) -> (bool, String) {
-    let binary = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("kindpakket-check");
-    let postgres = format!("postgres://postgres@127.0.0.1:{}", platform.postgres.port());
-    let output = Command::new(binary)
-        .args(["--postgres", &postgres, "--nats", &platform.nats.url()])
-        .output()
-        .expect("kindpakket-check runs (cargo build --workspace --bins)");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
-
 async fn check_clean(platform: &Platform) -> String {
     wait_until(
         "kindpakket-check reports all in order",
         Duration::from_secs(90),
         || async {
-            let (clean, report) = check(platform);
+            let (clean, report) = platform.check()?;
             if clean {
                 Ok(Some(report))
             } else {

@@ -1,7 +1,6 @@
 //! The operator's check command reports a store event that never reached its stream, and reports
 //! all is well once the relay has published it.
 
-use std::process::Command;
 use std::time::Duration;
 
 use kindpakket_platform::store::CommandContext;
@@ -13,31 +12,12 @@ use kindpakket_tests::{wait_until, Platform, ServiceName};
 use sqlx::Connection;
 use uuid::Uuid;
 
-fn check(platform: &Platform) -> (bool, String) {
-    let binary = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("kindpakket-check");
-    let postgres = format!("postgres://postgres@127.0.0.1:{}", platform.postgres.port());
-    let output = Command::new(binary)
-        .args(["--postgres", &postgres, "--nats", &platform.nats.url()])
-        .output()
-        .expect("kindpakket-check runs (cargo build --workspace --bins)");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
-
 async fn check_until_healthy(platform: &Platform) -> String {
     wait_until(
         "kindpakket-check reports all in order",
         Duration::from_secs(20),
         || async {
-            let (healthy, report) = check(platform);
+            let (healthy, report) = platform.check()?;
             if healthy {
                 Ok(Some(report))
             } else {
@@ -108,7 +88,7 @@ async fn the_check_command_finds_an_unpublished_event_and_clears_when_it_is_publ
     .await
     .unwrap();
 
-    let (healthy, report) = check(&platform);
+    let (healthy, report) = platform.check().unwrap();
     assert!(!healthy, "{report}");
     let signalling = report
         .lines()

@@ -295,17 +295,10 @@ async fn a_graceful_stop_under_load_finishes_what_it_started_and_publishes_it_be
     let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst);
 
     // Before anything starts again, every event committed before the stop is on the stream, once.
-    let comparison = kindpakket_tests::inspect::compare(
-        kindpakket_proto::Service::Signalling,
-        &platform.postgres.url("kindpakket_signalling"),
-        &platform.nats.url(),
-    )
-    .await
-    .unwrap();
-    assert!(
-        comparison.is_exact(),
-        "the relay drained before exiting: {comparison:?}"
-    );
+    let comparison = platform
+        .wait_until_stream_equals_store(kindpakket_proto::Service::Signalling, Duration::ZERO)
+        .await;
+    let comparison = comparison.expect("the relay drained before exiting");
     assert!(
         comparison.in_store >= accepted as i64,
         "every accepted signal was kept: {comparison:?}, {accepted} accepted"
@@ -339,14 +332,10 @@ async fn a_graceful_stop_under_load_finishes_what_it_started_and_publishes_it_be
     tokio::time::sleep(Duration::from_secs(2)).await;
     let again = kindpakket.funnel(GEMEENTE).await.unwrap();
     assert_eq!(funnel["gesignaleerd"], again["gesignaleerd"], "settled");
-    let store = sqlx::PgPool::connect(&platform.postgres.url("kindpakket_signalling"))
+    let signals = platform
+        .events_of_type(ServiceName::Signalling, "ChildSignalled")
         .await
         .unwrap();
-    let signals: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ChildSignalled'")
-            .fetch_one(&store)
-            .await
-            .unwrap();
     assert_eq!(
         signals, accepted as i64,
         "every signal kept was answered as accepted, and none kept was cut off unanswered"
@@ -450,35 +439,23 @@ async fn two_instances_of_every_service_share_the_load_and_one_dying_loses_and_d
     }
     let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst) as i64;
 
-    let store = sqlx::PgPool::connect(&platform.postgres.url("kindpakket_signalling"))
+    let signals = platform
+        .events_of_type(ServiceName::Signalling, "ChildSignalled")
         .await
         .unwrap();
-    let signals: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ChildSignalled'")
-            .fetch_one(&store)
-            .await
-            .unwrap();
     assert!(
         signals >= accepted,
         "every accepted signal kept: {signals} stored, {accepted} accepted"
     );
     // The surviving relay takes over; the surviving dashboard, on the same durable consumers, counts
     // every signal once, through its own API.
-    wait_until(
-        "the stream equal to the store",
-        Duration::from_secs(60),
-        || async {
-            let comparison = kindpakket_tests::inspect::compare(
-                kindpakket_proto::Service::Signalling,
-                &platform.postgres.url("kindpakket_signalling"),
-                &platform.nats.url(),
-            )
-            .await?;
-            when(comparison.is_exact(), comparison)
-        },
-    )
-    .await
-    .unwrap();
+    platform
+        .wait_until_stream_equals_store(
+            kindpakket_proto::Service::Signalling,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
     let dashboard = seconds[4].base_url().to_owned();
     let survivor = kindpakket.clone();
     let figures = wait_until(
@@ -623,21 +600,13 @@ async fn a_rolling_upgrade_under_load_upcasts_old_events_and_loses_and_doubles_n
     let accepted = accepted.load(std::sync::atomic::Ordering::SeqCst) as i64;
 
     // Every event on the stream once; the old ones in today's shape, their reason sealed in the store.
-    wait_until(
-        "the stream equal to the store",
-        Duration::from_secs(30),
-        || async {
-            let comparison = kindpakket_tests::inspect::compare(
-                kindpakket_proto::Service::Signalling,
-                &platform.postgres.url("kindpakket_signalling"),
-                &platform.nats.url(),
-            )
-            .await?;
-            when(comparison.is_exact(), comparison)
-        },
-    )
-    .await
-    .unwrap();
+    platform
+        .wait_until_stream_equals_store(
+            kindpakket_proto::Service::Signalling,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
     let signals: i64 =
         sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ChildSignalled'")
             .fetch_one(&store)

@@ -5,27 +5,20 @@ use std::time::Duration;
 
 use kindpakket_proto::Service;
 use kindpakket_tests::client::{provision, As};
-use kindpakket_tests::inspect::{compare, database_of, stream_messages};
-use kindpakket_tests::{wait_until, when, Platform, ServiceName};
+use kindpakket_tests::inspect::{database_of, stream_messages};
+use kindpakket_tests::{Platform, ServiceName};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
 const GEMEENTE: &str = "GM0518";
 
 async fn assert_every_store_equals_its_stream(platform: &Platform) {
+    // A stream may be missing for a moment (being recreated): keep looking until the deadline.
     for service in Service::ALL {
-        let database = platform.postgres.url(database_of(service));
-        // A stream may be missing for a moment (being recreated): keep looking until the deadline.
-        wait_until(
-            &format!("the store of {service:?} equal to its stream"),
-            Duration::from_secs(30),
-            || async {
-                let comparison = compare(service, &database, &platform.nats.url()).await?;
-                when(comparison.is_exact(), comparison)
-            },
-        )
-        .await
-        .unwrap();
+        platform
+            .wait_until_stream_equals_store(service, Duration::from_secs(30))
+            .await
+            .unwrap();
     }
 }
 
