@@ -536,16 +536,19 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
         .bytes
         .windows(marker.len())
         .any(|w| w == marker.as_bytes()));
-    assert_eq!(
-        rows(
+    // The keys are destroyed first (the document unreadable at once), then the rows are deleted in
+    // the consumer's transaction: wait for that too.
+    wait_until("the rows are deleted", Duration::from_secs(30), || async {
+        let left = rows(
             &platform,
             "SELECT count(*) FROM proof_documents WHERE subject = $1",
-            child
+            child,
         )
-        .await,
-        0,
-        "the rows are deleted"
-    );
+        .await;
+        Ok((left == 0).then_some(()))
+    })
+    .await
+    .unwrap();
     // Nothing new is attached about a forgotten child.
     let (status, _) = put(
         &kindpakket,
