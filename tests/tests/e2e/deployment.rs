@@ -207,3 +207,39 @@ fn the_kubernetes_manifests_validate_against_the_kubernetes_schemas_offline() {
     assert!(!valid, "{report}");
     assert!(report.contains("terminationGracePeriod"), "{report}");
 }
+
+/// The replicated PostgreSQL (CloudNativePG): a custom resource, so kubernetes-validate has no schema
+/// for it; read as text for what matters.
+#[test]
+fn the_postgres_cluster_is_replicated_synchronously_over_tls_with_backups_and_no_secret_inlined() {
+    let cluster = deploy("kubernetes/postgres-cluster.yaml");
+    assert!(cluster.contains("kind: Cluster\n"));
+    assert!(
+        cluster.contains("  instances: 2\n"),
+        "a primary and a replica"
+    );
+    assert!(
+        cluster.contains("minSyncReplicas: 1") && cluster.contains("maxSyncReplicas: 1"),
+        "a commit is acknowledged once the replica has it"
+    );
+    assert!(cluster.contains("hostssl all all all scram-sha-256"));
+    assert!(!cluster.contains("host all"), "no plain-text connections");
+    for service in SERVICES {
+        assert!(
+            cluster.contains(&format!(
+                "passwordSecret: {{ name: kindpakket-postgres-{service} }}"
+            )),
+            "{service}'s role from a Secret"
+        );
+    }
+    assert!(
+        !cluster.to_lowercase().contains("password:"),
+        "no password inlined"
+    );
+    assert!(
+        cluster.contains("retentionPolicy: \"14d\""),
+        "keys' backups kept 14 days"
+    );
+    assert!(cluster.contains("encryption: AES256"));
+    assert!(cluster.contains("kind: ScheduledBackup"));
+}
