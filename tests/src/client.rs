@@ -280,6 +280,24 @@ impl Kindpakket {
         .await
     }
 
+    /// Regie registers a child in `gemeente`'s vault (so that it can be forgotten later), for the
+    /// purpose of an application; gives the child's id.
+    pub async fn register_child(&self, gemeente: &str, bsn: &str, name: &str) -> Result<Uuid> {
+        let answer = self
+            .post_for_purpose(
+                &self.application_url(gemeente, "personen"),
+                REGIE,
+                "aanvraag Kindpakket",
+                &json!({"soort": "kind", "bsn": bsn, "naam": name}),
+            )
+            .await?
+            .expect(StatusCode::CREATED)?;
+        let id = answer["id"]
+            .as_str()
+            .with_context(|| format!("no id in {answer}"))?;
+        Ok(Uuid::parse_str(id)?)
+    }
+
     /// POSTs JSON as `who` with the purpose of the processing in `X-Doel` (doelbinding), as the
     /// vault asks of the gemeente when it registers or corrects a person.
     pub async fn post_for_purpose(

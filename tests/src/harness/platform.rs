@@ -104,12 +104,9 @@ impl ServiceProcess {
         let Some(mut child) = self.child.take() else {
             bail!("{} is not running", self.name.binary());
         };
-        let signalled = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()?;
-        if !signalled.success() {
-            bail!("kill -TERM failed");
-        }
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).context("a child's pid")?;
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM)
+            .context("sending SIGTERM")?;
         let deadline = std::time::Instant::now() + within;
         loop {
             if let Some(status) = child.try_wait()? {

@@ -17,6 +17,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::forgetting_provision::granted_to;
 use super::settlement::{partner, publish, AUDITOR};
 
 const G: &str = "GM0599";
@@ -41,47 +42,6 @@ async fn regeling(kindpakket: &Kindpakket, gemeente: &str) {
         }),
     )
     .await;
-}
-
-/// The gemeente grants `provisions` to `child`; the entitlement ids by provision, once opened.
-async fn granted(
-    kindpakket: &Kindpakket,
-    gemeente: &str,
-    child: Uuid,
-    provisions: &[&str],
-) -> std::collections::BTreeMap<String, Uuid> {
-    let application = kindpakket
-        .submit(
-            gemeente,
-            &json!({
-                "kanaal": "loket",
-                "huishouden": Uuid::new_v4(),
-                "kinderen": [{"kind": child, "geboortejaar": 2017, "geboortemaand": 2}],
-                "inkomenPercentage": 110,
-                "voorzieningen": provisions,
-                "datum": "2026-02-01",
-            }),
-        )
-        .await
-        .unwrap();
-    let decided = kindpakket
-        .assess(gemeente, application, &json!({}))
-        .await
-        .unwrap()
-        .expect(StatusCode::OK)
-        .unwrap();
-    assert_eq!(decided["status"], "toegekend", "{decided}");
-    decided["rechten"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|right| {
-            (
-                right["voorziening"].as_str().unwrap().to_owned(),
-                Uuid::parse_str(right["id"].as_str().unwrap()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn feed_url(kindpakket: &Kindpakket, gemeente: &str, query: &str) -> String {
@@ -295,22 +255,10 @@ async fn each_partner_reads_exactly_its_own_events_under_its_own_ids_once_across
 
     // Child 1 is in the gemeente's vault (to be forgotten at the end); A serves children 1 and 3,
     // B child 2. Another gemeente has an entitlement of its own.
-    let child1 = Uuid::parse_str(
-        kindpakket
-            .post_for_purpose(
-                &kindpakket.application_url(G, "personen"),
-                REGIE,
-                "aanvraag Kindpakket",
-                &json!({"soort": "kind", "bsn": "123456782", "naam": "Noor El Amrani"}),
-            )
-            .await
-            .unwrap()
-            .expect(StatusCode::CREATED)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let child1 = kindpakket
+        .register_child(G, "123456782", "Noor El Amrani")
+        .await
+        .unwrap();
     let (child2, child3) = (Uuid::new_v4(), Uuid::new_v4());
 
     // The wijkteam signals child 1; the routing refers it to A, which picks it up.
@@ -329,10 +277,10 @@ async fn each_partner_reads_exactly_its_own_events_under_its_own_ids_once_across
         .expect(StatusCode::OK)
         .unwrap();
 
-    let rights1 = granted(&kindpakket, G, child1, &["zwemles", "schoolspullen"]).await;
-    let rights2 = granted(&kindpakket, G, child2, &["muziekles"]).await;
-    let rights3 = granted(&kindpakket, G, child3, &["zwemles"]).await;
-    let foreign = granted(&kindpakket, OTHER, Uuid::new_v4(), &["zwemles"]).await;
+    let rights1 = granted_to(&kindpakket, G, child1, &["zwemles", "schoolspullen"]).await;
+    let rights2 = granted_to(&kindpakket, G, child2, &["muziekles"]).await;
+    let rights3 = granted_to(&kindpakket, G, child3, &["zwemles"]).await;
+    let foreign = granted_to(&kindpakket, OTHER, Uuid::new_v4(), &["zwemles"]).await;
     for (who, right) in [
         (A, rights1["zwemles"]),
         (A, rights1["schoolspullen"]),
@@ -688,7 +636,7 @@ async fn the_feed_is_refused_to_other_roles_other_partners_and_bad_positions_in_
         .enrol_partner(G, B, "Jeugdfonds Rotterdam", &["muziekles"])
         .await
         .unwrap();
-    let right = granted(&kindpakket, G, Uuid::new_v4(), &["muziekles"]).await["muziekles"];
+    let right = granted_to(&kindpakket, G, Uuid::new_v4(), &["muziekles"]).await["muziekles"];
     kindpakket
         .wait_for_entitlement(G, B, right, Duration::from_secs(30))
         .await

@@ -520,22 +520,10 @@ async fn forgetting_one_child_leaves_the_household_budget_and_its_pass_to_the_ot
         .await
         .unwrap();
     // The first child is registered in the gemeente's vault (so that it can be forgotten).
-    let first = Uuid::parse_str(
-        kindpakket
-            .post_for_purpose(
-                &kindpakket.application_url(G, "personen"),
-                REGIE,
-                "aanvraag Kindpakket",
-                &json!({"soort": "kind", "bsn": "123456782", "naam": "Noor El Amrani"}),
-            )
-            .await
-            .unwrap()
-            .expect(StatusCode::CREATED)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let first = kindpakket
+        .register_child(G, "123456782", "Noor El Amrani")
+        .await
+        .unwrap();
     let (second, third) = (Uuid::new_v4(), Uuid::new_v4());
     let household = Uuid::new_v4();
     let decided = apply_on(
