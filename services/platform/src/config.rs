@@ -80,6 +80,9 @@ pub struct ServiceConfig {
     /// `KINDPAKKET_CLOCK_OFFSET_DAYS`: days the service's clock is moved ahead (0; for rehearsals and
     /// tests of retention, see [`crate::clock`]).
     pub clock_offset_days: i64,
+    /// `KINDPAKKET_CONSUMER_BATCH`: how many arrived messages a consumer applies in one transaction
+    /// at most (500; 1 applies each in a transaction of its own).
+    pub consumer_batch: usize,
 }
 
 /// Where the subject keys of a service live ([`crate::shredding`]).
@@ -151,6 +154,8 @@ struct SharedKeys {
     rate_per_second: f64,
     #[serde(default = "default_burst", deserialize_with = "parsed")]
     rate_burst: f64,
+    #[serde(default = "default_consumer_batch", deserialize_with = "parsed")]
+    consumer_batch: usize,
 }
 
 fn default_nats_url() -> String {
@@ -182,6 +187,9 @@ fn default_rate() -> f64 {
 }
 fn default_burst() -> f64 {
     200.0
+}
+fn default_consumer_batch() -> usize {
+    crate::consume::DEFAULT_MAX_BATCH
 }
 
 impl ServiceConfig {
@@ -271,6 +279,11 @@ impl ServiceConfig {
                 "{PREFIX}CLOCK_OFFSET_DAYS moves the clock ahead only: 0 or more days"
             )));
         }
+        if keys.consumer_batch == 0 {
+            return Err(ConfigError::message(format!(
+                "{PREFIX}CONSUMER_BATCH must be at least 1 (messages per transaction)"
+            )));
+        }
         if mode == Mode::Migrate && migration_owner.is_none() {
             return Err(ConfigError::message(format!(
                 "migrate needs the owner that migrates: set {PREFIX}MIGRATION_USER (and {PREFIX}MIGRATION_PASSWORD)"
@@ -310,6 +323,7 @@ impl ServiceConfig {
                 retention_days: keys.retention_days,
             },
             clock_offset_days: keys.clock_offset_days,
+            consumer_batch: keys.consumer_batch,
         })
     }
 }

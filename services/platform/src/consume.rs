@@ -1,12 +1,16 @@
 //! Durable JetStream consumers that apply every event exactly once.
 //!
 //! Each consumer reads one service's whole stream (so per-aggregate sequences have no gaps by
-//! design) and, for each message, in one Postgres transaction: checks the aggregate's offset, lets
-//! the handler change the read model, and moves the offset. Commit, then ack. A redelivered event
-//! (`sequence <= offset`) is acknowledged without effect; an event that arrives before its
-//! predecessor (`sequence > offset + 1`) is put back with a delay. `max_deliver` is unlimited: a
-//! limit would silently skip events. An event the handler cannot process at all is parked in
-//! `dead_letters` with an error log, and the consumer goes on.
+//! design) and applies what arrived together as a batch (up to `KINDPAKKET_CONSUMER_BATCH`
+//! messages, in stream order) in one Postgres transaction: it locks the offsets of every aggregate
+//! in the batch at once, lets the handler change the read model event by event while it keeps the
+//! offsets in memory, and moves every touched offset in bulk. Commit, then ack each message. A
+//! redelivered event (`sequence <= offset`) is acknowledged without effect; an event that arrives
+//! before its predecessor (`sequence > offset + 1`) ends the batch: it and the rest are put back with
+//! a delay. `max_deliver` is unlimited: a limit would silently skip events. An event the handler
+//! cannot process at all is parked in `dead_letters` with an error log, and the consumer goes on:
+//! its batch is rolled back and applied again one event per transaction, so that only that event
+//! parks.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -95,12 +99,19 @@ pub trait EventHandler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
+/// How many messages a consumer applies in one transaction at most, unless configured
+/// (`KINDPAKKET_CONSUMER_BATCH`).
+pub const DEFAULT_MAX_BATCH: usize = 500;
+
 /// One durable consumer of one service's stream.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
     /// The durable name, unique per consuming service and source (e.g. `dashboard-signalling`).
     pub durable_name: String,
     pub source: Service,
+    /// At most this many messages, of those that have arrived, are applied in one transaction
+    /// (1: one transaction per event, as before batching).
+    pub max_batch: usize,
 }
 
 /// Runs the consumer until `shutdown` turns true; recreates it when it was deleted, retries on errors.
@@ -137,6 +148,7 @@ async fn consume<H: EventHandler>(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<()> {
     let stream_name = config.source.stream().name;
+    let max_batch = config.max_batch.max(1);
     let prepared = async {
         let stream = js
             .get_stream(&stream_name)
@@ -159,47 +171,65 @@ async fn consume<H: EventHandler>(
             .await
             .context("creating durable consumer")?;
         replay_parked(pool, config, handler).await?;
-        consumer.messages().await.context("pulling messages")
+        consumer
+            .stream()
+            // Each pull asks for at least the client's usual 200, to keep messages coming.
+            .max_messages_per_batch(max_batch.max(200))
+            .heartbeat(Duration::from_secs(15))
+            .messages()
+            .await
+            .context("pulling messages")
     };
-    let mut messages = tokio::select! {
+    let messages = tokio::select! {
         messages = prepared => messages?,
         _ = shutdown.changed() => return Ok(()),
     };
-    tracing::info!(consumer = %config.durable_name, stream = %stream_name, "consuming");
+    // What has arrived, up to `max_batch` messages: a full batch while catching up, a single
+    // message when they trickle in (no waiting for more).
+    let mut arrivals = messages.ready_chunks(max_batch);
+    tracing::info!(consumer = %config.durable_name, stream = %stream_name, max_batch, "consuming");
     let mut consecutive_errors = 0;
     loop {
         let next = tokio::select! {
             biased;
             _ = shutdown.changed() => return Ok(()),
-            next = messages.next() => next,
+            next = arrivals.next() => next,
         };
-        let Some(message) = next else { break };
-        let message = match message {
-            Ok(message) => {
-                consecutive_errors = 0;
-                message
-            }
-            Err(error) => {
-                consecutive_errors += 1;
-                tracing::warn!(consumer = %config.durable_name, error = %error, "error while pulling");
-                if consecutive_errors >= 5 {
-                    anyhow::bail!("pull failed {consecutive_errors} times in a row: {error}");
+        let Some(arrived) = next else { break };
+        let mut batch = Vec::with_capacity(arrived.len());
+        let mut pull_error = None;
+        for message in arrived {
+            match message {
+                Ok(message) => {
+                    consecutive_errors = 0;
+                    batch.push(message);
                 }
-                continue;
+                Err(error) => {
+                    consecutive_errors += 1;
+                    tracing::warn!(consumer = %config.durable_name, error = %error, "error while pulling");
+                    if consecutive_errors >= 5 {
+                        pull_error = Some(error);
+                    }
+                }
             }
-        };
+        }
         // Applied and acknowledged whole, even when the stop comes meanwhile.
-        process(pool, config, handler, &message).await;
+        process_batch(pool, config, handler, batch).await;
+        if let Some(error) = pull_error {
+            anyhow::bail!("pull failed {consecutive_errors} times in a row: {error}");
+        }
     }
     anyhow::bail!("message stream ended")
 }
 
 /// What happened to one message.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Applied,
     Duplicate,
     Early,
+    /// After an early event in the same batch: put back with it, to keep the stream's order.
+    Deferred,
     Retry,
     Parked,
 }
@@ -210,12 +240,80 @@ impl Outcome {
             Outcome::Applied => "applied",
             Outcome::Duplicate => "duplicate",
             Outcome::Early => "early",
+            Outcome::Deferred => "deferred",
             Outcome::Retry => "retry",
             Outcome::Parked => "parked",
         }
     }
 }
 
+/// Reads a message as an event; an error when it is not a Kindpakket event message (parked as it is).
+fn received(message: &jetstream::Message) -> Result<ReceivedEvent, serde_json::Error> {
+    let parsed: EventMessage<serde_json::Value> = serde_json::from_slice(&message.payload)?;
+    Ok(ReceivedEvent {
+        subject: message.subject.to_string(),
+        envelope: parsed.envelope,
+        event: parsed.event,
+    })
+}
+
+/// Applies a batch in one transaction and acknowledges each message after the commit. When an event
+/// in it can never be applied, the batch is rolled back and applied again one event at a time, so
+/// that only that event is parked.
+async fn process_batch<H: EventHandler>(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    handler: &H,
+    messages: Vec<jetstream::Message>,
+) {
+    let mut events = Vec::with_capacity(messages.len());
+    for message in messages {
+        match received(&message) {
+            Ok(event) => events.push((message, event)),
+            // It has no aggregate and no offset: parked on its own, wherever it came.
+            Err(_) => process(pool, config, handler, &message).await,
+        }
+    }
+    if events.is_empty() {
+        return;
+    }
+    if events.len() == 1 || config.max_batch <= 1 {
+        for (message, _) in &events {
+            process(pool, config, handler, message).await;
+        }
+        return;
+    }
+    let received: Vec<&ReceivedEvent> = events.iter().map(|(_, event)| event).collect();
+    let outcomes = match apply_batch(pool, config, handler, &received).await {
+        Ok(outcomes) => outcomes,
+        Err(HandlerError::Transient(error)) => {
+            tracing::warn!(
+                consumer = %config.durable_name,
+                events = events.len(),
+                error = format!("{error:#}"),
+                "could not apply batch yet; will retry"
+            );
+            vec![Outcome::Retry; events.len()]
+        }
+        Err(HandlerError::Poison(reason)) => {
+            tracing::warn!(
+                consumer = %config.durable_name,
+                events = events.len(),
+                reason,
+                "an event in the batch cannot be applied; applying the batch one event at a time"
+            );
+            for (message, _) in &events {
+                process(pool, config, handler, message).await;
+            }
+            return;
+        }
+    };
+    for ((message, _), outcome) in events.iter().zip(outcomes) {
+        acknowledge(config, message, outcome).await;
+    }
+}
+
+/// Applies one message in a transaction of its own, and acknowledges it.
 async fn process<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
@@ -226,47 +324,34 @@ async fn process<H: EventHandler>(
         .info()
         .map(|info| info.stream_sequence)
         .unwrap_or_default();
-    let delivered = message
-        .info()
-        .map(|info| info.delivered)
-        .unwrap_or_default();
-    let parsed: Result<EventMessage<serde_json::Value>, _> =
-        serde_json::from_slice(&message.payload);
-    let outcome = match parsed {
+    let outcome = match received(message) {
         Err(error) => {
             let reason = format!("not a Kindpakket event message: {error}");
             park(pool, config, message, stream_sequence, &reason, None).await
         }
-        Ok(parsed) => {
-            let received = ReceivedEvent {
-                subject: message.subject.to_string(),
-                envelope: parsed.envelope,
-                event: parsed.event,
-            };
-            let span = tracing::info_span!(
-                "consume",
-                consumer = %config.durable_name,
-                correlation_id = %received.envelope.correlation_id,
-                event_id = %received.envelope.event_id,
-                event_type = %received.envelope.event_type,
-                aggregate_id = %received.envelope.aggregate_id,
-                sequence = received.envelope.sequence,
-            );
-            apply(pool, config, handler, message, &received, stream_sequence)
-                .instrument(span)
-                .await
-        }
+        Ok(received) => apply(pool, config, handler, message, &received, stream_sequence).await,
     };
+    acknowledge(config, message, outcome).await;
+}
+
+/// Counts the outcome and answers JetStream: ack, terminate (parked) or put back with a delay.
+async fn acknowledge(config: &ConsumerConfig, message: &jetstream::Message, outcome: Outcome) {
+    let info = message.info().ok();
     crate::metrics::metrics().record_consumed(
         &config.durable_name,
         outcome.as_str(),
-        message.info().ok().map(|info| info.pending),
+        info.as_ref().map(|info| info.pending),
     );
     let ack = match outcome {
         Outcome::Applied | Outcome::Duplicate => message.ack().await,
         Outcome::Parked => message.ack_with(AckKind::Term).await,
-        Outcome::Early => {
-            if delivered > 20 {
+        Outcome::Early | Outcome::Deferred => {
+            let delivered = info.as_ref().map(|info| info.delivered).unwrap_or_default();
+            if outcome == Outcome::Early && delivered > 20 {
+                let stream_sequence = info
+                    .as_ref()
+                    .map(|info| info.stream_sequence)
+                    .unwrap_or_default();
                 tracing::error!(consumer = %config.durable_name, stream_sequence, delivered, "event keeps arriving before its predecessor: a gap in the stream?");
             }
             message
@@ -285,6 +370,32 @@ async fn process<H: EventHandler>(
     }
 }
 
+/// The span an event is handled in: its correlation id, so that what it causes can be followed.
+fn span_of(config: &ConsumerConfig, received: &ReceivedEvent) -> tracing::Span {
+    tracing::info_span!(
+        "consume",
+        consumer = %config.durable_name,
+        correlation_id = %received.envelope.correlation_id,
+        event_id = %received.envelope.event_id,
+        event_type = %received.envelope.event_type,
+        aggregate_id = %received.envelope.aggregate_id,
+        sequence = received.envelope.sequence,
+    )
+}
+
+/// The one place a handler is given an event (in a batch, alone, or replayed from the park).
+async fn handle<H: EventHandler>(
+    handler: &H,
+    connection: &mut PgConnection,
+    config: &ConsumerConfig,
+    received: &ReceivedEvent,
+) -> Result<(), HandlerError> {
+    handler
+        .handle(connection, received)
+        .instrument(span_of(config, received))
+        .await
+}
+
 async fn apply<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
@@ -296,12 +407,14 @@ async fn apply<H: EventHandler>(
     match apply_in_transaction(pool, config, handler, received).await {
         Ok(outcome) => {
             if outcome == Outcome::Early {
-                tracing::debug!("event arrived before its predecessor; redelivery later");
+                tracing::debug!(consumer = %config.durable_name, sequence = received.envelope.sequence, "event arrived before its predecessor; redelivery later");
             }
             outcome
         }
         Err(HandlerError::Transient(error)) => {
             tracing::warn!(
+                consumer = %config.durable_name,
+                sequence = received.envelope.sequence,
                 error = format!("{error:#}"),
                 "could not apply event yet; will retry"
             );
@@ -348,10 +461,223 @@ async fn apply_in_transaction<H: EventHandler>(
     if sequence > last + 1 {
         return Ok(Outcome::Early);
     }
-    handler.handle(&mut transaction, received).await?;
+    handle(handler, &mut transaction, config, received).await?;
     advance_offset(&mut transaction, config, envelope, sequence).await?;
     transaction.commit().await?;
     Ok(Outcome::Applied)
+}
+
+/// An aggregate's offset as a batch sees it: its owner and name.
+type AggregateKey = (String, String, String);
+
+fn key_of(envelope: &EventEnvelope) -> AggregateKey {
+    (
+        envelope.service.as_str().to_owned(),
+        envelope.aggregate_type.clone(),
+        envelope.aggregate_id.clone(),
+    )
+}
+
+/// An aggregate's offset during a batch: as locked at its start, and as moved by the batch.
+#[derive(Debug, Clone, Copy)]
+struct Offset {
+    locked: Option<i64>,
+    current: i64,
+}
+
+/// Applies `events` in stream order in one transaction and moves every touched offset in bulk.
+/// Returns an outcome per event: applied or duplicate up to the first event whose predecessor is
+/// missing, which is early, and the rest deferred. Nothing is acknowledged here: the caller does,
+/// after the commit.
+async fn apply_batch<H: EventHandler>(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    handler: &H,
+    events: &[&ReceivedEvent],
+) -> Result<Vec<Outcome>, HandlerError> {
+    let mut transaction = pool.begin().await?;
+    let mut offsets = lock_offsets(&mut transaction, config, events).await?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for received in events {
+        let sequence = received.envelope.sequence as i64;
+        let offset = offsets.entry(key_of(&received.envelope)).or_insert(Offset {
+            locked: None,
+            current: 0,
+        });
+        if sequence <= offset.current {
+            outcomes.push(Outcome::Duplicate);
+            continue;
+        }
+        if sequence > offset.current + 1 {
+            tracing::debug!(consumer = %config.durable_name, sequence, "event arrived before its predecessor; the rest of the batch later");
+            break;
+        }
+        handle(handler, &mut transaction, config, received).await?;
+        offset.current = sequence;
+        outcomes.push(Outcome::Applied);
+    }
+    if outcomes.contains(&Outcome::Applied) {
+        save_offsets(&mut transaction, config, &offsets).await?;
+        transaction.commit().await?;
+    } else {
+        transaction.rollback().await?;
+    }
+    if outcomes.len() < events.len() {
+        outcomes.push(Outcome::Early);
+        outcomes.resize(events.len(), Outcome::Deferred);
+    }
+    Ok(outcomes)
+}
+
+/// Locks the offsets of every aggregate in the batch, in one statement and in a fixed order (two
+/// instances lock in the same order: no deadlock). An aggregate without a row yet is absent.
+async fn lock_offsets(
+    connection: &mut PgConnection,
+    config: &ConsumerConfig,
+    events: &[&ReceivedEvent],
+) -> Result<std::collections::HashMap<AggregateKey, Offset>, HandlerError> {
+    let keys: std::collections::BTreeSet<AggregateKey> = events
+        .iter()
+        .map(|received| key_of(&received.envelope))
+        .collect();
+    let (services, (types, ids)): (Vec<String>, (Vec<String>, Vec<String>)) = keys
+        .into_iter()
+        .map(|(service, aggregate_type, aggregate_id)| (service, (aggregate_type, aggregate_id)))
+        .unzip();
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT o.service, o.aggregate_type, o.aggregate_id, o.last_sequence
+         FROM unnest($2::text[], $3::text[], $4::text[]) AS k(service, aggregate_type, aggregate_id)
+         JOIN consumer_offsets o
+           ON o.consumer = $1 AND o.service = k.service
+          AND o.aggregate_type = k.aggregate_type AND o.aggregate_id = k.aggregate_id
+         ORDER BY o.service, o.aggregate_type, o.aggregate_id
+         FOR UPDATE OF o",
+    )
+    .bind(&config.durable_name)
+    .bind(&services)
+    .bind(&types)
+    .bind(&ids)
+    .fetch_all(&mut *connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(service, aggregate_type, aggregate_id, last)| {
+            (
+                (service, aggregate_type, aggregate_id),
+                Offset {
+                    locked: Some(last),
+                    current: last,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Moves every offset the batch moved, in bulk: those that had a row from what was locked (still
+/// there, as locked), the others inserted. Refuses (conflict) when another instance got to any of
+/// them first, so the whole batch is rolled back and retried.
+async fn save_offsets(
+    connection: &mut PgConnection,
+    config: &ConsumerConfig,
+    offsets: &std::collections::HashMap<AggregateKey, Offset>,
+) -> Result<(), HandlerError> {
+    let mut moved = Columns::default();
+    let mut added = Columns::default();
+    for ((service, aggregate_type, aggregate_id), offset) in offsets {
+        match offset.locked {
+            Some(locked) if locked < offset.current => moved.push(
+                service,
+                aggregate_type,
+                aggregate_id,
+                locked,
+                offset.current,
+            ),
+            None if offset.current > 0 => {
+                added.push(service, aggregate_type, aggregate_id, 0, offset.current)
+            }
+            _ => {}
+        }
+    }
+    let mut written = 0;
+    if !moved.is_empty() {
+        written += sqlx::query(
+            "UPDATE consumer_offsets o
+             SET last_sequence = k.last_sequence, updated_at = now()
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+                  AS k(service, aggregate_type, aggregate_id, locked, last_sequence)
+             WHERE o.consumer = $1 AND o.service = k.service
+               AND o.aggregate_type = k.aggregate_type AND o.aggregate_id = k.aggregate_id
+               AND o.last_sequence = k.locked",
+        )
+        .bind(&config.durable_name)
+        .bind(&moved.services)
+        .bind(&moved.types)
+        .bind(&moved.ids)
+        .bind(&moved.locked)
+        .bind(&moved.last)
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
+    }
+    if !added.is_empty() {
+        written += sqlx::query(
+            "INSERT INTO consumer_offsets (consumer, service, aggregate_type, aggregate_id, last_sequence)
+             SELECT $1, k.service, k.aggregate_type, k.aggregate_id, k.last_sequence
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
+                  AS k(service, aggregate_type, aggregate_id, last_sequence)
+             ON CONFLICT (consumer, service, aggregate_type, aggregate_id) DO NOTHING",
+        )
+        .bind(&config.durable_name)
+        .bind(&added.services)
+        .bind(&added.types)
+        .bind(&added.ids)
+        .bind(&added.last)
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
+    }
+    if written as usize == moved.len() + added.len() {
+        Ok(())
+    } else {
+        Err(HandlerError::Transient(anyhow::anyhow!(
+            "offsets moved concurrently"
+        )))
+    }
+}
+
+/// Offsets as columns, for `unnest`.
+#[derive(Debug, Default)]
+struct Columns {
+    services: Vec<String>,
+    types: Vec<String>,
+    ids: Vec<String>,
+    locked: Vec<i64>,
+    last: Vec<i64>,
+}
+
+impl Columns {
+    fn push(
+        &mut self,
+        service: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        locked: i64,
+        last: i64,
+    ) {
+        self.services.push(service.to_owned());
+        self.types.push(aggregate_type.to_owned());
+        self.ids.push(aggregate_id.to_owned());
+        self.locked.push(locked);
+        self.last.push(last);
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
 }
 
 /// Tries the consumer's parked events again, oldest first, each in its own transaction: after a fix
@@ -382,7 +708,7 @@ pub async fn replay_parked<H: EventHandler>(
                 event: message.event,
             };
             let mut transaction = pool.begin().await?;
-            handler.handle(&mut transaction, &received).await?;
+            handle(handler, &mut transaction, config, &received).await?;
             sqlx::query("UPDATE dead_letters SET replayed_at = now() WHERE id = $1")
                 .bind(id)
                 .execute(&mut *transaction)

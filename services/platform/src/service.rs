@@ -89,6 +89,7 @@ impl Infrastructure {
         let config = ConsumerConfig {
             durable_name: kindpakket_proto::subjects::durable_name(self.name, source),
             source,
+            max_batch: self.config.consumer_batch,
         };
         let shutdown = self.shutdown_sender.subscribe();
         self.tasks.spawn(consume::run(

@@ -1,7 +1,8 @@
 //! Measures the event pipeline on this machine, against real PostgreSQL and nats-server (throw-away
 //! instances from the test harness): events committed to a store in transactions of 100, published
 //! by the relay to JetStream (pipelined, with `Nats-Msg-Id`), and applied by an idempotent durable
-//! consumer (offset per aggregate, one transaction per event). Prints the median of several runs.
+//! consumer (offset per aggregate), once with one transaction per event and once with batches of
+//! [`consume::DEFAULT_MAX_BATCH`] per transaction. Prints the median of several runs.
 //!
 //! `cargo run --release -p kindpakket-tests --bin bench-pipeline -- [events] [runs]` (default 20000 3)
 
@@ -33,7 +34,8 @@ impl EventHandler for Bookkeeping {
 struct Run {
     commit: f64,
     relay: f64,
-    consume: f64,
+    consume_single: f64,
+    consume_batched: f64,
 }
 
 #[tokio::main]
@@ -45,8 +47,8 @@ async fn main() -> Result<()> {
     for run in 1..=runs {
         let result = one_run(events).await?;
         eprintln!(
-            "run {run}: commit {:.0}/s, relay {:.0}/s, consume {:.0}/s",
-            result.commit, result.relay, result.consume
+            "run {run}: commit {:.0}/s, relay {:.0}/s, consume {:.0}/s one tx each, {:.0}/s batched",
+            result.commit, result.relay, result.consume_single, result.consume_batched
         );
         results.push(result);
     }
@@ -71,7 +73,10 @@ async fn main() -> Result<()> {
         ),
         ("relay: store to JetStream, acknowledged", |r: &Run| r.relay),
         ("consumer: JetStream to offsets, one tx each", |r: &Run| {
-            r.consume
+            r.consume_single
+        }),
+        ("consumer: JetStream to offsets, batched", |r: &Run| {
+            r.consume_batched
         }),
     ] {
         let (median, min, max) = median(pick);
@@ -156,34 +161,51 @@ async fn one_run(events: usize) -> Result<Run> {
     }
     let relay_rate = events as f64 / started.elapsed().as_secs_f64();
 
+    let consume_single = consume_all(&pool, &js, events, 1).await?;
+    let consume_batched = consume_all(&pool, &js, events, consume::DEFAULT_MAX_BATCH).await?;
+    Ok(Run {
+        commit,
+        relay: relay_rate,
+        consume_single,
+        consume_batched,
+    })
+}
+
+/// Consumes the whole stream with a durable of its own, `max_batch` messages per transaction at
+/// most; events per second.
+async fn consume_all(
+    pool: &sqlx::PgPool,
+    js: &async_nats::jetstream::Context,
+    events: usize,
+    max_batch: usize,
+) -> Result<f64> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let config = ConsumerConfig {
-        durable_name: "bench".to_owned(),
+        durable_name: format!("bench-{max_batch}"),
         source: Service::Signalling,
+        max_batch,
     };
     let started = Instant::now();
     let consumer = tokio::spawn(consume::run(
-        js,
+        js.clone(),
         pool.clone(),
-        config,
+        config.clone(),
         Arc::new(Bookkeeping),
         stopped,
     ));
     loop {
-        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM consumer_offsets")
-            .fetch_one(&pool)
-            .await?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM consumer_offsets WHERE consumer = $1")
+                .bind(&config.durable_name)
+                .fetch_one(pool)
+                .await?;
         if applied as usize >= events {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let consume_rate = events as f64 / started.elapsed().as_secs_f64();
+    let rate = events as f64 / started.elapsed().as_secs_f64();
     let _ = stop.send(true);
     let _ = consumer.await;
-    Ok(Run {
-        commit,
-        relay: relay_rate,
-        consume: consume_rate,
-    })
+    Ok(rate)
 }

@@ -63,7 +63,9 @@
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
-//!   old event versions, and the operator's check command says so.
+//!   old event versions, and the operator's check command says so;
+//! - [`consumer_batches`]: a consumer's batches apply each event once and in order through copies,
+//!   gaps, a failed batch and a poison event.
 
 #![allow(
     clippy::unwrap_used,
@@ -81,6 +83,7 @@ mod chain_regie;
 mod chain_signalling;
 mod check;
 mod cluster;
+mod consumer_batches;
 mod crash;
 mod deployment;
 mod eligibility;

@@ -1,0 +1,254 @@
+//! The batched consumer (`platform::consume`) against real PostgreSQL and nats-server: a stream
+//! consumed in batches applies every event exactly once and in order per aggregate, although it
+//! holds copies of events already applied, an event published before its predecessor, an event
+//! that fails once (its whole batch rolled back and retried) and an event that can never be applied
+//! (parked alone, its batch applied without it). Copies that arrive after the batches committed are
+//! recognised by the offsets the batches wrote.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+use kindpakket_platform::consume::{
+    self, ConsumerConfig, EventHandler, HandlerError, ReceivedEvent, CONSUMER_MIGRATION,
+};
+use kindpakket_proto::{
+    subjects, Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service,
+};
+use kindpakket_tests::{wait_until, Nats, Postgres};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+const AGGREGATES: usize = 40;
+const EVENTS_EACH: u64 = 10;
+
+/// Records every application in a table, in the consumer's transaction: fails once on one event
+/// (transiently) and always on another (poison).
+struct Recorder {
+    fail_once: Mutex<HashSet<(String, u64)>>,
+    poison: (String, u64),
+}
+
+impl EventHandler for Recorder {
+    async fn handle(
+        &self,
+        connection: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let key = (event.envelope.aggregate_id.clone(), event.envelope.sequence);
+        if key == self.poison {
+            return Err(HandlerError::Poison(
+                "this event can never be applied".into(),
+            ));
+        }
+        sqlx::query("INSERT INTO applied (aggregate_id, sequence) VALUES ($1, $2)")
+            .bind(&key.0)
+            .bind(key.1 as i64)
+            .execute(&mut *connection)
+            .await?;
+        let failing = self
+            .fail_once
+            .lock()
+            .map_err(|_| HandlerError::Poison("lock poisoned".into()))?
+            .remove(&key);
+        if failing {
+            return Err(HandlerError::Transient(anyhow::anyhow!(
+                "the database went away for a moment"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn aggregate(index: usize) -> String {
+    format!("aggregate-{index:02}")
+}
+
+/// Publishes one event of `aggregate` at `sequence`; `copy` makes its message id differ, so that the
+/// stream keeps it as a second message (as after a republish outside the duplicate window).
+async fn publish(
+    js: &async_nats::jetstream::Context,
+    aggregate_id: &str,
+    sequence: u64,
+    copy: u32,
+) -> Result<()> {
+    let gemeente = GemeenteCode::parse("GM0518")?;
+    let envelope = EventEnvelope {
+        event_id: kindpakket_proto::envelope::event_id(
+            Service::Signalling,
+            "test",
+            aggregate_id,
+            sequence,
+        ),
+        gemeente: gemeente.clone(),
+        service: Service::Signalling,
+        aggregate_type: "test".into(),
+        aggregate_id: aggregate_id.into(),
+        sequence,
+        store_position: 0,
+        event_type: "Counted".into(),
+        schema_version: 1,
+        occurred_at: time::OffsetDateTime::now_utc(),
+        correlation_id: Uuid::new_v4(),
+        causation_id: None,
+        actor: Actor {
+            organisation: OrganisationId::parse("wijkteam-centrum")?,
+            role: Role::Signaller,
+        },
+    };
+    let payload = serde_json::to_vec(&EventMessage {
+        envelope,
+        event: serde_json::json!({"n": sequence}),
+    })?;
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(
+        "Nats-Msg-Id",
+        format!("test:{aggregate_id}:{sequence}:{copy}").as_str(),
+    );
+    js.publish_with_headers(
+        subjects::event_subject(&gemeente, Service::Signalling, "Counted"),
+        headers,
+        payload.into(),
+    )
+    .await?
+    .await?;
+    Ok(())
+}
+
+/// Every application, per aggregate in the order applied.
+async fn applied(pool: &PgPool) -> Result<BTreeMap<String, Vec<i64>>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT aggregate_id, sequence FROM applied ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    let mut applied: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (aggregate_id, sequence) in rows {
+        applied.entry(aggregate_id).or_default().push(sequence);
+    }
+    Ok(applied)
+}
+
+#[tokio::test]
+async fn batches_apply_every_event_once_in_order_through_copies_gaps_a_failed_batch_and_poison(
+) -> Result<()> {
+    let postgres = Postgres::start().await?;
+    let nats = Nats::start().await?;
+    let pool = kindpakket_platform::db::connect(&postgres.url("batches")).await?;
+    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION]).await?;
+    sqlx::query(
+        "CREATE TABLE applied (id bigserial PRIMARY KEY, aggregate_id text NOT NULL, sequence bigint NOT NULL)",
+    )
+    .execute(&pool)
+    .await?;
+    let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
+    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
+
+    // Interleaved as many aggregates' events are; aggregate 3's second event comes after its third,
+    // and some events come twice.
+    for sequence in 1..=EVENTS_EACH {
+        for index in 0..AGGREGATES {
+            if index == 3 && sequence == 2 {
+                continue;
+            }
+            publish(&js, &aggregate(index), sequence, 0).await?;
+            if index == 3 && sequence == 3 {
+                publish(&js, &aggregate(index), 2, 0).await?;
+            }
+            if index % 7 == 0 && sequence % 3 == 0 {
+                publish(&js, &aggregate(index), sequence, 1).await?;
+            }
+        }
+    }
+
+    let handler = Arc::new(Recorder {
+        fail_once: Mutex::new(HashSet::from([(aggregate(11), 5), (aggregate(30), 9)])),
+        poison: (aggregate(9), 4),
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let config = ConsumerConfig {
+        durable_name: "test-batches".into(),
+        source: Service::Signalling,
+        max_batch: 500,
+    };
+    let consumer = tokio::spawn(consume::run(
+        js.clone(),
+        pool.clone(),
+        config.clone(),
+        handler.clone(),
+        stopped,
+    ));
+
+    let expected = AGGREGATES * EVENTS_EACH as usize - 1;
+    let count = || async {
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM applied")
+            .fetch_one(&pool)
+            .await?;
+        Ok::<_, anyhow::Error>(rows as usize)
+    };
+    wait_until("every event applied", Duration::from_secs(60), || async {
+        Ok((count().await? >= expected).then_some(()))
+    })
+    .await?;
+
+    // Copies of events the batches applied and committed, then one new event behind them: the
+    // copies are known by their offsets.
+    for index in [0, 5, 9, 11, 39] {
+        for sequence in [1, 4, EVENTS_EACH] {
+            publish(&js, &aggregate(index), sequence, 2).await?;
+        }
+    }
+    publish(&js, &aggregate(0), EVENTS_EACH + 1, 0).await?;
+    wait_until("the new event applied", Duration::from_secs(30), || async {
+        let rows: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM applied WHERE aggregate_id = $1 AND sequence = $2",
+        )
+        .bind(aggregate(0))
+        .bind(EVENTS_EACH as i64 + 1)
+        .fetch_one(&pool)
+        .await?;
+        Ok((rows > 0).then_some(()))
+    })
+    .await?;
+    let _ = stop.send(true);
+    consumer.await?;
+
+    let applied = applied(&pool).await?;
+    assert_eq!(applied.len(), AGGREGATES);
+    for (aggregate_id, sequences) in &applied {
+        let mut wanted: Vec<i64> = (1..=EVENTS_EACH as i64).collect();
+        if aggregate_id == &aggregate(9) {
+            wanted.retain(|sequence| *sequence != 4);
+        }
+        if aggregate_id == &aggregate(0) {
+            wanted.push(EVENTS_EACH as i64 + 1);
+        }
+        assert_eq!(
+            sequences, &wanted,
+            "{aggregate_id}: each event once, in order"
+        );
+    }
+    let parked: Vec<(String, String)> = sqlx::query_as(
+        "SELECT payload::jsonb->'envelope'->>'aggregate_id', payload::jsonb->'envelope'->>'sequence'
+         FROM dead_letters WHERE consumer = 'test-batches'",
+    )
+    .fetch_all(&pool)
+    .await?;
+    assert_eq!(parked, vec![(aggregate(9), "4".to_owned())]);
+    let offsets: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT aggregate_id, last_sequence FROM consumer_offsets
+         WHERE consumer = 'test-batches' ORDER BY aggregate_id",
+    )
+    .fetch_all(&pool)
+    .await?;
+    assert_eq!(offsets.len(), AGGREGATES);
+    for (aggregate_id, last) in offsets {
+        let wanted = if aggregate_id == aggregate(0) {
+            EVENTS_EACH + 1
+        } else {
+            EVENTS_EACH
+        };
+        assert_eq!(last, wanted as i64, "{aggregate_id}'s offset");
+    }
+    Ok(())
+}
