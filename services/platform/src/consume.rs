@@ -6,8 +6,9 @@
 //! in the batch at once, lets the handler change the read model event by event while it keeps the
 //! offsets in memory, and moves every touched offset in bulk. Commit, then ack each message. A
 //! redelivered event (`sequence <= offset`) is acknowledged without effect; an event that arrives
-//! before its predecessor (`sequence > offset + 1`) ends the batch: it and the rest are put back with
-//! a delay. `max_deliver` is unlimited: a limit would silently skip events. An event the handler
+//! before its predecessor (`sequence > offset + 1`) is put back with a delay, and so are its
+//! aggregate's later events in the batch (the rest of the batch goes on: the predecessor may be in
+//! it). `max_deliver` is unlimited: a limit would silently skip events. An event the handler
 //! cannot process at all is parked in `dead_letters` with an error log, and the consumer goes on:
 //! its batch is rolled back and applied again one event per transaction, so that only that event
 //! parks.
@@ -228,8 +229,6 @@ enum Outcome {
     Applied,
     Duplicate,
     Early,
-    /// After an early event in the same batch: put back with it, to keep the stream's order.
-    Deferred,
     Retry,
     Parked,
 }
@@ -240,7 +239,6 @@ impl Outcome {
             Outcome::Applied => "applied",
             Outcome::Duplicate => "duplicate",
             Outcome::Early => "early",
-            Outcome::Deferred => "deferred",
             Outcome::Retry => "retry",
             Outcome::Parked => "parked",
         }
@@ -345,9 +343,9 @@ async fn acknowledge(config: &ConsumerConfig, message: &jetstream::Message, outc
     let ack = match outcome {
         Outcome::Applied | Outcome::Duplicate => message.ack().await,
         Outcome::Parked => message.ack_with(AckKind::Term).await,
-        Outcome::Early | Outcome::Deferred => {
+        Outcome::Early => {
             let delivered = info.as_ref().map(|info| info.delivered).unwrap_or_default();
-            if outcome == Outcome::Early && delivered > 20 {
+            if delivered > 20 {
                 let stream_sequence = info
                     .as_ref()
                     .map(|info| info.stream_sequence)
@@ -486,9 +484,9 @@ struct Offset {
 }
 
 /// Applies `events` in stream order in one transaction and moves every touched offset in bulk.
-/// Returns an outcome per event: applied or duplicate up to the first event whose predecessor is
-/// missing, which is early, and the rest deferred. Nothing is acknowledged here: the caller does,
-/// after the commit.
+/// Returns an outcome per event: applied, duplicate, or early (its predecessor missing: put back,
+/// as the aggregate's later events in the batch, while other aggregates' events go on, as they do
+/// one at a time). Nothing is acknowledged here: the caller does, after the commit.
 async fn apply_batch<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
@@ -509,8 +507,11 @@ async fn apply_batch<H: EventHandler>(
             continue;
         }
         if sequence > offset.current + 1 {
-            tracing::debug!(consumer = %config.durable_name, sequence, "event arrived before its predecessor; the rest of the batch later");
-            break;
+            // Put back alone: its predecessor may come later in this very batch, and the
+            // aggregate's later events here are early too (its offset stays).
+            tracing::debug!(consumer = %config.durable_name, sequence, "event arrived before its predecessor; redelivery later");
+            outcomes.push(Outcome::Early);
+            continue;
         }
         handle(handler, &mut transaction, config, received).await?;
         offset.current = sequence;
@@ -521,10 +522,6 @@ async fn apply_batch<H: EventHandler>(
         transaction.commit().await?;
     } else {
         transaction.rollback().await?;
-    }
-    if outcomes.len() < events.len() {
-        outcomes.push(Outcome::Early);
-        outcomes.resize(events.len(), Outcome::Deferred);
     }
     Ok(outcomes)
 }
