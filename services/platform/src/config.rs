@@ -573,6 +573,25 @@ mod tests {
     }
 
     #[test]
+    fn consumers_batch_500_by_default_and_at_least_one() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KINDPAKKET_AUTH_JWKS", "/tmp/jwks.json");
+            jail.set_env("KINDPAKKET_DATABASE_URL", "postgres://x@127.0.0.1/db");
+            let config = ServiceConfig::load(8081, Mode::Serve).expect("valid");
+            assert_eq!(config.consumer_batch, 500);
+            jail.set_env("KINDPAKKET_CONSUMER_BATCH", "1");
+            let config = ServiceConfig::load(8081, Mode::Serve).expect("valid");
+            assert_eq!(config.consumer_batch, 1);
+            jail.set_env("KINDPAKKET_CONSUMER_BATCH", "0");
+            let refused = ServiceConfig::load(8081, Mode::Serve)
+                .unwrap_err()
+                .to_string();
+            assert!(refused.contains("KINDPAKKET_CONSUMER_BATCH"), "{refused}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn the_file_is_read_and_the_environment_wins() {
         Jail::expect_with(|jail| {
             jail.create_file(
