@@ -122,7 +122,6 @@ fn the_image_holds_the_services_and_not_the_development_token_issuer() {
     );
 }
 
-
 /// The repository's root.
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -334,7 +333,11 @@ fn the_chart_lints_strictly_and_renders_manifests_valid_against_the_kubernetes_s
     let release = platform();
     for version in KUBERNETES_VERSIONS {
         let lint = render_py(&["lint", &chart(), "--kube-version", &format!("v{version}")]);
-        assert!(lint.success, "helm lint --strict, Kubernetes {version}:\n{}", lint.output);
+        assert!(
+            lint.success,
+            "helm lint --strict, Kubernetes {version}:\n{}",
+            lint.output
+        );
         let validated = kubernetes_validate(&release.yaml, version);
         assert!(
             validated.success,
@@ -365,7 +368,11 @@ fn the_chart_lints_strictly_and_renders_manifests_valid_against_the_kubernetes_s
     std::fs::write(broken.path(), misspelt).unwrap();
     let refused = kubernetes_validate(broken.path(), "1.33.0");
     assert!(!refused.success, "{}", refused.output);
-    assert!(refused.output.contains("terminationGracePeriod"), "{}", refused.output);
+    assert!(
+        refused.output.contains("terminationGracePeriod"),
+        "{}",
+        refused.output
+    );
 }
 
 #[test]
@@ -375,17 +382,38 @@ fn every_service_runs_two_locked_down_instances_with_both_probes_and_time_to_sto
         let name = format!("kindpakket-{service}");
         let deployment = release.named("Deployment", &name);
         let spec = &deployment["spec"];
-        assert!(spec["replicas"].as_u64().unwrap() >= 2, "{service}: two instances or more");
+        assert!(
+            spec["replicas"].as_u64().unwrap() >= 2,
+            "{service}: two instances or more"
+        );
         let pod = &spec["template"]["spec"];
         let main = container(deployment);
         assert_eq!(main["command"][0], format!("kindpakket-{service}"));
-        assert_eq!(main["command"].as_array().unwrap().len(), 1, "{service} serves");
+        assert_eq!(
+            main["command"].as_array().unwrap().len(),
+            1,
+            "{service} serves"
+        );
         // Ready only with its database and NATS (and migrations done); alive while it answers.
-        assert_eq!(main["readinessProbe"]["httpGet"]["path"], "/health/ready", "{service}");
-        assert_eq!(main["livenessProbe"]["httpGet"]["path"], "/health/live", "{service}");
+        assert_eq!(
+            main["readinessProbe"]["httpGet"]["path"], "/health/ready",
+            "{service}"
+        );
+        assert_eq!(
+            main["livenessProbe"]["httpGet"]["path"], "/health/live",
+            "{service}"
+        );
         // SIGTERM drains requests, the relay's batch and the consumers' acks: give it the time.
-        assert!(pod["terminationGracePeriodSeconds"].as_u64().unwrap() >= 30, "{service}");
-        assert!(main["lifecycle"]["preStop"]["sleep"]["seconds"].as_u64().unwrap() > 0);
+        assert!(
+            pod["terminationGracePeriodSeconds"].as_u64().unwrap() >= 30,
+            "{service}"
+        );
+        assert!(
+            main["lifecycle"]["preStop"]["sleep"]["seconds"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
         // Never root, nothing written outside /tmp, no privileges.
         assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{service}");
         assert_eq!(pod["automountServiceAccountToken"], false, "{service}");
@@ -393,8 +421,14 @@ fn every_service_runs_two_locked_down_instances_with_both_probes_and_time_to_sto
         assert_eq!(context["readOnlyRootFilesystem"], true, "{service}");
         assert_eq!(context["allowPrivilegeEscalation"], false, "{service}");
         assert_eq!(context["capabilities"]["drop"][0], "ALL", "{service}");
-        assert!(main["resources"]["requests"]["memory"].is_string(), "{service}");
-        assert!(main["resources"]["limits"]["memory"].is_string(), "{service}");
+        assert!(
+            main["resources"]["requests"]["memory"].is_string(),
+            "{service}"
+        );
+        assert!(
+            main["resources"]["limits"]["memory"].is_string(),
+            "{service}"
+        );
         // Its Service reaches its pods on its port; node drains leave one running.
         let labels = &spec["template"]["metadata"]["labels"];
         for selected in [
@@ -419,7 +453,10 @@ fn every_service_runs_two_locked_down_instances_with_both_probes_and_time_to_sto
     }
     let shared = &release.named("ConfigMap", "kindpakket-config")["data"];
     assert_eq!(shared["KINDPAKKET_STREAM_REPLICAS"], "3", "R3 streams");
-    assert_eq!(shared["KINDPAKKET_NATS_CA"], "/etc/kindpakket/nats/ca.crt", "TLS to NATS");
+    assert_eq!(
+        shared["KINDPAKKET_NATS_CA"], "/etc/kindpakket/nats/ca.crt",
+        "TLS to NATS"
+    );
     assert_eq!(
         shared["KINDPAKKET_NATS_URL"]
             .as_str()
@@ -442,7 +479,10 @@ fn migrations_run_as_hook_jobs_before_install_and_upgrade_and_only_they_hold_the
             .expect("a Helm hook")
             .split(',')
             .collect();
-        assert!(hooks.contains(&"pre-install") && hooks.contains(&"pre-upgrade"), "{hooks:?}");
+        assert!(
+            hooks.contains(&"pre-install") && hooks.contains(&"pre-upgrade"),
+            "{hooks:?}"
+        );
         let migrate = container(job);
         assert_eq!(
             migrate["command"],
@@ -481,7 +521,10 @@ fn no_secret_is_rendered_and_every_secret_is_referenced_by_name() {
         "secrets are referenced, never rendered"
     );
     let text = std::fs::read_to_string(&release.yaml).unwrap();
-    assert!(!text.contains("postgres://"), "database URLs only in Secrets");
+    assert!(
+        !text.contains("postgres://"),
+        "database URLs only in Secrets"
+    );
     assert!(!text.to_lowercase().contains("change-me"));
     // Whatever carries a secret comes from a Secret by name, never as a value, never in a ConfigMap.
     let secret_variables = [
@@ -507,7 +550,10 @@ fn no_secret_is_rendered_and_every_secret_is_referenced_by_name() {
         for variable in container(workload)["env"].as_array().unwrap() {
             let name = variable["name"].as_str().unwrap();
             if secret_variables.contains(&name) {
-                assert!(variable.get("value").is_none(), "{name} inlined: {workload}");
+                assert!(
+                    variable.get("value").is_none(),
+                    "{name} inlined: {workload}"
+                );
                 assert!(variable["valueFrom"]["secretKeyRef"]["name"].is_string());
             }
         }
@@ -518,15 +564,26 @@ fn no_secret_is_rendered_and_every_secret_is_referenced_by_name() {
         let deployment = release.named("Deployment", &format!("kindpakket-{service}"));
         let main = container(deployment);
         let sealing = ["signalling", "application", "provision"].contains(&service);
-        assert_eq!(env(main, "KINDPAKKET_PSEUDONYM_KEY").is_some(), sealing, "{service}");
+        assert_eq!(
+            env(main, "KINDPAKKET_PSEUDONYM_KEY").is_some(),
+            sealing,
+            "{service}"
+        );
         let referenced = secrets_referenced(deployment);
         assert_eq!(
             referenced.contains(&"kindpakket-master-keys".to_owned()),
             sealing,
             "{service}"
         );
-        for needed in ["kindpakket-databases", "kindpakket-nats-users", "kindpakket-nats-ca"] {
-            assert!(referenced.contains(&needed.to_owned()), "{service}: {needed}");
+        for needed in [
+            "kindpakket-databases",
+            "kindpakket-nats-users",
+            "kindpakket-nats-ca",
+        ] {
+            assert!(
+                referenced.contains(&needed.to_owned()),
+                "{service}: {needed}"
+            );
         }
     }
     let application = container(release.named("Deployment", "kindpakket-application"));
@@ -544,10 +601,19 @@ fn no_secret_is_rendered_and_every_secret_is_referenced_by_name() {
 #[test]
 fn values_outside_the_schema_are_refused_by_render_and_lint() {
     for (values, says) in [
-        (r#"{"services": {"regie": {"replicas": "twee"}}}"#, "/services/regie/replicas"),
-        (r#"{"services": {"regie": {"replicas": 1}}}"#, "/services/regie/replicas"),
+        (
+            r#"{"services": {"regie": {"replicas": "twee"}}}"#,
+            "/services/regie/replicas",
+        ),
+        (
+            r#"{"services": {"regie": {"replicas": 1}}}"#,
+            "/services/regie/replicas",
+        ),
         (r#"{"services": {"regie": {"replica": 3}}}"#, "replica"),
-        (r#"{"secrets": {"databases": "postgres://u:p@db/x"}}"#, "/secrets/databases"),
+        (
+            r#"{"secrets": {"databases": "postgres://u:p@db/x"}}"#,
+            "/secrets/databases",
+        ),
         (r#"{"config": {"logFormat": "xml"}}"#, "/config/logFormat"),
     ] {
         let refusal = match render(values) {
@@ -582,12 +648,19 @@ fn the_postgres_cluster_is_replicated_synchronously_over_tls_with_backups_and_no
     let schemas = root().join("deploy/helm/schemas").display().to_string();
     let checked = render_py(&["check-crds", &schemas, release.json.to_str().unwrap()]);
     assert!(checked.success, "{}", checked.output);
-    assert!(checked.output.contains("2 object(s) checked, 0 error(s)"), "{}", checked.output);
+    assert!(
+        checked.output.contains("2 object(s) checked, 0 error(s)"),
+        "{}",
+        checked.output
+    );
     assert_eq!(release.objects.len(), 2, "only the database in its release");
 
     let cluster = &release.named("Cluster", "kindpakket-postgres")["spec"];
     assert_eq!(cluster["instances"], 2, "a primary and a replica");
-    assert_eq!(cluster["minSyncReplicas"], 1, "a commit waits for the replica");
+    assert_eq!(
+        cluster["minSyncReplicas"], 1,
+        "a commit waits for the replica"
+    );
     assert_eq!(cluster["maxSyncReplicas"], 1);
     assert_eq!(
         cluster["postgresql"]["pg_hba"],
@@ -611,7 +684,10 @@ fn the_postgres_cluster_is_replicated_synchronously_over_tls_with_backups_and_no
     strings_under(&objects, "password", &mut passwords);
     assert!(passwords.is_empty(), "no password inlined: {passwords:?}");
     let backup = &cluster["backup"];
-    assert_eq!(backup["retentionPolicy"], "14d", "keys' backups kept 14 days");
+    assert_eq!(
+        backup["retentionPolicy"], "14d",
+        "keys' backups kept 14 days"
+    );
     assert_eq!(backup["barmanObjectStore"]["wal"]["encryption"], "AES256");
     assert_eq!(backup["barmanObjectStore"]["data"]["encryption"], "AES256");
     let nightly = &release.named("ScheduledBackup", "kindpakket-postgres-nightly")["spec"];
@@ -624,7 +700,10 @@ fn the_postgres_cluster_is_replicated_synchronously_over_tls_with_backups_and_no
             text.replacen("\"minSyncReplicas\"", "\"minSyncReplica\"", 1),
             "minSyncReplica",
         ),
-        (text.replacen("\"instances\": 2", "\"instances\": \"2\"", 1), "instances"),
+        (
+            text.replacen("\"instances\": 2", "\"instances\": \"2\"", 1),
+            "instances",
+        ),
     ] {
         assert_ne!(broken, text);
         let file = tempfile::NamedTempFile::new().unwrap();
@@ -653,11 +732,99 @@ fn the_nats_values_ask_for_three_jetstream_nodes_over_tls_with_the_users_file() 
             .take_while(|line| line.starts_with("   ") || line.is_empty())
             .map(|line| format!("{line}\n"))
             .collect();
-        assert!(lines.contains("    tls:\n      enabled: true\n"), "{block} over TLS: {lines}");
+        assert!(
+            lines.contains("    tls:\n      enabled: true\n"),
+            "{block} over TLS: {lines}"
+        );
     }
     assert!(values.contains("$include: ../nats-users/users.conf"));
-    for user in ["REGIE", "SIGNALLING", "APPLICATION", "PROVISION", "DASHBOARD"] {
-        assert!(values.contains(&format!("KINDPAKKET_NATS_{user}_PASSWORD:")), "{user}");
+    for user in [
+        "REGIE",
+        "SIGNALLING",
+        "APPLICATION",
+        "PROVISION",
+        "DASHBOARD",
+    ] {
+        assert!(
+            values.contains(&format!("KINDPAKKET_NATS_{user}_PASSWORD:")),
+            "{user}"
+        );
     }
-    assert!(!values.to_lowercase().contains("password: "), "no password inlined");
+    assert!(
+        !values.to_lowercase().contains("password: "),
+        "no password inlined"
+    );
+}
+
+/// The migration Jobs get only part of what the services get (no NATS user, no pseudonym key, no
+/// identity provider's keys). That part must be enough: each service's `migrate` is run with exactly
+/// the variables its rendered Job sets (their values this test platform's) and nothing the Job lacks,
+/// against databases that do not exist yet, and prepares them and exits without waiting for NATS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_jobs_environment_is_enough_to_migrate_each_service_from_nothing() {
+    use kindpakket_tests::{Platform, ServiceName};
+
+    let release = platform();
+    let platform = Platform::start().await.expect("platform starts");
+    for (service, name) in [
+        ("regie", ServiceName::Regie),
+        ("signalling", ServiceName::Signalling),
+        ("application", ServiceName::Application),
+        ("provision", ServiceName::Provision),
+        ("dashboard", ServiceName::Dashboard),
+    ] {
+        let job = container(release.named("Job", &format!("kindpakket-{service}-migrate")));
+        let in_job = |variable: &str| env(job, variable).is_some();
+        // Everything the chart gives any running service, by variable name.
+        let mut given: Vec<String> = Vec::new();
+        for deployment in release.of_kind("Deployment") {
+            given.extend(
+                container(deployment)["env"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|variable| variable["name"].as_str().unwrap().to_owned()),
+            );
+        }
+        for config in release.of_kind("ConfigMap") {
+            given.extend(config["data"].as_object().unwrap().keys().cloned());
+        }
+        given.sort();
+        given.dedup();
+        // What the Job lacks is taken away; the databases are new ones.
+        let fresh = |suffix: &str| {
+            platform.postgres.url_as(
+                name.role(),
+                &format!("{}_helm_job{suffix}", name.database()),
+            )
+        };
+        let (database, vault, vault_keys) = (fresh(""), fresh("_vault"), fresh("_vault_keys"));
+        let mut changes: Vec<(&str, Option<&str>)> = given
+            .iter()
+            .filter(|variable| !in_job(variable))
+            .map(|variable| (variable.as_str(), None))
+            .collect();
+        changes.push(("KINDPAKKET_DATABASE_URL", Some(&database)));
+        if in_job("KINDPAKKET_VAULT_DATABASE_URL") {
+            changes.push(("KINDPAKKET_VAULT_DATABASE_URL", Some(&vault)));
+            changes.push(("KINDPAKKET_VAULT_KEYS_DATABASE_URL", Some(&vault_keys)));
+        }
+        assert!(changes
+            .iter()
+            .any(|(variable, value)| *variable == "KINDPAKKET_NATS_PASSWORD" && value.is_none()));
+        let started = std::time::Instant::now();
+        let (status, output) = platform
+            .service(name)
+            .run_once(&["migrate"], &changes)
+            .unwrap();
+        assert!(
+            status.success(),
+            "{service} migrate with its Job's variables:\n{output}"
+        );
+        assert!(output.contains("migrated; exiting"), "{service}: {output}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{service} waited for something"
+        );
+    }
 }
