@@ -338,6 +338,20 @@ fn the_chart_lints_strictly_and_renders_manifests_valid_against_the_kubernetes_s
             "helm lint --strict, Kubernetes {version}:\n{}",
             lint.output
         );
+        // The database's release too.
+        let lint = render_py(&[
+            "lint",
+            &chart(),
+            "--kube-version",
+            &format!("v{version}"),
+            "--set-json",
+            r#"{"platform": {"enabled": false}, "postgres": {"enabled": true}}"#,
+        ]);
+        assert!(
+            lint.success,
+            "the postgres release, Kubernetes {version}:\n{}",
+            lint.output
+        );
         let validated = kubernetes_validate(&release.yaml, version);
         assert!(
             validated.success,
