@@ -94,6 +94,20 @@ fn compose_keeps_secrets_out_and_gives_the_owner_only_to_the_migration_step() {
             }
         }
         assert!(service.contains("KINDPAKKET_NATS_PASSWORD: ${"));
+        // The services that seal personal data cannot start, nor migrate, without their master keys;
+        // the ones that pseudonymise need the pseudonym key.
+        if ["signalling", "application", "provision"].contains(&name) {
+            for (what, text) in [("service", &service), ("migrate", &migrate)] {
+                assert!(
+                    text.contains("KINDPAKKET_MASTER_KEYS: /etc/kindpakket/"),
+                    "{name} {what} has its master keys"
+                );
+            }
+            assert!(
+                service.contains("KINDPAKKET_PSEUDONYM_KEY: ${KINDPAKKET_PSEUDONYM_KEY:?"),
+                "{name} has the pseudonym key"
+            );
+        }
     }
     // Every variable with a secret in it has no default: compose stops when it is missing.
     for line in compose.lines().filter(|line| line.contains("PASSWORD: ${")) {
