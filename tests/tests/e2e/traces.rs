@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use kindpakket_tests::client::{provision, Kindpakket};
-use kindpakket_tests::Platform;
+use kindpakket_tests::{Platform, ServiceName};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value;
 use prost::Message;
@@ -120,7 +120,7 @@ fn traced(kindpakket: &Kindpakket, case: Uuid) -> Kindpakket {
 async fn one_familys_case_is_one_trace_across_the_services_through_nats() {
     let received: Received = Arc::default();
     let endpoint = start_receiver(received.clone()).await;
-    let platform = Platform::start_with_environment(&[
+    let mut platform = Platform::start_with_environment(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         // Batches every half second instead of every five, so the test waits less.
         ("OTEL_BSP_SCHEDULE_DELAY", "500"),
@@ -292,6 +292,43 @@ async fn one_familys_case_is_one_trace_across_the_services_through_nats() {
             );
         }
     }
+
+    // Flushed at a graceful stop: regie, now batching only every ten minutes, still exports the span
+    // of its last request when stopped.
+    let regie = platform.service_mut(ServiceName::Regie);
+    regie.set_environment("OTEL_BSP_SCHEDULE_DELAY", "600000");
+    regie.start_again().await.unwrap();
+    const LAST_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+    let answer = reqwest::Client::new()
+        .get(platform.url(ServiceName::Regie, "/health/live"))
+        .header(
+            "traceparent",
+            format!("00-{LAST_TRACE_ID}-b7ad6b7169203331-01"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let regie_last = |received: &Received| {
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|span| span.trace_id == LAST_TRACE_ID && span.service == "kindpakket-regie")
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!regie_last(&received), "not exported before the stop");
+    let status = platform
+        .service_mut(ServiceName::Regie)
+        .terminate(Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert!(status.success(), "regie stopped cleanly: {status}");
+    assert!(
+        regie_last(&received),
+        "regie exported its last span before it exited:\n{}",
+        summary(&received.lock().unwrap())
+    );
 }
 
 /// The first chain of spans, from a `consume` span in the dashboard parent by parent up to the
