@@ -67,17 +67,15 @@ pub fn init(service: &'static str, format: LogFormat) -> Telemetry {
             Some(tracing_subscriber::fmt::layer().with_target(true).compact()),
         ),
     };
-    let traces = if exporting() {
+    // An exporter that cannot be built is logged once the subscriber is there; the service runs
+    // without traces.
+    let (traces, failure) = if exporting() {
         match tracer_provider(service) {
-            Ok(provider) => Some(provider),
-            Err(error) => {
-                // Logged once the subscriber is there; the service runs without traces.
-                eprintln!("OpenTelemetry exporter not started: {error:#}");
-                None
-            }
+            Ok(provider) => (Some(provider), None),
+            Err(error) => (None, Some(format!("{error:#}"))),
         }
     } else {
-        None
+        (None, None)
     };
     let layer = traces.as_ref().map(|provider| {
         tracing_opentelemetry::layer()
@@ -94,6 +92,13 @@ pub fn init(service: &'static str, format: LogFormat) -> Telemetry {
     let _ = result;
     if let Some(endpoint) = traces.as_ref().and_then(|_| endpoint()) {
         tracing::info!(service, endpoint, "exporting traces by OTLP");
+    }
+    if let Some(error) = failure {
+        tracing::warn!(
+            service,
+            error,
+            "OpenTelemetry exporter not started: no traces"
+        );
     }
     Telemetry { traces }
 }
