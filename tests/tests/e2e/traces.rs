@@ -418,3 +418,41 @@ fn summary(spans: &[ReceivedSpan]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_that_is_down_costs_the_spans_and_nothing_else() {
+    // Nothing listens on this port: every export fails.
+    let nobody = format!(
+        "http://127.0.0.1:{}",
+        kindpakket_tests::harness::free_port()
+    );
+    let mut platform = Platform::start_with_environment(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", nobody.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ])
+    .await
+    .expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    let case = traced(&kindpakket, Uuid::new_v4());
+    case.signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .await
+        .unwrap();
+    // The signal reaches the stream as without traces, and the service still stops cleanly.
+    platform
+        .wait_until_stream_equals_store(
+            kindpakket_proto::Service::Signalling,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let status = platform
+        .service_mut(ServiceName::Signalling)
+        .terminate(Duration::from_secs(15))
+        .await
+        .unwrap();
+    assert!(status.success(), "signalling stopped cleanly: {status}");
+}
