@@ -252,6 +252,7 @@ async fn process<H: EventHandler>(
                 aggregate_id = %received.envelope.aggregate_id,
                 sequence = received.envelope.sequence,
             );
+            crate::trace_context::follow_message(&span, message.headers.as_ref());
             apply(pool, config, handler, message, &received, stream_sequence)
                 .instrument(span)
                 .await
