@@ -643,6 +643,10 @@ fn values_outside_the_schema_are_refused_by_render_and_lint() {
             "/secrets/databases",
         ),
         (r#"{"config": {"logFormat": "xml"}}"#, "/config/logFormat"),
+        (
+            r#"{"config": {"otlpEndpoint": "https://collector.example.org"}}"#,
+            "/config/otlpEndpoint",
+        ),
     ] {
         let refusal = match render(values) {
             Ok(_) => panic!("rendered with {values}"),
@@ -665,6 +669,40 @@ fn values_outside_the_schema_are_refused_by_render_and_lint() {
         Err(refusal) => refusal,
     };
     assert!(refusal.contains("release of its own"), "{refusal}");
+}
+
+/// Traces are exported only when the operator names a collector; then every service is told where.
+#[test]
+fn the_otlp_collector_is_configured_for_every_service_only_when_named() {
+    let otel = |release: &Release| -> Vec<String> {
+        release
+            .of_kind("ConfigMap")
+            .iter()
+            .filter_map(|map| map["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"].as_str())
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(otel(&platform()).is_empty(), "no collector by default");
+    let release = render(r#"{"config": {"otlpEndpoint": "http://otel-collector:4318"}}"#)
+        .unwrap_or_else(|refusal| panic!("the chart renders: {refusal}"));
+    assert_eq!(otel(&release), ["http://otel-collector:4318"]);
+    // The shared ConfigMap reaches every service's pods.
+    let shared = release
+        .of_kind("ConfigMap")
+        .into_iter()
+        .find(|map| map["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"].is_string())
+        .unwrap()["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for deployment in release.of_kind("Deployment") {
+        let sources = serde_json::to_string(&container(deployment)["envFrom"]).unwrap();
+        assert!(
+            sources.contains(&shared),
+            "{} reads {shared}: {sources}",
+            deployment["metadata"]["name"]
+        );
+    }
 }
 
 /// The replicated PostgreSQL (CloudNativePG): a custom resource, so kubernetes-validate has no schema
