@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the tools the test suite needs besides PostgreSQL and nats-server, pinned, into .tools/:
 #   - schemathesis from PyPI (tests/tests/e2e/fuzz.rs runs it against every OpenAPI document);
-#   - kubernetes-validate from PyPI (tests/tests/e2e/deployment.rs validates deploy/kubernetes/ offline
-#     against the Kubernetes API's schemas with it);
+#   - kubernetes-validate from PyPI (tests/tests/e2e/deployment.rs validates the rendered Helm chart
+#     offline against the Kubernetes API's schemas with it; its jsonschema checks the CloudNativePG
+#     Cluster against deploy/helm/schemas/);
+#   - helm-python-sdk from PyPI into .tools/helm (Helm v4's own engine as a library, no helm binary and
+#     no cluster): deploy/helm/render.py lints and renders deploy/helm/kindpakket with it;
 #   - cargo-deny from crates.io (scripts/deny.sh checks licences, bans, sources and advisories);
 #   - Chromium and its chromedriver from Debian's packages, into /usr/bin (tests/src/browser.rs drives
 #     the pages headless through them), when missing;
@@ -26,6 +29,15 @@ if ! .tools/kubernetes-validate/bin/kubernetes-validate --version 2>/dev/null | 
   rm -rf .tools/kubernetes-validate
   python3 -m venv .tools/kubernetes-validate
   .tools/kubernetes-validate/bin/pip install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+fi
+
+HELM_PYTHON_SDK_VERSION="0.2.2"
+if [ ! -d ".tools/helm/helm_python_sdk-$HELM_PYTHON_SDK_VERSION.dist-info" ]; then
+  echo "install-test-tools: installing helm-python-sdk $HELM_PYTHON_SDK_VERSION from PyPI into .tools/helm"
+  rm -rf .tools/helm
+  # No dependencies (it binds libhelm_c.so, in the wheel, with ctypes); run with PYTHONPATH=.tools/helm.
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target .tools/helm \
+    "helm-python-sdk==$HELM_PYTHON_SDK_VERSION"
 fi
 
 CARGO_DENY_VERSION="0.20.2"

@@ -150,6 +150,10 @@ pub mod headers {
     pub const GEMEENTE: &str = "Kindpakket-Gemeente";
     pub const STORE_POSITION: &str = "Kindpakket-Store-Position";
     pub const CORRELATION_ID: &str = "Kindpakket-Correlation-Id";
+    /// Only while traces are exported: the W3C trace context (`00-<trace id>-<span id>-<flags>`) of
+    /// the command that stored the event; a consumer's span continues it. Ids only; not part of the
+    /// envelope, so the payload is the same with or without it.
+    pub const TRACEPARENT: &str = "traceparent";
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use kindpakket_platform::{config::ServiceConfig, telemetry};
 async fn main() -> anyhow::Result<()> {
     let config = ServiceConfig::from_command_line(8083)?;
     let application = ApplicationConfig::load()?;
-    telemetry::init(config.log_format);
-    kindpakket_application::startup::run(config, application).await
+    let telemetry = telemetry::init("kindpakket-application", config.log_format);
+    let result = kindpakket_application::startup::run(config, application).await;
+    telemetry.shutdown().await;
+    result
 }

@@ -7,10 +7,14 @@ use kindpakket_platform::telemetry;
 async fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("rebuild") && std::env::args().count() == 2 {
         let config = ServiceConfig::load(8080, Mode::Serve)?;
-        telemetry::init(config.log_format);
-        return kindpakket_dashboard::rebuild::run(config).await;
+        let telemetry = telemetry::init("kindpakket-dashboard", config.log_format);
+        let result = kindpakket_dashboard::rebuild::run(config).await;
+        telemetry.shutdown().await;
+        return result;
     }
     let config = ServiceConfig::from_command_line(8080)?;
-    telemetry::init(config.log_format);
-    kindpakket_dashboard::startup::run(config).await
+    let telemetry = telemetry::init("kindpakket-dashboard", config.log_format);
+    let result = kindpakket_dashboard::startup::run(config).await;
+    telemetry.shutdown().await;
+    result
 }

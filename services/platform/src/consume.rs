@@ -281,8 +281,7 @@ async fn process_batch<H: EventHandler>(
         }
         return;
     }
-    let received: Vec<&ReceivedEvent> = events.iter().map(|(_, event)| event).collect();
-    let outcomes = match apply_batch(pool, config, handler, &received).await {
+    let outcomes = match apply_batch(pool, config, handler, &events).await {
         Ok(outcomes) => outcomes,
         Err(HandlerError::Transient(error)) => {
             tracing::warn!(
@@ -381,17 +380,18 @@ fn span_of(config: &ConsumerConfig, received: &ReceivedEvent) -> tracing::Span {
     )
 }
 
-/// The one place a handler is given an event (in a batch, alone, or replayed from the park).
+/// The one place a handler is given an event (in a batch, alone, or replayed from the park), in a
+/// span that follows the trace in its message's headers (none when replayed from the park).
 async fn handle<H: EventHandler>(
     handler: &H,
     connection: &mut PgConnection,
     config: &ConsumerConfig,
+    headers: Option<&async_nats::HeaderMap>,
     received: &ReceivedEvent,
 ) -> Result<(), HandlerError> {
-    handler
-        .handle(connection, received)
-        .instrument(span_of(config, received))
-        .await
+    let span = span_of(config, received);
+    crate::trace_context::follow_message(&span, headers);
+    handler.handle(connection, received).instrument(span).await
 }
 
 async fn apply<H: EventHandler>(
@@ -402,7 +402,7 @@ async fn apply<H: EventHandler>(
     received: &ReceivedEvent,
     stream_sequence: u64,
 ) -> Outcome {
-    match apply_in_transaction(pool, config, handler, received).await {
+    match apply_in_transaction(pool, config, handler, message, received).await {
         Ok(outcome) => {
             if outcome == Outcome::Early {
                 tracing::debug!(consumer = %config.durable_name, sequence = received.envelope.sequence, "event arrived before its predecessor; redelivery later");
@@ -436,6 +436,7 @@ async fn apply_in_transaction<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
     handler: &H,
+    message: &jetstream::Message,
     received: &ReceivedEvent,
 ) -> Result<Outcome, HandlerError> {
     let envelope = &received.envelope;
@@ -459,7 +460,14 @@ async fn apply_in_transaction<H: EventHandler>(
     if sequence > last + 1 {
         return Ok(Outcome::Early);
     }
-    handle(handler, &mut transaction, config, received).await?;
+    handle(
+        handler,
+        &mut transaction,
+        config,
+        message.headers.as_ref(),
+        received,
+    )
+    .await?;
     advance_offset(&mut transaction, config, envelope, sequence).await?;
     transaction.commit().await?;
     Ok(Outcome::Applied)
@@ -491,12 +499,12 @@ async fn apply_batch<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
     handler: &H,
-    events: &[&ReceivedEvent],
+    events: &[(jetstream::Message, ReceivedEvent)],
 ) -> Result<Vec<Outcome>, HandlerError> {
     let mut transaction = pool.begin().await?;
     let mut offsets = lock_offsets(&mut transaction, config, events).await?;
     let mut outcomes = Vec::with_capacity(events.len());
-    for received in events {
+    for (message, received) in events {
         let sequence = received.envelope.sequence as i64;
         let offset = offsets.entry(key_of(&received.envelope)).or_insert(Offset {
             locked: None,
@@ -513,7 +521,14 @@ async fn apply_batch<H: EventHandler>(
             outcomes.push(Outcome::Early);
             continue;
         }
-        handle(handler, &mut transaction, config, received).await?;
+        handle(
+            handler,
+            &mut transaction,
+            config,
+            message.headers.as_ref(),
+            received,
+        )
+        .await?;
         offset.current = sequence;
         outcomes.push(Outcome::Applied);
     }
@@ -531,11 +546,11 @@ async fn apply_batch<H: EventHandler>(
 async fn lock_offsets(
     connection: &mut PgConnection,
     config: &ConsumerConfig,
-    events: &[&ReceivedEvent],
+    events: &[(jetstream::Message, ReceivedEvent)],
 ) -> Result<std::collections::HashMap<AggregateKey, Offset>, HandlerError> {
     let keys: std::collections::BTreeSet<AggregateKey> = events
         .iter()
-        .map(|received| key_of(&received.envelope))
+        .map(|(_, received)| key_of(&received.envelope))
         .collect();
     let (services, (types, ids)): (Vec<String>, (Vec<String>, Vec<String>)) = keys
         .into_iter()
@@ -705,7 +720,7 @@ pub async fn replay_parked<H: EventHandler>(
                 event: message.event,
             };
             let mut transaction = pool.begin().await?;
-            handle(handler, &mut transaction, config, &received).await?;
+            handle(handler, &mut transaction, config, None, &received).await?;
             sqlx::query("UPDATE dead_letters SET replayed_at = now() WHERE id = $1")
                 .bind(id)
                 .execute(&mut *transaction)

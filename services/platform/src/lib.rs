@@ -6,7 +6,10 @@
 //! - `dev_issuer` (feature `dev-issuer`, never in production): signs test tokens;
 //! - [`clock`]: the date and time the domain acts on, movable ahead for rehearsals and tests;
 //! - [`config`]: the service configuration: a TOML file and `KINDPAKKET_*` variables, checked at start;
-//! - [`telemetry`]: structured logs with `tracing`;
+//! - [`telemetry`]: structured logs with `tracing`, and OpenTelemetry traces exported by OTLP when
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT` is set;
+//! - [`trace_context`]: the W3C trace context from HTTP into event metadata, onto NATS headers and
+//!   into the consumer's span, so one family's case is one trace across services;
 //! - [`db`]: connecting to a service's own database (created when missing) and running migrations;
 //! - [`store`]: the event store (postgres-es's events table plus a global position) and the
 //!   metadata every command writes onto its events;
@@ -51,3 +54,4 @@ pub mod service;
 pub mod shredding;
 pub mod store;
 pub mod telemetry;
+pub mod trace_context;

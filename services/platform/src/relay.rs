@@ -474,6 +474,7 @@ impl Relay {
             headers::CORRELATION_ID,
             envelope.correlation_id.to_string().as_str(),
         );
+        crate::trace_context::set_on_message(&stored.metadata, &mut header_map);
         Ok((
             subject,
             PublishMessage::build()

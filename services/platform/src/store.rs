@@ -65,6 +65,9 @@ pub mod metadata_keys {
     pub const CORRELATION_ID: &str = "correlation_id";
     pub const CAUSATION_ID: &str = "causation_id";
     pub const OCCURRED_AT: &str = "occurred_at";
+    /// The W3C trace context of the command's span (`00-<trace id>-<span id>-<flags>`), when traces
+    /// are exported ([`crate::trace_context`]): the relay sets it as the message's header.
+    pub const TRACEPARENT: &str = crate::trace_context::TRACEPARENT;
 }
 
 /// Who asks for a command, for which gemeente, as part of which case.
@@ -120,6 +123,9 @@ impl CommandContext {
         if let Some(causation_id) = self.causation_id {
             metadata.insert(CAUSATION_ID.to_owned(), causation_id.to_string());
         }
+        // Ids only (`traceparent`), and only while a trace is recorded: stored with the event, so a
+        // republish after a crash carries the same context.
+        metadata.extend(crate::trace_context::current());
         metadata
     }
 }
@@ -206,9 +212,18 @@ where
         context: &CommandContext,
     ) -> Result<(), CommandError<A::Error>> {
         let started = std::time::Instant::now();
-        let result = self
-            .execute_with_retries(aggregate_id, command, context)
-            .await;
+        // The command's own span (a child of the request's, or of the consumer's): its context is
+        // what the events carry onward.
+        let span = tracing::info_span!(
+            "command",
+            aggregate_type = A::TYPE,
+            correlation_id = %context.correlation_id,
+        );
+        let result = tracing::Instrument::instrument(
+            self.execute_with_retries(aggregate_id, command, context),
+            span,
+        )
+        .await;
         let outcome = match &result {
             Ok(()) => "accepted",
             Err(CommandError::Rejected(_)) => "refused",

@@ -273,14 +273,20 @@ pub struct Platform {
 impl Platform {
     pub async fn start() -> Result<Platform> {
         let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start())?;
-        Self::start_services(postgres, nats, Vec::new(), 1).await
+        Self::start_services(postgres, nats, Vec::new(), 1, &[]).await
+    }
+
+    /// [`Platform::start`], with `environment` added to every service's (e.g. an OTLP endpoint).
+    pub async fn start_with_environment(environment: &[(&str, &str)]) -> Result<Platform> {
+        let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start())?;
+        Self::start_services(postgres, nats, Vec::new(), 1, environment).await
     }
 
     /// The platform on a NATS server that admits only the users of `deploy/nats/users.conf`:
     /// every service connects as its own user, with only the subjects that file allows it.
     pub async fn start_with_nats_users() -> Result<Platform> {
         let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start_with_users(None))?;
-        Self::start_services(postgres, nats, Vec::new(), 1).await
+        Self::start_services(postgres, nats, Vec::new(), 1, &[]).await
     }
 
     /// As production runs: NATS with the users of `deploy/nats/users.conf`, and both NATS and
@@ -293,14 +299,14 @@ impl Platform {
             Nats::start_with_users(Some(&certificates))
         )?;
         postgres.require_tls(&certificates).await?;
-        Self::start_services(postgres, nats, Vec::new(), 1).await
+        Self::start_services(postgres, nats, Vec::new(), 1, &[]).await
     }
 
     /// The platform on a three-node JetStream cluster with R3 streams, as in production.
     pub async fn start_clustered() -> Result<Platform> {
         let (postgres, mut nodes) = tokio::try_join!(Postgres::start(), Nats::start_cluster(3))?;
         let first = nodes.remove(0);
-        Self::start_services(postgres, first, nodes, 3).await
+        Self::start_services(postgres, first, nodes, 3, &[]).await
     }
 
     /// Every NATS server of the platform, comma-separated (one, or the cluster's three).
@@ -396,6 +402,7 @@ impl Platform {
         nats: Nats,
         other_nats_nodes: Vec<Nats>,
         replicas: usize,
+        extra_environment: &[(&str, &str)],
     ) -> Result<Platform> {
         let nats_urls = std::iter::once(&nats)
             .chain(&other_nats_nodes)
@@ -507,6 +514,11 @@ impl Platform {
                     environment.push((key.to_owned(), value));
                 }
             }
+            environment.extend(
+                extra_environment
+                    .iter()
+                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+            );
             let mut service = ServiceProcess {
                 name,
                 port,

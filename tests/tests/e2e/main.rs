@@ -60,6 +60,8 @@
 //!   band): set by regie only, bad tables refused with nothing changed, the quarter's figures per
 //!   wijk and age band against it, an older version arriving late ignored;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
+//! - [`traces`]: one family's case is one OpenTelemetry trace across the services, through the
+//!   `traceparent` the relay sets on NATS messages, starting from the caller's own;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
@@ -127,5 +129,6 @@ mod security_provision;
 mod security_signalling;
 mod settlement;
 mod shredding;
+mod traces;
 mod transport;
 mod upcast;

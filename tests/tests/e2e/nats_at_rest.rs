@@ -129,14 +129,14 @@ fn every_nats_configuration_in_deploy_encrypts_its_store_with_a_key_from_the_env
         compose.contains("KINDPAKKET_NATS_STORE_KEY: ${KINDPAKKET_NATS_STORE_KEY:?"),
         "compose gives every node the key from .env, without a default"
     );
-    let helm = deploy("kubernetes/nats-values.yaml");
+    let helm = deploy("helm/nats-values.yaml");
     assert!(helm.contains("cipher: chachapoly"));
     assert!(helm.contains("key: << $KINDPAKKET_NATS_STORE_KEY >>"));
     assert!(
         helm.contains("secretKeyRef:") && helm.contains("name: kindpakket-nats-store-key"),
         "the Helm values take the key from a Secret"
     );
-    let manifests = deploy("kubernetes/kindpakket.yaml");
+    let manifests = deploy("helm/kindpakket/values.yaml");
     assert!(manifests.contains("nats-values.yaml"));
     let unit = deploy("systemd/nats-server.service");
     assert!(unit.contains("LoadCredentialEncrypted=nats-store-key:"));

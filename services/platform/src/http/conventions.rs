@@ -65,6 +65,7 @@ pub async fn conventions_middleware(mut request: Request, next: Next) -> Respons
         route = tracing::field::Empty,
         correlation_id = %correlation_id,
     );
+    crate::trace_context::follow_http(&span, request.headers());
     let method = request.method().clone();
     // Unmatched by any API route: the service's own fixed paths are counted under themselves, every
     // other path (what a caller typed) under `onbekend`.
