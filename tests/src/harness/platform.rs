@@ -90,6 +90,11 @@ impl ServiceProcess {
         &self.log_path
     }
 
+    /// The process id while it runs (for its memory in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL, as a crash.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -273,6 +278,13 @@ pub struct Platform {
 impl Platform {
     pub async fn start() -> Result<Platform> {
         let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start())?;
+        Self::start_services(postgres, nats, Vec::new(), 1).await
+    }
+
+    /// As [`Platform::start`], on a Postgres with fsync on ([`Postgres::start_durable`]): for the
+    /// benchmarks.
+    pub async fn start_durable() -> Result<Platform> {
+        let (postgres, nats) = tokio::try_join!(Postgres::start_durable(), Nats::start())?;
         Self::start_services(postgres, nats, Vec::new(), 1).await
     }
 

@@ -60,6 +60,8 @@
 //!   band): set by regie only, bad tables refused with nothing changed, the quarter's figures per
 //!   wijk and age band against it, an older version arriving late ignored;
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
+//! - [`generator`]: the national year generator at a tiny size: every gemeente's regeling as drawn,
+//!   the dashboard counting what it reports, the same seed drawing the same commands;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
@@ -89,6 +91,7 @@ mod forgetting_application;
 mod forgetting_dashboard;
 mod forgetting_provision;
 mod fuzz;
+mod generator;
 mod harness;
 mod money_credit;
 mod money_discount;
