@@ -134,6 +134,8 @@ async fn main() -> Result<()> {
     };
     let started = Instant::now();
     let mut platform = Platform::start_durable().await?;
+    // The bench's clients act as a few organisations: no per-caller limit may be what is measured.
+    platform.without_rate_limits().await?;
     let kindpakket = platform.client();
     let mut table = Table::default();
 
@@ -576,6 +578,26 @@ async fn latency(
         kindpakket.endpoints.dashboard
     );
     let signalled = |answer: &serde_json::Value| answer["gesignaleerd"].as_i64().unwrap_or(0);
+    // One signal first, until the signalling service knows the school's enrolment (from the regie
+    // stream) and the dashboard counts it: the timed ones are counted on top of it.
+    kindpakket
+        .post_signal(
+            LATENCY,
+            SCHOOL,
+            &json!({
+                "kind": kindpakket.child_reference(SCHOOL.organisation, Uuid::new_v4())?,
+                "voorzieningsoort": "maatschappelijke_participatie",
+                "reden": "laag_inkomen",
+                "datum": date,
+            }),
+        )
+        .await?
+        .expect(StatusCode::CREATED)?;
+    kindpakket
+        .wait_for_funnel(LATENCY, Duration::from_secs(60), |funnel| {
+            signalled(funnel) >= 1
+        })
+        .await?;
 
     // The watcher: when the funnel first showed each count.
     let watcher = {
@@ -587,7 +609,7 @@ async fn latency(
             while seen.len() < count && Instant::now() < deadline {
                 let answer = kindpakket.get(&funnel_url, Some(REGIE)).await?;
                 let now = Instant::now();
-                let shown = signalled(&answer.body).max(0) as usize;
+                let shown = (signalled(&answer.body) - 1).max(0) as usize;
                 while seen.len() < shown.min(count) {
                     seen.push(now);
                 }

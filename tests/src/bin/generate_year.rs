@@ -10,7 +10,8 @@
 //!
 //! Without `--running` it starts the platform itself (throw-away Postgres and nats-server, the
 //! service binaries of the same build profile); with it, it sends the year to the platform that
-//! `scripts/run.sh` runs. `--fraction 1.0` is the whole national year (about 420,000 children,
+//! `scripts/run.sh` runs (raise its `KINDPAKKET_RATE_PER_SECOND` and `KINDPAKKET_RATE_BURST` first:
+//! the generator's clients act as a handful of organisations). `--fraction 1.0` is the whole national year (about 420,000 children,
 //! some five million events). `--jaar` defaults to last year, so that all twelve months lie in the
 //! past.
 
@@ -67,7 +68,9 @@ async fn main() -> Result<()> {
     let (_platform, kindpakket) = if args.iter().any(|arg| arg == "--running") {
         (None, kindpakket_tests::client::running_platform(&args)?)
     } else {
-        let platform = Platform::start().await?;
+        let mut platform = Platform::start().await?;
+        // All its clients act as a few organisations: the per-caller limit is not what it tests.
+        platform.without_rate_limits().await?;
         let client = platform.client();
         (Some(platform), client)
     };

@@ -288,6 +288,17 @@ impl Platform {
         Self::start_services(postgres, nats, Vec::new(), 1).await
     }
 
+    /// Restarts every service with a per-caller rate limit too high to reach: for the benchmarks
+    /// and the generator, whose many clients all act as a handful of organisations.
+    pub async fn without_rate_limits(&mut self) -> Result<()> {
+        for service in &mut self.services {
+            service.set_environment("KINDPAKKET_RATE_PER_SECOND", "1000000");
+            service.set_environment("KINDPAKKET_RATE_BURST", "1000000");
+            service.start_again().await?;
+        }
+        Ok(())
+    }
+
     /// The platform on a NATS server that admits only the users of `deploy/nats/users.conf`:
     /// every service connects as its own user, with only the subjects that file allows it.
     pub async fn start_with_nats_users() -> Result<Platform> {
