@@ -841,6 +841,40 @@ impl Kindpakket {
     }
 }
 
+/// The platform that `scripts/run.sh` runs, reached with the URLs of `args` (`--regie URL
+/// --signalling URL --application URL --provision URL --dashboard URL`, each defaulting to its port
+/// there), with tokens of the development issuer in `KINDPAKKET_DEV_ISSUER_DIR` (default
+/// `.data/issuer`) and the provision service's pseudonym key (`KINDPAKKET_PSEUDONYM_KEY`, or the
+/// `pseudonym.key` that scripts/run.sh keeps beside the issuer).
+pub fn running_platform(args: &[String]) -> Result<Kindpakket> {
+    let value = |flag: &str, default: &str| {
+        args.iter()
+            .position(|arg| arg == flag)
+            .and_then(|index| args.get(index + 1).cloned())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let endpoints = Endpoints {
+        regie: value("--regie", "http://127.0.0.1:8081"),
+        signalling: value("--signalling", "http://127.0.0.1:8082"),
+        application: value("--application", "http://127.0.0.1:8083"),
+        provision: value("--provision", "http://127.0.0.1:8084"),
+        dashboard: value("--dashboard", "http://127.0.0.1:8080"),
+    };
+    let issuer_dir =
+        std::env::var("KINDPAKKET_DEV_ISSUER_DIR").unwrap_or_else(|_| ".data/issuer".to_owned());
+    let issuer =
+        kindpakket_platform::dev_issuer::DevIssuer::open(std::path::Path::new(&issuer_dir))?;
+    let pseudonym_key = match std::env::var("KINDPAKKET_PSEUDONYM_KEY") {
+        Ok(key) => key,
+        Err(_) => std::fs::read_to_string(std::path::Path::new(&issuer_dir).join("pseudonym.key"))
+            .context("the provision service's pseudonym key: set KINDPAKKET_PSEUDONYM_KEY")?
+            .trim()
+            .to_owned(),
+    };
+    Ok(Kindpakket::new(std::sync::Arc::new(issuer), endpoints)
+        .with_pseudonym_key(pseudonym_key.as_bytes()))
+}
+
 /// `application` with what an intermediary states when it applies on a family's behalf: the
 /// parent's consent (oral, given today or on `date`) and the declared gezag.
 pub fn on_behalf(mut application: Value) -> Value {

@@ -6,7 +6,9 @@
 //!   service binaries started as child processes against them; everything is killed and removed on drop;
 //! - [`client`]: the platform's HTTP APIs, spoken as the organisations of the flow speak them;
 //! - [`inspect`]: what each store and each stream holds, to prove that nothing was lost or doubled;
-//! - [`wait`]: waiting until what a test expects is there, failing with what it saw last.
+//! - [`wait`]: waiting until what a test expects is there, failing with what it saw last;
+//! - [`national`]: a seeded synthetic national year, sent through the services' command paths;
+//! - [`measure`]: raw baselines (pgbench, JetStream) and the helpers of the benches.
 //!
 //! The `kindpakket-demo` binary uses [`client`] to load a demo gemeente into a running platform.
 
@@ -23,6 +25,8 @@ pub mod client;
 pub mod disclosure_attack;
 pub mod harness;
 pub mod inspect;
+pub mod measure;
+pub mod national;
 pub mod overleg;
 pub mod pages;
 pub mod wait;

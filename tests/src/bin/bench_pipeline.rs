@@ -14,13 +14,10 @@ use kindpakket_platform::consume::{
     self, ConsumerConfig, EventHandler, HandlerError, ReceivedEvent, CONSUMER_MIGRATION,
 };
 use kindpakket_platform::relay::{Relay, RELAY_MIGRATION};
-use kindpakket_platform::store::{CommandContext, EVENT_STORE_MIGRATION};
-use kindpakket_proto::signalling::{ChildSignalled, Referral};
-use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, Role, Service};
-use kindpakket_signalling::domain::signal::SignalEvent;
+use kindpakket_platform::store::EVENT_STORE_MIGRATION;
+use kindpakket_proto::Service;
 use kindpakket_tests::{Nats, Postgres};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 /// Applies nothing but the consumer's own bookkeeping: what is measured is the pipeline.
 struct Bookkeeping;
@@ -97,53 +94,7 @@ async fn one_run(events: usize) -> Result<Run> {
     let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
     kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
 
-    let metadata = serde_json::to_value(
-        CommandContext {
-            gemeente: GemeenteCode::parse("GM0518")?,
-            actor: Actor {
-                organisation: OrganisationId::parse("wijkteam-centrum")?,
-                role: Role::Signaller,
-            },
-            correlation_id: Uuid::new_v4(),
-            causation_id: None,
-        }
-        .metadata(),
-    )?;
-    let started = Instant::now();
-    for chunk in 0..events.div_ceil(100) {
-        let mut transaction = pool.begin().await?;
-        for _ in 0..100.min(events - chunk * 100) {
-            let signal_id = Uuid::new_v4();
-            let payload = serde_json::to_value(SignalEvent::ChildSignalled {
-                gemeente: GemeenteCode::parse("GM0518")?,
-                event: ChildSignalled {
-                    signal_id,
-                    signaller: OrganisationId::parse("wijkteam-centrum")?,
-                    child: ChildRef::new_random(),
-                    household: None,
-                    referral: Referral::Loket,
-                    signalled_on: time::macros::date!(2026 - 09 - 01),
-                    due_on: None,
-                    wijk: None,
-                    provision_type: None,
-                },
-                why: None,
-                provision_type: None,
-                wijk: None,
-            })?;
-            sqlx::query(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-                 VALUES ('signal', $1, 1, 'ChildSignalled', '3', $2, $3)",
-            )
-            .bind(signal_id.to_string())
-            .bind(payload)
-            .bind(&metadata)
-            .execute(&mut *transaction)
-            .await?;
-        }
-        transaction.commit().await?;
-    }
-    let commit = events as f64 / started.elapsed().as_secs_f64();
+    let commit = kindpakket_tests::measure::fill_store(&pool, events).await?;
 
     sqlx::query("INSERT INTO relay_checkpoints (relay, tx_id, global_position) VALUES ('signalling', '0'::xid8, 0)")
         .execute(&pool)

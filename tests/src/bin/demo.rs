@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use kindpakket_tests::client::{provision, As, Endpoints, Kindpakket, REGIE};
+use kindpakket_tests::client::{provision, running_platform, As, Kindpakket, REGIE};
 use kindpakket_tests::wait_until;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -59,50 +59,20 @@ const SIGNALLERS: [(&str, &str); 3] = [
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let endpoints = endpoints_from_args()?;
-    // The demo signs its tokens with the development issuer whose keys the services trust.
-    let issuer_dir =
-        std::env::var("KINDPAKKET_DEV_ISSUER_DIR").unwrap_or_else(|_| ".data/issuer".to_owned());
-    let issuer =
-        kindpakket_platform::dev_issuer::DevIssuer::open(std::path::Path::new(&issuer_dir))?;
-    // The partners' own ids of entitlements stand in for their referrals: computed with the key the
-    // provision service runs with (scripts/run.sh keeps it beside the issuer).
-    let pseudonym_key = match std::env::var("KINDPAKKET_PSEUDONYM_KEY") {
-        Ok(key) => key,
-        Err(_) => std::fs::read_to_string(std::path::Path::new(&issuer_dir).join("pseudonym.key"))
-            .context("the provision service's pseudonym key: set KINDPAKKET_PSEUDONYM_KEY")?
-            .trim()
-            .to_owned(),
-    };
-    let platform = Kindpakket::new(std::sync::Arc::new(issuer), endpoints)
-        .with_pseudonym_key(pseudonym_key.as_bytes());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("kindpakket-demo --regie URL --signalling URL --application URL --provision URL --dashboard URL");
+        return Ok(());
+    }
+    // The demo signs its tokens with the development issuer whose keys the services trust, and
+    // computes the partners' own ids of entitlements with the provision service's key.
+    let platform = running_platform(&args)?;
     for gemeente in &GEMEENTEN {
         load(&platform, gemeente).await?;
         load_till_and_family(&platform, gemeente).await?;
     }
     println!("Demogegevens staan klaar.");
     Ok(())
-}
-
-fn endpoints_from_args() -> Result<Endpoints> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str, default: &str| {
-        args.iter()
-            .position(|arg| arg == flag)
-            .and_then(|index| args.get(index + 1).cloned())
-            .unwrap_or_else(|| default.to_owned())
-    };
-    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
-        println!("kindpakket-demo --regie URL --signalling URL --application URL --provision URL --dashboard URL");
-        std::process::exit(0);
-    }
-    Ok(Endpoints {
-        regie: value("--regie", "http://127.0.0.1:8081"),
-        signalling: value("--signalling", "http://127.0.0.1:8082"),
-        application: value("--application", "http://127.0.0.1:8083"),
-        provision: value("--provision", "http://127.0.0.1:8084"),
-        dashboard: value("--dashboard", "http://127.0.0.1:8080"),
-    })
 }
 
 async fn load(platform: &Kindpakket, gemeente: &Gemeente) -> Result<()> {

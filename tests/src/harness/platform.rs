@@ -90,6 +90,11 @@ impl ServiceProcess {
         &self.log_path
     }
 
+    /// The process id while it runs (for its memory in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL, as a crash.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -280,6 +285,24 @@ impl Platform {
     pub async fn start_with_environment(environment: &[(&str, &str)]) -> Result<Platform> {
         let (postgres, nats) = tokio::try_join!(Postgres::start(), Nats::start())?;
         Self::start_services(postgres, nats, Vec::new(), 1, environment).await
+    }
+
+    /// As [`Platform::start`], on a Postgres with fsync on ([`Postgres::start_durable`]): for the
+    /// benchmarks.
+    pub async fn start_durable() -> Result<Platform> {
+        let (postgres, nats) = tokio::try_join!(Postgres::start_durable(), Nats::start())?;
+        Self::start_services(postgres, nats, Vec::new(), 1, &[]).await
+    }
+
+    /// Restarts every service with a per-caller rate limit too high to reach: for the benchmarks
+    /// and the generator, whose many clients all act as a handful of organisations.
+    pub async fn without_rate_limits(&mut self) -> Result<()> {
+        for service in &mut self.services {
+            service.set_environment("KINDPAKKET_RATE_PER_SECOND", "1000000");
+            service.set_environment("KINDPAKKET_RATE_BURST", "1000000");
+            service.start_again().await?;
+        }
+        Ok(())
     }
 
     /// The platform on a NATS server that admits only the users of `deploy/nats/users.conf`:

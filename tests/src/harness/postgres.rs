@@ -30,12 +30,24 @@ pub struct Postgres {
     child: Option<Child>,
     /// The CA clients verify the server with, once [`Postgres::require_tls`] was called.
     tls_ca: Option<PathBuf>,
+    /// fsync and full_page_writes on, as in production ([`Postgres::start_durable`]).
+    durable: bool,
 }
 
 impl Postgres {
     /// initdb into a fresh temporary directory, then start on a free port and wait until it
     /// answers.
     pub async fn start() -> Result<Postgres> {
+        Self::start_with(false).await
+    }
+
+    /// As [`Postgres::start`], with fsync and full_page_writes on as in production: for the
+    /// benchmarks, whose commits must cost what they cost on a real server.
+    pub async fn start_durable() -> Result<Postgres> {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(durable: bool) -> Result<Postgres> {
         become_subreaper();
         let bin = postgres_bin_dir()?;
         let dir = tempfile::Builder::new()
@@ -66,6 +78,7 @@ impl Postgres {
             owner,
             child: None,
             tls_ca: None,
+            durable,
         };
         postgres.launch().await?;
         Ok(postgres)
@@ -254,7 +267,11 @@ impl Postgres {
                 // fsync and full_page_writes guard against the machine crashing, which no test
                 // does. synchronous_commit stays on: off, a commit is acknowledged before its WAL is
                 // even written, and a killed postmaster loses it.
-                .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
+                .args(if self.durable {
+                    ["-c", "fsync=on", "-c", "full_page_writes=on"]
+                } else {
+                    ["-c", "fsync=off", "-c", "full_page_writes=off"]
+                })
                 .args(["-c", "max_connections=300", "-c", "shared_buffers=32MB"])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

@@ -62,6 +62,8 @@
 //! - [`fuzz`]: schemathesis against every OpenAPI document;
 //! - [`traces`]: one family's case is one OpenTelemetry trace across the services, through the
 //!   `traceparent` the relay sets on NATS messages, starting from the caller's own;
+//! - [`generator`]: the national year generator at a tiny size: every gemeente's regeling as drawn,
+//!   the dashboard counting what it reports, the same seed drawing the same commands;
 //! - `security_*`: attacks through the public APIs, each refused with nothing changed;
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
@@ -94,6 +96,7 @@ mod forgetting_application;
 mod forgetting_dashboard;
 mod forgetting_provision;
 mod fuzz;
+mod generator;
 mod harness;
 mod money_credit;
 mod money_discount;

@@ -1,0 +1,907 @@
+//! A synthetic national year, seeded: 342 gemeenten (or fewer), each with a regeling drawn from the
+//! study's distributions, its partners and signallers enrolled and its routing set, then twelve
+//! months of signals, applications, grants and deliveries with the peaks before the school year
+//! (August–September) and in December. Everything goes through the services' public HTTP command
+//! paths ([`crate::client`]), never into their tables, with many clients at once.
+//!
+//! [`plan`] draws the whole year from the seed (nothing of it depends on the platform it will run
+//! against: same seed, same commands, [`Year::digest`]); [`run`] sends it. The ids the services hand
+//! out (applications, entitlements, passes) are taken from their answers as a user's screen would.
+//!
+//! The distributions (Kindpakketten onderzoek 2016):
+//! - income threshold (schema 3.3, all gemeenten): 110% 28, 115% 5, 120% 53, 125% 1, 130% 7,
+//!   individual circumstances 6;
+//! - provision types offered (figure 3.1, N=98): participation always (sport and culture), school
+//!   90/98, transport 59/98, subsistence 46/98, other 28/98, special circumstances 9/98;
+//! - forms per type (schema 5.2, several answers possible; drawn in proportion): discount, voucher,
+//!   in kind, declaration;
+//! - partners involved (schema 4.1, 2016): Leergeld 63%, Jeugdsportfonds 49%, Jeugdcultuurfonds
+//!   41%, local shops 36%, schools 22%, wijkteams 21%, food banks 19%, clothing banks 19%, CJG 11%,
+//!   library 9%, Jarige Job 6%, JGZ/GGD 6%, childcare 3%.
+//!
+//! At fraction 1.0 the year holds about 420,000 children in view; each is signalled (60%), applied
+//! for (85% of those signalled, 30% of the others), granted when the household's income is within
+//! the threshold (individual circumstances: always), and served per entitlement in kind or by
+//! voucher (75%; discounts and declarations are granted but not delivered here: their paths run at
+//! the till and through the parent's declaration, which the generator does not drive).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use futures::StreamExt;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::client::{Kindpakket, REGIE};
+
+/// Children in view in a whole national year.
+pub const NATIONAL_CHILDREN: f64 = 420_000.0;
+/// Gemeenten in the Netherlands (2016).
+pub const NATIONAL_GEMEENTEN: usize = 342;
+
+/// Schema 3.3: the income threshold in percent of the sociaal minimum (`None`: individual
+/// circumstances decide), with its share in percent.
+const THRESHOLDS: [(Option<u16>, u32); 6] = [
+    (Some(110), 28),
+    (Some(115), 5),
+    (Some(120), 53),
+    (Some(125), 1),
+    (Some(130), 7),
+    (None, 6),
+];
+
+/// One provision a gemeente may offer: (code, name, type, ages, value in cents, chance in 98,
+/// forms per schema 5.2 as [discount, voucher, in kind, declaration] percentages, who delivers it).
+struct Offer {
+    code: &'static str,
+    name: &'static str,
+    provision_type: &'static str,
+    ages: (u8, u8),
+    value_cents: i64,
+    offered_in_98: u32,
+    forms: [u32; 4],
+    partners: &'static [&'static str],
+}
+
+const FORMS: [&str; 4] = ["korting", "tegoedbon", "in_natura", "declaratie"];
+
+const OFFERS: [Offer; 7] = [
+    Offer {
+        code: "sportcontributie",
+        name: "Sportcontributie",
+        provision_type: "maatschappelijke_participatie",
+        ages: (4, 17),
+        value_cents: 22_500,
+        offered_in_98: 98,
+        forms: [9, 4, 71, 27],
+        partners: &["jeugdsportfonds", "lokale-middenstand"],
+    },
+    Offer {
+        code: "cultuur",
+        name: "Muziek-, dans- of tekenles",
+        provision_type: "maatschappelijke_participatie",
+        ages: (4, 17),
+        value_cents: 42_500,
+        offered_in_98: 98,
+        forms: [9, 4, 71, 27],
+        partners: &["jeugdcultuurfonds", "lokale-middenstand"],
+    },
+    Offer {
+        code: "schoolspullen",
+        name: "Schoolspullen",
+        provision_type: "school",
+        ages: (4, 17),
+        value_cents: 10_000,
+        offered_in_98: 90,
+        forms: [2, 8, 57, 38],
+        partners: &["leergeld", "lokale-middenstand"],
+    },
+    Offer {
+        code: "fiets",
+        name: "Fiets",
+        provision_type: "vervoer",
+        ages: (11, 17),
+        value_cents: 17_500,
+        offered_in_98: 59,
+        forms: [0, 3, 78, 22],
+        partners: &["leergeld", "lokale-middenstand"],
+    },
+    Offer {
+        code: "kleding",
+        name: "Kleding en schoenen",
+        provision_type: "levensonderhoud",
+        ages: (0, 17),
+        value_cents: 15_000,
+        offered_in_98: 46,
+        forms: [7, 15, 70, 13],
+        partners: &["kledingbank", "voedselbank", "lokale-middenstand"],
+    },
+    Offer {
+        code: "verjaardagsbox",
+        name: "Verjaardagsbox",
+        provision_type: "overig",
+        ages: (4, 12),
+        value_cents: 2_500,
+        offered_in_98: 28,
+        forms: [4, 4, 68, 25],
+        partners: &["jarige-job", "bibliotheek", "lokale-middenstand"],
+    },
+    Offer {
+        code: "bijzondere-kosten",
+        name: "Bijzondere kosten",
+        provision_type: "bijzondere_omstandigheden",
+        ages: (0, 17),
+        value_cents: 20_000,
+        offered_in_98: 9,
+        forms: [0, 0, 11, 89],
+        partners: &["lokale-middenstand"],
+    },
+];
+
+/// Schema 4.1 (2016): an organisation, its name, its share in percent, and whether it delivers
+/// (partner) or only signals (school, wijkteam, CJG, JGZ, childcare).
+const ORGANISATIONS: [(&str, &str, u32, bool); 13] = [
+    ("leergeld", "Stichting Leergeld", 63, true),
+    ("jeugdsportfonds", "Jeugdfonds Sport", 49, true),
+    ("jeugdcultuurfonds", "Jeugdfonds Cultuur", 41, true),
+    ("lokale-middenstand", "Lokale middenstand", 36, true),
+    ("basisschool", "Basisschool", 22, false),
+    ("wijkteam", "Sociaal wijkteam", 21, false),
+    ("voedselbank", "Voedselbank", 19, true),
+    ("kledingbank", "Kledingbank", 19, true),
+    ("cjg", "Centrum voor Jeugd en Gezin", 11, false),
+    ("bibliotheek", "Bibliotheek", 9, true),
+    ("jarige-job", "Stichting Jarige Job", 6, true),
+    ("jgz", "Jeugdgezondheidszorg", 6, false),
+    ("kinderopvang", "Kinderopvang", 3, false),
+];
+
+/// Weight of each month in a year's signals and applications: the peaks before the school year
+/// and in December.
+const MONTHS: [u32; 12] = [6, 6, 7, 7, 7, 6, 6, 13, 13, 9, 8, 12];
+
+/// The size of a year: how many gemeenten, and which fraction of the national number of children.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Size {
+    pub gemeenten: usize,
+    pub fraction: f64,
+}
+
+/// A year drawn from a seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Year {
+    pub seed: u64,
+    pub year: i32,
+    pub gemeenten: Vec<Gemeente>,
+    /// Every child of every gemeente, in the order of the year (by date).
+    pub children: Vec<Child>,
+}
+
+/// One gemeente's set-up: its regeling, who is enrolled, and its routing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gemeente {
+    pub code: String,
+    pub regeling: Value,
+    /// Delivering partners: (code, name, provisions they deliver).
+    pub partners: Vec<(String, String, Vec<String>)>,
+    /// Organisations that only signal: (code, name).
+    pub signallers: Vec<(String, String)>,
+    pub routes: Value,
+    /// Whether individual circumstances decide (no income threshold): regie grants by hand.
+    pub individual: bool,
+    /// Provisions offered: code, form, who delivers it, ages.
+    pub provisions: Vec<Provision>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Provision {
+    pub code: String,
+    pub provision_type: String,
+    pub form: String,
+    pub partner: String,
+    pub ages: (u8, u8),
+    pub value_cents: i64,
+}
+
+/// One child's year: who signals it, whether the household applies, and what is used.
+#[derive(Debug, Clone, Serialize)]
+pub struct Child {
+    /// Index into [`Year::gemeenten`].
+    pub gemeente: usize,
+    pub id: Uuid,
+    pub household: Uuid,
+    pub birth_year: i32,
+    pub income_percent: u16,
+    /// The day it enters the year (signal or application).
+    pub date: String,
+    pub signal: Option<Signal>,
+    /// Provisions applied for (codes); empty: no application.
+    pub applies_for: Vec<String>,
+    pub channel: String,
+    /// Per provision applied for, whether it is used (delivered or redeemed) and on which day.
+    pub uses: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Signal {
+    pub signaller: String,
+    pub provision_type: String,
+}
+
+/// What a run did, per gemeente, as the dashboard counts it: children signalled, applied for,
+/// granted and served, and the deliveries (in kind and redemptions) recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub signalled: i64,
+    pub applied: i64,
+    pub granted: i64,
+    pub served: i64,
+    pub deliveries: i64,
+}
+
+/// A run's outcome.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub per_gemeente: BTreeMap<String, Tally>,
+    /// HTTP commands sent and accepted.
+    pub commands: u64,
+}
+
+impl Report {
+    pub fn total(&self) -> Tally {
+        self.per_gemeente
+            .values()
+            .fold(Tally::default(), |sum, tally| Tally {
+                signalled: sum.signalled + tally.signalled,
+                applied: sum.applied + tally.applied,
+                granted: sum.granted + tally.granted,
+                served: sum.served + tally.served,
+                deliveries: sum.deliveries + tally.deliveries,
+            })
+    }
+}
+
+fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(T, u32)]) -> T {
+    let total: u32 = weighted.iter().map(|(_, weight)| weight).sum();
+    let mut draw = rng.gen_range(0..total.max(1));
+    for (value, weight) in weighted {
+        if draw < *weight {
+            return *value;
+        }
+        draw -= weight;
+    }
+    weighted[weighted.len() - 1].0
+}
+
+fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.gen()).into_uuid()
+}
+
+/// The CBS-like code of the `index`th gemeente of the generated year.
+pub fn gemeente_code(index: usize) -> String {
+    format!("GM{:04}", 3000 + index)
+}
+
+/// Draws a year: the same `seed` and `size` give the same year.
+pub fn plan(seed: u64, size: Size, year: i32) -> Year {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let gemeenten: Vec<Gemeente> = (0..size.gemeenten)
+        .map(|index| draw_gemeente(&mut rng, index, year))
+        .collect();
+    // Gemeenten differ much in size: a few cities, many villages (weights falling with rank).
+    let weights: Vec<f64> = (0..size.gemeenten)
+        .map(|rank| 1.0 / (rank as f64 + 1.0).powf(0.8))
+        .collect();
+    let weight_sum: f64 = weights.iter().sum();
+    let total = (NATIONAL_CHILDREN * size.fraction).round();
+    let mut children = Vec::new();
+    for (index, gemeente) in gemeenten.iter().enumerate() {
+        let count = ((total * weights[index] / weight_sum).round() as usize).max(1);
+        for _ in 0..count {
+            children.push(draw_child(&mut rng, index, gemeente, year));
+        }
+    }
+    children.sort_by(|a, b| a.date.cmp(&b.date));
+    Year {
+        seed,
+        year,
+        gemeenten,
+        children,
+    }
+}
+
+fn draw_gemeente(rng: &mut ChaCha8Rng, index: usize, year: i32) -> Gemeente {
+    let threshold = pick(rng, &THRESHOLDS);
+    let involved: Vec<&(&str, &str, u32, bool)> = ORGANISATIONS
+        .iter()
+        .filter(|(_, _, share, _)| rng.gen_range(0..100) < *share)
+        .collect();
+    let mut provisions = Vec::new();
+    for offer in &OFFERS {
+        if rng.gen_range(0..98) >= offer.offered_in_98 {
+            continue;
+        }
+        let form = pick(
+            rng,
+            &[
+                (FORMS[0], offer.forms[0]),
+                (FORMS[1], offer.forms[1]),
+                (FORMS[2], offer.forms[2]),
+                (FORMS[3], offer.forms[3]),
+            ],
+        );
+        // The first partner of the offer that this gemeente works with; else the local shops.
+        let partner = offer
+            .partners
+            .iter()
+            .find(|code| involved.iter().any(|(own, _, _, _)| own == *code))
+            .unwrap_or(&"lokale-middenstand");
+        provisions.push(Provision {
+            code: offer.code.to_owned(),
+            provision_type: offer.provision_type.to_owned(),
+            form: form.to_owned(),
+            partner: (*partner).to_owned(),
+            ages: offer.ages,
+            value_cents: offer.value_cents,
+        });
+    }
+    let mut partners: Vec<(String, String, Vec<String>)> = Vec::new();
+    for provision in &provisions {
+        match partners
+            .iter_mut()
+            .find(|(code, _, _)| *code == provision.partner)
+        {
+            Some((_, _, delivers)) => delivers.push(provision.code.clone()),
+            None => {
+                let name = ORGANISATIONS
+                    .iter()
+                    .find(|(code, _, _, _)| *code == provision.partner)
+                    .map_or("Partner", |(_, name, _, _)| *name);
+                partners.push((
+                    provision.partner.clone(),
+                    name.to_owned(),
+                    vec![provision.code.clone()],
+                ));
+            }
+        }
+    }
+    let mut signallers: Vec<(String, String)> = involved
+        .iter()
+        .filter(|(_, _, _, delivers)| !delivers)
+        .map(|(code, name, _, _)| ((*code).to_owned(), (*name).to_owned()))
+        .collect();
+    if signallers.is_empty() {
+        // Every gemeente has some wijkteam that signals, involved in the regeling or not.
+        signallers.push(("wijkteam".to_owned(), "Sociaal wijkteam".to_owned()));
+    }
+    // Signals of a type go to the partner delivering its first provision; the rest to the loket.
+    let mut routes = Vec::new();
+    for provision in &provisions {
+        if routes
+            .iter()
+            .any(|route: &Value| route["voorzieningsoort"] == provision.provision_type.as_str())
+        {
+            continue;
+        }
+        routes.push(json!({
+            "voorzieningsoort": provision.provision_type,
+            "naar": {"partner": provision.partner},
+            "reactietermijnWerkdagen": 5 + rng.gen_range(0..6),
+        }));
+    }
+    let regeling = json!({
+        "jaar": year,
+        "geldigVanaf": format!("{year}-01-01"),
+        "geldigTot": format!("{year}-12-31"),
+        "inkomensgrens": match threshold {
+            Some(percentage) => json!({"soort": "percentage", "percentage": percentage}),
+            None => json!({"soort": "individueel"}),
+        },
+        "voorzieningen": provisions.iter().map(|provision| {
+            let offer = OFFERS.iter().find(|offer| offer.code == provision.code);
+            crate::client::provision(
+                &provision.code,
+                offer.map_or("Voorziening", |offer| offer.name),
+                &provision.provision_type,
+                provision.ages,
+                provision.value_cents,
+                &provision.form,
+            )
+        }).collect::<Vec<_>>(),
+    });
+    Gemeente {
+        code: gemeente_code(index),
+        regeling,
+        partners,
+        signallers,
+        routes: Value::Array(routes),
+        individual: threshold.is_none(),
+        provisions,
+    }
+}
+
+fn draw_date(rng: &mut ChaCha8Rng, year: i32) -> (u8, u8, String) {
+    let month = pick(
+        rng,
+        &MONTHS
+            .iter()
+            .enumerate()
+            .map(|(index, weight)| (index as u8 + 1, *weight))
+            .collect::<Vec<_>>(),
+    );
+    let day = rng.gen_range(1..=28);
+    (month, day, format!("{year}-{month:02}-{day:02}"))
+}
+
+fn draw_child(
+    rng: &mut ChaCha8Rng,
+    gemeente_index: usize,
+    gemeente: &Gemeente,
+    year: i32,
+) -> Child {
+    let (month, day, date) = draw_date(rng, year);
+    let age = rng.gen_range(4..=17);
+    let signalled = rng.gen_bool(0.6);
+    let applies = rng.gen_bool(if signalled { 0.85 } else { 0.3 });
+    let fitting: Vec<&Provision> = gemeente
+        .provisions
+        .iter()
+        .filter(|provision| (provision.ages.0..=provision.ages.1).contains(&(age as u8)))
+        .collect();
+    let signal = signalled.then(|| Signal {
+        signaller: gemeente.signallers[rng.gen_range(0..gemeente.signallers.len())]
+            .0
+            .clone(),
+        provision_type: fitting
+            .first()
+            .map_or("overig", |provision| provision.provision_type.as_str())
+            .to_owned(),
+    });
+    let mut applies_for = Vec::new();
+    if applies && !fitting.is_empty() {
+        let wanted = rng.gen_range(1..=3.min(fitting.len()));
+        let start = rng.gen_range(0..fitting.len());
+        for offset in 0..wanted {
+            applies_for.push(fitting[(start + offset) % fitting.len()].code.clone());
+        }
+    }
+    let uses = applies_for
+        .iter()
+        .map(|_| {
+            rng.gen_bool(0.75).then(|| {
+                // Used later that month or in the next, never past the year's end.
+                let used_month = (month + rng.gen_range(0..2)).min(12);
+                let first_day = if used_month == month { day } else { 1 };
+                format!(
+                    "{year}-{used_month:02}-{:02}",
+                    rng.gen_range(first_day..=28)
+                )
+            })
+        })
+        .collect();
+    Child {
+        gemeente: gemeente_index,
+        id: uuid(rng),
+        household: uuid(rng),
+        birth_year: year - age,
+        income_percent: rng.gen_range(90..=140),
+        date,
+        signal,
+        applies_for,
+        channel: ["online", "loket", "wijkteam"][rng.gen_range(0..3)].to_owned(),
+        uses,
+    }
+}
+
+impl Year {
+    /// A SHA-256 of every command the year will send, as drawn (the ids the services will hand
+    /// out are not in it): equal digests, equal years.
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(serde_json::to_vec(self).unwrap_or_default());
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// The commands the year will send at most (set-up, signals, applications, grants, uses).
+    pub fn commands(&self) -> usize {
+        let setup: usize = self
+            .gemeenten
+            .iter()
+            .map(|g| 2 + g.partners.len() + g.signallers.len())
+            .sum();
+        let children: usize = self
+            .children
+            .iter()
+            .map(|child| {
+                usize::from(child.signal.is_some())
+                    + if child.applies_for.is_empty() {
+                        0
+                    } else {
+                        2 + child.uses.iter().flatten().count()
+                    }
+            })
+            .sum();
+        setup + children
+    }
+}
+
+/// Counts accepted commands while a run goes on, for a progress line.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub commands: AtomicU64,
+    pub children: AtomicU64,
+}
+
+/// Sets up every gemeente of the year (regeling, partners, signallers, routing), `clients`
+/// gemeenten at a time.
+pub async fn set_up(platform: &Kindpakket, year: &Year, clients: usize) -> Result<u64> {
+    let done = futures::stream::iter(year.gemeenten.iter())
+        .map(|gemeente| set_up_gemeente(platform, gemeente))
+        .buffer_unordered(clients.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    let mut commands = 0;
+    for result in done {
+        commands += result?;
+    }
+    Ok(commands)
+}
+
+async fn set_up_gemeente(platform: &Kindpakket, gemeente: &Gemeente) -> Result<u64> {
+    let code = &gemeente.code;
+    platform
+        .post(
+            &platform.regie_url(code, "regelingen"),
+            REGIE,
+            &gemeente.regeling,
+        )
+        .await?
+        .expect(StatusCode::CREATED)
+        .with_context(|| format!("the regeling of {code}"))?;
+    for (partner, name, provisions) in &gemeente.partners {
+        let provisions: Vec<&str> = provisions.iter().map(String::as_str).collect();
+        platform
+            .enrol_partner(code, partner, name, &provisions)
+            .await?;
+    }
+    // The routing before the signallers: the signalling service knows it by their first signal.
+    platform.set_routing(code, gemeente.routes.clone()).await?;
+    for (signaller, name) in &gemeente.signallers {
+        platform.enrol_signaller(code, signaller, name).await?;
+    }
+    Ok(2 + (gemeente.partners.len() + gemeente.signallers.len()) as u64)
+}
+
+/// Sends the year's children `range` (in the order of the year), `clients` children at a time;
+/// the gemeenten must be set up ([`set_up`]). Adds what it did to `report`.
+pub async fn run_children(
+    platform: &Kindpakket,
+    year: &Year,
+    range: std::ops::Range<usize>,
+    clients: usize,
+    progress: &Arc<Progress>,
+    report: &mut Report,
+) -> Result<()> {
+    let outcomes = futures::stream::iter(year.children[range].iter())
+        .map(|child| {
+            let progress = progress.clone();
+            async move {
+                let outcome = run_child(platform, year, child, &progress).await;
+                progress.children.fetch_add(1, Ordering::Relaxed);
+                outcome.map(|tally| (child.gemeente, tally))
+            }
+        })
+        .buffer_unordered(clients.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    for outcome in outcomes {
+        let (gemeente, tally) = outcome?;
+        let sum = report
+            .per_gemeente
+            .entry(year.gemeenten[gemeente].code.clone())
+            .or_default();
+        sum.signalled += tally.signalled;
+        sum.applied += tally.applied;
+        sum.granted += tally.granted;
+        sum.served += tally.served;
+        sum.deliveries += tally.deliveries;
+    }
+    report.commands = progress.commands.load(Ordering::Relaxed);
+    Ok(())
+}
+
+/// Sets up the year and sends all of it.
+pub async fn run(platform: &Kindpakket, year: &Year, clients: usize) -> Result<Report> {
+    let progress = Arc::new(Progress::default());
+    let setup = set_up(platform, year, clients).await?;
+    progress.commands.fetch_add(setup, Ordering::Relaxed);
+    let mut report = Report::default();
+    for gemeente in &year.gemeenten {
+        report
+            .per_gemeente
+            .insert(gemeente.code.clone(), Tally::default());
+    }
+    run_children(
+        platform,
+        year,
+        0..year.children.len(),
+        clients,
+        &progress,
+        &mut report,
+    )
+    .await?;
+    Ok(report)
+}
+
+async fn run_child(
+    platform: &Kindpakket,
+    year: &Year,
+    child: &Child,
+    progress: &Progress,
+) -> Result<Tally> {
+    let gemeente = &year.gemeenten[child.gemeente];
+    let code = &gemeente.code;
+    let mut tally = Tally::default();
+    let count = || progress.commands.fetch_add(1, Ordering::Relaxed);
+    let mut signal_id = None;
+    if let Some(signal) = &child.signal {
+        let id = platform
+            .signal_child_for(
+                code,
+                &signal.signaller,
+                child.id,
+                &signal.provision_type,
+                &child.date,
+            )
+            .await
+            .with_context(|| format!("a signal in {code}"))?;
+        count();
+        signal_id = Some(id);
+        tally.signalled = 1;
+    }
+    if child.applies_for.is_empty() {
+        return Ok(tally);
+    }
+    let application = platform
+        .submit(
+            code,
+            &json!({
+                "kanaal": child.channel,
+                "huishouden": child.household,
+                "kinderen": [{"kind": child.id, "geboortejaar": child.birth_year, "geboortemaand": 1}],
+                "inkomenPercentage": child.income_percent,
+                "voorzieningen": child.applies_for,
+                "signalering": signal_id,
+                "datum": child.date,
+            }),
+        )
+        .await
+        .with_context(|| format!("an application in {code}"))?;
+    count();
+    tally.applied = 1;
+    let decided = if gemeente.individual {
+        // Individual circumstances: regie weighs them and grants what was asked for.
+        let rights: Vec<Value> = child
+            .applies_for
+            .iter()
+            .filter_map(|wanted| gemeente.provisions.iter().find(|p| &p.code == wanted))
+            .map(|provision| {
+                json!({
+                    "kind": child.id,
+                    "voorziening": provision.code,
+                    "bedragCent": provision.value_cents,
+                    "geldigVanaf": format!("{}-01-01", year.year),
+                    "geldigTot": format!("{}-12-31", year.year),
+                })
+            })
+            .collect();
+        let url = platform.application_url(code, &format!("aanvragen/{application}/toekenning"));
+        let body = json!({ "rechten": rights });
+        retry_while(
+            || platform.post(&url, REGIE, &body),
+            |answer| answer.detail().contains("geen regeling van kracht"),
+        )
+        .await?
+        .expect(StatusCode::OK)?
+    } else {
+        platform
+            .assess(code, application, &json!({"datum": child.date}))
+            .await?
+            .expect(StatusCode::OK)?
+    };
+    count();
+    let rights = decided["rechten"].as_array().cloned().unwrap_or_default();
+    if rights.is_empty() {
+        return Ok(tally);
+    }
+    tally.granted = 1;
+    for (wanted, used_on) in child.applies_for.iter().zip(&child.uses) {
+        let Some(used_on) = used_on else { continue };
+        let Some(provision) = gemeente.provisions.iter().find(|p| &p.code == wanted) else {
+            continue;
+        };
+        let Some(right) = rights.iter().find(|r| r["voorziening"] == wanted.as_str()) else {
+            continue;
+        };
+        let entitlement = Uuid::parse_str(right["id"].as_str().context("an entitlement id")?)?;
+        let amount = right["bedragCent"].as_i64().context("an amount")?;
+        if amount <= 0 {
+            continue;
+        }
+        let delivered = match provision.form.as_str() {
+            "in_natura" => {
+                deliver(
+                    platform,
+                    code,
+                    &provision.partner,
+                    entitlement,
+                    amount,
+                    used_on,
+                )
+                .await?
+            }
+            "tegoedbon" => {
+                redeem(
+                    platform,
+                    code,
+                    &provision.partner,
+                    entitlement,
+                    amount,
+                    used_on,
+                )
+                .await?
+            }
+            // Discounts are given at the till, declarations by the parent: not driven here.
+            _ => false,
+        };
+        if delivered {
+            count();
+            tally.deliveries += 1;
+            tally.served = 1;
+        }
+    }
+    Ok(tally)
+}
+
+/// Repeats `send` while `waiting` holds for its answer (the services learn from each other's
+/// streams a moment later), for up to a minute.
+async fn retry_while<F, Fut>(
+    mut send: F,
+    waiting: impl Fn(&crate::client::Answer) -> bool,
+) -> Result<crate::client::Answer>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<crate::client::Answer>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let answer = send().await?;
+        if !waiting(&answer) || std::time::Instant::now() > deadline {
+            return Ok(answer);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// A partner records a delivery in kind; the entitlement is opened from the grant a moment later
+/// (the provision service reads the application stream), so a 404 or 403 is tried again.
+async fn deliver(
+    platform: &Kindpakket,
+    gemeente: &str,
+    partner: &str,
+    entitlement: Uuid,
+    amount: i64,
+    date: &str,
+) -> Result<bool> {
+    let answer = retry_while(
+        || platform.deliver(gemeente, partner, entitlement, amount, date),
+        |answer| answer.status == StatusCode::NOT_FOUND || answer.status == StatusCode::FORBIDDEN,
+    )
+    .await?;
+    if answer.status != StatusCode::CREATED {
+        bail!(
+            "a delivery in {gemeente} refused: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    Ok(true)
+}
+
+/// Regie reads the voucher's pass code, the family shows it at the partner, who redeems it.
+async fn redeem(
+    platform: &Kindpakket,
+    gemeente: &str,
+    partner: &str,
+    entitlement: Uuid,
+    amount: i64,
+    date: &str,
+) -> Result<bool> {
+    let url = platform.provision_url(gemeente, &format!("rechten/{entitlement}"));
+    let right = retry_while(
+        || platform.get(&url, Some(REGIE)),
+        |answer| {
+            answer.status == StatusCode::NOT_FOUND || answer.body["passen"][0]["code"].is_null()
+        },
+    )
+    .await?
+    .expect(StatusCode::OK)?;
+    let pass = right["passen"][0]["code"]
+        .as_str()
+        .context("a voucher has a pass")?
+        .to_owned();
+    let redemption = json!({"bedragCent": amount, "datum": date});
+    let answer = retry_while(
+        || platform.redeem(gemeente, partner, &pass, &redemption),
+        |answer| answer.status == StatusCode::FORBIDDEN,
+    )
+    .await?;
+    if answer.status != StatusCode::CREATED {
+        bail!(
+            "a redemption in {gemeente} refused: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_draws_the_same_year_and_another_seed_another() {
+        let size = Size {
+            gemeenten: 5,
+            fraction: 0.0002,
+        };
+        let first = plan(7, size, 2025);
+        assert_eq!(first.digest(), plan(7, size, 2025).digest());
+        assert_ne!(first.digest(), plan(8, size, 2025).digest());
+    }
+
+    #[test]
+    fn a_year_has_every_gemeente_with_participation_and_its_peaks_in_august_september_and_december()
+    {
+        let year = plan(
+            1,
+            Size {
+                gemeenten: 342,
+                fraction: 0.02,
+            },
+            2025,
+        );
+        assert_eq!(year.gemeenten.len(), 342);
+        assert!(year
+            .gemeenten
+            .iter()
+            .all(|g| g.provisions.iter().any(|p| p.code == "sportcontributie")));
+        let children = year.children.len() as f64;
+        assert!((children - 8_400.0).abs() < 1_000.0, "{children} children");
+        let mut per_month = [0usize; 12];
+        for child in &year.children {
+            per_month[child.date[5..7].parse::<usize>().unwrap() - 1] += 1;
+        }
+        let quiet = per_month[0..6].iter().max().copied().unwrap();
+        for peak in [7, 8, 11] {
+            assert!(per_month[peak] > quiet, "{per_month:?}");
+        }
+        let individual = year.gemeenten.iter().filter(|g| g.individual).count();
+        assert!((5..=45).contains(&individual), "{individual} individual");
+    }
+}
