@@ -260,11 +260,30 @@ impl Relay {
             let published = self.publish_next_batch().await?;
             drained += published;
             if published == 0 {
-                break;
+                // Nothing publishable: done, unless committed events wait behind a transaction
+                // still running (a consumer finishing its batch as this service stops): the relay
+                // reads only below the oldest one, so wait for it rather than leave them behind.
+                if !self.committed_unpublished().await? {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
         tracing::info!(relay = self.name(), drained, "relay stopped");
         Ok(())
+    }
+
+    /// Whether committed events lie after the relay's checkpoint (uncommitted ones are invisible
+    /// here), published or held back by a transaction still running.
+    async fn committed_unpublished(&self) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM relay_checkpoints c
+             JOIN events e ON (e.tx_id, e.global_position) > (c.tx_id, c.global_position)
+             WHERE c.relay = $1)",
+        )
+        .bind(self.name())
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Postgres is the source of truth. If the stream holds less than it acknowledged (storage lost

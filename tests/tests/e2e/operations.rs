@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use kindpakket_tests::{wait_until, when, Platform, ServiceName};
+use sqlx::Connection;
 use uuid::Uuid;
 
 const GEMEENTE: &str = "GM0518";
@@ -648,4 +649,60 @@ async fn a_rolling_upgrade_under_load_upcasts_old_events_and_loses_and_doubles_n
         })
         .await
         .unwrap();
+}
+
+/// The relay publishes only below the oldest transaction still running in its database. A stop that
+/// comes while one runs (a consumer finishing its batch, a long report) must wait for it rather than
+/// leave the events committed meanwhile behind until the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_waits_for_a_transaction_holding_the_relay_back_and_publishes_what_it_held() {
+    let mut platform = Platform::start().await.expect("platform starts");
+    let kindpakket = platform.client();
+    kindpakket
+        .enrol_signaller(GEMEENTE, "wijkteam-centrum", "Wijkteam Centrum")
+        .await
+        .unwrap();
+    platform
+        .wait_until_stream_equals_store(
+            kindpakket_proto::Service::Signalling,
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("the enrolment is published");
+
+    // A transaction with an id, left open in signalling's database: the relay's horizon stops there.
+    let database = platform.postgres.url(ServiceName::Signalling.database());
+    let mut holder = sqlx::PgConnection::connect(&database).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        kindpakket
+            .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-02")
+            .await
+            .unwrap();
+    }
+    let held = platform.events_stored(ServiceName::Signalling).await;
+
+    // Told to stop while it is held back; the transaction ends a moment later.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
+    });
+    let stopped = platform
+        .service_mut(ServiceName::Signalling)
+        .terminate(Duration::from_secs(20))
+        .await
+        .unwrap();
+    release.await.unwrap();
+    assert!(stopped.success(), "signalling exits cleanly: {stopped}");
+
+    // Nothing runs any more that could publish: what is on the stream now is what the stop left.
+    let comparison = platform
+        .wait_until_stream_equals_store(kindpakket_proto::Service::Signalling, Duration::ZERO)
+        .await
+        .expect("the relay published what the transaction held back before exiting");
+    assert_eq!(comparison.in_store, held, "{comparison:?}");
 }
