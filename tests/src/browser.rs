@@ -673,11 +673,19 @@ impl Browser {
             "{number:02}-{step_name}-{}.png",
             self.viewport.name()
         ));
-        let png = self
-            .session
-            .get("/screenshot")
-            .await
-            .context("taking a screenshot")?;
+        // A screenshot asked for while the page still navigates (a form posted, a redirect) can
+        // time out in Chromium ("aborted by navigation"): the page is there a moment later.
+        let mut attempt = 0;
+        let png = loop {
+            attempt += 1;
+            match self.session.get("/screenshot").await {
+                Ok(png) => break png,
+                Err(error) if attempt < 3 && format!("{error:#}").contains("timeout") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                Err(error) => return Err(error.context("taking a screenshot")),
+            }
+        };
         let png = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().unwrap_or_default())
             .context("decoding the screenshot")?;
