@@ -60,6 +60,19 @@ struct Options {
     repeats: usize,
     seed: u64,
     relay_events: usize,
+    /// The parts to measure (`--only commands,relay,reads,latency,rebuild`); all when not given.
+    /// The generated year is always sent: the reads and the rebuild measure it.
+    only: Option<Vec<String>>,
+    /// The open-loop rate of the latency part when the commands are not measured in the same run.
+    latency_rate: f64,
+}
+
+impl Options {
+    fn measures(&self, part: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|parts| parts.iter().any(|wanted| wanted == part))
+    }
 }
 
 fn value<T: std::str::FromStr>(args: &[String], flag: &str, default: T) -> Result<T> {
@@ -120,7 +133,7 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         println!(
-            "bench-national [--fraction 0.002] [--gemeenten 342] [--seconds 5] [--repeats 3] [--seed 1] [--relay-events 20000]"
+            "bench-national [--fraction 0.002] [--gemeenten 342] [--seconds 5] [--repeats 3] [--seed 1] [--relay-events 20000] [--only commands,relay,reads,latency,rebuild] [--latency-rate 300]"
         );
         return Ok(());
     }
@@ -131,7 +144,25 @@ async fn main() -> Result<()> {
         repeats: value(&args, "--repeats", 3)?,
         seed: value(&args, "--seed", 1)?,
         relay_events: value(&args, "--relay-events", 20_000)?,
+        only: match args.iter().position(|arg| arg == "--only") {
+            Some(index) => Some(
+                args.get(index + 1)
+                    .context("--only needs a list of parts")?
+                    .split(',')
+                    .map(|part| part.trim().to_owned())
+                    .collect(),
+            ),
+            None => None,
+        },
+        latency_rate: value(&args, "--latency-rate", 300.0)?,
     };
+    if let Some(parts) = &options.only {
+        for part in parts {
+            if !["commands", "relay", "reads", "latency", "rebuild"].contains(&part.as_str()) {
+                anyhow::bail!("--only: unknown part {part:?}");
+            }
+        }
+    }
     let started = Instant::now();
     let mut platform = Platform::start_durable().await?;
     // The bench's clients act as a few organisations: no per-caller limit may be what is measured.
@@ -143,12 +174,23 @@ async fn main() -> Result<()> {
     // with a national year's rows in the tables. Printed in the issue's order.
     let mut year_table = Table::default();
     let generated = year(&platform, &kindpakket, &options, &mut year_table).await?;
-    let sustained = commands(&platform, &kindpakket, &options, &mut table).await?;
-    relay(&platform, &options, &mut table).await?;
+    let mut half = options.latency_rate;
+    if options.measures("commands") {
+        half = commands(&platform, &kindpakket, &options, &mut table).await? / 2.0;
+    }
+    if options.measures("relay") {
+        relay(&platform, &options, &mut table).await?;
+    }
     table.rows.append(&mut year_table.rows);
-    reads(&platform, &kindpakket, &generated, &options, &mut table).await?;
-    latency(&kindpakket, sustained / 2.0, &options, &mut table).await?;
-    rebuild(&mut platform, &mut table).await?;
+    if options.measures("reads") {
+        reads(&platform, &kindpakket, &generated, &options, &mut table).await?;
+    }
+    if options.measures("latency") {
+        latency(&kindpakket, half, &options, &mut table).await?;
+    }
+    if options.measures("rebuild") {
+        rebuild(&mut platform, &mut table).await?;
+    }
 
     println!(
         "\nbench-national: {} gemeenten, fraction {} of the national year (seed {}), {} s per rate × {} repeats; \
