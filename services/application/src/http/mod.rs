@@ -171,7 +171,7 @@ pub fn routes() -> ApiRouter<AppState> {
         .api_route(
             "/api/v1/gemeenten/{gemeente}/auditlog",
             get_with(persons::audit_log, |op| {
-                op.summary("Het auditlog van persoonsgegevens, met controle van de keten")
+                op.summary("Het auditlog van persoonsgegevens van de gemeente, per pagina in de volgorde van de keten (`aantal`, `na`), met controle van de hele keten")
             }),
         )
 }

@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use kindpakket_platform::free_text::FreeText;
-use kindpakket_platform::http::{refused, ApiError, ApiJson, ApiPath, InGemeente};
+use kindpakket_platform::http::{
+    refused, ApiError, ApiJson, ApiPath, ApiQuery, InGemeente, Page, Paging,
+};
 use kindpakket_proto::schema::DateSchema;
 use kindpakket_proto::Role;
 use schemars::JsonSchema;
@@ -213,7 +215,8 @@ pub enum ChainState {
     Broken,
 }
 
-/// The audit log of the gemeente's personal data, and whether its chain (over all gemeenten) holds.
+/// A page of the audit log of the gemeente's personal data, in the chain's order, and whether its
+/// chain (over all gemeenten) holds.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AuditLogView {
     #[serde(rename = "keten")]
@@ -223,6 +226,16 @@ pub struct AuditLogView {
     pub broken_from: Option<i64>,
     #[serde(rename = "regels")]
     pub rows: Vec<audit::Row>,
+    /// Pass as `na` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volgende: Option<String>,
+}
+
+/// The query string of the audit log: which page.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AuditLogQuery {
+    #[serde(flatten)]
+    pub paging: Paging,
 }
 
 /// `201 Created` for a person new to the vault, and always for a parent (whatever the vault knew);
@@ -476,12 +489,16 @@ pub async fn retention(
 pub async fn audit_log(
     State(state): State<AppState>,
     caller: InGemeente<Auditors>,
+    ApiQuery(query): ApiQuery<AuditLogQuery>,
 ) -> Result<Json<AuditLogView>, ApiError> {
-    let (rows, broken) = state.vault.audit_log().await.map_err(ApiError::internal)?;
-    let own = rows
-        .into_iter()
-        .filter(|row| row.gemeente == caller.gemeente.as_str())
-        .collect();
+    let limit = query.paging.limit()?;
+    let after = query.paging.after::<i64>()?;
+    let (rows, broken) = state
+        .vault
+        .audit_log(caller.gemeente.as_str(), after, query.paging.fetch_limit()?)
+        .await
+        .map_err(ApiError::internal)?;
+    let page = Page::from_rows(rows, limit, |row| row.seq);
     Ok(Json(AuditLogView {
         chain: if broken.is_none() {
             ChainState::Whole
@@ -489,7 +506,8 @@ pub async fn audit_log(
             ChainState::Broken
         },
         broken_from: broken,
-        rows: own,
+        rows: page.items,
+        volgende: page.volgende,
     }))
 }
 
@@ -581,9 +599,20 @@ mod tests {
                 chain: ChainState::Whole,
                 broken_from: None,
                 rows: vec![],
+                volgende: None,
             })
             .unwrap(),
             json!({"keten": "in orde", "verbrokenVanafRegel": null, "regels": []})
+        );
+        assert_eq!(
+            serde_json::to_value(AuditLogView {
+                chain: ChainState::Broken,
+                broken_from: Some(3),
+                rows: vec![],
+                volgende: Some("Mw".to_owned()),
+            })
+            .unwrap(),
+            json!({"keten": "verbroken", "verbrokenVanafRegel": 3, "regels": [], "volgende": "Mw"})
         );
     }
 }

@@ -199,6 +199,117 @@ pub async fn anchor(keys: &PgPool) -> Result<Option<Head>, sqlx::Error> {
         .await
 }
 
+/// One gemeente's rows after `after` (a sequence number), `limit` of them, in the chain's order:
+/// a page of what the auditor reads. The index `audit_log_by_gemeente` serves it.
+pub async fn page(
+    pool: &PgPool,
+    gemeente: &str,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash
+         FROM audit_log
+         WHERE gemeente = $1 AND ($2::bigint IS NULL OR seq > $2)
+         ORDER BY seq
+         LIMIT $3",
+    )
+    .bind(gemeente)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The first row at which the whole chain is broken, with the head kept apart: read in chunks of
+/// [`VERIFY_CHUNK`] rows by sequence number rather than held in memory at once (the log grows with
+/// every read of the year).
+pub async fn verify(pool: &PgPool, anchor: Option<&Head>) -> Result<Option<i64>, sqlx::Error> {
+    let mut verifier = Verifier::new(anchor);
+    let mut after = 0_i64;
+    loop {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash
+             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(VERIFY_CHUNK)
+        .fetch_all(pool)
+        .await?;
+        for row in &rows {
+            if let Some(broken) = verifier.push(row) {
+                return Ok(Some(broken));
+            }
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == VERIFY_CHUNK => after = last.seq,
+            _ => return Ok(verifier.finish()),
+        }
+    }
+}
+
+/// How many rows [`verify`] reads at a time.
+const VERIFY_CHUNK: i64 = 10_000;
+
+/// Checks a chain row by row, in order, and at the end the head kept apart.
+struct Verifier<'a> {
+    anchor: Option<&'a Head>,
+    prev_hash: String,
+    count: i64,
+    /// Whether the row the head names has the head's hash, once that row was seen.
+    head_matches: Option<bool>,
+}
+
+impl<'a> Verifier<'a> {
+    fn new(anchor: Option<&'a Head>) -> Self {
+        Verifier {
+            anchor,
+            prev_hash: GENESIS.to_owned(),
+            count: 0,
+            head_matches: None,
+        }
+    }
+
+    /// The next row; `Some(seq)` where the chain breaks.
+    fn push(&mut self, row: &Row) -> Option<i64> {
+        let expected_seq = self.count + 1;
+        let entry = Entry {
+            gemeente: &row.gemeente,
+            action: &row.action,
+            object: &row.object,
+            result: &row.result,
+            origin: &row.origin,
+            actor: &row.actor,
+            organisation: &row.organisation,
+            role: &row.role,
+            purpose: &row.purpose,
+        };
+        if row.seq != expected_seq
+            || row.prev_hash != self.prev_hash
+            || hash_of(&self.prev_hash, row.seq, row.at, &entry) != row.hash
+        {
+            return Some(expected_seq);
+        }
+        if let Some(head) = self.anchor.filter(|head| head.seq == row.seq) {
+            self.head_matches = Some(head.hash == row.hash);
+        }
+        self.prev_hash.clone_from(&row.hash);
+        self.count = expected_seq;
+        None
+    }
+
+    /// After the last row: is the head kept apart the row it names?
+    fn finish(self) -> Option<i64> {
+        self.anchor?;
+        match self.head_matches {
+            Some(true) => None,
+            Some(false) => self.anchor.map(|head| head.seq),
+            // The head names a row that is gone: the end was cut off.
+            None => Some(self.count + 1),
+        }
+    }
+}
+
 /// Every row, in order.
 pub async fn rows(pool: &PgPool) -> Result<Vec<Row>, sqlx::Error> {
     sqlx::query_as(
@@ -212,38 +323,13 @@ pub async fn rows(pool: &PgPool) -> Result<Vec<Row>, sqlx::Error> {
 /// The first row at which the chain is broken (edited, inserted or missing before it), if any; with
 /// the head kept apart, also rows cut off the end.
 pub fn first_break(rows: &[Row], anchor: Option<&Head>) -> Option<i64> {
-    let mut prev_hash = GENESIS.to_owned();
-    for (index, row) in rows.iter().enumerate() {
-        let expected_seq = index as i64 + 1;
-        let entry = Entry {
-            gemeente: &row.gemeente,
-            action: &row.action,
-            object: &row.object,
-            result: &row.result,
-            origin: &row.origin,
-            actor: &row.actor,
-            organisation: &row.organisation,
-            role: &row.role,
-            purpose: &row.purpose,
-        };
-        if row.seq != expected_seq
-            || row.prev_hash != prev_hash
-            || hash_of(&prev_hash, row.seq, row.at, &entry) != row.hash
-        {
-            return Some(expected_seq);
+    let mut verifier = Verifier::new(anchor);
+    for row in rows {
+        if let Some(broken) = verifier.push(row) {
+            return Some(broken);
         }
-        prev_hash = row.hash.clone();
     }
-    let Head { seq, hash } = anchor?;
-    match usize::try_from(*seq - 1)
-        .ok()
-        .and_then(|index| rows.get(index))
-    {
-        Some(row) if row.hash == *hash => None,
-        Some(_) => Some(*seq),
-        // The head names a row that is gone: the end was cut off.
-        None => Some(rows.len() as i64 + 1),
-    }
+    verifier.finish()
 }
 
 #[cfg(test)]

@@ -180,6 +180,15 @@ pub const NAME_INDEX_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The auditor reads one gemeente's audit log a page at a time, in the chain's order
+/// ([`audit::page`]): without this index every page scanned the whole log of all gemeenten.
+pub const AUDIT_LOG_INDEX_MIGRATION: Migration = Migration {
+    name: "0421_audit_log_by_gemeente",
+    sql: r#"
+        CREATE INDEX audit_log_by_gemeente ON audit_log (gemeente, seq);
+    "#,
+};
+
 /// What the vault keeps of a person. Only the gemeente reads it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalData {
@@ -357,11 +366,17 @@ impl Vault {
         Ok(())
     }
 
-    /// The audit log, and the first row at which it is broken, if any.
-    pub async fn audit_log(&self) -> Result<(Vec<audit::Row>, Option<i64>), sqlx::Error> {
-        let rows = audit::rows(&self.data).await?;
+    /// A page of `gemeente`'s audit log (`limit` rows after sequence number `after`), and the first
+    /// row at which the whole chain is broken, if any.
+    pub async fn audit_log(
+        &self,
+        gemeente: &str,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<audit::Row>, Option<i64>), sqlx::Error> {
+        let rows = audit::page(&self.data, gemeente, after, limit).await?;
         let anchor = audit::anchor(&self.keys).await?;
-        let broken = audit::first_break(&rows, anchor.as_ref());
+        let broken = audit::verify(&self.data, anchor.as_ref()).await?;
         Ok((rows, broken))
     }
 
@@ -379,6 +394,7 @@ impl Vault {
                 HOUSEHOLDS_MIGRATION,
                 SEALED_PERSONS_MIGRATION,
                 NAME_INDEX_MIGRATION,
+                AUDIT_LOG_INDEX_MIGRATION,
             ],
         )
         .await?;
