@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use kindpakket_platform::http::{ApiError, ApiJson, Created, InGemeente};
+use kindpakket_platform::http::{ApiError, ApiJson, ApiQuery, Created, InGemeente, Page, Paging};
 use kindpakket_platform::roles;
 use kindpakket_proto::provision::CampaignStarted;
 use kindpakket_proto::schema::DateSchema;
@@ -148,17 +148,56 @@ pub struct ReminderView {
     pub valid_until: Date,
 }
 
-/// The reminders the caller is to send.
+/// A page of the reminders the caller is to send, by campaign (in the order they were started)
+/// and entitlement.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RemindersView {
     pub herinneringen: Vec<ReminderView>,
+    /// Pass as `na` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volgende: Option<String>,
 }
+
+/// The query string of the reminders: which page.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RemindersQuery {
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// The cursor of the reminders: the campaign and the entitlement of the last one given. The list
+/// is ordered by the campaign's place among the gemeente's campaigns (in the order they were
+/// started, which only grows at the end) and then by entitlement, so a campaign started while
+/// someone pages comes after what they have seen.
+type ReminderCursor = (Uuid, Uuid);
 
 #[tracing::instrument(skip_all, fields(gemeente = %caller.gemeente))]
 pub async fn reminders(
     State(state): State<AppState>,
     caller: InGemeente<Reminders>,
+    ApiQuery(query): ApiQuery<RemindersQuery>,
 ) -> Result<Json<RemindersView>, ApiError> {
+    let limit = query.paging.limit()?;
+    let after = query.paging.after::<ReminderCursor>()?;
+    let internal = |error: anyhow::Error| ApiError::internal(format!("{error:#}"));
+    let order: Vec<Uuid> = campaigns::of_gemeente(&state.pool, &caller.gemeente)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|started| started.campaign_id)
+        .collect();
+    let rank = |campaign: Uuid| order.iter().position(|known| *known == campaign);
+    let after = match after {
+        None => None,
+        Some((campaign, entitlement)) => Some((
+            rank(campaign).ok_or_else(|| {
+                ApiError::bad_request(
+                    "'na' is geen vervolg dat deze lijst gaf; begin opnieuw zonder 'na'.",
+                )
+            })?,
+            entitlement,
+        )),
+    };
     let actor = &caller.actor;
     let taker = match actor.role {
         Role::Partner => Some(actor.organisation.as_str()),
@@ -171,9 +210,25 @@ pub async fn reminders(
         kindpakket_platform::clock::today(),
     )
     .await
-    .map_err(|error| ApiError::internal(format!("{error:#}")))?;
+    .map_err(internal)?;
+    // Computed whole (from the campaigns' targets), answered a page at a time.
+    let mut ranked: Vec<(usize, campaigns::Reminder)> = reminders
+        .into_iter()
+        .filter_map(|reminder| Some((rank(reminder.campaign_id)?, reminder)))
+        .filter(|(rank, reminder)| {
+            after.is_none_or(|after| (*rank, reminder.entitlement_id) > after)
+        })
+        .collect();
+    ranked.sort_by_key(|(rank, reminder)| (*rank, reminder.entitlement_id));
+    ranked.truncate(limit as usize + 1);
+    let reminders: Vec<campaigns::Reminder> =
+        ranked.into_iter().map(|(_, reminder)| reminder).collect();
+    let page = Page::from_rows(reminders, limit, |reminder| {
+        (reminder.campaign_id, reminder.entitlement_id)
+    });
     Ok(Json(RemindersView {
-        herinneringen: reminders
+        herinneringen: page
+            .items
             .into_iter()
             .map(|reminder| ReminderView {
                 campagne: reminder.campaign_id,
@@ -186,5 +241,6 @@ pub async fn reminders(
                 valid_until: reminder.valid_until,
             })
             .collect(),
+        volgende: page.volgende,
     }))
 }

@@ -213,7 +213,7 @@ pub fn routes() -> ApiRouter<AppState> {
         .api_route(
             "/api/v1/gemeenten/{gemeente}/herinneringen",
             get_with(campaigns::reminders, |op| {
-                op.summary("De herinneringen van de campagnes die u verstuurt: de gezinnen waarvoor u aanvroeg")
+                op.summary("De herinneringen van de campagnes die u verstuurt: de gezinnen waarvoor u aanvroeg, per pagina (`aantal`, `na`)")
             }),
         )
         .api_route(
