@@ -96,6 +96,20 @@ pub const OVERVIEW_REFERENCES_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The indexes of the work list's keyset for the lists without a status filter: the gemeente's
+/// (newest first) and an intermediary's. Without them a page sorted all of a gemeente's (or an
+/// organisation's) applications of the year for every request.
+pub const OVERVIEW_KEYSET_MIGRATION: Migration = Migration {
+    name: "0420_application_overview_keyset",
+    sql: r#"
+        CREATE INDEX application_overview_by_date
+            ON application_overview (gemeente, submitted_on, application_id);
+        CREATE INDEX application_overview_by_organisation_date
+            ON application_overview (organisation, gemeente, submitted_on, application_id);
+        DROP INDEX application_overview_organisation;
+    "#,
+};
+
 /// Who lists, as the policies know them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lister {

@@ -14,7 +14,9 @@ use kindpakket_proto::Service;
 use crate::config::ApplicationConfig;
 use crate::consume::{RegelingenHandler, PARTNER_ROLES_MIGRATION, REGELINGEN_MIGRATION};
 use crate::forgetting::Forgetting;
-use crate::overview::{OverviewHandler, OVERVIEW_MIGRATION, OVERVIEW_REFERENCES_MIGRATION};
+use crate::overview::{
+    OverviewHandler, OVERVIEW_KEYSET_MIGRATION, OVERVIEW_MIGRATION, OVERVIEW_REFERENCES_MIGRATION,
+};
 use crate::pseudonyms::Pseudonyms;
 use crate::sealing::Sealer;
 use crate::vault::retention::{self, RetentionPeriods};
@@ -47,6 +49,7 @@ pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyho
             PARTNER_ROLES_MIGRATION,
             OVERVIEW_MIGRATION,
             OVERVIEW_REFERENCES_MIGRATION,
+            OVERVIEW_KEYSET_MIGRATION,
         ],
     )
     .await?;

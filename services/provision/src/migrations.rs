@@ -12,7 +12,8 @@
 //!   `partner_enrolments`): see [`crate::access`];
 //! - the work lists: `application_households`, `entitlements.household`, `declarations`, `invoices`
 //!   ([`crate::read_models::work_lists`]), under row-level security too;
-//! - the partners' feed: `partner_feed` and `feed_referrals` ([`crate::read_models::partner_feed`]).
+//! - the partners' feed: `partner_feed` and `feed_referrals` ([`crate::read_models::partner_feed`]);
+//! - the indexes of the work lists' keysets (`0270_work_list_keysets`).
 
 use kindpakket_platform::db::Migration;
 
@@ -352,5 +353,24 @@ pub const FEED_MIGRATION: Migration = Migration {
         CREATE POLICY projector ON feed_referrals
             USING (current_setting('kindpakket.projector', true) = 'on')
             WITH CHECK (current_setting('kindpakket.projector', true) = 'on');
+    "#,
+};
+
+/// The work lists' keysets ([`crate::read_models::work_lists`]) for the lists a year makes long: the
+/// gemeente's entitlements by id (all, or of one provision), its declarations and invoices by
+/// position without a status filter, and a partner's own declarations and invoices. Without them a
+/// page either sorted all of a gemeente's rows or walked the primary key of every gemeente's rows
+/// until it found enough of one.
+pub const WORK_LIST_KEYSETS_MIGRATION: Migration = Migration {
+    name: "0270_work_list_keysets",
+    sql: r#"
+        CREATE INDEX entitlements_by_gemeente_id ON entitlements (gemeente, entitlement_id);
+        CREATE INDEX entitlements_by_provision_id
+            ON entitlements (gemeente, provision, entitlement_id);
+        DROP INDEX entitlements_by_gemeente;
+        CREATE INDEX declarations_by_position ON declarations (gemeente, position);
+        CREATE INDEX declarations_by_submitter ON declarations (gemeente, submitted_by, position);
+        CREATE INDEX invoices_by_position ON invoices (gemeente, position);
+        CREATE INDEX invoices_by_partner ON invoices (gemeente, partner, position);
     "#,
 };

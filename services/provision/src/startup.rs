@@ -15,7 +15,7 @@ use crate::feed::Feeder;
 use crate::migrations::{
     APPLICATION_INTERMEDIARIES_MIGRATION, DISCOUNTS_MIGRATION, ENROLMENTS_MIGRATION,
     FEED_MIGRATION, HOUSEHOLD_CHILDREN_MIGRATION, PROOF_DOCUMENTS_MIGRATION, PROVISION_MIGRATION,
-    ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION,
+    ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION, WORK_LIST_KEYSETS_MIGRATION,
 };
 use crate::{http, publish, reseal, year_end};
 
@@ -55,6 +55,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             PROOF_DOCUMENTS_MIGRATION,
             DISCOUNTS_MIGRATION,
             FEED_MIGRATION,
+            WORK_LIST_KEYSETS_MIGRATION,
         ],
     )
     .await?;

@@ -16,7 +16,7 @@ use crate::links::LINKS_MIGRATION;
 use crate::progress::{ProvisionProgress, WithProgress, PROGRESS_MIGRATION};
 use crate::references::References;
 use crate::routing::ROUTING_MIGRATION;
-use crate::worklist::{SignalsHandler, SIGNALS_MIGRATION};
+use crate::worklist::{SignalsHandler, SIGNALS_KEYSET_MIGRATION, SIGNALS_MIGRATION};
 use crate::{http, publish, reseal};
 
 /// The keys of this service beside the shared ones.
@@ -46,6 +46,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             ROUTING_MIGRATION,
             SIGNALS_MIGRATION,
             LINKS_MIGRATION,
+            SIGNALS_KEYSET_MIGRATION,
         ],
     )
     .await?;

@@ -54,6 +54,20 @@ pub const SIGNALS_MIGRATION: Migration = Migration {
     "#,
 };
 
+/// The work list's keyset is `(signalled_on, signal_id)`: with the id in the indexes a page starts
+/// exactly at its cursor instead of re-reading (and filtering) the cursor's whole day.
+pub const SIGNALS_KEYSET_MIGRATION: Migration = Migration {
+    name: "0320_signals_keyset",
+    sql: r#"
+        CREATE INDEX signals_by_signaller ON signals (signaller, gemeente, signalled_on, signal_id);
+        CREATE INDEX signals_by_partner ON signals (partner, gemeente, signalled_on, signal_id);
+        CREATE INDEX signals_by_gemeente ON signals (gemeente, signalled_on, signal_id);
+        DROP INDEX signals_signaller;
+        DROP INDEX signals_partner;
+        DROP INDEX signals_gemeente;
+    "#,
+};
+
 /// Who lists, as the policies and the query know them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lister {
