@@ -68,6 +68,9 @@
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
 //!   old event versions, and the operator's check command says so;
+//! - [`paging_lists`]: the lists a year makes long read page by page as the real roles: each item
+//!   once and in order while items are added, only the caller's gemeente, bad `aantal` and cursors
+//!   refused with nothing changed;
 //! - [`consumer_batches`]: a consumer's batches apply each event once and in order through copies,
 //!   gaps, a failed batch and a poison event.
 
@@ -122,6 +125,7 @@ mod pages_overleg;
 mod pages_provision;
 mod pages_regie;
 mod pages_signalling;
+mod paging_lists;
 mod poison;
 mod privacy;
 mod relay;
