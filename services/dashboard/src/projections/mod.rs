@@ -318,7 +318,7 @@ pub const RECLAIMS_MIGRATION: Migration = Migration {
 };
 
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 20] = [
+pub const MIGRATIONS: [Migration; 21] = [
     CONSUMER_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
@@ -339,6 +339,7 @@ pub const MIGRATIONS: [Migration; 20] = [
     CAMPAIGNS_MIGRATION,
     HOUSEHOLD_CHILDREN_MIGRATION,
     RECLAIMS_MIGRATION,
+    funnel::queries::FUNNEL_INDEX_MIGRATION,
 ];
 
 /// Applies every event of every stream to the read model. An event type this version does not know
