@@ -563,4 +563,56 @@ async fn the_ledger_budgets_and_earlier_grants_read_from_tables_equal_the_fold_o
         .await
         .unwrap();
     assert!(!pending);
+
+    // Events stored before free text was sealed (version 1, which the trigger leaves alone): the
+    // reseal at start rewrites them, and the rows follow, without the text.
+    platform.service_mut(ServiceName::Provision).kill();
+    let receipts = more["schoolspullen"];
+    let code = GemeenteCode::parse(gemeente).unwrap();
+    let child = ledger::load_folded(&provision, &code).await.unwrap().entitlements[&receipts]
+        .opened
+        .as_ref()
+        .unwrap()
+        .child;
+    let marker = format!("LEGACY-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let declared = json!({"entitlement_id": receipts, "declaration_id": Uuid::new_v4(),
+        "child": child, "provision": "schoolspullen", "submitted_by": LEERGELD, "amount_cents": 2_500});
+    let mut submitted = declared.clone();
+    submitted["proof_reference"] = json!(format!("{marker} bon"));
+    submitted["submitted_on"] = json!(format!("{year}-03-10"));
+    let mut decided = declared;
+    decided["approved"] = json!(false);
+    decided["reason"] = json!(format!("{marker} afwijzing"));
+    decided["decided_on"] = json!(format!("{year}-03-11"));
+    for (event_type, payload) in [
+        ("DeclarationSubmitted", json!({"DeclarationSubmitted": submitted})),
+        ("DeclarationDecided", json!({"DeclarationDecided": decided})),
+    ] {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             SELECT 'entitlement', $1, max(sequence) + 1, $2, '1', $3, $4 FROM events
+              WHERE aggregate_type = 'entitlement' AND aggregate_id = $1",
+        )
+        .bind(receipts.to_string())
+        .bind(event_type)
+        .bind(payload)
+        .bind(json!({"gemeente": gemeente, "actor_organisation": "gemeente-amsterdam",
+            "actor_role": "regievoerder", "correlation_id": Uuid::new_v4(),
+            "occurred_at": format!("{year}-03-11T09:00:00Z")}))
+        .execute(&provision)
+        .await
+        .unwrap();
+    }
+    platform
+        .service_mut(ServiceName::Provision)
+        .start_again()
+        .await
+        .unwrap();
+    let rows = assert_rows_equal_the_fold(&provision, gemeente, year).await;
+    assert_eq!(rows.entitlements[&receipts].declarations.len(), 1);
+    let kept: String = sqlx::query_scalar("SELECT string_agg(state::text, ' ') FROM ledger_state")
+        .fetch_one(&provision)
+        .await
+        .unwrap();
+    assert!(!kept.contains(&marker), "no text in clear in the rows");
 }

@@ -300,3 +300,198 @@ pub async fn fill(pool: &PgPool, resealed: u64) -> anyhow::Result<Option<usize>>
     tracing::info!(written, resealed, "ledger state written from the events");
     Ok(Some(written))
 }
+
+#[cfg(test)]
+mod tests {
+    use cqrs_es::Aggregate;
+    use kindpakket_platform::free_text::Note;
+    use kindpakket_platform::shredding::Sealed;
+    use kindpakket_proto::provision::{
+        DeclarationDecided, DeclarationSubmitted, EntitlementOpened, PassIssued, ProofAttached,
+    };
+    use kindpakket_proto::{Cents, ChildRef, GemeenteCode, OrganisationId, Period, ProvisionCode};
+    use time::macros::date;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::entitlement::{EntitlementEvent, ProofDocument};
+
+    const PASS_CODE: &str = "KP-7Q4M-ZX82-WW31";
+    const DIGEST: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    /// A text sealed as a stored event holds it, made without a key.
+    fn sealed(text: &str) -> Sealed<Note> {
+        serde_json::from_value(serde_json::json!({
+            "s": Uuid::from_u128(3), "e": 202603, "n": "AAAAAAAAAAAAAAAA", "c": text
+        }))
+        .unwrap()
+    }
+
+    fn partner() -> OrganisationId {
+        OrganisationId::parse("stichting-leergeld").unwrap()
+    }
+
+    fn submitted(declaration: u128) -> DeclarationSubmitted {
+        DeclarationSubmitted {
+            entitlement_id: Uuid::from_u128(1),
+            declaration_id: Uuid::from_u128(declaration),
+            child: ChildRef(Uuid::from_u128(3)),
+            provision: ProvisionCode::parse("schoolspullen").unwrap(),
+            submitted_by: partner(),
+            amount_cents: Cents(4_000),
+            submitted_on: date!(2026 - 03 - 10),
+        }
+    }
+
+    /// An entitlement with a pass, a declaration with a sealed proof and a proof document that was
+    /// rejected with a sealed reason, and one still held.
+    fn entitlement() -> Entitlement {
+        let opened = EntitlementOpened {
+            entitlement_id: Uuid::from_u128(1),
+            application_id: Uuid::from_u128(2),
+            child: ChildRef(Uuid::from_u128(3)),
+            provision: ProvisionCode::parse("schoolspullen").unwrap(),
+            amount_cents: Cents(60_000),
+            valid_from: date!(2026 - 01 - 01),
+            valid_until: date!(2026 - 12 - 31),
+            funder: None,
+            co_financing: None,
+            form: None,
+            unit_value_cents: None,
+            household_children: vec![],
+            regeling_id: None,
+        };
+        let issued = PassIssued {
+            entitlement_id: Uuid::from_u128(1),
+            pass_id: Uuid::from_u128(9),
+            child: ChildRef(Uuid::from_u128(3)),
+            provision: ProvisionCode::parse("schoolspullen").unwrap(),
+            code_hint: "WW31".to_owned(),
+            issued_on: date!(2026 - 01 - 01),
+            valid_until: date!(2026 - 12 - 31),
+            replaces: None,
+        };
+        let mut entitlement = Entitlement::default();
+        for event in [
+            EntitlementEvent::Opened {
+                gemeente: GemeenteCode::parse("GM0855").unwrap(),
+                opened,
+            },
+            EntitlementEvent::PassIssued {
+                code: PASS_CODE.to_owned(),
+                issued,
+            },
+            EntitlementEvent::DeclarationSubmitted {
+                submitted: submitted(5),
+                proof: Some(sealed("bon 4411 van Hema")),
+            },
+            EntitlementEvent::ProofAttached {
+                attached: ProofAttached {
+                    entitlement_id: Uuid::from_u128(1),
+                    declaration_id: Uuid::from_u128(5),
+                    attached_on: date!(2026 - 03 - 11),
+                },
+                document: ProofDocument {
+                    document_id: Uuid::from_u128(6),
+                    content_type: "application/pdf".to_owned(),
+                    size_bytes: 1234,
+                    sha256: DIGEST.to_owned(),
+                    attached_by: partner(),
+                },
+            },
+            EntitlementEvent::DeclarationDecided {
+                decided: DeclarationDecided {
+                    entitlement_id: Uuid::from_u128(1),
+                    declaration_id: Uuid::from_u128(5),
+                    child: ChildRef(Uuid::from_u128(3)),
+                    provision: ProvisionCode::parse("schoolspullen").unwrap(),
+                    submitted_by: partner(),
+                    approved: false,
+                    amount_cents: Cents(4_000),
+                    funding: vec![],
+                    decided_on: date!(2026 - 03 - 12),
+                },
+                reason: Some(sealed("de bon is van een ander kind")),
+            },
+            EntitlementEvent::DeclarationSubmitted {
+                submitted: submitted(7),
+                proof: Some(sealed("bon 4412")),
+            },
+        ] {
+            entitlement.apply(event);
+        }
+        entitlement
+    }
+
+    #[test]
+    fn a_row_keeps_no_pass_code_sealed_text_or_proof_document() {
+        let row = serde_json::to_string(&entitlement_row(&entitlement())).unwrap();
+        for kept_out in [
+            PASS_CODE,
+            DIGEST,
+            "bon 4411",
+            "bon 4412",
+            "ander kind",
+            "\"c\"",
+        ] {
+            assert!(!row.contains(kept_out), "{kept_out} in {row}");
+        }
+        // What the fold reads is there.
+        assert!(row.contains(&Uuid::from_u128(5).to_string()), "{row}");
+        assert!(row.contains("\"held_cents\":4000"), "{row}");
+    }
+
+    #[test]
+    fn a_row_reads_back_as_the_entitlement_the_ledger_and_the_campaigns_read() {
+        let entitlement = entitlement();
+        let row: Entitlement =
+            serde_json::from_value(json(&entitlement_row(&entitlement)).unwrap()).unwrap();
+        assert_eq!(row.opened, entitlement.opened);
+        assert_eq!(
+            (row.used_cents, row.held_cents),
+            (entitlement.used_cents, entitlement.held_cents)
+        );
+        assert_eq!(row.expired, entitlement.expired);
+        let declarations = |e: &Entitlement| {
+            e.declarations
+                .iter()
+                .map(|d| (d.submitted.clone(), d.decided.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(declarations(&row), declarations(&entitlement));
+        let history = |e: Entitlement| History {
+            entitlements: [(Uuid::from_u128(1), e)].into(),
+            ..History::default()
+        };
+        let (row, entitlement) = (history(row), history(entitlement));
+        let march = Period {
+            from: date!(2026 - 03 - 01),
+            until: date!(2026 - 03 - 31),
+        };
+        assert_eq!(
+            row.declarations_submitted(march),
+            entitlement.declarations_submitted(march)
+        );
+        assert_eq!(row.declarations_submitted(march).len(), 2);
+        assert_eq!(
+            row.due_to_expire(date!(2027 - 01 - 01)),
+            entitlement.due_to_expire(date!(2027 - 01 - 01))
+        );
+    }
+
+    #[test]
+    fn the_rows_of_an_invoice_and_a_draw_keep_no_reason_or_note() {
+        let mut invoice = Invoice::default();
+        invoice
+            .reasons
+            .insert(Uuid::from_u128(4), sealed("geen lid in deze periode"));
+        let row = serde_json::to_string(&invoice_row(&invoice)).unwrap();
+        assert!(!row.contains("geen lid"), "{row}");
+        let mut sample = SampleDraw::default();
+        sample
+            .notes
+            .insert(Uuid::from_u128(4), sealed("de bon hoort bij iets anders"));
+        let row = serde_json::to_string(&sample_row(&sample)).unwrap();
+        assert!(!row.contains("iets anders"), "{row}");
+    }
+}
