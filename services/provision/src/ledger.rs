@@ -50,13 +50,13 @@ pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<Hist
         if row.aggregate_type == Entitlement::TYPE {
             history
                 .entitlements
-                .insert(id, serde_json::from_value(row.state)?);
+                .insert(id, serde_json::from_str(&row.state)?);
         } else if row.aggregate_type == SampleDraw::TYPE {
-            history.samples.insert(id, serde_json::from_value(row.state)?);
+            history.samples.insert(id, serde_json::from_str(&row.state)?);
         } else {
             history
                 .invoices
-                .insert(id, serde_json::from_value(row.state)?);
+                .insert(id, serde_json::from_str(&row.state)?);
         }
     }
     Ok(history)

@@ -158,13 +158,15 @@ pub const LEDGER_STATE_MIGRATION: Migration = Migration {
 pub struct StateRow {
     pub aggregate_type: String,
     pub aggregate_id: String,
-    pub state: serde_json::Value,
+    /// The state as JSON text: parsed straight into the aggregate, without a `Value` between.
+    pub state: String,
 }
 
 /// The rows of `gemeente`.
 pub async fn rows(pool: &PgPool, gemeente: &str) -> sqlx::Result<Vec<StateRow>> {
     sqlx::query_as(
-        "SELECT aggregate_type, aggregate_id, state FROM ledger_state WHERE gemeente = $1",
+        "SELECT aggregate_type, aggregate_id, state::text AS state FROM ledger_state
+         WHERE gemeente = $1",
     )
     .bind(gemeente)
     .fetch_all(pool)
