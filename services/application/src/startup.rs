@@ -49,6 +49,7 @@ pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyho
             PARTNER_ROLES_MIGRATION,
             OVERVIEW_MIGRATION,
             OVERVIEW_REFERENCES_MIGRATION,
+            crate::grants::GRANTED_ENTITLEMENTS_MIGRATION,
             OVERVIEW_KEYSET_MIGRATION,
         ],
     )

@@ -1,10 +1,12 @@
-//! The gemeente's provision history, folded on demand from this service's own event table with the
-//! aggregates' own `apply`: invoiceable deliveries, the ledger across funders, budgets spent versus
-//! allocated, the sample population and the entitlements due to expire.
+//! The gemeente's provision history: invoiceable deliveries, the ledger across funders, budgets
+//! spent versus allocated, the sample population and the entitlements due to expire.
 //!
-//! Reading the table (not a projection fed by the stream) makes these answers exact at the moment
-//! they are asked, which invoicing needs: a delivery must never land on two invoices. A gemeente's
-//! year is a few thousand entitlements; at a larger scale this becomes a projection table.
+//! [`load`] reads each entitlement's, invoice's and sample draw's state from its row in
+//! `ledger_state` ([`crate::read_models::ledger_state`]), which a trigger keeps in the transaction
+//! that appends the events (not a projection fed by the stream): the answers are exact at the moment
+//! they are asked, which invoicing needs: a delivery must never land on two invoices. It used to
+//! fold every event of the gemeente on every request; [`load_folded`] still does, for the tests
+//! that compare the two and for the rows' first fill.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -19,6 +21,7 @@ use uuid::Uuid;
 use crate::domain::entitlement::{Entitlement, EntitlementEvent};
 use crate::domain::invoice::{Invoice, InvoiceEvent};
 use crate::domain::sample::{SampleDraw, SampleEvent};
+use crate::read_models::ledger_state;
 
 /// Every entitlement, invoice and sample draw of one gemeente, as their aggregates see them.
 #[derive(Debug, Default)]
@@ -37,15 +40,46 @@ struct StoredEvent {
     payload: serde_json::Value,
 }
 
-/// The history of `gemeente`, from its committed events.
+/// The history of `gemeente` as it stands committed, from its rows in `ledger_state`
+/// ([`crate::read_models::ledger_state`], kept in the events' own transaction).
 pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<History> {
+    let rows = ledger_state::rows(pool, gemeente.as_str()).await?;
+    let mut history = History::default();
+    for row in rows {
+        let id = Uuid::parse_str(&row.aggregate_id)?;
+        if row.aggregate_type == Entitlement::TYPE {
+            history
+                .entitlements
+                .insert(id, serde_json::from_str(&row.state)?);
+        } else if row.aggregate_type == SampleDraw::TYPE {
+            history.samples.insert(id, serde_json::from_str(&row.state)?);
+        } else {
+            history
+                .invoices
+                .insert(id, serde_json::from_str(&row.state)?);
+        }
+    }
+    Ok(history)
+}
+
+/// The history of `gemeente` folded from every committed event with the aggregates' own `apply`:
+/// what the rows of [`load`] must equal (the tests compare them), and what fills those rows at
+/// start.
+pub async fn load_folded(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<History> {
+    fold(pool, gemeente.as_str()).await
+}
+
+pub(crate) async fn fold<'e, E>(executor: E, gemeente: &str) -> anyhow::Result<History>
+where
+    E: sqlx::PgExecutor<'e>,
+{
     let events: Vec<StoredEvent> = sqlx::query_as(
         "SELECT aggregate_type, aggregate_id, payload::jsonb AS payload FROM events
          WHERE metadata->>'gemeente' = $1 AND aggregate_type IN ('entitlement', 'invoice', 'sample')
          ORDER BY aggregate_type, aggregate_id, sequence",
     )
-    .bind(gemeente.as_str())
-    .fetch_all(pool)
+    .bind(gemeente)
+    .fetch_all(executor)
     .await?;
     let mut history = History::default();
     for event in events {

@@ -4,7 +4,8 @@
 //! - `partner_enrolments`: [`crate::read_models::enrolments`];
 //! - `regelingen`: [`crate::read_models::regelingen`];
 //! - `pass_codes`: [`crate::pass_codes`];
-//! - the index `events_by_gemeente` serves [`crate::ledger::load`] and the year end's list of gemeenten;
+//! - the index `events_by_gemeente` serves [`crate::ledger::load_folded`] and the year end's list of
+//!   gemeenten;
 //! - `entitlements`: [`crate::read_models::entitlements`], which child and provision each
 //!   entitlement is for;
 //! - `partner_discounts`: [`crate::read_models::discounts`], the standing discounts regie agreed;
@@ -13,6 +14,7 @@
 //! - the work lists: `application_households`, `entitlements.household`, `declarations`, `invoices`
 //!   ([`crate::read_models::work_lists`]), under row-level security too;
 //! - the partners' feed: `partner_feed` and `feed_referrals` ([`crate::read_models::partner_feed`]);
+//! - `ledger_state` and its trigger on `events`: [`crate::read_models::ledger_state`];
 //! - the indexes of the work lists' keysets (`0270_work_list_keysets`).
 
 use kindpakket_platform::db::Migration;

@@ -12,6 +12,7 @@ use kindpakket_proto::Service;
 use crate::access::Pseudonyms;
 use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler, SignallingHandler};
 use crate::feed::Feeder;
+use crate::read_models::ledger_state::{self, LEDGER_STATE_MIGRATION};
 use crate::migrations::{
     APPLICATION_INTERMEDIARIES_MIGRATION, DISCOUNTS_MIGRATION, ENROLMENTS_MIGRATION,
     FEED_MIGRATION, HOUSEHOLD_CHILDREN_MIGRATION, PROOF_DOCUMENTS_MIGRATION, PROVISION_MIGRATION,
@@ -55,6 +56,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
             PROOF_DOCUMENTS_MIGRATION,
             DISCOUNTS_MIGRATION,
             FEED_MIGRATION,
+            LEDGER_STATE_MIGRATION,
             WORK_LIST_KEYSETS_MIGRATION,
         ],
     )
@@ -66,8 +68,12 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         &kindpakket_platform::shredding::keys_database(&infrastructure.config),
     )
     .await?;
-    reseal::reseal_legacy_events(&infrastructure.pool, &infrastructure.config.database, &keys)
-        .await?;
+    let resealed =
+        reseal::reseal_legacy_events(&infrastructure.pool, &infrastructure.config.database, &keys)
+            .await?;
+    // The ledger's rows of the events stored before them (or rewritten just now), before anything
+    // reads or appends.
+    ledger_state::fill(&infrastructure.pool, resealed).await?;
     infrastructure
         .publish_events(Service::Provision, publish::contract_translator())
         .await?;

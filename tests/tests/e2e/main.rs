@@ -29,6 +29,9 @@
 //!   forgotten), provision's work lists paged and scoped per caller, a parent's receipt;
 //! - [`privacy`]: the vault, erasure, retention, the audit log, least privilege, no personal data on
 //!   the bus;
+//! - [`read_tables`]: provision's ledger state and the application's earlier grants read from tables
+//!   kept in the events' transaction, equal to the fold of the events (also after a restart and for
+//!   rows carried over from an older store);
 //! - [`forgetting_application`]: the application service forgets by design: household fields
 //!   sealed, erasure and correction told once (across a crash), free text checked, partners'
 //!   own pseudonyms, every read audited, the overview under row-level security;
@@ -128,6 +131,7 @@ mod pages_signalling;
 mod paging_lists;
 mod poison;
 mod privacy;
+mod read_tables;
 mod relay;
 mod resilience;
 mod security_application;
