@@ -52,7 +52,9 @@ pub async fn load(pool: &PgPool, gemeente: &GemeenteCode) -> anyhow::Result<Hist
                 .entitlements
                 .insert(id, serde_json::from_str(&row.state)?);
         } else if row.aggregate_type == SampleDraw::TYPE {
-            history.samples.insert(id, serde_json::from_str(&row.state)?);
+            history
+                .samples
+                .insert(id, serde_json::from_str(&row.state)?);
         } else {
             history
                 .invoices

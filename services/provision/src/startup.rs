@@ -12,12 +12,12 @@ use kindpakket_proto::Service;
 use crate::access::Pseudonyms;
 use crate::consume::{ApplicationHandler, OwnHandler, RegieHandler, SignallingHandler};
 use crate::feed::Feeder;
-use crate::read_models::ledger_state::{self, LEDGER_STATE_MIGRATION};
 use crate::migrations::{
     APPLICATION_INTERMEDIARIES_MIGRATION, DISCOUNTS_MIGRATION, ENROLMENTS_MIGRATION,
     FEED_MIGRATION, HOUSEHOLD_CHILDREN_MIGRATION, PROOF_DOCUMENTS_MIGRATION, PROVISION_MIGRATION,
     ROW_SECURITY_MIGRATION, WORK_LISTS_MIGRATION, WORK_LIST_KEYSETS_MIGRATION,
 };
+use crate::read_models::ledger_state::{self, LEDGER_STATE_MIGRATION};
 use crate::{http, publish, reseal, year_end};
 
 /// The keys of this service beside the shared ones.

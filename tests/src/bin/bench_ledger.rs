@@ -34,7 +34,11 @@ async fn main() -> Result<()> {
     let pool = kindpakket_platform::db::connect(&postgres.url("bench")).await?;
     kindpakket_platform::db::migrate(
         &pool,
-        &[EVENT_STORE_MIGRATION, PROVISION_MIGRATION, LEDGER_STATE_MIGRATION],
+        &[
+            EVENT_STORE_MIGRATION,
+            PROVISION_MIGRATION,
+            LEDGER_STATE_MIGRATION,
+        ],
     )
     .await?;
     let store: AggregateStore<Entitlement> = AggregateStore::new(pool.clone(), ());
@@ -113,10 +117,18 @@ async fn main() -> Result<()> {
         let history = ledger::load(&pool, &gemeente).await?;
         let rows_ledger = history.ledger();
         times[1].push(started.elapsed().as_secs_f64() * 1000.0);
-        ensure!(folded_ledger == rows_ledger, "the rows give the fold's ledger");
+        ensure!(
+            folded_ledger == rows_ledger,
+            "the rows give the fold's ledger"
+        );
     }
-    println!("ledger of one gemeente, {entitlements} entitlements, {events} events, {runs} runs (ms)");
-    println!("{:<40} {:>10} {:>10} {:>10}", "read", "median", "min", "max");
+    println!(
+        "ledger of one gemeente, {entitlements} entitlements, {events} events, {runs} runs (ms)"
+    );
+    println!(
+        "{:<40} {:>10} {:>10} {:>10}",
+        "read", "median", "min", "max"
+    );
     for (name, mut values) in [
         ("fold every event (before)", times[0].clone()),
         ("ledger_state rows (after)", times[1].clone()),

@@ -210,7 +210,14 @@ async fn a_year_of_money(kindpakket: &Kindpakket, gemeente: &str, year: i32) -> 
 
     // The first quarter invoiced: one line approved, two rejected, those credited and invoiced again.
     let quarter = json!({"vanaf": format!("{year}-01-01"), "tot": format!("{year}-03-31")});
-    let invoice = post(kindpakket, gemeente, "facturen", partner(CLUB), quarter.clone()).await;
+    let invoice = post(
+        kindpakket,
+        gemeente,
+        "facturen",
+        partner(CLUB),
+        quarter.clone(),
+    )
+    .await;
     let id = invoice["id"].as_str().unwrap().to_owned();
     let line = |i: usize| invoice["regels"][i]["verstrekking"].clone();
     post(
@@ -239,7 +246,9 @@ async fn a_year_of_money(kindpakket: &Kindpakket, gemeente: &str, year: i32) -> 
     // Leergeld declares for three children: two approved, one rejected.
     let mut declarations = Vec::new();
     for (i, cents, approved) in [(0, 10_001, true), (1, 3_333, true), (2, 5_000, false)] {
-        let own = kindpakket.partner_entitlement(LEERGELD, receipts(i)).unwrap();
+        let own = kindpakket
+            .partner_entitlement(LEERGELD, receipts(i))
+            .unwrap();
         let submitted = post(
             kindpakket,
             gemeente,
@@ -256,7 +265,10 @@ async fn a_year_of_money(kindpakket: &Kindpakket, gemeente: &str, year: i32) -> 
         post(
             kindpakket,
             gemeente,
-            &format!("rechten/{}/declaraties/{declaration}/beoordeling", receipts(i)),
+            &format!(
+                "rechten/{}/declaraties/{declaration}/beoordeling",
+                receipts(i)
+            ),
             REGIE,
             decision,
         )
@@ -274,7 +286,10 @@ async fn a_year_of_money(kindpakket: &Kindpakket, gemeente: &str, year: i32) -> 
     )
     .await;
     let draw = drawn["id"].as_str().unwrap().to_owned();
-    for (declaration, outcome) in [(declarations[0], "niet_in_orde"), (declarations[1], "in_orde")] {
+    for (declaration, outcome) in [
+        (declarations[0], "niet_in_orde"),
+        (declarations[1], "in_orde"),
+    ] {
         post(
             kindpakket,
             gemeente,
@@ -314,8 +329,15 @@ async fn assert_rows_equal_the_fold(pool: &PgPool, gemeente: &str, year: i32) ->
     let code = GemeenteCode::parse(gemeente).unwrap();
     let rows = ledger::load(pool, &code).await.unwrap();
     let folded = ledger::load_folded(pool, &code).await.unwrap();
-    assert!(!folded.entitlements.is_empty(), "{gemeente} has entitlements");
-    assert_eq!(ids(&rows.entitlements), ids(&folded.entitlements), "{gemeente}");
+    assert!(
+        !folded.entitlements.is_empty(),
+        "{gemeente} has entitlements"
+    );
+    assert_eq!(
+        ids(&rows.entitlements),
+        ids(&folded.entitlements),
+        "{gemeente}"
+    );
     assert_eq!(ids(&rows.invoices), ids(&folded.invoices), "{gemeente}");
     assert_eq!(ids(&rows.samples), ids(&folded.samples), "{gemeente}");
     // What the ledger, invoicing, the sample, the year end and the campaigns read of each one.
@@ -434,7 +456,10 @@ async fn what_users_read(kindpakket: &Kindpakket) -> Vec<Value> {
         for (path, who) in [
             (format!("grootboek/{year}"), AUDITOR),
             (format!("budgetten/{year}"), REGIE),
-            (format!("partners/{CLUB}/afrekeningen/{year}/1"), partner(CLUB)),
+            (
+                format!("partners/{CLUB}/afrekeningen/{year}/1"),
+                partner(CLUB),
+            ),
         ] {
             answers.push(
                 kindpakket
@@ -493,9 +518,15 @@ async fn the_ledger_budgets_and_earlier_grants_read_from_tables_equal_the_fold_o
             "{gemeente}: the second quarter's delivery is not invoiced yet"
         );
         assert!(rows.invoices.values().any(|i| !i.credit_notes.is_empty()));
-        assert!(rows.entitlements.values().any(|e| !e.redemptions.is_empty()));
+        assert!(rows
+            .entitlements
+            .values()
+            .any(|e| !e.redemptions.is_empty()));
         if year < kindpakket_platform::clock::today().year() {
-            assert!(rows.unused_at_expiry().0 > 0, "{gemeente}: unused at expiry");
+            assert!(
+                rows.unused_at_expiry().0 > 0,
+                "{gemeente}: unused at expiry"
+            );
         }
     }
     assert_eq!(assert_grants_equal_the_events(&application).await, 24);
@@ -569,7 +600,10 @@ async fn the_ledger_budgets_and_earlier_grants_read_from_tables_equal_the_fold_o
     platform.service_mut(ServiceName::Provision).kill();
     let receipts = more["schoolspullen"];
     let code = GemeenteCode::parse(gemeente).unwrap();
-    let child = ledger::load_folded(&provision, &code).await.unwrap().entitlements[&receipts]
+    let child = ledger::load_folded(&provision, &code)
+        .await
+        .unwrap()
+        .entitlements[&receipts]
         .opened
         .as_ref()
         .unwrap()
@@ -585,7 +619,10 @@ async fn the_ledger_budgets_and_earlier_grants_read_from_tables_equal_the_fold_o
     decided["reason"] = json!(format!("{marker} afwijzing"));
     decided["decided_on"] = json!(format!("{year}-03-11"));
     for (event_type, payload) in [
-        ("DeclarationSubmitted", json!({"DeclarationSubmitted": submitted})),
+        (
+            "DeclarationSubmitted",
+            json!({"DeclarationSubmitted": submitted}),
+        ),
         ("DeclarationDecided", json!({"DeclarationDecided": decided})),
     ] {
         sqlx::query(

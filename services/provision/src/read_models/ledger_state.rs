@@ -261,7 +261,11 @@ async fn write(
 ) -> anyhow::Result<usize> {
     let mut rows: Vec<(&str, String, serde_json::Value)> = Vec::new();
     for (id, entitlement) in &history.entitlements {
-        rows.push(("entitlement", id.to_string(), json(&entitlement_row(entitlement))?));
+        rows.push((
+            "entitlement",
+            id.to_string(),
+            json(&entitlement_row(entitlement))?,
+        ));
     }
     for (id, invoice) in &history.invoices {
         rows.push(("invoice", id.to_string(), json(&invoice_row(invoice))?));
