@@ -69,7 +69,9 @@
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
 //!   old event versions, and the operator's check command says so;
 //! - [`consumer_batches`]: a consumer's batches apply each event once and in order through copies,
-//!   gaps, a failed batch and a poison event.
+//!   gaps, a failed batch and a poison event;
+//! - [`projection_sets`]: the dashboard writing a batch in sets keeps the rows and figures of
+//!   applying one event at a time.
 
 #![allow(
     clippy::unwrap_used,
@@ -124,6 +126,7 @@ mod pages_regie;
 mod pages_signalling;
 mod poison;
 mod privacy;
+mod projection_sets;
 mod relay;
 mod resilience;
 mod security_application;
