@@ -3,8 +3,9 @@
 //! Each consumer reads one service's whole stream (so per-aggregate sequences have no gaps by
 //! design) and applies what arrived together as a batch (up to `KINDPAKKET_CONSUMER_BATCH`
 //! messages, in stream order) in one Postgres transaction: it locks the offsets of every aggregate
-//! in the batch at once, lets the handler change the read model event by event while it keeps the
-//! offsets in memory, and moves every touched offset in bulk. Commit, then ack each message. A
+//! in the batch at once, checks each event's sequence against them in memory, gives the handler the
+//! events to apply together ([`EventHandler::handle_batch`]: one by one unless the handler writes
+//! them in sets), and moves every touched offset in bulk. Commit, then ack each message. A
 //! redelivered event (`sequence <= offset`) is acknowledged without effect; an event that arrives
 //! before its predecessor (`sequence > offset + 1`) is put back with a delay, and so are its
 //! aggregate's later events in the batch (the rest of the batch goes on: the predecessor may be in
@@ -91,6 +92,14 @@ impl From<sqlx::Error> for HandlerError {
     }
 }
 
+/// An event of a batch as a handler receives it: the event, and the span it is applied in (the
+/// `consume` span of its message, following the trace in the message's headers).
+#[derive(Debug)]
+pub struct InBatch<'a> {
+    pub event: &'a ReceivedEvent,
+    pub span: tracing::Span,
+}
+
 /// Applies events to a read model, inside the transaction that also moves the offset.
 pub trait EventHandler: Send + Sync + 'static {
     fn handle(
@@ -98,6 +107,27 @@ pub trait EventHandler: Send + Sync + 'static {
         connection: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Applies a batch's events (those to apply: duplicates and early ones are left out) in stream
+    /// order, in the batch's transaction. A handler may write them in sets, as long as what it
+    /// leaves equals applying them one by one with [`EventHandler::handle`], which a batch of one,
+    /// a batch applied again one event at a time and a parked event's replay use. An error rolls
+    /// the whole batch back: a transient one puts it back, a poison one has it applied again one
+    /// event per transaction. By default: `handle` for each event, in its span.
+    fn handle_batch(
+        &self,
+        connection: &mut PgConnection,
+        events: &[InBatch<'_>],
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        async move {
+            for event in events {
+                self.handle(&mut *connection, event.event)
+                    .instrument(event.span.clone())
+                    .await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// How many messages a consumer applies in one transaction at most, unless configured
@@ -394,6 +424,31 @@ async fn handle<H: EventHandler>(
     handler.handle(connection, received).instrument(span).await
 }
 
+/// A batch's events given to the handler at once ([`EventHandler::handle_batch`]), each with the
+/// span of [`handle`].
+async fn handle_batch<H: EventHandler>(
+    handler: &H,
+    connection: &mut PgConnection,
+    config: &ConsumerConfig,
+    events: &[(&jetstream::Message, &ReceivedEvent)],
+) -> Result<(), HandlerError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let batch: Vec<InBatch<'_>> = events
+        .iter()
+        .map(|(message, received)| {
+            let span = span_of(config, received);
+            crate::trace_context::follow_message(&span, message.headers.as_ref());
+            InBatch {
+                event: received,
+                span,
+            }
+        })
+        .collect();
+    handler.handle_batch(connection, &batch).await
+}
+
 async fn apply<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
@@ -504,6 +559,9 @@ async fn apply_batch<H: EventHandler>(
     let mut transaction = pool.begin().await?;
     let mut offsets = lock_offsets(&mut transaction, config, events).await?;
     let mut outcomes = Vec::with_capacity(events.len());
+    // The sequence check needs nothing of the handler: the events to apply are known first, and
+    // given to the handler together, in stream order.
+    let mut to_apply = Vec::with_capacity(events.len());
     for (message, received) in events {
         let sequence = received.envelope.sequence as i64;
         let offset = offsets.entry(key_of(&received.envelope)).or_insert(Offset {
@@ -521,17 +579,11 @@ async fn apply_batch<H: EventHandler>(
             outcomes.push(Outcome::Early);
             continue;
         }
-        handle(
-            handler,
-            &mut transaction,
-            config,
-            message.headers.as_ref(),
-            received,
-        )
-        .await?;
+        to_apply.push((message, received));
         offset.current = sequence;
         outcomes.push(Outcome::Applied);
     }
+    handle_batch(handler, &mut transaction, config, &to_apply).await?;
     if outcomes.contains(&Outcome::Applied) {
         save_offsets(&mut transaction, config, &offsets).await?;
         transaction.commit().await?;

@@ -75,7 +75,9 @@
 //!   once and in order while items are added, only the caller's gemeente, bad `aantal` and cursors
 //!   refused with nothing changed;
 //! - [`consumer_batches`]: a consumer's batches apply each event once and in order through copies,
-//!   gaps, a failed batch and a poison event.
+//!   gaps, a failed batch and a poison event;
+//! - [`projection_sets`]: the dashboard writing a batch in sets keeps the rows and figures of
+//!   applying one event at a time.
 
 #![allow(
     clippy::unwrap_used,
@@ -131,6 +133,7 @@ mod pages_signalling;
 mod paging_lists;
 mod poison;
 mod privacy;
+mod projection_sets;
 mod read_tables;
 mod relay;
 mod resilience;

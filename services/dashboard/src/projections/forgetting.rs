@@ -182,7 +182,7 @@ impl Forgetting {
 }
 
 /// The advisory lock of one person, from their marker (not from the id: the lock table is readable).
-fn lock_key(marker: &[u8]) -> i64 {
+pub(super) fn lock_key(marker: &[u8]) -> i64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&marker[..8]);
     i64::from_be_bytes(bytes)

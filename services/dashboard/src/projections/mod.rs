@@ -21,8 +21,11 @@ pub mod forgetting;
 pub mod funnel;
 pub mod overleg;
 pub mod retention;
+mod sets;
 
-use kindpakket_platform::consume::{EventHandler, HandlerError, ReceivedEvent, CONSUMER_MIGRATION};
+use kindpakket_platform::consume::{
+    EventHandler, HandlerError, InBatch, ReceivedEvent, CONSUMER_MIGRATION,
+};
 use kindpakket_platform::db::Migration;
 use kindpakket_proto::application::ApplicationEvent;
 use kindpakket_proto::provision::ProvisionEvent;
@@ -366,24 +369,40 @@ impl EventHandler for DashboardProjection {
         connection: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
-        let fact = Fact {
-            gemeente: event.envelope.gemeente.as_str(),
-            acting: event.envelope.actor.organisation.as_str(),
-            occurred_at: event.envelope.occurred_at,
-        };
-        let forgetting = &self.forgetting;
-        match event.envelope.service {
-            Service::Regie => apply_regie(connection, &fact, event.decode()?).await,
-            Service::Signalling => {
-                apply_signalling(connection, forgetting, &fact, event.decode()?).await
-            }
-            Service::Application => {
-                apply_application(connection, forgetting, &fact, event.decode()?).await
-            }
-            Service::Provision => {
-                apply_provision(connection, forgetting, &fact, event.decode()?).await
-            }
+        apply_one(self, connection, event).await
+    }
+
+    /// A batch in sets ([`sets`]): the same rows as one by one, a statement per kind of row.
+    async fn handle_batch(
+        &self,
+        connection: &mut PgConnection,
+        events: &[InBatch<'_>],
+    ) -> Result<(), HandlerError> {
+        sets::apply(self, connection, events).await
+    }
+}
+
+/// Applies one event, a few statements for it: the reference the sets of a batch equal.
+async fn apply_one(
+    projection: &DashboardProjection,
+    connection: &mut PgConnection,
+    event: &ReceivedEvent,
+) -> Result<(), HandlerError> {
+    let fact = Fact {
+        gemeente: event.envelope.gemeente.as_str(),
+        acting: event.envelope.actor.organisation.as_str(),
+        occurred_at: event.envelope.occurred_at,
+    };
+    let forgetting = &projection.forgetting;
+    match event.envelope.service {
+        Service::Regie => apply_regie(connection, &fact, event.decode()?).await,
+        Service::Signalling => {
+            apply_signalling(connection, forgetting, &fact, event.decode()?).await
         }
+        Service::Application => {
+            apply_application(connection, forgetting, &fact, event.decode()?).await
+        }
+        Service::Provision => apply_provision(connection, forgetting, &fact, event.decode()?).await,
     }
 }
 
