@@ -68,6 +68,8 @@
 //! - [`relay`], [`crash`], [`resilience`], [`cluster`], [`poison`], [`upcast`], [`check`]: the
 //!   pipeline loses and doubles nothing through crashes, outages, a three-node cluster, poison events,
 //!   old event versions, and the operator's check command says so;
+//! - [`commands`]: the cheaper command path keeps its guarantees: commands racing for one aggregate
+//!   store it once, signals of one new child at once share one key and every reason reads back;
 //! - [`consumer_batches`]: a consumer's batches apply each event once and in order through copies,
 //!   gaps, a failed batch and a poison event.
 
@@ -87,6 +89,7 @@ mod chain_regie;
 mod chain_signalling;
 mod check;
 mod cluster;
+mod commands;
 mod consumer_batches;
 mod crash;
 mod deployment;
