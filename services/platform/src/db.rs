@@ -45,10 +45,12 @@ async fn connect_with(options: PgConnectOptions) -> Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
-        // sqlx pings a connection when it goes back to the pool, and by default again when it is
-        // taken out: two extra round trips per statement. Taken out within a moment of its
-        // release ping, it is not pinged again; one that sat idle longer (Postgres may have
-        // restarted meanwhile) is, and a dead one is replaced as before.
+        // sqlx pings a connection when it goes back to the pool (in the background), and by
+        // default again when it is taken out: a round trip on the request's path per statement.
+        // Taken out within a moment of its release ping, it is not pinged again; one that sat idle
+        // longer (Postgres may have restarted meanwhile) is, and a dead one is replaced as before.
+        // One killed within that moment fails its next statement (nothing half-done) and is
+        // dropped by the release ping.
         .test_before_acquire(false)
         .before_acquire(|connection, meta| {
             Box::pin(async move {
