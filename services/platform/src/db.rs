@@ -14,6 +14,9 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// A pooled connection idle for longer than this is pinged before use.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_millis(500);
+
 /// Connects to the database in `url`, creating the database first when it does not exist.
 /// Retries for a while, so a service may start before Postgres does.
 pub async fn connect(url: &str) -> Result<PgPool> {
@@ -42,6 +45,21 @@ async fn connect_with(options: PgConnectOptions) -> Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection when it goes back to the pool (in the background), and by
+        // default again when it is taken out: a round trip on the request's path per statement.
+        // Taken out within a moment of its release ping, it is not pinged again; one that sat idle
+        // longer (Postgres may have restarted meanwhile) is, and a dead one is replaced as before.
+        // One killed within that moment fails its next statement (nothing half-done) and is
+        // dropped by the release ping.
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options.log_statements(tracing::log::LevelFilter::Trace))
         .await
         .with_context(|| format!("connecting to database {database}"))?;

@@ -334,10 +334,7 @@ impl SubjectKeys {
         value: &T,
     ) -> Result<Sealed<T>, SealError> {
         let epoch = crate::clock::month_of(crate::clock::today());
-        let key = match self.key_of(subject, epoch).await? {
-            Some(key) => key,
-            None => self.make_key(subject, epoch).await?,
-        };
+        let key = self.key_for_sealing(subject, epoch).await?;
         let plaintext = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
         let (nonce, ciphertext) = seal_bytes(
             &key,
@@ -466,30 +463,59 @@ impl SubjectKeys {
         Ok(Some(LessSafeKey::new(unbound)))
     }
 
-    async fn make_key(&self, subject: Uuid, epoch: i32) -> Result<LessSafeKey, SealError> {
-        if self.is_forgotten(subject).await? {
-            return Err(SealError::Forgotten);
+    /// The key `subject`'s values of `epoch` are sealed under: read when the subject has one (one
+    /// round trip, nothing written), made otherwise.
+    async fn key_for_sealing(&self, subject: Uuid, epoch: i32) -> Result<LessSafeKey, SealError> {
+        match self.key_of(subject, epoch).await? {
+            Some(key) => Ok(key),
+            None => self.make_key(subject, epoch).await,
         }
+    }
+
+    /// Makes `subject`'s key of `epoch`, unless the subject was forgotten. One statement, committed
+    /// (and flushed, as every commit) before the key is returned: a value sealed under it is only
+    /// ever stored after its key is durable, so a crash can lose an unused key but never the key of
+    /// something stored.
+    async fn make_key(&self, subject: Uuid, epoch: i32) -> Result<LessSafeKey, SealError> {
         let mut key = [0u8; 32];
         self.random
             .fill(&mut key)
             .map_err(|_| anyhow!("the system's random source failed"))?;
         let wrapped = self.master.wrap(&key)?;
-        // Two seals at once for a new subject: the first key wins, the other is dropped unused.
-        sqlx::query(
-            "INSERT INTO subject_keys (subject, epoch, master_version, nonce, wrapped) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (subject, epoch) DO NOTHING",
+        // Made, or why not: the subject was forgotten, or another seal made its key first (the
+        // insert waited for that one to commit; its key is read below and this one dropped unused).
+        let (made, forgotten): (bool, bool) = sqlx::query_as(
+            "WITH made AS (
+                 INSERT INTO subject_keys (subject, epoch, master_version, nonce, wrapped)
+                 SELECT $1, $2, $3, $4, $5
+                  WHERE NOT EXISTS (SELECT 1 FROM forgotten_subjects WHERE subject = $1)
+                 ON CONFLICT (subject, epoch) DO NOTHING
+                 RETURNING 1)
+             SELECT EXISTS (SELECT 1 FROM made),
+                    EXISTS (SELECT 1 FROM forgotten_subjects WHERE subject = $1)",
         )
         .bind(subject)
         .bind(epoch)
         .bind(i32::try_from(wrapped.version).map_err(anyhow::Error::from)?)
         .bind(&wrapped.nonce)
         .bind(&wrapped.bytes)
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        self.key_of(subject, epoch)
-            .await?
-            .ok_or_else(|| SealError::Technical(anyhow!("the subject key just made is gone")))
+        if made {
+            let unbound =
+                UnboundKey::new(&AES_256_GCM, &key).map_err(|_| anyhow!("bad subject key"))?;
+            return Ok(LessSafeKey::new(unbound));
+        }
+        if forgotten {
+            return Err(SealError::Forgotten);
+        }
+        match self.key_of(subject, epoch).await? {
+            Some(key) => Ok(key),
+            None if self.is_forgotten(subject).await? => Err(SealError::Forgotten),
+            None => Err(SealError::Technical(anyhow!(
+                "the subject key another seal made is gone"
+            ))),
+        }
     }
 }
 
@@ -521,10 +547,7 @@ impl SubjectKeys {
         plaintext: &[u8],
     ) -> Result<SealedBytes, SealError> {
         let epoch = crate::clock::month_of(crate::clock::today());
-        let key = match self.key_of(subject, epoch).await? {
-            Some(key) => key,
-            None => self.make_key(subject, epoch).await?,
-        };
+        let key = self.key_for_sealing(subject, epoch).await?;
         let (nonce, ciphertext) = seal_bytes(
             &key,
             &self.random,

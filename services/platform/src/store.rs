@@ -8,10 +8,13 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use cqrs_es::persist::{EventUpcaster, PersistedEventStore};
-use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
+use cqrs_es::persist::{
+    EventUpcaster, PersistedEventRepository, PersistedEventStore, PersistenceError, ReplayStream,
+    SerializedEvent, SerializedSnapshot,
+};
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, CqrsFramework, EventStore};
 use kindpakket_proto::{Actor, GemeenteCode, Service};
-use postgres_es::{PostgresCqrs, PostgresEventRepository};
+use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -172,10 +175,141 @@ pub enum LoadError {
     Technical(String),
 }
 
+/// The events table as the aggregates read and write it: postgres-es's repository for reading,
+/// and one statement for writing a command's events.
+///
+/// postgres-es writes a command's events as `BEGIN`, one `INSERT` per event, `COMMIT`: three round
+/// trips or more, each also taking a connection from the pool. A single `INSERT … SELECT FROM
+/// unnest(…)` is its own transaction and just as atomic (every event of the command or none), in
+/// one round trip. A lost race on the aggregate's next sequence is the primary key's unique
+/// violation, as before: an optimistic-lock error that [`AggregateStore::execute`] retries.
+pub struct EventRepository {
+    pool: PgPool,
+    reads: PostgresEventRepository,
+}
+
+impl EventRepository {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            reads: PostgresEventRepository::new(pool.clone()),
+            pool,
+        }
+    }
+
+    async fn insert_events(
+        &self,
+        aggregate_type: &str,
+        events: &[SerializedEvent],
+    ) -> Result<(), sqlx::Error> {
+        let mut ids = Vec::with_capacity(events.len());
+        let mut sequences = Vec::with_capacity(events.len());
+        let mut types = Vec::with_capacity(events.len());
+        let mut versions = Vec::with_capacity(events.len());
+        let mut payloads = Vec::with_capacity(events.len());
+        let mut metadata = Vec::with_capacity(events.len());
+        for event in events {
+            ids.push(event.aggregate_id.as_str());
+            sequences.push(i64::try_from(event.sequence).unwrap_or(i64::MAX));
+            types.push(event.event_type.as_str());
+            versions.push(event.event_version.as_str());
+            payloads.push(&event.payload);
+            metadata.push(&event.metadata);
+        }
+        // `WITH ORDINALITY … ORDER BY`: the events get their global positions in the command's
+        // order. Payloads travel as `jsonb` into the `json` columns, as postgres-es wrote them.
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             SELECT $1, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata
+               FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])
+                    WITH ORDINALITY AS e (aggregate_id, sequence, event_type, event_version, payload, metadata, n)
+              ORDER BY e.n",
+        )
+        .bind(aggregate_type)
+        .bind(&ids)
+        .bind(&sequences)
+        .bind(&types)
+        .bind(&versions)
+        .bind(&payloads)
+        .bind(&metadata)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// As postgres-es maps its errors: a unique violation is a lost race on the aggregate's sequence.
+fn persistence_error(error: sqlx::Error) -> PersistenceError {
+    match &error {
+        sqlx::Error::Database(database)
+            if database.code().is_some_and(|code| code.as_ref() == "23505") =>
+        {
+            PersistenceError::OptimisticLockError
+        }
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => {
+            PersistenceError::ConnectionError(Box::new(error))
+        }
+        _ => PersistenceError::UnknownError(Box::new(error)),
+    }
+}
+
+impl PersistedEventRepository for EventRepository {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.reads.get_events::<A>(aggregate_id).await
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.reads
+            .get_last_events::<A>(aggregate_id, last_sequence)
+            .await
+    }
+
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        self.reads.get_snapshot::<A>(aggregate_id).await
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, serde_json::Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        match snapshot_update {
+            // The events-only store never snapshots; should one ever be asked for, postgres-es
+            // writes it with its events as before.
+            Some(_) => self.reads.persist::<A>(events, snapshot_update).await,
+            None if events.is_empty() => Ok(()),
+            None => self
+                .insert_events(A::TYPE, events)
+                .await
+                .map_err(persistence_error),
+        }
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        self.reads.stream_events::<A>(aggregate_id).await
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        self.reads.stream_all_events::<A>().await
+    }
+}
+
 /// An aggregate's command side plus a read of its current state.
 pub struct AggregateStore<A: Aggregate> {
-    cqrs: PostgresCqrs<A>,
-    store: PersistedEventStore<PostgresEventRepository, A>,
+    cqrs: CqrsFramework<A, PersistedEventStore<EventRepository, A>>,
+    store: PersistedEventStore<EventRepository, A>,
 }
 
 impl<A> AggregateStore<A>
@@ -195,10 +329,10 @@ where
         upcasters: fn() -> Vec<Box<dyn EventUpcaster>>,
     ) -> Self {
         let command_store =
-            PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone()))
+            PersistedEventStore::new_event_store(EventRepository::new(pool.clone()))
                 .with_upcasters(upcasters());
-        let cqrs = cqrs_es::CqrsFramework::new(command_store, Vec::new(), services);
-        let store = PersistedEventStore::new_event_store(PostgresEventRepository::new(pool))
+        let cqrs = CqrsFramework::new(command_store, Vec::new(), services);
+        let store = PersistedEventStore::new_event_store(EventRepository::new(pool))
             .with_upcasters(upcasters());
         Self { cqrs, store }
     }

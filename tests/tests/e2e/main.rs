@@ -74,6 +74,8 @@
 //! - [`paging_lists`]: the lists a year makes long read page by page as the real roles: each item
 //!   once and in order while items are added, only the caller's gemeente, bad `aantal` and cursors
 //!   refused with nothing changed;
+//! - [`commands`]: the cheaper command path keeps its guarantees: commands racing for one aggregate
+//!   store it once, signals of one new child at once share one key and every reason reads back;
 //! - [`consumer_batches`]: a consumer's batches apply each event once and in order through copies,
 //!   gaps, a failed batch and a poison event;
 //! - [`projection_sets`]: the dashboard writing a batch in sets keeps the rows and figures of
@@ -95,6 +97,7 @@ mod chain_regie;
 mod chain_signalling;
 mod check;
 mod cluster;
+mod commands;
 mod consumer_batches;
 mod crash;
 mod deployment;

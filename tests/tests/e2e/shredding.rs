@@ -120,6 +120,60 @@ async fn a_forgotten_subject_opens_as_forgotten_and_gets_no_new_key() {
     assert!(!subject_keys.forget(household, "verzoek").await.unwrap());
 }
 
+/// Eight seals for one new subject that all find no key and then race to make one: one key is
+/// made, the others wait for it and seal under it, so every value opens. The race is forced: the
+/// table is locked against writes until all eight are waiting to insert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seals_racing_to_make_one_subjects_key_all_seal_under_the_one_made() {
+    let keys = Keys::start().await;
+    let subject_keys = keys.subject_keys();
+    let child = Uuid::new_v4();
+    let mut lock = keys.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE subject_keys IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let seals: Vec<_> = (0..8u16)
+        .map(|value| {
+            let subject_keys = subject_keys.clone();
+            tokio::spawn(async move { (value, subject_keys.seal(child, &value).await) })
+        })
+        .collect();
+    let waiting = async {
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO subject_keys%'",
+            )
+            .fetch_one(&keys.pool)
+            .await
+            .unwrap();
+            if waiting == 8 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), waiting)
+        .await
+        .expect("all eight seals wait to make the key");
+    lock.commit().await.unwrap();
+    for seal in seals {
+        let (value, sealed) = seal.await.unwrap();
+        let sealed = sealed.unwrap();
+        assert_eq!(
+            subject_keys.open(&sealed).await.unwrap(),
+            Opened::Value(value)
+        );
+    }
+    let made: i64 = sqlx::query_scalar("SELECT count(*) FROM subject_keys WHERE subject = $1")
+        .bind(child)
+        .fetch_one(&keys.pool)
+        .await
+        .unwrap();
+    assert_eq!(made, 1, "one key for the subject");
+}
+
 #[tokio::test]
 async fn retention_destroys_the_months_before_its_cutoff_and_no_later_ones() {
     let keys = Keys::start().await;
