@@ -310,19 +310,11 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// Every row, in order.
-pub async fn rows(pool: &PgPool) -> Result<Vec<Row>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT seq, at, gemeente, action, object, result, origin, actor, organisation, role, purpose, prev_hash, hash
-         FROM audit_log ORDER BY seq",
-    )
-    .fetch_all(pool)
-    .await
-}
-
 /// The first row at which the chain is broken (edited, inserted or missing before it), if any; with
-/// the head kept apart, also rows cut off the end.
-pub fn first_break(rows: &[Row], anchor: Option<&Head>) -> Option<i64> {
+/// the head kept apart, also rows cut off the end: [`verify`]'s check over rows in memory, for the
+/// unit tests below.
+#[cfg(test)]
+fn first_break(rows: &[Row], anchor: Option<&Head>) -> Option<i64> {
     let mut verifier = Verifier::new(anchor);
     for row in rows {
         if let Some(broken) = verifier.push(row) {
