@@ -194,7 +194,8 @@ async fn consume<H: EventHandler>(
                     ack_policy: AckPolicy::Explicit,
                     ack_wait: Duration::from_secs(30),
                     max_deliver: -1,
-                    max_ack_pending: 1000,
+                    // Room for the batch in hand and the next one arriving meanwhile.
+                    max_ack_pending: max_ack_pending(max_batch),
                     deliver_policy: DeliverPolicy::All,
                     ..Default::default()
                 },
@@ -251,6 +252,12 @@ async fn consume<H: EventHandler>(
         }
     }
     anyhow::bail!("message stream ended")
+}
+
+/// How many messages JetStream hands out unacknowledged: two batches (the one being applied and
+/// the next arriving meanwhile), and never fewer than a thousand.
+fn max_ack_pending(max_batch: usize) -> i64 {
+    (2 * max_batch).max(1000) as i64
 }
 
 /// What happened to one message.
@@ -688,8 +695,7 @@ async fn save_offsets(
             "INSERT INTO consumer_offsets (consumer, service, aggregate_type, aggregate_id, last_sequence)
              SELECT $1, k.service, k.aggregate_type, k.aggregate_id, k.last_sequence
              FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
-                  AS k(service, aggregate_type, aggregate_id, last_sequence)
-             ON CONFLICT (consumer, service, aggregate_type, aggregate_id) DO NOTHING",
+                  AS k(service, aggregate_type, aggregate_id, last_sequence)",
         )
         .bind(&config.durable_name)
         .bind(&added.services)
@@ -697,16 +703,26 @@ async fn save_offsets(
         .bind(&added.ids)
         .bind(&added.last)
         .execute(&mut *connection)
-        .await?
+        .await
+        // A plain insert (a third cheaper than `ON CONFLICT DO NOTHING`'s speculative one): a row
+        // another instance inserted since the lock is a unique violation, the same refusal as a
+        // row moved concurrently.
+        .map_err(|error| match error.as_database_error() {
+            Some(database) if database.is_unique_violation() => concurrently(),
+            _ => HandlerError::from(error),
+        })?
         .rows_affected();
     }
     if written as usize == moved.len() + added.len() {
         Ok(())
     } else {
-        Err(HandlerError::Transient(anyhow::anyhow!(
-            "offsets moved concurrently"
-        )))
+        Err(concurrently())
     }
+}
+
+/// Another instance moved an offset of the batch first: the batch is rolled back and retried.
+fn concurrently() -> HandlerError {
+    HandlerError::Transient(anyhow::anyhow!("offsets moved concurrently"))
 }
 
 /// Offsets as columns, for `unnest`.

@@ -189,7 +189,7 @@ async fn main() -> Result<()> {
         latency(&kindpakket, half, &options, &mut table).await?;
     }
     if options.measures("rebuild") {
-        rebuild(&mut platform, &mut table).await?;
+        rebuild(&mut platform, &options, &mut table).await?;
     }
 
     println!(
@@ -716,7 +716,36 @@ async fn latency(
 }
 
 /// The dashboard rebuilt from zero against a plain pull consumer on the same streams.
-async fn rebuild(platform: &mut Platform, table: &mut Table) -> Result<()> {
+async fn rebuild(platform: &mut Platform, options: &Options, table: &mut Table) -> Result<()> {
+    let (mut rates, mut raws) = (Vec::new(), Vec::new());
+    let mut events = 0;
+    for _ in 0..options.repeats {
+        let (stored, rebuilt, raw) = rebuild_once(platform).await?;
+        events = stored;
+        rates.push(rebuilt);
+        raws.push(raw);
+    }
+    let (rebuilt, raw) = (median(rates), median(raws));
+    table.row(
+        &format!("dashboard rebuilt from zero ({events} events of 4 streams), events/s"),
+        format!("{rebuilt:.0}"),
+        format!("raw pull consumer {raw:.0}/s"),
+        share(rebuilt, raw),
+        "≥ 80%",
+    );
+    table.row(
+        "a national year (5 million events) rebuilt, extrapolated",
+        format!("{:.0} s", NATIONAL_EVENTS / rebuilt),
+        format!("{:.0} s at the raw rate", NATIONAL_EVENTS / raw),
+        "—".to_owned(),
+        "≤ 90 s",
+    );
+    Ok(())
+}
+
+/// One rebuild of the dashboard from zero: the events stored, the rate of the rebuild and the rate
+/// of a plain pull consumer reading the same streams after it.
+async fn rebuild_once(platform: &mut Platform) -> Result<(u64, f64, f64)> {
     let (_, js) = kindpakket_platform::nats::connect(&[platform.nats.url()]).await?;
     let mut last = BTreeMap::new();
     let mut events = 0u64;
@@ -775,19 +804,5 @@ async fn rebuild(platform: &mut Platform, table: &mut Table) -> Result<()> {
         took += duration;
     }
     let raw = read as f64 / took.as_secs_f64();
-    table.row(
-        &format!("dashboard rebuilt from zero ({events} events of 4 streams), events/s"),
-        format!("{rebuilt:.0}"),
-        format!("raw pull consumer {raw:.0}/s"),
-        share(rebuilt, raw),
-        "≥ 80%",
-    );
-    table.row(
-        "a national year (5 million events) rebuilt, extrapolated",
-        format!("{:.0} s", NATIONAL_EVENTS / rebuilt),
-        format!("{:.0} s at the raw rate", NATIONAL_EVENTS / raw),
-        "—".to_owned(),
-        "≤ 90 s",
-    );
-    Ok(())
+    Ok((events, rebuilt, raw))
 }
