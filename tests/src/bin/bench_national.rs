@@ -274,6 +274,7 @@ async fn commands(
             );
         }
     }
+    signal_cost(platform, kindpakket, &date, table).await?;
     Ok(sustained)
 }
 
@@ -297,18 +298,7 @@ async fn command_rate(
         tasks.push(tokio::spawn(async move {
             while Instant::now() < until {
                 let status = match service.as_str() {
-                    "signalling" => {
-                        let body = json!({
-                            "kind": kindpakket.child_reference(SCHOOL.organisation, Uuid::new_v4())?,
-                            "voorzieningsoort": "maatschappelijke_participatie",
-                            "reden": "laag_inkomen",
-                            "datum": date,
-                        });
-                        kindpakket
-                            .post(&kindpakket.signalling_url(BENCH, "signaleringen"), SCHOOL, &body)
-                            .await?
-                            .status
-                    }
+                    "signalling" => signal_a_new_child(&kindpakket, &date).await?,
                     "application" => {
                         let body = json!({
                             "kanaal": "online",
@@ -352,6 +342,110 @@ async fn command_rate(
         task.await??;
     }
     Ok(accepted.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// One signal of a child not seen before, as the bench's school: the answer's status.
+async fn signal_a_new_child(kindpakket: &Kindpakket, date: &str) -> Result<StatusCode> {
+    let body = json!({
+        "kind": kindpakket.child_reference(SCHOOL.organisation, Uuid::new_v4())?,
+        "voorzieningsoort": "maatschappelijke_participatie",
+        "reden": "laag_inkomen",
+        "datum": date,
+    });
+    Ok(kindpakket
+        .post(
+            &kindpakket.signalling_url(BENCH, "signaleringen"),
+            SCHOOL,
+            &body,
+        )
+        .await?
+        .status)
+}
+
+/// What one signal costs the whole platform — its command, the key made for the new child, the
+/// relay, and every consumer projecting it — counted by Postgres over `SIGNALS` signals sent one
+/// after another, once every consumer has caught up: transactions committed per service database
+/// (`pg_stat_database`, read-only statements outside a transaction count as one each), write
+/// transactions (transaction ids handed out), WAL flushes (`pg_stat_wal`) and WAL bytes. Beside
+/// pgbench's single-row insert: one write transaction, one flush. Statistics of other sessions
+/// reach the views within ten seconds of their last transaction, hence the wait.
+async fn signal_cost(
+    platform: &Platform,
+    kindpakket: &Kindpakket,
+    date: &str,
+    table: &mut Table,
+) -> Result<()> {
+    const SIGNALS: u64 = 300;
+    let admin = sqlx::PgPool::connect(&platform.postgres.url("postgres")).await?;
+    let counters = || async {
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        let commits: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT datname::text, xact_commit FROM pg_stat_database
+             WHERE datname LIKE 'kindpakket%' ORDER BY datname",
+        )
+        .fetch_all(&admin)
+        .await?;
+        let (next_xid, lsn, flushes): (String, String, i64) = sqlx::query_as(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text, pg_current_wal_lsn()::text, wal_sync
+             FROM pg_stat_wal",
+        )
+        .fetch_one(&admin)
+        .await?;
+        let wal_bytes: f64 = sqlx::query_scalar("SELECT ($1::pg_lsn - '0/0'::pg_lsn)::float8")
+            .bind(&lsn)
+            .fetch_one(&admin)
+            .await?;
+        anyhow::Ok((
+            commits.into_iter().collect::<BTreeMap<_, _>>(),
+            next_xid.parse::<i64>()?,
+            flushes,
+            wal_bytes,
+        ))
+    };
+    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    let (commits_before, xid_before, flushes_before, wal_before) = counters().await?;
+    for _ in 0..SIGNALS {
+        let status = signal_a_new_child(kindpakket, date).await?;
+        if status != StatusCode::CREATED {
+            bail!("signalling refused a command: {status}");
+        }
+    }
+    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    let (commits_after, xid_after, flushes_after, wal_after) = counters().await?;
+    let per_signal = |after: f64, before: f64| (after - before) / SIGNALS as f64;
+    let by_database: Vec<String> = commits_after
+        .iter()
+        .filter_map(|(database, after)| {
+            let before = commits_before.get(database).copied().unwrap_or_default();
+            let each = per_signal(*after as f64, before as f64);
+            (each >= 0.05)
+                .then(|| format!("{} {each:.1}", database.trim_start_matches("kindpakket_")))
+        })
+        .collect();
+    let all: f64 =
+        commits_after.values().sum::<i64>() as f64 - commits_before.values().sum::<i64>() as f64;
+    table.row(
+        &format!(
+            "one signal across the platform ({SIGNALS} sent by 1 client), transactions per signal"
+        ),
+        format!("{:.1} ({})", all / SIGNALS as f64, by_database.join(", ")),
+        "pgbench insert: 1".to_owned(),
+        "—".to_owned(),
+        "—",
+    );
+    table.row(
+        "one signal across the platform: write transactions / WAL flushes / WAL kB per signal",
+        format!(
+            "{:.1} / {:.1} / {:.1}",
+            per_signal(xid_after as f64, xid_before as f64),
+            per_signal(flushes_after as f64, flushes_before as f64),
+            per_signal(wal_after, wal_before) / 1024.0
+        ),
+        "pgbench insert: 1 / 1 / —".to_owned(),
+        "—".to_owned(),
+        "—",
+    );
+    Ok(())
 }
 
 /// The relay publishing a filled store against raw publishes, on a nats-server of their own.
