@@ -3,7 +3,8 @@
 //! holds copies of events already applied, an event published before its predecessor, an event
 //! that fails once (its whole batch rolled back and retried) and an event that can never be applied
 //! (parked alone, its batch applied without it). Copies that arrive after the batches committed are
-//! recognised by the offsets the batches wrote.
+//! recognised by the offsets the batches wrote. And a batch that, writing its offsets, finds another
+//! instance has taken one of its aggregates' first event meanwhile is rolled back and applied again.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -250,5 +251,147 @@ async fn batches_apply_every_event_once_in_order_through_copies_gaps_a_failed_ba
         };
         assert_eq!(last, wanted as i64, "{aggregate_id}'s offset");
     }
+    Ok(())
+}
+
+/// Applies like [`Recorder`], noting who applied; on the raced event's first sight it plays the
+/// other instance: that one applies the event and commits its offset while this batch runs (after
+/// the batch locked the offsets and found none for it).
+struct Racer {
+    other_instance: PgPool,
+    raced: (String, u64),
+    raced_yet: Mutex<bool>,
+}
+
+impl EventHandler for Racer {
+    async fn handle(
+        &self,
+        connection: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let key = (event.envelope.aggregate_id.clone(), event.envelope.sequence);
+        let first_sight = key == self.raced
+            && !std::mem::replace(
+                &mut *self
+                    .raced_yet
+                    .lock()
+                    .map_err(|_| HandlerError::Poison("lock poisoned".into()))?,
+                true,
+            );
+        if first_sight {
+            let mut other = self.other_instance.begin().await?;
+            sqlx::query("INSERT INTO applied_by (aggregate_id, sequence, instance) VALUES ($1, $2, 'other')")
+                .bind(&key.0)
+                .bind(key.1 as i64)
+                .execute(&mut *other)
+                .await?;
+            sqlx::query(
+                "INSERT INTO consumer_offsets (consumer, service, aggregate_type, aggregate_id, last_sequence)
+                 VALUES ('test-race', 'signalling', 'test', $1, $2)",
+            )
+            .bind(&key.0)
+            .bind(key.1 as i64)
+            .execute(&mut *other)
+            .await?;
+            other.commit().await?;
+        }
+        sqlx::query(
+            "INSERT INTO applied_by (aggregate_id, sequence, instance) VALUES ($1, $2, 'this')",
+        )
+        .bind(&key.0)
+        .bind(key.1 as i64)
+        .execute(&mut *connection)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Two instances taking the first event of one aggregate at once (a redelivery can hand it to both):
+/// the batch that finds the other's offset inserted when it writes its own is rolled back whole and
+/// applied again, so that event counts once (the other's), the batch's other events once, and
+/// nothing is parked.
+#[tokio::test]
+async fn a_batch_that_finds_a_new_offset_taken_by_another_instance_is_rolled_back_and_applied_again(
+) -> Result<()> {
+    let postgres = Postgres::start().await?;
+    let nats = Nats::start().await?;
+    let pool = kindpakket_platform::db::connect(&postgres.url("race")).await?;
+    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION]).await?;
+    sqlx::query(
+        "CREATE TABLE applied_by (id bigserial PRIMARY KEY, aggregate_id text NOT NULL,
+                                  sequence bigint NOT NULL, instance text NOT NULL)",
+    )
+    .execute(&pool)
+    .await?;
+    let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
+    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
+    let aggregates = ["raced", "other-1", "other-2", "other-3"];
+    for sequence in 1..=2 {
+        for aggregate_id in aggregates {
+            publish(&js, aggregate_id, sequence, 0).await?;
+        }
+    }
+
+    let handler = Arc::new(Racer {
+        other_instance: pool.clone(),
+        raced: ("raced".to_owned(), 1),
+        raced_yet: Mutex::new(false),
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let config = ConsumerConfig {
+        durable_name: "test-race".into(),
+        source: Service::Signalling,
+        max_batch: 500,
+    };
+    let consumer = tokio::spawn(consume::run(
+        js.clone(),
+        pool.clone(),
+        config,
+        handler,
+        stopped,
+    ));
+    let offsets = || async {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT aggregate_id, last_sequence FROM consumer_offsets
+             WHERE consumer = 'test-race' ORDER BY aggregate_id",
+        )
+        .fetch_all(&pool)
+        .await?;
+        Ok::<_, anyhow::Error>(rows)
+    };
+    wait_until("every offset at 2", Duration::from_secs(60), || async {
+        let offsets = offsets().await?;
+        Ok(
+            (offsets.len() == aggregates.len() && offsets.iter().all(|(_, last)| *last == 2))
+                .then_some(()),
+        )
+    })
+    .await?;
+    let _ = stop.send(true);
+    consumer.await?;
+
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT aggregate_id, sequence, instance FROM applied_by ORDER BY aggregate_id, sequence, id",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let mut wanted = vec![
+        ("raced".to_owned(), 1, "other".to_owned()),
+        ("raced".to_owned(), 2, "this".to_owned()),
+    ];
+    for aggregate_id in &aggregates[1..] {
+        for sequence in 1..=2 {
+            wanted.push(((*aggregate_id).to_owned(), sequence, "this".to_owned()));
+        }
+    }
+    wanted.sort();
+    assert_eq!(
+        rows, wanted,
+        "the raced event applied once, by the other instance; every other event once, by this one"
+    );
+    let parked: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(parked, 0, "a lost race parks nothing");
     Ok(())
 }
