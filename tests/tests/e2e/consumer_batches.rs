@@ -130,20 +130,57 @@ async fn applied(pool: &PgPool) -> Result<BTreeMap<String, Vec<i64>>> {
     Ok(applied)
 }
 
+/// A throw-away Postgres and nats-server: a database with the consumer's tables and `table`, and the
+/// signalling stream.
+async fn set_up(
+    database: &str,
+    table: &str,
+) -> Result<(Postgres, Nats, PgPool, async_nats::jetstream::Context)> {
+    let postgres = Postgres::start().await?;
+    let nats = Nats::start().await?;
+    let pool = kindpakket_platform::db::connect(&postgres.url(database)).await?;
+    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION]).await?;
+    sqlx::query(table).execute(&pool).await?;
+    let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
+    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
+    Ok((postgres, nats, pool, js))
+}
+
+/// The durable consumer `durable_name` of the signalling stream in batches of 500, running until the
+/// sender says stop.
+fn spawn_consumer<H: EventHandler>(
+    js: &async_nats::jetstream::Context,
+    pool: &PgPool,
+    durable_name: &str,
+    handler: Arc<H>,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let config = ConsumerConfig {
+        durable_name: durable_name.into(),
+        source: Service::Signalling,
+        max_batch: 500,
+    };
+    let consumer = tokio::spawn(consume::run(
+        js.clone(),
+        pool.clone(),
+        config,
+        handler,
+        stopped,
+    ));
+    (stop, consumer)
+}
+
 #[tokio::test]
 async fn batches_apply_every_event_once_in_order_through_copies_gaps_a_failed_batch_and_poison(
 ) -> Result<()> {
-    let postgres = Postgres::start().await?;
-    let nats = Nats::start().await?;
-    let pool = kindpakket_platform::db::connect(&postgres.url("batches")).await?;
-    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION]).await?;
-    sqlx::query(
+    let (_postgres, _nats, pool, js) = set_up(
+        "batches",
         "CREATE TABLE applied (id bigserial PRIMARY KEY, aggregate_id text NOT NULL, sequence bigint NOT NULL)",
     )
-    .execute(&pool)
     .await?;
-    let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
-    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
 
     // Interleaved as many aggregates' events are; aggregate 3's second event comes after its third,
     // and some events come twice.
@@ -166,19 +203,7 @@ async fn batches_apply_every_event_once_in_order_through_copies_gaps_a_failed_ba
         fail_once: Mutex::new(HashSet::from([(aggregate(11), 5), (aggregate(30), 9)])),
         poison: (aggregate(9), 4),
     });
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let config = ConsumerConfig {
-        durable_name: "test-batches".into(),
-        source: Service::Signalling,
-        max_batch: 500,
-    };
-    let consumer = tokio::spawn(consume::run(
-        js.clone(),
-        pool.clone(),
-        config.clone(),
-        handler.clone(),
-        stopped,
-    ));
+    let (stop, consumer) = spawn_consumer(&js, &pool, "test-batches", handler);
 
     let expected = AGGREGATES * EVENTS_EACH as usize - 1;
     let count = || async {
@@ -313,18 +338,12 @@ impl EventHandler for Racer {
 #[tokio::test]
 async fn a_batch_that_finds_a_new_offset_taken_by_another_instance_is_rolled_back_and_applied_again(
 ) -> Result<()> {
-    let postgres = Postgres::start().await?;
-    let nats = Nats::start().await?;
-    let pool = kindpakket_platform::db::connect(&postgres.url("race")).await?;
-    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION]).await?;
-    sqlx::query(
+    let (_postgres, _nats, pool, js) = set_up(
+        "race",
         "CREATE TABLE applied_by (id bigserial PRIMARY KEY, aggregate_id text NOT NULL,
                                   sequence bigint NOT NULL, instance text NOT NULL)",
     )
-    .execute(&pool)
     .await?;
-    let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
-    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
     let aggregates = ["raced", "other-1", "other-2", "other-3"];
     for sequence in 1..=2 {
         for aggregate_id in aggregates {
@@ -337,19 +356,7 @@ async fn a_batch_that_finds_a_new_offset_taken_by_another_instance_is_rolled_bac
         raced: ("raced".to_owned(), 1),
         raced_yet: Mutex::new(false),
     });
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let config = ConsumerConfig {
-        durable_name: "test-race".into(),
-        source: Service::Signalling,
-        max_batch: 500,
-    };
-    let consumer = tokio::spawn(consume::run(
-        js.clone(),
-        pool.clone(),
-        config,
-        handler,
-        stopped,
-    ));
+    let (stop, consumer) = spawn_consumer(&js, &pool, "test-race", handler);
     let offsets = || async {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT aggregate_id, last_sequence FROM consumer_offsets
