@@ -590,15 +590,27 @@ async fn forgetting_one_child_leaves_the_household_budget_and_its_pass_to_the_ot
     // The pass still works for the others; the forgotten child spends nothing more.
     let stored = platform.events_stored(ServiceName::Provision).await;
     let forgotten_ref = kindpakket.child_reference(SHOP, first).unwrap();
-    let refused = kindpakket
-        .redeem(
-            G,
-            SHOP,
-            &code,
-            &json!({"bedragCent": 2_000, "kind": forgotten_ref}),
-        )
-        .await
-        .unwrap();
+    // The provision service learns of the shop's enrolment from the regie stream: on a loaded
+    // machine it may not have yet (a refusal that changes nothing, so asked again).
+    let refused = kindpakket_tests::wait_until(
+        "the shop known to the provision service as enrolled",
+        Duration::from_secs(30),
+        || async {
+            let answer = kindpakket
+                .redeem(
+                    G,
+                    SHOP,
+                    &code,
+                    &json!({"bedragCent": 2_000, "kind": forgotten_ref}),
+                )
+                .await?;
+            let not_yet = answer.status == StatusCode::FORBIDDEN
+                && answer.detail().contains("niet ingeschreven");
+            Ok((!not_yet).then_some(answer))
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
     assert!(
         refused.detail().contains("vergeten"),
