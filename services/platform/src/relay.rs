@@ -134,7 +134,7 @@ where
 }
 
 /// Where the relay is: the last event published.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Checkpoint {
     tx_id: String,
     global_position: i64,
@@ -373,10 +373,6 @@ impl Relay {
     /// the table) past what was acknowledged; returns how many were. While the relay leads, only it
     /// writes its checkpoint, so the one in memory is the one stored and is not read again per batch.
     async fn publish_after(&self, checkpoint: &mut Checkpoint) -> Result<usize> {
-        let Checkpoint {
-            tx_id,
-            global_position: position,
-        } = checkpoint.clone();
         let rows = sqlx::query(
             "SELECT global_position, tx_id::text AS tx_id, aggregate_type, aggregate_id, sequence,
                     event_type, event_version, payload, metadata
@@ -386,8 +382,8 @@ impl Relay {
              ORDER BY tx_id, global_position
              LIMIT $3",
         )
-        .bind(&tx_id)
-        .bind(position)
+        .bind(&checkpoint.tx_id)
+        .bind(checkpoint.global_position)
         .bind(self.batch_size)
         .fetch_all(&self.pool)
         .await?;
