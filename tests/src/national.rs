@@ -21,9 +21,11 @@
 //!
 //! At fraction 1.0 the year holds about 420,000 children in view; each is signalled (60%), applied
 //! for (85% of those signalled, 30% of the others), granted when the household's income is within
-//! the threshold (individual circumstances: always), and served per entitlement in kind or by
-//! voucher (75%; discounts and declarations are granted but not delivered here: their paths run at
-//! the till and through the parent's declaration, which the generator does not drive).
+//! the threshold (individual circumstances: always), and served per entitlement (75%) in the form the
+//! gemeente chose for the provision: in kind (the partner records the delivery), by voucher (the
+//! partner redeems the pass), by discount (regie agreed a percentage with the provider at set-up; the
+//! provider gives it at the till on the pass) or by declaration (the parent declares a receipt for
+//! their household, regie approves it).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -209,6 +211,8 @@ pub struct Provision {
     pub partner: String,
     pub ages: (u8, u8),
     pub value_cents: i64,
+    /// For a discount: the percentage regie agrees with the provider (25, 50 or 100).
+    pub discount_percent: Option<u8>,
 }
 
 /// One child's year: who signals it, whether the household applies, and what is used.
@@ -237,7 +241,8 @@ pub struct Signal {
 }
 
 /// What a run did, per gemeente, as the dashboard counts it: children signalled, applied for,
-/// granted and served, and the deliveries (in kind and redemptions) recorded.
+/// granted and served, and the uses recorded (deliveries in kind, redemptions, discounts given and
+/// declarations approved).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub signalled: i64,
@@ -251,6 +256,8 @@ pub struct Tally {
 #[derive(Debug, Default)]
 pub struct Report {
     pub per_gemeente: BTreeMap<String, Tally>,
+    /// Uses recorded per form (`in_natura`, `tegoedbon`, `korting`, `declaratie`).
+    pub uses_per_form: BTreeMap<String, i64>,
     /// HTTP commands sent and accepted.
     pub commands: u64,
 }
@@ -283,6 +290,14 @@ fn pick<T: Copy>(rng: &mut ChaCha8Rng, weighted: &[(T, u32)]) -> T {
 
 fn uuid(rng: &mut ChaCha8Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.gen()).into_uuid()
+}
+
+/// The days from `today` to 31 December of its year: how far a platform's clock must move for a
+/// year generated for `today`'s year to lie wholly in the past (every drawn day is at most the 28th).
+pub fn days_to_year_end(today: time::Date) -> i64 {
+    let last =
+        time::Date::from_calendar_date(today.year(), time::Month::December, 31).unwrap_or(today);
+    (last - today).whole_days()
 }
 
 /// The CBS-like code of the `index`th gemeente of the generated year.
@@ -351,6 +366,7 @@ fn draw_gemeente(rng: &mut ChaCha8Rng, index: usize, year: i32) -> Gemeente {
             partner: (*partner).to_owned(),
             ages: offer.ages,
             value_cents: offer.value_cents,
+            discount_percent: (form == "korting").then(|| [25, 50, 100][rng.gen_range(0..3)]),
         });
     }
     let mut partners: Vec<(String, String, Vec<String>)> = Vec::new();
@@ -516,11 +532,7 @@ impl Year {
 
     /// The commands the year will send at most (set-up, signals, applications, grants, uses).
     pub fn commands(&self) -> usize {
-        let setup: usize = self
-            .gemeenten
-            .iter()
-            .map(|g| 2 + g.partners.len() + g.signallers.len())
-            .sum();
+        let setup: usize = self.gemeenten.iter().map(setup_commands).sum();
         let children: usize = self
             .children
             .iter()
@@ -529,11 +541,42 @@ impl Year {
                     + if child.applies_for.is_empty() {
                         0
                     } else {
-                        2 + child.uses.iter().flatten().count()
+                        let gemeente = &self.gemeenten[child.gemeente];
+                        2 + child
+                            .applies_for
+                            .iter()
+                            .zip(&child.uses)
+                            .filter(|(_, used)| used.is_some())
+                            .filter_map(|(wanted, _)| {
+                                gemeente.provisions.iter().find(|p| &p.code == wanted)
+                            })
+                            .map(|provision| use_commands(&provision.form))
+                            .sum::<usize>()
                     }
             })
             .sum();
         setup + children
+    }
+}
+
+/// The commands that set a gemeente up: its regeling, routing, partners, signallers and the
+/// discounts regie agrees.
+fn setup_commands(gemeente: &Gemeente) -> usize {
+    2 + gemeente.partners.len()
+        + gemeente.signallers.len()
+        + gemeente
+            .provisions
+            .iter()
+            .filter(|provision| provision.discount_percent.is_some())
+            .count()
+}
+
+/// The commands one use of a provision in `form` takes: a declaration is submitted and decided.
+fn use_commands(form: &str) -> usize {
+    if form == "declaratie" {
+        2
+    } else {
+        1
     }
 }
 
@@ -576,12 +619,30 @@ async fn set_up_gemeente(platform: &Kindpakket, gemeente: &Gemeente) -> Result<u
             .enrol_partner(code, partner, name, &provisions)
             .await?;
     }
+    // The standing discounts regie agrees with the providers of its discount provisions.
+    for provision in &gemeente.provisions {
+        let Some(percent) = provision.discount_percent else {
+            continue;
+        };
+        let url = platform.regie_url(
+            code,
+            &format!(
+                "partners/{}/kortingen/{}",
+                provision.partner, provision.code
+            ),
+        );
+        platform
+            .put(&url, REGIE, &json!({"percentage": percent}))
+            .await?
+            .expect(StatusCode::OK)
+            .with_context(|| format!("the discount for {} in {code}", provision.code))?;
+    }
     // The routing before the signallers: the signalling service knows it by their first signal.
     platform.set_routing(code, gemeente.routes.clone()).await?;
     for (signaller, name) in &gemeente.signallers {
         platform.enrol_signaller(code, signaller, name).await?;
     }
-    Ok(2 + (gemeente.partners.len() + gemeente.signallers.len()) as u64)
+    Ok(setup_commands(gemeente) as u64)
 }
 
 /// Sends the year's children `range` (in the order of the year), `clients` children at a time;
@@ -600,14 +661,17 @@ pub async fn run_children(
             async move {
                 let outcome = run_child(platform, year, child, &progress).await;
                 progress.children.fetch_add(1, Ordering::Relaxed);
-                outcome.map(|tally| (child.gemeente, tally))
+                outcome.map(|(tally, forms)| (child.gemeente, tally, forms))
             }
         })
         .buffer_unordered(clients.max(1))
         .collect::<Vec<_>>()
         .await;
     for outcome in outcomes {
-        let (gemeente, tally) = outcome?;
+        let (gemeente, tally, forms) = outcome?;
+        for form in forms {
+            *report.uses_per_form.entry(form.to_owned()).or_default() += 1;
+        }
         let sum = report
             .per_gemeente
             .entry(year.gemeenten[gemeente].code.clone())
@@ -645,15 +709,17 @@ pub async fn run(platform: &Kindpakket, year: &Year, clients: usize) -> Result<R
     Ok(report)
 }
 
-async fn run_child(
+/// Sends one child's year; gives what it did and the forms of the uses recorded.
+async fn run_child<'y>(
     platform: &Kindpakket,
-    year: &Year,
+    year: &'y Year,
     child: &Child,
     progress: &Progress,
-) -> Result<Tally> {
+) -> Result<(Tally, Vec<&'y str>)> {
     let gemeente = &year.gemeenten[child.gemeente];
     let code = &gemeente.code;
     let mut tally = Tally::default();
+    let mut forms = Vec::new();
     let count = || progress.commands.fetch_add(1, Ordering::Relaxed);
     let mut signal_id = None;
     if let Some(signal) = &child.signal {
@@ -672,7 +738,7 @@ async fn run_child(
         tally.signalled = 1;
     }
     if child.applies_for.is_empty() {
-        return Ok(tally);
+        return Ok((tally, forms));
     }
     let application = platform
         .submit(
@@ -724,7 +790,7 @@ async fn run_child(
     count();
     let rights = decided["rechten"].as_array().cloned().unwrap_or_default();
     if rights.is_empty() {
-        return Ok(tally);
+        return Ok((tally, forms));
     }
     tally.granted = 1;
     for (wanted, used_on) in child.applies_for.iter().zip(&child.uses) {
@@ -740,39 +806,35 @@ async fn run_child(
         if amount <= 0 {
             continue;
         }
+        let use_ = Use {
+            gemeente: code,
+            partner: &provision.partner,
+            entitlement,
+            amount,
+            date: used_on,
+        };
         let delivered = match provision.form.as_str() {
-            "in_natura" => {
-                deliver(
-                    platform,
-                    code,
-                    &provision.partner,
-                    entitlement,
-                    amount,
-                    used_on,
-                )
-                .await?
+            "in_natura" => deliver(platform, &use_).await?,
+            "tegoedbon" => redeem(platform, &use_).await?,
+            "korting" => {
+                let percent = provision
+                    .discount_percent
+                    .context("a discount's percentage")?;
+                give_discount(platform, &use_, percent).await?
             }
-            "tegoedbon" => {
-                redeem(
-                    platform,
-                    code,
-                    &provision.partner,
-                    entitlement,
-                    amount,
-                    used_on,
-                )
-                .await?
-            }
-            // Discounts are given at the till, declarations by the parent: not driven here.
-            _ => false,
+            "declaratie" => declare(platform, &use_, child.household).await?,
+            other => bail!("a provision in {code} has an unknown form {other}"),
         };
         if delivered {
-            count();
+            for _ in 0..use_commands(&provision.form) {
+                count();
+            }
             tally.deliveries += 1;
             tally.served = 1;
+            forms.push(provision.form.as_str());
         }
     }
-    Ok(tally)
+    Ok((tally, forms))
 }
 
 /// Repeats `send` while `waiting` holds for its answer (the services learn from each other's
@@ -797,41 +859,50 @@ where
     }
 }
 
-/// A partner records a delivery in kind; the entitlement is opened from the grant a moment later
-/// (the provision service reads the application stream), so a 404 or 403 is tried again.
-async fn deliver(
-    platform: &Kindpakket,
-    gemeente: &str,
-    partner: &str,
+/// One use of an entitlement: who serves it in which gemeente, for how much, on which day.
+struct Use<'a> {
+    gemeente: &'a str,
+    partner: &'a str,
+    /// The gemeente's id of the entitlement.
     entitlement: Uuid,
     amount: i64,
-    date: &str,
-) -> Result<bool> {
+    date: &'a str,
+}
+
+/// Refuses an answer that is not `expected`, naming what was refused and where.
+fn accepted(answer: crate::client::Answer, expected: StatusCode, what: &str) -> Result<Value> {
+    if answer.status != expected {
+        bail!("{what} refused: {} {}", answer.status, answer.body);
+    }
+    Ok(answer.body)
+}
+
+/// A partner records a delivery in kind; the entitlement is opened from the grant a moment later
+/// (the provision service reads the application stream), so a 404 or 403 is tried again.
+async fn deliver(platform: &Kindpakket, use_: &Use<'_>) -> Result<bool> {
     let answer = retry_while(
-        || platform.deliver(gemeente, partner, entitlement, amount, date),
+        || {
+            platform.deliver(
+                use_.gemeente,
+                use_.partner,
+                use_.entitlement,
+                use_.amount,
+                use_.date,
+            )
+        },
         |answer| answer.status == StatusCode::NOT_FOUND || answer.status == StatusCode::FORBIDDEN,
     )
     .await?;
-    if answer.status != StatusCode::CREATED {
-        bail!(
-            "a delivery in {gemeente} refused: {} {}",
-            answer.status,
-            answer.body
-        );
-    }
+    let what = format!("a delivery in {}", use_.gemeente);
+    accepted(answer, StatusCode::CREATED, &what)?;
     Ok(true)
 }
 
-/// Regie reads the voucher's pass code, the family shows it at the partner, who redeems it.
-async fn redeem(
-    platform: &Kindpakket,
-    gemeente: &str,
-    partner: &str,
-    entitlement: Uuid,
-    amount: i64,
-    date: &str,
-) -> Result<bool> {
-    let url = platform.provision_url(gemeente, &format!("rechten/{entitlement}"));
+/// Regie reads the code of the entitlement's pass (a voucher's or a discount right's), as it would
+/// to hand the pass to the family; the pass is issued when the entitlement opens, a moment after
+/// the grant.
+async fn pass_code(platform: &Kindpakket, use_: &Use<'_>) -> Result<String> {
+    let url = platform.provision_url(use_.gemeente, &format!("rechten/{}", use_.entitlement));
     let right = retry_while(
         || platform.get(&url, Some(REGIE)),
         |answer| {
@@ -840,29 +911,108 @@ async fn redeem(
     )
     .await?
     .expect(StatusCode::OK)?;
-    let pass = right["passen"][0]["code"]
+    Ok(right["passen"][0]["code"]
         .as_str()
-        .context("a voucher has a pass")?
-        .to_owned();
-    let redemption = json!({"bedragCent": amount, "datum": date});
+        .context("the entitlement has a pass")?
+        .to_owned())
+}
+
+/// The family shows the voucher's pass at the partner, who redeems it.
+async fn redeem(platform: &Kindpakket, use_: &Use<'_>) -> Result<bool> {
+    let pass = pass_code(platform, use_).await?;
+    let redemption = json!({"bedragCent": use_.amount, "datum": use_.date});
     let answer = retry_while(
-        || platform.redeem(gemeente, partner, &pass, &redemption),
+        || platform.redeem(use_.gemeente, use_.partner, &pass, &redemption),
         |answer| answer.status == StatusCode::FORBIDDEN,
     )
     .await?;
-    if answer.status != StatusCode::CREATED {
+    let what = format!("a redemption in {}", use_.gemeente);
+    accepted(answer, StatusCode::CREATED, &what)?;
+    Ok(true)
+}
+
+/// The family shows the discount right's pass at the provider's till; the provider types the full
+/// price of a purchase whose agreed discount is the whole entitlement. The agreement reaches the
+/// provision service on the regie stream, so a till that hears of none yet (403) tries again.
+async fn give_discount(platform: &Kindpakket, use_: &Use<'_>, percent: u8) -> Result<bool> {
+    let pass = pass_code(platform, use_).await?;
+    // The smallest full price whose discount (rounded down) covers the entitlement.
+    let percent = i64::from(percent);
+    let full_price = (use_.amount * 100 + percent - 1) / percent;
+    let body = json!({
+        "id": Uuid::new_v5(&use_.entitlement, b"korting"),
+        "code": pass,
+        "volledigePrijsCents": full_price,
+        "datum": use_.date,
+    });
+    let who = crate::client::As {
+        organisation: use_.partner,
+        role: "partner",
+    };
+    let url = platform.provision_url(use_.gemeente, "kortingen");
+    let answer = retry_while(
+        || platform.post(&url, who, &body),
+        |answer| answer.status == StatusCode::FORBIDDEN,
+    )
+    .await?;
+    let what = format!("a discount in {}", use_.gemeente);
+    let given = accepted(answer, StatusCode::CREATED, &what)?;
+    if given["kortingCents"].as_i64() != Some(use_.amount) {
         bail!(
-            "a redemption in {gemeente} refused: {} {}",
-            answer.status,
-            answer.body
+            "{what}: {given} is not the whole entitlement of {} cents",
+            use_.amount
         );
     }
+    Ok(true)
+}
+
+/// The parent declares a receipt for their household's entitlement (their login names the
+/// household; the provision service knows the entitlement's household a moment after the grant, so
+/// a 404 or 403 is tried again), and regie approves it.
+async fn declare(platform: &Kindpakket, use_: &Use<'_>, household: Uuid) -> Result<bool> {
+    let url = platform.provision_url(
+        use_.gemeente,
+        &format!("rechten/{}/declaraties", use_.entitlement),
+    );
+    let body = json!({
+        "id": Uuid::new_v5(&use_.entitlement, b"declaratie"),
+        "bedragCent": use_.amount,
+        "bewijs": "kassabon",
+        "datum": use_.date,
+    });
+    let answer = retry_while(
+        || platform.post_as_parent(&url, household, &body),
+        |answer| answer.status == StatusCode::NOT_FOUND || answer.status == StatusCode::FORBIDDEN,
+    )
+    .await?;
+    let what = format!("a declaration in {}", use_.gemeente);
+    let submitted = accepted(answer, StatusCode::CREATED, &what)?;
+    let declaration = submitted["declaratie"]
+        .as_str()
+        .context("a declaration id")?;
+    let decision = platform
+        .post(
+            &format!("{url}/{declaration}/beoordeling"),
+            REGIE,
+            &json!({"goedgekeurd": true}),
+        )
+        .await?;
+    accepted(decision, StatusCode::OK, &format!("the decision on {what}"))?;
     Ok(true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_moves_to_the_last_day_of_the_year_and_never_back() {
+        use time::macros::date;
+        assert_eq!(days_to_year_end(date!(2026 - 12 - 02)), 29);
+        assert_eq!(days_to_year_end(date!(2026 - 12 - 31)), 0);
+        assert_eq!(days_to_year_end(date!(2027 - 01 - 01)), 364);
+        assert_eq!(days_to_year_end(date!(2028 - 01 - 01)), 365);
+    }
 
     #[test]
     fn the_same_seed_draws_the_same_year_and_another_seed_another() {

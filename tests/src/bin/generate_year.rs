@@ -8,12 +8,16 @@
 //! [--plan-only] [--running [--regie URL --signalling URL --application URL --provision URL
 //! --dashboard URL]]`
 //!
-//! Without `--running` it starts the platform itself (throw-away Postgres and nats-server, the
-//! service binaries of the same build profile); with it, it sends the year to the platform that
-//! `scripts/run.sh` runs (raise its `KINDPAKKET_RATE_PER_SECOND` and `KINDPAKKET_RATE_BURST` first:
-//! the generator's clients act as a handful of organisations). `--fraction 1.0` is the whole national year (about 420,000 children,
-//! some five million events). `--jaar` defaults to last year, so that all twelve months lie in the
-//! past.
+//! The year is this year, on a platform whose clock stands at 31 December
+//! (`KINDPAKKET_CLOCK_OFFSET_DAYS`): all twelve months lie in the past, and the year's regeling is
+//! in force for the discounts regie agrees (a discount is agreed against the regeling in force on
+//! the day). Without `--running` it starts the platform itself (throw-away Postgres and
+//! nats-server, the service binaries of the same build profile) with its clock moved so; with it,
+//! it sends the year to the platform that `scripts/run.sh` runs, which must be started with the
+//! clock moved (the generator prints the days) and with `KINDPAKKET_RATE_PER_SECOND` and
+//! `KINDPAKKET_RATE_BURST` raised (the generator's clients act as a handful of organisations).
+//! `--jaar` names another year for `--running` against a platform whose clock stands in it.
+//! `--fraction 1.0` is the whole national year (about 420,000 children, some five million events).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -49,11 +53,9 @@ async fn main() -> Result<()> {
         fraction: value(&args, "--fraction", 0.001)?,
     };
     let clients: usize = value(&args, "--clients", 16)?;
-    let year: i32 = value(
-        &args,
-        "--jaar",
-        kindpakket_platform::clock::today().year() - 1,
-    )?;
+    let running = args.iter().any(|arg| arg == "--running");
+    let today = kindpakket_platform::clock::today();
+    let year: i32 = value(&args, "--jaar", today.year())?;
     let plan = national::plan(seed, size, year);
     println!(
         "jaar {year}, seed {seed}: {} gemeenten, {} kinderen, hoogstens {} commando's; digest {}",
@@ -65,12 +67,21 @@ async fn main() -> Result<()> {
     if args.iter().any(|arg| arg == "--plan-only") {
         return Ok(());
     }
-    let (_platform, kindpakket) = if args.iter().any(|arg| arg == "--running") {
+    if !running && year != today.year() {
+        anyhow::bail!("--jaar: zonder --running genereert generate-year dit jaar ({}), op een platform waarvan de klok op 31 december staat", today.year());
+    }
+    let (_platform, kindpakket) = if running {
+        eprintln!(
+            "het platform moet op 31 december {year} staan: start scripts/run.sh met \
+             KINDPAKKET_CLOCK_OFFSET_DAYS={} (voor dit jaar)",
+            national::days_to_year_end(today)
+        );
         (None, kindpakket_tests::client::running_platform(&args)?)
     } else {
         let mut platform = Platform::start().await?;
         // All its clients act as a few organisations: the per-caller limit is not what it tests.
         platform.without_rate_limits().await?;
+        platform.at_year_end().await?;
         let client = platform.client();
         (Some(platform), client)
     };
@@ -119,5 +130,6 @@ async fn main() -> Result<()> {
         "kinderen gesignaleerd {}, aangevraagd {}, toegekend {}, bediend {}; verstrekkingen {}",
         total.signalled, total.applied, total.granted, total.served, total.deliveries
     );
+    println!("verstrekkingen per vorm: {:?}", report.uses_per_form);
     Ok(())
 }

@@ -297,9 +297,31 @@ impl Platform {
     /// Restarts every service with a per-caller rate limit too high to reach: for the benchmarks
     /// and the generator, whose many clients all act as a handful of organisations.
     pub async fn without_rate_limits(&mut self) -> Result<()> {
+        self.restart_with_environment(&[
+            ("KINDPAKKET_RATE_PER_SECOND", "1000000"),
+            ("KINDPAKKET_RATE_BURST", "1000000"),
+        ])
+        .await
+    }
+
+    /// Restarts every service with its clock moved to 31 December of this year
+    /// (`KINDPAKKET_CLOCK_OFFSET_DAYS`), and gives the year: for the generator, whose year must lie
+    /// in the past for its deliveries and declarations while its regeling is still in force for the
+    /// discounts regie agrees (a discount is agreed against the regeling in force on the day).
+    pub async fn at_year_end(&mut self) -> Result<i32> {
+        let today = kindpakket_platform::clock::today();
+        let days = crate::national::days_to_year_end(today);
+        self.restart_with_environment(&[("KINDPAKKET_CLOCK_OFFSET_DAYS", &days.to_string())])
+            .await?;
+        Ok(today.year())
+    }
+
+    /// Restarts every service with `environment` added to its own.
+    pub async fn restart_with_environment(&mut self, environment: &[(&str, &str)]) -> Result<()> {
         for service in &mut self.services {
-            service.set_environment("KINDPAKKET_RATE_PER_SECOND", "1000000");
-            service.set_environment("KINDPAKKET_RATE_BURST", "1000000");
+            for (key, value) in environment {
+                service.set_environment(key, value);
+            }
             service.start_again().await?;
         }
         Ok(())

@@ -12,6 +12,7 @@ use kindpakket_tests::national::{self, Size};
 use kindpakket_tests::wait::{wait_until, when};
 use reqwest::StatusCode;
 
+/// Seed 55 draws regelingen with all four forms among the three gemeenten.
 const SIZE: Size = Size {
     gemeenten: 3,
     // About 60 children over the three gemeenten.
@@ -20,27 +21,39 @@ const SIZE: Size = Size {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_generated_year_shows_on_the_dashboard_as_the_generator_reports_it() {
-    let year = kindpakket_platform::clock::today().year() - 1;
-    let plan = national::plan(42, SIZE, year);
+    // This year, on a platform whose clock stands at its last day: every drawn day lies in the past
+    // and the year's regeling is in force for the discounts regie agrees.
+    let mut platform = Platform::start().await.expect("platform starts");
+    let year = platform
+        .at_year_end()
+        .await
+        .expect("clocks at the year's end");
+    let plan = national::plan(55, SIZE, year);
     assert_eq!(
         plan.digest(),
-        national::plan(42, SIZE, year).digest(),
+        national::plan(55, SIZE, year).digest(),
         "the same seed draws the same commands"
     );
-    assert_ne!(plan.digest(), national::plan(43, SIZE, year).digest());
+    assert_ne!(plan.digest(), national::plan(56, SIZE, year).digest());
     assert!(
         (40..=90).contains(&plan.children.len()),
         "{} children",
         plan.children.len()
     );
 
-    let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     let report = national::run(&kindpakket, &plan, 8).await.unwrap();
     let total = report.total();
     assert!(
         total.signalled > 0 && total.applied > 0 && total.granted > 0 && total.deliveries > 0,
         "a year signals, applies, grants and delivers: {total:?}"
+    );
+    // Every form is used: in kind, voucher, discount at the till, the parent's declaration.
+    assert_eq!(
+        report.uses_per_form.keys().collect::<Vec<_>>(),
+        ["declaratie", "in_natura", "korting", "tegoedbon"],
+        "{:?}",
+        report.uses_per_form
     );
 
     for gemeente in &plan.gemeenten {
