@@ -33,3 +33,14 @@ pub mod wait;
 
 pub use harness::{Nats, NatsUsers, Platform, Postgres, ServiceName, ServiceProcess};
 pub use wait::{wait_until, when};
+
+/// This year, as the services see it (`kindpakket_platform::clock`): a test that acts today
+/// publishes this year's regeling, so that it passes in any year, not only the one it was written in.
+pub fn this_year() -> i32 {
+    kindpakket_platform::clock::today().year()
+}
+
+/// A day of this year, from its month and day (`"03-01"`): `"2027-03-01"` in 2027.
+pub fn this_year_on(month_day: &str) -> String {
+    format!("{}-{month_day}", this_year())
+}

@@ -11,6 +11,7 @@
 //!   another household's entitlement, personal data in the proof) gets a Dutch 4xx and changes
 //!   nothing.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -34,7 +35,7 @@ async fn regeling(kindpakket: &Kindpakket, gemeente: &str) {
         kindpakket,
         gemeente,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [
                 provision("kinderpas", "Kinderpas", "school", (4, 17), 5_000, "tegoedbon"),
@@ -78,7 +79,7 @@ async fn parent_applies(
             &json!({
                 "kanaal": "online", "huishouden": household, "inkomenPercentage": 110,
                 "kinderen": [{"kind": child, "geboortejaar": 2016, "geboortemaand": 3}],
-                "datum": "2026-02-01",
+                "datum": this_year_on("02-01"),
             }),
         )
         .await
@@ -101,7 +102,7 @@ async fn grant(
         .iter()
         .map(|(provision, amount)| {
             json!({"kind": child, "voorziening": provision, "bedragCent": amount,
-                   "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31"})
+                   "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31")})
         })
         .collect();
     let url = kindpakket.application_url(gemeente, &format!("aanvragen/{application}/toekenning"));
@@ -249,7 +250,7 @@ async fn a_childs_status_moves_forward_as_the_events_happen_never_back_and_is_fo
     let application = parent_applies(&kindpakket, G, household, child).await;
     assert_eq!(
         wait_for_stage(&platform, G, child, "aangevraagd").await,
-        "2026-02-01"
+        this_year_on("02-01")
     );
 
     // The gemeente grants a lesson: toegekend.
@@ -262,14 +263,14 @@ async fn a_childs_status_moves_forward_as_the_events_happen_never_back_and_is_fo
         .await
         .unwrap();
     kindpakket
-        .deliver(G, LEERGELD, rights[0], 12_000, "2026-03-05")
+        .deliver(G, LEERGELD, rights[0], 12_000, &this_year_on("03-05"))
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
         .unwrap();
     assert_eq!(
         wait_for_stage(&platform, G, child, "bediend").await,
-        "2026-03-05"
+        this_year_on("03-05")
     );
 
     // Under these NATS users provision reads its own stream too: the invoice reaches regie's list.
@@ -277,7 +278,7 @@ async fn a_childs_status_moves_forward_as_the_events_happen_never_back_and_is_fo
         .post(
             &kindpakket.provision_url(G, "facturen"),
             partner(LEERGELD),
-            &json!({"vanaf": "2026-03-01", "tot": "2026-03-31"}),
+            &json!({"vanaf": this_year_on("03-01"), "tot": this_year_on("03-31")}),
         )
         .await
         .unwrap()
@@ -307,7 +308,7 @@ async fn a_childs_status_moves_forward_as_the_events_happen_never_back_and_is_fo
     .unwrap();
     assert_eq!(
         progress(&platform, G, child).await,
-        Some(("bediend".to_owned(), "2026-03-05".to_owned()))
+        Some(("bediend".to_owned(), this_year_on("03-05").to_owned()))
     );
 
     // The gemeente forgets the child: its row is gone, and stays gone.
@@ -412,7 +413,7 @@ async fn work_lists_page_each_row_once_and_show_each_caller_only_its_own() {
                 &kindpakket.provision_url(G, &format!("rechten/{own}/declaraties")),
                 partner(LEERGELD),
                 &json!({"bedragCent": 1_000 + index as i64, "bewijs": format!("kassabon {index}"),
-                        "datum": "2026-03-01"}),
+                        "datum": this_year_on("03-01")}),
             )
             .await
             .unwrap()
@@ -422,7 +423,7 @@ async fn work_lists_page_each_row_once_and_show_each_caller_only_its_own() {
     }
     for right in [first[1], second[1]] {
         kindpakket
-            .deliver(G, LEERGELD, right, 10_000, "2026-03-02")
+            .deliver(G, LEERGELD, right, 10_000, &this_year_on("03-02"))
             .await
             .unwrap()
             .expect(StatusCode::CREATED)
@@ -432,7 +433,7 @@ async fn work_lists_page_each_row_once_and_show_each_caller_only_its_own() {
         .post(
             &kindpakket.provision_url(G, "facturen"),
             partner(LEERGELD),
-            &json!({"vanaf": "2026-03-01", "tot": "2026-03-31"}),
+            &json!({"vanaf": this_year_on("03-01"), "tot": this_year_on("03-31")}),
         )
         .await
         .unwrap()
@@ -681,7 +682,7 @@ async fn a_parent_sees_their_households_entitlements_and_declares_a_receipt_for_
     );
     for item in list["items"].as_array().unwrap() {
         assert_eq!(item["kind"], child.to_string());
-        assert_eq!(item["geldigTot"], "2026-12-31");
+        assert_eq!(item["geldigTot"], this_year_on("12-31"));
         if item["voorziening"] == "kinderpas" {
             assert_eq!(item["restCent"], 5_000);
             assert_eq!(
@@ -771,7 +772,7 @@ async fn a_parent_sees_their_households_entitlements_and_declares_a_receipt_for_
         &declare(ours[0]),
         G,
         household,
-        &json!({"bedragCent": 3_450, "bewijs": "kassabon Hema 2026-03-04", "datum": "2026-03-04"}),
+        &json!({"bedragCent": 3_450, "bewijs": format!("kassabon Hema {}-03-04", this_year()), "datum": this_year_on("03-04")}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");

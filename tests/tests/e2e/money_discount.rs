@@ -5,6 +5,7 @@
 //! enrolled, a wrong code and bad input are refused and change nothing; purchases at the same
 //! moment never give more than the entitlement.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -45,7 +46,7 @@ async fn granted(kindpakket: &Kindpakket, provisions: &[&str]) -> BTreeMap<Strin
                 "kinderen": [{"kind": Uuid::new_v4(), "geboortejaar": 2015, "geboortemaand": 5}],
                 "inkomenPercentage": 110,
                 "voorzieningen": provisions,
-                "datum": "2026-02-01",
+                "datum": this_year_on("02-01"),
             }),
         )
         .await
@@ -126,7 +127,7 @@ async fn a_standing_discount_is_given_at_the_till_until_the_entitlement_is_used_
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [
                 sport_discount,
@@ -467,7 +468,7 @@ async fn a_standing_discount_is_given_at_the_till_until_the_entitlement_is_used_
         .post(
             &kindpakket.provision_url(G, "facturen"),
             partner(SHOP),
-            &json!({"vanaf": "2026-01-01", "tot": "2026-12-31"}),
+            &json!({"vanaf": this_year_on("01-01"), "tot": this_year_on("12-31")}),
         )
         .await
         .unwrap()
@@ -503,7 +504,7 @@ async fn a_standing_discount_is_given_at_the_till_until_the_entitlement_is_used_
     // The ledger and the budget count exactly the discounts given.
     let ledger = kindpakket
         .get(
-            &kindpakket.provision_url(G, "grootboek/2026"),
+            &kindpakket.provision_url(G, &format!("grootboek/{}", this_year())),
             Some(AUDITOR),
         )
         .await
@@ -512,7 +513,10 @@ async fn a_standing_discount_is_given_at_the_till_until_the_entitlement_is_used_
         .unwrap();
     assert_eq!(ledger["totaalCent"], expected, "{ledger}");
     let budgets = kindpakket
-        .get(&kindpakket.provision_url(G, "budgetten/2026"), Some(REGIE))
+        .get(
+            &kindpakket.provision_url(G, &format!("budgetten/{}", this_year())),
+            Some(REGIE),
+        )
         .await
         .unwrap()
         .expect(StatusCode::OK)

@@ -4,6 +4,7 @@
 //! the year end with what was not used, and refused to a child of another household with nothing
 //! changed.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -509,7 +510,7 @@ async fn forgetting_one_child_leaves_the_household_budget_and_its_pass_to_the_ot
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [pass],
         }),
@@ -531,7 +532,7 @@ async fn forgetting_one_child_leaves_the_household_budget_and_its_pass_to_the_ot
         G,
         household,
         &[(first, 2016), (second, 2018), (third, 2020)],
-        "2026-03-01",
+        &this_year_on("03-01"),
     )
     .await;
     let budget = Uuid::parse_str(decided["rechten"][0]["id"].as_str().unwrap()).unwrap();
@@ -629,7 +630,7 @@ async fn forgetting_one_child_leaves_the_household_budget_and_its_pass_to_the_ot
         .post(
             &kindpakket.provision_url(G, "facturen"),
             partner(SHOP),
-            &json!({"vanaf": "2026-01-01", "tot": "2026-12-31"}),
+            &json!({"vanaf": this_year_on("01-01"), "tot": this_year_on("12-31")}),
         )
         .await
         .unwrap()

@@ -7,6 +7,7 @@
 //! receipt, of one not drawn, or by a partner or the auditor is refused and changes nothing; parallel
 //! reclaims never recover more than was paid.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -25,11 +26,11 @@ fn detail(answer: &kindpakket_tests::client::Answer) -> &str {
     answer.detail()
 }
 
-/// Per funder, what the ledger of 2026 says it paid (net of reclaims), and the reclaim entries.
+/// Per funder, what this year's ledger says it paid (net of reclaims), and the reclaim entries.
 async fn ledger(kindpakket: &Kindpakket) -> (BTreeMap<String, i64>, Vec<Value>) {
     let ledger = kindpakket
         .get(
-            &kindpakket.provision_url(G, "grootboek/2026"),
+            &kindpakket.provision_url(G, &format!("grootboek/{}", this_year())),
             Some(AUDITOR),
         )
         .await
@@ -60,7 +61,10 @@ async fn ledger(kindpakket: &Kindpakket) -> (BTreeMap<String, i64>, Vec<Value>) 
 /// What each budget (by source) says was spent.
 async fn spent(kindpakket: &Kindpakket) -> BTreeMap<String, i64> {
     let budgets = kindpakket
-        .get(&kindpakket.provision_url(G, "budgetten/2026"), Some(REGIE))
+        .get(
+            &kindpakket.provision_url(G, &format!("budgetten/{}", this_year())),
+            Some(REGIE),
+        )
         .await
         .unwrap()
         .expect(StatusCode::OK)
@@ -98,7 +102,7 @@ async fn a_reclaim_after_a_sample_check_returns_each_funders_part_to_the_cent_an
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "steekproefPercentage": 100,
             "voorzieningen": [receipts],
@@ -138,7 +142,7 @@ async fn a_reclaim_after_a_sample_check_returns_each_funders_part_to_the_cent_an
             .post(
                 &kindpakket.provision_url(G, &format!("rechten/{shown}/declaraties")),
                 who,
-                &json!({"bedragCent": cents, "bewijs": "kassabon", "datum": "2026-03-10"}),
+                &json!({"bedragCent": cents, "bewijs": "kassabon", "datum": this_year_on("03-10")}),
             )
             .await
             .unwrap()
@@ -167,7 +171,7 @@ async fn a_reclaim_after_a_sample_check_returns_each_funders_part_to_the_cent_an
         .post(
             &kindpakket.provision_url(G, "steekproeven"),
             REGIE,
-            &json!({"vanaf": "2026-03-01", "tot": "2026-03-31", "zaad": 11}),
+            &json!({"vanaf": this_year_on("03-01"), "tot": this_year_on("03-31"), "zaad": 11}),
         )
         .await
         .unwrap()

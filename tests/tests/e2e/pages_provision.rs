@@ -4,6 +4,7 @@
 //! `/ouder/rechten` and sends in a receipt at `/ouder/bon`. Every refusal is the API's Dutch one, and
 //! leaves everything as it was; a real browser walks the till at phone width.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ async fn regeling(kindpakket: &Kindpakket) {
         kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [
                 provision("schoolspullen", "Schoolspullen", "school", (4, 17), 7_500, "tegoedbon"),
@@ -66,7 +67,7 @@ async fn granted_to_the_test_household(kindpakket: &Kindpakket) -> BTreeMap<Stri
                 "kinderen": [{"kind": Uuid::new_v4(), "geboortejaar": 2014, "geboortemaand": 3}],
                 "inkomenPercentage": 105,
                 "voorzieningen": ["schoolspullen", "fiets-brugklas"],
-                "datum": "2026-02-15",
+                "datum": this_year_on("02-15"),
             }),
         )
         .await
@@ -385,7 +386,7 @@ async fn a_shop_redeems_a_voucher_at_the_till_delivers_and_invoices_and_the_pare
             &[
                 ("vorm", "in_natura"),
                 ("bedrag", "200,00"),
-                ("datum", "2026-11-30"),
+                ("datum", &kindpakket_platform::clock::today().to_string()),
             ],
         )
         .await
@@ -408,7 +409,7 @@ async fn a_shop_redeems_a_voucher_at_the_till_delivers_and_invoices_and_the_pare
             &[
                 ("vorm", "in_natura"),
                 ("bedrag", "120,00"),
-                ("datum", "2026-11-30"),
+                ("datum", &kindpakket_platform::clock::today().to_string()),
             ],
         )
         .await
@@ -442,7 +443,7 @@ async fn a_shop_redeems_a_voucher_at_the_till_delivers_and_invoices_and_the_pare
     let made = shop
         .post(
             "/declaraties/factuur",
-            &[("vanaf", "2026-01-01"), ("tot", today.as_str())],
+            &[("vanaf", &this_year_on("01-01")), ("tot", today.as_str())],
         )
         .await
         .unwrap();
@@ -461,7 +462,7 @@ async fn a_shop_redeems_a_voucher_at_the_till_delivers_and_invoices_and_the_pare
     let nothing = shop
         .post(
             "/declaraties/factuur",
-            &[("vanaf", "2026-01-01"), ("tot", today.as_str())],
+            &[("vanaf", &this_year_on("01-01")), ("tot", today.as_str())],
         )
         .await
         .unwrap();

@@ -1,6 +1,7 @@
 //! Nothing lost, nothing doubled, nothing overspent — under concurrency, crashes and restarts of the
 //! real processes.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::time::Duration;
 
 use kindpakket_proto::Service;
@@ -29,7 +30,7 @@ async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overs
     kindpakket
         .publish_regeling(
             GEMEENTE,
-            2026,
+            this_year(),
             &[provision(
                 "sportcontributie",
                 "Sportcontributie",
@@ -55,7 +56,7 @@ async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overs
             2015,
             &["sportcontributie"],
             None,
-            "2026-09-01",
+            &this_year_on("09-01"),
         )
         .await
         .unwrap();
@@ -66,7 +67,7 @@ async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overs
             child,
             "sportcontributie",
             25_000,
-            2026,
+            this_year(),
         )
         .await
         .unwrap();
@@ -103,7 +104,7 @@ async fn partners_redeeming_one_entitlement_at_once_on_two_instances_never_overs
                 organisation: partner,
                 role: "partner",
             };
-            let body = serde_json::json!({"vorm": "in_natura", "bedragCent": 15_000, "datum": "2026-09-15"});
+            let body = serde_json::json!({"vorm": "in_natura", "bedragCent": 15_000, "datum": this_year_on("09-15")});
             kindpakket.post(&url, who, &body).await.unwrap()
         }));
     }
@@ -165,7 +166,12 @@ async fn the_dashboard_killed_in_the_middle_of_a_burst_counts_every_signal_once(
         tokio::spawn(async move {
             for _ in 0..60 {
                 kindpakket
-                    .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+                    .signal_child(
+                        GEMEENTE,
+                        "wijkteam-centrum",
+                        Uuid::new_v4(),
+                        &this_year_on("09-01"),
+                    )
                     .await
                     .unwrap();
             }
@@ -212,7 +218,12 @@ async fn nats_and_postgres_restarted_under_load_lose_nothing_and_double_nothing(
         .await
         .unwrap();
     kindpakket
-        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .signal_child(
+            GEMEENTE,
+            "wijkteam-centrum",
+            Uuid::new_v4(),
+            &this_year_on("09-01"),
+        )
         .await
         .unwrap();
     let mut accepted = 0;
@@ -235,7 +246,7 @@ async fn nats_and_postgres_restarted_under_load_lose_nothing_and_double_nothing(
             let mut body = kindpakket
                 .signal_body("wijkteam-centrum", Uuid::new_v4())
                 .unwrap();
-            body["datum"] = "2026-09-01".into();
+            body["datum"] = this_year_on("09-01").into();
             body
         };
         let who = As {
@@ -298,7 +309,12 @@ async fn a_stream_that_lost_its_messages_is_published_again_from_the_store() {
         .unwrap();
     for _ in 0..5 {
         kindpakket
-            .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+            .signal_child(
+                GEMEENTE,
+                "wijkteam-centrum",
+                Uuid::new_v4(),
+                &this_year_on("09-01"),
+            )
             .await
             .unwrap();
     }
@@ -319,7 +335,12 @@ async fn a_stream_that_lost_its_messages_is_published_again_from_the_store() {
     // The next command makes the relay notice: it recreates the stream, sees that it holds less than
     // was acknowledged, and publishes everything again from Postgres.
     kindpakket
-        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-02")
+        .signal_child(
+            GEMEENTE,
+            "wijkteam-centrum",
+            Uuid::new_v4(),
+            &this_year_on("09-02"),
+        )
         .await
         .unwrap();
     assert_every_store_equals_its_stream(&platform).await;
@@ -354,7 +375,12 @@ async fn a_service_killed_during_a_burst_of_publishes_loses_and_doubles_nothing(
         .await
         .unwrap();
     kindpakket
-        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .signal_child(
+            GEMEENTE,
+            "wijkteam-centrum",
+            Uuid::new_v4(),
+            &this_year_on("09-01"),
+        )
         .await
         .unwrap();
     // Forty signals at once, and the signalling service killed while they are committed and published.
@@ -363,7 +389,12 @@ async fn a_service_killed_during_a_burst_of_publishes_loses_and_doubles_nothing(
         let kindpakket = kindpakket.clone();
         requests.push(tokio::spawn(async move {
             kindpakket
-                .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+                .signal_child(
+                    GEMEENTE,
+                    "wijkteam-centrum",
+                    Uuid::new_v4(),
+                    &this_year_on("09-01"),
+                )
                 .await
                 .is_ok()
         }));
@@ -407,7 +438,12 @@ async fn nats_unreachable_for_a_minute_while_commands_keep_arriving_delays_but_l
         .await
         .unwrap();
     kindpakket
-        .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-01")
+        .signal_child(
+            GEMEENTE,
+            "wijkteam-centrum",
+            Uuid::new_v4(),
+            &this_year_on("09-01"),
+        )
         .await
         .unwrap();
     platform.nats.kill();
@@ -415,7 +451,12 @@ async fn nats_unreachable_for_a_minute_while_commands_keep_arriving_delays_but_l
     let mut accepted = 1;
     while outage.elapsed() < Duration::from_secs(60) {
         kindpakket
-            .signal_child(GEMEENTE, "wijkteam-centrum", Uuid::new_v4(), "2026-09-02")
+            .signal_child(
+                GEMEENTE,
+                "wijkteam-centrum",
+                Uuid::new_v4(),
+                &this_year_on("09-02"),
+            )
             .await
             .expect("accepted while NATS is away");
         accepted += 1;

@@ -4,6 +4,7 @@
 //! a URL nor lands in a log line or an answer; a year end on a day to come is refused; and refusals
 //! say what is wrong without repeating what the caller sent. Every refused attack changes nothing.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -114,7 +115,7 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [
                 provision("sportcontributie", "Sportcontributie", "maatschappelijke_participatie", (4, 17), 25_000, "in_natura"),
@@ -138,7 +139,7 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
         &kindpakket,
         G,
         &["sportcontributie", "schoolspullen", "fashioncheque"],
-        "2026-02-01",
+        &this_year_on("02-01"),
     )
     .await;
     let (sport, school, voucher) = (
@@ -259,8 +260,10 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
                 .unwrap()
         }
     };
-    let delivery = json!({"vorm": "in_natura", "bedragCent": 1_000, "datum": "2026-03-01"});
-    let declaration = json!({"bedragCent": 1_000, "bewijs": "bon 1", "datum": "2026-03-01"});
+    let delivery =
+        json!({"vorm": "in_natura", "bedragCent": 1_000, "datum": this_year_on("03-01")});
+    let declaration =
+        json!({"bedragCent": 1_000, "bewijs": "bon 1", "datum": this_year_on("03-01")});
     for id in [own("sportclub-zuid", sport), sport.to_string()] {
         let answer = post(
             "sportclub-noord",
@@ -333,7 +336,7 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
         .post(
             &kindpakket.provision_url(G, "facturen"),
             partner("sportclub-noord"),
-            &json!({"vanaf": "2026-01-01", "tot": "2026-12-31"}),
+            &json!({"vanaf": this_year_on("01-01"), "tot": this_year_on("12-31")}),
         )
         .await
         .unwrap()
@@ -358,7 +361,10 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
     );
     let statement = kindpakket
         .get(
-            &kindpakket.provision_url(G, "partners/sportclub-noord/afrekeningen/2026/1"),
+            &kindpakket.provision_url(
+                G,
+                &format!("partners/sportclub-noord/afrekeningen/{}/1", this_year()),
+            ),
             Some(partner("sportclub-noord")),
         )
         .await
@@ -368,7 +374,7 @@ async fn a_partner_sees_only_what_it_serves_and_only_under_ids_of_its_own() {
     assert_eq!(statement["regels"][0]["recht"], json!(north_sport));
     let ledger = kindpakket
         .get(
-            &kindpakket.provision_url(G, "grootboek/2026"),
+            &kindpakket.provision_url(G, &format!("grootboek/{}", this_year())),
             Some(AUDITOR),
         )
         .await
@@ -387,7 +393,7 @@ async fn a_pass_code_travels_in_the_body_and_never_into_a_url_a_log_line_or_an_a
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [provision("fashioncheque", "Fashioncheque", "levensonderhoud", (0, 17), 10_000, "tegoedbon")],
         }),
@@ -397,7 +403,8 @@ async fn a_pass_code_travels_in_the_body_and_never_into_a_url_a_log_line_or_an_a
         .enrol_partner(G, "kledingwinkel", "Kledingwinkel", &["fashioncheque"])
         .await
         .unwrap();
-    let voucher = granted(&kindpakket, G, &["fashioncheque"], "2026-02-01").await["fashioncheque"];
+    let voucher =
+        granted(&kindpakket, G, &["fashioncheque"], &this_year_on("02-01")).await["fashioncheque"];
     let code = as_regie(&kindpakket, G, voucher).await["passen"][0]["code"]
         .as_str()
         .unwrap()
@@ -428,7 +435,7 @@ async fn a_pass_code_travels_in_the_body_and_never_into_a_url_a_log_line_or_an_a
             G,
             "kledingwinkel",
             &typed,
-            &json!({"bedragCent": 2_500, "datum": "2026-03-02"}),
+            &json!({"bedragCent": 2_500, "datum": this_year_on("03-02")}),
         )
         .await
         .unwrap();
@@ -454,7 +461,7 @@ async fn a_pass_code_travels_in_the_body_and_never_into_a_url_a_log_line_or_an_a
                     G,
                     "kledingwinkel",
                     &code,
-                    &json!({"bedragCent": 100, "datum": "2027-01-02"}),
+                    &json!({"bedragCent": 100, "datum": format!("{}-01-02", this_year() + 1)}),
                 )
                 .await
                 .unwrap(),
@@ -567,7 +574,7 @@ async fn a_year_end_on_a_day_to_come_is_refused_and_expires_nothing() {
     const G: &str = "GM0050";
     let platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
-    for year in [2025, 2026] {
+    for year in [this_year() - 1, this_year()] {
         publish(
             &kindpakket,
             G,
@@ -584,16 +591,32 @@ async fn a_year_end_on_a_day_to_come_is_refused_and_expires_nothing() {
         .await
         .unwrap();
     // Last year's entitlement, used in part; and this year's, still running.
-    let ended =
-        granted(&kindpakket, G, &["sportcontributie"], "2025-03-01").await["sportcontributie"];
-    let running =
-        granted(&kindpakket, G, &["sportcontributie"], "2026-03-01").await["sportcontributie"];
+    let ended = granted(
+        &kindpakket,
+        G,
+        &["sportcontributie"],
+        &format!("{}-03-01", this_year() - 1),
+    )
+    .await["sportcontributie"];
+    let running = granted(
+        &kindpakket,
+        G,
+        &["sportcontributie"],
+        &this_year_on("03-01"),
+    )
+    .await["sportcontributie"];
     kindpakket
         .wait_for_entitlement(G, "sportclub", ended, Duration::from_secs(20))
         .await
         .unwrap();
     kindpakket
-        .deliver(G, "sportclub", ended, 10_000, "2025-06-01")
+        .deliver(
+            G,
+            "sportclub",
+            ended,
+            10_000,
+            &format!("{}-06-01", this_year() - 1),
+        )
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
@@ -665,7 +688,7 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "steekproefPercentage": 100,
             "voorzieningen": [
@@ -688,7 +711,7 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         &kindpakket,
         G,
         &["sportcontributie", "schoolspullen"],
-        "2026-02-01",
+        &this_year_on("02-01"),
     )
     .await;
     let (sport, school) = (rights["sportcontributie"], rights["schoolspullen"]);
@@ -697,7 +720,7 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         .await
         .unwrap();
     kindpakket
-        .deliver(G, "sportclub", sport, 5_000, "2026-03-01")
+        .deliver(G, "sportclub", sport, 5_000, &this_year_on("03-01"))
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
@@ -707,7 +730,7 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         .post(
             &kindpakket.provision_url(G, &format!("rechten/{school_own}/declaraties")),
             partner("sportclub"),
-            &json!({"bedragCent": 2_000, "bewijs": "bon 7", "datum": "2026-03-02"}),
+            &json!({"bedragCent": 2_000, "bewijs": "bon 7", "datum": this_year_on("03-02")}),
         )
         .await
         .unwrap()
@@ -717,7 +740,7 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         .post(
             &kindpakket.provision_url(G, "facturen"),
             partner("sportclub"),
-            &json!({"vanaf": "2026-01-01", "tot": "2026-12-31"}),
+            &json!({"vanaf": this_year_on("01-01"), "tot": this_year_on("12-31")}),
         )
         .await
         .unwrap()
@@ -732,7 +755,7 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         .post(
             &kindpakket.provision_url(G, "steekproeven"),
             AUDITOR,
-            &json!({"vanaf": "2026-03-01", "tot": "2026-03-31", "zaad": 7}),
+            &json!({"vanaf": this_year_on("03-01"), "tot": this_year_on("03-31"), "zaad": 7}),
         )
         .await
         .unwrap()
@@ -919,7 +942,10 @@ async fn refusals_say_what_is_wrong_without_the_values_the_caller_sent() {
         (
             kindpakket
                 .get(
-                    &kindpakket.provision_url(G, "partners/sportclub/afrekeningen/2026/9x"),
+                    &kindpakket.provision_url(
+                        G,
+                        &format!("partners/sportclub/afrekeningen/{}/9x", this_year()),
+                    ),
                     Some(REGIE),
                 )
                 .await

@@ -3,6 +3,7 @@
 //! invoices settled by regie, one ledger across funders that the partners' quarterly statements add
 //! up to, budgets spent versus allocated, and the year end that feeds the dashboard's non-use.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -52,7 +53,7 @@ pub(super) async fn granted(
                 "kinderen": [{"kind": Uuid::new_v4(), "geboortejaar": 2017, "geboortemaand": 2}],
                 "inkomenPercentage": 110,
                 "voorzieningen": provisions,
-                "datum": "2026-02-01",
+                "datum": this_year_on("02-01"),
             }),
         )
         .await
@@ -138,7 +139,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [
                 provision("fashioncheque", "Fashioncheque", "levensonderhoud", (0, 17), 10_000, "tegoedbon"),
@@ -165,7 +166,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         &kindpakket,
         "GM0153",
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [provision("fashioncheque", "Fashioncheque", "levensonderhoud", (0, 17), 10_000, "tegoedbon")],
         }),
@@ -224,7 +225,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         let url = format!("{}/api/v1/gemeenten/{G}/verzilveringen", bases[attempt % 2]);
         let shop = ["kledingwinkel-centrum", "kledingwinkel-noord"][attempt % 2];
         let kindpakket = kindpakket.clone();
-        let body = json!({"code": code, "bedragCent": 6_000, "datum": "2026-03-02"});
+        let body = json!({"code": code, "bedragCent": 6_000, "datum": this_year_on("03-02")});
         requests.push(tokio::spawn(async move {
             kindpakket.post(&url, partner(shop), &body).await.unwrap()
         }));
@@ -248,7 +249,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     }
 
     // Bad redemptions: each a clear Dutch error, and nothing spent.
-    let redeem = |code: String, shop: &'static str, cents: i64, date: &'static str| {
+    let redeem = |code: String, shop: &'static str, cents: i64, date: String| {
         let kindpakket = kindpakket.clone();
         async move {
             kindpakket
@@ -262,7 +263,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
             "ZZZZ-ZZZZ-ZZZZ".into(),
             "kledingwinkel-centrum",
             100,
-            "2026-03-03",
+            this_year_on("03-03"),
         )
         .await,
         StatusCode::NOT_FOUND,
@@ -273,24 +274,36 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
             foreign_code.clone(),
             "kledingwinkel-centrum",
             100,
-            "2026-03-03",
+            this_year_on("03-03"),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "niet uitgegeven door deze gemeente",
     );
     assert_dutch_problem(
-        &redeem(code.clone(), "boekhandel", 100, "2026-03-03").await,
+        &redeem(code.clone(), "boekhandel", 100, this_year_on("03-03")).await,
         StatusCode::FORBIDDEN,
         "niet ingeschreven",
     );
     assert_dutch_problem(
-        &redeem(code.clone(), "kledingwinkel-noord", 4_001, "2026-03-03").await,
+        &redeem(
+            code.clone(),
+            "kledingwinkel-noord",
+            4_001,
+            this_year_on("03-03"),
+        )
+        .await,
         StatusCode::CONFLICT,
         "4000 cent",
     );
     assert_dutch_problem(
-        &redeem(code.clone(), "kledingwinkel-noord", 100, "2027-01-02").await,
+        &redeem(
+            code.clone(),
+            "kledingwinkel-noord",
+            100,
+            format!("{}-01-02", this_year() + 1),
+        )
+        .await,
         StatusCode::CONFLICT,
         "verlopen",
     );
@@ -310,7 +323,13 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     let new_code = blocked["passen"][1]["code"].as_str().unwrap().to_owned();
     assert_ne!(new_code, code);
     // The shop reads that the pass is blocked, not why: the reason is regie's (sealed, issue 13).
-    let refused = redeem(code.clone(), "kledingwinkel-centrum", 100, "2026-04-01").await;
+    let refused = redeem(
+        code.clone(),
+        "kledingwinkel-centrum",
+        100,
+        this_year_on("04-01"),
+    )
+    .await;
     assert_dutch_problem(&refused, StatusCode::CONFLICT, "geblokkeerd");
     assert!(!refused.detail().contains("kwijtgeraakt"), "{refused:?}");
     assert_eq!(blocked["passen"][0]["geblokkeerd"]["reden"], "kwijtgeraakt");
@@ -318,7 +337,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
         new_code.clone(),
         "kledingwinkel-centrum",
         1_000,
-        "2026-04-01",
+        this_year_on("04-01"),
     )
     .await;
     assert_eq!(partial.status, StatusCode::CREATED, "{partial:?}");
@@ -350,7 +369,7 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     };
     let mut used = None;
     for _ in 0..100 {
-        let answer = strips_redeemed(json!({"aantal": 3, "datum": "2026-03-05"})).await;
+        let answer = strips_redeemed(json!({"aantal": 3, "datum": this_year_on("03-05")})).await;
         if answer.status != StatusCode::FORBIDDEN {
             used = Some(answer);
             break;
@@ -361,12 +380,12 @@ async fn a_voucher_is_redeemed_once_when_two_partners_try_at_the_same_moment_on_
     assert_eq!(used.status, StatusCode::CREATED, "{used:?}");
     assert_eq!(used.body["saldoAantal"], 7);
     assert_dutch_problem(
-        &strips_redeemed(json!({"bedragCent": 700, "datum": "2026-03-06"})).await,
+        &strips_redeemed(json!({"bedragCent": 700, "datum": this_year_on("03-06")})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "per hele strip van 500 cent",
     );
     assert_dutch_problem(
-        &strips_redeemed(json!({"aantal": 8, "datum": "2026-03-06"})).await,
+        &strips_redeemed(json!({"aantal": 8, "datum": this_year_on("03-06")})).await,
         StatusCode::CONFLICT,
         "3500 cent",
     );
@@ -411,7 +430,7 @@ async fn declarations_hold_their_amount_and_the_sample_check_can_be_drawn_again_
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "steekproefPercentage": 25,
             "voorzieningen": [provision("schoolspullen", "Schoolspullen", "school", (4, 17), 60_000, "declaratie")],
@@ -453,7 +472,7 @@ async fn declarations_hold_their_amount_and_the_sample_check_can_be_drawn_again_
                 .post(
                     &kindpakket.provision_url(G, &format!("rechten/{right}/declaraties")),
                     who,
-                    &json!({"bedragCent": cents, "bewijs": proof, "datum": "2026-03-10"}),
+                    &json!({"bedragCent": cents, "bewijs": proof, "datum": this_year_on("03-10")}),
                 )
                 .await
                 .unwrap()
@@ -554,7 +573,7 @@ async fn declarations_hold_their_amount_and_the_sample_check_can_be_drawn_again_
 
     // A partner may not draw the sample; regie draws it with a seed of its choosing.
     let samples = kindpakket.provision_url(G, "steekproeven");
-    let period = json!({"vanaf": "2026-03-01", "tot": "2026-03-31", "zaad": 20_260_331u64});
+    let period = json!({"vanaf": this_year_on("03-01"), "tot": this_year_on("03-31"), "zaad": 20_260_331u64});
     assert_eq!(
         kindpakket
             .post(&samples, partner("leergeld-utrecht"), &period)
@@ -715,7 +734,7 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
         &kindpakket,
         G,
         json!({
-            "jaar": 2026, "geldigVanaf": "2026-01-01", "geldigTot": "2026-12-31",
+            "jaar": this_year(), "geldigVanaf": this_year_on("01-01"), "geldigTot": this_year_on("12-31"),
             "inkomensgrens": {"soort": "percentage", "percentage": 120},
             "voorzieningen": [laptop, sport],
             "budgetten": [
@@ -825,7 +844,11 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
     // Deliveries over three quarters, and one by a shop not enrolled for sport.
     let mut expected_total = 0;
     for (i, rights) in children.iter().enumerate() {
-        let date = ["2026-02-10", "2026-05-20", "2026-08-30"][i];
+        let date = &[
+            this_year_on("02-10"),
+            this_year_on("05-20"),
+            this_year_on("08-30"),
+        ][i];
         kindpakket
             .deliver(G, "computerwinkel", rights["laptop"], 33_333, date)
             .await
@@ -838,7 +861,7 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
                 "sportclub-psv",
                 rights["sportcontributie"],
                 12_345 + i as i64,
-                date,
+                &date,
             )
             .await
             .unwrap()
@@ -852,7 +875,7 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
             "computerwinkel",
             children[0]["sportcontributie"],
             100,
-            "2026-02-11",
+            &this_year_on("02-11"),
         )
         .await
         .unwrap();
@@ -860,7 +883,7 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
 
     // Each partner invoices the year; a second invoice for the same period has nothing left on it.
     let invoices = kindpakket.provision_url(G, "facturen");
-    let year = json!({"vanaf": "2026-01-01", "tot": "2026-12-31"});
+    let year = json!({"vanaf": this_year_on("01-01"), "tot": this_year_on("12-31")});
     let shop_invoice = kindpakket
         .post(&invoices, partner("computerwinkel"), &year)
         .await
@@ -964,7 +987,7 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
     // The ledger: every approved cent, per funder.
     let ledger = kindpakket
         .get(
-            &kindpakket.provision_url(G, "grootboek/2026"),
+            &kindpakket.provision_url(G, &format!("grootboek/{}", this_year())),
             Some(AUDITOR),
         )
         .await
@@ -997,8 +1020,10 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
         for quarter in 1..=4 {
             let statement = kindpakket
                 .get(
-                    &kindpakket
-                        .provision_url(G, &format!("partners/{shop}/afrekeningen/2026/{quarter}")),
+                    &kindpakket.provision_url(
+                        G,
+                        &format!("partners/{shop}/afrekeningen/{}/{quarter}", this_year()),
+                    ),
                     Some(partner(shop)),
                 )
                 .await
@@ -1018,7 +1043,10 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
     // A partner cannot read another's statement.
     let other = kindpakket
         .get(
-            &kindpakket.provision_url(G, "partners/computerwinkel/afrekeningen/2026/1"),
+            &kindpakket.provision_url(
+                G,
+                &format!("partners/computerwinkel/afrekeningen/{}/1", this_year()),
+            ),
             Some(partner("sportclub-psv")),
         )
         .await
@@ -1027,7 +1055,10 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
 
     // Budgets: allocated, committed by the grants, spent by the approved lines; never over.
     let budgets = kindpakket
-        .get(&kindpakket.provision_url(G, "budgetten/2026"), Some(REGIE))
+        .get(
+            &kindpakket.provision_url(G, &format!("budgetten/{}", this_year())),
+            Some(REGIE),
+        )
         .await
         .unwrap()
         .expect(StatusCode::OK)
