@@ -861,7 +861,7 @@ async fn invoices_settle_into_one_ledger_that_the_quarterly_statements_add_up_to
                 "sportclub-psv",
                 rights["sportcontributie"],
                 12_345 + i as i64,
-                &date,
+                date,
             )
             .await
             .unwrap()
