@@ -633,8 +633,7 @@ async fn a_year_end_on_a_day_to_come_is_refused_and_expires_nothing() {
         }
     };
     let stored = platform.events_stored(ServiceName::Provision).await;
-    let tomorrow = time::OffsetDateTime::now_utc()
-        .date()
+    let tomorrow = kindpakket_platform::clock::today()
         .next_day()
         .unwrap()
         .to_string();
