@@ -19,9 +19,12 @@
 //!   41%, local shops 36%, schools 22%, wijkteams 21%, food banks 19%, clothing banks 19%, CJG 11%,
 //!   library 9%, Jarige Job 6%, JGZ/GGD 6%, childcare 3%.
 //!
-//! At fraction 1.0 the year holds about 420,000 children in view; each is signalled (60%), applied
-//! for (85% of those signalled, 30% of the others), granted when the household's income is within
-//! the threshold (individual circumstances: always), and served per entitlement (75%) in the form the
+//! At fraction 1.0 the year holds about 420,000 children in view, in households of one, two or
+//! three children (45/35/20%: an assumption, the study gives none). A household's children are
+//! signalled (60%, each child by the same signaller), the household applies once for all of them
+//! (85% of the signalled, 30% of the others) for one to three provisions some child's age fits; each
+//! child is granted what its age fits when the household's income is within the threshold
+//! (individual circumstances: regie grants by hand), and served per entitlement (75%) in the form the
 //! gemeente chose for the provision: in kind (the partner records the delivery), by voucher (the
 //! partner redeems the pass), by discount (regie agreed a percentage with the provider at set-up; the
 //! provider gives it at the till on the pass) or by declaration (the parent declares a receipt for
@@ -170,6 +173,10 @@ const ORGANISATIONS: [(&str, &str, u32, bool); 13] = [
 /// and in December.
 const MONTHS: [u32; 12] = [6, 6, 7, 7, 7, 6, 6, 13, 13, 9, 8, 12];
 
+/// Children per household, in percent: one 45, two 35, three 20 (about 1.75 a household; an
+/// assumption, the study gives no distribution). A household applies once, for all its children.
+const HOUSEHOLD_SIZES: [(usize, u32); 3] = [(1, 45), (2, 35), (3, 20)];
+
 /// The size of a year: how many gemeenten, and which fraction of the national number of children.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Size {
@@ -183,8 +190,8 @@ pub struct Year {
     pub seed: u64,
     pub year: i32,
     pub gemeenten: Vec<Gemeente>,
-    /// Every child of every gemeente, in the order of the year (by date).
-    pub children: Vec<Child>,
+    /// Every household of every gemeente, in the order of the year (by date).
+    pub households: Vec<Household>,
 }
 
 /// One gemeente's set-up: its regeling, who is enrolled, and its routing.
@@ -215,22 +222,30 @@ pub struct Provision {
     pub discount_percent: Option<u8>,
 }
 
-/// One child's year: who signals it, whether the household applies, and what is used.
+/// One household's year: its children, who signals them, whether it applies (once, for all its
+/// children), and what each child uses.
 #[derive(Debug, Clone, Serialize)]
-pub struct Child {
+pub struct Household {
     /// Index into [`Year::gemeenten`].
     pub gemeente: usize,
     pub id: Uuid,
-    pub household: Uuid,
-    pub birth_year: i32,
     pub income_percent: u16,
-    /// The day it enters the year (signal or application).
+    /// The day it enters the year (its children's signals, its application).
     pub date: String,
-    pub signal: Option<Signal>,
-    /// Provisions applied for (codes); empty: no application.
-    pub applies_for: Vec<String>,
     pub channel: String,
-    /// Per provision applied for, whether it is used (delivered or redeemed) and on which day.
+    pub children: Vec<Child>,
+    /// Provisions applied for (codes), each for every child; empty: no application.
+    pub applies_for: Vec<String>,
+}
+
+/// One child of a household.
+#[derive(Debug, Clone, Serialize)]
+pub struct Child {
+    pub id: Uuid,
+    pub birth_year: i32,
+    pub signal: Option<Signal>,
+    /// Per provision the household applied for, whether this child uses it (when granted: its age
+    /// may not fit) and on which day.
     pub uses: Vec<Option<String>>,
 }
 
@@ -317,19 +332,21 @@ pub fn plan(seed: u64, size: Size, year: i32) -> Year {
         .collect();
     let weight_sum: f64 = weights.iter().sum();
     let total = (NATIONAL_CHILDREN * size.fraction).round();
-    let mut children = Vec::new();
+    let mut households = Vec::new();
     for (index, gemeente) in gemeenten.iter().enumerate() {
-        let count = ((total * weights[index] / weight_sum).round() as usize).max(1);
-        for _ in 0..count {
-            children.push(draw_child(&mut rng, index, gemeente, year));
+        let mut count = ((total * weights[index] / weight_sum).round() as usize).max(1);
+        while count > 0 {
+            let size = pick(&mut rng, &HOUSEHOLD_SIZES).min(count);
+            households.push(draw_household(&mut rng, index, gemeente, year, size));
+            count -= size;
         }
     }
-    children.sort_by(|a, b| a.date.cmp(&b.date));
+    households.sort_by(|a, b| a.date.cmp(&b.date));
     Year {
         seed,
         year,
         gemeenten,
-        children,
+        households,
     }
 }
 
@@ -457,30 +474,29 @@ fn draw_date(rng: &mut ChaCha8Rng, year: i32) -> (u8, u8, String) {
     (month, day, format!("{year}-{month:02}-{day:02}"))
 }
 
-fn draw_child(
+fn draw_household(
     rng: &mut ChaCha8Rng,
     gemeente_index: usize,
     gemeente: &Gemeente,
     year: i32,
-) -> Child {
+    size: usize,
+) -> Household {
     let (month, day, date) = draw_date(rng, year);
-    let age = rng.gen_range(4..=17);
+    let ages: Vec<i32> = (0..size).map(|_| rng.gen_range(4..=17)).collect();
+    let fits = |provision: &Provision, age: i32| {
+        (i32::from(provision.ages.0)..=i32::from(provision.ages.1)).contains(&age)
+    };
     let signalled = rng.gen_bool(0.6);
     let applies = rng.gen_bool(if signalled { 0.85 } else { 0.3 });
+    // The provisions some child of the household is of an age for.
     let fitting: Vec<&Provision> = gemeente
         .provisions
         .iter()
-        .filter(|provision| (provision.ages.0..=provision.ages.1).contains(&(age as u8)))
+        .filter(|provision| ages.iter().any(|age| fits(provision, *age)))
         .collect();
-    let signal = signalled.then(|| Signal {
-        signaller: gemeente.signallers[rng.gen_range(0..gemeente.signallers.len())]
-            .0
-            .clone(),
-        provision_type: fitting
-            .first()
-            .map_or("overig", |provision| provision.provision_type.as_str())
-            .to_owned(),
-    });
+    let signaller = gemeente.signallers[rng.gen_range(0..gemeente.signallers.len())]
+        .0
+        .clone();
     let mut applies_for = Vec::new();
     if applies && !fitting.is_empty() {
         let wanted = rng.gen_range(1..=3.min(fitting.len()));
@@ -489,31 +505,49 @@ fn draw_child(
             applies_for.push(fitting[(start + offset) % fitting.len()].code.clone());
         }
     }
-    let uses = applies_for
+    let children = ages
         .iter()
-        .map(|_| {
-            rng.gen_bool(0.75).then(|| {
-                // Used later that month or in the next, never past the year's end.
-                let used_month = (month + rng.gen_range(0..2)).min(12);
-                let first_day = if used_month == month { day } else { 1 };
-                format!(
-                    "{year}-{used_month:02}-{:02}",
-                    rng.gen_range(first_day..=28)
-                )
-            })
+        .map(|age| {
+            // A signal is about one child: the type of the first provision its age fits.
+            let signal = signalled.then(|| Signal {
+                signaller: signaller.clone(),
+                provision_type: gemeente
+                    .provisions
+                    .iter()
+                    .find(|provision| fits(provision, *age))
+                    .map_or("overig", |provision| provision.provision_type.as_str())
+                    .to_owned(),
+            });
+            let uses = applies_for
+                .iter()
+                .map(|_| {
+                    rng.gen_bool(0.75).then(|| {
+                        // Used later that month or in the next, never past the year's end.
+                        let used_month = (month + rng.gen_range(0..2)).min(12);
+                        let first_day = if used_month == month { day } else { 1 };
+                        format!(
+                            "{year}-{used_month:02}-{:02}",
+                            rng.gen_range(first_day..=28)
+                        )
+                    })
+                })
+                .collect();
+            Child {
+                id: uuid(rng),
+                birth_year: year - age,
+                signal,
+                uses,
+            }
         })
         .collect();
-    Child {
+    Household {
         gemeente: gemeente_index,
         id: uuid(rng),
-        household: uuid(rng),
-        birth_year: year - age,
         income_percent: rng.gen_range(90..=140),
         date,
-        signal,
-        applies_for,
         channel: ["online", "loket", "wijkteam"][rng.gen_range(0..3)].to_owned(),
-        uses,
+        children,
+        applies_for,
     }
 }
 
@@ -530,32 +564,41 @@ impl Year {
             .collect()
     }
 
+    /// The children in view: of every household.
+    pub fn children(&self) -> usize {
+        self.households.iter().map(|h| h.children.len()).sum()
+    }
+
     /// The commands the year will send at most (set-up, signals, applications, grants, uses).
     pub fn commands(&self) -> usize {
         let setup: usize = self.gemeenten.iter().map(setup_commands).sum();
-        let children: usize = self
-            .children
+        let households: usize = self
+            .households
             .iter()
-            .map(|child| {
-                usize::from(child.signal.is_some())
-                    + if child.applies_for.is_empty() {
-                        0
-                    } else {
-                        let gemeente = &self.gemeenten[child.gemeente];
-                        2 + child
-                            .applies_for
-                            .iter()
-                            .zip(&child.uses)
-                            .filter(|(_, used)| used.is_some())
-                            .filter_map(|(wanted, _)| {
-                                gemeente.provisions.iter().find(|p| &p.code == wanted)
-                            })
-                            .map(|provision| use_commands(&provision.form))
-                            .sum::<usize>()
-                    }
+            .map(|household| {
+                let gemeente = &self.gemeenten[household.gemeente];
+                let signals = household
+                    .children
+                    .iter()
+                    .filter(|child| child.signal.is_some())
+                    .count();
+                if household.applies_for.is_empty() {
+                    return signals;
+                }
+                let uses: usize = household
+                    .children
+                    .iter()
+                    .flat_map(|child| household.applies_for.iter().zip(&child.uses))
+                    .filter(|(_, used)| used.is_some())
+                    .filter_map(|(wanted, _)| {
+                        gemeente.provisions.iter().find(|p| &p.code == wanted)
+                    })
+                    .map(|provision| use_commands(&provision.form))
+                    .sum();
+                signals + 2 + uses
             })
             .sum();
-        setup + children
+        setup + households
     }
 }
 
@@ -645,9 +688,9 @@ async fn set_up_gemeente(platform: &Kindpakket, gemeente: &Gemeente) -> Result<u
     Ok(setup_commands(gemeente) as u64)
 }
 
-/// Sends the year's children `range` (in the order of the year), `clients` children at a time;
-/// the gemeenten must be set up ([`set_up`]). Adds what it did to `report`.
-pub async fn run_children(
+/// Sends the year's households `range` (in the order of the year), `clients` households at a
+/// time; the gemeenten must be set up ([`set_up`]). Adds what it did to `report`.
+pub async fn run_households(
     platform: &Kindpakket,
     year: &Year,
     range: std::ops::Range<usize>,
@@ -655,13 +698,15 @@ pub async fn run_children(
     progress: &Arc<Progress>,
     report: &mut Report,
 ) -> Result<()> {
-    let outcomes = futures::stream::iter(year.children[range].iter())
-        .map(|child| {
+    let outcomes = futures::stream::iter(year.households[range].iter())
+        .map(|household| {
             let progress = progress.clone();
             async move {
-                let outcome = run_child(platform, year, child, &progress).await;
-                progress.children.fetch_add(1, Ordering::Relaxed);
-                outcome.map(|(tally, forms)| (child.gemeente, tally, forms))
+                let outcome = run_household(platform, year, household, &progress).await;
+                progress
+                    .children
+                    .fetch_add(household.children.len() as u64, Ordering::Relaxed);
+                outcome.map(|(tally, forms)| (household.gemeente, tally, forms))
             }
         })
         .buffer_unordered(clients.max(1))
@@ -697,10 +742,10 @@ pub async fn run(platform: &Kindpakket, year: &Year, clients: usize) -> Result<R
             .per_gemeente
             .insert(gemeente.code.clone(), Tally::default());
     }
-    run_children(
+    run_households(
         platform,
         year,
-        0..year.children.len(),
+        0..year.households.len(),
         clients,
         &progress,
         &mut report,
@@ -709,68 +754,91 @@ pub async fn run(platform: &Kindpakket, year: &Year, clients: usize) -> Result<R
     Ok(report)
 }
 
-/// Sends one child's year; gives what it did and the forms of the uses recorded.
-async fn run_child<'y>(
+/// Sends one household's year: its children's signals, its application for all of them, the
+/// decision, and each child's uses. Gives what it did (in children, as the dashboard counts them)
+/// and the forms of the uses recorded.
+async fn run_household<'y>(
     platform: &Kindpakket,
     year: &'y Year,
-    child: &Child,
+    household: &Household,
     progress: &Progress,
 ) -> Result<(Tally, Vec<&'y str>)> {
-    let gemeente = &year.gemeenten[child.gemeente];
+    let gemeente = &year.gemeenten[household.gemeente];
     let code = &gemeente.code;
     let mut tally = Tally::default();
     let mut forms = Vec::new();
     let count = || progress.commands.fetch_add(1, Ordering::Relaxed);
     let mut signal_id = None;
-    if let Some(signal) = &child.signal {
+    for child in &household.children {
+        let Some(signal) = &child.signal else {
+            continue;
+        };
         let id = platform
             .signal_child_for(
                 code,
                 &signal.signaller,
                 child.id,
                 &signal.provision_type,
-                &child.date,
+                &household.date,
             )
             .await
             .with_context(|| format!("a signal in {code}"))?;
         count();
-        signal_id = Some(id);
-        tally.signalled = 1;
+        // The application cites the first child's signal.
+        signal_id.get_or_insert(id);
+        tally.signalled += 1;
     }
-    if child.applies_for.is_empty() {
+    if household.applies_for.is_empty() {
         return Ok((tally, forms));
     }
+    let children: Vec<Value> = household
+        .children
+        .iter()
+        .map(
+            |child| json!({"kind": child.id, "geboortejaar": child.birth_year, "geboortemaand": 1}),
+        )
+        .collect();
     let application = platform
         .submit(
             code,
             &json!({
-                "kanaal": child.channel,
-                "huishouden": child.household,
-                "kinderen": [{"kind": child.id, "geboortejaar": child.birth_year, "geboortemaand": 1}],
-                "inkomenPercentage": child.income_percent,
-                "voorzieningen": child.applies_for,
+                "kanaal": household.channel,
+                "huishouden": household.id,
+                "kinderen": children,
+                "inkomenPercentage": household.income_percent,
+                "voorzieningen": household.applies_for,
                 "signalering": signal_id,
-                "datum": child.date,
+                "datum": household.date,
             }),
         )
         .await
         .with_context(|| format!("an application in {code}"))?;
     count();
-    tally.applied = 1;
+    tally.applied = household.children.len() as i64;
     let decided = if gemeente.individual {
-        // Individual circumstances: regie weighs them and grants what was asked for.
-        let rights: Vec<Value> = child
-            .applies_for
+        // Individual circumstances: regie weighs them and grants each child what was asked for
+        // that its age fits.
+        let rights: Vec<Value> = household
+            .children
             .iter()
-            .filter_map(|wanted| gemeente.provisions.iter().find(|p| &p.code == wanted))
-            .map(|provision| {
-                json!({
-                    "kind": child.id,
-                    "voorziening": provision.code,
-                    "bedragCent": provision.value_cents,
-                    "geldigVanaf": format!("{}-01-01", year.year),
-                    "geldigTot": format!("{}-12-31", year.year),
-                })
+            .flat_map(|child| {
+                let age = year.year - child.birth_year;
+                household
+                    .applies_for
+                    .iter()
+                    .filter_map(|wanted| gemeente.provisions.iter().find(|p| &p.code == wanted))
+                    .filter(move |provision| {
+                        (i32::from(provision.ages.0)..=i32::from(provision.ages.1)).contains(&age)
+                    })
+                    .map(move |provision| {
+                        json!({
+                            "kind": child.id,
+                            "voorziening": provision.code,
+                            "bedragCent": provision.value_cents,
+                            "geldigVanaf": format!("{}-01-01", year.year),
+                            "geldigTot": format!("{}-12-31", year.year),
+                        })
+                    })
             })
             .collect();
         let url = platform.application_url(code, &format!("aanvragen/{application}/toekenning"));
@@ -783,55 +851,66 @@ async fn run_child<'y>(
         .expect(StatusCode::OK)?
     } else {
         platform
-            .assess(code, application, &json!({"datum": child.date}))
+            .assess(code, application, &json!({"datum": household.date}))
             .await?
             .expect(StatusCode::OK)?
     };
     count();
     let rights = decided["rechten"].as_array().cloned().unwrap_or_default();
-    if rights.is_empty() {
-        return Ok((tally, forms));
-    }
-    tally.granted = 1;
-    for (wanted, used_on) in child.applies_for.iter().zip(&child.uses) {
-        let Some(used_on) = used_on else { continue };
-        let Some(provision) = gemeente.provisions.iter().find(|p| &p.code == wanted) else {
-            continue;
-        };
-        let Some(right) = rights.iter().find(|r| r["voorziening"] == wanted.as_str()) else {
-            continue;
-        };
-        let entitlement = Uuid::parse_str(right["id"].as_str().context("an entitlement id")?)?;
-        let amount = right["bedragCent"].as_i64().context("an amount")?;
-        if amount <= 0 {
+    for child in &household.children {
+        let own = child.id.to_string();
+        let mine: Vec<&Value> = rights
+            .iter()
+            .filter(|right| right["kind"].as_str() == Some(own.as_str()))
+            .collect();
+        if mine.is_empty() {
             continue;
         }
-        let use_ = Use {
-            gemeente: code,
-            partner: &provision.partner,
-            entitlement,
-            amount,
-            date: used_on,
-        };
-        let delivered = match provision.form.as_str() {
-            "in_natura" => deliver(platform, &use_).await?,
-            "tegoedbon" => redeem(platform, &use_).await?,
-            "korting" => {
-                let percent = provision
-                    .discount_percent
-                    .context("a discount's percentage")?;
-                give_discount(platform, &use_, percent).await?
+        tally.granted += 1;
+        let mut served = false;
+        for (wanted, used_on) in household.applies_for.iter().zip(&child.uses) {
+            let Some(used_on) = used_on else { continue };
+            let Some(provision) = gemeente.provisions.iter().find(|p| &p.code == wanted) else {
+                continue;
+            };
+            let Some(right) = mine.iter().find(|r| r["voorziening"] == wanted.as_str()) else {
+                continue;
+            };
+            let entitlement = Uuid::parse_str(right["id"].as_str().context("an entitlement id")?)?;
+            let amount = right["bedragCent"].as_i64().context("an amount")?;
+            if amount <= 0 {
+                continue;
             }
-            "declaratie" => declare(platform, &use_, child.household).await?,
-            other => bail!("a provision in {code} has an unknown form {other}"),
-        };
-        if delivered {
-            for _ in 0..use_commands(&provision.form) {
-                count();
+            let use_ = Use {
+                gemeente: code,
+                partner: &provision.partner,
+                entitlement,
+                amount,
+                date: used_on,
+            };
+            let delivered = match provision.form.as_str() {
+                "in_natura" => deliver(platform, &use_).await?,
+                "tegoedbon" => redeem(platform, &use_).await?,
+                "korting" => {
+                    let percent = provision
+                        .discount_percent
+                        .context("a discount's percentage")?;
+                    give_discount(platform, &use_, percent).await?
+                }
+                "declaratie" => declare(platform, &use_, household.id).await?,
+                other => bail!("a provision in {code} has an unknown form {other}"),
+            };
+            if delivered {
+                for _ in 0..use_commands(&provision.form) {
+                    count();
+                }
+                tally.deliveries += 1;
+                served = true;
+                forms.push(provision.form.as_str());
             }
-            tally.deliveries += 1;
-            tally.served = 1;
-            forms.push(provision.form.as_str());
+        }
+        if served {
+            tally.served += 1;
         }
     }
     Ok((tally, forms))
@@ -1026,8 +1105,7 @@ mod tests {
     }
 
     #[test]
-    fn a_year_has_every_gemeente_with_participation_and_its_peaks_in_august_september_and_december()
-    {
+    fn a_year_has_every_gemeente_with_participation_households_of_one_to_three_and_its_peaks() {
         let year = plan(
             1,
             Size {
@@ -1041,11 +1119,25 @@ mod tests {
             .gemeenten
             .iter()
             .all(|g| g.provisions.iter().any(|p| p.code == "sportcontributie")));
-        let children = year.children.len() as f64;
+        let children = year.children() as f64;
         assert!((children - 8_400.0).abs() < 1_000.0, "{children} children");
+        // Households of one, two and three children, about 1.75 a household.
+        let households = year.households.len() as f64;
+        assert!(
+            (1.6..=1.9).contains(&(children / households)),
+            "{children} children in {households} households"
+        );
+        for size in 1..=3 {
+            assert!(year.households.iter().any(|h| h.children.len() == size));
+        }
+        assert!(year
+            .households
+            .iter()
+            .all(|h| (1..=3).contains(&h.children.len())));
         let mut per_month = [0usize; 12];
-        for child in &year.children {
-            per_month[child.date[5..7].parse::<usize>().unwrap() - 1] += 1;
+        for household in &year.households {
+            per_month[household.date[5..7].parse::<usize>().unwrap() - 1] +=
+                household.children.len();
         }
         let quiet = per_month[0..6].iter().max().copied().unwrap();
         for peak in [7, 8, 11] {

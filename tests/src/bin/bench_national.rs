@@ -549,21 +549,21 @@ async fn year(
     eprintln!(
         "generating a year: {} gemeenten, {} children",
         plan.gemeenten.len(),
-        plan.children.len()
+        plan.children()
     );
     let progress = Arc::new(Progress::default());
     let started = Instant::now();
     let setup = national::set_up(kindpakket, &plan, 16).await?;
     progress.commands.fetch_add(setup, Ordering::Relaxed);
-    let tenth = plan.children.len() / 10;
+    let tenth = plan.households.len() / 10;
     let mut report = Report::default();
-    national::run_children(kindpakket, &plan, 0..tenth, 16, &progress, &mut report).await?;
+    national::run_households(kindpakket, &plan, 0..tenth, 16, &progress, &mut report).await?;
     wait_until_consumed(platform, Duration::from_secs(600)).await?;
     let at_tenth = peak_memory(platform);
-    national::run_children(
+    national::run_households(
         kindpakket,
         &plan,
-        tenth..plan.children.len(),
+        tenth..plan.households.len(),
         16,
         &progress,
         &mut report,
@@ -585,7 +585,7 @@ async fn year(
     table.row(
         &format!(
             "generated year: {} children, {} commands, {events} events, 16 clients",
-            plan.children.len(),
+            plan.children(),
             report.commands
         ),
         format!("{:.0} commands/s", report.commands as f64 / sending),

@@ -58,9 +58,10 @@ async fn main() -> Result<()> {
     let year: i32 = value(&args, "--jaar", today.year())?;
     let plan = national::plan(seed, size, year);
     println!(
-        "jaar {year}, seed {seed}: {} gemeenten, {} kinderen, hoogstens {} commando's; digest {}",
+        "jaar {year}, seed {seed}: {} gemeenten, {} kinderen in {} huishoudens, hoogstens {} commando's; digest {}",
         plan.gemeenten.len(),
-        plan.children.len(),
+        plan.children(),
+        plan.households.len(),
         plan.commands(),
         plan.digest()
     );
@@ -96,7 +97,7 @@ async fn main() -> Result<()> {
     );
     let reporter = {
         let progress = progress.clone();
-        let total = plan.children.len();
+        let total = plan.children();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(10)).await;
@@ -109,10 +110,10 @@ async fn main() -> Result<()> {
         })
     };
     let mut report = Report::default();
-    national::run_children(
+    national::run_households(
         &kindpakket,
         &plan,
-        0..plan.children.len(),
+        0..plan.households.len(),
         clients,
         &progress,
         &mut report,
