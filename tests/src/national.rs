@@ -1,8 +1,9 @@
 //! A synthetic national year, seeded: 342 gemeenten (or fewer), each with a regeling drawn from the
 //! study's distributions, its partners and signallers enrolled and its routing set, then twelve
-//! months of signals, applications, grants and deliveries with the peaks before the school year
-//! (August–September) and in December. Everything goes through the services' public HTTP command
-//! paths ([`crate::client`]), never into their tables, with many clients at once.
+//! months of signals, applications, grants and uses with the peaks before the school year
+//! (August–September) and in December, the partners' quarterly invoices settled by regie
+//! ([`invoice_quarters`]) and the year end ([`close_year`]). Everything goes through the services'
+//! public HTTP command paths ([`crate::client`]), never into their tables, with many clients at once.
 //!
 //! [`plan`] draws the whole year from the seed (nothing of it depends on the platform it will run
 //! against: same seed, same commands, [`Year::digest`]); [`run`] sends it. The ids the services hand
@@ -265,6 +266,28 @@ pub struct Tally {
     pub granted: i64,
     pub served: i64,
     pub deliveries: i64,
+    /// Rights granted: each expires at the year end ([`close_year`]).
+    pub rights: i64,
+    /// Rights nothing was spent on, and the children with at least one such right: the year end's
+    /// non-use figures.
+    pub rights_unused: i64,
+    pub children_unused: i64,
+    /// What the uses spent: the year's ledger once every invoice is settled ([`invoice_quarters`]).
+    pub spent_cents: i64,
+}
+
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.signalled += other.signalled;
+        self.applied += other.applied;
+        self.granted += other.granted;
+        self.served += other.served;
+        self.deliveries += other.deliveries;
+        self.rights += other.rights;
+        self.rights_unused += other.rights_unused;
+        self.children_unused += other.children_unused;
+        self.spent_cents += other.spent_cents;
+    }
 }
 
 /// A run's outcome.
@@ -279,15 +302,11 @@ pub struct Report {
 
 impl Report {
     pub fn total(&self) -> Tally {
-        self.per_gemeente
-            .values()
-            .fold(Tally::default(), |sum, tally| Tally {
-                signalled: sum.signalled + tally.signalled,
-                applied: sum.applied + tally.applied,
-                granted: sum.granted + tally.granted,
-                served: sum.served + tally.served,
-                deliveries: sum.deliveries + tally.deliveries,
-            })
+        let mut total = Tally::default();
+        for tally in self.per_gemeente.values() {
+            total += *tally;
+        }
+        total
     }
 }
 
@@ -569,9 +588,14 @@ impl Year {
         self.households.iter().map(|h| h.children.len()).sum()
     }
 
-    /// The commands the year will send at most (set-up, signals, applications, grants, uses).
+    /// The commands the year will send at most (set-up, signals, applications, grants, uses, a
+    /// submitted and a settled invoice per partner and quarter, the year end).
     pub fn commands(&self) -> usize {
-        let setup: usize = self.gemeenten.iter().map(setup_commands).sum();
+        let setup: usize = self
+            .gemeenten
+            .iter()
+            .map(|gemeente| setup_commands(gemeente) + 8 * gemeente.partners.len() + 1)
+            .sum();
         let households: usize = self
             .households
             .iter()
@@ -717,21 +741,17 @@ pub async fn run_households(
         for form in forms {
             *report.uses_per_form.entry(form.to_owned()).or_default() += 1;
         }
-        let sum = report
+        *report
             .per_gemeente
             .entry(year.gemeenten[gemeente].code.clone())
-            .or_default();
-        sum.signalled += tally.signalled;
-        sum.applied += tally.applied;
-        sum.granted += tally.granted;
-        sum.served += tally.served;
-        sum.deliveries += tally.deliveries;
+            .or_default() += tally;
     }
     report.commands = progress.commands.load(Ordering::Relaxed);
     Ok(())
 }
 
-/// Sets up the year and sends all of it.
+/// Sets up the year and sends all of it, the partners' quarterly invoices last (the year end is
+/// [`close_year`], once the clocks stand in the next year).
 pub async fn run(platform: &Kindpakket, year: &Year, clients: usize) -> Result<Report> {
     let progress = Arc::new(Progress::default());
     let setup = set_up(platform, year, clients).await?;
@@ -751,6 +771,7 @@ pub async fn run(platform: &Kindpakket, year: &Year, clients: usize) -> Result<R
         &mut report,
     )
     .await?;
+    invoice_quarters(platform, year, clients, &mut report).await?;
     Ok(report)
 }
 
@@ -867,7 +888,9 @@ async fn run_household<'y>(
             continue;
         }
         tally.granted += 1;
+        tally.rights += mine.len() as i64;
         let mut served = false;
+        let mut used_rights = 0;
         for (wanted, used_on) in household.applies_for.iter().zip(&child.uses) {
             let Some(used_on) = used_on else { continue };
             let Some(provision) = gemeente.provisions.iter().find(|p| &p.code == wanted) else {
@@ -905,6 +928,8 @@ async fn run_household<'y>(
                     count();
                 }
                 tally.deliveries += 1;
+                tally.spent_cents += amount;
+                used_rights += 1;
                 served = true;
                 forms.push(provision.form.as_str());
             }
@@ -912,8 +937,126 @@ async fn run_household<'y>(
         if served {
             tally.served += 1;
         }
+        let unused = mine.len() as i64 - used_rights;
+        tally.rights_unused += unused;
+        if unused > 0 {
+            tally.children_unused += 1;
+        }
     }
     Ok((tally, forms))
+}
+
+/// The quarters of the year, as invoice periods.
+fn quarters(year: i32) -> [(String, String); 4] {
+    [
+        (format!("{year}-01-01"), format!("{year}-03-31")),
+        (format!("{year}-04-01"), format!("{year}-06-30")),
+        (format!("{year}-07-01"), format!("{year}-09-30")),
+        (format!("{year}-10-01"), format!("{year}-12-31")),
+    ]
+}
+
+/// Every delivering partner invoices each quarter of the year (what it delivered, redeemed and gave
+/// as discount), and regie approves every line: the year's ledger then holds every use
+/// ([`Tally::spent_cents`]). A quarter with nothing to invoice is skipped. `clients` partners at a
+/// time; adds the commands to `report`.
+pub async fn invoice_quarters(
+    platform: &Kindpakket,
+    year: &Year,
+    clients: usize,
+    report: &mut Report,
+) -> Result<()> {
+    let partners = year.gemeenten.iter().flat_map(|gemeente| {
+        gemeente
+            .partners
+            .iter()
+            .map(move |(partner, _, _)| (gemeente.code.as_str(), partner.as_str()))
+    });
+    let done = futures::stream::iter(partners)
+        .map(|(gemeente, partner)| invoice_partner(platform, year.year, gemeente, partner))
+        .buffer_unordered(clients.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    for commands in done {
+        report.commands += commands?;
+    }
+    Ok(())
+}
+
+async fn invoice_partner(
+    platform: &Kindpakket,
+    year: i32,
+    gemeente: &str,
+    partner: &str,
+) -> Result<u64> {
+    let url = platform.provision_url(gemeente, "facturen");
+    let who = crate::client::As {
+        organisation: partner,
+        role: "partner",
+    };
+    let mut commands = 0;
+    for (from, until) in quarters(year) {
+        let answer = platform
+            .post(&url, who, &json!({"vanaf": from, "tot": until}))
+            .await?;
+        if answer.status == StatusCode::UNPROCESSABLE_ENTITY
+            && answer.detail().contains("niets te factureren")
+        {
+            continue;
+        }
+        let what = format!("{partner}'s invoice of {from} in {gemeente}");
+        let invoice = accepted(answer, StatusCode::CREATED, &what)?;
+        commands += 1;
+        let id = invoice["id"].as_str().context("an invoice id")?;
+        let lines: Vec<Value> = invoice["regels"]
+            .as_array()
+            .context("an invoice's lines")?
+            .iter()
+            .map(|line| json!({"verstrekking": line["verstrekking"], "goedgekeurd": true}))
+            .collect();
+        let settled = platform
+            .post(
+                &format!("{url}/{id}/beoordeling"),
+                REGIE,
+                &json!({ "regels": lines }),
+            )
+            .await?;
+        accepted(
+            settled,
+            StatusCode::OK,
+            &format!("the settlement of {what}"),
+        )?;
+        commands += 1;
+    }
+    Ok(commands)
+}
+
+/// Regie closes the year in every gemeente (`jaarafsluiting` on 1 January of the next year): every
+/// right of the year expires, and what was left unused is the dashboard's non-use figure. The
+/// services' clocks must stand in the next year ([`crate::Platform::at_new_year`]); the provision
+/// service's hourly sweep may expire some first, which changes nothing. Gives the commands.
+pub async fn close_year(platform: &Kindpakket, year: &Year, clients: usize) -> Result<u64> {
+    let day = format!("{}-01-01", year.year + 1);
+    let done = futures::stream::iter(year.gemeenten.iter())
+        .map(|gemeente| {
+            let day = day.clone();
+            async move {
+                let url = platform.provision_url(&gemeente.code, "jaarafsluiting");
+                let body = json!({ "peildatum": day });
+                // A sweep expiring the same right at that moment: tried again.
+                let answer = retry_while(
+                    || platform.post(&url, REGIE, &body),
+                    |answer| answer.status == StatusCode::CONFLICT,
+                )
+                .await?;
+                let what = format!("the year end of {}", gemeente.code);
+                accepted(answer, StatusCode::OK, &what).map(|_| 1)
+            }
+        })
+        .buffer_unordered(clients.max(1))
+        .collect::<Vec<Result<u64>>>()
+        .await;
+    done.into_iter().sum()
 }
 
 /// Repeats `send` while `waiting` holds for its answer (the services learn from each other's

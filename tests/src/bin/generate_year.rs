@@ -18,6 +18,9 @@
 //! `KINDPAKKET_RATE_BURST` raised (the generator's clients act as a handful of organisations).
 //! `--jaar` names another year for `--running` against a platform whose clock stands in it.
 //! `--fraction 1.0` is the whole national year (about 420,000 children, some five million events).
+//! After the year the partners invoice each quarter and regie settles every line; on a platform of
+//! its own it then moves the clocks to 1 January and regie closes the year (every right expires,
+//! the unused ones are the dashboard's non-use figures). With `--running` there is no year end.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -71,7 +74,7 @@ async fn main() -> Result<()> {
     if !running && year != today.year() {
         anyhow::bail!("--jaar: zonder --running genereert generate-year dit jaar ({}), op een platform waarvan de klok op 31 december staat", today.year());
     }
-    let (_platform, kindpakket) = if running {
+    let (mut platform, kindpakket) = if running {
         eprintln!(
             "het platform moet op 31 december {year} staan: start scripts/run.sh met \
              KINDPAKKET_CLOCK_OFFSET_DAYS={} (voor dit jaar)",
@@ -119,6 +122,14 @@ async fn main() -> Result<()> {
         &mut report,
     )
     .await?;
+    national::invoice_quarters(&kindpakket, &plan, clients, &mut report).await?;
+    // The year end needs the clocks in the next year: only on a platform of its own.
+    if let Some(platform) = platform.as_mut() {
+        platform.at_new_year().await?;
+        report.commands += national::close_year(&kindpakket, &plan, clients).await?;
+    } else {
+        eprintln!("geen jaarafsluiting: die vraagt de klok van het platform op 1 januari");
+    }
     reporter.abort();
     let elapsed = started.elapsed().as_secs_f64();
     let total = report.total();
@@ -130,6 +141,12 @@ async fn main() -> Result<()> {
     println!(
         "kinderen gesignaleerd {}, aangevraagd {}, toegekend {}, bediend {}; verstrekkingen {}",
         total.signalled, total.applied, total.granted, total.served, total.deliveries
+    );
+    println!(
+        "rechten {}, waarvan ongebruikt {}; besteed € {:.2}",
+        total.rights,
+        total.rights_unused,
+        total.spent_cents as f64 / 100.0
     );
     println!("verstrekkingen per vorm: {:?}", report.uses_per_form);
     Ok(())

@@ -316,6 +316,16 @@ impl Platform {
         Ok(today.year())
     }
 
+    /// Restarts every service with its clock moved to 1 January of next year, and gives this year:
+    /// for the generator's year end, after [`Platform::at_year_end`].
+    pub async fn at_new_year(&mut self) -> Result<i32> {
+        let today = kindpakket_platform::clock::today();
+        let days = crate::national::days_to_year_end(today) + 1;
+        self.restart_with_environment(&[("KINDPAKKET_CLOCK_OFFSET_DAYS", &days.to_string())])
+            .await?;
+        Ok(today.year())
+    }
+
     /// Restarts every service with `environment` added to its own.
     pub async fn restart_with_environment(&mut self, environment: &[(&str, &str)]) -> Result<()> {
         for service in &mut self.services {

@@ -1,8 +1,10 @@
 //! The national year generator (`generate-year`, `kindpakket_tests::national`) at a tiny size,
 //! checked as a user would check what it made: every gemeente has its regeling as drawn (regie's
 //! API), and the dashboard's funnel counts exactly the children the generator says it signalled,
-//! applied for, granted and served (households of several children among them), and its partners'
-//! figures the uses it recorded, in every form (in kind, voucher, discount, declaration). The same
+//! applied for, granted and served (households of several children among them), its partners'
+//! figures the uses it recorded, in every form (in kind, voucher, discount, declaration), after
+//! the year end the rights that expired and those left unused, and each gemeente's ledger, once
+//! the partners' quarterly invoices are settled, every cent the uses spent. The same
 //! seed draws the same commands (compared by digest, without sending them twice).
 
 use std::time::Duration;
@@ -55,6 +57,10 @@ async fn a_tiny_generated_year_shows_on_the_dashboard_as_the_generator_reports_i
         total.signalled > 0 && total.applied > 0 && total.granted > 0 && total.deliveries > 0,
         "a year signals, applies, grants and delivers: {total:?}"
     );
+    assert!(
+        total.rights > total.rights_unused && total.rights_unused > 0 && total.spent_cents > 0,
+        "some rights are used, some not, and the uses spend: {total:?}"
+    );
     // Every form is used: in kind, voucher, discount at the till, the parent's declaration.
     assert_eq!(
         report.uses_per_form.keys().collect::<Vec<_>>(),
@@ -62,6 +68,14 @@ async fn a_tiny_generated_year_shows_on_the_dashboard_as_the_generator_reports_i
         "{:?}",
         report.uses_per_form
     );
+
+    // The year end, on 1 January: every right of the year expires; the unused ones are the
+    // dashboard's non-use figures.
+    platform
+        .at_new_year()
+        .await
+        .expect("clocks in the new year");
+    national::close_year(&kindpakket, &plan, 8).await.unwrap();
 
     for gemeente in &plan.gemeenten {
         let code = &gemeente.code;
@@ -97,6 +111,17 @@ async fn a_tiny_generated_year_shows_on_the_dashboard_as_the_generator_reports_i
             "{}/api/v1/gemeenten/{code}/trechter",
             kindpakket.endpoints.dashboard
         );
+        // The year's ledger: every use, once its invoice was settled or its declaration approved.
+        let ledger = kindpakket
+            .get(
+                &kindpakket.provision_url(code, &format!("grootboek/{year}")),
+                Some(REGIE),
+            )
+            .await
+            .unwrap()
+            .expect(StatusCode::OK)
+            .unwrap();
+        let spent_cents = ledger["totaalCent"].as_i64().unwrap_or(-1);
         let shown = |funnel: &serde_json::Value| national::Tally {
             signalled: funnel["gesignaleerd"].as_i64().unwrap_or(-1),
             applied: funnel["aangevraagd"].as_i64().unwrap_or(-1),
@@ -108,6 +133,16 @@ async fn a_tiny_generated_year_shows_on_the_dashboard_as_the_generator_reports_i
                 .flatten()
                 .map(|partner| partner["verstrekkingen"].as_i64().unwrap_or(0))
                 .sum(),
+            rights: funnel["nietGebruikt"]["vervallenRechten"]
+                .as_i64()
+                .unwrap_or(-1),
+            rights_unused: funnel["nietGebruikt"]["rechtenZonderGebruik"]
+                .as_i64()
+                .unwrap_or(-1),
+            children_unused: funnel["nietGebruikt"]["kinderenZonderGebruik"]
+                .as_i64()
+                .unwrap_or(-1),
+            spent_cents,
         };
         let funnel = wait_until(
             &format!("{code}'s funnel showing {expected:?}"),
