@@ -13,6 +13,7 @@
 //! The `SubjectForgotten` is published here as the application service's relay would (envelope,
 //! subject, `Nats-Msg-Id`), so the dashboard's part is tested on its own.
 
+use kindpakket_tests::{this_year, this_year_on};
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -97,16 +98,16 @@ async fn granted(
     entitlement
 }
 
-/// Two gemeenten; four children: A (signalled, applied, granted, served in 2026), B (2025, served
-/// in part, expired), D (2025, never served, expired), C (signalled in both gemeenten).
+/// Two gemeenten; four children: A (signalled, applied, granted, served this year), B (last year,
+/// served in part, expired), D (last year, never served, expired), C (signalled in both gemeenten).
 async fn populate(platform: &Platform) -> People {
     let kindpakket = platform.client();
-    kindpakket.sport_regeling(G, 2026).await.unwrap();
-    kindpakket.sport_regeling(H, 2026).await.unwrap();
+    kindpakket.sport_regeling(G, this_year()).await.unwrap();
+    kindpakket.sport_regeling(H, this_year()).await.unwrap();
     kindpakket
         .publish_regeling(
             G,
-            2025,
+            this_year() - 1,
             &[kindpakket_tests::client::provision(
                 "sportcontributie",
                 "Sportcontributie",
@@ -126,12 +127,19 @@ async fn populate(platform: &Platform) -> People {
     }
     let (a, a_household) = (Uuid::new_v4(), Uuid::new_v4());
     let signal = kindpakket
-        .signal_child_referred(G, WIJKTEAM, a, Some(PARTNER), "2026-02-01")
+        .signal_child_referred(G, WIJKTEAM, a, Some(PARTNER), &this_year_on("02-01"))
         .await
         .unwrap();
-    let a_entitlement = granted(&kindpakket, a, a_household, Some(signal), "2026-02-10").await;
+    let a_entitlement = granted(
+        &kindpakket,
+        a,
+        a_household,
+        Some(signal),
+        &this_year_on("02-10"),
+    )
+    .await;
     kindpakket
-        .deliver(G, PARTNER, a_entitlement, 18_000, "2026-03-01")
+        .deliver(G, PARTNER, a_entitlement, 18_000, &this_year_on("03-01"))
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
@@ -141,11 +149,17 @@ async fn populate(platform: &Platform) -> People {
         Uuid::new_v4(),
         Uuid::new_v4(),
         None,
-        "2025-03-01",
+        &format!("{}-03-01", this_year() - 1),
     )
     .await;
     kindpakket
-        .deliver(G, PARTNER, b_entitlement, 10_000, "2025-06-01")
+        .deliver(
+            G,
+            PARTNER,
+            b_entitlement,
+            10_000,
+            &format!("{}-06-01", this_year() - 1),
+        )
         .await
         .unwrap()
         .expect(StatusCode::CREATED)
@@ -155,19 +169,19 @@ async fn populate(platform: &Platform) -> People {
         Uuid::new_v4(),
         Uuid::new_v4(),
         None,
-        "2025-04-01",
+        &format!("{}-04-01", this_year() - 1),
     )
     .await;
     let c = Uuid::new_v4();
     kindpakket
-        .signal_child(G, WIJKTEAM, c, "2026-04-01")
+        .signal_child(G, WIJKTEAM, c, &this_year_on("04-01"))
         .await
         .unwrap();
     kindpakket
-        .signal_child(H, WIJKTEAM, c, "2026-04-02")
+        .signal_child(H, WIJKTEAM, c, &this_year_on("04-02"))
         .await
         .unwrap();
-    // The year end lets 2025's entitlements expire: the non-use figures.
+    // The year end lets last year's entitlements expire: the non-use figures.
     kindpakket
         .post(
             &kindpakket.provision_url(G, "jaarafsluiting"),
@@ -576,7 +590,7 @@ async fn past_the_retention_period_the_dashboard_keeps_aggregates_only_and_every
     let offsets = count(&platform, APPLIED).await;
 
     // Thirty days of retention, and the dashboard's clock a little over a year ahead: every child's
-    // latest fact (entitlements run to the end of 2026) is past the period.
+    // latest fact (entitlements run to the end of this year) is past the period.
     let dashboard = platform.service_mut(ServiceName::Dashboard);
     dashboard.set_environment("KINDPAKKET_RETENTION_DAYS", "30");
     dashboard.set_environment("KINDPAKKET_STREAM_MAX_AGE_DAYS", "30");
@@ -625,7 +639,7 @@ async fn past_the_retention_period_the_dashboard_keeps_aggregates_only_and_every
 async fn an_erasure_at_the_gemeente_reaches_the_dashboard_and_leaves_every_figure_as_it_was() {
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
-    kindpakket.sport_regeling(G, 2026).await.unwrap();
+    kindpakket.sport_regeling(G, this_year()).await.unwrap();
     kindpakket
         .enrol_signaller(G, WIJKTEAM, "Wijkteam Centrum")
         .await
@@ -656,12 +670,19 @@ async fn an_erasure_at_the_gemeente_reaches_the_dashboard_and_leaves_every_figur
     let other = Uuid::new_v4();
     for (kind, household) in [(child, parent), (other, Uuid::new_v4())] {
         let signal = kindpakket
-            .signal_child_referred(G, WIJKTEAM, kind, Some(PARTNER), "2026-02-01")
+            .signal_child_referred(G, WIJKTEAM, kind, Some(PARTNER), &this_year_on("02-01"))
             .await
             .unwrap();
-        let entitlement = granted(&kindpakket, kind, household, Some(signal), "2026-02-10").await;
+        let entitlement = granted(
+            &kindpakket,
+            kind,
+            household,
+            Some(signal),
+            &this_year_on("02-10"),
+        )
+        .await;
         kindpakket
-            .deliver(G, PARTNER, entitlement, 12_000, "2026-03-01")
+            .deliver(G, PARTNER, entitlement, 12_000, &this_year_on("03-01"))
             .await
             .unwrap()
             .expect(StatusCode::CREATED)
