@@ -1005,7 +1005,9 @@ async fn invoice_partner(
             continue;
         }
         let what = format!("{partner}'s invoice of {from} in {gemeente}");
-        let invoice = accepted(answer, StatusCode::CREATED, &what)?;
+        let invoice = answer
+            .expect(StatusCode::CREATED)
+            .with_context(|| what.clone())?;
         commands += 1;
         let id = invoice["id"].as_str().context("an invoice id")?;
         let lines: Vec<Value> = invoice["regels"]
@@ -1021,11 +1023,9 @@ async fn invoice_partner(
                 &json!({ "regels": lines }),
             )
             .await?;
-        accepted(
-            settled,
-            StatusCode::OK,
-            &format!("the settlement of {what}"),
-        )?;
+        settled
+            .expect(StatusCode::OK)
+            .with_context(|| format!("the settlement of {what}"))?;
         commands += 1;
     }
     Ok(commands)
@@ -1050,7 +1050,10 @@ pub async fn close_year(platform: &Kindpakket, year: &Year, clients: usize) -> R
                 )
                 .await?;
                 let what = format!("the year end of {}", gemeente.code);
-                accepted(answer, StatusCode::OK, &what).map(|_| 1)
+                answer
+                    .expect(StatusCode::OK)
+                    .with_context(|| what.clone())
+                    .map(|_| 1)
             }
         })
         .buffer_unordered(clients.max(1))
@@ -1091,14 +1094,6 @@ struct Use<'a> {
     date: &'a str,
 }
 
-/// Refuses an answer that is not `expected`, naming what was refused and where.
-fn accepted(answer: crate::client::Answer, expected: StatusCode, what: &str) -> Result<Value> {
-    if answer.status != expected {
-        bail!("{what} refused: {} {}", answer.status, answer.body);
-    }
-    Ok(answer.body)
-}
-
 /// A partner records a delivery in kind; the entitlement is opened from the grant a moment later
 /// (the provision service reads the application stream), so a 404 or 403 is tried again.
 async fn deliver(platform: &Kindpakket, use_: &Use<'_>) -> Result<bool> {
@@ -1116,7 +1111,9 @@ async fn deliver(platform: &Kindpakket, use_: &Use<'_>) -> Result<bool> {
     )
     .await?;
     let what = format!("a delivery in {}", use_.gemeente);
-    accepted(answer, StatusCode::CREATED, &what)?;
+    answer
+        .expect(StatusCode::CREATED)
+        .with_context(|| what.clone())?;
     Ok(true)
 }
 
@@ -1149,7 +1146,9 @@ async fn redeem(platform: &Kindpakket, use_: &Use<'_>) -> Result<bool> {
     )
     .await?;
     let what = format!("a redemption in {}", use_.gemeente);
-    accepted(answer, StatusCode::CREATED, &what)?;
+    answer
+        .expect(StatusCode::CREATED)
+        .with_context(|| what.clone())?;
     Ok(true)
 }
 
@@ -1178,7 +1177,9 @@ async fn give_discount(platform: &Kindpakket, use_: &Use<'_>, percent: u8) -> Re
     )
     .await?;
     let what = format!("a discount in {}", use_.gemeente);
-    let given = accepted(answer, StatusCode::CREATED, &what)?;
+    let given = answer
+        .expect(StatusCode::CREATED)
+        .with_context(|| what.clone())?;
     if given["kortingCents"].as_i64() != Some(use_.amount) {
         bail!(
             "{what}: {given} is not the whole entitlement of {} cents",
@@ -1208,7 +1209,9 @@ async fn declare(platform: &Kindpakket, use_: &Use<'_>, household: Uuid) -> Resu
     )
     .await?;
     let what = format!("a declaration in {}", use_.gemeente);
-    let submitted = accepted(answer, StatusCode::CREATED, &what)?;
+    let submitted = answer
+        .expect(StatusCode::CREATED)
+        .with_context(|| what.clone())?;
     let declaration = submitted["declaratie"]
         .as_str()
         .context("a declaration id")?;
@@ -1219,7 +1222,9 @@ async fn declare(platform: &Kindpakket, use_: &Use<'_>, household: Uuid) -> Resu
             &json!({"goedgekeurd": true}),
         )
         .await?;
-    accepted(decision, StatusCode::OK, &format!("the decision on {what}"))?;
+    decision
+        .expect(StatusCode::OK)
+        .with_context(|| format!("the decision on {what}"))?;
     Ok(true)
 }
 
