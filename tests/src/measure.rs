@@ -228,3 +228,70 @@ pub fn peak_rss_mib(pid: u32) -> Option<f64> {
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
+
+/// CPU time (user and system, in seconds) spent so far by the processes a bench looks at, grouped:
+/// `postgres` — the cluster whose data directory is `postgres_data` (its postmaster, every live
+/// backend and worker, and what ended backends spent, which the postmaster collected);
+/// `nats-server`; each service by its binary (`kindpakket-signalling`, …, matched by the 15
+/// characters the kernel keeps of a name); and `client` — this process with the children it
+/// waited for (pgbench). Processes that ended uncollected are missed; take the difference of two
+/// calls around a run.
+pub fn cpu_seconds(
+    postgres_data: &Path,
+    services: &[&str],
+) -> Result<std::collections::BTreeMap<String, f64>> {
+    let ticks = rustix::param::clock_ticks_per_second() as f64;
+    let postmaster: u32 = std::fs::read_to_string(postgres_data.join("postmaster.pid"))
+        .context("reading postmaster.pid")?
+        .lines()
+        .next()
+        .and_then(|line| line.trim().parse().ok())
+        .context("postmaster.pid names no process")?;
+    let me = std::process::id();
+    let mut groups = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid … utime stime cutime cstime …": fields 14–17, counted from 1.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let field = |n: usize| -> f64 {
+            fields
+                .get(n - 3)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        };
+        let ppid = field(4) as u32;
+        let own = field(14) + field(15);
+        let collected = field(16) + field(17);
+        let group = if pid == postmaster {
+            Some(("postgres".to_owned(), own + collected))
+        } else if ppid == postmaster {
+            Some(("postgres".to_owned(), own))
+        } else if pid == me {
+            Some(("client".to_owned(), own + collected))
+        } else if comm == "nats-server" {
+            Some(("nats-server".to_owned(), own))
+        } else {
+            services
+                .iter()
+                .find(|service| service.starts_with(comm) && comm.len() >= 15.min(service.len()))
+                .map(|service| ((*service).to_owned(), own))
+        };
+        if let Some((group, spent)) = group {
+            *groups.entry(group).or_insert(0.0) += spent / ticks;
+        }
+    }
+    Ok(groups)
+}

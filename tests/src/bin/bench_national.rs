@@ -278,7 +278,70 @@ async fn commands(
         }
     }
     signal_cost(platform, kindpakket, &date, table).await?;
+    signal_cpu(platform, kindpakket, &date, options, work.path(), table).await?;
     Ok(sustained)
+}
+
+/// Where the machine's two cores go for one signal: CPU time per process group while 16 clients
+/// send signals for `--seconds` and until every consumer has projected them, divided by the
+/// signals sent; beside the same for pgbench's single-row insert at 16 clients (Postgres and
+/// pgbench itself). Tells which process a faster command path has to start with.
+async fn signal_cpu(
+    platform: &Platform,
+    kindpakket: &Kindpakket,
+    date: &str,
+    options: &Options,
+    work: &std::path::Path,
+    table: &mut Table,
+) -> Result<()> {
+    let data = platform.postgres.dir().join("data");
+    let services: Vec<&str> = ServiceName::ALL.iter().map(|name| name.binary()).collect();
+    let spent = |before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>, commands: f64| {
+        let mut groups: Vec<(String, f64)> = after
+            .iter()
+            .map(|(group, seconds)| {
+                let earlier = before.get(group).copied().unwrap_or_default();
+                (group.clone(), (seconds - earlier) * 1000.0 / commands)
+            })
+            .filter(|(_, ms)| *ms >= 0.005)
+            .collect();
+        groups.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let total: f64 = groups.iter().map(|(_, ms)| ms).sum();
+        let parts: Vec<String> = groups
+            .iter()
+            .map(|(group, ms)| format!("{} {ms:.2}", group.trim_start_matches("kindpakket-")))
+            .collect();
+        format!("{total:.2} ({})", parts.join(", "))
+    };
+
+    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    let before = measure::cpu_seconds(&data, &services)?;
+    let started = Instant::now();
+    let rate = command_rate(kindpakket, "signalling", 16, options.seconds, date).await?;
+    let signals = rate * started.elapsed().as_secs_f64();
+    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    let after = measure::cpu_seconds(&data, &services)?;
+    let signal = spent(&before, &after, signals);
+
+    let before = measure::cpu_seconds(&data, &services)?;
+    let inserts = measure::pgbench_inserts(
+        platform.postgres.bin_dir(),
+        platform.postgres.port(),
+        "bench_pgbench",
+        16,
+        options.seconds,
+        work,
+    )? * options.seconds as f64;
+    let after = measure::cpu_seconds(&data, &services)?;
+    let insert = spent(&before, &after, inserts).replace("client", "pgbench");
+    table.row(
+        "CPU per signal, 16 clients, until every consumer has it: ms (by process)",
+        signal,
+        format!("pgbench insert: {insert}"),
+        "—".to_owned(),
+        "—",
+    );
+    Ok(())
 }
 
 /// `clients` clients sending one command after another for `seconds`: accepted commands per second.
