@@ -188,8 +188,9 @@ pub async fn submit(
         gemeente: context.gemeente.clone(),
         application,
     });
+    // The application's id was just made: executed without reading a history first.
     applications
-        .execute(application_id, command, context)
+        .execute_new(application_id, command, context)
         .await?;
     Ok(())
 }

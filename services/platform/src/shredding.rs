@@ -318,6 +318,16 @@ struct KeyRow {
     wrapped: Vec<u8>,
 }
 
+/// A subject's stored key, if it has one; else whether one was made, or the subject forgotten.
+#[derive(sqlx::FromRow)]
+struct ReadOrMade {
+    master_version: Option<i32>,
+    nonce: Option<Vec<u8>>,
+    wrapped: Option<Vec<u8>>,
+    made: bool,
+    forgotten: bool,
+}
+
 impl SubjectKeys {
     pub fn new(pool: PgPool, master: Arc<dyn KeyWrapper>) -> Self {
         Self {
@@ -463,36 +473,35 @@ impl SubjectKeys {
         Ok(Some(LessSafeKey::new(unbound)))
     }
 
-    /// The key `subject`'s values of `epoch` are sealed under: read when the subject has one (one
-    /// round trip, nothing written), made otherwise.
+    /// The key `subject`'s values of `epoch` are sealed under: the one it has, or one made now unless
+    /// the subject was forgotten — read or made in one statement (one round trip either way). A key
+    /// made is committed (and flushed, as every commit) before it is returned: a value sealed under
+    /// it is only ever stored after its key is durable, so a crash can lose an unused key but never
+    /// the key of something stored. The candidate key is drawn and wrapped before the statement and
+    /// dropped unused when the subject has a key.
     async fn key_for_sealing(&self, subject: Uuid, epoch: i32) -> Result<LessSafeKey, SealError> {
-        match self.key_of(subject, epoch).await? {
-            Some(key) => Ok(key),
-            None => self.make_key(subject, epoch).await,
-        }
-    }
-
-    /// Makes `subject`'s key of `epoch`, unless the subject was forgotten. One statement, committed
-    /// (and flushed, as every commit) before the key is returned: a value sealed under it is only
-    /// ever stored after its key is durable, so a crash can lose an unused key but never the key of
-    /// something stored.
-    async fn make_key(&self, subject: Uuid, epoch: i32) -> Result<LessSafeKey, SealError> {
         let mut key = [0u8; 32];
         self.random
             .fill(&mut key)
             .map_err(|_| anyhow!("the system's random source failed"))?;
         let wrapped = self.master.wrap(&key)?;
-        // Made, or why not: the subject was forgotten, or another seal made its key first (the
-        // insert waited for that one to commit; its key is read below and this one dropped unused).
-        let (made, forgotten): (bool, bool) = sqlx::query_as(
-            "WITH made AS (
+        // The stored key, if any; else made, or why not: the subject was forgotten, or another seal
+        // made its key after this statement's snapshot (the insert waited for that one to commit;
+        // its key is read below and this one dropped unused).
+        let row: ReadOrMade = sqlx::query_as(
+            "WITH existing AS (
+                 SELECT master_version, nonce, wrapped FROM subject_keys WHERE subject = $1 AND epoch = $2),
+             forgotten AS (
+                 SELECT EXISTS (SELECT 1 FROM forgotten_subjects WHERE subject = $1) AS yes),
+             made AS (
                  INSERT INTO subject_keys (subject, epoch, master_version, nonce, wrapped)
                  SELECT $1, $2, $3, $4, $5
-                  WHERE NOT EXISTS (SELECT 1 FROM forgotten_subjects WHERE subject = $1)
+                  WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT (SELECT yes FROM forgotten)
                  ON CONFLICT (subject, epoch) DO NOTHING
                  RETURNING 1)
-             SELECT EXISTS (SELECT 1 FROM made),
-                    EXISTS (SELECT 1 FROM forgotten_subjects WHERE subject = $1)",
+             SELECT e.master_version, e.nonce, e.wrapped,
+                    EXISTS (SELECT 1 FROM made) AS made, (SELECT yes FROM forgotten) AS forgotten
+               FROM (SELECT 1) AS one LEFT JOIN existing AS e ON true",
         )
         .bind(subject)
         .bind(epoch)
@@ -501,12 +510,24 @@ impl SubjectKeys {
         .bind(&wrapped.bytes)
         .fetch_one(&self.pool)
         .await?;
-        if made {
+        if let (Some(master_version), Some(nonce), Some(bytes)) =
+            (row.master_version, row.nonce, row.wrapped)
+        {
+            let key = self.master.unwrap(&Wrapped {
+                version: u32::try_from(master_version).map_err(anyhow::Error::from)?,
+                nonce,
+                bytes,
+            })?;
             let unbound =
                 UnboundKey::new(&AES_256_GCM, &key).map_err(|_| anyhow!("bad subject key"))?;
             return Ok(LessSafeKey::new(unbound));
         }
-        if forgotten {
+        if row.made {
+            let unbound =
+                UnboundKey::new(&AES_256_GCM, &key).map_err(|_| anyhow!("bad subject key"))?;
+            return Ok(LessSafeKey::new(unbound));
+        }
+        if row.forgotten {
             return Err(SealError::Forgotten);
         }
         match self.key_of(subject, epoch).await? {

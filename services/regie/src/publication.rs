@@ -80,8 +80,9 @@ pub async fn publish(
     if let Some(overlap) = overlap {
         return Err(PublicationError::Overlaps(overlap));
     }
+    // A new regeling's id was just made: executed without reading a history first.
     regelingen
-        .execute(
+        .execute_new(
             version.regeling_id,
             RegelingCommand::Publish(version),
             context,

@@ -133,8 +133,9 @@ pub async fn signal_child(
         due_on: routed.due_on,
         signalled_on: command.signalled_on,
     };
+    // A signal's id is made for it (`Uuid::new_v4`): executed without reading a history first.
     signals
-        .execute(signal_id, SignalCommand::SignalChild(command), context)
+        .execute_new(signal_id, SignalCommand::SignalChild(command), context)
         .await
         .map_err(SignalChildError::Refused)
 }

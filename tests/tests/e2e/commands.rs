@@ -174,3 +174,121 @@ async fn signals_of_one_new_child_sent_at_once_share_one_key_and_every_reason_re
     }
     keys.close().await;
 }
+
+/// A command that creates something runs without reading a history first
+/// (`AggregateStore::execute_new`: the id was just made for it), and yet its answer is always the
+/// stored history's: tried against an empty history, its events only count when they took the
+/// aggregate's first sequence number; an id that has a history is decided by that history — refused
+/// as the history refuses it, accepted as the history accepts it, and nothing stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_executed_as_new_on_an_id_that_has_a_history_is_decided_by_that_history() {
+    use kindpakket_platform::store::{
+        AggregateStore, CommandContext, CommandError, EVENT_STORE_MIGRATION,
+    };
+    use kindpakket_proto::signalling::Referral;
+    use kindpakket_proto::{Actor, ChildRef, GemeenteCode, OrganisationId, Role};
+    use kindpakket_signalling::domain::signal::{
+        Accept, Acting, Signal, SignalChild, SignalCommand, SignalError,
+    };
+
+    let postgres = kindpakket_tests::Postgres::start().await.unwrap();
+    let pool = kindpakket_platform::db::connect(&postgres.url("execute_new"))
+        .await
+        .unwrap();
+    kindpakket_platform::db::migrate(&pool, &[EVENT_STORE_MIGRATION])
+        .await
+        .unwrap();
+    let signals: AggregateStore<Signal> = AggregateStore::new(pool.clone(), ());
+    let gemeente = GemeenteCode::parse(GEMEENTE).unwrap();
+    let leergeld = OrganisationId::parse("leergeld").unwrap();
+    let context = CommandContext {
+        gemeente: gemeente.clone(),
+        actor: Actor {
+            organisation: OrganisationId::parse(WIJKTEAM.organisation).unwrap(),
+            role: Role::Signaller,
+        },
+        correlation_id: Uuid::new_v4(),
+        causation_id: None,
+    };
+    let signal_child = |signal_id: Uuid| {
+        SignalCommand::SignalChild(SignalChild {
+            gemeente: gemeente.clone(),
+            signal_id,
+            signaller: OrganisationId::parse(WIJKTEAM.organisation).unwrap(),
+            child: ChildRef::new_random(),
+            household: None,
+            // A sealed reason as the store keeps it (what it says does not matter here).
+            why: serde_json::from_value(json!({
+                "s": Uuid::new_v4(), "e": 202609, "n": "AAAAAAAAAAAAAAAA", "c": "c2NodWxkZW4="
+            }))
+            .unwrap(),
+            provision_type: None,
+            wijk: None,
+            referral: Referral::Partner {
+                partner: leergeld.clone(),
+            },
+            due_on: None,
+            signalled_on: time::macros::date!(2026 - 09 - 01),
+        })
+    };
+    let accept = SignalCommand::Accept(Accept {
+        by: Acting {
+            gemeente: gemeente.clone(),
+            organisation: leergeld.clone(),
+            as_loket: false,
+            via_link: None,
+        },
+        on: time::macros::date!(2026 - 09 - 02),
+    });
+    let history = |id: Uuid| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (i64, String)>(
+                "SELECT sequence, event_type FROM events WHERE aggregate_id = $1 ORDER BY sequence",
+            )
+            .bind(id.to_string())
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    // A new id: stored once, at the first sequence number.
+    let id = Uuid::new_v4();
+    signals
+        .execute_new(id, signal_child(id), &context)
+        .await
+        .expect("a new signal is stored");
+    assert_eq!(history(id).await, vec![(1, "ChildSignalled".to_owned())]);
+
+    // The same id again: an empty history would take the signal, the stored one refuses it as a
+    // duplicate — the answer the caller gets, with nothing stored.
+    let again = signals.execute_new(id, signal_child(id), &context).await;
+    assert!(
+        matches!(
+            again,
+            Err(CommandError::Rejected(SignalError::AlreadyExists))
+        ),
+        "the stored history's refusal, not a conflict or an error: {again:?}"
+    );
+    assert_eq!(history(id).await, vec![(1, "ChildSignalled".to_owned())]);
+
+    // A command an empty history refuses (no such signal) and the stored one accepts: accepted,
+    // stored after the history. Accepted once more by the same partner: nothing new to store.
+    signals
+        .execute_new(id, accept.clone(), &context)
+        .await
+        .expect("the stored signal is accepted by the partner it was referred to");
+    signals
+        .execute_new(id, accept, &context)
+        .await
+        .expect("accepting again changes nothing and is no error");
+    assert_eq!(
+        history(id).await,
+        vec![
+            (1, "ChildSignalled".to_owned()),
+            (2, "ReferralAccepted".to_owned())
+        ]
+    );
+    pool.close().await;
+}
