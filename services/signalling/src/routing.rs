@@ -7,16 +7,18 @@
 //! enrolment has ended sends the signal to the loket instead (with the route's response time): the
 //! routing table may be older than the enrolment's end.
 
+use std::collections::HashMap;
+
 use kindpakket_platform::calendar;
 use kindpakket_platform::db::Migration;
-use kindpakket_proto::regie::{ProvisionType, Route, RouteTarget, RoutingSet};
+use kindpakket_proto::regie::{PartnerRole, ProvisionType, Route, RouteTarget, RoutingSet};
 use kindpakket_proto::signalling::Referral;
-use kindpakket_proto::{GemeenteCode, WijkCode};
+use kindpakket_proto::{GemeenteCode, OrganisationId, WijkCode};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use time::Date;
 
-use crate::enrolments;
+use crate::enrolments::Enrolment;
 
 pub const ROUTING_MIGRATION: Migration = Migration {
     name: "0220_routing",
@@ -97,26 +99,80 @@ pub fn due_date(from: Date, response_days: u8) -> Date {
     calendar::add_working_days(from, u32::from(response_days))
 }
 
-/// Routes a new signal by the gemeente's routing table.
-pub async fn route_signal(
+/// What signalling a child reads before its command, in one statement: the signaller's enrolment,
+/// the gemeente's routing table, and the enrolments of the partners that table routes to.
+#[derive(Debug, Clone, Default)]
+pub struct SignalSetting {
+    pub signaller: Option<Enrolment>,
+    routing: Option<RoutingSet>,
+    partners: HashMap<String, Enrolment>,
+}
+
+/// Reads the [`SignalSetting`] of `signaller` in `gemeente`.
+pub async fn signal_setting(
     pool: &PgPool,
     gemeente: &GemeenteCode,
+    signaller: &OrganisationId,
+) -> Result<SignalSetting, sqlx::Error> {
+    type Row = (
+        Option<Json<RoutingSet>>,
+        Option<String>,
+        Option<Json<Vec<PartnerRole>>>,
+        Option<Date>,
+    );
+    // One row per enrolment read (the signaller's, the routed partners'), or one without any; each
+    // carries the routing table. A route's target is "loket" or {"partner": "<organisation>"}.
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH table_of AS (SELECT routing FROM routing WHERE gemeente = $1)
+         SELECT (SELECT routing FROM table_of), e.organisation, e.roles, e.ended_on
+           FROM (SELECT 1) AS one
+           LEFT JOIN enrolments AS e
+             ON e.gemeente = $1
+            AND (e.organisation = $2
+                 OR e.organisation IN (
+                     SELECT jsonb_path_query(routing, '$.routes[*].to.partner') #>> '{}'
+                       FROM table_of))",
+    )
+    .bind(gemeente.as_str())
+    .bind(signaller.as_str())
+    .fetch_all(pool)
+    .await?;
+    let mut setting = SignalSetting::default();
+    for (routing, organisation, roles, ended_on) in rows {
+        setting.routing = routing.map(|Json(routing)| routing);
+        let (Some(organisation), Some(Json(roles))) = (organisation, roles) else {
+            continue;
+        };
+        let enrolment = Enrolment { roles, ended_on };
+        if organisation == signaller.as_str() {
+            setting.signaller = Some(enrolment.clone());
+        }
+        setting.partners.insert(organisation, enrolment);
+    }
+    Ok(setting)
+}
+
+/// Routes a new signal by the gemeente's routing table of `setting`: a route to a partner whose
+/// enrolment is not in force on `today` goes to the loket instead.
+pub fn route_signal(
+    setting: &SignalSetting,
     provision_type: Option<ProvisionType>,
     wijk: Option<&WijkCode>,
     signalled_on: Date,
     today: Date,
-) -> Result<Routed, sqlx::Error> {
-    let route = match provision_type {
-        Some(provision_type) => route_for(pool, gemeente, provision_type, wijk).await?,
-        None => None,
+) -> Routed {
+    let route = match (provision_type, &setting.routing) {
+        (Some(provision_type), Some(routing)) => routing.route_for(provision_type, wijk),
+        _ => None,
     };
-    let partner_enrolled = match route.as_ref().map(|route| &route.to) {
-        Some(RouteTarget::Partner(partner)) => enrolments::enrolment_of(pool, gemeente, partner)
-            .await?
+    let partner_enrolled = match route.map(|route| &route.to) {
+        Some(RouteTarget::Partner(partner)) => setting
+            .partners
+            .get(partner.as_str())
             .is_some_and(|enrolment| enrolment.in_force_on(today)),
         _ => false,
     };
-    Ok(referral_of(route.as_ref(), partner_enrolled, signalled_on))
+    referral_of(route, partner_enrolled, signalled_on)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::domain::signal::{Signal, SignalChild, SignalCommand, SignalError, WhySignalled};
-use crate::{enrolments, routing};
+use crate::routing;
 
 /// A signal as it is asked for, its reason and note not yet sealed.
 #[derive(Debug, Clone)]
@@ -93,23 +93,24 @@ pub async fn signal_child(
     today: Date,
 ) -> Result<(), SignalChildError> {
     let gemeente = &command.gemeente;
-    if context.actor.role != Role::Regievoerder {
-        let enrolment = enrolments::enrolment_of(pool, gemeente, &command.signaller).await?;
-        if !enrolment.is_some_and(|enrolment| enrolment.may_signal_on(today)) {
-            return Err(SignalChildError::NotEnrolled(
-                EnrolmentRefusal::SignallerNotEnrolled,
-            ));
-        }
+    let setting = routing::signal_setting(pool, gemeente, &command.signaller).await?;
+    if context.actor.role != Role::Regievoerder
+        && !setting
+            .signaller
+            .as_ref()
+            .is_some_and(|enrolment| enrolment.may_signal_on(today))
+    {
+        return Err(SignalChildError::NotEnrolled(
+            EnrolmentRefusal::SignallerNotEnrolled,
+        ));
     }
     let routed = routing::route_signal(
-        pool,
-        gemeente,
+        &setting,
         command.provision_type,
         command.wijk.as_ref(),
         command.signalled_on,
         today,
-    )
-    .await?;
+    );
     let why = WhySignalled {
         reason: command.reason,
         note: command.note,
