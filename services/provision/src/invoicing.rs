@@ -40,6 +40,7 @@ pub async fn submit(
         period,
         lines: history.invoiceable(partner, period),
     });
-    invoices.execute(invoice_id, command, context).await?;
+    // The invoice's id was just made: executed without reading a history first.
+    invoices.execute_new(invoice_id, command, context).await?;
     Ok(invoice_id)
 }

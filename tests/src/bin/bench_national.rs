@@ -570,26 +570,7 @@ fn peak_memory(platform: &Platform) -> BTreeMap<&'static str, f64> {
 
 /// Waits until every consumer of every stream has nothing pending: the platform is quiet.
 async fn wait_until_consumed(platform: &Platform, within: Duration) -> Result<()> {
-    let (_, js) = kindpakket_platform::nats::connect(&[platform.nats.url()]).await?;
-    let deadline = Instant::now() + within;
-    let mut quiet_in_a_row = 0;
-    while quiet_in_a_row < 2 {
-        if Instant::now() > deadline {
-            bail!("the consumers did not catch up within {within:?}");
-        }
-        let mut pending = 0;
-        for source in STREAMS {
-            let stream = js.get_stream(source.stream().name).await?;
-            let mut names = stream.consumer_names();
-            while let Some(name) = futures::StreamExt::next(&mut names).await {
-                let info = stream.consumer_info(name?).await?;
-                pending += info.num_pending + info.num_ack_pending as u64;
-            }
-        }
-        quiet_in_a_row = if pending == 0 { quiet_in_a_row + 1 } else { 0 };
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    Ok(())
+    platform.wait_until_consumed(within).await
 }
 
 /// The generated year, sent in two parts (10%, then the rest), with the services' peak memory after

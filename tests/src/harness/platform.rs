@@ -687,6 +687,39 @@ impl Platform {
             .unwrap_or(-1)
     }
 
+    /// Waits until every durable consumer of the four streams has nothing pending and nothing
+    /// unacknowledged, twice in a row half a second apart (a consumer acknowledges after its
+    /// commit, so what it consumed is in its database): the services have taken in what was sent
+    /// before, e.g. a routing table set just now before a signal that must follow it.
+    pub async fn wait_until_consumed(&self, within: Duration) -> Result<()> {
+        use kindpakket_proto::Service;
+        let (_, js) = kindpakket_platform::nats::connect(&[self.nats.url()]).await?;
+        let deadline = std::time::Instant::now() + within;
+        let mut quiet_in_a_row = 0;
+        while quiet_in_a_row < 2 {
+            if std::time::Instant::now() > deadline {
+                bail!("the consumers did not catch up within {within:?}");
+            }
+            let mut pending = 0;
+            for source in [
+                Service::Regie,
+                Service::Signalling,
+                Service::Application,
+                Service::Provision,
+            ] {
+                let stream = js.get_stream(source.stream().name).await?;
+                let mut names = stream.consumer_names();
+                while let Some(name) = futures::StreamExt::next(&mut names).await {
+                    let info = stream.consumer_info(name?).await?;
+                    pending += info.num_pending + info.num_ack_pending as u64;
+                }
+            }
+            quiet_in_a_row = if pending == 0 { quiet_in_a_row + 1 } else { 0 };
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Ok(())
+    }
+
     /// Waits until `service`'s stream holds every event of its store exactly once (none missing,
     /// none doubled, none unknown), and gives the comparison.
     pub async fn wait_until_stream_equals_store(

@@ -202,9 +202,11 @@ impl ApplicationHandler {
             pass,
             opened_on: granted.decided_on,
         });
+        // The grant made the entitlement's id: opened without reading a history first (a
+        // redelivered grant finds its history and is decided by it, see `execute_new`).
         match self
             .entitlements
-            .execute(entitlement_id, command, context)
+            .execute_new(entitlement_id, command, context)
             .await
         {
             Ok(()) => {
