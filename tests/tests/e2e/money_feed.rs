@@ -240,16 +240,18 @@ async fn each_partner_reads_exactly_its_own_events_under_its_own_ids_once_across
         .enrol_partner(G, B, "Jeugdfonds Rotterdam", &["muziekles"])
         .await
         .unwrap();
-    kindpakket
-        .enrol_signaller(G, WIJKTEAM, "Wijkteam Zuid")
-        .await
-        .unwrap();
+    // Routed before the signaller is enrolled: once the signalling service knows the enrolment
+    // (the signal below waits for it), it knows the route, earlier in regie's stream.
     kindpakket
         .set_routing(
             G,
             json!([{"voorzieningsoort": "maatschappelijke_participatie",
                     "naar": {"partner": A}, "reactietermijnWerkdagen": 5}]),
         )
+        .await
+        .unwrap();
+    kindpakket
+        .enrol_signaller(G, WIJKTEAM, "Wijkteam Zuid")
         .await
         .unwrap();
 
