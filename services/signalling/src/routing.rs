@@ -120,18 +120,20 @@ pub async fn signal_setting(
         Option<Json<Vec<PartnerRole>>>,
         Option<Date>,
     );
-    // One row per enrolment read (the signaller's, the routed partners'), or one without any; each
-    // carries the routing table. A route's target is "loket" or {"partner": "<organisation>"}.
+    // One row per organisation asked for (the signaller, every partner the table routes to), with
+    // its enrolment or NULLs, each carrying the table. Every enrolment is a point lookup on the
+    // primary key: a gemeente may have thousands of enrolments, none of them scanned. A route's
+    // target is "loket" or {"partner": "<organisation>"}.
     let rows: Vec<Row> = sqlx::query_as(
         "WITH table_of AS (SELECT routing FROM routing WHERE gemeente = $1)
          SELECT (SELECT routing FROM table_of), e.organisation, e.roles, e.ended_on
-           FROM (SELECT 1) AS one
-           LEFT JOIN enrolments AS e
-             ON e.gemeente = $1
-            AND (e.organisation = $2
-                 OR e.organisation IN (
-                     SELECT jsonb_path_query(routing, '$.routes[*].to.partner') #>> '{}'
-                       FROM table_of))",
+           FROM unnest(array_append(
+                  ARRAY(SELECT jsonb_path_query(routing, '$.routes[*].to.partner') #>> '{}'
+                          FROM table_of),
+                  $2::text)) AS w (organisation)
+           LEFT JOIN LATERAL (
+                SELECT organisation, roles, ended_on FROM enrolments
+                 WHERE gemeente = $1 AND organisation = w.organisation) AS e ON true",
     )
     .bind(gemeente.as_str())
     .bind(signaller.as_str())

@@ -840,7 +840,14 @@ async fn latency(
         .map(|(sent, seen)| seen.saturating_duration_since(*sent).as_secs_f64() * 1000.0)
         .collect();
     table.row(
-        &format!("signal to dashboard at {rate:.0} commands/s (half the sustained), ms p50 / p99"),
+        &format!(
+            "signal to dashboard at {rate:.0} commands/s ({}), ms p50 / p99",
+            if options.measures("commands") {
+                "half the sustained"
+            } else {
+                "--latency-rate"
+            }
+        ),
         format!(
             "{:.0} / {:.0}",
             percentile(&lags, 0.5),
