@@ -448,20 +448,26 @@ where
                 aggregate_id: aggregate_id.clone(),
                 stored: Cell::new(false),
             };
-            let stored = ASSUMED_NEW
+            let (result, stored) = ASSUMED_NEW
                 .scope(assumed, async {
                     let result = self
                         .cqrs
                         .execute_with_metadata(&aggregate_id, command.clone(), context.metadata())
                         .await;
-                    result.is_ok() && ASSUMED_NEW.with(|assumed| assumed.stored.get())
+                    (result, ASSUMED_NEW.with(|assumed| assumed.stored.get()))
                 })
                 .await;
-            if stored {
-                return Ok(());
+            match result {
+                Ok(()) if stored => return Ok(()),
+                // Not new after all, refused, or nothing to store: decided below against the
+                // stored history, as every command is (nothing was written).
+                Ok(())
+                | Err(AggregateError::UserError(_))
+                | Err(AggregateError::AggregateConflict) => {}
+                // As `execute` answers it: the insert's outcome is unknown, so it is not tried
+                // again (a commit whose answer was lost would come back as "already exists").
+                Err(error) => return Err(CommandError::Technical(error.to_string())),
             }
-            // Not new after all, refused, or nothing to store: decided below against the stored
-            // history, as every command is (nothing was written).
         }
         for attempt in 1..=ATTEMPTS {
             match self
