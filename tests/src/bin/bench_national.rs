@@ -314,12 +314,16 @@ async fn signal_cpu(
         format!("{total:.2} ({})", parts.join(", "))
     };
 
-    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    platform
+        .wait_until_consumed(Duration::from_secs(600))
+        .await?;
     let before = measure::cpu_seconds(&data, &services)?;
     let started = Instant::now();
     let rate = command_rate(kindpakket, "signalling", 16, options.seconds, date).await?;
     let signals = rate * started.elapsed().as_secs_f64();
-    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    platform
+        .wait_until_consumed(Duration::from_secs(600))
+        .await?;
     let after = measure::cpu_seconds(&data, &services)?;
     let signal = spent(&before, &after, signals);
 
@@ -463,7 +467,9 @@ async fn signal_cost(
             flushes,
         ))
     };
-    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    platform
+        .wait_until_consumed(Duration::from_secs(600))
+        .await?;
     let (commits_before, xid_before, flushes_before) = counters().await?;
     for _ in 0..SIGNALS {
         let status = signal_a_new_child(kindpakket, date).await?;
@@ -471,7 +477,9 @@ async fn signal_cost(
             bail!("signalling refused a command: {status}");
         }
     }
-    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    platform
+        .wait_until_consumed(Duration::from_secs(600))
+        .await?;
     let (commits_after, xid_after, flushes_after) = counters().await?;
     let per_signal = |after: f64, before: f64| (after - before) / SIGNALS as f64;
     let by_database: Vec<String> = commits_after
@@ -568,11 +576,6 @@ fn peak_memory(platform: &Platform) -> BTreeMap<&'static str, f64> {
         .collect()
 }
 
-/// Waits until every consumer of every stream has nothing pending: the platform is quiet.
-async fn wait_until_consumed(platform: &Platform, within: Duration) -> Result<()> {
-    platform.wait_until_consumed(within).await
-}
-
 /// The generated year, sent in two parts (10%, then the rest), with the services' peak memory after
 /// each; gives the year.
 async fn year(
@@ -602,7 +605,9 @@ async fn year(
     let tenth = plan.households.len() / 10;
     let mut report = Report::default();
     national::run_households(kindpakket, &plan, 0..tenth, 16, &progress, &mut report).await?;
-    wait_until_consumed(platform, Duration::from_secs(600)).await?;
+    platform
+        .wait_until_consumed(Duration::from_secs(600))
+        .await?;
     let at_tenth = peak_memory(platform);
     national::run_households(
         kindpakket,
@@ -617,7 +622,9 @@ async fn year(
     // out here).
     national::invoice_quarters(kindpakket, &plan, 16, &mut report).await?;
     let sending = started.elapsed().as_secs_f64();
-    wait_until_consumed(platform, Duration::from_secs(1200)).await?;
+    platform
+        .wait_until_consumed(Duration::from_secs(1200))
+        .await?;
     let at_whole = peak_memory(platform);
     let mut events = 0;
     for name in [
