@@ -274,7 +274,7 @@ async fn what_workers_write_about_a_child_is_sealed_shown_to_its_readers_and_for
     let mut platform = Platform::start().await.expect("platform starts");
     let kindpakket = platform.client();
     regeling(&kindpakket, G).await;
-    let marker = Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let marker = kindpakket_tests::text_marker(8);
     let signal_note = format!("MARKER-signaal-{marker}");
     let block_reason = format!("MARKER-blokkade-{marker}");
     let proof = format!("MARKER-bewijs-{marker}");
@@ -1117,7 +1117,7 @@ async fn free_text_stored_in_plaintext_before_is_sealed_once_at_start_and_reads_
         .expect(StatusCode::OK)
         .unwrap();
     let pass_id = opened["passen"][0]["id"].as_str().unwrap().to_owned();
-    let marker = Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let marker = kindpakket_tests::text_marker(8);
     let text = |what: &str| format!("LEGACY-{what}-{marker}");
 
     // The store as the service left it before issue 13: free text in plaintext, version 1.
@@ -1301,7 +1301,7 @@ async fn past_the_retention_period_what_was_sealed_about_a_child_reads_as_forgot
     let kindpakket = platform.client();
     regeling(&kindpakket, G).await;
     let child = register_child(&kindpakket, G).await;
-    let note = format!("MARKER-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let note = format!("MARKER-{}", kindpakket_tests::text_marker(8));
     let signal = kindpakket
         .post_signal(
             G,

@@ -102,7 +102,7 @@ async fn a_proof_is_kept_sealed_for_regie_and_the_auditor_only_and_forgotten_wit
         .enrol_partner(G, "leergeld-noord", "Leergeld Noord", &["schoolspullen"])
         .await
         .unwrap();
-    let marker = format!("MARKER-bon-{}", &Uuid::new_v4().simple().to_string()[..10]);
+    let marker = format!("MARKER-bon-{}", kindpakket_tests::text_marker(10));
 
     let child = register_child(&kindpakket, G).await;
     let receipts = granted_to(&kindpakket, G, child, &["schoolspullen"]).await["schoolspullen"];

@@ -608,7 +608,7 @@ async fn the_ledger_budgets_and_earlier_grants_read_from_tables_equal_the_fold_o
         .as_ref()
         .unwrap()
         .child;
-    let marker = format!("LEGACY-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let marker = format!("LEGACY-{}", kindpakket_tests::text_marker(8));
     let declared = json!({"entitlement_id": receipts, "declaration_id": Uuid::new_v4(),
         "child": child, "provision": "schoolspullen", "submitted_by": LEERGELD, "amount_cents": 2_500});
     let mut submitted = declared.clone();
