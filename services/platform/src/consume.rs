@@ -60,13 +60,15 @@ pub const CONSUMER_MIGRATION: Migration = Migration {
 pub struct ReceivedEvent {
     pub subject: String,
     pub envelope: EventEnvelope,
-    pub event: serde_json::Value,
+    /// The payload as it came, read into the contract's type by [`ReceivedEvent::decode`] (not
+    /// read into a tree first: a replay reads every event once, straight into its type).
+    pub event: Box<serde_json::value::RawValue>,
 }
 
 impl ReceivedEvent {
     /// Reads the payload as the publishing service's contract type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, HandlerError> {
-        serde_json::from_value(self.event.clone()).map_err(|error| {
+        serde_json::from_str(self.event.get()).map_err(|error| {
             HandlerError::Poison(format!(
                 "{} {} cannot be read: {error}",
                 self.envelope.event_type, self.envelope.event_id
@@ -284,7 +286,8 @@ impl Outcome {
 
 /// Reads a message as an event; an error when it is not a Kindpakket event message (parked as it is).
 fn received(message: &jetstream::Message) -> Result<ReceivedEvent, serde_json::Error> {
-    let parsed: EventMessage<serde_json::Value> = serde_json::from_slice(&message.payload)?;
+    let parsed: EventMessage<Box<serde_json::value::RawValue>> =
+        serde_json::from_slice(&message.payload)?;
     Ok(ReceivedEvent {
         subject: message.subject.to_string(),
         envelope: parsed.envelope,
@@ -778,7 +781,7 @@ pub async fn replay_parked<H: EventHandler>(
     .await?;
     for (id, subject, payload) in parked {
         let outcome: Result<(), HandlerError> = async {
-            let message: EventMessage<serde_json::Value> =
+            let message: EventMessage<Box<serde_json::value::RawValue>> =
                 serde_json::from_str(&payload).map_err(|error| {
                     HandlerError::Poison(format!("not a Kindpakket event message: {error}"))
                 })?;

@@ -296,23 +296,6 @@ async fn signal_cpu(
 ) -> Result<()> {
     let data = platform.postgres.dir().join("data");
     let services: Vec<&str> = ServiceName::ALL.iter().map(|name| name.binary()).collect();
-    let spent = |before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>, commands: f64| {
-        let mut groups: Vec<(String, f64)> = after
-            .iter()
-            .map(|(group, seconds)| {
-                let earlier = before.get(group).copied().unwrap_or_default();
-                (group.clone(), (seconds - earlier) * 1000.0 / commands)
-            })
-            .filter(|(_, ms)| *ms >= 0.005)
-            .collect();
-        groups.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let total: f64 = groups.iter().map(|(_, ms)| ms).sum();
-        let parts: Vec<String> = groups
-            .iter()
-            .map(|(group, ms)| format!("{} {ms:.2}", group.trim_start_matches("kindpakket-")))
-            .collect();
-        format!("{total:.2} ({})", parts.join(", "))
-    };
 
     platform
         .wait_until_consumed(Duration::from_secs(600))
@@ -325,7 +308,7 @@ async fn signal_cpu(
         .wait_until_consumed(Duration::from_secs(600))
         .await?;
     let after = measure::cpu_seconds(&data, &services)?;
-    let signal = spent(&before, &after, signals);
+    let signal = cpu_per(&before, &after, signals, 1000.0);
 
     let before = measure::cpu_seconds(&data, &services)?;
     let inserts = measure::pgbench_inserts(
@@ -337,7 +320,7 @@ async fn signal_cpu(
         work,
     )? * options.seconds as f64;
     let after = measure::cpu_seconds(&data, &services)?;
-    let insert = spent(&before, &after, inserts).replace("client", "pgbench");
+    let insert = cpu_per(&before, &after, inserts, 1000.0).replace("client", "pgbench");
     table.row(
         "CPU per signal, 16 clients, until every consumer has it: ms (by process)",
         signal,
@@ -346,6 +329,32 @@ async fn signal_cpu(
         "—",
     );
     Ok(())
+}
+
+/// CPU time spent between two [`measure::cpu_seconds`] readings per unit of work (a signal, an
+/// event), in thousandths (`scale` 1000: ms) or millionths (1e6: µs) of a second: the total and
+/// each process group's share, largest first.
+fn cpu_per(
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+    units: f64,
+    scale: f64,
+) -> String {
+    let mut groups: Vec<(String, f64)> = after
+        .iter()
+        .map(|(group, seconds)| {
+            let earlier = before.get(group).copied().unwrap_or_default();
+            (group.clone(), (seconds - earlier) * scale / units)
+        })
+        .filter(|(_, spent)| *spent >= 0.005)
+        .collect();
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = groups.iter().map(|(_, spent)| spent).sum();
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(group, spent)| format!("{} {spent:.2}", group.trim_start_matches("kindpakket-")))
+        .collect();
+    format!("{total:.2} ({})", parts.join(", "))
 }
 
 /// `clients` clients sending one command after another for `seconds`: accepted commands per second.
@@ -871,11 +880,14 @@ async fn latency(
 async fn rebuild(platform: &mut Platform, options: &Options, table: &mut Table) -> Result<()> {
     let (mut rates, mut raws) = (Vec::new(), Vec::new());
     let mut events = 0;
+    let mut cpu = None;
     for _ in 0..options.repeats {
-        let (stored, rebuilt, raw) = rebuild_once(platform).await?;
-        events = stored;
-        rates.push(rebuilt);
-        raws.push(raw);
+        let once = rebuild_once(platform).await?;
+        events = once.events;
+        rates.push(once.rebuilt);
+        raws.push(once.raw);
+        // The CPU of the run whose rate is the median's is not known yet; the last run's is shown.
+        cpu = Some((once.rebuild_cpu, once.raw_cpu));
     }
     let (rebuilt, raw) = (median(rates), median(raws));
     table.row(
@@ -892,12 +904,36 @@ async fn rebuild(platform: &mut Platform, options: &Options, table: &mut Table) 
         "—".to_owned(),
         "≤ 90 s",
     );
+    if let Some((rebuild_cpu, raw_cpu)) = cpu {
+        table.row(
+            "CPU per event rebuilt, µs (by process; the last run)",
+            rebuild_cpu,
+            format!("raw pull consumer: {raw_cpu}"),
+            "—".to_owned(),
+            "—",
+        );
+    }
     Ok(())
+}
+
+/// What one rebuild measured.
+struct Rebuilt {
+    /// Events in the streams.
+    events: u64,
+    /// Events per second applied by the dashboard's replay.
+    rebuilt: f64,
+    /// Messages per second read by a plain pull consumer.
+    raw: f64,
+    /// CPU per event of the replay, and per message of the plain consumer (`cpu_per`, µs).
+    rebuild_cpu: String,
+    raw_cpu: String,
 }
 
 /// One rebuild of the dashboard from zero: the events stored, the rate of the rebuild and the rate
 /// of a plain pull consumer reading the same streams after it.
-async fn rebuild_once(platform: &mut Platform) -> Result<(u64, f64, f64)> {
+async fn rebuild_once(platform: &mut Platform) -> Result<Rebuilt> {
+    let data = platform.postgres.dir().join("data");
+    let services: Vec<&str> = ServiceName::ALL.iter().map(|name| name.binary()).collect();
     let (_, js) = kindpakket_platform::nats::connect(&[platform.nats.url()]).await?;
     let mut last = BTreeMap::new();
     let mut events = 0u64;
@@ -937,6 +973,7 @@ async fn rebuild_once(platform: &mut Platform) -> Result<(u64, f64, f64)> {
         }
     };
     let started = Instant::now();
+    let cpu_before = measure::cpu_seconds(&data, &services)?;
     let (applied_at_start, _) = applied_floor(js.clone()).await?;
     loop {
         let (_, behind) = applied_floor(js.clone()).await?;
@@ -948,13 +985,33 @@ async fn rebuild_once(platform: &mut Platform) -> Result<(u64, f64, f64)> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let rebuilt = events.saturating_sub(applied_at_start) as f64 / started.elapsed().as_secs_f64();
+    let replayed = events.saturating_sub(applied_at_start) as f64;
+    let rebuilt = replayed / started.elapsed().as_secs_f64();
+    let rebuild_cpu = cpu_per(
+        &cpu_before,
+        &measure::cpu_seconds(&data, &services)?,
+        replayed,
+        1e6,
+    );
     let (mut read, mut took) = (0, Duration::ZERO);
+    let cpu_before = measure::cpu_seconds(&data, &services)?;
     for name in last.keys() {
         let (messages, duration) = measure::raw_consume(&js, name).await?;
         read += messages;
         took += duration;
     }
+    let raw_cpu = cpu_per(
+        &cpu_before,
+        &measure::cpu_seconds(&data, &services)?,
+        read as f64,
+        1e6,
+    );
     let raw = read as f64 / took.as_secs_f64();
-    Ok((events, rebuilt, raw))
+    Ok(Rebuilt {
+        events,
+        rebuilt,
+        raw,
+        rebuild_cpu,
+        raw_cpu,
+    })
 }
