@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kindpakket_platform::config::ServiceConfig;
-use kindpakket_platform::consume::CONSUMER_MIGRATION;
+use kindpakket_platform::consume::{CONSUMER_MIGRATION, CONSUMER_OFFSET_KEY_MIGRATION};
 use kindpakket_platform::service::Infrastructure;
 use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
@@ -45,6 +45,7 @@ pub async fn run(config: ServiceConfig, application: ApplicationConfig) -> anyho
         &[
             EVENT_STORE_MIGRATION,
             CONSUMER_MIGRATION,
+            CONSUMER_OFFSET_KEY_MIGRATION,
             REGELINGEN_MIGRATION,
             PARTNER_ROLES_MIGRATION,
             OVERVIEW_MIGRATION,

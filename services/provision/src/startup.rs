@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kindpakket_platform::config::ServiceConfig;
-use kindpakket_platform::consume::CONSUMER_MIGRATION;
+use kindpakket_platform::consume::{CONSUMER_MIGRATION, CONSUMER_OFFSET_KEY_MIGRATION};
 use kindpakket_platform::service::Infrastructure;
 use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
@@ -47,6 +47,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         &[
             EVENT_STORE_MIGRATION,
             CONSUMER_MIGRATION,
+            CONSUMER_OFFSET_KEY_MIGRATION,
             ENROLMENTS_MIGRATION,
             PROVISION_MIGRATION,
             ROW_SECURITY_MIGRATION,

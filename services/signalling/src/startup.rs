@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use kindpakket_platform::config::ServiceConfig;
-use kindpakket_platform::consume::CONSUMER_MIGRATION;
+use kindpakket_platform::consume::{CONSUMER_MIGRATION, CONSUMER_OFFSET_KEY_MIGRATION};
 use kindpakket_platform::service::Infrastructure;
 use kindpakket_platform::store::{AggregateStore, EVENT_STORE_MIGRATION};
 use kindpakket_proto::Service;
@@ -40,6 +40,7 @@ pub async fn run(config: ServiceConfig) -> anyhow::Result<()> {
         &[
             EVENT_STORE_MIGRATION,
             CONSUMER_MIGRATION,
+            CONSUMER_OFFSET_KEY_MIGRATION,
             ENROLMENTS_MIGRATION,
             PROGRESS_MIGRATION,
             ENROLMENT_PROVISIONS_MIGRATION,

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use kindpakket_platform::consume::{
     self, ConsumerConfig, EventHandler, HandlerError, ReceivedEvent, CONSUMER_MIGRATION,
+    CONSUMER_OFFSET_KEY_MIGRATION,
 };
 use kindpakket_proto::{
     subjects, Actor, EventEnvelope, EventMessage, GemeenteCode, OrganisationId, Role, Service,
@@ -139,7 +140,8 @@ async fn set_up(
     let postgres = Postgres::start().await?;
     let nats = Nats::start().await?;
     let pool = kindpakket_platform::db::connect(&postgres.url(database)).await?;
-    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION]).await?;
+    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION, CONSUMER_OFFSET_KEY_MIGRATION])
+        .await?;
     sqlx::query(table).execute(&pool).await?;
     let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
     kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
@@ -276,6 +278,109 @@ async fn batches_apply_every_event_once_in_order_through_copies_gaps_a_failed_ba
         };
         assert_eq!(last, wanted as i64, "{aggregate_id}'s offset");
     }
+    assert_keys_agree(&pool).await?;
+    Ok(())
+}
+
+/// Every offset's key is the one the migration's SQL function gives its four columns: the consumer
+/// (which computes keys in Rust) and the migration (which filled the keys of older rows) agree.
+async fn assert_keys_agree(pool: &PgPool) -> Result<()> {
+    let (rows, disagreeing): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE offset_key
+                <> consumer_offset_key(consumer, service, aggregate_type, aggregate_id))
+         FROM consumer_offsets",
+    )
+    .fetch_one(pool)
+    .await?;
+    assert!(rows > 0, "offsets were written");
+    assert_eq!(
+        disagreeing, 0,
+        "offsets whose key is not their columns' key"
+    );
+    Ok(())
+}
+
+/// A database whose offsets were written before they had a key (migration `0101`): after the
+/// migration the consumer finds each aggregate's offset by the key it computes, so the events it
+/// had applied are recognised as copies and only the later ones are applied — also for an aggregate
+/// id outside ASCII (the key counts bytes, not characters).
+#[tokio::test]
+async fn offsets_written_before_their_key_are_found_by_it_after_the_migration() -> Result<()> {
+    let postgres = Postgres::start().await?;
+    let nats = Nats::start().await?;
+    let pool = kindpakket_platform::db::connect(&postgres.url("upgrade")).await?;
+    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION]).await?;
+    sqlx::query(
+        "CREATE TABLE applied (id bigserial PRIMARY KEY, aggregate_id text NOT NULL, sequence bigint NOT NULL)",
+    )
+    .execute(&pool)
+    .await?;
+    let before = ["voor-1", "voor-2", "aggregaat-één"];
+    for aggregate_id in before {
+        sqlx::query(
+            "INSERT INTO consumer_offsets (consumer, service, aggregate_type, aggregate_id, last_sequence)
+             VALUES ('test-upgrade', 'signalling', 'test', $1, 3)",
+        )
+        .bind(aggregate_id)
+        .execute(&pool)
+        .await?;
+    }
+    kindpakket_platform::db::migrate(&pool, &[CONSUMER_MIGRATION, CONSUMER_OFFSET_KEY_MIGRATION])
+        .await?;
+    let (_, js) = kindpakket_platform::nats::connect(&[nats.url()]).await?;
+    kindpakket_platform::nats::ensure_stream(&js, Service::Signalling, &Default::default()).await?;
+    for sequence in 1..=5 {
+        for aggregate_id in before.iter().chain(&["na-1"]) {
+            publish(&js, aggregate_id, sequence, 0).await?;
+        }
+    }
+    let handler = Arc::new(Recorder {
+        fail_once: Mutex::new(HashSet::new()),
+        poison: (String::new(), 0),
+    });
+    let (stop, consumer) = spawn_consumer(&js, &pool, "test-upgrade", handler);
+    wait_until(
+        "every new event applied",
+        Duration::from_secs(60),
+        || async {
+            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM applied")
+                .fetch_one(&pool)
+                .await?;
+            Ok((rows >= 2 * before.len() as i64 + 5).then_some(()))
+        },
+    )
+    .await?;
+    // A moment for anything applied twice to show.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = stop.send(true);
+    consumer.await?;
+
+    let mut wanted: BTreeMap<String, Vec<i64>> = before
+        .iter()
+        .map(|aggregate_id| ((*aggregate_id).to_owned(), vec![4, 5]))
+        .collect();
+    wanted.insert("na-1".to_owned(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        applied(&pool).await?,
+        wanted,
+        "what was applied before the migration is not applied again"
+    );
+    let offsets: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT aggregate_id, last_sequence FROM consumer_offsets ORDER BY aggregate_id",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let mut wanted: Vec<(String, i64)> = before
+        .iter()
+        .chain(&["na-1"])
+        .map(|aggregate_id| ((*aggregate_id).to_owned(), 5))
+        .collect();
+    wanted.sort();
+    assert_eq!(
+        offsets, wanted,
+        "one offset per aggregate, at its last event"
+    );
+    assert_keys_agree(&pool).await?;
     Ok(())
 }
 
@@ -311,8 +416,10 @@ impl EventHandler for Racer {
                 .execute(&mut *other)
                 .await?;
             sqlx::query(
-                "INSERT INTO consumer_offsets (consumer, service, aggregate_type, aggregate_id, last_sequence)
-                 VALUES ('test-race', 'signalling', 'test', $1, $2)",
+                "INSERT INTO consumer_offsets
+                     (consumer, service, aggregate_type, aggregate_id, last_sequence, offset_key)
+                 VALUES ('test-race', 'signalling', 'test', $1, $2,
+                         consumer_offset_key('test-race', 'signalling', 'test', $1))",
             )
             .bind(&key.0)
             .bind(key.1 as i64)

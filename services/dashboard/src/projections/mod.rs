@@ -25,6 +25,7 @@ mod sets;
 
 use kindpakket_platform::consume::{
     EventHandler, HandlerError, InBatch, ReceivedEvent, CONSUMER_MIGRATION,
+    CONSUMER_OFFSET_KEY_MIGRATION,
 };
 use kindpakket_platform::db::Migration;
 use kindpakket_proto::application::ApplicationEvent;
@@ -321,8 +322,9 @@ pub const RECLAIMS_MIGRATION: Migration = Migration {
 };
 
 /// Every migration of the dashboard's database, in order.
-pub const MIGRATIONS: [Migration; 21] = [
+pub const MIGRATIONS: [Migration; 22] = [
     CONSUMER_MIGRATION,
+    CONSUMER_OFFSET_KEY_MIGRATION,
     READ_MODEL_MIGRATION,
     SIGNAL_ACTOR_MIGRATION,
     EXPIRATIONS_MIGRATION,
