@@ -65,6 +65,9 @@ struct Options {
     only: Option<Vec<String>>,
     /// The open-loop rate of the latency part when the commands are not measured in the same run.
     latency_rate: f64,
+    /// `KINDPAKKET_CONSUMER_BATCH` of the dashboard during the rebuild (`--rebuild-batch 500,2000`:
+    /// the rebuild measured with each, in that order; once with the service's default when not given).
+    rebuild_batches: Vec<Option<usize>>,
 }
 
 impl Options {
@@ -133,7 +136,7 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         println!(
-            "bench-national [--fraction 0.002] [--gemeenten 342] [--seconds 5] [--repeats 3] [--seed 1] [--relay-events 20000] [--only commands,relay,reads,latency,rebuild] [--latency-rate 300]"
+            "bench-national [--fraction 0.002] [--gemeenten 342] [--seconds 5] [--repeats 3] [--seed 1] [--relay-events 20000] [--only commands,relay,reads,latency,rebuild] [--latency-rate 300] [--rebuild-batch 500,2000]"
         );
         return Ok(());
     }
@@ -155,6 +158,18 @@ async fn main() -> Result<()> {
             None => None,
         },
         latency_rate: value(&args, "--latency-rate", 300.0)?,
+        rebuild_batches: match args.iter().position(|arg| arg == "--rebuild-batch") {
+            Some(index) => args
+                .get(index + 1)
+                .context("--rebuild-batch needs a list of sizes")?
+                .split(',')
+                .map(|size| match size.trim().parse::<usize>() {
+                    Ok(size) if size > 0 => Ok(Some(size)),
+                    _ => anyhow::bail!("--rebuild-batch: {size:?} is not a batch size"),
+                })
+                .collect::<Result<_>>()?,
+            None => vec![None],
+        },
     };
     if let Some(parts) = &options.only {
         for part in parts {
@@ -192,7 +207,9 @@ async fn main() -> Result<()> {
         latency(&kindpakket, half, &options, &mut table).await?;
     }
     if options.measures("rebuild") {
-        rebuild(&mut platform, &options, &mut table).await?;
+        for batch in &options.rebuild_batches {
+            rebuild(&mut platform, &options, *batch, &mut table).await?;
+        }
     }
 
     println!(
@@ -877,12 +894,17 @@ async fn latency(
 }
 
 /// The dashboard rebuilt from zero against a plain pull consumer on the same streams.
-async fn rebuild(platform: &mut Platform, options: &Options, table: &mut Table) -> Result<()> {
+async fn rebuild(
+    platform: &mut Platform,
+    options: &Options,
+    batch: Option<usize>,
+    table: &mut Table,
+) -> Result<()> {
     let (mut rates, mut raws) = (Vec::new(), Vec::new());
     let mut events = 0;
     let mut cpu = None;
     for _ in 0..options.repeats {
-        let once = rebuild_once(platform).await?;
+        let once = rebuild_once(platform, batch).await?;
         events = once.events;
         rates.push(once.rebuilt);
         raws.push(once.raw);
@@ -890,8 +912,12 @@ async fn rebuild(platform: &mut Platform, options: &Options, table: &mut Table) 
         cpu = Some((once.rebuild_cpu, once.raw_cpu));
     }
     let (rebuilt, raw) = (median(rates), median(raws));
+    let batches = match batch {
+        Some(batch) => format!(", batches of {batch}"),
+        None => String::new(),
+    };
     table.row(
-        &format!("dashboard rebuilt from zero ({events} events of 4 streams), events/s"),
+        &format!("dashboard rebuilt from zero ({events} events of 4 streams{batches}), events/s"),
         format!("{rebuilt:.0}"),
         format!("raw pull consumer {raw:.0}/s"),
         share(rebuilt, raw),
@@ -931,7 +957,7 @@ struct Rebuilt {
 
 /// One rebuild of the dashboard from zero: the events stored, the rate of the rebuild and the rate
 /// of a plain pull consumer reading the same streams after it.
-async fn rebuild_once(platform: &mut Platform) -> Result<Rebuilt> {
+async fn rebuild_once(platform: &mut Platform, batch: Option<usize>) -> Result<Rebuilt> {
     let data = platform.postgres.dir().join("data");
     let services: Vec<&str> = ServiceName::ALL.iter().map(|name| name.binary()).collect();
     let (_, js) = kindpakket_platform::nats::connect(&[platform.nats.url()]).await?;
@@ -948,6 +974,10 @@ async fn rebuild_once(platform: &mut Platform) -> Result<Rebuilt> {
     let (status, output) = dashboard.run_once(&["rebuild"], &[])?;
     if !status.success() {
         bail!("kindpakket-dashboard rebuild failed: {output}");
+    }
+    match batch {
+        Some(batch) => dashboard.set_environment("KINDPAKKET_CONSUMER_BATCH", &batch.to_string()),
+        None => dashboard.remove_environment("KINDPAKKET_CONSUMER_BATCH"),
     }
     dashboard.start_again().await?;
     // Timed from the moment it answers (its start-up is not the replay's), counting what it had
