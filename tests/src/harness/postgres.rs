@@ -41,8 +41,9 @@ impl Postgres {
         Self::start_with(false).await
     }
 
-    /// As [`Postgres::start`], with fsync and full_page_writes on as in production: for the
-    /// benchmarks, whose commits must cost what they cost on a real server.
+    /// As [`Postgres::start`], with fsync and full_page_writes on as in production, and made and
+    /// configured as `scripts/run.sh` makes the platform's (no locale, Postgres's default buffer
+    /// pool): for the benchmarks, whose commits must cost what they cost on a real server.
     pub async fn start_durable() -> Result<Postgres> {
         Self::start_with(true).await
     }
@@ -63,7 +64,14 @@ impl Postgres {
             chown(dir.path(), Some(uid), Some(gid))?;
         }
         let data = dir.path().join("data");
-        let with_locale = initdb(&bin, &data, owner, "--locale=C.UTF-8");
+        // A durable cluster is the benchmarks': made as `scripts/run.sh` makes the platform's, without
+        // a locale (text compares as bytes). The tests' clusters take C.UTF-8 where the system has it.
+        let locale = if durable {
+            "--no-locale"
+        } else {
+            "--locale=C.UTF-8"
+        };
+        let with_locale = initdb(&bin, &data, owner, locale);
         if let Err(error) = with_locale {
             // A system without the C.UTF-8 locale: no locale at all (UTF8 all the same).
             let _ = std::fs::remove_dir_all(&data);
@@ -272,7 +280,14 @@ impl Postgres {
                 } else {
                     ["-c", "fsync=off", "-c", "full_page_writes=off"]
                 })
-                .args(["-c", "max_connections=300", "-c", "shared_buffers=32MB"])
+                .args(["-c", "max_connections=300"])
+                // Many test clusters run at once: a small buffer pool each. A benchmark's cluster
+                // keeps Postgres's default (128 MB), as `scripts/run.sh` starts it.
+                .args(if self.durable {
+                    Vec::new()
+                } else {
+                    vec!["-c", "shared_buffers=32MB"]
+                })
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log);
