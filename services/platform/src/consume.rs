@@ -557,12 +557,7 @@ async fn apply_in_transaction<H: EventHandler>(
     let last: Option<i64> = sqlx::query_scalar(
         "SELECT last_sequence FROM consumer_offsets WHERE offset_key = $1 FOR UPDATE",
     )
-    .bind(offset_key(
-        &config.durable_name,
-        envelope.service.as_str(),
-        &envelope.aggregate_type,
-        &envelope.aggregate_id,
-    ))
+    .bind(envelope_offset_key(config, envelope))
     .fetch_optional(&mut *transaction)
     .await?;
     let last = last.unwrap_or(0);
@@ -684,6 +679,16 @@ async fn lock_offsets(
         }
     }
     Ok(offsets)
+}
+
+/// The key of the offset of the aggregate `envelope` belongs to, for this consumer.
+fn envelope_offset_key(config: &ConsumerConfig, envelope: &EventEnvelope) -> Uuid {
+    offset_key(
+        &config.durable_name,
+        envelope.service.as_str(),
+        &envelope.aggregate_type,
+        &envelope.aggregate_id,
+    )
 }
 
 /// An aggregate's offset before its row is read: none.
@@ -891,12 +896,7 @@ async fn advance_offset(
     .bind(&envelope.aggregate_type)
     .bind(&envelope.aggregate_id)
     .bind(sequence)
-    .bind(offset_key(
-        &config.durable_name,
-        envelope.service.as_str(),
-        &envelope.aggregate_type,
-        &envelope.aggregate_id,
-    ))
+    .bind(envelope_offset_key(config, envelope))
     .execute(&mut *connection)
     .await?
     .rows_affected();
@@ -947,12 +947,7 @@ async fn park(
             .bind(&envelope.aggregate_type)
             .bind(&envelope.aggregate_id)
             .bind(sequence)
-            .bind(offset_key(
-                &config.durable_name,
-                envelope.service.as_str(),
-                &envelope.aggregate_type,
-                &envelope.aggregate_id,
-            ))
+            .bind(envelope_offset_key(config, envelope))
             .execute(&mut *transaction)
             .await?;
         }
